@@ -1,0 +1,130 @@
+/*
+ * ACL engine: named ACLs ("acl NAME TYPE [-i|-n] VALUE..." and values read
+ * from "file"), and access lists ("http_access allow|deny [!]acl ...") with
+ * Squid's semantics: ACLs on a line are ANDed, the first matching line wins,
+ * no match gives the opposite of the last line's action, an empty list gives
+ * the list's default.  Matching is pure: the caller fills a checklist.
+ */
+#ifndef CUTTLE_ACL_H
+#define CUTTLE_ACL_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+struct http_msg;
+struct acl;		/* one named ACL, opaque */
+
+struct acl_set {		/* every named ACL of a config, built-ins first */
+	struct acl	*head;
+	int		 has_purge;	/* some "method PURGE" ACL exists */
+};
+
+struct acl_ref {
+	struct acl	*acl;
+	int		 negate;
+};
+
+/* One rule line: an action word and the ANDed ACLs. */
+struct access_rule {
+	int		 action;	/* ACCESS_ALLOW / ACCESS_DENY or a caller's word index */
+	struct acl_ref	*refs;
+	int		 nrefs;
+	const char	*file;
+	int		 line;
+	struct access_rule *next;
+};
+
+struct access_list {
+	struct access_rule *head, *tail;
+	int		 nactions;	/* size of the action vocabulary (2: allow/deny) */
+};
+
+#define ACCESS_DENY	0
+#define ACCESS_ALLOW	1
+
+/* What a match needs; NULL/0 members are unknown. */
+struct acl_checklist {
+	const struct sockaddr *src;	/* client (or indirect client) */
+	const struct sockaddr *dst;	/* resolved server address; NULL: not yet */
+	const struct sockaddr *const *dst_all; /* every resolved address, NULL-terminated */
+	const char	*method;
+	const char	*url;		/* absolute URL as logged, host:port for CONNECT */
+	const char	*scheme;	/* "http", "https", "cache_object" */
+	const char	*host;		/* lowercase, no brackets */
+	int		 port;		/* destination port */
+	const char	*path;		/* path + query ("/" for CONNECT: empty) */
+	int		 local_port;	/* port the client connected to */
+	const char	*port_name;	/* http_port name= */
+	const struct http_msg *request;
+	const struct http_msg *reply;	/* http_reply_access, rep_header */
+	int		 status;	/* reply status, http_status */
+	time_t		 now;
+	const char	*dst_rdns;	/* reverse name of an IP host, for dstdomain */
+	const char	*sni;		/* TLS SNI, for ssl::server_name */
+	int		 ssl_step;	/* 1..3 SslBump1..3, 4 GeneratingCONNECT, 0 none */
+};
+
+enum acl_result {
+	ACL_NOMATCH = 0,
+	ACL_MATCH = 1,
+	ACL_NEED_DST = 2	/* a dst ACL needs the resolved address: resolve, retry */
+};
+
+/* Initialise with built-ins (all, manager, localhost, to_localhost, CONNECT). */
+void acl_set_init(struct acl_set *set);
+void acl_set_free(struct acl_set *set);
+
+/*
+ * Parse one "acl" directive's words (argv[0] is the NAME).  Returns NULL on
+ * success or a malloc'd error message (caller frees); a warning that should
+ * not stop the config is returned through *warning (malloc'd, may be NULL).
+ */
+char *acl_parse(struct acl_set *set, char **argv, int argc, char **warning);
+
+/* Look up an ACL by name. */
+struct acl *acl_find(const struct acl_set *set, const char *name);
+const char *acl_name(const struct acl *acl);
+const char *acl_type(const struct acl *acl);
+/* Does this ACL (type) need authentication (proxy_auth*)? */
+int acl_is_auth(const struct acl *acl);
+
+/*
+ * Parse one access rule: argv[0] is the action word, which must be one of
+ * actions[] (NULL-terminated; for allow/deny lists pass NULL to mean
+ * {"deny","allow"}); the rest are [!]acl names.  Returns NULL or a malloc'd
+ * error ("ACL not found: x").
+ */
+char *access_parse(struct access_list *list, const struct acl_set *set,
+    char **argv, int argc, const char *const *actions, const char *file,
+    int line);
+void access_list_free(struct access_list *list);
+
+/* Evaluate one ACL. */
+enum acl_result acl_match(const struct acl *acl, const struct acl_checklist *cl);
+
+/*
+ * Evaluate a list.  Returns ACL_MATCH with *action set (a rule matched, or
+ * the inverted last rule when none did, or dflt for an empty list),
+ * ACL_NEED_DST when a dst ACL must wait for DNS.  *rule gets the deciding
+ * rule (NULL for an empty list or inversion).
+ */
+enum acl_result access_check(const struct access_list *list,
+    const struct acl_checklist *cl, int dflt, int *action,
+    const struct access_rule **rule);
+
+/*
+ * A bare list of ANDed [!]acl names, for directives that carry one outside
+ * an access list (deny_info, reply_body_max_size, tcp_outgoing_address).
+ * acl_refs_parse returns NULL or a malloc'd "ACL not found: x"; *refs is
+ * malloc'd (free it).  acl_refs_match: an empty list matches.
+ */
+char *acl_refs_parse(const struct acl_set *set, char **argv, int argc,
+    struct acl_ref **refs, int *nrefs);
+enum acl_result acl_refs_match(const struct acl_ref *refs, int nrefs,
+    const struct acl_checklist *cl);
+
+/* Does the list reference any ACL of the given type? */
+int access_uses_type(const struct access_list *list, const char *type);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * The loaded squid.conf: one struct filled by the directive table in
+ * cfg_table.c.  It is read-only once loaded; the master loads it, workers
+ * inherit it across fork().  Times are in milliseconds, sizes in bytes.
+ */
+#ifndef CUTTLE_CFG_H
+#define CUTTLE_CFG_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "acl.h"
+
+struct logformat;
+
+struct cfg_port {
+	char		*spec;		/* "3128", "127.0.0.1:3128" as written */
+	char		*name;		/* name= or spec */
+	struct sockaddr_storage addr;
+	socklen_t	 addrlen;
+	int		 port;
+	int		 intercept, tproxy, accel, ssl_bump;
+	int		 is_https;	/* https_port */
+	char		*tls_cert, *tls_key;	/* tls-cert= / cert=, tls-key= / key= */
+	int		 generate_host_certificates;
+	int64_t		 dynamic_cert_mem_cache_size;
+	char		*file;		/* where it was declared */
+	int		 line;
+	int		 fd;		/* listening socket, set by the master */
+	struct cfg_port	*next;
+};
+
+struct cfg_access_log {
+	char		*path;		/* file path without "stdio:"/"daemon:"; NULL: none */
+	char		*module;	/* "stdio", "daemon", ... */
+	struct logformat *format;
+	struct access_list acls;	/* empty: always */
+	int		 fd;		/* opened by the master */
+	struct cfg_access_log *next;
+};
+
+struct cfg_logformat {
+	char		*name;
+	struct logformat *format;
+	struct cfg_logformat *next;
+};
+
+struct cfg_deny_info {
+	char		*page;		/* ERR_NAME, a file name, or a URL / status:URL */
+	struct acl_ref	*refs;
+	int		 nrefs;
+	struct cfg_deny_info *next;
+};
+
+struct cfg_size_acl {		/* reply_body_max_size SIZE acl... */
+	int64_t		 size;
+	struct access_rule rule;	/* action unused; refs are ANDed */
+	struct cfg_size_acl *next;
+};
+
+struct cfg_outgoing_addr {	/* tcp_outgoing_address IP acl... */
+	struct sockaddr_storage addr;
+	socklen_t	 addrlen;
+	struct access_rule rule;
+	struct cfg_outgoing_addr *next;
+};
+
+struct cfg_refresh {		/* refresh_pattern; used by the cache */
+	char		*regex_src;
+	int		 icase;
+	void		*regex;		/* regex_t * */
+	int64_t		 min_s, max_s;
+	int		 pct;
+	unsigned	 flags;
+	int64_t		 max_stale_s;
+	struct cfg_refresh *next;
+};
+
+/* cfg_refresh.flags: refresh_pattern options */
+#define CFG_REFRESH_OVERRIDE_EXPIRE	0x001
+#define CFG_REFRESH_OVERRIDE_LASTMOD	0x002
+#define CFG_REFRESH_RELOAD_INTO_IMS	0x004
+#define CFG_REFRESH_IGNORE_RELOAD	0x008
+#define CFG_REFRESH_IGNORE_NO_STORE	0x010
+#define CFG_REFRESH_IGNORE_PRIVATE	0x020
+#define CFG_REFRESH_REFRESH_IMS		0x040
+#define CFG_REFRESH_STORE_STALE		0x080
+
+enum cfg_forwarded_for {
+	CFG_FF_ON, CFG_FF_OFF, CFG_FF_TRANSPARENT, CFG_FF_DELETE, CFG_FF_TRUNCATE
+};
+
+struct cfg_str_list {
+	char		*s;
+	struct cfg_str_list *next;
+};
+
+struct cfg {
+	char		*config_file;
+
+	struct cfg_port	*ports;		/* http_port and https_port, file order */
+	int		 workers;
+	char		*effective_user;	/* cache_effective_user */
+	char		*effective_group;
+	char		*pid_filename;	/* NULL: none */
+	char		*coredump_dir;
+	char		*visible_hostname;	/* NULL: gethostname() */
+	int		 max_filedescriptors;	/* 0: leave the limit */
+
+	/* logs */
+	struct cfg_access_log *access_logs;	/* NULL with no_access_log: none */
+	struct cfg_logformat *logformats;
+	char		*cache_log;
+	char		*debug_options;
+	int		 logfile_rotate;
+	int		 strip_query_terms;
+	int		 log_mime_hdrs;
+
+	/* headers */
+	int		 via;
+	enum cfg_forwarded_for forwarded_for;
+	struct access_list follow_x_forwarded_for;
+	int		 acl_uses_indirect_client;
+	int		 log_uses_indirect_client;
+
+	/* limits */
+	int64_t		 request_header_max_size;
+	int64_t		 reply_header_max_size;
+	int64_t		 request_body_max_size;	/* 0: none */
+	struct cfg_size_acl *reply_body_max_size;
+
+	/* timeouts, ms */
+	int64_t		 connect_timeout;
+	int64_t		 peer_connect_timeout;
+	int64_t		 forward_timeout;
+	int64_t		 read_timeout;
+	int64_t		 write_timeout;
+	int64_t		 request_timeout;
+	int64_t		 client_idle_pconn_timeout;
+	int64_t		 client_lifetime;
+	int64_t		 pconn_timeout;
+	int64_t		 shutdown_lifetime;
+	int64_t		 dns_timeout;
+
+	int		 client_persistent_connections;
+	int		 server_persistent_connections;
+
+	/* DNS */
+	struct cfg_str_list *dns_nameservers;
+	char		*hosts_file;	/* NULL: none */
+	int64_t		 positive_dns_ttl;	/* ms */
+	int64_t		 negative_dns_ttl;
+
+	struct cfg_outgoing_addr *tcp_outgoing_address;
+
+	/* access control */
+	struct acl_set	 acls;
+	struct access_list http_access;
+	struct access_list http_reply_access;
+
+	/* errors */
+	char		*error_directory;	/* NULL: built-in templates dir */
+	struct cfg_deny_info *deny_info;
+
+	/* caching (parsed now, used by the cache) */
+	int64_t		 cache_mem;
+	int64_t		 maximum_object_size_in_memory;
+	int64_t		 maximum_object_size;
+	int64_t		 minimum_object_size;
+	struct cfg_refresh *refresh_patterns;
+};
+
+/*
+ * Load path into cfg.  Every error is reported, one per line, as
+ * "file:line: message" on the errors stream (cache.log or stderr) and counted;
+ * warnings ("file:line: WARNING: ...") do not count.  Returns the number of
+ * errors: 0 means the config can run.  Free cfg with cfg_free() either way.
+ */
+int cfg_load(struct cfg *cfg, const char *path, int process_number);
+void cfg_free(struct cfg *cfg);
+
+/* The compiled-in defaults' directory for error templates. */
+const char *cfg_default_error_directory(void);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * conf: the squid.conf grammar engine.  It reads lines (continuations,
+ * comments, include, if/else/endif, ${macros}), splits them into words and
+ * dispatches each directive through one sorted table of rows (name,
+ * handler, field offset, default, flags, arity).  Handlers return NULL or a
+ * malloc'd error message, so one run reports every error as
+ * "FILE:LINE: message" and counts them; warnings do not count.
+ */
+#ifndef CUTTLE_CONF_H
+#define CUTTLE_CONF_H
+
+#include <stddef.h>
+
+struct conf_parser;		/* engine state of one load, opaque */
+struct conf_directive;
+
+/* What a handler knows about the line it is handling. */
+struct conf_ctx {
+	struct conf_parser *parser;
+	const struct conf_directive *dir;
+	const char	*file;		/* "(default)" for defaults */
+	int		 line;
+	const char	*name;		/* as written (maybe an alias) */
+	const char	*rest;		/* raw text after the name */
+	void		*base;		/* the struct being filled */
+	int		 is_default;
+};
+
+/*
+ * field is base + row offset.  argv holds the words after the name (file
+ * values already expanded for CONF_FILE_VALUES rows).
+ */
+typedef char *(*conf_handler)(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+
+/* a list: its default applies only when the config never sets it */
+#define CONF_DEFAULT_IF_NONE	0x01
+/* a "file" word stands for the values written in that file */
+#define CONF_FILE_VALUES	0x02
+
+#define CONF_ARGS_ANY	-1		/* max_args: no limit */
+
+struct conf_directive {
+	const char	*name;
+	conf_handler	 handler;
+	size_t		 off;
+	const char	*dflt;		/* as squid.conf words, or NULL */
+	unsigned	 flags;
+	int		 min_args, max_args;
+	const char	*hint;		/* obsolete rows: what instead */
+};
+
+/*
+ * Parse path into base through table (n rows, sorted by name).  Applies the
+ * defaults first (CONF_DEFAULT_IF_NONE ones last).  Returns the number of
+ * errors reported.
+ */
+int conf_load(const struct conf_directive *table, size_t n, void *base,
+    const char *path, int process_number);
+/* ${service_name} and ${process_name}; "squid" unless set (-n NAME). */
+void conf_set_service_name(const char *name);
+/* The row for name, or NULL (binary search). */
+const struct conf_directive *conf_lookup(const struct conf_directive *table,
+    size_t n, const char *name);
+/* 0 if the table is strictly sorted, else the index of the first bad row. */
+size_t conf_table_unsorted(const struct conf_directive *table, size_t n);
+
+/* A copy of s[0..len) kept for the life of the process (file names). */
+const char *conf_intern(const char *s, size_t len);
+
+/* Report from inside a handler or a post-load check. */
+void conf_warn(const struct conf_ctx *cx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Report an error at file:line outside a handler; counts it. */
+void conf_error_at(struct conf_parser *p, const char *file, int line,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Generic setters.  Field types: size int64_t bytes, time int64_t ms, bool
+ * and int int, string char * ("none" gives NULL with string_none).
+ * quoted_values switches the engine's tokenizer; ignore accepts silently;
+ * unsupported and obsolete warn with the name (and the row's hint).
+ */
+char *conf_set_size(struct conf_ctx *, void *, int, char **);
+char *conf_set_time(struct conf_ctx *, void *, int, char **);
+char *conf_set_bool(struct conf_ctx *, void *, int, char **);
+char *conf_set_int(struct conf_ctx *, void *, int, char **);
+char *conf_set_string(struct conf_ctx *, void *, int, char **);
+char *conf_set_string_none(struct conf_ctx *, void *, int, char **);
+char *conf_set_quoted_values(struct conf_ctx *, void *, int, char **);
+char *conf_ignore(struct conf_ctx *, void *, int, char **);
+char *conf_unsupported(struct conf_ctx *, void *, int, char **);
+char *conf_obsolete(struct conf_ctx *, void *, int, char **);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * The event loop of a process: level-triggered epoll over descriptors, a
+ * binary heap of millisecond timers, and a cached monotonic clock.  One loop
+ * per process; callbacks never block.
+ */
+#ifndef CUTTLE_EVLOOP_H
+#define CUTTLE_EVLOOP_H
+
+#include <stdint.h>
+#include <sys/epoll.h>
+
+struct ev_io;
+typedef void ev_io_cb(struct ev_io *io, uint32_t revents);
+
+struct ev_io {
+	int		 fd;
+	uint32_t	 events;	/* EPOLLIN / EPOLLOUT currently watched */
+	int		 added;
+	ev_io_cb	*cb;
+	void		*arg;
+};
+
+struct ev_timer;
+typedef void ev_timer_cb(struct ev_timer *t);
+
+struct ev_timer {
+	uint64_t	 when;		/* monotonic ms */
+	int		 idx;		/* heap slot, -1 when not armed */
+	ev_timer_cb	*cb;
+	void		*arg;
+};
+
+int evloop_init(void);
+/*
+ * Free p after the current batch of events: an object closed by one callback
+ * may still have an event pending later in the same batch.
+ */
+void ev_defer_free(void *p);
+void evloop_run(void);
+void evloop_stop(void);
+uint64_t ev_now(void);		/* monotonic ms, updated each iteration */
+void ev_update_now(void);
+
+void ev_io_init(struct ev_io *io, int fd, ev_io_cb *cb, void *arg);
+/* Watch exactly these events (0: none); adds, modifies or removes. */
+int ev_io_set(struct ev_io *io, uint32_t events);
+/* Hand a watched descriptor to another handler. */
+static inline void
+ev_io_set_cb(struct ev_io *io, ev_io_cb *cb, void *arg)
+{
+	io->cb = cb;
+	io->arg = arg;
+}
+/* Stop watching before close(fd). */
+void ev_io_stop(struct ev_io *io);
+/* Flag exclusive wakeups (EPOLLEXCLUSIVE) for shared listening sockets. */
+int ev_io_add_exclusive(struct ev_io *io, uint32_t events);
+
+void ev_timer_init(struct ev_timer *t, ev_timer_cb *cb, void *arg);
+void ev_timer_start(struct ev_timer *t, uint64_t after_ms);
+void ev_timer_stop(struct ev_timer *t);
+static inline int ev_timer_armed(const struct ev_timer *t) { return t->idx >= 0; }
+
+#endif

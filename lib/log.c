@@ -1,0 +1,193 @@
+/*
+ * cache.log writer.  Every process writes whole lines with one write(2) to an
+ * O_APPEND descriptor, so lines of several kids never interleave.
+ */
+#include "config.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static int log_fd = 2;
+static int log_kid;
+static int log_stderr_level = -1;
+static int log_levels[LOG_SECTIONS];
+static int log_precise;		/* some section above level 1: add .mmm */
+
+void
+log_init(const char *progname, int kid)
+{
+	(void)progname;
+	log_kid = kid;
+	for (int i = 0; i < LOG_SECTIONS; i++)
+		log_levels[i] = 1;
+}
+
+void
+log_set_fd(int fd)
+{
+	log_fd = fd;
+}
+
+int
+log_get_fd(void)
+{
+	return log_fd;
+}
+
+void
+log_set_stderr_level(int level)
+{
+	log_stderr_level = level;
+}
+
+int
+log_set_debug_options(const char *spec)
+{
+	int levels[LOG_SECTIONS];
+	char *copy, *tok, *save;
+
+	for (int i = 0; i < LOG_SECTIONS; i++)
+		levels[i] = 1;
+	if ((copy = strdup(spec)) == NULL)
+		return -1;
+	for (tok = strtok_r(copy, " \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t", &save)) {
+		char *comma = strchr(tok, ',');
+		char *end;
+		long level, section;
+
+		if (strncmp(tok, "rotate=", 7) == 0)
+			continue;
+		if (comma == NULL) {
+			free(copy);
+			return -1;
+		}
+		*comma = '\0';
+		level = strtol(comma + 1, &end, 10);
+		if (*end != '\0' || level < 0 || level > 9) {
+			free(copy);
+			return -1;
+		}
+		if (strcmp(tok, "ALL") == 0) {
+			for (int i = 0; i < LOG_SECTIONS; i++)
+				levels[i] = (int)level;
+			continue;
+		}
+		section = strtol(tok, &end, 10);
+		if (*end != '\0' || section < 0 || section >= LOG_SECTIONS) {
+			free(copy);
+			return -1;
+		}
+		levels[section] = (int)level;
+	}
+	free(copy);
+	log_precise = 0;
+	for (int i = 0; i < LOG_SECTIONS; i++) {
+		log_levels[i] = levels[i];
+		if (levels[i] > 1)
+			log_precise = 1;
+	}
+	return 0;
+}
+
+int
+log_level_enabled(int section, int level)
+{
+	if (section < 0 || section >= LOG_SECTIONS)
+		section = 0;
+	return level <= log_levels[section] || level <= log_stderr_level;
+}
+
+static void
+log_vwrite(int level, const char *prefix, int with_errno, int section,
+    const char *fmt, va_list ap)
+{
+	char line[8192];
+	struct timeval tv;
+	struct tm tm;
+	size_t n;
+	int saved = errno;
+
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	n = strftime(line, sizeof(line), "%Y/%m/%d %H:%M:%S", &tm);
+	if (log_precise)
+		n += snprintf(line + n, sizeof(line) - n, ".%03d",
+		    (int)(tv.tv_usec / 1000));
+	if (log_kid > 0)
+		n += snprintf(line + n, sizeof(line) - n, " kid%d", log_kid);
+	n += snprintf(line + n, sizeof(line) - n, "| ");
+	if (level > 1)
+		n += snprintf(line + n, sizeof(line) - n, "%d,%d| ", section,
+		    level);
+	if (prefix != NULL)
+		n += snprintf(line + n, sizeof(line) - n, "%s", prefix);
+	if (n < sizeof(line))
+		n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	if (with_errno && n < sizeof(line))
+		n += snprintf(line + n, sizeof(line) - n, ": %s",
+		    strerror(saved));
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(log_fd, line, n) < 0) {
+		/* nowhere left to report it */
+	}
+	if (log_fd != 2 && level <= log_stderr_level && write(2, line, n) < 0) {
+		/* nowhere left to report it */
+	}
+	errno = saved;
+}
+
+#define LOG_FN(name, level, prefix, with_errno) \
+void name(const char *fmt, ...) \
+{ \
+	va_list ap; \
+	va_start(ap, fmt); \
+	log_vwrite(level, prefix, with_errno, 0, fmt, ap); \
+	va_end(ap); \
+}
+
+LOG_FN(log_err, 0, "ERROR: ", 1)
+LOG_FN(log_errx, 0, "ERROR: ", 0)
+LOG_FN(log_warn, 0, "WARNING: ", 1)
+LOG_FN(log_warnx, 0, "WARNING: ", 0)
+LOG_FN(log_info, 1, NULL, 0)
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(0, "FATAL: ", 1, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(0, "FATAL: ", 0, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+log_debug_impl(int section, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(level, NULL, 0, section, fmt, ap);
+	va_end(ap);
+}

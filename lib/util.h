@@ -1,0 +1,31 @@
+/*
+ * Small helpers every program uses: checked allocation, bounded string
+ * building, socket address formatting and parsing.
+ */
+#ifndef CUTTLE_UTIL_H
+#define CUTTLE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "127.0.0.1" / "::1" (no brackets, no port), into buf of size n. */
+const char *util_addr_str(const struct sockaddr *sa, char *buf, size_t n);
+int util_addr_port(const struct sockaddr *sa);
+/* Parse a numeric IPv4/IPv6 address (brackets allowed) and port. */
+int util_addr_parse(const char *host, int port, struct sockaddr_storage *ss,
+    socklen_t *len);
+socklen_t util_addr_len(const struct sockaddr *sa);
+
+int util_set_nonblock(int fd);
+int util_strcaseeq_n(const char *a, size_t alen, const char *b);
+uint64_t util_now_ms(void);	/* CLOCK_MONOTONIC */
+
+#endif

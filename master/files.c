@@ -1,0 +1,153 @@
+/*
+ * Files the master creates or touches on behalf of its kids.
+ */
+#include "config.h"
+#include "files.h"
+#include "cfg.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void
+files_mkdir_parent(const char *path, uid_t uid, gid_t gid)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0750) == 0 && geteuid() == 0 &&
+		    chown(dir, uid, gid) == -1)
+			log_warn("chown %s", dir);
+	}
+	free(dir);
+}
+
+int
+files_open_log(const char *path, uid_t uid, gid_t gid)
+{
+	int fd;
+
+	files_mkdir_parent(path, uid, gid);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1) {
+		log_err("open %s", path);
+		return -1;
+	}
+	if (geteuid() == 0 && strncmp(path, "/dev/", 5) != 0 &&
+	    fchown(fd, uid, gid) == -1)
+		log_warn("chown %s", path);
+	return fd;
+}
+
+int
+files_prepare_logs(const struct cfg *cfg, uid_t uid, gid_t gid)
+{
+	int failures = 0;
+
+	for (const struct cfg_access_log *l = cfg->access_logs; l != NULL;
+	    l = l->next) {
+		if (l->path == NULL)
+			continue;
+		int fd = files_open_log(l->path, uid, gid);
+		if (fd == -1)
+			failures++;
+		else
+			close(fd);
+	}
+	return failures;
+}
+
+void
+files_rotate(const char *path, int n)
+{
+	char from[4096], to[4096];
+
+	if (n <= 0 || strncmp(path, "/dev/", 5) == 0)
+		return;
+	for (int i = n - 2; i >= 0; i--) {
+		snprintf(from, sizeof(from), "%s.%d", path, i);
+		snprintf(to, sizeof(to), "%s.%d", path, i + 1);
+		rename(from, to);
+	}
+	snprintf(to, sizeof(to), "%s.0", path);
+	if (rename(path, to) == -1 && errno != ENOENT)
+		log_warn("rotate %s", path);
+}
+
+pid_t
+files_pid_read(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long pid;
+
+	if (f == NULL) {
+		log_err("failed to open %s", path);
+		return -1;
+	}
+	if (fscanf(f, "%ld", &pid) != 1 || pid <= 1) {
+		fclose(f);
+		log_errx("%s: no valid pid", path);
+		return -1;
+	}
+	fclose(f);
+	return (pid_t)pid;
+}
+
+int
+files_pid_check(const char *path)
+{
+	FILE *f;
+	long pid;
+
+	if (path == NULL || (f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &pid) == 1 && pid > 1 && pid != getpid() &&
+	    kill((pid_t)pid, 0) == 0) {
+		fclose(f);
+		log_errx("cuttle is already running: found fresh instance "
+		    "PID file (%s) with PID %ld", path, pid);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+int
+files_pid_write(const char *path)
+{
+	char tmp[4096], line[32];
+	int fd, n;
+
+	if (path == NULL)
+		return 0;
+	files_mkdir_parent(path, 0, 0);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		log_err("open pid file %s", tmp);
+		return -1;
+	}
+	n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+	if (write(fd, line, n) != n || close(fd) == -1 ||
+	    rename(tmp, path) == -1) {
+		log_err("write pid file %s", path);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+void
+files_pid_remove(const char *path)
+{
+	if (path != NULL)
+		unlink(path);
+}

@@ -1,0 +1,102 @@
+/*
+ * Privilege changes.  Kids drop to cache_effective_user with no capability
+ * left; the master keeps its uid (it re-binds ports and re-opens logs on
+ * reconfigure) but gives up every capability it does not use.
+ */
+#include "config.h"
+#include "priv.h"
+#include "log.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+int
+priv_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	if ((pw = getpwnam(user)) == NULL) {
+		log_errx("cache_effective_user '%s' does not exist", user);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (group != NULL) {
+		if ((gr = getgrnam(group)) == NULL) {
+			log_errx("cache_effective_group '%s' does not exist",
+			    group);
+			return -1;
+		}
+		*gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+int
+priv_drop(const char *user, const char *group)
+{
+	uid_t uid;
+	gid_t gid;
+	cap_t caps;
+
+	if (geteuid() != 0)
+		return 0;
+	if (priv_lookup(user, group, &uid, &gid) == -1)
+		return -1;
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1) {
+		log_err("setgid %u", (unsigned)gid);
+		return -1;
+	}
+	if (setresuid(uid, uid, uid) == -1) {
+		log_err("setuid %u", (unsigned)uid);
+		return -1;
+	}
+	if ((caps = cap_init()) == NULL || cap_set_proc(caps) == -1) {
+		log_err("clearing capabilities");
+		if (caps != NULL)
+			cap_free(caps);
+		return -1;
+	}
+	cap_free(caps);
+	/* setuid clears the dumpable flag; core files help after a crash */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	return 0;
+}
+
+int
+priv_limit_master(void)
+{
+	static const cap_value_t keep[] = {
+		CAP_NET_BIND_SERVICE,	/* re-bind low ports on reconfigure */
+		CAP_SETUID, CAP_SETGID,	/* kids drop to the effective user */
+		CAP_CHOWN, CAP_FOWNER,	/* log and cache directories */
+		CAP_DAC_OVERRIDE,	/* open existing logs owned by the user */
+		CAP_KILL,		/* signal kids that changed uid */
+		CAP_NET_ADMIN,		/* tproxy ports */
+		CAP_SETPCAP,		/* kids clear their sets */
+		CAP_SYS_RESOURCE,	/* max_filedescriptors */
+	};
+	cap_t caps;
+	int rc = 0;
+
+	if (geteuid() != 0)
+		return 0;
+	if ((caps = cap_init()) == NULL)
+		return -1;
+	if (cap_set_flag(caps, CAP_PERMITTED, sizeof(keep) / sizeof(keep[0]),
+	    keep, CAP_SET) == -1 ||
+	    cap_set_flag(caps, CAP_EFFECTIVE, sizeof(keep) / sizeof(keep[0]),
+	    keep, CAP_SET) == -1 || cap_set_proc(caps) == -1) {
+		log_err("limiting master capabilities");
+		rc = -1;
+	}
+	cap_free(caps);
+	return rc;
+}

@@ -1,0 +1,16 @@
+/*
+ * The one place that changes identity and capabilities.
+ */
+#ifndef CUTTLE_PRIV_H
+#define CUTTLE_PRIV_H
+
+#include <sys/types.h>
+
+/* Resolve cache_effective_user/group; -1 with a logged error if unknown. */
+int priv_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid);
+/* In a kid: become user/group and clear every capability (no-op unless root). */
+int priv_drop(const char *user, const char *group);
+/* The master: keep only what rebinding ports, supervising and log setup need. */
+int priv_limit_master(void);
+
+#endif

@@ -1,0 +1,264 @@
+"""Starting and stopping the proxy under test: cuttle or Debian's Squid 5.7.
+
+Both read the same generated squid.conf, so a test written against one can be
+run against the other (PROXY_IMPL=squid) to prove the test itself right.  The
+config keeps to directives both understand; everything lives in the test's
+private directory, and names resolve only through its hosts file.
+"""
+
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import time
+
+from helpers import parse_native, wait_for
+
+SQUID = "/usr/sbin/squid"
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 8.0
+
+# The stock Debian rules, trimmed of the manager lines: enough to prove the
+# CONNECT and port restrictions every deployed config relies on.
+DEFAULT_ACCESS = """\
+http_access deny !Safe_ports
+http_access deny CONNECT !SSL_ports
+http_access allow localhost
+http_access deny all
+"""
+
+HOSTS = """\
+127.0.0.1 origin.test blocked.test allowed.test tls.test other.test
+"""
+
+
+def srcdir():
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.environ.get("CUTTLE_SRCDIR") or os.path.normpath(os.path.join(here, "..", ".."))
+
+
+def cuttle_binary():
+    builddir = os.environ.get("CUTTLE_BUILDDIR") or srcdir()
+    return os.path.join(builddir, "cuttle")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def port_listening(port):
+    """True once something listens on 127.0.0.1:port.
+
+    Read from /proc rather than by connecting, because a probe connection
+    would be logged by the proxy (error:transaction-end-before-headers).
+    """
+    want = "0100007F:%04X" % port
+    try:
+        with open("/proc/net/tcp") as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) > 3 and fields[1] == want and fields[3] == "0A":
+                    return True
+    except OSError:
+        pass
+    return False
+
+
+def proxy_env():
+    env = dict(os.environ)
+    env["CUTTLE_ERROR_DIRECTORY"] = os.path.join(srcdir(), "share", "errors", "templates")
+    return env
+
+
+def make_writable_dir(path):
+    """Squid and cuttle drop to user proxy when started as root: let it write."""
+    os.makedirs(path, exist_ok=True)
+    os.chmod(path, 0o777)
+
+
+class Proxy:
+    """One running proxy.  Build it with `ProxyFactory`, not directly."""
+
+    def __init__(self, impl, workdir, conf_text, workers, single):
+        self.impl = impl
+        self.dir = workdir
+        self.port = free_port()
+        self.conf = os.path.join(workdir, "squid.conf")
+        self.access_log = os.path.join(workdir, "access.log")
+        self.cache_log_path = os.path.join(workdir, "cache.log")
+        self.pid_file = os.path.join(workdir, "proxy.pid")
+        self.stderr_path = os.path.join(workdir, "stderr.log")
+        self.workers = workers
+        self.single = single
+        self.proc = None
+        with open(self.conf, "w") as f:
+            f.write(conf_text.replace("@PORT@", str(self.port)))
+
+    # -- life cycle ---------------------------------------------------------
+
+    def command(self):
+        if self.impl == "squid":
+            return [SQUID, "-N", "-f", self.conf]
+        if self.single:
+            return [cuttle_binary(), "-N", "-f", self.conf]
+        return [cuttle_binary(), "-f", self.conf, "--foreground"]
+
+    def start(self):
+        with open(self.stderr_path, "ab") as err:
+            self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+                                         stdout=err, stderr=err, env=proxy_env(),
+                                         start_new_session=True, cwd=self.dir)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %s before listening\n%s" % (
+                    self.impl, self.proc.returncode, self.diagnostics()))
+            if port_listening(self.port):
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("%s did not listen on %d within %ss\n%s" % (
+            self.impl, self.port, START_TIMEOUT, self.diagnostics()))
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def master_pid(self):
+        """The pid the proxy wrote to pid_filename (waits for it, bounded)."""
+        text = wait_for(lambda: _read(self.pid_file).strip() or None, 5.0)
+        return int(text) if text else None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        # SIGINT is `-k interrupt`: stop at once, tests need not wait
+        # shutdown_lifetime (test_process checks the graceful path).
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
+        # Workers live in the process group the proxy was started in.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            self.proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def ctl(self, action, timeout=10.0):
+        """Runs `-k ACTION` against this instance; returns CompletedProcess."""
+        binary = SQUID if self.impl == "squid" else cuttle_binary()
+        return subprocess.run([binary, "-k", action, "-f", self.conf],
+                              capture_output=True, timeout=timeout, env=proxy_env())
+
+    # -- what it wrote --------------------------------------------------------
+
+    @property
+    def cache_log(self):
+        return _read(self.cache_log_path)
+
+    @property
+    def stderr(self):
+        return _read(self.stderr_path)
+
+    def access_log_lines(self, n=1, timeout=5.0, path=None):
+        """Waits (bounded) until the access log has at least n lines; returns all."""
+        path = path or self.access_log
+        lines = wait_for(lambda: _lines_if(path, n), timeout)
+        return lines if lines is not None else _read(path).splitlines()
+
+    def access_entries(self, n=1, timeout=5.0):
+        """access_log_lines parsed as native squid lines."""
+        return [parse_native(l) for l in self.access_log_lines(n, timeout)]
+
+    def diagnostics(self, tail=40):
+        out = []
+        for title, text in (("cache.log", self.cache_log), ("stderr", self.stderr)):
+            lines = text.splitlines()[-tail:]
+            out.append("---- %s %s (last %d lines) ----" % (self.impl, title, len(lines)))
+            out.extend(lines)
+        return "\n".join(out)
+
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def _lines_if(path, n):
+    lines = _read(path).splitlines()
+    return lines if len(lines) >= n else None
+
+
+def base_conf(workdir, impl, workers):
+    """The lines every test config starts with."""
+    lines = [
+        "http_port 127.0.0.1:@PORT@",
+        "pid_filename %s/proxy.pid" % workdir,
+        "cache_log %s/cache.log" % workdir,
+        "access_log stdio:%s/access.log squid" % workdir,
+        "hosts_file %s/hosts" % workdir,
+        "dns_nameservers 127.0.0.1",
+        "visible_hostname testproxy",
+        "coredump_dir %s" % workdir,
+        "cache deny all",
+        "pinger_enable off",
+        "shutdown_lifetime 1 second",
+    ]
+    if os.geteuid() == 0:
+        pwd.getpwnam("proxy")
+        lines.append("cache_effective_user proxy")
+    if impl != "squid":
+        lines.append("workers %d" % workers)
+    return "\n".join(lines) + "\n"
+
+
+def stock_acls(ssl_ports):
+    ports = " ".join(["443"] + [str(p) for p in ssl_ports])
+    return ("acl SSL_ports port %s\n"
+            "acl Safe_ports port 80 21 443 70 210 1025-65535 280 488 591 777\n" % ports)
+
+
+class ProxyFactory:
+    """Callable fixture value: proxy(conf_extra=..., access=..., workers=1, impl=None)."""
+
+    def __init__(self, tmpdir, default_impl, prefix="p"):
+        self.tmpdir = tmpdir
+        self.prefix = prefix
+        self.default_impl = default_impl
+        self.started = []
+
+    def __call__(self, conf_extra="", access=None, workers=1, impl=None,
+                 ssl_ports=(), single=False, start=True):
+        impl = impl or self.default_impl
+        workdir = os.path.join(self.tmpdir, "%s-%s%d" % (self.prefix, impl, len(self.started)))
+        make_writable_dir(workdir)
+        with open(os.path.join(workdir, "hosts"), "w") as f:
+            f.write(HOSTS)
+        conf = (base_conf(workdir, impl, workers) + stock_acls(ssl_ports)
+                + conf_extra.rstrip("\n") + "\n"
+                + (DEFAULT_ACCESS if access is None else access.rstrip("\n") + "\n"))
+        p = Proxy(impl, workdir, conf, workers, single)
+        self.started.append(p)
+        return p.start() if start else p
+
+    def stop_all(self):
+        for p in self.started:
+            p.stop()

@@ -1,0 +1,714 @@
+/*
+ * Unit tests for the ACL engine: parsing rules and messages as Squid 5.7
+ * gives them, matching of every implemented type, and access-list semantics
+ * (first match wins, inversion of the last rule, defaults, NEED_DST).
+ */
+#include "config.h"
+#include "acl.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_parse.h"
+#include "tap.h"
+
+static struct acl_set set;
+static char *warn;
+
+/* Split a line on spaces and parse it; returns the error (freed by the next call). */
+static const char *
+t_acl(const char *line)
+{
+	static char *err;
+	char buf[8192], *argv[512], *p, *save = NULL;
+	int argc = 0;
+
+	free(err);
+	free(warn);
+	warn = NULL;
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (p = strtok_r(buf, " ", &save); p != NULL && argc < 512;
+	    p = strtok_r(NULL, " ", &save))
+		argv[argc++] = p;
+	err = acl_parse(&set, argv, argc, &warn);
+	return err;
+}
+
+static const char *
+t_rule(struct access_list *l, const char *line)
+{
+	static char *err;
+	char buf[1024], *argv[64], *p, *save = NULL;
+	int argc = 0;
+
+	free(err);
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (p = strtok_r(buf, " ", &save); p != NULL && argc < 64;
+	    p = strtok_r(NULL, " ", &save))
+		argv[argc++] = p;
+	err = access_parse(l, &set, argv, argc, NULL, "test.conf", 1);
+	return err;
+}
+
+static struct sockaddr_storage ss_src, ss_dst, ss_dst2;
+
+static const struct sockaddr *
+t_sa(struct sockaddr_storage *ss, const char *ip)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(ip, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, ip, &s6->sin6_addr);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		inet_pton(AF_INET, ip, &s4->sin_addr);
+	}
+	return (const struct sockaddr *)ss;
+}
+
+static int
+t_match(const char *name, const struct acl_checklist *cl)
+{
+	struct acl *a = acl_find(&set, name);
+
+	if (a == NULL) {
+		printf("# no ACL %s\n", name);
+		return -1;
+	}
+	return acl_match(a, cl);
+}
+
+/* A request for http://www.example.com/index.html from 10.1.2.3. */
+static void
+t_cl(struct acl_checklist *cl)
+{
+	memset(cl, 0, sizeof(*cl));
+	cl->src = t_sa(&ss_src, "10.1.2.3");
+	cl->method = "GET";
+	cl->url = "http://www.example.com/index.html";
+	cl->scheme = "http";
+	cl->host = "www.example.com";
+	cl->port = 80;
+	cl->path = "/index.html";
+	cl->local_port = 3128;
+	cl->port_name = "main";
+}
+
+static void
+t_addresses(void)
+{
+	struct acl_checklist cl;
+
+	t_cl(&cl);
+	is_str(t_acl("net src 10.0.0.0/8 192.168.1.0/255.255.255.0 2001:db8::/32"),
+	    NULL, "src parses CIDR, dotted mask, IPv6");
+	is_str(t_acl("rng src 172.16.0.5-172.16.0.9"), NULL, "src range");
+	is_int(t_match("net", &cl), ACL_MATCH, "10.1.2.3 in 10/8");
+	cl.src = t_sa(&ss_src, "11.1.2.3");
+	is_int(t_match("net", &cl), ACL_NOMATCH, "11.1.2.3 not in 10/8");
+	cl.src = t_sa(&ss_src, "192.168.1.77");
+	is_int(t_match("net", &cl), ACL_MATCH, "dotted netmask");
+	cl.src = t_sa(&ss_src, "192.168.2.77");
+	is_int(t_match("net", &cl), ACL_NOMATCH, "outside dotted netmask");
+	cl.src = t_sa(&ss_src, "2001:db8:1::5");
+	is_int(t_match("net", &cl), ACL_MATCH, "IPv6 /32");
+	cl.src = t_sa(&ss_src, "2001:db9::5");
+	is_int(t_match("net", &cl), ACL_NOMATCH, "IPv6 outside /32");
+	cl.src = t_sa(&ss_src, "::ffff:10.9.9.9");
+	is_int(t_match("net", &cl), ACL_MATCH, "v4-mapped client is IPv4");
+	cl.src = t_sa(&ss_src, "172.16.0.7");
+	is_int(t_match("rng", &cl), ACL_MATCH, "inside range");
+	cl.src = t_sa(&ss_src, "172.16.0.10");
+	is_int(t_match("rng", &cl), ACL_NOMATCH, "past range");
+	cl.src = t_sa(&ss_src, "172.16.0.4");
+	is_int(t_match("rng", &cl), ACL_NOMATCH, "before range");
+
+	is_str(t_acl("bad src 1.2.3.4/33"),
+	    "unknown netmask '33' in '1.2.3.4/33'", "/33 refused");
+	ok(t_acl("bad2 src 1.2.3.300") != NULL, "bad IPv4 refused");
+	is_str(t_acl("bad3 src -i 1.2.3.4"), "unsupported ACL option: -i",
+	    "src takes no -i");
+	is_str(t_acl("zero src 0.0.0.0/0.0.0.0"), NULL, "0/0 accepted");
+	is_str(warn, "'0.0.0.0/0.0.0.0' needs to be replaced by the term 'all'",
+	    "0/0 warns as Squid");
+	cl.src = t_sa(&ss_src, "fe80::1");
+	is_int(t_match("zero", &cl), ACL_MATCH, "0/0 means all, IPv6 too");
+	is_int(t_match("all", &cl), ACL_MATCH, "built-in all");
+	is_int(t_match("localhost", &cl), ACL_NOMATCH, "localhost: fe80::1 no");
+	cl.src = t_sa(&ss_src, "::1");
+	is_int(t_match("localhost", &cl), ACL_MATCH, "localhost: ::1");
+	cl.src = t_sa(&ss_src, "127.0.0.1");
+	is_int(t_match("localhost", &cl), ACL_MATCH, "localhost: 127.0.0.1");
+	cl.src = t_sa(&ss_src, "127.0.0.2");
+	is_int(t_match("localhost", &cl), ACL_NOMATCH,
+	    "localhost is 127.0.0.1/32 only");
+	cl.src = NULL;
+	is_int(t_match("all", &cl), ACL_NOMATCH, "unknown src never matches");
+
+	/* dst: IP hosts directly, names need the resolved address. */
+	t_cl(&cl);
+	is_str(t_acl("d dst -n 93.184.216.0/24"), NULL, "dst -n accepted");
+	is_int(t_match("d", &cl), ACL_NEED_DST, "dst of a name needs DNS");
+	cl.dst = t_sa(&ss_dst, "93.184.216.34");
+	is_int(t_match("d", &cl), ACL_MATCH, "dst matches resolved address");
+	cl.dst = t_sa(&ss_dst, "93.184.217.34");
+	is_int(t_match("d", &cl), ACL_NOMATCH, "dst other address");
+	{
+		const struct sockaddr *all[3];
+
+		all[0] = t_sa(&ss_dst, "1.1.1.1");
+		all[1] = t_sa(&ss_dst2, "93.184.216.1");
+		all[2] = NULL;
+		cl.dst_all = all;
+		is_int(t_match("d", &cl), ACL_MATCH,
+		    "dst checks every resolved address");
+		cl.dst_all = NULL;
+	}
+	cl.dst = NULL;
+	cl.host = "93.184.216.9";
+	is_int(t_match("d", &cl), ACL_MATCH, "IP host matched without DNS");
+	cl.host = "127.0.0.5";
+	is_int(t_match("to_localhost", &cl), ACL_MATCH, "to_localhost 127/8");
+	cl.host = "::";
+	is_int(t_match("to_localhost", &cl), ACL_MATCH, "to_localhost ::");
+	cl.host = "10.0.0.1";
+	is_int(t_match("to_localhost", &cl), ACL_NOMATCH, "to_localhost no");
+}
+
+static void
+t_domains(void)
+{
+	struct acl_checklist cl;
+
+	t_cl(&cl);
+	is_str(t_acl("dom dstdomain .Example.com other.org"), NULL,
+	    "dstdomain parses");
+	is_int(t_match("dom", &cl), ACL_MATCH, "subdomain of .example.com");
+	cl.host = "example.com";
+	is_int(t_match("dom", &cl), ACL_MATCH, ".example.com covers itself");
+	cl.host = "a.b.EXAMPLE.com";
+	is_int(t_match("dom", &cl), ACL_MATCH, "deep subdomain, any case");
+	cl.host = "badexample.com";
+	is_int(t_match("dom", &cl), ACL_NOMATCH, "suffix is not subdomain");
+	cl.host = "example.com.evil";
+	is_int(t_match("dom", &cl), ACL_NOMATCH, "prefix is not a match");
+	cl.host = "other.org";
+	is_int(t_match("dom", &cl), ACL_MATCH, "exact entry");
+	cl.host = "www.other.org";
+	is_int(t_match("dom", &cl), ACL_NOMATCH, "exact entry: no subdomains");
+	cl.host = "example.com-x.org";
+	is_int(t_match("dom", &cl), ACL_NOMATCH, "dash neighbour");
+	cl.host = "www.example.com.";
+	is_int(t_match("dom", &cl), ACL_MATCH, "absolute host name");
+
+	/* IP hosts: the literal, then the reverse name, "none" without one. */
+	is_str(t_acl("ipdom dstdomain 10.0.0.1 blocked.test none"), NULL,
+	    "dstdomain with IP and none");
+	cl.host = "10.0.0.1";
+	is_int(t_match("ipdom", &cl), ACL_MATCH, "IP literal value");
+	cl.host = "10.0.0.2";
+	is_int(t_match("ipdom", &cl), ACL_MATCH, "IP without rDNS is 'none'");
+	cl.dst_rdns = "blocked.test";
+	is_int(t_match("ipdom", &cl), ACL_MATCH, "IP host via reverse name");
+	cl.dst_rdns = "fine.test";
+	is_int(t_match("ipdom", &cl), ACL_NOMATCH, "other reverse name");
+	is_str(t_acl("ipdomn dstdomain -n blocked.test"), NULL, "-n");
+	cl.dst_rdns = "blocked.test";
+	is_int(t_match("ipdomn", &cl), ACL_NOMATCH, "-n: no reverse name");
+	cl.dst_rdns = NULL;
+
+	/* Squid's overlap rules. */
+	is_str(t_acl("o1 dstdomain example.com .example.com"),
+	    "'.example.com' is a subdomain of 'example.com'; you need to "
+	    "remove '.example.com' from the ACL named 'o1'",
+	    "name then .name is FATAL");
+	is_str(t_acl("o2 dstdomain .example.com example.com"),
+	    "'.example.com' is a subdomain of 'example.com'; you need to "
+	    "remove '.example.com' from the ACL named 'o2'",
+	    ".name then name is FATAL");
+	is_str(t_acl("o3 dstdomain .example.com www.example.com"), NULL,
+	    "covered later subdomain only warns");
+	is_str(warn, "'www.example.com' is a subdomain of '.example.com'; you "
+	    "should remove 'www.example.com' from the ACL named 'o3'",
+	    "the warning");
+	is_str(t_acl("o4 dstdomain www.example.com"), NULL, "o4 first line");
+	is_str(t_acl("o4 dstdomain .example.com"),
+	    "'www.example.com' is a subdomain of '.example.com'; you need to "
+	    "remove 'www.example.com' from the ACL named 'o4'",
+	    "covering domain after its subdomain is FATAL, across lines");
+	is_str(t_acl("o5 dstdomain foo.com foo.com .bar.com"), NULL,
+	    "duplicates are fine");
+	is_str(warn, NULL, "and silent");
+
+	/* A big list then single values: the incremental path, same rules. */
+	{
+		char line[8192];
+		size_t len;
+		int i;
+
+		len = (size_t)snprintf(line, sizeof(line), "big dstdomain");
+		for (i = 0; i < 100; i++)
+			len += (size_t)snprintf(line + len, sizeof(line) - len,
+			    " .d%d.test h%d.test", i, i);
+		is_str(t_acl(line), NULL, "200 domains");
+	}
+	is_str(t_acl("big dstdomain h5.test"), NULL, "big: duplicate");
+	is_str(warn, NULL, "big: duplicate is silent");
+	is_str(t_acl("big dstdomain www.d7.test"), NULL, "big: covered");
+	is_str(warn, "'www.d7.test' is a subdomain of '.d7.test'; you should "
+	    "remove 'www.d7.test' from the ACL named 'big'",
+	    "big: covered warns");
+	is_str(t_acl("big dstdomain .h9.test"),
+	    "'.h9.test' is a subdomain of 'h9.test'; you need to remove "
+	    "'.h9.test' from the ACL named 'big'", "big: .name after name");
+	is_str(t_acl("big dstdomain d3.test"),
+	    "'.d3.test' is a subdomain of 'd3.test'; you need to remove "
+	    "'.d3.test' from the ACL named 'big'", "big: name after .name");
+	is_str(t_acl("big dstdomain .test"),
+	    "'.d10.test' is a subdomain of '.test'; you need to remove "
+	    "'.d10.test' from the ACL named 'big'", "big: covering is FATAL");
+	is_str(t_acl("big dstdomain new.example"), NULL, "big: new value");
+	cl.host = "new.example";
+	is_int(t_match("big", &cl), ACL_MATCH, "big: new value matches");
+	cl.host = "x.y.d99.test";
+	is_int(t_match("big", &cl), ACL_MATCH, "big: deep subdomain");
+	cl.host = "x.h99.test";
+	is_int(t_match("big", &cl), ACL_NOMATCH, "big: exact only");
+	cl.host = "www.d7.test";
+	is_int(t_match("big", &cl), ACL_MATCH, "big: covered still matches");
+
+	/* dstdom_regex */
+	t_cl(&cl);
+	is_str(t_acl("dre dstdom_regex -i \\.EXAMPLE\\.com$"), NULL,
+	    "dstdom_regex");
+	is_int(t_match("dre", &cl), ACL_MATCH, "dstdom_regex -i matches");
+	cl.host = "example.org";
+	is_int(t_match("dre", &cl), ACL_NOMATCH, "dstdom_regex no");
+
+	/* ssl::server_name: SNI first, then the CONNECT host. */
+	t_cl(&cl);
+	is_str(t_acl("sn ssl::server_name --consensus .example.com"), NULL,
+	    "ssl::server_name with option");
+	is_int(t_match("sn", &cl), ACL_MATCH, "server_name from host");
+	cl.sni = "www.other.org";
+	is_int(t_match("sn", &cl), ACL_NOMATCH, "SNI wins over host");
+	cl.sni = "api.example.com";
+	is_int(t_match("sn", &cl), ACL_MATCH, "SNI matches");
+}
+
+static void
+t_regexes(void)
+{
+	struct acl_checklist cl;
+	struct http_header rh[3];
+	struct http_msg req, rep;
+
+	t_cl(&cl);
+	is_str(t_acl("u url_regex ^https:// \\.html$"), NULL, "url_regex");
+	is_int(t_match("u", &cl), ACL_MATCH, "second pattern of a group");
+	cl.url = "http://www.example.com/INDEX.HTML";
+	is_int(t_match("u", &cl), ACL_NOMATCH, "case-sensitive by default");
+	is_str(t_acl("ui url_regex -i \\.html$ +i ^FTP://"), NULL, "-i +i");
+	is_int(t_match("ui", &cl), ACL_MATCH, "-i applies");
+	cl.url = "ftp://x/";
+	is_int(t_match("ui", &cl), ACL_NOMATCH, "+i switches back");
+	cl.url = "FTP://x/";
+	is_int(t_match("ui", &cl), ACL_MATCH, "+i pattern case-sensitive");
+
+	is_str(t_acl("bad url_regex a( b(c)"), NULL,
+	    "invalid regex is not fatal");
+	ok(warn != NULL && strstr(warn, "invalid regular expression: 'a('")
+	    != NULL, "invalid regex warns");
+	cl.url = "xbcx";
+	is_int(t_match("bad", &cl), ACL_MATCH, "valid sibling kept");
+	cl.url = "a(";
+	is_int(t_match("bad", &cl), ACL_NOMATCH, "invalid one skipped");
+
+	/* Joining must not change meaning: anchors and alternations. */
+	is_str(t_acl("j url_regex ^a|b$ [(] x"), NULL, "joined patterns");
+	cl.url = "zzb";
+	is_int(t_match("j", &cl), ACL_MATCH, "alternation inside a group");
+	cl.url = "q(q";
+	is_int(t_match("j", &cl), ACL_MATCH, "bracketed paren");
+	cl.url = "qqq";
+	is_int(t_match("j", &cl), ACL_NOMATCH, "no pattern");
+
+	/* A pattern too long to join still works. */
+	{
+		char line[6000];
+		size_t n;
+
+		n = (size_t)snprintf(line, sizeof(line), "long url_regex ^x");
+		memset(line + n, 'y', 4500);
+		line[n + 4500] = '\0';
+		is_str(t_acl(line), NULL, "very long pattern");
+		cl.url = line + n + 1;	/* "x" then the y's */
+		line[n] = '\0';
+		is_int(t_match("long", &cl), ACL_NOMATCH, "long: too short");
+		line[n] = 'y';
+		cl.url = line + n - 1;
+		is_int(t_match("long", &cl), ACL_MATCH, "long: matches");
+	}
+
+	t_cl(&cl);
+	is_str(t_acl("p urlpath_regex ^/index"), NULL, "urlpath_regex");
+	is_int(t_match("p", &cl), ACL_MATCH, "urlpath matches path");
+	cl.path = "/other";
+	is_int(t_match("p", &cl), ACL_NOMATCH, "urlpath no");
+
+	/* Headers, built by hand. */
+	memset(&req, 0, sizeof(req));
+	memset(&rep, 0, sizeof(rep));
+	rh[0].name = "User-Agent";
+	rh[0].value = "Mozilla/5.0 (X11) Firefox/115.0xxxx";
+	rh[0].value_len = strlen("Mozilla/5.0 (X11) Firefox/115.0");
+	rh[1].name = "X-Tag";
+	rh[1].value = "alpha";
+	rh[1].value_len = 5;
+	rh[2].name = "x-tag";
+	rh[2].value = "beta";
+	rh[2].value_len = 4;
+	rh[0].name_len = strlen(rh[0].name);
+	rh[1].name_len = rh[2].name_len = 5;
+	req.hdr = rh;
+	req.nhdr = 3;
+	rep.hdr = rh + 1;
+	rep.nhdr = 1;
+	t_cl(&cl);
+	is_str(t_acl("ff browser Firefox/115\\.0$"), NULL, "browser");
+	is_int(t_match("ff", &cl), ACL_NOMATCH, "no request, no match");
+	cl.request = &req;
+	is_int(t_match("ff", &cl), ACL_MATCH,
+	    "browser on User-Agent (value is not NUL-terminated)");
+	is_str(t_acl("ch browser Chrome"), NULL, "browser 2");
+	is_int(t_match("ch", &cl), ACL_NOMATCH, "browser no");
+	is_str(t_acl("rq req_header X-Tag -i ^ALPHA, beta$"), NULL,
+	    "req_header");
+	is_int(t_match("rq", &cl), ACL_MATCH,
+	    "req_header joins instances with ', '");
+	is_str(t_acl("rq2 req_header X-Other ."), NULL, "req_header 2");
+	is_int(t_match("rq2", &cl), ACL_NOMATCH, "absent header");
+	is_str(t_acl("rp rep_header X-Tag ^alpha$"), NULL, "rep_header");
+	is_int(t_match("rp", &cl), ACL_NOMATCH, "rep_header without reply");
+	cl.reply = &rep;
+	is_int(t_match("rp", &cl), ACL_MATCH, "rep_header on reply");
+	ok(t_acl("rq3 req_header X-Only") != NULL,
+	    "req_header needs a regex");
+	rh[1].name = "Referer";
+	rh[1].name_len = 7;
+	rh[1].value = "http://ref.example/";
+	rh[1].value_len = strlen(rh[1].value);
+	is_str(t_acl("ref referer_regex ^http://ref\\."), NULL,
+	    "referer_regex");
+	is_int(t_match("ref", &cl), ACL_MATCH, "referer_regex matches");
+
+	/* The built-in manager ACL. */
+	t_cl(&cl);
+	is_int(t_match("manager", &cl), ACL_NOMATCH, "manager: plain URL");
+	cl.url = "CACHE_OBJECT://localhost/info";
+	is_int(t_match("manager", &cl), ACL_MATCH, "manager: cache_object, -i");
+	cl.url = "http://proxy:3128/squid-internal-mgr/menu";
+	is_int(t_match("manager", &cl), ACL_MATCH, "manager: internal mgr");
+	cl.url = "http://proxy:3128/SQUID-INTERNAL-MGR/menu";
+	is_int(t_match("manager", &cl), ACL_NOMATCH, "manager: +i part");
+}
+
+static void
+t_simple_types(void)
+{
+	struct acl_checklist cl;
+
+	t_cl(&cl);
+	is_str(t_acl("sp port 80 8000-8080"), NULL, "port");
+	is_int(t_match("sp", &cl), ACL_MATCH, "port 80");
+	cl.port = 8080;
+	is_int(t_match("sp", &cl), ACL_MATCH, "port range end");
+	cl.port = 8081;
+	is_int(t_match("sp", &cl), ACL_NOMATCH, "past range");
+	is_str(t_acl("bp port abc"),
+	    "No digits were found in the input value 'abc'", "port abc");
+	ok(t_acl("bp2 port 80-") != NULL, "open port range refused");
+	is_str(t_acl("lp localport 3128"), NULL, "localport");
+	is_int(t_match("lp", &cl), ACL_MATCH, "localport");
+	cl.local_port = 3129;
+	is_int(t_match("lp", &cl), ACL_NOMATCH, "localport no");
+	is_str(t_acl("mp myportname main"), NULL, "myportname");
+	is_int(t_match("mp", &cl), ACL_MATCH, "myportname");
+	cl.port_name = "Main";
+	is_int(t_match("mp", &cl), ACL_NOMATCH, "myportname is exact");
+
+	is_str(t_acl("m method GET HEAD"), NULL, "method");
+	is_int(t_match("m", &cl), ACL_MATCH, "method GET");
+	cl.method = "get";
+	is_int(t_match("m", &cl), ACL_NOMATCH, "method case-sensitive");
+	cl.method = "CONNECT";
+	is_int(t_match("CONNECT", &cl), ACL_MATCH, "built-in CONNECT");
+	is_int(set.has_purge, 0, "no PURGE yet");
+	is_str(t_acl("purge method PURGE"), NULL, "method PURGE");
+	is_int(set.has_purge, 1, "PURGE enables purging");
+
+	t_cl(&cl);
+	is_str(t_acl("pr proto HTTP cache_object"), NULL, "proto");
+	is_int(t_match("pr", &cl), ACL_MATCH, "proto http, any case");
+	cl.scheme = "cache_object";
+	is_int(t_match("pr", &cl), ACL_MATCH, "proto cache_object");
+	cl.scheme = "https";
+	is_int(t_match("pr", &cl), ACL_NOMATCH, "proto https no");
+	is_str(t_acl("pr2 proto bogus"), NULL, "unknown proto not fatal");
+	is_str(warn, "Ignoring unknown protocol 'bogus' in the ACL named "
+	    "'pr2'; empty ACL: acl pr2 proto", "unknown proto warns");
+
+	is_str(t_acl("st http_status 200 300-399 500-"), NULL, "http_status");
+	cl.status = 200;
+	is_int(t_match("st", &cl), ACL_MATCH, "200");
+	cl.status = 302;
+	is_int(t_match("st", &cl), ACL_MATCH, "302 in 300-399");
+	cl.status = 404;
+	is_int(t_match("st", &cl), ACL_NOMATCH, "404");
+	cl.status = 599;
+	is_int(t_match("st", &cl), ACL_MATCH, "open range 500-");
+
+	is_str(t_acl("step at_step SslBump2"), NULL, "at_step");
+	is_int(t_match("step", &cl), ACL_NOMATCH, "no step");
+	cl.ssl_step = 2;
+	is_int(t_match("step", &cl), ACL_MATCH, "step 2");
+	cl.ssl_step = 1;
+	is_int(t_match("step", &cl), ACL_NOMATCH, "step 1");
+	is_str(t_acl("step2 at_step SslBump4"),
+	    "unknown at_step step name: SslBump4", "bad step");
+}
+
+static void
+t_time(void)
+{
+	struct acl_checklist cl;
+	struct tm tm;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	t_cl(&cl);
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = 2024 - 1900;	/* Wednesday 2024-01-10 10:30 */
+	tm.tm_mon = 0;
+	tm.tm_mday = 10;
+	tm.tm_hour = 10;
+	tm.tm_min = 30;
+	tm.tm_isdst = -1;
+	cl.now = mktime(&tm);
+
+	is_str(t_acl("work time MTWHF 09:00-17:00"), NULL, "time");
+	is_int(t_match("work", &cl), ACL_MATCH, "Wednesday 10:30 at work");
+	is_str(t_acl("wknd time SA"), NULL, "weekend");
+	is_int(t_match("wknd", &cl), ACL_NOMATCH, "not weekend");
+	is_str(t_acl("night time 22:00-23:59"), NULL, "time range only");
+	is_int(t_match("night", &cl), ACL_NOMATCH, "10:30 is not night");
+	is_str(t_acl("ten time W 10:30-10:30"), NULL, "one minute");
+	is_int(t_match("ten", &cl), ACL_MATCH, "inclusive bounds");
+	cl.now += 3 * 86400;	/* Saturday */
+	is_int(t_match("wknd", &cl), ACL_MATCH, "Saturday");
+	is_int(t_match("work", &cl), ACL_NOMATCH, "not a work day");
+	is_str(t_acl("bt time 25:00-26:00"), "Bad time range '25:00-26:00'",
+	    "25:00 refused");
+	is_str(t_acl("bt2 time 10:00-09:00"),
+	    "Reversed time range '10:00-09:00'", "reversed refused");
+	is_str(t_acl("allday time 00:00-24:00"), NULL, "24:00 end allowed");
+	is_str(t_acl("bd time MX"), NULL, "bad day is not fatal");
+	is_str(warn, "Bad Day 'X' in time ACL 'bd'", "bad day warns");
+}
+
+static void
+t_definitions(void)
+{
+	struct acl_checklist cl;
+
+	t_cl(&cl);
+	is_str(t_acl("a1 src 1.2.3.4"), NULL, "define a1");
+	is_str(t_acl("a1 dst 1.2.3.4"),
+	    "ACL 'a1' already exists with different type.", "type conflict");
+	is_str(t_acl("a1 src 10.0.0.0/8"), NULL, "same type appends");
+	is_int(t_match("a1", &cl), ACL_MATCH, "appended value matches");
+	is_str(t_acl("a2 badtype x"), "Invalid ACL type 'badtype'",
+	    "unknown type");
+	ok(acl_find(&set, "a2") == NULL, "bad type defines nothing");
+	is_str(t_acl("manager proto cache_object"), NULL,
+	    "legacy manager line is ignored");
+	is_str(warn, "UPGRADE: ACL 'manager' is now a built-in ACL. Remove it "
+	    "from your config file.", "with Squid's UPGRADE warning");
+	is_str(acl_type(acl_find(&set, "manager")), "url_regex",
+	    "manager stays url_regex");
+	is_str(t_acl("manager src 1.2.3.4"),
+	    "ACL 'manager' already exists with different type.",
+	    "manager with another type conflicts");
+	is_str(t_acl("localhost src 10.9.9.9"), NULL, "localhost appends");
+	is_str(warn, NULL, "silently, as Squid");
+	cl.src = t_sa(&ss_src, "10.9.9.9");
+	is_int(t_match("localhost", &cl), ACL_MATCH, "appended to localhost");
+	is_str(t_acl("all src 10.0.0.0/8"), NULL, "all appends");
+	ok(warn != NULL, "with a warning");
+	is_str(t_acl("to_localhost dst 10.0.0.1"), NULL, "to_localhost appends");
+
+	is_str(t_acl("pa proxy_auth REQUIRED"), NULL, "proxy_auth accepted");
+	is_str(warn, "ACL type 'proxy_auth' is not supported by cuttle yet; "
+	    "ACL 'pa' never matches", "with a warning");
+	is_int(t_match("pa", &cl), ACL_NOMATCH, "and never matches");
+	ok(acl_is_auth(acl_find(&set, "pa")), "proxy_auth is auth");
+	ok(!acl_is_auth(acl_find(&set, "a1")), "src is not");
+	is_str(t_acl("nt note -m tag a"), NULL, "unsupported: options kept");
+	is_str(t_acl("sd srcdomain .foo.com"),
+	    "ACL type 'srcdomain' is not supported by cuttle yet (ACL 'sd')",
+	    "srcdomain rejected");
+	is_str(t_acl("my myport 3128"), NULL, "myport renamed");
+	is_str(acl_type(acl_find(&set, "my")), "localport", "to localport");
+	is_str(t_acl("e dstdomain"), NULL, "empty ACL");
+	is_str(warn, "empty ACL: acl e dstdomain", "warns");
+	ok(acl_find(&set, "ssl::certHasExpired") != NULL,
+	    "ssl error built-ins exist");
+	is_str(t_acl("x url_regex -z foo"), "unsupported ACL option: -z",
+	    "unknown option");
+	is_str(t_acl("dd dstdomain -- -weird.example"), NULL, "-- ends options");
+	is_str(t_acl(""), "missing ACL name", "no name");
+	is_str(t_acl("lonely"), "missing ACL type for ACL 'lonely'", "no type");
+}
+
+static void
+t_access(void)
+{
+	struct access_list l;
+	struct acl_checklist cl;
+	const struct access_rule *rule;
+	int action;
+	static const char *const words[] = { "splice", "bump", "peek", NULL };
+	char *argv[2];
+
+	is_str(t_acl("lan src 10.0.0.0/8"), NULL, "lan");
+	is_str(t_acl("blk dstdomain .blocked.test"), NULL, "blk");
+	is_str(t_acl("web port 80 443"), NULL, "web");
+	is_str(t_acl("far dst 203.0.113.0/24"), NULL, "far");
+
+	memset(&l, 0, sizeof(l));
+	t_cl(&cl);
+	is_int(access_check(&l, &cl, ACCESS_DENY, &action, &rule), ACL_MATCH,
+	    "empty list decides");
+	is_int(action, ACCESS_DENY, "empty list gives the default");
+	ok(rule == NULL, "no deciding rule");
+	is_int(access_check(&l, &cl, ACCESS_ALLOW, &action, NULL), ACL_MATCH,
+	    "empty list, allow default");
+	is_int(action, ACCESS_ALLOW, "empty list gives allow default");
+
+	is_str(t_rule(&l, "deny blk"), NULL, "deny blk");
+	is_str(t_rule(&l, "allow lan web"), NULL, "allow lan web");
+	is_str(t_rule(&l, "deny nosuch"), "ACL not found: nosuch",
+	    "unknown ACL");
+	is_str(t_rule(&l, "permit lan"),
+	    "unknown action 'permit' (expected deny, allow)", "bad action");
+	access_check(&l, &cl, ACCESS_DENY, &action, &rule);
+	is_int(action, ACCESS_ALLOW, "lan + port 80 allowed");
+	ok(rule != NULL && rule->line == 1 && rule->action == ACCESS_ALLOW &&
+	    strcmp(rule->file, "test.conf") == 0, "deciding rule reported");
+	cl.host = "www.blocked.test";
+	access_check(&l, &cl, ACCESS_ALLOW, &action, &rule);
+	is_int(action, ACCESS_DENY, "first match wins");
+	t_cl(&cl);
+	cl.port = 8080;
+	access_check(&l, &cl, ACCESS_ALLOW, &action, &rule);
+	is_int(action, ACCESS_DENY,
+	    "no match: opposite of the last rule (allow)");
+	ok(rule == NULL, "inversion has no rule");
+	access_list_free(&l);
+
+	/* A list whose last rule is a deny allows unrelated requests. */
+	memset(&l, 0, sizeof(l));
+	is_str(t_rule(&l, "deny blk"), NULL, "only deny blk");
+	t_cl(&cl);
+	access_check(&l, &cl, ACCESS_DENY, &action, &rule);
+	is_int(action, ACCESS_ALLOW, "last rule deny: unrelated is allowed");
+	access_list_free(&l);
+
+	/* Negation, and ANDed ACLs. */
+	memset(&l, 0, sizeof(l));
+	is_str(t_rule(&l, "deny !lan"), NULL, "deny !lan");
+	is_str(t_rule(&l, "allow all"), NULL, "allow all");
+	t_cl(&cl);
+	access_check(&l, &cl, ACCESS_DENY, &action, &rule);
+	is_int(action, ACCESS_ALLOW, "lan client passes !lan");
+	cl.src = t_sa(&ss_src, "8.8.8.8");
+	access_check(&l, &cl, ACCESS_ALLOW, &action, &rule);
+	is_int(action, ACCESS_DENY, "outsider denied by !lan");
+	ok(access_uses_type(&l, "src"), "uses src");
+	ok(!access_uses_type(&l, "dst"), "does not use dst");
+	access_list_free(&l);
+
+	/* NEED_DST propagates, and only when the dst ACL is reached. */
+	memset(&l, 0, sizeof(l));
+	is_str(t_rule(&l, "deny blk"), NULL, "deny blk");
+	is_str(t_rule(&l, "deny lan far"), NULL, "deny lan far");
+	is_str(t_rule(&l, "allow all"), NULL, "allow all");
+	t_cl(&cl);
+	action = 42;
+	is_int(access_check(&l, &cl, ACCESS_DENY, &action, &rule), ACL_NEED_DST,
+	    "dst ACL needs DNS");
+	is_int(action, 42, "no action while waiting");
+	cl.dst = t_sa(&ss_dst, "203.0.113.7");
+	is_int(access_check(&l, &cl, ACCESS_ALLOW, &action, &rule), ACL_MATCH,
+	    "resolved");
+	is_int(action, ACCESS_DENY, "then far is denied");
+	cl.dst = NULL;
+	cl.src = t_sa(&ss_src, "8.8.8.8");
+	is_int(access_check(&l, &cl, ACCESS_DENY, &action, &rule), ACL_MATCH,
+	    "AND short-circuits before dst");
+	is_int(action, ACCESS_ALLOW, "non-lan allowed without DNS");
+	ok(access_uses_type(&l, "dst"), "uses dst");
+	access_list_free(&l);
+
+	memset(&l, 0, sizeof(l));
+	is_str(t_rule(&l, "deny !far"), NULL, "deny !far");
+	t_cl(&cl);
+	is_int(access_check(&l, &cl, ACCESS_DENY, &action, &rule), ACL_NEED_DST,
+	    "negated NEED_DST is not a match");
+	access_list_free(&l);
+
+	/* A list with its own action words: no inversion, the default. */
+	memset(&l, 0, sizeof(l));
+	argv[0] = "peek";
+	argv[1] = "blk";
+	is_str(access_parse(&l, &set, argv, 2, words, "f", 3), NULL,
+	    "ssl_bump-like rule");
+	t_cl(&cl);
+	access_check(&l, &cl, 0, &action, &rule);
+	is_int(action, 0, "no match: the caller's default");
+	cl.host = "blocked.test";
+	access_check(&l, &cl, 0, &action, &rule);
+	is_int(action, 2, "peek is word 2");
+	access_list_free(&l);
+
+	/* A rule without ACLs always matches. */
+	memset(&l, 0, sizeof(l));
+	is_str(t_rule(&l, "deny"), NULL, "bare deny");
+	access_check(&l, &cl, ACCESS_ALLOW, &action, &rule);
+	is_int(action, ACCESS_DENY, "bare deny matches");
+	access_list_free(&l);
+}
+
+int
+main(void)
+{
+	acl_set_init(&set);
+	t_addresses();
+	t_domains();
+	t_regexes();
+	t_simple_types();
+	t_time();
+	t_definitions();
+	t_access();
+	acl_set_free(&set);
+	t_acl("x src 1.2.3.4");	/* frees the last messages */
+	acl_set_free(&set);
+	free(warn);
+	return tap_done();
+}

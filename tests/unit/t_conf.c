@@ -1,0 +1,961 @@
+/*
+ * Unit tests for conf.c and cfg_table.c: cfg_load() on small files written
+ * to a temp directory, checking the error count, the exact messages (the
+ * log is pointed at a temp file) and the values stored in struct cfg.
+ */
+#include "config.h"
+#include "conf.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "acl.h"
+#include "cfg.h"
+#include "log.h"
+#include "logformat.h"
+#include "tap.h"
+
+static char tdir[64];
+static char logpath[128];
+static char logtext[65536];	/* what the last load logged */
+
+static const char *
+tpath(const char *name)
+{
+	static char buf[4][256];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tdir, name);
+	return buf[i];
+}
+
+static void
+write_file(const char *name, const char *text)
+{
+	FILE *f = fopen(tpath(name), "w");
+
+	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0) {
+		perror(name);
+		exit(1);
+	}
+}
+
+/* Load path, capturing the log; returns the error count. */
+static int
+load_path(struct cfg *cfg, const char *path, int process_number)
+{
+	int fd, n;
+	ssize_t len;
+
+	if ((fd = open(logpath, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1) {
+		perror(logpath);
+		exit(1);
+	}
+	log_set_fd(fd);
+	n = cfg_load(cfg, path, process_number);
+	log_set_fd(2);
+	len = pread(fd, logtext, sizeof(logtext) - 1, 0);
+	logtext[len > 0 ? len : 0] = '\0';
+	close(fd);
+	return n;
+}
+
+/* Write text to name and load it. */
+static int
+load(struct cfg *cfg, const char *name, const char *text, int process_number)
+{
+	write_file(name, text);
+	return load_path(cfg, tpath(name), process_number);
+}
+
+/* Load text, expect errors, then free. */
+static int
+load_free(const char *text)
+{
+	struct cfg cfg;
+	int n = load(&cfg, "t.conf", text, 0);
+
+	cfg_free(&cfg);
+	return n;
+}
+
+static int
+logged(const char *fmt, ...)
+{
+	char want[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(want, sizeof(want), fmt, ap);
+	va_end(ap);
+	if (strstr(logtext, want) != NULL)
+		return 1;
+	printf("# wanted in log: %s\n# log was:\n%s", want, logtext);
+	return 0;
+}
+
+static int
+count_lines(const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = logtext; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static const char *
+addr_str(const struct sockaddr_storage *ss)
+{
+	static char buf[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+		    buf, sizeof(buf));
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr, buf,
+		    sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "family %d", ss->ss_family);
+	return buf;
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t a = s ? strlen(s) : 0, b = strlen(suffix);
+
+	return s != NULL && a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static void
+test_defaults(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "empty.conf", "", 0), 0, "empty config loads");
+	is_str(logtext, "", "and logs nothing");
+	is_str(c.config_file, tpath("empty.conf"), "config_file");
+	ok(c.ports == NULL, "no http_port by default");
+	is_int(c.workers, 1, "workers 1");
+	is_str(c.effective_user, "proxy", "cache_effective_user proxy");
+	is_str(c.effective_group, NULL, "cache_effective_group unset");
+	is_str(c.pid_filename, "/run/cuttle.pid", "pid_filename");
+	is_str(c.coredump_dir, NULL, "coredump_dir: start directory");
+	is_str(c.visible_hostname, NULL, "visible_hostname: detect");
+	is_int(c.max_filedescriptors, 0, "max_filedescriptors");
+	ok(ends_with(c.cache_log, "/log/cuttle/cache.log"), "cache_log %s",
+	    c.cache_log);
+	is_str(c.debug_options, "ALL,1", "debug_options");
+	is_int(c.logfile_rotate, 0, "logfile_rotate 0 (Debian)");
+	is_int(c.strip_query_terms, 1, "strip_query_terms on");
+	is_int(c.log_mime_hdrs, 0, "log_mime_hdrs off");
+	is_int(c.via, 1, "via on");
+	is_int(c.forwarded_for, CFG_FF_ON, "forwarded_for on");
+	ok(c.follow_x_forwarded_for.head == NULL, "follow_x_forwarded_for none");
+	is_int(c.acl_uses_indirect_client, 1, "acl_uses_indirect_client");
+	is_int(c.log_uses_indirect_client, 1, "log_uses_indirect_client");
+	is_int(c.request_header_max_size, 65536, "request_header_max_size");
+	is_int(c.reply_header_max_size, 65536, "reply_header_max_size");
+	is_int(c.request_body_max_size, 0, "request_body_max_size");
+	ok(c.reply_body_max_size == NULL, "reply_body_max_size none");
+	is_int(c.connect_timeout, 60000, "connect_timeout 1 minute");
+	is_int(c.peer_connect_timeout, 30000, "peer_connect_timeout");
+	is_int(c.forward_timeout, 240000, "forward_timeout");
+	is_int(c.read_timeout, 900000, "read_timeout");
+	is_int(c.write_timeout, 900000, "write_timeout");
+	is_int(c.request_timeout, 300000, "request_timeout");
+	is_int(c.client_idle_pconn_timeout, 120000, "client_idle_pconn_timeout");
+	is_int(c.client_lifetime, 86400000, "client_lifetime");
+	is_int(c.pconn_timeout, 60000, "pconn_timeout");
+	is_int(c.shutdown_lifetime, 30000, "shutdown_lifetime");
+	is_int(c.dns_timeout, 30000, "dns_timeout");
+	is_int(c.client_persistent_connections, 1, "client pconns");
+	is_int(c.server_persistent_connections, 1, "server pconns");
+	ok(c.dns_nameservers == NULL, "dns_nameservers: resolv.conf");
+	is_str(c.hosts_file, "/etc/hosts", "hosts_file");
+	is_int(c.positive_dns_ttl, 6 * 3600000LL, "positive_dns_ttl");
+	is_int(c.negative_dns_ttl, 60000, "negative_dns_ttl");
+	ok(c.tcp_outgoing_address == NULL, "tcp_outgoing_address none");
+	ok(c.http_access.head == NULL, "no http_access rules");
+	ok(c.http_reply_access.head == NULL, "no http_reply_access rules");
+	is_str(c.error_directory, NULL, "error_directory: built in");
+	ok(c.deny_info == NULL, "deny_info none");
+	is_int(c.cache_mem, 256LL << 20, "cache_mem 256 MB");
+	is_int(c.maximum_object_size_in_memory, 512 * 1024, "max in memory");
+	is_int(c.maximum_object_size, 4LL << 20, "maximum_object_size");
+	is_int(c.minimum_object_size, 0, "minimum_object_size");
+	ok(c.refresh_patterns == NULL, "no refresh_pattern");
+	ok(acl_find(&c.acls, "all") != NULL, "built-in ACLs exist");
+	ok(c.access_logs != NULL && c.access_logs->next == NULL,
+	    "one default access_log");
+	if (c.access_logs != NULL) {
+		ok(ends_with(c.access_logs->path, "/log/cuttle/access.log"),
+		    "default access_log path %s", c.access_logs->path);
+		is_str(c.access_logs->module, "stdio", "default module");
+		ok(c.access_logs->format == logformat_builtin("squid"),
+		    "default format squid");
+		ok(c.access_logs->acls.head == NULL, "logs every request");
+	}
+	cfg_free(&c);
+	ok(c.config_file == NULL && c.ports == NULL, "cfg_free zeroes");
+}
+
+static void
+test_values(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "v.conf",
+	    "workers 4\n"
+	    "cache_effective_user nobody\n"
+	    "cache_effective_group nogroup\n"
+	    "pid_filename none\n"
+	    "coredump_dir /var/tmp\n"
+	    "visible_hostname proxy.example.test\n"
+	    "cache_log /tmp/c.log\n"
+	    "debug_options ALL,1 33,2 rotate=3\n"
+	    "logfile_rotate 3\n"
+	    "strip_query_terms off\n"
+	    "log_mime_hdrs on\n"
+	    "via off\n"
+	    "forwarded_for truncate\n"
+	    "acl_uses_indirect_client off\n"
+	    "log_uses_indirect_client off\n"
+	    "request_header_max_size 32 KB\n"
+	    "reply_header_max_size 1 MB\n"
+	    "request_body_max_size 10 MB\n"
+	    "connect_timeout 90 seconds\n"
+	    "peer_connect_timeout 5 seconds\n"
+	    "forward_timeout 1 minute\n"
+	    "read_timeout 2 minutes\n"
+	    "write_timeout 3 minutes\n"
+	    "request_timeout 10 seconds\n"
+	    "persistent_request_timeout 7 seconds\n"
+	    "client_lifetime 2 hours\n"
+	    "pconn_timeout 11 seconds\n"
+	    "shutdown_lifetime 1 second\n"
+	    "dns_timeout 3 seconds\n"
+	    "client_persistent_connections off\n"
+	    "server_persistent_connections off\n"
+	    "dns_nameservers 127.0.0.1 ::1\n"
+	    "dns_nameservers 10.0.0.1\n"
+	    "hosts_file none\n"
+	    "positive_dns_ttl 1 hour\n"
+	    "negative_dns_ttl 5 seconds\n"
+	    "error_directory /usr/share/cuttle/errors/de\n"
+	    "max_filedescriptors 4096\n"
+	    "cache_mem 64 MB\n"
+	    "maximum_object_size_in_memory 1 MB\n"
+	    "maximum_object_size 1.5 GB\n"
+	    "minimum_object_size 1 KB\n"
+	    "pinger_enable off\n", 0), 0, "values load");
+	is_int(c.workers, 4, "workers");
+	is_str(c.effective_user, "nobody", "user");
+	is_str(c.effective_group, "nogroup", "group");
+	is_str(c.pid_filename, NULL, "pid_filename none");
+	is_str(c.coredump_dir, "/var/tmp", "coredump_dir");
+	is_str(c.visible_hostname, "proxy.example.test", "visible_hostname");
+	is_str(c.cache_log, "/tmp/c.log", "cache_log");
+	is_str(c.debug_options, "ALL,1 33,2 rotate=3", "debug_options joined");
+	is_int(c.logfile_rotate, 3, "logfile_rotate");
+	is_int(c.strip_query_terms, 0, "strip_query_terms");
+	is_int(c.log_mime_hdrs, 1, "log_mime_hdrs");
+	is_int(c.via, 0, "via off");
+	ok(logged("WARNING: %s:12: HTTP requires the use of Via", tpath("v.conf")),
+	    "via off warns with file:line");
+	is_int(c.forwarded_for, CFG_FF_TRUNCATE, "forwarded_for truncate");
+	is_int(c.acl_uses_indirect_client, 0, "acl_uses_indirect_client");
+	is_int(c.log_uses_indirect_client, 0, "log_uses_indirect_client");
+	is_int(c.request_header_max_size, 32768, "request_header_max_size");
+	is_int(c.reply_header_max_size, 1 << 20, "reply_header_max_size");
+	is_int(c.request_body_max_size, 10 << 20, "request_body_max_size");
+	is_int(c.connect_timeout, 90000, "connect_timeout");
+	is_int(c.peer_connect_timeout, 5000, "peer_connect_timeout");
+	is_int(c.forward_timeout, 60000, "forward_timeout");
+	is_int(c.read_timeout, 120000, "read_timeout");
+	is_int(c.write_timeout, 180000, "write_timeout");
+	is_int(c.request_timeout, 10000, "request_timeout");
+	is_int(c.client_idle_pconn_timeout, 7000,
+	    "persistent_request_timeout is client_idle_pconn_timeout");
+	is_int(c.client_lifetime, 7200000, "client_lifetime");
+	is_int(c.pconn_timeout, 11000, "pconn_timeout");
+	is_int(c.shutdown_lifetime, 1000, "shutdown_lifetime");
+	is_int(c.dns_timeout, 3000, "dns_timeout");
+	is_int(c.client_persistent_connections, 0, "client pconns off");
+	is_int(c.server_persistent_connections, 0, "server pconns off");
+	ok(c.dns_nameservers != NULL &&
+	    strcmp(c.dns_nameservers->s, "127.0.0.1") == 0 &&
+	    c.dns_nameservers->next != NULL &&
+	    strcmp(c.dns_nameservers->next->s, "::1") == 0 &&
+	    c.dns_nameservers->next->next != NULL &&
+	    strcmp(c.dns_nameservers->next->next->s, "10.0.0.1") == 0 &&
+	    c.dns_nameservers->next->next->next == NULL,
+	    "dns_nameservers accumulate in order");
+	is_str(c.hosts_file, NULL, "hosts_file none");
+	is_int(c.positive_dns_ttl, 3600000, "positive_dns_ttl");
+	is_int(c.negative_dns_ttl, 5000, "negative_dns_ttl");
+	is_str(c.error_directory, "/usr/share/cuttle/errors/de",
+	    "error_directory");
+	is_int(c.max_filedescriptors, 4096, "max_filedescriptors");
+	is_int(c.cache_mem, 64 << 20, "cache_mem");
+	is_int(c.maximum_object_size_in_memory, 1 << 20, "in memory");
+	is_int(c.maximum_object_size, 3LL << 29, "1.5 GB");
+	is_int(c.minimum_object_size, 1024, "minimum_object_size");
+	cfg_free(&c);
+
+	is_int(load(&c, "v.conf", "cache_mem 1 MB\ncache_mem 2 MB\n"
+	    "max_filedesc 100\nserver_idle_pconn_timeout 9 seconds\n"
+	    "client_idle_pconn_timeout 8 seconds\n", 0), 0, "repeats");
+	is_int(c.cache_mem, 2 << 20, "the last occurrence wins");
+	is_int(c.max_filedescriptors, 100, "max_filedesc alias");
+	is_int(c.pconn_timeout, 9000, "server_idle_pconn_timeout");
+	is_int(c.client_idle_pconn_timeout, 8000, "client_idle_pconn_timeout");
+	cfg_free(&c);
+
+	static const struct {
+		const char *word;
+		enum cfg_forwarded_for v;
+	} ff[] = {
+		{ "on", CFG_FF_ON }, { "off", CFG_FF_OFF },
+		{ "transparent", CFG_FF_TRANSPARENT },
+		{ "delete", CFG_FF_DELETE }, { "truncate", CFG_FF_TRUNCATE },
+	};
+	for (size_t i = 0; i < sizeof(ff) / sizeof(ff[0]); i++) {
+		char text[64];
+
+		snprintf(text, sizeof(text), "forwarded_for %s\n", ff[i].word);
+		is_int(load(&c, "ff.conf", text, 0), 0, "forwarded_for %s",
+		    ff[i].word);
+		is_int(c.forwarded_for, ff[i].v, "forwarded_for %s value",
+		    ff[i].word);
+		cfg_free(&c);
+	}
+}
+
+static void
+test_warnings(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "w.conf",
+	    "cache_mem 64\n"
+	    "via enable\n"
+	    "cache_dir aufs /var/spool/cuttle 100 16 256\n"
+	    "ssl_bump splice all\n"
+	    "dns_v4_first on\n"
+	    "dns_nameservers foo 127.0.0.1\n"
+	    "redirect_program /bin/cat\n", 0), 0,
+	    "warnings are not errors");
+	is_int(c.cache_mem, 64, "unitless size is bytes");
+	ok(logged("WARNING: %s:1: No units on 'cache_mem 64', assuming 64.00 "
+	    "bytes", tpath("w.conf")), "no units warning");
+	ok(logged("WARNING: %s:2: 'enable' is deprecated. Please update to use "
+	    "'on'.", tpath("w.conf")), "enable warning");
+	ok(logged("WARNING: %s:3: directive 'cache_dir' is not supported by "
+	    "cuttle yet; ignored", tpath("w.conf")), "unsupported directive");
+	ok(logged("WARNING: %s:4: directive 'ssl_bump' is not supported by "
+	    "cuttle yet; ignored", tpath("w.conf")), "ssl_bump unsupported");
+	ok(logged("WARNING: %s:5: Directive 'dns_v4_first' is obsolete. Remove "
+	    "this line.", tpath("w.conf")), "obsolete directive with hint");
+	ok(logged("WARNING: %s:6: rejecting 'foo' as a name server",
+	    tpath("w.conf")), "bad name server warns");
+	ok(c.dns_nameservers != NULL && c.dns_nameservers->next == NULL &&
+	    strcmp(c.dns_nameservers->s, "127.0.0.1") == 0,
+	    "and is left out");
+	ok(logged("WARNING: %s:7: directive 'redirect_program' is not",
+	    tpath("w.conf")), "aliases of unsupported directives have rows");
+	is_int(count_lines("ERROR"), 0, "no ERROR line");
+	cfg_free(&c);
+}
+
+static void
+test_errors(void)
+{
+	struct cfg c;
+	const char *f = tpath("t.conf");
+
+	is_int(load_free("cache_memory 64 MB\n"), 1, "unknown directive");
+	ok(logged("ERROR: %s:1: unrecognized: 'cache_memory'", f),
+	    "unrecognized message");
+	is_int(load_free("Cache_mem 64 MB\n"), 1, "names are case-sensitive");
+	is_int(load_free("cache_mem 64MB\n"), 1, "64MB glued");
+	ok(logged("ERROR: %s:1: Invalid value: '64MB' is supposed to be a "
+	    "number.", f), "64MB message");
+	is_int(load_free("cache_mem lots\n"), 1, "no digits");
+	is_int(load_free("cache_mem 10 XB\n"), 1, "bad unit");
+	ok(logged("Unknown bytes unit 'XB'"), "bad unit message");
+	is_int(load_free("connect_timeout 5\n"), 1, "time without unit");
+	ok(logged("ERROR: %s:1: missing time unit", f), "missing time unit");
+	is_int(load_free("connect_timeout 90 sec\n"), 1, "sec");
+	ok(logged("ERROR: %s:1: unknown time unit 'sec'", f), "sec message");
+	is_int(load_free("via maybe\n"), 1, "bad boolean");
+	ok(logged("ERROR: %s:1: Invalid option: Boolean options can only be "
+	    "'on' or 'off'.", f), "boolean message");
+	is_int(load_free("http_access allow nosuchacl\n"), 1, "missing acl");
+	ok(logged("ERROR: %s:1: ACL not found: nosuchacl", f), "acl message");
+	is_int(load_free("acl a badtype x\n"), 1, "bad acl type");
+	ok(logged("badtype"), "acl type message");
+	is_int(load_free("include /nonexistent-cuttle/*.conf\n"), 1,
+	    "include glob without match");
+	ok(logged("ERROR: %s:1: Unable to find configuration file: "
+	    "/nonexistent-cuttle/*.conf", f), "include message");
+	is_int(load_free("cache_effective_user\n"), 1, "missing value");
+	ok(logged("ERROR: %s:1: 'cache_effective_user': missing value", f),
+	    "missing value message");
+	is_int(load_free("workers 1 2\n"), 1, "too many values");
+	ok(logged("ERROR: %s:1: 'workers': unexpected '2'", f),
+	    "too many message");
+	is_int(load_free("workers -1\n"), 1, "negative workers");
+	is_int(load_free("workers two\n"), 1, "workers two");
+	is_int(load_free("logfile_rotate 1x\n"), 1, "logfile_rotate 1x");
+	is_int(load_free("forwarded_for maybe\n"), 1, "forwarded_for maybe");
+	is_int(load_free("debug_options ALL,1 foo\n"), 1, "debug_options foo");
+	is_int(load_free("debug_options 100,1\n"), 1, "section 100");
+	is_int(load_free("debug_options ALL,10\n"), 1, "level 10");
+	is_int(load_free("debug_options 33,x\n"), 1, "level x");
+	is_int(load_free("read_timeout -1 seconds\n"), 1, "negative time");
+
+	/* one run reports every error, with its line */
+	is_int(load(&c, "t.conf",
+	    "foo 1\n"
+	    "cache_mem 1 MB\n"
+	    "cache_mem 64MB\n"
+	    "# comment\n"
+	    "\n"
+	    "connect_timeout 5\n"
+	    "via maybe\n"
+	    "bar\n", 0), 5, "five errors in one run");
+	ok(logged("%s:1: unrecognized: 'foo'", f), "line 1");
+	ok(logged("%s:3: Invalid value", f), "line 3");
+	ok(logged("%s:6: missing time unit", f), "line 6");
+	ok(logged("%s:7: Invalid option", f), "line 7");
+	ok(logged("%s:8: unrecognized: 'bar'", f), "line 8");
+	is_int(count_lines("ERROR: "), 5, "five ERROR lines");
+	is_int(c.cache_mem, 1 << 20, "good lines still apply");
+	cfg_free(&c);
+
+	is_int(load_path(&c, tpath("does-not-exist.conf"), 0), 1,
+	    "missing file is one error");
+	ok(logged("Unable to open configuration file"), "missing file message");
+	cfg_free(&c);
+}
+
+static void
+test_grammar(void)
+{
+	struct cfg c;
+	const char *f = tpath("g.conf");
+
+	/* a token starting with # ends the line; inside a token it stays */
+	is_int(load(&c, "g.conf",
+	    "   cache_mem 64 MB # trailing comment\n"
+	    "\tvisible_hostname foo#bar # x\n"
+	    "cache_effective_user a\\\n"
+	    "    b\\\n"
+	    "# comment inside a continuation\n"
+	    "  c\n"
+	    "coredump_dir /x\r/ignored after CR\n"
+	    "cache_log /l   \t\n"
+	    "acl localnet src 10.0.0.0/8  # RFC1918\n"
+	    "#line 100 \"other.conf\"\n"
+	    "bogus_directive\n", 0), 1, "grammar");
+	is_int(c.cache_mem, 64 << 20, "trailing # comment");
+	is_str(c.visible_hostname, "foo#bar", "# inside a token is kept");
+	is_str(c.effective_user, "abc",
+	    "continuation: no space, leading blanks and comments dropped");
+	is_str(c.coredump_dir, "/x", "a CR ends the line");
+	is_str(c.cache_log, "/l", "trailing blanks trimmed");
+	ok(logged("ERROR: other.conf:100: unrecognized: 'bogus_directive'"),
+	    "#line resets file and line");
+	cfg_free(&c);
+
+	/* conditionals and macros */
+	is_int(load(&c, "g.conf",
+	    "if ${process_number} = 2\n"
+	    "workers 2\n"
+	    "visible_hostname kid-${process_number}.${process_name}."
+	    "${service_name}.${other}\n"
+	    "else\n"
+	    "workers 9\n"
+	    "endif\n"
+	    "if false\n"
+	    "unknown_but_skipped\n"
+	    "if true\n"
+	    "workers 8\n"
+	    "endif\n"
+	    "else\n"
+	    "cache_effective_user elsebranch\n"
+	    "endif\n"
+	    "if true\n"
+	    "coredump_dir /t\n"
+	    "endif\n", 2), 0, "conditionals");
+	is_int(c.workers, 2, "if INT = INT");
+	is_str(c.visible_hostname, "kid-2.squid-2.squid.${other}",
+	    "macros substituted, unknown ones kept");
+	is_str(c.effective_user, "elsebranch", "else of false");
+	is_str(c.coredump_dir, "/t", "if true");
+	cfg_free(&c);
+	is_int(load(&c, "g.conf", "if ${process_number} = 1\nworkers 2\n"
+	    "else\nworkers 3\nendif\n", 0), 0, "process 0");
+	is_int(c.workers, 3, "else branch for process 0");
+	cfg_free(&c);
+	is_int(load(&c, "g.conf", "else\n", 0), 1, "else without if");
+	ok(logged("ERROR: %s:1: 'else' without 'if'", f), "else message");
+	cfg_free(&c);
+	is_int(load(&c, "g.conf", "endif\n", 0), 1, "endif without if");
+	cfg_free(&c);
+	is_int(load(&c, "g.conf", "if 1 = 1\nworkers 2\n", 0), 1,
+	    "if without endif");
+	ok(logged("if-statement without 'endif'"), "missing endif message");
+	cfg_free(&c);
+	is_int(load(&c, "g.conf", "if maybe\nworkers 2\nendif\n", 0), 1,
+	    "bad if expression");
+	is_int(c.workers, 1, "a bad expression is false");
+	cfg_free(&c);
+}
+
+static void
+test_include(void)
+{
+	struct cfg c;
+
+	if (mkdir(tpath("inc.d"), 0700) == -1)
+		perror("mkdir");
+	write_file("inc.d/a.conf", "workers 3\n");
+	write_file("inc.d/b.conf", "cache_effective_user fromb\nnope_b\n");
+	write_file("inc.d/skip.txt", "nope\n");
+	{
+		char text[512];
+
+		snprintf(text, sizeof(text), "cache_effective_user first\n"
+		    "include %s/inc.d/*.conf\nvisible_hostname after\n", tdir);
+		is_int(load(&c, "i.conf", text, 0), 1, "include glob");
+	}
+	is_int(c.workers, 3, "first match parsed");
+	is_str(c.effective_user, "fromb", "second match parsed, in order");
+	is_str(c.visible_hostname, "after", "parsing continues after include");
+	ok(logged("ERROR: %s:2: unrecognized: 'nope_b'",
+	    tpath("inc.d/b.conf")), "errors name the included file");
+	cfg_free(&c);
+
+	{
+		char text[512];
+
+		/* a file including itself stops at 16 levels */
+		snprintf(text, sizeof(text), "workers 2\ninclude %s/self.conf\n",
+		    tdir);
+		write_file("self.conf", text);
+		is_int(load_path(&c, tpath("self.conf"), 0), 1,
+		    "include nesting deeper than 16 is an error");
+		ok(logged("ERROR: %s:2: include nesting is deeper than 16 "
+		    "levels", tpath("self.conf")), "nesting message");
+		is_int(c.workers, 2, "the included copies still apply");
+		cfg_free(&c);
+	}
+}
+
+static void
+test_values_files(void)
+{
+	struct cfg c;
+	struct acl_checklist cl;
+	const struct acl *a;
+	char text[1024];
+
+	write_file("regex.txt",
+	    "# a comment line\n"
+	    "\n"
+	    "  ^http://one\\.example/  # trailing comment\n"
+	    "two words\\.example # x\n");
+	snprintf(text, sizeof(text),
+	    "acl wl url_regex -i \"%s/regex.txt\"\n"
+	    "acl missing url_regex \"%s/nofile.txt\"\n"
+	    "configuration_includes_quoted_values on\n"
+	    "visible_hostname \"a b\\tc\"\n"
+	    "acl wl2 url_regex parameters(\"%s/regex.txt\")\n"
+	    "configuration_includes_quoted_values off\n"
+	    "cache_effective_user \"quoted\"\n", tdir, tdir, tdir);
+	is_int(load(&c, "f.conf", text, 0), 0, "values from files");
+	a = acl_find(&c.acls, "wl");
+	ok(a != NULL, "file acl defined");
+	memset(&cl, 0, sizeof(cl));
+	cl.url = "http://ONE.example/x";
+	ok(a != NULL && acl_match(a, &cl) == ACL_MATCH,
+	    "first file value used, -i applies");
+	cl.url = "http://x/two words.example";
+	ok(a != NULL && acl_match(a, &cl) == ACL_MATCH,
+	    "inner blanks of a file value survive");
+	cl.url = "http://three.example/";
+	ok(a != NULL && acl_match(a, &cl) == ACL_NOMATCH, "no other values");
+	ok(logged("Can not open file %s/nofile.txt for reading", tdir),
+	    "missing value file warns");
+	is_str(c.visible_hostname, "a b\tc", "quoted value with escape");
+	a = acl_find(&c.acls, "wl2");
+	cl.url = "http://one.example/";
+	ok(a != NULL && acl_match(a, &cl) == ACL_MATCH,
+	    "parameters(\"file\") in quoted mode");
+	is_str(c.effective_user, "\"quoted\"",
+	    "quotes are literal in default mode");
+	cfg_free(&c);
+
+	is_int(load(&c, "f.conf", "configuration_includes_quoted_values on\n"
+	    "visible_hostname \"a\\qb\"\n"
+	    "cache_effective_user \"unterminated\n", 0), 2,
+	    "bad escape and missing quote");
+	ok(logged("Unsupported escape sequence"), "escape message");
+	ok(logged("missing closing quote"), "quote message");
+	cfg_free(&c);
+}
+
+static void
+test_ports(void)
+{
+	struct cfg c;
+	struct cfg_port *p;
+
+	is_int(load(&c, "p.conf",
+	    "http_port 3128\n"
+	    "http_port 127.0.0.1:3129 name=local intercept\n"
+	    "http_port [::1]:3130 tproxy\n"
+	    "ascii_port 3131 accel defaultsite=x vhost\n"
+	    "http_port 3132 ssl-bump tls-cert=/ca.pem tls-key=/ca.key "
+	    "generate-host-certificates=off dynamic_cert_mem_cache_size=8MB\n"
+	    "https_port 3443 cert=/c.pem key=/k.pem\n"
+	    "http_port 3133 transparent\n", 0), 0, "ports load");
+	p = c.ports;
+	ok(p != NULL, "first port");
+	if (p == NULL)
+		goto out;
+	is_str(p->spec, "3128", "spec");
+	is_str(p->name, "3128", "name defaults to spec");
+	is_int(p->port, 3128, "port");
+	is_int(p->addr.ss_family, AF_INET, "no address: IPv4 wildcard");
+	is_str(addr_str(&p->addr), "0.0.0.0", "0.0.0.0");
+	is_int(ntohs(((struct sockaddr_in *)&p->addr)->sin_port), 3128,
+	    "port in sockaddr");
+	is_int(p->addrlen, sizeof(struct sockaddr_in), "addrlen");
+	ok(!p->intercept && !p->tproxy && !p->accel && !p->ssl_bump &&
+	    !p->is_https, "plain forward port");
+	is_str(p->file, tpath("p.conf"), "file");
+	is_int(p->line, 1, "line");
+	is_int(p->fd, -1, "not bound yet");
+	p = p->next;
+	is_str(addr_str(&p->addr), "127.0.0.1", "IPv4 address");
+	is_int(p->port, 3129, "port 3129");
+	is_str(p->name, "local", "name=");
+	is_int(p->intercept, 1, "intercept");
+	p = p->next;
+	is_int(p->addr.ss_family, AF_INET6, "[::1] is IPv6");
+	is_str(addr_str(&p->addr), "::1", "::1");
+	is_int(ntohs(((struct sockaddr_in6 *)&p->addr)->sin6_port), 3130,
+	    "IPv6 port");
+	is_int(p->addrlen, sizeof(struct sockaddr_in6), "IPv6 addrlen");
+	is_int(p->tproxy, 1, "tproxy");
+	p = p->next;
+	is_int(p->accel, 1, "accel via ascii_port alias");
+	ok(logged("option 'defaultsite=x' is not supported by cuttle yet"),
+	    "options not implemented yet warn");
+	p = p->next;
+	is_int(p->ssl_bump, 1, "ssl-bump");
+	is_str(p->tls_cert, "/ca.pem", "tls-cert");
+	is_str(p->tls_key, "/ca.key", "tls-key");
+	is_int(p->generate_host_certificates, 0, "generate off");
+	is_int(p->dynamic_cert_mem_cache_size, 8 << 20, "8MB");
+	p = p->next;
+	is_int(p->is_https, 1, "https_port");
+	is_str(p->tls_cert, "/c.pem", "cert=");
+	is_str(p->tls_key, "/k.pem", "key=");
+	is_int(p->generate_host_certificates, 1, "generate default on");
+	is_int(p->dynamic_cert_mem_cache_size, 4 << 20, "4MB default");
+	p = p->next;
+	is_int(p->intercept, 1, "transparent is intercept");
+	ok(logged("option 'transparent' is deprecated"), "transparent warns");
+	ok(p->next == NULL, "seven ports in file order");
+out:
+	cfg_free(&c);
+
+	is_int(load_free("http_port 3128 foo=bar\n"), 1, "unknown option");
+	ok(logged("Unknown http_port option 'foo=bar'."), "option message");
+	is_int(load_free("http_port 0\n"), 1, "port 0");
+	is_int(load_free("http_port 70000\n"), 1, "port 70000");
+	is_int(load_free("http_port :3128\n"), 1, "empty address");
+	is_int(load_free("http_port 3128 intercept tproxy\n"), 1,
+	    "intercept and tproxy");
+	is_int(load_free("https_port 3443\n"), 1, "https_port without cert");
+	is_int(load_free("https_port 3443 tls-cert=/c ssl-bump\n"), 1,
+	    "https_port ssl-bump without intercept");
+	is_int(load_free("http_port 3128 ssl-bump\n"), 1,
+	    "ssl-bump without a CA");
+	is_int(load_free("http_port 3128 ssl-bump cert=/c "
+	    "dynamic_cert_mem_cache_size=4XB\n"), 1, "bad glued size");
+}
+
+static void
+test_logs(void)
+{
+	struct cfg c;
+	struct cfg_access_log *al;
+
+	is_int(load(&c, "l.conf",
+	    "acl localnet src 10.0.0.0/8\n"
+	    "logformat mine %ts.%03tu %>a \"%rm %ru\"  %>Hs\n"
+	    "access_log stdio:/tmp/a.log\n"
+	    "access_log daemon:/tmp/b.log common\n"
+	    "access_log /tmp/c.log mine localnet !localhost\n"
+	    "access_log none localnet\n"
+	    "access_log /tmp/d.log logformat=combined\n"
+	    "access_log udp://127.0.0.1:514 squid\n"
+	    "cache_access_log /tmp/e.log\n", 0), 0, "access logs load");
+	ok(c.logformats != NULL && strcmp(c.logformats->name, "mine") == 0 &&
+	    c.logformats->next == NULL, "logformat defined");
+	al = c.access_logs;
+	is_str(al->module, "stdio", "stdio module");
+	is_str(al->path, "/tmp/a.log", "path without module");
+	ok(al->format == logformat_builtin("squid"), "format squid");
+	al = al->next;
+	is_str(al->module, "daemon", "daemon module");
+	is_str(al->path, "/tmp/b.log", "daemon path");
+	ok(al->format == logformat_builtin("common"), "common");
+	al = al->next;
+	is_str(al->module, "stdio", "plain path is stdio");
+	is_str(al->path, "/tmp/c.log", "plain path");
+	ok(c.logformats != NULL && al->format == c.logformats->format,
+	    "custom format");
+	ok(al->acls.head != NULL && al->acls.head->nrefs == 2 &&
+	    al->acls.head->refs[1].negate == 1, "acls on access_log");
+	al = al->next;
+	is_str(al->path, NULL, "none: path NULL");
+	ok(al->acls.head != NULL, "none with acls");
+	al = al->next;
+	ok(al->format == logformat_builtin("combined"), "logformat=");
+	al = al->next;
+	is_str(al->module, "udp", "udp module");
+	is_str(al->path, "127.0.0.1:514", "udp target");
+	al = al->next;
+	is_str(al->path, "/tmp/e.log", "cache_access_log alias");
+	ok(al->next == NULL, "no default added when access_log is set");
+	cfg_free(&c);
+
+	is_int(load(&c, "l.conf", "access_log none\n", 0), 0, "access_log none");
+	ok(c.access_logs != NULL && c.access_logs->path == NULL &&
+	    c.access_logs->next == NULL, "none is one entry with no path");
+	cfg_free(&c);
+
+	is_int(load_free("access_log /tmp/x.log logformat=nosuch\n"), 1,
+	    "unknown logformat=");
+	ok(logged("Unknown logformat 'nosuch'"), "logformat= message");
+	is_int(load_free("access_log /tmp/x.log nosuch\n"), 1,
+	    "unknown word after the path is an ACL");
+	ok(logged("ACL not found: nosuch"), "as Squid says");
+	is_int(load_free("logformat squid %ts\n"), 0,
+	    "redefining a format warns only");
+	ok(logged("logformat squid is already defined. Ignoring."), "message");
+}
+
+static void
+test_access_lists(void)
+{
+	struct cfg c;
+	struct cfg_refresh *r;
+
+	is_int(load(&c, "a.conf",
+	    "acl localnet src 10.0.0.0/8\n"
+	    "acl big rep_mime_type -i ^video/\n"
+	    "http_access allow localnet\n"
+	    "http_access deny all\n"
+	    "http_reply_access deny big\n"
+	    "follow_x_forwarded_for allow localhost\n"
+	    "reply_body_max_size 10 MB big !localnet\n"
+	    "reply_body_max_size 20 KB\n"
+	    "reply_body_max_size 30\n"
+	    "tcp_outgoing_address 10.1.1.1 localnet\n"
+	    "tcp_outgoing_address ::2\n"
+	    "deny_info ERR_MY_PAGE localnet\n"
+	    "deny_info http://example.test/ laterdefined\n"
+	    "refresh_pattern ^ftp: 1440 20% 10080\n"
+	    "refresh_pattern -i (/cgi-bin/|\\?) 0 0% 0\n"
+	    "refresh_pattern . 1 50% 60 override-expire ignore-reload "
+	    "max-stale=100 store-stale ignore-no-cache bogus-option\n"
+	    "refresh_pattern ([ 1 2% 3\n", 0), 0, "access lists load");
+	ok(c.http_access.head != NULL && c.http_access.head->action ==
+	    ACCESS_ALLOW && c.http_access.head->next != NULL &&
+	    c.http_access.head->next->action == ACCESS_DENY &&
+	    c.http_access.head->next->next == NULL, "http_access rules");
+	ok(c.http_access.head != NULL && c.http_access.head->line == 3 &&
+	    strcmp(c.http_access.head->file, tpath("a.conf")) == 0,
+	    "rules know file and line");
+	ok(c.http_reply_access.head != NULL, "http_reply_access");
+	ok(c.follow_x_forwarded_for.head != NULL, "follow_x_forwarded_for");
+	ok(c.reply_body_max_size != NULL &&
+	    c.reply_body_max_size->size == 10 << 20 &&
+	    c.reply_body_max_size->rule.nrefs == 2 &&
+	    c.reply_body_max_size->rule.refs[1].negate == 1 &&
+	    c.reply_body_max_size->rule.refs[0].acl ==
+	    acl_find(&c.acls, "big"), "reply_body_max_size with acls");
+	ok(c.reply_body_max_size->next != NULL &&
+	    c.reply_body_max_size->next->size == 20480 &&
+	    c.reply_body_max_size->next->rule.nrefs == 0, "without acls");
+	ok(c.reply_body_max_size->next->next != NULL &&
+	    c.reply_body_max_size->next->next->size == 30, "unitless");
+	ok(c.tcp_outgoing_address != NULL &&
+	    strcmp(addr_str(&c.tcp_outgoing_address->addr), "10.1.1.1") == 0 &&
+	    c.tcp_outgoing_address->rule.nrefs == 1, "tcp_outgoing_address");
+	ok(c.tcp_outgoing_address->next != NULL &&
+	    c.tcp_outgoing_address->next->addr.ss_family == AF_INET6,
+	    "IPv6 outgoing address");
+	ok(c.deny_info != NULL && strcmp(c.deny_info->page, "ERR_MY_PAGE") == 0
+	    && c.deny_info->nrefs == 1, "deny_info");
+	ok(c.deny_info->next != NULL && c.deny_info->next->nrefs == 0,
+	    "deny_info with an unknown ACL keeps the page");
+	r = c.refresh_patterns;
+	ok(r != NULL && strcmp(r->regex_src, "^ftp:") == 0 && r->min_s ==
+	    1440 * 60 && r->pct == 20 && r->max_s == 10080 * 60 && !r->icase &&
+	    r->flags == 0 && r->max_stale_s == -1, "refresh_pattern ^ftp:");
+	ok(r != NULL && regexec(r->regex, "ftp://x/", 0, NULL, 0) == 0 &&
+	    regexec(r->regex, "http://ftp:/", 0, NULL, 0) != 0,
+	    "regex compiled");
+	r = r ? r->next : NULL;
+	ok(r != NULL && r->icase && r->pct == 0 &&
+	    regexec(r->regex, "http://x/CGI-BIN/a", 0, NULL, 0) == 0,
+	    "-i is REG_ICASE");
+	r = r ? r->next : NULL;
+	ok(r != NULL && r->min_s == 60 && r->pct == 50 && r->max_s == 3600 &&
+	    r->flags == (CFG_REFRESH_OVERRIDE_EXPIRE |
+	    CFG_REFRESH_IGNORE_RELOAD | CFG_REFRESH_STORE_STALE) &&
+	    r->max_stale_s == 100, "refresh_pattern options");
+	ok(r != NULL && r->next == NULL, "an invalid regex is skipped");
+	ok(logged("UPGRADE: refresh_pattern option 'ignore-no-cache' is "
+	    "obsolete. Remove it."), "obsolete option warns");
+	ok(logged("Unknown option '.': bogus-option"), "unknown option warns");
+	ok(logged("Invalid regular expression '(['"), "bad regex warns");
+	cfg_free(&c);
+
+	is_int(load_free("reply_body_max_size 10 nosuch\n"), 1,
+	    "reply_body_max_size needs a unit before acls");
+	is_int(load_free("reply_body_max_size 10 MB nosuch\n"), 1,
+	    "reply_body_max_size unknown acl");
+	is_int(load_free("tcp_outgoing_address host.example\n"), 1,
+	    "tcp_outgoing_address needs an IP");
+	is_int(load_free("refresh_pattern . 0 20% \n"), 1,
+	    "refresh_pattern missing max");
+	is_int(load_free("refresh_pattern . x 20% 1\n"), 1,
+	    "refresh_pattern bad min");
+	is_int(load_free("refresh_pattern . 1 x% 1\n"), 1,
+	    "refresh_pattern bad percent");
+	is_int(load_free("acl a src 10.0.0.0/8\nacl a dstdomain .x\n"), 1,
+	    "acl redefined with another type");
+}
+
+static void
+test_misc(void)
+{
+	struct cfg c;
+	const char *f = tpath("stock.conf");
+
+	unsetenv("CUTTLE_ERROR_DIRECTORY");
+	ok(ends_with(cfg_default_error_directory(), "/errors/templates"),
+	    "default error directory %s", cfg_default_error_directory());
+	setenv("CUTTLE_ERROR_DIRECTORY", "/tmp/errs", 1);
+	is_str(cfg_default_error_directory(), "/tmp/errs", "environment wins");
+	unsetenv("CUTTLE_ERROR_DIRECTORY");
+
+	/* Debian's stock config shape must load without errors */
+	is_int(load(&c, "stock.conf",
+	    "acl localnet src 0.0.0.1-0.255.255.255\t# RFC 1122\n"
+	    "acl localnet src fc00::/7       \t# RFC 4193\n"
+	    "acl SSL_ports port 443\n"
+	    "acl Safe_ports port 80\t\t# http\n"
+	    "acl Safe_ports port 1025-65535\t# unregistered ports\n"
+	    "http_access deny !Safe_ports\n"
+	    "http_access deny CONNECT !SSL_ports\n"
+	    "http_access allow localhost manager\n"
+	    "http_access deny manager\n"
+	    "logfile_rotate 0\n"
+	    "http_access allow localhost\n"
+	    "http_access deny all\n"
+	    "http_port 3128\n"
+	    "coredump_dir /var/spool/squid\n"
+	    "refresh_pattern ^ftp:\t\t1440\t20%\t10080\n"
+	    "refresh_pattern -i (/cgi-bin/|\\?) 0\t0%\t0\n"
+	    "refresh_pattern .\t\t0\t20%\t4320\n", 0), 0, "stock shape");
+	is_str(logtext, "", "and is silent");
+	cfg_free(&c);
+	(void)f;
+
+	/* the table: every lookup finds its own row */
+	is_int(load(&c, "m.conf", "pinger_enable on\nrequest_body_max_size 0 "
+	    "KB\n", 0), 0, "pinger_enable accepted silently");
+	is_str(logtext, "", "no warning for pinger_enable");
+	cfg_free(&c);
+}
+
+static char *
+t_unsupported(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	return NULL;
+}
+
+static void
+test_engine(void)
+{
+	static const struct conf_directive sorted[] = {
+		{ "a", t_unsupported, 0, NULL, 0, 0, 0, NULL },
+		{ "b", t_unsupported, 0, NULL, 0, 0, 0, NULL },
+		{ "b_c", t_unsupported, 0, NULL, 0, 0, 0, NULL },
+		{ "bc", t_unsupported, 0, NULL, 0, 0, 0, NULL },
+	};
+	static const struct conf_directive unsorted[] = {
+		{ "a", t_unsupported, 0, NULL, 0, 0, 0, NULL },
+		{ "c", t_unsupported, 0, NULL, 0, 0, 0, NULL },
+		{ "b", t_unsupported, 0, NULL, 0, 0, 0, NULL },
+	};
+
+	is_int(conf_table_unsorted(sorted, 4), 0, "sorted table");
+	is_int(conf_table_unsorted(unsorted, 3), 2, "unsorted row found");
+	ok(conf_lookup(sorted, 4, "b_c") == &sorted[2], "lookup b_c");
+	ok(conf_lookup(sorted, 4, "bc") == &sorted[3], "lookup bc");
+	ok(conf_lookup(sorted, 4, "c") == NULL, "lookup missing");
+	ok(conf_intern("abc", 3) == conf_intern("abcd", 3), "intern dedups");
+	is_str(conf_intern("abcd", 4), "abcd", "intern copies");
+}
+
+int
+main(void)
+{
+	char cmd[128];
+
+	log_init("t_conf", 0);
+	snprintf(tdir, sizeof(tdir), "/tmp/t_conf.XXXXXX");
+	if (mkdtemp(tdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(logpath, sizeof(logpath), "%s/log", tdir);
+	test_engine();
+	test_defaults();
+	test_values();
+	test_warnings();
+	test_errors();
+	test_grammar();
+	test_include();
+	test_values_files();
+	test_ports();
+	test_logs();
+	test_access_lists();
+	test_misc();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", tdir);
+	return tap_done();
+}

@@ -1,0 +1,95 @@
+/*
+ * access.log.  Each line is one write(2) to an O_APPEND descriptor, so the
+ * lines of several workers interleave whole.  ACLs of an access_log line are
+ * checked against the finished transaction (reply included).
+ */
+#include "config.h"
+#include "accesslog.h"
+#include "acl.h"
+#include "cfg.h"
+#include "conn.h"
+#include "log.h"
+#include "logformat.h"
+#include "util.h"
+#include "worker.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ACCESSLOG_MAX 64
+
+static int accesslog_fds[ACCESSLOG_MAX];
+static uint64_t accesslog_seq;
+
+int
+accesslog_open(void)
+{
+	int i = 0;
+
+	for (const struct cfg_access_log *l = worker_cfg->access_logs;
+	    l != NULL && i < ACCESSLOG_MAX; l = l->next, i++) {
+		accesslog_fds[i] = -1;
+		if (l->path == NULL)
+			continue;
+		accesslog_fds[i] = open(l->path, O_WRONLY | O_APPEND | O_CREAT |
+		    O_CLOEXEC, 0640);
+		if (accesslog_fds[i] == -1)
+			log_err("open access_log %s", l->path);
+	}
+	return 0;
+}
+
+void
+accesslog_reopen(void)
+{
+	int i = 0;
+
+	for (const struct cfg_access_log *l = worker_cfg->access_logs;
+	    l != NULL && i < ACCESSLOG_MAX; l = l->next, i++)
+		if (accesslog_fds[i] != -1)
+			close(accesslog_fds[i]);
+	accesslog_open();
+}
+
+void
+accesslog_write(struct xact *x)
+{
+	char line[16384];
+	struct acl_checklist cl;
+	int i = 0;
+
+	x->log.seq = ++accesslog_seq;
+	memset(&cl, 0, sizeof(cl));
+	cl.src = (struct sockaddr *)&x->conn->peer;
+	cl.method = x->method;
+	cl.url = x->url_str;
+	cl.scheme = x->url.scheme;
+	cl.host = x->url.host;
+	cl.port = x->url.port;
+	cl.local_port = x->conn->port ? x->conn->port->port : 0;
+	cl.port_name = x->conn->port ? x->conn->port->name : NULL;
+	cl.request = x->head ? &x->req : NULL;
+	cl.reply = x->rep_head ? &x->rep : NULL;
+	cl.status = x->log.status;
+	cl.now = x->log.end.tv_sec;
+	if (x->log.server.ss_family)
+		cl.dst = (struct sockaddr *)&x->log.server;
+
+	for (const struct cfg_access_log *l = worker_cfg->access_logs;
+	    l != NULL && i < ACCESSLOG_MAX; l = l->next, i++) {
+		int fd = accesslog_fds[i];
+		if (fd == -1 || l->format == NULL)
+			continue;
+		if (l->acls.head != NULL) {
+			int action;
+			if (access_check(&l->acls, &cl, ACCESS_ALLOW, &action,
+			    NULL) != ACL_MATCH || action != ACCESS_ALLOW)
+				continue;
+		}
+		size_t n = logformat_render(l->format, &x->log,
+		    worker_cfg->log_mime_hdrs, line, sizeof(line));
+		if (write(fd, line, n) < 0)
+			log_err("write access_log %s", l->path);
+	}
+}

@@ -1,0 +1,710 @@
+/*
+ * Client side.  A connection reads and parses one request head at a time,
+ * turns it into a transaction (access checks, then forward.c or tunnel.c),
+ * and after the transaction either parses the next (pipelined) request
+ * already buffered, waits for one, or closes.  Every way a transaction
+ * ends goes through xact_finish(), which writes the access.log line.
+ */
+#include "config.h"
+#include "conn.h"
+#include "accesslog.h"
+#include "acl.h"
+#include "cfg.h"
+#include "errpage.h"
+#include "forward.h"
+#include "headers.h"
+#include "log.h"
+#include "pconn.h"
+#include "tunnel.h"
+#include "util.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define CONN_READ_CHUNK	(64 * 1024)
+
+static struct conn *conn_list;
+static int conn_n;
+
+static void conn_io(struct ev_io *io, uint32_t revents);
+static void conn_timeout(struct ev_timer *t);
+static void conn_next_request(struct conn *c);
+
+int
+conn_count(void)
+{
+	return conn_n;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->xact != NULL)
+		xact_abort(c->xact, "client connection closed");
+	ev_io_stop(&c->io);
+	ev_timer_stop(&c->timer);
+	close(c->fd);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		conn_list = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	conn_n--;
+	ev_defer_free(c);
+	worker_conn_closed();
+}
+
+void
+conn_accept(int lfd, const struct cfg_port *port)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_err("accept on %s", port->spec);
+			return;
+		}
+		struct conn *c = xcalloc(1, sizeof(*c));
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->fd = fd;
+		c->peer = peer;
+		socklen_t llen = sizeof(c->local);
+		getsockname(fd, (struct sockaddr *)&c->local, &llen);
+		c->port = port;
+		c->accepted_ms = ev_now();
+		buf_init(&c->in);
+		buf_init(&c->out);
+		ev_io_init(&c->io, fd, conn_io, c);
+		ev_timer_init(&c->timer, conn_timeout, c);
+		c->next = conn_list;
+		if (conn_list != NULL)
+			conn_list->prev = c;
+		conn_list = c;
+		conn_n++;
+		ev_io_set(&c->io, EPOLLIN);
+		ev_timer_start(&c->timer, worker_cfg->request_timeout);
+	}
+}
+
+/* Write queued output; -1 when the client is gone. */
+int
+conn_flush(struct conn *c)
+{
+	while (buf_avail(&c->out) > 0) {
+		ssize_t n = write(c->fd, buf_head(&c->out), buf_avail(&c->out));
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return -1;
+		}
+		if (c->xact != NULL)
+			c->xact->log.bytes_out += n;
+		buf_consume(&c->out, (size_t)n);
+	}
+	return 0;
+}
+
+/* What the client side waits for, from its state. */
+void
+conn_update_events(struct conn *c)
+{
+	uint32_t ev = 0;
+	struct xact *x = c->xact;
+
+	if (buf_avail(&c->out) > 0)
+		ev |= EPOLLOUT;
+	if (x == NULL) {
+		if (!c->close_after)
+			ev |= EPOLLIN;
+	} else if (x->state == XS_TUNNEL) {
+		return;		/* tunnel.c owns the events */
+	} else if (x->state == XS_RELAY || x->state == XS_LOCAL) {
+		if (x->srv != NULL && x->state == XS_RELAY && !x->dechunk &&
+		    buf_avail(&c->out) == 0 && x->repbody.pending > 0)
+			ev |= EPOLLOUT;
+		if (x->state == XS_RELAY && !x->reqbody.done && !x->early_reply)
+			ev |= EPOLLIN;
+	} else if (!x->reqbody.done && buf_avail(&c->in) < 256 * 1024) {
+		/* request body still coming */
+		if (x->state == XS_FORWARD)
+			ev |= EPOLLIN;
+	}
+	ev_io_set(&c->io, ev);
+}
+
+static const char *
+conn_port_name(const struct conn *c)
+{
+	return c->port != NULL ? c->port->name : NULL;
+}
+
+static void
+xact_fill_checklist(struct xact *x, struct acl_checklist *cl)
+{
+	memset(cl, 0, sizeof(*cl));
+	cl->src = (struct sockaddr *)&x->conn->peer;
+	cl->method = x->method;
+	cl->url = x->url_str;
+	cl->scheme = x->url.scheme[0] ? x->url.scheme : "http";
+	cl->host = x->url.host;
+	cl->port = x->url.port;
+	cl->path = x->url.path;
+	cl->local_port = x->conn->port ? x->conn->port->port : 0;
+	cl->port_name = conn_port_name(x->conn);
+	cl->request = &x->req;
+	cl->now = time(NULL);
+	if (x->dns.naddrs > 0)
+		cl->dst = (struct sockaddr *)&x->dns.addrs[0];
+	if (x->url.host_is_ip && x->dns.naddrs > 0)
+		cl->dst_rdns = dns_hosts_name(cl->dst);
+}
+
+static struct xact *
+xact_new(struct conn *c)
+{
+	struct xact *x = xcalloc(1, sizeof(*x));
+
+	x->conn = c;
+	x->id = worker_next_xact_id();
+	x->reply_limit = -1;
+	x->pipe_cs[0] = x->pipe_cs[1] = x->pipe_sc[0] = x->pipe_sc[1] = -1;
+	gettimeofday(&x->started, NULL);
+	x->log.start = x->started;
+	x->log.client = c->peer;
+	x->log.local = c->local;
+	x->log.dns_ms = -1;
+	x->log.upstream_ms = -1;
+	x->hier = "HIER_NONE";
+	buf_init(&x->fwd_head);
+	ev_timer_init(&x->timer, NULL, x);
+	strcpy(x->result_tag, "NONE_NONE");
+	c->xact = x;
+	c->nrequests++;
+	return x;
+}
+
+static void
+xact_free(struct xact *x)
+{
+	if (x->dnsq != NULL)
+		dns_cancel(x->dnsq);
+	ev_timer_stop(&x->timer);
+	tunnel_release(x);
+	http_msg_free(&x->req);
+	http_msg_free(&x->rep);
+	free(x->head);
+	free(x->rep_head);
+	free(x->method);
+	free(x->url_str);
+	free(x->log_url);
+	buf_free(&x->fwd_head);
+	ev_defer_free(x);
+}
+
+static void
+xact_log(struct xact *x)
+{
+	gettimeofday(&x->log.end, NULL);
+	x->log.result_tag = x->result_tag;
+	x->log.hier = x->hier;
+	x->log.method = x->method;
+	x->log.url = x->log_url;
+	x->log.url_orig = x->url_str;
+	x->log.scheme = x->url.scheme;
+	x->log.host = x->url.host;
+	x->log.port = x->url.port;
+	x->log.path = x->url.path;
+	x->log.vmajor = x->req.vmajor;
+	x->log.vminor = x->req.vminor;
+	x->log.request = x->head ? &x->req : NULL;
+	x->log.xaction = x->id;
+	if (x->rep_head != NULL) {
+		const struct http_header *ct = http_msg_header(&x->rep,
+		    "Content-Type");
+		static char mt[256];
+		if (ct != NULL) {
+			size_t n = ct->value_len < sizeof(mt) - 1 ?
+			    ct->value_len : sizeof(mt) - 1;
+			memcpy(mt, ct->value, n);
+			mt[n] = '\0';
+			x->log.mime_type = mt;
+		}
+		x->log.reply_head = x->rep_head;
+		x->log.reply_head_len = x->rep.head_len;
+	}
+	accesslog_write(x);
+}
+
+void
+xact_finish(struct xact *x)
+{
+	struct conn *c = x->conn;
+	int keep = x->keep_client && !c->close_after;
+
+	if (x->srv != NULL) {
+		struct srv *s = x->srv;
+		x->srv = NULL;
+		if (x->repbody.done && x->reqbody.done && x->rep.keep_alive &&
+		    !x->early_reply && worker_cfg->server_persistent_connections &&
+		    x->state == XS_RELAY)
+			pconn_put(s);
+		else
+			srv_close(s);
+	}
+	xact_log(x);
+	c->xact = NULL;
+	xact_free(x);
+	if (!keep || worker_retiring())
+		c->close_after = 1;
+	if (conn_flush(c) == -1) {
+		conn_close(c);
+		return;
+	}
+	if (c->close_after) {
+		if (buf_avail(&c->out) == 0) {
+			conn_close(c);
+			return;
+		}
+		conn_update_events(c);
+		return;
+	}
+	conn_next_request(c);
+}
+
+void
+xact_abort(struct xact *x, const char *why)
+{
+	struct conn *c = x->conn;
+
+	log_debug(33, 2, "transaction %llu aborted: %s",
+	    (unsigned long long)x->id, why);
+	if (strstr(x->result_tag, "_ABORTED") == NULL &&
+	    strlen(x->result_tag) + 9 < sizeof(x->result_tag))
+		strcat(x->result_tag, "_ABORTED");
+	if (x->srv != NULL) {
+		srv_close(x->srv);
+		x->srv = NULL;
+	}
+	xact_log(x);
+	c->xact = NULL;
+	xact_free(x);
+	c->close_after = 1;
+	buf_consume(&c->out, buf_avail(&c->out));
+	/* conn_close() called us, or the caller closes: mark only */
+	ev_io_set(&c->io, EPOLLOUT);
+}
+
+/* Pick a deny_info page for the ACL that decided a deny. */
+static const char *
+xact_deny_page(const struct access_rule *rule)
+{
+	if (rule == NULL || rule->nrefs == 0)
+		return NULL;
+	const struct acl *last = rule->refs[rule->nrefs - 1].acl;
+	for (const struct cfg_deny_info *d = worker_cfg->deny_info; d != NULL;
+	    d = d->next)
+		for (int i = 0; i < d->nrefs; i++)
+			if (d->refs[i].acl == last)
+				return d->page;
+	return NULL;
+}
+
+void
+xact_error(struct xact *x, int status, const char *err_name, int errnum)
+{
+	struct conn *c = x->conn;
+
+	if (x->head_sent) {
+		xact_abort(x, err_name);
+		return;
+	}
+	if (x->srv != NULL) {
+		srv_close(x->srv);
+		x->srv = NULL;
+	}
+	/* a client whose request body was not read fully must go */
+	if (!x->reqbody.done || status == 400 || status == 414 ||
+	    status == 431 || status == 505 || status == 501)
+		x->keep_client = 0;
+	x->log.status = status;
+	x->log.err_code = err_name;
+	x->err_errno = errnum;
+	buf_consume(&c->out, buf_avail(&c->out));
+	errpage_build(x, status, err_name, errnum, x->keep_client, &c->out);
+	x->head_sent = 1;
+	x->state = XS_LOCAL;
+	if (conn_flush(c) == -1) {
+		xact_abort(x, "client write failed");
+		conn_close(c);
+		return;
+	}
+	xact_finish(x);
+}
+
+static void
+xact_deny(struct xact *x, const struct access_rule *rule, int status,
+    const char *tag)
+{
+	const char *page = xact_deny_page(rule);
+
+	snprintf(x->result_tag, sizeof(x->result_tag), "%s", tag);
+	if (page != NULL && (strncmp(page, "http://", 7) == 0 ||
+	    strncmp(page, "https://", 8) == 0 || (strlen(page) > 4 &&
+	    page[3] == ':' && strncmp(page + 4, "http", 4) == 0))) {
+		int st = 302;
+		const char *loc = page;
+		if (page[3] == ':') {
+			st = atoi(page);
+			loc = page + 4;
+		}
+		x->log.status = st;
+		x->keep_client = x->keep_client && x->reqbody.done;
+		errpage_build_redirect(x, st, loc, x->keep_client,
+		    &x->conn->out);
+		x->head_sent = 1;
+		x->state = XS_LOCAL;
+		if (conn_flush(x->conn) == -1) {
+			xact_abort(x, "client write failed");
+			conn_close(x->conn);
+			return;
+		}
+		xact_finish(x);
+		return;
+	}
+	if (page != NULL && strncmp(page, "ERR_", 4) != 0) {
+		/* deny_info NNN:ERR_X or a custom page file name */
+		if (page[3] == ':') {
+			status = atoi(page);
+			page += 4;
+		}
+	}
+	xact_error(x, status, page != NULL ? page : "ERR_ACCESS_DENIED", 0);
+}
+
+/* http_access; may need DNS for dst ACLs. */
+static void xact_access(struct xact *x);
+
+static void
+xact_access_dns(void *arg, const struct dns_result *res)
+{
+	struct xact *x = arg;
+
+	x->dnsq = NULL;
+	x->dns = *res;
+	if (res->naddrs == 0) {
+		/* dst ACLs cannot match an unresolvable name: check with none */
+		x->dns.naddrs = 0;
+	}
+	xact_access(x);
+}
+
+static void
+xact_access(struct xact *x)
+{
+	struct acl_checklist cl;
+	const struct access_rule *rule = NULL;
+	int action = ACCESS_DENY;
+
+	xact_fill_checklist(x, &cl);
+	enum acl_result r = access_check(&worker_cfg->http_access, &cl,
+	    ACCESS_DENY, &action, &rule);
+	if (r == ACL_NEED_DST && x->dns.naddrs == 0 && x->dns.error == NULL) {
+		x->state = XS_ACCESS;
+		x->dnsq = dns_resolve(x->url.host, xact_access_dns, x);
+		return;
+	}
+	if (r != ACL_MATCH || action != ACCESS_ALLOW) {
+		xact_deny(x, rule, 403, "TCP_DENIED");
+		return;
+	}
+	if (x->is_connect)
+		tunnel_start(x);
+	else
+		forward_start(x);
+}
+
+/* TRACE/OPTIONS with Max-Forwards: 0 are answered here (RFC 9110 7.6.2). */
+static int
+xact_max_forwards(struct xact *x)
+{
+	const struct http_header *h;
+
+	if (strcmp(x->method, "TRACE") != 0 && strcmp(x->method, "OPTIONS") != 0)
+		return 0;
+	if ((h = http_msg_header(&x->req, "Max-Forwards")) == NULL ||
+	    h->value_len == 0 || strtol(h->value, NULL, 10) != 0)
+		return 0;
+	struct conn *c = x->conn;
+	const char *host = worker_hostname();
+	x->log.status = 200;
+	if (strcmp(x->method, "TRACE") == 0) {
+		buf_printf(&c->out, "HTTP/1.1 200 OK\r\nServer: cuttle/%s\r\n"
+		    "Content-Type: message/http\r\nContent-Length: %zu\r\n"
+		    "X-Cache: MISS from %s\r\nConnection: %s\r\n\r\n",
+		    PACKAGE_VERSION, x->req.head_len, host,
+		    x->keep_client ? "keep-alive" : "close");
+		buf_append(&c->out, x->head, x->req.head_len);
+	} else {
+		buf_printf(&c->out, "HTTP/1.1 200 OK\r\nServer: cuttle/%s\r\n"
+		    "Allow: GET, HEAD, POST, PUT, DELETE, OPTIONS, TRACE, "
+		    "CONNECT\r\nContent-Length: 0\r\nX-Cache: MISS from %s\r\n"
+		    "Connection: %s\r\n\r\n", PACKAGE_VERSION, host,
+		    x->keep_client ? "keep-alive" : "close");
+	}
+	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
+	x->head_sent = 1;
+	x->state = XS_LOCAL;
+	if (conn_flush(c) == -1) {
+		xact_abort(x, "client write failed");
+		conn_close(c);
+		return 1;
+	}
+	xact_finish(x);
+	return 1;
+}
+
+/* A parse failure: Squid logs NONE_NONE/4xx with "error:invalid-request". */
+static void
+conn_parse_error(struct conn *c, int status, const char *reason)
+{
+	struct xact *x = xact_new(c);
+	const char *err = "ERR_INVALID_REQ";
+
+	log_debug(11, 2, "invalid request from client: %s", reason);
+	x->log_url = xstrdup(status == 431 || status == 414 ?
+	    "error:request-too-large" : "error:invalid-request");
+	x->url_str = xstrdup(x->log_url);
+	x->reqbody.done = 0;
+	x->keep_client = 0;
+	if (status == 431 || status == 414)
+		err = "ERR_TOO_BIG";
+	else if (status == 505)
+		err = "ERR_UNSUP_HTTPVERSION";
+	else if (status == 501)
+		err = "ERR_UNSUP_REQ";
+	buf_consume(&c->in, buf_avail(&c->in));
+	xact_error(x, status, err, 0);
+}
+
+static void
+conn_start_xact(struct conn *c, const struct http_msg *m)
+{
+	struct xact *x = xact_new(c);
+	enum url_result ur;
+	char tmp[URL_HOST_MAX + 4096];
+
+	/* own the head: the input buffer moves as more bytes arrive */
+	x->head = xmalloc(m->head_len + 1);
+	memcpy(x->head, buf_head(&c->in), m->head_len);
+	x->head[m->head_len] = '\0';
+	x->req = *m;
+	headers_rebase(&x->req, buf_head(&c->in), x->head);
+	buf_consume(&c->in, m->head_len);
+	x->log.bytes_in = (int64_t)m->head_len;
+	x->method = xstrndup(x->req.method, x->req.method_len);
+	x->keep_client = x->req.keep_alive &&
+	    worker_cfg->client_persistent_connections;
+	body_init(&x->reqbody, x->req.body, x->req.content_length);
+	snprintf(x->result_tag, sizeof(x->result_tag), "NONE_NONE");
+
+	x->is_connect = strcmp(x->method, "CONNECT") == 0;
+	if (x->is_connect)
+		ur = url_parse_authority(&x->url, x->req.target,
+		    x->req.target_len);
+	else
+		ur = url_parse_absolute(&x->url, x->req.target,
+		    x->req.target_len);
+	if (ur != URL_OK) {
+		x->url_str = xstrndup(x->req.target, x->req.target_len);
+		x->log_url = xstrndup(x->req.target, x->req.target_len);
+		if (!x->is_connect && url_is_origin_form(x->req.target,
+		    x->req.target_len)) {
+			/* origin-form on a forward port: not a proxy request */
+			xact_error(x, 400, "ERR_INVALID_URL", 0);
+			return;
+		}
+		xact_error(x, 400, ur == URL_UNSUPPORTED ? "ERR_UNSUP_REQ" :
+		    "ERR_INVALID_URL", 0);
+		return;
+	}
+	if (x->is_connect) {
+		url_format_host_port(&x->url, tmp, sizeof(tmp));
+		x->url_str = xstrdup(tmp);
+		x->log_url = xstrdup(tmp);
+	} else {
+		url_format(&x->url, 0, tmp, sizeof(tmp));
+		x->url_str = xstrdup(tmp);
+		url_format(&x->url, worker_cfg->strip_query_terms, tmp,
+		    sizeof(tmp));
+		x->log_url = xstrdup(tmp);
+	}
+	if (strcmp(x->url.scheme, "http") != 0 && !x->is_connect) {
+		xact_error(x, 400, "ERR_UNSUP_REQ", 0);
+		return;
+	}
+	if (worker_cfg->request_body_max_size > 0 &&
+	    x->req.body == HTTP_BODY_LENGTH &&
+	    x->req.content_length > worker_cfg->request_body_max_size) {
+		xact_error(x, 413, "ERR_TOO_BIG", 0);
+		return;
+	}
+	if (xact_max_forwards(x))
+		return;
+	xact_access(x);
+}
+
+/* Parse the next request if one is buffered, otherwise wait for one. */
+static void
+conn_next_request(struct conn *c)
+{
+	struct http_msg m;
+	struct http_parse_error err;
+
+	if (c->xact != NULL)
+		return;
+	memset(&m, 0, sizeof(m));
+	if (buf_avail(&c->in) == 0) {
+		if (c->read_eof) {
+			conn_close(c);
+			return;
+		}
+		ev_timer_start(&c->timer, c->nrequests > 0 ?
+		    worker_cfg->client_idle_pconn_timeout :
+		    worker_cfg->request_timeout);
+		conn_update_events(c);
+		return;
+	}
+	enum http_parse_result r = http_parse_request(&m, buf_head(&c->in),
+	    buf_avail(&c->in), (size_t)worker_cfg->request_header_max_size,
+	    &err);
+	if (r == HTTP_PARSE_INCOMPLETE) {
+		http_msg_free(&m);
+		if (c->read_eof) {
+			conn_close(c);
+			return;
+		}
+		if (!ev_timer_armed(&c->timer))
+			ev_timer_start(&c->timer, worker_cfg->request_timeout);
+		conn_update_events(c);
+		return;
+	}
+	ev_timer_stop(&c->timer);
+	if (r == HTTP_PARSE_ERROR) {
+		http_msg_free(&m);
+		conn_parse_error(c, err.status, err.reason);
+		return;
+	}
+	conn_start_xact(c, &m);
+	/* m's header array now belongs to the transaction */
+}
+
+static void
+conn_read(struct conn *c)
+{
+	ssize_t n = buf_read_fd(&c->in, c->fd, CONN_READ_CHUNK);
+
+	if (n == 0) {
+		c->read_eof = 1;
+		return;
+	}
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			c->read_eof = 1;
+		return;
+	}
+	if (c->xact != NULL)
+		c->xact->log.bytes_in += n;
+}
+
+static void
+conn_io(struct ev_io *io, uint32_t revents)
+{
+	struct conn *c = io->arg;
+	struct xact *x = c->xact;
+
+	if (x != NULL && x->state == XS_TUNNEL) {
+		tunnel_client_event(x, revents);
+		return;
+	}
+	if (revents & EPOLLOUT) {
+		if (conn_flush(c) == -1) {
+			conn_close(c);
+			return;
+		}
+	}
+	if (x == NULL) {
+		if (c->close_after) {
+			if (buf_avail(&c->out) == 0 || (revents & (EPOLLERR |
+			    EPOLLHUP)))
+				conn_close(c);
+			return;
+		}
+		if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			conn_read(c);
+		if (c->read_eof && buf_avail(&c->in) == 0) {
+			conn_close(c);
+			return;
+		}
+		conn_next_request(c);
+		return;
+	}
+	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		if (!x->reqbody.done)
+			conn_read(c);
+		else if (revents & (EPOLLHUP | EPOLLERR)) {
+			conn_close(c);
+			return;
+		}
+	}
+	forward_client_event(x);
+}
+
+static void
+conn_timeout(struct ev_timer *t)
+{
+	struct conn *c = t->arg;
+
+	if (c->xact == NULL && buf_avail(&c->in) > 0) {
+		/* a request head that never completed */
+		struct xact *x = xact_new(c);
+		x->log_url = xstrdup("error:transaction-end-before-headers");
+		x->url_str = xstrdup(x->log_url);
+		x->keep_client = 0;
+		buf_consume(&c->in, buf_avail(&c->in));
+		xact_error(x, 408, "ERR_REQUEST_START_TIMEOUT", 0);
+		return;
+	}
+	if (c->xact == NULL)
+		conn_close(c);
+}
+
+void
+conn_retire_idle(void)
+{
+	struct conn *c = conn_list;
+
+	while (c != NULL) {
+		struct conn *next = c->next;
+		if (c->xact == NULL && buf_avail(&c->out) == 0)
+			conn_close(c);
+		else
+			c->close_after = 1;
+		c = next;
+	}
+}

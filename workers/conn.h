@@ -1,0 +1,109 @@
+/*
+ * Client side: one struct conn per accepted connection and one struct xact
+ * per request on it.  Requests on a connection are served one at a time, in
+ * order; pipelined requests wait in the input buffer.
+ */
+#ifndef CUTTLE_CONN_H
+#define CUTTLE_CONN_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "body.h"
+#include "buf.h"
+#include "dns.h"
+#include "evloop.h"
+#include "http_parse.h"
+#include "logformat.h"
+#include "url.h"
+
+struct cfg_port;
+struct srv;
+
+enum xact_state {
+	XS_ACCESS,	/* waiting for DNS to finish an http_access check */
+	XS_DNS,		/* resolving the server */
+	XS_CONNECTING,
+	XS_FORWARD,	/* request going out, waiting for the response head */
+	XS_RELAY,	/* response body to the client */
+	XS_TUNNEL,	/* CONNECT bytes both ways */
+	XS_LOCAL,	/* a response we made (error page) going out */
+	XS_DONE
+};
+
+struct conn {
+	int		 fd;
+	struct ev_io	 io;
+	struct ev_timer	 timer;		/* request / idle / lifetime */
+	struct sockaddr_storage peer;
+	struct sockaddr_storage local;
+	const struct cfg_port *port;
+	struct buf	 in;
+	struct buf	 out;
+	struct xact	*xact;
+	int		 close_after;	/* close once out is written */
+	int		 nrequests;
+	uint64_t	 accepted_ms;
+	int		 read_eof;
+	struct conn	*next, *prev;
+};
+
+struct xact {
+	struct conn	*conn;
+	enum xact_state	 state;
+	uint64_t	 id;
+	char		*head;		/* our copy of the request head */
+	struct http_msg	 req;		/* points into head */
+	char		*method;
+	struct url	 url;
+	char		*url_str;	/* absolute URL, host:port for CONNECT */
+	char		*log_url;
+	int		 is_connect;
+	struct body	 reqbody;
+	int		 req_body_started; /* body bytes went upstream */
+
+	struct dns_query *dnsq;
+	struct dns_result dns;
+	int		 addr_idx;
+	struct srv	*srv;
+	struct buf	 fwd_head;	/* request head as sent, for a retry */
+	int		 retried;
+	struct ev_timer	 timer;		/* connect / read timeout */
+
+	char		*rep_head;	/* response head as received */
+	struct http_msg	 rep;
+	struct body	 repbody;
+	int		 dechunk;	/* HTTP/1.0 client, chunked response */
+	int		 keep_client;	/* client connection survives */
+	int		 early_reply;	/* response before the request body ended */
+	int64_t		 reply_limit;	/* reply_body_max_size, -1 none */
+	int		 head_sent;	/* response head queued to the client */
+
+	/* tunnel */
+	int		 pipe_cs[2], pipe_sc[2];
+	size_t		 in_pipe_cs, in_pipe_sc;
+	int		 eof_c, eof_s, shut_c, shut_s;
+
+	struct alog_entry log;
+	char		 result_tag[48];
+	const char	*hier;
+	int		 err_errno;
+	struct timeval	 started;
+	uint64_t	 upstream_started_ms;
+};
+
+void conn_accept(int lfd, const struct cfg_port *port);
+/* Finish the current transaction: log it, then keep or close the client. */
+void xact_finish(struct xact *x);
+/* Reply with an error page before any response head went out. */
+void xact_error(struct xact *x, int status, const char *err_name, int errnum);
+/* Abort after the response head went out: close the client. */
+void xact_abort(struct xact *x, const char *why);
+/* Queue bytes to the client and try to write them. */
+int conn_flush(struct conn *c);
+void conn_update_events(struct conn *c);
+int conn_count(void);
+void conn_retire_idle(void);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * Error pages: Squid-format templates (ERR_* files with % codes) from
+ * error_directory, filled in per transaction.
+ */
+#ifndef CUTTLE_ERRPAGE_H
+#define CUTTLE_ERRPAGE_H
+
+#include "buf.h"
+
+struct xact;
+
+/* Squid's status text for a code. */
+const char *errpage_reason(int status);
+/*
+ * Append a complete response (head and page) for err_name to out.  keep
+ * tells whether the client connection stays open.  Returns the page's
+ * content length.
+ */
+size_t errpage_build(struct xact *x, int status, const char *err_name,
+    int errnum, int keep, struct buf *out);
+/* A redirect (deny_info URL): 302 with Location. */
+void errpage_build_redirect(struct xact *x, int status, const char *location,
+    int keep, struct buf *out);
+
+#endif

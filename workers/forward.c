@@ -1,0 +1,633 @@
+/*
+ * Server side.  Everything after the access check happens in one pump,
+ * forward_pump(), called on any event of either socket: it moves whatever
+ * can move (request body up, response head and body down) and then sets
+ * what each socket waits for.  Body bytes are written to the client straight
+ * from the server's input buffer, never copied.
+ */
+#include "config.h"
+#include "forward.h"
+#include "acl.h"
+#include "cfg.h"
+#include "conn.h"
+#include "errpage.h"
+#include "headers.h"
+#include "log.h"
+#include "pconn.h"
+#include "util.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define FWD_READ_CHUNK	(128 * 1024)
+#define FWD_HIGH_WATER	(256 * 1024)
+
+static void forward_pump(struct xact *x);
+static void forward_connect(struct xact *x, int allow_pool);
+
+static void
+forward_server_io(struct ev_io *io, uint32_t revents)
+{
+	forward_pump(io->arg);
+}
+
+static void
+forward_read_timeout(struct ev_timer *t)
+{
+	struct xact *x = t->arg;
+
+	x->err_errno = ETIMEDOUT;
+	if (x->head_sent)
+		xact_abort(x, "read_timeout");
+	else
+		xact_error(x, 504, "ERR_READ_TIMEOUT", ETIMEDOUT);
+}
+
+/* tcp_outgoing_address: first line whose ACLs match, same family. */
+static int
+forward_bind_outgoing(struct xact *x, int fd, const struct sockaddr *dst)
+{
+	for (const struct cfg_outgoing_addr *o = worker_cfg->tcp_outgoing_address;
+	    o != NULL; o = o->next) {
+		if (o->addr.ss_family != dst->sa_family)
+			continue;
+		if (o->rule.nrefs > 0) {
+			struct access_list one = { (struct access_rule *)&o->rule,
+			    (struct access_rule *)&o->rule, 2 };
+			struct acl_checklist cl;
+			const struct access_rule *rule = NULL;
+			int action;
+			memset(&cl, 0, sizeof(cl));
+			cl.src = (struct sockaddr *)&x->conn->peer;
+			cl.dst = dst;
+			cl.method = x->method;
+			cl.url = x->url_str;
+			cl.host = x->url.host;
+			cl.port = x->url.port;
+			cl.path = x->url.path;
+			cl.scheme = x->url.scheme;
+			cl.request = &x->req;
+			cl.local_port = x->conn->port ? x->conn->port->port : 0;
+			cl.port_name = x->conn->port ? x->conn->port->name : NULL;
+			if (access_check(&one, &cl, ACCESS_DENY, &action,
+			    &rule) != ACL_MATCH || rule == NULL)
+				continue;
+		}
+		if (bind(fd, (const struct sockaddr *)&o->addr, o->addrlen) == -1) {
+			log_warn("tcp_outgoing_address bind");
+			return -1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+int
+forward_socket(struct xact *x, const struct sockaddr *addr)
+{
+	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	if (fd == -1)
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (forward_bind_outgoing(x, fd, addr) == -1) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (connect(fd, addr, util_addr_len(addr)) == -1 &&
+	    errno != EINPROGRESS) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void
+forward_fail_connect(struct xact *x, int err)
+{
+	x->err_errno = err;
+	if (err == ETIMEDOUT)
+		xact_error(x, 504, "ERR_CONNECT_FAIL", err);
+	else
+		xact_error(x, 503, "ERR_CONNECT_FAIL", err);
+}
+
+static void
+forward_attach(struct xact *x, struct srv *s)
+{
+	x->srv = s;
+	s->xact = x;
+	s->nrequests++;
+	x->log.server = s->addr;
+	x->hier = "HIER_DIRECT";
+	buf_consume(&s->out, buf_avail(&s->out));
+	buf_append(&s->out, buf_head(&x->fwd_head), buf_avail(&x->fwd_head));
+	ev_io_set_cb(&s->io, forward_server_io, x);
+	x->state = XS_FORWARD;
+	x->upstream_started_ms = ev_now();
+	ev_timer_init(&x->timer, forward_read_timeout, x);
+	ev_timer_start(&x->timer, worker_cfg->read_timeout);
+	forward_pump(x);
+}
+
+static void
+forward_connect_done(struct ev_io *io, uint32_t revents)
+{
+	struct xact *x = io->arg;
+	struct srv *s = x->srv;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err == EINPROGRESS || (err == 0 && !(revents & EPOLLOUT)))
+		return;
+	ev_timer_stop(&x->timer);
+	if (err != 0) {
+		x->log.server = s->addr;
+		x->hier = "HIER_DIRECT";
+		x->srv = NULL;
+		srv_close(s);
+		x->addr_idx++;
+		if (x->addr_idx < x->dns.naddrs) {
+			forward_connect(x, 0);
+			return;
+		}
+		forward_fail_connect(x, err);
+		return;
+	}
+	x->srv = NULL;
+	forward_attach(x, s);
+}
+
+static void
+forward_connect_timeout(struct ev_timer *t)
+{
+	struct xact *x = t->arg;
+
+	if (x->srv != NULL) {
+		x->log.server = x->srv->addr;
+		x->hier = "HIER_DIRECT";
+		srv_close(x->srv);
+		x->srv = NULL;
+	}
+	forward_fail_connect(x, ETIMEDOUT);
+}
+
+static void
+forward_connect(struct xact *x, int allow_pool)
+{
+	struct sockaddr_storage addr;
+
+	for (; x->addr_idx < x->dns.naddrs; x->addr_idx++) {
+		addr = x->dns.addrs[x->addr_idx];
+		if (addr.ss_family == AF_INET)
+			((struct sockaddr_in *)&addr)->sin_port =
+			    htons(x->url.port);
+		else
+			((struct sockaddr_in6 *)&addr)->sin6_port =
+			    htons(x->url.port);
+		if (allow_pool && !x->retried) {
+			struct srv *s = pconn_take((struct sockaddr *)&addr);
+			if (s != NULL) {
+				forward_attach(x, s);
+				return;
+			}
+		}
+		int fd = forward_socket(x, (struct sockaddr *)&addr);
+		if (fd == -1) {
+			x->err_errno = errno;
+			x->log.server = addr;
+			x->hier = "HIER_DIRECT";
+			continue;
+		}
+		struct srv *s = srv_new(fd, (struct sockaddr *)&addr,
+		    util_addr_len((struct sockaddr *)&addr));
+		x->srv = s;
+		s->xact = x;
+		x->state = XS_CONNECTING;
+		ev_io_set_cb(&s->io, forward_connect_done, x);
+		ev_io_set(&s->io, EPOLLOUT);
+		ev_timer_init(&x->timer, forward_connect_timeout, x);
+		ev_timer_start(&x->timer, worker_cfg->connect_timeout);
+		return;
+	}
+	forward_fail_connect(x, x->err_errno ? x->err_errno : ECONNREFUSED);
+}
+
+static void
+forward_dns_done(void *arg, const struct dns_result *res)
+{
+	struct xact *x = arg;
+
+	x->dnsq = NULL;
+	x->dns = *res;
+	x->log.dns_ms = (long)(ev_now() - x->upstream_started_ms);
+	if (res->naddrs == 0) {
+		xact_error(x, 503, "ERR_DNS_FAIL", 0);
+		return;
+	}
+	x->addr_idx = 0;
+	forward_connect(x, 1);
+}
+
+void
+forward_start(struct xact *x)
+{
+	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
+	headers_build_request(x, &x->fwd_head);
+	x->state = XS_DNS;
+	x->upstream_started_ms = ev_now();
+	if (x->dns.naddrs > 0) {	/* resolved for a dst ACL already */
+		x->addr_idx = 0;
+		forward_connect(x, 1);
+		return;
+	}
+	x->dnsq = dns_resolve(x->url.host, forward_dns_done, x);
+}
+
+/* A pooled connection died before answering: try once on a fresh one. */
+static int
+forward_retry(struct xact *x)
+{
+	struct srv *s = x->srv;
+
+	if (s == NULL || !s->reused || x->retried || x->rep_head != NULL ||
+	    buf_avail(&s->in) > 0 || x->req_body_started)
+		return 0;
+	x->retried = 1;
+	x->srv = NULL;
+	srv_close(s);
+	x->addr_idx = 0;
+	log_debug(11, 2, "pooled connection closed; retrying %s", x->url_str);
+	forward_connect(x, 0);
+	return 1;
+}
+
+static int64_t
+forward_reply_limit(struct xact *x)
+{
+	for (const struct cfg_size_acl *l = worker_cfg->reply_body_max_size;
+	    l != NULL; l = l->next) {
+		if (l->rule.nrefs > 0) {
+			struct access_list one = { (struct access_rule *)&l->rule,
+			    (struct access_rule *)&l->rule, 2 };
+			struct acl_checklist cl;
+			const struct access_rule *rule = NULL;
+			int action;
+			memset(&cl, 0, sizeof(cl));
+			cl.src = (struct sockaddr *)&x->conn->peer;
+			cl.method = x->method;
+			cl.url = x->url_str;
+			cl.host = x->url.host;
+			cl.port = x->url.port;
+			cl.path = x->url.path;
+			cl.scheme = x->url.scheme;
+			cl.request = &x->req;
+			cl.reply = &x->rep;
+			cl.status = x->rep.status;
+			cl.dst = (struct sockaddr *)&x->log.server;
+			if (access_check(&one, &cl, ACCESS_DENY, &action,
+			    &rule) != ACL_MATCH || rule == NULL)
+				continue;
+		}
+		return l->size > 0 ? l->size : -1;
+	}
+	return -1;
+}
+
+static int
+forward_reply_allowed(struct xact *x)
+{
+	struct acl_checklist cl;
+	int action = ACCESS_ALLOW;
+
+	if (worker_cfg->http_reply_access.head == NULL)
+		return 1;
+	memset(&cl, 0, sizeof(cl));
+	cl.src = (struct sockaddr *)&x->conn->peer;
+	cl.dst = (struct sockaddr *)&x->log.server;
+	cl.method = x->method;
+	cl.url = x->url_str;
+	cl.scheme = x->url.scheme;
+	cl.host = x->url.host;
+	cl.port = x->url.port;
+	cl.path = x->url.path;
+	cl.local_port = x->conn->port ? x->conn->port->port : 0;
+	cl.port_name = x->conn->port ? x->conn->port->name : NULL;
+	cl.request = &x->req;
+	cl.reply = &x->rep;
+	cl.status = x->rep.status;
+	cl.now = time(NULL);
+	if (access_check(&worker_cfg->http_reply_access, &cl, ACCESS_ALLOW,
+	    &action, NULL) != ACL_MATCH)
+		return 0;
+	return action == ACCESS_ALLOW;
+}
+
+/* A complete response head is at the start of srv->in. */
+static int
+forward_got_head(struct xact *x, struct http_msg *m)
+{
+	struct srv *s = x->srv;
+	struct conn *c = x->conn;
+
+	if (m->status >= 100 && m->status < 200 && m->status != 101) {
+		/* interim: pass 100 Continue to HTTP/1.1 clients, drop others */
+		if (m->status == 100 && x->req.vminor >= 1 &&
+		    x->req.expect_continue)
+			buf_append(&c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		buf_consume(&s->in, m->head_len);
+		http_msg_free(m);
+		return 0;
+	}
+	x->rep_head = xmalloc(m->head_len + 1);
+	memcpy(x->rep_head, buf_head(&s->in), m->head_len);
+	x->rep_head[m->head_len] = '\0';
+	x->rep = *m;
+	headers_rebase(&x->rep, buf_head(&s->in), x->rep_head);
+	buf_consume(&s->in, m->head_len);
+	x->log.upstream_status = x->rep.status;
+	x->log.reply_header_size = (int64_t)m->head_len;
+	x->log.upstream_ms = (long)(ev_now() - x->upstream_started_ms);
+
+	if (!forward_reply_allowed(x)) {
+		snprintf(x->result_tag, sizeof(x->result_tag),
+		    "TCP_DENIED_REPLY");
+		xact_error(x, 403, "ERR_ACCESS_DENIED", 0);
+		return -1;
+	}
+	x->reply_limit = forward_reply_limit(x);
+	if (x->reply_limit >= 0 && x->rep.body == HTTP_BODY_LENGTH &&
+	    x->rep.content_length > x->reply_limit) {
+		snprintf(x->result_tag, sizeof(x->result_tag),
+		    "TCP_DENIED_REPLY");
+		xact_error(x, 403, "ERR_TOO_BIG", 0);
+		return -1;
+	}
+	if (x->rep.status == 101) {
+		/* no Upgrade is offered upstream (Squid drops Upgrade) */
+		xact_error(x, 502, "ERR_INVALID_RESP", 0);
+		return -1;
+	}
+	body_init(&x->repbody, x->rep.body, x->rep.content_length);
+	if (strcmp(x->method, "HEAD") == 0)
+		x->repbody.done = 1;
+	if (x->rep.body == HTTP_BODY_EOF)
+		x->keep_client = 0;
+	if (x->rep.body == HTTP_BODY_CHUNKED && x->req.vminor == 0) {
+		x->dechunk = 1;
+		x->keep_client = 0;
+	}
+	if (!x->reqbody.done) {
+		x->early_reply = 1;
+		x->keep_client = 0;
+	}
+	x->log.status = x->rep.status;
+	headers_build_response(x, &c->out);
+	x->head_sent = 1;
+	x->state = XS_RELAY;
+	return 0;
+}
+
+static void
+forward_set_events(struct xact *x)
+{
+	struct srv *s = x->srv;
+	struct conn *c = x->conn;
+	uint32_t ev = 0;
+
+	if (s == NULL)
+		return;
+	if (buf_avail(&s->out) > 0 && !x->early_reply)
+		ev |= EPOLLOUT;
+	if (x->state == XS_FORWARD)
+		ev |= EPOLLIN;
+	else if (x->state == XS_RELAY && !x->repbody.done &&
+	    buf_avail(&c->out) == 0 && x->repbody.pending == 0 &&
+	    buf_avail(&s->in) < FWD_HIGH_WATER)
+		ev |= EPOLLIN;
+	ev_io_set(&s->io, ev);
+	conn_update_events(c);
+}
+
+/* Move request body bytes from the client buffer to the server queue. */
+static int
+forward_request_body(struct xact *x)
+{
+	struct conn *c = x->conn;
+	struct srv *s = x->srv;
+	int moved = 0;
+
+	if (x->early_reply)
+		return 0;
+	if (!x->reqbody.done && body_scan(&x->reqbody, &c->in) == -1)
+		return -1;
+	if (x->reqbody.pending > 0 && buf_avail(&s->out) < FWD_HIGH_WATER) {
+		buf_append(&s->out, buf_head(&c->in), x->reqbody.pending);
+		buf_consume(&c->in, x->reqbody.pending);
+		x->reqbody.pending = 0;
+		x->req_body_started = 1;
+		moved = 1;
+	}
+	if (worker_cfg->request_body_max_size > 0 &&
+	    x->reqbody.payload > worker_cfg->request_body_max_size)
+		return -2;
+	return moved;
+}
+
+static void
+forward_pump(struct xact *x)
+{
+	struct conn *c = x->conn;
+	struct srv *s = x->srv;
+
+	for (int round = 0; round < 64; round++) {
+		int progress = 0;
+
+		if (x->state != XS_FORWARD && x->state != XS_RELAY)
+			return;
+		s = x->srv;
+		/* request body up */
+		int rb = forward_request_body(x);
+		if (rb == -1) {
+			x->keep_client = 0;
+			if (x->head_sent)
+				xact_abort(x, "bad chunked request body");
+			else
+				xact_error(x, 400, "ERR_INVALID_REQ", 0);
+			return;
+		}
+		if (rb == -2) {
+			if (x->head_sent)
+				xact_abort(x, "request body too large");
+			else
+				xact_error(x, 413, "ERR_TOO_BIG", 0);
+			return;
+		}
+		progress |= rb;
+		if (c->read_eof && !x->reqbody.done && buf_avail(&c->in) == 0) {
+			xact_abort(x, "client closed during the request body");
+			return;
+		}
+		while (buf_avail(&s->out) > 0 && !x->early_reply) {
+			ssize_t n = write(s->fd, buf_head(&s->out),
+			    buf_avail(&s->out));
+			if (n == -1) {
+				if (errno == EAGAIN || errno == EINTR)
+					break;
+				if (forward_retry(x))
+					return;
+				/* the server may have answered already */
+				buf_consume(&s->out, buf_avail(&s->out));
+				x->early_reply = 1;
+				break;
+			}
+			buf_consume(&s->out, (size_t)n);
+			progress = 1;
+		}
+
+		/* response down */
+		if (x->state == XS_RELAY) {
+			if (conn_flush(c) == -1) {
+				xact_abort(x, "client write failed");
+				return;
+			}
+			if (buf_avail(&c->out) > 0)
+				break;
+			if (x->dechunk) {
+				if (body_dechunk(&x->repbody, &s->in,
+				    &c->out) == -1) {
+					xact_abort(x, "broken chunked response");
+					return;
+				}
+				if (buf_avail(&c->out) > 0) {
+					progress = 1;
+					continue;
+				}
+			} else {
+				if (body_scan(&x->repbody, &s->in) == -1) {
+					xact_abort(x, "broken chunked response");
+					return;
+				}
+				if (x->reply_limit >= 0 &&
+				    x->repbody.payload > x->reply_limit) {
+					xact_abort(x, "reply_body_max_size");
+					return;
+				}
+				if (x->repbody.pending > 0) {
+					ssize_t n = write(c->fd, buf_head(&s->in),
+					    x->repbody.pending);
+					if (n == -1) {
+						if (errno != EAGAIN &&
+						    errno != EINTR) {
+							xact_abort(x, "client "
+							    "write failed");
+							return;
+						}
+						break;
+					}
+					buf_consume(&s->in, (size_t)n);
+					x->repbody.pending -= (size_t)n;
+					x->log.bytes_out += n;
+					if (x->repbody.pending > 0)
+						break;
+					progress = 1;
+				}
+			}
+			if (x->repbody.done && x->repbody.pending == 0 &&
+			    buf_avail(&c->out) == 0) {
+				if (!x->reqbody.done)
+					x->early_reply = 1;
+				xact_finish(x);
+				return;
+			}
+		}
+
+		/* read from the server */
+		if (x->state == XS_FORWARD || (x->state == XS_RELAY &&
+		    buf_avail(&s->in) < FWD_HIGH_WATER && !x->repbody.done)) {
+			ssize_t n = buf_read_fd(&s->in, s->fd, FWD_READ_CHUNK);
+			if (n > 0) {
+				progress = 1;
+				ev_timer_start(&x->timer, worker_cfg->read_timeout);
+			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				int err = n == 0 ? 0 : errno;
+				if (x->state == XS_FORWARD) {
+					if (forward_retry(x))
+						return;
+					if (buf_avail(&s->in) == 0) {
+						xact_error(x, 502,
+						    "ERR_ZERO_SIZE_OBJECT", err);
+						return;
+					}
+					if (err == 0) {
+						xact_error(x, 502,
+						    "ERR_INVALID_RESP", 0);
+						return;
+					}
+					xact_error(x, 502, "ERR_READ_ERROR", err);
+					return;
+				}
+				body_scan(&x->repbody, &s->in);
+				if (err == 0)
+					body_eof(&x->repbody);
+				if (!x->repbody.done) {
+					xact_abort(x, "server closed mid-body");
+					return;
+				}
+				x->rep.keep_alive = 0;
+				progress = 1;
+				continue;
+			}
+		}
+		if (x->state == XS_FORWARD && buf_avail(&s->in) > 0) {
+			struct http_msg m;
+			struct http_parse_error err;
+			memset(&m, 0, sizeof(m));
+			enum http_parse_result r = http_parse_response(&m,
+			    buf_head(&s->in), buf_avail(&s->in),
+			    (size_t)worker_cfg->reply_header_max_size,
+			    x->method, strlen(x->method), &err);
+			if (r == HTTP_PARSE_ERROR) {
+				http_msg_free(&m);
+				log_debug(11, 2, "invalid response from %s: %s",
+				    x->url_str, err.reason);
+				xact_error(x, 502, "ERR_INVALID_RESP", 0);
+				return;
+			}
+			if (r == HTTP_PARSE_OK) {
+				if (forward_got_head(x, &m) == -1)
+					return;
+				progress = 1;
+				continue;
+			}
+			http_msg_free(&m);
+		}
+		if (!progress)
+			break;
+	}
+	forward_set_events(x);
+}
+
+void
+forward_client_event(struct xact *x)
+{
+	if (x->state == XS_FORWARD || x->state == XS_RELAY)
+		forward_pump(x);
+	else
+		conn_update_events(x->conn);
+}

@@ -1,0 +1,218 @@
+/*
+ * Building the heads that leave the proxy.  The forwarded request uses the
+ * origin-form target, carries the client's end-to-end headers in their
+ * order, then Host (from the URL), Via, X-Forwarded-For and Connection, as
+ * Squid 5.7 sends them.  The response to the client keeps the server's
+ * end-to-end headers and adds X-Cache, X-Cache-Lookup, Via and Connection.
+ */
+#include "config.h"
+#include "headers.h"
+#include "cfg.h"
+#include "conn.h"
+#include "http_parse.h"
+#include "util.h"
+#include "worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const headers_hop[] = {
+	"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization",
+	"Proxy-Authenticate", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
+	NULL
+};
+
+void
+headers_rebase(struct http_msg *m, const char *from, const char *to)
+{
+#define REBASE(p) do { if ((p) != NULL) (p) = to + ((p) - from); } while (0)
+	REBASE(m->method);
+	REBASE(m->target);
+	REBASE(m->reason);
+	for (int i = 0; i < m->nhdr; i++) {
+		REBASE(m->hdr[i].name);
+		REBASE(m->hdr[i].value);
+	}
+#undef REBASE
+}
+
+static int
+headers_in_connection(const struct http_msg *m, const char *name, size_t len)
+{
+	for (int i = 0; i < m->nhdr; i++) {
+		const struct http_header *h = &m->hdr[i];
+		if (!util_strcaseeq_n(h->name, h->name_len, "Connection"))
+			continue;
+		const char *p = h->value, *end = h->value + h->value_len;
+		while (p < end) {
+			while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+				p++;
+			const char *s = p;
+			while (p < end && *p != ',' && *p != ' ' && *p != '\t')
+				p++;
+			if ((size_t)(p - s) == len && strncasecmp(s, name, len) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int
+headers_is_hop(const struct http_msg *m, const char *name, size_t len)
+{
+	for (int i = 0; headers_hop[i] != NULL; i++)
+		if (util_strcaseeq_n(name, len, headers_hop[i]))
+			return 1;
+	return headers_in_connection(m, name, len);
+}
+
+const char *
+headers_via_value(void)
+{
+	static char via[300];
+
+	if (via[0] == '\0')
+		snprintf(via, sizeof(via), "1.1 %s (cuttle/%s)",
+		    worker_hostname(), PACKAGE_VERSION);
+	return via;
+}
+
+static void
+headers_add_xff(struct xact *x, struct buf *out)
+{
+	const struct http_msg *m = &x->req;
+	char ip[64];
+	const char *client = util_addr_str((struct sockaddr *)&x->conn->peer,
+	    ip, sizeof(ip));
+	int seen = 0;
+
+	switch (worker_cfg->forwarded_for) {
+	case CFG_FF_TRANSPARENT:
+		for (int i = 0; i < m->nhdr; i++)
+			if (util_strcaseeq_n(m->hdr[i].name, m->hdr[i].name_len,
+			    "X-Forwarded-For"))
+				buf_printf(out, "X-Forwarded-For: %.*s\r\n",
+				    (int)m->hdr[i].value_len, m->hdr[i].value);
+		return;
+	case CFG_FF_DELETE:
+		return;
+	case CFG_FF_TRUNCATE:
+		buf_printf(out, "X-Forwarded-For: %s\r\n", client);
+		return;
+	case CFG_FF_ON:
+	case CFG_FF_OFF:
+		break;
+	}
+	const char *self = worker_cfg->forwarded_for == CFG_FF_OFF ?
+	    "unknown" : client;
+	for (int i = 0; i < m->nhdr; i++) {
+		if (!util_strcaseeq_n(m->hdr[i].name, m->hdr[i].name_len,
+		    "X-Forwarded-For"))
+			continue;
+		buf_printf(out, "%s%.*s", seen ? ", " : "X-Forwarded-For: ",
+		    (int)m->hdr[i].value_len, m->hdr[i].value);
+		seen = 1;
+	}
+	buf_printf(out, "%s%s\r\n", seen ? ", " : "X-Forwarded-For: ", self);
+}
+
+static void
+headers_add_via(const struct http_msg *m, struct buf *out)
+{
+	int seen = 0;
+
+	if (!worker_cfg->via)
+		return;
+	for (int i = 0; i < m->nhdr; i++) {
+		if (!util_strcaseeq_n(m->hdr[i].name, m->hdr[i].name_len, "Via"))
+			continue;
+		buf_printf(out, "%s%.*s", seen ? ", " : "Via: ",
+		    (int)m->hdr[i].value_len, m->hdr[i].value);
+		seen = 1;
+	}
+	buf_printf(out, "%s%s\r\n", seen ? ", " : "Via: ", headers_via_value());
+}
+
+void
+headers_build_request(struct xact *x, struct buf *out)
+{
+	const struct http_msg *m = &x->req;
+	char hostport[URL_HOST_MAX + 16];
+	int is_trace_options = strcmp(x->method, "TRACE") == 0 ||
+	    strcmp(x->method, "OPTIONS") == 0;
+
+	buf_printf(out, "%s %.*s%.*s HTTP/1.1\r\n", x->method,
+	    (int)x->url.path_len, x->url.path, (int)x->url.query_len,
+	    x->url.query ? x->url.query : "");
+	for (int i = 0; i < m->nhdr; i++) {
+		const struct http_header *h = &m->hdr[i];
+		if (util_strcaseeq_n(h->name, h->name_len, "Transfer-Encoding")) {
+			/* the body is relayed as received: keep its coding */
+			buf_printf(out, "Transfer-Encoding: %.*s\r\n",
+			    (int)h->value_len, h->value);
+			continue;
+		}
+		if (headers_is_hop(m, h->name, h->name_len) ||
+		    util_strcaseeq_n(h->name, h->name_len, "Host") ||
+		    util_strcaseeq_n(h->name, h->name_len, "Via") ||
+		    util_strcaseeq_n(h->name, h->name_len, "X-Forwarded-For"))
+			continue;
+		if (is_trace_options &&
+		    util_strcaseeq_n(h->name, h->name_len, "Max-Forwards")) {
+			long n = strtol(h->value, NULL, 10);
+			buf_printf(out, "Max-Forwards: %ld\r\n", n > 0 ? n - 1 : 0);
+			continue;
+		}
+		buf_append(out, h->name, h->name_len);
+		buf_append(out, ": ", 2);
+		buf_append(out, h->value, h->value_len);
+		buf_append(out, "\r\n", 2);
+	}
+	if (url_port_is_default(&x->url)) {
+		if (x->url.is_ipv6)
+			buf_printf(out, "Host: [%s]\r\n", x->url.host);
+		else
+			buf_printf(out, "Host: %s\r\n", x->url.host);
+	} else {
+		url_format_host_port(&x->url, hostport, sizeof(hostport));
+		buf_printf(out, "Host: %s\r\n", hostport);
+	}
+	headers_add_via(m, out);
+	headers_add_xff(x, out);
+	buf_printf(out, "Connection: %s\r\n\r\n",
+	    worker_cfg->server_persistent_connections ? "keep-alive" : "close");
+}
+
+void
+headers_build_response(struct xact *x, struct buf *out)
+{
+	const struct http_msg *m = &x->rep;
+	const char *host = worker_hostname();
+
+	buf_printf(out, "HTTP/1.1 %d %.*s\r\n", m->status, (int)m->reason_len,
+	    m->reason ? m->reason : "");
+	for (int i = 0; i < m->nhdr; i++) {
+		const struct http_header *h = &m->hdr[i];
+		if (util_strcaseeq_n(h->name, h->name_len, "Transfer-Encoding")) {
+			if (!x->dechunk)
+				buf_printf(out, "Transfer-Encoding: %.*s\r\n",
+				    (int)h->value_len, h->value);
+			continue;
+		}
+		if (headers_is_hop(m, h->name, h->name_len) ||
+		    util_strcaseeq_n(h->name, h->name_len, "Via"))
+			continue;
+		buf_append(out, h->name, h->name_len);
+		buf_append(out, ": ", 2);
+		buf_append(out, h->value, h->value_len);
+		buf_append(out, "\r\n", 2);
+	}
+	buf_printf(out, "X-Cache: MISS from %s\r\n"
+	    "X-Cache-Lookup: MISS from %s:%d\r\n", host, host,
+	    worker_first_port());
+	headers_add_via(m, out);
+	buf_printf(out, "Connection: %s\r\n\r\n",
+	    x->keep_client ? "keep-alive" : "close");
+}

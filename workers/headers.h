@@ -1,0 +1,23 @@
+/*
+ * Header rewriting between client and server: the request head sent
+ * upstream and the response head sent to the client, with hop-by-hop
+ * headers removed and Via, X-Forwarded-For, X-Cache added as Squid does.
+ */
+#ifndef CUTTLE_HEADERS_H
+#define CUTTLE_HEADERS_H
+
+#include "buf.h"
+
+struct xact;
+struct http_msg;
+
+void headers_build_request(struct xact *x, struct buf *out);
+void headers_build_response(struct xact *x, struct buf *out);
+/* Point a parsed message's pointers at a copy of its head. */
+void headers_rebase(struct http_msg *m, const char *from, const char *to);
+/* Is this header hop-by-hop for m (fixed list or named in Connection)? */
+int headers_is_hop(const struct http_msg *m, const char *name, size_t len);
+/* "1.1 host (cuttle/VERSION)" */
+const char *headers_via_value(void);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * Idle server connection pool.  While pooled, a connection is watched for
+ * readability: data or EOF from an idle server means it is unusable, so it
+ * is closed rather than handed to a request.
+ */
+#include "config.h"
+#include "pconn.h"
+#include "cfg.h"
+#include "log.h"
+#include "util.h"
+#include "worker.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PCONN_BUCKETS 256
+
+static struct srv *pconn_pool[PCONN_BUCKETS];
+static int pconn_idle;
+
+static unsigned
+pconn_hash(const struct sockaddr *sa)
+{
+	unsigned h = (unsigned)util_addr_port(sa);
+
+	if (sa->sa_family == AF_INET)
+		h ^= ((const struct sockaddr_in *)sa)->sin_addr.s_addr * 2654435761u;
+	else {
+		const unsigned char *b =
+		    ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		for (int i = 0; i < 16; i++)
+			h = h * 31 + b[i];
+	}
+	return h % PCONN_BUCKETS;
+}
+
+static int
+pconn_same(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port &&
+		    x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return x->sin6_port == y->sin6_port &&
+	    memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+}
+
+struct srv *
+srv_new(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct srv *s = xcalloc(1, sizeof(*s));
+
+	s->fd = fd;
+	memcpy(&s->addr, addr, len);
+	s->addrlen = len;
+	buf_init(&s->in);
+	buf_init(&s->out);
+	ev_io_init(&s->io, fd, NULL, s);
+	ev_timer_init(&s->timer, NULL, s);
+	return s;
+}
+
+static void
+pconn_unlink(struct srv *s)
+{
+	if (s->pool_prev != NULL)
+		s->pool_prev->pool_next = s->pool_next;
+	else
+		pconn_pool[s->pool_bucket] = s->pool_next;
+	if (s->pool_next != NULL)
+		s->pool_next->pool_prev = s->pool_prev;
+	s->pool_next = s->pool_prev = NULL;
+	pconn_idle--;
+}
+
+void
+srv_close(struct srv *s)
+{
+	if (s == NULL)
+		return;
+	ev_io_stop(&s->io);
+	ev_timer_stop(&s->timer);
+	close(s->fd);
+	buf_free(&s->in);
+	buf_free(&s->out);
+	ev_defer_free(s);
+}
+
+static void
+pconn_idle_event(struct ev_io *io, uint32_t revents)
+{
+	struct srv *s = io->arg;
+
+	/* an idle server speaking or closing: the connection is done */
+	pconn_unlink(s);
+	srv_close(s);
+}
+
+static void
+pconn_idle_timeout(struct ev_timer *t)
+{
+	struct srv *s = t->arg;
+
+	pconn_unlink(s);
+	srv_close(s);
+}
+
+void
+pconn_put(struct srv *s)
+{
+	unsigned b = pconn_hash((struct sockaddr *)&s->addr);
+
+	s->xact = NULL;
+	if (buf_avail(&s->in) > 0 || buf_avail(&s->out) > 0 ||
+	    worker_retiring()) {
+		srv_close(s);
+		return;
+	}
+	s->in.off = s->in.len = 0;
+	s->pool_bucket = b;
+	s->pool_prev = NULL;
+	s->pool_next = pconn_pool[b];
+	if (s->pool_next != NULL)
+		s->pool_next->pool_prev = s;
+	pconn_pool[b] = s;
+	pconn_idle++;
+	ev_io_set_cb(&s->io, pconn_idle_event, s);
+	ev_io_set(&s->io, EPOLLIN | EPOLLRDHUP);
+	ev_timer_init(&s->timer, pconn_idle_timeout, s);
+	ev_timer_start(&s->timer, worker_cfg->pconn_timeout);
+}
+
+struct srv *
+pconn_take(const struct sockaddr *addr)
+{
+	unsigned b = pconn_hash(addr);
+
+	for (struct srv *s = pconn_pool[b]; s != NULL; s = s->pool_next) {
+		if (!pconn_same((struct sockaddr *)&s->addr, addr))
+			continue;
+		pconn_unlink(s);
+		ev_timer_stop(&s->timer);
+		s->reused = 1;
+		return s;
+	}
+	return NULL;
+}
+
+int
+pconn_idle_count(void)
+{
+	return pconn_idle;
+}
+
+void
+pconn_close_all(void)
+{
+	for (int b = 0; b < PCONN_BUCKETS; b++)
+		while (pconn_pool[b] != NULL) {
+			struct srv *s = pconn_pool[b];
+			pconn_unlink(s);
+			srv_close(s);
+		}
+}

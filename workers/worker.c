@@ -1,0 +1,201 @@
+/*
+ * Worker main: set up the loop, DNS and logs, then accept on the shared
+ * listening sockets.  Signals arrive through a signalfd: SIGHUP retires the
+ * worker (a new generation has started: stop accepting, finish every
+ * connection, exit), SIGTERM shuts down within shutdown_lifetime, SIGINT
+ * exits now, SIGUSR1 reopens logs.
+ */
+#include "config.h"
+#include "worker.h"
+#include "accesslog.h"
+#include "cfg.h"
+#include "conn.h"
+#include "dns.h"
+#include "evloop.h"
+#include "log.h"
+#include "pconn.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+const struct cfg *worker_cfg;
+int worker_kid;
+
+struct worker_listener {
+	struct ev_io	 io;
+	const struct cfg_port *port;
+};
+
+static struct worker_listener *worker_listeners;
+static int worker_nlisteners;
+static int worker_is_retiring;
+static uint64_t worker_xact_seq;
+static struct ev_io worker_sig_io;
+static struct ev_timer worker_deadline;
+static char worker_host[256];
+
+int
+worker_retiring(void)
+{
+	return worker_is_retiring;
+}
+
+uint64_t
+worker_next_xact_id(void)
+{
+	return ++worker_xact_seq;
+}
+
+const char *
+worker_hostname(void)
+{
+	return worker_host;
+}
+
+int
+worker_first_port(void)
+{
+	return worker_cfg->ports != NULL ? worker_cfg->ports->port : 0;
+}
+
+void
+worker_conn_closed(void)
+{
+	if (worker_is_retiring && conn_count() == 0) {
+		log_debug(1, 2, "all connections finished; exiting");
+		evloop_stop();
+	}
+}
+
+static void
+worker_accept(struct ev_io *io, uint32_t revents)
+{
+	struct worker_listener *l = (struct worker_listener *)io;
+
+	conn_accept(io->fd, l->port);
+}
+
+static void
+worker_stop_listening(void)
+{
+	for (int i = 0; i < worker_nlisteners; i++) {
+		ev_io_stop(&worker_listeners[i].io);
+		close(worker_listeners[i].io.fd);
+	}
+	worker_nlisteners = 0;
+}
+
+static void
+worker_deadline_hit(struct ev_timer *t)
+{
+	log_info("shutdown_lifetime reached with %d connection(s) open; "
+	    "exiting", conn_count());
+	evloop_stop();
+}
+
+static void
+worker_retire(int64_t deadline_ms)
+{
+	if (!worker_is_retiring) {
+		worker_is_retiring = 1;
+		worker_stop_listening();
+		pconn_close_all();
+		conn_retire_idle();
+	}
+	if (deadline_ms >= 0)
+		ev_timer_start(&worker_deadline, (uint64_t)deadline_ms);
+	if (conn_count() == 0)
+		evloop_stop();
+}
+
+static void
+worker_signal(struct ev_io *io, uint32_t revents)
+{
+	struct signalfd_siginfo si;
+
+	while (read(io->fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			if (worker_kid == 0) {
+				log_info("reconfigure under -N: restart cuttle "
+				    "to load a new configuration");
+				break;
+			}
+			worker_retire(-1);
+			break;
+		case SIGTERM:
+			worker_retire(worker_cfg->shutdown_lifetime);
+			break;
+		case SIGINT:
+			evloop_stop();
+			break;
+		case SIGUSR1:
+			accesslog_reopen();
+			if (worker_cfg->cache_log != NULL &&
+			    log_get_fd() != 2) {
+				int fd = open(worker_cfg->cache_log, O_WRONLY |
+				    O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+				if (fd != -1) {
+					close(log_get_fd());
+					log_set_fd(fd);
+				}
+			}
+			break;
+		}
+	}
+}
+
+void
+worker_main(struct cfg *cfg, int kid)
+{
+	sigset_t set;
+	int sfd;
+
+	worker_cfg = cfg;
+	worker_kid = kid;
+	if (cfg->visible_hostname != NULL)
+		snprintf(worker_host, sizeof(worker_host), "%s",
+		    cfg->visible_hostname);
+	else if (gethostname(worker_host, sizeof(worker_host)) == -1)
+		snprintf(worker_host, sizeof(worker_host), "localhost");
+	signal(SIGPIPE, SIG_IGN);
+	if (evloop_init() == -1)
+		exit(1);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if ((sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	ev_io_init(&worker_sig_io, sfd, worker_signal, NULL);
+	ev_io_set(&worker_sig_io, EPOLLIN);
+	ev_timer_init(&worker_deadline, worker_deadline_hit, NULL);
+
+	if (dns_init(cfg) == -1)
+		fatalx("DNS initialisation failed");
+	accesslog_open();
+
+	int n = 0;
+	for (struct cfg_port *p = cfg->ports; p != NULL; p = p->next)
+		n++;
+	worker_listeners = xcalloc(n ? n : 1, sizeof(*worker_listeners));
+	for (struct cfg_port *p = cfg->ports; p != NULL; p = p->next) {
+		struct worker_listener *l = &worker_listeners[worker_nlisteners++];
+		l->port = p;
+		ev_io_init(&l->io, p->fd, worker_accept, l);
+		if (ev_io_add_exclusive(&l->io, EPOLLIN) == -1)
+			fatalx("cannot watch http_port %s", p->spec);
+	}
+	log_info("worker ready: %d port(s)", worker_nlisteners);
+	evloop_run();
+	log_debug(1, 2, "worker exiting");
+}

@@ -1,0 +1,24 @@
+/*
+ * A worker process: accepts on the shared listening sockets and runs every
+ * connection of its own in one event loop.
+ */
+#ifndef CUTTLE_WORKER_H
+#define CUTTLE_WORKER_H
+
+#include <stdint.h>
+
+struct cfg;
+
+extern const struct cfg *worker_cfg;
+extern int worker_kid;
+
+void worker_main(struct cfg *cfg, int kid);
+int worker_retiring(void);
+uint64_t worker_next_xact_id(void);
+/* A connection closed: a retiring worker may be done. */
+void worker_conn_closed(void);
+/* The visible hostname (visible_hostname or gethostname()). */
+const char *worker_hostname(void);
+int worker_first_port(void);
+
+#endif
