@@ -667,7 +667,7 @@ acl_dom_add(struct acl *a, char **vals, int n, struct acl_msgs *w)
 	for (i = 0; i < total; i++) {
 		struct acl_dom *e = &all[i];
 
-		if (i > 0 && !all[i - 1].dead && all[i - 1].len == e->len &&
+		if (i > 0 && all[i - 1].len == e->len &&
 		    memcmp(all[i - 1].key, e->key, e->len) == 0) {
 			e->dead = 1;	/* exact duplicate: harmless */
 			continue;
@@ -677,9 +677,7 @@ acl_dom_add(struct acl *a, char **vals, int n, struct acl_msgs *w)
 			if (err == NULL) {
 				s1 = acl_dom_show(e);
 				s2 = acl_dom_show(&all[i - 1]);
-				err = xasprintf("'%s' is a subdomain of '%s'; "
-				    "you need to remove '%s' from the ACL "
-				    "named '%s'", s1, s2, s1, a->name);
+				err = acl_dom_overlap(a, s1, s2, 1);
 				free(s1);
 				free(s2);
 			}
@@ -688,14 +686,13 @@ acl_dom_add(struct acl *a, char **vals, int n, struct acl_msgs *w)
 			s1 = acl_dom_show(e);
 			s2 = acl_dom_show(&all[cover]);
 			if (all[cover].seq < e->seq) {
-				acl_warn(w, "'%s' is a subdomain of '%s'; you "
-				    "should remove '%s' from the ACL named "
-				    "'%s'", s1, s2, s1, a->name);
+				char *m = acl_dom_overlap(a, s1, s2, 0);
+
+				acl_warn(w, "%s", m);
+				free(m);
 				e->dead = 1;
 			} else if (err == NULL)
-				err = xasprintf("'%s' is a subdomain of '%s'; "
-				    "you need to remove '%s' from the ACL "
-				    "named '%s'", s1, s2, s1, a->name);
+				err = acl_dom_overlap(a, s1, s2, 1);
 			free(s1);
 			free(s2);
 			continue;
@@ -1039,45 +1036,48 @@ acl_time_add(struct acl *a, int days, int start, int end)
 	a->ntimes++;
 }
 
-/* "time [SMTWHFA|D...] [HH:MM-HH:MM]..."; a day word applies to later ranges. */
+/*
+ * "time [SMTWHFA|D...] [HH:MM-HH:MM]...": day letters accumulate until a
+ * range uses them (no letters: every day); letters left at the end mean
+ * those whole days.
+ */
 static char *
 acl_time_parse(struct acl *a, char **vals, int n, struct acl_msgs *w)
 {
 	static const char letters[] = "SMTWHFA";
-	int i, days = 0, used = 0, h1, m1, h2, m2, c;
+	int i, days = 0, h1, m1, h2, m2;
 	const char *p, *l;
 	char trail;
 
 	for (i = 0; i < n; i++) {
 		if (isdigit((unsigned char)vals[i][0])) {
 			if (sscanf(vals[i], "%d:%d-%d:%d%c", &h1, &m1, &h2, &m2,
-			    &trail) != 4 || h1 < 0 || h1 > 24 || m1 < 0 ||
+			    &trail) != 4 || h1 < 0 || h1 > 23 || m1 < 0 ||
 			    m1 > 59 || h2 < 0 || h2 > 24 || m2 < 0 || m2 > 59 ||
-			    (h1 == 24 && m1 != 0) || (h2 == 24 && m2 != 0))
+			    (h2 == 24 && m2 != 0))
 				return xasprintf("Bad time range '%s'", vals[i]);
 			if (h1 * 60 + m1 > h2 * 60 + m2)
 				return xasprintf("Reversed time range '%s'",
 				    vals[i]);
 			acl_time_add(a, days ? days : 0x7f, h1 * 60 + m1,
 			    h2 * 60 + m2);
-			used = 1;
+			days = 0;
 			continue;
 		}
-		days = 0;
-		used = 0;
 		for (p = vals[i]; *p != '\0'; p++) {
-			c = toupper((unsigned char)*p);
-			if (c == 'D')
+			if (*p == 'D')
 				days |= 0x3e;	/* Monday to Friday */
-			else if ((l = strchr(letters, c)) != NULL)
+			else if (*p == '-')
+				;		/* Squid's placeholder */
+			else if ((l = strchr(letters, *p)) != NULL)
 				days |= 1 << (l - letters);
 			else
 				acl_warn(w, "Bad Day '%c' in time ACL '%s'",
 				    *p, a->name);
 		}
 	}
-	if (days != 0 && !used)
-		acl_time_add(a, days, 0, 24 * 60);
+	if (days != 0)
+		acl_time_add(a, days, 0, 24 * 60 - 1);
 	return NULL;
 }
 

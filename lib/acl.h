@@ -78,7 +78,9 @@ void acl_set_free(struct acl_set *set);
 /*
  * Parse one "acl" directive's words (argv[0] is the NAME).  Returns NULL on
  * success or a malloc'd error message (caller frees); a warning that should
- * not stop the config is returned through *warning (malloc'd, may be NULL).
+ * not stop the config is returned through *warning (malloc'd, may be NULL;
+ * several are joined with "; ").  A refused line defines nothing new.
+ * Host names in src/dst values are resolved here, as Squid does.
  */
 char *acl_parse(struct acl_set *set, char **argv, int argc, char **warning);
 

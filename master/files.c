@@ -16,16 +16,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* mkdir -p of path's directory; new directories go to uid/gid. */
 static void
 files_mkdir_parent(const char *path, uid_t uid, gid_t gid)
 {
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	char *dir = xstrdup(path);
 
-	if (slash != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0750) == 0 && geteuid() == 0 &&
+	for (char *p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) == 0 && geteuid() == 0 &&
 		    chown(dir, uid, gid) == -1)
 			log_warn("chown %s", dir);
+		*p = '/';
 	}
 	free(dir);
 }

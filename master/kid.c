@@ -31,6 +31,7 @@ kid_spawn_worker(struct kid *k)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	log_init("cuttle", k->number);
+	worker_open_logs(k->cfg);
 	if (priv_drop(k->cfg->effective_user, k->cfg->effective_group) == -1)
 		_exit(1);
 	worker_main(k->cfg, k->number);

@@ -251,6 +251,7 @@ main(int argc, char **argv)
 	log_info("Starting cuttle %s (%s)", PACKAGE_VERSION, conf_path);
 
 	if (no_daemon) {
+		worker_open_logs(cfg);
 		if (priv_drop(cfg->effective_user, cfg->effective_group) == -1)
 			return 1;
 		worker_main(cfg, 0);

@@ -12,6 +12,7 @@
 #include "kid.h"
 #include "listen.h"
 #include "log.h"
+#include "priv.h"
 #include "util.h"
 
 #include <errno.h>
@@ -249,9 +250,16 @@ master_rotate(struct cfg *cfg)
 			log_set_fd(fd);
 		}
 	}
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	if (geteuid() == 0)
+		priv_lookup(cfg->effective_user, cfg->effective_group, &uid,
+		    &gid);
 	for (struct cfg_access_log *l = cfg->access_logs; l; l = l->next)
 		if (l->path != NULL)
 			files_rotate(l->path, cfg->logfile_rotate);
+	/* kids may not create files where the logs live: make them here */
+	files_prepare_logs(cfg, uid, gid);
 	master_signal_kids(SIGUSR1, 0);	/* kids reopen their logs */
 }
 

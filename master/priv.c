@@ -83,20 +83,31 @@ priv_limit_master(void)
 		CAP_SETPCAP,		/* kids clear their sets */
 		CAP_SYS_RESOURCE,	/* max_filedescriptors */
 	};
-	cap_t caps;
-	int rc = 0;
+	cap_value_t have[sizeof(keep) / sizeof(keep[0])];
+	cap_flag_value_t v;
+	cap_t cur, caps;
+	int n = 0, rc = 0;
 
 	if (geteuid() != 0)
 		return 0;
+	/* keep only what we hold: a container may not grant them all */
+	if ((cur = cap_get_proc()) == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		if (cap_get_flag(cur, keep[i], CAP_PERMITTED, &v) == 0 &&
+		    v == CAP_SET)
+			have[n++] = keep[i];
+	cap_free(cur);
 	if ((caps = cap_init()) == NULL)
 		return -1;
-	if (cap_set_flag(caps, CAP_PERMITTED, sizeof(keep) / sizeof(keep[0]),
-	    keep, CAP_SET) == -1 ||
-	    cap_set_flag(caps, CAP_EFFECTIVE, sizeof(keep) / sizeof(keep[0]),
-	    keep, CAP_SET) == -1 || cap_set_proc(caps) == -1) {
-		log_err("limiting master capabilities");
+	if (n > 0 && (cap_set_flag(caps, CAP_PERMITTED, n, have,
+	    CAP_SET) == -1 || cap_set_flag(caps, CAP_EFFECTIVE, n, have,
+	    CAP_SET) == -1))
 		rc = -1;
-	}
+	if (rc == 0 && cap_set_proc(caps) == -1)
+		rc = -1;
+	if (rc == -1)
+		log_err("limiting master capabilities");
 	cap_free(caps);
 	return rc;
 }

@@ -60,21 +60,8 @@ accesslog_write(struct xact *x)
 	int i = 0;
 
 	x->log.seq = ++accesslog_seq;
-	memset(&cl, 0, sizeof(cl));
-	cl.src = (struct sockaddr *)&x->conn->peer;
-	cl.method = x->method;
-	cl.url = x->url_str;
-	cl.scheme = x->url.scheme;
-	cl.host = x->url.host;
-	cl.port = x->url.port;
-	cl.local_port = x->conn->port ? x->conn->port->port : 0;
-	cl.port_name = x->conn->port ? x->conn->port->name : NULL;
-	cl.request = x->head ? &x->req : NULL;
-	cl.reply = x->rep_head ? &x->rep : NULL;
+	xact_checklist(x, &cl);
 	cl.status = x->log.status;
-	cl.now = x->log.end.tv_sec;
-	if (x->log.server.ss_family)
-		cl.dst = (struct sockaddr *)&x->log.server;
 
 	for (const struct cfg_access_log *l = worker_cfg->access_logs;
 	    l != NULL && i < ACCESSLOG_MAX; l = l->next, i++) {

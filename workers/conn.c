@@ -154,11 +154,11 @@ conn_port_name(const struct conn *c)
 	return c->port != NULL ? c->port->name : NULL;
 }
 
-static void
-xact_fill_checklist(struct xact *x, struct acl_checklist *cl)
+void
+xact_checklist(const struct xact *x, struct acl_checklist *cl)
 {
 	memset(cl, 0, sizeof(*cl));
-	cl->src = (struct sockaddr *)&x->conn->peer;
+	cl->src = (const struct sockaddr *)&x->conn->peer;
 	cl->method = x->method;
 	cl->url = x->url_str;
 	cl->scheme = x->url.scheme[0] ? x->url.scheme : "http";
@@ -167,12 +167,18 @@ xact_fill_checklist(struct xact *x, struct acl_checklist *cl)
 	cl->path = x->url.path;
 	cl->local_port = x->conn->port ? x->conn->port->port : 0;
 	cl->port_name = conn_port_name(x->conn);
-	cl->request = &x->req;
+	cl->request = x->head != NULL ? &x->req : NULL;
 	cl->now = time(NULL);
-	if (x->dns.naddrs > 0)
-		cl->dst = (struct sockaddr *)&x->dns.addrs[0];
-	if (x->url.host_is_ip && x->dns.naddrs > 0)
+	if (x->log.server.ss_family != 0)
+		cl->dst = (const struct sockaddr *)&x->log.server;
+	else if (x->dns.naddrs > 0)
+		cl->dst = (const struct sockaddr *)&x->dns.addrs[0];
+	if (x->url.host_is_ip && cl->dst != NULL)
 		cl->dst_rdns = dns_hosts_name(cl->dst);
+	if (x->rep_head != NULL) {
+		cl->reply = &x->rep;
+		cl->status = x->rep.status;
+	}
 }
 
 static struct xact *
@@ -238,7 +244,7 @@ xact_log(struct xact *x)
 		const struct http_header *ct = http_msg_header(&x->rep,
 		    "Content-Type");
 		static char mt[256];
-		if (ct != NULL) {
+		if (ct != NULL && x->log.mime_type == NULL) {
 			size_t n = ct->value_len < sizeof(mt) - 1 ?
 			    ct->value_len : sizeof(mt) - 1;
 			memcpy(mt, ct->value, n);
@@ -344,6 +350,7 @@ xact_error(struct xact *x, int status, const char *err_name, int errnum)
 		x->keep_client = 0;
 	x->log.status = status;
 	x->log.err_code = err_name;
+	x->log.mime_type = "text/html";
 	x->err_errno = errnum;
 	buf_consume(&c->out, buf_avail(&c->out));
 	errpage_build(x, status, err_name, errnum, x->keep_client, &c->out);
@@ -421,7 +428,7 @@ xact_access(struct xact *x)
 	const struct access_rule *rule = NULL;
 	int action = ACCESS_DENY;
 
-	xact_fill_checklist(x, &cl);
+	xact_checklist(x, &cl);
 	enum acl_result r = access_check(&worker_cfg->http_access, &cl,
 	    ACCESS_DENY, &action, &rule);
 	if (r == ACL_NEED_DST && x->dns.naddrs == 0 && x->dns.error == NULL) {
@@ -452,21 +459,23 @@ xact_max_forwards(struct xact *x)
 		return 0;
 	struct conn *c = x->conn;
 	const char *host = worker_hostname();
-	x->log.status = 200;
-	if (strcmp(x->method, "TRACE") == 0) {
-		buf_printf(&c->out, "HTTP/1.1 200 OK\r\nServer: cuttle/%s\r\n"
-		    "Content-Type: message/http\r\nContent-Length: %zu\r\n"
-		    "X-Cache: MISS from %s\r\nConnection: %s\r\n\r\n",
-		    PACKAGE_VERSION, x->req.head_len, host,
-		    x->keep_client ? "keep-alive" : "close");
-		buf_append(&c->out, x->head, x->req.head_len);
-	} else {
-		buf_printf(&c->out, "HTTP/1.1 200 OK\r\nServer: cuttle/%s\r\n"
-		    "Allow: GET, HEAD, POST, PUT, DELETE, OPTIONS, TRACE, "
-		    "CONNECT\r\nContent-Length: 0\r\nX-Cache: MISS from %s\r\n"
-		    "Connection: %s\r\n\r\n", PACKAGE_VERSION, host,
-		    x->keep_client ? "keep-alive" : "close");
+	if (strcmp(x->method, "OPTIONS") == 0) {
+		/* Squid 5.7 answers OPTIONS aimed at itself as unsupported */
+		xact_error(x, 501, "ERR_UNSUP_REQ", 0);
+		return 1;
 	}
+	/* TRACE: echo the request as it would have been forwarded */
+	struct buf echo;
+	buf_init(&echo);
+	headers_build_request(x, &echo);
+	x->log.status = 200;
+	buf_printf(&c->out, "HTTP/1.1 200 OK\r\nServer: cuttle/%s\r\n"
+	    "Content-Type: message/http\r\nContent-Length: %zu\r\n"
+	    "X-Cache: MISS from %s\r\nConnection: %s\r\n\r\n",
+	    PACKAGE_VERSION, buf_avail(&echo), host,
+	    x->keep_client ? "keep-alive" : "close");
+	buf_append(&c->out, buf_head(&echo), buf_avail(&echo));
+	buf_free(&echo);
 	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
 	x->head_sent = 1;
 	x->state = XS_LOCAL;

@@ -93,7 +93,11 @@ struct xact {
 	uint64_t	 upstream_started_ms;
 };
 
+struct acl_checklist;
+
 void conn_accept(int lfd, const struct cfg_port *port);
+/* What ACLs may know about x at this point. */
+void xact_checklist(const struct xact *x, struct acl_checklist *cl);
 /* Finish the current transaction: log it, then keep or close the client. */
 void xact_finish(struct xact *x);
 /* Reply with an error page before any response head went out. */

@@ -58,28 +58,11 @@ forward_bind_outgoing(struct xact *x, int fd, const struct sockaddr *dst)
 	    o != NULL; o = o->next) {
 		if (o->addr.ss_family != dst->sa_family)
 			continue;
-		if (o->rule.nrefs > 0) {
-			struct access_list one = { (struct access_rule *)&o->rule,
-			    (struct access_rule *)&o->rule, 2 };
-			struct acl_checklist cl;
-			const struct access_rule *rule = NULL;
-			int action;
-			memset(&cl, 0, sizeof(cl));
-			cl.src = (struct sockaddr *)&x->conn->peer;
-			cl.dst = dst;
-			cl.method = x->method;
-			cl.url = x->url_str;
-			cl.host = x->url.host;
-			cl.port = x->url.port;
-			cl.path = x->url.path;
-			cl.scheme = x->url.scheme;
-			cl.request = &x->req;
-			cl.local_port = x->conn->port ? x->conn->port->port : 0;
-			cl.port_name = x->conn->port ? x->conn->port->name : NULL;
-			if (access_check(&one, &cl, ACCESS_DENY, &action,
-			    &rule) != ACL_MATCH || rule == NULL)
-				continue;
-		}
+		struct acl_checklist cl;
+		xact_checklist(x, &cl);
+		cl.dst = dst;
+		if (acl_refs_match(o->rule.refs, o->rule.nrefs, &cl) != ACL_MATCH)
+			continue;
 		if (bind(fd, (const struct sockaddr *)&o->addr, o->addrlen) == -1) {
 			log_warn("tcp_outgoing_address bind");
 			return -1;
@@ -282,28 +265,10 @@ forward_reply_limit(struct xact *x)
 {
 	for (const struct cfg_size_acl *l = worker_cfg->reply_body_max_size;
 	    l != NULL; l = l->next) {
-		if (l->rule.nrefs > 0) {
-			struct access_list one = { (struct access_rule *)&l->rule,
-			    (struct access_rule *)&l->rule, 2 };
-			struct acl_checklist cl;
-			const struct access_rule *rule = NULL;
-			int action;
-			memset(&cl, 0, sizeof(cl));
-			cl.src = (struct sockaddr *)&x->conn->peer;
-			cl.method = x->method;
-			cl.url = x->url_str;
-			cl.host = x->url.host;
-			cl.port = x->url.port;
-			cl.path = x->url.path;
-			cl.scheme = x->url.scheme;
-			cl.request = &x->req;
-			cl.reply = &x->rep;
-			cl.status = x->rep.status;
-			cl.dst = (struct sockaddr *)&x->log.server;
-			if (access_check(&one, &cl, ACCESS_DENY, &action,
-			    &rule) != ACL_MATCH || rule == NULL)
-				continue;
-		}
+		struct acl_checklist cl;
+		xact_checklist(x, &cl);
+		if (acl_refs_match(l->rule.refs, l->rule.nrefs, &cl) != ACL_MATCH)
+			continue;
 		return l->size > 0 ? l->size : -1;
 	}
 	return -1;
@@ -317,21 +282,7 @@ forward_reply_allowed(struct xact *x)
 
 	if (worker_cfg->http_reply_access.head == NULL)
 		return 1;
-	memset(&cl, 0, sizeof(cl));
-	cl.src = (struct sockaddr *)&x->conn->peer;
-	cl.dst = (struct sockaddr *)&x->log.server;
-	cl.method = x->method;
-	cl.url = x->url_str;
-	cl.scheme = x->url.scheme;
-	cl.host = x->url.host;
-	cl.port = x->url.port;
-	cl.path = x->url.path;
-	cl.local_port = x->conn->port ? x->conn->port->port : 0;
-	cl.port_name = x->conn->port ? x->conn->port->name : NULL;
-	cl.request = &x->req;
-	cl.reply = &x->rep;
-	cl.status = x->rep.status;
-	cl.now = time(NULL);
+	xact_checklist(x, &cl);
 	if (access_check(&worker_cfg->http_reply_access, &cl, ACCESS_ALLOW,
 	    &action, NULL) != ACL_MATCH)
 		return 0;

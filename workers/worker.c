@@ -153,6 +153,13 @@ worker_signal(struct ev_io *io, uint32_t revents)
 }
 
 void
+worker_open_logs(struct cfg *cfg)
+{
+	worker_cfg = cfg;
+	accesslog_open();
+}
+
+void
 worker_main(struct cfg *cfg, int kid)
 {
 	sigset_t set;
@@ -182,7 +189,6 @@ worker_main(struct cfg *cfg, int kid)
 
 	if (dns_init(cfg) == -1)
 		fatalx("DNS initialisation failed");
-	accesslog_open();
 
 	int n = 0;
 	for (struct cfg_port *p = cfg->ports; p != NULL; p = p->next)

@@ -12,6 +12,8 @@ struct cfg;
 extern const struct cfg *worker_cfg;
 extern int worker_kid;
 
+/* Before the privilege drop: open access logs (the user may not reach them). */
+void worker_open_logs(struct cfg *cfg);
 void worker_main(struct cfg *cfg, int kid);
 int worker_retiring(void);
 uint64_t worker_next_xact_id(void);

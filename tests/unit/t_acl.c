@@ -242,7 +242,8 @@ t_domains(void)
 	    "'www.example.com' is a subdomain of '.example.com'; you need to "
 	    "remove 'www.example.com' from the ACL named 'o4'",
 	    "covering domain after its subdomain is FATAL, across lines");
-	is_str(t_acl("o5 dstdomain foo.com foo.com .bar.com"), NULL,
+	is_str(t_acl("o5 dstdomain foo.com foo.com .bar.com foo.com .bar.com"),
+	    NULL,
 	    "duplicates are fine");
 	is_str(warn, NULL, "and silent");
 
@@ -518,8 +519,22 @@ t_time(void)
 	is_str(t_acl("bt2 time 10:00-09:00"),
 	    "Reversed time range '10:00-09:00'", "reversed refused");
 	is_str(t_acl("allday time 00:00-24:00"), NULL, "24:00 end allowed");
+	is_str(t_acl("bad24 time 24:00-24:00"), "Bad time range '24:00-24:00'",
+	    "start 24:00 refused");
 	is_str(t_acl("bd time MX"), NULL, "bad day is not fatal");
 	is_str(warn, "Bad Day 'X' in time ACL 'bd'", "bad day warns");
+	is_str(t_acl("lc time s"), NULL, "lowercase day");
+	is_str(warn, "Bad Day 's' in time ACL 'lc'; empty ACL: acl lc time",
+	    "day letters are upper case");
+	/* Days accumulate across words; a range uses them up. */
+	is_str(t_acl("acc time S A 10:00-11:00 M"), NULL, "accumulating days");
+	is_int(t_match("acc", &cl), ACL_MATCH, "Saturday 10:30");
+	cl.now -= 5 * 86400;	/* Monday 10:30 */
+	is_int(t_match("acc", &cl), ACL_MATCH, "trailing M: all Monday");
+	cl.now += 86400;	/* Tuesday */
+	is_int(t_match("acc", &cl), ACL_NOMATCH, "not Tuesday");
+	is_str(t_acl("wd time D 10:00-10:30"), NULL, "D is weekdays");
+	is_int(t_match("wd", &cl), ACL_MATCH, "Tuesday 10:30 inclusive");
 }
 
 static void
