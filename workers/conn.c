@@ -37,6 +37,47 @@ static int conn_n;
 static void conn_io(struct ev_io *io, uint32_t revents);
 static void conn_timeout(struct ev_timer *t);
 static void conn_next_request(struct conn *c);
+static void conn_close(struct conn *c);
+
+#define CONN_LINGER_MS	2000
+#define CONN_LINGER_MAX	(1024 * 1024)
+
+/*
+ * Close after the response went out.  Closing a socket with unread input
+ * makes the kernel send RST, which can destroy the response before the
+ * client reads it; so half-close, and drain what the client still sends
+ * for a short while.
+ */
+static void
+conn_end(struct conn *c)
+{
+	if (c->read_eof || c->lingering) {
+		conn_close(c);
+		return;
+	}
+	c->lingering = 1;
+	shutdown(c->fd, SHUT_WR);
+	buf_consume(&c->in, buf_avail(&c->in));
+	ev_io_set(&c->io, EPOLLIN);
+	ev_timer_start(&c->timer, CONN_LINGER_MS);
+}
+
+static void
+conn_linger_read(struct conn *c)
+{
+	char sink[16384];
+	size_t total = 0;
+
+	for (;;) {
+		ssize_t n = read(c->fd, sink, sizeof(sink));
+		if (n > 0 && (total += (size_t)n) < CONN_LINGER_MAX)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		conn_close(c);
+		return;
+	}
+}
 
 int
 conn_count(void)
@@ -164,7 +205,7 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 	cl->scheme = x->url.scheme[0] ? x->url.scheme : "http";
 	cl->host = x->url.host;
 	cl->port = x->url.port;
-	cl->path = x->url.path;
+	cl->path = x->path_str;
 	cl->local_port = x->conn->port ? x->conn->port->port : 0;
 	cl->port_name = conn_port_name(x->conn);
 	cl->request = x->head != NULL ? &x->req : NULL;
@@ -219,6 +260,7 @@ xact_free(struct xact *x)
 	free(x->method);
 	free(x->url_str);
 	free(x->log_url);
+	free(x->path_str);
 	buf_free(&x->fwd_head);
 	ev_defer_free(x);
 }
@@ -235,7 +277,7 @@ xact_log(struct xact *x)
 	x->log.scheme = x->url.scheme;
 	x->log.host = x->url.host;
 	x->log.port = x->url.port;
-	x->log.path = x->url.path;
+	x->log.path = x->path_str;
 	x->log.vmajor = x->req.vmajor;
 	x->log.vminor = x->req.vminor;
 	x->log.request = x->head ? &x->req : NULL;
@@ -284,7 +326,7 @@ xact_finish(struct xact *x)
 	}
 	if (c->close_after) {
 		if (buf_avail(&c->out) == 0) {
-			conn_close(c);
+			conn_end(c);
 			return;
 		}
 		conn_update_events(c);
@@ -552,6 +594,12 @@ conn_start_xact(struct conn *c, const struct http_msg *m)
 		    "ERR_INVALID_URL", 0);
 		return;
 	}
+	x->path_str = xmalloc(x->url.path_len + x->url.query_len + 1);
+	memcpy(x->path_str, x->url.path, x->url.path_len);
+	if (x->url.query != NULL)
+		memcpy(x->path_str + x->url.path_len, x->url.query,
+		    x->url.query_len);
+	x->path_str[x->url.path_len + x->url.query_len] = '\0';
 	if (x->is_connect) {
 		url_format_host_port(&x->url, tmp, sizeof(tmp));
 		x->url_str = xstrdup(tmp);
@@ -651,6 +699,10 @@ conn_io(struct ev_io *io, uint32_t revents)
 		tunnel_client_event(x, revents);
 		return;
 	}
+	if (c->lingering) {
+		conn_linger_read(c);
+		return;
+	}
 	if (revents & EPOLLOUT) {
 		if (conn_flush(c) == -1) {
 			conn_close(c);
@@ -659,9 +711,10 @@ conn_io(struct ev_io *io, uint32_t revents)
 	}
 	if (x == NULL) {
 		if (c->close_after) {
-			if (buf_avail(&c->out) == 0 || (revents & (EPOLLERR |
-			    EPOLLHUP)))
+			if (revents & (EPOLLERR | EPOLLHUP))
 				conn_close(c);
+			else if (buf_avail(&c->out) == 0)
+				conn_end(c);
 			return;
 		}
 		if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
@@ -689,6 +742,10 @@ conn_timeout(struct ev_timer *t)
 {
 	struct conn *c = t->arg;
 
+	if (c->lingering) {
+		conn_close(c);
+		return;
+	}
 	if (c->xact == NULL && buf_avail(&c->in) > 0) {
 		/* a request head that never completed */
 		struct xact *x = xact_new(c);

@@ -46,6 +46,7 @@ struct conn {
 	int		 nrequests;
 	uint64_t	 accepted_ms;
 	int		 read_eof;
+	int		 lingering;	/* output done, draining input before close */
 	struct conn	*next, *prev;
 };
 
@@ -59,6 +60,7 @@ struct xact {
 	struct url	 url;
 	char		*url_str;	/* absolute URL, host:port for CONNECT */
 	char		*log_url;
+	char		*path_str;	/* path and query, NUL-terminated, for ACLs */
 	int		 is_connect;
 	struct body	 reqbody;
 	int		 req_body_started; /* body bytes went upstream */

@@ -337,6 +337,16 @@ forward_got_head(struct xact *x, struct http_msg *m)
 	body_init(&x->repbody, x->rep.body, x->rep.content_length);
 	if (strcmp(x->method, "HEAD") == 0)
 		x->repbody.done = 1;
+	/* broken chunking that arrived with the head still gets a 502 */
+	if (x->rep.body == HTTP_BODY_CHUNKED) {
+		struct body peek = x->repbody;
+		if (body_scan(&peek, &s->in) == -1) {
+			log_debug(11, 2, "invalid chunked response from %s",
+			    x->url_str);
+			xact_error(x, 502, "ERR_INVALID_RESP", 0);
+			return -1;
+		}
+	}
 	if (x->rep.body == HTTP_BODY_EOF)
 		x->keep_client = 0;
 	if (x->rep.body == HTTP_BODY_CHUNKED && x->req.vminor == 0) {
