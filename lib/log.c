@@ -22,8 +22,14 @@ static int log_precise;		/* some section above level 1: add .mmm */
 void
 log_init(const char *progname, int kid)
 {
+	static int done;
+
 	(void)progname;
 	log_kid = kid;
+	/* a forked kid keeps the debug_options its parent applied */
+	if (done)
+		return;
+	done = 1;
 	for (int i = 0; i < LOG_SECTIONS; i++)
 		log_levels[i] = 1;
 }

@@ -41,6 +41,7 @@ static void conn_close(struct conn *c);
 
 #define CONN_LINGER_MS	2000
 #define CONN_LINGER_MAX	(1024 * 1024)
+#define CONN_RETIRE_IDLE_MS	5000
 
 /*
  * Close after the response went out.  Closing a socket with unread input
@@ -92,6 +93,7 @@ conn_close(struct conn *c)
 		xact_abort(c->xact, "client connection closed");
 	ev_io_stop(&c->io);
 	ev_timer_stop(&c->timer);
+	ev_timer_stop(&c->life);
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
@@ -104,6 +106,21 @@ conn_close(struct conn *c)
 	conn_n--;
 	ev_defer_free(c);
 	worker_conn_closed();
+}
+
+/* client_lifetime: the hard cap on a client connection, whatever it does. */
+static void
+conn_lifetime_over(struct ev_timer *t)
+{
+	struct conn *c = t->arg;
+
+	log_debug(33, 2, "client_lifetime reached for a connection");
+	if (c->xact != NULL && !c->xact->head_sent) {
+		c->xact->keep_client = 0;
+		xact_error(c->xact, 504, "ERR_LIFETIME_EXP", ETIMEDOUT);
+		return;
+	}
+	conn_close(c);
 }
 
 void
@@ -133,6 +150,8 @@ conn_accept(int lfd, const struct cfg_port *port)
 		buf_init(&c->out);
 		ev_io_init(&c->io, fd, conn_io, c);
 		ev_timer_init(&c->timer, conn_timeout, c);
+		ev_timer_init(&c->life, conn_lifetime_over, c);
+		ev_timer_start(&c->life, worker_cfg->client_lifetime);
 		c->next = conn_list;
 		if (conn_list != NULL)
 			conn_list->prev = c;
@@ -318,7 +337,9 @@ xact_finish(struct xact *x)
 	xact_log(x);
 	c->xact = NULL;
 	xact_free(x);
-	if (!keep || worker_retiring())
+	/* a response that promised keep-alive gets its next request served,
+	 * even by a retiring worker (that one says "Connection: close") */
+	if (!keep)
 		c->close_after = 1;
 	if (conn_flush(c) == -1) {
 		conn_close(c);
@@ -570,7 +591,7 @@ conn_start_xact(struct conn *c, const struct http_msg *m)
 	x->log.bytes_in = (int64_t)m->head_len;
 	x->method = xstrndup(x->req.method, x->req.method_len);
 	x->keep_client = x->req.keep_alive &&
-	    worker_cfg->client_persistent_connections;
+	    worker_cfg->client_persistent_connections && !worker_retiring();
 	body_init(&x->reqbody, x->req.body, x->req.content_length);
 	snprintf(x->result_tag, sizeof(x->result_tag), "NONE_NONE");
 
@@ -641,9 +662,12 @@ conn_next_request(struct conn *c)
 			conn_close(c);
 			return;
 		}
-		ev_timer_start(&c->timer, c->nrequests > 0 ?
+		int64_t idle = c->nrequests > 0 ?
 		    worker_cfg->client_idle_pconn_timeout :
-		    worker_cfg->request_timeout);
+		    worker_cfg->request_timeout;
+		if (worker_retiring() && idle > CONN_RETIRE_IDLE_MS)
+			idle = CONN_RETIRE_IDLE_MS;
+		ev_timer_start(&c->timer, (uint64_t)idle);
 		conn_update_events(c);
 		return;
 	}
@@ -760,17 +784,19 @@ conn_timeout(struct ev_timer *t)
 		conn_close(c);
 }
 
+/*
+ * The worker retires: idle keep-alive connections stay open a little longer,
+ * since closing one just as its client sends a request would drop that
+ * request; each is served once more (with "Connection: close") or closed
+ * when it has idled for a few seconds.
+ */
+
 void
 conn_retire_idle(void)
 {
-	struct conn *c = conn_list;
-
-	while (c != NULL) {
-		struct conn *next = c->next;
-		if (c->xact == NULL && buf_avail(&c->out) == 0)
-			conn_close(c);
-		else
-			c->close_after = 1;
-		c = next;
+	for (struct conn *c = conn_list; c != NULL; c = c->next) {
+		if (c->xact == NULL && !c->lingering &&
+		    buf_avail(&c->out) == 0 && buf_avail(&c->in) == 0)
+			ev_timer_start(&c->timer, CONN_RETIRE_IDLE_MS);
 	}
 }

@@ -35,7 +35,8 @@ enum xact_state {
 struct conn {
 	int		 fd;
 	struct ev_io	 io;
-	struct ev_timer	 timer;		/* request / idle / lifetime */
+	struct ev_timer	 timer;		/* request / idle / linger */
+	struct ev_timer	 life;		/* client_lifetime */
 	struct sockaddr_storage peer;
 	struct sockaddr_storage local;
 	const struct cfg_port *port;

@@ -191,6 +191,9 @@ headers_build_response(struct xact *x, struct buf *out)
 	const struct http_msg *m = &x->rep;
 	const char *host = worker_hostname();
 
+	if (worker_retiring())
+		x->keep_client = 0;
+
 	buf_printf(out, "HTTP/1.1 %d %.*s\r\n", m->status, (int)m->reason_len,
 	    m->reason ? m->reason : "");
 	for (int i = 0; i < m->nhdr; i++) {

@@ -104,6 +104,8 @@ static void
 worker_retire(int64_t deadline_ms)
 {
 	if (!worker_is_retiring) {
+		log_info("worker (pid %ld) retiring with %d open connection(s)",
+		    (long)getpid(), conn_count());
 		worker_is_retiring = 1;
 		worker_stop_listening();
 		pconn_close_all();

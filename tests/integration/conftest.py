@@ -86,6 +86,18 @@ def tls_cert():
         shutil.rmtree(d, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def dns_server():
+    """NXDOMAIN for every name on 127.0.0.1:53; skips the test without root."""
+    from dnsserver import NxDomainServer
+    try:
+        server = NxDomainServer()
+    except OSError as e:
+        pytest.skip("cannot serve DNS on 127.0.0.1:53: %s" % e)
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def origin():
     o = Origin()

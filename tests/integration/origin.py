@@ -13,6 +13,7 @@ by the request path:
   /slow/SECS        waits SECS seconds, then a short 200
   /close            a 200 without Content-Length, ended by closing
   /headers?n=v&..   a 200 carrying the given response headers
+  /bigheader/N      a 200 with an N-byte X-Big header
   /bad/cl-te        Content-Length and Transfer-Encoding together
   /bad/two-cl       two different Content-Length headers
   /bad/chunk-size   an invalid chunk size
@@ -217,6 +218,10 @@ def _respond(sock, req, keep):
         hdrs = urllib.parse.parse_qsl(url.query, keep_blank_values=True)
         body = b"headers\n"
         _send(sock, 200, hdrs + [("Content-Length", str(len(body)))], body, head_only, keep)
+    elif what == "bigheader":
+        body = b"big\n"
+        _send(sock, 200, [("X-Big", "b" * int(arg)), ("Content-Length", "4")], body,
+              head_only, keep)
     elif what == "bad":
         sock.sendall(_BAD[arg])
         return False

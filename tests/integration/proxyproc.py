@@ -239,7 +239,12 @@ def stock_acls(ssl_ports):
 
 
 class ProxyFactory:
-    """Callable fixture value: proxy(conf_extra=..., access=..., workers=1, impl=None)."""
+    """Callable fixture value: proxy(conf_extra=..., access=..., workers=1, impl=None).
+
+    conf_extra goes after the base lines and the SSL_ports/Safe_ports acls,
+    before the http_access rules; `access` replaces the default rules ("" for
+    none at all).  "@DIR@" in either is the proxy's private directory.
+    """
 
     def __init__(self, tmpdir, default_impl, prefix="p"):
         self.tmpdir = tmpdir
@@ -257,7 +262,8 @@ class ProxyFactory:
         conf = (base_conf(workdir, impl, workers) + stock_acls(ssl_ports)
                 + conf_extra.rstrip("\n") + "\n"
                 + (DEFAULT_ACCESS if access is None else access.rstrip("\n") + "\n"))
-        p = Proxy(impl, workdir, conf, workers, single)
+        # Extras may name files in the proxy's own dir as @DIR@.
+        p = Proxy(impl, workdir, conf.replace("@DIR@", workdir), workers, single)
         self.started.append(p)
         return p.start() if start else p
 

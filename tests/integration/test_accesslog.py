@@ -1,0 +1,139 @@
+"""access.log: native lines field for field as Squid 5.7 writes them, and
+the common, combined and custom logformat formats."""
+
+import os
+import re
+import ssl
+
+from helpers import COMBINED_RE, COMMON_RE, RawClient, build, get, request
+from origin import closed_port
+
+# Fields that must be identical between cuttle and Squid for the same request.
+# Not compared: the timestamp and elapsed time, and the byte count, which
+# depends on the Via/Server strings and on the wording of error pages.
+SAME = ("client", "code", "method", "url", "user", "hier", "type")
+
+
+def drive(p, origin, tls_origin, refused_port):
+    """The same sequence of requests against one proxy; returns its log entries."""
+    get(p.port, origin.url("/bytes/100"))
+    get(p.port, origin.url("/bytes/100"), method="HEAD")
+    get(p.port, origin.url("/echo"), method="POST", body=b"hello")
+    get(p.port, origin.url("/status/404"))
+    get(p.port, origin.url("/chunked/3000?secret=1"))
+    get(p.port, origin.url("/", host="blocked.test"))
+    get(p.port, "http://origin.test:%d/" % refused_port)
+    request(p.port, b"GARBAGE\r\n\r\n")
+    with RawClient(p.port) as c:
+        c.send("CONNECT tls.test:%d HTTP/1.1\r\nHost: tls.test\r\n\r\n" % tls_origin.port)
+        assert c.read_response("CONNECT").status == 200
+        ctx = ssl.create_default_context(cafile=tls_origin.cert)
+        with ctx.wrap_socket(c.sock, server_hostname="tls.test") as tls:
+            tls.sendall(b"GET /bytes/10 HTTP/1.0\r\n\r\n")
+            while tls.recv(65536):
+                pass
+    return p.access_entries(9)
+
+
+def conf_for(tls_origin):
+    return dict(conf_extra="acl blk dstdomain blocked.test\nhttp_access deny blk\n",
+                ssl_ports=[tls_origin.port])
+
+
+def test_native_fields_match_squid(proxy, squid_proxy, origin, tls_origin):
+    refused = closed_port()
+    ours = drive(proxy(**conf_for(tls_origin)), origin, tls_origin, refused)
+    theirs = drive(squid_proxy(**conf_for(tls_origin)), origin, tls_origin, refused)
+    assert len(ours) == len(theirs) == 9
+    for a, b in zip(ours, theirs):
+        assert {k: a[k] for k in SAME} == {k: b[k] for k in SAME}
+
+
+def test_native_line_shape(proxy, origin):
+    p = proxy()
+    get(p.port, origin.url("/bytes/100"))
+    (line,) = p.access_log_lines(1)
+    # "%9ld.%03d %6ld %s %s/%03d %lld %s %s %s %s/%s %s"
+    m = re.match(r"^\d{10}\.\d{3} +\d+ 127\.0\.0\.1 TCP_MISS/200 (\d+) GET "
+                 r"http://origin\.test:%d/bytes/100 - HIER_DIRECT/127\.0\.0\.1 "
+                 r"application/octet-stream$" % origin.port, line)
+    assert m, line
+    assert int(m.group(1)) > 100
+    assert line.index(" 127.0.0.1") == 21   # elapsed right-aligned in 6 columns
+
+
+def test_strip_query_terms_keeps_question_mark(proxy, origin):
+    p = proxy()
+    get(p.port, origin.url("/bytes/1?secret=1"))
+    (e,) = p.access_entries(1)
+    assert e["url"] == origin.url("/bytes/1?")
+
+
+def test_strip_query_terms_off(proxy, origin):
+    p = proxy("strip_query_terms off\n")
+    get(p.port, origin.url("/bytes/1?secret=1"))
+    (e,) = p.access_entries(1)
+    assert e["url"] == origin.url("/bytes/1?secret=1")
+
+
+def test_bytes_count_whole_reply(proxy, origin):
+    p = proxy()
+    with RawClient(p.port) as c:
+        c.send(build("GET", origin.url("/bytes/5000")))
+        c.sock.settimeout(5)
+        r = c.read_response()
+    assert len(r.body) == 5000
+    (e,) = p.access_entries(1)
+    assert 5000 + 100 < int(e["bytes"]) < 5000 + 1000
+
+
+def test_common_format(proxy, origin):
+    p = proxy("access_log stdio:@DIR@/common.log common\n")
+    get(p.port, origin.url("/bytes/10"))
+    (line,) = p.access_log_lines(1, path=os.path.join(p.dir, "common.log"))
+    m = COMMON_RE.match(line)
+    assert m, line
+    assert m.group(1, 2, 3) == ("127.0.0.1", "-", "-")
+    assert re.match(r"^\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}$", m.group(4))
+    assert m.group(5) == "GET %s HTTP/1.1" % origin.url("/bytes/10")
+    assert m.group(6) == "200"
+    assert m.group(8) == "TCP_MISS:HIER_DIRECT"
+
+
+def test_combined_format(proxy, origin):
+    p = proxy("access_log stdio:@DIR@/combined.log combined\n")
+    get(p.port, origin.url("/bytes/10"), headers=[("Referer", "http://ref.test/"),
+                                                 ("User-Agent", "Mozilla/5.0 (test)")])
+    get(p.port, origin.url("/bytes/11"))
+    lines = p.access_log_lines(2, path=os.path.join(p.dir, "combined.log"))
+    m1, m2 = COMBINED_RE.match(lines[0]), COMBINED_RE.match(lines[1])
+    assert m1 and m2, lines
+    assert m1.group(8, 9, 10) == ("http://ref.test/", "Mozilla/5.0 (test)", "TCP_MISS:HIER_DIRECT")
+    assert m2.group(8, 9) == ("-", "-")
+
+
+def test_custom_logformat(proxy, origin):
+    p = proxy("logformat mine %>a %rm %ru %>Hs %Ss/%Sh %mt %{X-Test}>h\n"
+              "access_log stdio:@DIR@/mine.log mine\n")
+    get(p.port, origin.url("/bytes/10"), headers=[("X-Test", "yes")])
+    (line,) = p.access_log_lines(1, path=os.path.join(p.dir, "mine.log"))
+    assert line == "127.0.0.1 GET %s 200 TCP_MISS/HIER_DIRECT application/octet-stream yes" % (
+        origin.url("/bytes/10"))
+
+
+def test_access_log_with_acl(proxy, origin):
+    p = proxy("acl postm method POST\naccess_log stdio:@DIR@/post.log squid postm\n")
+    get(p.port, origin.url("/bytes/10"))
+    get(p.port, origin.url("/echo"), method="POST", body=b"x")
+    assert len(p.access_log_lines(2)) == 2
+    lines = p.access_log_lines(1, path=os.path.join(p.dir, "post.log"))
+    assert [l.split()[5] for l in lines] == ["POST"]
+
+
+def test_log_mime_hdrs(proxy, origin):
+    p = proxy("log_mime_hdrs on\n")
+    get(p.port, origin.url("/bytes/10"), headers=[("X-Test", "a b")])
+    (e,) = p.access_entries(1)
+    assert e["extra"].startswith("[")
+    assert "X-Test: a b\\r\\n" in e["extra"]
+    assert "] [HTTP/1.1 200 OK\\r\\n" in e["extra"]

@@ -1,0 +1,170 @@
+"""Processes: workers, signals through -k, reconfigure, rotate, privileges.
+
+Tests that need a master with worker kids are cuttle_only: Squid runs here
+as one `-N` process (SMP Squid needs system-wide IPC directories).
+"""
+
+import os
+import pwd
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from helpers import get, wait_for
+from proxyproc import SQUID, cuttle_binary, proxy_env
+
+
+def children(pid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            # The command may hold spaces; ppid is the 2nd field after ")".
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry))
+    return sorted(out)
+
+
+def serving_pids(p):
+    """The processes that serve requests: the master's kids, or -N's single process."""
+    kids = wait_for(lambda: children(p.pid), 5.0) if p.impl != "squid" else None
+    return kids or [p.pid]
+
+
+def uids(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return [int(x) for x in line.split()[1:]]
+    return []
+
+
+def ok(p, origin, path="/bytes/10"):
+    return get(p.port, origin.url(path)).status == 200
+
+
+@pytest.mark.cuttle_only
+def test_workers_started(proxy, origin):
+    p = proxy(workers=2)
+    assert len(wait_for(lambda: len(children(p.pid)) == 2 and children(p.pid), 5.0) or []) == 2
+    for _ in range(6):
+        assert ok(p, origin)
+
+
+@pytest.mark.cuttle_only
+def test_killed_worker_replaced(proxy, origin):
+    p = proxy(workers=1)
+    (old,) = serving_pids(p)
+    os.kill(old, signal.SIGKILL)
+    new = wait_for(lambda: [k for k in children(p.pid) if k != old], 10.0)
+    assert new, "no replacement worker\n" + p.cache_log
+    assert wait_for(lambda: ok(p, origin), 5.0)
+    assert p.proc.poll() is None
+
+
+@pytest.mark.cuttle_only
+def test_reconfigure_with_invalid_file_keeps_serving(proxy, origin):
+    p = proxy()
+    assert ok(p, origin)
+    with open(p.conf) as f:
+        good = f.read()
+    with open(p.conf, "a") as f:
+        f.write("no_such_directive on\n")
+    r = p.ctl("reconfigure")
+    assert r.returncode != 0 or True  # the signal is sent; the master refuses the file
+    assert wait_for(lambda: "no_such_directive" in p.cache_log, 5.0), p.cache_log
+    for _ in range(3):
+        assert ok(p, origin)
+    assert p.proc.poll() is None
+    with open(p.conf, "w") as f:
+        f.write(good)
+
+
+@pytest.mark.cuttle_only
+def test_reconfigure_under_load_drops_nothing(proxy, origin):
+    p = proxy(workers=2)
+    results = []
+    stop = time.monotonic() + 3.0
+
+    def client():
+        while time.monotonic() < stop:
+            try:
+                results.append(get(p.port, origin.url("/slow/0.05")).status)
+            except OSError as e:
+                results.append(repr(e))
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    assert p.ctl("reconfigure").returncode == 0
+    for t in threads:
+        t.join(10)
+    assert results and all(s == 200 for s in results), results
+    assert ok(p, origin)
+
+
+def test_rotate_keeps_generations(proxy, origin):
+    p = proxy("logfile_rotate 2\n")
+    log = p.access_log
+    get(p.port, origin.url("/bytes/1"))
+    p.access_log_lines(1)
+    assert p.ctl("rotate").returncode == 0
+    assert wait_for(lambda: os.path.exists(log + ".0"), 5.0)
+    get(p.port, origin.url("/bytes/2"))
+    assert "/bytes/2" in p.access_log_lines(1)[0]
+    assert p.ctl("rotate").returncode == 0
+    assert wait_for(lambda: os.path.exists(log + ".1"), 5.0)
+    with open(log + ".0") as f0, open(log + ".1") as f1:
+        assert "/bytes/2" in f0.read()
+        assert "/bytes/1" in f1.read()
+    get(p.port, origin.url("/bytes/3"))
+    assert "/bytes/3" in p.access_log_lines(1)[0]
+
+
+def test_k_check_and_shutdown(proxy, origin):
+    p = proxy()
+    assert p.master_pid() == p.pid
+    assert p.ctl("check").returncode == 0
+    assert p.ctl("shutdown").returncode == 0
+    try:
+        p.proc.wait(6)
+    except subprocess.TimeoutExpired:
+        pytest.fail("still running 6 s after -k shutdown with shutdown_lifetime 1 second")
+    assert not os.path.exists(p.pid_file)
+
+
+def test_k_check_without_running_instance_fails(proxy):
+    p = proxy(start=False)
+    r = p.ctl("check")
+    assert r.returncode != 0
+
+
+def test_parse_stock_debian_config(impl):
+    if not os.path.exists("/etc/squid/squid.conf"):
+        pytest.skip("no /etc/squid/squid.conf")
+    binary = SQUID if impl == "squid" else cuttle_binary()
+    r = subprocess.run([binary, "-k", "parse", "-f", "/etc/squid/squid.conf"],
+                       capture_output=True, text=True, timeout=30, env=proxy_env())
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_root_drops_to_cache_effective_user(proxy, origin):
+    p = proxy()
+    assert ok(p, origin)
+    proxy_uid = pwd.getpwnam("proxy").pw_uid
+    for pid in serving_pids(p):
+        real, effective, saved, fs = uids(pid)
+        assert effective == proxy_uid, pid
+        # Squid 5.7 keeps root as its saved uid (to reopen ports on
+        # reconfigure); cuttle's workers give root up for good.
+        if p.impl != "squid":
+            assert (real, saved, fs) == (proxy_uid,) * 3, pid
