@@ -17,6 +17,7 @@ static int ev_running;
 static uint64_t ev_now_cache;
 static struct ev_timer **ev_heap;
 static int ev_nheap, ev_capheap;
+static void (*ev_batch_hook)(void);
 static void **ev_graveyard;
 static int ev_ngrave, ev_capgrave;
 
@@ -219,6 +220,12 @@ ev_run_timers(void)
 }
 
 void
+ev_set_batch_hook(void (*fn)(void))
+{
+	ev_batch_hook = fn;
+}
+
+void
 evloop_stop(void)
 {
 	ev_running = 0;
@@ -236,6 +243,8 @@ evloop_run(void)
 		ev_update_now();
 		ev_run_timers();
 		ev_bury();
+		if (ev_batch_hook != NULL)
+			ev_batch_hook();
 		if (!ev_running)
 			break;
 		if (ev_nheap > 0) {

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "accesslog.h"
 #include "acl.h"
+#include "buf.h"
 #include "cfg.h"
 #include "conn.h"
 #include "log.h"
@@ -19,7 +20,14 @@
 
 #define ACCESSLOG_MAX 64
 
+#define ACCESSLOG_BUF	(64 * 1024)
+
+/*
+ * Lines are gathered per log and written once per event-loop turn: one
+ * write(2) for all the transactions a turn finished, instead of one each.
+ */
 static int accesslog_fds[ACCESSLOG_MAX];
+static struct buf accesslog_bufs[ACCESSLOG_MAX];
 static uint64_t accesslog_seq;
 
 int
@@ -41,10 +49,25 @@ accesslog_open(void)
 }
 
 void
+accesslog_flush(void)
+{
+	for (int i = 0; i < ACCESSLOG_MAX; i++) {
+		struct buf *b = &accesslog_bufs[i];
+		if (buf_avail(b) == 0)
+			continue;
+		if (accesslog_fds[i] != -1 &&
+		    write(accesslog_fds[i], buf_head(b), buf_avail(b)) < 0)
+			log_err("write access_log");
+		buf_consume(b, buf_avail(b));
+	}
+}
+
+void
 accesslog_reopen(void)
 {
 	int i = 0;
 
+	accesslog_flush();
 	for (const struct cfg_access_log *l = worker_cfg->access_logs;
 	    l != NULL && i < ACCESSLOG_MAX; l = l->next, i++)
 		if (accesslog_fds[i] != -1)
@@ -76,7 +99,8 @@ accesslog_write(struct xact *x)
 		}
 		size_t n = logformat_render(l->format, &x->log,
 		    worker_cfg->log_mime_hdrs, line, sizeof(line));
-		if (write(fd, line, n) < 0)
-			log_err("write access_log %s", l->path);
+		buf_append(&accesslog_bufs[i], line, n);
+		if (buf_avail(&accesslog_bufs[i]) >= ACCESSLOG_BUF)
+			accesslog_flush();
 	}
 }

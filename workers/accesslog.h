@@ -10,5 +10,6 @@ struct xact;
 int accesslog_open(void);	/* after the privilege drop */
 void accesslog_reopen(void);	/* -k rotate */
 void accesslog_write(struct xact *x);
+void accesslog_flush(void);	/* once per loop turn, and at exit */
 
 #endif

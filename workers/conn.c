@@ -29,7 +29,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define CONN_READ_CHUNK	(64 * 1024)
+#define CONN_READ_CHUNK	(16 * 1024)
 
 static struct conn *conn_list;
 static int conn_n;
@@ -38,6 +38,9 @@ static void conn_io(struct ev_io *io, uint32_t revents);
 static void conn_timeout(struct ev_timer *t);
 static void conn_next_request(struct conn *c);
 static void conn_close(struct conn *c);
+static struct xact *xact_new(struct conn *c);
+static void xact_log(struct xact *x);
+static void xact_free(struct xact *x);
 
 #define CONN_LINGER_MS	2000
 #define CONN_LINGER_MAX	(1024 * 1024)
@@ -89,6 +92,15 @@ conn_count(void)
 static void
 conn_close(struct conn *c)
 {
+	if (c->xact == NULL && c->nrequests == 0) {
+		/* as Squid: a connection that never completed a request head */
+		struct xact *x = xact_new(c);
+		x->log_url = xstrdup("error:transaction-end-before-headers");
+		x->url_str = xstrdup(x->log_url);
+		xact_log(x);
+		c->xact = NULL;
+		xact_free(x);
+	}
 	if (c->xact != NULL)
 		xact_abort(c->xact, "client connection closed");
 	ev_io_stop(&c->io);
@@ -123,10 +135,17 @@ conn_lifetime_over(struct ev_timer *t)
 	conn_close(c);
 }
 
+/*
+ * Accept a few connections per wakeup, not all that are queued: the
+ * listening socket is shared, and a worker that drains the whole backlog
+ * would take every connection of a burst while the others sleep.
+ */
+#define CONN_ACCEPT_BATCH 4
+
 void
 conn_accept(int lfd, const struct cfg_port *port)
 {
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < CONN_ACCEPT_BATCH; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
 		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
@@ -195,7 +214,7 @@ conn_update_events(struct conn *c)
 	} else if (x->state == XS_TUNNEL) {
 		return;		/* tunnel.c owns the events */
 	} else if (x->state == XS_RELAY || x->state == XS_LOCAL) {
-		if (x->srv != NULL && x->state == XS_RELAY && !x->dechunk &&
+		if (x->state == XS_RELAY && !x->dechunk &&
 		    buf_avail(&c->out) == 0 && x->repbody.pending > 0)
 			ev |= EPOLLOUT;
 		if (x->state == XS_RELAY && !x->reqbody.done && !x->early_reply)
@@ -205,6 +224,9 @@ conn_update_events(struct conn *c)
 		if (x->state == XS_FORWARD)
 			ev |= EPOLLIN;
 	}
+	/* notice a client that leaves while its request is being served */
+	if (x != NULL && x->reqbody.done && !(ev & EPOLLIN))
+		ev |= EPOLLRDHUP;
 	ev_io_set(&c->io, ev);
 }
 
@@ -551,6 +573,21 @@ xact_max_forwards(struct xact *x)
 	return 1;
 }
 
+/* The method token at the start of a request that failed to parse. */
+static char *
+conn_guess_method(const struct conn *c)
+{
+	const char *p = buf_head(&c->in);
+	size_t n = 0, avail = buf_avail(&c->in);
+
+	while (n < avail && n < 32 && http_is_tchar((unsigned char)p[n]))
+		n++;
+	if (n == 0 || (n < avail && p[n] != ' ' && p[n] != '\r' &&
+	    p[n] != '\n'))
+		return NULL;
+	return xstrndup(p, n);
+}
+
 /* A parse failure: Squid logs NONE_NONE/4xx with "error:invalid-request". */
 static void
 conn_parse_error(struct conn *c, int status, const char *reason)
@@ -559,6 +596,7 @@ conn_parse_error(struct conn *c, int status, const char *reason)
 	const char *err = "ERR_INVALID_REQ";
 
 	log_debug(11, 2, "invalid request from client: %s", reason);
+	x->method = conn_guess_method(c);
 	x->log_url = xstrdup(status == 431 || status == 414 ?
 	    "error:request-too-large" : "error:invalid-request");
 	x->url_str = xstrdup(x->log_url);
@@ -570,6 +608,10 @@ conn_parse_error(struct conn *c, int status, const char *reason)
 		err = "ERR_UNSUP_HTTPVERSION";
 	else if (status == 501)
 		err = "ERR_UNSUP_REQ";
+	else if (strcmp(reason, "no HTTP version (HTTP/0.9)") == 0 ||
+	    (x->method != NULL && strlen(x->method) < buf_avail(&c->in) &&
+	    buf_head(&c->in)[strlen(x->method)] != ' '))
+		err = "ERR_PROTOCOL_UNKNOWN";	/* no version: Squid says so */
 	buf_consume(&c->in, buf_avail(&c->in));
 	xact_error(x, status, err, 0);
 }
@@ -662,6 +704,10 @@ conn_next_request(struct conn *c)
 			conn_close(c);
 			return;
 		}
+		/* an idle keep-alive connection holds no buffers */
+		if (buf_avail(&c->out) == 0)
+			buf_free(&c->out);
+		buf_free(&c->in);
 		int64_t idle = c->nrequests > 0 ?
 		    worker_cfg->client_idle_pconn_timeout :
 		    worker_cfg->request_timeout;
@@ -750,14 +796,13 @@ conn_io(struct ev_io *io, uint32_t revents)
 		conn_next_request(c);
 		return;
 	}
-	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		if (!x->reqbody.done)
-			conn_read(c);
-		else if (revents & (EPOLLHUP | EPOLLERR)) {
-			conn_close(c);
-			return;
-		}
+	if (x->reqbody.done && (revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+		/* half_closed_clients off, as in Squid: the client is gone */
+		conn_close(c);
+		return;
 	}
+	if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !x->reqbody.done)
+		conn_read(c);
 	forward_client_event(x);
 }
 
@@ -771,13 +816,14 @@ conn_timeout(struct ev_timer *t)
 		return;
 	}
 	if (c->xact == NULL && buf_avail(&c->in) > 0) {
-		/* a request head that never completed */
+		/* a request head that never completed: Squid closes silently */
 		struct xact *x = xact_new(c);
 		x->log_url = xstrdup("error:transaction-end-before-headers");
 		x->url_str = xstrdup(x->log_url);
-		x->keep_client = 0;
-		buf_consume(&c->in, buf_avail(&c->in));
-		xact_error(x, 408, "ERR_REQUEST_START_TIMEOUT", 0);
+		xact_log(x);
+		c->xact = NULL;
+		xact_free(x);
+		conn_close(c);
 		return;
 	}
 	if (c->xact == NULL)

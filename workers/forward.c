@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define FWD_READ_CHUNK	(128 * 1024)
@@ -47,7 +48,7 @@ forward_read_timeout(struct ev_timer *t)
 	if (x->head_sent)
 		xact_abort(x, "read_timeout");
 	else
-		xact_error(x, 504, "ERR_READ_TIMEOUT", ETIMEDOUT);
+		xact_error(x, 504, "ERR_READ_TIMEOUT", 0);
 }
 
 /* tcp_outgoing_address: first line whose ACLs match, same family. */
@@ -220,7 +221,8 @@ forward_dns_done(void *arg, const struct dns_result *res)
 	x->dns = *res;
 	x->log.dns_ms = (long)(ev_now() - x->upstream_started_ms);
 	if (res->naddrs == 0) {
-		xact_error(x, 503, "ERR_DNS_FAIL", 0);
+		/* what Squid 5.7 answers for a name that does not resolve */
+		xact_error(x, 502, "ERR_READ_ERROR", 0);
 		return;
 	}
 	x->addr_idx = 0;
@@ -410,6 +412,75 @@ forward_request_body(struct xact *x)
 	return moved;
 }
 
+/* Result of one relay step: -1 transaction ended, 0 blocked, 1 idle, 2 moved. */
+static int
+forward_relay_dechunked(struct xact *x)
+{
+	struct conn *c = x->conn;
+
+	if (conn_flush(c) == -1) {
+		xact_abort(x, "client write failed");
+		return -1;
+	}
+	if (buf_avail(&c->out) > 0)
+		return 0;
+	if (body_dechunk(&x->repbody, &x->srv->in, &c->out) == -1) {
+		xact_abort(x, "broken chunked response");
+		return -1;
+	}
+	return buf_avail(&c->out) > 0 ? 2 : 1;
+}
+
+/*
+ * Write queued output (the response head) and the validated body bytes at
+ * the head of the server buffer with one writev: a small response costs
+ * one system call.
+ */
+static int
+forward_relay(struct xact *x)
+{
+	struct conn *c = x->conn;
+	struct srv *s = x->srv;
+	struct iovec iov[2];
+	int n = 0;
+
+	if (body_scan(&x->repbody, &s->in) == -1) {
+		xact_abort(x, "broken chunked response");
+		return -1;
+	}
+	if (x->reply_limit >= 0 && x->repbody.payload > x->reply_limit) {
+		xact_abort(x, "reply_body_max_size");
+		return -1;
+	}
+	if (buf_avail(&c->out) > 0) {
+		iov[n].iov_base = buf_head(&c->out);
+		iov[n++].iov_len = buf_avail(&c->out);
+	}
+	if (x->repbody.pending > 0) {
+		iov[n].iov_base = buf_head(&s->in);
+		iov[n++].iov_len = x->repbody.pending;
+	}
+	if (n == 0)
+		return 1;
+	ssize_t w = writev(c->fd, iov, n);
+	if (w == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		xact_abort(x, "client write failed");
+		return -1;
+	}
+	x->log.bytes_out += w;
+	size_t head = buf_avail(&c->out) < (size_t)w ? buf_avail(&c->out) :
+	    (size_t)w;
+	buf_consume(&c->out, head);
+	w -= (ssize_t)head;
+	buf_consume(&s->in, (size_t)w);
+	x->repbody.pending -= (size_t)w;
+	if (buf_avail(&c->out) > 0 || x->repbody.pending > 0)
+		return 0;
+	return 2;
+}
+
 static void
 forward_pump(struct xact *x)
 {
@@ -463,52 +534,13 @@ forward_pump(struct xact *x)
 
 		/* response down */
 		if (x->state == XS_RELAY) {
-			if (conn_flush(c) == -1) {
-				xact_abort(x, "client write failed");
+			int w = x->dechunk ? forward_relay_dechunked(x) :
+			    forward_relay(x);
+			if (w == -1)
 				return;
-			}
-			if (buf_avail(&c->out) > 0)
+			if (w == 0)
 				break;
-			if (x->dechunk) {
-				if (body_dechunk(&x->repbody, &s->in,
-				    &c->out) == -1) {
-					xact_abort(x, "broken chunked response");
-					return;
-				}
-				if (buf_avail(&c->out) > 0) {
-					progress = 1;
-					continue;
-				}
-			} else {
-				if (body_scan(&x->repbody, &s->in) == -1) {
-					xact_abort(x, "broken chunked response");
-					return;
-				}
-				if (x->reply_limit >= 0 &&
-				    x->repbody.payload > x->reply_limit) {
-					xact_abort(x, "reply_body_max_size");
-					return;
-				}
-				if (x->repbody.pending > 0) {
-					ssize_t n = write(c->fd, buf_head(&s->in),
-					    x->repbody.pending);
-					if (n == -1) {
-						if (errno != EAGAIN &&
-						    errno != EINTR) {
-							xact_abort(x, "client "
-							    "write failed");
-							return;
-						}
-						break;
-					}
-					buf_consume(&s->in, (size_t)n);
-					x->repbody.pending -= (size_t)n;
-					x->log.bytes_out += n;
-					if (x->repbody.pending > 0)
-						break;
-					progress = 1;
-				}
-			}
+			progress |= w == 2;
 			if (x->repbody.done && x->repbody.pending == 0 &&
 			    buf_avail(&c->out) == 0) {
 				if (!x->reqbody.done)
@@ -567,7 +599,9 @@ forward_pump(struct xact *x)
 				http_msg_free(&m);
 				log_debug(11, 2, "invalid response from %s: %s",
 				    x->url_str, err.reason);
-				xact_error(x, 502, "ERR_INVALID_RESP", 0);
+				xact_error(x, 502, strcmp(err.reason,
+				    "response head too large") == 0 ?
+				    "ERR_TOO_BIG" : "ERR_INVALID_RESP", 0);
 				return;
 			}
 			if (r == HTTP_PARSE_OK) {

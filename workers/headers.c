@@ -13,6 +13,7 @@
 #include "util.h"
 #include "worker.h"
 
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,21 @@ headers_add_via(const struct http_msg *m, struct buf *out)
 	buf_printf(out, "%s%s\r\n", seen ? ", " : "Via: ", headers_via_value());
 }
 
+/*
+ * Squid sends "Cache-Control: max-age=MAX" (the refresh_pattern maximum of
+ * the URL, 3 days without a match) when the client sent no Cache-Control.
+ */
+static long long
+headers_refresh_max(const struct xact *x)
+{
+	for (const struct cfg_refresh *r = worker_cfg->refresh_patterns;
+	    r != NULL; r = r->next)
+		if (r->regex != NULL &&
+		    regexec(r->regex, x->url_str, 0, NULL, 0) == 0)
+			return (long long)r->max_s;
+	return 259200;
+}
+
 void
 headers_build_request(struct xact *x, struct buf *out)
 {
@@ -181,6 +197,9 @@ headers_build_request(struct xact *x, struct buf *out)
 	}
 	headers_add_via(m, out);
 	headers_add_xff(x, out);
+	if (http_msg_header(m, "Cache-Control") == NULL)
+		buf_printf(out, "Cache-Control: max-age=%lld\r\n",
+		    headers_refresh_max(x));
 	buf_printf(out, "Connection: %s\r\n\r\n",
 	    worker_cfg->server_persistent_connections ? "keep-alive" : "close");
 }

@@ -122,7 +122,9 @@ pconn_put(struct srv *s)
 		srv_close(s);
 		return;
 	}
-	s->in.off = s->in.len = 0;
+	/* an idle pooled connection holds no buffers */
+	buf_free(&s->in);
+	buf_free(&s->out);
 	s->pool_bucket = b;
 	s->pool_prev = NULL;
 	s->pool_next = pconn_pool[b];

@@ -204,6 +204,8 @@ worker_main(struct cfg *cfg, int kid)
 			fatalx("cannot watch http_port %s", p->spec);
 	}
 	log_info("worker ready: %d port(s)", worker_nlisteners);
+	ev_set_batch_hook(accesslog_flush);
 	evloop_run();
+	accesslog_flush();
 	log_debug(1, 2, "worker exiting");
 }

@@ -28,7 +28,6 @@ KEEP = os.environ.get("KEEP") == "1"
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "cuttle_only: cuttle deliberately differs from Squid 5.7 here")
-    config.addinivalue_line("markers", "root_only: needs to run as root")
 
 
 def pytest_report_header(config):

@@ -109,6 +109,10 @@ class Proxy:
         return [cuttle_binary(), "-f", self.conf, "--foreground"]
 
     def start(self):
+        binary = self.command()[0]
+        if not os.access(binary, os.X_OK):
+            raise RuntimeError("%s not found or not executable: build it first, or set "
+                               "CUTTLE_BUILDDIR to the build tree" % binary)
         with open(self.stderr_path, "ab") as err:
             self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
                                          stdout=err, stderr=err, env=proxy_env(),

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from helpers import RawClient, build, get, request
+from helpers import RawClient, build, curl, get, request
 from origin import pattern_bytes
 
 VIA_RE = re.compile(r"^1\.1 testproxy \((squid/5\.7|cuttle/[^)]+)\)$")
@@ -166,6 +166,16 @@ def test_via_added_both_ways(proxy, origin):
     assert VIA_RE.match(r.header("Via"))
 
 
+def test_forwarded_header_names_match_squid(proxy, squid_proxy, origin):
+    # Same client request through both: the origin must see the same header
+    # names (values of Via differ by product name).
+    seen = []
+    for p in (proxy(), squid_proxy()):
+        get(p.port, origin.url("/echo"), headers=[("User-Agent", "t/1"), ("Accept", "*/*")])
+        seen.append(sorted(n.lower() for (n, _) in origin.requests[-1].headers))
+    assert seen[0] == seen[1]
+
+
 def test_via_off(proxy, origin):
     p = proxy("via off\n")
     get(p.port, origin.url("/echo"))
@@ -221,3 +231,23 @@ def test_large_upload_and_download(proxy, origin):
     r = get(p.port, origin.url("/bytes/%d" % (8 * 1024 * 1024)))
     assert r.body == pattern_bytes(8 * 1024 * 1024)
     assert time.monotonic() - t0 < 10
+
+
+def test_curl_get(proxy, origin, workdir):
+    p = proxy()
+    r = curl(p.port, origin.url("/bytes/12345"), workdir=workdir)
+    assert (r.returncode, r.status) == (0, 200), r.stderr
+    assert r.body == pattern_bytes(12345)
+
+
+def test_curl_post_with_expect(proxy, origin, workdir):
+    # curl sends Expect: 100-continue itself for a body this large.
+    p = proxy()
+    data = pattern_bytes(2 * 1024 * 1024)
+    path = workdir + "/upload"
+    with open(path, "wb") as f:
+        f.write(data)
+    r = curl(p.port, origin.url("/echo"), "--data-binary", "@" + path, workdir=workdir)
+    assert (r.returncode, r.status) == (0, 200), r.stderr
+    (req,) = origin.requests
+    assert req.body == data

@@ -71,20 +71,18 @@ def test_killed_worker_replaced(proxy, origin):
 
 @pytest.mark.cuttle_only
 def test_reconfigure_with_invalid_file_keeps_serving(proxy, origin):
+    # Squid 5.7 dies on a bad config at reconfigure; cuttle keeps the old one.
     p = proxy()
     assert ok(p, origin)
-    with open(p.conf) as f:
-        good = f.read()
     with open(p.conf, "a") as f:
         f.write("no_such_directive on\n")
-    r = p.ctl("reconfigure")
-    assert r.returncode != 0 or True  # the signal is sent; the master refuses the file
+    # SIGHUP is what `-k reconfigure` sends; sent directly so the test does
+    # not depend on whether -k itself refuses the bad file.
+    p.signal(signal.SIGHUP)
     assert wait_for(lambda: "no_such_directive" in p.cache_log, 5.0), p.cache_log
     for _ in range(3):
         assert ok(p, origin)
     assert p.proc.poll() is None
-    with open(p.conf, "w") as f:
-        f.write(good)
 
 
 @pytest.mark.cuttle_only
