@@ -89,18 +89,24 @@ conn_count(void)
 	return conn_n;
 }
 
+/* Squid logs a connection that ended before a request head as an error. */
+static void
+conn_log_no_request(struct conn *c)
+{
+	struct xact *x = xact_new(c);
+
+	x->log_url = xstrdup("error:transaction-end-before-headers");
+	x->url_str = xstrdup(x->log_url);
+	xact_log(x);
+	c->xact = NULL;
+	xact_free(x);
+}
+
 static void
 conn_close(struct conn *c)
 {
-	if (c->xact == NULL && c->nrequests == 0) {
-		/* as Squid: a connection that never completed a request head */
-		struct xact *x = xact_new(c);
-		x->log_url = xstrdup("error:transaction-end-before-headers");
-		x->url_str = xstrdup(x->log_url);
-		xact_log(x);
-		c->xact = NULL;
-		xact_free(x);
-	}
+	if (c->xact == NULL && c->nrequests == 0)
+		conn_log_no_request(c);
 	if (c->xact != NULL)
 		xact_abort(c->xact, "client connection closed");
 	ev_io_stop(&c->io);
@@ -817,12 +823,7 @@ conn_timeout(struct ev_timer *t)
 	}
 	if (c->xact == NULL && buf_avail(&c->in) > 0) {
 		/* a request head that never completed: Squid closes silently */
-		struct xact *x = xact_new(c);
-		x->log_url = xstrdup("error:transaction-end-before-headers");
-		x->url_str = xstrdup(x->log_url);
-		xact_log(x);
-		c->xact = NULL;
-		xact_free(x);
+		conn_log_no_request(c);
 		conn_close(c);
 		return;
 	}

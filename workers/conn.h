@@ -70,6 +70,7 @@ struct xact {
 	struct dns_result dns;
 	int		 addr_idx;
 	struct srv	*srv;
+	void		(*on_connected)(struct xact *, struct srv *);
 	struct buf	 fwd_head;	/* request head as sent, for a retry */
 	int		 retried;
 	struct ev_timer	 timer;		/* connect / read timeout */

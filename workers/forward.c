@@ -31,7 +31,6 @@
 #define FWD_HIGH_WATER	(256 * 1024)
 
 static void forward_pump(struct xact *x);
-static void forward_connect(struct xact *x, int allow_pool);
 
 static void
 forward_server_io(struct ev_io *io, uint32_t revents)
@@ -140,21 +139,18 @@ forward_connect_done(struct ev_io *io, uint32_t revents)
 	if (err == EINPROGRESS || (err == 0 && !(revents & EPOLLOUT)))
 		return;
 	ev_timer_stop(&x->timer);
+	x->log.server = s->addr;
+	x->hier = "HIER_DIRECT";
 	if (err != 0) {
-		x->log.server = s->addr;
-		x->hier = "HIER_DIRECT";
 		x->srv = NULL;
 		srv_close(s);
+		x->err_errno = err;
 		x->addr_idx++;
-		if (x->addr_idx < x->dns.naddrs) {
-			forward_connect(x, 0);
-			return;
-		}
-		forward_fail_connect(x, err);
+		forward_dial(x, 0, x->on_connected);
 		return;
 	}
 	x->srv = NULL;
-	forward_attach(x, s);
+	x->on_connected(x, s);
 }
 
 static void
@@ -171,11 +167,12 @@ forward_connect_timeout(struct ev_timer *t)
 	forward_fail_connect(x, ETIMEDOUT);
 }
 
-static void
-forward_connect(struct xact *x, int allow_pool)
+void
+forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 {
 	struct sockaddr_storage addr;
 
+	x->on_connected = cb;
 	for (; x->addr_idx < x->dns.naddrs; x->addr_idx++) {
 		addr = x->dns.addrs[x->addr_idx];
 		if (addr.ss_family == AF_INET)
@@ -187,7 +184,7 @@ forward_connect(struct xact *x, int allow_pool)
 		if (allow_pool && !x->retried) {
 			struct srv *s = pconn_take((struct sockaddr *)&addr);
 			if (s != NULL) {
-				forward_attach(x, s);
+				cb(x, s);
 				return;
 			}
 		}
@@ -205,6 +202,7 @@ forward_connect(struct xact *x, int allow_pool)
 		x->state = XS_CONNECTING;
 		ev_io_set_cb(&s->io, forward_connect_done, x);
 		ev_io_set(&s->io, EPOLLOUT);
+		conn_update_events(x->conn);
 		ev_timer_init(&x->timer, forward_connect_timeout, x);
 		ev_timer_start(&x->timer, worker_cfg->connect_timeout);
 		return;
@@ -226,7 +224,7 @@ forward_dns_done(void *arg, const struct dns_result *res)
 		return;
 	}
 	x->addr_idx = 0;
-	forward_connect(x, 1);
+	forward_dial(x, 1, forward_attach);
 }
 
 void
@@ -238,7 +236,7 @@ forward_start(struct xact *x)
 	x->upstream_started_ms = ev_now();
 	if (x->dns.naddrs > 0) {	/* resolved for a dst ACL already */
 		x->addr_idx = 0;
-		forward_connect(x, 1);
+		forward_dial(x, 1, forward_attach);
 		return;
 	}
 	x->dnsq = dns_resolve(x->url.host, forward_dns_done, x);
@@ -258,7 +256,7 @@ forward_retry(struct xact *x)
 	srv_close(s);
 	x->addr_idx = 0;
 	log_debug(11, 2, "pooled connection closed; retrying %s", x->url_str);
-	forward_connect(x, 0);
+	forward_dial(x, 0, forward_attach);
 	return 1;
 }
 

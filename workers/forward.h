@@ -11,7 +11,15 @@
 struct xact;
 struct srv;
 
+typedef void forward_connected_cb(struct xact *x, struct srv *s);
+
 void forward_start(struct xact *x);
+/*
+ * Connect to x->dns.addrs from x->addr_idx on (or take a pooled connection
+ * when allow_pool), trying each address in turn; cb gets the connection.
+ * When none works the transaction ends with ERR_CONNECT_FAIL.
+ */
+void forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb);
 /* Client readable/writable while the transaction is forwarding. */
 void forward_client_event(struct xact *x);
 /*

@@ -156,10 +156,12 @@ tunnel_idle_timeout(struct ev_timer *t)
 
 /* Server connected: answer 200 and start moving bytes. */
 static void
-tunnel_connected(struct xact *x)
+tunnel_connected(struct xact *x, struct srv *s)
 {
 	struct conn *c = x->conn;
-	struct srv *s = x->srv;
+
+	x->srv = s;
+	s->xact = x;
 
 	if (pipe2(x->pipe_cs, O_NONBLOCK | O_CLOEXEC) == -1 ||
 	    pipe2(x->pipe_sc, O_NONBLOCK | O_CLOEXEC) == -1) {
@@ -205,51 +207,6 @@ tunnel_connected(struct xact *x)
 }
 
 static void
-tunnel_connect_done(struct ev_io *io, uint32_t revents)
-{
-	struct xact *x = io->arg;
-	struct srv *s = x->srv;
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err == 0 && !(revents & EPOLLOUT))
-		return;
-	ev_timer_stop(&x->timer);
-	x->log.server = s->addr;
-	x->hier = "HIER_DIRECT";
-	if (err != 0) {
-		x->srv = NULL;
-		srv_close(s);
-		x->addr_idx++;
-		x->err_errno = err;
-		if (x->addr_idx < x->dns.naddrs) {
-			tunnel_start(x);
-			return;
-		}
-		snprintf(x->result_tag, sizeof(x->result_tag), "TCP_TUNNEL");
-		xact_error(x, 503, "ERR_CONNECT_FAIL", err);
-		return;
-	}
-	tunnel_connected(x);
-}
-
-static void
-tunnel_connect_timeout(struct ev_timer *t)
-{
-	struct xact *x = t->arg;
-
-	if (x->srv != NULL) {
-		x->log.server = x->srv->addr;
-		x->hier = "HIER_DIRECT";
-		srv_close(x->srv);
-		x->srv = NULL;
-	}
-	xact_error(x, 504, "ERR_CONNECT_FAIL", ETIMEDOUT);
-}
-
-static void
 tunnel_dns_done(void *arg, const struct dns_result *res)
 {
 	struct xact *x = arg;
@@ -261,43 +218,19 @@ tunnel_dns_done(void *arg, const struct dns_result *res)
 		return;
 	}
 	x->addr_idx = 0;
-	tunnel_start(x);
+	forward_dial(x, 0, tunnel_connected);
 }
 
 void
 tunnel_start(struct xact *x)
 {
-	struct sockaddr_storage addr;
-
 	x->keep_client = 0;
+	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_TUNNEL");
 	if (x->dns.naddrs == 0) {
 		x->state = XS_DNS;
 		x->dnsq = dns_resolve(x->url.host, tunnel_dns_done, x);
 		return;
 	}
-	for (; x->addr_idx < x->dns.naddrs; x->addr_idx++) {
-		addr = x->dns.addrs[x->addr_idx];
-		if (addr.ss_family == AF_INET)
-			((struct sockaddr_in *)&addr)->sin_port =
-			    htons(x->url.port);
-		else
-			((struct sockaddr_in6 *)&addr)->sin6_port =
-			    htons(x->url.port);
-		int fd = forward_socket(x, (struct sockaddr *)&addr);
-		if (fd == -1) {
-			x->err_errno = errno;
-			continue;
-		}
-		x->srv = srv_new(fd, (struct sockaddr *)&addr,
-		    util_addr_len((struct sockaddr *)&addr));
-		x->srv->xact = x;
-		x->state = XS_CONNECTING;
-		ev_io_set_cb(&x->srv->io, tunnel_connect_done, x);
-		ev_io_set(&x->srv->io, EPOLLOUT);
-		ev_io_set(&x->conn->io, 0);
-		ev_timer_init(&x->timer, tunnel_connect_timeout, x);
-		ev_timer_start(&x->timer, worker_cfg->connect_timeout);
-		return;
-	}
-	xact_error(x, 503, "ERR_CONNECT_FAIL", x->err_errno);
+	x->addr_idx = 0;
+	forward_dial(x, 0, tunnel_connected);
 }
