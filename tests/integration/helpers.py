@@ -8,6 +8,7 @@ parsers for access.log lines.  Every wait here is bounded.
 import re
 import socket
 import subprocess
+import tempfile
 import time
 
 TIMEOUT = 10.0
@@ -161,7 +162,7 @@ class RawClient:
         self.close()
 
 
-def request(port, raw, method="GET", timeout=TIMEOUT):
+def exchange(port, raw, method="GET", timeout=TIMEOUT):
     """Sends raw bytes on a new connection, returns the first response."""
     with RawClient(port, timeout) as c:
         c.send(raw)
@@ -170,7 +171,7 @@ def request(port, raw, method="GET", timeout=TIMEOUT):
 
 def get(port, url, headers=(), method="GET", body=None, version="HTTP/1.1"):
     """One absolute-URI request through the proxy; returns the Response."""
-    return request(port, build(method, url, headers, body, version), method)
+    return exchange(port, build(method, url, headers, body, version), method)
 
 
 def build(method, url, headers=(), body=None, version="HTTP/1.1"):
@@ -206,7 +207,6 @@ class CurlResult:
 
 def curl(proxy_port, url, *args, timeout=10, workdir="/tmp"):
     """Runs curl through the proxy; returns CurlResult (status of the last response)."""
-    import tempfile
     with tempfile.TemporaryDirectory(dir=workdir) as d:
         hfile, bfile = d + "/h", d + "/b"
         cmd = ["curl", "-sS", "-x", "http://127.0.0.1:%d" % proxy_port,

@@ -44,13 +44,14 @@ def pattern_bytes(n):
 
 
 class Request:
-    def __init__(self, method, target, version, headers, body, conn_id):
+    def __init__(self, method, target, version, headers, body, conn_id, peer):
         self.method = method
         self.target = target
         self.version = version
         self.headers = headers          # list of (name, value) as received
         self.body = body
         self.conn_id = conn_id
+        self.peer = peer                # the proxy's address on this connection
 
     def header(self, name):
         """All values of header `name` (case-insensitive), in order."""
@@ -149,7 +150,7 @@ class _Handler(socketserver.BaseRequestHandler):
             body = reader.read_exact(int(hmap["content-length"]))
         else:
             body = b""
-        req = Request(method, target, version, headers, body, conn_id)
+        req = Request(method, target, version, headers, body, conn_id, self.client_address[0])
         with server.lock:
             server.requests.append(req)
         conn_tokens = hmap.get("connection", "").lower()

@@ -3,6 +3,7 @@
 import pytest
 
 from helpers import get
+from proxyproc import free_port
 
 BLOCK = "acl blk dstdomain blocked.test\n"
 
@@ -73,6 +74,8 @@ def test_values_on_repeated_lines_are_ored(proxy, origin):
 # Each request is (host, path, method, headers).
 ACL_CASES = {
     "src": ("src 127.0.0.1/32", None, None),
+    "dst": ("dst 127.0.0.1/32", None, None),
+    "proto": ("proto HTTP", None, None),
     "src-other": ("src 10.0.0.0/8", "no-match-for-all", None),
     "dstdomain-dot": ("dstdomain .test", ("origin.test", "/", "GET", ()), None),
     "dstdom_regex": ("dstdom_regex -i ^BLOCK", ("blocked.test", "/", "GET", ()),
@@ -147,3 +150,35 @@ def test_reply_access_by_rep_header(proxy, origin):
               access="http_access allow all")
     assert status(p, origin, "origin.test", "/headers?X-Bad=1") == 403
     assert status(p, origin, "origin.test", "/headers?X-Good=1") == 200
+
+
+def test_builtin_to_localhost(proxy, origin):
+    p = proxy(access="http_access deny to_localhost\nhttp_access allow all")
+    assert status(p, origin, "origin.test") == 403
+    assert origin.connections == 0
+
+
+def test_myportname(proxy, origin):
+    second = free_port()
+    p = proxy("http_port 127.0.0.1:%d name=second\nacl p2 myportname second\n" % second,
+              access="http_access deny p2\nhttp_access allow all")
+    assert status(p, origin, "origin.test") == 200
+    assert get(second, origin.url("/")).status == 403
+
+
+def test_deny_info_error_page_name(proxy, origin):
+    p = proxy(BLOCK + "deny_info ERR_CANNOT_FORWARD blk\n",
+              access="http_access deny blk\nhttp_access allow all")
+    r = get(p.port, origin.url("/", host="blocked.test"))
+    assert r.status == 403
+    assert r.header("X-Squid-Error") == "ERR_CANNOT_FORWARD 0"
+
+
+def test_follow_x_forwarded_for(proxy, origin):
+    # The indirect client is used for src ACLs and logged as the client.
+    p = proxy("follow_x_forwarded_for allow localhost\nacl far src 10.9.9.9\n",
+              access="http_access deny far\nhttp_access allow all")
+    assert status(p, origin, "origin.test", headers=[("X-Forwarded-For", "10.9.9.8")]) == 200
+    assert status(p, origin, "origin.test", headers=[("X-Forwarded-For", "10.9.9.9")]) == 403
+    entries = p.access_entries(2)
+    assert [e["client"] for e in entries] == ["10.9.9.8", "10.9.9.9"]

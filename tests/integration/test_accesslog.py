@@ -5,7 +5,7 @@ import os
 import re
 import ssl
 
-from helpers import COMBINED_RE, COMMON_RE, RawClient, build, get, request
+from helpers import COMBINED_RE, COMMON_RE, RawClient, build, get, exchange
 from origin import closed_port
 
 # Fields that must be identical between cuttle and Squid for the same request.
@@ -23,7 +23,7 @@ def drive(p, origin, tls_origin, refused_port):
     get(p.port, origin.url("/chunked/3000?secret=1"))
     get(p.port, origin.url("/", host="blocked.test"))
     get(p.port, "http://origin.test:%d/" % refused_port)
-    request(p.port, b"GARBAGE\r\n\r\n")
+    exchange(p.port, b"GARBAGE\r\n\r\n")
     with RawClient(p.port) as c:
         c.send("CONNECT tls.test:%d HTTP/1.1\r\nHost: tls.test\r\n\r\n" % tls_origin.port)
         assert c.read_response("CONNECT").status == 200

@@ -2,7 +2,7 @@
 
 import time
 
-from helpers import RawClient, get, request
+from helpers import RawClient, get, exchange
 from origin import closed_port
 
 
@@ -99,7 +99,7 @@ def test_reply_body_too_large(proxy, origin):
 
 def test_origin_form_request_on_forward_port(proxy, origin):
     p = proxy()
-    r = request(p.port, b"GET / HTTP/1.1\r\nHost: origin.test:%d\r\n\r\n" % origin.port)
+    r = exchange(p.port, b"GET / HTTP/1.1\r\nHost: origin.test:%d\r\n\r\n" % origin.port)
     check_error_page(r, 400, "ERR_INVALID_URL 0")
     assert origin.connections == 0
     (e,) = p.access_entries(1)
@@ -108,7 +108,7 @@ def test_origin_form_request_on_forward_port(proxy, origin):
 
 def test_garbage_request(proxy):
     p = proxy()
-    r = request(p.port, b"GARBAGE\r\n\r\n")
+    r = exchange(p.port, b"GARBAGE\r\n\r\n")
     check_error_page(r, 400, "ERR_PROTOCOL_UNKNOWN 0")
     (e,) = p.access_entries(1)
     assert (e["code"], e["method"], e["url"]) == ("NONE_NONE/400", "GARBAGE", "error:invalid-request")

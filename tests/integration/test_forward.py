@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from helpers import RawClient, build, curl, get, request
+from helpers import RawClient, build, curl, get, exchange
 from origin import pattern_bytes
 
 VIA_RE = re.compile(r"^1\.1 testproxy \((squid/5\.7|cuttle/[^)]+)\)$")
@@ -60,7 +60,7 @@ def test_chunked_request_body(proxy, origin):
     chunked = b"".join(b"%x\r\n%s\r\n" % (len(data[i:i + 777]), data[i:i + 777])
                        for i in range(0, len(data), 777)) + b"0\r\n\r\n"
     raw = build("POST", origin.url("/echo"), [("Transfer-Encoding", "chunked")]) + chunked
-    r = request(p.port, raw)
+    r = exchange(p.port, raw)
     assert r.status == 200
     assert origin.requests[0].body == data
 
@@ -106,6 +106,35 @@ def test_server_connection_pooled(proxy, origin):
         assert get(p.port, origin.url("/bytes/%d" % n)).status == 200
     assert len(origin.requests) == 3
     assert origin.connections == 1
+
+
+def test_server_persistent_connections_off(proxy, origin):
+    p = proxy("server_persistent_connections off\n")
+    for n in (1, 2, 3):
+        assert get(p.port, origin.url("/bytes/%d" % n)).status == 200
+    assert origin.connections == 3
+
+
+def test_client_persistent_connections_off(proxy, origin):
+    p = proxy("client_persistent_connections off\n")
+    with RawClient(p.port) as c:
+        c.send(build("GET", origin.url("/bytes/10")))
+        assert c.read_response().status == 200
+        assert c.is_closed()
+
+
+def test_pooled_connection_expires_after_pconn_timeout(proxy, origin):
+    p = proxy("pconn_timeout 1 second\n")
+    assert get(p.port, origin.url("/bytes/1")).status == 200
+    time.sleep(2.5)
+    assert get(p.port, origin.url("/bytes/1")).status == 200
+    assert origin.connections == 2
+
+
+def test_tcp_outgoing_address(proxy, origin):
+    p = proxy("tcp_outgoing_address 127.0.0.2\n")
+    assert get(p.port, origin.url("/bytes/1")).status == 200
+    assert origin.requests[0].peer == "127.0.0.2"
 
 
 def test_pipelined_requests_answered_in_order(proxy, origin):

@@ -125,6 +125,9 @@ def test_rotate_keeps_generations(proxy, origin):
         assert "/bytes/1" in f1.read()
     get(p.port, origin.url("/bytes/3"))
     assert "/bytes/3" in p.access_log_lines(1)[0]
+    # cache.log rotates with it.
+    assert os.path.exists(p.cache_log_path + ".0")
+    assert os.path.exists(p.cache_log_path + ".1")
 
 
 def test_k_check_and_shutdown(proxy, origin):
@@ -137,6 +140,27 @@ def test_k_check_and_shutdown(proxy, origin):
     except subprocess.TimeoutExpired:
         pytest.fail("still running 6 s after -k shutdown with shutdown_lifetime 1 second")
     assert not os.path.exists(p.pid_file)
+
+
+def group_members(pgid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.getpgid(int(entry)) == pgid:
+                    out.append(int(entry))
+            except OSError:
+                pass
+    return out
+
+
+def test_interrupt_stops_every_process(proxy, origin):
+    p = proxy(workers=2)
+    assert ok(p, origin)
+    p.signal(signal.SIGINT)
+    p.proc.wait(5)
+    # Reaped workers vanish from /proc; none may outlive the master.
+    assert wait_for(lambda: not group_members(p.pid), 5.0), group_members(p.pid)
 
 
 def test_k_check_without_running_instance_fails(proxy):
