@@ -90,6 +90,26 @@ enum cfg_forwarded_for {
 	CFG_FF_ON, CFG_FF_OFF, CFG_FF_TRANSPARENT, CFG_FF_DELETE, CFG_FF_TRUNCATE
 };
 
+/* cache_replacement_policy */
+enum cfg_policy {
+	CFG_POLICY_LRU, CFG_POLICY_HEAP_GDSF, CFG_POLICY_HEAP_LFUDA,
+	CFG_POLICY_HEAP_LRU
+};
+
+struct cfg_cache_dir {		/* cache_dir; every type runs on our store */
+	char		*type;		/* "ufs", "aufs", "diskd", "rock" */
+	char		*path;
+	int64_t		 max_size;	/* bytes (SIZE_MB) */
+	int		 l1, l2;	/* 16, 256 for rock */
+	int64_t		 min_size;	/* min-size=, 0 */
+	int64_t		 max_obj_size;	/* max-size=, -1: maximum_object_size */
+	int		 read_only;	/* read-only: no new objects */
+	int		 no_store;	/* no-store */
+	char		*file;		/* where it was declared */
+	int		 line;
+	struct cfg_cache_dir *next;
+};
+
 struct cfg_str_list {
 	char		*s;
 	struct cfg_str_list *next;
@@ -168,6 +188,10 @@ struct cfg {
 	int64_t		 maximum_object_size;
 	int64_t		 minimum_object_size;
 	struct cfg_refresh *refresh_patterns;
+	struct cfg_cache_dir *cache_dirs;	/* file order; NULL: memory only */
+	enum cfg_policy	 cache_replacement_policy;
+	int		 cache_swap_low;	/* percent of a cache_dir's size */
+	int		 cache_swap_high;
 };
 
 /*

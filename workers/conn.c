@@ -246,7 +246,9 @@ void
 xact_checklist(const struct xact *x, struct acl_checklist *cl)
 {
 	memset(cl, 0, sizeof(*cl));
-	cl->src = (const struct sockaddr *)&x->conn->peer;
+	cl->src = worker_cfg->acl_uses_indirect_client ?
+	    (const struct sockaddr *)&x->client :
+	    (const struct sockaddr *)&x->conn->peer;
 	cl->method = x->method;
 	cl->url = x->url_str;
 	cl->scheme = x->url.scheme[0] ? x->url.scheme : "http";
@@ -281,6 +283,7 @@ xact_new(struct conn *c)
 	gettimeofday(&x->started, NULL);
 	x->log.start = x->started;
 	x->log.client = c->peer;
+	x->client = c->peer;
 	x->log.local = c->local;
 	x->log.dns_ms = -1;
 	x->log.upstream_ms = -1;
@@ -622,6 +625,54 @@ conn_parse_error(struct conn *c, int status, const char *reason)
 	xact_error(x, status, err, 0);
 }
 
+/*
+ * follow_x_forwarded_for: walk X-Forwarded-For from its right end while the
+ * address we believe so far is allowed to tell us who it forwards for.
+ */
+static void
+xact_indirect_client(struct xact *x)
+{
+	const struct http_msg *m = &x->req;
+	char ip[64];
+
+	if (worker_cfg->follow_x_forwarded_for.head == NULL)
+		return;
+	for (int i = m->nhdr - 1; i >= 0; i--) {
+		const struct http_header *h = &m->hdr[i];
+		if (!util_strcaseeq_n(h->name, h->name_len, "X-Forwarded-For"))
+			continue;
+		const char *end = h->value + h->value_len;
+		while (end > h->value) {
+			struct acl_checklist cl;
+			int action = ACCESS_DENY;
+			const char *start = end;
+			while (start > h->value && start[-1] != ',')
+				start--;
+			const char *a = start, *b = end;
+			while (a < b && (*a == ' ' || *a == '\t'))
+				a++;
+			while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+				b--;
+			end = start > h->value ? start - 1 : start;
+			xact_checklist(x, &cl);
+			cl.src = (const struct sockaddr *)&x->client;
+			if (access_check(&worker_cfg->follow_x_forwarded_for, &cl,
+			    ACCESS_DENY, &action, NULL) != ACL_MATCH ||
+			    action != ACCESS_ALLOW)
+				return;
+			struct sockaddr_storage ss;
+			socklen_t len;
+			if ((size_t)(b - a) >= sizeof(ip))
+				return;
+			memcpy(ip, a, (size_t)(b - a));
+			ip[b - a] = '\0';
+			if (util_addr_parse(ip, 0, &ss, &len) == -1)
+				return;
+			x->client = ss;
+		}
+	}
+}
+
 static void
 conn_start_xact(struct conn *c, const struct http_msg *m)
 {
@@ -690,6 +741,9 @@ conn_start_xact(struct conn *c, const struct http_msg *m)
 		xact_error(x, 413, "ERR_TOO_BIG", 0);
 		return;
 	}
+	xact_indirect_client(x);
+	if (worker_cfg->log_uses_indirect_client)
+		x->log.client = x->client;
 	if (xact_max_forwards(x))
 		return;
 	xact_access(x);

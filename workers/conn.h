@@ -59,6 +59,7 @@ struct xact {
 	struct http_msg	 req;		/* points into head */
 	char		*method;
 	struct url	 url;
+	struct sockaddr_storage client;	/* indirect client (follow_x_forwarded_for) */
 	char		*url_str;	/* absolute URL, host:port for CONNECT */
 	char		*log_url;
 	char		*path_str;	/* path and query, NUL-terminated, for ACLs */
