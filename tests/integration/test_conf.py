@@ -27,7 +27,8 @@ def expectation(path):
 def cases():
     out = []
     for path in sorted(glob.glob(os.path.join(CONF_DIR, "*.conf"))):
-        marks = [] if expectation(path) == "ok" else [pytest.mark.cuttle_only]
+        marks = [] if expectation(path) == "ok" else [
+            pytest.mark.cuttle_only(reason="the expected message is cuttle's wording")]
         out.append(pytest.param(path, id=os.path.basename(path), marks=marks))
     return out
 
@@ -53,3 +54,16 @@ def test_conf_case(path, impl):
 def test_conf_cases_exist():
     # The suite must not silently pass on an empty directory.
     assert glob.glob(os.path.join(CONF_DIR, "*.conf")), "no config cases in %s" % CONF_DIR
+
+
+@pytest.mark.cuttle_only(reason="Squid reports 'FILE(LINE): unrecognized' and stops at a bad value")
+def test_all_errors_reported_in_one_pass(workdir):
+    conf = workdir + "/two-errors.conf"
+    with open(conf, "w") as f:
+        f.write("pid_filename none\nno_such_directive 1\nvia maybe\nhttp_port 3128\n"
+                "another_unknown x\n")
+    r = subprocess.run([cuttle_binary(), "-k", "parse", "-f", conf], capture_output=True,
+                       text=True, timeout=30, env=proxy_env())
+    assert r.returncode != 0
+    for line in (2, 3, 5):
+        assert "%s:%d: " % (conf, line) in r.stderr, r.stderr

@@ -70,7 +70,7 @@ def test_tls_upload_through_tunnel_byte_exact(proxy, tls_origin):
     assert tls_origin.requests[0].body == data
 
 
-@pytest.mark.cuttle_only
+@pytest.mark.cuttle_only(reason="Squid 5.7 closes the tunnel on the client's FIN")
 def test_tunnel_half_close(proxy, origin):
     # The client closes its sending side first; the server's answer must still
     # come back through the tunnel.  A plain origin makes the FIN visible.
