@@ -783,6 +783,186 @@ fail:
 }
 
 /*
+ * cache_dir TYPE DIR SIZE_MB [L1 L2] [options].  Every type runs on the
+ * store process, so the type only decides the arity and which of Squid's
+ * options are known; those we do not honour are warned about by name.
+ */
+static const char *cfg_cache_dir_ignored[] = {
+	"Q1=", "Q2=", "slot-size=", "swap-timeout=", "max-swap-rate=",
+	"ipcsize=",
+};
+
+static char *
+cfg_cache_dir_int(const char *what, const char *word, int64_t min,
+    int64_t max, int64_t *v)
+{
+	char *err;
+
+	if ((err = units_int(word, v)) != NULL) {
+		free(err);
+		return units_strf("cache_dir: %s '%s' is not a number", what,
+		    word);
+	}
+	if (*v < min || *v > max)
+		return units_strf("cache_dir: %s %s is out of range "
+		    "(%lld..%lld)", what, word, (long long)min, (long long)max);
+	return NULL;
+}
+
+static char *
+cfg_cache_dir_option(struct conf_ctx *cx, struct cfg_cache_dir *cd,
+    const char *opt)
+{
+	size_t nign = sizeof(cfg_cache_dir_ignored) /
+	    sizeof(cfg_cache_dir_ignored[0]);
+	char *err;
+
+	if (strcmp(opt, "no-store") == 0) {
+		cd->no_store = 1;
+		return NULL;
+	}
+	if (strcmp(opt, "read-only") == 0) {
+		conf_warn(cx, "UPGRADE WARNING: Replace cache_dir option "
+		    "'read-only' with 'no-store'.");
+		cd->read_only = cd->no_store = 1;
+		return NULL;
+	}
+	if (strncmp(opt, "min-size=", 9) == 0 ||
+	    strncmp(opt, "max-size=", 9) == 0) {
+		int64_t v;
+
+		if ((err = units_size_glued(opt + 9, &v)) != NULL) {
+			free(err);
+			return units_strf("cache_dir: bad size in option "
+			    "'%s'", opt);
+		}
+		if (opt[1] == 'i')
+			cd->min_size = v;
+		else
+			cd->max_obj_size = v;
+		return NULL;
+	}
+	for (size_t i = 0; i < nign; i++) {
+		const char *name = cfg_cache_dir_ignored[i];
+
+		if (strncmp(opt, name, strlen(name)) == 0) {
+			conf_warn(cx, "cache_dir %s: option '%.*s' is not "
+			    "supported by cuttle; ignored", cd->path,
+			    (int)strlen(name) - 1, name);
+			return NULL;
+		}
+	}
+	return units_strf("cache_dir %s: unknown option '%s'", cd->path, opt);
+}
+
+static char *
+cfg_set_cache_dir(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	struct cfg_cache_dir *cd, **tail;
+	int rock, i;
+	int64_t v;
+	char *err = NULL;
+
+	rock = strcmp(argv[0], "rock") == 0;
+	if (!rock && strcmp(argv[0], "ufs") != 0 &&
+	    strcmp(argv[0], "aufs") != 0 && strcmp(argv[0], "diskd") != 0) {
+		/* Squid 5.7 says this and runs without the directory */
+		conf_warn(cx, "ERROR: This proxy does not support the '%s' "
+		    "cache type. Ignoring.", argv[0]);
+		return NULL;
+	}
+	if (argc < 3)
+		return units_strf("cache_dir %s: expected %s DIR SIZE_MB%s",
+		    argv[0], argv[0], rock ? "" : " L1 L2");
+	if (!rock && argc < 5)
+		return units_strf("cache_dir %s %s: missing %s (%s DIR SIZE_MB "
+		    "L1 L2)", argv[0], argv[1], argc < 4 ? "L1 and L2" : "L2",
+		    argv[0]);
+	for (tail = field; *tail != NULL; tail = &(*tail)->next)
+		if (strcmp((*tail)->path, argv[1]) == 0)
+			return units_strf("cache_dir %s is already declared "
+			    "at %s:%d", argv[1], (*tail)->file, (*tail)->line);
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		abort();
+	cd->type = cfg_strdup(argv[0]);
+	cd->path = cfg_strdup(argv[1]);
+	cd->file = cfg_strdup(cx->file);
+	cd->line = cx->line;
+	cd->max_obj_size = -1;
+	cd->l1 = 16;
+	cd->l2 = 256;
+	if ((err = cfg_cache_dir_int("SIZE_MB", argv[2], 1, INT64_MAX >> 20,
+	    &v)) != NULL)
+		goto fail;
+	cd->max_size = v << 20;
+	i = 3;
+	if (!rock) {
+		if ((err = cfg_cache_dir_int("L1", argv[3], 1, 256, &v)) !=
+		    NULL)
+			goto fail;
+		cd->l1 = (int)v;
+		if ((err = cfg_cache_dir_int("L2", argv[4], 1, 256, &v)) !=
+		    NULL)
+			goto fail;
+		cd->l2 = (int)v;
+		i = 5;
+	}
+	for (; i < argc; i++)
+		if ((err = cfg_cache_dir_option(cx, cd, argv[i])) != NULL)
+			goto fail;
+	*tail = cd;
+	return NULL;
+fail:
+	free(cd->type);
+	free(cd->path);
+	free(cd->file);
+	free(cd);
+	return err;
+}
+
+static char *
+cfg_set_replacement_policy(struct conf_ctx *cx, void *field, int argc,
+    char **argv)
+{
+	enum cfg_policy *pol = field;
+
+	if (argc == 1 && strcmp(argv[0], "lru") == 0) {
+		*pol = CFG_POLICY_LRU;
+		return NULL;
+	}
+	if (argc == 2 && strcmp(argv[0], "heap") == 0) {
+		if (strcasecmp(argv[1], "GDSF") == 0) {
+			*pol = CFG_POLICY_HEAP_GDSF;
+			return NULL;
+		}
+		if (strcasecmp(argv[1], "LFUDA") == 0) {
+			*pol = CFG_POLICY_HEAP_LFUDA;
+			return NULL;
+		}
+		if (strcasecmp(argv[1], "LRU") == 0) {
+			*pol = CFG_POLICY_HEAP_LRU;
+			return NULL;
+		}
+	}
+	return units_strf("%s: unknown policy '%s%s%s' (lru, heap GDSF, heap "
+	    "LFUDA or heap LRU)", cx->name, argv[0], argc > 1 ? " " : "",
+	    argc > 1 ? argv[1] : "");
+}
+
+static char *
+cfg_set_swap_percent(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	char *err;
+
+	if ((err = units_percent(argv[0], field)) != NULL)
+		return err;
+	if (*(int *)field > 100)
+		return units_strf("%s must be 0-100, not %s", cx->name,
+		    argv[0]);
+	return NULL;
+}
+
+/*
  * The table.  Rows are sorted by name (strcmp order); aliases are rows of
  * their own with the same field and handler and no default.
  */
@@ -834,7 +1014,8 @@ static const struct conf_directive cfg_table[] = {
 	U("cache"),
 	{ "cache_access_log", cfg_set_access_log, CFG(access_logs), NULL, 0, 1,
 	    ANY, NULL },
-	U("cache_dir"),
+	{ "cache_dir", cfg_set_cache_dir, CFG(cache_dirs), NULL, 0, 1, ANY,
+	    NULL },
 	{ "cache_effective_group", conf_set_string, CFG(effective_group), NULL,
 	    0, 1, 1, NULL },
 	{ "cache_effective_user", conf_set_string, CFG(effective_user),
@@ -848,11 +1029,14 @@ static const struct conf_directive cfg_table[] = {
 	U("cache_peer_access"),
 	O("cache_peer_domain",
 	    "Replace with dstdomain ACLs and cache_peer_access."),
-	U("cache_replacement_policy"),
+	{ "cache_replacement_policy", cfg_set_replacement_policy,
+	    CFG(cache_replacement_policy), "lru", 0, 1, 2, NULL },
 	U("cache_store_log"),
-	U("cache_swap_high"),
+	{ "cache_swap_high", cfg_set_swap_percent, CFG(cache_swap_high), "95",
+	    0, 1, 1, NULL },
 	U("cache_swap_log"),
-	U("cache_swap_low"),
+	{ "cache_swap_low", cfg_set_swap_percent, CFG(cache_swap_low), "90",
+	    0, 1, 1, NULL },
 	U("cache_swap_state"),
 	O("cache_vary",
 	    "This option is not yet supported by Squid-3."),
@@ -1350,6 +1534,7 @@ cfg_free(struct cfg *cfg)
 	struct cfg_size_acl *sa;
 	struct cfg_outgoing_addr *oa;
 	struct cfg_refresh *rp;
+	struct cfg_cache_dir *cd;
 	struct cfg_str_list *sl;
 
 	while ((p = cfg->ports) != NULL) {
@@ -1389,6 +1574,13 @@ cfg_free(struct cfg *cfg)
 		cfg->tcp_outgoing_address = oa->next;
 		cfg_free_rule(&oa->rule);
 		free(oa);
+	}
+	while ((cd = cfg->cache_dirs) != NULL) {
+		cfg->cache_dirs = cd->next;
+		free(cd->type);
+		free(cd->path);
+		free(cd->file);
+		free(cd);
 	}
 	while ((rp = cfg->refresh_patterns) != NULL) {
 		cfg->refresh_patterns = rp->next;

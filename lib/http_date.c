@@ -10,8 +10,9 @@
 #include <stdint.h>
 #include <string.h>
 
+/* from Thursday: 1970-01-01 was one */
 static const char http_date_wkday[7][4] = {
-	"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"	/* 1970-01-01 was a Thursday */
+	"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"
 };
 static const char http_date_month[12][4] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -118,7 +119,7 @@ http_date_hms(const char *p, int *h, int *mi, int *s)
 	*s = http_date_digits(p + 6, 2);
 	if (*h < 0 || *h > 23 || *mi < 0 || *mi > 59 || *s < 0 || *s > 60)
 		return -1;
-	if (*s == 60)		/* a leap second: the next instant will do */
+	if (*s == 60)		/* leap second: :59 is close enough */
 		*s = 59;
 	return 0;
 }

@@ -18,9 +18,10 @@
 
 /*
  * struct memcache is a process-private handle on the shared region; fork
- * copies it, so each process has its own pin slots.  struct memcache_ref
- * is a pinned object, owned by the process that pinned it (one of the
- * handle's MEMCACHE_PINS_PER_KID preallocated refs: no malloc on a hit).
+ * copies it, so each process has its own pin slots (one thread per process
+ * uses it).  struct memcache_ref is a pinned object, owned by the process
+ * that pinned it: one of the handle's MEMCACHE_PINS_PER_KID preallocated
+ * refs, so a hit allocates nothing; with all of them in use a get misses.
  */
 struct memcache;
 struct memcache_ref;
@@ -62,14 +63,22 @@ int memcache_ref_body_iov(const struct memcache_ref *r, uint64_t off,
 void memcache_release(struct memcache_ref *r);
 
 /*
- * Store, replacing an older object with the same key.  -1 if too big, no
- * free pin slot, or no room even after evicting every unpinned object.
+ * Store, replacing an older object with the same key (keylen > 0).  -1 if
+ * metalen + body exceed max_object, no pin slot is free, or there is no
+ * room even after evicting every unpinned object.
  */
 int memcache_put(struct memcache *mc, const void *key, size_t keylen,
     const void *meta, size_t metalen, const struct iovec *body, int nbody);
 /* Replace the metadata, keeping the body (after a 304); 0 done, -1 absent/no room. */
 int memcache_update_meta(struct memcache *mc, const void *key, size_t keylen,
     const void *meta, size_t metalen);
+/*
+ * The same for the pinned object r, only if it is still the current object
+ * for its key: a 304 for an object replaced meanwhile must not stamp its
+ * headers on the newer body.  -1 if replaced, deleted or no room.
+ */
+int memcache_ref_update_meta(struct memcache_ref *r, const void *meta,
+    size_t metalen);
 int memcache_delete(struct memcache *mc, const void *key, size_t keylen);	/* 1 deleted, 0 absent */
 void memcache_stats(struct memcache *mc, struct memcache_stats *st);
 

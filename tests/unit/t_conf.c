@@ -351,7 +351,7 @@ test_warnings(void)
 	is_int(load(&c, "w.conf",
 	    "cache_mem 64\n"
 	    "via enable\n"
-	    "cache_dir aufs /var/spool/cuttle 100 16 256\n"
+	    "announce_period 1 day\n"
 	    "ssl_bump splice all\n"
 	    "dns_v4_first on\n"
 	    "dns_nameservers foo 127.0.0.1\n"
@@ -362,7 +362,7 @@ test_warnings(void)
 	    "bytes", tpath("w.conf")), "no units warning");
 	ok(logged("WARNING: %s:2: 'enable' is deprecated. Please update to use "
 	    "'on'.", tpath("w.conf")), "enable warning");
-	ok(logged("WARNING: %s:3: directive 'cache_dir' is not supported by "
+	ok(logged("WARNING: %s:3: directive 'announce_period' is not supported by "
 	    "cuttle yet; ignored", tpath("w.conf")), "unsupported directive");
 	ok(logged("WARNING: %s:4: directive 'ssl_bump' is not supported by "
 	    "cuttle yet; ignored", tpath("w.conf")), "ssl_bump unsupported");

@@ -1,0 +1,232 @@
+/*
+ * The HTTP caching rules of a shared cache (RFC 9111, RFC 5861, RFC 8246)
+ * with Squid's refresh_pattern heuristics, as pure functions over parsed
+ * message heads: Cache-Control parsing, storability, the metadata kept with
+ * a stored object and its byte layout, freshness and the serve/revalidate
+ * decision, validation, 304 merging, Vary keys and invalidation.  No I/O and
+ * no allocation on the per-request paths; the worker owns every decision's
+ * consequences (what to fetch, what to log, what to answer).
+ */
+#ifndef CUTTLE_CACHE_RULES_H
+#define CUTTLE_CACHE_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "http_parse.h"
+
+/* Delta-seconds cap (RFC 9111 1.2.2) and "max-stale" without a value. */
+#define CACHE_RULES_DELTA_MAX	INT64_C(2147483648)
+#define CACHE_RULES_ANY		INT64_MAX
+
+/* Defaults of the refresh_pattern used when none matches (squid-compat 3.7). */
+#define CACHE_RULES_DEFAULT_MIN	0
+#define CACHE_RULES_DEFAULT_PCT	20
+#define CACHE_RULES_DEFAULT_MAX	(3 * 86400)
+
+/* Squid's minimum_expiry_time and max_stale defaults. */
+#define CACHE_RULES_MIN_EXPIRY_DEFAULT	60
+#define CACHE_RULES_MAX_STALE_DEFAULT	(7 * 86400)
+
+/* Request Cache-Control (RFC 9111 5.2.1) plus Pragma. */
+#define CACHE_REQ_NO_CACHE	0x01	/* also set by Pragma: no-cache */
+#define CACHE_REQ_NO_STORE	0x02
+#define CACHE_REQ_ONLY_IF_CACHED 0x04
+#define CACHE_REQ_NO_TRANSFORM	0x08
+#define CACHE_REQ_PRAGMA	0x10	/* no-cache came from Pragma */
+
+struct cache_req_cc {
+	int64_t		 max_age;	/* -1 absent; invalid -> 0 */
+	int64_t		 max_stale;	/* -1 absent; bare: ..._ANY */
+	int64_t		 min_fresh;	/* -1 absent */
+	int64_t		 stale_if_error; /* -1 absent (RFC 5861 4) */
+	unsigned	 flags;		/* CACHE_REQ_* */
+};
+
+/* Response Cache-Control (RFC 9111 5.2.2, RFC 5861, RFC 8246). */
+#define CACHE_RESP_NO_CACHE		0x0001	/* bare or qualified */
+#define CACHE_RESP_NO_CACHE_FIELDS	0x0002	/* had field names */
+#define CACHE_RESP_NO_STORE		0x0004
+#define CACHE_RESP_PRIVATE		0x0008	/* bare or qualified */
+#define CACHE_RESP_PRIVATE_FIELDS	0x0010
+#define CACHE_RESP_PUBLIC		0x0020
+#define CACHE_RESP_MUST_REVALIDATE	0x0040
+#define CACHE_RESP_PROXY_REVALIDATE	0x0080
+#define CACHE_RESP_MUST_UNDERSTAND	0x0100
+#define CACHE_RESP_IMMUTABLE		0x0200
+#define CACHE_RESP_NO_TRANSFORM		0x0400
+
+struct cache_resp_cc {
+	int64_t		 max_age;	/* -1 absent; bad: 0 (stale) */
+	int64_t		 s_maxage;	/* same */
+	int64_t		 stale_while_revalidate; /* -1 absent */
+	int64_t		 stale_if_error;	/* -1 absent */
+	unsigned	 flags;		/* CACHE_RESP_* */
+};
+
+void cache_rules_req_cc(const struct http_msg *req, struct cache_req_cc *cc);
+void cache_rules_resp_cc(const struct http_msg *resp,
+    struct cache_resp_cc *cc);
+
+/*
+ * First refresh_pattern whose regex matches url, or NULL (the caller then
+ * gets the defaults: min 0, 20%, max 3 days).  Match once per request and
+ * pass the result to the functions below.
+ */
+const struct cfg_refresh *cache_rules_refresh_match(
+    const struct cfg_refresh *list, const char *url);
+/* The MAX to send upstream as "Cache-Control: max-age=MAX" (squid 14). */
+int64_t cache_rules_refresh_max(const struct cfg_refresh *rp);
+
+/* What the worker keeps with each stored object (RFC 9111 4.2.3 inputs). */
+#define CACHE_META_ETAG_MAX	256
+#define CACHE_META_VERSION	1
+#define CACHE_META_BLOB_MAX	(90 + CACHE_META_ETAG_MAX)
+
+struct cache_meta {
+	int64_t		 request_time;	/* its request was sent */
+	int64_t		 response_time;	/* its head arrived */
+	int64_t		 date_value;	/* Date, or response_time */
+	int64_t		 age_value;	/* Age, else 0 */
+	int64_t		 expires;	/* -1 absent; bad: 0 */
+	int64_t		 last_modified;	/* -1 absent or invalid */
+	int64_t		 max_age;	/* response CC, -1 absent */
+	int64_t		 s_maxage;
+	int64_t		 stale_while_revalidate;
+	int64_t		 stale_if_error;
+	uint32_t	 cc_flags;	/* CACHE_RESP_* */
+	int		 status;
+	size_t		 etag_len;	/* 0: none, or too long */
+	char		 etag[CACHE_META_ETAG_MAX];	/* as sent */
+};
+
+/*
+ * Fill m from the request and response heads at store time.  Times are
+ * seconds since the epoch from the caller's clock.
+ */
+void cache_rules_meta_fill(struct cache_meta *m, const struct http_msg *req,
+    const struct http_msg *resp, time_t request_time, time_t response_time);
+/*
+ * Fixed little-endian layout, version byte first; serialize returns the
+ * length written (<= CACHE_META_BLOB_MAX) or 0 if size is too small,
+ * deserialize 0 or -1 on a wrong version or malformed blob.
+ */
+size_t cache_rules_meta_serialize(const struct cache_meta *m, uint8_t *buf,
+    size_t size);
+int cache_rules_meta_deserialize(struct cache_meta *m, const uint8_t *buf,
+    size_t len);
+
+/*
+ * Storability (RFC 9111 3, shared cache).  Returns 1 when the response may
+ * be stored, 0 if not; *reason (may be NULL) gets a static text for debug
+ * logs either way.  req must be the GET that got resp.  now is the caller's
+ * clock; min_expiry_s is minimum_expiry_time: a response without validators
+ * that would be stale within it is not stored (unless store-stale).
+ */
+int cache_rules_storable(const struct http_msg *req,
+    const struct http_msg *resp, const struct cfg_refresh *rp, time_t now,
+    int64_t min_expiry_s, const char **reason);
+
+/* Freshness lifetime (explicit, else refresh_pattern heuristic), seconds. */
+int64_t cache_rules_freshness_lifetime(const struct cache_meta *m,
+    const struct cfg_refresh *rp);
+/* current_age (RFC 9111 4.2.3), seconds, never negative. */
+int64_t cache_rules_current_age(const struct cache_meta *m, time_t now);
+
+enum cache_verdict {
+	CACHE_FRESH,		/* serve the stored response */
+	CACHE_STALE_SWR,	/* serve it and revalidate in the background */
+	CACHE_STALE,		/* revalidate (conditional request) first */
+	CACHE_RELOAD		/* client reload: plain fetch (TCP_MISS) */
+};
+
+struct cache_decision {
+	enum cache_verdict verdict;
+	int64_t		 age;		/* current_age, for Age: */
+	int64_t		 lifetime;	/* freshness lifetime */
+	int		 stale;		/* served stale (max-stale) */
+	int		 only_if_cached;	/* 504 unless FRESH/SWR */
+	const char	*reason;	/* static, for debug logs */
+};
+
+/*
+ * Decide how to use a stored response (the right variant, already
+ * selected) for a request.  req is the client's request head.
+ */
+enum cache_verdict cache_rules_decide(const struct cache_meta *m,
+    const struct http_msg *req, const struct cache_req_cc *rcc,
+    const struct cfg_refresh *rp, time_t now, struct cache_decision *out);
+
+/*
+ * Revalidation failed (upstream_status 5xx, or 0 when no response came):
+ * may the stale stored response be served (TCP_REFRESH_FAIL_OLD) rather
+ * than the error (TCP_REFRESH_FAIL_ERR)?  max_stale_s is the max_stale
+ * directive, overridden by refresh_pattern max-stale=.
+ */
+int cache_rules_stale_on_error(const struct cache_meta *m,
+    const struct cache_req_cc *rcc, const struct cfg_refresh *rp,
+    int upstream_status, time_t now, int64_t max_stale_s);
+
+/*
+ * Conditional header lines for revalidating m ("If-None-Match: ...\r\n",
+ * "If-Modified-Since: ...\r\n" from Last-Modified, else from Date) into buf,
+ * NUL terminated.  Returns the length, or 0 if buf is too small.
+ */
+size_t cache_rules_conditional_headers(const struct cache_meta *m,
+    char *buf, size_t size);
+
+/*
+ * Evaluate the client's preconditions against the stored response (RFC 9110
+ * 13.2.2 order).  Returns 304, 412, or 0 to serve the stored response.
+ */
+int cache_rules_client_conditional(const struct cache_meta *m,
+    const struct http_msg *req);
+
+/*
+ * Merge a 304 into the stored response head (RFC 9111 3.2): headers in the
+ * 304 replace the stored ones of the same name, except framing and content
+ * headers, which stay as stored; Age comes only from the 304; a 304 without
+ * Date gets one from response_time.  Writes the new head text (status line
+ * through the final CRLF) into out like snprintf: returns the length needed,
+ * out is NUL terminated when size > 0.
+ */
+size_t cache_rules_merge_304(const struct http_msg *stored,
+    const struct http_msg *resp304, time_t response_time, char *out,
+    size_t size);
+
+/*
+ * Secondary key of a request under a response's Vary (all Vary lines):
+ * "name=value\n" per listed field in order (name lowercased, value's
+ * instances joined with ", ", whitespace runs collapsed), "name\n" when the
+ * request lacks the field.  Returns the length (0 with no Vary), -1 for
+ * "Vary: *" (never matches), -2 if size is too small.
+ */
+int cache_rules_vary_key(const struct http_msg *resp,
+    const struct http_msg *req, char *buf, size_t size);
+/* Same with the Vary value given as text (as kept with a stored object). */
+int cache_rules_vary_key_str(const char *vary, size_t vary_len,
+    const struct http_msg *req, char *buf, size_t size);
+
+/*
+ * RFC 9111 4.4: after an unsafe request got a 2xx/3xx response, the URLs to
+ * invalidate: the target plus same-origin Location and Content-Location
+ * (relative references resolved against the target), canonical form,
+ * duplicates dropped.  url is the request's absolute URL.  Returns how many
+ * were written into inv (0 for a safe method or an error status).
+ */
+#define CACHE_INVAL_MAX		3
+#define CACHE_INVAL_URL_MAX	8192
+
+struct cache_invalidation {
+	int		 n;
+	char		 url[CACHE_INVAL_MAX][CACHE_INVAL_URL_MAX];
+};
+
+int cache_rules_invalidations(const struct http_msg *req,
+    const struct http_msg *resp, const char *url,
+    struct cache_invalidation *inv);
+int cache_rules_method_is_safe(const char *method, size_t len);
+
+#endif

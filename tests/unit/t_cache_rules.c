@@ -1,0 +1,794 @@
+/*
+ * Unit tests for the shared-cache rules: one case per rule, with concrete
+ * clocks so every freshness figure is checked to the second (Age header,
+ * clock skew, Squid's refresh_pattern heuristics including the live 86 s
+ * Last-Modified example), plus storability each way, the decision under
+ * every request directive, validation, 304 merging, Vary keys, invalidation
+ * and the metadata blob.
+ */
+#include "config.h"
+#include "cache_rules.h"
+
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_date.h"
+#include "tap.h"
+
+#define T0	1700000000	/* a fixed "now" base for every clock */
+
+static struct http_msg *
+t_msg(const char *s, int is_req)
+{
+	struct http_msg *m = calloc(1, sizeof(*m));
+	struct http_parse_error err = { 0, NULL };
+	enum http_parse_result r;
+
+	if (m == NULL)
+		abort();
+	if (is_req)
+		r = http_parse_request(m, s, strlen(s), 65536, &err);
+	else
+		r = http_parse_response(m, s, strlen(s), 65536, "GET", 3, &err);
+	if (r != HTTP_PARSE_OK) {
+		printf("# cannot parse: %s (%s)\n", s, err.reason);
+		abort();
+	}
+	return m;
+}
+
+#define REQ(s)	t_msg(s, 1)
+#define RESP(s)	t_msg(s, 0)
+
+/* A response head with Date at T0 + d (and extra header lines). */
+static struct http_msg *
+t_resp_at(int status, int d, const char *extra)
+{
+	char date[HTTP_DATE_BUFSZ], *s;
+
+	http_date_format(T0 + d, date, sizeof(date));
+	if (asprintf(&s, "HTTP/1.1 %d X\r\nDate: %s\r\n%s\r\n", status, date,
+	    extra) == -1)
+		abort();
+	return RESP(s);		/* s must outlive the message: leaked */
+}
+
+static char *
+t_date_hdr(const char *name, int d)
+{
+	char date[HTTP_DATE_BUFSZ], *s;
+
+	http_date_format(T0 + d, date, sizeof(date));
+	if (asprintf(&s, "%s: %s\r\n", name, date) == -1)
+		abort();
+	return s;
+}
+
+static struct cfg_refresh *
+t_rp(const char *re, int icase, int64_t min, int pct, int64_t max,
+    unsigned flags)
+{
+	struct cfg_refresh *r = calloc(1, sizeof(*r));
+	regex_t *rx = malloc(sizeof(*rx));
+
+	if (r == NULL || rx == NULL ||
+	    regcomp(rx, re, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0))
+	    != 0)
+		abort();
+	r->regex_src = (char *)re;
+	r->icase = icase;
+	r->regex = rx;
+	r->min_s = min;
+	r->pct = pct;
+	r->max_s = max;
+	r->flags = flags;
+	r->max_stale_s = -1;
+	return r;
+}
+
+static const struct http_msg *plain_get;
+
+/* Storability of resp for a plain GET, default refresh_pattern. */
+static int
+t_store(const struct http_msg *req, const struct http_msg *resp,
+    const struct cfg_refresh *rp)
+{
+	return cache_rules_storable(req ? req : plain_get, resp, rp, T0,
+	    CACHE_RULES_MIN_EXPIRY_DEFAULT, NULL);
+}
+
+/* Meta of resp as received at T0 (request sent at T0 too). */
+static struct cache_meta *
+t_meta(const struct http_msg *resp)
+{
+	static struct cache_meta m;
+
+	cache_rules_meta_fill(&m, plain_get, resp, T0, T0);
+	return &m;
+}
+
+/* Decision at T0 + at for request req. */
+static enum cache_verdict
+t_decide(const struct cache_meta *m, const struct http_msg *req,
+    const struct cfg_refresh *rp, int at, struct cache_decision *d)
+{
+	struct cache_req_cc rcc;
+	struct cache_decision tmp;
+
+	cache_rules_req_cc(req, &rcc);
+	return cache_rules_decide(m, req, &rcc, rp, T0 + at, d ? d : &tmp);
+}
+
+static void
+t_cc(void)
+{
+	struct cache_resp_cc c;
+	struct cache_req_cc r;
+
+	cache_rules_resp_cc(RESP("HTTP/1.1 200 OK\r\nCache-Control: max-age=60, "
+	    "s-maxage=30, public, no-cache=\"Set-Cookie, X-A\", private, "
+	    "must-revalidate\r\nCache-Control: proxy-revalidate, "
+	    "must-understand, immutable, stale-while-revalidate=10, "
+	    "stale-if-error=20, no-transform, foo=bar, no-store, x=\"a,b\"\r\n"
+	    "\r\n"), &c);
+	is_int(c.max_age, 60, "resp max-age");
+	is_int(c.s_maxage, 30, "resp s-maxage");
+	is_int(c.stale_while_revalidate, 10, "stale-while-revalidate");
+	is_int(c.stale_if_error, 20, "stale-if-error");
+	is_int(c.flags, CACHE_RESP_PUBLIC | CACHE_RESP_NO_CACHE |
+	    CACHE_RESP_NO_CACHE_FIELDS | CACHE_RESP_PRIVATE |
+	    CACHE_RESP_MUST_REVALIDATE | CACHE_RESP_PROXY_REVALIDATE |
+	    CACHE_RESP_MUST_UNDERSTAND | CACHE_RESP_IMMUTABLE |
+	    CACHE_RESP_NO_TRANSFORM | CACHE_RESP_NO_STORE,
+	    "every flag over two lines, quoted commas and unknowns skipped");
+
+	cache_rules_resp_cc(RESP("HTTP/1.1 200 OK\r\nCache-Control: "
+	    "private=\"X\", MAX-AGE=abc\r\n\r\n"), &c);
+	is_int(c.flags, CACHE_RESP_PRIVATE | CACHE_RESP_PRIVATE_FIELDS,
+	    "qualified private");
+	is_int(c.max_age, 0, "invalid max-age means stale (0)");
+	cache_rules_resp_cc(RESP("HTTP/1.1 200 OK\r\nCache-Control: "
+	    "max-age=10, max-age=20\r\n\r\n"), &c);
+	is_int(c.max_age, 0, "conflicting max-age means stale");
+	cache_rules_resp_cc(RESP("HTTP/1.1 200 OK\r\nCache-Control: "
+	    "max-age=10\r\nCache-Control: max-age=10\r\n\r\n"), &c);
+	is_int(c.max_age, 10, "repeated equal max-age is fine");
+	cache_rules_resp_cc(RESP("HTTP/1.1 200 OK\r\nCache-Control: "
+	    "max-age=\"5\", s-maxage=99999999999999\r\n\r\n"), &c);
+	is_int(c.max_age, 5, "quoted max-age accepted");
+	is_int(c.s_maxage, 2147483648LL, "delta-seconds capped at 2^31");
+	cache_rules_resp_cc(RESP("HTTP/1.1 200 OK\r\nCache-Control: max-age\r\n"
+	    "\r\n"), &c);
+	is_int(c.max_age, 0, "max-age without value means stale");
+	cache_rules_resp_cc(RESP("HTTP/1.1 200 OK\r\n\r\n"), &c);
+	ok(c.max_age == -1 && c.s_maxage == -1 && c.flags == 0 &&
+	    c.stale_while_revalidate == -1 && c.stale_if_error == -1,
+	    "no Cache-Control: all absent");
+
+	cache_rules_req_cc(REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: max-age=5, max-stale, min-fresh=10, only-if-cached, "
+	    "no-store, no-cache, no-transform, stale-if-error=7\r\n\r\n"), &r);
+	is_int(r.max_age, 5, "req max-age");
+	ok(r.max_stale == CACHE_RULES_ANY, "bare max-stale is any staleness");
+	is_int(r.min_fresh, 10, "req min-fresh");
+	is_int(r.stale_if_error, 7, "req stale-if-error");
+	is_int(r.flags, CACHE_REQ_ONLY_IF_CACHED | CACHE_REQ_NO_STORE |
+	    CACHE_REQ_NO_CACHE | CACHE_REQ_NO_TRANSFORM, "req flags");
+	cache_rules_req_cc(REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: max-stale=30, max-age=x\r\n\r\n"), &r);
+	is_int(r.max_stale, 30, "max-stale with value");
+	is_int(r.max_age, 0, "invalid request max-age insists on validation");
+	cache_rules_req_cc(REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Pragma: no-cache\r\n\r\n"), &r);
+	is_int(r.flags, CACHE_REQ_NO_CACHE | CACHE_REQ_PRAGMA,
+	    "Pragma: no-cache without Cache-Control");
+	cache_rules_req_cc(REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Pragma: no-cache\r\nCache-Control: max-age=100\r\n\r\n"), &r);
+	is_int(r.flags, 0, "Pragma ignored when Cache-Control is present");
+}
+
+static void
+t_storable(void)
+{
+	struct cfg_refresh *ins = t_rp(".", 0, 0, 20, 4320 * 60,
+	    CFG_REFRESH_IGNORE_NO_STORE);
+	struct cfg_refresh *ipr = t_rp(".", 0, 0, 20, 4320 * 60,
+	    CFG_REFRESH_IGNORE_PRIVATE);
+	struct cfg_refresh *ss = t_rp(".", 0, 0, 20, 4320 * 60,
+	    CFG_REFRESH_STORE_STALE);
+	struct cfg_refresh *min1h = t_rp(".", 0, 3600, 20, 4320 * 60, 0);
+	const struct http_msg *auth = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Authorization: Basic eDp5\r\n\r\n");
+	const char *why;
+
+	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=600\r\n"),
+	    NULL), 1, "200 with max-age");
+	is_int(cache_rules_storable(REQ("POST http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Content-Length: 0\r\n\r\n"), t_resp_at(200, 0,
+	    "Cache-Control: max-age=600\r\n"), NULL, T0, 60, &why), 0,
+	    "POST not stored");
+	is_str(why, "method is not GET", "reason given");
+	is_int(t_store(NULL, t_resp_at(206, 0, "Cache-Control: max-age=600\r\n"
+	    "Content-Range: bytes 0-1/10\r\n"), NULL), 0, "206 not stored");
+	is_int(t_store(NULL, t_resp_at(304, 0, "ETag: \"a\"\r\n"), NULL), 0,
+	    "304 not stored");
+	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=600, "
+	    "no-store\r\n"), NULL), 0, "response no-store");
+	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=600, "
+	    "no-store\r\n"), ins), 1, "no-store with ignore-no-store");
+	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=600, "
+	    "no-store, must-understand\r\n"), NULL), 1,
+	    "must-understand with an understood status lifts no-store");
+	is_int(t_store(NULL, t_resp_at(299, 0, "Cache-Control: max-age=600, "
+	    "no-store, must-understand\r\n"), NULL), 0,
+	    "must-understand with an unknown status");
+	is_int(t_store(REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\nCache-Control: "
+	    "no-store\r\n\r\n"), t_resp_at(200, 0, "Cache-Control: "
+	    "max-age=600\r\n"), NULL), 0, "request no-store");
+	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=600, "
+	    "private\r\n"), NULL), 0, "private");
+	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=600, "
+	    "private=\"Set-Cookie\"\r\n"), NULL), 0, "qualified private");
+	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=600, "
+	    "private\r\n"), ipr), 1, "private with ignore-private");
+	is_int(t_store(auth, t_resp_at(200, 0, "Cache-Control: max-age=600\r\n"),
+	    NULL), 0, "Authorization without permission");
+	is_int(t_store(auth, t_resp_at(200, 0, "Cache-Control: max-age=600, "
+	    "public\r\n"), NULL), 1, "Authorization with public");
+	is_int(t_store(auth, t_resp_at(200, 0, "Cache-Control: s-maxage=600"
+	    "\r\n"), NULL), 1, "Authorization with s-maxage");
+	is_int(t_store(auth, t_resp_at(200, 0, "Cache-Control: max-age=600, "
+	    "must-revalidate\r\n"), NULL), 1,
+	    "Authorization with must-revalidate");
+	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=600\r\n"
+	    "Vary: Accept, *\r\n"), NULL), 0, "Vary: *");
+	is_int(t_store(NULL, t_resp_at(302, 0, "Location: /x\r\n"
+	    "Last-Modified: Mon, 01 Jan 2001 00:00:00 GMT\r\n"), NULL), 0,
+	    "302 without explicit freshness");
+	is_int(t_store(NULL, t_resp_at(302, 0, "Location: /x\r\nCache-Control: "
+	    "max-age=600\r\n"), NULL), 1, "302 with max-age");
+	is_int(t_store(NULL, t_resp_at(302, 0, "Location: /x\r\nCache-Control: "
+	    "public\r\nLast-Modified: Mon, 01 Jan 2001 00:00:00 GMT\r\n"),
+	    NULL), 1, "302 with public and a validator");
+	is_int(t_store(NULL, t_resp_at(404, 0, t_date_hdr("Expires", 3600)),
+	    NULL), 1, "404 with Expires");
+	is_int(cache_rules_storable(plain_get, t_resp_at(200, 0, ""), NULL, T0,
+	    60, &why), 0, "no freshness, no validator, default pattern");
+	is_str(why, "no validator and stale within minimum_expiry_time",
+	    "its reason");
+	is_int(t_store(NULL, t_resp_at(200, 0, ""), ss), 1,
+	    "... stored with store-stale");
+	is_int(t_store(NULL, t_resp_at(200, 0, ""), min1h), 1,
+	    "... stored when refresh_pattern MIN gives a lifetime");
+	is_int(t_store(NULL, t_resp_at(200, 0, "Last-Modified: Mon, 01 Jan 2001 "
+	    "00:00:00 GMT\r\n"), NULL), 1, "heuristic with Last-Modified");
+	is_int(t_store(NULL, t_resp_at(200, 0, "ETag: \"x\"\r\nCache-Control: "
+	    "max-age=0\r\n"), NULL), 1, "stale on arrival but has an ETag");
+	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=30\r\n"),
+	    NULL), 0, "max-age=30 without validator < minimum_expiry_time");
+	is_int(cache_rules_storable(plain_get, t_resp_at(200, 0,
+	    "Cache-Control: max-age=30\r\n"), NULL, T0, 0, NULL), 1,
+	    "... stored with minimum_expiry_time 0");
+	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=600, "
+	    "no-cache, foo\r\n"), NULL), 1, "no-cache is storable");
+	is_int(t_store(NULL, t_resp_at(100, 0, ""), NULL), 0, "1xx not stored");
+}
+
+static void
+t_freshness(void)
+{
+	struct cache_meta m;
+	struct http_msg *r;
+	char *s;
+
+	/*
+	 * Sent at T0, received at T0+2, Date says T0-10 (apparent age 12),
+	 * Age: 5 (corrected 5+2=7): initial age 12; at T0+100 it is 110.
+	 */
+	if (asprintf(&s, "%sAge: 5\r\nCache-Control: max-age=200\r\n",
+	    t_date_hdr("X-Pad", 0)) == -1)
+		abort();
+	r = t_resp_at(200, -10, s);
+	cache_rules_meta_fill(&m, plain_get, r, T0, T0 + 2);
+	is_int(m.date_value, T0 - 10, "date_value");
+	is_int(m.age_value, 5, "age_value");
+	is_int(cache_rules_current_age(&m, T0 + 2), 12, "initial age = apparent");
+	is_int(cache_rules_current_age(&m, T0 + 100), 110, "current_age later");
+	is_int(cache_rules_freshness_lifetime(&m, NULL), 200, "max-age lifetime");
+
+	/* Age dominates: Age 50 + delay 2 > apparent 12 */
+	r = t_resp_at(200, -10, "Age: 50\r\n");
+	cache_rules_meta_fill(&m, plain_get, r, T0, T0 + 2);
+	is_int(cache_rules_current_age(&m, T0 + 2), 52, "Age + response delay");
+
+	/* origin clock 300 s fast: apparent age clamps to 0 */
+	r = t_resp_at(200, 300, "Age: 3\r\nCache-Control: max-age=60\r\n");
+	cache_rules_meta_fill(&m, plain_get, r, T0, T0 + 1);
+	is_int(cache_rules_current_age(&m, T0 + 1), 4, "clock skew ahead");
+	is_int(cache_rules_current_age(&m, T0 + 57), 60, "... 56 s later");
+	is_int(t_decide(&m, plain_get, NULL, 56, NULL), CACHE_FRESH,
+	    "fresh at age 59");
+	is_int(t_decide(&m, plain_get, NULL, 57, NULL), CACHE_STALE,
+	    "stale at age 60");
+	is_int(cache_rules_current_age(&m, T0 - 50), 4,
+	    "clock stepped back: no negative resident time");
+
+	/* no Date: response_time stands in */
+	r = RESP("HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\n\r\n");
+	cache_rules_meta_fill(&m, plain_get, r, T0, T0 + 3);
+	is_int(m.date_value, T0 + 3, "missing Date uses response_time");
+	is_int(cache_rules_current_age(&m, T0 + 3), 3, "age is response delay");
+
+	/* precedence: s-maxage > max-age > Expires */
+	is_int(cache_rules_freshness_lifetime(t_meta(t_resp_at(200, 0,
+	    "Cache-Control: max-age=100, s-maxage=50\r\nExpires: Mon, 01 Jan 2035"
+	    " 00:00:00 GMT\r\n")), NULL), 50, "s-maxage first");
+	is_int(cache_rules_freshness_lifetime(t_meta(t_resp_at(200, 0,
+	    "Cache-Control: max-age=100\r\nExpires: Mon, 01 Jan 2035 00:00:00 "
+	    "GMT\r\n")), NULL), 100, "max-age over Expires");
+	is_int(cache_rules_freshness_lifetime(t_meta(t_resp_at(200, 100,
+	    t_date_hdr("Expires", 400))), NULL), 300, "Expires - Date");
+	is_int(cache_rules_freshness_lifetime(t_meta(t_resp_at(200, 0,
+	    "Expires: 0\r\nLast-Modified: Mon, 01 Jan 2001 00:00:00 GMT\r\n")),
+	    NULL), 0, "invalid Expires is in the past, beats heuristics");
+	is_int(cache_rules_freshness_lifetime(t_meta(t_resp_at(200, 0,
+	    t_date_hdr("Expires", -100))), NULL), 0, "Expires before Date");
+}
+
+static void
+t_heuristic(void)
+{
+	struct cfg_refresh *dflt = t_rp(".", 0, 0, 20, 4320 * 60, 0);
+	struct cfg_refresh *min1h = t_rp(".", 0, 3600, 20, 86400, 0);
+	struct cfg_refresh *ovexp = t_rp(".", 0, 3600, 20, 86400,
+	    CFG_REFRESH_OVERRIDE_EXPIRE);
+	struct cfg_refresh *ovlm = t_rp(".", 0, 600, 20, 86400,
+	    CFG_REFRESH_OVERRIDE_LASTMOD);
+	struct cfg_refresh *list, *gif, *cgi;
+	struct cache_meta *m;
+	struct cache_decision d;
+
+	/* squid-compat 3.7 live example: Last-Modified 86 s before Date */
+	m = t_meta(t_resp_at(200, 0, t_date_hdr("Last-Modified", -86)));
+	is_int(cache_rules_freshness_lifetime(m, NULL), 18,
+	    "20%% of 86 s is 17.2 s: fresh through age 17");
+	is_int(t_decide(m, plain_get, NULL, 15, &d), CACHE_FRESH,
+	    "TCP_MEM_HIT at +15 s");
+	is_int(d.age, 15, "age reported for the Age header");
+	is_int(t_decide(m, plain_get, NULL, 17, NULL), CACHE_FRESH,
+	    "fresh at +17 s");
+	is_int(t_decide(m, plain_get, NULL, 18, NULL), CACHE_STALE,
+	    "stale at +18 s");
+	is_int(t_decide(m, plain_get, dflt, 19, &d), CACHE_STALE,
+	    "TCP_REFRESH at +19 s with '. 0 20%% 4320'");
+	is_str(d.reason, "stale", "reason");
+
+	/* explicit expiry ignores MIN... */
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=10\r\n"));
+	is_int(cache_rules_freshness_lifetime(m, min1h), 10,
+	    "explicit expiry ignores MIN");
+	/* ...unless override-expire */
+	is_int(cache_rules_freshness_lifetime(m, ovexp), 3600,
+	    "override-expire raises it to MIN");
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=7200\r\n"));
+	is_int(cache_rules_freshness_lifetime(m, ovexp), 7200,
+	    "override-expire keeps a longer explicit expiry");
+	/* no Last-Modified: MIN */
+	m = t_meta(t_resp_at(200, 0, "ETag: \"e\"\r\n"));
+	is_int(cache_rules_freshness_lifetime(m, min1h), 3600, "MIN rule");
+	is_int(cache_rules_freshness_lifetime(m, NULL), 0, "default MIN is 0");
+	/* LM-factor capped by MAX (stale when age > MAX) */
+	m = t_meta(t_resp_at(200, 0, t_date_hdr("Last-Modified", -10 * 86400)));
+	is_int(cache_rules_freshness_lifetime(m, min1h), 86401,
+	    "2 days of LM-factor capped: fresh through age MAX");
+	is_int(cache_rules_freshness_lifetime(m, NULL), 2 * 86400,
+	    "default MAX is 3 days, LM-factor 2 days");
+	/* LM-factor below MIN wins without override-lastmod */
+	m = t_meta(t_resp_at(200, 0, t_date_hdr("Last-Modified", -86)));
+	is_int(cache_rules_freshness_lifetime(m, min1h), 18,
+	    "LM-factor used even below MIN");
+	is_int(cache_rules_freshness_lifetime(m, ovlm), 600,
+	    "override-lastmod enforces MIN");
+	/* Last-Modified not before Date: MIN */
+	m = t_meta(t_resp_at(200, 0, t_date_hdr("Last-Modified", 0)));
+	is_int(cache_rules_freshness_lifetime(m, min1h), 3600,
+	    "Last-Modified == Date falls to MIN");
+
+	/* first matching pattern wins */
+	list = t_rp("^ftp:", 0, 1440 * 60, 20, 10080 * 60, 0);
+	gif = list->next = t_rp("\\.gif$", 1, 60, 50, 120, 0);
+	cgi = gif->next = t_rp("(/cgi-bin/|\\?)", 1, 0, 0, 0, 0);
+	cgi->next = dflt;
+	ok(cache_rules_refresh_match(list, "ftp://h/x.gif") == list,
+	    "first match wins");
+	ok(cache_rules_refresh_match(list, "http://h/X.GIF") == gif, "-i");
+	ok(cache_rules_refresh_match(list, "http://h/a?b") == cgi, "cgi rule");
+	ok(cache_rules_refresh_match(list, "http://h/a") == dflt, "catch-all");
+	ok(cache_rules_refresh_match(list->next->next, "http://h/a") == dflt,
+	    "list tail");
+	ok(cache_rules_refresh_match(NULL, "http://h/a") == NULL, "no match");
+	is_int(cache_rules_refresh_max(NULL), 259200, "default MAX upstream");
+	is_int(cache_rules_refresh_max(list), 604800, "pattern MAX upstream");
+	m = t_meta(t_resp_at(200, 0, t_date_hdr("Last-Modified", -86400)));
+	is_int(cache_rules_freshness_lifetime(m, cgi), 0, "0 0%% 0 never fresh");
+}
+
+static void
+t_decisions(void)
+{
+	struct cfg_refresh *rims = t_rp(".", 0, 0, 20, 86400,
+	    CFG_REFRESH_RELOAD_INTO_IMS);
+	struct cfg_refresh *irel = t_rp(".", 0, 0, 20, 86400,
+	    CFG_REFRESH_IGNORE_RELOAD);
+	struct cfg_refresh *rfims = t_rp(".", 0, 0, 20, 86400,
+	    CFG_REFRESH_REFRESH_IMS);
+	struct cache_meta m100, *m;
+	struct cache_decision d;
+	const struct http_msg *nocache = REQ("GET http://h/ HTTP/1.1\r\n"
+	    "Host: h\r\nCache-Control: no-cache\r\n\r\n");
+	const struct http_msg *pragma = REQ("GET http://h/ HTTP/1.1\r\n"
+	    "Host: h\r\nPragma: no-cache\r\n\r\n");
+	const struct http_msg *reload = REQ("GET http://h/ HTTP/1.1\r\n"
+	    "Host: h\r\nCache-Control: max-age=0\r\n\r\n");
+	const struct http_msg *ims = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT\r\n\r\n");
+
+	m100 = *t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100\r\n"
+	    "ETag: \"v1\"\r\n"));
+	is_int(t_decide(&m100, plain_get, NULL, 50, &d), CACHE_FRESH, "fresh");
+	ok(d.age == 50 && d.lifetime == 100 && d.stale == 0 &&
+	    d.only_if_cached == 0, "decision details");
+	is_int(t_decide(&m100, plain_get, NULL, 100, NULL), CACHE_STALE,
+	    "stale when age == lifetime");
+	is_int(t_decide(&m100, nocache, NULL, 50, &d), CACHE_RELOAD,
+	    "client no-cache reloads");
+	is_str(d.reason, "client no-cache", "reload reason");
+	is_int(t_decide(&m100, pragma, NULL, 50, NULL), CACHE_RELOAD,
+	    "Pragma: no-cache reloads");
+	is_int(t_decide(&m100, nocache, rims, 50, NULL), CACHE_STALE,
+	    "reload-into-ims revalidates");
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100\r\n"
+	    "ETag: W/\"v1\"\r\n"));
+	is_int(t_decide(m, nocache, rims, 50, NULL), CACHE_RELOAD,
+	    "reload-into-ims needs Last-Modified or a strong ETag");
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100\r\n"
+	    "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n"));
+	is_int(t_decide(m, pragma, rims, 50, NULL), CACHE_STALE,
+	    "reload-into-ims with Last-Modified");
+	is_int(t_decide(&m100, nocache, irel, 50, NULL), CACHE_FRESH,
+	    "ignore-reload serves");
+	is_int(t_decide(&m100, ims, rfims, 50, NULL), CACHE_STALE,
+	    "refresh-ims sends a client IMS upstream");
+	is_int(t_decide(&m100, ims, NULL, 50, NULL), CACHE_FRESH,
+	    "without refresh-ims a client IMS is answered here");
+	is_int(t_decide(&m100, REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: no-store\r\n\r\n"), NULL, 50, NULL), CACHE_FRESH,
+	    "request no-store may still be served (RFC 9111 5.2.1.5)");
+	is_int(t_decide(&m100, reload, NULL, 50, NULL), CACHE_STALE,
+	    "request max-age=0 revalidates");
+	is_int(t_decide(&m100, REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: max-age=60\r\n\r\n"), NULL, 50, NULL), CACHE_FRESH,
+	    "request max-age=60 at age 50");
+	is_int(t_decide(&m100, REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: max-age=40\r\n\r\n"), NULL, 50, NULL), CACHE_STALE,
+	    "request max-age=40 at age 50");
+	is_int(t_decide(&m100, REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: min-fresh=30\r\n\r\n"), NULL, 50, NULL), CACHE_FRESH,
+	    "min-fresh=30 with 50 s left");
+	is_int(t_decide(&m100, REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: min-fresh=60\r\n\r\n"), NULL, 50, NULL), CACHE_STALE,
+	    "min-fresh=60 with 50 s left");
+	is_int(t_decide(&m100, REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: max-stale\r\n\r\n"), NULL, 1000, &d), CACHE_FRESH,
+	    "bare max-stale serves stale");
+	is_int(d.stale, 1, "... flagged stale");
+	is_int(t_decide(&m100, REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: max-stale=20\r\n\r\n"), NULL, 120, NULL), CACHE_FRESH,
+	    "max-stale=20 at 20 s stale");
+	is_int(t_decide(&m100, REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: max-stale=20\r\n\r\n"), NULL, 121, NULL), CACHE_STALE,
+	    "max-stale=20 at 21 s stale");
+	is_int(t_decide(&m100, REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: only-if-cached\r\n\r\n"), NULL, 200, &d), CACHE_STALE,
+	    "only-if-cached on stale: caller answers 504");
+	is_int(d.only_if_cached, 1, "only_if_cached reported");
+
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100, "
+	    "must-revalidate\r\n"));
+	is_int(t_decide(m, REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: max-stale\r\n\r\n"), NULL, 150, NULL), CACHE_STALE,
+	    "must-revalidate beats max-stale");
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100, "
+	    "proxy-revalidate\r\n"));
+	is_int(t_decide(m, REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: max-stale\r\n\r\n"), NULL, 150, NULL), CACHE_STALE,
+	    "proxy-revalidate beats max-stale");
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: s-maxage=100\r\n"));
+	is_int(t_decide(m, REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: max-stale\r\n\r\n"), NULL, 150, NULL), CACHE_STALE,
+	    "s-maxage implies proxy-revalidate");
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100, "
+	    "no-cache\r\n"));
+	is_int(t_decide(m, plain_get, NULL, 10, NULL), CACHE_STALE,
+	    "response no-cache: validate even when fresh");
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100, "
+	    "stale-while-revalidate=30\r\n"));
+	is_int(t_decide(m, plain_get, NULL, 130, NULL), CACHE_STALE_SWR,
+	    "within stale-while-revalidate");
+	is_int(t_decide(m, plain_get, NULL, 131, NULL), CACHE_STALE,
+	    "past stale-while-revalidate");
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100, "
+	    "immutable\r\n"));
+	is_int(t_decide(m, reload, NULL, 50, NULL), CACHE_FRESH,
+	    "immutable: a plain reload is served while fresh");
+	is_int(t_decide(m, reload, NULL, 150, NULL), CACHE_STALE,
+	    "immutable but stale: revalidate");
+	is_int(t_decide(m, nocache, NULL, 50, NULL), CACHE_RELOAD,
+	    "immutable: a force reload still reloads");
+}
+
+static void
+t_stale_on_error(void)
+{
+	struct cfg_refresh *ms50 = t_rp(".", 0, 0, 20, 86400, 0);
+	struct cache_req_cc rcc;
+	struct cache_meta *m;
+	int64_t wk = CACHE_RULES_MAX_STALE_DEFAULT;
+
+	ms50->max_stale_s = 50;
+	cache_rules_req_cc(plain_get, &rcc);
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100, "
+	    "stale-if-error=60\r\n"));
+	is_int(cache_rules_stale_on_error(m, &rcc, ms50, 503, T0 + 150, wk), 1,
+	    "stale-if-error covers 50 s stale");
+	is_int(cache_rules_stale_on_error(m, &rcc, ms50, 503, T0 + 161, wk), 0,
+	    "61 s stale is past stale-if-error and max-stale=50");
+	is_int(cache_rules_stale_on_error(m, &rcc, NULL, 503, T0 + 161, wk), 1,
+	    "global max_stale (1 week) covers it");
+	is_int(cache_rules_stale_on_error(m, &rcc, NULL, 404, T0 + 150, wk), 0,
+	    "a 404 is not a failure");
+	is_int(cache_rules_stale_on_error(m, &rcc, NULL, 0, T0 + 150, wk), 1,
+	    "no response at all");
+	is_int(cache_rules_stale_on_error(m, &rcc, NULL, 502, T0 + 100 + wk + 1,
+	    wk), 0, "older than max_stale");
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100, "
+	    "must-revalidate, stale-if-error=60\r\n"));
+	is_int(cache_rules_stale_on_error(m, &rcc, NULL, 500, T0 + 150, wk), 0,
+	    "must-revalidate forbids it");
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100\r\n"));
+	cache_rules_req_cc(REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: stale-if-error=100\r\n\r\n"), &rcc);
+	is_int(cache_rules_stale_on_error(m, &rcc, ms50, 500, T0 + 190, wk), 1,
+	    "request stale-if-error");
+}
+
+static void
+t_validation(void)
+{
+	struct cache_meta *m;
+	char buf[256], *s;
+	const struct http_msg *r;
+
+	m = t_meta(t_resp_at(200, 0, "ETag: W/\"v1\"\r\nLast-Modified: Sun, 06 "
+	    "Nov 1994 08:49:37 GMT\r\n"));
+	is_int(cache_rules_conditional_headers(m, buf, sizeof(buf)), 73,
+	    "conditional length");
+	is_str(buf, "If-None-Match: W/\"v1\"\r\nIf-Modified-Since: Sun, 06 Nov "
+	    "1994 08:49:37 GMT\r\n", "INM and IMS");
+	is_int(cache_rules_conditional_headers(m, buf, 20), 0, "too small");
+	m = t_meta(RESP("HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT"
+	    "\r\n\r\n"));
+	cache_rules_conditional_headers(m, buf, sizeof(buf));
+	is_str(buf, "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+	    "IMS from Date without validators");
+
+	/* client conditionals against a stored 200 */
+	m = t_meta(t_resp_at(200, 0, "ETag: \"v1\"\r\nLast-Modified: Sun, 06 "
+	    "Nov 1994 08:49:37 GMT\r\n"));
+	is_int(cache_rules_client_conditional(m, plain_get), 0, "no condition");
+	r = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "If-None-Match: \"x\", W/\"v1\"\r\n\r\n");
+	is_int(cache_rules_client_conditional(m, r), 304,
+	    "INM weak comparison matches");
+	r = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\nIf-None-Match: *\r\n\r\n");
+	is_int(cache_rules_client_conditional(m, r), 304, "INM *");
+	r = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"x\"\r\n"
+	    "If-Modified-Since: Mon, 01 Jan 2024 00:00:00 GMT\r\n\r\n");
+	is_int(cache_rules_client_conditional(m, r), 0,
+	    "INM mismatch: IMS ignored");
+	r = REQ("HEAD http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n");
+	is_int(cache_rules_client_conditional(m, r), 304, "IMS == LM");
+	r = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "If-Modified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n\r\n");
+	is_int(cache_rules_client_conditional(m, r), 0, "IMS before LM");
+	r = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "If-Modified-Since: yesterday\r\n\r\n");
+	is_int(cache_rules_client_conditional(m, r), 0, "invalid IMS ignored");
+	r = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\nIf-Match: \"x\"\r\n\r\n");
+	is_int(cache_rules_client_conditional(m, r), 412, "If-Match mismatch");
+	r = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\nIf-Match: \"v1\"\r\n"
+	    "If-None-Match: \"v1\"\r\n\r\n");
+	is_int(cache_rules_client_conditional(m, r), 304, "If-Match then INM");
+	r = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "If-Unmodified-Since: Sat, 05 Nov 1994 08:49:37 GMT\r\n\r\n");
+	is_int(cache_rules_client_conditional(m, r), 412, "IUS before LM");
+	m = t_meta(t_resp_at(200, 0, "ETag: W/\"v1\"\r\n"));
+	r = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\nIf-Match: \"v1\"\r\n\r\n");
+	is_int(cache_rules_client_conditional(m, r), 412,
+	    "If-Match uses strong comparison");
+	m = t_meta(t_resp_at(200, -100, ""));
+	if (asprintf(&s, "GET http://h/ HTTP/1.1\r\nHost: h\r\n%s\r\n",
+	    t_date_hdr("If-Modified-Since", -50)) == -1)
+		abort();
+	r = REQ(s);
+	is_int(cache_rules_client_conditional(m, r), 304,
+	    "IMS against Date when there is no Last-Modified");
+	m = t_meta(t_resp_at(404, 0, "ETag: \"v1\"\r\n"));
+	r = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"v1\"\r\n"
+	    "\r\n");
+	is_int(cache_rules_client_conditional(m, r), 0, "no 304 for a 404");
+}
+
+static void
+t_merge(void)
+{
+	const struct http_msg *st, *nm;
+	struct http_msg *merged;
+	struct cache_meta m;
+	char out[1024], small[16], *copy;
+	size_t n;
+
+	st = RESP("HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	    "Content-Length: 5\r\nContent-Type: text/plain\r\nETag: \"a\"\r\n"
+	    "Cache-Control: max-age=10\r\nAge: 30\r\nX-Old: 1\r\n"
+	    "Content-Encoding: gzip\r\n\r\n");
+	nm = RESP("HTTP/1.1 304 Not Modified\r\nDate: Mon, 07 Nov 1994 08:49:37 "
+	    "GMT\r\nCache-Control: max-age=60\r\nContent-Length: 0\r\n"
+	    "ETag: \"a\"\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\n"
+	    "Content-Encoding: identity\r\nX-New: 2\r\n\r\n");
+	n = cache_rules_merge_304(st, nm, T0, out, sizeof(out));
+	is_str(out, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+	    "Content-Type: text/plain\r\nX-Old: 1\r\nContent-Encoding: gzip\r\n"
+	    "Date: Mon, 07 Nov 1994 08:49:37 GMT\r\nCache-Control: max-age=60\r\n"
+	    "ETag: \"a\"\r\nX-New: 2\r\n\r\n",
+	    "304 merged: framing/content kept, others replaced, hop-by-hop and "
+	    "old Age dropped");
+	is_int(n, strlen(out), "length returned");
+	copy = strdup(out);
+	merged = RESP(copy);
+	is_int(merged->content_length, 5, "merged head parses, length kept");
+	cache_rules_meta_fill(&m, plain_get, merged, T0, T0);
+	is_int(m.max_age, 60, "new freshness from the 304");
+
+	nm = RESP("HTTP/1.1 304 Not Modified\r\nAge: 3\r\n\r\n");
+	n = cache_rules_merge_304(st, nm, 784111777 + 86400 * 2, out,
+	    sizeof(out));
+	is_str(out, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+	    "Content-Type: text/plain\r\nETag: \"a\"\r\nCache-Control: max-age=10"
+	    "\r\nX-Old: 1\r\nContent-Encoding: gzip\r\nAge: 3\r\n"
+	    "Date: Tue, 08 Nov 1994 08:49:37 GMT\r\n\r\n",
+	    "304 without Date gets one from response_time");
+	is_int(n, strlen(out), "its length");
+	is_int(cache_rules_merge_304(st, nm, 784111777 + 86400 * 2, small,
+	    sizeof(small)), n,
+	    "truncated output reports the length needed");
+	is_int(strlen(small), 15, "truncated output NUL terminated");
+}
+
+static void
+t_vary(void)
+{
+	const struct http_msg *resp, *r1, *r2, *r3;
+	char k1[256], k2[256];
+
+	resp = RESP("HTTP/1.1 200 OK\r\nVary: Accept-Encoding, User-Agent\r\n"
+	    "Vary: accept-language\r\n\r\n");
+	r1 = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip,"
+	    "deflate\r\nUser-Agent: a  \t b\r\nAccept-Encoding: br\r\n\r\n");
+	is_int(cache_rules_vary_key(resp, r1, k1, sizeof(k1)), 65, "key length");
+	is_str(k1, "accept-encoding=gzip, deflate, br\nuser-agent=a b\n"
+	    "accept-language\n", "normalized key, absent field marked");
+	r2 = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\nUser-Agent: a b\r\n"
+	    "Accept-Encoding: gzip ,  deflate, br\r\n\r\n");
+	cache_rules_vary_key(resp, r2, k2, sizeof(k2));
+	is_str(k2, k1, "same fields spelled differently give the same key");
+	r3 = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\nUser-Agent: a b\r\n"
+	    "Accept-Encoding: gzip, deflate, br\r\nAccept-Language: \r\n\r\n");
+	cache_rules_vary_key(resp, r3, k2, sizeof(k2));
+	ok(strcmp(k1, k2) != 0, "empty field differs from absent");
+	is_int(cache_rules_vary_key(RESP("HTTP/1.1 200 OK\r\nVary: Accept, *\r\n"
+	    "\r\n"), r1, k1, sizeof(k1)), -1, "Vary: * never matches");
+	is_int(cache_rules_vary_key(RESP("HTTP/1.1 200 OK\r\n\r\n"), r1, k1,
+	    sizeof(k1)), 0, "no Vary: empty key");
+	is_str(k1, "", "... and empty string");
+	is_int(cache_rules_vary_key(resp, r1, k1, 10), -2, "buffer too small");
+	is_int(cache_rules_vary_key_str("User-Agent", 10, r1, k1, sizeof(k1)),
+	    15, "from text");
+	is_str(k1, "user-agent=a b\n", "from text, value");
+}
+
+static void
+t_invalidation(void)
+{
+	struct cache_invalidation inv;
+	const struct http_msg *post, *del;
+
+	post = REQ("POST http://example.com/a/b/c HTTP/1.1\r\nHost: example.com"
+	    "\r\nContent-Length: 0\r\n\r\n");
+	is_int(cache_rules_invalidations(post, RESP("HTTP/1.1 201 Created\r\n"
+	    "Location: ../d?x=1#frag\r\nContent-Location: http://other.com/x\r\n"
+	    "Content-Length: 0\r\n\r\n"), "http://example.com/a/b/c", &inv), 2,
+	    "target plus Location");
+	is_str(inv.url[0], "http://example.com/a/b/c", "target");
+	is_str(inv.url[1], "http://example.com/a/d?x=1", "relative Location");
+	is_int(cache_rules_invalidations(post, RESP("HTTP/1.1 200 OK\r\n"
+	    "Location: //EXAMPLE.com:80/e\r\nContent-Location: f/./g\r\n"
+	    "Content-Length: 0\r\n\r\n"), "http://example.com:80/a/b/c", &inv), 3,
+	    "scheme-relative and path-relative");
+	is_str(inv.url[0], "http://example.com/a/b/c", "target canonical");
+	is_str(inv.url[1], "http://example.com/e", "network-path reference");
+	is_str(inv.url[2], "http://example.com/a/b/f/g", "merged path");
+	is_int(cache_rules_invalidations(post, RESP("HTTP/1.1 303 See Other\r\n"
+	    "Location: /a/b/c\r\nContent-Location: http://example.com:8080/a\r\n"
+	    "Content-Length: 0\r\n\r\n"), "http://example.com/a/b/c", &inv), 1,
+	    "duplicate and other-port URLs dropped");
+	is_int(cache_rules_invalidations(post, RESP("HTTP/1.1 500 Oops\r\n"
+	    "Content-Length: 0\r\n\r\n"), "http://example.com/a/b/c", &inv), 0,
+	    "error response invalidates nothing");
+	is_int(cache_rules_invalidations(plain_get, RESP("HTTP/1.1 200 OK\r\n"
+	    "Content-Length: 0\r\n\r\n"), "http://h/", &inv), 0,
+	    "safe method invalidates nothing");
+	del = REQ("DELETE http://example.com/x HTTP/1.1\r\nHost: example.com\r\n"
+	    "\r\n");
+	is_int(cache_rules_invalidations(del, RESP("HTTP/1.1 204 No Content\r\n"
+	    "\r\n"), "http://example.com/x", &inv), 1, "DELETE");
+	ok(cache_rules_method_is_safe("OPTIONS", 7) &&
+	    !cache_rules_method_is_safe("PURGE", 5), "safe methods");
+}
+
+static void
+t_blob(void)
+{
+	struct cache_meta m, back;
+	uint8_t blob[CACHE_META_BLOB_MAX];
+	size_t n;
+
+	memcpy(&m, t_meta(t_resp_at(203, 0, "ETag: \"abc\"\r\nAge: 7\r\n"
+	    "Cache-Control: max-age=60, public, stale-if-error=5\r\n"
+	    "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	    "Expires: Mon, 01 Jan 2035 00:00:00 GMT\r\n")), sizeof(m));
+	n = cache_rules_meta_serialize(&m, blob, sizeof(blob));
+	is_int(n, 95, "blob length: 90 + ETag");
+	is_int(blob[0], CACHE_META_VERSION, "version byte first");
+	ok(blob[2] == 203 && blob[3] == 0, "status little-endian");
+	ok(blob[8 + 16] == (uint8_t)(T0 & 0xff) &&
+	    blob[8 + 17] == (uint8_t)((T0 >> 8) & 0xff), "date_value LE");
+	is_int(cache_rules_meta_deserialize(&back, blob, n), 0, "deserialize");
+	ok(memcmp(&m, &back, sizeof(m)) == 0, "round trip is exact");
+	is_int(back.last_modified, 784111777, "last_modified back");
+	is_int(back.expires, 2051222400, "expires back");
+	is_int(cache_rules_meta_deserialize(&back, blob, n - 1), -1, "truncated");
+	blob[0] = 99;
+	is_int(cache_rules_meta_deserialize(&back, blob, n), -1, "bad version");
+	is_int(cache_rules_meta_serialize(&m, blob, 50), 0, "buffer too small");
+}
+
+int
+main(void)
+{
+	plain_get = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n");
+	t_cc();
+	t_storable();
+	t_freshness();
+	t_heuristic();
+	t_decisions();
+	t_stale_on_error();
+	t_validation();
+	t_merge();
+	t_vary();
+	t_invalidation();
+	t_blob();
+	return tap_done();
+}

@@ -1,0 +1,26 @@
+/*
+ * store: the process that owns one cache_dir.  It is the only writer of the
+ * directory's GDBM index and of its L1/L2 tree; workers reach it over the
+ * socketpairs the master made (store_proto.h) and serve bodies themselves
+ * from the descriptors it passes.
+ */
+#ifndef CUTTLE_STORE_H
+#define CUTTLE_STORE_H
+
+#include "cfg.h"
+
+/*
+ * Run the store of cd over the worker sockets socks[0..nsocks) until the
+ * process is killed.  Checks the directory (a missing one is a logged
+ * error), repairs what a crash left, then serves.  Returns an exit status
+ * only when it cannot start.
+ */
+int store_main(const struct cfg *cfg, const struct cfg_cache_dir *cd,
+    int *socks, int nsocks);
+/*
+ * cuttle -z: create DIR, its L1/L2 tree, DIR/tmp and an empty index,
+ * leaving whatever exists.  Returns 0 or -1 (logged).
+ */
+int store_create_dirs(const struct cfg_cache_dir *cd);
+
+#endif
