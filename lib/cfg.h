@@ -190,6 +190,10 @@ struct cfg {
 	struct cfg_refresh *refresh_patterns;
 	struct cfg_cache_dir *cache_dirs;	/* file order; NULL: memory only */
 	enum cfg_policy	 cache_replacement_policy;
+	enum cfg_policy	 memory_replacement_policy;
+	struct access_list cache_access;	/* "cache": may be stored/served */
+	int64_t		 minimum_expiry_time;	/* ms */
+	int64_t		 max_stale;		/* ms */
 	int		 cache_swap_low;	/* percent of a cache_dir's size */
 	int		 cache_swap_high;
 };

@@ -1011,7 +1011,7 @@ static const struct conf_directive cfg_table[] = {
 	O("broken_vary_encoding",
 	    "This option is not yet supported by Squid-3."),
 	U("buffered_logs"),
-	U("cache"),
+	{ "cache", cfg_set_access, CFG(cache_access), NULL, 0, 1, ANY, NULL },
 	{ "cache_access_log", cfg_set_access_log, CFG(access_logs), NULL, 0, 1,
 	    ANY, NULL },
 	{ "cache_dir", cfg_set_cache_dir, CFG(cache_dirs), NULL, 0, 1, ANY,
@@ -1264,7 +1264,7 @@ static const struct conf_directive cfg_table[] = {
 	{ "max_filedescriptors", conf_set_int, CFG(max_filedescriptors), "0",
 	    0, 1, 1, NULL },
 	U("max_open_disk_fds"),
-	U("max_stale"),
+	{ "max_stale", conf_set_time, CFG(max_stale), "1 week", 0, 1, 2, NULL },
 	U("maximum_icp_query_timeout"),
 	{ "maximum_object_size", conf_set_size, CFG(maximum_object_size),
 	    "4 MB", 0, 1, 2, NULL },
@@ -1283,14 +1283,16 @@ static const struct conf_directive cfg_table[] = {
 	U("memory_cache_shared"),
 	U("memory_pools"),
 	U("memory_pools_limit"),
-	U("memory_replacement_policy"),
+	{ "memory_replacement_policy", cfg_set_replacement_policy,
+	    CFG(memory_replacement_policy), "lru", 0, 1, 2, NULL },
 	U("mime_table"),
 	U("min_dns_poll_cnt"),
 	U("min_tcp_poll_cnt"),
 	U("min_udp_poll_cnt"),
 	U("minimum_direct_hops"),
 	U("minimum_direct_rtt"),
-	U("minimum_expiry_time"),
+	{ "minimum_expiry_time", conf_set_time, CFG(minimum_expiry_time),
+	    "60 seconds", 0, 1, 2, NULL },
 	U("minimum_icp_query_timeout"),
 	{ "minimum_object_size", conf_set_size, CFG(minimum_object_size),
 	    "0 KB", 0, 1, 2, NULL },
@@ -1597,6 +1599,7 @@ cfg_free(struct cfg *cfg)
 	access_list_free(&cfg->follow_x_forwarded_for);
 	access_list_free(&cfg->http_access);
 	access_list_free(&cfg->http_reply_access);
+	access_list_free(&cfg->cache_access);
 	acl_set_free(&cfg->acls);
 	free(cfg->config_file);
 	free(cfg->effective_user);

@@ -5,7 +5,9 @@
 #include "config.h"
 #include "kid.h"
 #include "cfg.h"
+#include "cache.h"
 #include "log.h"
+#include "memcache.h"
 #include "priv.h"
 #include "worker.h"
 
@@ -26,11 +28,15 @@ kid_spawn_worker(struct kid *k)
 	if (pid > 0)
 		return pid;
 
-	sigset_t all;
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* control signals stay blocked: the worker reads them via signalfd */
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_UNBLOCK, &chld, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	log_init("cuttle", k->number);
+	if (cache_memory != NULL)
+		memcache_attach(cache_memory, k->slot);
 	worker_open_logs(k->cfg);
 	if (priv_drop(k->cfg->effective_user, k->cfg->effective_group) == -1)
 		_exit(1);

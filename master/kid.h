@@ -12,6 +12,7 @@ struct cfg;
 struct kid {
 	pid_t		 pid;		/* 0: not running */
 	int		 number;	/* kidN in cache.log */
+	int		 slot;		/* unique among live kids: shared-memory pins */
 	int		 generation;	/* bumped by each reconfigure */
 	int		 retiring;	/* told to finish and exit */
 	struct cfg	*cfg;		/* the config it runs */

@@ -5,11 +5,13 @@
  * supervision loop (or, under -N, one worker in this process).
  */
 #include "config.h"
+#include "cache.h"
 #include "cfg.h"
 #include "files.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
+#include "memcache.h"
 #include "priv.h"
 #include "util.h"
 #include "worker.h"
@@ -153,6 +155,19 @@ main(int argc, char **argv)
 
 	log_init("cuttle", 0);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Control signals wait until the master (or the -N worker) reads
+	 * them: one arriving during start-up must not kill us before the pid
+	 * file can be cleaned up.
+	 */
+	sigset_t ctl;
+	sigemptyset(&ctl);
+	sigaddset(&ctl, SIGHUP);
+	sigaddset(&ctl, SIGTERM);
+	sigaddset(&ctl, SIGINT);
+	sigaddset(&ctl, SIGUSR1);
+	sigaddset(&ctl, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &ctl, NULL);
 	while ((ch = getopt_long(argc, argv, "hvzNXd:f:k:n:CDFRSYs:l:u:a:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
@@ -248,6 +263,21 @@ main(int argc, char **argv)
 		main_daemonize();
 	if (files_pid_write(cfg->pid_filename) == -1)
 		return 1;
+	/* the memory cache is shared by every worker and outlives them */
+	if (cfg->cache_mem > 0) {
+		static const enum memcache_policy pol[] = {
+			[CFG_POLICY_LRU] = MEMCACHE_LRU,
+			[CFG_POLICY_HEAP_GDSF] = MEMCACHE_HEAP_GDSF,
+			[CFG_POLICY_HEAP_LFUDA] = MEMCACHE_HEAP_LFUDA,
+			[CFG_POLICY_HEAP_LRU] = MEMCACHE_HEAP_LRU,
+		};
+		cache_memory = memcache_create((uint64_t)cfg->cache_mem,
+		    (uint64_t)cfg->maximum_object_size_in_memory,
+		    pol[cfg->memory_replacement_policy], MASTER_KID_SLOTS);
+		if (cache_memory == NULL)
+			log_warnx("cache_mem %lld: no memory cache",
+			    (long long)cfg->cache_mem);
+	}
 	log_info("Starting cuttle %s (%s)", PACKAGE_VERSION, conf_path);
 
 	if (no_daemon) {

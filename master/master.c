@@ -10,6 +10,8 @@
 #include "cfg.h"
 #include "files.h"
 #include "kid.h"
+#include "cache.h"
+#include "memcache.h"
 #include "listen.h"
 #include "log.h"
 #include "priv.h"
@@ -23,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MASTER_MAX_KIDS		256
+#define MASTER_MAX_KIDS		MASTER_KID_SLOTS
 #define MASTER_BACKOFF_MAX_MS	30000
 #define MASTER_FAST_DEATH_MS	5000
 
@@ -67,6 +69,7 @@ master_start_generation(struct cfg *cfg)
 		}
 		memset(k, 0, sizeof(*k));
 		k->number = i;
+		k->slot = (int)(k - master_kids) + 1;
 		k->generation = master_generation;
 		k->cfg = cfg;
 		master_spawn(k);
@@ -125,6 +128,9 @@ master_reap(struct cfg *current, int shutting_down)
 		if (k == NULL)
 			continue;
 		k->pid = 0;
+		/* its pins in the shared memory cache die with it */
+		if (cache_memory != NULL)
+			memcache_reap(cache_memory, k->slot);
 		int64_t now = (int64_t)util_now_ms();
 		int old = k->generation != master_generation;
 		if (WIFSIGNALED(status))

@@ -7,6 +7,9 @@
 
 struct cfg;
 
+/* Kids that may live at once (two generations during a reconfigure). */
+#define MASTER_KID_SLOTS	256
+
 /* Run until shutdown; returns the process exit status. */
 int master_run(struct cfg *cfg, const char *config_path);
 

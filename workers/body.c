@@ -14,6 +14,23 @@ body_init(struct body *b, enum http_body_kind kind, int64_t length)
 	b->done = kind == HTTP_BODY_NONE ||
 	    (kind == HTTP_BODY_LENGTH && length == 0);
 	http_chunked_init(&b->ch);
+	b->copy = NULL;
+	b->copy_max = 0;
+	b->copy_overflow = 0;
+}
+
+/* Keep a copy of payload bytes (for the cache), up to copy_max. */
+static void
+body_copy(struct body *b, const char *p, size_t n)
+{
+	if (b->copy == NULL || n == 0)
+		return;
+	if ((int64_t)(buf_avail(b->copy) + n) > b->copy_max) {
+		b->copy = NULL;
+		b->copy_overflow = 1;
+		return;
+	}
+	buf_append(b->copy, p, n);
 }
 
 int
@@ -33,6 +50,7 @@ body_scan(struct body *b, const struct buf *src)
 	case HTTP_BODY_LENGTH:
 		if ((int64_t)n > b->remaining)
 			n = (size_t)b->remaining;
+		body_copy(b, p, n);
 		b->remaining -= (int64_t)n;
 		b->pending += n;
 		b->payload += (int64_t)n;
@@ -40,6 +58,7 @@ body_scan(struct body *b, const struct buf *src)
 			b->done = 1;
 		return 0;
 	case HTTP_BODY_EOF:
+		body_copy(b, p, n);
 		b->pending += n;
 		b->payload += (int64_t)n;
 		return 0;
@@ -50,6 +69,7 @@ body_scan(struct body *b, const struct buf *src)
 			    n, &used, &off, &dlen);
 			if (r == HTTP_PARSE_ERROR)
 				return -1;
+			body_copy(b, p + off, dlen);
 			b->pending += used;
 			b->payload += (int64_t)dlen;
 			p += used;
@@ -73,8 +93,10 @@ body_dechunk(struct body *b, struct buf *src, struct buf *dst)
 		    buf_head(src), buf_avail(src), &used, &off, &dlen);
 		if (r == HTTP_PARSE_ERROR)
 			return -1;
-		if (dlen > 0)
+		if (dlen > 0) {
 			buf_append(dst, buf_head(src) + off, dlen);
+			body_copy(b, buf_head(src) + off, dlen);
+		}
 		b->payload += (int64_t)dlen;
 		buf_consume(src, used);
 		if (r == HTTP_PARSE_OK)

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "conn.h"
 #include "accesslog.h"
+#include "cache.h"
 #include "acl.h"
 #include "cfg.h"
 #include "errpage.h"
@@ -217,8 +218,8 @@ conn_update_events(struct conn *c)
 	if (x == NULL) {
 		if (!c->close_after)
 			ev |= EPOLLIN;
-	} else if (x->state == XS_TUNNEL) {
-		return;		/* tunnel.c owns the events */
+	} else if (x->state == XS_TUNNEL || x->state == XS_HIT) {
+		return;		/* tunnel.c and cache.c own the events */
 	} else if (x->state == XS_RELAY || x->state == XS_LOCAL) {
 		if (x->state == XS_RELAY && !x->dechunk &&
 		    buf_avail(&c->out) == 0 && x->repbody.pending > 0)
@@ -303,6 +304,7 @@ xact_free(struct xact *x)
 		dns_cancel(x->dnsq);
 	ev_timer_stop(&x->timer);
 	tunnel_release(x);
+	cache_release(x);
 	http_msg_free(&x->req);
 	http_msg_free(&x->rep);
 	free(x->head);
@@ -355,6 +357,8 @@ xact_finish(struct xact *x)
 	struct conn *c = x->conn;
 	int keep = x->keep_client && !c->close_after;
 
+	cache_on_finish(x, x->state == XS_RELAY && x->repbody.done &&
+	    x->repbody.pending == 0);
 	if (x->srv != NULL) {
 		struct srv *s = x->srv;
 		x->srv = NULL;
@@ -536,7 +540,7 @@ xact_access(struct xact *x)
 	}
 	if (x->is_connect)
 		tunnel_start(x);
-	else
+	else if (!cache_lookup(x))
 		forward_start(x);
 }
 
@@ -827,6 +831,14 @@ conn_io(struct ev_io *io, uint32_t revents)
 
 	if (x != NULL && x->state == XS_TUNNEL) {
 		tunnel_client_event(x, revents);
+		return;
+	}
+	if (x != NULL && x->state == XS_HIT) {
+		if (revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+			conn_close(c);
+			return;
+		}
+		cache_client_event(x);
 		return;
 	}
 	if (c->lingering) {

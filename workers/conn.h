@@ -29,6 +29,7 @@ enum xact_state {
 	XS_RELAY,	/* response body to the client */
 	XS_TUNNEL,	/* CONNECT bytes both ways */
 	XS_LOCAL,	/* a response we made (error page) going out */
+	XS_HIT,		/* a stored response going out */
 	XS_DONE
 };
 
@@ -89,6 +90,23 @@ struct xact {
 	int		 pipe_cs[2], pipe_sc[2];
 	size_t		 in_pipe_cs, in_pipe_sc;
 	int		 eof_c, eof_s, shut_c, shut_s;
+
+	/* cache */
+	struct memcache_ref *hit;	/* pinned stored object */
+	char		*cache_key;	/* "GET url" (+ "\n" vary key) */
+	char		*cache_base_key;	/* "GET url" */
+	const char	*hit_head;	/* stored head text, in the pinned object */
+	size_t		 hit_head_len;
+	struct http_msg	 hit_msg;	/* parsed stored head */
+	uint64_t	 hit_off, hit_len;	/* body bytes sent / to send */
+	int		 cache_ok;	/* "cache" access allows store and serve */
+	int		 may_store;	/* a response may be stored */
+	int		 revalidating;	/* stale object being checked upstream */
+	char		*cache_cond;	/* conditional header lines to send */
+	int		 storing;	/* copying the response into store_body */
+	struct buf	 store_body;
+	struct buf	 store_head;
+	int64_t		 request_time;	/* time() when the request went upstream */
 
 	struct alog_entry log;
 	char		 result_tag[48];

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "forward.h"
 #include "acl.h"
+#include "cache.h"
 #include "cfg.h"
 #include "conn.h"
 #include "errpage.h"
@@ -230,7 +231,9 @@ forward_dns_done(void *arg, const struct dns_result *res)
 void
 forward_start(struct xact *x)
 {
-	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
+	if (!x->revalidating)
+		snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
+	x->request_time = time(NULL);
 	headers_build_request(x, &x->fwd_head);
 	x->state = XS_DNS;
 	x->upstream_started_ms = ev_now();
@@ -357,6 +360,8 @@ forward_got_head(struct xact *x, struct http_msg *m)
 		x->early_reply = 1;
 		x->keep_client = 0;
 	}
+	if (cache_on_response(x))
+		return -1;	/* answered from the cache */
 	x->log.status = x->rep.status;
 	headers_build_response(x, &c->out);
 	x->head_sent = 1;

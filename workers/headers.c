@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include "headers.h"
+#include "cache.h"
 #include "cfg.h"
 #include "conn.h"
 #include "http_parse.h"
@@ -170,6 +171,11 @@ headers_build_request(struct xact *x, struct buf *out)
 			    (int)h->value_len, h->value);
 			continue;
 		}
+		/* revalidating: our validators replace the client's */
+		if (x->cache_cond != NULL && (util_strcaseeq_n(h->name,
+		    h->name_len, "If-None-Match") || util_strcaseeq_n(h->name,
+		    h->name_len, "If-Modified-Since")))
+			continue;
 		if (headers_is_hop(m, h->name, h->name_len) ||
 		    util_strcaseeq_n(h->name, h->name_len, "Host") ||
 		    util_strcaseeq_n(h->name, h->name_len, "Via") ||
@@ -197,6 +203,8 @@ headers_build_request(struct xact *x, struct buf *out)
 	}
 	headers_add_via(m, out);
 	headers_add_xff(x, out);
+	if (x->cache_cond != NULL)
+		buf_append(out, x->cache_cond, strlen(x->cache_cond));
 	if (http_msg_header(m, "Cache-Control") == NULL)
 		buf_printf(out, "Cache-Control: max-age=%lld\r\n",
 		    headers_refresh_max(x));
@@ -235,6 +243,9 @@ headers_build_response(struct xact *x, struct buf *out)
 	    "X-Cache-Lookup: MISS from %s:%d\r\n", host, host,
 	    worker_first_port());
 	headers_add_via(m, out);
+	if (x->cache_key != NULL)
+		buf_printf(out, "Cache-Status: %s;%s%s\r\n", host,
+		    cache_status_fwd(x), x->storing ? ";stored" : "");
 	buf_printf(out, "Connection: %s\r\n\r\n",
 	    x->keep_client ? "keep-alive" : "close");
 }

@@ -640,6 +640,8 @@ main(void)
 	test_policies();
 	test_processes(MEMCACHE_LRU, "lru");
 	test_processes(MEMCACHE_HEAP_GDSF, "heap GDSF");
+	test_processes(MEMCACHE_HEAP_LFUDA, "heap LFUDA");
+	test_processes(MEMCACHE_HEAP_LRU, "heap LRU");
 	test_kill_with_pins();
 	test_kill_writer_loop();
 	test_die_locked(MEMCACHE_LRU, 0);

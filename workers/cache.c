@@ -1,0 +1,571 @@
+/*
+ * The cache path of a transaction.  Objects live in the shared memory cache
+ * under "GET <url>"; a response with Vary is stored as a marker under that
+ * key (holding the Vary field names) plus the object under
+ * "GET <url>\n<vary key>".  An object's metadata blob is
+ *   'O' | u16 meta length | cache_meta blob | stored head text
+ * where the stored head has no framing or hop-by-hop headers; the body is
+ * the payload, de-chunked.  A hit is written with writev straight from the
+ * shared pages.
+ */
+#include "config.h"
+#include "cache.h"
+#include "acl.h"
+#include "cache_rules.h"
+#include "cfg.h"
+#include "conn.h"
+#include "errpage.h"
+#include "headers.h"
+#include "log.h"
+#include "memcache.h"
+#include "pconn.h"
+#include "util.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CACHE_IOV_MAX	64
+#define CACHE_KEY_MAX	(16 * 1024)
+
+struct memcache *cache_memory;
+
+static void cache_hit_pump(struct xact *x);
+
+void
+cache_release(struct xact *x)
+{
+	if (x->hit != NULL) {
+		memcache_release(x->hit);
+		x->hit = NULL;
+	}
+	http_msg_free(&x->hit_msg);
+	free(x->cache_key);
+	free(x->cache_base_key);
+	free(x->cache_cond);
+	x->cache_key = x->cache_base_key = x->cache_cond = NULL;
+	buf_free(&x->store_body);
+	buf_free(&x->store_head);
+}
+
+static const struct cfg_refresh *
+cache_refresh(const struct xact *x)
+{
+	return cache_rules_refresh_match(worker_cfg->refresh_patterns,
+	    x->url_str);
+}
+
+/* Split a pinned object's metadata into its parts. */
+static int
+cache_open_object(struct xact *x, struct cache_meta *m)
+{
+	size_t len;
+	const unsigned char *p = memcache_ref_meta(x->hit, &len);
+	struct http_parse_error err;
+
+	if (len < 3 || p[0] != 'O')
+		return -1;
+	size_t mlen = (size_t)p[1] | (size_t)p[2] << 8;
+	if (3 + mlen > len || cache_rules_meta_deserialize(m, p + 3, mlen) == -1)
+		return -1;
+	x->hit_head = (const char *)p + 3 + mlen;
+	x->hit_head_len = len - 3 - mlen;
+	http_msg_free(&x->hit_msg);
+	memset(&x->hit_msg, 0, sizeof(x->hit_msg));
+	if (http_parse_response(&x->hit_msg, x->hit_head, x->hit_head_len,
+	    x->hit_head_len, "GET", 3, &err) != HTTP_PARSE_OK)
+		return -1;
+	x->hit_len = memcache_ref_body_len(x->hit);
+	return 0;
+}
+
+/* The stored head of a response: its end-to-end headers, no framing. */
+static void
+cache_stored_head(const struct xact *x, struct buf *out)
+{
+	const struct http_msg *m = &x->rep;
+
+	buf_printf(out, "HTTP/1.1 %d %.*s\r\n", m->status, (int)m->reason_len,
+	    m->reason ? m->reason : "");
+	for (int i = 0; i < m->nhdr; i++) {
+		const struct http_header *h = &m->hdr[i];
+		if (headers_is_hop(m, h->name, h->name_len) ||
+		    util_strcaseeq_n(h->name, h->name_len, "Content-Length") ||
+		    util_strcaseeq_n(h->name, h->name_len, "Age"))
+			continue;
+		buf_append(out, h->name, h->name_len);
+		buf_append(out, ": ", 2);
+		buf_append(out, h->value, h->value_len);
+		buf_append(out, "\r\n", 2);
+	}
+	buf_append(out, "\r\n", 2);
+}
+
+/* Head of a response served from the cache. */
+static void
+cache_hit_head(struct xact *x, int status, int64_t age, int64_t length)
+{
+	struct conn *c = x->conn;
+	const struct http_msg *m = &x->hit_msg;
+	const char *host = worker_hostname();
+
+	if (worker_retiring())
+		x->keep_client = 0;
+	if (status == m->status)
+		buf_printf(&c->out, "HTTP/1.1 %d %.*s\r\n", status,
+		    (int)m->reason_len, m->reason ? m->reason : "");
+	else
+		buf_printf(&c->out, "HTTP/1.1 %d %s\r\n", status,
+		    errpage_reason(status));
+	for (int i = 0; i < m->nhdr; i++) {
+		const struct http_header *h = &m->hdr[i];
+		if (util_strcaseeq_n(h->name, h->name_len, "Via") ||
+		    util_strcaseeq_n(h->name, h->name_len, "Age"))
+			continue;
+		/* RFC 9110 15.4.5: a 304 carries no content headers */
+		if (status == 304 && (util_strcaseeq_n(h->name, h->name_len,
+		    "Content-Type") || util_strcaseeq_n(h->name, h->name_len,
+		    "Content-Encoding") || util_strcaseeq_n(h->name,
+		    h->name_len, "Content-Language")))
+			continue;
+		buf_append(&c->out, h->name, h->name_len);
+		buf_append(&c->out, ": ", 2);
+		buf_append(&c->out, h->value, h->value_len);
+		buf_append(&c->out, "\r\n", 2);
+	}
+	if (length >= 0)
+		buf_printf(&c->out, "Content-Length: %lld\r\n",
+		    (long long)length);
+	buf_printf(&c->out, "Age: %lld\r\n", (long long)(age > 0 ? age : 0));
+	buf_printf(&c->out, "X-Cache: HIT from %s\r\n"
+	    "X-Cache-Lookup: HIT from %s:%d\r\n", host, host,
+	    worker_first_port());
+	if (worker_cfg->via) {
+		const char *via = headers_via_value();
+		const struct http_header *v = http_msg_header(m, "Via");
+		if (v != NULL)
+			buf_printf(&c->out, "Via: %.*s, %s\r\n",
+			    (int)v->value_len, v->value, via);
+		else
+			buf_printf(&c->out, "Via: %s\r\n", via);
+	}
+	buf_printf(&c->out, "Cache-Status: %s;hit\r\n", host);
+	buf_printf(&c->out, "Connection: %s\r\n\r\n",
+	    x->keep_client ? "keep-alive" : "close");
+}
+
+static void
+cache_log_mime(struct xact *x)
+{
+	static char mt[256];
+	const struct http_header *ct = http_msg_header(&x->hit_msg,
+	    "Content-Type");
+
+	if (ct == NULL)
+		return;
+	size_t n = ct->value_len < sizeof(mt) - 1 ? ct->value_len :
+	    sizeof(mt) - 1;
+	memcpy(mt, ct->value, n);
+	mt[n] = '\0';
+	x->log.mime_type = mt;
+}
+
+/*
+ * Answer from the pinned object: the client's own conditionals first, then
+ * the whole stored response (body omitted for HEAD).
+ */
+static void
+cache_serve(struct xact *x, const struct cache_meta *m, int64_t age,
+    const char *tag)
+{
+	int status = cache_rules_client_conditional(m, &x->req);
+	int head_only = strcmp(x->method, "HEAD") == 0;
+
+	snprintf(x->result_tag, sizeof(x->result_tag), "%s", tag);
+	if (status == 304 || status == 412) {
+		if (strcmp(tag, "TCP_MEM_HIT") == 0 ||
+		    strcmp(tag, "TCP_NEGATIVE_HIT") == 0)
+			snprintf(x->result_tag, sizeof(x->result_tag), "%s",
+			    http_msg_header(&x->req, "If-None-Match") ?
+			    "TCP_INM_HIT" : "TCP_IMS_HIT");
+		head_only = 1;
+	} else {
+		status = x->hit_msg.status;
+	}
+	x->hit_off = 0;
+	/* HEAD: Content-Length says the stored length, no body follows */
+	cache_hit_head(x, status, age, status == 304 ? -1 :
+	    (int64_t)x->hit_len);
+	if (head_only)
+		x->hit_len = 0;
+	x->log.status = status;
+	cache_log_mime(x);
+	x->head_sent = 1;
+	x->state = XS_HIT;
+	cache_hit_pump(x);
+}
+
+static void
+cache_hit_pump(struct xact *x)
+{
+	struct conn *c = x->conn;
+
+	for (int round = 0; round < 64; round++) {
+		struct iovec iov[CACHE_IOV_MAX + 1];
+		int n = 0;
+		size_t bytes = 0;
+
+		if (buf_avail(&c->out) > 0) {
+			iov[n].iov_base = buf_head(&c->out);
+			iov[n++].iov_len = buf_avail(&c->out);
+		}
+		if (x->hit_off < x->hit_len)
+			n += memcache_ref_body_iov(x->hit, x->hit_off, iov + n,
+			    CACHE_IOV_MAX, &bytes);
+		if (n == 0) {
+			xact_finish(x);
+			return;
+		}
+		ssize_t w = writev(c->fd, iov, n);
+		if (w == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			xact_abort(x, "client write failed");
+			return;
+		}
+		x->log.bytes_out += w;
+		size_t head = buf_avail(&c->out) < (size_t)w ?
+		    buf_avail(&c->out) : (size_t)w;
+		buf_consume(&c->out, head);
+		x->hit_off += (uint64_t)w - head;
+	}
+	ev_io_set(&c->io, EPOLLOUT | EPOLLRDHUP);
+}
+
+void
+cache_client_event(struct xact *x)
+{
+	cache_hit_pump(x);
+}
+
+/* Pin the object for key; follow a Vary marker to the request's variant. */
+static struct memcache_ref *
+cache_get_variant(struct xact *x)
+{
+	struct memcache_ref *r = memcache_get(cache_memory, x->cache_key,
+	    strlen(x->cache_key));
+	size_t len;
+	const char *p;
+	char vkey[4096];
+
+	if (r == NULL)
+		return NULL;
+	p = memcache_ref_meta(r, &len);
+	if (len == 0 || p[0] != 'V')
+		return r;
+	int n = cache_rules_vary_key_str(p + 1, len - 1, &x->req, vkey,
+	    sizeof(vkey));
+	memcache_release(r);
+	if (n < 0)
+		return NULL;
+	char *key = xasprintf("%s\n%.*s", x->cache_base_key, n, vkey);
+	free(x->cache_key);
+	x->cache_key = key;
+	return memcache_get(cache_memory, key, strlen(key));
+}
+
+static int
+cache_purge(struct xact *x)
+{
+	char *key = xasprintf("GET %s", x->url_str);
+	int deleted = memcache_delete(cache_memory, key, strlen(key));
+	struct conn *c = x->conn;
+	int status = deleted > 0 ? 200 : 404;
+
+	free(key);
+	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
+	x->log.status = status;
+	buf_printf(&c->out, "HTTP/1.1 %d %s\r\nServer: cuttle/%s\r\n"
+	    "Content-Length: 0\r\nConnection: %s\r\n\r\n", status,
+	    errpage_reason(status), PACKAGE_VERSION,
+	    x->keep_client ? "keep-alive" : "close");
+	x->head_sent = 1;
+	x->state = XS_LOCAL;
+	if (conn_flush(c) == -1) {
+		xact_abort(x, "client write failed");
+		return 1;
+	}
+	xact_finish(x);
+	return 1;
+}
+
+int
+cache_lookup(struct xact *x)
+{
+	struct cache_req_cc rcc;
+	struct cache_decision d;
+	struct cache_meta m;
+	int is_get = strcmp(x->method, "GET") == 0;
+	int is_head = strcmp(x->method, "HEAD") == 0;
+
+	if (cache_memory == NULL || strcmp(x->url.scheme, "http") != 0)
+		return 0;
+	if (worker_cfg->cache_access.head != NULL) {
+		struct acl_checklist cl;
+		int action = ACCESS_ALLOW;
+		xact_checklist(x, &cl);
+		if (access_check(&worker_cfg->cache_access, &cl, ACCESS_ALLOW,
+		    &action, NULL) != ACL_MATCH || action != ACCESS_ALLOW)
+			return 0;
+	}
+	x->cache_ok = 1;
+	if (strcmp(x->method, "PURGE") == 0 && worker_cfg->acls.has_purge)
+		return cache_purge(x);
+	if (!is_get && !is_head)
+		return 0;
+	x->cache_base_key = xasprintf("GET %s", x->url_str);
+	x->cache_key = xstrdup(x->cache_base_key);
+	x->may_store = is_get;
+	cache_rules_req_cc(&x->req, &rcc);
+
+	x->hit = cache_get_variant(x);
+	if (x->hit != NULL && cache_open_object(x, &m) == -1) {
+		memcache_release(x->hit);
+		x->hit = NULL;
+	}
+	if (x->hit == NULL) {
+		if (rcc.flags & CACHE_REQ_ONLY_IF_CACHED) {
+			snprintf(x->result_tag, sizeof(x->result_tag),
+			    "TCP_MISS");
+			xact_error(x, 504, "ERR_ONLY_IF_CACHED_MISS", 0);
+			return 1;
+		}
+		return 0;
+	}
+	enum cache_verdict v = cache_rules_decide(&m, &x->req, &rcc,
+	    cache_refresh(x), time(NULL), &d);
+	log_debug(22, 3, "cache %s: %s", x->cache_key, d.reason);
+	if (v == CACHE_FRESH || v == CACHE_STALE_SWR) {
+		cache_serve(x, &m, d.age, m.status >= 400 ? "TCP_NEGATIVE_HIT" :
+		    "TCP_MEM_HIT");
+		return 1;
+	}
+	if (d.only_if_cached) {
+		snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
+		xact_error(x, 504, "ERR_ONLY_IF_CACHED_MISS", 0);
+		return 1;
+	}
+	if (v == CACHE_STALE) {
+		char cond[1024];
+		if (cache_rules_conditional_headers(&m, cond, sizeof(cond)) > 0) {
+			x->revalidating = 1;
+			x->cache_cond = xstrdup(cond);
+			return 0;
+		}
+	}
+	/* reload, or nothing to revalidate with: a plain fetch */
+	memcache_release(x->hit);
+	x->hit = NULL;
+	return 0;
+}
+
+/* After an unsafe method's success: drop the URLs it may have changed. */
+static void
+cache_invalidate(struct xact *x)
+{
+	static struct cache_invalidation inv;
+
+	if (cache_rules_method_is_safe(x->method, strlen(x->method)))
+		return;
+	int n = cache_rules_invalidations(&x->req, &x->rep, x->url_str, &inv);
+	for (int i = 0; i < n; i++) {
+		char *key = xasprintf("GET %s", inv.url[i]);
+		memcache_delete(cache_memory, key, strlen(key));
+		free(key);
+	}
+}
+
+/* The 304 answering a revalidation: refresh the stored head, serve it. */
+static int
+cache_revalidated(struct xact *x)
+{
+	struct cache_meta m;
+	static char head[65536];
+	struct http_msg merged;
+	struct http_parse_error err;
+	uint8_t blob[CACHE_META_BLOB_MAX];
+	time_t now = time(NULL);
+
+	size_t hl = cache_rules_merge_304(&x->hit_msg, &x->rep, now, head,
+	    sizeof(head));
+	if (hl >= sizeof(head))
+		return 0;
+	memset(&merged, 0, sizeof(merged));
+	if (http_parse_response(&merged, head, hl, hl, "GET", 3, &err) !=
+	    HTTP_PARSE_OK) {
+		http_msg_free(&merged);
+		return 0;
+	}
+	cache_rules_meta_fill(&m, &x->req, &merged, x->request_time, now);
+	m.status = x->hit_msg.status;
+	size_t ml = cache_rules_meta_serialize(&m, blob, sizeof(blob));
+	http_msg_free(&merged);
+	if (ml == 0)
+		return 0;
+	struct buf meta;
+	buf_init(&meta);
+	buf_append(&meta, "O", 1);
+	unsigned char l2[2] = { ml & 0xff, (ml >> 8) & 0xff };
+	buf_append(&meta, l2, 2);
+	buf_append(&meta, blob, ml);
+	buf_append(&meta, head, hl);
+	memcache_ref_update_meta(x->hit, buf_head(&meta), buf_avail(&meta));
+	buf_free(&meta);
+
+	/* serve the refreshed object from the (new) stored copy */
+	memcache_release(x->hit);
+	x->hit = memcache_get(cache_memory, x->cache_key, strlen(x->cache_key));
+	if (x->hit == NULL || cache_open_object(x, &m) == -1)
+		return 0;
+	struct srv *s = x->srv;
+	x->srv = NULL;
+	if (x->rep.keep_alive && x->reqbody.done &&
+	    worker_cfg->server_persistent_connections)
+		pconn_put(s);
+	else
+		srv_close(s);
+	cache_serve(x, &m, cache_rules_current_age(&m, now),
+	    "TCP_REFRESH_UNMODIFIED");
+	return 1;
+}
+
+int
+cache_on_response(struct xact *x)
+{
+	int status = x->rep.status;
+
+	if (cache_memory == NULL || !x->cache_ok)
+		return 0;
+	if (status >= 200 && status < 400)
+		cache_invalidate(x);
+	if (x->revalidating && x->hit != NULL) {
+		struct cache_meta m;
+		struct cache_req_cc rcc;
+		if (status == 304)
+			return cache_revalidated(x);
+		cache_rules_req_cc(&x->req, &rcc);
+		if (status >= 500 && cache_open_object(x, &m) == 0 &&
+		    cache_rules_stale_on_error(&m, &rcc, cache_refresh(x),
+		    status, time(NULL), worker_cfg->max_stale / 1000)) {
+			srv_close(x->srv);
+			x->srv = NULL;
+			cache_serve(x, &m, cache_rules_current_age(&m,
+			    time(NULL)), "TCP_REFRESH_FAIL_OLD");
+			return 1;
+		}
+		snprintf(x->result_tag, sizeof(x->result_tag), "%s",
+		    status >= 500 ? "TCP_REFRESH_FAIL_ERR" :
+		    "TCP_REFRESH_MODIFIED");
+		memcache_release(x->hit);
+		x->hit = NULL;
+	}
+	if (!x->may_store)
+		return 0;
+	const char *why = NULL;
+	if (!cache_rules_storable(&x->req, &x->rep, cache_refresh(x),
+	    time(NULL), worker_cfg->minimum_expiry_time / 1000, &why)) {
+		log_debug(22, 3, "not storing %s: %s", x->url_str, why);
+		return 0;
+	}
+	int64_t max = worker_cfg->maximum_object_size_in_memory;
+	if (x->rep.body == HTTP_BODY_LENGTH && x->rep.content_length > max)
+		return 0;
+	x->storing = 1;
+	buf_init(&x->store_body);
+	buf_init(&x->store_head);
+	cache_stored_head(x, &x->store_head);
+	x->repbody.copy = &x->store_body;
+	x->repbody.copy_max = max;
+	return 0;
+}
+
+/* Store the response that just completed. */
+static void
+cache_store(struct xact *x)
+{
+	struct cache_meta m;
+	uint8_t blob[CACHE_META_BLOB_MAX];
+	char vkey[4096];
+	const char *key = x->cache_base_key;
+	char *variant = NULL;
+
+	int n = cache_rules_vary_key(&x->rep, &x->req, vkey, sizeof(vkey));
+	if (n < 0)
+		return;		/* Vary: * (or a huge key): never stored */
+	if (n > 0) {
+		/* the marker under the base key holds the Vary field names */
+		struct buf marker;
+		buf_init(&marker);
+		buf_append(&marker, "V", 1);
+		int first = 1;
+		for (int i = 0; i < x->rep.nhdr; i++) {
+			const struct http_header *h = &x->rep.hdr[i];
+			if (!util_strcaseeq_n(h->name, h->name_len, "Vary"))
+				continue;
+			if (!first)
+				buf_append(&marker, ", ", 2);
+			buf_append(&marker, h->value, h->value_len);
+			first = 0;
+		}
+		memcache_put(cache_memory, key, strlen(key), buf_head(&marker),
+		    buf_avail(&marker), NULL, 0);
+		buf_free(&marker);
+		variant = xasprintf("%s\n%.*s", key, n, vkey);
+		key = variant;
+	}
+	cache_rules_meta_fill(&m, &x->req, &x->rep, x->request_time,
+	    (time_t)(x->log.start.tv_sec + (int64_t)x->log.upstream_ms / 1000));
+	size_t ml = cache_rules_meta_serialize(&m, blob, sizeof(blob));
+	if (ml == 0) {
+		free(variant);
+		return;
+	}
+	struct buf meta;
+	buf_init(&meta);
+	buf_append(&meta, "O", 1);
+	unsigned char l2[2] = { ml & 0xff, (ml >> 8) & 0xff };
+	buf_append(&meta, l2, 2);
+	buf_append(&meta, blob, ml);
+	buf_append(&meta, buf_head(&x->store_head), buf_avail(&x->store_head));
+	struct iovec body = { buf_head(&x->store_body),
+	    buf_avail(&x->store_body) };
+	if (memcache_put(cache_memory, key, strlen(key), buf_head(&meta),
+	    buf_avail(&meta), &body, body.iov_len > 0 ? 1 : 0) == -1)
+		log_debug(22, 2, "memory cache refused %s", key);
+	buf_free(&meta);
+	free(variant);
+}
+
+void
+cache_on_finish(struct xact *x, int complete)
+{
+	if (x->storing && complete && !x->repbody.copy_overflow &&
+	    x->repbody.done)
+		cache_store(x);
+	x->storing = 0;
+}
+
+const char *
+cache_status_fwd(const struct xact *x)
+{
+	if (x->revalidating)
+		return "fwd=stale";
+	if (x->hit_msg.nhdr > 0 || x->cache_key == NULL)
+		return "fwd=uri-miss";
+	return "fwd=uri-miss";
+}

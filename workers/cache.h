@@ -1,0 +1,38 @@
+/*
+ * The worker's cache path: look a request up in the shared memory cache,
+ * serve hits (TCP_MEM_HIT, TCP_IMS_HIT, ...), revalidate stale objects,
+ * store what a miss brings (while it streams to the client), invalidate on
+ * unsafe methods, and PURGE.  The rules themselves are lib/cache_rules.
+ */
+#ifndef CUTTLE_CACHE_H
+#define CUTTLE_CACHE_H
+
+#include <stdint.h>
+
+struct memcache;
+struct xact;
+
+/* The shared memory cache, created by the master before forking (or NULL). */
+extern struct memcache *cache_memory;
+
+/*
+ * Before forwarding: 1 when the cache answered (hit served, 504 for
+ * only-if-cached, PURGE done), 0 to go upstream (a miss, or a revalidation
+ * with x->cache_cond set).
+ */
+int cache_lookup(struct xact *x);
+/*
+ * The response head arrived (reply checks passed): 1 when the cache took
+ * over (304 on revalidation, stale served on error), 0 to relay it.
+ */
+int cache_on_response(struct xact *x);
+/* The transaction ends; complete: the response body arrived whole. */
+void cache_on_finish(struct xact *x, int complete);
+/* Client writable while a hit is going out. */
+void cache_client_event(struct xact *x);
+/* Unpin and free what the transaction holds. */
+void cache_release(struct xact *x);
+/* "Cache-Status" value for a forwarded response. */
+const char *cache_status_fwd(const struct xact *x);
+
+#endif
