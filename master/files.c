@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,30 @@ files_rotate(const char *path, int n)
 	snprintf(to, sizeof(to), "%s.0", path);
 	if (rename(path, to) == -1 && errno != ENOENT)
 		log_warn("rotate %s", path);
+}
+
+static uid_t files_tree_uid;
+static gid_t files_tree_gid;
+
+static int
+files_chown_one(const char *path, const struct stat *st, int type,
+    struct FTW *ftw)
+{
+	if (lchown(path, files_tree_uid, files_tree_gid) == -1) {
+		log_warn("chown %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+files_chown_tree(const char *path, uid_t uid, gid_t gid)
+{
+	if (geteuid() != 0)
+		return 0;
+	files_tree_uid = uid;
+	files_tree_gid = gid;
+	return nftw(path, files_chown_one, 16, FTW_PHYS) == 0 ? 0 : -1;
 }
 
 pid_t

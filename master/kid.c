@@ -9,6 +9,7 @@
 #include "log.h"
 #include "memcache.h"
 #include "priv.h"
+#include "stores.h"
 #include "worker.h"
 
 #include <signal.h>
@@ -19,14 +20,23 @@
 pid_t
 kid_spawn_worker(struct kid *k)
 {
+	int sfds[32];
+	int ns = stores_worker_sockets(sfds, 32);
 	pid_t pid = fork();
 
+	if (pid != 0)
+		for (int i = 0; i < ns; i++)
+			if (sfds[i] != -1)
+				close(sfds[i]);
 	if (pid == -1) {
 		log_err("fork worker kid%d", k->number);
 		return -1;
 	}
 	if (pid > 0)
 		return pid;
+
+	stores_close_inherited();
+	cache_set_stores(sfds, ns);
 
 	/* control signals stay blocked: the worker reads them via signalfd */
 	sigset_t chld;

@@ -13,6 +13,8 @@
 #include "master.h"
 #include "memcache.h"
 #include "priv.h"
+#include "store/store.h"
+#include "stores.h"
 #include "util.h"
 #include "worker.h"
 
@@ -238,9 +240,14 @@ main(int argc, char **argv)
 	    cfg->effective_group, &uid, &gid) == -1)
 		return 1;
 	if (make_dirs) {
-		/* cache_dir trees come with the store; nothing else to make */
-		printf("cuttle -z: no cache_dir to create\n");
-		return 0;
+		int failed = 0;
+		for (const struct cfg_cache_dir *cd = cfg->cache_dirs; cd != NULL;
+		    cd = cd->next) {
+			if (store_create_dirs(cd) == -1 ||
+			    files_chown_tree(cd->path, uid, gid) == -1)
+				failed = 1;
+		}
+		return failed;
 	}
 	if (files_pid_check(cfg->pid_filename) == -1)
 		return 1;
@@ -280,11 +287,17 @@ main(int argc, char **argv)
 	}
 	log_info("Starting cuttle %s (%s)", PACKAGE_VERSION, conf_path);
 
+	if (stores_start(cfg) == -1)
+		return 1;
 	if (no_daemon) {
+		int sfds[32];
+		int ns = stores_worker_sockets(sfds, 32);
+		cache_set_stores(sfds, ns);
 		worker_open_logs(cfg);
 		if (priv_drop(cfg->effective_user, cfg->effective_group) == -1)
 			return 1;
 		worker_main(cfg, 0);
+		stores_stop();
 		files_pid_remove(cfg->pid_filename);
 		return 0;
 	}

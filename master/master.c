@@ -15,6 +15,7 @@
 #include "listen.h"
 #include "log.h"
 #include "priv.h"
+#include "stores.h"
 #include "util.h"
 
 #include <errno.h>
@@ -104,7 +105,7 @@ master_running_kids(void)
 static void
 master_release_cfg(struct cfg *cfg, struct cfg *current)
 {
-	if (cfg == current)
+	if (cfg == current || stores_uses_cfg(cfg))
 		return;
 	for (int i = 0; i < master_nkids; i++)
 		if (master_kids[i].cfg == cfg)
@@ -122,6 +123,14 @@ master_reap(struct cfg *current, int shutting_down)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct kid *k = NULL;
+		if (stores_reaped(pid, status)) {
+			/* the workers' sockets to that store are gone */
+			if (!shutting_down) {
+				master_start_generation(current);
+				master_signal_kids(SIGHUP, 1);
+			}
+			continue;
+		}
 		for (int i = 0; i < master_nkids; i++)
 			if (master_kids[i].pid == pid)
 				k = &master_kids[i];
@@ -231,7 +240,7 @@ master_reconfigure(struct cfg *cfg, const char *path)
 	for (int i = 0; i < master_nkids; i++)
 		if (master_kids[i].cfg == cfg)
 			old_running = 1;
-	if (!old_running) {
+	if (!old_running && !stores_uses_cfg(cfg)) {
 		listen_close_unused(cfg, fresh);
 		cfg_free(cfg);
 		free(cfg);
@@ -337,6 +346,7 @@ master_run(struct cfg *cfg, const char *path)
 			break;
 		}
 	}
+	stores_stop();
 	files_pid_remove(cfg->pid_filename);
 	log_info("cuttle: Exiting normally.");
 	return 0;

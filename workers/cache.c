@@ -15,10 +15,12 @@
 #include "cfg.h"
 #include "conn.h"
 #include "errpage.h"
+#include "forward.h"
 #include "headers.h"
 #include "log.h"
 #include "memcache.h"
 #include "pconn.h"
+#include "store_client.h"
 #include "util.h"
 #include "worker.h"
 
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +37,42 @@
 #define CACHE_KEY_MAX	(16 * 1024)
 
 struct memcache *cache_memory;
+
+#define CACHE_STORES_MAX 32
+
+static int cache_store_fds[CACHE_STORES_MAX];
+static struct store_client *cache_stores[CACHE_STORES_MAX];
+static int cache_nstores;
+
+void
+cache_set_stores(const int *fds, int n)
+{
+	cache_nstores = n < CACHE_STORES_MAX ? n : CACHE_STORES_MAX;
+	for (int i = 0; i < cache_nstores; i++)
+		cache_store_fds[i] = fds[i];
+}
+
+void
+cache_init(void)
+{
+	for (int i = 0; i < cache_nstores; i++)
+		cache_stores[i] = cache_store_fds[i] == -1 ? NULL :
+		    store_client_new(cache_store_fds[i]);
+}
+
+/* The cache_dir that holds key: spread by hash, fixed for a key. */
+static int
+cache_store_for(const char *key)
+{
+	uint32_t h = 2166136261u;
+
+	if (cache_nstores == 0)
+		return -1;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	int i = (int)(h % (uint32_t)cache_nstores);
+	return cache_stores[i] != NULL ? i : -1;
+}
 
 static void cache_hit_pump(struct xact *x);
 
@@ -44,6 +83,16 @@ cache_release(struct xact *x)
 		memcache_release(x->hit);
 		x->hit = NULL;
 	}
+	if (x->store_req != 0) {
+		store_client_cancel(cache_stores[x->store_idx], x->store_req);
+		x->store_req = 0;
+	}
+	if (x->hit_fd != -1) {
+		close(x->hit_fd);
+		x->hit_fd = -1;
+	}
+	free(x->hit_meta);
+	x->hit_meta = NULL;
 	http_msg_free(&x->hit_msg);
 	free(x->cache_key);
 	free(x->cache_base_key);
@@ -60,12 +109,11 @@ cache_refresh(const struct xact *x)
 	    x->url_str);
 }
 
-/* Split a pinned object's metadata into its parts. */
+/* Split an object's metadata blob (memory or disk) into its parts. */
 static int
-cache_open_object(struct xact *x, struct cache_meta *m)
+cache_parse_meta(struct xact *x, const unsigned char *p, size_t len,
+    struct cache_meta *m)
 {
-	size_t len;
-	const unsigned char *p = memcache_ref_meta(x->hit, &len);
 	struct http_parse_error err;
 
 	if (len < 3 || p[0] != 'O')
@@ -79,6 +127,17 @@ cache_open_object(struct xact *x, struct cache_meta *m)
 	memset(&x->hit_msg, 0, sizeof(x->hit_msg));
 	if (http_parse_response(&x->hit_msg, x->hit_head, x->hit_head_len,
 	    x->hit_head_len, "GET", 3, &err) != HTTP_PARSE_OK)
+		return -1;
+	return 0;
+}
+
+static int
+cache_open_object(struct xact *x, struct cache_meta *m)
+{
+	size_t len;
+	const unsigned char *p = memcache_ref_meta(x->hit, &len);
+
+	if (cache_parse_meta(x, p, len, m) == -1)
 		return -1;
 	x->hit_len = memcache_ref_body_len(x->hit);
 	return 0;
@@ -220,11 +279,33 @@ cache_hit_pump(struct xact *x)
 		int n = 0;
 		size_t bytes = 0;
 
+		if (x->hit_fd != -1) {
+			/* disk hit: the head, then the file with sendfile */
+			if (buf_avail(&c->out) == 0 && x->hit_off < x->hit_len) {
+				off_t off = (off_t)(x->hit_file_off + x->hit_off);
+				ssize_t w = sendfile(c->fd, x->hit_fd, &off,
+				    (size_t)(x->hit_len - x->hit_off));
+				if (w == -1) {
+					if (errno == EAGAIN || errno == EINTR)
+						break;
+					xact_abort(x, "client write failed");
+					return;
+				}
+				if (w == 0) {
+					xact_abort(x, "cache file shorter "
+					    "than its record");
+					return;
+				}
+				x->hit_off += (uint64_t)w;
+				x->log.bytes_out += w;
+				continue;
+			}
+		}
 		if (buf_avail(&c->out) > 0) {
 			iov[n].iov_base = buf_head(&c->out);
 			iov[n++].iov_len = buf_avail(&c->out);
 		}
-		if (x->hit_off < x->hit_len)
+		if (x->hit != NULL && x->hit_off < x->hit_len)
 			n += memcache_ref_body_iov(x->hit, x->hit_off, iov + n,
 			    CACHE_IOV_MAX, &bytes);
 		if (n == 0) {
@@ -257,12 +338,14 @@ cache_client_event(struct xact *x)
 static struct memcache_ref *
 cache_get_variant(struct xact *x)
 {
-	struct memcache_ref *r = memcache_get(cache_memory, x->cache_key,
-	    strlen(x->cache_key));
+	struct memcache_ref *r;
 	size_t len;
 	const char *p;
 	char vkey[4096];
 
+	if (cache_memory == NULL)
+		return NULL;
+	r = memcache_get(cache_memory, x->cache_key, strlen(x->cache_key));
 	if (r == NULL)
 		return NULL;
 	p = memcache_ref_meta(r, &len);
@@ -279,15 +362,65 @@ cache_get_variant(struct xact *x)
 	return memcache_get(cache_memory, key, strlen(key));
 }
 
+static void
+cache_ignore_result(void *arg, const struct store_client_result *r)
+{
+}
+
+/* Drop key from the cache_dir too (fire and forget). */
+static void
+cache_disk_delete(const char *key)
+{
+	int i = cache_store_for(key);
+
+	if (i != -1)
+		store_client_delete(cache_stores[i], key, strlen(key),
+		    cache_ignore_result, NULL);
+}
+
+static void cache_purge_reply(struct xact *x, int status);
+
+static void
+cache_purge_disk_answer(void *arg, const struct store_client_result *r)
+{
+	struct xact *x = arg;
+
+	x->store_req = 0;
+	cache_purge_reply(x, r->status == STORE_CLIENT_OK ? 200 : 404);
+}
+
 static int
 cache_purge(struct xact *x)
 {
 	char *key = xasprintf("GET %s", x->url_str);
-	int deleted = memcache_delete(cache_memory, key, strlen(key));
-	struct conn *c = x->conn;
-	int status = deleted > 0 ? 200 : 404;
+	int deleted = cache_memory != NULL ?
+	    memcache_delete(cache_memory, key, strlen(key)) : 0;
+	int i = cache_store_for(key);
 
+	if (i != -1) {
+		if (deleted > 0) {
+			cache_disk_delete(key);
+		} else {
+			x->store_idx = i;
+			x->store_req = store_client_delete(cache_stores[i], key,
+			    strlen(key), cache_purge_disk_answer, x);
+			if (x->store_req != 0) {
+				free(key);
+				x->state = XS_STORE;
+				return 1;
+			}
+		}
+	}
 	free(key);
+	cache_purge_reply(x, deleted > 0 ? 200 : 404);
+	return 1;
+}
+
+static void
+cache_purge_reply(struct xact *x, int status)
+{
+	struct conn *c = x->conn;
+
 	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
 	x->log.status = status;
 	buf_printf(&c->out, "HTTP/1.1 %d %s\r\nServer: cuttle/%s\r\n"
@@ -298,9 +431,74 @@ cache_purge(struct xact *x)
 	x->state = XS_LOCAL;
 	if (conn_flush(c) == -1) {
 		xact_abort(x, "client write failed");
-		return 1;
+		return;
 	}
 	xact_finish(x);
+}
+
+/* Nothing stored for x: 504 for only-if-cached, else go upstream. */
+static int
+cache_miss(struct xact *x, const struct cache_req_cc *rcc)
+{
+	if (rcc->flags & CACHE_REQ_ONLY_IF_CACHED) {
+		snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
+		xact_error(x, 504, "ERR_ONLY_IF_CACHED_MISS", 0);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+cache_disk_answer(void *arg, const struct store_client_result *r)
+{
+	struct xact *x = arg;
+	struct cache_req_cc rcc;
+	struct cache_decision d;
+	struct cache_meta m;
+
+	x->store_req = 0;
+	cache_rules_req_cc(&x->req, &rcc);
+	if (r->status == STORE_CLIENT_OK) {
+		x->hit_fd = r->fd;
+		x->hit_meta = xmalloc(r->meta_len ? r->meta_len : 1);
+		memcpy(x->hit_meta, r->meta, r->meta_len);
+		x->hit_meta_len = r->meta_len;
+		x->hit_file_off = r->body_off;
+		x->hit_len = r->body_len;
+		if (cache_parse_meta(x, (const unsigned char *)x->hit_meta,
+		    x->hit_meta_len, &m) == 0) {
+			enum cache_verdict v = cache_rules_decide(&m, &x->req,
+			    &rcc, cache_refresh(x), time(NULL), &d);
+			if (v == CACHE_FRESH || v == CACHE_STALE_SWR) {
+				cache_serve(x, &m, d.age, m.status >= 400 ?
+				    "TCP_NEGATIVE_HIT" : "TCP_HIT");
+				return;
+			}
+		}
+		/* stale on disk: fetched again and replaced */
+		close(x->hit_fd);
+		x->hit_fd = -1;
+	}
+	if (cache_miss(x, &rcc))
+		return;
+	forward_start(x);
+}
+
+/* Ask the cache_dir; 1 when a lookup is under way. */
+static int
+cache_disk_lookup(struct xact *x)
+{
+	int i = cache_store_for(x->cache_key);
+
+	if (i == -1)
+		return 0;
+	x->store_idx = i;
+	x->store_req = store_client_lookup(cache_stores[i], x->cache_key,
+	    strlen(x->cache_key), cache_disk_answer, x);
+	if (x->store_req == 0)
+		return 0;
+	x->state = XS_STORE;
+	ev_io_set(&x->conn->io, EPOLLRDHUP);
 	return 1;
 }
 
@@ -313,7 +511,8 @@ cache_lookup(struct xact *x)
 	int is_get = strcmp(x->method, "GET") == 0;
 	int is_head = strcmp(x->method, "HEAD") == 0;
 
-	if (cache_memory == NULL || strcmp(x->url.scheme, "http") != 0)
+	if ((cache_memory == NULL && cache_nstores == 0) ||
+	    strcmp(x->url.scheme, "http") != 0)
 		return 0;
 	if (worker_cfg->cache_access.head != NULL) {
 		struct acl_checklist cl;
@@ -339,13 +538,9 @@ cache_lookup(struct xact *x)
 		x->hit = NULL;
 	}
 	if (x->hit == NULL) {
-		if (rcc.flags & CACHE_REQ_ONLY_IF_CACHED) {
-			snprintf(x->result_tag, sizeof(x->result_tag),
-			    "TCP_MISS");
-			xact_error(x, 504, "ERR_ONLY_IF_CACHED_MISS", 0);
+		if (cache_disk_lookup(x))
 			return 1;
-		}
-		return 0;
+		return cache_miss(x, &rcc);
 	}
 	enum cache_verdict v = cache_rules_decide(&m, &x->req, &rcc,
 	    cache_refresh(x), time(NULL), &d);
@@ -385,7 +580,9 @@ cache_invalidate(struct xact *x)
 	int n = cache_rules_invalidations(&x->req, &x->rep, x->url_str, &inv);
 	for (int i = 0; i < n; i++) {
 		char *key = xasprintf("GET %s", inv.url[i]);
-		memcache_delete(cache_memory, key, strlen(key));
+		if (cache_memory != NULL)
+			memcache_delete(cache_memory, key, strlen(key));
+		cache_disk_delete(key);
 		free(key);
 	}
 }
@@ -449,7 +646,7 @@ cache_on_response(struct xact *x)
 {
 	int status = x->rep.status;
 
-	if (cache_memory == NULL || !x->cache_ok)
+	if (!x->cache_ok)
 		return 0;
 	if (status >= 200 && status < 400)
 		cache_invalidate(x);
@@ -483,6 +680,8 @@ cache_on_response(struct xact *x)
 		return 0;
 	}
 	int64_t max = worker_cfg->maximum_object_size_in_memory;
+	if (cache_nstores > 0 && worker_cfg->maximum_object_size > max)
+		max = worker_cfg->maximum_object_size;
 	if (x->rep.body == HTTP_BODY_LENGTH && x->rep.content_length > max)
 		return 0;
 	x->storing = 1;
@@ -492,6 +691,98 @@ cache_on_response(struct xact *x)
 	x->repbody.copy = &x->store_body;
 	x->repbody.copy_max = max;
 	return 0;
+}
+
+/*
+ * Writing an object to a cache_dir outlives the transaction: the job owns
+ * copies of the key, metadata and body until the store commits.
+ */
+struct cache_disk_job {
+	int		 store;
+	char		*key;
+	struct buf	 meta;
+	struct buf	 body;
+};
+
+static void
+cache_disk_job_free(struct cache_disk_job *j)
+{
+	free(j->key);
+	buf_free(&j->meta);
+	buf_free(&j->body);
+	free(j);
+}
+
+static void
+cache_disk_committed(void *arg, const struct store_client_result *r)
+{
+	struct cache_disk_job *j = arg;
+
+	if (r->status != STORE_CLIENT_OK)
+		log_debug(22, 2, "cache_dir refused %s: %s", j->key,
+		    strerror(r->error));
+	cache_disk_job_free(j);
+}
+
+static void
+cache_disk_began(void *arg, const struct store_client_result *r)
+{
+	struct cache_disk_job *j = arg;
+	struct store_client *sc = cache_stores[j->store];
+	size_t klen = strlen(j->key);
+	uint64_t blen = buf_avail(&j->body);
+
+	if (r->status != STORE_CLIENT_OK) {
+		cache_disk_job_free(j);
+		return;
+	}
+	long off = store_client_write_head(r->fd, j->key, klen,
+	    buf_head(&j->meta), buf_avail(&j->meta), blen, 0, time(NULL));
+	int ok = off >= 0;
+	size_t done = 0;
+	while (ok && done < blen) {
+		ssize_t n = pwrite(r->fd, buf_head(&j->body) + done, blen - done,
+		    (off_t)off + (off_t)done);
+		if (n <= 0)
+			ok = 0;
+		else
+			done += (size_t)n;
+	}
+	if (ok)
+		ok = store_client_write_head(r->fd, j->key, klen,
+		    buf_head(&j->meta), buf_avail(&j->meta), blen, 1,
+		    time(NULL)) >= 0;
+	close(r->fd);
+	if (!ok) {
+		log_debug(22, 1, "cache_dir write failed for %s: %s", j->key,
+		    strerror(errno));
+		store_client_abort(sc, r->token, NULL, NULL);
+		cache_disk_job_free(j);
+		return;
+	}
+	if (store_client_commit(sc, r->token, cache_disk_committed, j) == 0)
+		cache_disk_job_free(j);
+}
+
+static void
+cache_disk_store(const char *key, const struct buf *meta,
+    const struct buf *body)
+{
+	int i = cache_store_for(key);
+
+	if (i == -1 || (int64_t)buf_avail(body) >
+	    worker_cfg->maximum_object_size)
+		return;
+	struct cache_disk_job *j = xcalloc(1, sizeof(*j));
+	j->store = i;
+	j->key = xstrdup(key);
+	buf_init(&j->meta);
+	buf_init(&j->body);
+	buf_append(&j->meta, buf_head(meta), buf_avail(meta));
+	buf_append(&j->body, buf_head(body), buf_avail(body));
+	if (store_client_begin(cache_stores[i], key, strlen(key),
+	    buf_avail(body), cache_disk_began, j) == 0)
+		cache_disk_job_free(j);
 }
 
 /* Store the response that just completed. */
@@ -522,8 +813,9 @@ cache_store(struct xact *x)
 			buf_append(&marker, h->value, h->value_len);
 			first = 0;
 		}
-		memcache_put(cache_memory, key, strlen(key), buf_head(&marker),
-		    buf_avail(&marker), NULL, 0);
+		if (cache_memory != NULL)
+			memcache_put(cache_memory, key, strlen(key),
+			    buf_head(&marker), buf_avail(&marker), NULL, 0);
 		buf_free(&marker);
 		variant = xasprintf("%s\n%.*s", key, n, vkey);
 		key = variant;
@@ -544,9 +836,14 @@ cache_store(struct xact *x)
 	buf_append(&meta, buf_head(&x->store_head), buf_avail(&x->store_head));
 	struct iovec body = { buf_head(&x->store_body),
 	    buf_avail(&x->store_body) };
-	if (memcache_put(cache_memory, key, strlen(key), buf_head(&meta),
+	if (cache_memory != NULL && (int64_t)(body.iov_len +
+	    buf_avail(&meta)) <= worker_cfg->maximum_object_size_in_memory &&
+	    memcache_put(cache_memory, key, strlen(key), buf_head(&meta),
 	    buf_avail(&meta), &body, body.iov_len > 0 ? 1 : 0) == -1)
 		log_debug(22, 2, "memory cache refused %s", key);
+	/* objects with variants stay in memory only for now */
+	if (variant == NULL)
+		cache_disk_store(key, &meta, &x->store_body);
 	buf_free(&meta);
 	free(variant);
 }

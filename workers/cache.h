@@ -15,6 +15,11 @@ struct xact;
 /* The shared memory cache, created by the master before forking (or NULL). */
 extern struct memcache *cache_memory;
 
+/* The worker's sockets to the cache_dir stores (before worker_main). */
+void cache_set_stores(const int *fds, int n);
+/* In the worker, after its event loop exists. */
+void cache_init(void);
+
 /*
  * Before forwarding: 1 when the cache answered (hit served, 504 for
  * only-if-cached, PURGE done), 0 to go upstream (a miss, or a revalidation

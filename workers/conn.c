@@ -281,6 +281,7 @@ xact_new(struct conn *c)
 	x->id = worker_next_xact_id();
 	x->reply_limit = -1;
 	x->pipe_cs[0] = x->pipe_cs[1] = x->pipe_sc[0] = x->pipe_sc[1] = -1;
+	x->hit_fd = -1;
 	gettimeofday(&x->started, NULL);
 	x->log.start = x->started;
 	x->log.client = c->peer;
@@ -536,6 +537,11 @@ xact_access(struct xact *x)
 	}
 	if (r != ACL_MATCH || action != ACCESS_ALLOW) {
 		xact_deny(x, rule, 403, "TCP_DENIED");
+		return;
+	}
+	/* as Squid: PURGE exists only once some "method PURGE" ACL does */
+	if (strcmp(x->method, "PURGE") == 0 && !worker_cfg->acls.has_purge) {
+		xact_deny(x, NULL, 403, "TCP_DENIED");
 		return;
 	}
 	if (x->is_connect)

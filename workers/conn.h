@@ -30,6 +30,7 @@ enum xact_state {
 	XS_TUNNEL,	/* CONNECT bytes both ways */
 	XS_LOCAL,	/* a response we made (error page) going out */
 	XS_HIT,		/* a stored response going out */
+	XS_STORE,	/* waiting for a cache_dir lookup */
 	XS_DONE
 };
 
@@ -99,6 +100,12 @@ struct xact {
 	size_t		 hit_head_len;
 	struct http_msg	 hit_msg;	/* parsed stored head */
 	uint64_t	 hit_off, hit_len;	/* body bytes sent / to send */
+	int		 hit_fd;	/* disk hit: the cache file, -1 */
+	uint64_t	 hit_file_off;	/* disk hit: where the body starts */
+	char		*hit_meta;	/* disk hit: copy of the record's meta */
+	size_t		 hit_meta_len;
+	uint32_t	 store_req;	/* pending cache_dir request, 0 none */
+	int		 store_idx;	/* which cache_dir */
 	int		 cache_ok;	/* "cache" access allows store and serve */
 	int		 may_store;	/* a response may be stored */
 	int		 revalidating;	/* stale object being checked upstream */

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "worker.h"
 #include "accesslog.h"
+#include "cache.h"
 #include "cfg.h"
 #include "conn.h"
 #include "dns.h"
@@ -191,6 +192,7 @@ worker_main(struct cfg *cfg, int kid)
 
 	if (dns_init(cfg) == -1)
 		fatalx("DNS initialisation failed");
+	cache_init();
 
 	int n = 0;
 	for (struct cfg_port *p = cfg->ports; p != NULL; p = p->next)

@@ -81,7 +81,7 @@ t_start(void)
 		log_init("store", 0);
 		log_set_fd(fd);
 		close(t_sv[1]);
-		_exit(store_main(&t_cfg, &t_cd, &t_sv[0], 1));
+		_exit(store_main(&t_cfg, &t_cd, &t_sv[0], 1, -1));
 	}
 }
 
@@ -470,7 +470,7 @@ main(void)
 			int lfd = open(t_log, O_WRONLY | O_CREAT | O_APPEND,
 			    0644);
 			log_set_fd(lfd);
-			_exit(store_main(&t_cfg, &missing, NULL, 0));
+			_exit(store_main(&t_cfg, &missing, NULL, 0, -1));
 		}
 		waitpid(p, &status, 0);
 		ok(WIFEXITED(status) && WEXITSTATUS(status) == 1,

@@ -69,6 +69,7 @@ struct store_conn {
 	struct store_tmp *tmps;
 	int		 ntmps;
 	int		 dead;
+	int		 owned;		/* allocated by store_conn_add */
 };
 
 struct store {
@@ -783,6 +784,11 @@ store_conn_flush(struct store_conn *c)
 	}
 	if (c->dead) {
 		ev_io_stop(&c->io);
+		if (c->owned) {
+			/* a worker's socket from the master: ours to close */
+			close(c->io.fd);
+			ev_defer_free(c);
+		}
 		return;
 	}
 	ev_io_set(&c->io, (c->qlen < STORE_OUT_MAX ? EPOLLIN : 0) |
@@ -1119,11 +1125,55 @@ store_conn_io(struct ev_io *io, uint32_t revents)
 	store_conn_flush(c);
 }
 
+/* Serve requests arriving on sock (one worker's end). */
+static void
+store_conn_add(struct store *st, int sock)
+{
+	struct store_conn *c = xcalloc(1, sizeof(*c));
+
+	c->st = st;
+	c->qtail = &c->qhead;
+	c->owned = 1;
+	util_set_nonblock(sock);
+	ev_io_init(&c->io, sock, store_conn_io, c);
+	ev_io_set(&c->io, EPOLLIN);
+}
+
+/*
+ * The master's control socket: each message carries the store's end of a
+ * new worker's socketpair.  The master closing it means the store is done.
+ */
+static void
+store_ctl_io(struct ev_io *io, uint32_t revents)
+{
+	struct store *st = io->arg;
+
+	for (;;) {
+		char b;
+		int fd = -1;
+		ssize_t n = store_proto_recv(io->fd, &b, sizeof(b), &fd);
+		if (n > 0 && fd != -1) {
+			store_conn_add(st, fd);
+			continue;
+		}
+		if (fd != -1)
+			close(fd);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n == 0 || n == -1) {
+			log_info("store %s: the master went away; exiting",
+			    st->cd->path);
+			evloop_stop();
+			return;
+		}
+	}
+}
+
 /* Entry points */
 
 int
 store_main(const struct cfg *cfg, const struct cfg_cache_dir *cd,
-    int *socks, int nsocks)
+    int *socks, int nsocks, int ctl)
 {
 	struct store *st = xcalloc(1, sizeof(*st));
 	int low = cfg->cache_swap_low, high = cfg->cache_swap_high;
@@ -1159,6 +1209,12 @@ store_main(const struct cfg *cfg, const struct cfg_cache_dir *cd,
 		util_set_nonblock(socks[i]);
 		ev_io_init(&c->io, socks[i], store_conn_io, c);
 		ev_io_set(&c->io, EPOLLIN);
+	}
+	struct ev_io ctl_io;
+	if (ctl != -1) {
+		util_set_nonblock(ctl);
+		ev_io_init(&ctl_io, ctl, store_ctl_io, st);
+		ev_io_set(&ctl_io, EPOLLIN);
 	}
 	evloop_run();
 	return 0;

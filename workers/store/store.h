@@ -10,13 +10,14 @@
 #include "cfg.h"
 
 /*
- * Run the store of cd over the worker sockets socks[0..nsocks) until the
- * process is killed.  Checks the directory (a missing one is a logged
+ * Run the store of cd over the worker sockets socks[0..nsocks), and those
+ * the master passes later over ctl (-1: none), until the process is killed
+ * or the master closes ctl.  Checks the directory (a missing one is a logged
  * error), repairs what a crash left, then serves.  Returns an exit status
  * only when it cannot start.
  */
 int store_main(const struct cfg *cfg, const struct cfg_cache_dir *cd,
-    int *socks, int nsocks);
+    int *socks, int nsocks, int ctl);
 /*
  * cuttle -z: create DIR, its L1/L2 tree, DIR/tmp and an empty index,
  * leaving whatever exists.  Returns 0 or -1 (logged).

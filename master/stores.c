@@ -1,0 +1,208 @@
+/*
+ * The master's side of the stores.  Each store gets a control socket: the
+ * master sends it, with SCM_RIGHTS, the store's end of a SOCK_SEQPACKET
+ * socketpair for every worker it forks, so workers of any generation, and
+ * restarted ones, each have a private channel.  A store that dies is
+ * restarted; its old sockets are dead, so the master then starts a new
+ * worker generation (the old one finishes its connections).
+ */
+#include "config.h"
+#include "stores.h"
+#include "cfg.h"
+#include "log.h"
+#include "priv.h"
+#include "store/store.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define STORES_MAX 32
+
+struct store_kid {
+	const struct cfg_cache_dir *cd;
+	pid_t		 pid;
+	int		 ctl;		/* master's end of the control socket */
+};
+
+static struct store_kid stores[STORES_MAX];
+static int nstores;
+static struct cfg *stores_cfg;
+
+int
+stores_uses_cfg(const struct cfg *cfg)
+{
+	return nstores > 0 && cfg == stores_cfg;
+}
+
+int
+stores_count(void)
+{
+	return nstores;
+}
+
+static int
+stores_send_fd(int ctl, int fd)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	char b = 'S';
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = &b;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof(u.buf);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(ctl, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+static int
+stores_spawn(struct store_kid *sk)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_err("store control socket for %s", sk->cd->path);
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid == -1) {
+		log_err("fork store for %s", sk->cd->path);
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		stores_close_inherited();
+		/* a store serves no clients: drop the listening sockets */
+		for (struct cfg_port *p = stores_cfg->ports; p; p = p->next)
+			if (p->fd != -1)
+				close(p->fd);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+		log_init("cuttle", 0);
+		if (priv_drop(stores_cfg->effective_user,
+		    stores_cfg->effective_group) == -1)
+			_exit(1);
+		_exit(store_main(stores_cfg, sk->cd, NULL, 0, sv[1]));
+	}
+	close(sv[1]);
+	sk->ctl = sv[0];
+	sk->pid = pid;
+	log_info("store for cache_dir %s started (pid %ld)", sk->cd->path,
+	    (long)pid);
+	return 0;
+}
+
+int
+stores_start(struct cfg *cfg)
+{
+	stores_cfg = cfg;
+	for (const struct cfg_cache_dir *cd = cfg->cache_dirs; cd != NULL;
+	    cd = cd->next) {
+		if (nstores == STORES_MAX) {
+			log_errx("%s:%d: more than %d cache_dir lines", cd->file,
+			    cd->line, STORES_MAX);
+			return -1;
+		}
+		struct store_kid *sk = &stores[nstores++];
+		sk->cd = cd;
+		sk->ctl = -1;
+		if (stores_spawn(sk) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+stores_worker_sockets(int *fds, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < nstores && n < max; i++) {
+		int sv[2];
+		fds[n] = -1;
+		if (stores[i].ctl == -1 ||
+		    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+		    sv) == -1) {
+			n++;
+			continue;
+		}
+		if (stores_send_fd(stores[i].ctl, sv[0]) == -1) {
+			log_err("handing a worker socket to the store of %s",
+			    stores[i].cd->path);
+			close(sv[1]);
+		} else {
+			fds[n] = sv[1];
+		}
+		close(sv[0]);
+		n++;
+	}
+	return n;
+}
+
+void
+stores_close_inherited(void)
+{
+	for (int i = 0; i < nstores; i++)
+		if (stores[i].ctl != -1)
+			close(stores[i].ctl);
+}
+
+int
+stores_reaped(pid_t pid, int status)
+{
+	for (int i = 0; i < nstores; i++) {
+		struct store_kid *sk = &stores[i];
+		if (sk->pid != pid)
+			continue;
+		if (WIFSIGNALED(status))
+			log_warnx("store for %s (pid %ld) died of signal %d; "
+			    "restarting", sk->cd->path, (long)pid,
+			    WTERMSIG(status));
+		else
+			log_warnx("store for %s (pid %ld) exited with status "
+			    "%d; restarting", sk->cd->path, (long)pid,
+			    WEXITSTATUS(status));
+		close(sk->ctl);
+		sk->ctl = -1;
+		sk->pid = 0;
+		/* a store that cannot start would loop: pause a little */
+		usleep(200 * 1000);
+		stores_spawn(sk);
+		return 1;
+	}
+	return 0;
+}
+
+void
+stores_stop(void)
+{
+	for (int i = 0; i < nstores; i++) {
+		if (stores[i].pid > 0)
+			kill(stores[i].pid, SIGTERM);
+		if (stores[i].ctl != -1)
+			close(stores[i].ctl);
+		stores[i].ctl = -1;
+	}
+}
