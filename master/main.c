@@ -142,6 +142,24 @@ main_set_fd_limit(int want)
 		log_warn("max_filedescriptors %d", want);
 }
 
+/* -k parse tells operators where objects will live. */
+static void
+main_print_store_config(const struct cfg *cfg)
+{
+	printf("memory cache: %lld KB shared by all workers, objects up to "
+	    "%lld KB\n", (long long)cfg->cache_mem / 1024,
+	    (long long)cfg->maximum_object_size_in_memory / 1024);
+	for (const struct cfg_cache_dir *cd = cfg->cache_dirs; cd != NULL;
+	    cd = cd->next)
+		printf("cache_dir %s %s: %lld MB, L1 %d, L2 %d, objects %lld "
+		    "bytes to %lld bytes%s\n", cd->type, cd->path,
+		    (long long)cd->max_size / (1024 * 1024), cd->l1, cd->l2,
+		    (long long)(cd->min_size > cfg->minimum_object_size ?
+		    cd->min_size : cfg->minimum_object_size),
+		    (long long)(cd->max_obj_size >= 0 ? cd->max_obj_size :
+		    cfg->maximum_object_size), cd->no_store ? ", no-store" : "");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -220,8 +238,11 @@ main(int argc, char **argv)
 
 	cfg = xcalloc(1, sizeof(*cfg));
 	int errors = cfg_load(cfg, conf_path, no_daemon ? 0 : 1);
-	if (action != NULL && sig == -1)	/* -k parse */
+	if (action != NULL && sig == -1) {	/* -k parse */
+		if (errors == 0)
+			main_print_store_config(cfg);
 		return errors ? 1 : 0;
+	}
 	if (errors) {
 		fprintf(stderr, "cuttle: %d error%s in %s; not starting\n",
 		    errors, errors == 1 ? "" : "s", conf_path);
