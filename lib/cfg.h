@@ -194,6 +194,7 @@ struct cfg {
 	struct access_list cache_access;	/* "cache": may be stored/served */
 	int64_t		 minimum_expiry_time;	/* ms */
 	int64_t		 max_stale;		/* ms */
+	int		 collapsed_forwarding;
 	int		 cache_swap_low;	/* percent of a cache_dir's size */
 	int		 cache_swap_high;
 };

@@ -75,6 +75,7 @@ cache_store_for(const char *key)
 }
 
 static void cache_hit_pump(struct xact *x);
+static void cache_cf_release(struct xact *x);
 
 void
 cache_release(struct xact *x)
@@ -87,6 +88,7 @@ cache_release(struct xact *x)
 		store_client_cancel(cache_stores[x->store_idx], x->store_req);
 		x->store_req = 0;
 	}
+	cache_cf_release(x);
 	if (x->hit_fd != -1) {
 		close(x->hit_fd);
 		x->hit_fd = -1;
@@ -436,6 +438,87 @@ cache_purge_reply(struct xact *x, int status)
 	xact_finish(x);
 }
 
+/*
+ * collapsed_forwarding: concurrent misses for one key in this worker form a
+ * group; the leader fetches, the followers wait and are then served from
+ * what the leader stored (TCP_CF_HIT), or fetch themselves if it stored
+ * nothing.
+ */
+struct cache_cf {
+	char		*key;
+	struct xact	*leader;
+	struct xact	*followers;	/* linked through cf_next */
+	struct cache_cf	*next;
+};
+
+static struct cache_cf *cache_cf_groups;
+
+static struct cache_cf *
+cache_cf_find(const char *key)
+{
+	for (struct cache_cf *g = cache_cf_groups; g != NULL; g = g->next)
+		if (strcmp(g->key, key) == 0)
+			return g;
+	return NULL;
+}
+
+static void
+cache_cf_unlink_group(struct cache_cf *g)
+{
+	for (struct cache_cf **pp = &cache_cf_groups; *pp; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	free(g->key);
+	free(g);
+}
+
+/* The leader is done (stored or not): let the followers go on. */
+static void
+cache_cf_wake(struct xact *leader)
+{
+	struct cache_cf *g = leader->cf;
+	struct xact *f = g->followers;
+
+	leader->cf = NULL;
+	g->leader = NULL;
+	g->followers = NULL;
+	cache_cf_unlink_group(g);
+	while (f != NULL) {
+		struct xact *next = f->cf_next;
+		f->cf = NULL;
+		f->cf_next = NULL;
+		/* a second lookup: hit (TCP_CF_HIT), or a new group */
+		f->cf_leader = -1;
+		free(f->cache_key);
+		free(f->cache_base_key);
+		f->cache_key = f->cache_base_key = NULL;
+		if (!cache_lookup(f))
+			forward_start(f);
+		f = next;
+	}
+}
+
+static void
+cache_cf_release(struct xact *x)
+{
+	struct cache_cf *g = x->cf;
+
+	if (g == NULL)
+		return;
+	if (x->cf_leader == 1) {
+		cache_cf_wake(x);
+		return;
+	}
+	for (struct xact **pp = &g->followers; *pp; pp = &(*pp)->cf_next)
+		if (*pp == x) {
+			*pp = x->cf_next;
+			break;
+		}
+	x->cf = NULL;
+}
+
 /* Nothing stored for x: 504 for only-if-cached, else go upstream. */
 static int
 cache_miss(struct xact *x, const struct cache_req_cc *rcc)
@@ -445,7 +528,27 @@ cache_miss(struct xact *x, const struct cache_req_cc *rcc)
 		xact_error(x, 504, "ERR_ONLY_IF_CACHED_MISS", 0);
 		return 1;
 	}
-	return 0;
+	if (!worker_cfg->collapsed_forwarding || !x->may_store ||
+	    x->revalidating)
+		return 0;
+	struct cache_cf *g = cache_cf_find(x->cache_key);
+	if (g == NULL) {
+		g = xcalloc(1, sizeof(*g));
+		g->key = xstrdup(x->cache_key);
+		g->leader = x;
+		g->next = cache_cf_groups;
+		cache_cf_groups = g;
+		x->cf = g;
+		x->cf_leader = 1;
+		return 0;
+	}
+	x->cf = g;
+	x->cf_leader = 0;
+	x->cf_next = g->followers;
+	g->followers = x;
+	x->state = XS_STORE;
+	ev_io_set(&x->conn->io, EPOLLRDHUP);
+	return 1;
 }
 
 static void
@@ -546,8 +649,8 @@ cache_lookup(struct xact *x)
 	    cache_refresh(x), time(NULL), &d);
 	log_debug(22, 3, "cache %s: %s", x->cache_key, d.reason);
 	if (v == CACHE_FRESH || v == CACHE_STALE_SWR) {
-		cache_serve(x, &m, d.age, m.status >= 400 ? "TCP_NEGATIVE_HIT" :
-		    "TCP_MEM_HIT");
+		cache_serve(x, &m, d.age, x->cf_leader == -1 ? "TCP_CF_HIT" :
+		    m.status >= 400 ? "TCP_NEGATIVE_HIT" : "TCP_MEM_HIT");
 		return 1;
 	}
 	if (d.only_if_cached) {
@@ -855,6 +958,8 @@ cache_on_finish(struct xact *x, int complete)
 	    x->repbody.done)
 		cache_store(x);
 	x->storing = 0;
+	if (x->cf != NULL && x->cf_leader == 1)
+		cache_cf_wake(x);
 }
 
 const char *

@@ -106,6 +106,9 @@ struct xact {
 	size_t		 hit_meta_len;
 	uint32_t	 store_req;	/* pending cache_dir request, 0 none */
 	int		 store_idx;	/* which cache_dir */
+	struct cache_cf	*cf;		/* collapsed forwarding: our group */
+	int		 cf_leader;	/* we fetch for the group */
+	struct xact	*cf_next;	/* next waiting follower */
 	int		 cache_ok;	/* "cache" access allows store and serve */
 	int		 may_store;	/* a response may be stored */
 	int		 revalidating;	/* stale object being checked upstream */
