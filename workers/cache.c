@@ -353,8 +353,8 @@ cache_get_variant(struct xact *x)
 	p = memcache_ref_meta(r, &len);
 	if (len == 0 || p[0] != 'V')
 		return r;
-	int n = cache_rules_vary_key_str(p + 1, len - 1, &x->req, vkey,
-	    sizeof(vkey));
+	int n = cache_rules_vary_key_str(p + 1, strnlen(p + 1, len - 1),
+	    &x->req, vkey, sizeof(vkey));
 	memcache_release(r);
 	if (n < 0)
 		return NULL;
@@ -362,6 +362,39 @@ cache_get_variant(struct xact *x)
 	free(x->cache_key);
 	x->cache_key = key;
 	return memcache_get(cache_memory, key, strlen(key));
+}
+
+/*
+ * Delete key from the memory cache with every variant its Vary marker lists
+ * ('V' names NUL vkey NUL vkey ...).  Returns 1 if anything was there.
+ */
+static int
+cache_mem_delete_all(const char *key)
+{
+	struct memcache_ref *r;
+	int deleted = 0;
+
+	if (cache_memory == NULL)
+		return 0;
+	if ((r = memcache_get(cache_memory, key, strlen(key))) != NULL) {
+		size_t len;
+		const char *p = memcache_ref_meta(r, &len);
+		if (len > 0 && p[0] == 'V') {
+			const char *end = p + len;
+			const char *v = memchr(p, '\0', len);
+			while (v != NULL && ++v < end) {
+				size_t vl = strnlen(v, (size_t)(end - v));
+				char *vk = xasprintf("%s\n%.*s", key, (int)vl, v);
+				deleted |= memcache_delete(cache_memory, vk,
+				    strlen(vk)) > 0;
+				free(vk);
+				v += vl;
+			}
+		}
+		memcache_release(r);
+	}
+	deleted |= memcache_delete(cache_memory, key, strlen(key)) > 0;
+	return deleted;
 }
 
 static void
@@ -395,8 +428,7 @@ static int
 cache_purge(struct xact *x)
 {
 	char *key = xasprintf("GET %s", x->url_str);
-	int deleted = cache_memory != NULL ?
-	    memcache_delete(cache_memory, key, strlen(key)) : 0;
+	int deleted = cache_mem_delete_all(key);
 	int i = cache_store_for(key);
 
 	if (i != -1) {
@@ -648,6 +680,10 @@ cache_lookup(struct xact *x)
 	enum cache_verdict v = cache_rules_decide(&m, &x->req, &rcc,
 	    cache_refresh(x), time(NULL), &d);
 	log_debug(22, 3, "cache %s: %s", x->cache_key, d.reason);
+	/* Squid revalidates on a client max-age=0 even at age 0 */
+	if (v == CACHE_FRESH && rcc.max_age == 0 &&
+	    !(m.cc_flags & CACHE_RESP_IMMUTABLE))
+		v = CACHE_STALE;
 	if (v == CACHE_FRESH || v == CACHE_STALE_SWR) {
 		cache_serve(x, &m, d.age, x->cf_leader == -1 ? "TCP_CF_HIT" :
 		    m.status >= 400 ? "TCP_NEGATIVE_HIT" : "TCP_MEM_HIT");
@@ -683,8 +719,7 @@ cache_invalidate(struct xact *x)
 	int n = cache_rules_invalidations(&x->req, &x->rep, x->url_str, &inv);
 	for (int i = 0; i < n; i++) {
 		char *key = xasprintf("GET %s", inv.url[i]);
-		if (cache_memory != NULL)
-			memcache_delete(cache_memory, key, strlen(key));
+		cache_mem_delete_all(key);
 		cache_disk_delete(key);
 		free(key);
 	}
@@ -745,6 +780,24 @@ cache_revalidated(struct xact *x)
 }
 
 int
+cache_on_upstream_failure(struct xact *x)
+{
+	struct cache_meta m;
+	struct cache_req_cc rcc;
+
+	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_REFRESH_FAIL_ERR");
+	if (x->hit == NULL || cache_open_object(x, &m) == -1)
+		return 0;
+	cache_rules_req_cc(&x->req, &rcc);
+	if (!cache_rules_stale_on_error(&m, &rcc, cache_refresh(x), 0,
+	    time(NULL), 0))
+		return 0;
+	cache_serve(x, &m, cache_rules_current_age(&m, time(NULL)),
+	    "TCP_REFRESH_FAIL_OLD");
+	return 1;
+}
+
+int
 cache_on_response(struct xact *x)
 {
 	int status = x->rep.status;
@@ -761,7 +814,7 @@ cache_on_response(struct xact *x)
 		cache_rules_req_cc(&x->req, &rcc);
 		if (status >= 500 && cache_open_object(x, &m) == 0 &&
 		    cache_rules_stale_on_error(&m, &rcc, cache_refresh(x),
-		    status, time(NULL), worker_cfg->max_stale / 1000)) {
+		    status, time(NULL), 0)) {
 			srv_close(x->srv);
 			x->srv = NULL;
 			cache_serve(x, &m, cache_rules_current_age(&m,
@@ -902,7 +955,10 @@ cache_store(struct xact *x)
 	if (n < 0)
 		return;		/* Vary: * (or a huge key): never stored */
 	if (n > 0) {
-		/* the marker under the base key holds the Vary field names */
+		/*
+		 * The marker under the base key holds the Vary field names
+		 * and the variants stored so far (for PURGE and invalidation).
+		 */
 		struct buf marker;
 		buf_init(&marker);
 		buf_append(&marker, "V", 1);
@@ -915,6 +971,31 @@ cache_store(struct xact *x)
 				buf_append(&marker, ", ", 2);
 			buf_append(&marker, h->value, h->value_len);
 			first = 0;
+		}
+		buf_append(&marker, "", 1);
+		size_t names = buf_avail(&marker);
+		buf_append(&marker, vkey, (size_t)n);
+		buf_append(&marker, "", 1);
+		struct memcache_ref *old = cache_memory == NULL ? NULL :
+		    memcache_get(cache_memory, key, strlen(key));
+		if (old != NULL) {
+			size_t ol;
+			const char *op = memcache_ref_meta(old, &ol);
+			/* same Vary names: keep the other variants listed */
+			if (ol >= names && memcmp(op, buf_head(&marker),
+			    names) == 0) {
+				const char *v = op + names, *end = op + ol;
+				while (v < end) {
+					size_t vl = strnlen(v, (size_t)(end - v));
+					if (vl != (size_t)n ||
+					    memcmp(v, vkey, vl) != 0) {
+						buf_append(&marker, v, vl);
+						buf_append(&marker, "", 1);
+					}
+					v += vl + 1;
+				}
+			}
+			memcache_release(old);
 		}
 		if (cache_memory != NULL)
 			memcache_put(cache_memory, key, strlen(key),

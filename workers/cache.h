@@ -31,6 +31,12 @@ int cache_lookup(struct xact *x);
  * over (304 on revalidation, stale served on error), 0 to relay it.
  */
 int cache_on_response(struct xact *x);
+/*
+ * Revalidation could not reach the server: 1 when the stale copy was
+ * served (TCP_REFRESH_FAIL_OLD), 0 when the error goes out
+ * (TCP_REFRESH_FAIL_ERR, tag set here).
+ */
+int cache_on_upstream_failure(struct xact *x);
 /* The transaction ends; complete: the response body arrived whole. */
 void cache_on_finish(struct xact *x, int complete);
 /* Client writable while a hit is going out. */

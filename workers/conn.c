@@ -443,6 +443,12 @@ xact_error(struct xact *x, int status, const char *err_name, int errnum)
 		srv_close(x->srv);
 		x->srv = NULL;
 	}
+	/* a failed revalidation may serve the stale copy, else a 504 */
+	if (x->revalidating && status >= 500) {
+		if (cache_on_upstream_failure(x))
+			return;
+		status = 504;
+	}
 	/* a client whose request body was not read fully must go */
 	if (!x->reqbody.done || status == 400 || status == 414 ||
 	    status == 431 || status == 505 || status == 501)
