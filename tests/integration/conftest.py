@@ -126,7 +126,7 @@ def _factory(request, workdir, default_impl, prefix):
 
 @pytest.fixture
 def proxy(request, workdir):
-    """proxy(conf_extra="", access=None, workers=1, impl=None, ssl_ports=()) -> Proxy."""
+    """proxy(conf_extra="", access=None, workers=1, impl=None, ssl_ports=(), cache=False) -> Proxy."""
     yield from _factory(request, workdir, IMPL, "proxy")
 
 

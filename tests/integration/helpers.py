@@ -249,3 +249,18 @@ def parse_native(line):
 COMMON_RE = re.compile(r'^(\S+) (\S+) (\S+) \[([^\]]+)\] "([^"]*)" (\d{3}) (\d+) (\S+)$')
 COMBINED_RE = re.compile(
     r'^(\S+) (\S+) (\S+) \[([^\]]+)\] "([^"]*)" (\d{3}) (\d+) "([^"]*)" "([^"]*)" (\S+)$')
+
+
+def http_date(offset=0.0):
+    """An IMF-fixdate `offset` seconds from now (negative: in the past)."""
+    import email.utils
+    return email.utils.formatdate(time.time() + offset, usegmt=True)
+
+
+def log_entry(proxy, n, timeout=5.0):
+    """The n-th (1-based) native access.log entry of proxy, waiting for it."""
+    entries = proxy.access_entries(n, timeout)
+    if len(entries) < n:
+        raise AssertionError("access.log has %d entries, wanted %d:\n%s" % (
+            len(entries), n, "\n".join(proxy.access_log_lines(0, 0))))
+    return entries[n - 1]

@@ -20,9 +20,18 @@ by the request path:
   /bad/http09       bytes that are not an HTTP/1.x status line
   anything else     a short 200 text/plain
 
+A test can also script a path with `Origin.script(path, ...)`: from then on
+that path (the query is ignored) answers with the given status, headers and
+body, plus a Date header unless the script gives one, and by default answers
+a conditional GET whose If-None-Match / If-Modified-Since matches the
+script's ETag / Last-Modified with a 304.  Scripting the path again changes
+the answer between requests (revalidation tests); `Origin.count(path)` says
+how many requests for it arrived, which is how a cache hit is proved.
+
 The same server class serves TLS when given an ssl.SSLContext.
 """
 
+import email.utils
 import json
 import socket
 import socketserver
@@ -124,6 +133,8 @@ class _Handler(socketserver.BaseRequestHandler):
             conn_id = server.connections
         sock = self.request
         sock.settimeout(IO_TIMEOUT)
+        with server.lock:
+            server.open_socks.add(sock)
         reader = _Reader(sock)
         try:
             for _ in range(10_000):
@@ -131,6 +142,9 @@ class _Handler(socketserver.BaseRequestHandler):
                     break
         except (_Closed, OSError, ValueError):
             pass
+        finally:
+            with server.lock:
+                server.open_socks.discard(sock)
 
     def _one(self, server, sock, reader, conn_id):
         head = reader.read_until(b"\r\n\r\n", MAX_HEAD).decode("latin-1")
@@ -157,12 +171,13 @@ class _Handler(socketserver.BaseRequestHandler):
         keep = "close" not in conn_tokens
         if version == "HTTP/1.0":
             keep = "keep-alive" in conn_tokens
-        return _respond(sock, req, keep) and keep
+        return _respond(server, sock, req, keep) and keep
 
 
 def _send(sock, status, headers, body, head_only, keep):
     reason = {200: "OK", 204: "No Content", 304: "Not Modified",
-              404: "Not Found", 500: "Internal Server Error"}.get(status, "Status")
+              404: "Not Found", 500: "Internal Server Error",
+              503: "Service Unavailable"}.get(status, "Status")
     out = ["HTTP/1.1 %d %s" % (status, reason)]
     out += ["%s: %s" % h for h in headers]
     if not keep:
@@ -173,12 +188,15 @@ def _send(sock, status, headers, body, head_only, keep):
     sock.sendall(data)
 
 
-def _respond(sock, req, keep):
+def _respond(server, sock, req, keep):
     """Answers `req`; returns False when the connection must close."""
     url = urllib.parse.urlsplit(req.target)
     parts = url.path.strip("/").split("/")
     head_only = req.method == "HEAD"
     what = parts[0] if parts else ""
+    script = server.scripts.get(url.path)
+    if script is not None:
+        return _scripted(sock, req, script, head_only, keep)
     arg = parts[1] if len(parts) > 1 else ""
 
     if what == "bytes":
@@ -233,6 +251,56 @@ def _respond(sock, req, keep):
     return True
 
 
+def _hdr(headers, name):
+    lname = name.lower()
+    for n, v in headers:
+        if n.lower() == lname:
+            return v
+    return None
+
+
+def _not_modified(req, headers):
+    """True when req's validators match the scripted ETag / Last-Modified."""
+    if req.method not in ("GET", "HEAD"):
+        return False
+    inm = req.header("If-None-Match")
+    if inm:
+        # RFC 9110 13.1.2: weak comparison; If-Modified-Since is then ignored.
+        etag = _hdr(headers, "ETag")
+        tags = [t.strip() for v in inm for t in v.split(",")]
+        strip = lambda t: t[2:] if t.startswith("W/") else t
+        return etag is not None and ("*" in tags or strip(etag) in map(strip, tags))
+    ims, lm = req.header("If-Modified-Since"), _hdr(headers, "Last-Modified")
+    if ims and lm:
+        try:
+            return email.utils.parsedate_to_datetime(lm) <= email.utils.parsedate_to_datetime(ims[0])
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _scripted(sock, req, script, head_only, keep):
+    """Answers from an Origin.script() entry; returns False to close."""
+    headers = list(script["headers"])
+    if _hdr(headers, "Date") is None:
+        headers.insert(0, ("Date", email.utils.formatdate(usegmt=True)))
+    status, body = script["status"], script["body"]
+    if script["validate"] and status == 200 and _not_modified(req, headers):
+        # A 304 carries the script's headers but no framing of its own,
+        # unless the script lists explicit 304 headers.
+        extra = script["headers_304"]
+        if extra is None:
+            extra = [h for h in headers if h[0].lower() != "content-length"]
+        elif _hdr(extra, "Date") is None:
+            extra = [("Date", email.utils.formatdate(usegmt=True))] + list(extra)
+        _send(sock, 304, extra, b"", True, keep)
+        return True
+    if _hdr(headers, "Content-Length") is None and status not in (204, 304):
+        headers.append(("Content-Length", str(len(body))))
+    _send(sock, status, headers, body, head_only or status in (204, 304), keep)
+    return True
+
+
 _BAD = {
     "cl-te": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n"
              b"\r\n5\r\nhello\r\n0\r\n\r\n",
@@ -252,6 +320,8 @@ class _Server(socketserver.ThreadingTCPServer):
         self.lock = threading.Lock()
         self.requests = []
         self.connections = 0
+        self.scripts = {}
+        self.open_socks = set()
 
     def get_request(self):
         sock, addr = super().get_request()
@@ -284,6 +354,27 @@ class Origin:
         with self.server.lock:
             return self.server.connections
 
+    def script(self, path, status=200, headers=(), body=b"", validate=True,
+               headers_304=None):
+        """From now on `path` answers status, headers and body (see the module
+        doc).  validate=False never answers 304; headers_304 replaces the
+        headers sent with a 304 (a Date is still added).
+        """
+        if isinstance(body, str):
+            body = body.encode("latin-1")
+        with self.server.lock:
+            self.server.scripts[path] = {
+                "status": status, "headers": list(headers), "body": body,
+                "validate": validate, "headers_304": headers_304}
+
+    def requests_for(self, path):
+        """The recorded requests whose target path (query ignored) is `path`."""
+        return [r for r in self.requests if urllib.parse.urlsplit(r.target).path == path]
+
+    def count(self, path):
+        """How many requests for `path` reached this origin."""
+        return len(self.requests_for(path))
+
     def url(self, path, host="origin.test"):
         return "http://%s:%d%s" % (host, self.port, path)
 
@@ -298,8 +389,21 @@ class Origin:
         return self.requests
 
     def stop(self):
+        """Stops serving; later calls do nothing (a test may stop it early)."""
+        if getattr(self, "stopped", False):
+            return
+        self.stopped = True
         self.server.shutdown()
         self.server.server_close()
+        # Pooled connections must not outlive the origin: a stopped origin
+        # is one the proxy cannot reach at all.
+        with self.server.lock:
+            socks = list(self.server.open_socks)
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 def make_tls_context(certfile, keyfile):

@@ -213,8 +213,13 @@ def _lines_if(path, n):
     return lines if len(lines) >= n else None
 
 
-def base_conf(workdir, impl, workers):
-    """The lines every test config starts with."""
+def base_conf(workdir, impl, workers, cache=False):
+    """The lines every test config starts with.
+
+    Caching is off (`cache deny all`) unless `cache` is true, so the
+    forwarding tests never depend on what an earlier request left behind;
+    the cache tests turn it on and run memory-only (no cache_dir).
+    """
     lines = [
         "http_port 127.0.0.1:@PORT@",
         "pid_filename %s/proxy.pid" % workdir,
@@ -224,10 +229,11 @@ def base_conf(workdir, impl, workers):
         "dns_nameservers 127.0.0.1",
         "visible_hostname testproxy",
         "coredump_dir %s" % workdir,
-        "cache deny all",
         "pinger_enable off",
         "shutdown_lifetime 1 second",
     ]
+    if not cache:
+        lines.insert(lines.index("pinger_enable off"), "cache deny all")
     if os.geteuid() == 0:
         pwd.getpwnam("proxy")
         lines.append("cache_effective_user proxy")
@@ -243,11 +249,13 @@ def stock_acls(ssl_ports):
 
 
 class ProxyFactory:
-    """Callable fixture value: proxy(conf_extra=..., access=..., workers=1, impl=None).
+    """Callable fixture value: proxy(conf_extra=..., access=..., workers=1, impl=None, cache=False).
 
     conf_extra goes after the base lines and the SSL_ports/Safe_ports acls,
     before the http_access rules; `access` replaces the default rules ("" for
     none at all).  "@DIR@" in either is the proxy's private directory.
+    `cache=True` leaves out the base `cache deny all`, so responses are
+    cached in memory (the defaults of cache_mem and friends apply).
     """
 
     def __init__(self, tmpdir, default_impl, prefix="p"):
@@ -257,13 +265,13 @@ class ProxyFactory:
         self.started = []
 
     def __call__(self, conf_extra="", access=None, workers=1, impl=None,
-                 ssl_ports=(), single=False, start=True):
+                 ssl_ports=(), single=False, start=True, cache=False):
         impl = impl or self.default_impl
         workdir = os.path.join(self.tmpdir, "%s-%s%d" % (self.prefix, impl, len(self.started)))
         make_writable_dir(workdir)
         with open(os.path.join(workdir, "hosts"), "w") as f:
             f.write(HOSTS)
-        conf = (base_conf(workdir, impl, workers) + stock_acls(ssl_ports)
+        conf = (base_conf(workdir, impl, workers, cache) + stock_acls(ssl_ports)
                 + conf_extra.rstrip("\n") + "\n"
                 + (DEFAULT_ACCESS if access is None else access.rstrip("\n") + "\n"))
         # Extras may name files in the proxy's own dir as @DIR@.

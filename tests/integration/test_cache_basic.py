@@ -1,0 +1,139 @@
+"""Memory cache basics: a hit is proved by the origin not seeing the request.
+
+Every proxy here runs with caching on (`cache=True`) and no cache_dir, so
+what is cached lives in memory (Squid needs cache_mem > 0, its default, and
+caches only what fits maximum_object_size_in_memory).  The origin's scripted
+paths count what reaches them; the access log shows how each request was
+served.
+"""
+
+import time
+
+import pytest
+
+from helpers import get, log_entry
+from origin import pattern_bytes
+
+FRESH = [("Cache-Control", "max-age=60"), ("Content-Type", "text/plain")]
+
+
+def test_memory_hit_not_seen_by_origin(proxy, origin):
+    origin.script("/hit", headers=FRESH, body="cached body\n")
+    p = proxy(cache=True)
+    r1 = get(p.port, origin.url("/hit"))
+    assert r1.status == 200 and r1.body == b"cached body\n"
+    assert r1.header("X-Cache") == "MISS from testproxy"
+    r2 = get(p.port, origin.url("/hit"))
+    assert r2.status == 200 and r2.body == b"cached body\n"
+    assert origin.count("/hit") == 1
+    assert r2.header("X-Cache") == "HIT from testproxy"
+    assert r2.header("Age") is not None and int(r2.header("Age")) >= 0
+    assert r2.header("Content-Length") == str(len(b"cached body\n"))
+    first, second = log_entry(p, 1), log_entry(p, 2)
+    assert (first["code"], first["hier_code"]) == ("TCP_MISS/200", "HIER_DIRECT")
+    assert (second["code"], second["hier"]) == ("TCP_MEM_HIT/200", "HIER_NONE/-")
+
+
+def test_age_grows_while_cached(proxy, origin):
+    origin.script("/age", headers=FRESH, body="x")
+    p = proxy(cache=True)
+    get(p.port, origin.url("/age"))
+    time.sleep(2.1)
+    r = get(p.port, origin.url("/age"))
+    assert origin.count("/age") == 1
+    assert int(r.header("Age")) >= 2
+
+
+def test_age_from_origin_counts_toward_freshness(proxy, origin):
+    # RFC 9111 4.2.3: an Age of 100 s on arrival is already past max-age=60.
+    origin.script("/old", headers=[("Cache-Control", "max-age=60"), ("Age", "100")], body="x",
+                  validate=False)
+    p = proxy(cache=True)
+    get(p.port, origin.url("/old"))
+    get(p.port, origin.url("/old"))
+    assert origin.count("/old") == 2
+
+
+def test_age_from_origin_added_on_hit(proxy, origin):
+    origin.script("/aged", headers=[("Cache-Control", "max-age=600"), ("Age", "100")], body="x")
+    p = proxy(cache=True)
+    get(p.port, origin.url("/aged"))
+    r = get(p.port, origin.url("/aged"))
+    assert origin.count("/aged") == 1
+    assert 100 <= int(r.header("Age")) < 110
+
+
+def test_head_answered_from_cached_get(proxy, origin):
+    origin.script("/head", headers=FRESH, body="twelve bytes")
+    p = proxy(cache=True)
+    get(p.port, origin.url("/head"))
+    r = get(p.port, origin.url("/head"), method="HEAD")
+    assert r.status == 200 and r.body == b""
+    assert r.header("Content-Length") == "12"
+    assert origin.count("/head") == 1
+    assert log_entry(p, 2)["code"] == "TCP_MEM_HIT/200"
+
+
+def test_head_miss_then_get_gets_body(proxy, origin):
+    origin.script("/headfirst", headers=FRESH, body="twelve bytes")
+    p = proxy(cache=True)
+    r = get(p.port, origin.url("/headfirst"), method="HEAD")
+    assert r.status == 200 and r.header("Content-Length") == "12"
+    r = get(p.port, origin.url("/headfirst"))
+    assert r.status == 200 and r.body == b"twelve bytes"
+    assert [q.method for q in origin.requests_for("/headfirst")][-1] == "GET"
+
+
+def test_cache_deny_acl_keeps_uncached(proxy, origin):
+    origin.script("/nc/a", headers=FRESH, body="x")
+    origin.script("/ok/a", headers=FRESH, body="x")
+    p = proxy("acl nocache urlpath_regex ^/nc/\ncache deny nocache\n", cache=True)
+    for _ in range(2):
+        get(p.port, origin.url("/nc/a"))
+        get(p.port, origin.url("/ok/a"))
+    assert origin.count("/nc/a") == 2
+    assert origin.count("/ok/a") == 1
+
+
+def test_workers_share_the_memory_cache(proxy, origin):
+    origin.script("/shared", headers=FRESH, body="shared\n")
+    p = proxy(workers=2, cache=True)
+    assert get(p.port, origin.url("/shared")).status == 200
+    for _ in range(20):
+        r = get(p.port, origin.url("/shared"))
+        assert r.status == 200 and r.body == b"shared\n"
+    assert origin.count("/shared") == 1
+    entries = p.access_entries(21)
+    assert [e["tag"] for e in entries[1:21]] == ["TCP_MEM_HIT"] * 20
+
+
+def test_large_object_hit_byte_exact(proxy, origin):
+    body = pattern_bytes(2 * 1024 * 1024)
+    origin.script("/large", headers=[("Cache-Control", "max-age=60"),
+                                     ("Content-Type", "application/octet-stream")], body=body)
+    p = proxy("maximum_object_size_in_memory 4 MB\n", cache=True)
+    assert get(p.port, origin.url("/large")).body == body
+    r = get(p.port, origin.url("/large"))
+    assert r.status == 200 and r.body == body
+    assert origin.count("/large") == 1
+    assert log_entry(p, 2)["code"] == "TCP_MEM_HIT/200"
+
+
+def test_object_over_memory_limit_not_cached(proxy, origin):
+    body = pattern_bytes(200 * 1024)
+    origin.script("/toobig", headers=FRESH, body=body)
+    p = proxy("maximum_object_size_in_memory 64 KB\n", cache=True)
+    assert get(p.port, origin.url("/toobig")).body == body
+    assert get(p.port, origin.url("/toobig")).body == body
+    assert origin.count("/toobig") == 2
+    assert log_entry(p, 2)["tag"] == "TCP_MISS"
+
+
+@pytest.mark.cuttle_only(reason="Squid 5.7 does not send Cache-Status (RFC 9211)")
+def test_cache_status_header_on_hit(proxy, origin):
+    origin.script("/cs", headers=FRESH, body="x")
+    p = proxy(cache=True)
+    get(p.port, origin.url("/cs"))
+    r = get(p.port, origin.url("/cs"))
+    assert origin.count("/cs") == 1
+    assert r.header("Cache-Status").replace(" ", "").startswith("testproxy;hit")
