@@ -14,23 +14,15 @@ body_init(struct body *b, enum http_body_kind kind, int64_t length)
 	b->done = kind == HTTP_BODY_NONE ||
 	    (kind == HTTP_BODY_LENGTH && length == 0);
 	http_chunked_init(&b->ch);
-	b->copy = NULL;
-	b->copy_max = 0;
-	b->copy_overflow = 0;
+	b->sink = NULL;
+	b->sink_arg = NULL;
 }
 
-/* Keep a copy of payload bytes (for the cache), up to copy_max. */
 static void
 body_copy(struct body *b, const char *p, size_t n)
 {
-	if (b->copy == NULL || n == 0)
-		return;
-	if ((int64_t)(buf_avail(b->copy) + n) > b->copy_max) {
-		b->copy = NULL;
-		b->copy_overflow = 1;
-		return;
-	}
-	buf_append(b->copy, p, n);
+	if (b->sink != NULL && n > 0)
+		b->sink(b->sink_arg, p, n);
 }
 
 int

@@ -20,9 +20,9 @@ struct body {
 	size_t		 pending;	/* validated bytes at the buffer head */
 	int64_t		 payload;	/* payload bytes seen so far */
 	int		 done;
-	struct buf	*copy;		/* non-NULL: payload is appended here */
-	int64_t		 copy_max;	/* past it copying stops, copy_overflow */
-	int		 copy_overflow;
+	/* non-NULL: every payload byte is also given to sink (the cache) */
+	void		(*sink)(void *arg, const char *p, size_t n);
+	void		*sink_arg;
 };
 
 void body_init(struct body *b, enum http_body_kind kind, int64_t length);

@@ -76,6 +76,8 @@ cache_store_for(const char *key)
 
 static void cache_hit_pump(struct xact *x);
 static void cache_cf_release(struct xact *x);
+static void cache_start_storing(struct xact *x);
+static void cache_disk_finish(struct xact *x, int complete);
 
 void
 cache_release(struct xact *x)
@@ -88,6 +90,9 @@ cache_release(struct xact *x)
 		store_client_cancel(cache_stores[x->store_idx], x->store_req);
 		x->store_req = 0;
 	}
+	cache_disk_finish(x, 0);
+	free(x->store_key);
+	x->store_key = NULL;
 	cache_cf_release(x);
 	if (x->hit_fd != -1) {
 		close(x->hit_fd);
@@ -835,37 +840,39 @@ cache_on_response(struct xact *x)
 		log_debug(22, 3, "not storing %s: %s", x->url_str, why);
 		return 0;
 	}
-	int64_t max = worker_cfg->maximum_object_size_in_memory;
-	if (cache_nstores > 0 && worker_cfg->maximum_object_size > max)
-		max = worker_cfg->maximum_object_size;
-	if (x->rep.body == HTTP_BODY_LENGTH && x->rep.content_length > max)
-		return 0;
-	x->storing = 1;
-	buf_init(&x->store_body);
-	buf_init(&x->store_head);
-	cache_stored_head(x, &x->store_head);
-	x->repbody.copy = &x->store_body;
-	x->repbody.copy_max = max;
+	cache_start_storing(x);
 	return 0;
 }
 
 /*
- * Writing an object to a cache_dir outlives the transaction: the job owns
- * copies of the key, metadata and body until the store commits.
+ * Writing an object to a cache_dir streams while the response goes to the
+ * client and outlives the transaction: the job owns the key and metadata
+ * until the store commits.  Bytes that arrive before the store handed out
+ * the temporary file wait in pending.
  */
+#define CACHE_DISK_PENDING_MAX	(4 * 1024 * 1024)
+
 struct cache_disk_job {
 	int		 store;
 	char		*key;
 	struct buf	 meta;
-	struct buf	 body;
+	struct buf	 pending;
+	int		 fd;
+	uint32_t	 token;
+	uint32_t	 req;		/* BEGIN under way */
+	long		 body_off;
+	uint64_t	 written;
+	int		 failed, ended, complete;
 };
 
 static void
 cache_disk_job_free(struct cache_disk_job *j)
 {
+	if (j->fd != -1)
+		close(j->fd);
 	free(j->key);
 	buf_free(&j->meta);
-	buf_free(&j->body);
+	buf_free(&j->pending);
 	free(j);
 }
 
@@ -880,165 +887,263 @@ cache_disk_committed(void *arg, const struct store_client_result *r)
 	cache_disk_job_free(j);
 }
 
+static int
+cache_disk_write(struct cache_disk_job *j, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = pwrite(j->fd, p, n, (off_t)j->body_off +
+		    (off_t)j->written);
+		if (w <= 0) {
+			/* ENOSPC and friends: not cached, nothing else lost */
+			log_debug(22, 1, "cache_dir write for %s: %s", j->key,
+			    w == 0 ? "short write" : strerror(errno));
+			return -1;
+		}
+		j->written += (uint64_t)w;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The transaction is over and the file is ours: commit or abort. */
+static void
+cache_disk_close(struct cache_disk_job *j)
+{
+	struct store_client *sc = cache_stores[j->store];
+
+	if (j->fd == -1) {		/* BEGIN failed */
+		cache_disk_job_free(j);
+		return;
+	}
+	int ok = j->complete && !j->failed &&
+	    store_client_write_head(j->fd, j->key, strlen(j->key),
+	    buf_head(&j->meta), buf_avail(&j->meta), j->written, 1,
+	    time(NULL)) >= 0;
+	close(j->fd);
+	j->fd = -1;
+	if (!ok) {
+		store_client_abort(sc, j->token, NULL, NULL);
+		cache_disk_job_free(j);
+		return;
+	}
+	if (store_client_commit(sc, j->token, cache_disk_committed, j) == 0)
+		cache_disk_job_free(j);
+}
+
 static void
 cache_disk_began(void *arg, const struct store_client_result *r)
 {
 	struct cache_disk_job *j = arg;
-	struct store_client *sc = cache_stores[j->store];
-	size_t klen = strlen(j->key);
-	uint64_t blen = buf_avail(&j->body);
 
+	j->req = 0;
 	if (r->status != STORE_CLIENT_OK) {
-		cache_disk_job_free(j);
+		j->failed = 1;
+		if (j->ended)
+			cache_disk_job_free(j);
 		return;
 	}
-	long off = store_client_write_head(r->fd, j->key, klen,
-	    buf_head(&j->meta), buf_avail(&j->meta), blen, 0, time(NULL));
-	int ok = off >= 0;
-	size_t done = 0;
-	while (ok && done < blen) {
-		ssize_t n = pwrite(r->fd, buf_head(&j->body) + done, blen - done,
-		    (off_t)off + (off_t)done);
-		if (n <= 0)
-			ok = 0;
-		else
-			done += (size_t)n;
-	}
-	if (ok)
-		ok = store_client_write_head(r->fd, j->key, klen,
-		    buf_head(&j->meta), buf_avail(&j->meta), blen, 1,
-		    time(NULL)) >= 0;
-	close(r->fd);
-	if (!ok) {
-		log_debug(22, 1, "cache_dir write failed for %s: %s", j->key,
-		    strerror(errno));
-		store_client_abort(sc, r->token, NULL, NULL);
-		cache_disk_job_free(j);
-		return;
-	}
-	if (store_client_commit(sc, r->token, cache_disk_committed, j) == 0)
-		cache_disk_job_free(j);
+	j->fd = r->fd;
+	j->token = r->token;
+	j->body_off = store_client_write_head(j->fd, j->key, strlen(j->key),
+	    buf_head(&j->meta), buf_avail(&j->meta), 0, 0, time(NULL));
+	if (j->body_off < 0 || cache_disk_write(j, buf_head(&j->pending),
+	    buf_avail(&j->pending)) == -1)
+		j->failed = 1;
+	buf_free(&j->pending);
+	if (j->ended)
+		cache_disk_close(j);
 }
 
 static void
-cache_disk_store(const char *key, const struct buf *meta,
-    const struct buf *body)
+cache_disk_feed(struct cache_disk_job *j, const char *p, size_t n)
 {
-	int i = cache_store_for(key);
-
-	if (i == -1 || (int64_t)buf_avail(body) >
-	    worker_cfg->maximum_object_size)
+	if (j->failed)
 		return;
-	struct cache_disk_job *j = xcalloc(1, sizeof(*j));
-	j->store = i;
-	j->key = xstrdup(key);
-	buf_init(&j->meta);
-	buf_init(&j->body);
-	buf_append(&j->meta, buf_head(meta), buf_avail(meta));
-	buf_append(&j->body, buf_head(body), buf_avail(body));
-	if (store_client_begin(cache_stores[i], key, strlen(key),
-	    buf_avail(body), cache_disk_began, j) == 0)
-		cache_disk_job_free(j);
+	if ((int64_t)(j->written + buf_avail(&j->pending) + n) >
+	    worker_cfg->maximum_object_size) {
+		j->failed = 1;
+		buf_free(&j->pending);
+		return;
+	}
+	if (j->fd == -1) {
+		if (buf_avail(&j->pending) + n > CACHE_DISK_PENDING_MAX) {
+			j->failed = 1;
+			buf_free(&j->pending);
+			return;
+		}
+		buf_append(&j->pending, p, n);
+		return;
+	}
+	if (cache_disk_write(j, p, n) == -1)
+		j->failed = 1;
 }
 
-/* Store the response that just completed. */
+/* The transaction lets go of its job: complete or not. */
 static void
-cache_store(struct xact *x)
+cache_disk_finish(struct xact *x, int complete)
+{
+	struct cache_disk_job *j = x->disk_job;
+
+	if (j == NULL)
+		return;
+	x->disk_job = NULL;
+	j->ended = 1;
+	j->complete = complete;
+	if (j->req == 0)
+		cache_disk_close(j);
+	/* else cache_disk_began() finishes it */
+}
+
+/* Every payload byte of a response being stored comes here. */
+static void
+cache_sink(void *arg, const char *p, size_t n)
+{
+	struct xact *x = arg;
+
+	if (x->mem_ok) {
+		if ((int64_t)(buf_avail(&x->store_body) + n +
+		    buf_avail(&x->store_head)) >
+		    worker_cfg->maximum_object_size_in_memory) {
+			x->mem_ok = 0;
+			buf_free(&x->store_body);
+		} else {
+			buf_append(&x->store_body, p, n);
+		}
+	}
+	if (x->disk_job != NULL)
+		cache_disk_feed(x->disk_job, p, n);
+}
+
+/*
+ * A storable response starts: build its metadata now (the times are the
+ * response's), pick its key (Vary), and start the memory copy and the disk
+ * stream.
+ */
+static void
+cache_start_storing(struct xact *x)
 {
 	struct cache_meta m;
 	uint8_t blob[CACHE_META_BLOB_MAX];
 	char vkey[4096];
-	const char *key = x->cache_base_key;
-	char *variant = NULL;
+	int64_t cl = x->rep.body == HTTP_BODY_LENGTH ? x->rep.content_length :
+	    -1;
 
 	int n = cache_rules_vary_key(&x->rep, &x->req, vkey, sizeof(vkey));
 	if (n < 0)
 		return;		/* Vary: * (or a huge key): never stored */
-	if (n > 0) {
-		/*
-		 * The marker under the base key holds the Vary field names
-		 * and the variants stored so far (for PURGE and invalidation).
-		 */
-		struct buf marker;
-		buf_init(&marker);
-		buf_append(&marker, "V", 1);
-		int first = 1;
-		for (int i = 0; i < x->rep.nhdr; i++) {
-			const struct http_header *h = &x->rep.hdr[i];
-			if (!util_strcaseeq_n(h->name, h->name_len, "Vary"))
-				continue;
-			if (!first)
-				buf_append(&marker, ", ", 2);
-			buf_append(&marker, h->value, h->value_len);
-			first = 0;
-		}
-		buf_append(&marker, "", 1);
-		size_t names = buf_avail(&marker);
-		buf_append(&marker, vkey, (size_t)n);
-		buf_append(&marker, "", 1);
-		struct memcache_ref *old = cache_memory == NULL ? NULL :
-		    memcache_get(cache_memory, key, strlen(key));
-		if (old != NULL) {
-			size_t ol;
-			const char *op = memcache_ref_meta(old, &ol);
-			/* same Vary names: keep the other variants listed */
-			if (ol >= names && memcmp(op, buf_head(&marker),
-			    names) == 0) {
-				const char *v = op + names, *end = op + ol;
-				while (v < end) {
-					size_t vl = strnlen(v, (size_t)(end - v));
-					if (vl != (size_t)n ||
-					    memcmp(v, vkey, vl) != 0) {
-						buf_append(&marker, v, vl);
-						buf_append(&marker, "", 1);
-					}
-					v += vl + 1;
-				}
-			}
-			memcache_release(old);
-		}
-		if (cache_memory != NULL)
-			memcache_put(cache_memory, key, strlen(key),
-			    buf_head(&marker), buf_avail(&marker), NULL, 0);
-		buf_free(&marker);
-		variant = xasprintf("%s\n%.*s", key, n, vkey);
-		key = variant;
-	}
+	x->store_key = n > 0 ? xasprintf("%s\n%.*s", x->cache_base_key, n,
+	    vkey) : xstrdup(x->cache_base_key);
+	x->store_vary = n;
 	cache_rules_meta_fill(&m, &x->req, &x->rep, x->request_time,
-	    (time_t)(x->log.start.tv_sec + (int64_t)x->log.upstream_ms / 1000));
+	    time(NULL));
 	size_t ml = cache_rules_meta_serialize(&m, blob, sizeof(blob));
-	if (ml == 0) {
-		free(variant);
+	if (ml == 0)
 		return;
-	}
-	struct buf meta;
-	buf_init(&meta);
-	buf_append(&meta, "O", 1);
+	buf_init(&x->store_head);
+	buf_append(&x->store_head, "O", 1);
 	unsigned char l2[2] = { ml & 0xff, (ml >> 8) & 0xff };
-	buf_append(&meta, l2, 2);
-	buf_append(&meta, blob, ml);
-	buf_append(&meta, buf_head(&x->store_head), buf_avail(&x->store_head));
-	struct iovec body = { buf_head(&x->store_body),
-	    buf_avail(&x->store_body) };
-	if (cache_memory != NULL && (int64_t)(body.iov_len +
-	    buf_avail(&meta)) <= worker_cfg->maximum_object_size_in_memory &&
-	    memcache_put(cache_memory, key, strlen(key), buf_head(&meta),
-	    buf_avail(&meta), &body, body.iov_len > 0 ? 1 : 0) == -1)
-		log_debug(22, 2, "memory cache refused %s", key);
-	/* objects with variants stay in memory only for now */
-	if (variant == NULL)
-		cache_disk_store(key, &meta, &x->store_body);
-	buf_free(&meta);
-	free(variant);
+	buf_append(&x->store_head, l2, 2);
+	buf_append(&x->store_head, blob, ml);
+	cache_stored_head(x, &x->store_head);
+
+	x->mem_ok = cache_memory != NULL && (cl < 0 ||
+	    (int64_t)(cl + buf_avail(&x->store_head)) <=
+	    worker_cfg->maximum_object_size_in_memory);
+	buf_init(&x->store_body);
+	int i = n == 0 ? cache_store_for(x->store_key) : -1;
+	if (i != -1 && (cl < 0 || cl <= worker_cfg->maximum_object_size)) {
+		struct cache_disk_job *j = xcalloc(1, sizeof(*j));
+		j->store = i;
+		j->fd = -1;
+		j->key = xstrdup(x->store_key);
+		buf_init(&j->meta);
+		buf_init(&j->pending);
+		buf_append(&j->meta, buf_head(&x->store_head),
+		    buf_avail(&x->store_head));
+		j->req = store_client_begin(cache_stores[i], j->key,
+		    strlen(j->key), cl > 0 ? (uint64_t)cl : 0,
+		    cache_disk_began, j);
+		if (j->req == 0)
+			cache_disk_job_free(j);
+		else
+			x->disk_job = j;
+	}
+	if (!x->mem_ok && x->disk_job == NULL)
+		return;
+	x->storing = 1;
+	x->repbody.sink = cache_sink;
+	x->repbody.sink_arg = x;
+}
+
+/* The Vary marker under the base key: names, then the variants stored. */
+static void
+cache_put_vary_marker(struct xact *x)
+{
+	const char *key = x->cache_base_key;
+	const char *vkey = x->store_key + strlen(key) + 1;
+	size_t n = strlen(vkey);
+	struct buf marker;
+
+	buf_init(&marker);
+	buf_append(&marker, "V", 1);
+	int first = 1;
+	for (int i = 0; i < x->rep.nhdr; i++) {
+		const struct http_header *h = &x->rep.hdr[i];
+		if (!util_strcaseeq_n(h->name, h->name_len, "Vary"))
+			continue;
+		if (!first)
+			buf_append(&marker, ", ", 2);
+		buf_append(&marker, h->value, h->value_len);
+		first = 0;
+	}
+	buf_append(&marker, "", 1);
+	size_t names = buf_avail(&marker);
+	buf_append(&marker, vkey, n);
+	buf_append(&marker, "", 1);
+	struct memcache_ref *old = memcache_get(cache_memory, key,
+	    strlen(key));
+	if (old != NULL) {
+		size_t ol;
+		const char *op = memcache_ref_meta(old, &ol);
+		/* same Vary names: keep the other variants listed */
+		if (ol >= names && memcmp(op, buf_head(&marker), names) == 0) {
+			const char *v = op + names, *end = op + ol;
+			while (v < end) {
+				size_t vl = strnlen(v, (size_t)(end - v));
+				if (vl != n || memcmp(v, vkey, vl) != 0) {
+					buf_append(&marker, v, vl);
+					buf_append(&marker, "", 1);
+				}
+				v += vl + 1;
+			}
+		}
+		memcache_release(old);
+	}
+	memcache_put(cache_memory, key, strlen(key), buf_head(&marker),
+	    buf_avail(&marker), NULL, 0);
+	buf_free(&marker);
 }
 
 void
 cache_on_finish(struct xact *x, int complete)
 {
-	if (x->storing && complete && !x->repbody.copy_overflow &&
-	    x->repbody.done)
-		cache_store(x);
+	complete = complete && x->storing && x->repbody.done;
+	if (complete && x->mem_ok) {
+		struct iovec body = { buf_head(&x->store_body),
+		    buf_avail(&x->store_body) };
+		if (x->store_vary > 0)
+			cache_put_vary_marker(x);
+		if (memcache_put(cache_memory, x->store_key,
+		    strlen(x->store_key), buf_head(&x->store_head),
+		    buf_avail(&x->store_head), &body,
+		    body.iov_len > 0 ? 1 : 0) == -1)
+			log_debug(22, 2, "memory cache refused %s",
+			    x->store_key);
+	}
+	cache_disk_finish(x, complete);
 	x->storing = 0;
+	x->repbody.sink = NULL;
 	if (x->cf != NULL && x->cf_leader == 1)
 		cache_cf_wake(x);
 }

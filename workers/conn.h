@@ -113,7 +113,11 @@ struct xact {
 	int		 may_store;	/* a response may be stored */
 	int		 revalidating;	/* stale object being checked upstream */
 	char		*cache_cond;	/* conditional header lines to send */
-	int		 storing;	/* copying the response into store_body */
+	int		 storing;	/* the response goes to the cache */
+	int		 mem_ok;	/* ... into the memory cache (store_body) */
+	struct cache_disk_job *disk_job;	/* ... into a cache_dir */
+	char		*store_key;	/* key it is stored under */
+	int		 store_vary;	/* > 0: a variant (marker needed) */
 	struct buf	 store_body;
 	struct buf	 store_head;
 	int64_t		 request_time;	/* time() when the request went upstream */

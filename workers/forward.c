@@ -30,6 +30,7 @@
 
 #define FWD_READ_CHUNK	(128 * 1024)
 #define FWD_HIGH_WATER	(256 * 1024)
+#define FWD_TURN_BYTES	(1024 * 1024)
 
 static void forward_pump(struct xact *x);
 
@@ -490,11 +491,18 @@ forward_pump(struct xact *x)
 	struct conn *c = x->conn;
 	struct srv *s = x->srv;
 
+	/*
+	 * Bounded work per call: other connections get their turn, and the
+	 * event loop runs (a cache_dir's answers arrive through it).
+	 */
+	uint64_t budget_end = x->log.bytes_out + FWD_TURN_BYTES;
 	for (int round = 0; round < 64; round++) {
 		int progress = 0;
 
 		if (x->state != XS_FORWARD && x->state != XS_RELAY)
 			return;
+		if ((uint64_t)x->log.bytes_out > budget_end)
+			break;
 		s = x->srv;
 		/* request body up */
 		int rb = forward_request_body(x);
