@@ -1325,3 +1325,68 @@ cache_rules_invalidations(const struct http_msg *req,
 	cache_rules_inval_add(inv, &base, resp, "Content-Location");
 	return inv->n;
 }
+
+/* ----------------------------------------------------------------- range */
+
+static int
+cache_rules_digits(const char **p, const char *end, int64_t *out)
+{
+	const char *s = *p;
+	int64_t v = 0;
+
+	while (*p < end && **p >= '0' && **p <= '9') {
+		if (v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (**p - '0');
+		(*p)++;
+	}
+	if (*p == s)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+cache_rules_range(const char *v, size_t len, int64_t size, int64_t *first,
+    int64_t *last)
+{
+	const char *p = v, *end = v + len;
+	int64_t a = -1, b = -1;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if ((size_t)(end - p) < 6 || strncasecmp(p, "bytes=", 6) != 0)
+		return 0;
+	p += 6;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p < end && *p == '-') {		/* suffix: the last N bytes */
+		p++;
+		if (cache_rules_digits(&p, end, &b) == -1)
+			return 0;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p != end)
+			return 0;	/* several ranges: whole body */
+		if (b == 0 || size == 0)
+			return -1;
+		*first = b >= size ? 0 : size - b;
+		*last = size - 1;
+		return 1;
+	}
+	if (cache_rules_digits(&p, end, &a) == -1 || p >= end || *p != '-')
+		return 0;
+	p++;
+	if (p < end && *p >= '0' && *p <= '9' &&
+	    cache_rules_digits(&p, end, &b) == -1)
+		return 0;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p != end || (b >= 0 && b < a))
+		return 0;
+	if (a >= size)
+		return -1;
+	*first = a;
+	*last = b < 0 || b >= size ? size - 1 : b;
+	return 1;
+}

@@ -229,4 +229,13 @@ int cache_rules_invalidations(const struct http_msg *req,
     struct cache_invalidation *inv);
 int cache_rules_method_is_safe(const char *method, size_t len);
 
+/*
+ * A Range header value against a stored body of size bytes (RFC 9110 14):
+ * 1 with [*first, *last] for one satisfiable byte range, -1 when no range
+ * is satisfiable (416), 0 to ignore it (not bytes, several ranges, or
+ * malformed: serve the whole body).
+ */
+int cache_rules_range(const char *v, size_t len, int64_t size,
+    int64_t *first, int64_t *last);
+
 #endif

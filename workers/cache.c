@@ -174,7 +174,8 @@ cache_stored_head(const struct xact *x, struct buf *out)
 
 /* Head of a response served from the cache. */
 static void
-cache_hit_head(struct xact *x, int status, int64_t age, int64_t length)
+cache_hit_head(struct xact *x, int status, int64_t age, int64_t length,
+    const char *extra)
 {
 	struct conn *c = x->conn;
 	const struct http_msg *m = &x->hit_msg;
@@ -207,6 +208,8 @@ cache_hit_head(struct xact *x, int status, int64_t age, int64_t length)
 	if (length >= 0)
 		buf_printf(&c->out, "Content-Length: %lld\r\n",
 		    (long long)length);
+	if (extra != NULL)
+		buf_append(&c->out, extra, strlen(extra));
 	buf_printf(&c->out, "Age: %lld\r\n", (long long)(age > 0 ? age : 0));
 	buf_printf(&c->out, "X-Cache: HIT from %s\r\n"
 	    "X-Cache-Lookup: HIT from %s:%d\r\n", host, host,
@@ -242,8 +245,31 @@ cache_log_mime(struct xact *x)
 }
 
 /*
- * Answer from the pinned object: the client's own conditionals first, then
- * the whole stored response (body omitted for HEAD).
+ * Does the request want a range of the stored body?  Only GET, and with
+ * If-Range only when it names the stored validator (RFC 9110 13.1.5).
+ */
+static int
+cache_range_wanted(const struct xact *x, const struct cache_meta *m)
+{
+	const struct http_header *ir;
+
+	if (strcmp(x->method, "GET") != 0 ||
+	    http_msg_header(&x->req, "Range") == NULL)
+		return 0;
+	if ((ir = http_msg_header(&x->req, "If-Range")) == NULL)
+		return 1;
+	if (ir->value_len > 0 && ir->value[0] == '"')
+		return m->etag_len == ir->value_len &&
+		    memcmp(m->etag, ir->value, ir->value_len) == 0;
+	const struct http_header *lm = http_msg_header(&x->hit_msg,
+	    "Last-Modified");
+	return lm != NULL && lm->value_len == ir->value_len &&
+	    memcmp(lm->value, ir->value, lm->value_len) == 0;
+}
+
+/*
+ * Answer from the stored object: the client's own conditionals first, then
+ * the whole stored response or the range asked for (body omitted for HEAD).
  */
 static void
 cache_serve(struct xact *x, const struct cache_meta *m, int64_t age,
@@ -264,11 +290,36 @@ cache_serve(struct xact *x, const struct cache_meta *m, int64_t age,
 		status = x->hit_msg.status;
 	}
 	x->hit_off = 0;
+	char crange[128];
+	int64_t length = status == 304 ? -1 : (int64_t)x->hit_len;
+	const char *extra = NULL;
+	if (status == 200 && cache_range_wanted(x, m)) {
+		const struct http_header *r = http_msg_header(&x->req, "Range");
+		int64_t first, last, size = (int64_t)x->hit_len;
+		int rr = cache_rules_range(r->value, r->value_len, size, &first,
+		    &last);
+		if (rr == 1) {
+			status = 206;
+			snprintf(crange, sizeof(crange), "Content-Range: bytes "
+			    "%lld-%lld/%lld\r\n", (long long)first,
+			    (long long)last, (long long)size);
+			extra = crange;
+			x->hit_off = (uint64_t)first;
+			x->hit_len = (uint64_t)last + 1;
+			length = last - first + 1;
+		} else if (rr == -1) {
+			status = 416;
+			snprintf(crange, sizeof(crange), "Content-Range: bytes "
+			    "*/%lld\r\n", (long long)size);
+			extra = crange;
+			head_only = 1;
+			length = 0;
+		}
+	}
 	/* HEAD: Content-Length says the stored length, no body follows */
-	cache_hit_head(x, status, age, status == 304 ? -1 :
-	    (int64_t)x->hit_len);
+	cache_hit_head(x, status, age, length, extra);
 	if (head_only)
-		x->hit_len = 0;
+		x->hit_len = x->hit_off;
 	x->log.status = status;
 	cache_log_mime(x);
 	x->head_sent = 1;

@@ -36,6 +36,7 @@ errpage_reason(int status)
 	case 100: return "Continue";
 	case 200: return "OK";
 	case 204: return "No Content";
+	case 206: return "Partial Content";
 	case 301: return "Moved Permanently";
 	case 302: return "Found";
 	case 303: return "See Other";

@@ -790,5 +790,33 @@ main(void)
 	t_vary();
 	t_invalidation();
 	t_blob();
+	{
+		int64_t f = -1, l = -1;
+		is_int(cache_rules_range("bytes=0-99", 10, 1000, &f, &l), 1,
+		    "range: first-last");
+		ok(f == 0 && l == 99, "range: 0-99");
+		is_int(cache_rules_range("bytes=900-", 10, 1000, &f, &l), 1,
+		    "range: open end");
+		ok(f == 900 && l == 999, "range: 900-999");
+		is_int(cache_rules_range("bytes=-100", 10, 1000, &f, &l), 1,
+		    "range: suffix");
+		ok(f == 900 && l == 999, "range: suffix is the last 100");
+		is_int(cache_rules_range("bytes=-5000", 11, 1000, &f, &l), 1,
+		    "range: suffix longer than the body");
+		ok(f == 0 && l == 999, "range: whole body");
+		is_int(cache_rules_range("bytes=500-5000", 14, 1000, &f, &l), 1,
+		    "range: last clipped");
+		ok(l == 999, "range: clipped to the size");
+		is_int(cache_rules_range("bytes=1000-", 11, 1000, &f, &l), -1,
+		    "range: past the end is unsatisfiable");
+		is_int(cache_rules_range("bytes=0-1,5-6", 13, 1000, &f, &l), 0,
+		    "range: several ranges serve the whole body");
+		is_int(cache_rules_range("items=0-1", 9, 1000, &f, &l), 0,
+		    "range: other units ignored");
+		is_int(cache_rules_range("bytes=5-1", 9, 1000, &f, &l), 0,
+		    "range: last before first is invalid, ignored");
+		is_int(cache_rules_range("bytes=-0", 8, 1000, &f, &l), -1,
+		    "range: empty suffix unsatisfiable");
+	}
 	return tap_done();
 }
