@@ -138,6 +138,34 @@ cache_parse_meta(struct xact *x, const unsigned char *p, size_t len,
 	return 0;
 }
 
+static int cache_open_object(struct xact *x, struct cache_meta *m);
+
+/* Re-read the held object's metadata, from memory or from a disk hit. */
+static int
+cache_reopen(struct xact *x, struct cache_meta *m)
+{
+	if (x->hit != NULL)
+		return cache_open_object(x, m);
+	if (x->hit_fd != -1 && x->hit_meta != NULL)
+		return cache_parse_meta(x, (const unsigned char *)x->hit_meta,
+		    x->hit_meta_len, m);
+	return -1;
+}
+
+/* Let go of the held object (a new response replaces it). */
+static void
+cache_drop_held(struct xact *x)
+{
+	if (x->hit != NULL) {
+		memcache_release(x->hit);
+		x->hit = NULL;
+	}
+	if (x->hit_fd != -1) {
+		close(x->hit_fd);
+		x->hit_fd = -1;
+	}
+}
+
 static int
 cache_open_object(struct xact *x, struct cache_meta *m)
 {
@@ -660,13 +688,30 @@ cache_disk_answer(void *arg, const struct store_client_result *r)
 		    x->hit_meta_len, &m) == 0) {
 			enum cache_verdict v = cache_rules_decide(&m, &x->req,
 			    &rcc, cache_refresh(x), time(NULL), &d);
+			if (v == CACHE_FRESH && rcc.max_age == 0 &&
+			    !(m.cc_flags & CACHE_RESP_IMMUTABLE))
+				v = CACHE_STALE;
 			if (v == CACHE_FRESH || v == CACHE_STALE_SWR) {
 				cache_serve(x, &m, d.age, m.status >= 400 ?
 				    "TCP_NEGATIVE_HIT" : "TCP_HIT");
 				return;
 			}
+			if (d.only_if_cached) {
+				snprintf(x->result_tag, sizeof(x->result_tag),
+				    "TCP_MISS");
+				xact_error(x, 504, "ERR_ONLY_IF_CACHED_MISS", 0);
+				return;
+			}
+			char cond[1024];
+			if (v == CACHE_STALE && cache_rules_conditional_headers(
+			    &m, cond, sizeof(cond)) > 0) {
+				x->revalidating = 1;
+				x->cache_cond = xstrdup(cond);
+				forward_start(x);
+				return;
+			}
 		}
-		/* stale on disk: fetched again and replaced */
+		/* reload, or nothing to revalidate with: fetch and replace */
 		close(x->hit_fd);
 		x->hit_fd = -1;
 	}
@@ -781,6 +826,28 @@ cache_invalidate(struct xact *x)
 	}
 }
 
+/*
+ * A disk object small enough for memory goes there too, with its current
+ * metadata; reading it costs one pread of a file the page cache likely has.
+ */
+static void
+cache_promote(struct xact *x)
+{
+	uint64_t len = x->hit_len;
+
+	if (cache_memory == NULL || (int64_t)(len + x->hit_meta_len) >
+	    worker_cfg->maximum_object_size_in_memory)
+		return;
+	char *body = xmalloc(len ? len : 1);
+	ssize_t n = pread(x->hit_fd, body, len, (off_t)x->hit_file_off);
+	if (n == (ssize_t)len) {
+		struct iovec iov = { body, len };
+		memcache_put(cache_memory, x->cache_key, strlen(x->cache_key),
+		    x->hit_meta, x->hit_meta_len, &iov, len > 0 ? 1 : 0);
+	}
+	free(body);
+}
+
 /* The 304 answering a revalidation: refresh the stored head, serve it. */
 static int
 cache_revalidated(struct xact *x)
@@ -815,14 +882,29 @@ cache_revalidated(struct xact *x)
 	buf_append(&meta, l2, 2);
 	buf_append(&meta, blob, ml);
 	buf_append(&meta, head, hl);
-	memcache_ref_update_meta(x->hit, buf_head(&meta), buf_avail(&meta));
-	buf_free(&meta);
-
-	/* serve the refreshed object from the (new) stored copy */
-	memcache_release(x->hit);
-	x->hit = memcache_get(cache_memory, x->cache_key, strlen(x->cache_key));
-	if (x->hit == NULL || cache_open_object(x, &m) == -1)
-		return 0;
+	if (x->hit != NULL) {
+		memcache_ref_update_meta(x->hit, buf_head(&meta),
+		    buf_avail(&meta));
+		buf_free(&meta);
+		/* serve the refreshed object from the (new) stored copy */
+		memcache_release(x->hit);
+		x->hit = memcache_get(cache_memory, x->cache_key,
+		    strlen(x->cache_key));
+		if (x->hit == NULL || cache_open_object(x, &m) == -1)
+			return 0;
+	} else {
+		/* a disk object: serve it with the new head, and keep the
+		 * refreshed copy in memory when it fits */
+		free(x->hit_meta);
+		x->hit_meta_len = buf_avail(&meta);
+		x->hit_meta = xmalloc(x->hit_meta_len);
+		memcpy(x->hit_meta, buf_head(&meta), x->hit_meta_len);
+		buf_free(&meta);
+		if (cache_parse_meta(x, (const unsigned char *)x->hit_meta,
+		    x->hit_meta_len, &m) == -1)
+			return 0;
+		cache_promote(x);
+	}
 	struct srv *s = x->srv;
 	x->srv = NULL;
 	if (x->rep.keep_alive && x->reqbody.done &&
@@ -842,7 +924,7 @@ cache_on_upstream_failure(struct xact *x)
 	struct cache_req_cc rcc;
 
 	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_REFRESH_FAIL_ERR");
-	if (x->hit == NULL || cache_open_object(x, &m) == -1)
+	if (cache_reopen(x, &m) == -1)
 		return 0;
 	cache_rules_req_cc(&x->req, &rcc);
 	if (!cache_rules_stale_on_error(&m, &rcc, cache_refresh(x), 0,
@@ -862,13 +944,13 @@ cache_on_response(struct xact *x)
 		return 0;
 	if (status >= 200 && status < 400)
 		cache_invalidate(x);
-	if (x->revalidating && x->hit != NULL) {
+	if (x->revalidating && (x->hit != NULL || x->hit_fd != -1)) {
 		struct cache_meta m;
 		struct cache_req_cc rcc;
 		if (status == 304)
 			return cache_revalidated(x);
 		cache_rules_req_cc(&x->req, &rcc);
-		if (status >= 500 && cache_open_object(x, &m) == 0 &&
+		if (status >= 500 && cache_reopen(x, &m) == 0 &&
 		    cache_rules_stale_on_error(&m, &rcc, cache_refresh(x),
 		    status, time(NULL), 0)) {
 			srv_close(x->srv);
@@ -880,8 +962,7 @@ cache_on_response(struct xact *x)
 		snprintf(x->result_tag, sizeof(x->result_tag), "%s",
 		    status >= 500 ? "TCP_REFRESH_FAIL_ERR" :
 		    "TCP_REFRESH_MODIFIED");
-		memcache_release(x->hit);
-		x->hit = NULL;
+		cache_drop_held(x);
 	}
 	if (!x->may_store)
 		return 0;
