@@ -123,14 +123,8 @@ master_reap(struct cfg *current, int shutting_down)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct kid *k = NULL;
-		if (stores_reaped(pid, status)) {
-			/* the workers' sockets to that store are gone */
-			if (!shutting_down) {
-				master_start_generation(current);
-				master_signal_kids(SIGHUP, 1);
-			}
+		if (stores_reaped(pid, status))
 			continue;
-		}
 		for (int i = 0; i < master_nkids; i++)
 			if (master_kids[i].pid == pid)
 				k = &master_kids[i];
@@ -296,6 +290,16 @@ master_run(struct cfg *cfg, const char *path)
 	master_start_generation(cfg);
 	for (;;) {
 		int64_t wait_ms = master_respawn_due();
+		int respawned;
+		int64_t store_ms = shutting_down ? -1 :
+		    stores_respawn_due(&respawned);
+		if (!shutting_down && respawned) {
+			/* the workers' sockets to that store died with it */
+			master_start_generation(cfg);
+			master_signal_kids(SIGHUP, 1);
+		}
+		if (store_ms >= 0 && (wait_ms < 0 || store_ms < wait_ms))
+			wait_ms = store_ms;
 		struct timespec ts;
 		siginfo_t si;
 

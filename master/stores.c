@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,7 +31,13 @@ struct store_kid {
 	const struct cfg_cache_dir *cd;
 	pid_t		 pid;
 	int		 ctl;		/* master's end of the control socket */
+	uint64_t	 started_ms;
+	uint64_t	 restart_at_ms;	/* dead: respawn no earlier */
+	int		 fast_deaths;	/* back-off for a store that cannot run */
 };
+
+#define STORES_FAST_DEATH_MS	5000
+#define STORES_BACKOFF_MAX_MS	60000
 
 static struct store_kid stores[STORES_MAX];
 static int nstores;
@@ -109,6 +117,7 @@ stores_spawn(struct store_kid *sk)
 	close(sv[1]);
 	sk->ctl = sv[0];
 	sk->pid = pid;
+	sk->started_ms = util_now_ms();
 	log_info("store for cache_dir %s started (pid %ld)", sk->cd->path,
 	    (long)pid);
 	return 0;
@@ -123,6 +132,16 @@ stores_start(struct cfg *cfg)
 		if (nstores == STORES_MAX) {
 			log_errx("%s:%d: more than %d cache_dir lines", cd->file,
 			    cd->line, STORES_MAX);
+			return -1;
+		}
+		/* as Squid: no serving on swap directories that are not there */
+		char tmp[4096];
+		struct stat st;
+		snprintf(tmp, sizeof(tmp), "%s/tmp", cd->path);
+		if (stat(tmp, &st) == -1 || !S_ISDIR(st.st_mode)) {
+			log_errx("%s:%d: cache_dir %s: missing or not "
+			    "initialised; run cuttle -z first", cd->file,
+			    cd->line, cd->path);
 			return -1;
 		}
 		struct store_kid *sk = &stores[nstores++];
@@ -176,29 +195,63 @@ stores_reaped(pid_t pid, int status)
 		struct store_kid *sk = &stores[i];
 		if (sk->pid != pid)
 			continue;
+		uint64_t now = util_now_ms();
+		if (now - sk->started_ms < STORES_FAST_DEATH_MS)
+			sk->fast_deaths++;
+		else
+			sk->fast_deaths = 0;
+		uint64_t delay = sk->fast_deaths == 0 ? 0 :
+		    250ULL << (sk->fast_deaths > 8 ? 8 : sk->fast_deaths);
+		if (delay > STORES_BACKOFF_MAX_MS)
+			delay = STORES_BACKOFF_MAX_MS;
 		if (WIFSIGNALED(status))
 			log_warnx("store for %s (pid %ld) died of signal %d; "
-			    "restarting", sk->cd->path, (long)pid,
-			    WTERMSIG(status));
+			    "restarting in %llu ms", sk->cd->path, (long)pid,
+			    WTERMSIG(status), (unsigned long long)delay);
 		else
 			log_warnx("store for %s (pid %ld) exited with status "
-			    "%d; restarting", sk->cd->path, (long)pid,
-			    WEXITSTATUS(status));
+			    "%d; restarting in %llu ms", sk->cd->path,
+			    (long)pid, WEXITSTATUS(status),
+			    (unsigned long long)delay);
 		close(sk->ctl);
 		sk->ctl = -1;
 		sk->pid = 0;
-		/* a store that cannot start would loop: pause a little */
-		usleep(200 * 1000);
-		stores_spawn(sk);
+		sk->restart_at_ms = now + delay;
 		return 1;
 	}
 	return 0;
+}
+
+int64_t
+stores_respawn_due(int *respawned)
+{
+	uint64_t now = util_now_ms();
+	int64_t next = -1;
+
+	*respawned = 0;
+	for (int i = 0; i < nstores; i++) {
+		struct store_kid *sk = &stores[i];
+		if (sk->pid != 0 || sk->cd == NULL)
+			continue;
+		if (sk->restart_at_ms <= now) {
+			if (stores_spawn(sk) == 0) {
+				*respawned = 1;
+				continue;
+			}
+			sk->restart_at_ms = now + 1000;
+		}
+		int64_t d = (int64_t)(sk->restart_at_ms - now);
+		if (next == -1 || d < next)
+			next = d;
+	}
+	return next;
 }
 
 void
 stores_stop(void)
 {
 	for (int i = 0; i < nstores; i++) {
+		stores[i].cd = NULL;	/* no respawn */
 		if (stores[i].pid > 0)
 			kill(stores[i].pid, SIGTERM);
 		if (stores[i].ctl != -1)

@@ -5,6 +5,7 @@
 #ifndef CUTTLE_STORES_H
 #define CUTTLE_STORES_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 struct cfg;
@@ -18,8 +19,13 @@ int stores_start(struct cfg *cfg);
 int stores_worker_sockets(int *fds, int max);
 /* In a kid: close the master's store descriptors it inherited. */
 void stores_close_inherited(void);
-/* A child exited: 1 if it was a store (restarted; workers must renew). */
+/* A child exited: 1 if it was a store (it restarts after a back-off). */
 int stores_reaped(pid_t pid, int status);
+/*
+ * Restart the stores that are due; *respawned says if one was (its workers
+ * must be renewed).  Returns ms until the next one is due, -1 for none.
+ */
+int64_t stores_respawn_due(int *respawned);
 /* Stop the stores (shutdown). */
 void stores_stop(void);
 int stores_count(void);

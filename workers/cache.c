@@ -997,9 +997,19 @@ struct cache_disk_job {
 	int		 failed, ended, complete;
 };
 
+static int cache_disk_jobs;
+
+int
+cache_pending_jobs(void)
+{
+	return cache_disk_jobs;
+}
+
 static void
 cache_disk_job_free(struct cache_disk_job *j)
 {
+	cache_disk_jobs--;
+	worker_conn_closed();	/* a retiring worker may be done now */
 	if (j->fd != -1)
 		close(j->fd);
 	free(j->key);
@@ -1186,6 +1196,7 @@ cache_start_storing(struct xact *x)
 	int i = n == 0 ? cache_store_for(x->store_key) : -1;
 	if (i != -1 && (cl < 0 || cl <= worker_cfg->maximum_object_size)) {
 		struct cache_disk_job *j = xcalloc(1, sizeof(*j));
+		cache_disk_jobs++;
 		j->store = i;
 		j->fd = -1;
 		j->key = xstrdup(x->store_key);

@@ -221,8 +221,14 @@ conn_update_events(struct conn *c)
 	} else if (x->state == XS_TUNNEL || x->state == XS_HIT) {
 		return;		/* tunnel.c and cache.c own the events */
 	} else if (x->state == XS_RELAY || x->state == XS_LOCAL) {
-		if (x->state == XS_RELAY && !x->dechunk &&
-		    buf_avail(&c->out) == 0 && x->repbody.pending > 0)
+		/*
+		 * Bytes waiting in the server buffer (validated or not) move
+		 * when the client can take them: a pump that stopped on its
+		 * work budget resumes here, not on a server event that may
+		 * never come.
+		 */
+		if (x->state == XS_RELAY && x->srv != NULL &&
+		    buf_avail(&x->srv->in) > 0)
 			ev |= EPOLLOUT;
 		if (x->state == XS_RELAY && !x->reqbody.done && !x->early_reply)
 			ev |= EPOLLIN;

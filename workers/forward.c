@@ -384,8 +384,7 @@ forward_set_events(struct xact *x)
 	if (x->state == XS_FORWARD)
 		ev |= EPOLLIN;
 	else if (x->state == XS_RELAY && !x->repbody.done &&
-	    buf_avail(&c->out) == 0 && x->repbody.pending == 0 &&
-	    buf_avail(&s->in) < FWD_HIGH_WATER)
+	    buf_avail(&c->out) == 0 && buf_avail(&s->in) < FWD_HIGH_WATER)
 		ev |= EPOLLIN;
 	ev_io_set(&s->io, ev);
 	conn_update_events(c);

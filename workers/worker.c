@@ -69,7 +69,8 @@ worker_first_port(void)
 void
 worker_conn_closed(void)
 {
-	if (worker_is_retiring && conn_count() == 0) {
+	if (worker_is_retiring && conn_count() == 0 &&
+	    cache_pending_jobs() == 0) {
 		log_debug(1, 2, "all connections finished; exiting");
 		evloop_stop();
 	}
@@ -114,8 +115,7 @@ worker_retire(int64_t deadline_ms)
 	}
 	if (deadline_ms >= 0)
 		ev_timer_start(&worker_deadline, (uint64_t)deadline_ms);
-	if (conn_count() == 0)
-		evloop_stop();
+	worker_conn_closed();
 }
 
 static void

@@ -53,7 +53,29 @@ struct store_tmp {
 	char		*key;
 	size_t		 keylen;
 	struct store_tmp *next;
+	struct store_tmp *all_next;	/* every object being written */
+	int		 doomed;	/* deleted while written: never commit */
 };
+
+/*
+ * A lookup for a key that some worker is writing right now waits for that
+ * write's COMMIT or ABORT (at most STORE_WAIT_MS): the client that got the
+ * response from one worker may ask another worker for it at once.
+ */
+#define STORE_WAIT_MS	1000
+
+struct store_wait {
+	struct store_conn *c;
+	uint32_t	 id;
+	char		*key;
+	size_t		 keylen;
+	uint64_t	 deadline;
+	struct store_wait *next;
+};
+
+static struct store_tmp *store_writing;
+static struct store_wait *store_waits;
+static struct ev_timer store_wait_timer;
 
 struct store_out {
 	struct store_proto_rep rep;
@@ -759,6 +781,91 @@ store_load(struct store *st)
 /* Replies */
 
 static void store_conn_io(struct ev_io *io, uint32_t revents);
+static void store_answer_lookup(struct store_conn *c, uint32_t id,
+    const char *key, size_t keylen);
+
+static void
+store_wait_answer(struct store_wait *w)
+{
+	if (!w->c->dead)
+		store_answer_lookup(w->c, w->id, w->key, w->keylen);
+	free(w->key);
+	free(w);
+}
+
+/* A write of key ended: answer the lookups that waited for it. */
+static void
+store_wake(const char *key, size_t keylen)
+{
+	struct store_wait **pp = &store_waits, *w;
+
+	while ((w = *pp) != NULL) {
+		if (w->keylen == keylen && memcmp(w->key, key, keylen) == 0) {
+			*pp = w->next;
+			store_wait_answer(w);
+		} else {
+			pp = &w->next;
+		}
+	}
+}
+
+static void
+store_wait_expire(struct ev_timer *t)
+{
+	struct store_wait **pp = &store_waits, *w;
+
+	while ((w = *pp) != NULL) {
+		if (w->deadline <= ev_now()) {
+			*pp = w->next;
+			store_wait_answer(w);
+		} else {
+			pp = &w->next;
+		}
+	}
+	if (store_waits != NULL)
+		ev_timer_start(&store_wait_timer, 100);
+}
+
+/* The connection is gone: its waiting lookups are dropped unanswered. */
+static void
+store_waits_drop(struct store_conn *c)
+{
+	struct store_wait **pp = &store_waits, *w;
+
+	while ((w = *pp) != NULL) {
+		if (w->c == c) {
+			*pp = w->next;
+			free(w->key);
+			free(w);
+		} else {
+			pp = &w->next;
+		}
+	}
+}
+
+static void
+store_do_lookup(struct store_conn *c, const struct store_proto_req *q,
+    const char *key)
+{
+	for (struct store_tmp *t = store_writing; t != NULL; t = t->all_next) {
+		if (t->keylen != q->key_len || memcmp(t->key, key,
+		    t->keylen) != 0)
+			continue;
+		struct store_wait *w = xcalloc(1, sizeof(*w));
+		w->c = c;
+		w->id = q->id;
+		w->key = xmalloc(q->key_len ? q->key_len : 1);
+		memcpy(w->key, key, q->key_len);
+		w->keylen = q->key_len;
+		w->deadline = ev_now() + STORE_WAIT_MS;
+		w->next = store_waits;
+		store_waits = w;
+		if (!ev_timer_armed(&store_wait_timer))
+			ev_timer_start(&store_wait_timer, 100);
+		return;
+	}
+	store_answer_lookup(c, q->id, key, q->key_len);
+}
 
 static void
 store_conn_flush(struct store_conn *c)
@@ -784,6 +891,7 @@ store_conn_flush(struct store_conn *c)
 	}
 	if (c->dead) {
 		ev_io_stop(&c->io);
+		store_waits_drop(c);
 		if (c->owned) {
 			/* a worker's socket from the master: ours to close */
 			close(c->io.fd);
@@ -823,15 +931,18 @@ store_reply_simple(struct store_conn *c, uint32_t id, uint32_t type,
 /* Requests */
 
 static void
-store_do_lookup(struct store_conn *c, const struct store_proto_req *q,
-    const char *key)
+store_answer_lookup(struct store_conn *c, uint32_t id, const char *key,
+    size_t keylen)
 {
 	struct store *st = c->st;
-	struct store_obj *o = store_find(st, key, q->key_len);
+	struct store_obj *o = store_find(st, key, keylen);
 	struct store_proto_rep rep;
 	char path[PATH_MAX];
 	int fd;
+	struct store_proto_req qq;
+	const struct store_proto_req *q = &qq;
 
+	qq.id = id;
 	if (o == NULL) {
 		store_reply_simple(c, q->id, STORE_MSG_MISS, 0);
 		return;
@@ -902,6 +1013,8 @@ store_do_begin(struct store_conn *c, const struct store_proto_req *q,
 	t->keylen = q->key_len;
 	t->next = c->tmps;
 	c->tmps = t;
+	t->all_next = store_writing;
+	store_writing = t;
 	c->ntmps++;
 	memset(&rep, 0, sizeof(rep));
 	rep.type = STORE_MSG_OK;
@@ -927,6 +1040,12 @@ store_tmp_take(struct store_conn *c, uint32_t token)
 static void
 store_tmp_free(struct store_tmp *t, int remove)
 {
+	for (struct store_tmp **pp = &store_writing; *pp; pp = &(*pp)->all_next)
+		if (*pp == t) {
+			*pp = t->all_next;
+			break;
+		}
+	store_wake(t->key, t->keylen);
 	if (remove && unlink(t->path) == -1 && errno != ENOENT)
 		log_warn("store: unlink %s", t->path);
 	free(t->path);
@@ -999,7 +1118,7 @@ store_do_commit(struct store_conn *c, const struct store_proto_req *q)
 		store_reply_simple(c, q->id, STORE_MSG_ERR, ENOENT);
 		return;
 	}
-	err = store_commit(c->st, t);
+	err = t->doomed ? ECANCELED : store_commit(c->st, t);
 	store_tmp_free(t, err != 0);
 	store_reply_simple(c, q->id, err ? STORE_MSG_ERR : STORE_MSG_OK, err);
 }
@@ -1019,11 +1138,18 @@ store_do_delete(struct store_conn *c, const struct store_proto_req *q,
     const char *key)
 {
 	struct store_obj *o = store_find(c->st, key, q->key_len);
+	int found = o != NULL;
 
 	if (o != NULL)
 		store_obj_delete(c->st, o);
-	store_reply_simple(c, q->id, o != NULL ? STORE_MSG_OK : STORE_MSG_MISS,
-	    0);
+	/* a copy still being written is deleted too: it will not commit */
+	for (struct store_tmp *t = store_writing; t != NULL; t = t->all_next)
+		if (t->keylen == q->key_len &&
+		    memcmp(t->key, key, t->keylen) == 0) {
+			t->doomed = 1;
+			found = 1;
+		}
+	store_reply_simple(c, q->id, found ? STORE_MSG_OK : STORE_MSG_MISS, 0);
 }
 
 static void
@@ -1197,6 +1323,7 @@ store_main(const struct cfg *cfg, const struct cfg_cache_dir *cd,
 	if (evloop_init() == -1)
 		return 1;
 	ev_timer_init(&st->reindex_timer, store_reindex_cb, st);
+	ev_timer_init(&store_wait_timer, store_wait_expire, NULL);
 	if (store_load(st) == -1)
 		return 1;
 	st->conns = xcalloc((size_t)nsocks, sizeof(*st->conns));
