@@ -74,6 +74,7 @@ struct xact {
 	int		 addr_idx;
 	struct srv	*srv;
 	void		(*on_connected)(struct xact *, struct srv *);
+	int		 dial_pool;	/* may take a pooled connection */
 	struct buf	 fwd_head;	/* request head as sent, for a retry */
 	int		 retried;
 	struct ev_timer	 timer;		/* connect / read timeout */

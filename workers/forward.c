@@ -222,11 +222,29 @@ forward_dns_done(void *arg, const struct dns_result *res)
 	x->log.dns_ms = (long)(ev_now() - x->upstream_started_ms);
 	if (res->naddrs == 0) {
 		/* what Squid 5.7 answers for a name that does not resolve */
-		xact_error(x, 502, "ERR_READ_ERROR", 0);
+		if (x->is_connect)
+			xact_error(x, 503, "ERR_DNS_FAIL", 0);
+		else
+			xact_error(x, 502, "ERR_READ_ERROR", 0);
 		return;
 	}
 	x->addr_idx = 0;
-	forward_dial(x, 1, forward_attach);
+	forward_dial(x, x->dial_pool, x->on_connected);
+}
+
+void
+forward_open(struct xact *x, int allow_pool, forward_connected_cb *cb)
+{
+	x->dial_pool = allow_pool;
+	x->on_connected = cb;
+	x->upstream_started_ms = ev_now();
+	if (x->dns.naddrs > 0) {	/* resolved for a dst ACL already */
+		x->addr_idx = 0;
+		forward_dial(x, allow_pool, cb);
+		return;
+	}
+	x->state = XS_DNS;
+	x->dnsq = dns_resolve(x->url.host, forward_dns_done, x);
 }
 
 void
@@ -236,14 +254,7 @@ forward_start(struct xact *x)
 		snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
 	x->request_time = time(NULL);
 	headers_build_request(x, &x->fwd_head);
-	x->state = XS_DNS;
-	x->upstream_started_ms = ev_now();
-	if (x->dns.naddrs > 0) {	/* resolved for a dst ACL already */
-		x->addr_idx = 0;
-		forward_dial(x, 1, forward_attach);
-		return;
-	}
-	x->dnsq = dns_resolve(x->url.host, forward_dns_done, x);
+	forward_open(x, 1, forward_attach);
 }
 
 /* A pooled connection died before answering: try once on a fresh one. */

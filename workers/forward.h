@@ -20,6 +20,8 @@ void forward_start(struct xact *x);
  * When none works the transaction ends with ERR_CONNECT_FAIL.
  */
 void forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb);
+/* Resolve the request's host (unless done), then forward_dial(). */
+void forward_open(struct xact *x, int allow_pool, forward_connected_cb *cb);
 /* Client readable/writable while the transaction is forwarding. */
 void forward_client_event(struct xact *x);
 /*

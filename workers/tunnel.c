@@ -206,31 +206,10 @@ tunnel_connected(struct xact *x, struct srv *s)
 	tunnel_pump(x);
 }
 
-static void
-tunnel_dns_done(void *arg, const struct dns_result *res)
-{
-	struct xact *x = arg;
-
-	x->dnsq = NULL;
-	x->dns = *res;
-	if (res->naddrs == 0) {
-		xact_error(x, 503, "ERR_DNS_FAIL", 0);
-		return;
-	}
-	x->addr_idx = 0;
-	forward_dial(x, 0, tunnel_connected);
-}
-
 void
 tunnel_start(struct xact *x)
 {
 	x->keep_client = 0;
 	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_TUNNEL");
-	if (x->dns.naddrs == 0) {
-		x->state = XS_DNS;
-		x->dnsq = dns_resolve(x->url.host, tunnel_dns_done, x);
-		return;
-	}
-	x->addr_idx = 0;
-	forward_dial(x, 0, tunnel_connected);
+	forward_open(x, 0, tunnel_connected);
 }
