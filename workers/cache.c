@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -366,7 +367,23 @@ cache_hit_pump(struct xact *x)
 		size_t bytes = 0;
 
 		if (x->hit_fd != -1) {
-			/* disk hit: the head, then the file with sendfile */
+			/*
+			 * Disk hit: the head with MSG_MORE, so it leaves in
+			 * the same segments as the start of the file.
+			 */
+			if (buf_avail(&c->out) > 0 && x->hit_off < x->hit_len) {
+				ssize_t w = send(c->fd, buf_head(&c->out),
+				    buf_avail(&c->out), MSG_MORE | MSG_NOSIGNAL);
+				if (w == -1) {
+					if (errno == EAGAIN || errno == EINTR)
+						break;
+					xact_abort(x, "client write failed");
+					return;
+				}
+				x->log.bytes_out += w;
+				buf_consume(&c->out, (size_t)w);
+				continue;
+			}
 			if (buf_avail(&c->out) == 0 && x->hit_off < x->hit_len) {
 				off_t off = (off_t)(x->hit_file_off + x->hit_off);
 				ssize_t w = sendfile(c->fd, x->hit_fd, &off,
