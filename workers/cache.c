@@ -661,8 +661,9 @@ cache_miss(struct xact *x, const struct cache_req_cc *rcc)
 		xact_error(x, 504, "ERR_ONLY_IF_CACHED_MISS", 0);
 		return 1;
 	}
+	/* a follower whose leader stored nothing fetches on its own */
 	if (!worker_cfg->collapsed_forwarding || !x->may_store ||
-	    x->revalidating)
+	    x->revalidating || x->cf_leader == -1)
 		return 0;
 	struct cache_cf *g = cache_cf_find(x->cache_key);
 	if (g == NULL) {
@@ -709,7 +710,9 @@ cache_disk_answer(void *arg, const struct store_client_result *r)
 			    !(m.cc_flags & CACHE_RESP_IMMUTABLE))
 				v = CACHE_STALE;
 			if (v == CACHE_FRESH || v == CACHE_STALE_SWR) {
-				cache_serve(x, &m, d.age, m.status >= 400 ?
+				/* Squid logs a follower served off disk so */
+				cache_serve(x, &m, d.age, x->cf_leader == -1 ?
+				    "TCP_CF_MISS" : m.status >= 400 ?
 				    "TCP_NEGATIVE_HIT" : "TCP_HIT");
 				return;
 			}
@@ -985,11 +988,13 @@ cache_on_response(struct xact *x)
 		return 0;
 	const char *why = NULL;
 	if (!cache_rules_storable(&x->req, &x->rep, cache_refresh(x),
-	    time(NULL), worker_cfg->minimum_expiry_time / 1000, &why)) {
+	    time(NULL), worker_cfg->minimum_expiry_time / 1000, &why))
 		log_debug(22, 3, "not storing %s: %s", x->url_str, why);
-		return 0;
-	}
-	cache_start_storing(x);
+	else
+		cache_start_storing(x);
+	/* nothing will be stored: the followers need not wait for the body */
+	if (!x->storing && x->cf != NULL && x->cf_leader == 1)
+		cache_cf_wake(x);
 	return 0;
 }
 
@@ -1012,6 +1017,7 @@ struct cache_disk_job {
 	long		 body_off;
 	uint64_t	 written;
 	int		 failed, ended, complete;
+	struct xact	*x;		/* the transaction feeding it, or NULL */
 };
 
 static int cache_disk_jobs;
@@ -1110,8 +1116,22 @@ cache_disk_began(void *arg, const struct store_client_result *r)
 	    buf_avail(&j->pending)) == -1)
 		j->failed = 1;
 	buf_free(&j->pending);
-	if (j->ended)
+	if (j->ended) {
 		cache_disk_close(j);
+		return;
+	}
+	/* the relay may have paused for us (cache_hold_upstream) */
+	if (j->x != NULL)
+		forward_client_event(j->x);
+}
+
+int
+cache_hold_upstream(const struct xact *x)
+{
+	const struct cache_disk_job *j = x->disk_job;
+
+	return j != NULL && j->fd == -1 && !j->failed &&
+	    buf_avail(&j->pending) >= CACHE_DISK_PENDING_MAX;
 }
 
 static void
@@ -1126,11 +1146,7 @@ cache_disk_feed(struct cache_disk_job *j, const char *p, size_t n)
 		return;
 	}
 	if (j->fd == -1) {
-		if (buf_avail(&j->pending) + n > CACHE_DISK_PENDING_MAX) {
-			j->failed = 1;
-			buf_free(&j->pending);
-			return;
-		}
+		/* the relay holds the server past the limit; a little over */
 		buf_append(&j->pending, p, n);
 		return;
 	}
@@ -1147,6 +1163,7 @@ cache_disk_finish(struct xact *x, int complete)
 	if (j == NULL)
 		return;
 	x->disk_job = NULL;
+	j->x = NULL;
 	j->ended = 1;
 	j->complete = complete;
 	if (j->req == 0)
@@ -1224,10 +1241,12 @@ cache_start_storing(struct xact *x)
 		j->req = store_client_begin(cache_stores[i], j->key,
 		    strlen(j->key), cl > 0 ? (uint64_t)cl : 0,
 		    cache_disk_began, j);
-		if (j->req == 0)
+		if (j->req == 0) {
 			cache_disk_job_free(j);
-		else
+		} else {
 			x->disk_job = j;
+			j->x = x;
+		}
 	}
 	if (!x->mem_ok && x->disk_job == NULL)
 		return;

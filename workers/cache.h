@@ -43,6 +43,11 @@ void cache_on_finish(struct xact *x, int complete);
 void cache_client_event(struct xact *x);
 /* Unpin and free what the transaction holds. */
 void cache_release(struct xact *x);
+/*
+ * The cache_dir has not opened the file for this response yet and enough
+ * is waiting: stop reading from the server until it has.
+ */
+int cache_hold_upstream(const struct xact *x);
 /* Objects still being written to a cache_dir (a retiring worker waits). */
 int cache_pending_jobs(void);
 /* "Cache-Status" value for a forwarded response. */

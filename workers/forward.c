@@ -395,7 +395,8 @@ forward_set_events(struct xact *x)
 	if (x->state == XS_FORWARD)
 		ev |= EPOLLIN;
 	else if (x->state == XS_RELAY && !x->repbody.done &&
-	    buf_avail(&c->out) == 0 && buf_avail(&s->in) < FWD_HIGH_WATER)
+	    buf_avail(&c->out) == 0 && buf_avail(&s->in) < FWD_HIGH_WATER &&
+	    !cache_hold_upstream(x))
 		ev |= EPOLLIN;
 	ev_io_set(&s->io, ev);
 	conn_update_events(c);
@@ -573,7 +574,8 @@ forward_pump(struct xact *x)
 
 		/* read from the server */
 		if (x->state == XS_FORWARD || (x->state == XS_RELAY &&
-		    buf_avail(&s->in) < FWD_HIGH_WATER && !x->repbody.done)) {
+		    buf_avail(&s->in) < FWD_HIGH_WATER && !x->repbody.done &&
+		    !cache_hold_upstream(x))) {
 			ssize_t n = buf_read_fd(&s->in, s->fd, FWD_READ_CHUNK);
 			if (n > 0) {
 				progress = 1;

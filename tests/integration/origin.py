@@ -27,6 +27,8 @@ a conditional GET whose If-None-Match / If-Modified-Since matches the
 script's ETag / Last-Modified with a 304.  Scripting the path again changes
 the answer between requests (revalidation tests); `Origin.count(path)` says
 how many requests for it arrived, which is how a cache hit is proved.
+A script can delay its answer (collapsed forwarding) or generate a huge
+body block by block (the 1 GiB object) instead of holding it.
 
 The same server class serves TLS when given an ssl.SSLContext.
 """
@@ -281,6 +283,8 @@ def _not_modified(req, headers):
 
 def _scripted(sock, req, script, head_only, keep):
     """Answers from an Origin.script() entry; returns False to close."""
+    if script.get("delay"):
+        time.sleep(min(script["delay"], 30.0))
     headers = list(script["headers"])
     if _hdr(headers, "Date") is None:
         headers.insert(0, ("Date", email.utils.formatdate(usegmt=True)))
@@ -294,6 +298,18 @@ def _scripted(sock, req, script, head_only, keep):
         elif _hdr(extra, "Date") is None:
             extra = [("Date", email.utils.formatdate(usegmt=True))] + list(extra)
         _send(sock, 304, extra, b"", True, keep)
+        return True
+    gen = script.get("generate")
+    if gen is not None:
+        block, count = gen
+        headers.append(("Content-Length", str(len(block) * count)))
+        _send(sock, status, headers, b"", True, keep)
+        if not head_only:
+            # A slow reader must not trip IO_TIMEOUT on a huge body.
+            sock.settimeout(120.0)
+            for _ in range(count):
+                sock.sendall(block)
+            sock.settimeout(IO_TIMEOUT)
         return True
     if _hdr(headers, "Content-Length") is None and status not in (204, 304):
         headers.append(("Content-Length", str(len(body))))
@@ -355,17 +371,21 @@ class Origin:
             return self.server.connections
 
     def script(self, path, status=200, headers=(), body=b"", validate=True,
-               headers_304=None):
+               headers_304=None, delay=0.0, generate=None):
         """From now on `path` answers status, headers and body (see the module
         doc).  validate=False never answers 304; headers_304 replaces the
-        headers sent with a 304 (a Date is still added).
+        headers sent with a 304 (a Date is still added).  delay waits that
+        many seconds (after recording the request) before answering.
+        generate=(block, count) sends `block` repeated `count` times as the
+        body, written piece by piece so a huge body is never held whole.
         """
         if isinstance(body, str):
             body = body.encode("latin-1")
         with self.server.lock:
             self.server.scripts[path] = {
                 "status": status, "headers": list(headers), "body": body,
-                "validate": validate, "headers_304": headers_304}
+                "validate": validate, "headers_304": headers_304,
+                "delay": delay, "generate": generate}
 
     def requests_for(self, path):
         """The recorded requests whose target path (query ignored) is `path`."""

@@ -8,6 +8,7 @@ private directory, and names resolve only through its hosts file.
 
 import os
 import pwd
+import re
 import signal
 import socket
 import subprocess
@@ -162,6 +163,77 @@ class Proxy:
         except subprocess.TimeoutExpired:
             pass
 
+    def make_cache_dirs(self, timeout=60.0):
+        """Runs `-z` on this config (creates the cache_dir trees); returns CompletedProcess.
+
+        Squid needs -N so that -z runs in the foreground and finishes
+        before returning.
+        """
+        cmd = ([SQUID, "-N", "-z", "-f", self.conf] if self.impl == "squid"
+               else [cuttle_binary(), "-z", "-f", self.conf])
+        with open(self.stderr_path, "ab") as err:
+            return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                                  timeout=timeout, env=proxy_env(), cwd=self.dir)
+
+    def shutdown(self, timeout=15.0):
+        """Stops gracefully (SIGTERM, what `-k shutdown` sends) and waits for the
+        exit, so a later start() on the same config finds what it left."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        # The store processes and workers must be gone before a restart.
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _group_alive(self.proc.pid):
+            time.sleep(0.05)
+
+    def restart(self):
+        """Graceful shutdown, then start again on the same config and dirs."""
+        self.shutdown()
+        self.stop()
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline and port_listening(self.port):
+            time.sleep(0.05)
+        return self.start()
+
+    def children(self):
+        """Pids of the live processes whose parent is the master."""
+        master = self.proc.pid
+        out = []
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % name) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            # comm may hold spaces: the fields after ")" are fixed.
+            fields = stat.rsplit(")", 1)[1].split()
+            if fields[0] != "Z" and int(fields[1]) == master:
+                out.append(int(name))
+        return out
+
+    def store_pid(self, cache_dir=None):
+        """The pid of the live store process for cache_dir (the latest one the
+        master logged as started), or None."""
+        found = None
+        for m in re.finditer(r"store for cache_dir (\S+) started \(pid (\d+)\)", self.cache_log):
+            if cache_dir is None or m.group(1) == cache_dir:
+                found = int(m.group(2))
+        if found is not None and found in self.children():
+            return found
+        return None
+
+    def worker_pids(self):
+        """The master's children that are not store processes."""
+        stores = {int(m.group(1)) for m in re.finditer(
+            r"store for cache_dir \S+ started \(pid (\d+)\)", self.cache_log)}
+        return [p for p in self.children() if p not in stores]
+
     def ctl(self, action, timeout=10.0):
         """Runs `-k ACTION` against this instance; returns CompletedProcess."""
         binary = SQUID if self.impl == "squid" else cuttle_binary()
@@ -198,6 +270,14 @@ class Proxy:
 
     def url(self):
         return "http://127.0.0.1:%d" % self.port
+
+
+def _group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except OSError:
+        return False
 
 
 def _read(path):
@@ -256,6 +336,8 @@ class ProxyFactory:
     none at all).  "@DIR@" in either is the proxy's private directory.
     `cache=True` leaves out the base `cache deny all`, so responses are
     cached in memory (the defaults of cache_mem and friends apply).
+    `make_dirs=True` runs `-z` on the config before starting (a cache_dir in
+    conf_extra needs it).
     """
 
     def __init__(self, tmpdir, default_impl, prefix="p"):
@@ -265,7 +347,7 @@ class ProxyFactory:
         self.started = []
 
     def __call__(self, conf_extra="", access=None, workers=1, impl=None,
-                 ssl_ports=(), single=False, start=True, cache=False):
+                 ssl_ports=(), single=False, start=True, cache=False, make_dirs=False):
         impl = impl or self.default_impl
         workdir = os.path.join(self.tmpdir, "%s-%s%d" % (self.prefix, impl, len(self.started)))
         make_writable_dir(workdir)
@@ -277,6 +359,10 @@ class ProxyFactory:
         # Extras may name files in the proxy's own dir as @DIR@.
         p = Proxy(impl, workdir, conf.replace("@DIR@", workdir), workers, single)
         self.started.append(p)
+        if make_dirs:
+            z = p.make_cache_dirs()
+            if z.returncode != 0:
+                raise RuntimeError("%s -z failed with %s\n%s" % (impl, z.returncode, p.diagnostics()))
         return p.start() if start else p
 
     def stop_all(self):
