@@ -264,6 +264,43 @@ dns_deliver_ready(struct ev_timer *t)
 	}
 }
 
+static void
+dns_set_servers(const struct cfg *cfg)
+{
+	char csv[2048] = "";
+
+	if (cfg->dns_nameservers == NULL)
+		return;
+	for (struct cfg_str_list *s = cfg->dns_nameservers; s; s = s->next) {
+		if (csv[0])
+			strncat(csv, ",", sizeof(csv) - strlen(csv) - 1);
+		strncat(csv, s->s, sizeof(csv) - strlen(csv) - 1);
+	}
+	if (ares_set_servers_csv(dns_channel, csv) != ARES_SUCCESS)
+		log_errx("dns_nameservers: cannot use '%s'", csv);
+}
+
+void
+dns_reload(const struct cfg *cfg)
+{
+	struct dns_host *h;
+
+	dns_cfg = cfg;
+	while ((h = dns_hosts) != NULL) {
+		dns_hosts = h->next;
+		free(h->name);
+		free(h);
+	}
+	if (cfg->hosts_file != NULL)
+		dns_load_hosts(cfg->hosts_file);
+	dns_set_servers(cfg);
+	/* answers cached under the old settings do not count any more */
+	for (int i = 0; i < DNS_BUCKETS; i++)
+		for (struct dns_entry *e = dns_cache[i]; e != NULL; e = e->next)
+			if (!e->pending)
+				e->expires = 0;
+}
+
 int
 dns_init(const struct cfg *cfg)
 {
@@ -284,16 +321,7 @@ dns_init(const struct cfg *cfg)
 		log_errx("c-ares initialisation failed");
 		return -1;
 	}
-	if (cfg->dns_nameservers != NULL) {
-		char csv[2048] = "";
-		for (struct cfg_str_list *s = cfg->dns_nameservers; s; s = s->next) {
-			if (csv[0])
-				strncat(csv, ",", sizeof(csv) - strlen(csv) - 1);
-			strncat(csv, s->s, sizeof(csv) - strlen(csv) - 1);
-		}
-		if (ares_set_servers_csv(dns_channel, csv) != ARES_SUCCESS)
-			log_errx("dns_nameservers: cannot use '%s'", csv);
-	}
+	dns_set_servers(cfg);
 	if (cfg->hosts_file != NULL)
 		dns_load_hosts(cfg->hosts_file);
 	ev_timer_init(&dns_timer, dns_timeout, NULL);

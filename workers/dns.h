@@ -22,6 +22,8 @@ typedef void dns_cb(void *arg, const struct dns_result *res);
 struct dns_query;
 
 int dns_init(const struct cfg *cfg);
+/* A reconfigure under -N: new hosts_file and dns_nameservers. */
+void dns_reload(const struct cfg *cfg);
 /* Start a lookup; the callback always runs later from the loop. */
 struct dns_query *dns_resolve(const char *host, dns_cb *cb, void *arg);
 /* The requester went away: the callback will not run. */

@@ -66,6 +66,19 @@ errpage_reason(int status)
 	return "Unknown";
 }
 
+void
+errpage_reload(void)
+{
+	struct errpage_tpl *t;
+
+	while ((t = errpage_cache) != NULL) {
+		errpage_cache = t->next;
+		free(t->name);
+		free(t->text);
+		free(t);
+	}
+}
+
 static const char *
 errpage_template(const char *name)
 {

@@ -11,6 +11,8 @@ struct xact;
 
 /* Squid's status text for a code. */
 const char *errpage_reason(int status);
+/* Forget the templates read so far (error_directory may have changed). */
+void errpage_reload(void);
 /*
  * Append a complete response (head and page) for err_name to out.  keep
  * tells whether the client connection stays open.  Returns the page's

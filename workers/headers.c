@@ -70,13 +70,21 @@ headers_is_hop(const struct http_msg *m, const char *name, size_t len)
 	return headers_in_connection(m, name, len);
 }
 
+static char headers_via[300];
+
+void
+headers_reload(void)
+{
+	headers_via[0] = '\0';	/* visible_hostname may have changed */
+}
+
 const char *
 headers_via_value(void)
 {
-	static char via[300];
+	char *via = headers_via;
 
 	if (via[0] == '\0')
-		snprintf(via, sizeof(via), "1.1 %s (cuttle/%s)",
+		snprintf(via, sizeof(headers_via), "1.1 %s (cuttle/%s)",
 		    worker_hostname(), PACKAGE_VERSION);
 	return via;
 }

@@ -19,5 +19,7 @@ void headers_rebase(struct http_msg *m, const char *from, const char *to);
 int headers_is_hop(const struct http_msg *m, const char *name, size_t len);
 /* "1.1 host (cuttle/VERSION)" */
 const char *headers_via_value(void);
+/* Forget values derived from the config (reconfigure under -N). */
+void headers_reload(void);
 
 #endif

@@ -12,7 +12,9 @@
 #include "cfg.h"
 #include "conn.h"
 #include "dns.h"
+#include "errpage.h"
 #include "evloop.h"
+#include "headers.h"
 #include "log.h"
 #include "pconn.h"
 #include "util.h"
@@ -118,6 +120,78 @@ worker_retire(int64_t deadline_ms)
 	worker_conn_closed();
 }
 
+static int
+worker_same_ports(const struct cfg *a, const struct cfg *b)
+{
+	const struct cfg_port *p = a->ports, *q = b->ports;
+
+	for (; p != NULL && q != NULL; p = p->next, q = q->next)
+		if (p->addrlen != q->addrlen ||
+		    memcmp(&p->addr, &q->addr, p->addrlen) != 0)
+			return 0;
+	return p == NULL && q == NULL;
+}
+
+static void
+worker_set_hostname(const struct cfg *cfg)
+{
+	if (cfg->visible_hostname != NULL)
+		snprintf(worker_host, sizeof(worker_host), "%s",
+		    cfg->visible_hostname);
+	else if (gethostname(worker_host, sizeof(worker_host)) == -1)
+		snprintf(worker_host, sizeof(worker_host), "localhost");
+}
+
+/*
+ * -N has no master to start a new worker generation, so the one process
+ * reloads in place: new transactions use the new config, those in progress
+ * keep the old one (which is therefore never freed).  What would need new
+ * sockets or shared memory (ports, cache_mem, cache_dir) needs a restart.
+ */
+static void
+worker_reload(void)
+{
+	struct cfg *fresh = xcalloc(1, sizeof(*fresh));
+	const struct cfg *old = worker_cfg;
+
+	log_info("Reconfiguring cuttle from %s", old->config_file);
+	if (cfg_load(fresh, old->config_file, 0) != 0) {
+		log_errx("reconfigure: %s has errors; keeping the running "
+		    "configuration", old->config_file);
+		cfg_free(fresh);
+		free(fresh);
+		return;
+	}
+	if (!worker_same_ports(old, fresh)) {
+		log_errx("reconfigure: http_port changes need a restart under "
+		    "-N; keeping the running configuration");
+		cfg_free(fresh);
+		free(fresh);
+		return;
+	}
+	if (fresh->cache_mem != old->cache_mem || (fresh->cache_dirs == NULL) !=
+	    (old->cache_dirs == NULL))
+		log_warnx("reconfigure: cache_mem and cache_dir changes take "
+		    "effect at the next restart");
+	struct cfg_port *np = fresh->ports;
+	for (int i = 0; i < worker_nlisteners && np != NULL; i++,
+	    np = np->next) {
+		np->fd = worker_listeners[i].io.fd;
+		worker_listeners[i].port = np;
+	}
+	accesslog_flush();
+	worker_cfg = fresh;
+	accesslog_reopen();
+	dns_reload(fresh);
+	errpage_reload();
+	worker_set_hostname(fresh);
+	headers_reload();
+	if (log_set_debug_options(fresh->debug_options ?
+	    fresh->debug_options : "ALL,1") == -1)
+		log_warnx("debug_options: cannot parse '%s'",
+		    fresh->debug_options);
+}
+
 static void
 worker_signal(struct ev_io *io, uint32_t revents)
 {
@@ -126,12 +200,10 @@ worker_signal(struct ev_io *io, uint32_t revents)
 	while (read(io->fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			if (worker_kid == 0) {
-				log_info("reconfigure under -N: restart cuttle "
-				    "to load a new configuration");
-				break;
-			}
-			worker_retire(-1);
+			if (worker_kid == 0)
+				worker_reload();
+			else
+				worker_retire(-1);
 			break;
 		case SIGTERM:
 			worker_retire(worker_cfg->shutdown_lifetime);
@@ -170,11 +242,7 @@ worker_main(struct cfg *cfg, int kid)
 
 	worker_cfg = cfg;
 	worker_kid = kid;
-	if (cfg->visible_hostname != NULL)
-		snprintf(worker_host, sizeof(worker_host), "%s",
-		    cfg->visible_hostname);
-	else if (gethostname(worker_host, sizeof(worker_host)) == -1)
-		snprintf(worker_host, sizeof(worker_host), "localhost");
+	worker_set_hostname(cfg);
 	signal(SIGPIPE, SIG_IGN);
 	if (evloop_init() == -1)
 		exit(1);

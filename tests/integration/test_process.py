@@ -198,3 +198,24 @@ def test_root_drops_to_cache_effective_user(proxy, origin):
         # reconfigure); cuttle's workers give root up for good.
         if p.impl != "squid":
             assert (real, saved, fs) == (proxy_uid,) * 3, pid
+
+
+@pytest.mark.cuttle_only(reason="Squid 5.7 closes its port while it reconfigures under -N: "
+                         "connections are refused for a moment")
+def test_reconfigure_under_single_process(proxy, origin):
+    # -N has no master: the one process reloads in place, as Squid's does.
+    p = proxy(single=True)
+    assert ok(p, origin)
+    with open(p.conf) as f:
+        text = f.read()
+    with open(p.conf, "w") as f:
+        f.write(text.replace("http_access allow", "http_access deny", 1))
+    assert p.ctl("reconfigure").returncode == 0
+    assert wait_for(lambda: get(p.port, origin.url("/")).status == 403, 5.0)
+    # An invalid file is refused and the running configuration stays.
+    with open(p.conf, "a") as f:
+        f.write("no_such_directive on\n")
+    p.signal(signal.SIGHUP)
+    assert wait_for(lambda: "no_such_directive" in p.cache_log, 5.0), p.cache_log
+    assert get(p.port, origin.url("/")).status == 403
+    assert p.proc.poll() is None
