@@ -195,6 +195,9 @@ struct cfg {
 	int64_t		 minimum_expiry_time;	/* ms */
 	int64_t		 max_stale;		/* ms */
 	int		 collapsed_forwarding;
+	int64_t		 quick_abort_min;	/* bytes; -1: always finish */
+	int64_t		 quick_abort_max;
+	int		 quick_abort_pct;
 	int		 cache_swap_low;	/* percent of a cache_dir's size */
 	int		 cache_swap_high;
 };

@@ -962,6 +962,32 @@ cfg_set_swap_percent(struct conf_ctx *cx, void *field, int argc, char **argv)
 	return NULL;
 }
 
+/* quick_abort_min/max: sizes in KB by default; -1 means "always finish". */
+static char *
+cfg_set_kb(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	int64_t v;
+	int unitless;
+	char *err;
+
+	if (argv[0][0] == '-') {
+		if (strcmp(argv[0], "-1") != 0)
+			return units_strf("%s: only -1 may be negative",
+			    cx->name);
+		*(int64_t *)field = -1;
+		return NULL;
+	}
+	err = units_size(argv[0], argc > 1 ? argv[1] : NULL, UNITS_KB, &v,
+	    &unitless);
+	if (err != NULL)
+		return err;
+	if (unitless)
+		conf_warn(cx, "No units on '%s %s', assuming %s KB", cx->name,
+		    argv[0], argv[0]);
+	*(int64_t *)field = v;
+	return NULL;
+}
+
 /*
  * The table.  Rows are sorted by name (strcmp order); aliases are rows of
  * their own with the same field and handler and no default.
@@ -1330,9 +1356,12 @@ static const struct conf_directive cfg_table[] = {
 	U("proxy_protocol_access"),
 	U("qos_flows"),
 	U("query_icmp"),
-	U("quick_abort_max"),
-	U("quick_abort_min"),
-	U("quick_abort_pct"),
+	{ "quick_abort_max", cfg_set_kb, CFG(quick_abort_max), "16 KB", 0, 1,
+	    2, NULL },
+	{ "quick_abort_min", cfg_set_kb, CFG(quick_abort_min), "16 KB", 0, 1,
+	    2, NULL },
+	{ "quick_abort_pct", cfg_set_swap_percent, CFG(quick_abort_pct), "95",
+	    0, 1, 1, NULL },
 	U("range_offset_limit"),
 	U("read_ahead_gap"),
 	{ "read_timeout", conf_set_time, CFG(read_timeout), "15 minutes", 0, 1,

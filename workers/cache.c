@@ -1125,6 +1125,35 @@ cache_disk_began(void *arg, const struct store_client_result *r)
 		forward_client_event(j->x);
 }
 
+/*
+ * quick_abort_min/max/pct, as Squid decides them: finish a miss whose
+ * client left when little is left, or most of it has come; never when its
+ * length is unknown.
+ */
+int
+cache_quick_abort_continue(const struct xact *x)
+{
+	const struct cfg *cfg = worker_cfg;
+
+	if (!x->storing || x->state != XS_RELAY || x->srv == NULL ||
+	    !x->reqbody.done || x->repbody.done)
+		return 0;
+	if (cfg->quick_abort_min < 0)
+		return 1;
+	if (x->rep.body != HTTP_BODY_LENGTH)
+		return 0;
+	int64_t expect = x->rep.content_length, got = x->repbody.payload;
+	if (got > expect)
+		return 0;
+	if (expect - got < cfg->quick_abort_min)
+		return 1;
+	if (expect - got > cfg->quick_abort_max)
+		return 0;
+	if (expect < 100)
+		return 1;
+	return got / (expect / 100) > cfg->quick_abort_pct;
+}
+
 int
 cache_hold_upstream(const struct xact *x)
 {

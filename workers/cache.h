@@ -43,6 +43,8 @@ void cache_on_finish(struct xact *x, int complete);
 void cache_client_event(struct xact *x);
 /* Unpin and free what the transaction holds. */
 void cache_release(struct xact *x);
+/* The client left: should the fetch finish for the cache (quick_abort)? */
+int cache_quick_abort_continue(const struct xact *x);
 /*
  * The cache_dir has not opened the file for this response yet and enough
  * is waiting: stop reading from the server until it has.

@@ -108,7 +108,9 @@ conn_close(struct conn *c)
 {
 	if (c->xact == NULL && c->nrequests == 0)
 		conn_log_no_request(c);
-	if (c->xact != NULL)
+	if (c->xact != NULL && cache_quick_abort_continue(c->xact))
+		xact_detach(c->xact);
+	else if (c->xact != NULL)
 		xact_abort(c->xact, "client connection closed");
 	ev_io_stop(&c->io);
 	ev_timer_stop(&c->timer);
@@ -243,11 +245,6 @@ conn_update_events(struct conn *c)
 	ev_io_set(&c->io, ev);
 }
 
-static const char *
-conn_port_name(const struct conn *c)
-{
-	return c->port != NULL ? c->port->name : NULL;
-}
 
 void
 xact_checklist(const struct xact *x, struct acl_checklist *cl)
@@ -255,15 +252,15 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 	memset(cl, 0, sizeof(*cl));
 	cl->src = worker_cfg->acl_uses_indirect_client ?
 	    (const struct sockaddr *)&x->client :
-	    (const struct sockaddr *)&x->conn->peer;
+	    (const struct sockaddr *)&x->log.client;
 	cl->method = x->method;
 	cl->url = x->url_str;
 	cl->scheme = x->url.scheme[0] ? x->url.scheme : "http";
 	cl->host = x->url.host;
 	cl->port = x->url.port;
 	cl->path = x->path_str;
-	cl->local_port = x->conn->port ? x->conn->port->port : 0;
-	cl->port_name = conn_port_name(x->conn);
+	cl->local_port = x->port ? x->port->port : 0;
+	cl->port_name = x->port ? x->port->name : NULL;
 	cl->request = x->head != NULL ? &x->req : NULL;
 	cl->now = time(NULL);
 	if (x->log.server.ss_family != 0)
@@ -284,6 +281,7 @@ xact_new(struct conn *c)
 	struct xact *x = xcalloc(1, sizeof(*x));
 
 	x->conn = c;
+	x->port = c->port;
 	x->id = worker_next_xact_id();
 	x->reply_limit = -1;
 	x->pipe_cs[0] = x->pipe_cs[1] = x->pipe_sc[0] = x->pipe_sc[1] = -1;
@@ -298,6 +296,7 @@ xact_new(struct conn *c)
 	x->hier = "HIER_NONE";
 	buf_init(&x->fwd_head);
 	ev_timer_init(&x->timer, NULL, x);
+	ev_timer_init(&x->resume, forward_resume, x);
 	strcpy(x->result_tag, "NONE_NONE");
 	c->xact = x;
 	c->nrequests++;
@@ -310,6 +309,7 @@ xact_free(struct xact *x)
 	if (x->dnsq != NULL)
 		dns_cancel(x->dnsq);
 	ev_timer_stop(&x->timer);
+	ev_timer_stop(&x->resume);
 	tunnel_release(x);
 	cache_release(x);
 	http_msg_free(&x->req);
@@ -362,6 +362,11 @@ void
 xact_finish(struct xact *x)
 {
 	struct conn *c = x->conn;
+
+	if (x->detached) {
+		xact_detached_end(x, 1);
+		return;
+	}
 	int keep = x->keep_client && !c->close_after;
 
 	cache_on_finish(x, x->state == XS_RELAY && x->repbody.done &&
@@ -398,10 +403,69 @@ xact_finish(struct xact *x)
 	conn_next_request(c);
 }
 
+/*
+ * quick_abort: the client left a miss that is worth finishing for the
+ * cache.  Its log line is written now (TCP_MISS_ABORTED, as Squid does);
+ * the fetch goes on with no client until the object is stored.
+ */
+void
+xact_detach(struct xact *x)
+{
+	struct conn *c = x->conn;
+
+	log_debug(33, 2, "transaction %llu: client gone, finishing %s for "
+	    "the cache", (unsigned long long)x->id, x->url_str);
+	if (strlen(x->result_tag) + 9 < sizeof(x->result_tag))
+		strcat(x->result_tag, "_ABORTED");
+	xact_log(x);
+	c->xact = NULL;
+	x->conn = NULL;
+	x->detached = 1;
+	x->keep_client = 0;
+	ev_timer_start(&x->resume, 0);	/* carry on without the client */
+}
+
+void
+xact_client_gone(struct xact *x, const char *why)
+{
+	struct conn *c = x->conn;
+
+	if (!cache_quick_abort_continue(x)) {
+		xact_abort(x, why);
+		return;
+	}
+	conn_close(c);		/* detaches x */
+}
+
+/* A detached transaction is over: store (if complete) and free. */
+void
+xact_detached_end(struct xact *x, int complete)
+{
+	cache_on_finish(x, complete && x->state == XS_RELAY &&
+	    x->repbody.done && x->repbody.pending == 0);
+	if (x->srv != NULL) {
+		struct srv *s = x->srv;
+		x->srv = NULL;
+		if (complete && x->repbody.done && x->rep.keep_alive &&
+		    worker_cfg->server_persistent_connections)
+			pconn_put(s);
+		else
+			srv_close(s);
+	}
+	xact_free(x);
+}
+
 void
 xact_abort(struct xact *x, const char *why)
 {
 	struct conn *c = x->conn;
+
+	if (x->detached) {
+		log_debug(33, 2, "background fetch of %s abandoned: %s",
+		    x->url_str, why);
+		xact_detached_end(x, 0);
+		return;
+	}
 
 	log_debug(33, 2, "transaction %llu aborted: %s",
 	    (unsigned long long)x->id, why);

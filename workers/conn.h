@@ -54,7 +54,9 @@ struct conn {
 };
 
 struct xact {
-	struct conn	*conn;
+	struct conn	*conn;		/* NULL once detached */
+	const struct cfg_port *port;	/* the port the request came in on */
+	int		 detached;	/* the client left; finishing for the cache */
 	enum xact_state	 state;
 	uint64_t	 id;
 	char		*head;		/* our copy of the request head */
@@ -78,6 +80,7 @@ struct xact {
 	struct buf	 fwd_head;	/* request head as sent, for a retry */
 	int		 retried;
 	struct ev_timer	 timer;		/* connect / read timeout */
+	struct ev_timer	 resume;	/* detached: continue next loop turn */
 
 	char		*rep_head;	/* response head as received */
 	struct http_msg	 rep;
@@ -140,6 +143,11 @@ void xact_checklist(const struct xact *x, struct acl_checklist *cl);
 void xact_finish(struct xact *x);
 /* Reply with an error page before any response head went out. */
 void xact_error(struct xact *x, int status, const char *err_name, int errnum);
+/* The client left; the fetch goes on for the cache (quick_abort). */
+void xact_detach(struct xact *x);
+/* The client failed while x relays: detach (quick_abort) or abort. */
+void xact_client_gone(struct xact *x, const char *why);
+void xact_detached_end(struct xact *x, int complete);
 /* Abort after the response head went out: close the client. */
 void xact_abort(struct xact *x, const char *why);
 /* Queue bytes to the client and try to write them. */

@@ -395,11 +395,15 @@ forward_set_events(struct xact *x)
 	if (x->state == XS_FORWARD)
 		ev |= EPOLLIN;
 	else if (x->state == XS_RELAY && !x->repbody.done &&
-	    buf_avail(&c->out) == 0 && buf_avail(&s->in) < FWD_HIGH_WATER &&
-	    !cache_hold_upstream(x))
+	    (c == NULL || buf_avail(&c->out) == 0) &&
+	    buf_avail(&s->in) < FWD_HIGH_WATER && !cache_hold_upstream(x))
 		ev |= EPOLLIN;
 	ev_io_set(&s->io, ev);
-	conn_update_events(c);
+	if (c != NULL)
+		conn_update_events(c);
+	else if (buf_avail(&s->in) > 0 && !cache_hold_upstream(x))
+		/* no client event will come: go on after the loop turns */
+		ev_timer_start(&x->resume, 0);
 }
 
 /* Move request body bytes from the client buffer to the server queue. */
@@ -410,7 +414,7 @@ forward_request_body(struct xact *x)
 	struct srv *s = x->srv;
 	int moved = 0;
 
-	if (x->early_reply)
+	if (x->early_reply || x->detached)
 		return 0;
 	if (!x->reqbody.done && body_scan(&x->reqbody, &c->in) == -1)
 		return -1;
@@ -433,8 +437,21 @@ forward_relay_dechunked(struct xact *x)
 {
 	struct conn *c = x->conn;
 
+	if (x->detached) {
+		/* no client: the payload only feeds the cache's sink */
+		struct buf discard;
+		buf_init(&discard);
+		int r = body_dechunk(&x->repbody, &x->srv->in, &discard);
+		int moved = buf_avail(&discard) > 0;
+		buf_free(&discard);
+		if (r == -1) {
+			xact_abort(x, "broken chunked response");
+			return -1;
+		}
+		return moved ? 2 : 1;
+	}
 	if (conn_flush(c) == -1) {
-		xact_abort(x, "client write failed");
+		xact_client_gone(x, "client write failed");
 		return -1;
 	}
 	if (buf_avail(&c->out) > 0)
@@ -467,6 +484,13 @@ forward_relay(struct xact *x)
 		xact_abort(x, "reply_body_max_size");
 		return -1;
 	}
+	if (x->detached) {
+		/* no client: validated bytes only fed the cache's sink */
+		size_t n = x->repbody.pending;
+		buf_consume(&s->in, n);
+		x->repbody.pending = 0;
+		return n > 0 ? 2 : 1;
+	}
 	if (buf_avail(&c->out) > 0) {
 		iov[n].iov_base = buf_head(&c->out);
 		iov[n++].iov_len = buf_avail(&c->out);
@@ -481,7 +505,7 @@ forward_relay(struct xact *x)
 	if (w == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
-		xact_abort(x, "client write failed");
+		xact_client_gone(x, "client write failed");
 		return -1;
 	}
 	x->log.bytes_out += w;
@@ -507,12 +531,14 @@ forward_pump(struct xact *x)
 	 * event loop runs (a cache_dir's answers arrive through it).
 	 */
 	uint64_t budget_end = x->log.bytes_out + FWD_TURN_BYTES;
+	int64_t payload_end = x->repbody.payload + FWD_TURN_BYTES;
 	for (int round = 0; round < 64; round++) {
 		int progress = 0;
 
 		if (x->state != XS_FORWARD && x->state != XS_RELAY)
 			return;
-		if ((uint64_t)x->log.bytes_out > budget_end)
+		if ((uint64_t)x->log.bytes_out > budget_end ||
+		    (x->detached && x->repbody.payload > payload_end))
 			break;
 		s = x->srv;
 		/* request body up */
@@ -533,7 +559,8 @@ forward_pump(struct xact *x)
 			return;
 		}
 		progress |= rb;
-		if (c->read_eof && !x->reqbody.done && buf_avail(&c->in) == 0) {
+		if (!x->detached && c->read_eof && !x->reqbody.done &&
+		    buf_avail(&c->in) == 0) {
 			xact_abort(x, "client closed during the request body");
 			return;
 		}
@@ -564,7 +591,7 @@ forward_pump(struct xact *x)
 				break;
 			progress |= w == 2;
 			if (x->repbody.done && x->repbody.pending == 0 &&
-			    buf_avail(&c->out) == 0) {
+			    (c == NULL || buf_avail(&c->out) == 0)) {
 				if (!x->reqbody.done)
 					x->early_reply = 1;
 				xact_finish(x);
@@ -642,10 +669,16 @@ forward_pump(struct xact *x)
 }
 
 void
+forward_resume(struct ev_timer *t)
+{
+	forward_client_event(t->arg);
+}
+
+void
 forward_client_event(struct xact *x)
 {
 	if (x->state == XS_FORWARD || x->state == XS_RELAY)
 		forward_pump(x);
-	else
+	else if (x->conn != NULL)
 		conn_update_events(x->conn);
 }

@@ -24,6 +24,9 @@ void forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb);
 void forward_open(struct xact *x, int allow_pool, forward_connected_cb *cb);
 /* Client readable/writable while the transaction is forwarding. */
 void forward_client_event(struct xact *x);
+struct ev_timer;
+/* Timer callback: go on with a transaction that has no client event. */
+void forward_resume(struct ev_timer *t);
 /*
  * Open a non-blocking connection to addr (tcp_outgoing_address applied);
  * returns the fd or -1 with errno set.

@@ -137,3 +137,51 @@ def test_cache_status_header_on_hit(proxy, origin):
     r = get(p.port, origin.url("/cs"))
     assert origin.count("/cs") == 1
     assert r.header("Cache-Status").replace(" ", "").startswith("testproxy;hit")
+
+
+def _leave_early(p, url, nbytes=65536):
+    """GET url through the proxy, read part of the body, then hang up."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", p.port), timeout=10)
+    try:
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % url.encode())
+        got = 0
+        while got < nbytes:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += len(chunk)
+    finally:
+        s.close()
+
+
+def test_quick_abort_finishes_for_the_cache(proxy, origin):
+    # quick_abort_min -1 KB: a miss whose client leaves is still fetched
+    # whole and stored, so the next client gets a hit.
+    block = pattern_bytes(64 * 1024)
+    origin.script("/qa", headers=FRESH, generate=(block, 64))    # 4 MiB
+    p = proxy("quick_abort_min -1 KB\nmaximum_object_size_in_memory 8 MB\n",
+              cache=True)
+    url = origin.url("/qa")
+    _leave_early(p, url)
+    time.sleep(2.0)         # the 4 MiB finish in the background meanwhile
+    r = get(p.port, url)
+    assert r.status == 200 and r.body == block * 64
+    assert r.header("X-Cache").startswith("HIT")
+    assert origin.count("/qa") == 1
+    # the client that left is logged as Squid logs it
+    assert log_entry(p, 1)["code"] == "TCP_MISS_ABORTED/200"
+
+
+def test_quick_abort_default_abandons_large_miss(proxy, origin):
+    # Defaults (16 KB / 16 KB / 95%): most of a large body still to come,
+    # so the fetch stops with the client and nothing is stored.
+    block = pattern_bytes(64 * 1024)
+    origin.script("/qb", headers=FRESH, generate=(block, 64))
+    p = proxy("maximum_object_size_in_memory 8 MB\n", cache=True)
+    url = origin.url("/qb")
+    _leave_early(p, url)
+    time.sleep(1.0)
+    r = get(p.port, url)
+    assert r.status == 200 and r.body == block * 64
+    assert origin.count("/qb") == 2

@@ -781,47 +781,60 @@ store_load(struct store *st)
 /* Replies */
 
 static void store_conn_io(struct ev_io *io, uint32_t revents);
+static void store_conn_flush(struct store_conn *c);
 static void store_answer_lookup(struct store_conn *c, uint32_t id,
     const char *key, size_t keylen);
 
 static void
 store_wait_answer(struct store_wait *w)
 {
-	if (!w->c->dead)
+	/* answered outside the connection's own event: send it now */
+	if (!w->c->dead) {
 		store_answer_lookup(w->c, w->id, w->key, w->keylen);
+		store_conn_flush(w->c);
+	}
 	free(w->key);
 	free(w);
+}
+
+/*
+ * Answer the waiting lookups that match (key, or every expired one when
+ * key is NULL).  They are unlinked first: answering may find a connection
+ * dead, which edits the list.
+ */
+static void
+store_wait_settle(const char *key, size_t keylen)
+{
+	struct store_wait **pp = &store_waits, *w, *ready = NULL;
+
+	while ((w = *pp) != NULL) {
+		int match = key != NULL ? w->keylen == keylen &&
+		    memcmp(w->key, key, keylen) == 0 : w->deadline <= ev_now();
+		if (match) {
+			*pp = w->next;
+			w->next = ready;
+			ready = w;
+		} else {
+			pp = &w->next;
+		}
+	}
+	while ((w = ready) != NULL) {
+		ready = w->next;
+		store_wait_answer(w);
+	}
 }
 
 /* A write of key ended: answer the lookups that waited for it. */
 static void
 store_wake(const char *key, size_t keylen)
 {
-	struct store_wait **pp = &store_waits, *w;
-
-	while ((w = *pp) != NULL) {
-		if (w->keylen == keylen && memcmp(w->key, key, keylen) == 0) {
-			*pp = w->next;
-			store_wait_answer(w);
-		} else {
-			pp = &w->next;
-		}
-	}
+	store_wait_settle(key, keylen);
 }
 
 static void
 store_wait_expire(struct ev_timer *t)
 {
-	struct store_wait **pp = &store_waits, *w;
-
-	while ((w = *pp) != NULL) {
-		if (w->deadline <= ev_now()) {
-			*pp = w->next;
-			store_wait_answer(w);
-		} else {
-			pp = &w->next;
-		}
-	}
+	store_wait_settle(NULL, 0);
 	if (store_waits != NULL)
 		ev_timer_start(&store_wait_timer, 100);
 }
