@@ -242,6 +242,13 @@ conn_update_events(struct conn *c)
 	/* notice a client that leaves while its request is being served */
 	if (x != NULL && x->reqbody.done && !(ev & EPOLLIN))
 		ev |= EPOLLRDHUP;
+	/* write_timeout: a client that stops reading mid-response */
+	if (x != NULL) {
+		if (!(ev & EPOLLOUT))
+			ev_timer_stop(&c->timer);
+		else if (!ev_timer_armed(&c->timer))
+			ev_timer_start(&c->timer, worker_cfg->write_timeout);
+	}
 	ev_io_set(&c->io, ev);
 }
 
@@ -415,7 +422,7 @@ xact_detach(struct xact *x)
 
 	log_debug(33, 2, "transaction %llu: client gone, finishing %s for "
 	    "the cache", (unsigned long long)x->id, x->url_str);
-	if (strlen(x->result_tag) + 9 < sizeof(x->result_tag))
+	if (!x->timed_out && strlen(x->result_tag) + 9 < sizeof(x->result_tag))
 		strcat(x->result_tag, "_ABORTED");
 	xact_log(x);
 	c->xact = NULL;
@@ -469,7 +476,7 @@ xact_abort(struct xact *x, const char *why)
 
 	log_debug(33, 2, "transaction %llu aborted: %s",
 	    (unsigned long long)x->id, why);
-	if (strstr(x->result_tag, "_ABORTED") == NULL &&
+	if (!x->timed_out && strstr(x->result_tag, "_ABORTED") == NULL &&
 	    strlen(x->result_tag) + 9 < sizeof(x->result_tag))
 		strcat(x->result_tag, "_ABORTED");
 	if (x->srv != NULL) {
@@ -967,6 +974,16 @@ conn_timeout(struct ev_timer *t)
 
 	if (c->lingering) {
 		conn_close(c);
+		return;
+	}
+	if (c->xact != NULL) {
+		/* armed by conn_update_events: the client stopped reading */
+		log_debug(33, 2, "write_timeout for %s", c->xact->url_str);
+		/* Squid logs a write timeout without _ABORTED */
+		c->xact->timed_out = 1;
+		if (!cache_quick_abort_continue(c->xact))
+			xact_abort(c->xact, "write_timeout");
+		conn_close(c);	/* detaches a transaction worth finishing */
 		return;
 	}
 	if (c->xact == NULL && buf_avail(&c->in) > 0) {

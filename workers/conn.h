@@ -57,6 +57,7 @@ struct xact {
 	struct conn	*conn;		/* NULL once detached */
 	const struct cfg_port *port;	/* the port the request came in on */
 	int		 detached;	/* the client left; finishing for the cache */
+	int		 timed_out;	/* ended by write_timeout (no _ABORTED) */
 	enum xact_state	 state;
 	uint64_t	 id;
 	char		*head;		/* our copy of the request head */

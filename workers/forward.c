@@ -175,6 +175,13 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 	struct sockaddr_storage addr;
 
 	x->on_connected = cb;
+	/* forward_timeout bounds all the attempts together */
+	int64_t left = worker_cfg->forward_timeout -
+	    (int64_t)(ev_now() - x->upstream_started_ms);
+	if (x->addr_idx > 0 && left <= 0) {
+		forward_fail_connect(x, ETIMEDOUT);
+		return;
+	}
 	for (; x->addr_idx < x->dns.naddrs; x->addr_idx++) {
 		addr = x->dns.addrs[x->addr_idx];
 		if (addr.ss_family == AF_INET)
@@ -206,7 +213,9 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 		ev_io_set(&s->io, EPOLLOUT);
 		conn_update_events(x->conn);
 		ev_timer_init(&x->timer, forward_connect_timeout, x);
-		ev_timer_start(&x->timer, worker_cfg->connect_timeout);
+		ev_timer_start(&x->timer, (uint64_t)(left > 0 &&
+		    left < worker_cfg->connect_timeout ? left :
+		    worker_cfg->connect_timeout));
 		return;
 	}
 	forward_fail_connect(x, x->err_errno ? x->err_errno : ECONNREFUSED);

@@ -121,3 +121,15 @@ def test_error_page_headers(proxy):
     assert r.header("Vary") == "Accept-Language"
     assert r.header("Content-Language") == "en"
     assert r.header("Server").split("/")[0] in ("squid", "cuttle")
+
+
+def test_write_timeout_drops_a_client_that_stopped_reading(proxy, origin):
+    # The client asks for a big body and never reads it: after write_timeout
+    # the proxy gives up on it while it is still connected.
+    p = proxy("write_timeout 1 second\n")
+    with RawClient(p.port) as c:
+        c.send(b"GET %s HTTP/1.1\r\nHost: origin.test\r\n\r\n"
+               % origin.url("/bytes/50000000").encode())
+        (e,) = p.access_entries(1, timeout=6.0)
+    assert e["code"] == "TCP_MISS/200"     # as Squid 5.7 logs it
+    assert int(e["bytes"]) < 50000000
