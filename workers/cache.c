@@ -25,6 +25,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,8 @@ cache_store_for(const char *key)
 
 static void cache_hit_pump(struct xact *x);
 static void cache_cf_release(struct xact *x);
+static void cache_cf_wake(struct xact *leader);
+static void cache_cf_announce(const char *key, int on);
 static void cache_start_storing(struct xact *x);
 static void cache_disk_finish(struct xact *x, int complete);
 
@@ -614,6 +617,10 @@ cache_cf_wake(struct xact *leader)
 	struct cache_cf *g = leader->cf;
 	struct xact *f = g->followers;
 
+	if (leader->cf_announced) {
+		cache_cf_announce(leader->cache_key, 0);
+		leader->cf_announced = 0;
+	}
 	leader->cf = NULL;
 	g->leader = NULL;
 	g->followers = NULL;
@@ -652,6 +659,91 @@ cache_cf_release(struct xact *x)
 	x->cf = NULL;
 }
 
+/*
+ * Across workers, a miss in flight is announced in the shared memory cache
+ * under "F <key>" (the fetching worker's pid and start time).  Another
+ * worker's first request for the key then waits for that fetch, polling,
+ * instead of fetching too; its own local followers wait behind it.
+ */
+#define CACHE_CF_POLL_MS	20
+#define CACHE_CF_WAIT_S		30
+
+struct cache_cf_mark {
+	char		 type;		/* 'F' */
+	int32_t		 pid;
+	int64_t		 since;
+};
+
+static char *
+cache_cf_mark_key(const char *key)
+{
+	return xasprintf("F %s", key);
+}
+
+/* Is another worker fetching key right now? */
+static int
+cache_cf_remote(const char *key)
+{
+	struct cache_cf_mark mk;
+	size_t len;
+	int busy = 0;
+
+	if (cache_memory == NULL)
+		return 0;
+	char *mkey = cache_cf_mark_key(key);
+	struct memcache_ref *r = memcache_get(cache_memory, mkey, strlen(mkey));
+	if (r != NULL) {
+		const void *p = memcache_ref_meta(r, &len);
+		if (len == sizeof(mk)) {
+			memcpy(&mk, p, sizeof(mk));
+			busy = mk.type == 'F' && mk.pid != getpid() &&
+			    time(NULL) - mk.since < CACHE_CF_WAIT_S &&
+			    kill(mk.pid, 0) == 0;
+		}
+		memcache_release(r);
+	}
+	free(mkey);
+	return busy;
+}
+
+static void
+cache_cf_announce(const char *key, int on)
+{
+	if (cache_memory == NULL)
+		return;
+	char *mkey = cache_cf_mark_key(key);
+	if (on) {
+		struct cache_cf_mark mk = { 'F', (int32_t)getpid(),
+		    (int64_t)time(NULL) };
+		memcache_put(cache_memory, mkey, strlen(mkey), &mk, sizeof(mk),
+		    NULL, 0);
+	} else {
+		memcache_delete(cache_memory, mkey, strlen(mkey));
+	}
+	free(mkey);
+}
+
+/* A local leader waiting for another worker's fetch polls for its end. */
+static void
+cache_cf_poll(struct ev_timer *t)
+{
+	struct xact *x = t->arg;
+
+	if (cache_cf_remote(x->cache_key)) {
+		ev_timer_start(&x->timer, CACHE_CF_POLL_MS);
+		return;
+	}
+	/* done over there: everyone here looks again (hit, or own fetch) */
+	x->cf_remote = 0;
+	cache_cf_wake(x);
+	x->cf_leader = -1;
+	free(x->cache_key);
+	free(x->cache_base_key);
+	x->cache_key = x->cache_base_key = NULL;
+	if (!cache_lookup(x))
+		forward_start(x);
+}
+
 /* Nothing stored for x: 504 for only-if-cached, else go upstream. */
 static int
 cache_miss(struct xact *x, const struct cache_req_cc *rcc)
@@ -674,6 +766,17 @@ cache_miss(struct xact *x, const struct cache_req_cc *rcc)
 		cache_cf_groups = g;
 		x->cf = g;
 		x->cf_leader = 1;
+		if (cache_cf_remote(x->cache_key)) {
+			/* another worker fetches it: wait for that */
+			x->cf_remote = 1;
+			x->state = XS_STORE;
+			ev_io_set(&x->conn->io, EPOLLRDHUP);
+			ev_timer_init(&x->timer, cache_cf_poll, x);
+			ev_timer_start(&x->timer, CACHE_CF_POLL_MS);
+			return 1;
+		}
+		cache_cf_announce(x->cache_key, 1);
+		x->cf_announced = 1;
 		return 0;
 	}
 	x->cf = g;

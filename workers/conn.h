@@ -113,6 +113,8 @@ struct xact {
 	int		 store_idx;	/* which cache_dir */
 	struct cache_cf	*cf;		/* collapsed forwarding: our group */
 	int		 cf_leader;	/* we fetch for the group */
+	int		 cf_remote;	/* ... after another worker's fetch */
+	int		 cf_announced;	/* our fetch is marked in shared memory */
 	struct xact	*cf_next;	/* next waiting follower */
 	int		 cache_ok;	/* "cache" access allows store and serve */
 	int		 may_store;	/* a response may be stored */

@@ -139,3 +139,16 @@ def test_collapsed_uncacheable_correct_answers(proxy, origin):
     assert_bodies(concurrent_gets(p, origin.url("/cfns3"), 5), body)
     assert origin.count("/cfns3") >= 2
     assert len(p.access_entries(5)) == 5
+
+
+def test_collapsed_across_workers(proxy, origin):
+    # The first worker to miss announces its fetch in the shared memory
+    # cache; the other worker waits for it instead of fetching too.
+    body = pattern_bytes(50000)
+    origin.script("/cfw", headers=FRESH, body=body, delay=1.0)
+    p = proxy("collapsed_forwarding on\n", cache=True, workers=2)
+    results = concurrent_gets(p, origin.url("/cfw"))
+    assert_bodies(results, body)
+    assert origin.count("/cfw") == 1
+    tags = sorted(e["tag"] for e in p.access_entries(NCLIENTS))
+    assert tags == ["TCP_CF_HIT"] * (NCLIENTS - 1) + ["TCP_MISS"]

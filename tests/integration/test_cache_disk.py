@@ -540,3 +540,23 @@ def test_enospc_keeps_serving(proxy, origin, workdir):
         for p in list(proxy.started) if hasattr(proxy, "started") else []:
             p.stop()
         subprocess.run(["umount", "-l", mnt])
+
+
+@pytest.mark.cuttle_only(reason="the GDBM index is cuttle's; Squid keeps swap.state")
+def test_corrupt_index_rebuilt_from_files(proxy, origin):
+    # The index is only a fast path: a damaged one is rebuilt from the
+    # records at the head of each cache file, and nothing is lost.
+    origin.script("/cx", headers=FRESH, body="still here\n")
+    p = disk_proxy(proxy)
+    get(p.port, origin.url("/cx"))
+    wait_committed(p, 1)
+    p.shutdown()
+    index = os.path.join(cdir(p), "cuttle.gdbm")
+    with open(index, "r+b") as f:
+        f.write(b"\xde\xad\xbe\xef" * 256)
+    p.restart()
+    assert wait_for(lambda: "index rebuilt" in p.cache_log, 10.0), p.cache_log
+    r = get(p.port, origin.url("/cx"))
+    assert r.status == 200 and r.body == b"still here\n"
+    assert origin.count("/cx") == 1
+    assert log_entry(p, 2)["code"] == "TCP_HIT/200"
