@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CACHE_IOV_MAX	64
+#define CACHE_IOV_MAX	512	/* 2 MiB of 4 KiB pages per writev */
 #define CACHE_KEY_MAX	(16 * 1024)
 
 struct memcache *cache_memory;
