@@ -80,6 +80,10 @@ static void cache_hit_pump(struct xact *x);
 static void cache_cf_release(struct xact *x);
 static void cache_cf_wake(struct xact *leader);
 static void cache_cf_announce(const char *key, int on);
+static int cache_cf_busy(const char *key, int any_owner);
+static int cache_open_object(struct xact *x, struct cache_meta *m);
+static void cache_revalidate_in_background(const struct xact *x,
+    const struct cache_meta *m);
 static void cache_start_storing(struct xact *x);
 static void cache_disk_finish(struct xact *x, int complete);
 
@@ -97,6 +101,10 @@ cache_release(struct xact *x)
 	cache_disk_finish(x, 0);
 	free(x->store_key);
 	x->store_key = NULL;
+	if (x->cf_announced && x->cf == NULL) {
+		cache_cf_announce(x->cache_key, 0);
+		x->cf_announced = 0;
+	}
 	cache_cf_release(x);
 	if (x->hit_fd != -1) {
 		close(x->hit_fd);
@@ -680,9 +688,9 @@ cache_cf_mark_key(const char *key)
 	return xasprintf("F %s", key);
 }
 
-/* Is another worker fetching key right now? */
+/* Is another worker (any one, with any_owner) fetching key right now? */
 static int
-cache_cf_remote(const char *key)
+cache_cf_busy(const char *key, int any_owner)
 {
 	struct cache_cf_mark mk;
 	size_t len;
@@ -696,7 +704,8 @@ cache_cf_remote(const char *key)
 		const void *p = memcache_ref_meta(r, &len);
 		if (len == sizeof(mk)) {
 			memcpy(&mk, p, sizeof(mk));
-			busy = mk.type == 'F' && mk.pid != getpid() &&
+			busy = mk.type == 'F' &&
+			    (any_owner || mk.pid != getpid()) &&
 			    time(NULL) - mk.since < CACHE_CF_WAIT_S &&
 			    kill(mk.pid, 0) == 0;
 		}
@@ -721,6 +730,12 @@ cache_cf_announce(const char *key, int on)
 		memcache_delete(cache_memory, mkey, strlen(mkey));
 	}
 	free(mkey);
+}
+
+static int
+cache_cf_remote(const char *key)
+{
+	return cache_cf_busy(key, 0);
 }
 
 /* A local leader waiting for another worker's fetch polls for its end. */
@@ -908,6 +923,8 @@ cache_lookup(struct xact *x)
 	if (v == CACHE_FRESH && rcc.max_age == 0 &&
 	    !(m.cc_flags & CACHE_RESP_IMMUTABLE))
 		v = CACHE_STALE;
+	if (v == CACHE_STALE_SWR)
+		cache_revalidate_in_background(x, &m);
 	if (v == CACHE_FRESH || v == CACHE_STALE_SWR) {
 		cache_serve(x, &m, d.age, x->cf_leader == -1 ? "TCP_CF_HIT" :
 		    m.status >= 400 ? "TCP_NEGATIVE_HIT" : "TCP_MEM_HIT");
@@ -930,6 +947,38 @@ cache_lookup(struct xact *x)
 	memcache_release(x->hit);
 	x->hit = NULL;
 	return 0;
+}
+
+/*
+ * stale-while-revalidate: the client gets the stale copy now, and a
+ * transaction of our own revalidates it (once across workers: the same
+ * in-flight mark as collapsed forwarding).
+ */
+static void
+cache_revalidate_in_background(const struct xact *x, const struct cache_meta *m)
+{
+	char cond[1024];
+
+	if (cache_memory == NULL || cache_cf_busy(x->cache_key, 1) ||
+	    cache_rules_conditional_headers(m, cond, sizeof(cond)) == 0)
+		return;
+	struct xact *b = xact_background(x);
+	b->cache_base_key = xstrdup(x->cache_base_key);
+	b->cache_key = xstrdup(x->cache_key);
+	b->cache_ok = 1;
+	b->may_store = 1;
+	b->revalidating = 1;
+	b->cache_cond = xstrdup(cond);
+	b->hit = memcache_get(cache_memory, b->cache_key, strlen(b->cache_key));
+	struct cache_meta held;
+	if (b->hit == NULL || cache_open_object(b, &held) == -1) {
+		xact_detached_end(b, 0);
+		return;
+	}
+	cache_cf_announce(b->cache_key, 1);
+	b->cf_announced = 1;
+	log_debug(22, 2, "revalidating %s in the background", b->url_str);
+	forward_start(b);
 }
 
 /* After an unsafe method's success: drop the URLs it may have changed. */
@@ -1035,6 +1084,10 @@ cache_revalidated(struct xact *x)
 		pconn_put(s);
 	else
 		srv_close(s);
+	if (x->detached) {		/* a background revalidation: done */
+		xact_detached_end(x, 0);
+		return 1;
+	}
 	cache_serve(x, &m, cache_rules_current_age(&m, now),
 	    "TCP_REFRESH_UNMODIFIED");
 	return 1;
@@ -1047,7 +1100,7 @@ cache_on_upstream_failure(struct xact *x)
 	struct cache_req_cc rcc;
 
 	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_REFRESH_FAIL_ERR");
-	if (cache_reopen(x, &m) == -1)
+	if (x->detached || cache_reopen(x, &m) == -1)
 		return 0;
 	cache_rules_req_cc(&x->req, &rcc);
 	if (!cache_rules_stale_on_error(&m, &rcc, cache_refresh(x), 0,
@@ -1073,6 +1126,11 @@ cache_on_response(struct xact *x)
 		if (status == 304)
 			return cache_revalidated(x);
 		cache_rules_req_cc(&x->req, &rcc);
+		if (status >= 500 && x->detached) {
+			/* background revalidation failed: keep the stale copy */
+			xact_detached_end(x, 0);
+			return 1;
+		}
 		if (status >= 500 && cache_reopen(x, &m) == 0 &&
 		    cache_rules_stale_on_error(&m, &rcc, cache_refresh(x),
 		    status, time(NULL), 0)) {

@@ -297,6 +297,7 @@ xact_new(struct conn *c)
 	x->log.start = x->started;
 	x->log.client = c->peer;
 	x->client = c->peer;
+	x->peer = c->peer;
 	x->log.local = c->local;
 	x->log.dns_ms = -1;
 	x->log.upstream_ms = -1;
@@ -444,6 +445,57 @@ xact_client_gone(struct xact *x, const char *why)
 	conn_close(c);		/* detaches x */
 }
 
+/*
+ * A transaction with no client, made from a client's request: used to
+ * revalidate a stale object in the background (stale-while-revalidate).
+ * It owns a copy of the request head; nothing is logged for it.
+ */
+struct xact *
+xact_background(const struct xact *model)
+{
+	struct xact *x = xcalloc(1, sizeof(*x));
+
+	x->id = worker_next_xact_id();
+	x->port = model->port;
+	x->detached = 1;
+	x->reply_limit = -1;
+	x->pipe_cs[0] = x->pipe_cs[1] = x->pipe_sc[0] = x->pipe_sc[1] = -1;
+	x->hit_fd = -1;
+	gettimeofday(&x->started, NULL);
+	x->log.start = x->started;
+	x->log.client = model->log.client;
+	x->peer = model->peer;
+	x->client = model->client;
+	x->log.dns_ms = x->log.upstream_ms = -1;
+	x->hier = "HIER_NONE";
+	buf_init(&x->fwd_head);
+	ev_timer_init(&x->timer, NULL, x);
+	ev_timer_init(&x->resume, forward_resume, x);
+	x->head = xmalloc(model->req.head_len + 1);
+	memcpy(x->head, model->head, model->req.head_len + 1);
+	x->req = model->req;
+	x->req.hdr = xcalloc((size_t)(model->req.nhdr ? model->req.nhdr : 1),
+	    sizeof(*x->req.hdr));
+	memcpy(x->req.hdr, model->req.hdr, (size_t)model->req.nhdr *
+	    sizeof(*x->req.hdr));
+	x->req.hdr_cap = model->req.nhdr;
+	headers_rebase(&x->req, model->head, x->head);
+	x->url = model->url;
+	if (x->url.path != NULL && x->url.path >= model->head &&
+	    x->url.path < model->head + model->req.head_len)
+		x->url.path = x->head + (x->url.path - model->head);
+	if (x->url.query != NULL)
+		x->url.query = x->head + (x->url.query - model->head);
+	x->method = xstrdup("GET");
+	x->url_str = xstrdup(model->url_str);
+	x->log_url = xstrdup(model->log_url);
+	x->path_str = xstrdup(model->path_str);
+	x->keep_client = 0;
+	body_init(&x->reqbody, HTTP_BODY_NONE, 0);
+	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
+	return x;
+}
+
 /* A detached transaction is over: store (if complete) and free. */
 void
 xact_detached_end(struct xact *x, int complete)
@@ -512,7 +564,7 @@ xact_error(struct xact *x, int status, const char *err_name, int errnum)
 {
 	struct conn *c = x->conn;
 
-	if (x->head_sent) {
+	if (x->head_sent || x->detached) {
 		xact_abort(x, err_name);
 		return;
 	}

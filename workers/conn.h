@@ -64,6 +64,7 @@ struct xact {
 	struct http_msg	 req;		/* points into head */
 	char		*method;
 	struct url	 url;
+	struct sockaddr_storage peer;	/* the client connection's address */
 	struct sockaddr_storage client;	/* indirect client (follow_x_forwarded_for) */
 	char		*url_str;	/* absolute URL, host:port for CONNECT */
 	char		*log_url;
@@ -148,6 +149,8 @@ void xact_finish(struct xact *x);
 void xact_error(struct xact *x, int status, const char *err_name, int errnum);
 /* The client left; the fetch goes on for the cache (quick_abort). */
 void xact_detach(struct xact *x);
+/* A copy of model's request with no client (background revalidation). */
+struct xact *xact_background(const struct xact *model);
 /* The client failed while x relays: detach (quick_abort) or abort. */
 void xact_client_gone(struct xact *x, const char *why);
 void xact_detached_end(struct xact *x, int complete);

@@ -163,7 +163,7 @@ errpage_expand(struct xact *x, const char *tpl, const char *err_name,
 			break;
 		case 'i':
 			buf_printf(out, "%s", util_addr_str(
-			    (struct sockaddr *)&x->conn->peer, tmp, sizeof(tmp)));
+			    (struct sockaddr *)&x->peer, tmp, sizeof(tmp)));
 			break;
 		case 'I':
 			if (x->log.server.ss_family)

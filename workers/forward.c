@@ -211,7 +211,8 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 		x->state = XS_CONNECTING;
 		ev_io_set_cb(&s->io, forward_connect_done, x);
 		ev_io_set(&s->io, EPOLLOUT);
-		conn_update_events(x->conn);
+		if (x->conn != NULL)
+			conn_update_events(x->conn);
 		ev_timer_init(&x->timer, forward_connect_timeout, x);
 		ev_timer_start(&x->timer, (uint64_t)(left > 0 &&
 		    left < worker_cfg->connect_timeout ? left :
@@ -322,7 +323,7 @@ forward_got_head(struct xact *x, struct http_msg *m)
 
 	if (m->status >= 100 && m->status < 200 && m->status != 101) {
 		/* interim: pass 100 Continue to HTTP/1.1 clients, drop others */
-		if (m->status == 100 && x->req.vminor >= 1 &&
+		if (m->status == 100 && c != NULL && x->req.vminor >= 1 &&
 		    x->req.expect_continue)
 			buf_append(&c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 		buf_consume(&s->in, m->head_len);
@@ -384,7 +385,8 @@ forward_got_head(struct xact *x, struct http_msg *m)
 	if (cache_on_response(x))
 		return -1;	/* answered from the cache */
 	x->log.status = x->rep.status;
-	headers_build_response(x, &c->out);
+	if (c != NULL)
+		headers_build_response(x, &c->out);
 	x->head_sent = 1;
 	x->state = XS_RELAY;
 	return 0;

@@ -94,7 +94,7 @@ headers_add_xff(struct xact *x, struct buf *out)
 {
 	const struct http_msg *m = &x->req;
 	char ip[64];
-	const char *client = util_addr_str((struct sockaddr *)&x->conn->peer,
+	const char *client = util_addr_str((struct sockaddr *)&x->peer,
 	    ip, sizeof(ip));
 	int seen = 0;
 

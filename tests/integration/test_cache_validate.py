@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from helpers import get, http_date, log_entry
+from helpers import get, http_date, log_entry, wait_for
 
 STALE_AFTER = 2.2
 LM = http_date(-3600)
@@ -247,3 +247,25 @@ def test_must_revalidate_5xx_forwarded(proxy, origin):
     r = get(p.port, url)
     assert r.status == 500 and r.body == b"broken\n"
     assert log_entry(p, 2)["code"] == "TCP_REFRESH_FAIL_ERR/500"
+
+
+@pytest.mark.cuttle_only(reason="Squid 5.7 does not implement stale-while-revalidate")
+def test_stale_while_revalidate_serves_stale_and_refreshes_behind(proxy, origin):
+    # RFC 5861: within stale-while-revalidate the stale copy goes out at
+    # once, and the proxy revalidates it by itself; the next client then
+    # gets the refreshed object without waiting for the origin.
+    script_v1(origin, "/swr", cc="max-age=1, stale-while-revalidate=30")
+    p = proxy(cache=True)
+    url = origin.url("/swr")
+    get(p.port, url)
+    time.sleep(STALE_AFTER)
+    r = get(p.port, url)
+    assert r.status == 200 and r.body == b"version one\n"
+    assert log_entry(p, 2)["code"] == "TCP_MEM_HIT/200"
+    # the background revalidation reaches the origin as a conditional GET
+    assert wait_for(lambda: origin.count("/swr") == 2, 5.0)
+    assert origin.requests_for("/swr")[1].header("If-None-Match") == ['"v1"']
+    time.sleep(0.5)         # the 304 is being merged into the stored copy
+    r = get(p.port, url)
+    assert r.status == 200 and int(r.header("Age")) < 2
+    assert origin.count("/swr") == 2
