@@ -367,6 +367,20 @@ cache_serve(struct xact *x, const struct cache_meta *m, int64_t age,
 	cache_hit_pump(x);
 }
 
+/* After a write to the client: 1 go on, 0 it would block, -1 ended. */
+static int
+cache_wrote(struct xact *x, ssize_t w)
+{
+	if (w >= 0) {
+		x->log.bytes_out += w;
+		return 1;
+	}
+	if (errno == EAGAIN || errno == EINTR)
+		return 0;
+	xact_abort(x, "client write failed");
+	return -1;
+}
+
 static void
 cache_hit_pump(struct xact *x)
 {
@@ -385,13 +399,12 @@ cache_hit_pump(struct xact *x)
 			if (buf_avail(&c->out) > 0 && x->hit_off < x->hit_len) {
 				ssize_t w = send(c->fd, buf_head(&c->out),
 				    buf_avail(&c->out), MSG_MORE | MSG_NOSIGNAL);
-				if (w == -1) {
-					if (errno == EAGAIN || errno == EINTR)
+				int r = cache_wrote(x, w);
+				if (r <= 0) {
+					if (r == 0)
 						break;
-					xact_abort(x, "client write failed");
 					return;
 				}
-				x->log.bytes_out += w;
 				buf_consume(&c->out, (size_t)w);
 				continue;
 			}
@@ -399,19 +412,18 @@ cache_hit_pump(struct xact *x)
 				off_t off = (off_t)(x->hit_file_off + x->hit_off);
 				ssize_t w = sendfile(c->fd, x->hit_fd, &off,
 				    (size_t)(x->hit_len - x->hit_off));
-				if (w == -1) {
-					if (errno == EAGAIN || errno == EINTR)
-						break;
-					xact_abort(x, "client write failed");
-					return;
-				}
 				if (w == 0) {
 					xact_abort(x, "cache file shorter "
 					    "than its record");
 					return;
 				}
+				int r = cache_wrote(x, w);
+				if (r <= 0) {
+					if (r == 0)
+						break;
+					return;
+				}
 				x->hit_off += (uint64_t)w;
-				x->log.bytes_out += w;
 				continue;
 			}
 		}
@@ -427,13 +439,12 @@ cache_hit_pump(struct xact *x)
 			return;
 		}
 		ssize_t w = writev(c->fd, iov, n);
-		if (w == -1) {
-			if (errno == EAGAIN || errno == EINTR)
+		int r = cache_wrote(x, w);
+		if (r <= 0) {
+			if (r == 0)
 				break;
-			xact_abort(x, "client write failed");
 			return;
 		}
-		x->log.bytes_out += w;
 		size_t head = buf_avail(&c->out) < (size_t)w ?
 		    buf_avail(&c->out) : (size_t)w;
 		buf_consume(&c->out, head);
