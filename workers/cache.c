@@ -1531,9 +1531,5 @@ cache_on_finish(struct xact *x, int complete)
 const char *
 cache_status_fwd(const struct xact *x)
 {
-	if (x->revalidating)
-		return "fwd=stale";
-	if (x->hit_msg.nhdr > 0 || x->cache_key == NULL)
-		return "fwd=uri-miss";
-	return "fwd=uri-miss";
+	return x->revalidating ? "fwd=stale" : "fwd=uri-miss";
 }
