@@ -1406,6 +1406,9 @@ cache_start_storing(struct xact *x)
 	int64_t cl = x->rep.body == HTTP_BODY_LENGTH ? x->rep.content_length :
 	    -1;
 
+	if (cl >= 0 && cl < worker_cfg->minimum_object_size)
+		return;		/* minimum_object_size: too small to keep */
+
 	int n = cache_rules_vary_key(&x->rep, &x->req, vkey, sizeof(vkey));
 	if (n < 0)
 		return;		/* Vary: * (or a huge key): never stored */
@@ -1508,7 +1511,8 @@ cache_put_vary_marker(struct xact *x)
 void
 cache_on_finish(struct xact *x, int complete)
 {
-	complete = complete && x->storing && x->repbody.done;
+	complete = complete && x->storing && x->repbody.done &&
+	    x->repbody.payload >= worker_cfg->minimum_object_size;
 	if (complete && x->mem_ok) {
 		struct iovec body = { buf_head(&x->store_body),
 		    buf_avail(&x->store_body) };

@@ -185,3 +185,12 @@ def test_quick_abort_default_abandons_large_miss(proxy, origin):
     r = get(p.port, url)
     assert r.status == 200 and r.body == block * 64
     assert origin.count("/qb") == 2
+
+
+def test_minimum_object_size_keeps_small_objects_out(proxy, origin):
+    origin.script("/tiny", headers=FRESH, body="tiny\n")
+    p = proxy("minimum_object_size 100 bytes\n", cache=True)
+    for _ in range(2):
+        assert get(p.port, origin.url("/tiny")).body == b"tiny\n"
+    assert origin.count("/tiny") == 2
+    assert [e["tag"] for e in p.access_entries(2)] == ["TCP_MISS", "TCP_MISS"]
