@@ -255,6 +255,13 @@ def test_stale_while_revalidate_serves_stale_and_refreshes_behind(proxy, origin)
     # once, and the proxy revalidates it by itself; the next client then
     # gets the refreshed object without waiting for the origin.
     script_v1(origin, "/swr", cc="max-age=1, stale-while-revalidate=30")
+    # the 304 grants a minute, so the refreshed copy stays fresh for the
+    # last request whatever the clock's second boundaries do
+    origin.script("/swr", headers=[("Cache-Control", "max-age=1, stale-while-revalidate=30"),
+                                   ("ETag", '"v1"'), ("Last-Modified", LM),
+                                   ("Content-Type", "text/plain")],
+                  body="version one\n",
+                  headers_304=[("Cache-Control", "max-age=60"), ("ETag", '"v1"')])
     p = proxy(cache=True)
     url = origin.url("/swr")
     get(p.port, url)
