@@ -102,6 +102,13 @@ log_set_debug_options(const char *spec)
 	return 0;
 }
 
+void
+log_apply_debug_options(const char *spec)
+{
+	if (log_set_debug_options(spec != NULL ? spec : "ALL,1") == -1)
+		log_warnx("debug_options: cannot parse '%s'", spec);
+}
+
 int
 log_level_enabled(int section, int level)
 {

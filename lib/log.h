@@ -16,6 +16,8 @@ void log_set_fd(int fd);
 int log_get_fd(void);
 void log_set_stderr_level(int level);	/* -d LEVEL: copy levels <= LEVEL to stderr */
 int log_set_debug_options(const char *spec);	/* -1 on a malformed spec */
+/* A config's debug_options (NULL: Squid's default ALL,1); warns if bad. */
+void log_apply_debug_options(const char *spec);
 int log_level_enabled(int section, int level);
 
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

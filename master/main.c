@@ -250,10 +250,7 @@ main(int argc, char **argv)
 	}
 	if (action != NULL)
 		return main_signal_running(cfg, sig);
-	if (log_set_debug_options(cfg->debug_options ? cfg->debug_options :
-	    "ALL,1") == -1)
-		log_warnx("debug_options: cannot parse '%s'",
-		    cfg->debug_options);
+	log_apply_debug_options(cfg->debug_options);
 
 	uid_t uid = geteuid();
 	gid_t gid = getegid();

@@ -219,10 +219,7 @@ master_reconfigure(struct cfg *cfg, const char *path)
 		free(fresh);
 		return cfg;
 	}
-	if (log_set_debug_options(fresh->debug_options ?
-	    fresh->debug_options : "ALL,1") == -1)
-		log_warnx("debug_options: cannot parse '%s'",
-		    fresh->debug_options);
+	log_apply_debug_options(fresh->debug_options);
 	master_start_generation(fresh);
 	master_signal_kids(SIGHUP, 1);	/* old generation: retire */
 	for (int i = 0; i < master_nkids; i++)

@@ -186,10 +186,7 @@ worker_reload(void)
 	errpage_reload();
 	worker_set_hostname(fresh);
 	headers_reload();
-	if (log_set_debug_options(fresh->debug_options ?
-	    fresh->debug_options : "ALL,1") == -1)
-		log_warnx("debug_options: cannot parse '%s'",
-		    fresh->debug_options);
+	log_apply_debug_options(fresh->debug_options);
 }
 
 static void
