@@ -174,6 +174,18 @@ def get(port, url, headers=(), method="GET", body=None, version="HTTP/1.1"):
     return exchange(port, build(method, url, headers, body, version), method)
 
 
+def wait_cached(port, url, timeout=10.0, headers=()):
+    """Waits until the proxy answers url from its cache (only-if-cached gets
+    a 200 rather than Squid's 504); True when it did within timeout.
+
+    For work the proxy finishes after the client has its answer (a fetch
+    finished for the cache, a merged 304): a fixed sleep is a race.
+    """
+    probe = [("Cache-Control", "only-if-cached")] + list(headers)
+    return bool(wait_for(lambda: get(port, url, probe).status == 200,
+                         timeout, interval=0.1))
+
+
 def build(method, url, headers=(), body=None, version="HTTP/1.1"):
     host = re.match(r"^[a-z]+://([^/]+)", url)
     lines = ["%s %s %s" % (method, url, version)]

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from helpers import get, log_entry
+from helpers import get, log_entry, wait_cached
 from origin import pattern_bytes
 
 FRESH = [("Cache-Control", "max-age=60"), ("Content-Type", "text/plain")]
@@ -164,7 +164,8 @@ def test_quick_abort_finishes_for_the_cache(proxy, origin):
               cache=True)
     url = origin.url("/qa")
     _leave_early(p, url)
-    time.sleep(2.0)         # the 4 MiB finish in the background meanwhile
+    # the 4 MiB finish in the background meanwhile
+    assert wait_cached(p.port, url), p.diagnostics(10)
     r = get(p.port, url)
     assert r.status == 200 and r.body == block * 64
     assert r.header("X-Cache").startswith("HIT")
