@@ -1,0 +1,373 @@
+/*
+ * The worker's side of the cache_dir stores: looking an object up (the
+ * store hands over the open file), deleting, and streaming a new object
+ * into a temporary file the store gives out and later commits.
+ */
+#include "config.h"
+#include "cache.h"
+#include "cache_int.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache_rules.h"
+#include "conn.h"
+#include "forward.h"
+#include "log.h"
+#include "memcache.h"
+#include "store_client.h"
+#include "util.h"
+#include "worker.h"
+
+#define CACHE_STORES_MAX 32
+
+static int cache_store_fds[CACHE_STORES_MAX];
+
+struct store_client *cache_stores[CACHE_STORES_MAX];
+
+int cache_nstores;
+
+void
+cache_set_stores(const int *fds, int n)
+{
+	cache_nstores = n < CACHE_STORES_MAX ? n : CACHE_STORES_MAX;
+	for (int i = 0; i < cache_nstores; i++)
+		cache_store_fds[i] = fds[i];
+}
+
+void
+cache_init(void)
+{
+	for (int i = 0; i < cache_nstores; i++)
+		cache_stores[i] = cache_store_fds[i] == -1 ? NULL :
+		    store_client_new(cache_store_fds[i]);
+}
+
+/* The cache_dir that holds key: spread by hash, fixed for a key. */
+int
+cache_store_for(const char *key)
+{
+	uint32_t h = 2166136261u;
+
+	if (cache_nstores == 0)
+		return -1;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	int i = (int)(h % (uint32_t)cache_nstores);
+	return cache_stores[i] != NULL ? i : -1;
+}
+
+static void
+cache_ignore_result(void *arg, const struct store_client_result *r)
+{
+}
+
+/* Drop key from the cache_dir too (fire and forget). */
+void
+cache_disk_delete(const char *key)
+{
+	int i = cache_store_for(key);
+
+	if (i != -1)
+		store_client_delete(cache_stores[i], key, strlen(key),
+		    cache_ignore_result, NULL);
+}
+
+static void
+cache_disk_answer(void *arg, const struct store_client_result *r)
+{
+	struct xact *x = arg;
+	struct cache_req_cc rcc;
+	struct cache_decision d;
+	struct cache_meta m;
+
+	x->store_req = 0;
+	cache_rules_req_cc(&x->req, &rcc);
+	if (r->status == STORE_CLIENT_OK) {
+		x->hit_fd = r->fd;
+		x->hit_meta = xmalloc(r->meta_len ? r->meta_len : 1);
+		memcpy(x->hit_meta, r->meta, r->meta_len);
+		x->hit_meta_len = r->meta_len;
+		x->hit_file_off = r->body_off;
+		x->hit_len = r->body_len;
+		if (cache_parse_meta(x, (const unsigned char *)x->hit_meta,
+		    x->hit_meta_len, &m) == 0) {
+			enum cache_verdict v = cache_rules_decide(&m, &x->req,
+			    &rcc, cache_refresh(x), time(NULL), &d);
+			if (v == CACHE_FRESH && rcc.max_age == 0 &&
+			    !(m.cc_flags & CACHE_RESP_IMMUTABLE))
+				v = CACHE_STALE;
+			if (v == CACHE_FRESH || v == CACHE_STALE_SWR) {
+				/* Squid logs a follower served off disk so */
+				cache_serve(x, &m, d.age, x->cf_leader == -1 ?
+				    "TCP_CF_MISS" : m.status >= 400 ?
+				    "TCP_NEGATIVE_HIT" : "TCP_HIT");
+				return;
+			}
+			if (d.only_if_cached) {
+				snprintf(x->result_tag, sizeof(x->result_tag),
+				    "TCP_MISS");
+				xact_error(x, 504, "ERR_ONLY_IF_CACHED_MISS", 0);
+				return;
+			}
+			char cond[1024];
+			if (v == CACHE_STALE && cache_rules_conditional_headers(
+			    &m, cond, sizeof(cond)) > 0) {
+				x->revalidating = 1;
+				x->cache_cond = xstrdup(cond);
+				forward_start(x);
+				return;
+			}
+		}
+		/* reload, or nothing to revalidate with: fetch and replace */
+		close(x->hit_fd);
+		x->hit_fd = -1;
+	}
+	if (cache_miss(x, &rcc))
+		return;
+	forward_start(x);
+}
+
+/* Ask the cache_dir; 1 when a lookup is under way. */
+int
+cache_disk_lookup(struct xact *x)
+{
+	int i = cache_store_for(x->cache_key);
+
+	if (i == -1)
+		return 0;
+	x->store_idx = i;
+	x->store_req = store_client_lookup(cache_stores[i], x->cache_key,
+	    strlen(x->cache_key), cache_disk_answer, x);
+	if (x->store_req == 0)
+		return 0;
+	x->state = XS_STORE;
+	ev_io_set(&x->conn->io, EPOLLRDHUP);
+	return 1;
+}
+
+/*
+ * A disk object small enough for memory goes there too, with its current
+ * metadata; reading it costs one pread of a file the page cache likely has.
+ */
+void
+cache_promote(struct xact *x)
+{
+	uint64_t len = x->hit_len;
+
+	if (cache_memory == NULL || (int64_t)(len + x->hit_meta_len) >
+	    worker_cfg->maximum_object_size_in_memory)
+		return;
+	char *body = xmalloc(len ? len : 1);
+	ssize_t n = pread(x->hit_fd, body, len, (off_t)x->hit_file_off);
+	if (n == (ssize_t)len) {
+		struct iovec iov = { body, len };
+		memcache_put(cache_memory, x->cache_key, strlen(x->cache_key),
+		    x->hit_meta, x->hit_meta_len, &iov, len > 0 ? 1 : 0);
+	}
+	free(body);
+}
+
+/*
+ * Writing an object to a cache_dir streams while the response goes to the
+ * client and outlives the transaction: the job owns the key and metadata
+ * until the store commits.  Bytes that arrive before the store handed out
+ * the temporary file wait in pending.
+ */
+#define CACHE_DISK_PENDING_MAX	(4 * 1024 * 1024)
+
+struct cache_disk_job {
+	int		 store;
+	char		*key;
+	struct buf	 meta;
+	struct buf	 pending;
+	int		 fd;
+	uint32_t	 token;
+	uint32_t	 req;		/* BEGIN under way */
+	long		 body_off;
+	uint64_t	 written;
+	int		 failed, ended, complete;
+	struct xact	*x;		/* the transaction feeding it, or NULL */
+};
+
+static int cache_disk_jobs;
+
+int
+cache_pending_jobs(void)
+{
+	return cache_disk_jobs;
+}
+
+static void
+cache_disk_job_free(struct cache_disk_job *j)
+{
+	cache_disk_jobs--;
+	worker_conn_closed();	/* a retiring worker may be done now */
+	if (j->fd != -1)
+		close(j->fd);
+	free(j->key);
+	buf_free(&j->meta);
+	buf_free(&j->pending);
+	free(j);
+}
+
+static void
+cache_disk_committed(void *arg, const struct store_client_result *r)
+{
+	struct cache_disk_job *j = arg;
+
+	if (r->status != STORE_CLIENT_OK)
+		log_debug(22, 2, "cache_dir refused %s: %s", j->key,
+		    strerror(r->error));
+	cache_disk_job_free(j);
+}
+
+static int
+cache_disk_write(struct cache_disk_job *j, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = pwrite(j->fd, p, n, (off_t)j->body_off +
+		    (off_t)j->written);
+		if (w <= 0) {
+			/* ENOSPC and friends: not cached, nothing else lost */
+			log_debug(22, 1, "cache_dir write for %s: %s", j->key,
+			    w == 0 ? "short write" : strerror(errno));
+			return -1;
+		}
+		j->written += (uint64_t)w;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The transaction is over and the file is ours: commit or abort. */
+static void
+cache_disk_close(struct cache_disk_job *j)
+{
+	struct store_client *sc = cache_stores[j->store];
+
+	if (j->fd == -1) {		/* BEGIN failed */
+		cache_disk_job_free(j);
+		return;
+	}
+	int ok = j->complete && !j->failed &&
+	    store_client_write_head(j->fd, j->key, strlen(j->key),
+	    buf_head(&j->meta), buf_avail(&j->meta), j->written, 1,
+	    time(NULL)) >= 0;
+	close(j->fd);
+	j->fd = -1;
+	if (!ok) {
+		store_client_abort(sc, j->token, NULL, NULL);
+		cache_disk_job_free(j);
+		return;
+	}
+	if (store_client_commit(sc, j->token, cache_disk_committed, j) == 0)
+		cache_disk_job_free(j);
+}
+
+static void
+cache_disk_began(void *arg, const struct store_client_result *r)
+{
+	struct cache_disk_job *j = arg;
+
+	j->req = 0;
+	if (r->status != STORE_CLIENT_OK) {
+		j->failed = 1;
+		if (j->ended)
+			cache_disk_job_free(j);
+		return;
+	}
+	j->fd = r->fd;
+	j->token = r->token;
+	j->body_off = store_client_write_head(j->fd, j->key, strlen(j->key),
+	    buf_head(&j->meta), buf_avail(&j->meta), 0, 0, time(NULL));
+	if (j->body_off < 0 || cache_disk_write(j, buf_head(&j->pending),
+	    buf_avail(&j->pending)) == -1)
+		j->failed = 1;
+	buf_free(&j->pending);
+	if (j->ended) {
+		cache_disk_close(j);
+		return;
+	}
+	/* the relay may have paused for us (cache_hold_upstream) */
+	if (j->x != NULL)
+		forward_client_event(j->x);
+}
+
+int
+cache_hold_upstream(const struct xact *x)
+{
+	const struct cache_disk_job *j = x->disk_job;
+
+	return j != NULL && j->fd == -1 && !j->failed &&
+	    buf_avail(&j->pending) >= CACHE_DISK_PENDING_MAX;
+}
+
+void
+cache_disk_feed(struct cache_disk_job *j, const char *p, size_t n)
+{
+	if (j->failed)
+		return;
+	if ((int64_t)(j->written + buf_avail(&j->pending) + n) >
+	    worker_cfg->maximum_object_size) {
+		j->failed = 1;
+		buf_free(&j->pending);
+		return;
+	}
+	if (j->fd == -1) {
+		/* the relay holds the server past the limit; a little over */
+		buf_append(&j->pending, p, n);
+		return;
+	}
+	if (cache_disk_write(j, p, n) == -1)
+		j->failed = 1;
+}
+
+/* The transaction lets go of its job: complete or not. */
+void
+cache_disk_finish(struct xact *x, int complete)
+{
+	struct cache_disk_job *j = x->disk_job;
+
+	if (j == NULL)
+		return;
+	x->disk_job = NULL;
+	j->x = NULL;
+	j->ended = 1;
+	j->complete = complete;
+	if (j->req == 0)
+		cache_disk_close(j);
+	/* else cache_disk_began() finishes it */
+}
+
+/* Start streaming x's response into its cache_dir (cl: length, or -1). */
+void
+cache_disk_start(struct xact *x, int64_t cl)
+{
+	int i = cache_store_for(x->store_key);
+
+	if (i == -1)
+		return;
+	struct cache_disk_job *j = xcalloc(1, sizeof(*j));
+	cache_disk_jobs++;
+	j->store = i;
+	j->fd = -1;
+	j->key = xstrdup(x->store_key);
+	buf_init(&j->meta);
+	buf_init(&j->pending);
+	buf_append(&j->meta, buf_head(&x->store_head),
+	    buf_avail(&x->store_head));
+	j->req = store_client_begin(cache_stores[i], j->key,
+	    strlen(j->key), cl > 0 ? (uint64_t)cl : 0,
+	    cache_disk_began, j);
+	if (j->req == 0) {
+		cache_disk_job_free(j);
+	} else {
+		x->disk_job = j;
+		j->x = x;
+	}
+}

@@ -1,0 +1,211 @@
+/*
+ * Storing what a miss brings while it streams to the client: the stored
+ * head and metadata, the memory copy (committed whole at the end), the
+ * disk copy (cache_disk.c), Vary markers, and quick_abort's decision to
+ * finish a fetch the client left.
+ */
+#include "config.h"
+#include "cache.h"
+#include "cache_int.h"
+
+#include <string.h>
+
+#include "cache_rules.h"
+#include "conn.h"
+#include "headers.h"
+#include "log.h"
+#include "memcache.h"
+#include "util.h"
+#include "worker.h"
+
+/* The stored head of a response: its end-to-end headers, no framing. */
+void
+cache_stored_head(const struct xact *x, struct buf *out)
+{
+	const struct http_msg *m = &x->rep;
+
+	buf_printf(out, "HTTP/1.1 %d %.*s\r\n", m->status, (int)m->reason_len,
+	    m->reason ? m->reason : "");
+	for (int i = 0; i < m->nhdr; i++) {
+		const struct http_header *h = &m->hdr[i];
+		if (headers_is_hop(m, h->name, h->name_len) ||
+		    util_strcaseeq_n(h->name, h->name_len, "Content-Length") ||
+		    util_strcaseeq_n(h->name, h->name_len, "Age"))
+			continue;
+		buf_append(out, h->name, h->name_len);
+		buf_append(out, ": ", 2);
+		buf_append(out, h->value, h->value_len);
+		buf_append(out, "\r\n", 2);
+	}
+	buf_append(out, "\r\n", 2);
+}
+
+/*
+ * quick_abort_min/max/pct, as Squid decides them: finish a miss whose
+ * client left when little is left, or most of it has come; never when its
+ * length is unknown.
+ */
+int
+cache_quick_abort_continue(const struct xact *x)
+{
+	const struct cfg *cfg = worker_cfg;
+
+	if (!x->storing || x->state != XS_RELAY || x->srv == NULL ||
+	    !x->reqbody.done || x->repbody.done)
+		return 0;
+	if (cfg->quick_abort_min < 0)
+		return 1;
+	if (x->rep.body != HTTP_BODY_LENGTH)
+		return 0;
+	int64_t expect = x->rep.content_length, got = x->repbody.payload;
+	if (got > expect)
+		return 0;
+	if (expect - got < cfg->quick_abort_min)
+		return 1;
+	if (expect - got > cfg->quick_abort_max)
+		return 0;
+	if (expect < 100)
+		return 1;
+	return got / (expect / 100) > cfg->quick_abort_pct;
+}
+
+/* Every payload byte of a response being stored comes here. */
+static void
+cache_sink(void *arg, const char *p, size_t n)
+{
+	struct xact *x = arg;
+
+	if (x->mem_ok) {
+		if ((int64_t)(buf_avail(&x->store_body) + n +
+		    buf_avail(&x->store_head)) >
+		    worker_cfg->maximum_object_size_in_memory) {
+			x->mem_ok = 0;
+			buf_free(&x->store_body);
+		} else {
+			buf_append(&x->store_body, p, n);
+		}
+	}
+	if (x->disk_job != NULL)
+		cache_disk_feed(x->disk_job, p, n);
+}
+
+/*
+ * A storable response starts: build its metadata now (the times are the
+ * response's), pick its key (Vary), and start the memory copy and the disk
+ * stream.
+ */
+void
+cache_start_storing(struct xact *x)
+{
+	struct cache_meta m;
+	uint8_t blob[CACHE_META_BLOB_MAX];
+	char vkey[4096];
+	int64_t cl = x->rep.body == HTTP_BODY_LENGTH ? x->rep.content_length :
+	    -1;
+
+	if (cl >= 0 && cl < worker_cfg->minimum_object_size)
+		return;		/* minimum_object_size: too small to keep */
+
+	int n = cache_rules_vary_key(&x->rep, &x->req, vkey, sizeof(vkey));
+	if (n < 0)
+		return;		/* Vary: * (or a huge key): never stored */
+	x->store_key = n > 0 ? xasprintf("%s\n%.*s", x->cache_base_key, n,
+	    vkey) : xstrdup(x->cache_base_key);
+	x->store_vary = n;
+	cache_rules_meta_fill(&m, &x->req, &x->rep, x->request_time,
+	    time(NULL));
+	size_t ml = cache_rules_meta_serialize(&m, blob, sizeof(blob));
+	if (ml == 0)
+		return;
+	buf_init(&x->store_head);
+	buf_append(&x->store_head, "O", 1);
+	unsigned char l2[2] = { ml & 0xff, (ml >> 8) & 0xff };
+	buf_append(&x->store_head, l2, 2);
+	buf_append(&x->store_head, blob, ml);
+	cache_stored_head(x, &x->store_head);
+
+	x->mem_ok = cache_memory != NULL && (cl < 0 ||
+	    (int64_t)(cl + buf_avail(&x->store_head)) <=
+	    worker_cfg->maximum_object_size_in_memory);
+	buf_init(&x->store_body);
+	if (n == 0 && (cl < 0 || cl <= worker_cfg->maximum_object_size))
+		cache_disk_start(x, cl);
+	if (!x->mem_ok && x->disk_job == NULL)
+		return;
+	x->storing = 1;
+	x->repbody.sink = cache_sink;
+	x->repbody.sink_arg = x;
+}
+
+/* The Vary marker under the base key: names, then the variants stored. */
+static void
+cache_put_vary_marker(struct xact *x)
+{
+	const char *key = x->cache_base_key;
+	const char *vkey = x->store_key + strlen(key) + 1;
+	size_t n = strlen(vkey);
+	struct buf marker;
+
+	buf_init(&marker);
+	buf_append(&marker, "V", 1);
+	int first = 1;
+	for (int i = 0; i < x->rep.nhdr; i++) {
+		const struct http_header *h = &x->rep.hdr[i];
+		if (!util_strcaseeq_n(h->name, h->name_len, "Vary"))
+			continue;
+		if (!first)
+			buf_append(&marker, ", ", 2);
+		buf_append(&marker, h->value, h->value_len);
+		first = 0;
+	}
+	buf_append(&marker, "", 1);
+	size_t names = buf_avail(&marker);
+	buf_append(&marker, vkey, n);
+	buf_append(&marker, "", 1);
+	struct memcache_ref *old = memcache_get(cache_memory, key,
+	    strlen(key));
+	if (old != NULL) {
+		size_t ol;
+		const char *op = memcache_ref_meta(old, &ol);
+		/* same Vary names: keep the other variants listed */
+		if (ol >= names && memcmp(op, buf_head(&marker), names) == 0) {
+			const char *v = op + names, *end = op + ol;
+			while (v < end) {
+				size_t vl = strnlen(v, (size_t)(end - v));
+				if (vl != n || memcmp(v, vkey, vl) != 0) {
+					buf_append(&marker, v, vl);
+					buf_append(&marker, "", 1);
+				}
+				v += vl + 1;
+			}
+		}
+		memcache_release(old);
+	}
+	memcache_put(cache_memory, key, strlen(key), buf_head(&marker),
+	    buf_avail(&marker), NULL, 0);
+	buf_free(&marker);
+}
+
+void
+cache_on_finish(struct xact *x, int complete)
+{
+	complete = complete && x->storing && x->repbody.done &&
+	    x->repbody.payload >= worker_cfg->minimum_object_size;
+	if (complete && x->mem_ok) {
+		struct iovec body = { buf_head(&x->store_body),
+		    buf_avail(&x->store_body) };
+		if (x->store_vary > 0)
+			cache_put_vary_marker(x);
+		if (memcache_put(cache_memory, x->store_key,
+		    strlen(x->store_key), buf_head(&x->store_head),
+		    buf_avail(&x->store_head), &body,
+		    body.iov_len > 0 ? 1 : 0) == -1)
+			log_debug(22, 2, "memory cache refused %s",
+			    x->store_key);
+	}
+	cache_disk_finish(x, complete);
+	x->storing = 0;
+	x->repbody.sink = NULL;
+	if (x->cf != NULL && x->cf_leader == 1)
+		cache_cf_wake(x);
+}

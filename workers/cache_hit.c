@@ -1,0 +1,271 @@
+/*
+ * Responses from the cache: the head as Squid sends it on a hit (Age,
+ * X-Cache, X-Cache-Lookup, Cache-Status), the client's own conditionals
+ * and single byte ranges, and the body written straight from the shared
+ * memory pages (writev) or from the cache file (sendfile).
+ */
+#include "config.h"
+#include "cache.h"
+#include "cache_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/sendfile.h>
+
+#include "cache_rules.h"
+#include "conn.h"
+#include "errpage.h"
+#include "headers.h"
+#include "memcache.h"
+#include "util.h"
+#include "worker.h"
+
+#define CACHE_IOV_MAX	512	/* 2 MiB of 4 KiB pages per writev */
+
+/* Head of a response served from the cache. */
+static void
+cache_hit_head(struct xact *x, int status, int64_t age, int64_t length,
+    const char *extra)
+{
+	struct conn *c = x->conn;
+	const struct http_msg *m = &x->hit_msg;
+	const char *host = worker_hostname();
+
+	if (worker_retiring())
+		x->keep_client = 0;
+	if (status == m->status)
+		buf_printf(&c->out, "HTTP/1.1 %d %.*s\r\n", status,
+		    (int)m->reason_len, m->reason ? m->reason : "");
+	else
+		buf_printf(&c->out, "HTTP/1.1 %d %s\r\n", status,
+		    errpage_reason(status));
+	for (int i = 0; i < m->nhdr; i++) {
+		const struct http_header *h = &m->hdr[i];
+		if (util_strcaseeq_n(h->name, h->name_len, "Via") ||
+		    util_strcaseeq_n(h->name, h->name_len, "Age"))
+			continue;
+		/* RFC 9110 15.4.5: a 304 carries no content headers */
+		if (status == 304 && (util_strcaseeq_n(h->name, h->name_len,
+		    "Content-Type") || util_strcaseeq_n(h->name, h->name_len,
+		    "Content-Encoding") || util_strcaseeq_n(h->name,
+		    h->name_len, "Content-Language")))
+			continue;
+		buf_append(&c->out, h->name, h->name_len);
+		buf_append(&c->out, ": ", 2);
+		buf_append(&c->out, h->value, h->value_len);
+		buf_append(&c->out, "\r\n", 2);
+	}
+	if (length >= 0)
+		buf_printf(&c->out, "Content-Length: %lld\r\n",
+		    (long long)length);
+	if (extra != NULL)
+		buf_append(&c->out, extra, strlen(extra));
+	buf_printf(&c->out, "Age: %lld\r\n", (long long)(age > 0 ? age : 0));
+	buf_printf(&c->out, "X-Cache: HIT from %s\r\n"
+	    "X-Cache-Lookup: HIT from %s:%d\r\n", host, host,
+	    worker_first_port());
+	if (worker_cfg->via) {
+		const char *via = headers_via_value();
+		const struct http_header *v = http_msg_header(m, "Via");
+		if (v != NULL)
+			buf_printf(&c->out, "Via: %.*s, %s\r\n",
+			    (int)v->value_len, v->value, via);
+		else
+			buf_printf(&c->out, "Via: %s\r\n", via);
+	}
+	buf_printf(&c->out, "Cache-Status: %s;hit\r\n", host);
+	buf_printf(&c->out, "Connection: %s\r\n\r\n",
+	    x->keep_client ? "keep-alive" : "close");
+}
+
+static void
+cache_log_mime(struct xact *x)
+{
+	static char mt[256];
+	const struct http_header *ct = http_msg_header(&x->hit_msg,
+	    "Content-Type");
+
+	if (ct == NULL)
+		return;
+	size_t n = ct->value_len < sizeof(mt) - 1 ? ct->value_len :
+	    sizeof(mt) - 1;
+	memcpy(mt, ct->value, n);
+	mt[n] = '\0';
+	x->log.mime_type = mt;
+}
+
+/*
+ * Does the request want a range of the stored body?  Only GET, and with
+ * If-Range only when it names the stored validator (RFC 9110 13.1.5).
+ */
+static int
+cache_range_wanted(const struct xact *x, const struct cache_meta *m)
+{
+	const struct http_header *ir;
+
+	if (strcmp(x->method, "GET") != 0 ||
+	    http_msg_header(&x->req, "Range") == NULL)
+		return 0;
+	if ((ir = http_msg_header(&x->req, "If-Range")) == NULL)
+		return 1;
+	if (ir->value_len > 0 && ir->value[0] == '"')
+		return m->etag_len == ir->value_len &&
+		    memcmp(m->etag, ir->value, ir->value_len) == 0;
+	const struct http_header *lm = http_msg_header(&x->hit_msg,
+	    "Last-Modified");
+	return lm != NULL && lm->value_len == ir->value_len &&
+	    memcmp(lm->value, ir->value, lm->value_len) == 0;
+}
+
+/*
+ * Answer from the stored object: the client's own conditionals first, then
+ * the whole stored response or the range asked for (body omitted for HEAD).
+ */
+void
+cache_serve(struct xact *x, const struct cache_meta *m, int64_t age,
+    const char *tag)
+{
+	int status = cache_rules_client_conditional(m, &x->req);
+	int head_only = strcmp(x->method, "HEAD") == 0;
+
+	snprintf(x->result_tag, sizeof(x->result_tag), "%s", tag);
+	if (status == 304 || status == 412) {
+		if (strcmp(tag, "TCP_MEM_HIT") == 0 ||
+		    strcmp(tag, "TCP_NEGATIVE_HIT") == 0)
+			snprintf(x->result_tag, sizeof(x->result_tag), "%s",
+			    http_msg_header(&x->req, "If-None-Match") ?
+			    "TCP_INM_HIT" : "TCP_IMS_HIT");
+		head_only = 1;
+	} else {
+		status = x->hit_msg.status;
+	}
+	x->hit_off = 0;
+	char crange[128];
+	int64_t length = status == 304 ? -1 : (int64_t)x->hit_len;
+	const char *extra = NULL;
+	if (status == 200 && cache_range_wanted(x, m)) {
+		const struct http_header *r = http_msg_header(&x->req, "Range");
+		int64_t first, last, size = (int64_t)x->hit_len;
+		int rr = cache_rules_range(r->value, r->value_len, size, &first,
+		    &last);
+		if (rr == 1) {
+			status = 206;
+			snprintf(crange, sizeof(crange), "Content-Range: bytes "
+			    "%lld-%lld/%lld\r\n", (long long)first,
+			    (long long)last, (long long)size);
+			extra = crange;
+			x->hit_off = (uint64_t)first;
+			x->hit_len = (uint64_t)last + 1;
+			length = last - first + 1;
+		} else if (rr == -1) {
+			status = 416;
+			snprintf(crange, sizeof(crange), "Content-Range: bytes "
+			    "*/%lld\r\n", (long long)size);
+			extra = crange;
+			head_only = 1;
+			length = 0;
+		}
+	}
+	/* HEAD: Content-Length says the stored length, no body follows */
+	cache_hit_head(x, status, age, length, extra);
+	if (head_only)
+		x->hit_len = x->hit_off;
+	x->log.status = status;
+	cache_log_mime(x);
+	x->head_sent = 1;
+	x->state = XS_HIT;
+	cache_hit_pump(x);
+}
+
+/* After a write to the client: 1 go on, 0 it would block, -1 ended. */
+static int
+cache_wrote(struct xact *x, ssize_t w)
+{
+	if (w >= 0) {
+		x->log.bytes_out += w;
+		return 1;
+	}
+	if (errno == EAGAIN || errno == EINTR)
+		return 0;
+	xact_abort(x, "client write failed");
+	return -1;
+}
+
+void
+cache_hit_pump(struct xact *x)
+{
+	struct conn *c = x->conn;
+
+	for (int round = 0; round < 64; round++) {
+		struct iovec iov[CACHE_IOV_MAX + 1];
+		int n = 0;
+		size_t bytes = 0;
+
+		if (x->hit_fd != -1) {
+			/*
+			 * Disk hit: the head with MSG_MORE, so it leaves in
+			 * the same segments as the start of the file.
+			 */
+			if (buf_avail(&c->out) > 0 && x->hit_off < x->hit_len) {
+				ssize_t w = send(c->fd, buf_head(&c->out),
+				    buf_avail(&c->out), MSG_MORE | MSG_NOSIGNAL);
+				int r = cache_wrote(x, w);
+				if (r <= 0) {
+					if (r == 0)
+						break;
+					return;
+				}
+				buf_consume(&c->out, (size_t)w);
+				continue;
+			}
+			if (buf_avail(&c->out) == 0 && x->hit_off < x->hit_len) {
+				off_t off = (off_t)(x->hit_file_off + x->hit_off);
+				ssize_t w = sendfile(c->fd, x->hit_fd, &off,
+				    (size_t)(x->hit_len - x->hit_off));
+				if (w == 0) {
+					xact_abort(x, "cache file shorter "
+					    "than its record");
+					return;
+				}
+				int r = cache_wrote(x, w);
+				if (r <= 0) {
+					if (r == 0)
+						break;
+					return;
+				}
+				x->hit_off += (uint64_t)w;
+				continue;
+			}
+		}
+		if (buf_avail(&c->out) > 0) {
+			iov[n].iov_base = buf_head(&c->out);
+			iov[n++].iov_len = buf_avail(&c->out);
+		}
+		if (x->hit != NULL && x->hit_off < x->hit_len)
+			n += memcache_ref_body_iov(x->hit, x->hit_off, iov + n,
+			    CACHE_IOV_MAX, &bytes);
+		if (n == 0) {
+			xact_finish(x);
+			return;
+		}
+		ssize_t w = writev(c->fd, iov, n);
+		int r = cache_wrote(x, w);
+		if (r <= 0) {
+			if (r == 0)
+				break;
+			return;
+		}
+		size_t head = buf_avail(&c->out) < (size_t)w ?
+		    buf_avail(&c->out) : (size_t)w;
+		buf_consume(&c->out, head);
+		x->hit_off += (uint64_t)w - head;
+	}
+	ev_io_set(&c->io, EPOLLOUT | EPOLLRDHUP);
+}
+
+void
+cache_client_event(struct xact *x)
+{
+	cache_hit_pump(x);
+}

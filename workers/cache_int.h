@@ -1,0 +1,72 @@
+/*
+ * What the parts of the worker's cache path share among themselves
+ * (workers/cache*.c): the stored-object helpers, serving a hit, collapsed
+ * forwarding, the cache_dir side and the filling of new objects.  Nothing
+ * outside workers/cache*.c includes this; the rest of the worker sees
+ * cache.h.
+ */
+#ifndef CUTTLE_CACHE_INT_H
+#define CUTTLE_CACHE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cache_meta;
+struct cache_req_cc;
+struct cfg_refresh;
+struct buf;
+struct store_client;
+struct xact;
+
+/* cache.c: the lookup and the answers to it */
+/* The refresh_pattern that applies to x's URL (or NULL). */
+const struct cfg_refresh *cache_refresh(const struct xact *x);
+/* Split an object's metadata blob into x->hit_msg and m; -1 if damaged. */
+int cache_parse_meta(struct xact *x, const unsigned char *p, size_t len,
+    struct cache_meta *m);
+
+/* cache_hit.c: a response from the cache */
+/* Serve the held object (or the part asked for), logged as tag. */
+void cache_serve(struct xact *x, const struct cache_meta *m, int64_t age,
+    const char *tag);
+/* Go on writing a hit (client writable, or just started). */
+void cache_hit_pump(struct xact *x);
+
+/* cache_cf.c: collapsed forwarding */
+/* Nothing stored for x: 1 when handled (504, or waiting in a group). */
+int cache_miss(struct xact *x, const struct cache_req_cc *rcc);
+/* The leader is done (stored or not): let the followers go on. */
+void cache_cf_wake(struct xact *leader);
+/* x leaves its group (a leader wakes the followers). */
+void cache_cf_release(struct xact *x);
+/* Is a worker (another one, or any with any_owner) fetching key? */
+int cache_cf_busy(const char *key, int any_owner);
+/* Mark (on) or unmark a fetch of key in flight, for the other workers. */
+void cache_cf_announce(const char *key, int on);
+
+/* cache_disk.c: the cache_dir stores */
+extern struct store_client *cache_stores[];
+extern int cache_nstores;
+/* The cache_dir that holds key, or -1 without one. */
+int cache_store_for(const char *key);
+/* Ask the cache_dir for x->cache_key; 1 when a lookup is under way. */
+int cache_disk_lookup(struct xact *x);
+/* Drop key from its cache_dir (fire and forget). */
+void cache_disk_delete(const char *key);
+/* A disk hit small enough for memory goes there too. */
+void cache_promote(struct xact *x);
+/* Start streaming x's response into its cache_dir (cl: length or -1). */
+void cache_disk_start(struct xact *x, int64_t cl);
+/* More payload for x's cache_dir copy. */
+struct cache_disk_job;
+void cache_disk_feed(struct cache_disk_job *j, const char *p, size_t n);
+/* The transaction lets go of its cache_dir copy, complete or not. */
+void cache_disk_finish(struct xact *x, int complete);
+
+/* cache_fill.c: storing what a miss brings */
+/* The stored head of x's response: end-to-end headers, no framing. */
+void cache_stored_head(const struct xact *x, struct buf *out);
+/* A storable response starts: begin its memory and disk copies. */
+void cache_start_storing(struct xact *x);
+
+#endif
