@@ -61,6 +61,8 @@ cache_release(struct xact *x)
 	}
 	free(x->hit_meta);
 	x->hit_meta = NULL;
+	free(x->vary_marker);
+	x->vary_marker = NULL;
 	http_msg_free(&x->hit_msg);
 	free(x->cache_key);
 	free(x->cache_base_key);
@@ -145,31 +147,36 @@ cache_get_variant(struct xact *x)
 {
 	struct memcache_ref *r;
 	size_t len;
-	const char *p;
-	char vkey[4096];
 
 	if (cache_memory == NULL)
 		return NULL;
 	r = memcache_get(cache_memory, x->cache_key, strlen(x->cache_key));
 	if (r == NULL)
 		return NULL;
-	p = memcache_ref_meta(r, &len);
-	if (len == 0 || p[0] != 'V')
+	const char *p = memcache_ref_meta(r, &len);
+	if (!cache_vary_is_marker(p, len))
 		return r;
-	int n = cache_rules_vary_key_str(p + 1, strnlen(p + 1, len - 1),
-	    &x->req, vkey, sizeof(vkey));
+	char *key = cache_vary_variant_key(x, p, len);
 	memcache_release(r);
-	if (n < 0)
+	if (key == NULL)
 		return NULL;
-	char *key = xasprintf("%s\n%.*s", x->cache_base_key, n, vkey);
 	free(x->cache_key);
 	x->cache_key = key;
 	return memcache_get(cache_memory, key, strlen(key));
 }
 
+static void
+cache_mem_delete_variant(const char *variant_key, void *arg)
+{
+	int *deleted = arg;
+
+	*deleted |= memcache_delete(cache_memory, variant_key,
+	    strlen(variant_key)) > 0;
+}
+
 /*
- * Delete key from the memory cache with every variant its Vary marker lists
- * ('V' names NUL vkey NUL vkey ...).  Returns 1 if anything was there.
+ * Delete key from the memory cache with every variant its Vary marker
+ * lists.  Returns 1 if anything was there.
  */
 static int
 cache_mem_delete_all(const char *key)
@@ -182,18 +189,8 @@ cache_mem_delete_all(const char *key)
 	if ((r = memcache_get(cache_memory, key, strlen(key))) != NULL) {
 		size_t len;
 		const char *p = memcache_ref_meta(r, &len);
-		if (len > 0 && p[0] == 'V') {
-			const char *end = p + len;
-			const char *v = memchr(p, '\0', len);
-			while (v != NULL && ++v < end) {
-				size_t vl = strnlen(v, (size_t)(end - v));
-				char *vk = xasprintf("%s\n%.*s", key, (int)vl, v);
-				deleted |= memcache_delete(cache_memory, vk,
-				    strlen(vk)) > 0;
-				free(vk);
-				v += vl;
-			}
-		}
+		cache_vary_each(key, p, len, cache_mem_delete_variant,
+		    &deleted);
 		memcache_release(r);
 	}
 	deleted |= memcache_delete(cache_memory, key, strlen(key)) > 0;
@@ -216,20 +213,18 @@ cache_purge(struct xact *x)
 {
 	char *key = xasprintf("GET %s", x->url_str);
 	int deleted = cache_mem_delete_all(key);
-	int i = cache_store_for(key);
 
-	if (i != -1) {
-		if (deleted > 0) {
-			cache_disk_delete(key);
-		} else {
-			x->store_idx = i;
-			x->store_req = store_client_delete(cache_stores[i], key,
-			    strlen(key), cache_purge_disk_answer, x);
-			if (x->store_req != 0) {
-				free(key);
-				x->state = XS_STORE;
-				return 1;
-			}
+	if (deleted > 0) {
+		cache_disk_delete(key, NULL, NULL);
+	} else {
+		/* the answer depends on what the cache_dir had */
+		x->store_idx = cache_store_for(key);
+		x->store_req = cache_disk_delete(key, cache_purge_disk_answer,
+		    x);
+		if (x->store_req != 0) {
+			free(key);
+			x->state = XS_STORE;
+			return 1;
 		}
 	}
 	free(key);
@@ -374,7 +369,7 @@ cache_invalidate(struct xact *x)
 	for (int i = 0; i < n; i++) {
 		char *key = xasprintf("GET %s", inv.url[i]);
 		cache_mem_delete_all(key);
-		cache_disk_delete(key);
+		cache_disk_delete(key, NULL, NULL);
 		free(key);
 	}
 }
@@ -424,8 +419,14 @@ cache_revalidated(struct xact *x)
 		if (x->hit == NULL || cache_open_object(x, &m) == -1)
 			return 0;
 	} else {
-		/* a disk object: serve it with the new head, and keep the
-		 * refreshed copy in memory when it fits */
+		/* a disk object: serve it with the new head, write that
+		 * back to its cache_dir so that later requests are hits,
+		 * and keep the refreshed copy in memory when it fits */
+		int i = cache_store_for(x->cache_key);
+		if (i != -1)
+			store_client_update(cache_stores[i], x->cache_key,
+			    strlen(x->cache_key), x->hit_meta, x->hit_meta_len,
+			    buf_head(&meta), buf_avail(&meta), NULL, NULL);
 		free(x->hit_meta);
 		x->hit_meta_len = buf_avail(&meta);
 		x->hit_meta = xmalloc(x->hit_meta_len);

@@ -65,15 +65,69 @@ cache_ignore_result(void *arg, const struct store_client_result *r)
 {
 }
 
-/* Drop key from the cache_dir too (fire and forget). */
-void
-cache_disk_delete(const char *key)
+static void
+cache_disk_delete_variant(const char *variant_key, void *arg)
+{
+	cache_disk_delete(variant_key, NULL, NULL);
+}
+
+/* The record under a base key, looked up for its deletion. */
+static void
+cache_disk_delete_found(void *arg, const struct store_client_result *r)
+{
+	char *key = arg;
+
+	if (r->status == STORE_CLIENT_OK) {
+		close(r->fd);
+		cache_vary_each(key, r->meta, r->meta_len,
+		    cache_disk_delete_variant, NULL);
+	}
+	free(key);
+}
+
+/*
+ * The store answers one worker's requests in order, so the lookup of the
+ * marker is answered before the delete, and the variants' deletes go out
+ * before any later lookup of them can be answered.
+ */
+uint32_t
+cache_disk_delete(const char *key, store_client_cb *cb, void *arg)
 {
 	int i = cache_store_for(key);
 
-	if (i != -1)
-		store_client_delete(cache_stores[i], key, strlen(key),
-		    cache_ignore_result, NULL);
+	if (i == -1)
+		return 0;
+	if (strchr(key, '\n') == NULL) {
+		char *k = xstrdup(key);
+		if (store_client_lookup(cache_stores[i], key, strlen(key),
+		    cache_disk_delete_found, k) == 0)
+			free(k);
+	}
+	return store_client_delete(cache_stores[i], key, strlen(key),
+	    cb != NULL ? cb : cache_ignore_result, arg);
+}
+
+/*
+ * A Vary marker on disk: look up the request's variant next (its own
+ * store).  Keeps the marker, which lists the variants to merge with when
+ * this request stores one.  1 when the lookup is under way.
+ */
+static int
+cache_disk_follow_vary(struct xact *x, const void *blob, size_t len)
+{
+	char *key = cache_vary_variant_key(x, blob, len);
+
+	if (key == NULL || strcmp(x->cache_key, x->cache_base_key) != 0) {
+		free(key);	/* Vary: *, or a marker under a variant key */
+		return 0;
+	}
+	free(x->cache_key);
+	x->cache_key = key;
+	free(x->vary_marker);
+	x->vary_marker = xmalloc(len);
+	memcpy(x->vary_marker, blob, len);
+	x->vary_marker_len = len;
+	return cache_disk_lookup(x);
 }
 
 static void
@@ -86,7 +140,12 @@ cache_disk_answer(void *arg, const struct store_client_result *r)
 
 	x->store_req = 0;
 	cache_rules_req_cc(&x->req, &rcc);
-	if (r->status == STORE_CLIENT_OK) {
+	if (r->status == STORE_CLIENT_OK &&
+	    cache_vary_is_marker(r->meta, r->meta_len)) {
+		close(r->fd);
+		if (cache_disk_follow_vary(x, r->meta, r->meta_len))
+			return;
+	} else if (r->status == STORE_CLIENT_OK) {
 		x->hit_fd = r->fd;
 		x->hit_meta = xmalloc(r->meta_len ? r->meta_len : 1);
 		memcpy(x->hit_meta, r->meta, r->meta_len);
@@ -167,6 +226,16 @@ cache_promote(struct xact *x)
 		struct iovec iov = { body, len };
 		memcache_put(cache_memory, x->cache_key, strlen(x->cache_key),
 		    x->hit_meta, x->hit_meta_len, &iov, len > 0 ? 1 : 0);
+		/* a variant is found in memory only through its marker */
+		struct memcache_ref *r = x->vary_marker == NULL ? NULL :
+		    memcache_get(cache_memory, x->cache_base_key,
+		    strlen(x->cache_base_key));
+		if (r != NULL)
+			memcache_release(r);
+		else if (x->vary_marker != NULL)
+			memcache_put(cache_memory, x->cache_base_key,
+			    strlen(x->cache_base_key), x->vary_marker,
+			    x->vary_marker_len, NULL, 0);
 	}
 	free(body);
 }
@@ -344,6 +413,28 @@ cache_disk_finish(struct xact *x, int complete)
 	/* else cache_disk_began() finishes it */
 }
 
+static struct cache_disk_job *
+cache_disk_job_new(int store, const char *key, const void *meta,
+    size_t meta_len, uint64_t size)
+{
+	struct cache_disk_job *j = xcalloc(1, sizeof(*j));
+
+	cache_disk_jobs++;
+	j->store = store;
+	j->fd = -1;
+	j->key = xstrdup(key);
+	buf_init(&j->meta);
+	buf_init(&j->pending);
+	buf_append(&j->meta, meta, meta_len);
+	j->req = store_client_begin(cache_stores[store], j->key,
+	    strlen(j->key), size, cache_disk_began, j);
+	if (j->req == 0) {
+		cache_disk_job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
 /* Start streaming x's response into its cache_dir (cl: length, or -1). */
 void
 cache_disk_start(struct xact *x, int64_t cl)
@@ -352,22 +443,24 @@ cache_disk_start(struct xact *x, int64_t cl)
 
 	if (i == -1)
 		return;
-	struct cache_disk_job *j = xcalloc(1, sizeof(*j));
-	cache_disk_jobs++;
-	j->store = i;
-	j->fd = -1;
-	j->key = xstrdup(x->store_key);
-	buf_init(&j->meta);
-	buf_init(&j->pending);
-	buf_append(&j->meta, buf_head(&x->store_head),
-	    buf_avail(&x->store_head));
-	j->req = store_client_begin(cache_stores[i], j->key,
-	    strlen(j->key), cl > 0 ? (uint64_t)cl : 0,
-	    cache_disk_began, j);
-	if (j->req == 0) {
-		cache_disk_job_free(j);
-	} else {
+	struct cache_disk_job *j = cache_disk_job_new(i, x->store_key,
+	    buf_head(&x->store_head), buf_avail(&x->store_head),
+	    cl > 0 ? (uint64_t)cl : 0);
+	if (j != NULL) {
 		x->disk_job = j;
 		j->x = x;
 	}
+}
+
+void
+cache_disk_put(const char *key, const void *meta, size_t len)
+{
+	int i = cache_store_for(key);
+	struct cache_disk_job *j;
+
+	if (i == -1 || (j = cache_disk_job_new(i, key, meta, len, 0)) == NULL)
+		return;
+	/* all there is: cache_disk_began() writes the head and commits */
+	j->ended = 1;
+	j->complete = 1;
 }

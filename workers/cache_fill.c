@@ -128,7 +128,7 @@ cache_start_storing(struct xact *x)
 	    (int64_t)(cl + buf_avail(&x->store_head)) <=
 	    worker_cfg->maximum_object_size_in_memory);
 	buf_init(&x->store_body);
-	if (n == 0 && (cl < 0 || cl <= worker_cfg->maximum_object_size))
+	if (cl < 0 || cl <= worker_cfg->maximum_object_size)
 		cache_disk_start(x, cl);
 	if (!x->mem_ok && x->disk_job == NULL)
 		return;
@@ -137,65 +137,27 @@ cache_start_storing(struct xact *x)
 	x->repbody.sink_arg = x;
 }
 
-/* The Vary marker under the base key: names, then the variants stored. */
-static void
-cache_put_vary_marker(struct xact *x)
-{
-	const char *key = x->cache_base_key;
-	const char *vkey = x->store_key + strlen(key) + 1;
-	size_t n = strlen(vkey);
-	struct buf marker;
-
-	buf_init(&marker);
-	buf_append(&marker, "V", 1);
-	int first = 1;
-	for (int i = 0; i < x->rep.nhdr; i++) {
-		const struct http_header *h = &x->rep.hdr[i];
-		if (!util_strcaseeq_n(h->name, h->name_len, "Vary"))
-			continue;
-		if (!first)
-			buf_append(&marker, ", ", 2);
-		buf_append(&marker, h->value, h->value_len);
-		first = 0;
-	}
-	buf_append(&marker, "", 1);
-	size_t names = buf_avail(&marker);
-	buf_append(&marker, vkey, n);
-	buf_append(&marker, "", 1);
-	struct memcache_ref *old = memcache_get(cache_memory, key,
-	    strlen(key));
-	if (old != NULL) {
-		size_t ol;
-		const char *op = memcache_ref_meta(old, &ol);
-		/* same Vary names: keep the other variants listed */
-		if (ol >= names && memcmp(op, buf_head(&marker), names) == 0) {
-			const char *v = op + names, *end = op + ol;
-			while (v < end) {
-				size_t vl = strnlen(v, (size_t)(end - v));
-				if (vl != n || memcmp(v, vkey, vl) != 0) {
-					buf_append(&marker, v, vl);
-					buf_append(&marker, "", 1);
-				}
-				v += vl + 1;
-			}
-		}
-		memcache_release(old);
-	}
-	memcache_put(cache_memory, key, strlen(key), buf_head(&marker),
-	    buf_avail(&marker), NULL, 0);
-	buf_free(&marker);
-}
-
 void
 cache_on_finish(struct xact *x, int complete)
 {
 	complete = complete && x->storing && x->repbody.done &&
 	    x->repbody.payload >= worker_cfg->minimum_object_size;
+	if (complete && x->store_vary > 0) {
+		struct buf marker;
+		buf_init(&marker);
+		cache_vary_marker(x, &marker);
+		if (x->mem_ok)
+			memcache_put(cache_memory, x->cache_base_key,
+			    strlen(x->cache_base_key), buf_head(&marker),
+			    buf_avail(&marker), NULL, 0);
+		if (x->disk_job != NULL)
+			cache_disk_put(x->cache_base_key, buf_head(&marker),
+			    buf_avail(&marker));
+		buf_free(&marker);
+	}
 	if (complete && x->mem_ok) {
 		struct iovec body = { buf_head(&x->store_body),
 		    buf_avail(&x->store_body) };
-		if (x->store_vary > 0)
-			cache_put_vary_marker(x);
 		if (memcache_put(cache_memory, x->store_key,
 		    strlen(x->store_key), buf_head(&x->store_head),
 		    buf_avail(&x->store_head), &body,

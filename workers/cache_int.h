@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store_client.h"
+
 struct cache_meta;
 struct cache_req_cc;
 struct cfg_refresh;
@@ -51,8 +53,14 @@ extern int cache_nstores;
 int cache_store_for(const char *key);
 /* Ask the cache_dir for x->cache_key; 1 when a lookup is under way. */
 int cache_disk_lookup(struct xact *x);
-/* Drop key from its cache_dir (fire and forget). */
-void cache_disk_delete(const char *key);
+/*
+ * Drop key from its cache_dir, and the variants when it holds a Vary
+ * marker there.  cb (may be NULL) learns whether key was there; returns
+ * the id to cancel it by, 0 when nothing was sent.
+ */
+uint32_t cache_disk_delete(const char *key, store_client_cb *cb, void *arg);
+/* Store a record with no body (a Vary marker) under key. */
+void cache_disk_put(const char *key, const void *meta, size_t len);
 /* A disk hit small enough for memory goes there too. */
 void cache_promote(struct xact *x);
 /* Start streaming x's response into its cache_dir (cl: length or -1). */
@@ -62,6 +70,17 @@ struct cache_disk_job;
 void cache_disk_feed(struct cache_disk_job *j, const char *p, size_t n);
 /* The transaction lets go of its cache_dir copy, complete or not. */
 void cache_disk_finish(struct xact *x, int complete);
+
+/* cache_vary.c: Vary markers */
+int cache_vary_is_marker(const void *blob, size_t len);
+/* The key of x's variant under a marker blob; NULL if none can be. */
+char *cache_vary_variant_key(const struct xact *x, const void *blob,
+    size_t len);
+/* Call fn with the key of every variant the marker of key lists. */
+void cache_vary_each(const char *key, const void *blob, size_t len,
+    void (*fn)(const char *variant_key, void *arg), void *arg);
+/* Build the marker for the variant x is storing (x->store_key). */
+void cache_vary_marker(const struct xact *x, struct buf *marker);
 
 /* cache_fill.c: storing what a miss brings */
 /* The stored head of x's response: end-to-end headers, no framing. */

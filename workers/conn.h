@@ -110,6 +110,8 @@ struct xact {
 	uint64_t	 hit_file_off;	/* disk hit: where the body starts */
 	char		*hit_meta;	/* disk hit: copy of the record's meta */
 	size_t		 hit_meta_len;
+	char		*vary_marker;	/* the disk Vary marker looked through */
+	size_t		 vary_marker_len;
 	uint32_t	 store_req;	/* pending cache_dir request, 0 none */
 	int		 store_idx;	/* which cache_dir */
 	struct cache_cf	*cf;		/* collapsed forwarding: our group */
