@@ -85,6 +85,25 @@ cache_rules_meta_fill(struct cache_meta *m, const struct http_msg *req,
 	}
 }
 
+void
+cache_rules_meta_negative(struct cache_meta *m, int64_t negative_ttl_s)
+{
+	int64_t age;
+
+	if (negative_ttl_s <= 0 || !cache_rules_status_negative(m->status))
+		return;
+	age = cache_rules_current_age(m, (time_t)m->response_time);
+	/* Squid: no explicit expiry means "now + negative_ttl" */
+	if (m->s_maxage < 0 && m->max_age < 0 && m->expires < 0)
+		m->expires = m->date_value + age + negative_ttl_s;
+	/*
+	 * Stale on arrival (max-age=0, Expires in the past): Squid keeps it
+	 * as an ordinary stale object, revalidated on the next request.
+	 */
+	if (cache_rules_freshness_lifetime(m, NULL) > age)
+		m->cc_flags |= CACHE_META_NEGATIVE;
+}
+
 static void
 cache_rules_put64(uint8_t *p, int64_t v)
 {
@@ -244,16 +263,38 @@ cache_rules_status_understood(int s)
 	return s >= 500 && s <= 505;
 }
 
-/* RFC 9110 15.1: cacheable by default (206 listed, refused earlier). */
-static int
-cache_rules_status_heuristic(int s)
+/*
+ * What Squid 5.7 does with each status (http.cc reusableReply), checked
+ * against the real thing: it is narrower than RFC 9111, which would let
+ * explicit freshness make any status storable.  A 201, 401 or 429 with
+ * max-age=60 is never stored; a 404 is stored only under negative_ttl.
+ */
+enum cache_rules_class {
+	CACHE_CLASS_NEVER,	/* not stored, whatever the headers say */
+	CACHE_CLASS_POSITIVE,	/* explicit or heuristic freshness */
+	CACHE_CLASS_EXPIRES,	/* only with Date and explicit freshness */
+	CACHE_CLASS_NEGATIVE	/* only while negative_ttl > 0 */
+};
+
+static enum cache_rules_class
+cache_rules_status_class(int s)
 {
 	switch (s) {
-	case 200: case 203: case 204: case 206: case 300: case 301:
-	case 308: case 404: case 405: case 410: case 414: case 501:
-		return 1;
+	case 200: case 203: case 300: case 301: case 308: case 410:
+		return CACHE_CLASS_POSITIVE;
+	case 302: case 307:
+		return CACHE_CLASS_EXPIRES;
+	case 204: case 305: case 400: case 403: case 404: case 405: case 414:
+	case 421: case 500: case 501: case 502: case 503: case 504:
+		return CACHE_CLASS_NEGATIVE;
 	}
-	return 0;
+	return CACHE_CLASS_NEVER;
+}
+
+int
+cache_rules_status_negative(int status)
+{
+	return cache_rules_status_class(status) == CACHE_CLASS_NEGATIVE;
 }
 
 #define CACHE_RULES_NO(r)	do { if (reason) *reason = (r); return 0; } \
@@ -262,7 +303,7 @@ cache_rules_status_heuristic(int s)
 int
 cache_rules_storable(const struct http_msg *req, const struct http_msg *resp,
     const struct cfg_refresh *rp, time_t now, int64_t min_expiry_s,
-    const char **reason)
+    int64_t negative_ttl_s, const char **reason)
 {
 	struct cache_req_cc rcc;
 	struct cache_meta meta;
@@ -309,10 +350,29 @@ cache_rules_storable(const struct http_msg *req, const struct http_msg *resp,
 		CACHE_RULES_NO("Vary: *");
 	explicit_ = meta.s_maxage >= 0 || meta.max_age >= 0 ||
 	    meta.expires >= 0;
-	if (!explicit_ && !(meta.cc_flags & CACHE_RESP_PUBLIC) &&
-	    !cache_rules_status_heuristic(resp->status))
-		CACHE_RULES_NO("status not cacheable without explicit "
-		    "freshness");
+	switch (cache_rules_status_class(resp->status)) {
+	case CACHE_CLASS_NEVER:
+		CACHE_RULES_NO("status never cached");
+	case CACHE_CLASS_NEGATIVE:
+		/*
+		 * Squid keeps errors only under negative_ttl, even those with
+		 * max-age, and then without the minimum_expiry_time test:
+		 * cache_rules_meta_negative() gives them their lifetime.
+		 */
+		if (negative_ttl_s <= 0)
+			CACHE_RULES_NO("error status and negative_ttl 0");
+		if (reason)
+			*reason = "negatively cached";
+		return 1;
+	case CACHE_CLASS_EXPIRES:
+		if (http_msg_header(resp, "Date") == NULL || !explicit_ ||
+		    cache_rules_freshness_lifetime(&meta, NULL) <= 0)
+			CACHE_RULES_NO("302/307 without Date and explicit "
+			    "freshness");
+		break;
+	case CACHE_CLASS_POSITIVE:
+		break;
+	}
 	/*
 	 * Squid's minimum_expiry_time: what cannot be revalidated and will be
 	 * stale almost at once is useless to keep, unless store-stale says
@@ -357,6 +417,24 @@ cache_rules_decide(const struct cache_meta *m, const struct http_msg *req,
 	out->only_if_cached = !!(rcc->flags & CACHE_REQ_ONLY_IF_CACHED);
 	fresh = out->lifetime > out->age;
 	staleness = fresh ? 0 : out->age - out->lifetime;
+
+	/*
+	 * A negatively cached error (Squid's checkNegativeHit and
+	 * validToSend): served while fresh whatever the response or the
+	 * request says, except a client reload; once expired it is no hit at
+	 * all, and the fetch is a plain one (TCP_MISS, no validators).
+	 */
+	if (m->cc_flags & CACHE_META_NEGATIVE) {
+		if ((rcc->flags & CACHE_REQ_NO_CACHE) &&
+		    !(rflags & CFG_REFRESH_IGNORE_RELOAD))
+			return cache_rules_verdict(out, CACHE_RELOAD,
+			    "client no-cache");
+		if (fresh)
+			return cache_rules_verdict(out, CACHE_FRESH,
+			    "negatively cached");
+		return cache_rules_verdict(out, CACHE_RELOAD,
+		    "negatively cached, expired");
+	}
 
 	/* refresh-ims: a client conditional goes to the origin */
 	if ((rflags & CFG_REFRESH_REFRESH_IMS) &&

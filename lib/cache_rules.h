@@ -57,6 +57,13 @@ struct cache_req_cc {
 #define CACHE_RESP_MUST_UNDERSTAND	0x0100
 #define CACHE_RESP_IMMUTABLE		0x0200
 #define CACHE_RESP_NO_TRANSFORM		0x0400
+/*
+ * Not a header: set in cache_meta.cc_flags (and so kept in the stored
+ * blob) for an error stored under negative_ttl.  A hit on it is logged
+ * TCP_NEGATIVE_HIT; any other hit, a 410 or a 301 too, is TCP_MEM_HIT or
+ * TCP_HIT.
+ */
+#define CACHE_META_NEGATIVE		0x80000000u
 
 struct cache_resp_cc {
 	int64_t		 max_age;	/* -1 absent; bad: 0 (stale) */
@@ -113,6 +120,20 @@ void cache_rules_meta_fill(struct cache_meta *m, const struct http_msg *req,
  * length written (<= CACHE_META_BLOB_MAX) or 0 if size is too small,
  * deserialize 0 or -1 on a wrong version or malformed blob.
  */
+/*
+ * After cache_rules_meta_fill, for a response that will be stored:
+ * negative_ttl (seconds) for an error status.  Without explicit freshness
+ * it expires negative_ttl after arrival; either way, unless already stale,
+ * it becomes a negative entry (CACHE_META_NEGATIVE).  Does nothing for
+ * other statuses or with negative_ttl 0.
+ */
+void cache_rules_meta_negative(struct cache_meta *m, int64_t negative_ttl_s);
+/*
+ * The statuses Squid caches only under negative_ttl: 204 305 400 403 404
+ * 405 414 421 500 501 502 503 504.
+ */
+int cache_rules_status_negative(int status);
+
 size_t cache_rules_meta_serialize(const struct cache_meta *m, uint8_t *buf,
     size_t size);
 int cache_rules_meta_deserialize(struct cache_meta *m, const uint8_t *buf,
@@ -123,11 +144,14 @@ int cache_rules_meta_deserialize(struct cache_meta *m, const uint8_t *buf,
  * be stored, 0 if not; *reason (may be NULL) gets a static text for debug
  * logs either way.  req must be the GET that got resp.  now is the caller's
  * clock; min_expiry_s is minimum_expiry_time: a response without validators
- * that would be stale within it is not stored (unless store-stale).
+ * that would be stale within it is not stored (unless store-stale).  Which
+ * statuses may be stored follows Squid 5.7, not RFC 9111: the negative
+ * ones (cache_rules_status_negative) only while negative_ttl_s > 0, others
+ * such as 201, 401 or 429 never.
  */
 int cache_rules_storable(const struct http_msg *req,
     const struct http_msg *resp, const struct cfg_refresh *rp, time_t now,
-    int64_t min_expiry_s, const char **reason);
+    int64_t min_expiry_s, int64_t negative_ttl_s, const char **reason);
 
 /* Freshness lifetime (explicit, else refresh_pattern heuristic), seconds. */
 int64_t cache_rules_freshness_lifetime(const struct cache_meta *m,
@@ -153,7 +177,9 @@ struct cache_decision {
 
 /*
  * Decide how to use a stored response (the right variant, already
- * selected) for a request.  req is the client's request head.
+ * selected) for a request.  req is the client's request head.  A negative
+ * entry (CACHE_META_NEGATIVE) is FRESH until it expires, whatever the
+ * request's max-age or conditionals, then RELOAD, never STALE.
  */
 enum cache_verdict cache_rules_decide(const struct cache_meta *m,
     const struct http_msg *req, const struct cache_req_cc *rcc,

@@ -132,6 +132,9 @@ cache_rules_client_conditional(const struct cache_meta *m,
 	/* preconditions only apply to what would be a 2xx (RFC 9110 13.2.1) */
 	if (m->status < 200 || m->status > 299)
 		return 0;
+	/* Squid answers a negative hit (a 204 too) in full */
+	if (m->cc_flags & CACHE_META_NEGATIVE)
+		return 0;
 	get_head = cache_rules_ieq2(req->method, req->method_len, "GET", 3) ||
 	    cache_rules_ieq2(req->method, req->method_len, "HEAD", 4);
 	ref = m->last_modified >= 0 ? m->last_modified : m->date_value;

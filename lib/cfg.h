@@ -52,8 +52,8 @@ struct cfg_deny_info {
 	struct cfg_deny_info *next;
 };
 
-struct cfg_size_acl {		/* reply_body_max_size SIZE acl... */
-	int64_t		 size;
+struct cfg_size_acl {		/* SIZE acl...: reply_body_max_size, range_offset_limit */
+	int64_t		 size;		/* -1: "none" */
 	struct access_rule rule;	/* action unused; refs are ANDed */
 	struct cfg_size_acl *next;
 };
@@ -147,7 +147,7 @@ struct cfg {
 	int64_t		 request_header_max_size;
 	int64_t		 reply_header_max_size;
 	int64_t		 request_body_max_size;	/* 0: none */
-	struct cfg_size_acl *reply_body_max_size;
+	struct cfg_size_acl *reply_body_max_size;	/* first match; <= 0: none */
 
 	/* timeouts, ms */
 	int64_t		 connect_timeout;
@@ -193,6 +193,10 @@ struct cfg {
 	enum cfg_policy	 memory_replacement_policy;
 	struct access_list cache_access;	/* "cache": may be stored/served */
 	int64_t		 minimum_expiry_time;	/* ms */
+	int64_t		 negative_ttl;		/* ms; 0: errors are not cached */
+	int64_t		 read_ahead_gap;	/* bytes; -1: none (no limit) */
+	/* first matching line wins; none match: 0; size -1: no limit */
+	struct cfg_size_acl *range_offset_limit;
 	int64_t		 max_stale;		/* ms */
 	int		 collapsed_forwarding;
 	int64_t		 quick_abort_min;	/* bytes; -1: always finish */

@@ -566,23 +566,68 @@ cfg_set_access(struct conf_ctx *cx, void *field, int argc, char **argv)
 	    cx->file, cx->line);
 }
 
+/*
+ * A byte count as Squid's parseBytesLine64 reads it: "none" and "-1" mean
+ * no limit (-1), and neither they nor a zero take a unit word, so in
+ * "range_offset_limit 0 all" the second word is an acl.  Returns how many
+ * words were used, or -1 with *err set.
+ */
+static int
+cfg_bytes(struct conf_ctx *cx, int argc, char **argv, int64_t *v, char **err)
+{
+	int unitless;
+
+	if (strcmp(argv[0], "none") == 0 || strcmp(argv[0], "-1") == 0) {
+		*v = -1;
+		return 1;
+	}
+	if (argv[0][0] == '-') {
+		*err = units_strf("%s: only -1 may be negative", cx->name);
+		return -1;
+	}
+	*err = units_size(argv[0], NULL, UNITS_BYTES, v, &unitless);
+	if (*err != NULL)
+		return -1;
+	if (*v == 0)
+		return 1;
+	if (argc < 2) {
+		conf_warn(cx, "No units on '%s %s', assuming %.2f bytes",
+		    cx->name, argv[0], (double)*v);
+		return 1;
+	}
+	*err = units_size(argv[0], argv[1], UNITS_BYTES, v, &unitless);
+	return *err != NULL ? -1 : 2;
+}
+
+/*
+ * read_ahead_gap: one byte count, "none" for no limit.  Squid ignores a
+ * word after a value that takes no unit ("read_ahead_gap 0 KB" loads).
+ */
 static char *
-cfg_set_reply_body_max_size(struct conf_ctx *cx, void *field, int argc,
-    char **argv)
+cfg_set_bytes(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	char *err = NULL;
+
+	(void)cfg_bytes(cx, argc, argv, field, &err);
+	return err;
+}
+
+/*
+ * "SIZE [acl ...]" lines (reply_body_max_size, range_offset_limit): each
+ * appends to a list that the user walks in order, first match wins.
+ */
+static char *
+cfg_set_size_acl(struct conf_ctx *cx, void *field, int argc, char **argv)
 {
 	struct cfg_size_acl *s, **tail;
-	int unitless, first_acl = argc > 1 ? 2 : 1;
-	char *err;
+	char *err = NULL;
+	int used;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		abort();
-	err = units_size(argv[0], argc > 1 ? argv[1] : NULL, UNITS_BYTES,
-	    &s->size, &unitless);
-	if (err == NULL && unitless)
-		conf_warn(cx, "No units on '%s %s', assuming %.2f bytes",
-		    cx->name, argv[0], (double)s->size);
+	used = cfg_bytes(cx, argc, argv, &s->size, &err);
 	if (err == NULL)
-		err = cfg_refs(cx, argv + first_acl, argc - first_acl,
+		err = cfg_refs(cx, argv + used, argc - used,
 		    &s->rule.refs, &s->rule.nrefs, 0);
 	if (err != NULL) {
 		free(s);
@@ -1326,7 +1371,8 @@ static const struct conf_directive cfg_table[] = {
 	U("miss_access"),
 	{ "negative_dns_ttl", conf_set_time, CFG(negative_dns_ttl), "1 minute",
 	    0, 1, 2, NULL },
-	U("negative_ttl"),
+	{ "negative_ttl", conf_set_time, CFG(negative_ttl), "0 seconds", 0, 1,
+	    2, NULL },
 	U("neighbor_type_domain"),
 	U("netdb_filename"),
 	U("netdb_high"),
@@ -1362,8 +1408,10 @@ static const struct conf_directive cfg_table[] = {
 	    2, NULL },
 	{ "quick_abort_pct", cfg_set_swap_percent, CFG(quick_abort_pct), "95",
 	    0, 1, 1, NULL },
-	U("range_offset_limit"),
-	U("read_ahead_gap"),
+	{ "range_offset_limit", cfg_set_size_acl, CFG(range_offset_limit),
+	    NULL, 0, 1, ANY, NULL },
+	{ "read_ahead_gap", cfg_set_bytes, CFG(read_ahead_gap), "16 KB", 0, 1,
+	    2, NULL },
 	{ "read_timeout", conf_set_time, CFG(read_timeout), "15 minutes", 0, 1,
 	    2, NULL },
 	U("redirect_children"),
@@ -1381,7 +1429,7 @@ static const struct conf_directive cfg_table[] = {
 	    "This option is not yet supported by Squid-3."),
 	U("relaxed_header_parser"),
 	U("reload_into_ims"),
-	{ "reply_body_max_size", cfg_set_reply_body_max_size,
+	{ "reply_body_max_size", cfg_set_size_acl,
 	    CFG(reply_body_max_size), NULL, 0, 1, ANY, NULL },
 	U("reply_header_access"),
 	U("reply_header_add"),
@@ -1556,6 +1604,18 @@ cfg_free_rule(struct access_rule *r)
 	free(r->refs);
 }
 
+static void
+cfg_free_size_acls(struct cfg_size_acl **list)
+{
+	struct cfg_size_acl *sa;
+
+	while ((sa = *list) != NULL) {
+		*list = sa->next;
+		cfg_free_rule(&sa->rule);
+		free(sa);
+	}
+}
+
 void
 cfg_free(struct cfg *cfg)
 {
@@ -1563,7 +1623,6 @@ cfg_free(struct cfg *cfg)
 	struct cfg_access_log *al;
 	struct cfg_logformat *lf;
 	struct cfg_deny_info *di;
-	struct cfg_size_acl *sa;
 	struct cfg_outgoing_addr *oa;
 	struct cfg_refresh *rp;
 	struct cfg_cache_dir *cd;
@@ -1597,11 +1656,8 @@ cfg_free(struct cfg *cfg)
 		free(di->refs);
 		free(di);
 	}
-	while ((sa = cfg->reply_body_max_size) != NULL) {
-		cfg->reply_body_max_size = sa->next;
-		cfg_free_rule(&sa->rule);
-		free(sa);
-	}
+	cfg_free_size_acls(&cfg->reply_body_max_size);
+	cfg_free_size_acls(&cfg->range_offset_limit);
 	while ((oa = cfg->tcp_outgoing_address) != NULL) {
 		cfg->tcp_outgoing_address = oa->next;
 		cfg_free_rule(&oa->rule);

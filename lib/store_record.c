@@ -86,15 +86,21 @@ store_record_header_len(size_t key_len, size_t meta_len)
 }
 
 size_t
+store_record_slack(size_t len)
+{
+	return (len + STORE_RECORD_SLACK + 511) / 512 * 512 - len;
+}
+
+size_t
 store_record_encode(const struct store_record *r, void *buf, size_t cap)
 {
 	unsigned char *p = buf;
 	size_t len;
 
 	if (r->key_len == 0 || r->key_len > STORE_RECORD_KEY_MAX ||
-	    r->meta_len > STORE_RECORD_META_MAX)
+	    r->meta_len > STORE_RECORD_META_MAX || r->pad > STORE_RECORD_PAD_MAX)
 		return 0;
-	len = store_record_header_len(r->key_len, r->meta_len);
+	len = store_record_header_len(r->key_len, r->meta_len) + r->pad;
 	if (cap < len)
 		return 0;
 	memcpy(p, STORE_RECORD_MAGIC, 4);
@@ -103,13 +109,14 @@ store_record_encode(const struct store_record *r, void *buf, size_t cap)
 	store_record_put32(p + 8, (uint32_t)len);
 	store_record_put32(p + 12, (uint32_t)r->key_len);
 	store_record_put32(p + 16, (uint32_t)r->meta_len);
-	store_record_put32(p + 20, 0);
+	store_record_put32(p + 20, (uint32_t)r->pad);
 	store_record_put64(p + 24, r->body_len);
 	store_record_put64(p + 32, (uint64_t)r->timestamp);
 	memcpy(p + STORE_RECORD_FIXED, r->key, r->key_len);
 	if (r->meta_len > 0)
 		memcpy(p + STORE_RECORD_FIXED + r->key_len, r->meta,
 		    r->meta_len);
+	memset(p + len - 4 - r->pad, 0, r->pad);
 	store_record_put32(p + len - 4, store_record_crc32(p, len - 4));
 	return len;
 }
@@ -118,7 +125,7 @@ int
 store_record_decode(const void *buf, size_t len, struct store_record *r)
 {
 	const unsigned char *p = buf;
-	uint32_t hdr_len, key_len, meta_len;
+	uint32_t hdr_len, key_len, meta_len, pad;
 
 	memset(r, 0, sizeof(*r));
 	if (len < STORE_RECORD_FIXED)
@@ -131,10 +138,11 @@ store_record_decode(const void *buf, size_t len, struct store_record *r)
 	hdr_len = store_record_get32(p + 8);
 	key_len = store_record_get32(p + 12);
 	meta_len = store_record_get32(p + 16);
+	pad = store_record_get32(p + 20);
 	/* checked one by one so that the sum below cannot wrap */
 	if (key_len == 0 || key_len > STORE_RECORD_KEY_MAX ||
-	    meta_len > STORE_RECORD_META_MAX ||
-	    hdr_len != store_record_header_len(key_len, meta_len))
+	    meta_len > STORE_RECORD_META_MAX || pad > STORE_RECORD_PAD_MAX ||
+	    hdr_len != store_record_header_len(key_len, meta_len) + pad)
 		return STORE_RECORD_BAD_LENGTH;
 	r->hdr_len = hdr_len;
 	if (len < hdr_len)
@@ -147,6 +155,7 @@ store_record_decode(const void *buf, size_t len, struct store_record *r)
 	r->flags = store_record_get16(p + 6);
 	r->key_len = key_len;
 	r->meta_len = meta_len;
+	r->pad = pad;
 	r->body_len = store_record_get64(p + 24);
 	r->timestamp = (int64_t)store_record_get64(p + 32);
 	r->key = (const char *)p + STORE_RECORD_FIXED;

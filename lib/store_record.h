@@ -8,9 +8,13 @@
  * Layout (integers little-endian):
  *   0  magic "CTLR"        4  version u16        6  flags u16
  *   8  header length u32  12  key length u32    16  meta length u32
- *  20  reserved u32       24  body length u64   32  timestamp i64
- *  40  key bytes, meta bytes, then a CRC-32 of everything before it (u32).
- * The body starts at the header length.
+ *  20  pad length u32     24  body length u64   32  timestamp i64
+ *  40  key bytes, meta bytes, pad zero bytes, then a CRC-32 of everything
+ *      before it (u32).
+ * The body starts at the header length.  The pad is room a writer leaves so
+ * that a later, slightly longer metadata blob can replace the header in
+ * place (the store's UPDATE); files written before it existed have 0 there,
+ * which is what the field held when it was reserved.
  */
 #ifndef CUTTLE_STORE_RECORD_H
 #define CUTTLE_STORE_RECORD_H
@@ -23,6 +27,7 @@
 #define STORE_RECORD_FIXED	40	/* bytes before the key */
 #define STORE_RECORD_KEY_MAX	65536
 #define STORE_RECORD_META_MAX	(1024 * 1024)
+#define STORE_RECORD_PAD_MAX	(2 * STORE_RECORD_META_MAX)
 
 /* flags */
 #define STORE_RECORD_COMPLETE	0x0001	/* body fully written */
@@ -45,14 +50,22 @@ struct store_record {
 	uint64_t	 body_len;
 	int64_t		 timestamp;	/* seconds, set by the writer */
 	unsigned	 flags;
+	size_t		 pad;		/* zero bytes between meta and CRC */
 	size_t		 hdr_len;	/* decode: where the body starts */
 };
 
-/* The header's size for these key and meta lengths. */
+/* The header's size for these key and meta lengths, without pad. */
 size_t store_record_header_len(size_t key_len, size_t meta_len);
 /*
- * Encode r's header into buf (cap bytes).  Returns the header length, or 0
- * when cap is too small or a length is over its limit.
+ * The pad a writer should leave after a header of len bytes (pad
+ * excluded): at least STORE_RECORD_SLACK, and the body starts on a
+ * 512-byte boundary.
+ */
+#define STORE_RECORD_SLACK	256
+size_t store_record_slack(size_t len);
+/*
+ * Encode r's header, r->pad included, into buf (cap bytes).  Returns the
+ * header length, or 0 when cap is too small or a length is over its limit.
  */
 size_t store_record_encode(const struct store_record *r, void *buf,
     size_t cap);

@@ -297,13 +297,14 @@ cache_lookup(struct xact *x)
 	log_debug(22, 3, "cache %s: %s", x->cache_key, d.reason);
 	/* Squid revalidates on a client max-age=0 even at age 0 */
 	if (v == CACHE_FRESH && rcc.max_age == 0 &&
-	    !(m.cc_flags & CACHE_RESP_IMMUTABLE))
+	    !(m.cc_flags & (CACHE_RESP_IMMUTABLE | CACHE_META_NEGATIVE)))
 		v = CACHE_STALE;
 	if (v == CACHE_STALE_SWR)
 		cache_revalidate_in_background(x, &m);
 	if (v == CACHE_FRESH || v == CACHE_STALE_SWR) {
 		cache_serve(x, &m, d.age, x->cf_leader == -1 ? "TCP_CF_HIT" :
-		    m.status >= 400 ? "TCP_NEGATIVE_HIT" : "TCP_MEM_HIT");
+		    (m.cc_flags & CACHE_META_NEGATIVE) ? "TCP_NEGATIVE_HIT" :
+		    "TCP_MEM_HIT");
 		return 1;
 	}
 	if (d.only_if_cached) {
@@ -509,7 +510,8 @@ cache_on_response(struct xact *x)
 		return 0;
 	const char *why = NULL;
 	if (!cache_rules_storable(&x->req, &x->rep, cache_refresh(x),
-	    time(NULL), worker_cfg->minimum_expiry_time / 1000, &why))
+	    time(NULL), worker_cfg->minimum_expiry_time / 1000,
+	    worker_cfg->negative_ttl / 1000, &why))
 		log_debug(22, 3, "not storing %s: %s", x->url_str, why);
 	else
 		cache_start_storing(x);

@@ -7,6 +7,7 @@
 #ifndef CUTTLE_CACHE_H
 #define CUTTLE_CACHE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct memcache;
@@ -52,6 +53,22 @@ int cache_quick_abort_continue(const struct xact *x);
 int cache_hold_upstream(const struct xact *x);
 /* Objects still being written to a cache_dir (a retiring worker waits). */
 int cache_pending_jobs(void);
+/*
+ * range_offset_limit (cache_range.c).  Before going upstream: should a
+ * Range request be fetched whole (x->range_whole; Range and If-Range are
+ * then not forwarded)?
+ */
+void cache_range_plan(struct xact *x);
+/* The response head arrived: serve the client's range out of it? */
+void cache_range_on_response(struct xact *x);
+/* Content-Length and Content-Range of the client's 206. */
+struct buf;
+void cache_range_head(const struct xact *x, struct buf *out);
+/*
+ * Drop the pending body bytes of in that lie outside the client's range;
+ * returns how many of those left may be sent now.
+ */
+size_t cache_range_clip(struct xact *x, struct buf *in);
 /* "Cache-Status" value for a forwarded response. */
 const char *cache_status_fwd(const struct xact *x);
 

@@ -157,12 +157,14 @@ cache_disk_answer(void *arg, const struct store_client_result *r)
 			enum cache_verdict v = cache_rules_decide(&m, &x->req,
 			    &rcc, cache_refresh(x), time(NULL), &d);
 			if (v == CACHE_FRESH && rcc.max_age == 0 &&
-			    !(m.cc_flags & CACHE_RESP_IMMUTABLE))
+			    !(m.cc_flags & (CACHE_RESP_IMMUTABLE |
+			    CACHE_META_NEGATIVE)))
 				v = CACHE_STALE;
 			if (v == CACHE_FRESH || v == CACHE_STALE_SWR) {
 				/* Squid logs a follower served off disk so */
 				cache_serve(x, &m, d.age, x->cf_leader == -1 ?
-				    "TCP_CF_MISS" : m.status >= 400 ?
+				    "TCP_CF_MISS" : (m.cc_flags &
+				    CACHE_META_NEGATIVE) ?
 				    "TCP_NEGATIVE_HIT" : "TCP_HIT");
 				return;
 			}

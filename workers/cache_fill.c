@@ -53,8 +53,8 @@ cache_quick_abort_continue(const struct xact *x)
 	if (!x->storing || x->state != XS_RELAY || x->srv == NULL ||
 	    !x->reqbody.done || x->repbody.done)
 		return 0;
-	if (cfg->quick_abort_min < 0)
-		return 1;
+	if (cfg->quick_abort_min < 0 || x->range_whole == 2)
+		return 1;	/* range_offset_limit none overrides it too */
 	if (x->rep.body != HTTP_BODY_LENGTH)
 		return 0;
 	int64_t expect = x->rep.content_length, got = x->repbody.payload;
@@ -114,6 +114,7 @@ cache_start_storing(struct xact *x)
 	x->store_vary = n;
 	cache_rules_meta_fill(&m, &x->req, &x->rep, x->request_time,
 	    time(NULL));
+	cache_rules_meta_negative(&m, worker_cfg->negative_ttl / 1000);
 	size_t ml = cache_rules_meta_serialize(&m, blob, sizeof(blob));
 	if (ml == 0)
 		return;

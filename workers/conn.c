@@ -282,6 +282,22 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 	}
 }
 
+int64_t
+xact_size_rule(const struct xact *x, const struct cfg_size_acl *l,
+    int64_t dflt)
+{
+	struct acl_checklist cl;
+
+	if (l == NULL)
+		return dflt;
+	xact_checklist(x, &cl);
+	for (; l != NULL; l = l->next)
+		if (acl_refs_match(l->rule.refs, l->rule.nrefs, &cl) ==
+		    ACL_MATCH)
+			return l->size;
+	return dflt;
+}
+
 static struct xact *
 xact_new(struct conn *c)
 {

@@ -91,6 +91,13 @@ struct xact {
 	int		 keep_client;	/* client connection survives */
 	int		 early_reply;	/* response before the request body ended */
 	int64_t		 reply_limit;	/* reply_body_max_size, -1 none */
+	/*
+	 * range_offset_limit: a Range request fetched whole for the cache;
+	 * with range_window the client gets bytes range_first..range_last
+	 * of it as a 206 (range_pos: payload offset relayed so far).
+	 */
+	int		 range_whole, range_window;
+	int64_t		 range_first, range_last, range_pos;
 	int		 head_sent;	/* response head queued to the client */
 
 	/* tunnel */
@@ -145,6 +152,10 @@ struct acl_checklist;
 void conn_accept(int lfd, const struct cfg_port *port);
 /* What ACLs may know about x at this point. */
 void xact_checklist(const struct xact *x, struct acl_checklist *cl);
+struct cfg_size_acl;
+/* The size of the first line of a "SIZE acl..." list matching x, or dflt. */
+int64_t xact_size_rule(const struct xact *x, const struct cfg_size_acl *l,
+    int64_t dflt);
 /* Finish the current transaction: log it, then keep or close the client. */
 void xact_finish(struct xact *x);
 /* Reply with an error page before any response head went out. */

@@ -260,6 +260,7 @@ forward_open(struct xact *x, int allow_pool, forward_connected_cb *cb)
 void
 forward_start(struct xact *x)
 {
+	cache_range_plan(x);
 	if (!x->revalidating)
 		snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
 	x->request_time = time(NULL);
@@ -288,15 +289,9 @@ forward_retry(struct xact *x)
 static int64_t
 forward_reply_limit(struct xact *x)
 {
-	for (const struct cfg_size_acl *l = worker_cfg->reply_body_max_size;
-	    l != NULL; l = l->next) {
-		struct acl_checklist cl;
-		xact_checklist(x, &cl);
-		if (acl_refs_match(l->rule.refs, l->rule.nrefs, &cl) != ACL_MATCH)
-			continue;
-		return l->size > 0 ? l->size : -1;
-	}
-	return -1;
+	int64_t size = xact_size_rule(x, worker_cfg->reply_body_max_size, -1);
+
+	return size > 0 ? size : -1;
 }
 
 static int
@@ -384,7 +379,8 @@ forward_got_head(struct xact *x, struct http_msg *m)
 	}
 	if (cache_on_response(x))
 		return -1;	/* answered from the cache */
-	x->log.status = x->rep.status;
+	cache_range_on_response(x);
+	x->log.status = x->range_window ? 206 : x->rep.status;
 	if (c != NULL)
 		headers_build_response(x, &c->out);
 	x->head_sent = 1;
@@ -506,9 +502,11 @@ forward_relay(struct xact *x)
 		iov[n].iov_base = buf_head(&c->out);
 		iov[n++].iov_len = buf_avail(&c->out);
 	}
-	if (x->repbody.pending > 0) {
+	size_t body = x->range_window ? cache_range_clip(x, &s->in) :
+	    x->repbody.pending;
+	if (body > 0) {
 		iov[n].iov_base = buf_head(&s->in);
-		iov[n++].iov_len = x->repbody.pending;
+		iov[n++].iov_len = body;
 	}
 	if (n == 0)
 		return 1;
@@ -526,6 +524,10 @@ forward_relay(struct xact *x)
 	w -= (ssize_t)head;
 	buf_consume(&s->in, (size_t)w);
 	x->repbody.pending -= (size_t)w;
+	if (x->range_window) {
+		x->range_pos += w;
+		cache_range_clip(x, &s->in);	/* drop what follows it */
+	}
 	if (buf_avail(&c->out) > 0 || x->repbody.pending > 0)
 		return 0;
 	return 2;

@@ -179,6 +179,11 @@ headers_build_request(struct xact *x, struct buf *out)
 			    (int)h->value_len, h->value);
 			continue;
 		}
+		/* fetched whole for the cache (range_offset_limit) */
+		if (x->range_whole && (util_strcaseeq_n(h->name, h->name_len,
+		    "Range") || util_strcaseeq_n(h->name, h->name_len,
+		    "If-Range")))
+			continue;
 		/* revalidating: our validators replace the client's */
 		if (x->cache_cond != NULL && (util_strcaseeq_n(h->name,
 		    h->name_len, "If-None-Match") || util_strcaseeq_n(h->name,
@@ -229,10 +234,16 @@ headers_build_response(struct xact *x, struct buf *out)
 	if (worker_retiring())
 		x->keep_client = 0;
 
-	buf_printf(out, "HTTP/1.1 %d %.*s\r\n", m->status, (int)m->reason_len,
-	    m->reason ? m->reason : "");
+	if (x->range_window)
+		buf_printf(out, "HTTP/1.1 206 Partial Content\r\n");
+	else
+		buf_printf(out, "HTTP/1.1 %d %.*s\r\n", m->status,
+		    (int)m->reason_len, m->reason ? m->reason : "");
 	for (int i = 0; i < m->nhdr; i++) {
 		const struct http_header *h = &m->hdr[i];
+		if (x->range_window &&
+		    util_strcaseeq_n(h->name, h->name_len, "Content-Length"))
+			continue;	/* cache_range_head() says the range's */
 		if (util_strcaseeq_n(h->name, h->name_len, "Transfer-Encoding")) {
 			if (!x->dechunk)
 				buf_printf(out, "Transfer-Encoding: %.*s\r\n",
@@ -247,6 +258,8 @@ headers_build_response(struct xact *x, struct buf *out)
 		buf_append(out, h->value, h->value_len);
 		buf_append(out, "\r\n", 2);
 	}
+	if (x->range_window)
+		cache_range_head(x, out);
 	buf_printf(out, "X-Cache: MISS from %s\r\n"
 	    "X-Cache-Lookup: MISS from %s:%d\r\n", host, host,
 	    worker_first_port());

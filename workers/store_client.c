@@ -83,16 +83,20 @@ store_client_flush(struct store_client *sc)
 	store_client_watch(sc);
 }
 
+/* extra (UPDATE's blob) follows the key; size is its length then */
 static uint32_t
 store_client_send(struct store_client *sc, uint32_t type, uint32_t token,
-    const void *key, size_t keylen, uint64_t size, store_client_cb *cb,
-    void *arg)
+    const void *key, size_t keylen, const void *extra, uint64_t size,
+    store_client_cb *cb, void *arg)
 {
 	struct store_proto_req q;
 	struct store_client_out *o;
 	struct store_client_req *r;
 
-	if (sc->dead || keylen > STORE_PROTO_KEY_MAX)
+	size_t xlen = extra != NULL ? (size_t)size : 0;
+
+	if (sc->dead || keylen > STORE_PROTO_KEY_MAX ||
+	    xlen > STORE_PROTO_META_MAX)
 		return 0;
 	memset(&q, 0, sizeof(q));
 	q.type = type;
@@ -102,12 +106,14 @@ store_client_send(struct store_client *sc, uint32_t type, uint32_t token,
 	q.token = token;
 	q.key_len = (uint32_t)keylen;
 	q.size = size;
-	o = xmalloc(sizeof(*o) + sizeof(q) + keylen);
+	o = xmalloc(sizeof(*o) + sizeof(q) + keylen + xlen);
 	o->next = NULL;
-	o->len = sizeof(q) + keylen;
+	o->len = sizeof(q) + keylen + xlen;
 	memcpy(o->msg, &q, sizeof(q));
 	if (keylen > 0)
 		memcpy(o->msg + sizeof(q), key, keylen);
+	if (xlen > 0)
+		memcpy(o->msg + sizeof(q) + keylen, extra, xlen);
 	*sc->qtail = o;
 	sc->qtail = &o->next;
 	if (type != STORE_MSG_RESET) {
@@ -126,6 +132,49 @@ store_client_send(struct store_client *sc, uint32_t type, uint32_t token,
 	if (sc->qhead == o)
 		store_client_flush(sc);
 	return q.id;
+}
+
+/* A record header cannot be longer than this (store_record.h limits). */
+#define STORE_CLIENT_HEAD_MAX	(STORE_RECORD_FIXED + STORE_RECORD_KEY_MAX + \
+	    STORE_RECORD_META_MAX + STORE_RECORD_PAD_MAX + 4)
+
+/*
+ * Read and check the header of a hit; res->meta points into the returned
+ * buffer.  The whole header is read and its CRC checked, not just the meta
+ * the reply names: the store may give the object a new meta in place (an
+ * UPDATE) after it replied, and a read racing that write is torn, which
+ * the CRC shows, so it is read again.
+ */
+static unsigned char *
+store_client_read_head(int fd, const struct store_proto_rep *rep,
+    struct store_client_result *res)
+{
+	size_t len = (size_t)rep->body_off;
+	unsigned char *buf = xmalloc(len > 0 ? len : 1);
+	struct store_record rec;
+	int rc = STORE_RECORD_SHORT;
+
+	for (int tries = 0; tries < 3; tries++) {
+		if (pread(fd, buf, len, 0) != (ssize_t)len) {
+			log_warn("store client: reading metadata");
+			break;
+		}
+		rc = store_record_decode(buf, len, &rec);
+		if (rc != STORE_RECORD_BAD_CHECKSUM)
+			break;
+	}
+	if (rc == STORE_RECORD_OK && rec.hdr_len == len &&
+	    rec.body_len == rep->body_len) {
+		res->meta = rec.meta;
+		res->meta_len = rec.meta_len;
+		return buf;
+	}
+	if (rc != STORE_RECORD_SHORT)
+		log_warnx("store client: a hit's header: %s",
+		    rc != STORE_RECORD_OK ? store_record_strerror(rc) :
+		    "does not match the store's reply");
+	free(buf);
+	return NULL;
 }
 
 static struct store_client_req *
@@ -163,7 +212,7 @@ store_client_reply(struct store_client *sc, const struct store_proto_rep *rep,
 {
 	struct store_client_req *r = store_client_take(sc, rep->id);
 	struct store_client_result res;
-	void *meta = NULL;
+	unsigned char *head = NULL;
 
 	if (r == NULL || r->cb == NULL) {
 		/* cancelled, timed out, or meant for a previous worker */
@@ -179,26 +228,20 @@ store_client_reply(struct store_client *sc, const struct store_proto_rep *rep,
 	res.fd = fd;
 	switch (rep->type) {
 	case STORE_MSG_HIT:
-		if (fd == -1 || rep->meta_len > STORE_RECORD_META_MAX) {
+		if (fd == -1 || rep->body_off > STORE_CLIENT_HEAD_MAX) {
 			if (fd != -1)
 				close(fd);
 			store_client_fail(r, EPROTO);
 			return;
 		}
-		meta = xmalloc(rep->meta_len + 1);
-		if (pread(fd, meta, rep->meta_len, rep->meta_off) !=
-		    (ssize_t)rep->meta_len) {
-			log_warn("store client: reading metadata");
+		if ((head = store_client_read_head(fd, rep, &res)) == NULL) {
 			close(fd);
-			free(meta);
 			store_client_fail(r, EIO);
 			return;
 		}
 		res.status = STORE_CLIENT_OK;
 		res.body_off = rep->body_off;
 		res.body_len = rep->body_len;
-		res.meta = meta;
-		res.meta_len = rep->meta_len;
 		res.timestamp = rep->timestamp;
 		break;
 	case STORE_MSG_MISS:
@@ -223,7 +266,7 @@ store_client_reply(struct store_client *sc, const struct store_proto_rep *rep,
 		return;
 	}
 	r->cb(r->arg, &res);
-	free(meta);
+	free(head);
 	free(r);
 }
 
@@ -310,7 +353,8 @@ store_client_new(int sock)
 	ev_io_init(&sc->io, sock, store_client_io, sc);
 	ev_timer_init(&sc->timer, store_client_tick, sc);
 	ev_io_set(&sc->io, EPOLLIN);
-	store_client_send(sc, STORE_MSG_RESET, 0, NULL, 0, 0, NULL, NULL);
+	store_client_send(sc, STORE_MSG_RESET, 0, NULL, 0, NULL, 0, NULL,
+	    NULL);
 	return sc;
 }
 
@@ -342,15 +386,15 @@ uint32_t
 store_client_lookup(struct store_client *sc, const void *key, size_t keylen,
     store_client_cb *cb, void *arg)
 {
-	return store_client_send(sc, STORE_MSG_LOOKUP, 0, key, keylen, 0, cb,
-	    arg);
+	return store_client_send(sc, STORE_MSG_LOOKUP, 0, key, keylen, NULL, 0,
+	    cb, arg);
 }
 
 uint32_t
 store_client_begin(struct store_client *sc, const void *key, size_t keylen,
     uint64_t expected_size, store_client_cb *cb, void *arg)
 {
-	return store_client_send(sc, STORE_MSG_BEGIN, 0, key, keylen,
+	return store_client_send(sc, STORE_MSG_BEGIN, 0, key, keylen, NULL,
 	    expected_size, cb, arg);
 }
 
@@ -358,30 +402,41 @@ uint32_t
 store_client_commit(struct store_client *sc, uint32_t token,
     store_client_cb *cb, void *arg)
 {
-	return store_client_send(sc, STORE_MSG_COMMIT, token, NULL, 0, 0, cb,
-	    arg);
+	return store_client_send(sc, STORE_MSG_COMMIT, token, NULL, 0, NULL, 0,
+	    cb, arg);
 }
 
 uint32_t
 store_client_abort(struct store_client *sc, uint32_t token,
     store_client_cb *cb, void *arg)
 {
-	return store_client_send(sc, STORE_MSG_ABORT, token, NULL, 0, 0, cb,
-	    arg);
+	return store_client_send(sc, STORE_MSG_ABORT, token, NULL, 0, NULL, 0,
+	    cb, arg);
 }
 
 uint32_t
 store_client_delete(struct store_client *sc, const void *key, size_t keylen,
     store_client_cb *cb, void *arg)
 {
-	return store_client_send(sc, STORE_MSG_DELETE, 0, key, keylen, 0, cb,
-	    arg);
+	return store_client_send(sc, STORE_MSG_DELETE, 0, key, keylen, NULL, 0,
+	    cb, arg);
+}
+
+uint32_t
+store_client_update(struct store_client *sc, const void *key, size_t keylen,
+    const void *old_meta, size_t old_meta_len, const void *meta,
+    size_t meta_len, store_client_cb *cb, void *arg)
+{
+	return store_client_send(sc, STORE_MSG_UPDATE,
+	    store_record_crc32(old_meta, old_meta_len), key, keylen,
+	    meta != NULL ? meta : "", meta_len, cb, arg);
 }
 
 uint32_t
 store_client_stats(struct store_client *sc, store_client_cb *cb, void *arg)
 {
-	return store_client_send(sc, STORE_MSG_STATS, 0, NULL, 0, 0, cb, arg);
+	return store_client_send(sc, STORE_MSG_STATS, 0, NULL, 0, NULL, 0, cb,
+	    arg);
 }
 
 void
@@ -413,6 +468,9 @@ store_client_write_head(int fd, const void *key, size_t keylen,
 	ssize_t w;
 
 	memset(&r, 0, sizeof(r));
+	/* room for a longer meta after a revalidation (store UPDATE) */
+	r.pad = store_record_slack(len);
+	len += r.pad;
 	r.key = key;
 	r.key_len = keylen;
 	r.meta = meta;

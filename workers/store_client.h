@@ -15,7 +15,7 @@
 struct store_client;
 
 #define STORE_CLIENT_OK		0	/* HIT for a lookup */
-#define STORE_CLIENT_MISS	1	/* lookup / delete: not cached */
+#define STORE_CLIENT_MISS	1	/* lookup / delete / update: not cached */
 #define STORE_CLIENT_ERROR	2
 
 #define STORE_CLIENT_TIMEOUT_MS	10000
@@ -57,6 +57,14 @@ uint32_t store_client_abort(struct store_client *sc, uint32_t token,
     store_client_cb *cb, void *arg);
 uint32_t store_client_delete(struct store_client *sc, const void *key,
     size_t keylen, store_client_cb *cb, void *arg);
+/*
+ * Give the stored object of key a new metadata blob, keeping its body;
+ * old_meta is the blob the worker revalidated (the store leaves a newer
+ * version alone and answers MISS).  cb may be NULL.
+ */
+uint32_t store_client_update(struct store_client *sc, const void *key,
+    size_t keylen, const void *old_meta, size_t old_meta_len,
+    const void *meta, size_t meta_len, store_client_cb *cb, void *arg);
 uint32_t store_client_stats(struct store_client *sc, store_client_cb *cb,
     void *arg);
 /*
@@ -70,8 +78,9 @@ int store_client_pending(const struct store_client *sc);
  * Write the record header at offset 0 of a temp file: first with complete
  * 0 before the body (body_len may be 0 then), again with the final body
  * length and complete 1 after it.  The length is the same both times, so
- * the body always starts at the returned offset.  Returns the header length
- * or -1 with errno (ENOSPC: abort and go on uncached).
+ * the body always starts at the returned offset.  The header has some pad
+ * so that the store can later replace the meta in place.  Returns the
+ * header length or -1 with errno (ENOSPC: abort and go on uncached).
  */
 long store_client_write_head(int fd, const void *key, size_t keylen,
     const void *meta, size_t meta_len, uint64_t body_len, int complete,

@@ -35,6 +35,7 @@ The same server class serves TLS when given an ssl.SSLContext.
 
 import email.utils
 import json
+import re
 import socket
 import socketserver
 import ssl
@@ -309,8 +310,16 @@ def _scripted(sock, req, script, head_only, keep):
             sock.settimeout(120.0)
             for _ in range(count):
                 sock.sendall(block)
+                script["sent"] += len(block)
             sock.settimeout(IO_TIMEOUT)
         return True
+    rng = re.match(r"bytes=(\d+)-(\d*)$", req.header("Range")[0]) \
+        if script["ranges"] and status == 200 and req.header("Range") else None
+    if rng and int(rng.group(1)) < len(body):
+        first = int(rng.group(1))
+        last = min(int(rng.group(2) or len(body) - 1), len(body) - 1)
+        headers.append(("Content-Range", "bytes %d-%d/%d" % (first, last, len(body))))
+        status, body = 206, body[first:last + 1]
     if _hdr(headers, "Content-Length") is None and status not in (204, 304):
         headers.append(("Content-Length", str(len(body))))
     _send(sock, status, headers, body, head_only or status in (204, 304), keep)
@@ -371,13 +380,15 @@ class Origin:
             return self.server.connections
 
     def script(self, path, status=200, headers=(), body=b"", validate=True,
-               headers_304=None, delay=0.0, generate=None):
+               headers_304=None, delay=0.0, generate=None, ranges=False):
         """From now on `path` answers status, headers and body (see the module
         doc).  validate=False never answers 304; headers_304 replaces the
         headers sent with a 304 (a Date is still added).  delay waits that
         many seconds (after recording the request) before answering.
         generate=(block, count) sends `block` repeated `count` times as the
-        body, written piece by piece so a huge body is never held whole.
+        body, written piece by piece so a huge body is never held whole
+        (sent_bytes(path) tells how much of it went out).  ranges=True
+        answers a single "bytes=first-[last]" Range with a 206.
         """
         if isinstance(body, str):
             body = body.encode("latin-1")
@@ -385,7 +396,13 @@ class Origin:
             self.server.scripts[path] = {
                 "status": status, "headers": list(headers), "body": body,
                 "validate": validate, "headers_304": headers_304,
-                "delay": delay, "generate": generate}
+                "delay": delay, "generate": generate, "ranges": ranges,
+                "sent": 0}
+
+    def sent_bytes(self, path):
+        """Body bytes of a generated body written for path so far."""
+        with self.server.lock:
+            return self.server.scripts[path]["sent"]
 
     def requests_for(self, path):
         """The recorded requests whose target path (query ignored) is `path`."""

@@ -65,17 +65,6 @@ def test_cacheable_status_with_max_age(proxy, origin, status):
     assert origin.count("/st") == 1
 
 
-@pytest.mark.cuttle_only(reason="Squid 5.7 caches a 404 only for negative_ttl (default 0), "
-                         "whatever its max-age; RFC 9111 lets a shared cache keep it")
-def test_404_with_max_age_cached(proxy, origin):
-    origin.script("/nf0", status=404, headers=[("Cache-Control", "max-age=60")], body="nf\n")
-    p = proxy(cache=True)
-    for _ in range(2):
-        assert get(p.port, origin.url("/nf0")).status == 404
-    assert origin.count("/nf0") == 1
-    assert log_entry(p, 2)["code"] == "TCP_NEGATIVE_HIT/404"
-
-
 def test_vary_variants_stored_and_selected(proxy, origin):
     hdrs = [("Cache-Control", "max-age=60"), ("Vary", "Accept-Language")]
     p = proxy(cache=True)

@@ -95,7 +95,7 @@ t_store(const struct http_msg *req, const struct http_msg *resp,
     const struct cfg_refresh *rp)
 {
 	return cache_rules_storable(req ? req : plain_get, resp, rp, T0,
-	    CACHE_RULES_MIN_EXPIRY_DEFAULT, NULL);
+	    CACHE_RULES_MIN_EXPIRY_DEFAULT, 0, NULL);
 }
 
 /* Meta of resp as received at T0 (request sent at T0 too). */
@@ -206,7 +206,7 @@ t_storable(void)
 	    NULL), 1, "200 with max-age");
 	is_int(cache_rules_storable(REQ("POST http://h/ HTTP/1.1\r\nHost: h\r\n"
 	    "Content-Length: 0\r\n\r\n"), t_resp_at(200, 0,
-	    "Cache-Control: max-age=600\r\n"), NULL, T0, 60, &why), 0,
+	    "Cache-Control: max-age=600\r\n"), NULL, T0, 60, 0, &why), 0,
 	    "POST not stored");
 	is_str(why, "method is not GET", "reason given");
 	is_int(t_store(NULL, t_resp_at(206, 0, "Cache-Control: max-age=600\r\n"
@@ -250,11 +250,13 @@ t_storable(void)
 	    "max-age=600\r\n"), NULL), 1, "302 with max-age");
 	is_int(t_store(NULL, t_resp_at(302, 0, "Location: /x\r\nCache-Control: "
 	    "public\r\nLast-Modified: Mon, 01 Jan 2001 00:00:00 GMT\r\n"),
-	    NULL), 1, "302 with public and a validator");
+	    NULL), 0, "302 with public and a validator: Squid wants Expires");
+	is_int(t_store(NULL, RESP("HTTP/1.1 307 X\r\nCache-Control: "
+	    "max-age=600\r\n\r\n"), NULL), 0, "307 without Date");
 	is_int(t_store(NULL, t_resp_at(404, 0, t_date_hdr("Expires", 3600)),
-	    NULL), 1, "404 with Expires");
+	    NULL), 0, "404 with Expires, negative_ttl 0");
 	is_int(cache_rules_storable(plain_get, t_resp_at(200, 0, ""), NULL, T0,
-	    60, &why), 0, "no freshness, no validator, default pattern");
+	    60, 0, &why), 0, "no freshness, no validator, default pattern");
 	is_str(why, "no validator and stale within minimum_expiry_time",
 	    "its reason");
 	is_int(t_store(NULL, t_resp_at(200, 0, ""), ss), 1,
@@ -268,11 +270,123 @@ t_storable(void)
 	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=30\r\n"),
 	    NULL), 0, "max-age=30 without validator < minimum_expiry_time");
 	is_int(cache_rules_storable(plain_get, t_resp_at(200, 0,
-	    "Cache-Control: max-age=30\r\n"), NULL, T0, 0, NULL), 1,
+	    "Cache-Control: max-age=30\r\n"), NULL, T0, 0, 0, NULL), 1,
 	    "... stored with minimum_expiry_time 0");
 	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=600, "
 	    "no-cache, foo\r\n"), NULL), 1, "no-cache is storable");
 	is_int(t_store(NULL, t_resp_at(100, 0, ""), NULL), 0, "1xx not stored");
+}
+
+/* negative_ttl: which statuses, what lifetime, and how a hit is decided */
+static void
+t_negative(void)
+{
+	static const int never[] = { 201, 202, 205, 303, 401, 402, 407, 409,
+	    418, 429, 451, 505, 507 };
+	static const int neg[] = { 204, 305, 400, 403, 404, 405, 414, 421,
+	    500, 501, 502, 503, 504 };
+	const struct http_msg *nc = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Pragma: no-cache\r\n\r\n");
+	const struct http_msg *ma0 = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: max-age=0\r\n\r\n");
+	const struct http_msg *ims = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "If-None-Match: \"e\"\r\n\r\n");
+	struct cfg_refresh *irl = t_rp(".", 0, 0, 20, 4320 * 60,
+	    CFG_REFRESH_IGNORE_RELOAD);
+	struct cache_meta m;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		is_int(cache_rules_storable(plain_get, t_resp_at(never[i], 0,
+		    "Cache-Control: max-age=600\r\nLocation: /x\r\n"), NULL,
+		    T0, 60, 60, NULL), 0, "%d with max-age never stored",
+		    never[i]);
+	for (i = 0; i < sizeof(neg) / sizeof(neg[0]); i++) {
+		ok(cache_rules_status_negative(neg[i]), "%d is negative",
+		    neg[i]);
+		is_int(cache_rules_storable(plain_get, t_resp_at(neg[i], 0,
+		    "Cache-Control: max-age=600\r\n"), NULL, T0, 60, 0, NULL),
+		    0, "%d with max-age, negative_ttl 0: not stored", neg[i]);
+		is_int(cache_rules_storable(plain_get, t_resp_at(neg[i], 0, ""),
+		    NULL, T0, 60, 1, NULL), 1,
+		    "%d without freshness, negative_ttl 1 s: stored", neg[i]);
+	}
+	ok(!cache_rules_status_negative(410) && !cache_rules_status_negative(200),
+	    "410 and 200 are positive");
+	is_int(cache_rules_storable(plain_get, t_resp_at(404, 0,
+	    "Cache-Control: no-store\r\n"), NULL, T0, 60, 60, &why), 0,
+	    "no-store still wins");
+	is_int(cache_rules_storable(plain_get, t_resp_at(404, 0,
+	    "Cache-Control: private\r\n"), NULL, T0, 60, 60, NULL), 0,
+	    "private still wins");
+	is_int(cache_rules_storable(plain_get, t_resp_at(404, 0, ""), NULL, T0,
+	    60, 0, &why), 0, "404 without freshness, negative_ttl 0");
+	is_str(why, "error status and negative_ttl 0", "its reason");
+	is_int(cache_rules_storable(plain_get, t_resp_at(410, 0,
+	    "Cache-Control: max-age=600\r\n"), NULL, T0, 60, 0, NULL), 1,
+	    "410 with max-age is an ordinary object");
+
+	/* no explicit freshness: negative_ttl from arrival */
+	m = *t_meta(t_resp_at(404, -10, ""));
+	cache_rules_meta_negative(&m, 60);
+	ok(m.cc_flags & CACHE_META_NEGATIVE, "404 became a negative entry");
+	is_int(t_decide(&m, plain_get, NULL, 59, NULL), CACHE_FRESH,
+	    "fresh 59 s after arrival, Date 10 s behind");
+	is_int(t_decide(&m, plain_get, NULL, 60, NULL), CACHE_RELOAD,
+	    "expired after negative_ttl: a plain miss, not a revalidation");
+	is_int(t_decide(&m, ma0, NULL, 10, NULL), CACHE_FRESH,
+	    "request max-age=0 still gets the negative hit");
+	is_int(t_decide(&m, nc, NULL, 10, NULL), CACHE_RELOAD,
+	    "client no-cache bypasses it");
+	is_int(t_decide(&m, nc, irl, 10, NULL), CACHE_FRESH,
+	    "... unless ignore-reload");
+	is_int(t_decide(&m, plain_get, NULL, 10, NULL), CACHE_FRESH, "fresh");
+
+	/* explicit freshness wins over negative_ttl, both ways */
+	m = *t_meta(t_resp_at(404, 0, "Cache-Control: max-age=600\r\n"));
+	cache_rules_meta_negative(&m, 2);
+	is_int(t_decide(&m, plain_get, NULL, 300, NULL), CACHE_FRESH,
+	    "max-age=600 outlives negative_ttl 2 s");
+	m = *t_meta(t_resp_at(404, 0, "Cache-Control: max-age=1, no-cache, "
+	    "must-revalidate\r\nETag: \"e\"\r\n"));
+	cache_rules_meta_negative(&m, 60);
+	is_int(t_decide(&m, plain_get, NULL, 0, NULL), CACHE_FRESH,
+	    "no-cache and must-revalidate do not stop a negative hit");
+	is_int(cache_rules_client_conditional(&m, ims), 0,
+	    "a matching If-None-Match gets the error in full");
+	is_int(t_decide(&m, plain_get, NULL, 1, NULL), CACHE_RELOAD,
+	    "max-age=1 expires before negative_ttl");
+
+	/* stale on arrival: an ordinary stale object, revalidated */
+	m = *t_meta(t_resp_at(404, 0, "Cache-Control: max-age=0\r\n"));
+	cache_rules_meta_negative(&m, 60);
+	ok(!(m.cc_flags & CACHE_META_NEGATIVE), "max-age=0: not negative");
+	is_int(t_decide(&m, plain_get, NULL, 0, NULL), CACHE_STALE,
+	    "max-age=0: revalidated (TCP_REFRESH_MODIFIED in Squid)");
+	m = *t_meta(t_resp_at(404, 0, t_date_hdr("Expires", -60)));
+	cache_rules_meta_negative(&m, 60);
+	ok(!(m.cc_flags & CACHE_META_NEGATIVE), "Expires in the past: same");
+
+	/* only negative statuses, only with negative_ttl */
+	m = *t_meta(t_resp_at(410, 0, "Cache-Control: max-age=600\r\n"));
+	cache_rules_meta_negative(&m, 60);
+	ok(!(m.cc_flags & CACHE_META_NEGATIVE), "410 is not negative");
+	m = *t_meta(t_resp_at(204, 0, ""));
+	cache_rules_meta_negative(&m, 0);
+	ok(!(m.cc_flags & CACHE_META_NEGATIVE) && m.expires == -1,
+	    "negative_ttl 0 changes nothing");
+	cache_rules_meta_negative(&m, 60);
+	ok(m.cc_flags & CACHE_META_NEGATIVE, "a 204 is negative");
+	{
+		uint8_t blob[CACHE_META_BLOB_MAX];
+		struct cache_meta back;
+		size_t n = cache_rules_meta_serialize(&m, blob, sizeof(blob));
+
+		ok(n > 0 && cache_rules_meta_deserialize(&back, blob, n) == 0 &&
+		    (back.cc_flags & CACHE_META_NEGATIVE) &&
+		    back.expires == m.expires, "the mark survives the blob");
+	}
 }
 
 static void
@@ -781,6 +895,7 @@ main(void)
 	plain_get = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n");
 	t_cc();
 	t_storable();
+	t_negative();
 	t_freshness();
 	t_heuristic();
 	t_decisions();

@@ -169,6 +169,9 @@ test_defaults(void)
 	is_int(c.reply_header_max_size, 65536, "reply_header_max_size");
 	is_int(c.request_body_max_size, 0, "request_body_max_size");
 	ok(c.reply_body_max_size == NULL, "reply_body_max_size none");
+	ok(c.range_offset_limit == NULL, "range_offset_limit: none (0)");
+	is_int(c.read_ahead_gap, 16384, "read_ahead_gap 16 KB");
+	is_int(c.negative_ttl, 0, "negative_ttl 0: errors not cached");
 	is_int(c.connect_timeout, 60000, "connect_timeout 1 minute");
 	is_int(c.peer_connect_timeout, 30000, "peer_connect_timeout");
 	is_int(c.forward_timeout, 240000, "forward_timeout");
@@ -425,6 +428,14 @@ test_errors(void)
 	is_int(load_free("debug_options ALL,10\n"), 1, "level 10");
 	is_int(load_free("debug_options 33,x\n"), 1, "level x");
 	is_int(load_free("read_timeout -1 seconds\n"), 1, "negative time");
+	is_int(load_free("negative_ttl 5\n"), 1, "negative_ttl needs a unit");
+	is_int(load_free("range_offset_limit 10 all\n"), 1,
+	    "a non-zero size takes its unit before the acls, as in Squid");
+	is_int(load_free("range_offset_limit -2\n"), 1, "only -1 is negative");
+	is_int(load_free("reply_body_max_size 0 all\n"), 0,
+	    "reply_body_max_size 0 takes no unit either");
+	is_int(load_free("read_ahead_gap 0 KB\n"), 0,
+	    "read_ahead_gap ignores a unit after 0, as Squid does");
 
 	/* one run reports every error, with its line */
 	is_int(load(&c, "t.conf",
@@ -779,6 +790,12 @@ test_access_lists(void)
 	    "reply_body_max_size 10 MB big !localnet\n"
 	    "reply_body_max_size 20 KB\n"
 	    "reply_body_max_size 30\n"
+	    "range_offset_limit 0 localnet\n"
+	    "range_offset_limit none big\n"
+	    "range_offset_limit -1\n"
+	    "range_offset_limit 64 KB !big\n"
+	    "read_ahead_gap 1 MB\n"
+	    "negative_ttl 5 minutes\n"
 	    "tcp_outgoing_address 10.1.1.1 localnet\n"
 	    "tcp_outgoing_address ::2\n"
 	    "deny_info ERR_MY_PAGE localnet\n"
@@ -808,6 +825,23 @@ test_access_lists(void)
 	    c.reply_body_max_size->next->rule.nrefs == 0, "without acls");
 	ok(c.reply_body_max_size->next->next != NULL &&
 	    c.reply_body_max_size->next->next->size == 30, "unitless");
+	ok(c.range_offset_limit != NULL && c.range_offset_limit->size == 0 &&
+	    c.range_offset_limit->rule.nrefs == 1 &&
+	    c.range_offset_limit->rule.refs[0].acl ==
+	    acl_find(&c.acls, "localnet"), "range_offset_limit 0 takes no unit");
+	ok(c.range_offset_limit != NULL && c.range_offset_limit->next != NULL &&
+	    c.range_offset_limit->next->size == -1 &&
+	    c.range_offset_limit->next->rule.nrefs == 1, "none with an acl");
+	ok(c.range_offset_limit->next->next != NULL &&
+	    c.range_offset_limit->next->next->size == -1 &&
+	    c.range_offset_limit->next->next->rule.nrefs == 0, "-1 is none");
+	ok(c.range_offset_limit->next->next->next != NULL &&
+	    c.range_offset_limit->next->next->next->size == 65536 &&
+	    c.range_offset_limit->next->next->next->rule.refs[0].negate == 1 &&
+	    c.range_offset_limit->next->next->next->next == NULL,
+	    "range_offset_limit lines kept in order");
+	is_int(c.read_ahead_gap, 1 << 20, "read_ahead_gap 1 MB");
+	is_int(c.negative_ttl, 300000, "negative_ttl 5 minutes");
 	ok(c.tcp_outgoing_address != NULL &&
 	    strcmp(addr_str(&c.tcp_outgoing_address->addr), "10.1.1.1") == 0 &&
 	    c.tcp_outgoing_address->rule.nrefs == 1, "tcp_outgoing_address");

@@ -141,9 +141,9 @@ t_put(const char *key, const char *body, size_t len, int complete)
 	return t_res.status == STORE_CLIENT_OK ? 0 : t_res.error;
 }
 
-/* 1 hit with exactly body, 0 miss, -1 anything else */
+/* 1 hit with exactly body and meta, 0 miss, -1 anything else */
 static int
-t_get(const char *key, const char *body, size_t len)
+t_get_meta(const char *key, const char *body, size_t len, const char *meta)
 {
 	char *got;
 	int rc;
@@ -158,10 +158,16 @@ t_get(const char *key, const char *body, size_t len)
 	rc = t_res.body_len == len &&
 	    pread(t_res.fd, got, len + 1, (off_t)t_res.body_off) ==
 	    (ssize_t)len && memcmp(got, body, len) == 0 &&
-	    strcmp(t_meta, "HTTP/1.1 200 OK\r\n\r\n") == 0 ? 1 : -1;
+	    strcmp(t_meta, meta) == 0 ? 1 : -1;
 	free(got);
 	close(t_res.fd);
 	return rc;
+}
+
+static int
+t_get(const char *key, const char *body, size_t len)
+{
+	return t_get_meta(key, body, len, "HTTP/1.1 200 OK\r\n\r\n");
 }
 
 static int
@@ -426,6 +432,160 @@ t_enospc(const char *base)
 	umount2(mnt, MNT_DETACH);
 }
 
+/* The path of the one object file of the tree (or "" without one). */
+static void
+t_find_file(char *out, size_t n)
+{
+	char path[1024];
+
+	out[0] = '\0';
+	for (int a = 0; a < t_cd.l1; a++)
+		for (int b = 0; b < t_cd.l2; b++) {
+			DIR *d;
+			struct dirent *de;
+
+			snprintf(path, sizeof(path), "%s/%02X/%02X",
+			    t_cd.path, a, b);
+			if ((d = opendir(path)) == NULL)
+				continue;
+			while ((de = readdir(d)) != NULL)
+				if (de->d_name[0] != '.')
+					snprintf(out, n, "%.1000s/%.255s",
+					    path, de->d_name);
+			closedir(d);
+		}
+}
+
+/* A descriptor still reads body at off. */
+static int
+t_fd_reads(int fd, uint64_t off, const char *body, size_t len)
+{
+	char got[10000];
+
+	return pread(fd, got, len, (off_t)off) == (ssize_t)len &&
+	    memcmp(got, body, len) == 0;
+}
+
+/* UPDATE: a new meta for a stored body, in place or in a new file. */
+static void
+t_update(const char *base)
+{
+	static const char key[] = "GET http://u.test/";
+	const char *m0 = "HTTP/1.1 200 OK\r\n\r\n";
+	const char *m1 = "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\n\r\n";
+	static char m2[3000];
+	char dir[256], body[10000], path[1400], tpath[512];
+	const char *metas[3];
+	uint64_t off0, objs, bytes;
+	size_t len, kl = strlen(key);
+	int fd0, fd1, bad;
+
+	snprintf(m2, sizeof(m2), "HTTP/1.1 200 OK\r\nX-Big: %02500d\r\n\r\n",
+	    7);
+	snprintf(dir, sizeof(dir), "%s/upd", base);
+	snprintf(tpath, sizeof(tpath), "%s/tmp", dir);
+	t_setup(dir, 10 << 20);
+	store_create_dirs(&t_cd);
+	t_start();
+	t_body(5, body, &len);
+	is_int(t_put(key, body, len, 1), 0, "update: object stored");
+	ok(t_wait(store_client_update(t_sc, "GET http://none/", 16, m0,
+	    strlen(m0), m1, strlen(m1), t_cb, NULL)) &&
+	    t_res.status == STORE_CLIENT_MISS, "update of a missing key: miss");
+	ok(t_wait(store_client_update(t_sc, key, kl, m1, strlen(m1), m1,
+	    strlen(m1), t_cb, NULL)) && t_res.status == STORE_CLIENT_MISS,
+	    "update of another version: miss");
+	is_int(t_get(key, body, len), 1, "and the object is unchanged");
+
+	/* in place */
+	t_wait(store_client_lookup(t_sc, key, kl, t_cb, NULL));
+	fd0 = t_res.fd;
+	off0 = t_res.body_off;
+	ok(t_wait(store_client_update(t_sc, key, kl, m0, strlen(m0), m1,
+	    strlen(m1), t_cb, NULL)) && t_res.status == STORE_CLIENT_OK,
+	    "update in place");
+	is_int(t_get_meta(key, body, len, m1), 1, "hit with the new meta");
+	ok(t_res.body_off == off0, "the body did not move");
+	ok(t_fd_reads(fd0, off0, body, len), "an earlier reader still reads "
+	    "the body");
+	ok(t_check_tree(&bad) == 1 && bad == 0, "one valid file");
+	t_kill();
+	t_start();
+	is_int(t_get_meta(key, body, len, m1), 1, "new meta after restart");
+
+	/* too long for the room: a new file */
+	t_wait(store_client_lookup(t_sc, key, kl, t_cb, NULL));
+	fd1 = t_res.fd;
+	ok(t_wait(store_client_update(t_sc, key, kl, m1, strlen(m1), m2,
+	    strlen(m2), t_cb, NULL)) && t_res.status == STORE_CLIENT_OK,
+	    "update into a new file");
+	is_int(t_get_meta(key, body, len, m2), 1, "hit with the long meta");
+	ok(t_res.body_off > off0, "the body moved");
+	ok(t_fd_reads(fd1, off0, body, len) && t_fd_reads(fd0, off0, body,
+	    len), "earlier readers still read the old file's body");
+	ok(t_check_tree(&bad) == 1 && bad == 0, "the old file is gone");
+	is_int(t_count_dir(tpath), 0, "no temp file left");
+	close(fd0);
+	close(fd1);
+	t_kill();
+	t_start();
+	is_int(t_get_meta(key, body, len, m2), 1, "long meta after restart");
+
+	/* kill -9 in the middle of a stream of updates, both kinds */
+	metas[0] = m0;
+	metas[1] = m1;
+	metas[2] = m2;
+	{
+		int cur = 2, good = 1;
+
+		for (int round = 0; round < 20; round++) {
+			for (int i = 0; i < 40; i++) {
+				int next = (cur + 1 + i % 2) % 3;
+				store_client_update(t_sc, key, kl, metas[cur],
+				    strlen(metas[cur]), metas[next],
+				    strlen(metas[next]), NULL, NULL);
+				cur = next;
+			}
+			usleep((useconds_t)(200 + rand() % 3000));
+			t_kill();
+			/* what the dead store did not read is not resent */
+			{
+				char drain[200000];
+				while (recv(t_sv[0], drain, sizeof(drain),
+				    MSG_DONTWAIT) > 0)
+					;
+			}
+			t_start();
+			int hit = -1;
+			for (int k = 0; k < 3 && hit != 1; k++)
+				if ((hit = t_get_meta(key, body, len,
+				    metas[k])) == 1)
+					cur = k;
+			if (hit != 1 || t_check_tree(&bad) != 1 || bad != 0 ||
+			    t_stats(&objs, &bytes) != 0 || objs != 1)
+				good = 0;
+			if (!good)
+				break;
+		}
+		ok(good, "kill -9 during updates: the object is whole, with "
+		    "one of its metas, in one valid file");
+	}
+
+	/* a header torn by a crash is refused, not served */
+	t_kill();
+	t_find_file(path, sizeof(path));
+	{
+		int fd = open(path, O_WRONLY);
+		ok(fd != -1 && pwrite(fd, "XX", 2, STORE_RECORD_FIXED +
+		    (off_t)kl + 5) == 2, "header damaged");
+		close(fd);
+	}
+	t_start();
+	is_int(t_get(key, body, len), 0, "a torn header: miss");
+	ok(t_check_tree(&bad) == 0, "and its file is removed");
+	t_kill();
+}
+
 int
 main(void)
 {
@@ -605,6 +765,8 @@ main(void)
 		    "evicted files are gone from the disk");
 	}
 	t_kill();
+
+	t_update(base);
 
 	t_enospc(base);
 

@@ -145,6 +145,72 @@ main(void)
 	is_int(store_record_validate(&r, n), STORE_RECORD_BAD_SIZE,
 	    "body length that would wrap");
 
+	/* pad: room left for a longer meta, the body after it */
+	{
+		unsigned char pbuf[2048], old[2048];
+		size_t base = want, pn, slack = store_record_slack(want);
+
+		ok(slack >= STORE_RECORD_SLACK && (base + slack) % 512 == 0,
+		    "slack: at least %d bytes, body on a 512 boundary",
+		    STORE_RECORD_SLACK);
+		memset(&r, 0, sizeof(r));
+		r.key = key;
+		r.key_len = strlen(key);
+		r.meta = meta;
+		r.meta_len = strlen(meta);
+		r.body_len = 5;
+		r.flags = STORE_RECORD_COMPLETE;
+		r.pad = slack;
+		pn = store_record_encode(&r, pbuf, sizeof(pbuf));
+		is_int(pn, base + slack, "padded header length");
+		is_int(store_record_decode(pbuf, pn, &r), STORE_RECORD_OK,
+		    "padded header decodes");
+		ok(r.hdr_len == pn && r.pad == slack &&
+		    r.meta_len == strlen(meta) &&
+		    memcmp(r.meta, meta, r.meta_len) == 0,
+		    "pad, meta and body offset read back");
+		is_int(store_record_validate(&r, pn + 5), STORE_RECORD_OK,
+		    "padded record validates");
+		/* a longer meta in the same room, as the store's UPDATE does */
+		memcpy(old, pbuf, pn);
+		r.meta = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\n";
+		r.meta_len = strlen(r.meta);
+		r.pad = pn - store_record_header_len(r.key_len, r.meta_len);
+		r.key = key;
+		is_int(store_record_encode(&r, pbuf, sizeof(pbuf)), pn,
+		    "longer meta fits the same header length");
+		is_int(store_record_decode(pbuf, pn, &r), STORE_RECORD_OK,
+		    "and decodes");
+		ok(r.meta_len == strlen(meta) + 8, "with the new meta");
+		/* a torn in-place rewrite: new fixed part, old rest */
+		memcpy(bad, pbuf, 64);
+		memcpy(bad + 64, old + 64, pn - 64);
+		is_int(store_record_decode(bad, pn, &r),
+		    STORE_RECORD_BAD_CHECKSUM, "torn rewrite: checksum");
+		/* old rest, new start of the meta */
+		memcpy(bad, old, pn);
+		memcpy(bad + STORE_RECORD_FIXED + strlen(key),
+		    pbuf + STORE_RECORD_FIXED + strlen(key),
+		    strlen(meta) + 8);
+		is_int(store_record_decode(bad, pn, &r),
+		    STORE_RECORD_BAD_CHECKSUM, "torn meta: checksum");
+		/* a pad that does not add up */
+		memcpy(bad, old, pn);
+		bad[20]++;
+		is_int(store_record_decode(bad, pn, &r),
+		    STORE_RECORD_BAD_LENGTH, "pad and length disagree");
+		/* the old layout (pad 0) is still read */
+		n = t_encode(buf, sizeof(buf), 5, STORE_RECORD_COMPLETE);
+		ok(n == want && buf[20] == 0 && buf[21] == 0 &&
+		    store_record_decode(buf, n, &r) == STORE_RECORD_OK &&
+		    r.pad == 0, "unpadded record (old files) decodes");
+		r.pad = STORE_RECORD_PAD_MAX + 1;
+		r.key = key;
+		r.key_len = strlen(key);
+		is_int(store_record_encode(&r, pbuf, sizeof(pbuf)), 0,
+		    "pad over its limit refused");
+	}
+
 	/* known CRC-32 check value */
 	is_int(store_record_crc32("123456789", 9), 0xcbf43926u, "crc32");
 	is_str(store_record_strerror(STORE_RECORD_BAD_CHECKSUM),

@@ -12,6 +12,11 @@
  *   COMMIT token     -> OK | ERR errno (record invalid, too big, ENOSPC)
  *   ABORT token      -> OK
  *   DELETE key       -> OK (deleted) | MISS (was not there)
+ *   UPDATE key meta  -> OK | MISS (not there, or not the version revalidated)
+ *                       | ERR errno: give the stored object a new metadata
+ *                       blob, keeping its body.  The meta bytes follow the
+ *                       key, size is their length and token the CRC-32
+ *                       (store_record_crc32) of the blob being replaced.
  *   STATS            -> OK with objects / bytes / capacity
  *   RESET            -> (no reply) a new worker on this socket: the store
  *                       drops the temp files of the previous one
@@ -28,6 +33,8 @@
 #include <unistd.h>
 
 #define STORE_PROTO_KEY_MAX	65536
+/* UPDATE's blob; key + meta stays under the default socket buffer */
+#define STORE_PROTO_META_MAX	(96 * 1024)
 
 enum store_proto_type {
 	STORE_MSG_LOOKUP = 1,
@@ -37,6 +44,7 @@ enum store_proto_type {
 	STORE_MSG_DELETE,
 	STORE_MSG_STATS,
 	STORE_MSG_RESET,
+	STORE_MSG_UPDATE,
 	/* replies */
 	STORE_MSG_HIT = 100,
 	STORE_MSG_MISS,
@@ -47,9 +55,10 @@ enum store_proto_type {
 struct store_proto_req {
 	uint32_t	 type;
 	uint32_t	 id;
-	uint32_t	 token;		/* COMMIT, ABORT */
+	uint32_t	 token;		/* COMMIT, ABORT; UPDATE: old meta CRC */
 	uint32_t	 key_len;	/* key bytes follow */
-	uint64_t	 size;		/* BEGIN: expected object size, 0: unknown */
+	uint64_t	 size;		/* BEGIN: expected object size, 0: unknown;
+					   UPDATE: meta bytes after the key */
 };
 
 struct store_proto_rep {

@@ -1,0 +1,139 @@
+/*
+ * range_offset_limit: a Range request that misses may be fetched whole, so
+ * the object gets cached, while the client still gets only its range.  The
+ * first range_offset_limit line whose ACLs match gives the limit (none
+ * match: 0): 0 forwards the Range as it is (nothing is cached), "none"
+ * always fetches from the start, and a size fetches whole when the range
+ * starts at or before that offset.  The client's 206 is cut out of the
+ * full response as it streams by; when it cannot be (no Content-Length,
+ * several ranges, a failed If-Range), the client gets the full 200, which
+ * RFC 9110 14.2 allows.
+ */
+#include "config.h"
+#include "cache.h"
+#include "cache_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cache_rules.h"
+#include "cfg.h"
+#include "conn.h"
+#include "http_parse.h"
+#include "log.h"
+#include "worker.h"
+
+/* The first byte a "bytes=" Range asks for; -1 for a suffix or a list. */
+static int64_t
+cache_range_first_offset(const struct http_header *r)
+{
+	const char *p = r->value, *end = r->value + r->value_len;
+	int64_t first = 0;
+
+	if (r->value_len < 7 || strncasecmp(p, "bytes=", 6) != 0 ||
+	    memchr(p, ',', r->value_len) != NULL)
+		return -1;
+	p += 6;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == end || *p < '0' || *p > '9')
+		return -1;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (first > (INT64_MAX - 9) / 10)
+			return -1;
+		first = first * 10 + (*p - '0');
+	}
+	return first;
+}
+
+void
+cache_range_plan(struct xact *x)
+{
+	const struct http_header *r;
+
+	if (!x->may_store || x->range_whole ||
+	    (r = http_msg_header(&x->req, "Range")) == NULL)
+		return;
+	int64_t limit = xact_size_rule(x, worker_cfg->range_offset_limit, 0);
+	int64_t first = cache_range_first_offset(r);
+	if (limit == 0 || (limit > 0 && (first < 0 || first > limit)))
+		return;
+	/* "none" also finishes the fetch when the client leaves (Squid) */
+	x->range_whole = limit < 0 ? 2 : 1;
+	log_debug(22, 3, "range_offset_limit: fetching %s whole", x->url_str);
+}
+
+/* Does the client's If-Range (if any) name the response's validator? */
+static int
+cache_range_if_range_ok(const struct xact *x)
+{
+	const struct http_header *ir = http_msg_header(&x->req, "If-Range");
+
+	if (ir == NULL)
+		return 1;
+	const struct http_header *v = http_msg_header(&x->rep,
+	    ir->value_len > 0 && ir->value[0] == '"' ? "ETag" :
+	    "Last-Modified");
+	return v != NULL && v->value_len == ir->value_len &&
+	    memcmp(v->value, ir->value, ir->value_len) == 0;
+}
+
+void
+cache_range_on_response(struct xact *x)
+{
+	const struct http_header *r;
+	int64_t first, last;
+
+	x->range_window = 0;
+	if (!x->range_whole || x->rep.status != 200 ||
+	    x->rep.body != HTTP_BODY_LENGTH ||
+	    (r = http_msg_header(&x->req, "Range")) == NULL ||
+	    !cache_range_if_range_ok(x))
+		return;
+	if (cache_rules_range(r->value, r->value_len, x->rep.content_length,
+	    &first, &last) != 1)
+		return;
+	x->range_window = 1;
+	x->range_first = first;
+	x->range_last = last;
+	x->range_pos = 0;
+}
+
+void
+cache_range_head(const struct xact *x, struct buf *out)
+{
+	buf_printf(out, "Content-Length: %lld\r\n"
+	    "Content-Range: bytes %lld-%lld/%lld\r\n",
+	    (long long)(x->range_last - x->range_first + 1),
+	    (long long)x->range_first, (long long)x->range_last,
+	    (long long)x->rep.content_length);
+}
+
+size_t
+cache_range_clip(struct xact *x, struct buf *in)
+{
+	size_t n = x->repbody.pending;
+
+	/* before the range: stored, not sent */
+	if (x->range_pos < x->range_first && n > 0) {
+		int64_t gap = x->range_first - x->range_pos;
+		size_t skip = (int64_t)n < gap ? n : (size_t)gap;
+		buf_consume(in, skip);
+		x->repbody.pending -= skip;
+		x->range_pos += (int64_t)skip;
+		n -= skip;
+	}
+	if (x->range_pos < x->range_first)
+		return 0;
+	int64_t left = x->range_last + 1 - x->range_pos;
+	if ((int64_t)n <= left)
+		return n;
+	if (left > 0)
+		return (size_t)left;
+	/* past the range: the client has all it asked for */
+	buf_consume(in, n);
+	x->repbody.pending = 0;
+	x->range_pos += (int64_t)n;
+	return 0;
+}
