@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #define FWD_READ_CHUNK	(128 * 1024)
-#define FWD_HIGH_WATER	(256 * 1024)
+#define FWD_HIGH_WATER	(256 * 1024)	/* request body queued upstream */
 #define FWD_TURN_BYTES	(1024 * 1024)
 
 static void forward_pump(struct xact *x);
@@ -388,6 +388,19 @@ forward_got_head(struct xact *x, struct http_msg *m)
 	return 0;
 }
 
+/*
+ * read_ahead_gap: how much of the response may wait here for a slow
+ * client before we stop reading from the server (one read may bring a
+ * chunk more).
+ */
+static int
+forward_may_read_ahead(const struct xact *x)
+{
+	int64_t gap = worker_cfg->read_ahead_gap;
+
+	return gap < 0 || (int64_t)buf_avail(&x->srv->in) < gap;
+}
+
 static void
 forward_set_events(struct xact *x)
 {
@@ -403,7 +416,7 @@ forward_set_events(struct xact *x)
 		ev |= EPOLLIN;
 	else if (x->state == XS_RELAY && !x->repbody.done &&
 	    (c == NULL || buf_avail(&c->out) == 0) &&
-	    buf_avail(&s->in) < FWD_HIGH_WATER && !cache_hold_upstream(x))
+	    forward_may_read_ahead(x) && !cache_hold_upstream(x))
 		ev |= EPOLLIN;
 	ev_io_set(&s->io, ev);
 	if (c != NULL)
@@ -600,8 +613,10 @@ forward_pump(struct xact *x)
 			    forward_relay(x);
 			if (w == -1)
 				return;
-			if (w == 0)
-				break;
+			/*
+			 * w == 0: the client is not reading; the server may
+			 * still be read up to read_ahead_gap below.
+			 */
 			progress |= w == 2;
 			if (x->repbody.done && x->repbody.pending == 0 &&
 			    (c == NULL || buf_avail(&c->out) == 0)) {
@@ -614,7 +629,7 @@ forward_pump(struct xact *x)
 
 		/* read from the server */
 		if (x->state == XS_FORWARD || (x->state == XS_RELAY &&
-		    buf_avail(&s->in) < FWD_HIGH_WATER && !x->repbody.done &&
+		    forward_may_read_ahead(x) && !x->repbody.done &&
 		    !cache_hold_upstream(x))) {
 			ssize_t n = buf_read_fd(&s->in, s->fd, FWD_READ_CHUNK);
 			if (n > 0) {

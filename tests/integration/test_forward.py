@@ -280,3 +280,46 @@ def test_curl_post_with_expect(proxy, origin, workdir):
     assert (r.returncode, r.status) == (0, 200), r.stderr
     (req,) = origin.requests
     assert req.body == data
+
+
+# -- read_ahead_gap ---------------------------------------------------------
+
+def _sent_when_stalled(origin, path, timeout=20.0):
+    """Bytes the origin wrote for path once it has made no progress for a
+    second (or when timeout passes)."""
+    last, since = -1, time.monotonic()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        n = origin.sent_bytes(path)
+        if n != last:
+            last, since = n, time.monotonic()
+        elif time.monotonic() - since > 1.0:
+            break
+        time.sleep(0.1)
+    return last
+
+
+@pytest.mark.parametrize("conf, expect_all", [("", False), ("read_ahead_gap 1 GB\n", True)])
+def test_read_ahead_gap_bounds_what_waits_for_a_slow_client(proxy, origin, conf, expect_all):
+    # A client that reads nothing: the proxy reads from the server only
+    # read_ahead_gap (16 KB by default) past what the client took, so the
+    # origin stalls once the sockets' buffers are full; with a 1 GB gap
+    # the whole 64 MiB is read and held for the client.
+    import socket
+    block = pattern_bytes(64 * 1024)
+    origin.script("/gap", headers=[("Cache-Control", "no-store")], generate=(block, 1024))
+    p = proxy(conf)
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.settimeout(10)
+    try:
+        s.connect(("127.0.0.1", p.port))
+        s.sendall(build("GET", origin.url("/gap")))
+        assert s.recv(1024).startswith(b"HTTP/1.1 200")
+        sent = _sent_when_stalled(origin, "/gap")
+    finally:
+        s.close()
+    if expect_all:
+        assert sent == 64 * 1024 * 1024
+    else:
+        assert sent < 32 * 1024 * 1024, sent
