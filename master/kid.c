@@ -14,7 +14,6 @@
 
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 pid_t
@@ -22,6 +21,7 @@ kid_spawn_worker(struct kid *k)
 {
 	int sfds[32];
 	int ns = stores_worker_sockets(sfds, 32);
+	pid_t master = getpid();
 	pid_t pid = fork();
 
 	if (pid != 0)
@@ -43,13 +43,13 @@ kid_spawn_worker(struct kid *k)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_UNBLOCK, &chld, NULL);
-	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	log_init("cuttle", k->number);
 	if (cache_memory != NULL)
 		memcache_attach(cache_memory, k->slot);
 	worker_open_logs(k->cfg);
 	if (priv_drop(k->cfg->effective_user, k->cfg->effective_group) == -1)
 		_exit(1);
+	priv_die_with(master);
 	worker_main(k->cfg, k->number);
 	_exit(0);
 }

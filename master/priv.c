@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -110,4 +111,12 @@ priv_limit_master(void)
 		log_err("limiting master capabilities");
 	cap_free(caps);
 	return rc;
+}
+
+void
+priv_die_with(pid_t master)
+{
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	if (getppid() != master)
+		kill(getpid(), SIGTERM);
 }

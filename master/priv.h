@@ -10,6 +10,12 @@
 int priv_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid);
 /* In a kid: become user/group and clear every capability (no-op unless root). */
 int priv_drop(const char *user, const char *group);
+/*
+ * In a kid, after priv_drop (a change of identity clears the kernel's
+ * parent-death signal): get SIGTERM when the master dies, or now if it
+ * already has.
+ */
+void priv_die_with(pid_t master);
 /* The master: keep only what rebinding ports, supervising and log setup need. */
 int priv_limit_master(void);
 

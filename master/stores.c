@@ -18,7 +18,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -90,6 +89,7 @@ stores_spawn(struct store_kid *sk)
 		log_err("store control socket for %s", sk->cd->path);
 		return -1;
 	}
+	pid_t master = getpid();
 	pid_t pid = fork();
 	if (pid == -1) {
 		log_err("fork store for %s", sk->cd->path);
@@ -107,11 +107,11 @@ stores_spawn(struct store_kid *sk)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 		log_init("cuttle", 0);
 		if (priv_drop(stores_cfg->effective_user,
 		    stores_cfg->effective_group) == -1)
 			_exit(1);
+		priv_die_with(master);
 		_exit(store_main(stores_cfg, sk->cd, NULL, 0, sv[1]));
 	}
 	close(sv[1]);
