@@ -117,3 +117,15 @@ def test_connect_failure_not_negatively_cached(proxy):
         r = get(p.port, url)
         assert r.status == 503
         assert log_entry(p, n)["code"] == "TCP_MISS/503"
+
+
+def test_negative_entries_kept_in_cache_dirs(proxy, origin):
+    # With no memory cache, a negatively cached 404 lives in the cache_dir.
+    origin.script("/neg-disk", status=404, body="nf\n")
+    p = proxy(NEG + "cache_mem 0 MB\ncache_dir ufs @DIR@/cache 100 16 256\n",
+              cache=True, make_dirs=True)
+    for _ in range(3):
+        assert get(p.port, origin.url("/neg-disk")).status == 404
+    assert origin.count("/neg-disk") == 1
+    assert [e["code"] for e in p.access_entries(3)] == \
+        ["TCP_MISS/404", "TCP_NEGATIVE_HIT/404", "TCP_NEGATIVE_HIT/404"]
