@@ -374,16 +374,17 @@ cache_rules_storable(const struct http_msg *req, const struct http_msg *resp,
 		break;
 	}
 	/*
-	 * Squid's minimum_expiry_time: what cannot be revalidated and will be
-	 * stale almost at once is useless to keep, unless store-stale says
-	 * keep it anyway.
+	 * Squid's minimum_expiry_time: an object that will be stale almost at
+	 * once is still kept, to be revalidated with its Last-Modified or,
+	 * lacking one, its Date (Squid's "last modified" falls back to the
+	 * Date), but an empty one is not worth it; store-stale keeps it too.
 	 */
-	if (meta.etag_len == 0 && meta.last_modified < 0 &&
+	if (resp->body == HTTP_BODY_NONE &&
 	    !(rflags & CFG_REFRESH_STORE_STALE)) {
 		left = cache_rules_freshness_lifetime(&meta, rp) -
 		    cache_rules_current_age(&meta, now);
 		if (left <= 0 || left < min_expiry_s)
-			CACHE_RULES_NO("no validator and stale within "
+			CACHE_RULES_NO("empty and stale within "
 			    "minimum_expiry_time");
 	}
 	if (reason)

@@ -276,3 +276,27 @@ def test_stale_while_revalidate_serves_stale_and_refreshes_behind(proxy, origin)
     r = get(p.port, url)
     assert r.status == 200 and int(r.header("Age")) < 2
     assert origin.count("/swr") == 2
+
+
+def test_no_freshness_no_validator_revalidated_with_date(proxy, origin):
+    # Neither freshness nor validators, only a Date: Squid keeps it anyway
+    # and revalidates it with If-Modified-Since set to that Date.
+    date = http_date(0)
+    origin.script("/dateonly", headers=[("Date", date), ("Content-Type", "text/plain")],
+                  body="x\n")
+    p = proxy(cache=True)
+    for _ in range(2):
+        assert get(p.port, origin.url("/dateonly")).body == b"x\n"
+    first, second = origin.requests_for("/dateonly")
+    assert first.header("If-Modified-Since") == []
+    assert second.header("If-Modified-Since") == [date]
+    assert [e["code"] for e in p.access_entries(2)] == ["TCP_MISS/200", "TCP_REFRESH_MODIFIED/200"]
+
+
+def test_empty_without_freshness_not_kept(proxy, origin):
+    origin.script("/empty", headers=[("Content-Type", "text/plain")], body="")
+    p = proxy(cache=True)
+    for _ in range(2):
+        assert get(p.port, origin.url("/empty")).status == 200
+    assert [r.header("If-Modified-Since") for r in origin.requests_for("/empty")] == [[], []]
+    assert [e["code"] for e in p.access_entries(2)] == ["TCP_MISS/200", "TCP_MISS/200"]

@@ -255,23 +255,30 @@ t_storable(void)
 	    "max-age=600\r\n\r\n"), NULL), 0, "307 without Date");
 	is_int(t_store(NULL, t_resp_at(404, 0, t_date_hdr("Expires", 3600)),
 	    NULL), 0, "404 with Expires, negative_ttl 0");
-	is_int(cache_rules_storable(plain_get, t_resp_at(200, 0, ""), NULL, T0,
-	    60, 0, &why), 0, "no freshness, no validator, default pattern");
-	is_str(why, "no validator and stale within minimum_expiry_time",
+	is_int(cache_rules_storable(plain_get, t_resp_at(200, 0,
+	    "Content-Length: 0\r\n"), NULL, T0, 60, 0, &why), 0,
+	    "empty, no freshness, default pattern");
+	is_str(why, "empty and stale within minimum_expiry_time",
 	    "its reason");
-	is_int(t_store(NULL, t_resp_at(200, 0, ""), ss), 1,
-	    "... stored with store-stale");
-	is_int(t_store(NULL, t_resp_at(200, 0, ""), min1h), 1,
-	    "... stored when refresh_pattern MIN gives a lifetime");
+	is_int(t_store(NULL, t_resp_at(200, 0, "Content-Length: 0\r\n"), ss),
+	    1, "... stored with store-stale");
+	is_int(t_store(NULL, t_resp_at(200, 0, "Content-Length: 0\r\n"),
+	    min1h), 1, "... stored when refresh_pattern MIN gives a lifetime");
+	is_int(t_store(NULL, t_resp_at(200, 0, "Content-Length: 0\r\n"
+	    "Cache-Control: max-age=30\r\n"), NULL), 0,
+	    "empty, max-age=30 < minimum_expiry_time");
+	is_int(cache_rules_storable(plain_get, t_resp_at(200, 0,
+	    "Content-Length: 0\r\nCache-Control: max-age=30\r\n"), NULL, T0,
+	    0, 0, NULL), 1, "... stored with minimum_expiry_time 0");
+	/* Squid keeps what it can revalidate with the Date alone */
+	is_int(t_store(NULL, t_resp_at(200, 0, "Content-Length: 2\r\n"), NULL),
+	    1, "no freshness, no validator, a body: stored (Date)");
+	is_int(t_store(NULL, t_resp_at(410, 0, "Content-Length: 2\r\n"), NULL),
+	    1, "... a 410 too");
 	is_int(t_store(NULL, t_resp_at(200, 0, "Last-Modified: Mon, 01 Jan 2001 "
 	    "00:00:00 GMT\r\n"), NULL), 1, "heuristic with Last-Modified");
 	is_int(t_store(NULL, t_resp_at(200, 0, "ETag: \"x\"\r\nCache-Control: "
 	    "max-age=0\r\n"), NULL), 1, "stale on arrival but has an ETag");
-	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=30\r\n"),
-	    NULL), 0, "max-age=30 without validator < minimum_expiry_time");
-	is_int(cache_rules_storable(plain_get, t_resp_at(200, 0,
-	    "Cache-Control: max-age=30\r\n"), NULL, T0, 0, 0, NULL), 1,
-	    "... stored with minimum_expiry_time 0");
 	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=600, "
 	    "no-cache, foo\r\n"), NULL), 1, "no-cache is storable");
 	is_int(t_store(NULL, t_resp_at(100, 0, ""), NULL), 0, "1xx not stored");
