@@ -103,11 +103,9 @@ forward_socket(struct xact *x, const struct sockaddr *addr)
 static void
 forward_fail_connect(struct xact *x, int err)
 {
+	/* a timed-out connect too: Squid 5.7 answers 503, errno 110 */
 	x->err_errno = err;
-	if (err == ETIMEDOUT)
-		xact_error(x, 504, "ERR_CONNECT_FAIL", err);
-	else
-		xact_error(x, 503, "ERR_CONNECT_FAIL", err);
+	xact_error(x, 503, "ERR_CONNECT_FAIL", err);
 }
 
 static void

@@ -74,9 +74,13 @@ store_main(const struct cfg *cfg, const struct cfg_cache_dir *cd,
 	st->cfg = cfg;
 	st->cd = cd;
 	st->max = (uint64_t)cd->max_size;
+	/*
+	 * Squid replaces above cache_swap_low and aims to stay near it,
+	 * harder as usage nears cache_swap_high.  Every commit here evicts
+	 * down to the low mark at once, so the high mark only caps it.
+	 */
 	if (low > high)
 		low = high;
-	st->high = st->max / 100 * (uint64_t)high;
 	st->low = st->max / 100 * (uint64_t)low;
 	st->max_obj = cd->max_obj_size >= 0 ? cd->max_obj_size :
 	    cfg->maximum_object_size;

@@ -165,7 +165,7 @@ store_file_begin(struct store_conn *c, const struct store_proto_req *q,
 		return;
 	}
 	/* make room now for an object whose size is announced */
-	if (q->size > 0 && st->bytes + q->size > st->high)
+	if (q->size > 0 && st->bytes + q->size > st->low)
 		store_obj_evict(st, st->low > q->size ? st->low - q->size : 0);
 	t = xcalloc(1, sizeof(*t));
 	t->token = st->next_token++;
@@ -268,7 +268,7 @@ store_file_commit(struct store *st, struct store_tmp *t)
 		store_obj_add(st, o);
 		store_obj_idx_put(st, o);
 	}
-	if (st->bytes > st->high)
+	if (st->bytes > st->low)
 		store_obj_evict(st, st->low);
 	return 0;
 }

@@ -94,7 +94,7 @@ struct store {
 	uint32_t	 next_fileno;
 	uint32_t	 next_token;
 	uint64_t	 tmp_serial;
-	uint64_t	 max, high, low;
+	uint64_t	 max, low;	/* bytes; evict down to low */
 	int64_t		 max_obj, min_obj;
 	struct store_conn *conns;
 	int		 nconns;

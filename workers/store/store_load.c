@@ -341,7 +341,7 @@ store_load(struct store *st)
 	log_info("cache_dir %s: %zu objects, %llu KB of %llu KB",
 	    st->cd->path, st->nobj, (unsigned long long)st->bytes / 1024,
 	    (unsigned long long)st->max / 1024);
-	if (st->bytes > st->high)
+	if (st->bytes > st->low)
 		store_obj_evict(st, st->low);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * store_obj: the objects one store holds, in memory.  A hash table answers
  * lookups, a binary heap orders the objects for cache_replacement_policy and
- * eviction takes from its top to keep the cache_dir under cache_swap_high.
+ * eviction takes from its top to keep the cache_dir near cache_swap_low.
  * Every change goes on to the GDBM index; a failed index write only makes
  * the index stale, so it is rewritten from this table later.
  */
