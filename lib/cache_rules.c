@@ -464,6 +464,14 @@ cache_rules_decide(const struct cache_meta *m, const struct http_msg *req,
 		return cache_rules_verdict(out, CACHE_STALE,
 		    "response no-cache");
 	/*
+	 * A private response is only stored under ignore-private, and then,
+	 * as in Squid 5.7, revalidated on every request so that one user's
+	 * copy reaches another only with the origin's consent.
+	 */
+	if (m->cc_flags & CACHE_RESP_PRIVATE)
+		return cache_rules_verdict(out, CACHE_STALE,
+		    "response private, ignore-private");
+	/*
 	 * Request max-age: max-age=0 is a plain reload, which RFC 8246 says
 	 * not to turn into validation while an immutable response is fresh.
 	 */

@@ -115,6 +115,15 @@ struct cfg_str_list {
 	struct cfg_str_list *next;
 };
 
+/* "children N startup= idle= concurrency= queue-size=" of a helper pool */
+struct cfg_helper_children {
+	int		 n_max;
+	int		 n_startup;
+	int		 n_idle;
+	int		 concurrency;	/* 0: one request at a time, no IDs */
+	int		 queue_size;	/* -1: 2 * n_max */
+};
+
 struct cfg {
 	char		*config_file;
 
@@ -204,6 +213,14 @@ struct cfg {
 	int		 quick_abort_pct;
 	int		 cache_swap_low;	/* percent of a cache_dir's size */
 	int		 cache_swap_high;
+
+	/* url_rewrite_* (redirect_* aliases) */
+	char		**url_rewrite_program;	/* argv; NULL: none */
+	struct cfg_helper_children url_rewrite_children;
+	struct access_list url_rewrite_access;	/* empty: every request */
+	int		 url_rewrite_bypass;
+	int		 url_rewrite_host_header;
+	struct logformat *url_rewrite_extras;
 };
 
 /*

@@ -1033,6 +1033,126 @@ cfg_set_kb(struct conf_ctx *cx, void *field, int argc, char **argv)
 	return NULL;
 }
 
+/* Helpers (url_rewrite_*) */
+
+/* "N [startup=N] [idle=N] [concurrency=N] [queue-size=N] [on-...=]" */
+static char *
+cfg_set_helper_children(struct conf_ctx *cx, void *field, int argc,
+    char **argv)
+{
+	struct cfg_helper_children *ch = field, v = { 0, 0, 1, 0, -1 };
+	char *end;
+	long n = strtol(argv[0], &end, 10);
+
+	if (*end != '\0' || n < 1 || n > 10000)
+		return units_strf("%s: invalid number of children '%s'",
+		    cx->name, argv[0]);
+	v.n_max = (int)n;
+	for (int i = 1; i < argc; i++) {
+		static const struct {
+			const char *name;
+			size_t off;
+		} opts[] = {
+			{ "startup=", offsetof(struct cfg_helper_children,
+			    n_startup) },
+			{ "idle=", offsetof(struct cfg_helper_children, n_idle) },
+			{ "concurrency=", offsetof(struct cfg_helper_children,
+			    concurrency) },
+			{ "queue-size=", offsetof(struct cfg_helper_children,
+			    queue_size) },
+		};
+		size_t k;
+
+		if (strncmp(argv[i], "on-persistent-overload=", 23) == 0)
+			continue;	/* we never die of overload */
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+			if (strncmp(argv[i], opts[k].name,
+			    strlen(opts[k].name)) == 0)
+				break;
+		if (k == sizeof(opts) / sizeof(opts[0]))
+			return units_strf("%s: unknown option '%s'", cx->name,
+			    argv[i]);
+		n = strtol(argv[i] + strlen(opts[k].name), &end, 10);
+		if (*end != '\0' || end == argv[i] + strlen(opts[k].name) ||
+		    n < 0 || n > 100000)
+			return units_strf("%s: invalid value in '%s'",
+			    cx->name, argv[i]);
+		*(int *)((char *)&v + opts[k].off) = (int)n;
+	}
+	if (v.n_startup > v.n_max)
+		v.n_startup = v.n_max;
+	if (v.n_idle > v.n_max)
+		v.n_idle = v.n_max;
+	if (v.n_idle < 1)
+		v.n_idle = 1;
+	*ch = v;
+	return NULL;
+}
+
+static void
+cfg_free_argv(char ***field)
+{
+	if (*field == NULL)
+		return;
+	for (int i = 0; (*field)[i] != NULL; i++)
+		free((*field)[i]);
+	free(*field);
+	*field = NULL;
+}
+
+/* A helper's command line as an argv (execvp looks the program up). */
+static char *
+cfg_set_helper_program(struct conf_ctx *cx, void *field, int argc,
+    char **argv)
+{
+	char ***v = field;
+
+	cfg_free_argv(v);
+	if (argc == 1 && strcmp(argv[0], "none") == 0)
+		return NULL;
+	if ((*v = calloc((size_t)argc + 1, sizeof(**v))) == NULL)
+		abort();
+	for (int i = 0; i < argc; i++)
+		(*v)[i] = cfg_strdup(argv[i]);
+	return NULL;
+}
+
+/* A logformat specification, quoted or not, for a helper's extras. */
+static char *
+cfg_set_helper_format(struct conf_ctx *cx, void *field, int argc,
+    char **argv)
+{
+	struct logformat **f = field, *nf;
+	const char *rest = cx->rest;
+	size_t len = strlen(rest);
+	char *spec, *err = NULL;
+
+	while (len > 0 && (rest[len - 1] == ' ' || rest[len - 1] == '\t' ||
+	    rest[len - 1] == '\n' || rest[len - 1] == '\r'))
+		len--;
+	if (len >= 2 && rest[0] == '"' && rest[len - 1] == '"') {
+		size_t j = 0;
+		if ((spec = malloc(len)) == NULL)
+			abort();
+		for (size_t i = 1; i < len - 1; i++) {
+			if (rest[i] == '\\' && i + 1 < len - 1)
+				i++;
+			spec[j++] = rest[i];
+		}
+		spec[j] = '\0';
+	} else if ((spec = strndup(rest, len)) == NULL)
+		abort();
+	nf = logformat_compile(cx->name, spec, &err);
+	free(spec);
+	if (nf == NULL)
+		return err != NULL ? err : units_strf("%s: invalid format",
+		    cx->name);
+	if (*f != NULL)
+		logformat_free(*f);
+	*f = nf;
+	return NULL;
+}
+
 /*
  * The table.  Rows are sorted by name (strcmp order); aliases are rows of
  * their own with the same field and handler and no default.
@@ -1414,9 +1534,12 @@ static const struct conf_directive cfg_table[] = {
 	    2, NULL },
 	{ "read_timeout", conf_set_time, CFG(read_timeout), "15 minutes", 0, 1,
 	    2, NULL },
-	U("redirect_children"),
-	U("redirect_program"),
-	U("redirect_rewrites_host_header"),
+	{ "redirect_children", cfg_set_helper_children,
+	    CFG(url_rewrite_children), NULL, 0, 1, ANY, NULL },
+	{ "redirect_program", cfg_set_helper_program,
+	    CFG(url_rewrite_program), NULL, 0, 1, ANY, NULL },
+	{ "redirect_rewrites_host_header", conf_set_bool,
+	    CFG(url_rewrite_host_header), NULL, 0, 1, 1, NULL },
 	U("redirector_access"),
 	U("redirector_bypass"),
 	O("referer_log",
@@ -1539,15 +1662,22 @@ static const struct conf_directive cfg_table[] = {
 	    "Remove this line. ICY/1.0 streaming protocol is supported by"
 	    " default."),
 	U("uri_whitespace"),
-	U("url_rewrite_access"),
-	U("url_rewrite_bypass"),
-	U("url_rewrite_children"),
+	{ "url_rewrite_access", cfg_set_access, CFG(url_rewrite_access), NULL,
+	    0, 1, ANY, NULL },
+	{ "url_rewrite_bypass", conf_set_bool, CFG(url_rewrite_bypass), "off",
+	    0, 1, 1, NULL },
+	{ "url_rewrite_children", cfg_set_helper_children,
+	    CFG(url_rewrite_children), "20 startup=0 idle=1 concurrency=0", 0,
+	    1, ANY, NULL },
 	O("url_rewrite_concurrency",
 	    "Remove this line. Set the 'concurrency=' option of "
 	    "url_rewrite_children instead."),
-	U("url_rewrite_extras"),
-	U("url_rewrite_host_header"),
-	U("url_rewrite_program"),
+	{ "url_rewrite_extras", cfg_set_helper_format, CFG(url_rewrite_extras),
+	    "\"%>a/%>A %un %>rm myip=%la myport=%lp\"", 0, 1, ANY, NULL },
+	{ "url_rewrite_host_header", conf_set_bool,
+	    CFG(url_rewrite_host_header), "on", 0, 1, 1, NULL },
+	{ "url_rewrite_program", cfg_set_helper_program,
+	    CFG(url_rewrite_program), NULL, 0, 1, ANY, NULL },
 	U("url_rewrite_timeout"),
 	O("useragent_log",
 	    "Replace this with an access_log directive using the format "
@@ -1686,6 +1816,10 @@ cfg_free(struct cfg *cfg)
 	access_list_free(&cfg->http_access);
 	access_list_free(&cfg->http_reply_access);
 	access_list_free(&cfg->cache_access);
+	access_list_free(&cfg->url_rewrite_access);
+	cfg_free_argv(&cfg->url_rewrite_program);
+	if (cfg->url_rewrite_extras != NULL)
+		logformat_free(cfg->url_rewrite_extras);
 	acl_set_free(&cfg->acls);
 	free(cfg->config_file);
 	free(cfg->effective_user);

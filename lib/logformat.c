@@ -29,7 +29,7 @@ static const struct lf_code_row lf_codes[] = {
 	{ "tg", LFC_TG, LF_Q_NONE },
 	{ "dt", LFC_DNS_TIME, LF_Q_NONE },
 	{ ">a", LFC_CLIENT_IP, LF_Q_NONE },
-	{ ">A", LFC_CLIENT_IP, LF_Q_NONE },
+	{ ">A", LFC_CLIENT_FQDN, LF_Q_NONE },
 	{ ">p", LFC_CLIENT_PORT, LF_Q_NONE },
 	{ ">eui", LFC_DASH, LF_Q_NONE },
 	{ ">la", LFC_LOCAL_IP, LF_Q_NONE },

@@ -51,6 +51,7 @@ struct alog_entry {
 	uint64_t	 xaction;	/* %master_xaction */
 	const char	*bump_mode;	/* %ssl::bump_mode */
 	const char	*sni;		/* %ssl::>sni */
+	const char	*client_fqdn;	/* %>A; NULL: the address */
 };
 
 /*

@@ -268,6 +268,10 @@ lf_render_item(const struct lf_item *it, const struct alog_entry *e,
 	case LFC_CLIENT_IP:
 		s = lf_addr(&e->client, addr, sizeof(addr));
 		break;
+	case LFC_CLIENT_FQDN:	/* the name when known, else the address */
+		s = e->client_fqdn != NULL ? e->client_fqdn :
+		    lf_addr(&e->client, addr, sizeof(addr));
+		break;
 	case LFC_LOCAL_IP:
 		s = lf_addr(&e->local, addr, sizeof(addr));
 		break;

@@ -16,6 +16,7 @@
 #include "headers.h"
 #include "log.h"
 #include "pconn.h"
+#include "rewrite.h"
 #include "tunnel.h"
 #include "util.h"
 #include "worker.h"
@@ -332,6 +333,7 @@ xact_free(struct xact *x)
 {
 	if (x->dnsq != NULL)
 		dns_cancel(x->dnsq);
+	rewrite_cancel(x);
 	ev_timer_stop(&x->timer);
 	ev_timer_stop(&x->resume);
 	tunnel_release(x);
@@ -344,6 +346,7 @@ xact_free(struct xact *x)
 	free(x->url_str);
 	free(x->log_url);
 	free(x->path_str);
+	free(x->rewrite_buf);
 	buf_free(&x->fwd_head);
 	ev_defer_free(x);
 }
@@ -657,6 +660,16 @@ xact_deny(struct xact *x, const struct access_rule *rule, int status,
 /* http_access; may need DNS for dst ACLs. */
 static void xact_access(struct xact *x);
 
+/* Past http_access and url_rewrite: tunnel, cache or forward. */
+static void
+xact_go(struct xact *x)
+{
+	if (x->is_connect)
+		tunnel_start(x);
+	else if (!cache_lookup(x))
+		forward_start(x);
+}
+
 static void
 xact_access_dns(void *arg, const struct dns_result *res)
 {
@@ -695,10 +708,9 @@ xact_access(struct xact *x)
 		xact_deny(x, NULL, 403, "TCP_DENIED");
 		return;
 	}
-	if (x->is_connect)
-		tunnel_start(x);
-	else if (!cache_lookup(x))
-		forward_start(x);
+	if (rewrite_start(x, xact_go))
+		return;
+	xact_go(x);
 }
 
 /* TRACE/OPTIONS with Max-Forwards: 0 are answered here (RFC 9110 7.6.2). */

@@ -19,10 +19,12 @@
 #include "url.h"
 
 struct cfg_port;
+struct helper_req;
 struct srv;
 
 enum xact_state {
 	XS_ACCESS,	/* waiting for DNS to finish an http_access check */
+	XS_REWRITE,	/* waiting for the url_rewrite_program */
 	XS_DNS,		/* resolving the server */
 	XS_CONNECTING,
 	XS_FORWARD,	/* request going out, waiting for the response head */
@@ -145,6 +147,13 @@ struct xact {
 	int		 err_errno;
 	struct timeval	 started;
 	uint64_t	 upstream_started_ms;
+
+	/* url_rewrite_program */
+	struct helper_req *rewrite_req;	/* waiting for the rewriter */
+	void		(*rewrite_cont)(struct xact *);
+	char		*rewrite_buf;	/* the rewritten URL x->url points into */
+	int		 rewritten;
+	int		 rewrite_keep_host;	/* url_rewrite_host_header off */
 };
 
 struct acl_checklist;

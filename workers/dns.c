@@ -112,19 +112,22 @@ dns_load_hosts(const char *path)
 const char *
 dns_hosts_name(const struct sockaddr *sa)
 {
+	const char *found = NULL;
+
+	/* the list is in reverse file order; Squid takes the file's first name */
 	for (struct dns_host *h = dns_hosts; h != NULL; h = h->next) {
 		if (h->addr.ss_family != sa->sa_family)
 			continue;
 		if (sa->sa_family == AF_INET &&
 		    ((struct sockaddr_in *)&h->addr)->sin_addr.s_addr ==
 		    ((const struct sockaddr_in *)sa)->sin_addr.s_addr)
-			return h->name;
+			found = h->name;
 		if (sa->sa_family == AF_INET6 &&
 		    memcmp(&((struct sockaddr_in6 *)&h->addr)->sin6_addr,
 		    &((const struct sockaddr_in6 *)sa)->sin6_addr, 16) == 0)
-			return h->name;
+			found = h->name;
 	}
-	return NULL;
+	return found;
 }
 
 static void dns_process(struct ev_io *io, uint32_t revents);

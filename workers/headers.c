@@ -205,7 +205,13 @@ headers_build_request(struct xact *x, struct buf *out)
 		buf_append(out, h->value, h->value_len);
 		buf_append(out, "\r\n", 2);
 	}
-	if (url_port_is_default(&x->url)) {
+	const struct http_header *host = x->rewrite_keep_host ?
+	    http_msg_header(m, "Host") : NULL;
+	if (host != NULL) {
+		/* url_rewrite_host_header off: the client's Host stays */
+		buf_printf(out, "Host: %.*s\r\n", (int)host->value_len,
+		    host->value);
+	} else if (url_port_is_default(&x->url)) {
 		if (x->url.is_ipv6)
 			buf_printf(out, "Host: [%s]\r\n", x->url.host);
 		else

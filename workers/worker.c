@@ -17,6 +17,7 @@
 #include "headers.h"
 #include "log.h"
 #include "pconn.h"
+#include "rewrite.h"
 #include "util.h"
 
 #include <errno.h>
@@ -187,6 +188,7 @@ worker_reload(void)
 	worker_set_hostname(fresh);
 	headers_reload();
 	log_apply_debug_options(fresh->debug_options);
+	rewrite_reload(fresh);
 }
 
 static void
@@ -258,6 +260,7 @@ worker_main(struct cfg *cfg, int kid)
 	if (dns_init(cfg) == -1)
 		fatalx("DNS initialisation failed");
 	cache_init();
+	rewrite_init(cfg);
 
 	int n = 0;
 	for (struct cfg_port *p = cfg->ports; p != NULL; p = p->next)
@@ -273,6 +276,7 @@ worker_main(struct cfg *cfg, int kid)
 	log_info("worker ready: %d port(s)", worker_nlisteners);
 	ev_set_batch_hook(accesslog_flush);
 	evloop_run();
+	rewrite_shutdown();
 	accesslog_flush();
 	log_debug(1, 2, "worker exiting");
 }

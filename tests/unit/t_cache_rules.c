@@ -633,6 +633,11 @@ t_decisions(void)
 	    "no-cache\r\n"));
 	is_int(t_decide(m, plain_get, NULL, 10, NULL), CACHE_STALE,
 	    "response no-cache: validate even when fresh");
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: private, "
+	    "max-age=100\r\n"));
+	is_int(t_decide(m, plain_get, t_rp(".", 0, 0, 20, 86400,
+	    CFG_REFRESH_IGNORE_PRIVATE), 10, NULL), CACHE_STALE,
+	    "ignore-private: stored, but revalidated even when fresh");
 	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100, "
 	    "stale-while-revalidate=30\r\n"));
 	is_int(t_decide(m, plain_get, NULL, 130, NULL), CACHE_STALE_SWR,

@@ -1,0 +1,61 @@
+/*
+ * helper_pool: the worker side of Squid's helper protocol, one mechanism
+ * for every kind of helper (url_rewrite, auth, certgen).  A pool starts
+ * its children as `children N startup= idle= concurrency= queue-size=`
+ * says, queues requests, tags them with channel IDs when concurrency > 0,
+ * frames and parses replies, retries BH, replaces children that exit and
+ * calls back once per request unless the request was cancelled.
+ */
+#ifndef CUTTLE_HELPER_POOL_H
+#define CUTTLE_HELPER_POOL_H
+
+#include <stddef.h>
+
+#include "helper_reply.h"
+
+struct cfg_helper_children;
+struct helper_pool;
+struct helper_req;
+
+/*
+ * Called once per request with the final reply (after BH retries).  notes
+ * is every try's notes as Squid logs them ("message: x; "), never NULL.
+ * A child that died or a pool that stopped gives result HELPER_UNKNOWN
+ * with an empty line.
+ */
+typedef void helper_cb(void *arg, const struct helper_reply *r,
+    const char *notes);
+
+/*
+ * Framing hook: the bytes the first complete reply in buf takes (0: not
+ * yet) and its message length in *msg_len.  helper_frame_line by default;
+ * certgen's length-prefixed replies bring their own.
+ */
+typedef size_t helper_frame_fn(const char *buf, size_t len, size_t *msg_len);
+
+/*
+ * name is Squid's id_name for logs ("redirector"); argv the program line
+ * (argv[0] is looked up in PATH; the child sees "(basename)" as argv[0]).
+ * frame NULL means lines.  Starts the startup= children now.
+ */
+struct helper_pool *helper_pool_start(const char *name, char *const *argv,
+    const struct cfg_helper_children *ch, helper_frame_fn *frame);
+/*
+ * Stop: children get EOF on stdin.  With notify, pending requests are
+ * answered HELPER_UNKNOWN first; without, their callbacks never run.
+ */
+void helper_pool_stop(struct helper_pool *p, int notify);
+/*
+ * Queue one request: msg is its text with its terminator ("URL ...\n");
+ * the pool prefixes "ID " when concurrency > 0.  The callback never runs
+ * before this returns.  Returns NULL if the pool cannot serve (it stopped
+ * respawning children that crash too rapidly).
+ */
+struct helper_req *helper_submit(struct helper_pool *p, const char *msg,
+    size_t len, helper_cb *cb, void *arg);
+/* The requester went away: its callback will not run. */
+void helper_cancel(struct helper_req *r);
+/* More requests waiting than queue-size allows (url_rewrite_bypass). */
+int helper_pool_overloaded(const struct helper_pool *p);
+
+#endif

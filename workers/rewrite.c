@@ -1,0 +1,280 @@
+/*
+ * rewrite: the url_rewrite_program dialect (squid-compat.md 7.1) on top of
+ * helper_pool.  The request line is "URL extras\n", extras rendered from
+ * url_rewrite_extras by the logformat engine.  Replies: "OK rewrite-url=",
+ * "OK status=30x url=" (TCP_REDIRECT), "OK"/"ERR" (no change), "BH"
+ * (retried by the pool, then no change), and the legacy "30x:URL",
+ * "!group!URL" and bare "URL" forms.
+ */
+#include "config.h"
+#include "rewrite.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acl.h"
+#include "cfg.h"
+#include "conn.h"
+#include "dns.h"
+#include "errpage.h"
+#include "helper_pool.h"
+#include "log.h"
+#include "logformat.h"
+#include "url.h"
+#include "util.h"
+#include "worker.h"
+
+/* Squid refuses a rewriter request longer than this. */
+#define REWRITE_LINE_MAX	(8192 + 1024)
+
+static struct helper_pool *rewrite_pool;
+
+void
+rewrite_init(const struct cfg *cfg)
+{
+	if (cfg->url_rewrite_program == NULL)
+		return;
+	rewrite_pool = helper_pool_start("redirector", cfg->url_rewrite_program,
+	    &cfg->url_rewrite_children, NULL);
+}
+
+void
+rewrite_shutdown(void)
+{
+	helper_pool_stop(rewrite_pool, 0);
+	rewrite_pool = NULL;
+}
+
+void
+rewrite_reload(const struct cfg *cfg)
+{
+	struct helper_pool *old = rewrite_pool;
+
+	rewrite_pool = NULL;
+	helper_pool_stop(old, 1);
+	rewrite_init(cfg);
+}
+
+void
+rewrite_cancel(struct xact *x)
+{
+	if (x->rewrite_req != NULL) {
+		helper_cancel(x->rewrite_req);
+		x->rewrite_req = NULL;
+	}
+}
+
+static void
+rewrite_redirect(struct xact *x, int status, const char *location)
+{
+	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_REDIRECT");
+	x->log.status = status;
+	x->keep_client = x->keep_client && x->reqbody.done;
+	errpage_build_redirect(x, status, location, x->keep_client,
+	    &x->conn->out);
+	x->head_sent = 1;
+	x->state = XS_LOCAL;
+	if (conn_flush(x->conn) == -1) {
+		/* the connection closes once it sees the error */
+		xact_abort(x, "client write failed");
+		return;
+	}
+	xact_finish(x);
+}
+
+/* Fetch url instead; 0 on success, -1 if it cannot be (x unchanged). */
+static int
+rewrite_apply(struct xact *x, const char *newurl)
+{
+	char tmp[URL_HOST_MAX + 8192];
+	struct url u;
+	char *buf;
+	enum url_result r;
+
+	if (strcmp(newurl, x->url_str) == 0)
+		return 0;
+	buf = xstrdup(newurl);
+	if (x->is_connect)
+		r = url_parse_authority(&u, buf, strlen(buf));
+	else
+		r = url_parse_absolute(&u, buf, strlen(buf));
+	if (r != URL_OK || (!x->is_connect && strcmp(u.scheme, "http") != 0)) {
+		log_errx("URL-rewrite produces invalid request: %s %s HTTP/%d.%d",
+		    x->method, newurl, x->req.vmajor, x->req.vminor);
+		free(buf);
+		return -1;
+	}
+	free(x->rewrite_buf);
+	x->rewrite_buf = buf;
+	x->url = u;
+	free(x->url_str);
+	free(x->log_url);
+	free(x->path_str);
+	x->path_str = xmalloc(u.path_len + u.query_len + 1);
+	memcpy(x->path_str, u.path, u.path_len);
+	if (u.query != NULL)
+		memcpy(x->path_str + u.path_len, u.query, u.query_len);
+	x->path_str[u.path_len + u.query_len] = '\0';
+	if (x->is_connect) {
+		url_format_host_port(&u, tmp, sizeof(tmp));
+		x->url_str = xstrdup(tmp);
+		x->log_url = xstrdup(tmp);
+	} else {
+		url_format(&u, 0, tmp, sizeof(tmp));
+		x->url_str = xstrdup(tmp);
+		url_format(&u, worker_cfg->strip_query_terms, tmp, sizeof(tmp));
+		x->log_url = xstrdup(tmp);
+	}
+	x->rewritten = 1;
+	x->rewrite_keep_host = !worker_cfg->url_rewrite_host_header;
+	log_debug(61, 2, "rewrote URL to %s", x->url_str);
+	return 0;
+}
+
+static int
+rewrite_is_redirect(int status)
+{
+	return status == 301 || status == 302 || status == 303 ||
+	    status == 307 || status == 308;
+}
+
+/*
+ * The reply's first word in the legacy forms: "URL", "30x:URL",
+ * "!group!URL"; anything after it is garbage Squid warns about.
+ */
+static void
+rewrite_legacy(struct xact *x, const struct helper_reply *r)
+{
+	const char *s = r->text;
+	size_t n = strcspn(s, " \t");
+	char *word = xstrndup(s, n);
+	const char *url = word;
+
+	if (s[n] != '\0')
+		log_warnx("UPGRADE WARNING: URL rewriter reponded with garbage "
+		    "'%s'. Future Squid will treat this as part of the URL.",
+		    s + n + strspn(s + n, " \t"));
+	if (word[0] == '!') {
+		const char *end = strchr(word + 1, '!');
+		url = end != NULL ? end + 1 : word + strlen(word);
+	}
+	if (strlen(url) > 4 && url[3] == ':' && url[0] >= '1' && url[0] <= '9' &&
+	    atoi(url) >= 300 && atoi(url) < 400) {
+		int st = atoi(url);
+		rewrite_redirect(x, rewrite_is_redirect(st) ? st : 302, url + 4);
+		free(word);
+		return;
+	}
+	if (*url != '\0')
+		(void)rewrite_apply(x, url);
+	free(word);
+	x->rewrite_cont(x);
+}
+
+static void
+rewrite_done(void *arg, const struct helper_reply *r, const char *notes)
+{
+	struct xact *x = arg;
+	const char *v;
+
+	x->rewrite_req = NULL;
+	switch (r->result) {
+	case HELPER_OK:
+		if ((v = helper_reply_get(r, "url")) != NULL) {
+			const char *st = helper_reply_get(r, "status");
+			int status = st != NULL ? atoi(st) : 302;
+			if (!rewrite_is_redirect(status)) {
+				log_errx("URL rewrite helper: bad status=%s; "
+				    "using 302", st);
+				status = 302;
+			}
+			rewrite_redirect(x, status, v);
+			return;
+		}
+		if ((v = helper_reply_get(r, "rewrite-url")) != NULL)
+			(void)rewrite_apply(x, v);
+		break;
+	case HELPER_ERR:
+		break;
+	case HELPER_BH:
+		log_errx("URL rewrite helper: {result=BH, notes={%s}}", notes);
+		break;
+	case HELPER_UNKNOWN:
+		if (r->line != NULL && r->line[0] != '\0') {
+			rewrite_legacy(x, r);
+			return;
+		}
+		log_errx("URL rewrite helper: no reply (the helper went away); "
+		    "URL unchanged");
+		break;
+	default:
+		log_errx("URL rewrite helper: unexpected result %s",
+		    helper_result_name(r->result));
+		break;
+	}
+	x->rewrite_cont(x);
+}
+
+int
+rewrite_start(struct xact *x, void (*cont)(struct xact *))
+{
+	struct acl_checklist cl;
+	int action = ACCESS_ALLOW;
+	char line[REWRITE_LINE_MAX + 2];
+	struct alog_entry e;
+	size_t n;
+
+	if (rewrite_pool == NULL || x->detached || x->conn == NULL)
+		return 0;
+	xact_checklist(x, &cl);
+	if (access_check(&worker_cfg->url_rewrite_access, &cl, ACCESS_ALLOW,
+	    &action, NULL) != ACL_MATCH || action != ACCESS_ALLOW)
+		return 0;
+	if (worker_cfg->url_rewrite_bypass &&
+	    helper_pool_overloaded(rewrite_pool)) {
+		log_debug(61, 2, "url_rewrite_bypass: %s not rewritten",
+		    x->url_str);
+		return 0;
+	}
+	memset(&e, 0, sizeof(e));
+	e.start = x->started;
+	e.end = x->started;
+	e.client = x->log.client;
+	e.local = x->log.local;
+	e.method = x->method;
+	e.url = x->url_str;
+	e.url_orig = x->url_str;
+	e.scheme = x->url.scheme;
+	e.host = x->url.host;
+	e.port = x->url.port;
+	e.path = x->path_str;
+	e.vmajor = x->req.vmajor;
+	e.vminor = x->req.vminor;
+	e.request = &x->req;
+	e.xaction = x->id;
+	e.dns_ms = e.upstream_ms = -1;
+	e.client_fqdn = dns_hosts_name((const struct sockaddr *)&x->log.client);
+	n = (size_t)snprintf(line, sizeof(line), "%s ", x->url_str);
+	if (n >= sizeof(line) - 1) {
+		log_errx("URL rewrite helper: request for %.200s... too long; "
+		    "URL unchanged", x->url_str);
+		return 0;
+	}
+	if (worker_cfg->url_rewrite_extras != NULL)
+		n += logformat_render(worker_cfg->url_rewrite_extras, &e, 0,
+		    line + n, sizeof(line) - n);
+	else
+		line[n++] = '\n';
+	if (n > REWRITE_LINE_MAX) {
+		log_errx("URL rewrite helper: request for %.200s... too long; "
+		    "URL unchanged", x->url_str);
+		return 0;
+	}
+	x->rewrite_cont = cont;
+	x->rewrite_req = helper_submit(rewrite_pool, line, n, rewrite_done, x);
+	if (x->rewrite_req == NULL)
+		return 0;	/* no helpers (crashing too rapidly): unchanged */
+	x->state = XS_REWRITE;
+	return 1;
+}
