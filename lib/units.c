@@ -176,6 +176,11 @@ units_time(const char *number, const char *unit, int64_t *ms)
 		return err;
 	if (v < 0)
 		return units_strf("time must have a positive value");
+	/* Squid takes a bare 0 ("max_stale 0"); any other number needs one */
+	if (unit == NULL && v == 0) {
+		*ms = 0;
+		return NULL;
+	}
 	if (unit == NULL)
 		return units_strf("missing time unit");
 	if ((u = units_find(units_times, unit)) == NULL)

@@ -402,6 +402,8 @@ test_errors(void)
 	ok(logged("ERROR: %s:1: missing time unit", f), "missing time unit");
 	is_int(load_free("connect_timeout 90 sec\n"), 1, "sec");
 	ok(logged("ERROR: %s:1: unknown time unit 'sec'", f), "sec message");
+	is_int(load_free("max_stale 0\nconnect_timeout 0\n"), 0,
+	    "a bare 0 is a time (Squid takes it)");
 	is_int(load_free("via maybe\n"), 1, "bad boolean");
 	ok(logged("ERROR: %s:1: Invalid option: Boolean options can only be "
 	    "'on' or 'off'.", f), "boolean message");

@@ -161,6 +161,7 @@ test_times(void)
 	is_int(time_ok("1", "SECOND"), 1000, "upper case");
 
 	is_str(time_err("5", NULL), "missing time unit", "no unit is an error");
+	is_int(time_ok("0", NULL), 0, "a bare 0 needs no unit (Squid)");
 	is_str(time_err("90", "sec"), "unknown time unit 'sec'", "sec rejected");
 	is_str(time_err("5", "ms"), "unknown time unit 'ms'", "ms rejected");
 	is_str(time_err("5", "min"), "unknown time unit 'min'", "min rejected");
