@@ -45,8 +45,8 @@ static const struct acl_type_def acl_types[] = {
 	{ "srcdomain",		ACL_K_REJECTED,		0 },
 	{ "srcdom_regex",	ACL_K_REJECTED,		0 },
 	/* Accepted so real configs load; they never match (a warning says so). */
-	{ "proxy_auth",		ACL_K_UNSUPPORTED,	ACL_F_AUTH },
-	{ "proxy_auth_regex",	ACL_K_UNSUPPORTED,	ACL_F_AUTH },
+	{ "proxy_auth",		ACL_K_PROXY_AUTH,	ACL_F_I | ACL_F_AUTH },
+	{ "proxy_auth_regex",	ACL_K_PROXY_AUTH_REGEX,	ACL_F_I | ACL_F_AUTH },
 	{ "max_user_ip",	ACL_K_UNSUPPORTED,	ACL_F_AUTH },
 	{ "external",		ACL_K_UNSUPPORTED,	0 },
 	{ "ssl_error",		ACL_K_UNSUPPORTED,	0 },
@@ -177,7 +177,22 @@ acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
 	case ACL_K_BROWSER:
 	case ACL_K_REFERER_REGEX:
 	case ACL_K_SSL_SERVER_NAME_REGEX:
+	case ACL_K_PROXY_AUTH_REGEX:
 		acl_re_add(&a->rx, v, icase, n, w);
+		break;
+	case ACL_K_PROXY_AUTH:
+		for (i = 0; i < n; i++) {
+			if (icase[i])
+				a->auth_icase = 1;
+			if (strcmp(v[i], "REQUIRED") == 0)
+				a->auth_required = 1;
+			else
+				acl_word_add(a, v[i]);
+		}
+		if (a->auth_required && a->nwords > 0)
+			acl_warn(w, "ACL '%s': REQUIRED matches every valid "
+			    "user; the user names beside it change nothing",
+			    a->name);
 		break;
 	case ACL_K_REQ_HEADER:
 	case ACL_K_REP_HEADER:
@@ -253,7 +268,7 @@ static int
 acl_count_values(const struct acl *a)
 {
 	return a->nips + a->ndoms + a->rx.n + a->nranges + a->nwords +
-	    a->nhdrs + a->ntimes + (a->steps != 0);
+	    a->nhdrs + a->ntimes + (a->steps != 0) + a->auth_required;
 }
 
 static char *
@@ -577,6 +592,17 @@ acl_match(const struct acl *a, const struct acl_checklist *cl)
 	case ACL_K_AT_STEP:
 		return cl->ssl_step > 0 && cl->ssl_step < 31 &&
 		    (a->steps & (1 << cl->ssl_step)) != 0;
+	case ACL_K_PROXY_AUTH:
+	case ACL_K_PROXY_AUTH_REGEX:
+		if (cl->auth_state == ACL_AUTH_OFF)
+			return ACL_NOMATCH;
+		if (cl->auth_state != ACL_AUTH_OK || cl->user == NULL)
+			return ACL_NEED_AUTH;
+		if (a->def->kind == ACL_K_PROXY_AUTH_REGEX)
+			return acl_re_match(&a->rx, cl->user);
+		if (a->auth_required)
+			return ACL_MATCH;
+		return acl_word_match(a, cl->user, a->auth_icase);
 	case ACL_K_UNSUPPORTED:
 	case ACL_K_REJECTED:
 		return ACL_NOMATCH;

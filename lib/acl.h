@@ -63,12 +63,23 @@ struct acl_checklist {
 	const char	*dst_rdns;	/* reverse name of an IP host, for dstdomain */
 	const char	*sni;		/* TLS SNI, for ssl::server_name */
 	int		 ssl_step;	/* 1..3 SslBump1..3, 4 GeneratingCONNECT, 0 none */
+	int		 auth_state;	/* ACL_AUTH_*: where the credentials stand */
+	const char	*user;		/* the validated user (ACL_AUTH_OK) */
 };
+
+/* The request's proxy credentials, for proxy_auth ACLs. */
+#define ACL_AUTH_NONE		0	/* none sent (or not Basic): challenge */
+#define ACL_AUTH_PENDING	1	/* sent, not yet checked by the helper */
+#define ACL_AUTH_OK		2	/* valid; cl->user is set */
+#define ACL_AUTH_FAILED		3	/* the helper refused them: challenge */
+#define ACL_AUTH_OFF		4	/* no usable scheme: proxy_auth never matches */
 
 enum acl_result {
 	ACL_NOMATCH = 0,
 	ACL_MATCH = 1,
-	ACL_NEED_DST = 2	/* a dst ACL needs the resolved address: resolve, retry */
+	ACL_NEED_DST = 2,	/* a dst ACL needs the resolved address: resolve, retry */
+	ACL_NEED_AUTH = 3	/* a proxy_auth ACL needs valid credentials: check
+				 * them (ACL_AUTH_PENDING) and retry, or challenge */
 };
 
 /* Initialise with built-ins (all, manager, localhost, to_localhost, CONNECT). */
@@ -114,6 +125,15 @@ enum acl_result acl_match(const struct acl *acl, const struct acl_checklist *cl)
 enum acl_result access_check(const struct access_list *list,
     const struct acl_checklist *cl, int dflt, int *action,
     const struct access_rule **rule);
+/*
+ * access_check that also reports the last ACL it evaluated (NULL: none),
+ * Squid's lastCheckedName: a denial whose last checked ACL is an auth type
+ * is a 407 challenge rather than a 403.  With ACL_NEED_AUTH it is the ACL
+ * that needs credentials.
+ */
+enum acl_result access_check_last(const struct access_list *list,
+    const struct acl_checklist *cl, int dflt, int *action,
+    const struct access_rule **rule, const struct acl **last);
 
 /*
  * A bare list of ANDed [!]acl names, for directives that carry one outside
@@ -125,6 +145,9 @@ char *acl_refs_parse(const struct acl_set *set, char **argv, int argc,
     struct acl_ref **refs, int *nrefs);
 enum acl_result acl_refs_match(const struct acl_ref *refs, int nrefs,
     const struct acl_checklist *cl);
+/* acl_refs_match reporting the last ACL evaluated (may be NULL). */
+enum acl_result acl_refs_match_last(const struct acl_ref *refs, int nrefs,
+    const struct acl_checklist *cl, const struct acl **last);
 
 /* Does the list reference any ACL of the given type? */
 int access_uses_type(const struct access_list *list, const char *type);

@@ -49,13 +49,22 @@ enum acl_result
 acl_refs_match(const struct acl_ref *refs, int nrefs,
     const struct acl_checklist *cl)
 {
+	return acl_refs_match_last(refs, nrefs, cl, NULL);
+}
+
+enum acl_result
+acl_refs_match_last(const struct acl_ref *refs, int nrefs,
+    const struct acl_checklist *cl, const struct acl **last)
+{
 	enum acl_result r;
 	int i;
 
 	for (i = 0; i < nrefs; i++) {
+		if (last != NULL)
+			*last = refs[i].acl;
 		r = acl_match(refs[i].acl, cl);
-		if (r == ACL_NEED_DST)
-			return ACL_NEED_DST;
+		if (r == ACL_NEED_DST || r == ACL_NEED_AUTH)
+			return r;
 		if ((r == ACL_MATCH) == (refs[i].negate != 0))
 			return ACL_NOMATCH;
 	}
@@ -137,15 +146,28 @@ enum acl_result
 access_check(const struct access_list *list, const struct acl_checklist *cl,
     int dflt, int *action, const struct access_rule **rule)
 {
+	return access_check_last(list, cl, dflt, action, rule, NULL);
+}
+
+enum acl_result
+access_check_last(const struct access_list *list,
+    const struct acl_checklist *cl, int dflt, int *action,
+    const struct access_rule **rule, const struct acl **last)
+{
 	const struct access_rule *r;
 	enum acl_result res;
 
 	if (rule != NULL)
 		*rule = NULL;
+	if (last != NULL)
+		*last = NULL;
 	for (r = list->head; r != NULL; r = r->next) {
-		res = acl_refs_match(r->refs, r->nrefs, cl);
-		if (res == ACL_NEED_DST)
-			return ACL_NEED_DST;
+		res = acl_refs_match_last(r->refs, r->nrefs, cl, last);
+		if (res == ACL_NEED_DST || res == ACL_NEED_AUTH) {
+			if (rule != NULL)
+				*rule = r;
+			return res;
+		}
 		if (res == ACL_MATCH) {
 			*action = r->action;
 			if (rule != NULL)

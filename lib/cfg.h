@@ -124,6 +124,18 @@ struct cfg_helper_children {
 	int		 queue_size;	/* -1: 2 * n_max */
 };
 
+/* auth_param basic PARAM VALUE; the defaults apply from its first line. */
+struct cfg_auth_basic {
+	int		 seen;
+	char		**program;	/* argv; NULL: the scheme is off */
+	struct cfg_helper_children children;
+	char		*realm;		/* taken raw, as Squid does */
+	int64_t		 credentialsttl;	/* ms */
+	int		 casesensitive;
+	int		 utf8;
+	struct logformat *key_extras;	/* appended to the helper line */
+};
+
 struct cfg {
 	char		*config_file;
 
@@ -221,6 +233,10 @@ struct cfg {
 	int		 url_rewrite_bypass;
 	int		 url_rewrite_host_header;
 	struct logformat *url_rewrite_extras;
+
+	/* auth_param basic (digest, ntlm, negotiate: warned and ignored) */
+	struct cfg_auth_basic auth_basic;
+	int		 auth_other_scheme;	/* some other scheme has a program */
 };
 
 /*

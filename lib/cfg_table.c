@@ -551,11 +551,20 @@ cfg_set_acl(struct conf_ctx *cx, void *field, int argc, char **argv)
 {
 	char *warning = NULL, *err;
 
+	struct cfg *cfg = CFG_BASE(cx);
+	struct acl *a;
+
 	err = acl_parse(field, argv, argc, &warning);
 	if (warning != NULL) {
 		conf_warn(cx, "%s", warning);
 		free(warning);
 	}
+	/* as Squid: auth_param must come first (an ignored scheme counts) */
+	if (err == NULL && (a = acl_find(field, argv[0])) != NULL &&
+	    acl_is_auth(a) && strcmp(acl_type(a), "max_user_ip") != 0 &&
+	    cfg->auth_basic.program == NULL && !cfg->auth_other_scheme)
+		return units_strf("Can't use proxy auth because no "
+		    "authentication schemes are fully configured.");
 	return err;
 }
 
@@ -1153,6 +1162,99 @@ cfg_set_helper_format(struct conf_ctx *cx, void *field, int argc,
 	return NULL;
 }
 
+/* The raw text after the first n words of cx->rest, trailing space cut. */
+static char *
+cfg_rest_after(const struct conf_ctx *cx, int n)
+{
+	const char *p = cx->rest;
+	size_t len;
+
+	for (int i = 0; i < n; i++) {
+		p += strspn(p, " \t");
+		p += strcspn(p, " \t\r\n");
+	}
+	p += strspn(p, " \t");
+	len = strlen(p);
+	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' ||
+	    p[len - 1] == '\n' || p[len - 1] == '\r'))
+		len--;
+	return strndup(p, len);
+}
+
+/*
+ * "auth_param SCHEME PARAM VALUE...".  Only basic is implemented; digest,
+ * ntlm and negotiate lines warn and are ignored so real configs load (their
+ * proxy_auth ACLs then never match), and unknown schemes are refused as
+ * Squid refuses them.
+ */
+static char *
+cfg_set_auth_param(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	struct cfg_auth_basic *b = field;
+	const char *param = argv[1];
+	char *def[] = { "20", "startup=0", "idle=1", "concurrency=0" };
+	char *ttl[] = { "2", "hours" };
+
+	if (strcmp(argv[0], "digest") == 0 || strcmp(argv[0], "ntlm") == 0 ||
+	    strcmp(argv[0], "negotiate") == 0) {
+		if (strcmp(param, "program") == 0) {
+			CFG_BASE(cx)->auth_other_scheme = 1;
+			conf_warn(cx, "auth_param %s is not supported by cuttle; "
+			    "ignored (its proxy_auth ACLs never match)",
+			    argv[0]);
+		}
+		return NULL;
+	}
+	if (strcmp(argv[0], "basic") != 0)
+		return units_strf("Bungled %s %s: unknown authentication "
+		    "scheme '%s'", cx->name, argv[0], argv[0]);
+	if (!b->seen) {
+		b->seen = 1;
+		(void)cfg_set_helper_children(cx, &b->children, 4, def);
+		(void)conf_set_time(cx, &b->credentialsttl, 2, ttl);
+		b->realm = cfg_strdup("Squid proxy-caching web server");
+	}
+	if (argc < 3 && strcmp(param, "program") != 0)
+		return units_strf("%s basic %s: missing value", cx->name, param);
+	if (strcmp(param, "program") == 0) {
+		if (argc < 3)
+			return units_strf("%s basic program: missing command "
+			    "line", cx->name);
+		return cfg_set_helper_program(cx, &b->program, argc - 2,
+		    argv + 2);
+	}
+	if (strcmp(param, "children") == 0)
+		return cfg_set_helper_children(cx, &b->children, argc - 2,
+		    argv + 2);
+	if (strcmp(param, "realm") == 0) {
+		free(b->realm);
+		if ((b->realm = cfg_rest_after(cx, 2)) == NULL)
+			abort();
+		return NULL;
+	}
+	if (strcmp(param, "credentialsttl") == 0)
+		return conf_set_time(cx, &b->credentialsttl, argc - 2, argv + 2);
+	if (strcmp(param, "casesensitive") == 0)
+		return conf_set_bool(cx, &b->casesensitive, argc - 2, argv + 2);
+	if (strcmp(param, "utf8") == 0)
+		return conf_set_bool(cx, &b->utf8, argc - 2, argv + 2);
+	if (strcmp(param, "key_extras") == 0) {
+		struct conf_ctx sub = *cx;
+		char *rest = cfg_rest_after(cx, 2), *err;
+
+		if (rest == NULL)
+			abort();
+		sub.rest = rest;
+		err = cfg_set_helper_format(&sub, &b->key_extras, argc - 2,
+		    argv + 2);
+		free(rest);
+		return err;
+	}
+	/* Squid only complains about this one */
+	conf_warn(cx, "Unrecognised basic auth scheme parameter '%s'", param);
+	return NULL;
+}
+
 /*
  * The table.  Rows are sorted by name (strcmp order); aliases are rows of
  * their own with the same field and handler and no default.
@@ -1188,7 +1290,8 @@ static const struct conf_directive cfg_table[] = {
 	U("append_domain"),
 	U("as_whois_server"),
 	{ "ascii_port", cfg_set_port, CFG(ports), NULL, 0, 1, ANY, NULL },
-	U("auth_param"),
+	{ "auth_param", cfg_set_auth_param, CFG(auth_basic), NULL, 0, 2, ANY,
+	    NULL },
 	U("auth_schemes"),
 	U("authenticate_cache_garbage_interval"),
 	U("authenticate_ip_ttl"),
@@ -1820,6 +1923,10 @@ cfg_free(struct cfg *cfg)
 	cfg_free_argv(&cfg->url_rewrite_program);
 	if (cfg->url_rewrite_extras != NULL)
 		logformat_free(cfg->url_rewrite_extras);
+	cfg_free_argv(&cfg->auth_basic.program);
+	free(cfg->auth_basic.realm);
+	if (cfg->auth_basic.key_extras != NULL)
+		logformat_free(cfg->auth_basic.key_extras);
 	acl_set_free(&cfg->acls);
 	free(cfg->config_file);
 	free(cfg->effective_user);

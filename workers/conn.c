@@ -8,6 +8,7 @@
 #include "config.h"
 #include "conn.h"
 #include "accesslog.h"
+#include "auth.h"
 #include "cache.h"
 #include "acl.h"
 #include "cfg.h"
@@ -281,6 +282,10 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 		cl->reply = &x->rep;
 		cl->status = x->rep.status;
 	}
+	cl->auth_state = worker_cfg->auth_basic.program != NULL ?
+	    x->auth_state : ACL_AUTH_OFF;
+	if (x->auth_state == ACL_AUTH_OK)
+		cl->user = x->auth_user;
 }
 
 int64_t
@@ -334,6 +339,7 @@ xact_free(struct xact *x)
 	if (x->dnsq != NULL)
 		dns_cancel(x->dnsq);
 	rewrite_cancel(x);
+	auth_release(x);
 	ev_timer_stop(&x->timer);
 	ev_timer_stop(&x->resume);
 	tunnel_release(x);
@@ -654,7 +660,8 @@ xact_deny(struct xact *x, const struct access_rule *rule, int status,
 			page += 4;
 		}
 	}
-	xact_error(x, status, page != NULL ? page : "ERR_ACCESS_DENIED", 0);
+	xact_error(x, status, page != NULL ? page : status == 407 ?
+	    "ERR_CACHE_ACCESS_DENIED" : "ERR_ACCESS_DENIED", 0);
 }
 
 /* http_access; may need DNS for dst ACLs. */
@@ -689,18 +696,31 @@ xact_access(struct xact *x)
 {
 	struct acl_checklist cl;
 	const struct access_rule *rule = NULL;
+	const struct acl *last = NULL;
 	int action = ACCESS_DENY;
 
+	auth_setup(x);
 	xact_checklist(x, &cl);
-	enum acl_result r = access_check(&worker_cfg->http_access, &cl,
-	    ACCESS_DENY, &action, &rule);
+	enum acl_result r = access_check_last(&worker_cfg->http_access, &cl,
+	    ACCESS_DENY, &action, &rule, &last);
 	if (r == ACL_NEED_DST && x->dns.naddrs == 0 && x->dns.error == NULL) {
 		x->state = XS_ACCESS;
 		x->dnsq = dns_resolve(x->url.host, xact_access_dns, x);
 		return;
 	}
+	if (r == ACL_NEED_AUTH) {
+		/* credentials to check, or none (or bad ones): challenge */
+		if (x->auth_state == ACL_AUTH_PENDING &&
+		    auth_start(x, xact_access))
+			return;
+		xact_deny(x, rule, 407, "TCP_DENIED");
+		return;
+	}
 	if (r != ACL_MATCH || action != ACCESS_ALLOW) {
-		xact_deny(x, rule, 403, "TCP_DENIED");
+		/* Squid: a denial whose last checked ACL is proxy_auth
+		 * challenges, so the user may log in as someone else */
+		xact_deny(x, rule, last != NULL && acl_is_auth(last) &&
+		    cl.auth_state != ACL_AUTH_OFF ? 407 : 403, "TCP_DENIED");
 		return;
 	}
 	/* as Squid: PURGE exists only once some "method PURGE" ACL does */

@@ -24,6 +24,7 @@ struct srv;
 
 enum xact_state {
 	XS_ACCESS,	/* waiting for DNS to finish an http_access check */
+	XS_AUTH,	/* waiting for the auth_param basic program */
 	XS_REWRITE,	/* waiting for the url_rewrite_program */
 	XS_DNS,		/* resolving the server */
 	XS_CONNECTING,
@@ -154,6 +155,12 @@ struct xact {
 	char		*rewrite_buf;	/* the rewritten URL x->url points into */
 	int		 rewritten;
 	int		 rewrite_keep_host;	/* url_rewrite_host_header off */
+	/* proxy authentication (auth.c) */
+	int		 auth_state;	/* ACL_AUTH_* */
+	char		*auth_user;	/* decoded, lowercased unless casesensitive */
+	char		*auth_pass;	/* in auth_user's allocation */
+	struct helper_req *auth_req;	/* waiting for the helper */
+	void		(*auth_cont)(struct xact *);
 };
 
 struct acl_checklist;

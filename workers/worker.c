@@ -8,6 +8,7 @@
 #include "config.h"
 #include "worker.h"
 #include "accesslog.h"
+#include "auth.h"
 #include "cache.h"
 #include "cfg.h"
 #include "conn.h"
@@ -189,6 +190,7 @@ worker_reload(void)
 	headers_reload();
 	log_apply_debug_options(fresh->debug_options);
 	rewrite_reload(fresh);
+	auth_reload(fresh);
 }
 
 static void
@@ -261,6 +263,7 @@ worker_main(struct cfg *cfg, int kid)
 		fatalx("DNS initialisation failed");
 	cache_init();
 	rewrite_init(cfg);
+	auth_init(cfg);
 
 	int n = 0;
 	for (struct cfg_port *p = cfg->ports; p != NULL; p = p->next)
@@ -277,6 +280,7 @@ worker_main(struct cfg *cfg, int kid)
 	ev_set_batch_hook(accesslog_flush);
 	evloop_run();
 	rewrite_shutdown();
+	auth_shutdown();
 	accesslog_flush();
 	log_debug(1, 2, "worker exiting");
 }

@@ -569,9 +569,7 @@ t_definitions(void)
 	is_str(t_acl("to_localhost dst 10.0.0.1"), NULL, "to_localhost appends");
 
 	is_str(t_acl("pa proxy_auth REQUIRED"), NULL, "proxy_auth accepted");
-	is_str(warn, "ACL type 'proxy_auth' is not supported by cuttle yet; "
-	    "ACL 'pa' never matches", "with a warning");
-	is_int(t_match("pa", &cl), ACL_NOMATCH, "and never matches");
+	is_str(warn, NULL, "without a warning");
 	ok(acl_is_auth(acl_find(&set, "pa")), "proxy_auth is auth");
 	ok(!acl_is_auth(acl_find(&set, "a1")), "src is not");
 	is_str(t_acl("nt note -m tag a"), NULL, "unsupported: options kept");
@@ -589,6 +587,84 @@ t_definitions(void)
 	is_str(t_acl("dd dstdomain -- -weird.example"), NULL, "-- ends options");
 	is_str(t_acl(""), "missing ACL name", "no name");
 	is_str(t_acl("lonely"), "missing ACL type for ACL 'lonely'", "no type");
+}
+
+static void
+t_proxy_auth(void)
+{
+	struct access_list l;
+	struct acl_checklist cl;
+	const struct access_rule *rule;
+	const struct acl *last;
+	int action;
+
+	t_cl(&cl);
+	is_str(t_acl("req proxy_auth REQUIRED"), NULL, "REQUIRED");
+	is_str(t_acl("adm proxy_auth alice bob"), NULL, "user list");
+	is_str(t_acl("admi proxy_auth -i Alice"), NULL, "-i user list");
+	is_str(t_acl("rx proxy_auth_regex ^a"), NULL, "regex");
+	is_str(t_acl("rxi proxy_auth_regex -i ^A"), NULL, "-i regex");
+	is_str(t_acl("mix proxy_auth REQUIRED alice"), NULL, "REQUIRED + names");
+	ok(warn != NULL, "warns that names change nothing");
+	ok(acl_is_auth(acl_find(&set, "rx")), "proxy_auth_regex is auth");
+
+	cl.auth_state = ACL_AUTH_NONE;
+	is_int(t_match("req", &cl), ACL_NEED_AUTH, "no credentials: need auth");
+	is_int(t_match("adm", &cl), ACL_NEED_AUTH, "user list too");
+	cl.auth_state = ACL_AUTH_PENDING;
+	is_int(t_match("req", &cl), ACL_NEED_AUTH, "pending: need auth");
+	cl.auth_state = ACL_AUTH_FAILED;
+	is_int(t_match("rx", &cl), ACL_NEED_AUTH, "failed: need auth");
+	cl.auth_state = ACL_AUTH_OFF;
+	is_int(t_match("req", &cl), ACL_NOMATCH, "no scheme: never matches");
+
+	cl.auth_state = ACL_AUTH_OK;
+	cl.user = "alice";
+	is_int(t_match("req", &cl), ACL_MATCH, "REQUIRED: any valid user");
+	is_int(t_match("adm", &cl), ACL_MATCH, "alice listed");
+	is_int(t_match("admi", &cl), ACL_MATCH, "-i: Alice matches alice");
+	is_int(t_match("rx", &cl), ACL_MATCH, "regex ^a");
+	cl.user = "Alice";
+	is_int(t_match("adm", &cl), ACL_NOMATCH, "user names are case-sensitive");
+	is_int(t_match("rx", &cl), ACL_NOMATCH, "so are regexes");
+	is_int(t_match("rxi", &cl), ACL_MATCH, "unless -i");
+	cl.user = "carol";
+	is_int(t_match("adm", &cl), ACL_NOMATCH, "carol not listed");
+	is_int(t_match("req", &cl), ACL_MATCH, "but valid");
+
+	/* NEED_AUTH stops the list; the last checked ACL is reported. */
+	memset(&l, 0, sizeof(l));
+	is_str(t_rule(&l, "deny blk"), NULL, "deny blk");
+	is_str(t_rule(&l, "allow adm"), NULL, "allow adm");
+	is_str(t_rule(&l, "deny all"), NULL, "deny all");
+	cl.auth_state = ACL_AUTH_NONE;
+	cl.user = NULL;
+	is_int(access_check_last(&l, &cl, ACCESS_DENY, &action, &rule, &last),
+	    ACL_NEED_AUTH, "auth needed");
+	ok(rule != NULL && rule == l.head->next, "at the rule that needs it");
+	ok(last == acl_find(&set, "adm"), "last checked is adm");
+	cl.host = "www.blocked.test";
+	is_int(access_check_last(&l, &cl, ACCESS_ALLOW, &action, &rule, &last),
+	    ACL_MATCH, "decided before the auth ACL");
+	is_int(action, ACCESS_DENY, "denied by blk");
+	t_cl(&cl);
+	cl.auth_state = ACL_AUTH_OK;
+	cl.user = "carol";
+	access_check_last(&l, &cl, ACCESS_ALLOW, &action, &rule, &last);
+	is_int(action, ACCESS_DENY, "carol: deny all");
+	ok(last == acl_find(&set, "all"), "last checked is all (403)");
+	access_list_free(&l);
+
+	memset(&l, 0, sizeof(l));
+	is_str(t_rule(&l, "deny !adm"), NULL, "deny !adm");
+	access_check_last(&l, &cl, ACCESS_ALLOW, &action, &rule, &last);
+	is_int(action, ACCESS_DENY, "carol denied by !adm");
+	ok(last == acl_find(&set, "adm") && acl_is_auth(last),
+	    "last checked is the auth ACL (407)");
+	cl.user = "bob";
+	access_check_last(&l, &cl, ACCESS_DENY, &action, &rule, &last);
+	is_int(action, ACCESS_ALLOW, "bob: no match, inverted");
+	access_list_free(&l);
 }
 
 static void
@@ -721,6 +797,7 @@ main(void)
 	t_time();
 	t_definitions();
 	t_access();
+	t_proxy_auth();
 	acl_set_free(&set);
 	t_acl("x src 1.2.3.4");	/* frees the last messages */
 	acl_set_free(&set);

@@ -966,6 +966,71 @@ test_engine(void)
 	is_str(conf_intern("abcd", 4), "abcd", "intern copies");
 }
 
+static void
+test_auth_param(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "auth.conf",
+	    "auth_param basic program /usr/lib/squid/basic_ncsa_auth /etc/pw\n"
+	    "auth_param basic children 5 startup=1 idle=1\n"
+	    "auth_param basic realm \"My Realm\"  \n"
+	    "auth_param basic credentialsttl 30 minutes\n"
+	    "auth_param basic casesensitive on\n"
+	    "auth_param basic utf8 on\n"
+	    "auth_param basic key_extras \"%>a\"\n"
+	    "auth_param negotiate program /usr/bin/negotiate_kerberos_auth\n"
+	    "auth_param negotiate children 3\n"
+	    "auth_param basic nosuch x\n"
+	    "acl authenticated proxy_auth REQUIRED\n"
+	    "acl admins proxy_auth -i alice bob\n"
+	    "acl rx proxy_auth_regex ^a\n"
+	    "http_access allow authenticated\n", 0), 0, "auth_param loads");
+	ok(c.auth_basic.program != NULL &&
+	    strcmp(c.auth_basic.program[0], "/usr/lib/squid/basic_ncsa_auth") ==
+	    0 && strcmp(c.auth_basic.program[1], "/etc/pw") == 0 &&
+	    c.auth_basic.program[2] == NULL, "program argv");
+	is_int(c.auth_basic.children.n_max, 5, "children");
+	is_int(c.auth_basic.children.n_startup, 1, "startup=");
+	is_str(c.auth_basic.realm, "\"My Realm\"", "realm taken raw");
+	ok(c.auth_basic.credentialsttl == 30 * 60 * 1000, "credentialsttl");
+	is_int(c.auth_basic.casesensitive, 1, "casesensitive");
+	is_int(c.auth_basic.utf8, 1, "utf8");
+	ok(c.auth_basic.key_extras != NULL, "key_extras compiled");
+	ok(logged("WARNING: %s:8: auth_param negotiate is not supported by "
+	    "cuttle; ignored", tpath("auth.conf")), "negotiate warns once");
+	is_int(count_lines("negotiate"), 1, "on its program line only");
+	ok(logged("WARNING: %s:10: Unrecognised basic auth scheme parameter "
+	    "'nosuch'", tpath("auth.conf")), "unknown parameter warns");
+	cfg_free(&c);
+
+	is_int(load(&c, "authd.conf",
+	    "auth_param basic program /bin/true\n", 0), 0, "defaults");
+	is_str(c.auth_basic.realm, "Squid proxy-caching web server",
+	    "default realm");
+	ok(c.auth_basic.credentialsttl == 2 * 3600 * 1000,
+	    "default credentialsttl 2 hours");
+	is_int(c.auth_basic.casesensitive, 0, "casesensitive off");
+	is_int(c.auth_basic.children.n_max, 20, "20 children");
+	is_int(c.auth_basic.children.n_startup, 0, "startup=0");
+	cfg_free(&c);
+
+	is_int(load_free("acl a proxy_auth REQUIRED\n"), 1,
+	    "proxy_auth without auth_param is an error");
+	ok(logged("Can't use proxy auth because no authentication schemes are "
+	    "fully configured."), "with Squid's message");
+	is_int(load_free("auth_param negotiate program /bin/true\n"
+	    "acl a proxy_auth REQUIRED\n"), 0,
+	    "an ignored scheme still allows proxy_auth");
+	is_int(load_free("auth_param foo program /bin/true\n"), 1,
+	    "unknown scheme is an error");
+	ok(logged("%s:1: Bungled auth_param foo: unknown authentication scheme "
+	    "'foo'", tpath("t.conf")), "file:line message");
+	is_int(load_free("auth_param basic\n"), 1, "missing parameter");
+	is_int(load_free("auth_param basic credentialsttl soon\n"), 1,
+	    "bad credentialsttl");
+}
+
 int
 main(void)
 {
@@ -990,6 +1055,7 @@ main(void)
 	test_logs();
 	test_access_lists();
 	test_misc();
+	test_auth_param();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", tdir);

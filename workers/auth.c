@@ -1,0 +1,340 @@
+/*
+ * auth: proxy authentication with the Basic scheme on top of helper_pool.
+ * The helper line is "USER PASSWORD[ key_extras]\n", both rfc1738-escaped
+ * and USER lowercased unless casesensitive is on (squid-compat.md 7.2).
+ * "OK" makes the credentials valid for credentialsttl in this worker's
+ * cache, keyed by user name as in Squid, so a changed password is checked
+ * again; anything else refuses them, and the request is challenged (407).
+ */
+#include "config.h"
+#include "auth.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "acl.h"
+#include "cfg.h"
+#include "conn.h"
+#include "dns.h"
+#include "helper_pool.h"
+#include "log.h"
+#include "logformat.h"
+#include "util.h"
+#include "worker.h"
+
+#define AUTH_LINE_MAX		8192
+#define AUTH_CACHE_BUCKETS	251
+
+struct auth_cred {
+	char		*user;
+	char		*pass;
+	time_t		 expires;	/* monotonic seconds */
+	struct auth_cred *next;
+};
+
+static struct helper_pool *auth_pool;
+static struct auth_cred *auth_cache[AUTH_CACHE_BUCKETS];
+
+static time_t
+auth_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static unsigned
+auth_hash(const char *s)
+{
+	unsigned h = 5381;
+
+	while (*s != '\0')
+		h = h * 33 + (unsigned char)*s++;
+	return h % AUTH_CACHE_BUCKETS;
+}
+
+static void
+auth_cache_clear(void)
+{
+	struct auth_cred *c, *next;
+
+	for (int i = 0; i < AUTH_CACHE_BUCKETS; i++) {
+		for (c = auth_cache[i]; c != NULL; c = next) {
+			next = c->next;
+			free(c->user);
+			free(c->pass);
+			free(c);
+		}
+		auth_cache[i] = NULL;
+	}
+}
+
+/* The user's entry; an expired one is dropped on the way. */
+static struct auth_cred *
+auth_cache_find(const char *user)
+{
+	struct auth_cred **pp = &auth_cache[auth_hash(user)], *c;
+
+	while ((c = *pp) != NULL) {
+		if (strcmp(c->user, user) == 0) {
+			if (c->expires > auth_now())
+				return c;
+			*pp = c->next;
+			free(c->user);
+			free(c->pass);
+			free(c);
+			return NULL;
+		}
+		pp = &c->next;
+	}
+	return NULL;
+}
+
+static void
+auth_cache_put(const char *user, const char *pass)
+{
+	struct auth_cred *c = auth_cache_find(user);
+	unsigned h = auth_hash(user);
+
+	if (c == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		c->user = xstrdup(user);
+		c->next = auth_cache[h];
+		auth_cache[h] = c;
+	}
+	free(c->pass);
+	c->pass = xstrdup(pass);
+	c->expires = auth_now() +
+	    (time_t)(worker_cfg->auth_basic.credentialsttl / 1000);
+}
+
+void
+auth_init(const struct cfg *cfg)
+{
+	if (cfg->auth_basic.program == NULL)
+		return;
+	auth_pool = helper_pool_start("basicauthenticator",
+	    cfg->auth_basic.program, &cfg->auth_basic.children, NULL);
+}
+
+void
+auth_shutdown(void)
+{
+	helper_pool_stop(auth_pool, 0);
+	auth_pool = NULL;
+	auth_cache_clear();
+}
+
+void
+auth_reload(const struct cfg *cfg)
+{
+	struct helper_pool *old = auth_pool;
+
+	auth_pool = NULL;
+	helper_pool_stop(old, 1);
+	auth_cache_clear();
+	auth_init(cfg);
+}
+
+const char *
+auth_realm(void)
+{
+	const char *r = worker_cfg->auth_basic.realm;
+
+	return r != NULL ? r : "Squid proxy-caching web server";
+}
+
+static int
+auth_b64_value(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Decode base64 (padding optional, stops at '=' or space); NULL if bad. */
+static char *
+auth_b64_decode(const char *s, size_t len)
+{
+	char *out = xmalloc(len + 1);
+	size_t n = 0;
+	uint32_t acc = 0;
+	int bits = 0, v;
+
+	for (size_t i = 0; i < len && s[i] != '=' && s[i] != ' '; i++) {
+		if ((v = auth_b64_value((unsigned char)s[i])) == -1) {
+			free(out);
+			return NULL;
+		}
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	out[n] = '\0';
+	if (strlen(out) != n) {		/* a NUL inside: not credentials */
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+void
+auth_setup(struct xact *x)
+{
+	const struct http_header *h;
+	const char *v, *end;
+	char *dec, *colon;
+
+	if (x->auth_user != NULL || x->auth_state == ACL_AUTH_FAILED)
+		return;		/* already read (re-evaluation) */
+	x->auth_state = worker_cfg->auth_basic.program != NULL ?
+	    ACL_AUTH_NONE : ACL_AUTH_OFF;
+	if (x->auth_state == ACL_AUTH_OFF || x->head == NULL ||
+	    (h = http_msg_header(&x->req, "Proxy-Authorization")) == NULL)
+		return;
+	v = h->value;
+	end = h->value + h->value_len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	if ((size_t)(end - v) < 6 || strncasecmp(v, "Basic", 5) != 0 ||
+	    (v[5] != ' ' && v[5] != '\t'))
+		return;		/* another scheme: challenge for ours */
+	v += 6;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if ((dec = auth_b64_decode(v, (size_t)(end - v))) == NULL ||
+	    (colon = strchr(dec, ':')) == NULL || colon == dec) {
+		free(dec);
+		x->auth_state = ACL_AUTH_FAILED;
+		return;
+	}
+	*colon = '\0';
+	if (!worker_cfg->auth_basic.casesensitive)
+		for (char *p = dec; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+	x->auth_user = dec;
+	x->auth_pass = colon + 1;	/* same allocation */
+	struct auth_cred *c = auth_cache_find(x->auth_user);
+	if (c != NULL && strcmp(c->pass, x->auth_pass) == 0) {
+		x->auth_state = ACL_AUTH_OK;
+		x->log.user = x->auth_user;
+	} else
+		x->auth_state = ACL_AUTH_PENDING;
+}
+
+/* Squid's rfc1738_escape, uppercase hex. */
+static size_t
+auth_escape(const char *s, char *out, size_t cap)
+{
+	static const char unsafe[] = "<>\"#{}|\\^~[]`'%";
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (n + 4 >= cap)
+			break;
+		if (c <= 0x20 || c >= 0x7f || strchr(unsafe, c) != NULL)
+			n += (size_t)snprintf(out + n, cap - n, "%%%02X", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static void
+auth_done(void *arg, const struct helper_reply *r, const char *notes)
+{
+	struct xact *x = arg;
+
+	x->auth_req = NULL;
+	if (r->result == HELPER_OK) {
+		auth_cache_put(x->auth_user, x->auth_pass);
+		x->auth_state = ACL_AUTH_OK;
+		x->log.user = x->auth_user;
+	} else {
+		const char *msg = helper_reply_get(r, "message");
+
+		if (r->result == HELPER_BH)
+			log_errx("basic auth helper: {result=BH, notes={%s}}",
+			    notes);
+		log_debug(29, 2, "user '%s' not authenticated: %s",
+		    x->auth_user, msg != NULL ? msg : r->text);
+		x->auth_state = ACL_AUTH_FAILED;
+		x->log.user = x->auth_user;	/* Squid logs who tried */
+	}
+	x->auth_cont(x);
+}
+
+int
+auth_start(struct xact *x, void (*cont)(struct xact *))
+{
+	char line[AUTH_LINE_MAX + 2];
+	size_t n;
+
+	x->auth_state = ACL_AUTH_FAILED;
+	if (auth_pool == NULL || x->auth_user == NULL)
+		return 0;
+	n = auth_escape(x->auth_user, line, AUTH_LINE_MAX / 2);
+	line[n++] = ' ';
+	n += auth_escape(x->auth_pass, line + n, AUTH_LINE_MAX / 2);
+	if (worker_cfg->auth_basic.key_extras != NULL) {
+		struct alog_entry e = x->log;
+
+		line[n++] = ' ';
+		e.method = x->method;
+		e.url = e.url_orig = x->url_str;
+		e.scheme = x->url.scheme;
+		e.host = x->url.host;
+		e.port = x->url.port;
+		e.path = x->path_str;
+		e.request = &x->req;
+		e.xaction = x->id;
+		e.client_fqdn = dns_hosts_name(
+		    (const struct sockaddr *)&x->log.client);
+		n += logformat_render(worker_cfg->auth_basic.key_extras, &e, 0,
+		    line + n, sizeof(line) - n);
+		/* the render ends the line itself */
+	} else
+		line[n++] = '\n';
+	x->auth_cont = cont;
+	x->auth_req = helper_submit(auth_pool, line, n, auth_done, x);
+	if (x->auth_req == NULL)
+		return 0;
+	x->auth_state = ACL_AUTH_PENDING;
+	x->state = XS_AUTH;
+	return 1;
+}
+
+void
+auth_release(struct xact *x)
+{
+	if (x->auth_req != NULL) {
+		helper_cancel(x->auth_req);
+		x->auth_req = NULL;
+	}
+	if (x->log.user == x->auth_user)
+		x->log.user = NULL;
+	free(x->auth_user);
+	x->auth_user = NULL;
+	x->auth_pass = NULL;
+}

@@ -1,0 +1,35 @@
+/*
+ * auth: proxy authentication, Basic scheme (squid-compat.md 3.3, 7.2).  A
+ * request's Proxy-Authorization is decoded once; credentials the worker's
+ * cache holds as valid pass at once, others wait for the auth_param basic
+ * program, then http_access runs again.
+ */
+#ifndef CUTTLE_AUTH_H
+#define CUTTLE_AUTH_H
+
+struct cfg;
+struct xact;
+
+/* Start the basic helper pool if auth_param basic program is set. */
+void auth_init(const struct cfg *cfg);
+/* Stop it; children see EOF.  Pending checks are dropped silently. */
+void auth_shutdown(void);
+/* -N reconfigure: a new pool and an empty credentials cache. */
+void auth_reload(const struct cfg *cfg);
+/*
+ * Read x's Proxy-Authorization into x->auth_state (an ACL_AUTH_*) and
+ * x->auth_user; credentials cached as valid give ACL_AUTH_OK.
+ */
+void auth_setup(struct xact *x);
+/*
+ * Check x's pending credentials with the helper.  Returns 1 if x waits:
+ * cont(x) runs later with x->auth_state OK or FAILED; 0 if no helper can
+ * answer (x->auth_state is then FAILED).
+ */
+int auth_start(struct xact *x, void (*cont)(struct xact *));
+/* x goes away: drop a pending check and the credentials. */
+void auth_release(struct xact *x);
+/* The realm for Proxy-Authenticate, taken raw from auth_param basic realm. */
+const char *auth_realm(void);
+
+#endif
