@@ -241,21 +241,37 @@ auth_setup(struct xact *x)
 		x->auth_state = ACL_AUTH_PENDING;
 }
 
-/* Squid's rfc1738_escape, uppercase hex. */
+static size_t
+auth_escape_byte(unsigned char c, char *out, size_t n, size_t cap)
+{
+	static const char unsafe[] = "<>\"#{}|\\^~[]`'%";
+
+	if (c <= 0x20 || c >= 0x7f || strchr(unsafe, c) != NULL)
+		return n + (size_t)snprintf(out + n, cap - n, "%%%02X", c);
+	out[n] = (char)c;
+	return n + 1;
+}
+
+/*
+ * Squid's rfc1738_escape, uppercase hex.  With auth_param basic utf8 on,
+ * the credentials are taken as ISO-8859-1 (what HTTP Basic sends) and
+ * turned into UTF-8 first, for helpers such as LDAP that expect it.
+ */
 static size_t
 auth_escape(const char *s, char *out, size_t cap)
 {
-	static const char unsafe[] = "<>\"#{}|\\^~[]`'%";
 	size_t n = 0;
 
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (n + 4 >= cap)
+		if (n + 8 >= cap)
 			break;
-		if (c <= 0x20 || c >= 0x7f || strchr(unsafe, c) != NULL)
-			n += (size_t)snprintf(out + n, cap - n, "%%%02X", c);
-		else
-			out[n++] = (char)c;
+		if (c >= 0x80 && worker_cfg->auth_basic.utf8) {
+			n = auth_escape_byte(0xc0 | (c >> 6), out, n, cap);
+			n = auth_escape_byte(0x80 | (c & 0x3f), out, n, cap);
+		} else {
+			n = auth_escape_byte(c, out, n, cap);
+		}
 	}
 	out[n] = '\0';
 	return n;

@@ -194,3 +194,16 @@ def test_connect_authenticates(proxy, origin, workdir):
     e = log_entry(p, 2)
     assert (e["method"], e["url"], e["user"]) == ("CONNECT", target, "alice")
     assert e["code"] in ("TCP_TUNNEL/200", "NONE_NONE/200")
+
+
+@pytest.mark.parametrize("utf8, sent", [("off", "m%FCller p%E4ss"),
+                                         ("on", "m%C3%BCller p%C3%A4ss")])
+def test_utf8_turns_latin1_credentials_into_utf8(proxy, origin, workdir, utf8, sent):
+    # Basic credentials are ISO-8859-1; with utf8 on they reach the helper
+    # as UTF-8 (for LDAP-like backends), %-escaped either way.
+    c, rec = auth_conf(workdir, "auth_param basic utf8 %s\n" % utf8)
+    p = proxy(conf_extra=c, access=ALLOW_AUTHENTICATED)
+    token = base64.b64encode("m\u00fcller:p\u00e4ss".encode("latin-1")).decode()
+    r = get(p.port, origin.url("/u"), [("Proxy-Authorization", "Basic " + token)])
+    assert r.status == 407
+    assert lines(rec) == [sent]
