@@ -1,0 +1,64 @@
+/*
+ * What the parts of the directive table share (lib/cfg_table.c and the
+ * cfg_set*.c files holding the handlers of directives whose values are not
+ * one of conf.c's generic types).  Only those files include it.
+ */
+#ifndef CUTTLE_CFG_INT_H
+#define CUTTLE_CFG_INT_H
+
+#include <stdint.h>
+
+#include "cfg.h"
+#include "conf.h"
+
+#define CFG_BASE(cx)	((struct cfg *)(cx)->base)
+
+/* cfg_set.c: ports, logs, ACLs and access lists, sizes, addresses */
+char *cfg_strdup(const char *s);
+char *cfg_set_port(struct conf_ctx *cx, void *field, int argc, char **argv);
+char *cfg_set_access_log(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_logformat(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_debug_options(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_via(struct conf_ctx *cx, void *field, int argc, char **argv);
+char *cfg_set_forwarded_for(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_acl(struct conf_ctx *cx, void *field, int argc, char **argv);
+char *cfg_set_access(struct conf_ctx *cx, void *field, int argc, char **argv);
+char *cfg_set_bytes(struct conf_ctx *cx, void *field, int argc, char **argv);
+char *cfg_set_size_acl(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_outgoing_addr(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_deny_info(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_nameservers(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_workers(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+
+/* cfg_set_cache.c: refresh_pattern, cache_dir and the cache sizes */
+char *cfg_set_refresh_pattern(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_cache_dir(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_replacement_policy(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_swap_percent(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_kb(struct conf_ctx *cx, void *field, int argc, char **argv);
+
+/* cfg_set_helper.c: helper programs, their children, auth_param */
+char *cfg_set_helper_children(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+void cfg_free_argv(char ***field);
+char *cfg_set_helper_program(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_helper_format(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_auth_param(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+
+#endif

@@ -1,0 +1,716 @@
+/*
+ * Handlers of the general directives whose values are not one of conf.c's
+ * generic types: http_port and its options, access_log and logformat,
+ * debug_options, via and forwarded_for, acl and the access lists, sizes
+ * with ACLs, tcp_outgoing_address, deny_info, dns_nameservers, workers.
+ */
+#include "config.h"
+#include "cfg.h"
+#include "cfg_int.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "logformat.h"
+#include "units.h"
+
+#ifndef PKGDATADIR
+#define PKGDATADIR	"/usr/share/cuttle"
+#endif
+
+const char *
+cfg_default_error_directory(void)
+{
+	const char *dir = getenv("CUTTLE_ERROR_DIRECTORY");
+
+	if (dir != NULL && *dir != '\0')
+		return dir;
+	return PKGDATADIR "/errors/templates";
+}
+
+char *
+cfg_strdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		abort();
+	return d;
+}
+
+/*
+ * "[!]acl..." words into a malloc'd array; for directives whose rule is
+ * not an allow/deny list.  missing_ok drops unknown names with a warning
+ * (deny_info: Squid only looks them up when a request is denied).
+ */
+static char *
+cfg_refs(struct conf_ctx *cx, char **argv, int argc, struct acl_ref **refs,
+    int *nrefs, int missing_ok)
+{
+	struct acl_ref *r;
+	int n = 0;
+
+	*refs = NULL;
+	*nrefs = 0;
+	if (argc == 0)
+		return NULL;
+	if ((r = calloc((size_t)argc, sizeof(*r))) == NULL)
+		abort();
+	for (int i = 0; i < argc; i++) {
+		const char *name = argv[i];
+		int negate = 0;
+
+		if (*name == '!') {
+			negate = 1;
+			name++;
+		}
+		if ((r[n].acl = acl_find(&CFG_BASE(cx)->acls, name)) == NULL) {
+			if (missing_ok) {
+				conf_warn(cx, "ACL not found: %s", name);
+				continue;
+			}
+			free(r);
+			return units_strf("ACL not found: %s", name);
+		}
+		r[n++].negate = negate;
+	}
+	*refs = r;
+	*nrefs = n;
+	return NULL;
+}
+
+/* A numeric address, v4 or v6 (brackets allowed), into ss. */
+static int
+cfg_numeric_addr(const char *s, int port, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(s);
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']' && n - 2 < sizeof(buf)) {
+		memcpy(buf, s + 1, n - 2);
+		buf[n - 2] = '\0';
+		s = buf;
+	}
+	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+/* Ports */
+
+static char *
+cfg_port_addr(struct cfg_port *p, const char *spec)
+{
+	const char *colon, *portstr = spec;
+	char *host = NULL, *end;
+	long port;
+
+	if (spec[0] == '[') {
+		const char *close = strchr(spec, ']');
+
+		if (close == NULL || close[1] != ':')
+			return units_strf("Invalid address '%s'", spec);
+		host = strndup(spec, (size_t)(close - spec + 1));
+		portstr = close + 2;
+	} else if ((colon = strrchr(spec, ':')) != NULL) {
+		host = strndup(spec, (size_t)(colon - spec));
+		portstr = colon + 1;
+	}
+	port = strtol(portstr, &end, 10);
+	if (*portstr == '\0' || *end != '\0' || port < 1 || port > 65535) {
+		free(host);
+		return units_strf("missing Port: %s", spec);
+	}
+	p->port = (int)port;
+	if (host == NULL) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&p->addr;
+
+		memset(&p->addr, 0, sizeof(p->addr));
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		sin->sin_port = htons((uint16_t)port);
+		p->addrlen = sizeof(*sin);
+		return NULL;
+	}
+	if (cfg_numeric_addr(host, p->port, &p->addr, &p->addrlen) == -1) {
+		struct addrinfo hints, *res;
+
+		/* Squid resolves a host name here, once, at startup */
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
+		if (*host == '\0' ||
+		    getaddrinfo(host, NULL, &hints, &res) != 0) {
+			char *err = units_strf("Invalid address '%s' in '%s'",
+			    host, spec);
+
+			free(host);
+			return err;
+		}
+		memcpy(&p->addr, res->ai_addr, res->ai_addrlen);
+		p->addrlen = res->ai_addrlen;
+		if (p->addr.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&p->addr)->sin6_port =
+			    htons((uint16_t)port);
+		else
+			((struct sockaddr_in *)&p->addr)->sin_port =
+			    htons((uint16_t)port);
+		freeaddrinfo(res);
+	}
+	free(host);
+	return NULL;
+}
+
+/* Squid options cuttle accepts but does not act on yet. */
+static const char *const cfg_port_later[] = {
+	"act-as-origin", "allow-direct", "capath=", "cafile=", "cipher=",
+	"clientca=", "connection-auth=", "crlfile=", "defaultsite=",
+	"dhparams=", "disable-pmtu-discovery=", "ignore-cc",
+	"no-connection-auth",
+	"options=", "protocol=", "require-proxy-header", "sslcontext=",
+	"sslflags=", "tcpkeepalive", "tls-cafile=", "tls-default-ca",
+	"tls-dh=", "tls-min-version=", "tls-no-npn", "version=", "vhost",
+	"vport", "worker-queues", NULL
+};
+
+static int
+cfg_port_option_later(const char *opt)
+{
+	for (int i = 0; cfg_port_later[i] != NULL; i++) {
+		const char *o = cfg_port_later[i];
+		size_t n = strlen(o);
+
+		if (o[n - 1] == '=' ? strncmp(opt, o, n) == 0 :
+		    strcmp(opt, o) == 0 || (strncmp(opt, o, n) == 0 &&
+		    opt[n] == '='))
+			return 1;
+	}
+	return 0;
+}
+
+static char *
+cfg_port_option(struct conf_ctx *cx, struct cfg_port *p, const char *opt)
+{
+	const char *v = strchr(opt, '=');
+	char *err, *warning;
+
+	v = v != NULL ? v + 1 : NULL;
+	if (strcmp(opt, "intercept") == 0)
+		p->intercept = 1;
+	else if (strcmp(opt, "transparent") == 0) {
+		conf_warn(cx, "%s option 'transparent' is deprecated, use "
+		    "'intercept'", cx->name);
+		p->intercept = 1;
+	} else if (strcmp(opt, "tproxy") == 0)
+		p->tproxy = 1;
+	else if (strcmp(opt, "accel") == 0)
+		p->accel = 1;
+	else if (strcmp(opt, "ssl-bump") == 0 || strcmp(opt, "sslBump") == 0)
+		p->ssl_bump = 1;
+	else if (strncmp(opt, "name=", 5) == 0) {
+		free(p->name);
+		p->name = cfg_strdup(v);
+	} else if (strncmp(opt, "tls-cert=", 9) == 0 ||
+	    strncmp(opt, "cert=", 5) == 0) {
+		free(p->tls_cert);
+		p->tls_cert = cfg_strdup(v);
+	} else if (strncmp(opt, "tls-key=", 8) == 0 ||
+	    strncmp(opt, "key=", 4) == 0) {
+		free(p->tls_key);
+		p->tls_key = cfg_strdup(v);
+	} else if (strcmp(opt, "generate-host-certificates") == 0)
+		p->generate_host_certificates = 1;
+	else if (strncmp(opt, "generate-host-certificates=", 27) == 0) {
+		if ((err = units_bool(v, &p->generate_host_certificates,
+		    &warning)) != NULL)
+			return err;
+		free(warning);
+	} else if (strncmp(opt, "dynamic_cert_mem_cache_size=", 28) == 0) {
+		if ((err = units_size_glued(v, &p->dynamic_cert_mem_cache_size))
+		    != NULL)
+			return err;
+	} else if (cfg_port_option_later(opt))
+		conf_warn(cx, "%s option '%s' is not supported by cuttle yet; "
+		    "ignored", cx->name, opt);
+	else
+		return units_strf("Unknown %s option '%s'.", cx->name, opt);
+	return NULL;
+}
+
+char *
+cfg_set_port(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	struct cfg_port *p, **tail;
+	char *err;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		abort();
+	p->spec = cfg_strdup(argv[0]);
+	p->is_https = strcmp(cx->name, "https_port") == 0;
+	/* Squid's defaults: minting on with ssl-bump, a 4 MB context cache */
+	p->generate_host_certificates = 1;
+	p->dynamic_cert_mem_cache_size = 4 * 1024 * 1024;
+	p->file = cfg_strdup(cx->file);
+	p->line = cx->line;
+	p->fd = -1;
+	err = cfg_port_addr(p, argv[0]);
+	for (int i = 1; err == NULL && i < argc; i++)
+		err = cfg_port_option(cx, p, argv[i]);
+	if (err == NULL && p->intercept && p->tproxy)
+		err = units_strf("%s: 'intercept' and 'tproxy' cannot be used "
+		    "together", cx->name);
+	if (err == NULL && p->accel && (p->intercept || p->tproxy))
+		err = units_strf("%s: 'accel' cannot be used with 'intercept' "
+		    "or 'tproxy'", cx->name);
+	if (err == NULL && p->is_https && p->tls_cert == NULL)
+		err = units_strf("https_port requires tls-cert=");
+	if (err == NULL && p->is_https && p->ssl_bump &&
+	    !p->intercept && !p->tproxy)
+		err = units_strf("https_port: ssl-bump requires 'intercept' or "
+		    "'tproxy'");
+	if (err == NULL && p->is_https && !p->ssl_bump &&
+	    (p->intercept || p->tproxy))
+		err = units_strf("https_port: 'intercept' and 'tproxy' require "
+		    "ssl-bump");
+	if (err == NULL && p->ssl_bump && p->tls_cert == NULL)
+		err = units_strf("%s: ssl-bump requires tls-cert= (a CA "
+		    "certificate to sign generated certificates)", cx->name);
+	if (err != NULL) {
+		struct cfg_port *one = p;
+
+		one->next = NULL;
+		free(one->spec);
+		free(one->name);
+		free(one->tls_cert);
+		free(one->tls_key);
+		free(one->file);
+		free(one);
+		return err;
+	}
+	if (p->name == NULL)
+		p->name = cfg_strdup(p->spec);
+	for (tail = field; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = p;
+	return NULL;
+}
+
+/* Logs */
+
+static struct logformat *
+cfg_find_format(struct cfg *cfg, const char *name)
+{
+	for (struct cfg_logformat *lf = cfg->logformats; lf != NULL;
+	    lf = lf->next)
+		if (strcmp(lf->name, name) == 0)
+			return lf->format;
+	return logformat_builtin(name);
+}
+
+static const char *const cfg_log_modules[] = {
+	"stdio", "daemon", "syslog", "udp", "tcp", "none", NULL
+};
+
+char *
+cfg_set_access_log(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	struct cfg *cfg = CFG_BASE(cx);
+	struct cfg_access_log *al, **tail;
+	const char *fmt = NULL, *colon;
+	char *err = NULL;
+	int i = 1;
+
+	if ((al = calloc(1, sizeof(*al))) == NULL)
+		abort();
+	al->fd = -1;
+	if (strcmp(argv[0], "none") != 0) {
+		al->module = cfg_strdup("stdio");
+		al->path = cfg_strdup(argv[0]);
+		colon = strchr(argv[0], ':');
+		for (int m = 0; colon != NULL && cfg_log_modules[m] != NULL;
+		    m++) {
+			size_t n = (size_t)(colon - argv[0]);
+
+			if (strlen(cfg_log_modules[m]) != n ||
+			    strncmp(argv[0], cfg_log_modules[m], n) != 0)
+				continue;
+			free(al->module);
+			free(al->path);
+			al->module = strndup(argv[0], n);
+			/* udp://host:port loses the slashes */
+			al->path = cfg_strdup(colon[1] == '/' &&
+			    colon[2] == '/' ? colon + 3 : colon + 1);
+			break;
+		}
+		if (al->module != NULL && strcmp(al->module, "none") == 0) {
+			free(al->module);
+			free(al->path);
+			al->module = al->path = NULL;
+		}
+	}
+	/* options, then an optional format name, then ACLs */
+	for (; i < argc && strchr(argv[i], '=') != NULL; i++) {
+		if (strncmp(argv[i], "logformat=", 10) == 0)
+			fmt = argv[i] + 10;
+		else if (strncmp(argv[i], "buffer-size=", 12) == 0 ||
+		    strncmp(argv[i], "rotate=", 7) == 0 ||
+		    strncmp(argv[i], "on-error=", 9) == 0)
+			conf_warn(cx, "access_log option '%s' is not supported "
+			    "by cuttle yet; ignored", argv[i]);
+		else {
+			err = units_strf("Unknown access_log option '%s'",
+			    argv[i]);
+			goto fail;
+		}
+	}
+	/* Squid takes the next word as the format only if one has that name */
+	if (fmt == NULL && i < argc && cfg_find_format(cfg, argv[i]) != NULL)
+		fmt = argv[i++];
+	if (fmt == NULL)
+		fmt = "squid";
+	if ((al->format = cfg_find_format(cfg, fmt)) == NULL) {
+		err = units_strf("Unknown logformat '%s'", fmt);
+		goto fail;
+	}
+	if (i < argc) {
+		char **rule = calloc((size_t)(argc - i + 2), sizeof(*rule));
+
+		if (rule == NULL)
+			abort();
+		rule[0] = "allow";
+		for (int j = i; j < argc; j++)
+			rule[j - i + 1] = argv[j];
+		err = access_parse(&al->acls, &cfg->acls, rule, argc - i + 1,
+		    NULL, cx->file, cx->line);
+		free(rule);
+		if (err != NULL)
+			goto fail;
+	}
+	for (tail = field; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = al;
+	return NULL;
+fail:
+	access_list_free(&al->acls);
+	free(al->module);
+	free(al->path);
+	free(al);
+	return err;
+}
+
+char *
+cfg_set_logformat(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	struct cfg *cfg = CFG_BASE(cx);
+	struct cfg_logformat *lf, **tail;
+	const char *spec = cx->rest;
+	struct logformat *f;
+	char *err = NULL;
+
+	spec += strcspn(spec, " \t");
+	spec += strspn(spec, " \t");
+	if (logformat_builtin(argv[0]) != NULL ||
+	    cfg_find_format(cfg, argv[0]) != NULL) {
+		conf_warn(cx, "logformat %s is already defined. Ignoring.",
+		    argv[0]);
+		return NULL;
+	}
+	if ((f = logformat_compile(argv[0], spec, &err)) == NULL)
+		return err != NULL ? err :
+		    units_strf("logformat %s: invalid format", argv[0]);
+	if ((lf = calloc(1, sizeof(*lf))) == NULL)
+		abort();
+	lf->name = cfg_strdup(argv[0]);
+	lf->format = f;
+	for (tail = field; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = lf;
+	return NULL;
+}
+
+/* The same grammar log_set_debug_options() applies, without applying it. */
+static char *
+cfg_check_debug_options(const char *tok)
+{
+	const char *comma = strchr(tok, ',');
+	char *end;
+	long v;
+
+	if (strncmp(tok, "rotate=", 7) == 0)
+		return NULL;
+	if (comma == NULL)
+		return units_strf("Invalid debug_options '%s': expected "
+		    "SECTION,LEVEL", tok);
+	v = strtol(comma + 1, &end, 10);
+	if (comma[1] == '\0' || *end != '\0' || v < 0 || v > 9)
+		return units_strf("Invalid debug level in '%s'", tok);
+	if (strncmp(tok, "ALL,", 4) == 0)
+		return NULL;
+	v = strtol(tok, &end, 10);
+	if (end == tok || end != comma || v < 0 || v >= LOG_SECTIONS)
+		return units_strf("Invalid debug section in '%s'", tok);
+	return NULL;
+}
+
+char *
+cfg_set_debug_options(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	char **s = field, *joined;
+	size_t len = 1;
+	char *err;
+
+	for (int i = 0; i < argc; i++) {
+		if ((err = cfg_check_debug_options(argv[i])) != NULL)
+			return err;
+		len += strlen(argv[i]) + 1;
+	}
+	if ((joined = calloc(1, len)) == NULL)
+		abort();
+	for (int i = 0; i < argc; i++) {
+		if (i > 0)
+			strcat(joined, " ");
+		strcat(joined, argv[i]);
+	}
+	free(*s);
+	*s = joined;
+	return NULL;
+}
+
+/* Headers */
+
+char *
+cfg_set_via(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	char *err = conf_set_bool(cx, field, argc, argv);
+
+	if (err == NULL && !*(int *)field && !cx->is_default)
+		conf_warn(cx, "HTTP requires the use of Via");
+	return err;
+}
+
+char *
+cfg_set_forwarded_for(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	static const struct {
+		const char *word;
+		enum cfg_forwarded_for v;
+	} words[] = {
+		{ "on", CFG_FF_ON }, { "off", CFG_FF_OFF },
+		{ "transparent", CFG_FF_TRANSPARENT },
+		{ "delete", CFG_FF_DELETE }, { "truncate", CFG_FF_TRUNCATE },
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(argv[0], words[i].word) == 0) {
+			*(enum cfg_forwarded_for *)field = words[i].v;
+			return NULL;
+		}
+	return units_strf("Invalid forwarded_for value '%s': expected on, off, "
+	    "transparent, truncate or delete", argv[0]);
+}
+
+/* Access control */
+
+char *
+cfg_set_acl(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	char *warning = NULL, *err;
+
+	struct cfg *cfg = CFG_BASE(cx);
+	struct acl *a;
+
+	err = acl_parse(field, argv, argc, &warning);
+	if (warning != NULL) {
+		conf_warn(cx, "%s", warning);
+		free(warning);
+	}
+	/* as Squid: auth_param must come first (an ignored scheme counts) */
+	if (err == NULL && (a = acl_find(field, argv[0])) != NULL &&
+	    acl_is_auth(a) && strcmp(acl_type(a), "max_user_ip") != 0 &&
+	    cfg->auth_basic.program == NULL && !cfg->auth_other_scheme)
+		return units_strf("Can't use proxy auth because no "
+		    "authentication schemes are fully configured.");
+	return err;
+}
+
+char *
+cfg_set_access(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	return access_parse(field, &CFG_BASE(cx)->acls, argv, argc, NULL,
+	    cx->file, cx->line);
+}
+
+/*
+ * A byte count as Squid's parseBytesLine64 reads it: "none" and "-1" mean
+ * no limit (-1), and neither they nor a zero take a unit word, so in
+ * "range_offset_limit 0 all" the second word is an acl.  Returns how many
+ * words were used, or -1 with *err set.
+ */
+static int
+cfg_bytes(struct conf_ctx *cx, int argc, char **argv, int64_t *v, char **err)
+{
+	int unitless;
+
+	if (strcmp(argv[0], "none") == 0 || strcmp(argv[0], "-1") == 0) {
+		*v = -1;
+		return 1;
+	}
+	if (argv[0][0] == '-') {
+		*err = units_strf("%s: only -1 may be negative", cx->name);
+		return -1;
+	}
+	*err = units_size(argv[0], NULL, UNITS_BYTES, v, &unitless);
+	if (*err != NULL)
+		return -1;
+	if (*v == 0)
+		return 1;
+	if (argc < 2) {
+		conf_warn(cx, "No units on '%s %s', assuming %.2f bytes",
+		    cx->name, argv[0], (double)*v);
+		return 1;
+	}
+	*err = units_size(argv[0], argv[1], UNITS_BYTES, v, &unitless);
+	return *err != NULL ? -1 : 2;
+}
+
+/*
+ * read_ahead_gap: one byte count, "none" for no limit.  Squid ignores a
+ * word after a value that takes no unit ("read_ahead_gap 0 KB" loads).
+ */
+char *
+cfg_set_bytes(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	char *err = NULL;
+
+	(void)cfg_bytes(cx, argc, argv, field, &err);
+	return err;
+}
+
+/*
+ * "SIZE [acl ...]" lines (reply_body_max_size, range_offset_limit): each
+ * appends to a list that the user walks in order, first match wins.
+ */
+char *
+cfg_set_size_acl(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	struct cfg_size_acl *s, **tail;
+	char *err = NULL;
+	int used;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		abort();
+	used = cfg_bytes(cx, argc, argv, &s->size, &err);
+	if (err == NULL)
+		err = cfg_refs(cx, argv + used, argc - used,
+		    &s->rule.refs, &s->rule.nrefs, 0);
+	if (err != NULL) {
+		free(s);
+		return err;
+	}
+	s->rule.action = ACCESS_ALLOW;
+	s->rule.file = cx->file;
+	s->rule.line = cx->line;
+	for (tail = field; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = s;
+	return NULL;
+}
+
+char *
+cfg_set_outgoing_addr(struct conf_ctx *cx, void *field, int argc,
+    char **argv)
+{
+	struct cfg_outgoing_addr *o, **tail;
+	char *err;
+
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		abort();
+	if (cfg_numeric_addr(argv[0], 0, &o->addr, &o->addrlen) == -1) {
+		free(o);
+		return units_strf("tcp_outgoing_address: '%s' is not an IP "
+		    "address", argv[0]);
+	}
+	if ((err = cfg_refs(cx, argv + 1, argc - 1, &o->rule.refs,
+	    &o->rule.nrefs, 0)) != NULL) {
+		free(o);
+		return err;
+	}
+	o->rule.action = ACCESS_ALLOW;
+	o->rule.file = cx->file;
+	o->rule.line = cx->line;
+	for (tail = field; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = o;
+	return NULL;
+}
+
+char *
+cfg_set_deny_info(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	struct cfg_deny_info *d, **tail;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		abort();
+	d->page = cfg_strdup(argv[0]);
+	(void)cfg_refs(cx, argv + 1, argc - 1, &d->refs, &d->nrefs, 1);
+	for (tail = field; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = d;
+	return NULL;
+}
+
+/* DNS */
+
+char *
+cfg_set_nameservers(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	struct cfg_str_list **tail, *s;
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	for (tail = field; *tail != NULL; tail = &(*tail)->next)
+		;
+	for (int i = 0; i < argc; i++) {
+		if (cfg_numeric_addr(argv[i], 53, &ss, &len) == -1) {
+			conf_warn(cx, "rejecting '%s' as a name server, "
+			    "because it is not a numeric IP address", argv[i]);
+			continue;
+		}
+		if ((s = calloc(1, sizeof(*s))) == NULL)
+			abort();
+		s->s = cfg_strdup(argv[i]);
+		*tail = s;
+		tail = &s->next;
+	}
+	return NULL;
+}
+
+/* Process */
+
+char *
+cfg_set_workers(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	char *err = conf_set_int(cx, field, argc, argv);
+
+	if (err == NULL && *(int *)field < 0)
+		return units_strf("workers must be 0 or more, not %s", argv[0]);
+	return err;
+}
+
+/* Caching */

@@ -1,0 +1,225 @@
+/*
+ * Handlers of the helper directives: a program line, `children N
+ * startup= idle= concurrency= queue-size=`, the request formats, and
+ * auth_param with its per-scheme parameters.
+ */
+#include "config.h"
+#include "cfg.h"
+#include "cfg_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "logformat.h"
+#include "units.h"
+
+/* "N [startup=N] [idle=N] [concurrency=N] [queue-size=N] [on-...=]" */
+char *
+cfg_set_helper_children(struct conf_ctx *cx, void *field, int argc,
+    char **argv)
+{
+	struct cfg_helper_children *ch = field, v = { 0, 0, 1, 0, -1 };
+	char *end;
+	long n = strtol(argv[0], &end, 10);
+
+	if (*end != '\0' || n < 1 || n > 10000)
+		return units_strf("%s: invalid number of children '%s'",
+		    cx->name, argv[0]);
+	v.n_max = (int)n;
+	for (int i = 1; i < argc; i++) {
+		static const struct {
+			const char *name;
+			size_t off;
+		} opts[] = {
+			{ "startup=", offsetof(struct cfg_helper_children,
+			    n_startup) },
+			{ "idle=", offsetof(struct cfg_helper_children, n_idle) },
+			{ "concurrency=", offsetof(struct cfg_helper_children,
+			    concurrency) },
+			{ "queue-size=", offsetof(struct cfg_helper_children,
+			    queue_size) },
+		};
+		size_t k;
+
+		if (strncmp(argv[i], "on-persistent-overload=", 23) == 0)
+			continue;	/* we never die of overload */
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+			if (strncmp(argv[i], opts[k].name,
+			    strlen(opts[k].name)) == 0)
+				break;
+		if (k == sizeof(opts) / sizeof(opts[0]))
+			return units_strf("%s: unknown option '%s'", cx->name,
+			    argv[i]);
+		n = strtol(argv[i] + strlen(opts[k].name), &end, 10);
+		if (*end != '\0' || end == argv[i] + strlen(opts[k].name) ||
+		    n < 0 || n > 100000)
+			return units_strf("%s: invalid value in '%s'",
+			    cx->name, argv[i]);
+		*(int *)((char *)&v + opts[k].off) = (int)n;
+	}
+	if (v.n_startup > v.n_max)
+		v.n_startup = v.n_max;
+	if (v.n_idle > v.n_max)
+		v.n_idle = v.n_max;
+	if (v.n_idle < 1)
+		v.n_idle = 1;
+	*ch = v;
+	return NULL;
+}
+
+void
+cfg_free_argv(char ***field)
+{
+	if (*field == NULL)
+		return;
+	for (int i = 0; (*field)[i] != NULL; i++)
+		free((*field)[i]);
+	free(*field);
+	*field = NULL;
+}
+
+/* A helper's command line as an argv (execvp looks the program up). */
+char *
+cfg_set_helper_program(struct conf_ctx *cx, void *field, int argc,
+    char **argv)
+{
+	char ***v = field;
+
+	cfg_free_argv(v);
+	if (argc == 1 && strcmp(argv[0], "none") == 0)
+		return NULL;
+	if ((*v = calloc((size_t)argc + 1, sizeof(**v))) == NULL)
+		abort();
+	for (int i = 0; i < argc; i++)
+		(*v)[i] = cfg_strdup(argv[i]);
+	return NULL;
+}
+
+/* A logformat specification, quoted or not, for a helper's extras. */
+char *
+cfg_set_helper_format(struct conf_ctx *cx, void *field, int argc,
+    char **argv)
+{
+	struct logformat **f = field, *nf;
+	const char *rest = cx->rest;
+	size_t len = strlen(rest);
+	char *spec, *err = NULL;
+
+	while (len > 0 && (rest[len - 1] == ' ' || rest[len - 1] == '\t' ||
+	    rest[len - 1] == '\n' || rest[len - 1] == '\r'))
+		len--;
+	if (len >= 2 && rest[0] == '"' && rest[len - 1] == '"') {
+		size_t j = 0;
+		if ((spec = malloc(len)) == NULL)
+			abort();
+		for (size_t i = 1; i < len - 1; i++) {
+			if (rest[i] == '\\' && i + 1 < len - 1)
+				i++;
+			spec[j++] = rest[i];
+		}
+		spec[j] = '\0';
+	} else if ((spec = strndup(rest, len)) == NULL)
+		abort();
+	nf = logformat_compile(cx->name, spec, &err);
+	free(spec);
+	if (nf == NULL)
+		return err != NULL ? err : units_strf("%s: invalid format",
+		    cx->name);
+	if (*f != NULL)
+		logformat_free(*f);
+	*f = nf;
+	return NULL;
+}
+
+/* The raw text after the first n words of cx->rest, trailing space cut. */
+static char *
+cfg_rest_after(const struct conf_ctx *cx, int n)
+{
+	const char *p = cx->rest;
+	size_t len;
+
+	for (int i = 0; i < n; i++) {
+		p += strspn(p, " \t");
+		p += strcspn(p, " \t\r\n");
+	}
+	p += strspn(p, " \t");
+	len = strlen(p);
+	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' ||
+	    p[len - 1] == '\n' || p[len - 1] == '\r'))
+		len--;
+	return strndup(p, len);
+}
+
+/*
+ * "auth_param SCHEME PARAM VALUE...".  Only basic is implemented; digest,
+ * ntlm and negotiate lines warn and are ignored so real configs load (their
+ * proxy_auth ACLs then never match), and unknown schemes are refused as
+ * Squid refuses them.
+ */
+char *
+cfg_set_auth_param(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	struct cfg_auth_basic *b = field;
+	const char *param = argv[1];
+	char *def[] = { "20", "startup=0", "idle=1", "concurrency=0" };
+	char *ttl[] = { "2", "hours" };
+
+	if (strcmp(argv[0], "digest") == 0 || strcmp(argv[0], "ntlm") == 0 ||
+	    strcmp(argv[0], "negotiate") == 0) {
+		if (strcmp(param, "program") == 0) {
+			CFG_BASE(cx)->auth_other_scheme = 1;
+			conf_warn(cx, "auth_param %s is not supported by cuttle; "
+			    "ignored (its proxy_auth ACLs never match)",
+			    argv[0]);
+		}
+		return NULL;
+	}
+	if (strcmp(argv[0], "basic") != 0)
+		return units_strf("Bungled %s %s: unknown authentication "
+		    "scheme '%s'", cx->name, argv[0], argv[0]);
+	if (!b->seen) {
+		b->seen = 1;
+		(void)cfg_set_helper_children(cx, &b->children, 4, def);
+		(void)conf_set_time(cx, &b->credentialsttl, 2, ttl);
+		b->realm = cfg_strdup("Squid proxy-caching web server");
+	}
+	if (argc < 3 && strcmp(param, "program") != 0)
+		return units_strf("%s basic %s: missing value", cx->name, param);
+	if (strcmp(param, "program") == 0) {
+		if (argc < 3)
+			return units_strf("%s basic program: missing command "
+			    "line", cx->name);
+		return cfg_set_helper_program(cx, &b->program, argc - 2,
+		    argv + 2);
+	}
+	if (strcmp(param, "children") == 0)
+		return cfg_set_helper_children(cx, &b->children, argc - 2,
+		    argv + 2);
+	if (strcmp(param, "realm") == 0) {
+		free(b->realm);
+		if ((b->realm = cfg_rest_after(cx, 2)) == NULL)
+			abort();
+		return NULL;
+	}
+	if (strcmp(param, "credentialsttl") == 0)
+		return conf_set_time(cx, &b->credentialsttl, argc - 2, argv + 2);
+	if (strcmp(param, "casesensitive") == 0)
+		return conf_set_bool(cx, &b->casesensitive, argc - 2, argv + 2);
+	if (strcmp(param, "utf8") == 0)
+		return conf_set_bool(cx, &b->utf8, argc - 2, argv + 2);
+	if (strcmp(param, "key_extras") == 0) {
+		struct conf_ctx sub = *cx;
+		char *rest = cfg_rest_after(cx, 2), *err;
+
+		if (rest == NULL)
+			abort();
+		sub.rest = rest;
+		err = cfg_set_helper_format(&sub, &b->key_extras, argc - 2,
+		    argv + 2);
+		free(rest);
+		return err;
+	}
+	/* Squid only complains about this one */
+	conf_warn(cx, "Unrecognised basic auth scheme parameter '%s'", param);
+	return NULL;
+}
