@@ -207,6 +207,13 @@ size_t cache_rules_conditional_headers(const struct cache_meta *m,
  * Evaluate the client's preconditions against the stored response (RFC 9110
  * 13.2.2 order).  Returns 304, 412, or 0 to serve the stored response.
  */
+/*
+ * If-Range (RFC 9110 13.1.5): may a Range be served from the response
+ * whose head is resp?  Yes without If-Range, else only when it names
+ * resp's entity tag (a quoted value) or Last-Modified date exactly.
+ */
+int cache_rules_if_range(const struct http_msg *req,
+    const struct http_msg *resp);
 int cache_rules_client_conditional(const struct cache_meta *m,
     const struct http_msg *req);
 

@@ -281,3 +281,17 @@ cache_rules_merge_304(const struct http_msg *stored,
 		out[o.len < size ? o.len : size - 1] = '\0';
 	return o.len;
 }
+
+int
+cache_rules_if_range(const struct http_msg *req, const struct http_msg *resp)
+{
+	const struct http_header *ir = http_msg_header(req, "If-Range");
+
+	if (ir == NULL)
+		return 1;
+	const struct http_header *v = http_msg_header(resp,
+	    ir->value_len > 0 && ir->value[0] == '"' ? "ETag" :
+	    "Last-Modified");
+	return v != NULL && v->value_len == ir->value_len &&
+	    memcmp(v->value, ir->value, ir->value_len) == 0;
+}

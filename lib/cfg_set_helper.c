@@ -41,8 +41,12 @@ cfg_set_helper_children(struct conf_ctx *cx, void *field, int argc,
 		};
 		size_t k;
 
-		if (strncmp(argv[i], "on-persistent-overload=", 23) == 0)
-			continue;	/* we never die of overload */
+		if (strncmp(argv[i], "on-persistent-overload=", 23) == 0) {
+			/* we never die of overload; say so, not silently */
+			conf_warn(cx, "%s: option '%s' is not supported by "
+			    "cuttle; ignored", cx->name, argv[i]);
+			continue;
+		}
 		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
 			if (strncmp(argv[i], opts[k].name,
 			    strlen(opts[k].name)) == 0)

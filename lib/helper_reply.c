@@ -46,36 +46,6 @@ helper_reply_split_id(const char *line, size_t len, uint64_t *id,
 	return 0;
 }
 
-static int
-helper_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* rfc1738_unescape in place: %XX becomes the byte, except %00. */
-static void
-helper_unescape(char *s)
-{
-	char *w = s;
-
-	for (char *r = s; *r != '\0'; r++) {
-		int hi, lo;
-		if (*r == '%' && (hi = helper_hexval(r[1])) >= 0 &&
-		    (lo = helper_hexval(r[2])) >= 0 && (hi | lo) != 0) {
-			*w++ = (char)(hi << 4 | lo);
-			r += 2;
-		} else
-			*w++ = *r;
-	}
-	*w = '\0';
-}
-
 static void
 helper_add(struct helper_reply *r, const char *key, const char *value)
 {
@@ -163,7 +133,7 @@ helper_parse_notes(struct helper_reply *r, char **p)
 		if (*s != '\0')
 			*s++ = '\0';
 		if (strlen(val) >= 3)
-			helper_unescape(val);
+			util_rfc1738_unescape(val);
 		helper_add(r, key, val);
 	}
 }

@@ -14,38 +14,7 @@
 
 #include <openssl/evp.h>
 
-static int
-passwd_check_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-void
-passwd_check_unescape(char *s)
-{
-	char *r = s, *w = s;
-	int hi, lo;
-
-	while (*r != '\0') {
-		if (r[0] == '%' && r[1] == '%') {
-			*w++ = '%';
-			r += 2;
-		} else if (r[0] == '%' && (hi = passwd_check_hexval(r[1])) >= 0 &&
-		    (lo = passwd_check_hexval(r[2])) >= 0 && (hi | lo) != 0) {
-			/* %00 stays as it is: a NUL would cut the string. */
-			*w++ = (char)(hi << 4 | lo);
-			r += 3;
-		} else
-			*w++ = *r++;
-	}
-	*w = '\0';
-}
+#include "util.h"
 
 int
 passwd_check_request(char *line, char **user, char **pass)
@@ -65,8 +34,8 @@ passwd_check_request(char *line, char **user, char **pass)
 	if (*p == '\0')
 		return -1;
 	*pass = p;
-	passwd_check_unescape(*user);
-	passwd_check_unescape(*pass);
+	util_rfc1738_unescape(*user);
+	util_rfc1738_unescape(*pass);
 	return 0;
 }
 

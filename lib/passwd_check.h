@@ -25,9 +25,6 @@ enum passwd_check_line {
 	PASSWD_LINE_NO_USER	/* only separators: "Missing user name" */
 };
 
-/* rfc1738_unescape in place: %XX with XX in 01..FF, and %% to %. */
-void passwd_check_unescape(char *s);
-
 /*
  * Split "USER PASSWORD" (no newline) in place and %-decode both.  The user
  * ends at the first space after any leading spaces; the password is the

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,29 +21,18 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-static char * __attribute__((format(printf, 1, 2)))
-ssl_db_strf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
+#include "util.h"
 
 static char *
 ssl_db_path(const struct ssl_db *db, const char *name)
 {
-	return ssl_db_strf("%s/%s", db->dir, name);
+	return xasprintf("%s/%s", db->dir, name);
 }
 
 static char *
 ssl_db_cert_path(const struct ssl_db *db, const char *serial)
 {
-	return ssl_db_strf("%s/certs/%s.pem", db->dir, serial);
+	return xasprintf("%s/certs/%s.pem", db->dir, serial);
 }
 
 size_t
@@ -113,7 +101,7 @@ ssl_db_load(struct ssl_db *db, char **err)
 
 	ssl_db_index_free(&db->idx);
 	if (path == NULL || (fd = open(path, O_RDONLY)) == -1) {
-		*err = ssl_db_strf("Uninitialized SSL certificate database "
+		*err = xasprintf("Uninitialized SSL certificate database "
 		    "directory: %s. To initialize, run \"security_file_certgen "
 		    "-c -s %s\".", db->dir, db->dir);
 		free(path);
@@ -131,7 +119,7 @@ ssl_db_load(struct ssl_db *db, char **err)
 		len += n;
 	}
 	if (n == -1 || ssl_db_index_parse(&db->idx, text, len) == -1)
-		*err = ssl_db_strf("The SSL certificate database %s is "
+		*err = xasprintf("The SSL certificate database %s is "
 		    "corrupted. Please rebuild", db->dir);
 	else
 		rc = 0;
@@ -153,7 +141,7 @@ ssl_db_save(struct ssl_db *db, char **err)
 	if ((text = ssl_db_index_format(&db->idx, &len)) == NULL)
 		goto out;
 	if ((f = fopen(path, "w")) == NULL) {
-		*err = ssl_db_strf("Failed to initialize %s file for writing",
+		*err = xasprintf("Failed to initialize %s file for writing",
 		    path);
 		goto out;
 	}
@@ -161,7 +149,7 @@ ssl_db_save(struct ssl_db *db, char **err)
 	if (fclose(f) != 0)
 		rc = -1;
 	if (rc == -1)
-		*err = ssl_db_strf("Failed to write %s file", path);
+		*err = xasprintf("Failed to write %s file", path);
 out:
 	free(text);
 	free(path);
@@ -175,12 +163,12 @@ ssl_db_lock(struct ssl_db *db, char **err)
 
 	/* The same lock Squid's helper takes, so the two can share DIR. */
 	if ((db->lock_fd = open(path, O_RDWR)) == -1) {
-		*err = ssl_db_strf("Failed to open file %s", path);
+		*err = xasprintf("Failed to open file %s", path);
 		free(path);
 		return -1;
 	}
 	if (flock(db->lock_fd, LOCK_EX) == -1) {
-		*err = ssl_db_strf("Failed to get a lock of %s", path);
+		*err = xasprintf("Failed to get a lock of %s", path);
 		close(db->lock_fd);
 		db->lock_fd = -1;
 		free(path);
@@ -276,7 +264,7 @@ ssl_db_delete_row(struct ssl_db *db, size_t i, char **err)
 	fsize = ssl_db_file_size(db, path);
 	ssl_db_write_size(db, size > fsize ? size - fsize : 0);
 	if (remove(path) == -1 && errno != ENOENT) {
-		*err = ssl_db_strf("Failed to remove certificate file %s from "
+		*err = xasprintf("Failed to remove certificate file %s from "
 		    "db", path);
 		rc = -1;
 	}
@@ -306,13 +294,13 @@ ssl_db_create(const char *dir, char **err)
 	int rc = -1;
 
 	if (mkdir(dir, 0777) == -1)
-		*err = ssl_db_strf("Cannot create %s", dir);
+		*err = xasprintf("Cannot create %s", dir);
 	else if (mkdir(certs, 0777) == -1)
-		*err = ssl_db_strf("Cannot create %s", certs);
+		*err = xasprintf("Cannot create %s", certs);
 	else if (ssl_db_write_size(&db, 0) == -1)
-		*err = ssl_db_strf("Cannot open %s/size to open", dir);
+		*err = xasprintf("Cannot open %s/size to open", dir);
 	else if ((f = fopen(index, "w")) == NULL)
-		*err = ssl_db_strf("Cannot open %s to open", index);
+		*err = xasprintf("Cannot open %s to open", index);
 	else {
 		fclose(f);
 		rc = 0;
@@ -329,7 +317,7 @@ ssl_db_open(const char *dir, size_t max_size, size_t block, char **err)
 
 	if (db == NULL || (db->dir = strdup(dir)) == NULL) {
 		free(db);
-		*err = ssl_db_strf("out of memory");
+		*err = xasprintf("out of memory");
 		return NULL;
 	}
 	db->max_size = max_size;
@@ -419,7 +407,7 @@ ssl_db_find(struct ssl_db *db, const char *key, X509 *mimic, X509 **cert,
 		path = ssl_db_cert_path(db, db->idx.rows[i].col[SSL_DB_SERIAL]);
 		rc = ssl_db_read_entry(path, cert, pkey, &orig);
 		if (rc == -1)
-			*err = ssl_db_strf("cannot read %s", path);
+			*err = xasprintf("cannot read %s", path);
 		free(path);
 	}
 	ssl_db_unlock(db);

@@ -24,6 +24,13 @@ int util_addr_parse(const char *host, int port, struct sockaddr_storage *ss,
     socklen_t *len);
 socklen_t util_addr_len(const struct sockaddr *sa);
 
+/*
+ * Squid's rfc1738_unescape, in place: "%%" becomes "%", "%XX" the byte,
+ * except %00 (a NUL would cut the string); anything else stays.  Helper
+ * replies and the credentials basic_ncsa_auth reads are decoded so.
+ */
+void util_rfc1738_unescape(char *s);
+
 int util_set_nonblock(int fd);
 int util_strcaseeq_n(const char *a, size_t alen, const char *b);
 uint64_t util_now_ms(void);	/* CLOCK_MONOTONIC */

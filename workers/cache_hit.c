@@ -95,27 +95,13 @@ cache_log_mime(struct xact *x)
 	x->log.mime_type = mt;
 }
 
-/*
- * Does the request want a range of the stored body?  Only GET, and with
- * If-Range only when it names the stored validator (RFC 9110 13.1.5).
- */
+/* Does the request want a range of the stored body?  Only GET. */
 static int
-cache_range_wanted(const struct xact *x, const struct cache_meta *m)
+cache_range_wanted(const struct xact *x)
 {
-	const struct http_header *ir;
-
-	if (strcmp(x->method, "GET") != 0 ||
-	    http_msg_header(&x->req, "Range") == NULL)
-		return 0;
-	if ((ir = http_msg_header(&x->req, "If-Range")) == NULL)
-		return 1;
-	if (ir->value_len > 0 && ir->value[0] == '"')
-		return m->etag_len == ir->value_len &&
-		    memcmp(m->etag, ir->value, ir->value_len) == 0;
-	const struct http_header *lm = http_msg_header(&x->hit_msg,
-	    "Last-Modified");
-	return lm != NULL && lm->value_len == ir->value_len &&
-	    memcmp(lm->value, ir->value, lm->value_len) == 0;
+	return strcmp(x->method, "GET") == 0 &&
+	    http_msg_header(&x->req, "Range") != NULL &&
+	    cache_rules_if_range(&x->req, &x->hit_msg);
 }
 
 /*
@@ -144,7 +130,7 @@ cache_serve(struct xact *x, const struct cache_meta *m, int64_t age,
 	char crange[128];
 	int64_t length = status == 304 ? -1 : (int64_t)x->hit_len;
 	const char *extra = NULL;
-	if (status == 200 && cache_range_wanted(x, m)) {
+	if (status == 200 && cache_range_wanted(x)) {
 		const struct http_header *r = http_msg_header(&x->req, "Range");
 		int64_t first, last, size = (int64_t)x->hit_len;
 		int rr = cache_rules_range(r->value, r->value_len, size, &first,

@@ -24,29 +24,6 @@
 #include "log.h"
 #include "worker.h"
 
-/* The first byte a "bytes=" Range asks for; -1 for a suffix or a list. */
-static int64_t
-cache_range_first_offset(const struct http_header *r)
-{
-	const char *p = r->value, *end = r->value + r->value_len;
-	int64_t first = 0;
-
-	if (r->value_len < 7 || strncasecmp(p, "bytes=", 6) != 0 ||
-	    memchr(p, ',', r->value_len) != NULL)
-		return -1;
-	p += 6;
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p == end || *p < '0' || *p > '9')
-		return -1;
-	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		if (first > (INT64_MAX - 9) / 10)
-			return -1;
-		first = first * 10 + (*p - '0');
-	}
-	return first;
-}
-
 void
 cache_range_plan(struct xact *x)
 {
@@ -56,27 +33,17 @@ cache_range_plan(struct xact *x)
 	    (r = http_msg_header(&x->req, "Range")) == NULL)
 		return;
 	int64_t limit = xact_size_rule(x, worker_cfg->range_offset_limit, 0);
-	int64_t first = cache_range_first_offset(r);
+	int64_t first, last;
+	/* where the range starts, whatever the length: a suffix counts as
+	 * starting far out, several ranges as unknown */
+	if (cache_rules_range(r->value, r->value_len, INT64_MAX, &first,
+	    &last) != 1)
+		first = -1;
 	if (limit == 0 || (limit > 0 && (first < 0 || first > limit)))
 		return;
 	/* "none" also finishes the fetch when the client leaves (Squid) */
 	x->range_whole = limit < 0 ? 2 : 1;
 	log_debug(22, 3, "range_offset_limit: fetching %s whole", x->url_str);
-}
-
-/* Does the client's If-Range (if any) name the response's validator? */
-static int
-cache_range_if_range_ok(const struct xact *x)
-{
-	const struct http_header *ir = http_msg_header(&x->req, "If-Range");
-
-	if (ir == NULL)
-		return 1;
-	const struct http_header *v = http_msg_header(&x->rep,
-	    ir->value_len > 0 && ir->value[0] == '"' ? "ETag" :
-	    "Last-Modified");
-	return v != NULL && v->value_len == ir->value_len &&
-	    memcmp(v->value, ir->value, ir->value_len) == 0;
 }
 
 void
@@ -89,7 +56,7 @@ cache_range_on_response(struct xact *x)
 	if (!x->range_whole || x->rep.status != 200 ||
 	    x->rep.body != HTTP_BODY_LENGTH ||
 	    (r = http_msg_header(&x->req, "Range")) == NULL ||
-	    !cache_range_if_range_ok(x))
+	    !cache_rules_if_range(&x->req, &x->rep))
 		return;
 	if (cache_rules_range(r->value, r->value_len, x->rep.content_length,
 	    &first, &last) != 1)

@@ -11,13 +11,14 @@
 #include "certgen.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <openssl/evp.h>
+
+#include "util.h"
 
 static int
 certgen_msg_add(struct certgen_msg *m, const char *p, size_t n)
@@ -193,19 +194,6 @@ certgen_body_split(const char *body, char *val[CERTGEN_NKEYS])
 	}
 }
 
-static char * __attribute__((format(printf, 1, 2)))
-certgen_strf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 int
 certgen_req_parse(const char *body, struct tls_mint_req *req, char **err)
 {
@@ -217,7 +205,7 @@ certgen_req_parse(const char *body, struct tls_mint_req *req, char **err)
 	*err = NULL;
 	pem = certgen_body_split(body, val);
 	if (val[CERTGEN_HOST] == NULL) {
-		*err = certgen_strf("Cannot find \"host\" parameter in request "
+		*err = xasprintf("Cannot find \"host\" parameter in request "
 		    "message");
 		goto out;
 	}
@@ -235,7 +223,7 @@ certgen_req_parse(const char *body, struct tls_mint_req *req, char **err)
 	if (val[CERTGEN_SIGN] != NULL) {
 		if ((sign = tls_mint_sign_parse(val[CERTGEN_SIGN])) == -1) {
 			/* sic: Squid 5.7's spelling */
-			*err = certgen_strf("Wrong signing algoritm: %s",
+			*err = xasprintf("Wrong signing algoritm: %s",
 			    val[CERTGEN_SIGN]);
 			goto out;
 		}
@@ -243,12 +231,12 @@ certgen_req_parse(const char *body, struct tls_mint_req *req, char **err)
 	}
 	hash = val[CERTGEN_SIGN_HASH] ? val[CERTGEN_SIGN_HASH] : "sha256";
 	if ((req->md = EVP_get_digestbyname(hash)) == NULL) {
-		*err = certgen_strf("Wrong signing hash: %s", hash);
+		*err = xasprintf("Wrong signing hash: %s", hash);
 		goto out;
 	}
 	if (tls_mint_read_signing(pem, &req->ca_cert, &req->ca_key,
 	    &req->mimic) == -1) {
-		*err = certgen_strf("Broken signing certificate!");
+		*err = xasprintf("Broken signing certificate!");
 		goto out;
 	}
 	rc = 0;
@@ -258,7 +246,7 @@ out:
 	if (rc == -1) {
 		certgen_req_free(req);
 		if (*err == NULL)
-			*err = certgen_strf("out of memory");
+			*err = xasprintf("out of memory");
 	}
 	return rc;
 }

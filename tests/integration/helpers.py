@@ -13,6 +13,18 @@ import time
 
 TIMEOUT = 10.0
 
+# PURGE as Squid allows it: an acl of that method and a rule for it (from
+# localhost only) before the usual access rules.
+PURGE_CONF = "acl purge method PURGE\n"
+PURGE_ACCESS = """\
+http_access allow purge localhost
+http_access deny purge
+http_access deny !Safe_ports
+http_access deny CONNECT !SSL_ports
+http_access allow localhost
+http_access deny all
+"""
+
 
 def wait_for(fn, timeout, interval=0.05):
     """Calls fn until it returns something truthy or timeout passes."""

@@ -20,7 +20,8 @@ import time
 
 import pytest
 
-from helpers import ConnectionClosed, RawClient, build, get, log_entry, wait_for
+from helpers import (PURGE_ACCESS, PURGE_CONF, ConnectionClosed, RawClient, build, get,
+                     log_entry, wait_for)
 from origin import pattern_bytes
 
 FRESH = [("Cache-Control", "max-age=600"), ("Content-Type", "application/octet-stream")]
@@ -286,7 +287,7 @@ def test_vary_variants_on_disk_survive_restart(proxy, origin):
 @pytest.mark.cuttle_only(reason="Squid 5.7 answers 404 to a PURGE of a URL cached with Vary "
                          "and removes nothing")
 def test_purge_removes_vary_variants_from_disk(proxy, origin):
-    p, url = _vary_on_disk(proxy, origin, "/vp", "acl purge method PURGE\n",
+    p, url = _vary_on_disk(proxy, origin, "/vp", PURGE_CONF,
                            access=PURGE_ACCESS)
     p.restart()                 # nothing left in memory to know the variants by
     assert get(p.port, url, method="PURGE").status == 200
@@ -306,19 +307,11 @@ def test_post_invalidates_vary_variants_on_disk(proxy, origin):
 
 # -- PURGE and workers ---------------------------------------------------------
 
-PURGE_ACCESS = """\
-http_access allow purge localhost
-http_access deny purge
-http_access deny !Safe_ports
-http_access deny CONNECT !SSL_ports
-http_access allow localhost
-http_access deny all
-"""
 
 
 def test_purge_removes_disk_copy(proxy, origin):
     origin.script("/pgd", headers=FRESH, body="on disk\n")
-    p = disk_proxy(proxy, "acl purge method PURGE\n", access=PURGE_ACCESS)
+    p = disk_proxy(proxy, PURGE_CONF, access=PURGE_ACCESS)
     url = origin.url("/pgd")
     get(p.port, url)
     wait_committed(p, 1)
@@ -337,7 +330,7 @@ def test_purge_removes_disk_copy(proxy, origin):
 
 def test_purge_survives_restart(proxy, origin, impl):
     origin.script("/pgr", headers=FRESH, body="gone\n")
-    p = disk_proxy(proxy, "acl purge method PURGE\n", access=PURGE_ACCESS)
+    p = disk_proxy(proxy, PURGE_CONF, access=PURGE_ACCESS)
     url = origin.url("/pgr")
     get(p.port, url)
     wait_committed(p, 1)
@@ -357,7 +350,7 @@ def test_hit_right_after_miss(proxy, origin):
 
 
 def test_purge_right_after_miss(proxy, origin):
-    p = disk_proxy(proxy, "acl purge method PURGE\n", access=PURGE_ACCESS)
+    p = disk_proxy(proxy, PURGE_CONF, access=PURGE_ACCESS)
     codes = []
     for i in range(20):
         origin.script("/pq/%d" % i, headers=FRESH, body="tiny %d\n" % i)

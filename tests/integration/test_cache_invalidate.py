@@ -7,18 +7,9 @@ answering 200 when something was removed and 404 when nothing was.
 
 import pytest
 
-from helpers import get, log_entry
+from helpers import PURGE_ACCESS, PURGE_CONF, get, log_entry
 
 FRESH = [("Cache-Control", "max-age=60")]
-PURGE_CONF = "acl purge method PURGE\n"
-PURGE_ACCESS = """\
-http_access allow purge localhost
-http_access deny purge
-http_access deny !Safe_ports
-http_access deny CONNECT !SSL_ports
-http_access allow localhost
-http_access deny all
-"""
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])

@@ -901,6 +901,27 @@ t_blob(void)
 	is_int(cache_rules_meta_serialize(&m, blob, 50), 0, "buffer too small");
 }
 
+/* If-Range names the response's ETag or Last-Modified exactly */
+static void
+t_if_range(void)
+{
+	const struct http_msg *resp = RESP("HTTP/1.1 200 OK\r\nETag: \"v1\"\r\n"
+	    "Last-Modified: Mon, 01 Jan 2001 00:00:00 GMT\r\n\r\n");
+
+	ok(cache_rules_if_range(REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "\r\n"), resp), "no If-Range");
+	ok(cache_rules_if_range(REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "If-Range: \"v1\"\r\n\r\n"), resp), "same ETag");
+	ok(!cache_rules_if_range(REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "If-Range: \"v2\"\r\n\r\n"), resp), "other ETag");
+	ok(cache_rules_if_range(REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "If-Range: Mon, 01 Jan 2001 00:00:00 GMT\r\n\r\n"), resp),
+	    "same Last-Modified");
+	ok(!cache_rules_if_range(REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "If-Range: Tue, 02 Jan 2001 00:00:00 GMT\r\n\r\n"), resp),
+	    "other date");
+}
+
 int
 main(void)
 {
@@ -908,6 +929,7 @@ main(void)
 	t_cc();
 	t_storable();
 	t_negative();
+	t_if_range();
 	t_freshness();
 	t_heuristic();
 	t_decisions();

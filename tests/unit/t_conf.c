@@ -402,6 +402,11 @@ test_errors(void)
 	ok(logged("ERROR: %s:1: missing time unit", f), "missing time unit");
 	is_int(load_free("connect_timeout 90 sec\n"), 1, "sec");
 	ok(logged("ERROR: %s:1: unknown time unit 'sec'", f), "sec message");
+	is_int(load_free("url_rewrite_program /bin/cat\nurl_rewrite_children 5 "
+	    "on-persistent-overload=ERR\n"), 0, "on-persistent-overload loads");
+	ok(logged("%s:2: url_rewrite_children: option "
+	    "'on-persistent-overload=ERR' is not supported by cuttle; ignored",
+	    f), "... with a warning naming it");
 	is_int(load_free("max_stale 0\nconnect_timeout 0\n"), 0,
 	    "a bare 0 is a time (Squid takes it)");
 	is_int(load_free("via maybe\n"), 1, "bad boolean");

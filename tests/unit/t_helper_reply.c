@@ -107,6 +107,8 @@ t_notes(void)
 	is_str(helper_reply_get(&r, "a"), "%4", "2-byte value not decoded");
 	parse("OK a=%00x");
 	is_str(helper_reply_get(&r, "a"), "%00x", "%%00 kept");
+	parse("OK a=100%%x");
+	is_str(helper_reply_get(&r, "a"), "100%x", "%%%% is %% (rfc1738)");
 	parse("ERR message=\"say \\\"hi\\\"\\\\ \\n\" log=x y z");
 	is_str(helper_reply_get(&r, "message"), "say \"hi\"\\ \n",
 	    "quoted escapes");

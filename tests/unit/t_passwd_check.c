@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "util.h"
 
 static const char *
 unesc(const char *in)
@@ -19,7 +20,7 @@ unesc(const char *in)
 	static char buf[256];
 
 	snprintf(buf, sizeof(buf), "%s", in);
-	passwd_check_unescape(buf);
+	util_rfc1738_unescape(buf);
 	return buf;
 }
 
