@@ -169,9 +169,22 @@ ev_heap_down(int i)
 	}
 }
 
+/*
+ * True when t sits in the heap.  Reads only t->idx and the heap, so it is
+ * safe on memory that never held a timer (calloc'd or recycled).
+ */
+static int
+ev_timer_in_heap(const struct ev_timer *t)
+{
+	return t->idx >= 0 && t->idx < ev_nheap && ev_heap[t->idx] == t;
+}
+
 void
 ev_timer_init(struct ev_timer *t, ev_timer_cb *cb, void *arg)
 {
+	/* re-initialising an armed timer used to leave it in the heap */
+	if (ev_timer_in_heap(t))
+		ev_timer_stop(t);
 	t->when = 0;
 	t->idx = -1;
 	t->cb = cb;
@@ -185,6 +198,9 @@ ev_timer_stop(struct ev_timer *t)
 
 	if (i < 0)
 		return;
+	/* a heap slot that is not ours means the timer was corrupted or freed */
+	if (i >= ev_nheap || ev_heap[i] != t)
+		log_bug("ev_timer_stop: timer %p is not in slot %d", (void *)t, i);
 	t->idx = -1;
 	ev_nheap--;
 	if (i != ev_nheap) {
@@ -198,6 +214,8 @@ ev_timer_stop(struct ev_timer *t)
 void
 ev_timer_start(struct ev_timer *t, uint64_t after_ms)
 {
+	if (t->cb == NULL)
+		log_bug("ev_timer_start: timer %p has no callback", (void *)t);
 	ev_timer_stop(t);
 	if (ev_nheap == ev_capheap) {
 		ev_capheap = ev_capheap ? ev_capheap * 2 : 64;

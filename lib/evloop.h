@@ -43,6 +43,10 @@ void evloop_stop(void);
 uint64_t ev_now(void);		/* monotonic ms, updated each iteration */
 void ev_update_now(void);
 
+/*
+ * Set up a watcher in fresh memory.  Never on a watcher that is still
+ * added: stop it first (ev_io_stop), or hand it over with ev_io_set_cb.
+ */
 void ev_io_init(struct ev_io *io, int fd, ev_io_cb *cb, void *arg);
 /* Watch exactly these events (0: none); adds, modifies or removes. */
 int ev_io_set(struct ev_io *io, uint32_t events);
@@ -58,7 +62,19 @@ void ev_io_stop(struct ev_io *io);
 /* Flag exclusive wakeups (EPOLLEXCLUSIVE) for shared listening sockets. */
 int ev_io_add_exclusive(struct ev_io *io, uint32_t events);
 
+/*
+ * Set up a timer in fresh memory.  A timer that is still armed is stopped
+ * first, so the heap never keeps a pointer the owner believes unused; to
+ * give a live timer another job use ev_timer_set_cb.
+ */
 void ev_timer_init(struct ev_timer *t, ev_timer_cb *cb, void *arg);
+/* Give a timer another callback; it stays armed or not as it was. */
+static inline void
+ev_timer_set_cb(struct ev_timer *t, ev_timer_cb *cb)
+{
+	t->cb = cb;
+}
+/* Arm (or re-arm) a timer; it must have a callback. */
 void ev_timer_start(struct ev_timer *t, uint64_t after_ms);
 void ev_timer_stop(struct ev_timer *t);
 static inline int ev_timer_armed(const struct ev_timer *t) { return t->idx >= 0; }

@@ -196,6 +196,17 @@ fatalx(const char *fmt, ...)
 }
 
 void
+log_bug(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(0, "FATAL: BUG: ", 0, 0, fmt, ap);
+	va_end(ap);
+	abort();
+}
+
+void
 log_debug_impl(int section, int level, const char *fmt, ...)
 {
 	va_list ap;

@@ -22,6 +22,8 @@ int log_level_enabled(int section, int level);
 
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* A broken invariant: log it, then abort() so the crash report shows where. */
+void log_bug(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

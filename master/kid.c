@@ -6,6 +6,7 @@
 #include "kid.h"
 #include "cfg.h"
 #include "cache.h"
+#include "crash.h"
 #include "log.h"
 #include "memcache.h"
 #include "priv.h"
@@ -44,6 +45,7 @@ kid_spawn_worker(struct kid *k)
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_UNBLOCK, &chld, NULL);
 	log_init("cuttle", k->number);
+	crash_handler_install("worker", k->number);
 	if (cache_memory != NULL)
 		memcache_attach(cache_memory, k->slot);
 	worker_open_logs(k->cfg);

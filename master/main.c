@@ -9,6 +9,7 @@
 #include "cfg.h"
 #include "files.h"
 #include "listen.h"
+#include "crash.h"
 #include "log.h"
 #include "master.h"
 #include "memcache.h"
@@ -174,6 +175,7 @@ main(int argc, char **argv)
 	struct cfg *cfg;
 
 	log_init("cuttle", 0);
+	crash_handler_install("master", 0);
 	signal(SIGPIPE, SIG_IGN);
 	/*
 	 * Control signals wait until the master (or the -N worker) reads
@@ -314,6 +316,7 @@ main(int argc, char **argv)
 		worker_open_logs(cfg);
 		if (priv_drop(cfg->effective_user, cfg->effective_group) == -1)
 			return 1;
+		crash_handler_install("worker", 0);
 		worker_main(cfg, 0);
 		stores_stop();
 		files_pid_remove(cfg->pid_filename);

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "stores.h"
 #include "cfg.h"
+#include "crash.h"
 #include "log.h"
 #include "priv.h"
 #include "store/store.h"
@@ -108,6 +109,7 @@ stores_spawn(struct store_kid *sk)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		log_init("cuttle", 0);
+		crash_handler_install("store", 0);
 		if (priv_drop(stores_cfg->effective_user,
 		    stores_cfg->effective_group) == -1)
 			_exit(1);

@@ -224,7 +224,7 @@ cache_miss(struct xact *x, const struct cache_req_cc *rcc)
 			x->cf_remote = 1;
 			x->state = XS_STORE;
 			ev_io_set(&x->conn->io, EPOLLRDHUP);
-			ev_timer_init(&x->timer, cache_cf_poll, x);
+			ev_timer_set_cb(&x->timer, cache_cf_poll);
 			ev_timer_start(&x->timer, CACHE_CF_POLL_MS);
 			return 1;
 		}

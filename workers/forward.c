@@ -121,7 +121,7 @@ forward_attach(struct xact *x, struct srv *s)
 	ev_io_set_cb(&s->io, forward_server_io, x);
 	x->state = XS_FORWARD;
 	x->upstream_started_ms = ev_now();
-	ev_timer_init(&x->timer, forward_read_timeout, x);
+	ev_timer_set_cb(&x->timer, forward_read_timeout);
 	ev_timer_start(&x->timer, worker_cfg->read_timeout);
 	forward_pump(x);
 }
@@ -211,7 +211,7 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 		ev_io_set(&s->io, EPOLLOUT);
 		if (x->conn != NULL)
 			conn_update_events(x->conn);
-		ev_timer_init(&x->timer, forward_connect_timeout, x);
+		ev_timer_set_cb(&x->timer, forward_connect_timeout);
 		ev_timer_start(&x->timer, (uint64_t)(left > 0 &&
 		    left < worker_cfg->connect_timeout ? left :
 		    worker_cfg->connect_timeout));

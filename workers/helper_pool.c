@@ -377,8 +377,8 @@ helper_proc_died(struct helper_proc *pr)
 				log_errx("%s: not starting more helpers; requests "
 				    "to it fail until reconfigure", p->name);
 				p->broken = 1;
-				ev_timer_init(&p->fail_timer, helper_fail_queued,
-				    p);
+				ev_timer_set_cb(&p->fail_timer,
+				    helper_fail_queued);
 				ev_timer_start(&p->fail_timer, 0);
 				return;
 			}

@@ -134,7 +134,7 @@ pconn_put(struct srv *s)
 	pconn_idle++;
 	ev_io_set_cb(&s->io, pconn_idle_event, s);
 	ev_io_set(&s->io, EPOLLIN | EPOLLRDHUP);
-	ev_timer_init(&s->timer, pconn_idle_timeout, s);
+	ev_timer_set_cb(&s->timer, pconn_idle_timeout);
 	ev_timer_start(&s->timer, worker_cfg->pconn_timeout);
 }
 

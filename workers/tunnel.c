@@ -202,7 +202,7 @@ tunnel_connected(struct xact *x, struct srv *s)
 	}
 	x->state = XS_TUNNEL;
 	ev_io_set_cb(&s->io, tunnel_server_io, x);
-	ev_timer_init(&x->timer, tunnel_idle_timeout, x);
+	ev_timer_set_cb(&x->timer, tunnel_idle_timeout);
 	tunnel_pump(x);
 }
 

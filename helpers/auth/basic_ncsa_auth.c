@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "crash.h"
 #include "passwd_check.h"
 #include "util.h"
 
@@ -137,6 +138,7 @@ main(int argc, char **argv)
 	struct ncsa_user *u;
 	struct stat sb;
 
+	crash_handler_install("basic_ncsa_auth", 0);
 	if (argc != 2) {
 		fprintf(stderr, "Usage: ncsa_auth <passwordfile>\n");
 		return EXIT_FAILURE;

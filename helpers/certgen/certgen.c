@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "certgen.h"
+#include "crash.h"
 #include "ssl_db.h"
 
 #include <getopt.h>
@@ -183,6 +184,7 @@ main(int argc, char *argv[])
 	int c, create = 0;
 
 	certgen_argv0 = argv[0];
+	crash_handler_install("security_file_certgen", 0);
 	while ((c = getopt(argc, argv, "dchvs:M:b:")) != -1) {
 		switch (c) {
 		case 'd':
