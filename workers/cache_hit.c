@@ -48,10 +48,10 @@ cache_hit_head(struct xact *x, int status, int64_t age, int64_t length,
 		/*
 		 * A cookie belongs to the client whose request fetched the
 		 * response (or caused the revalidation that brought it):
-		 * never to the next one, as in Squid.  Set-Cookie2 too.
+		 * never to the next one, as in Squid.  Set-Cookie2 passes,
+		 * as in Squid: no user agent has honoured it since RFC 6265.
 		 */
-		if (util_strcaseeq_n(h->name, h->name_len, "Set-Cookie") ||
-		    util_strcaseeq_n(h->name, h->name_len, "Set-Cookie2"))
+		if (util_strcaseeq_n(h->name, h->name_len, "Set-Cookie"))
 			continue;
 		/* RFC 9110 15.4.5: a 304 carries no content headers */
 		if (status == 304 && (util_strcaseeq_n(h->name, h->name_len,
