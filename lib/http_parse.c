@@ -611,6 +611,19 @@ http_parse_request(struct http_msg *m, const char *buf, size_t len,
 		m->body = cl > 0 ? HTTP_BODY_LENGTH : HTTP_BODY_NONE;
 	}
 
+	/*
+	 * Connection naming the header that frames this very body asks the
+	 * next hop to drop the framing while the body still follows: some hop
+	 * then reads the body as a request of its own.  No client needs it;
+	 * Squid 5.7 keeps the header and forwards, we refuse it as the other
+	 * ambiguous framings.
+	 */
+	if ((seen & HTTP_SEEN_CONN) && ((has_cl == 1 && http_msg_has_token(m,
+	    "Connection", "Content-Length")) || (te != HTTP_TE_NONE &&
+	    http_msg_has_token(m, "Connection", "Transfer-Encoding"))))
+		return http_fail(err, 400, "Connection names the framing "
+		    "header");
+
 	if (m->vminor >= 1)
 		m->keep_alive = !((seen & HTTP_SEEN_CONN) &&
 		    http_msg_has_token(m, "Connection", "close")) &&

@@ -325,6 +325,7 @@ xact_new(struct conn *c)
 	x->log.upstream_ms = -1;
 	x->hier = "HIER_NONE";
 	buf_init(&x->fwd_head);
+	buf_init(&x->fwd_body);
 	ev_timer_init(&x->timer, NULL, x);
 	ev_timer_init(&x->resume, forward_resume, x);
 	strcpy(x->result_tag, "NONE_NONE");
@@ -354,6 +355,7 @@ xact_free(struct xact *x)
 	free(x->path_str);
 	free(x->rewrite_buf);
 	buf_free(&x->fwd_head);
+	buf_free(&x->fwd_body);
 	ev_defer_free(x);
 }
 
@@ -494,6 +496,7 @@ xact_background(const struct xact *model)
 	x->log.dns_ms = x->log.upstream_ms = -1;
 	x->hier = "HIER_NONE";
 	buf_init(&x->fwd_head);
+	buf_init(&x->fwd_body);
 	ev_timer_init(&x->timer, NULL, x);
 	ev_timer_init(&x->resume, forward_resume, x);
 	x->head = xmalloc(model->req.head_len + 1);

@@ -74,7 +74,6 @@ struct xact {
 	char		*path_str;	/* path and query, NUL-terminated, for ACLs */
 	int		 is_connect;
 	struct body	 reqbody;
-	int		 req_body_started; /* body bytes went upstream */
 
 	struct dns_query *dnsq;
 	struct dns_result dns;
@@ -83,6 +82,9 @@ struct xact {
 	void		(*on_connected)(struct xact *, struct srv *);
 	int		 dial_pool;	/* may take a pooled connection */
 	struct buf	 fwd_head;	/* request head as sent, for a retry */
+	struct buf	 fwd_body;	/* request body bytes sent, for a retry */
+	int		 replayable;	/* may be sent again: see forward_start */
+	int		 rep_started;	/* a byte of response came */
 	int		 retried;
 	struct ev_timer	 timer;		/* connect / read timeout */
 	struct ev_timer	 resume;	/* detached: continue next loop turn */

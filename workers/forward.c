@@ -31,6 +31,8 @@
 #define FWD_READ_CHUNK	(128 * 1024)
 #define FWD_HIGH_WATER	(256 * 1024)	/* request body queued upstream */
 #define FWD_TURN_BYTES	(1024 * 1024)
+/* largest request body kept whole so that the request can be sent again */
+#define FWD_REPLAY_MAX	(64 * 1024)
 
 static void forward_pump(struct xact *x);
 
@@ -118,6 +120,8 @@ forward_attach(struct xact *x, struct srv *s)
 	x->hier = "HIER_DIRECT";
 	buf_consume(&s->out, buf_avail(&s->out));
 	buf_append(&s->out, buf_head(&x->fwd_head), buf_avail(&x->fwd_head));
+	/* a retry sends again the body bytes the lost connection took */
+	buf_append(&s->out, buf_head(&x->fwd_body), buf_avail(&x->fwd_body));
 	ev_io_set_cb(&s->io, forward_server_io, x);
 	x->state = XS_FORWARD;
 	x->upstream_started_ms = ev_now();
@@ -255,6 +259,35 @@ forward_open(struct xact *x, int allow_pool, forward_connected_cb *cb)
 	x->dnsq = dns_resolve(x->url.host, forward_dns_done, x);
 }
 
+/*
+ * May this request be sent a second time?  Idempotent methods (RFC 9110
+ * 9.2.2) whose body, if any, is small enough to keep whole until the
+ * response starts.
+ */
+static int
+forward_replayable(const struct xact *x)
+{
+	static const char *const idempotent[] = {
+		"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE", NULL
+	};
+	int i;
+
+	for (i = 0; idempotent[i] != NULL; i++)
+		if (strcmp(x->method, idempotent[i]) == 0)
+			break;
+	if (idempotent[i] == NULL)
+		return 0;
+	return x->req.body == HTTP_BODY_NONE ||
+	    (x->req.body == HTTP_BODY_LENGTH &&
+	    x->req.content_length <= FWD_REPLAY_MAX);
+}
+
+/*
+ * Only a request that can be sent again goes on a pooled connection, as in
+ * Squid: the server may close a pooled connection just as the request
+ * arrives, and only a replayable request can then be retried.  Anything
+ * else (POST, large or chunked bodies) gets a connection of its own.
+ */
 void
 forward_start(struct xact *x)
 {
@@ -263,21 +296,27 @@ forward_start(struct xact *x)
 		snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
 	x->request_time = time(NULL);
 	headers_build_request(x, &x->fwd_head);
-	forward_open(x, 1, forward_attach);
+	x->replayable = forward_replayable(x);
+	forward_open(x, x->replayable, forward_attach);
 }
 
-/* A pooled connection died before answering: try once on a fresh one. */
+/*
+ * A pooled connection failed before any byte of the response (EOF, reset,
+ * EPIPE): the server closed it as we sent.  Send the request again, once,
+ * on a new connection.
+ */
 static int
 forward_retry(struct xact *x)
 {
 	struct srv *s = x->srv;
 
-	if (s == NULL || !s->reused || x->retried || x->rep_head != NULL ||
-	    buf_avail(&s->in) > 0 || x->req_body_started)
+	if (s == NULL || !s->reused || x->retried || !x->replayable ||
+	    x->rep_started)
 		return 0;
 	x->retried = 1;
 	x->srv = NULL;
 	srv_close(s);
+	ev_timer_stop(&x->timer);	/* the lost attempt's read_timeout */
 	x->addr_idx = 0;
 	log_debug(11, 2, "pooled connection closed; retrying %s", x->url_str);
 	forward_dial(x, 0, forward_attach);
@@ -438,9 +477,11 @@ forward_request_body(struct xact *x)
 		return -1;
 	if (x->reqbody.pending > 0 && buf_avail(&s->out) < FWD_HIGH_WATER) {
 		buf_append(&s->out, buf_head(&c->in), x->reqbody.pending);
+		if (x->replayable && s->reused && !x->retried)
+			buf_append(&x->fwd_body, buf_head(&c->in),
+			    x->reqbody.pending);
 		buf_consume(&c->in, x->reqbody.pending);
 		x->reqbody.pending = 0;
-		x->req_body_started = 1;
 		moved = 1;
 	}
 	if (worker_cfg->request_body_max_size > 0 &&
@@ -631,6 +672,7 @@ forward_pump(struct xact *x)
 		    !cache_hold_upstream(x))) {
 			ssize_t n = buf_read_fd(&s->in, s->fd, FWD_READ_CHUNK);
 			if (n > 0) {
+				x->rep_started = 1;
 				progress = 1;
 				ev_timer_start(&x->timer, worker_cfg->read_timeout);
 			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {

@@ -61,13 +61,30 @@ headers_in_connection(const struct http_msg *m, const char *name, size_t len)
 	return 0;
 }
 
+/*
+ * Connection cannot take away what frames the message or says where it
+ * goes: a Content-Length dropped because Connection named it, with the body
+ * still relayed, was read by the origin as a second request.  A request
+ * naming its framing is refused by the parser; a response naming it keeps
+ * it (servers that list Transfer-Encoding there exist, and the client gets
+ * our own Connection header); Host is always rebuilt from the URL.
+ */
+static int
+headers_never_nominated(const char *name, size_t len)
+{
+	return util_strcaseeq_n(name, len, "Content-Length") ||
+	    util_strcaseeq_n(name, len, "Transfer-Encoding") ||
+	    util_strcaseeq_n(name, len, "Host");
+}
+
 int
 headers_is_hop(const struct http_msg *m, const char *name, size_t len)
 {
 	for (int i = 0; headers_hop[i] != NULL; i++)
 		if (util_strcaseeq_n(name, len, headers_hop[i]))
 			return 1;
-	return headers_in_connection(m, name, len);
+	return !headers_never_nominated(name, len) &&
+	    headers_in_connection(m, name, len);
 }
 
 static char headers_via[300];

@@ -15,7 +15,10 @@ void headers_build_request(struct xact *x, struct buf *out);
 void headers_build_response(struct xact *x, struct buf *out);
 /* Point a parsed message's pointers at a copy of its head. */
 void headers_rebase(struct http_msg *m, const char *from, const char *to);
-/* Is this header hop-by-hop for m (fixed list or named in Connection)? */
+/*
+ * Is this header hop-by-hop for m (fixed list or named in Connection)?
+ * Content-Length, Transfer-Encoding and Host never are by nomination.
+ */
 int headers_is_hop(const struct http_msg *m, const char *name, size_t len);
 /* "1.1 host (cuttle/VERSION)" */
 const char *headers_via_value(void);

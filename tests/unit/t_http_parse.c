@@ -305,6 +305,14 @@ t_framing(void)
 	is_int(t_req("POST / HTTP/1.1\r\nTransfer-Encoding: \r\n\r\n"), 400, "empty TE");
 	is_int(t_req("POST / HTTP/1.1\r\nTransfer-Encoding: \"chunked\"\r\n\r\n"), 400, "quoted TE");
 	is_int(t_req("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), 400, "TE in HTTP/1.0");
+
+	/* Connection may not name the header that frames the body */
+	is_int(t_req("POST / HTTP/1.1\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\n"), 400, "Connection names CL");
+	is_int(t_req("POST / HTTP/1.1\r\nContent-Length: 5\r\nConnection: keep-alive\r\nConnection: content-length\r\n\r\n"), 400, "second Connection names CL");
+	is_int(t_req("POST / HTTP/1.1\r\nConnection: close, Transfer-Encoding\r\nTransfer-Encoding: chunked\r\n\r\n"), 400, "Connection names TE");
+	is_int(t_req("GET / HTTP/1.1\r\nConnection: Content-Length, Transfer-Encoding\r\n\r\n"), 0, "Connection names absent framing");
+	is_int(t_req("POST / HTTP/1.1\r\nConnection: Host, Upgrade\r\nUpgrade: websocket\r\nContent-Length: 5\r\n\r\n"), 0, "Connection names Host and Upgrade");
+	is_int(msg.content_length, 5, "Upgrade named: CL still 5");
 }
 
 static void
