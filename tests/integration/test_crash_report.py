@@ -20,7 +20,7 @@ def _report(proxy, role, pid):
 
 def test_worker_crash_is_reported_and_restarted(proxy, origin):
     p = proxy()
-    [pid] = p.worker_pids()
+    [pid] = wait_for(p.worker_pids, 5.0)
     os.kill(pid, signal.SIGSEGV)
     m = _report(p, "worker", pid)
     assert m, p.cache_log

@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 
-from helpers import RawClient, build, get
+from helpers import get, wait_for
 
 
 class ClosingOrigin:
@@ -78,7 +78,8 @@ def test_retry_after_pooled_close_keeps_the_worker_alive(proxy, impl):
     try:
         # read_timeout short, so a timer left behind comes due in the test
         p = proxy("read_timeout 1 second\n")
-        workers = p.worker_pids() if impl == "cuttle" else None
+        # the master forks its worker after the port is up: wait for it
+        workers = wait_for(p.worker_pids, 5.0) if impl == "cuttle" else None
         for i in range(4):
             r = get(p.port, o.url("/r%d" % i))
             assert r.status == 200, r
