@@ -13,6 +13,7 @@
 #include "acl.h"
 #include "cfg.h"
 #include "errpage.h"
+#include "fdbudget.h"
 #include "forward.h"
 #include "headers.h"
 #include "log.h"
@@ -153,20 +154,26 @@ conn_lifetime_over(struct ev_timer *t)
  */
 #define CONN_ACCEPT_BATCH 4
 
-void
+int
 conn_accept(int lfd, const struct cfg_port *port)
 {
 	for (int i = 0; i < CONN_ACCEPT_BATCH; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
+		if (fdbudget_free() <= fdbudget_reserve())
+			return -1;
 		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
+			/* the caller backs off: accept would fail again at once */
+			if (fdbudget_exhausted_errno(errno))
+				return errno;
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_err("accept on %s", port->spec);
-			return;
+			return 0;
 		}
+		fdbudget_note_open(fd);
 		struct conn *c = xcalloc(1, sizeof(*c));
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -190,6 +197,7 @@ conn_accept(int lfd, const struct cfg_port *port)
 		ev_io_set(&c->io, EPOLLIN);
 		ev_timer_start(&c->timer, worker_cfg->request_timeout);
 	}
+	return 0;
 }
 
 /* Write queued output; -1 when the client is gone. */

@@ -165,7 +165,12 @@ struct xact {
 
 struct acl_checklist;
 
-void conn_accept(int lfd, const struct cfg_port *port);
+/*
+ * Accept a few queued clients.  Returns 0, or when descriptors are short
+ * (the caller stops accepting for a while): -1 when only the reserve is
+ * left, else the errno accept(2) failed with.
+ */
+int conn_accept(int lfd, const struct cfg_port *port);
 /* What ACLs may know about x at this point. */
 void xact_checklist(const struct xact *x, struct acl_checklist *cl);
 struct cfg_size_acl;
