@@ -321,7 +321,6 @@ xact_new(struct conn *c)
 	x->port = c->port;
 	x->id = worker_next_xact_id();
 	x->reply_limit = -1;
-	x->pipe_cs[0] = x->pipe_cs[1] = x->pipe_sc[0] = x->pipe_sc[1] = -1;
 	x->hit_fd = -1;
 	gettimeofday(&x->started, NULL);
 	x->log.start = x->started;
@@ -492,7 +491,6 @@ xact_background(const struct xact *model)
 	x->port = model->port;
 	x->detached = 1;
 	x->reply_limit = -1;
-	x->pipe_cs[0] = x->pipe_cs[1] = x->pipe_sc[0] = x->pipe_sc[1] = -1;
 	x->hit_fd = -1;
 	gettimeofday(&x->started, NULL);
 	x->log.start = x->started;

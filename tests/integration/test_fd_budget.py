@@ -1,12 +1,12 @@
-"""Running short of file descriptors: the proxy backs off instead of spinning
-and keeps descriptors for itself."""
+"""Running short of file descriptors: the proxy backs off instead of spinning,
+keeps descriptors for itself, and keeps tunnels working."""
 
 import os
 import socket
 import time
 
-
-from helpers import get, wait_for
+from helpers import RawClient, get, wait_for
+from origin import pattern_bytes
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -68,3 +68,55 @@ def _get_status(port, url):
     except OSError:
         return None
 
+
+def _open_tunnel(proxy_port, port):
+    c = RawClient(proxy_port, timeout=20)
+    c.send("CONNECT origin.test:%d HTTP/1.1\r\nHost: origin.test:%d\r\n\r\n" % (port, port))
+    return c, c.read_response("CONNECT")
+
+
+def test_300_tunnels_with_1024_descriptors(proxy, origin):
+    p = proxy("max_filedescriptors 1024\n", ssl_ports=[origin.port])
+    tunnels = []
+    try:
+        t0 = time.monotonic()
+        for i in range(300):
+            c, r = _open_tunnel(p.port, origin.port)
+            tunnels.append(c)
+            assert r.status == 200, "tunnel %d: %d" % (i, r.status)
+        # The origin drops a connection idle for 10 s.
+        assert time.monotonic() - t0 < 8.0, "tunnels were slow to open"
+        # Every tunnel is open at once; now bytes cross each both ways.
+        for i, c in enumerate(tunnels):
+            c.send("GET /bytes/%d HTTP/1.1\r\nHost: origin.test\r\n\r\n" % (1000 + i))
+        for i, c in enumerate(tunnels):
+            r = c.read_response()
+            assert (r.status, len(r.body)) == (200, 1000 + i), "tunnel %d" % i
+    finally:
+        for c in tunnels:
+            c.close()
+    assert origin.connections == 300
+
+
+def test_tunnels_work_when_no_pipe_can_be_had(proxy, origin):
+    # So few descriptors that, with the tunnels open, none is left for a
+    # splice pipe beyond the reserve: bytes must still cross, exactly.
+    p = proxy("max_filedescriptors 100\n", ssl_ports=[origin.port])
+    tunnels = []
+    try:
+        for i in range(20):
+            c, r = _open_tunnel(p.port, origin.port)
+            tunnels.append(c)
+            assert r.status == 200, "tunnel %d: %d" % (i, r.status)
+        for i, c in enumerate(tunnels):
+            c.send("GET /bytes/300000 HTTP/1.1\r\nHost: origin.test\r\n\r\n")
+            r = c.read_response()
+            assert (r.status, r.body) == (200, pattern_bytes(300000)), "tunnel %d" % i
+        body = pattern_bytes(200000)
+        tunnels[0].send(b"POST /echo HTTP/1.1\r\nHost: origin.test\r\n"
+                        b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        assert tunnels[0].read_response().status == 200
+        assert origin.requests[-1].body == body
+    finally:
+        for c in tunnels:
+            c.close()
