@@ -268,6 +268,10 @@ worker_signal(struct ev_io *io, uint32_t revents)
 				if (fd != -1) {
 					close(log_get_fd());
 					log_set_fd(fd);
+				} else {
+					log_err("reopen cache_log %s; "
+					    "still writing the old file",
+					    worker_cfg->cache_log);
 				}
 			}
 			break;
