@@ -615,7 +615,8 @@ xact_error(struct xact *x, int status, const char *err_name, int errnum)
 		x->keep_client = 0;
 	x->log.status = status;
 	x->log.err_code = err_name;
-	x->log.mime_type = "text/html";
+	/* Squid 5.7 logs a failed tunnel with no content type */
+	x->log.mime_type = x->tunnel_dialing ? NULL : "text/html";
 	x->err_errno = errnum;
 	buf_consume(&c->out, buf_avail(&c->out));
 	errpage_build(x, status, err_name, errnum, x->keep_client, &c->out);

@@ -88,6 +88,7 @@ struct xact {
 	char		*log_url;
 	char		*path_str;	/* path and query, NUL-terminated, for ACLs */
 	int		 is_connect;
+	int		 tunnel_dialing;	/* CONNECT allowed, no tunnel yet */
 	struct body	 reqbody;
 	int		 req_body_started; /* body bytes went upstream */
 

@@ -254,6 +254,7 @@ tunnel_connected(struct xact *x, struct srv *s)
 
 	x->srv = s;
 	s->xact = x;
+	x->tunnel_dialing = 0;
 
 	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_TUNNEL");
 	x->log.status = 200;
@@ -294,6 +295,7 @@ void
 tunnel_start(struct xact *x)
 {
 	x->keep_client = 0;
-	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_TUNNEL");
+	/* until the tunnel is up the request logs as NONE_NONE, as in Squid */
+	x->tunnel_dialing = 1;
 	forward_open(x, 0, tunnel_connected);
 }
