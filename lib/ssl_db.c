@@ -101,9 +101,15 @@ ssl_db_load(struct ssl_db *db, char **err)
 
 	ssl_db_index_free(&db->idx);
 	if (path == NULL || (fd = open(path, O_RDONLY)) == -1) {
-		*err = xasprintf("Uninitialized SSL certificate database "
-		    "directory: %s. To initialize, run \"security_file_certgen "
-		    "-c -s %s\".", db->dir, db->dir);
+		/* only a missing index means an uninitialized database */
+		if (path != NULL && errno != ENOENT)
+			*err = xasprintf("Failed to open file %s: %s", path,
+			    strerror(errno));
+		else
+			*err = xasprintf("Uninitialized SSL certificate "
+			    "database directory: %s. To initialize, run "
+			    "\"security_file_certgen -c -s %s\".", db->dir,
+			    db->dir);
 		free(path);
 		return -1;
 	}

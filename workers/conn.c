@@ -13,6 +13,7 @@
 #include "acl.h"
 #include "cfg.h"
 #include "errpage.h"
+#include "fdbudget.h"
 #include "forward.h"
 #include "headers.h"
 #include "log.h"
@@ -153,20 +154,26 @@ conn_lifetime_over(struct ev_timer *t)
  */
 #define CONN_ACCEPT_BATCH 4
 
-void
+int
 conn_accept(int lfd, const struct cfg_port *port)
 {
 	for (int i = 0; i < CONN_ACCEPT_BATCH; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
+		if (fdbudget_free() <= fdbudget_reserve())
+			return -1;
 		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
+			/* the caller backs off: accept would fail again at once */
+			if (fdbudget_exhausted_errno(errno))
+				return errno;
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_err("accept on %s", port->spec);
-			return;
+			return 0;
 		}
+		fdbudget_note_open(fd);
 		struct conn *c = xcalloc(1, sizeof(*c));
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -190,6 +197,7 @@ conn_accept(int lfd, const struct cfg_port *port)
 		ev_io_set(&c->io, EPOLLIN);
 		ev_timer_start(&c->timer, worker_cfg->request_timeout);
 	}
+	return 0;
 }
 
 /* Write queued output; -1 when the client is gone. */
@@ -313,7 +321,6 @@ xact_new(struct conn *c)
 	x->port = c->port;
 	x->id = worker_next_xact_id();
 	x->reply_limit = -1;
-	x->pipe_cs[0] = x->pipe_cs[1] = x->pipe_sc[0] = x->pipe_sc[1] = -1;
 	x->hit_fd = -1;
 	gettimeofday(&x->started, NULL);
 	x->log.start = x->started;
@@ -486,7 +493,6 @@ xact_background(const struct xact *model)
 	x->port = model->port;
 	x->detached = 1;
 	x->reply_limit = -1;
-	x->pipe_cs[0] = x->pipe_cs[1] = x->pipe_sc[0] = x->pipe_sc[1] = -1;
 	x->hit_fd = -1;
 	gettimeofday(&x->started, NULL);
 	x->log.start = x->started;
@@ -612,7 +618,8 @@ xact_error(struct xact *x, int status, const char *err_name, int errnum)
 		x->keep_client = 0;
 	x->log.status = status;
 	x->log.err_code = err_name;
-	x->log.mime_type = "text/html";
+	/* Squid 5.7 logs a failed tunnel with no content type */
+	x->log.mime_type = x->tunnel_dialing ? NULL : "text/html";
 	x->err_errno = errnum;
 	buf_consume(&c->out, buf_avail(&c->out));
 	errpage_build(x, status, err_name, errnum, x->keep_client, &c->out);

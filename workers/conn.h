@@ -18,6 +18,21 @@
 #include "logformat.h"
 #include "url.h"
 
+/*
+ * One direction of a CONNECT tunnel.  Bytes in flight sit either in a pipe
+ * borrowed from the worker's pool (spliced) or, when no pipe can be had, in
+ * a user-space buffer (copied); never in both, so they stay in order.
+ */
+struct tunnel_dir {
+	int		 pipe[2];	/* valid while has_pipe */
+	int		 has_pipe;
+	size_t		 in_pipe;
+	char		*copy;		/* NULL unless copying */
+	size_t		 copy_len, copy_off;
+	int		 eof;		/* the source sent FIN */
+	int		 shut;		/* the destination was half-closed */
+};
+
 struct cfg_port;
 struct helper_req;
 struct srv;
@@ -73,6 +88,7 @@ struct xact {
 	char		*log_url;
 	char		*path_str;	/* path and query, NUL-terminated, for ACLs */
 	int		 is_connect;
+	int		 tunnel_dialing;	/* CONNECT allowed, no tunnel yet */
 	struct body	 reqbody;
 
 	struct dns_query *dnsq;
@@ -105,10 +121,8 @@ struct xact {
 	int64_t		 range_first, range_last, range_pos;
 	int		 head_sent;	/* response head queued to the client */
 
-	/* tunnel */
-	int		 pipe_cs[2], pipe_sc[2];
-	size_t		 in_pipe_cs, in_pipe_sc;
-	int		 eof_c, eof_s, shut_c, shut_s;
+	/* tunnel: client to server, server to client */
+	struct tunnel_dir tun_up, tun_down;
 
 	/* cache */
 	struct memcache_ref *hit;	/* pinned stored object */
@@ -167,7 +181,12 @@ struct xact {
 
 struct acl_checklist;
 
-void conn_accept(int lfd, const struct cfg_port *port);
+/*
+ * Accept a few queued clients.  Returns 0, or when descriptors are short
+ * (the caller stops accepting for a while): -1 when only the reserve is
+ * left, else the errno accept(2) failed with.
+ */
+int conn_accept(int lfd, const struct cfg_port *port);
 /* What ACLs may know about x at this point. */
 void xact_checklist(const struct xact *x, struct acl_checklist *cl);
 struct cfg_size_acl;

@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "cfg.h"
 #include "conn.h"
+#include "fdbudget.h"
 #include "headers.h"
 #include "log.h"
 #include "util.h"
@@ -80,6 +81,18 @@ errpage_reload(void)
 	}
 }
 
+/* A template read, or found unreadable (text NULL), is not read again. */
+static struct errpage_tpl *
+errpage_remember(const char *name)
+{
+	struct errpage_tpl *t = xcalloc(1, sizeof(*t));
+
+	t->name = xstrdup(name);
+	t->next = errpage_cache;
+	errpage_cache = t;
+	return t;
+}
+
 static const char *
 errpage_template(const char *name)
 {
@@ -88,25 +101,44 @@ errpage_template(const char *name)
 	for (t = errpage_cache; t != NULL; t = t->next)
 		if (strcmp(t->name, name) == 0)
 			return t->text;
-	t = xcalloc(1, sizeof(*t));
-	t->name = xstrdup(name);
-	t->next = errpage_cache;
-	errpage_cache = t;
-
 	const char *dir = worker_cfg->error_directory ?
 	    worker_cfg->error_directory : cfg_default_error_directory();
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd == -1 || fstat(fd, &st) == -1 || st.st_size > 1 << 20) {
-		log_warnx("error page template %s is missing", path);
-		if (fd != -1)
-			close(fd);
+	if (fd == -1) {
+		int err = errno;
+		/*
+		 * Say why: "missing" sent operators looking for a file that
+		 * was there while descriptors had run out.  A shortage passes,
+		 * so that failure is not remembered; the next error tries again.
+		 */
+		if (err == ENOENT)
+			log_warnx("error page template %s is missing", path);
+		else
+			log_warn("error page template %s", path);
+		if (!fdbudget_exhausted_errno(err))
+			errpage_remember(name);
 		return NULL;
 	}
+	struct stat st;
+	if (fstat(fd, &st) == -1) {
+		log_warn("error page template %s: fstat", path);
+		close(fd);
+		errpage_remember(name);
+		return NULL;
+	}
+	if (st.st_size > 1 << 20) {
+		log_warnx("error page template %s is larger than 1 MB", path);
+		close(fd);
+		errpage_remember(name);
+		return NULL;
+	}
+	t = errpage_remember(name);
 	t->text = xmalloc((size_t)st.st_size + 1);
 	ssize_t n = read(fd, t->text, (size_t)st.st_size);
+	if (n == -1)
+		log_warn("error page template %s: read", path);
 	t->text[n > 0 ? n : 0] = '\0';
 	close(fd);
 	return t->text;

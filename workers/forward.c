@@ -233,9 +233,12 @@ forward_dns_done(void *arg, const struct dns_result *res)
 	x->dns = *res;
 	x->log.dns_ms = (long)(ev_now() - x->upstream_started_ms);
 	if (res->naddrs == 0) {
-		/* what Squid 5.7 answers for a name that does not resolve */
+		/*
+		 * What Squid 5.7 answers for a name that does not resolve,
+		 * NXDOMAIN or no answer alike.
+		 */
 		if (x->is_connect)
-			xact_error(x, 503, "ERR_DNS_FAIL", 0);
+			xact_error(x, 500, "ERR_CANNOT_FORWARD", 0);
 		else
 			xact_error(x, 502, "ERR_READ_ERROR", 0);
 		return;

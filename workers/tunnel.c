@@ -1,9 +1,11 @@
 /*
- * CONNECT tunnel.  Each direction is a pipe: splice from the source socket
- * into the pipe, then from the pipe into the destination socket.  A
- * direction whose source reached EOF and whose pipe is empty half-closes its
- * destination (shutdown SHUT_WR), so protocols that rely on half-close work.
- * The tunnel ends when both directions are finished or a socket fails.
+ * CONNECT tunnel.  Each direction splices from the source socket into a pipe
+ * borrowed from the worker's pool, then from the pipe into the destination
+ * socket; when descriptors are too short for a pipe, it copies through a
+ * user-space buffer instead.  A direction whose source reached EOF and that
+ * holds no bytes half-closes its destination (shutdown SHUT_WR), so
+ * protocols that rely on half-close work.  The tunnel ends when both
+ * directions are finished or a socket fails.
  */
 #include "config.h"
 #include "tunnel.h"
@@ -13,6 +15,7 @@
 #include "forward.h"
 #include "log.h"
 #include "pconn.h"
+#include "tunnel_pipe.h"
 #include "util.h"
 #include "worker.h"
 
@@ -20,28 +23,37 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define TUNNEL_PIPE_MAX (1 << 20)
+/* The user-space buffer of a direction without a pipe. */
+#define TUNNEL_COPY_SIZE (64 * 1024)
 
 static const char tunnel_established[] =
     "HTTP/1.1 200 Connection established\r\n\r\n";
 
 static void tunnel_pump(struct xact *x);
 
+static void
+tunnel_dir_release(struct tunnel_dir *d)
+{
+	if (d->has_pipe) {
+		tunnel_pipe_put(d->pipe, d->in_pipe);
+		d->has_pipe = 0;
+		d->in_pipe = 0;
+	}
+	free(d->copy);
+	d->copy = NULL;
+	d->copy_len = d->copy_off = 0;
+}
+
 void
 tunnel_release(struct xact *x)
 {
-	int *fds[] = { &x->pipe_cs[0], &x->pipe_cs[1], &x->pipe_sc[0],
-	    &x->pipe_sc[1] };
-
-	for (int i = 0; i < 4; i++)
-		if (*fds[i] != -1) {
-			close(*fds[i]);
-			*fds[i] = -1;
-		}
+	tunnel_dir_release(&x->tun_up);
+	tunnel_dir_release(&x->tun_down);
 }
 
 static void
@@ -66,44 +78,125 @@ tunnel_end(struct xact *x)
 	xact_finish(x);
 }
 
-/*
- * Move one direction.  Returns 1 on progress, 0 when blocked, -1 on a
- * socket error.
- */
+static size_t
+tunnel_dir_pending(const struct tunnel_dir *d)
+{
+	return d->in_pipe + (d->copy_len - d->copy_off);
+}
+
+/* The direction may take more bytes from its source. */
 static int
-tunnel_move(int from, int to, int pipefd[2], size_t *in_pipe, int *eof,
-    int *shut, int64_t *count)
+tunnel_dir_room(const struct tunnel_dir *d)
+{
+	if (d->eof)
+		return 0;
+	return d->has_pipe ? d->in_pipe < TUNNEL_PIPE_MAX :
+	    d->copy_off == d->copy_len;
+}
+
+/* Returns 1 on progress, 0 when blocked, -1 on a socket error. */
+static int
+tunnel_splice(struct tunnel_dir *d, int from, int to, int64_t *count)
 {
 	int progress = 0;
 
-	if (!*eof && *in_pipe < TUNNEL_PIPE_MAX) {
-		ssize_t n = splice(from, NULL, pipefd[1], NULL,
-		    TUNNEL_PIPE_MAX - *in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (!d->eof && d->in_pipe < TUNNEL_PIPE_MAX) {
+		ssize_t n = splice(from, NULL, d->pipe[1], NULL,
+		    TUNNEL_PIPE_MAX - d->in_pipe,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
-			*in_pipe += (size_t)n;
+			d->in_pipe += (size_t)n;
 			progress = 1;
 		} else if (n == 0) {
-			*eof = 1;
+			d->eof = 1;
 			progress = 1;
 		} else if (errno != EAGAIN && errno != EINTR) {
 			return -1;
 		}
 	}
-	if (*in_pipe > 0) {
-		ssize_t n = splice(pipefd[0], NULL, to, NULL, *in_pipe,
+	if (d->in_pipe > 0) {
+		ssize_t n = splice(d->pipe[0], NULL, to, NULL, d->in_pipe,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
-			*in_pipe -= (size_t)n;
-			if (count != NULL)
-				*count += n;
+			d->in_pipe -= (size_t)n;
+			*count += n;
 			progress = 1;
 		} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
 			return -1;
 		}
 	}
-	if (*eof && *in_pipe == 0 && !*shut) {
+	return progress;
+}
+
+/* Like tunnel_splice, through the user-space buffer. */
+static int
+tunnel_copy(struct tunnel_dir *d, int from, int to, int64_t *count)
+{
+	int progress = 0;
+
+	if (!d->eof && d->copy_off == d->copy_len) {
+		if (d->copy == NULL)
+			d->copy = xmalloc(TUNNEL_COPY_SIZE);
+		ssize_t n = read(from, d->copy, TUNNEL_COPY_SIZE);
+		if (n > 0) {
+			d->copy_off = 0;
+			d->copy_len = (size_t)n;
+			progress = 1;
+		} else if (n == 0) {
+			d->eof = 1;
+			progress = 1;
+		} else if (errno != EAGAIN && errno != EINTR) {
+			return -1;
+		}
+	}
+	if (d->copy_off < d->copy_len) {
+		ssize_t n = write(to, d->copy + d->copy_off,
+		    d->copy_len - d->copy_off);
+		if (n > 0) {
+			d->copy_off += (size_t)n;
+			*count += n;
+			progress = 1;
+		} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			return -1;
+		}
+	}
+	return progress;
+}
+
+/*
+ * Move one direction.  Returns 1 on progress, 0 when blocked, -1 on a
+ * socket error.
+ */
+static int
+tunnel_move(struct tunnel_dir *d, int from, int to, int64_t *count)
+{
+	int progress;
+
+	/* a pipe only once copied bytes are gone, so bytes stay in order */
+	if (!d->has_pipe && d->copy_off == d->copy_len && !d->eof &&
+	    tunnel_pipe_get(d->pipe) == 0) {
+		d->has_pipe = 1;
+		free(d->copy);
+		d->copy = NULL;
+		d->copy_len = d->copy_off = 0;
+	}
+	if (d->has_pipe) {
+		progress = tunnel_splice(d, from, to, count);
+	} else {
+		if (d->copy == NULL)
+			log_debug(26, 3, "tunnel: no pipe to spare; copying");
+		progress = tunnel_copy(d, from, to, count);
+	}
+	if (progress == -1)
+		return -1;
+	/* an empty pipe goes back to the pool for a busier tunnel */
+	if (d->has_pipe && d->in_pipe == 0) {
+		tunnel_pipe_put(d->pipe, 0);
+		d->has_pipe = 0;
+	}
+	if (d->eof && tunnel_dir_pending(d) == 0 && !d->shut) {
 		shutdown(to, SHUT_WR);
-		*shut = 1;
+		d->shut = 1;
 		progress = 1;
 	}
 	return progress;
@@ -117,15 +210,14 @@ tunnel_pump(struct xact *x)
 	int64_t up = 0;
 
 	for (int round = 0; round < 16; round++) {
-		int a = tunnel_move(c->fd, s->fd, x->pipe_cs, &x->in_pipe_cs,
-		    &x->eof_c, &x->shut_s, &up);
-		int b = tunnel_move(s->fd, c->fd, x->pipe_sc, &x->in_pipe_sc,
-		    &x->eof_s, &x->shut_c, &x->log.bytes_out);
+		int a = tunnel_move(&x->tun_up, c->fd, s->fd, &up);
+		int b = tunnel_move(&x->tun_down, s->fd, c->fd,
+		    &x->log.bytes_out);
 		if (a == -1 || b == -1) {
 			tunnel_end(x);
 			return;
 		}
-		if (x->shut_c && x->shut_s) {
+		if (x->tun_up.shut && x->tun_down.shut) {
 			x->log.bytes_in += up;
 			tunnel_end(x);
 			return;
@@ -136,13 +228,13 @@ tunnel_pump(struct xact *x)
 	x->log.bytes_in += up;
 	ev_timer_start(&x->timer, worker_cfg->read_timeout);
 	uint32_t cev = 0, sev = 0;
-	if (!x->eof_c && x->in_pipe_cs < TUNNEL_PIPE_MAX)
+	if (tunnel_dir_room(&x->tun_up))
 		cev |= EPOLLIN;
-	if (x->in_pipe_sc > 0)
+	if (tunnel_dir_pending(&x->tun_down) > 0)
 		cev |= EPOLLOUT;
-	if (!x->eof_s && x->in_pipe_sc < TUNNEL_PIPE_MAX)
+	if (tunnel_dir_room(&x->tun_down))
 		sev |= EPOLLIN;
-	if (x->in_pipe_cs > 0)
+	if (tunnel_dir_pending(&x->tun_up) > 0)
 		sev |= EPOLLOUT;
 	ev_io_set(&c->io, cev);
 	ev_io_set(&s->io, sev);
@@ -162,15 +254,8 @@ tunnel_connected(struct xact *x, struct srv *s)
 
 	x->srv = s;
 	s->xact = x;
+	x->tunnel_dialing = 0;
 
-	if (pipe2(x->pipe_cs, O_NONBLOCK | O_CLOEXEC) == -1 ||
-	    pipe2(x->pipe_sc, O_NONBLOCK | O_CLOEXEC) == -1) {
-		log_err("pipe2 for CONNECT");
-		xact_error(x, 500, "ERR_SOCKET_FAILURE", errno);
-		return;
-	}
-	fcntl(x->pipe_cs[1], F_SETPIPE_SZ, TUNNEL_PIPE_MAX);
-	fcntl(x->pipe_sc[1], F_SETPIPE_SZ, TUNNEL_PIPE_MAX);
 	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_TUNNEL");
 	x->log.status = 200;
 	x->head_sent = 1;
@@ -210,6 +295,7 @@ void
 tunnel_start(struct xact *x)
 {
 	x->keep_client = 0;
-	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_TUNNEL");
+	/* until the tunnel is up the request logs as NONE_NONE, as in Squid */
+	x->tunnel_dialing = 1;
 	forward_open(x, 0, tunnel_connected);
 }

@@ -1,6 +1,7 @@
 /*
  * CONNECT tunnels: after the server connection is up, bytes move both ways
- * through pipes with splice(2), never through user space.
+ * through pipes with splice(2), or through user space when descriptors are
+ * too short for a pipe.
  */
 #ifndef CUTTLE_TUNNEL_H
 #define CUTTLE_TUNNEL_H
@@ -11,7 +12,7 @@ struct xact;
 
 void tunnel_start(struct xact *x);
 void tunnel_client_event(struct xact *x, uint32_t revents);
-/* Close the pipes of a finished transaction. */
+/* Give back the pipes and buffers of a finished transaction. */
 void tunnel_release(struct xact *x);
 
 #endif

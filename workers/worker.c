@@ -15,6 +15,7 @@
 #include "dns.h"
 #include "errpage.h"
 #include "evloop.h"
+#include "fdbudget.h"
 #include "headers.h"
 #include "log.h"
 #include "pconn.h"
@@ -80,12 +81,57 @@ worker_conn_closed(void)
 	}
 }
 
+/*
+ * Out of descriptors, the listening socket stays readable and accept would
+ * fail again at once: stop watching it for a short back-off instead of
+ * spinning, and say so at most once per warning period, with a count.
+ */
+#define WORKER_ACCEPT_BACKOFF_MS 100
+#define WORKER_SHORTAGE_WARN_MS 10000
+
+static struct ev_timer worker_backoff;
+static unsigned long worker_shortages;	/* back-offs since the last warning */
+static uint64_t worker_shortage_warned_at;
+static int worker_shortage_warned;
+
+static void
+worker_shortage_warn(const struct cfg_port *port, int err)
+{
+	worker_shortages++;
+	if (worker_shortage_warned &&
+	    ev_now() - worker_shortage_warned_at < WORKER_SHORTAGE_WARN_MS)
+		return;
+	log_warnx("Your cache is running out of filedescriptors: not accepting "
+	    "on %s for %d ms (%s; %d of %d descriptors free, %lu back-off(s) "
+	    "since the last warning)", port->spec, WORKER_ACCEPT_BACKOFF_MS,
+	    err > 0 ? strerror(err) : "reserve reached", fdbudget_free(),
+	    fdbudget_limit(), worker_shortages);
+	worker_shortages = 0;
+	worker_shortage_warned = 1;
+	worker_shortage_warned_at = ev_now();
+}
+
 static void
 worker_accept(struct ev_io *io, uint32_t revents)
 {
 	struct worker_listener *l = (struct worker_listener *)io;
+	int err = conn_accept(io->fd, l->port);
 
-	conn_accept(io->fd, l->port);
+	if (err == 0)
+		return;
+	worker_shortage_warn(l->port, err);
+	for (int i = 0; i < worker_nlisteners; i++)
+		ev_io_stop(&worker_listeners[i].io);
+	ev_timer_start(&worker_backoff, WORKER_ACCEPT_BACKOFF_MS);
+}
+
+static void
+worker_backoff_over(struct ev_timer *t)
+{
+	for (int i = 0; i < worker_nlisteners; i++)
+		if (!worker_listeners[i].io.added &&
+		    ev_io_add_exclusive(&worker_listeners[i].io, EPOLLIN) == -1)
+			ev_timer_start(t, WORKER_ACCEPT_BACKOFF_MS);
 }
 
 static void
@@ -96,6 +142,7 @@ worker_stop_listening(void)
 		close(worker_listeners[i].io.fd);
 	}
 	worker_nlisteners = 0;
+	ev_timer_stop(&worker_backoff);
 }
 
 static void
@@ -221,6 +268,10 @@ worker_signal(struct ev_io *io, uint32_t revents)
 				if (fd != -1) {
 					close(log_get_fd());
 					log_set_fd(fd);
+				} else {
+					log_err("reopen cache_log %s; "
+					    "still writing the old file",
+					    worker_cfg->cache_log);
 				}
 			}
 			break;
@@ -258,6 +309,8 @@ worker_main(struct cfg *cfg, int kid)
 	ev_io_init(&worker_sig_io, sfd, worker_signal, NULL);
 	ev_io_set(&worker_sig_io, EPOLLIN);
 	ev_timer_init(&worker_deadline, worker_deadline_hit, NULL);
+	ev_timer_init(&worker_backoff, worker_backoff_over, NULL);
+	fdbudget_init();
 
 	if (dns_init(cfg) == -1)
 		fatalx("DNS initialisation failed");

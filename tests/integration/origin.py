@@ -338,6 +338,9 @@ _BAD = {
 class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops the SYNs of a burst, and the
+    # proxy's retries then take seconds.
+    request_queue_size = 512
 
     def __init__(self, addr, ssl_context=None):
         super().__init__(addr, _Handler)

@@ -637,3 +637,22 @@ def test_corrupt_index_rebuilt_from_files(proxy, origin):
     assert r.status == 200 and r.body == b"still here\n"
     assert origin.count("/cx") == 1
     assert log_entry(p, 2)["code"] == "TCP_HIT/200"
+
+
+@pytest.mark.cuttle_only(reason="cuttle's store layout and rebuild")
+def test_unreadable_file_is_not_deleted_on_rebuild(proxy, origin):
+    # A file the store cannot open now (permissions, or no descriptor left)
+    # is not a corrupt one: the rebuild must say why and leave it alone.
+    origin.script("/ur", headers=FRESH, body="unreadable\n")
+    p = disk_proxy(proxy)
+    get(p.port, origin.url("/ur"))
+    wait_committed(p, 1)
+    p.shutdown()
+    (path,) = object_files(cdir(p))
+    with open(os.path.join(cdir(p), "cuttle.gdbm"), "r+b") as f:
+        f.write(b"\xde\xad\xbe\xef" * 256)
+    os.chmod(path, 0)
+    p.restart()
+    assert wait_for(lambda: "index rebuilt" in p.cache_log, 10.0), p.cache_log
+    assert os.path.exists(path)
+    assert re.search(r"open \S+: Permission denied", p.cache_log), p.cache_log

@@ -109,6 +109,32 @@ def test_connect_refused_port(proxy):
     assert r.header("X-Squid-Error") == "ERR_CONNECT_FAIL 111"
 
 
+def test_connect_refused_port_logged_as_squid_does(proxy):
+    # No tunnel was made: Squid 5.7 logs NONE_NONE, not TCP_TUNNEL, and no
+    # content type although an error page was sent.
+    port = closed_port()
+    p = proxy(ssl_ports=[port])
+    c, r = open_tunnel(p.port, "origin.test", port)
+    c.close()
+    (e,) = p.access_entries(1)
+    assert (e["code"], e["method"], e["url"], e["hier"], e["type"]) == (
+        "NONE_NONE/503", "CONNECT", "origin.test:%d" % port, "HIER_DIRECT/127.0.0.1", "-")
+
+
+def test_connect_unknown_host_answered_and_logged_as_squid_does(proxy, dns_server):
+    # Squid 5.7 answers a CONNECT to a name that does not exist (NXDOMAIN)
+    # with 500 ERR_CANNOT_FORWARD, not ERR_DNS_FAIL.
+    p = proxy()
+    c, r = open_tunnel(p.port, "nosuch.test", 443)
+    c.close()
+    assert r.status == 500
+    assert r.header("X-Squid-Error") == "ERR_CANNOT_FORWARD 0"
+    assert dns_server.queries > 0
+    (e,) = p.access_entries(1)
+    assert (e["code"], e["method"], e["url"], e["hier"], e["type"]) == (
+        "NONE_NONE/500", "CONNECT", "nosuch.test:443", "HIER_NONE/-", "-")
+
+
 def test_tunnel_logged_with_byte_count(proxy, tls_origin):
     p = proxy(ssl_ports=[tls_origin.port])
     c, r = open_tunnel(p.port, "tls.test", tls_origin.port)

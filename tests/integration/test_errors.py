@@ -1,9 +1,14 @@
 """Error pages: each failure gets Squid's status, ERR_* page and log line."""
 
+import os
+import shutil
 import time
+
+import pytest
 
 from helpers import RawClient, get, exchange
 from origin import closed_port
+from proxyproc import srcdir
 
 
 def check_error_page(r, status, error):
@@ -133,3 +138,20 @@ def test_write_timeout_drops_a_client_that_stopped_reading(proxy, origin):
         (e,) = p.access_entries(1, timeout=6.0)
     assert e["code"] == "TCP_MISS/200"     # as Squid 5.7 logs it
     assert int(e["bytes"]) < 50000000
+
+
+@pytest.mark.cuttle_only(reason="cache.log wording is cuttle's")
+def test_unreadable_error_template_logs_the_real_reason(proxy, workdir):
+    # A template that exists but cannot be read must not be reported as
+    # missing: the operator would look for the wrong problem.
+    tdir = os.path.join(workdir, "templates")
+    shutil.copytree(os.path.join(srcdir(), "share", "errors", "templates"), tdir)
+    os.chmod(tdir, 0o755)
+    os.chmod(os.path.join(tdir, "ERR_CONNECT_FAIL"), 0)
+    p = proxy("error_directory %s\n" % tdir)
+    r = get(p.port, "http://origin.test:%d/" % closed_port())
+    assert r.status == 503
+    lines = [l for l in p.cache_log.splitlines() if "ERR_CONNECT_FAIL" in l]
+    assert lines, p.cache_log
+    assert "Permission denied" in lines[0]
+    assert "missing" not in lines[0]

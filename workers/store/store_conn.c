@@ -209,10 +209,17 @@ store_conn_answer_lookup(struct store_conn *c, uint32_t id, const char *key,
 	}
 	store_file_path(st, o->e.fileno, path, sizeof(path));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		/* removed behind our back: forget it */
+		int err = errno;
+
 		log_warn("cache_dir %s: open %s", st->cd->path, path);
-		store_obj_idx_del(st, o->key, o->keylen);
-		store_obj_remove(st, o);
+		/*
+		 * Removed behind our back: forget it.  Any other failure (out
+		 * of descriptors) passes; the object stays for the next client.
+		 */
+		if (err == ENOENT) {
+			store_obj_idx_del(st, o->key, o->keylen);
+			store_obj_remove(st, o);
+		}
 		store_conn_reply_simple(c, q->id, STORE_MSG_MISS, 0);
 		return;
 	}

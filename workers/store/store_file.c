@@ -118,7 +118,7 @@ store_file_check(const char *path, struct store_index_entry *e, char **key,
 	int fd, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return STORE_RECORD_SHORT;
+		return STORE_FILE_UNOPENED;
 	rc = store_file_read_record(fd, e, key, keylen);
 	close(fd);
 	return rc;

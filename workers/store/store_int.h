@@ -126,9 +126,11 @@ void store_file_path(const struct store *st, uint32_t fileno, char *buf,
 void store_file_index_path(const struct cfg_cache_dir *cd, char *buf,
     size_t n);
 /*
- * Read and check the record of the file at path.  Returns a record code;
+ * Read and check the record of the file at path.  Returns a record code,
+ * or STORE_FILE_UNOPENED with errno set when the file cannot be opened;
  * on success *e is filled (but not fileno) and *key is malloc'd.
  */
+#define STORE_FILE_UNOPENED	-100
 int store_file_check(const char *path, struct store_index_entry *e,
     char **key, size_t *keylen);
 void store_file_tmp_free(struct store_tmp *t, int remove);

@@ -138,6 +138,12 @@ store_load_orphan(struct store *st, const char *path, uint32_t fileno,
 	int rc;
 
 	rc = store_file_check(path, &e, &key, &keylen);
+	if (rc == STORE_FILE_UNOPENED) {
+		/* unreadable is not corrupt: never delete what was not read */
+		if (errno != ENOENT)
+			log_warn("cache_dir %s: open %s", st->cd->path, path);
+		return;
+	}
 	if (rc != STORE_RECORD_OK) {
 		log_debug(20, 1, "cache_dir %s: removing %s: %s",
 		    st->cd->path, path, store_record_strerror(rc));
