@@ -6,6 +6,7 @@ config keeps to directives both understand; everything lives in the test's
 private directory, and names resolve only through its hosts file.
 """
 
+import glob
 import os
 import pwd
 import re
@@ -76,6 +77,22 @@ def proxy_env():
     return env
 
 
+_services = 0
+
+
+def unique_service_name():
+    """A Squid -n name no other Squid on the machine uses.
+
+    Squid names its /dev/shm segments and IPC sockets after the service
+    (default "squid"): another Squid, or segments a killed run left behind,
+    would otherwise clash with ours (shm_open ... Permission denied).
+    Squid accepts only alphanumerics here.
+    """
+    global _services
+    _services += 1
+    return "cuttletest%dn%d" % (os.getpid(), _services)
+
+
 def make_writable_dir(path):
     """Squid and cuttle drop to user proxy when started as root: let it write."""
     os.makedirs(path, exist_ok=True)
@@ -97,6 +114,7 @@ class Proxy:
         self.workers = workers
         self.single = single
         self.proc = None
+        self.service = unique_service_name()
         with open(self.conf, "w") as f:
             f.write(conf_text.replace("@PORT@", str(self.port)))
 
@@ -104,7 +122,7 @@ class Proxy:
 
     def command(self):
         if self.impl == "squid":
-            return [SQUID, "-N", "-f", self.conf]
+            return [SQUID, "-N", "-n", self.service, "-f", self.conf]
         if self.single:
             return [cuttle_binary(), "-N", "-f", self.conf]
         return [cuttle_binary(), "-f", self.conf, "--foreground"]
@@ -162,6 +180,13 @@ class Proxy:
             self.proc.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             pass
+        # A killed Squid leaves its segments; the name is ours alone.
+        if self.impl == "squid" and self.proc.poll() is not None:
+            for path in glob.glob("/dev/shm/%s-*" % self.service):
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
 
     def make_cache_dirs(self, timeout=60.0):
         """Runs `-z` on this config (creates the cache_dir trees); returns CompletedProcess.
@@ -169,7 +194,7 @@ class Proxy:
         Squid needs -N so that -z runs in the foreground and finishes
         before returning.
         """
-        cmd = ([SQUID, "-N", "-z", "-f", self.conf] if self.impl == "squid"
+        cmd = ([SQUID, "-N", "-z", "-n", self.service, "-f", self.conf] if self.impl == "squid"
                else [cuttle_binary(), "-z", "-f", self.conf])
         with open(self.stderr_path, "ab") as err:
             return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
@@ -236,8 +261,9 @@ class Proxy:
 
     def ctl(self, action, timeout=10.0):
         """Runs `-k ACTION` against this instance; returns CompletedProcess."""
-        binary = SQUID if self.impl == "squid" else cuttle_binary()
-        return subprocess.run([binary, "-k", action, "-f", self.conf],
+        argv = ([SQUID, "-n", self.service] if self.impl == "squid"
+                else [cuttle_binary()])
+        return subprocess.run(argv + ["-k", action, "-f", self.conf],
                               capture_output=True, timeout=timeout, env=proxy_env())
 
     # -- what it wrote --------------------------------------------------------

@@ -219,3 +219,23 @@ def test_reconfigure_under_single_process(proxy, origin):
     assert wait_for(lambda: "no_such_directive" in p.cache_log, 5.0), p.cache_log
     assert get(p.port, origin.url("/")).status == 403
     assert p.proc.poll() is None
+
+
+def shm_segments(pid):
+    """Names of the /dev/shm segments process pid has mapped."""
+    names = set()
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            path = line.split()[-1] if len(line.split()) >= 6 else ""
+            if path.startswith("/dev/shm/"):
+                names.add(os.path.basename(path))
+    return names
+
+
+def test_test_squid_has_a_service_name_of_its_own(squid_proxy):
+    # Another Squid on the machine (or one a crashed run left) owns the
+    # default "squid-*" segments; the comparison Squid must not share them.
+    p = squid_proxy()
+    segments = wait_for(lambda: shm_segments(p.pid), 5.0)
+    assert segments, "Squid mapped no /dev/shm segment"
+    assert not [s for s in segments if s.startswith("squid-")], segments
