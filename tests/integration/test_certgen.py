@@ -329,6 +329,11 @@ def test_squid_bumps_with_our_helper(pki, squid_proxy, tls_origin, workdir):
     for n in ("ca.pem", "ca.p8"):
         shutil.copy(pki[n], d)
         os.chmod(os.path.join(d, n), 0o644)
+    # Squid runs helpers as cache_effective_user, which may not reach the
+    # build tree (a checkout under /root): it gets a copy it can execute.
+    helper = os.path.join(d, "security_file_certgen")
+    shutil.copy(OURS, helper)
+    os.chmod(helper, 0o755)
     db = os.path.join(d, "ssl_db")
     assert run(OURS, ["-c", "-s", db, "-M", "4MB"]).returncode == 0
     if os.geteuid() == 0:
@@ -338,7 +343,7 @@ def test_squid_bumps_with_our_helper(pki, squid_proxy, tls_origin, workdir):
     port = free_port()
     conf = ("http_port 127.0.0.1:%d ssl-bump generate-host-certificates=on "
             "tls-cert=%s/ca.pem tls-key=%s/ca.p8\n" % (port, d, d)
-            + "sslcrtd_program %s -s %s -M 4MB\nsslcrtd_children 1 startup=1 idle=1\n" % (OURS, db)
+            + "sslcrtd_program %s -s %s -M 4MB\nsslcrtd_children 1 startup=1 idle=1\n" % (helper, db)
             + "tls_outgoing_options flags=DONT_VERIFY_PEER\nsslproxy_cert_error allow all\n"
             + "ssl_bump bump all\n")
     squid_proxy(conf_extra=conf, ssl_ports=(tls_origin.port,))
