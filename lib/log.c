@@ -6,6 +6,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ static int log_kid;
 static int log_stderr_level = -1;
 static int log_levels[LOG_SECTIONS];
 static int log_precise;		/* some section above level 1: add .mmm */
+static int log_full_debug;	/* -k debug turned ALL,7 on */
 
 void
 log_init(const char *progname, int kid)
@@ -105,8 +107,43 @@ log_set_debug_options(const char *spec)
 void
 log_apply_debug_options(const char *spec)
 {
+	log_full_debug = 0;
 	if (log_set_debug_options(spec != NULL ? spec : "ALL,1") == -1)
 		log_warnx("debug_options: cannot parse '%s'", spec);
+}
+
+/*
+ * Squid's sigusr2_handle: "full debugging" is ALL,7, not 9.  The state is a
+ * plain static so that a kid forked while it is on starts with it on and
+ * turns it off on the same signal as its siblings.
+ */
+void
+log_toggle_full_debug(const char *configured)
+{
+	if (!log_full_debug) {
+		log_set_debug_options("ALL,7");
+		log_full_debug = 1;
+		log_info("Full debugging (ALL,7) on");
+	} else {
+		log_apply_debug_options(configured);
+		log_info("Full debugging off: debug_options %s",
+		    configured != NULL ? configured : "ALL,1");
+	}
+}
+
+int
+log_reopen(const char *path)
+{
+	if (path == NULL || log_fd == 2)
+		return 0;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1) {
+		log_err("reopen cache_log %s; still writing the old file", path);
+		return -1;
+	}
+	close(log_fd);
+	log_fd = fd;
+	return 0;
 }
 
 int

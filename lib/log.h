@@ -19,6 +19,10 @@ int log_set_debug_options(const char *spec);	/* -1 on a malformed spec */
 /* A config's debug_options (NULL: Squid's default ALL,1); warns if bad. */
 void log_apply_debug_options(const char *spec);
 int log_level_enabled(int section, int level);
+/* -k debug (SIGUSR2): ALL,7, or back to the configured debug_options. */
+void log_toggle_full_debug(const char *configured);
+/* After a rotate: cache.log at path again (nothing when writing to stderr). */
+int log_reopen(const char *path);
 
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

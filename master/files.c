@@ -70,23 +70,6 @@ files_prepare_logs(const struct cfg *cfg, uid_t uid, gid_t gid)
 	return failures;
 }
 
-void
-files_rotate(const char *path, int n)
-{
-	char from[4096], to[4096];
-
-	if (n <= 0 || strncmp(path, "/dev/", 5) == 0)
-		return;
-	for (int i = n - 2; i >= 0; i--) {
-		snprintf(from, sizeof(from), "%s.%d", path, i);
-		snprintf(to, sizeof(to), "%s.%d", path, i + 1);
-		rename(from, to);
-	}
-	snprintf(to, sizeof(to), "%s.0", path);
-	if (rename(path, to) == -1 && errno != ENOENT)
-		log_warn("rotate %s", path);
-}
-
 static uid_t files_tree_uid;
 static gid_t files_tree_gid;
 

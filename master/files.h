@@ -13,8 +13,6 @@ struct cfg;
 int files_open_log(const char *path, uid_t uid, gid_t gid);
 /* Create the logs of cfg so that kids running as the user can open them. */
 int files_prepare_logs(const struct cfg *cfg, uid_t uid, gid_t gid);
-/* Rotate path: shift path.0..path.(n-2) up, rename path to path.0. */
-void files_rotate(const char *path, int n);
 /* chown -R path (when root); -1 on error, logged. */
 int files_chown_tree(const char *path, uid_t uid, gid_t gid);
 

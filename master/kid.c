@@ -52,6 +52,5 @@ kid_spawn_worker(struct kid *k)
 	if (priv_drop(k->cfg->effective_user, k->cfg->effective_group) == -1)
 		_exit(1);
 	priv_die_with(master);
-	worker_main(k->cfg, k->number);
-	_exit(0);
+	_exit(worker_main(k->cfg, k->number));
 }

@@ -39,13 +39,15 @@ main_usage(void)
 {
 	fprintf(stderr,
 	    "Usage: cuttle [-hNvz] [-d level] [-f config-file] "
-	    "[-k parse|check|reconfigure|rotate|shutdown|interrupt|kill|debug]"
+	    "[-k parse|check|reconfigure|rotate|debug|shutdown|restart|"
+	    "interrupt|kill]"
 	    " [--foreground]\n"
 	    "       -d level  Write debugging to stderr also.\n"
 	    "       -f file   Use given config-file instead of "
 	    SYSCONFDIR "/squid.conf\n"
 	    "       -h        Print help message.\n"
-	    "       -k parse|check|reconfigure|rotate|shutdown|interrupt|kill\n"
+	    "       -k parse|check|reconfigure|rotate|debug|shutdown|restart|"
+	    "interrupt|kill\n"
 	    "                 Parse the config, or signal the running "
 	    "instance.\n"
 	    "       -N        Master process runs in the foreground and is "
@@ -188,6 +190,8 @@ main(int argc, char **argv)
 	sigaddset(&ctl, SIGTERM);
 	sigaddset(&ctl, SIGINT);
 	sigaddset(&ctl, SIGUSR1);
+	sigaddset(&ctl, SIGUSR2);
+	sigaddset(&ctl, SIGTTIN);
 	sigaddset(&ctl, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &ctl, NULL);
 	while ((ch = getopt_long(argc, argv, "hvzNXd:f:k:n:CDFRSYs:l:u:a:",
@@ -317,10 +321,11 @@ main(int argc, char **argv)
 		if (priv_drop(cfg->effective_user, cfg->effective_group) == -1)
 			return 1;
 		crash_handler_install("worker", 0);
-		worker_main(cfg, 0);
+		worker_set_relay(stores_signal);
+		int status = worker_main(cfg, 0);
 		stores_stop();
 		files_pid_remove(cfg->pid_filename);
-		return 0;
+		return status;
 	}
 	priv_limit_master();
 	return master_run(cfg, conf_path);

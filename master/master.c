@@ -1,7 +1,9 @@
 /*
  * Supervision.  Signals are blocked and taken synchronously with
  * sigtimedwait, so the loop is a plain sequence: wait for a signal or the
- * next respawn time, act, repeat.  A reconfigure starts a new worker
+ * next respawn time, act, repeat.  Every signal `cuttle -k` sends is in the
+ * set (SIGKILL aside), so none of them can end the master unannounced and
+ * leave a stale pid file.  A reconfigure starts a new worker
  * generation on the new config and tells the old one to retire (stop
  * accepting, finish its connections, exit), so no connection is dropped.
  */
@@ -14,6 +16,7 @@
 #include "memcache.h"
 #include "listen.h"
 #include "log.h"
+#include "logfile.h"
 #include "priv.h"
 #include "stores.h"
 #include "util.h"
@@ -249,7 +252,7 @@ master_rotate(struct cfg *cfg)
 {
 	log_info("Rotating logs");
 	if (cfg->cache_log != NULL && log_get_fd() != 2) {
-		files_rotate(cfg->cache_log, cfg->logfile_rotate);
+		logfile_rotate(cfg->cache_log, cfg->logfile_rotate);
 		int fd = files_open_log(cfg->cache_log, geteuid(), getegid());
 		if (fd != -1) {
 			close(log_get_fd());
@@ -263,25 +266,28 @@ master_rotate(struct cfg *cfg)
 		    &gid);
 	for (struct cfg_access_log *l = cfg->access_logs; l; l = l->next)
 		if (l->path != NULL)
-			files_rotate(l->path, cfg->logfile_rotate);
+			logfile_rotate(l->path, cfg->logfile_rotate);
 	/* kids may not create files where the logs live: make them here */
 	files_prepare_logs(cfg, uid, gid);
 	master_signal_kids(SIGUSR1, 0);	/* kids reopen their logs */
+	stores_signal(SIGUSR1);		/* stores reopen cache.log */
 }
 
 int
 master_run(struct cfg *cfg, const char *path)
 {
 	sigset_t set;
-	int shutting_down = 0;
+	int shutting_down = 0, status = 0;
 	int64_t deadline = -1;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTTIN);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
 	master_start_generation(cfg);
@@ -331,16 +337,32 @@ master_run(struct cfg *cfg, const char *path)
 		case SIGUSR1:
 			master_rotate(cfg);
 			break;
+		case SIGUSR2:
+			log_toggle_full_debug(cfg->debug_options);
+			master_signal_kids(SIGUSR2, 0);
+			stores_signal(SIGUSR2);
+			break;
+		case SIGTTIN:
+			/*
+			 * -k restart, as Squid's: a graceful shutdown whose
+			 * exit status asks a supervisor to start us again.
+			 */
+			if (!shutting_down)
+				status = 1;
+			/* FALLTHROUGH */
 		case SIGTERM:
 		case SIGINT:
 			if (!shutting_down) {
-				log_info("Preparing for shutdown after %s",
-				    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+				log_info("Preparing for %s after %s",
+				    sig == SIGTTIN ? "restart" : "shutdown",
+				    sig == SIGTERM ? "SIGTERM" : sig == SIGINT ?
+				    "SIGINT" : "SIGTTIN");
 				shutting_down = 1;
-				int64_t life = sig == SIGTERM ?
+				int64_t life = sig != SIGINT ?
 				    cfg->shutdown_lifetime : 0;
 				deadline = (int64_t)util_now_ms() + life + 2000;
-				master_signal_kids(sig, 0);
+				master_signal_kids(sig == SIGTTIN ? SIGTERM :
+				    sig, 0);
 			} else if (sig == SIGINT) {
 				master_signal_kids(SIGINT, 0);
 			}
@@ -349,6 +371,7 @@ master_run(struct cfg *cfg, const char *path)
 	}
 	stores_stop();
 	files_pid_remove(cfg->pid_filename);
-	log_info("cuttle: Exiting normally.");
-	return 0;
+	log_info(status == 0 ? "cuttle: Exiting normally." :
+	    "cuttle: Exiting with status 1 to be restarted.");
+	return status;
 }

@@ -105,9 +105,11 @@ stores_spawn(struct store_kid *sk)
 		for (struct cfg_port *p = stores_cfg->ports; p; p = p->next)
 			if (p->fd != -1)
 				close(p->fd);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* SIGTERM (shutdown) ends a store; the rest are read in
+		 * store_main */
+		sigset_t keep;
+		store_signals(&keep);
+		sigprocmask(SIG_SETMASK, &keep, NULL);
 		log_init("cuttle", 0);
 		crash_handler_install("store", 0);
 		if (priv_drop(stores_cfg->effective_user,
@@ -247,6 +249,14 @@ stores_respawn_due(int *respawned)
 			next = d;
 	}
 	return next;
+}
+
+void
+stores_signal(int sig)
+{
+	for (int i = 0; i < nstores; i++)
+		if (stores[i].pid > 0)
+			kill(stores[i].pid, sig);
 }
 
 void

@@ -26,6 +26,8 @@ int stores_reaped(pid_t pid, int status);
  * must be renewed).  Returns ms until the next one is due, -1 for none.
  */
 int64_t stores_respawn_due(int *respawned);
+/* Relay a control signal (SIGUSR1 reopen cache.log, SIGUSR2 debug). */
+void stores_signal(int sig);
 /* Stop the stores (shutdown). */
 void stores_stop(void);
 int stores_count(void);

@@ -3,7 +3,10 @@
  * listening sockets.  Signals arrive through a signalfd: SIGHUP retires the
  * worker (a new generation has started: stop accepting, finish every
  * connection, exit), SIGTERM shuts down within shutdown_lifetime, SIGINT
- * exits now, SIGUSR1 reopens logs.
+ * exits now, SIGUSR1 reopens logs, SIGUSR2 toggles full debugging, SIGTTIN
+ * shuts down like SIGTERM but exits with status 1 (-k restart).  Under -N
+ * this process is also the master: it renames the logs on SIGUSR1 and
+ * relays the signals to the stores.
  */
 #include "config.h"
 #include "worker.h"
@@ -18,6 +21,7 @@
 #include "fdbudget.h"
 #include "headers.h"
 #include "log.h"
+#include "logfile.h"
 #include "pconn.h"
 #include "rewrite.h"
 #include "util.h"
@@ -46,6 +50,8 @@ static uint64_t worker_xact_seq;
 static struct ev_io worker_sig_io;
 static struct ev_timer worker_deadline;
 static char worker_host[256];
+static int worker_status;
+static void (*worker_relay)(int sig);
 
 int
 worker_retiring(void)
@@ -240,6 +246,27 @@ worker_reload(void)
 	auth_reload(fresh);
 }
 
+void
+worker_set_relay(void (*fn)(int sig))
+{
+	worker_relay = fn;
+}
+
+/* -N only: there is no master to rename the logs before the reopen. */
+static void
+worker_rotate(void)
+{
+	const struct cfg *cfg = worker_cfg;
+
+	log_info("Rotating logs");
+	if (cfg->cache_log != NULL && log_get_fd() != 2)
+		logfile_rotate(cfg->cache_log, cfg->logfile_rotate);
+	for (const struct cfg_access_log *l = cfg->access_logs; l != NULL;
+	    l = l->next)
+		if (l->path != NULL)
+			logfile_rotate(l->path, cfg->logfile_rotate);
+}
+
 static void
 worker_signal(struct ev_io *io, uint32_t revents)
 {
@@ -259,21 +286,22 @@ worker_signal(struct ev_io *io, uint32_t revents)
 		case SIGINT:
 			evloop_stop();
 			break;
+		case SIGTTIN:
+			worker_status = 1;
+			worker_retire(worker_cfg->shutdown_lifetime);
+			break;
 		case SIGUSR1:
+			if (worker_kid == 0)
+				worker_rotate();
 			accesslog_reopen();
-			if (worker_cfg->cache_log != NULL &&
-			    log_get_fd() != 2) {
-				int fd = open(worker_cfg->cache_log, O_WRONLY |
-				    O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-				if (fd != -1) {
-					close(log_get_fd());
-					log_set_fd(fd);
-				} else {
-					log_err("reopen cache_log %s; "
-					    "still writing the old file",
-					    worker_cfg->cache_log);
-				}
-			}
+			log_reopen(worker_cfg->cache_log);
+			if (worker_relay != NULL)
+				worker_relay(SIGUSR1);
+			break;
+		case SIGUSR2:
+			log_toggle_full_debug(worker_cfg->debug_options);
+			if (worker_relay != NULL)
+				worker_relay(SIGUSR2);
 			break;
 		}
 	}
@@ -286,7 +314,7 @@ worker_open_logs(struct cfg *cfg)
 	accesslog_open();
 }
 
-void
+int
 worker_main(struct cfg *cfg, int kid)
 {
 	sigset_t set;
@@ -303,6 +331,8 @@ worker_main(struct cfg *cfg, int kid)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGTTIN);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	if ((sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal("signalfd");
@@ -336,4 +366,5 @@ worker_main(struct cfg *cfg, int kid)
 	auth_shutdown();
 	accesslog_flush();
 	log_debug(1, 2, "worker exiting");
+	return worker_status;
 }

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from helpers import get, wait_for
+from helpers import exchange, get, wait_for
 from proxyproc import SQUID, cuttle_binary, proxy_env
 
 
@@ -239,3 +239,113 @@ def test_test_squid_has_a_service_name_of_its_own(squid_proxy):
     segments = wait_for(lambda: shm_segments(p.pid), 5.0)
     assert segments, "Squid mapped no /dev/shm segment"
     assert not [s for s in segments if s.startswith("squid-")], segments
+
+
+def test_rotate_under_single_process(proxy, origin):
+    # -N has no master: the one process renames the logs itself.
+    p = proxy("logfile_rotate 3\n", single=True)
+    log = p.access_log
+    get(p.port, origin.url("/bytes/1"))
+    p.access_log_lines(1)
+    for n in range(3):
+        assert p.ctl("rotate").returncode == 0
+        assert wait_for(lambda: os.path.exists("%s.%d" % (log, n)), 5.0), os.listdir(p.dir)
+        get(p.port, origin.url("/bytes/%d" % (n + 2)))
+        assert "/bytes/%d" % (n + 2) in p.access_log_lines(1)[0]
+    with open(log + ".2") as f:
+        assert "/bytes/1" in f.read()
+    # logfile_rotate 3 keeps .0 to .2, as Squid's
+    assert not os.path.exists(log + ".3")
+    assert os.path.exists(p.cache_log_path + ".0")
+    assert os.path.exists(p.cache_log_path + ".2")
+    assert p.proc.poll() is None
+
+
+def debug_lines(p):
+    return [l for l in p.cache_log.splitlines() if "| 11,2| invalid request" in l]
+
+
+def send_garbage(p):
+    """A request line cuttle rejects, logged at debug level 11,2."""
+    exchange(p.port, b"GARBAGE\r\n\r\n")
+
+
+@pytest.mark.cuttle_only(reason="the debug lines are cuttle's wording")
+@pytest.mark.parametrize("single", [False, True], ids=["master", "single"])
+def test_k_debug_toggles_full_debugging(proxy, origin, single):
+    # Squid's SIGUSR2: ALL,7 in every process, the configured
+    # debug_options again on the next one.
+    p = proxy(single=single)
+    send_garbage(p)
+    assert not debug_lines(p)
+    assert p.ctl("debug").returncode == 0
+    assert wait_for(lambda: "Full debugging (ALL,7) on" in p.cache_log, 5.0), p.cache_log
+    assert wait_for(lambda: send_garbage(p) or debug_lines(p), 5.0), p.cache_log
+    assert p.ctl("debug").returncode == 0
+    assert wait_for(lambda: "Full debugging off" in p.cache_log, 5.0), p.cache_log
+    time.sleep(0.3)
+    seen = len(debug_lines(p))
+    send_garbage(p)
+    assert ok(p, origin)
+    assert len(debug_lines(p)) == seen, p.cache_log
+    assert p.proc.poll() is None
+    assert p.ctl("check").returncode == 0
+
+
+@pytest.mark.parametrize("single", [False, True], ids=["master", "single"])
+@pytest.mark.parametrize("action", ["reconfigure", "rotate", "debug", "check"])
+def test_control_signals_never_kill(proxy, origin, single, action):
+    # The master relays them to the workers and stores: none may die.
+    p = proxy("cache_dir ufs @DIR@/spool 10 16 256\n", single=single, make_dirs=True)
+    store = p.store_pid()
+    for _ in range(2):
+        assert p.ctl(action).returncode == 0
+        time.sleep(0.3)
+        assert p.proc.poll() is None, p.diagnostics()
+    assert wait_for(lambda: ok(p, origin), 5.0)
+    assert os.path.exists(p.pid_file)
+    assert p.store_pid() == store
+    assert "died of signal" not in p.cache_log
+
+
+@pytest.mark.cuttle_only(reason="Squid 5.7 -N ends a -k restart with status 0 here")
+@pytest.mark.parametrize("single", [False, True], ids=["master", "single"])
+def test_k_restart_exits_for_the_supervisor(proxy, origin, single):
+    # Squid's -k restart (SIGTTIN): a graceful shutdown that exits with
+    # status 1, for whatever supervises the proxy to start it again.
+    p = proxy(single=single, workers=2)
+    assert ok(p, origin)
+    assert p.ctl("restart").returncode == 0
+    try:
+        p.proc.wait(6)
+    except subprocess.TimeoutExpired:
+        pytest.fail("still running 6 s after -k restart:\n" + p.diagnostics())
+    assert p.proc.returncode == 1
+    assert not os.path.exists(p.pid_file)
+    assert wait_for(lambda: not group_members(p.pid), 5.0), group_members(p.pid)
+
+
+def cmdline(pid):
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        return " ".join(a.decode() for a in f.read().split(b"\0") if a)
+
+
+@MASTER_ONLY
+def test_processes_are_named_in_ps(proxy, origin, workdir):
+    cache = os.path.join(workdir, "spool")
+    p = proxy("cache_dir ufs %s 10 16 256\n" % cache, workers=2, make_dirs=True)
+    assert ok(p, origin)
+    assert cmdline(p.pid) == "cuttle: master"
+    names = wait_for(lambda: len(children(p.pid)) == 3 and
+                     sorted(cmdline(k) for k in children(p.pid)), 5.0)
+    assert names == ["cuttle: store %s" % cache,
+                     "cuttle: worker 1 (127.0.0.1:%d)" % p.port,
+                     "cuttle: worker 2 (127.0.0.1:%d)" % p.port], names
+    # the worker's cache.log lines carry its kid number
+    assert wait_for(lambda: " kid2| " in p.cache_log, 5.0)
+
+
+@pytest.mark.cuttle_only(reason="Squid -N keeps its command line")
+def test_single_process_is_named_in_ps(proxy, origin):
+    p = proxy(single=True)
+    assert cmdline(p.pid) == "cuttle: worker (127.0.0.1:%d)" % p.port

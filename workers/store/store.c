@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,6 +60,28 @@ store_ctl_io(struct ev_io *io, uint32_t revents)
 			evloop_stop();
 			return;
 		}
+	}
+}
+
+void
+store_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+}
+
+static void
+store_signal_io(struct ev_io *io, uint32_t revents)
+{
+	const struct store *st = io->arg;
+	struct signalfd_siginfo si;
+
+	while (read(io->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1)
+			log_reopen(st->cfg->cache_log);
+		else if (si.ssi_signo == SIGUSR2)
+			log_toggle_full_debug(st->cfg->debug_options);
 	}
 }
 
@@ -108,6 +131,17 @@ store_main(const struct cfg *cfg, const struct cfg_cache_dir *cd,
 		ev_io_init(&c->io, socks[i], store_conn_io, c);
 		ev_io_set(&c->io, EPOLLIN);
 	}
+	sigset_t sigs;
+	struct ev_io sig_io;
+	int sfd;
+	store_signals(&sigs);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	if ((sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
+		log_err("store %s: signalfd", cd->path);
+		return 1;
+	}
+	ev_io_init(&sig_io, sfd, store_signal_io, st);
+	ev_io_set(&sig_io, EPOLLIN);
 	struct ev_io ctl_io;
 	if (ctl != -1) {
 		util_set_nonblock(ctl);

@@ -9,6 +9,8 @@
 
 #include "cfg.h"
 
+#include <signal.h>
+
 /*
  * Run the store of cd over the worker sockets socks[0..nsocks), and those
  * the master passes later over ctl (-1: none), until the process is killed
@@ -18,6 +20,12 @@
  */
 int store_main(const struct cfg *cfg, const struct cfg_cache_dir *cd,
     int *socks, int nsocks, int ctl);
+/*
+ * The signals a store reads itself (SIGUSR1: reopen cache.log, SIGUSR2:
+ * toggle full debugging); the master keeps them blocked across the fork so
+ * that one sent early waits for store_main.
+ */
+void store_signals(sigset_t *set);
 /*
  * cuttle -z: create DIR, its L1/L2 tree, DIR/tmp and an empty index,
  * leaving whatever exists.  Returns 0 or -1 (logged).
