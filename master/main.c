@@ -14,6 +14,7 @@
 #include "master.h"
 #include "memcache.h"
 #include "priv.h"
+#include "proctitle.h"
 #include "store/store.h"
 #include "stores.h"
 #include "util.h"
@@ -176,6 +177,7 @@ main(int argc, char **argv)
 	int no_daemon = 0, foreground = 0, make_dirs = 0, ch, sig = -1;
 	struct cfg *cfg;
 
+	proctitle_init(argc, argv);
 	log_init("cuttle", 0);
 	crash_handler_install("master", 0);
 	signal(SIGPIPE, SIG_IGN);

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "logfile.h"
 #include "priv.h"
+#include "proctitle.h"
 #include "stores.h"
 #include "util.h"
 
@@ -290,6 +291,7 @@ master_run(struct cfg *cfg, const char *path)
 	sigaddset(&set, SIGTTIN);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
+	proctitle_set("master");
 	master_start_generation(cfg);
 	for (;;) {
 		int64_t wait_ms = master_respawn_due();

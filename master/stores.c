@@ -12,6 +12,7 @@
 #include "crash.h"
 #include "log.h"
 #include "priv.h"
+#include "proctitle.h"
 #include "store/store.h"
 #include "util.h"
 
@@ -112,6 +113,7 @@ stores_spawn(struct store_kid *sk)
 		sigprocmask(SIG_SETMASK, &keep, NULL);
 		log_init("cuttle", 0);
 		crash_handler_install("store", 0);
+		proctitle_set("store %s", sk->cd->path);
 		if (priv_drop(stores_cfg->effective_user,
 		    stores_cfg->effective_group) == -1)
 			_exit(1);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "logfile.h"
 #include "pconn.h"
+#include "proctitle.h"
 #include "rewrite.h"
 #include "util.h"
 
@@ -32,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -159,6 +161,32 @@ worker_deadline_hit(struct ev_timer *t)
 	evloop_stop();
 }
 
+/* ps shows the kid number and the ports: "cuttle: worker 1 (127.0.0.1:3128)". */
+static void
+worker_set_title(const char *state)
+{
+	char ports[512] = "", host[NI_MAXHOST], serv[NI_MAXSERV];
+	size_t n = 0;
+
+	for (int i = 0; i < worker_nlisteners && n < sizeof(ports); i++) {
+		const struct cfg_port *p = worker_listeners[i].port;
+		if (getnameinfo((const struct sockaddr *)&p->addr, p->addrlen,
+		    host, sizeof(host), serv, sizeof(serv),
+		    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+			continue;
+		n += (size_t)snprintf(ports + n, sizeof(ports) - n,
+		    strchr(host, ':') ? "%s[%s]:%s" : "%s%s:%s",
+		    n ? ", " : "", host, serv);
+	}
+	char kid[16] = "";
+	if (worker_kid > 0)
+		snprintf(kid, sizeof(kid), " %d", worker_kid);
+	if (state != NULL)
+		proctitle_set("worker%s %s", kid, state);
+	else
+		proctitle_set("worker%s (%s)", kid, ports);
+}
+
 static void
 worker_retire(int64_t deadline_ms)
 {
@@ -167,6 +195,7 @@ worker_retire(int64_t deadline_ms)
 		    (long)getpid(), conn_count());
 		worker_is_retiring = 1;
 		worker_stop_listening();
+		worker_set_title("(retiring)");
 		pconn_close_all();
 		conn_retire_idle();
 	}
@@ -359,6 +388,7 @@ worker_main(struct cfg *cfg, int kid)
 		if (ev_io_add_exclusive(&l->io, EPOLLIN) == -1)
 			fatalx("cannot watch http_port %s", p->spec);
 	}
+	worker_set_title(NULL);
 	log_info("worker ready: %d port(s)", worker_nlisteners);
 	ev_set_batch_hook(accesslog_flush);
 	evloop_run();
