@@ -9,9 +9,11 @@
 #include "cfg_int.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "logformat.h"
@@ -204,6 +206,45 @@ cfg_port_option_later(const char *opt)
 	return 0;
 }
 
+/*
+ * Port modes cuttle parses and checks as Squid does but does not act on
+ * yet: the port serves as a plain forward port, so the operator is told.
+ */
+static int
+cfg_port_option_modes(const char *opt)
+{
+	static const char *const modes[] = {
+		"intercept", "transparent", "tproxy", "accel", "ssl-bump",
+		"sslBump", NULL
+	};
+
+	for (int i = 0; modes[i] != NULL; i++)
+		if (strcmp(opt, modes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * As Squid, a certificate or key that is not there stops -k parse.  Only
+ * existence is checked: a -N process reloads its config after dropping
+ * privileges, when a root-only key is no longer readable.
+ */
+static char *
+cfg_port_file(const char *what, const char *path)
+{
+	struct stat st;
+
+	if (path == NULL)
+		return NULL;
+	if (stat(path, &st) == -1)
+		return units_strf("unable to load %s file '%s': %s", what, path,
+		    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return units_strf("unable to load %s file '%s': not a file",
+		    what, path);
+	return NULL;
+}
+
 static char *
 cfg_port_option(struct conf_ctx *cx, struct cfg_port *p, const char *opt)
 {
@@ -211,6 +252,10 @@ cfg_port_option(struct conf_ctx *cx, struct cfg_port *p, const char *opt)
 	char *err, *warning;
 
 	v = v != NULL ? v + 1 : NULL;
+	if (cfg_port_option_modes(opt))
+		conf_warn(cx, "%s option '%s' is not supported by cuttle yet; "
+		    "the port works as a plain forward proxy port", cx->name,
+		    opt);
 	if (strcmp(opt, "intercept") == 0)
 		p->intercept = 1;
 	else if (strcmp(opt, "transparent") == 0) {
@@ -291,6 +336,13 @@ cfg_set_port(struct conf_ctx *cx, void *field, int argc, char **argv)
 	if (err == NULL && p->ssl_bump && p->tls_cert == NULL)
 		err = units_strf("%s: ssl-bump requires tls-cert= (a CA "
 		    "certificate to sign generated certificates)", cx->name);
+	if (err == NULL)
+		err = cfg_port_file("certificate", p->tls_cert);
+	if (err == NULL)
+		err = cfg_port_file("private key", p->tls_key);
+	if (err == NULL && p->is_https)
+		conf_warn(cx, "https_port is not supported by cuttle yet; %s "
+		    "works as a plain forward http_port, without TLS", p->spec);
 	if (err != NULL) {
 		struct cfg_port *one = p;
 

@@ -67,3 +67,28 @@ def test_all_errors_reported_in_one_pass(workdir):
     assert r.returncode != 0
     for line in (2, 3, 5):
         assert "%s:%d: " % (conf, line) in r.stderr, r.stderr
+
+
+PORT_OPTIONS = ["intercept", "tproxy", "accel", "ssl-bump", "transparent",
+                "defaultsite=www.example.com", "vhost", "vport"]
+
+
+@pytest.mark.cuttle_only(reason="the warnings are cuttle's wording")
+def test_parse_warns_port_options_not_implemented(tmp_path):
+    # Until cuttle implements them, such ports work as plain forward ports:
+    # -k parse says so, naming file, line and option.
+    conf = tmp_path / "ports.conf"
+    lines = ["pid_filename none", "cache_log /dev/null"]
+    for n, opt in enumerate(PORT_OPTIONS):
+        extra = " tls-cert=%s" % os.path.join(CONF_DIR, "test-ca.pem") if opt == "ssl-bump" else ""
+        lines.append("http_port %d %s%s" % (3200 + n, opt, extra))
+    lines.append("https_port 3443 tls-cert=%s" % os.path.join(CONF_DIR, "test-ca.pem"))
+    conf.write_text("\n".join(lines) + "\n")
+    r = subprocess.run([cuttle_binary(), "-k", "parse", "-f", str(conf)], capture_output=True,
+                       text=True, timeout=30, env=proxy_env())
+    assert r.returncode == 0, r.stderr
+    for n, opt in enumerate(PORT_OPTIONS):
+        want = "%s:%d: http_port option '%s' is not supported by cuttle yet" % (conf, n + 3, opt)
+        assert want in r.stderr, r.stderr
+    want = "%s:%d: https_port is not supported by cuttle yet" % (conf, len(lines))
+    assert want in r.stderr, r.stderr
