@@ -335,7 +335,8 @@ def test_processes_are_named_in_ps(proxy, origin, workdir):
     cache = os.path.join(workdir, "spool")
     p = proxy("cache_dir ufs %s 10 16 256\n" % cache, workers=2, make_dirs=True)
     assert ok(p, origin)
-    assert cmdline(p.pid) == "cuttle: master"
+    # the port listens before the title is set: wait, bounded
+    assert wait_for(lambda: cmdline(p.pid) == "cuttle: master", 5.0), cmdline(p.pid)
     names = wait_for(lambda: len(children(p.pid)) == 3 and
                      sorted(cmdline(k) for k in children(p.pid)), 5.0)
     assert names == ["cuttle: store %s" % cache,
@@ -348,4 +349,5 @@ def test_processes_are_named_in_ps(proxy, origin, workdir):
 @pytest.mark.cuttle_only(reason="Squid -N keeps its command line")
 def test_single_process_is_named_in_ps(proxy, origin):
     p = proxy(single=True)
-    assert cmdline(p.pid) == "cuttle: worker (127.0.0.1:%d)" % p.port
+    want = "cuttle: worker (127.0.0.1:%d)" % p.port
+    assert wait_for(lambda: cmdline(p.pid) == want, 5.0), cmdline(p.pid)
