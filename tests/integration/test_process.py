@@ -308,7 +308,6 @@ def test_control_signals_never_kill(proxy, origin, single, action):
     assert "died of signal" not in p.cache_log
 
 
-@pytest.mark.cuttle_only(reason="Squid 5.7 -N ends a -k restart with status 0 here")
 @pytest.mark.parametrize("single", [False, True], ids=["master", "single"])
 def test_k_restart_exits_for_the_supervisor(proxy, origin, single):
     # Squid's -k restart (SIGTTIN): a graceful shutdown that exits with
