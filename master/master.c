@@ -251,20 +251,21 @@ master_reconfigure(struct cfg *cfg, const char *path)
 static void
 master_rotate(struct cfg *cfg)
 {
-	log_info("Rotating logs");
-	if (cfg->cache_log != NULL && log_get_fd() != 2) {
-		logfile_rotate(cfg->cache_log, cfg->logfile_rotate);
-		int fd = files_open_log(cfg->cache_log, geteuid(), getegid());
-		if (fd != -1) {
-			close(log_get_fd());
-			log_set_fd(fd);
-		}
-	}
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
 	if (geteuid() == 0)
 		priv_lookup(cfg->effective_user, cfg->effective_group, &uid,
 		    &gid);
+	log_info("Rotating logs");
+	/* the new cache.log belongs to the kids' user, who reopen it too */
+	if (cfg->cache_log != NULL && log_get_fd() != 2) {
+		logfile_rotate(cfg->cache_log, cfg->logfile_rotate);
+		int fd = files_open_log(cfg->cache_log, uid, gid);
+		if (fd != -1) {
+			close(log_get_fd());
+			log_set_fd(fd);
+		}
+	}
 	for (struct cfg_access_log *l = cfg->access_logs; l; l = l->next)
 		if (l->path != NULL)
 			logfile_rotate(l->path, cfg->logfile_rotate);
