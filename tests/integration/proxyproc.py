@@ -6,13 +6,16 @@ config keeps to directives both understand; everything lives in the test's
 private directory, and names resolve only through its hosts file.
 """
 
+import atexit
 import glob
 import os
 import pwd
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 from helpers import parse_native, wait_for
@@ -71,9 +74,33 @@ def port_listening(port):
     return False
 
 
+_templates = None
+
+
+def error_templates():
+    """The error page templates, copied where the proxy user can read them.
+
+    Workers read them lazily, after dropping to cache_effective_user, who
+    may not reach the source tree (a checkout under /root).  One copy per
+    test session, in a world-readable temp dir removed at exit.
+    """
+    global _templates
+    if _templates is None:
+        d = tempfile.mkdtemp(prefix="cuttle-it-errors-")
+        atexit.register(shutil.rmtree, d, True)
+        copy = os.path.join(d, "templates")
+        shutil.copytree(os.path.join(srcdir(), "share", "errors", "templates"), copy)
+        for path in [d, copy]:
+            os.chmod(path, 0o755)
+        for name in os.listdir(copy):
+            os.chmod(os.path.join(copy, name), 0o644)
+        _templates = copy
+    return _templates
+
+
 def proxy_env():
     env = dict(os.environ)
-    env["CUTTLE_ERROR_DIRECTORY"] = os.path.join(srcdir(), "share", "errors", "templates")
+    env["CUTTLE_ERROR_DIRECTORY"] = error_templates()
     return env
 
 

@@ -155,3 +155,12 @@ def test_unreadable_error_template_logs_the_real_reason(proxy, workdir):
     assert lines, p.cache_log
     assert "Permission denied" in lines[0]
     assert "missing" not in lines[0]
+
+
+def test_error_page_comes_from_its_template(proxy):
+    # The worker, running as cache_effective_user, must be able to read the
+    # templates (a checkout under /root is not readable by user proxy).
+    p = proxy()
+    r = get(p.port, "http://origin.test:%d/" % closed_port())
+    check_error_page(r, 503, "ERR_CONNECT_FAIL 111")
+    assert "error page template" not in p.cache_log, p.cache_log
