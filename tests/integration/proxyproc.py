@@ -188,6 +188,7 @@ class Proxy:
 
     def stop(self):
         if self.proc is None:
+            self._remove_segments()     # -z alone creates them too
             return
         # SIGINT is `-k interrupt`: stop at once, tests need not wait
         # shutdown_lifetime (test_process checks the graceful path).  Squid
@@ -207,13 +208,18 @@ class Proxy:
             self.proc.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             pass
-        # A killed Squid leaves its segments; the name is ours alone.
-        if self.impl == "squid" and self.proc.poll() is not None:
-            for path in glob.glob("/dev/shm/%s-*" % self.service):
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
+        if self.proc.poll() is not None:
+            self._remove_segments()
+
+    def _remove_segments(self):
+        """A killed Squid leaves its /dev/shm segments; the name is ours alone."""
+        if self.impl != "squid":
+            return
+        for path in glob.glob("/dev/shm/%s-*" % self.service):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
     def make_cache_dirs(self, timeout=60.0):
         """Runs `-z` on this config (creates the cache_dir trees); returns CompletedProcess.
