@@ -36,6 +36,8 @@ def test_worker_crash_is_reported_and_restarted(proxy, origin):
 
 def test_single_process_crash_is_reported(proxy):
     p = proxy(single=True)
+    # the port listens before the process becomes the worker
+    assert wait_for(lambda: "worker ready" in p.cache_log, 5.0)
     os.kill(p.proc.pid, signal.SIGSEGV)
     assert _report(p, "worker", p.proc.pid), p.cache_log
     assert p.proc.wait(5) == -signal.SIGSEGV
