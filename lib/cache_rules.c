@@ -523,8 +523,6 @@ cache_rules_stale_on_error(const struct cache_meta *m,
 	age = cache_rules_current_age(m, now);
 	lifetime = cache_rules_freshness_lifetime(m, rp);
 	staleness = age > lifetime ? age - lifetime : 0;
-	if (m->stale_if_error >= 0 && staleness <= m->stale_if_error)
-		return 1;
 	if (rcc != NULL) {
 		if (rcc->stale_if_error >= 0 &&
 		    staleness <= rcc->stale_if_error)
@@ -533,7 +531,15 @@ cache_rules_stale_on_error(const struct cache_meta *m,
 		    staleness <= rcc->max_stale))
 			return 1;
 	}
-	limit = rp != NULL && rp->max_stale_s >= 0 ? rp->max_stale_s :
+	/* RFC 5861 4: past its stale-if-error the copy SHOULD NOT be used */
+	if (m->stale_if_error >= 0)
+		return staleness <= m->stale_if_error;
+	/*
+	 * Squid's built-in rule (no refresh_pattern matched) has max-stale=0,
+	 * not "unset", so max_stale applies only under a configured rule
+	 * without its own max-stale=.
+	 */
+	limit = rp == NULL ? 0 : rp->max_stale_s >= 0 ? rp->max_stale_s :
 	    max_stale_s;
 	return staleness <= limit;
 }

@@ -188,8 +188,11 @@ enum cache_verdict cache_rules_decide(const struct cache_meta *m,
 /*
  * Revalidation failed (upstream_status 5xx, or 0 when no response came):
  * may the stale stored response be served (TCP_REFRESH_FAIL_OLD) rather
- * than the error (TCP_REFRESH_FAIL_ERR)?  max_stale_s is the max_stale
- * directive, overridden by refresh_pattern max-stale=.
+ * than the error (TCP_REFRESH_FAIL_ERR)?  Never when the response forbids
+ * stale answers; yes within the request's stale-if-error or max-stale,
+ * else within the response's stale-if-error if it has one, else within
+ * rp's max-stale=, else max_stale_s (the max_stale directive); with no
+ * rp (Squid's built-in rule) not at all once a second stale.
  */
 int cache_rules_stale_on_error(const struct cache_meta *m,
     const struct cache_req_cc *rcc, const struct cfg_refresh *rp,

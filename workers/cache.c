@@ -465,7 +465,7 @@ cache_on_upstream_failure(struct xact *x)
 		return 0;
 	cache_rules_req_cc(&x->req, &rcc);
 	if (!cache_rules_stale_on_error(&m, &rcc, cache_refresh(x), 0,
-	    time(NULL), 0))
+	    time(NULL), worker_cfg->max_stale / 1000))
 		return 0;
 	cache_serve(x, &m, cache_rules_current_age(&m, time(NULL)),
 	    "TCP_REFRESH_FAIL_OLD");
@@ -494,7 +494,7 @@ cache_on_response(struct xact *x)
 		}
 		if (status >= 500 && cache_reopen(x, &m) == 0 &&
 		    cache_rules_stale_on_error(&m, &rcc, cache_refresh(x),
-		    status, time(NULL), 0)) {
+		    status, time(NULL), worker_cfg->max_stale / 1000)) {
 			srv_close(x->srv);
 			x->srv = NULL;
 			cache_serve(x, &m, cache_rules_current_age(&m,

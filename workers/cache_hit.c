@@ -69,6 +69,14 @@ cache_hit_head(struct xact *x, int status, int64_t age, int64_t length,
 		    (long long)length);
 	if (extra != NULL)
 		buf_append(&c->out, extra, strlen(extra));
+	/*
+	 * RFC 9111 dropped Warning, but Squid 5.7 still marks a stale copy
+	 * served because its revalidation failed, and clients read it.
+	 */
+	if (strcmp(x->result_tag, "TCP_REFRESH_FAIL_OLD") == 0)
+		buf_printf(&c->out, "Warning: 110 cuttle/%s \"Response is "
+		    "stale\"\r\nWarning: 111 cuttle/%s \"Revalidation "
+		    "failed\"\r\n", PACKAGE_VERSION, PACKAGE_VERSION);
 	buf_printf(&c->out, "Age: %lld\r\n", (long long)(age > 0 ? age : 0));
 	buf_printf(&c->out, "X-Cache: HIT from %s\r\n"
 	    "X-Cache-Lookup: HIT from %s:%d\r\n", host, host,

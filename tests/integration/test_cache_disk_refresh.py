@@ -99,3 +99,21 @@ def test_disk_only_304_with_a_much_longer_head(proxy, origin, impl):
     if impl != "squid":
         r = get(p.port, origin.url("/grow"))
         assert r.header("X-Refreshed") == "r" * 3000
+
+
+def test_disk_only_stale_served_when_origin_fails(proxy, origin):
+    # A failed revalidation serves the stale copy from the cache_dir too
+    # (test_cache_stale_on_error.py has the rules).
+    body = pattern_bytes(200 * 1024)
+    p = proxy(BIG_FOR_MEMORY + cache_dir_line("@DIR@/cache") + "refresh_pattern . 0 20% 4320\n",
+              cache=True, make_dirs=True)
+    origin.script("/fail", headers=[("Cache-Control", "max-age=1"), ("ETag", '"v1"'),
+                                    ("Content-Type", "application/octet-stream")], body=body)
+    assert get(p.port, origin.url("/fail")).body == body
+    wait_committed(p, 1)
+    time.sleep(2.2)
+    origin.script("/fail", status=503, headers=[("Content-Type", "text/plain")], body="down\n")
+    r = get(p.port, origin.url("/fail"))
+    assert r.status == 200 and r.body == body
+    assert log_entry(p, 2)["code"] == "TCP_REFRESH_FAIL_OLD/200"
+    assert origin.count("/fail") == 2

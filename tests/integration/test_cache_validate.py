@@ -2,8 +2,9 @@
 
 A stale entry is revalidated with If-None-Match / If-Modified-Since; a 304
 refreshes the stored headers (but not the framing) and the cached body is
-served; a 200 replaces the entry; a failure serves the stale copy unless
-the response said must-revalidate.  Client conditionals on a fresh entry
+served; a 200 replaces the entry; a failure serves the stale copy within
+stale-if-error or max-stale unless the response said must-revalidate (more
+in test_cache_stale_on_error.py).  Client conditionals on a fresh entry
 are answered 304 by the cache itself.
 """
 
@@ -168,7 +169,9 @@ def test_must_revalidate_stale_origin_down_is_504(proxy, origin):
 
 
 def test_stale_origin_down_is_504(proxy, origin):
-    # Without stale-if-error or max-stale, Squid 5.7 does not serve the stale copy.
+    # No refresh_pattern matches: Squid's built-in rule has max-stale=0, so a
+    # copy 1 s or more stale is not served on failure (with a rule, max_stale
+    # applies: test_cache_stale_on_error.py).
     script_v1(origin, "/down")
     p = proxy(cache=True)
     url = origin.url("/down")
@@ -181,6 +184,7 @@ def test_stale_origin_down_is_504(proxy, origin):
 
 
 def test_stale_5xx_forwarded(proxy, origin):
+    # As above: under Squid's built-in rule (max-stale=0) the 5xx goes out.
     script_v1(origin, "/e5")
     p = proxy(cache=True)
     url = origin.url("/e5")

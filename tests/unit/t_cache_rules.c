@@ -658,6 +658,7 @@ static void
 t_stale_on_error(void)
 {
 	struct cfg_refresh *ms50 = t_rp(".", 0, 0, 20, 86400, 0);
+	struct cfg_refresh *dot = t_rp(".", 0, 0, 20, 86400, 0);
 	struct cache_req_cc rcc;
 	struct cache_meta *m;
 	int64_t wk = CACHE_RULES_MAX_STALE_DEFAULT;
@@ -670,23 +671,54 @@ t_stale_on_error(void)
 	    "stale-if-error covers 50 s stale");
 	is_int(cache_rules_stale_on_error(m, &rcc, ms50, 503, T0 + 161, wk), 0,
 	    "61 s stale is past stale-if-error and max-stale=50");
-	is_int(cache_rules_stale_on_error(m, &rcc, NULL, 503, T0 + 161, wk), 1,
-	    "global max_stale (1 week) covers it");
+	is_int(cache_rules_stale_on_error(m, &rcc, dot, 503, T0 + 161, wk), 0,
+	    "past stale-if-error, max_stale (1 week) does not extend it");
 	is_int(cache_rules_stale_on_error(m, &rcc, NULL, 404, T0 + 150, wk), 0,
 	    "a 404 is not a failure");
 	is_int(cache_rules_stale_on_error(m, &rcc, NULL, 0, T0 + 150, wk), 1,
 	    "no response at all");
-	is_int(cache_rules_stale_on_error(m, &rcc, NULL, 502, T0 + 100 + wk + 1,
+
+	/* without stale-if-error: refresh_pattern max-stale=, max_stale */
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100\r\n"));
+	is_int(cache_rules_stale_on_error(m, &rcc, dot, 502, T0 + 100 + wk, wk),
+	    1, "a week stale, within max_stale");
+	is_int(cache_rules_stale_on_error(m, &rcc, dot, 502, T0 + 100 + wk + 1,
 	    wk), 0, "older than max_stale");
-	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100, "
-	    "must-revalidate, stale-if-error=60\r\n"));
-	is_int(cache_rules_stale_on_error(m, &rcc, NULL, 500, T0 + 150, wk), 0,
-	    "must-revalidate forbids it");
+	is_int(cache_rules_stale_on_error(m, &rcc, dot, 0, T0 + 160, 30), 0,
+	    "max_stale 30 s: 60 s stale is too old");
+	is_int(cache_rules_stale_on_error(m, &rcc, ms50, 0, T0 + 150, 30), 1,
+	    "max-stale=50 overrides max_stale");
+	is_int(cache_rules_stale_on_error(m, &rcc, ms50, 0, T0 + 151, wk), 0,
+	    "max-stale=50 overrides max_stale, both ways");
+	is_int(cache_rules_stale_on_error(m, &rcc, NULL, 500, T0 + 100, wk), 1,
+	    "no rule matched: 0 s stale is within max-stale=0");
+	is_int(cache_rules_stale_on_error(m, &rcc, NULL, 500, T0 + 101, wk), 0,
+	    "no rule matched: Squid's built-in max-stale=0");
+
+	/* RFC 9111 4.2.4: the response forbids serving it stale */
+	static const char *forbid[] = { "max-age=100, must-revalidate",
+	    "max-age=100, proxy-revalidate", "max-age=100, s-maxage=100",
+	    "no-cache" };
+	for (size_t i = 0; i < sizeof(forbid) / sizeof(forbid[0]); i++) {
+		char h[128];
+		snprintf(h, sizeof(h), "Cache-Control: %s, stale-if-error=60"
+		    "\r\n", forbid[i]);
+		m = t_meta(t_resp_at(200, 0, h));
+		is_int(cache_rules_stale_on_error(m, &rcc, dot, 500, T0 + 150,
+		    wk), 0, forbid[i]);
+	}
+
 	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100\r\n"));
 	cache_rules_req_cc(REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
 	    "Cache-Control: stale-if-error=100\r\n\r\n"), &rcc);
 	is_int(cache_rules_stale_on_error(m, &rcc, ms50, 500, T0 + 190, wk), 1,
 	    "request stale-if-error");
+	m = t_meta(t_resp_at(200, 0, "Cache-Control: max-age=100, "
+	    "stale-if-error=10\r\n"));
+	cache_rules_req_cc(REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Cache-Control: max-stale\r\n\r\n"), &rcc);
+	is_int(cache_rules_stale_on_error(m, &rcc, dot, 500, T0 + 190, wk), 1,
+	    "request max-stale outweighs an expired stale-if-error");
 }
 
 static void
