@@ -120,3 +120,13 @@ def test_heuristic_404_follows_refresh_pattern_percent(proxy, origin):
     assert get(p.port, origin.url("/lm")).status == 404
     assert origin.count("/lm") == 2
 
+
+def test_204_hit_has_no_content_length(proxy, origin):
+    # RFC 9110 8.6: no Content-Length in a 204, from the cache either.
+    origin.script("/nc", status=204, headers=[("Cache-Control", "max-age=60")], body="")
+    p = proxy("negative_ttl 1 minute\n", cache=True)
+    get(p.port, origin.url("/nc"))
+    r = get(p.port, origin.url("/nc"))
+    assert origin.count("/nc") == 1
+    assert r.status == 204 and r.body == b""
+    assert r.header("Content-Length") is None
