@@ -236,6 +236,9 @@ cache_rules_freshness_lifetime(const struct cache_meta *m,
 			return min;
 		return explicit_;
 	}
+	if (!cache_rules_status_heuristic(m->status) &&
+	    !(m->cc_flags & CACHE_RESP_PUBLIC))
+		return 0;
 	if (m->last_modified >= 0 && m->last_modified < m->date_value) {
 		h = ((m->date_value - m->last_modified) * pct + 99) / 100;
 		if ((flags & CFG_REFRESH_OVERRIDE_LASTMOD) && h < min)
@@ -263,17 +266,31 @@ cache_rules_status_understood(int s)
 	return s >= 500 && s <= 505;
 }
 
+int
+cache_rules_status_heuristic(int s)
+{
+	switch (s) {
+	case 200: case 203: case 204: case 206: case 300: case 301: case 308:
+	case 404: case 405: case 410: case 414: case 501:
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * What Squid 5.7 does with each status (http.cc reusableReply), checked
- * against the real thing: it is narrower than RFC 9111, which would let
- * explicit freshness make any status storable.  A 201, 401 or 429 with
- * max-age=60 is never stored; a 404 is stored only under negative_ttl.
+ * against the real thing, is narrower than RFC 9111: it never stores a 201,
+ * 401 or 429 and keeps a 404 only under negative_ttl, max-age or not.
+ * Squid's own statuses keep Squid's rules, and so do its negative ones
+ * while negative_ttl is set; the rest follow RFC 9111 3, where explicit
+ * freshness, or heuristic freshness for a heuristically cacheable status
+ * or a public response, makes any final status storable.
  */
 enum cache_rules_class {
-	CACHE_CLASS_NEVER,	/* not stored, whatever the headers say */
+	CACHE_CLASS_RFC,	/* RFC 9111 3, and only while fresh */
 	CACHE_CLASS_POSITIVE,	/* explicit or heuristic freshness */
 	CACHE_CLASS_EXPIRES,	/* only with Date and explicit freshness */
-	CACHE_CLASS_NEGATIVE	/* only while negative_ttl > 0 */
+	CACHE_CLASS_NEGATIVE	/* negative_ttl > 0: Squid's; else RFC */
 };
 
 static enum cache_rules_class
@@ -288,7 +305,7 @@ cache_rules_status_class(int s)
 	case 421: case 500: case 501: case 502: case 503: case 504:
 		return CACHE_CLASS_NEGATIVE;
 	}
-	return CACHE_CLASS_NEVER;
+	return CACHE_CLASS_RFC;
 }
 
 int
@@ -351,19 +368,38 @@ cache_rules_storable(const struct http_msg *req, const struct http_msg *resp,
 	explicit_ = meta.s_maxage >= 0 || meta.max_age >= 0 ||
 	    meta.expires >= 0;
 	switch (cache_rules_status_class(resp->status)) {
-	case CACHE_CLASS_NEVER:
-		CACHE_RULES_NO("status never cached");
 	case CACHE_CLASS_NEGATIVE:
 		/*
-		 * Squid keeps errors only under negative_ttl, even those with
-		 * max-age, and then without the minimum_expiry_time test:
+		 * Under negative_ttl Squid keeps these errors, with or
+		 * without max-age, and without the minimum_expiry_time test:
 		 * cache_rules_meta_negative() gives them their lifetime.
 		 */
-		if (negative_ttl_s <= 0)
-			CACHE_RULES_NO("error status and negative_ttl 0");
-		if (reason)
-			*reason = "negatively cached";
-		return 1;
+		if (negative_ttl_s > 0) {
+			if (reason)
+				*reason = "negatively cached";
+			return 1;
+		}
+		/* FALLTHROUGH */
+	case CACHE_CLASS_RFC:
+		/*
+		 * Without explicit freshness, the heuristic needs
+		 * Last-Modified: a 404 that says nothing of its age is not
+		 * worth keeping, and refresh_pattern MIN alone would keep
+		 * every error.  A response stale on arrival is not kept
+		 * either: revalidating an error gains nothing, and Squid
+		 * never keeps these.
+		 */
+		if (!explicit_ && !cache_rules_status_heuristic(resp->status) &&
+		    !(meta.cc_flags & CACHE_RESP_PUBLIC))
+			CACHE_RULES_NO("no explicit freshness, status not "
+			    "heuristically cacheable");
+		if (!explicit_ && meta.last_modified < 0)
+			CACHE_RULES_NO("no explicit freshness and no "
+			    "Last-Modified");
+		if (cache_rules_freshness_lifetime(&meta, rp) <=
+		    cache_rules_current_age(&meta, now))
+			CACHE_RULES_NO("stale on arrival");
+		break;
 	case CACHE_CLASS_EXPIRES:
 		if (http_msg_header(resp, "Date") == NULL || !explicit_ ||
 		    cache_rules_freshness_lifetime(&meta, NULL) <= 0)

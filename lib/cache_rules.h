@@ -133,6 +133,11 @@ void cache_rules_meta_negative(struct cache_meta *m, int64_t negative_ttl_s);
  * 405 414 421 500 501 502 503 504.
  */
 int cache_rules_status_negative(int status);
+/*
+ * The statuses RFC 9110 15.1 calls heuristically cacheable: 200 203 204 206
+ * 300 301 308 404 405 410 414 501.
+ */
+int cache_rules_status_heuristic(int status);
 
 size_t cache_rules_meta_serialize(const struct cache_meta *m, uint8_t *buf,
     size_t size);
@@ -145,15 +150,22 @@ int cache_rules_meta_deserialize(struct cache_meta *m, const uint8_t *buf,
  * logs either way.  req must be the GET that got resp.  now is the caller's
  * clock; min_expiry_s is minimum_expiry_time: a response without validators
  * that would be stale within it is not stored (unless store-stale).  Which
- * statuses may be stored follows Squid 5.7, not RFC 9111: the negative
- * ones (cache_rules_status_negative) only while negative_ttl_s > 0, others
- * such as 201, 401 or 429 never.
+ * statuses may be stored: Squid 5.7's 200 203 300 301 308 410 as Squid
+ * does, 302 and 307 only with Date and explicit freshness; while
+ * negative_ttl_s > 0 the negative ones (cache_rules_status_negative) as
+ * Squid does; any other final status (but 206 and 304) as RFC 9111 3 and
+ * 4.2.2 allow, and only while fresh: with explicit freshness, or with
+ * Last-Modified when heuristically cacheable or public.
  */
 int cache_rules_storable(const struct http_msg *req,
     const struct http_msg *resp, const struct cfg_refresh *rp, time_t now,
     int64_t min_expiry_s, int64_t negative_ttl_s, const char **reason);
 
-/* Freshness lifetime (explicit, else refresh_pattern heuristic), seconds. */
+/*
+ * Freshness lifetime (explicit, else refresh_pattern heuristic), seconds.
+ * No heuristic lifetime (0) for a status that is not heuristically
+ * cacheable unless the response is public (RFC 9111 4.2.2).
+ */
 int64_t cache_rules_freshness_lifetime(const struct cache_meta *m,
     const struct cfg_refresh *rp);
 /* current_age (RFC 9111 4.2.3), seconds, never negative. */

@@ -64,7 +64,8 @@ cache_hit_head(struct xact *x, int status, int64_t age, int64_t length,
 		buf_append(&c->out, h->value, h->value_len);
 		buf_append(&c->out, "\r\n", 2);
 	}
-	if (length >= 0)
+	/* RFC 9110 8.6: never in a 204, which has no content to delimit */
+	if (length >= 0 && status != 204)
 		buf_printf(&c->out, "Content-Length: %lld\r\n",
 		    (long long)length);
 	if (extra != NULL)

@@ -254,7 +254,7 @@ t_storable(void)
 	is_int(t_store(NULL, RESP("HTTP/1.1 307 X\r\nCache-Control: "
 	    "max-age=600\r\n\r\n"), NULL), 0, "307 without Date");
 	is_int(t_store(NULL, t_resp_at(404, 0, t_date_hdr("Expires", 3600)),
-	    NULL), 0, "404 with Expires, negative_ttl 0");
+	    NULL), 1, "404 with Expires, negative_ttl 0");
 	is_int(cache_rules_storable(plain_get, t_resp_at(200, 0,
 	    "Content-Length: 0\r\n"), NULL, T0, 60, 0, &why), 0,
 	    "empty, no freshness, default pattern");
@@ -284,11 +284,110 @@ t_storable(void)
 	is_int(t_store(NULL, t_resp_at(100, 0, ""), NULL), 0, "1xx not stored");
 }
 
+/*
+ * RFC 9111 3 and 4.2.2 with negative_ttl 0: explicit freshness stores any
+ * final status, heuristics only the heuristically cacheable ones (RFC 9110
+ * 15.1) or a public response, and an error is kept only while fresh.
+ */
+static void
+t_status(void)
+{
+	static const int any[] = { 201, 202, 204, 205, 299, 303, 400, 401,
+	    403, 404, 405, 409, 414, 429, 451, 499, 500, 501, 502, 503, 504,
+	    599 };
+	static const int heur[] = { 200, 203, 204, 206, 300, 301, 308, 404,
+	    405, 410, 414, 501 };
+	static const int not_heur[] = { 201, 202, 205, 302, 303, 307, 400,
+	    401, 403, 409, 429, 500, 502, 503, 504, 599 };
+	const char *lm = t_date_hdr("Last-Modified", -86400);
+	struct cfg_refresh *max0 = t_rp(".", 0, 0, 20, 0, 0);
+	struct cfg_refresh *min1h = t_rp(".", 0, 3600, 20, 4320 * 60, 0);
+	char hdr[256];
+	const char *why;
+	struct cache_meta m;
+	size_t i;
+
+	for (i = 0; i < sizeof(heur) / sizeof(heur[0]); i++)
+		ok(cache_rules_status_heuristic(heur[i]),
+		    "%d is heuristically cacheable", heur[i]);
+	for (i = 0; i < sizeof(not_heur) / sizeof(not_heur[0]); i++)
+		ok(!cache_rules_status_heuristic(not_heur[i]),
+		    "%d is not heuristically cacheable", not_heur[i]);
+
+	for (i = 0; i < sizeof(any) / sizeof(any[0]); i++) {
+		is_int(t_store(NULL, t_resp_at(any[i], 0,
+		    "Cache-Control: max-age=600\r\n"), NULL), 1,
+		    "%d with max-age: stored", any[i]);
+		is_int(t_store(NULL, t_resp_at(any[i], 0,
+		    "Cache-Control: s-maxage=600\r\n"), NULL), 1,
+		    "%d with s-maxage: stored", any[i]);
+		is_int(t_store(NULL, t_resp_at(any[i], 0,
+		    t_date_hdr("Expires", 600)), NULL), 1,
+		    "%d with Expires: stored", any[i]);
+		is_int(t_store(NULL, t_resp_at(any[i], 0,
+		    "Cache-Control: max-age=0\r\nETag: \"e\"\r\n"), NULL), 0,
+		    "%d stale on arrival: not stored", any[i]);
+		m = *t_meta(t_resp_at(any[i], 0,
+		    "Cache-Control: max-age=600\r\n"));
+		cache_rules_meta_negative(&m, 0);
+		is_int(t_decide(&m, plain_get, NULL, 599, NULL), CACHE_FRESH,
+		    "%d fresh for its max-age", any[i]);
+		is_int(t_decide(&m, plain_get, NULL, 600, NULL), CACHE_STALE,
+		    "%d stale after it", any[i]);
+		ok(!(m.cc_flags & CACHE_META_NEGATIVE),
+		    "%d an ordinary entry", any[i]);
+	}
+	is_int(cache_rules_storable(plain_get, t_resp_at(599, 0,
+	    "Cache-Control: max-age=600, no-store, must-understand\r\n"),
+	    NULL, T0, 60, 0, &why), 0, "599 no-store, must-understand");
+	is_str(why, "must-understand with an unknown status", "its reason");
+	is_int(t_store(NULL, t_resp_at(404, 0, "Cache-Control: max-age=600, "
+	    "no-store, must-understand\r\n"), NULL), 1,
+	    "404 no-store, must-understand: stored");
+	is_int(t_store(NULL, t_resp_at(404, 0, "Cache-Control: max-age=600, "
+	    "private\r\n"), NULL), 0, "404 private: not stored");
+
+	/* heuristic freshness, from Last-Modified only */
+	for (i = 0; i < sizeof(heur) / sizeof(heur[0]); i++) {
+		if (heur[i] == 206)
+			continue;	/* partial content is never stored */
+		is_int(t_store(NULL, t_resp_at(heur[i], 0, lm), NULL), 1,
+		    "%d with Last-Modified: stored", heur[i]);
+		m = *t_meta(t_resp_at(heur[i], 0, lm));
+		/* a day at 20%: 17280 s, as for a 200 */
+		is_int(cache_rules_freshness_lifetime(&m, NULL), 17280,
+		    "%d heuristic lifetime", heur[i]);
+		is_int(cache_rules_freshness_lifetime(&m, max0), 1,
+		    "%d capped by refresh_pattern MAX", heur[i]);
+	}
+	for (i = 0; i < sizeof(not_heur) / sizeof(not_heur[0]); i++) {
+		is_int(t_store(NULL, t_resp_at(not_heur[i], 0, lm), NULL), 0,
+		    "%d with Last-Modified: not stored", not_heur[i]);
+		m = *t_meta(t_resp_at(not_heur[i], 0, lm));
+		is_int(cache_rules_freshness_lifetime(&m, min1h), 0,
+		    "%d: no heuristic lifetime", not_heur[i]);
+	}
+	snprintf(hdr, sizeof(hdr), "%sCache-Control: public\r\n", lm);
+	is_int(t_store(NULL, t_resp_at(599, 0, hdr), NULL), 1,
+	    "599 public with Last-Modified: stored");
+	m = *t_meta(t_resp_at(599, 0, hdr));
+	is_int(cache_rules_freshness_lifetime(&m, NULL), 17280,
+	    "... with the heuristic lifetime");
+	is_int(t_store(NULL, t_resp_at(599, 0, "Cache-Control: public\r\n"),
+	    min1h), 0, "599 public without Last-Modified: not stored");
+	is_int(t_store(NULL, t_resp_at(404, 0, ""), min1h), 0,
+	    "404 without Last-Modified: refresh_pattern MIN does not store it");
+	is_int(t_store(NULL, t_resp_at(404, 0, t_date_hdr("Last-Modified", 0)),
+	    NULL), 0, "404 modified at its Date: no heuristic lifetime");
+	is_int(t_store(NULL, t_resp_at(404, 0, lm), max0), 1,
+	    "404 with MAX 0: fresh for 1 s, stored");
+}
+
 /* negative_ttl: which statuses, what lifetime, and how a hit is decided */
 static void
 t_negative(void)
 {
-	static const int never[] = { 201, 202, 205, 303, 401, 402, 407, 409,
+	static const int other[] = { 201, 202, 205, 303, 401, 402, 407, 409,
 	    418, 429, 451, 505, 507 };
 	static const int neg[] = { 204, 305, 400, 403, 404, 405, 414, 421,
 	    500, 501, 502, 503, 504 };
@@ -304,17 +403,18 @@ t_negative(void)
 	const char *why;
 	size_t i;
 
-	for (i = 0; i < sizeof(never) / sizeof(never[0]); i++)
-		is_int(cache_rules_storable(plain_get, t_resp_at(never[i], 0,
-		    "Cache-Control: max-age=600\r\nLocation: /x\r\n"), NULL,
-		    T0, 60, 60, NULL), 0, "%d with max-age never stored",
-		    never[i]);
+	/* negative_ttl only concerns Squid's negative statuses */
+	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		ok(!cache_rules_status_negative(other[i]),
+		    "%d is not negative", other[i]);
+		is_int(cache_rules_storable(plain_get, t_resp_at(other[i], 0,
+		    "Location: /x\r\n"), NULL, T0, 60, 60, NULL), 0,
+		    "%d without freshness, negative_ttl 60 s: not stored",
+		    other[i]);
+	}
 	for (i = 0; i < sizeof(neg) / sizeof(neg[0]); i++) {
 		ok(cache_rules_status_negative(neg[i]), "%d is negative",
 		    neg[i]);
-		is_int(cache_rules_storable(plain_get, t_resp_at(neg[i], 0,
-		    "Cache-Control: max-age=600\r\n"), NULL, T0, 60, 0, NULL),
-		    0, "%d with max-age, negative_ttl 0: not stored", neg[i]);
 		is_int(cache_rules_storable(plain_get, t_resp_at(neg[i], 0, ""),
 		    NULL, T0, 60, 1, NULL), 1,
 		    "%d without freshness, negative_ttl 1 s: stored", neg[i]);
@@ -329,7 +429,8 @@ t_negative(void)
 	    "private still wins");
 	is_int(cache_rules_storable(plain_get, t_resp_at(404, 0, ""), NULL, T0,
 	    60, 0, &why), 0, "404 without freshness, negative_ttl 0");
-	is_str(why, "error status and negative_ttl 0", "its reason");
+	is_str(why, "no explicit freshness and no Last-Modified",
+	    "its reason");
 	is_int(cache_rules_storable(plain_get, t_resp_at(410, 0,
 	    "Cache-Control: max-age=600\r\n"), NULL, T0, 60, 0, NULL), 1,
 	    "410 with max-age is an ordinary object");
@@ -960,6 +1061,7 @@ main(void)
 	plain_get = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n");
 	t_cc();
 	t_storable();
+	t_status();
 	t_negative();
 	t_if_range();
 	t_freshness();
