@@ -322,8 +322,21 @@ cache_rules_storable(const struct http_msg *req, const struct http_msg *resp,
     const struct cfg_refresh *rp, time_t now, int64_t min_expiry_s,
     int64_t negative_ttl_s, const char **reason)
 {
-	struct cache_req_cc rcc;
 	struct cache_meta meta;
+
+	cache_rules_meta_fill(&meta, req, resp, now, now);
+	return cache_rules_storable_meta(req, resp, &meta, rp, now,
+	    min_expiry_s, negative_ttl_s, reason);
+}
+
+int
+cache_rules_storable_meta(const struct http_msg *req,
+    const struct http_msg *resp, const struct cache_meta *m,
+    const struct cfg_refresh *rp, time_t now, int64_t min_expiry_s,
+    int64_t negative_ttl_s, const char **reason)
+{
+	struct cache_req_cc rcc;
+	struct cache_meta meta = *m;
 	unsigned rflags = rp ? rp->flags : 0;
 	int understood, explicit_;
 	int64_t left;
@@ -336,7 +349,6 @@ cache_rules_storable(const struct http_msg *req, const struct http_msg *resp,
 		CACHE_RULES_NO("partial content is not stored");
 	if (resp->status == 304)
 		CACHE_RULES_NO("304 only updates a stored response");
-	cache_rules_meta_fill(&meta, req, resp, now, now);
 	understood = cache_rules_status_understood(resp->status);
 	if ((meta.cc_flags & CACHE_RESP_MUST_UNDERSTAND) && !understood)
 		CACHE_RULES_NO("must-understand with an unknown status");

@@ -160,6 +160,31 @@ int cache_rules_meta_deserialize(struct cache_meta *m, const uint8_t *buf,
 int cache_rules_storable(const struct http_msg *req,
     const struct http_msg *resp, const struct cfg_refresh *rp, time_t now,
     int64_t min_expiry_s, int64_t negative_ttl_s, const char **reason);
+/*
+ * The same with the response's metadata given: m filled from resp with
+ * request and response times of now (cache_rules_meta_fill), then maybe
+ * changed by cache_rules_meta_targeted.
+ */
+int cache_rules_storable_meta(const struct http_msg *req,
+    const struct http_msg *resp, const struct cache_meta *m,
+    const struct cfg_refresh *rp, time_t now, int64_t min_expiry_s,
+    int64_t negative_ttl_s, const char **reason);
+
+/*
+ * Targeted cache-control fields (RFC 9213), fields being the cache's target
+ * list in order: cc gets the directives of the first one present with a
+ * valid, non-empty Structured Field Dictionary value, and 1 is returned;
+ * 0 when none qualifies (Cache-Control then applies).
+ */
+int cache_rules_targeted_cc(const struct http_msg *resp,
+    const struct cfg_str_list *fields, struct cache_resp_cc *cc);
+/*
+ * After cache_rules_meta_fill: when a targeted field qualifies, its
+ * directives replace those of Cache-Control in m and Expires is dropped.
+ * Returns 1 if it did so.
+ */
+int cache_rules_meta_targeted(struct cache_meta *m,
+    const struct http_msg *resp, const struct cfg_str_list *fields);
 
 /*
  * Freshness lifetime (explicit, else refresh_pattern heuristic), seconds.

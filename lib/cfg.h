@@ -115,6 +115,21 @@ struct cfg_str_list {
 	struct cfg_str_list *next;
 };
 
+/*
+ * targeted_cache_control: where response fields such as CDN-Cache-Control
+ * (RFC 9213) replace Cache-Control and Expires for this cache.
+ */
+enum cfg_targeted {
+	CFG_TARGETED_ACCEL,	/* on accel ports only (the default) */
+	CFG_TARGETED_ON,	/* on every port */
+	CFG_TARGETED_OFF
+};
+
+struct cfg_targeted_cc {
+	enum cfg_targeted when;
+	struct cfg_str_list *fields;	/* the target list, in order */
+};
+
 /* "children N startup= idle= concurrency= queue-size=" of a helper pool */
 struct cfg_helper_children {
 	int		 n_max;
@@ -225,6 +240,7 @@ struct cfg {
 	int		 quick_abort_pct;
 	int		 cache_swap_low;	/* percent of a cache_dir's size */
 	int		 cache_swap_high;
+	struct cfg_targeted_cc targeted_cache_control;
 
 	/* url_rewrite_* (redirect_* aliases) */
 	char		**url_rewrite_program;	/* argv; NULL: none */
@@ -247,6 +263,13 @@ struct cfg {
  */
 int cfg_load(struct cfg *cfg, const char *path, int process_number);
 void cfg_free(struct cfg *cfg);
+
+/*
+ * The targeted cache-control fields a response received on port honours,
+ * first one first, or NULL when that port ignores them.
+ */
+const struct cfg_str_list *cfg_targeted_fields(const struct cfg *cfg,
+    const struct cfg_port *port);
 
 /* The compiled-in defaults' directory for error templates. */
 const char *cfg_default_error_directory(void);

@@ -49,6 +49,9 @@ char *cfg_set_replacement_policy(struct conf_ctx *cx, void *field, int argc,
 char *cfg_set_swap_percent(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 char *cfg_set_kb(struct conf_ctx *cx, void *field, int argc, char **argv);
+char *cfg_set_targeted_cc(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+void cfg_free_str_list(struct cfg_str_list **list);
 
 /* cfg_set_helper.c: helper programs, their children, auth_param */
 char *cfg_set_helper_children(struct conf_ctx *cx, void *field, int argc,

@@ -1,7 +1,8 @@
 /*
  * Handlers of the cache directives: refresh_pattern with its options,
  * cache_dir with its per-type options, the replacement policies, the swap
- * marks and the KB-valued sizes.
+ * marks, the KB-valued sizes and targeted_cache_control (cuttle's own: Squid
+ * has no RFC 9213 support).
  */
 #include "config.h"
 #include "cfg.h"
@@ -10,6 +11,7 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "units.h"
 
@@ -322,3 +324,91 @@ cfg_set_kb(struct conf_ctx *cx, void *field, int argc, char **argv)
 }
 
 /* Helpers (url_rewrite_*) */
+
+/* Targeted cache-control fields (RFC 9213) */
+
+void
+cfg_free_str_list(struct cfg_str_list **list)
+{
+	struct cfg_str_list *sl;
+
+	while ((sl = *list) != NULL) {
+		*list = sl->next;
+		free(sl->s);
+		free(sl);
+	}
+}
+
+/* A field name is an HTTP token (RFC 9110 5.1). */
+static int
+cfg_field_name_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (strchr("!#$%&'*+-.^_`|~", *s) == NULL &&
+		    !(*s >= '0' && *s <= '9') && !(*s >= 'a' && *s <= 'z') &&
+		    !(*s >= 'A' && *s <= 'Z'))
+			return 0;
+	return 1;
+}
+
+/*
+ * targeted_cache_control accel|on|off [FIELD-NAME ...]: a later line
+ * replaces an earlier one (and the default); without names the target list
+ * is CDN-Cache-Control alone.  Cache-Control itself is refused as a name:
+ * it would make the directive say nothing.
+ */
+char *
+cfg_set_targeted_cc(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	struct cfg_targeted_cc *t = field;
+	struct cfg_str_list *list = NULL, **tail = &list, *sl;
+	enum cfg_targeted when;
+	int i;
+
+	if (strcmp(argv[0], "accel") == 0)
+		when = CFG_TARGETED_ACCEL;
+	else if (strcmp(argv[0], "on") == 0)
+		when = CFG_TARGETED_ON;
+	else if (strcmp(argv[0], "off") == 0)
+		when = CFG_TARGETED_OFF;
+	else
+		return units_strf("%s: expected accel, on or off, not '%s'",
+		    cx->name, argv[0]);
+	for (i = 1; i < argc || (i == 1 && argc == 1); i++) {
+		const char *name = argc == 1 ? "CDN-Cache-Control" : argv[i];
+
+		if (!cfg_field_name_ok(name) ||
+		    strcasecmp(name, "Cache-Control") == 0) {
+			cfg_free_str_list(&list);
+			return units_strf("%s: '%s' cannot be a targeted "
+			    "field name", cx->name, name);
+		}
+		if ((sl = calloc(1, sizeof(*sl))) == NULL)
+			abort();
+		sl->s = cfg_strdup(name);
+		*tail = sl;
+		tail = &sl->next;
+	}
+	cfg_free_str_list(&t->fields);
+	t->when = when;
+	t->fields = list;
+	return NULL;
+}
+
+const struct cfg_str_list *
+cfg_targeted_fields(const struct cfg *cfg, const struct cfg_port *port)
+{
+	const struct cfg_targeted_cc *t = &cfg->targeted_cache_control;
+
+	switch (t->when) {
+	case CFG_TARGETED_ON:
+		return t->fields;
+	case CFG_TARGETED_ACCEL:
+		return port != NULL && port->accel ? t->fields : NULL;
+	case CFG_TARGETED_OFF:
+		break;
+	}
+	return NULL;
+}

@@ -517,6 +517,9 @@ static const struct conf_directive cfg_table[] = {
 	U("storeurl_rewrite_program"),
 	{ "strip_query_terms", conf_set_bool, CFG(strip_query_terms), "on", 0,
 	    1, 1, NULL },
+	{ "targeted_cache_control", cfg_set_targeted_cc,
+	    CFG(targeted_cache_control), "accel CDN-Cache-Control", 0, 1, ANY,
+	    NULL },
 	{ "tcp_outgoing_address", cfg_set_outgoing_addr,
 	    CFG(tcp_outgoing_address), NULL, 0, 1, ANY, NULL },
 	U("tcp_outgoing_ds"),
@@ -690,6 +693,7 @@ cfg_free(struct cfg *cfg)
 		free(sl->s);
 		free(sl);
 	}
+	cfg_free_str_list(&cfg->targeted_cache_control.fields);
 	access_list_free(&cfg->follow_x_forwarded_for);
 	access_list_free(&cfg->http_access);
 	access_list_free(&cfg->http_reply_access);

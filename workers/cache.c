@@ -79,6 +79,15 @@ cache_refresh(const struct xact *x)
 	    x->url_str);
 }
 
+void
+cache_meta_build(const struct xact *x, struct cache_meta *m,
+    const struct http_msg *resp, time_t request_time, time_t response_time)
+{
+	cache_rules_meta_fill(m, &x->req, resp, request_time, response_time);
+	cache_rules_meta_targeted(m, resp,
+	    cfg_targeted_fields(worker_cfg, x->port));
+}
+
 /* Split an object's metadata blob (memory or disk) into its parts. */
 int
 cache_parse_meta(struct xact *x, const unsigned char *p, size_t len,
@@ -396,7 +405,7 @@ cache_revalidated(struct xact *x)
 		http_msg_free(&merged);
 		return 0;
 	}
-	cache_rules_meta_fill(&m, &x->req, &merged, x->request_time, now);
+	cache_meta_build(x, &m, &merged, x->request_time, now);
 	m.status = x->hit_msg.status;
 	size_t ml = cache_rules_meta_serialize(&m, blob, sizeof(blob));
 	http_msg_free(&merged);
@@ -509,8 +518,11 @@ cache_on_response(struct xact *x)
 	if (!x->may_store)
 		return 0;
 	const char *why = NULL;
-	if (!cache_rules_storable(&x->req, &x->rep, cache_refresh(x),
-	    time(NULL), worker_cfg->minimum_expiry_time / 1000,
+	time_t now = time(NULL);
+	struct cache_meta rm;
+	cache_meta_build(x, &rm, &x->rep, now, now);
+	if (!cache_rules_storable_meta(&x->req, &x->rep, &rm, cache_refresh(x),
+	    now, worker_cfg->minimum_expiry_time / 1000,
 	    worker_cfg->negative_ttl / 1000, &why))
 		log_debug(22, 3, "not storing %s: %s", x->url_str, why);
 	else

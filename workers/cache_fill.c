@@ -112,8 +112,7 @@ cache_start_storing(struct xact *x)
 	x->store_key = n > 0 ? xasprintf("%s\n%.*s", x->cache_base_key, n,
 	    vkey) : xstrdup(x->cache_base_key);
 	x->store_vary = n;
-	cache_rules_meta_fill(&m, &x->req, &x->rep, x->request_time,
-	    time(NULL));
+	cache_meta_build(x, &m, &x->rep, x->request_time, time(NULL));
 	cache_rules_meta_negative(&m, worker_cfg->negative_ttl / 1000);
 	size_t ml = cache_rules_meta_serialize(&m, blob, sizeof(blob));
 	if (ml == 0)

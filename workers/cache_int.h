@@ -10,12 +10,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "store_client.h"
 
 struct cache_meta;
 struct cache_req_cc;
 struct cfg_refresh;
+struct http_msg;
 struct buf;
 struct store_client;
 struct xact;
@@ -23,6 +25,12 @@ struct xact;
 /* cache.c: the lookup and the answers to it */
 /* The refresh_pattern that applies to x's URL (or NULL). */
 const struct cfg_refresh *cache_refresh(const struct xact *x);
+/*
+ * The metadata to keep with resp, x's response: Cache-Control and Expires,
+ * or the targeted field (CDN-Cache-Control) where x's port honours one.
+ */
+void cache_meta_build(const struct xact *x, struct cache_meta *m,
+    const struct http_msg *resp, time_t request_time, time_t response_time);
 /* Split an object's metadata blob into x->hit_msg and m; -1 if damaged. */
 int cache_parse_meta(struct xact *x, const unsigned char *p, size_t len,
     struct cache_meta *m);

@@ -357,10 +357,15 @@ forward_got_head(struct xact *x, struct http_msg *m)
 	struct conn *c = x->conn;
 
 	if (m->status >= 100 && m->status < 200 && m->status != 101) {
-		/* interim: pass 100 Continue to HTTP/1.1 clients, drop others */
-		if (m->status == 100 && c != NULL && x->req.vminor >= 1 &&
-		    x->req.expect_continue)
-			buf_append(&c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		/*
+		 * Interim: relayed to HTTP/1.1 clients (an HTTP/1.0 one would
+		 * take it for the final response), never stored, and its
+		 * fields stay out of the final response.  A 100 Continue goes
+		 * only to a client that asked for one.
+		 */
+		if (c != NULL && x->req.vminor >= 1 && (m->status != 100 ||
+		    x->req.expect_continue))
+			headers_build_interim(m, &c->out);
 		buf_consume(&s->in, m->head_len);
 		http_msg_free(m);
 		return 0;

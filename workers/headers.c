@@ -293,3 +293,25 @@ headers_build_response(struct xact *x, struct buf *out)
 	buf_printf(out, "Connection: %s\r\n\r\n",
 	    x->keep_client ? "keep-alive" : "close");
 }
+
+void
+headers_build_interim(const struct http_msg *m, struct buf *out)
+{
+	buf_printf(out, "HTTP/1.1 %d %.*s\r\n", m->status,
+	    (int)m->reason_len, m->reason ? m->reason : "");
+	for (int i = 0; i < m->nhdr; i++) {
+		const struct http_header *h = &m->hdr[i];
+
+		/* a 1xx has no body: framing fields there are noise */
+		if (headers_is_hop(m, h->name, h->name_len) ||
+		    util_strcaseeq_n(h->name, h->name_len, "Content-Length") ||
+		    util_strcaseeq_n(h->name, h->name_len,
+		    "Transfer-Encoding"))
+			continue;
+		buf_append(out, h->name, h->name_len);
+		buf_append(out, ": ", 2);
+		buf_append(out, h->value, h->value_len);
+		buf_append(out, "\r\n", 2);
+	}
+	buf_append(out, "\r\n", 2);
+}

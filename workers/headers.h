@@ -13,6 +13,12 @@ struct http_msg;
 
 void headers_build_request(struct xact *x, struct buf *out);
 void headers_build_response(struct xact *x, struct buf *out);
+/*
+ * An interim (1xx) response head relayed to the client: its status line
+ * and end-to-end fields only (as Squid 5.7, no Via: it is not stored and
+ * says nothing about the final response).
+ */
+void headers_build_interim(const struct http_msg *m, struct buf *out);
 /* Point a parsed message's pointers at a copy of its head. */
 void headers_rebase(struct http_msg *m, const char *from, const char *to);
 /*

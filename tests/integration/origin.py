@@ -282,10 +282,17 @@ def _not_modified(req, headers):
     return False
 
 
+_INTERIM_REASON = {100: "Continue", 102: "Processing", 103: "Early Hints"}
+
+
 def _scripted(sock, req, script, head_only, keep):
     """Answers from an Origin.script() entry; returns False to close."""
     if script.get("delay"):
         time.sleep(min(script["delay"], 30.0))
+    for status, hdrs in script.get("interim", ()):
+        head = ["HTTP/1.1 %d %s" % (status, _INTERIM_REASON.get(status, "Interim"))]
+        head += ["%s: %s" % h for h in hdrs]
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
     headers = list(script["headers"])
     if _hdr(headers, "Date") is None:
         headers.insert(0, ("Date", email.utils.formatdate(usegmt=True)))
@@ -383,7 +390,8 @@ class Origin:
             return self.server.connections
 
     def script(self, path, status=200, headers=(), body=b"", validate=True,
-               headers_304=None, delay=0.0, generate=None, ranges=False):
+               headers_304=None, delay=0.0, generate=None, ranges=False,
+               interim=()):
         """From now on `path` answers status, headers and body (see the module
         doc).  validate=False never answers 304; headers_304 replaces the
         headers sent with a 304 (a Date is still added).  delay waits that
@@ -392,6 +400,8 @@ class Origin:
         body, written piece by piece so a huge body is never held whole
         (sent_bytes(path) tells how much of it went out).  ranges=True
         answers a single "bytes=first-[last]" Range with a 206.
+        interim=[(status, [(name, value), ...]), ...] sends those 1xx
+        heads, in order, before the final response.
         """
         if isinstance(body, str):
             body = body.encode("latin-1")
@@ -400,7 +410,7 @@ class Origin:
                 "status": status, "headers": list(headers), "body": body,
                 "validate": validate, "headers_304": headers_304,
                 "delay": delay, "generate": generate, "ranges": ranges,
-                "sent": 0}
+                "interim": list(interim), "sent": 0}
 
     def sent_bytes(self, path):
         """Body bytes of a generated body written for path so far."""

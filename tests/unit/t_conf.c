@@ -1069,6 +1069,54 @@ test_auth_param(void)
 	    "bad credentialsttl");
 }
 
+static void
+test_targeted_cache_control(void)
+{
+	struct cfg c;
+	struct cfg_port fwd, accel;
+
+	memset(&fwd, 0, sizeof(fwd));
+	memset(&accel, 0, sizeof(accel));
+	accel.accel = 1;
+	is_int(load(&c, "t.conf", "", 0), 0, "targeted default loads");
+	ok(cfg_targeted_fields(&c, &fwd) == NULL,
+	    "targeted fields ignored on a forward port by default");
+	ok(cfg_targeted_fields(&c, &accel) != NULL &&
+	    strcmp(cfg_targeted_fields(&c, &accel)->s, "CDN-Cache-Control") == 0 &&
+	    cfg_targeted_fields(&c, &accel)->next == NULL,
+	    "CDN-Cache-Control honoured on an accel port by default");
+	cfg_free(&c);
+
+	is_int(load(&c, "t.conf", "targeted_cache_control on\n", 0), 0,
+	    "targeted_cache_control on");
+	ok(cfg_targeted_fields(&c, &fwd) != NULL &&
+	    strcmp(cfg_targeted_fields(&c, &fwd)->s, "CDN-Cache-Control") == 0,
+	    "on: CDN-Cache-Control on a forward port");
+	cfg_free(&c);
+
+	is_int(load(&c, "t.conf",
+	    "targeted_cache_control on Acme-Cache-Control CDN-Cache-Control\n",
+	    0), 0, "targeted_cache_control with a target list");
+	ok(cfg_targeted_fields(&c, &fwd) != NULL &&
+	    strcmp(cfg_targeted_fields(&c, &fwd)->s, "Acme-Cache-Control") == 0 &&
+	    cfg_targeted_fields(&c, &fwd)->next != NULL &&
+	    strcmp(cfg_targeted_fields(&c, &fwd)->next->s,
+	    "CDN-Cache-Control") == 0, "the list keeps its order");
+	cfg_free(&c);
+
+	is_int(load(&c, "t.conf", "targeted_cache_control off\n", 0), 0,
+	    "targeted_cache_control off");
+	ok(cfg_targeted_fields(&c, &accel) == NULL, "off: not even on accel");
+	cfg_free(&c);
+
+	is_int(load_free("targeted_cache_control maybe\n"), 1,
+	    "targeted_cache_control needs accel, on or off");
+	is_int(load_free("targeted_cache_control on Cache-Control\n"), 1,
+	    "Cache-Control is no targeted field");
+	is_int(load_free("targeted_cache_control on Bad,Name\n"), 1,
+	    "a field name is a token");
+}
+
 int
 main(void)
 {
@@ -1094,6 +1142,7 @@ main(void)
 	test_access_lists();
 	test_misc();
 	test_auth_param();
+	test_targeted_cache_control();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", tdir);
