@@ -360,11 +360,11 @@ forward_got_head(struct xact *x, struct http_msg *m)
 		/*
 		 * Interim: relayed to HTTP/1.1 clients (an HTTP/1.0 one would
 		 * take it for the final response), never stored, and its
-		 * fields stay out of the final response.  A 100 Continue goes
-		 * only to a client that asked for one.
+		 * fields stay out of the final response.  An unsolicited 100
+		 * Continue too: RFC 9110 15.2 has a proxy forward every 1xx
+		 * it did not ask for itself, and Squid 5.7 does.
 		 */
-		if (c != NULL && x->req.vminor >= 1 && (m->status != 100 ||
-		    x->req.expect_continue))
+		if (c != NULL && x->req.vminor >= 1)
 			headers_build_interim(m, &c->out);
 		buf_consume(&s->in, m->head_len);
 		http_msg_free(m);

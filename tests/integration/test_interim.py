@@ -3,7 +3,7 @@
 102 Processing and 103 Early Hints are relayed to an HTTP/1.1 client ahead
 of the final response, never to an HTTP/1.0 one; they are never stored, and
 their header fields do not leak into the final response, fresh or cached.
-A 100 Continue reaches only a client that asked for it (Expect).
+A 100 Continue is relayed whether or not the client asked for it (Expect).
 """
 
 import pytest
@@ -77,11 +77,10 @@ def test_not_stored_and_headers_not_reused(proxy, origin):
     assert hit.header("X-Hint") is None and hit.header("Link") is None
 
 
-@pytest.mark.cuttle_only(reason="Squid 5.7 relays a 100 Continue the client did not ask "
-                         "for; cuttle relays it only after Expect: 100-continue")
-def test_unsolicited_100_continue_is_dropped(proxy, origin):
+def test_unsolicited_100_continue_is_relayed(proxy, origin):
+    # RFC 9110 15.2: a proxy forwards the 1xx it did not ask for itself
     origin.script("/continue", body="final\n", interim=[(100, [])])
     p = proxy()
     interim, final = request(p.port, origin.url("/continue"))
-    assert interim == []
+    assert [r.status for r in interim] == [100]
     assert final.status == 200
