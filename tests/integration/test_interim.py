@@ -6,7 +6,6 @@ their header fields do not leak into the final response, fresh or cached.
 A 100 Continue is relayed whether or not the client asked for it (Expect).
 """
 
-import pytest
 
 from helpers import RawClient
 
