@@ -6,7 +6,6 @@ their header fields do not leak into the final response, fresh or cached.
 A 100 Continue is relayed whether or not the client asked for it (Expect).
 """
 
-
 from helpers import RawClient
 
 EARLY_HINTS = (103, [("Link", "</style.css>; rel=preload; as=style"), ("X-Hint", "test")])
