@@ -1,12 +1,16 @@
 /*
- * libFuzzer target for http_parse_request(): no input may make it read past
- * the buffer, and a head it accepts must be self-consistent: every pointer
- * inside the head, and the same answer when given exactly the head.
+ * libFuzzer target for http_parse_request() and the request-target URL
+ * parser behind it: no input may make them read past the buffer, a head
+ * accepted must be self-consistent (every pointer inside the head, the same
+ * answer when given exactly the head), and the canonical URL formatted from
+ * a parsed target must parse again to the same text (it is the cache key).
  */
 #include "config.h"
 #include "http_parse.h"
 
 #include <stdint.h>
+
+#include "url.h"
 
 #include "fuzz.h"
 
@@ -35,6 +39,44 @@ fuzz_check_msg(const struct http_msg *m, const char *buf, size_t len)
 	(void)http_msg_header(m, "Host");
 	(void)http_msg_has_token(m, "Connection", "close");
 	(void)http_msg_has_token(m, "Transfer-Encoding", "chunked");
+}
+
+/* Parse the target as the worker does, then check the canonical form. */
+static void
+fuzz_url(const struct http_msg *m)
+{
+	struct url u, u2;
+	char canon[8192], again[8192], small[8];
+	size_t n, n2;
+	int connect = m->method_len == 7 &&
+	    memcmp(m->method, "CONNECT", 7) == 0;
+	char *target = fuzz_copy((const unsigned char *)m->target,
+	    m->target_len, 0);
+
+	if ((connect ? url_parse_authority(&u, target, m->target_len) :
+	    url_parse_absolute(&u, target, m->target_len)) != URL_OK) {
+		(void)url_is_origin_form(target, m->target_len);
+		(void)url_strip_query_len(target, m->target_len);
+		free(target);
+		return;
+	}
+	FUZZ_CHECK(memchr(u.host, '\0', sizeof(u.host)) != NULL);
+	FUZZ_CHECK(u.port >= 0 && u.port <= 65535);
+	n = connect ? url_format_host_port(&u, canon, sizeof(canon)) :
+	    url_format(&u, 0, canon, sizeof(canon));
+	n2 = connect ? url_format_host_port(&u, small, sizeof(small)) :
+	    url_format(&u, 1, small, sizeof(small));
+	FUZZ_CHECK(strlen(small) < sizeof(small));
+	(void)n2;
+	if (n < sizeof(canon)) {
+		FUZZ_CHECK(strlen(canon) == n);
+		FUZZ_CHECK((connect ? url_parse_authority(&u2, canon, n) :
+		    url_parse_absolute(&u2, canon, n)) == URL_OK);
+		n2 = connect ? url_format_host_port(&u2, again,
+		    sizeof(again)) : url_format(&u2, 0, again, sizeof(again));
+		FUZZ_CHECK(n2 == n && memcmp(canon, again, n) == 0);
+	}
+	free(target);
 }
 
 int
@@ -70,6 +112,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r2 = http_parse_request(&m2, buf, m.head_len - 1, max_head,
 		    &err);
 		FUZZ_CHECK(r2 != HTTP_PARSE_OK);
+		fuzz_url(&m);
 	}
 	http_msg_free(&m);
 	http_msg_free(&m2);
