@@ -1,8 +1,9 @@
 /*
  * libFuzzer target for the access-log format compiler and renderer.  Input:
  * one flags byte (output size, log_mime_hdrs), the logformat spec up to a
- * NUL byte, then an HTTP head used both as the logged request (when it
- * parses) and as the reply head.  A format that compiles is rendered for a
+ * NUL byte, then an HTTP head: the logged request if it parses as one, the
+ * reply head if it parses as a response (the worker logs only heads its
+ * parser accepted, so no NUL or bare CR reaches the renderer).  A format that compiles is rendered for a
  * full transaction and for one with every optional field left out; the
  * line must fit the buffer, end in "\n" and be as long as reported.
  */
@@ -113,14 +114,14 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const size_t sizes[] = { 16384, 1, 2, 3, 17, 64, 256, 4096 };
-	struct http_msg req;
+	struct http_msg req, rep;
 	struct http_parse_error perr;
 	struct alog_entry full, empty;
 	struct logformat *f;
 	const uint8_t *nul;
 	char *spec, *head, *err = NULL;
 	size_t spec_len, head_len, outsz;
-	int mime, have_req;
+	int mime, have_req, have_rep;
 
 	if (size < 1)
 		return 0;
@@ -144,15 +145,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FUZZ_CHECK(strcmp(logformat_name(f), "fuzz") == 0);
 	memset(&req, 0, sizeof(req));
+	memset(&rep, 0, sizeof(rep));
 	have_req = http_parse_request(&req, head, head_len, 65536, &perr) ==
 	    HTTP_PARSE_OK;
-	fuzz_full(&full, have_req ? &req : NULL, head_len ? head : NULL,
-	    head_len);
+	have_rep = http_parse_response(&rep, head, head_len, 65536, "GET", 3,
+	    &perr) == HTTP_PARSE_OK;
+	fuzz_full(&full, have_req ? &req : NULL, have_rep ? head : NULL,
+	    have_rep ? rep.head_len : 0);
 	fuzz_empty(&empty);
 	fuzz_render(f, &full, mime, outsz);
 	fuzz_render(f, &empty, mime, outsz);
 	logformat_free(f);
 	http_msg_free(&req);
+	http_msg_free(&rep);
 	free(spec);
 	free(head);
 	return 0;
