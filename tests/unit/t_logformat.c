@@ -351,11 +351,16 @@ t_codes(void)
 		snprintf(want, sizeof(want), "%0*d1649.777", 65 - 8, 0);
 		is_str(t_custom("%065.3tr", &e), want,
 		    "%%065.3tr zero-pads past 64 bytes");
-		/* zeros up to a record's 8 KB (LF_SCRATCH), then spaces */
-		is_int(strlen(t_custom("%09000.3tr", &e)), 9000,
-		    "width 9000 kept");
-		is_int(strspn(t_custom("%09000.3tr", &e), " "), 9000 - 8132,
+		/* widths stop at a record's 8 KB (LF_SCRATCH), zeros a bit before */
+		is_int(strlen(t_custom("%09000.3tr", &e)), 8192,
+		    "width 9000 is 8192");
+		is_int(strspn(t_custom("%09000.3tr", &e), " "), 8192 - 8132,
 		    "zero padding bounded by the record size");
+		/* found by fuzz_logformat: padded one byte at a time, for ever */
+		is_int(strlen(t_custom("%2000000000tu", &e)), 8192,
+		    "a huge width is a record's 8 KB");
+		is_int(strlen(t_custom("%0322222222222222223tr", &e)), 8192,
+		    "a width past LONG_MAX too");
 	}
 	is_str(t_custom("%tl|%tg|%{%Y}tl|%{%H}tg", &e),
 	    "22/Nov/2026:13:09:32 +0000|22/Nov/2026:13:09:32|2026|13",
