@@ -101,6 +101,18 @@ regcomp(regex_t *re, const char *pattern, int cflags)
 	return real(re, pattern, cflags);
 }
 
+static void
+fuzz_cleanup(void)
+{
+	if (chdir("/") == 0) {
+		char path[sizeof(fuzz_dir) + 16];
+
+		snprintf(path, sizeof(path), "%s/fuzz.conf", fuzz_dir);
+		unlink(path);
+		rmdir(fuzz_dir);
+	}
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -108,6 +120,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	if (mkdtemp(fuzz_dir) == NULL || chdir(fuzz_dir) == -1)
 		abort();
+	atexit(fuzz_cleanup);
 	/* the errors it reports are the point, not output to keep */
 	if ((fd = open("/dev/null", O_WRONLY)) == -1)
 		abort();
