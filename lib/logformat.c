@@ -159,6 +159,19 @@ lf_header_arg(struct lf_item *it)
 }
 
 /*
+ * A field width or maximum.  A record is at most LF_SCRATCH bytes, so a
+ * larger number means the same; bounding it keeps it an int and keeps the
+ * padding loop short (a width of 2^31 took seconds per line).
+ */
+static int
+lf_width(char *p, char **end)
+{
+	long v = strtol(p, end, 10);
+
+	return v > LF_SCRATCH ? LF_SCRATCH : (int)v;
+}
+
+/*
  * Parse one "%..." field at s (just past the '%') into it; returns the
  * length consumed or 0 when the code is unknown.  The spec copy is
  * NUL-separated in place so that {arg} strings are C strings.
@@ -188,9 +201,9 @@ lf_parse_field(char *s, struct lf_item *it)
 		p++;
 	}
 	if (*p >= '0' && *p <= '9')
-		it->wmin = strtol(p, &p, 10);
+		it->wmin = lf_width(p, &p);
 	if (*p == '.' && p[1] >= '0' && p[1] <= '9')
-		it->wmax = strtol(p + 1, &p, 10);
+		it->wmax = lf_width(p + 1, &p);
 	if (*p == '{') {
 		end = strchr(p, '}');
 		if (end == NULL)

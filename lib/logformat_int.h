@@ -115,8 +115,8 @@ lf_putc(struct lf_out *o, char c)
 static inline void
 lf_pad(struct lf_out *o, int n)
 {
-	while (n-- > 0)
-		lf_putc(o, ' ');
+	while (n-- > 0 && o->len < o->cap)
+		o->p[o->len++] = ' ';
 }
 
 /* logformat_out.c */

@@ -202,6 +202,23 @@ lf_list_member(const struct lf_item *it, const char *v, size_t len,
 	return 0;
 }
 
+/*
+ * "SECONDS.FRACTION" zero-padded to zw before the point, as Squid pads
+ * %0N.Ptr and %0N.PtS to any width: into scratch, not a small buffer,
+ * since the width comes from the config.  A record is at most LF_SCRATCH
+ * bytes, so wider padding could not show anyway.
+ */
+static size_t
+lf_fmt_frac(char *buf, int zw, long long whole, int prec, long frac)
+{
+	int n;
+
+	if (zw > LF_SCRATCH - 64)
+		zw = LF_SCRATCH - 64;
+	n = snprintf(buf, LF_SCRATCH, "%0*lld.%0*ld", zw, whole, prec, frac);
+	return n < 0 ? 0 : (size_t)n;
+}
+
 /* One field of a custom format. */
 static void
 lf_render_item(const struct lf_item *it, const struct alog_entry *e,
@@ -242,18 +259,18 @@ lf_render_item(const struct lf_item *it, const struct alog_entry *e,
 		usec = lf_elapsed_us(e) % 1000;
 		prec = it->wmax;
 		zw = it->zero && it->wmin - prec - 1 > 0 ? it->wmin - prec - 1 : 0;
-		slen = snprintf(num, sizeof(num), "%0*lld.%0*ld", zw, ival,
-		    prec, usec * (1000 / it->divisor));
-		s = num;
+		slen = lf_fmt_frac(scratch, zw, ival, prec,
+		    usec * (1000 / it->divisor));
+		s = scratch;
 		sized = 1;
 		break;
 	case LFC_TSTART:
 		tv = &e->start;
 		prec = it->wmax >= 0 ? it->wmax : 3;
 		zw = it->zero && it->wmin - prec - 1 > 0 ? it->wmin - prec - 1 : 0;
-		slen = snprintf(num, sizeof(num), "%0*lld.%0*ld", zw,
-		    (long long)tv->tv_sec, prec, (long)tv->tv_usec / it->divisor);
-		s = num;
+		slen = lf_fmt_frac(scratch, zw, (long long)tv->tv_sec, prec,
+		    (long)tv->tv_usec / it->divisor);
+		s = scratch;
 		sized = 1;
 		break;
 	case LFC_TL:

@@ -106,6 +106,10 @@ def test_missing_dir_is_a_clear_error(proxy, origin):
     except RuntimeError:
         pass  # exiting at once is a fine answer (Squid does)
     assert wait_for(lambda: _missing_dir_error(p.cache_log + p.stderr), 5.0), p.diagnostics()
+    # The error is logged just before the exit: let a process that is on its
+    # way out finish (a sanitizer build takes a while) before taking it for
+    # one that stays up.
+    wait_for(lambda: p.proc.poll() is not None, 2.0)
     if p.proc.poll() is None:
         # Still running: then it must serve, uncached.
         origin.script("/nodir", headers=FRESH, body="x\n")

@@ -339,6 +339,29 @@ t_codes(void)
 	is_str(t_custom("%ts.%03tu %tr %tS %.6tu %.3tr %08tr", &e),
 	    "1795352972.508 1649 1795352970.858 508123 1649.777 00001649",
 	    "time codes");
+	/* found by fuzz_logformat: the padding overran a 64-byte buffer */
+	{
+		char want[128], plain[64];
+
+		snprintf(plain, sizeof(plain), "%s", t_custom("%.6tS", &e));
+		snprintf(want, sizeof(want), "%0*d%s", 70 - (int)strlen(plain),
+		    0, plain);
+		is_str(t_custom("%070.6tS", &e), want,
+		    "%%070.6tS zero-pads past 64 bytes");
+		snprintf(want, sizeof(want), "%0*d1649.777", 65 - 8, 0);
+		is_str(t_custom("%065.3tr", &e), want,
+		    "%%065.3tr zero-pads past 64 bytes");
+		/* widths stop at a record's 8 KB (LF_SCRATCH), zeros a bit before */
+		is_int(strlen(t_custom("%09000.3tr", &e)), 8192,
+		    "width 9000 is 8192");
+		is_int(strspn(t_custom("%09000.3tr", &e), " "), 8192 - 8132,
+		    "zero padding bounded by the record size");
+		/* found by fuzz_logformat: padded one byte at a time, for ever */
+		is_int(strlen(t_custom("%2000000000tu", &e)), 8192,
+		    "a huge width is a record's 8 KB");
+		is_int(strlen(t_custom("%0322222222222222223tr", &e)), 8192,
+		    "a width past LONG_MAX too");
+	}
 	is_str(t_custom("%tl|%tg|%{%Y}tl|%{%H}tg", &e),
 	    "22/Nov/2026:13:09:32 +0000|22/Nov/2026:13:09:32|2026|13",
 	    "local and GMT time");

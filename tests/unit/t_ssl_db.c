@@ -53,9 +53,9 @@ test_index(void)
 	is_int(ssl_db_index_parse(&idx, "a\tb\tc\td\te\tf\n", 12), -1,
 	    "six columns: corrupted");
 	is_int(ssl_db_index_parse(&idx, "\n", 1), -1, "empty line: corrupted");
-	is_int(ssl_db_index_parse(&idx, "k\tx\t\t1\tn\nk\tx\t\t2\tn\n", 20), -1,
+	is_int(ssl_db_index_parse(&idx, "k\tx\t\t1\tn\nk\tx\t\t2\tn\n", 18), -1,
 	    "repeated key: corrupted");
-	is_int(ssl_db_index_parse(&idx, "k\tx\t\t1\tn\nj\tx\t\t01\tn\n", 21), -1,
+	is_int(ssl_db_index_parse(&idx, "k\tx\t\t1\tn\nj\tx\t\t01\tn\n", 19), -1,
 	    "repeated serial: corrupted");
 }
 

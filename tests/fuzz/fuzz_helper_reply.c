@@ -1,0 +1,62 @@
+/*
+ * libFuzzer target for the helper reply side: framing a stream into lines,
+ * splitting channel IDs and parsing each reply into its result, notes and
+ * text, then reading the notes back as the pools and access.log do.
+ */
+#include "config.h"
+#include "helper_reply.h"
+
+#include <stdint.h>
+
+#include "fuzz.h"
+
+static void
+fuzz_reply(const char *line, size_t len, int with_id)
+{
+	struct helper_reply r;
+	const char *rest = line;
+	size_t rest_len = len;
+	uint64_t id;
+	char *notes;
+
+	if (with_id && helper_reply_split_id(line, len, &id, &rest,
+	    &rest_len) == 0)
+		FUZZ_CHECK(rest >= line && rest + rest_len <= line + len);
+	memset(&r, 0, sizeof(r));
+	helper_reply_parse(&r, rest, rest_len);
+	FUZZ_CHECK(r.text != NULL && r.line != NULL);
+	FUZZ_CHECK(r.nkv >= 0);
+	for (int i = 0; i < r.nkv; i++)
+		FUZZ_CHECK(r.kv[i].key != NULL && r.kv[i].value != NULL);
+	(void)helper_result_name(r.result);
+	(void)helper_reply_get(&r, "message");
+	(void)helper_reply_get(&r, "rewrite-url");
+	notes = helper_reply_notes_append(NULL, &r);
+	notes = helper_reply_notes_append(notes, &r);
+	free(notes);
+	helper_reply_free(&r);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *buf = fuzz_copy(data, size, 0);
+	size_t pos = 0, used, len;
+	int with_id = size > 0 && (data[0] & 1);
+
+	while (pos < size && (used = helper_frame_line(buf + pos,
+	    size - pos, &len)) != 0) {
+		FUZZ_CHECK(used <= size - pos && len < used);
+		/* each reply parsed from its own exact-size buffer */
+		char *line = fuzz_copy((const unsigned char *)buf + pos, len, 0);
+
+		fuzz_reply(line, len, with_id);
+		free(line);
+		pos += used;
+	}
+	/* and the unterminated rest, as a helper that exits mid-line */
+	if (pos < size)
+		fuzz_reply(buf + pos, size - pos, with_id);
+	free(buf);
+	return 0;
+}
