@@ -27,6 +27,7 @@ struct ev_timer store_conn_wait_timer;
 /* Replies */
 
 static void store_conn_flush(struct store_conn *c);
+static void store_conn_reset(struct store_conn *c);
 static void store_conn_answer_lookup(struct store_conn *c, uint32_t id,
     const char *key, size_t keylen);
 
@@ -149,6 +150,12 @@ store_conn_flush(struct store_conn *c)
 		free(o);
 	}
 	if (c->dead) {
+		/*
+		 * However the worker's end was found gone (a read saw EOF, a
+		 * send saw EPIPE), its unfinished objects go: their temp
+		 * files were left in DIR/tmp until the next restart.
+		 */
+		store_conn_reset(c);
 		ev_io_stop(&c->io);
 		store_conn_waits_drop(c);
 		if (c->owned) {
