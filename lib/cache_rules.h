@@ -272,8 +272,9 @@ size_t cache_rules_merge_304(const struct http_msg *stored,
 /*
  * Secondary key of a request under a response's Vary (all Vary lines):
  * "name=value\n" per listed field in order (name lowercased, value's
- * instances joined with ", ", whitespace runs collapsed), "name\n" when the
- * request lacks the field.  Returns the length (0 with no Vary), -1 for
+ * instances joined with ", ", whitespace runs collapsed; for Accept-Language
+ * and Accept-Encoding the members lowercased, without whitespace or q=1,
+ * sorted and deduplicated), "name\n" when the request lacks the field.  Returns the length (0 with no Vary), -1 for
  * "Vary: *" (never matches), -2 if size is too small.
  */
 int cache_rules_vary_key(const struct http_msg *resp,

@@ -947,7 +947,7 @@ t_vary(void)
 	r1 = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip,"
 	    "deflate\r\nUser-Agent: a  \t b\r\nAccept-Encoding: br\r\n\r\n");
 	is_int(cache_rules_vary_key(resp, r1, k1, sizeof(k1)), 65, "key length");
-	is_str(k1, "accept-encoding=gzip, deflate, br\nuser-agent=a b\n"
+	is_str(k1, "accept-encoding=br, deflate, gzip\nuser-agent=a b\n"
 	    "accept-language\n", "normalized key, absent field marked");
 	r2 = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\nUser-Agent: a b\r\n"
 	    "Accept-Encoding: gzip ,  deflate, br\r\n\r\n");
@@ -966,6 +966,59 @@ t_vary(void)
 	is_int(cache_rules_vary_key_str("User-Agent", 10, r1, k1, sizeof(k1)),
 	    15, "from text");
 	is_str(k1, "user-agent=a b\n", "from text, value");
+}
+
+/* The request's Vary key for one field, from a request with header lines. */
+static const char *
+t_vary_one(const char *field, const char *lines)
+{
+	static char key[512];
+	char req[1024];
+
+	snprintf(req, sizeof(req), "GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "%s\r\n", lines);
+	if (cache_rules_vary_key_str(field, strlen(field), REQ(req), key,
+	    sizeof(key)) < 0)
+		return "(error)";
+	return key;
+}
+
+static void
+t_vary_normalise(void)
+{
+	char k[512];
+
+	is_str(t_vary_one("Accept-Language", "Accept-Language: en, de\r\n"),
+	    "accept-language=de, en\n", "languages sorted");
+	strcpy(k, t_vary_one("Accept-Language",
+	    "Accept-Language: en, de\r\n"));
+	is_str(t_vary_one("Accept-Language", "Accept-Language: de, en\r\n"),
+	    k, "language order does not matter");
+	is_str(t_vary_one("Accept-Language", "Accept-Language: eN, De\r\n"),
+	    k, "language case does not matter");
+	is_str(t_vary_one("Accept-Language", "Accept-Language:  en ,\t de \r\n"),
+	    k, "whitespace does not matter");
+	is_str(t_vary_one("Accept-Language",
+	    "Accept-Language: de;q=1, en ; Q=1.000\r\n"),
+	    k, "q=1 is the default");
+	is_str(t_vary_one("Accept-Language",
+	    "Accept-Language: de\r\nAccept-Language: en, de\r\n"),
+	    k, "lines combined, duplicates dropped");
+	is_str(t_vary_one("Accept-Language",
+	    "Accept-Language: en-US;q=0.5 , fr, ,\r\n"),
+	    "accept-language=en-us;q=0.5, fr\n", "qvalue kept, empty dropped");
+	strcpy(k, t_vary_one("Accept-Language",
+	    "Accept-Language: en, de;q=0.5\r\n"));
+	ok(strcmp(k, t_vary_one("Accept-Language",
+	    "Accept-Language: en;q=0.5, de\r\n")) != 0,
+	    "different preferences differ");
+	is_str(t_vary_one("Accept-Language", "Accept-Language: \r\n"),
+	    "accept-language=\n", "empty field still differs from absent");
+	is_str(t_vary_one("accept-encoding",
+	    "Accept-Encoding: GZIP, br;q=1.0, identity;q=0\r\n"),
+	    "accept-encoding=br, gzip, identity;q=0\n", "codings too");
+	is_str(t_vary_one("User-Agent", "User-Agent: b, A\r\n"),
+	    "user-agent=b, A\n", "other fields keep order and case");
 }
 
 static void
@@ -1071,6 +1124,7 @@ main(void)
 	t_validation();
 	t_merge();
 	t_vary();
+	t_vary_normalise();
 	t_invalidation();
 	t_blob();
 	{
