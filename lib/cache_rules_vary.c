@@ -223,6 +223,106 @@ cache_rules_vary_list(struct cache_rules_out *o, const char *v, size_t len,
 	return 0;
 }
 
+/* A qvalue (RFC 9110 12.4.2) in thousandths, or -1. */
+static int
+cache_rules_vary_qvalue(const char *q)
+{
+	int v, scale = 100;
+
+	if ((q[0] != '0' && q[0] != '1') || (q[1] != '\0' && q[1] != '.'))
+		return -1;
+	v = (q[0] - '0') * 1000;
+	if (q[1] == '\0')
+		return v;
+	for (q += 2; *q != '\0'; q++, scale /= 10) {
+		if (*q < '0' || *q > '9' || scale == 0)
+			return -1;
+		v += (*q - '0') * scale;
+	}
+	return v > 1000 ? -1 : v;
+}
+
+int
+cache_rules_vary_top_language(const struct http_msg *req, char *buf,
+    size_t size)
+{
+	struct cache_rules_vary_list list;
+	const char *name = "Accept-Language";
+	int i, best = -1, q, top = 0, ties = 0;
+	size_t p, s, n;
+	char *semi;
+
+	list.n = 0;
+	for (i = 0; i < req->nhdr; i++) {
+		const struct http_header *h = &req->hdr[i];
+
+		if (!cache_rules_ieq(h->name, h->name_len, name))
+			continue;
+		for (p = 0; p <= h->value_len; p = s + 1) {
+			for (s = p; s < h->value_len && h->value[s] != ','; s++)
+				;
+			if (cache_rules_vary_member(&list, h->value + p,
+			    s - p) == -1)
+				return -1;
+		}
+	}
+	for (i = 0; i < list.n; i++) {
+		q = 1000;
+		if ((semi = strchr(list.m[i], ';')) != NULL) {
+			if (strncmp(semi, ";q=", 3) != 0 ||
+			    (q = cache_rules_vary_qvalue(semi + 3)) == -1)
+				return -1;
+			*semi = '\0';
+		}
+		if (q > best) {
+			best = q;
+			top = i;
+			ties = 0;
+		} else if (q == best)
+			ties++;
+	}
+	if (best <= 0 || ties > 0 || strcmp(list.m[top], "*") == 0)
+		return -1;
+	n = strlen(list.m[top]);
+	if (n >= size)
+		return -1;
+	memcpy(buf, list.m[top], n + 1);
+	return (int)n;
+}
+
+int
+cache_rules_vary_content_language(const struct http_msg *resp, char *buf,
+    size_t size)
+{
+	struct cache_rules_vary_list list;
+	const struct http_header *h;
+	size_t n;
+
+	list.n = 0;
+	h = http_msg_header(resp, "Content-Language");
+	if (h == NULL || memchr(h->value, ',', h->value_len) != NULL ||
+	    cache_rules_vary_member(&list, h->value, h->value_len) == -1 ||
+	    list.n != 1 || strchr(list.m[0], ';') != NULL)
+		return -1;
+	n = strlen(list.m[0]);
+	if (n >= size)
+		return -1;
+	memcpy(buf, list.m[0], n + 1);
+	return (int)n;
+}
+
+int
+cache_rules_vary_language_only(const char *vary, size_t len)
+{
+	size_t s = 0, e = len;
+
+	while (s < e && cache_rules_is_ows(vary[s]))
+		s++;
+	while (e > s && cache_rules_is_ows(vary[e - 1]))
+		e--;
+	return cache_rules_ieq(vary + s, e - s, "Accept-Language");
+}
+
 static int
 cache_rules_vary_done(struct cache_rules_out *o, char *buf, size_t size)
 {
