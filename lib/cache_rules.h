@@ -163,7 +163,8 @@ int cache_rules_storable(const struct http_msg *req,
 /*
  * The same with the response's metadata given: m filled from resp with
  * request and response times of now (cache_rules_meta_fill), then maybe
- * changed by cache_rules_meta_targeted.
+ * changed by cache_rules_meta_targeted.  A POST is judged as a GET: the
+ * caller asks cache_rules_post_reusable first.
  */
 int cache_rules_storable_meta(const struct http_msg *req,
     const struct http_msg *resp, const struct cache_meta *m,
@@ -319,6 +320,16 @@ struct cache_invalidation {
 int cache_rules_invalidations(const struct http_msg *req,
     const struct http_msg *resp, const char *url,
     struct cache_invalidation *inv);
+
+/*
+ * RFC 9110 9.3.3: a 200 or 203 answering a POST, with explicit freshness
+ * (m from cache_rules_meta_fill) and a Content-Location that resolves to
+ * the target URL, is a representation of the target that later GETs may
+ * reuse; cache_rules_storable_meta then decides as for a GET.
+ */
+int cache_rules_post_reusable(const struct http_msg *req,
+    const struct http_msg *resp, const struct cache_meta *m,
+    const char *url);
 int cache_rules_method_is_safe(const char *method, size_t len);
 
 /*

@@ -204,11 +204,15 @@ t_storable(void)
 
 	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=600\r\n"),
 	    NULL), 1, "200 with max-age");
-	is_int(cache_rules_storable(REQ("POST http://h/ HTTP/1.1\r\nHost: h\r\n"
+	is_int(cache_rules_storable(REQ("PUT http://h/ HTTP/1.1\r\nHost: h\r\n"
 	    "Content-Length: 0\r\n\r\n"), t_resp_at(200, 0,
 	    "Cache-Control: max-age=600\r\n"), NULL, T0, 60, 0, &why), 0,
-	    "POST not stored");
-	is_str(why, "method is not GET", "reason given");
+	    "PUT not stored");
+	is_str(why, "method is not GET or POST", "reason given");
+	is_int(cache_rules_storable(REQ("POST http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Content-Length: 0\r\n\r\n"), t_resp_at(200, 0,
+	    "Cache-Control: no-store, max-age=600\r\n"), NULL, T0, 60, 0,
+	    &why), 0, "POST judged as a GET (after cache_rules_post_reusable)");
 	is_int(t_store(NULL, t_resp_at(206, 0, "Cache-Control: max-age=600\r\n"
 	    "Content-Range: bytes 0-1/10\r\n"), NULL), 0, "206 not stored");
 	is_int(t_store(NULL, t_resp_at(304, 0, "ETag: \"a\"\r\n"), NULL), 0,
@@ -1113,6 +1117,54 @@ t_invalidation(void)
 	    !cache_rules_method_is_safe("PURGE", 5), "safe methods");
 }
 
+/* Is a POST of url answered by head reusable for later GETs? */
+static int
+t_post_reusable(const char *method, const char *url, const char *head)
+{
+	static char req[512];
+	const struct http_msg *q, *r;
+	struct cache_meta m;
+
+	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: example.com\r\n"
+	    "Content-Length: 0\r\n\r\n", method, url);
+	q = REQ(req);
+	r = RESP(head);
+	cache_rules_meta_fill(&m, q, r, T0, T0);
+	return cache_rules_post_reusable(q, r, &m, url);
+}
+
+static void
+t_post(void)
+{
+	const char *u = "http://example.com/a/b?x=1";
+
+	ok(t_post_reusable("POST", u, "HTTP/1.1 200 OK\r\nCache-Control: "
+	    "max-age=60\r\nContent-Location: http://example.com/a/b?x=1\r\n"
+	    "\r\n"), "POST: Content-Location is the target, max-age");
+	ok(t_post_reusable("POST", u, "HTTP/1.1 200 OK\r\nCache-Control: "
+	    "s-maxage=60\r\nContent-Location: ./b?x=1\r\n\r\n"),
+	    "POST: relative Content-Location resolving to the target");
+	ok(t_post_reusable("POST", u, "HTTP/1.1 200 OK\r\nExpires: "
+	    "Thu, 01 Jan 2099 00:00:00 GMT\r\nContent-Location: "
+	    "HTTP://EXAMPLE.COM:80/a/b?x=1\r\n\r\n"),
+	    "POST: Expires, Content-Location in another spelling");
+	ok(!t_post_reusable("POST", u, "HTTP/1.1 200 OK\r\nCache-Control: "
+	    "max-age=60\r\n\r\n"), "POST without Content-Location");
+	ok(!t_post_reusable("POST", u, "HTTP/1.1 200 OK\r\nCache-Control: "
+	    "max-age=60\r\nContent-Location: /a/b\r\n\r\n"),
+	    "POST with Content-Location of another URL");
+	ok(!t_post_reusable("POST", u, "HTTP/1.1 200 OK\r\nLast-Modified: "
+	    "Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Location: "
+	    "http://example.com/a/b?x=1\r\n\r\n"),
+	    "POST without explicit freshness");
+	ok(!t_post_reusable("POST", u, "HTTP/1.1 201 Created\r\nCache-Control: "
+	    "max-age=60\r\nContent-Location: http://example.com/a/b?x=1\r\n"
+	    "\r\n"), "POST answered 201");
+	ok(!t_post_reusable("PUT", u, "HTTP/1.1 200 OK\r\nCache-Control: "
+	    "max-age=60\r\nContent-Location: http://example.com/a/b?x=1\r\n"
+	    "\r\n"), "PUT");
+}
+
 static void
 t_blob(void)
 {
@@ -1179,6 +1231,7 @@ main(void)
 	t_vary();
 	t_vary_normalise();
 	t_vary_language();
+	t_post();
 	t_invalidation();
 	t_blob();
 	{
