@@ -341,8 +341,9 @@ cache_rules_storable_meta(const struct http_msg *req,
 	int understood, explicit_;
 	int64_t left;
 
-	if (!cache_rules_ieq2(req->method, req->method_len, "GET", 3))
-		CACHE_RULES_NO("method is not GET");
+	if (!cache_rules_ieq2(req->method, req->method_len, "GET", 3) &&
+	    !cache_rules_ieq2(req->method, req->method_len, "POST", 4))
+		CACHE_RULES_NO("method is not GET or POST");
 	if (resp->status < 200)
 		CACHE_RULES_NO("status is not final");
 	if (resp->status == 206)

@@ -2,6 +2,8 @@
  * Invalidation (RFC 9111 4.4): which methods are safe, and the URIs an
  * unsafe request's response invalidates (the target, Location and
  * Content-Location when same-origin), resolved against the request URI.
+ * The same resolution says when a POST response is a representation of
+ * its target that later GETs may reuse (RFC 9110 9.3.3).
  */
 #include "config.h"
 #include "cache_rules.h"
@@ -197,4 +199,30 @@ cache_rules_invalidations(const struct http_msg *req,
 	cache_rules_inval_add(inv, &base, resp, "Location");
 	cache_rules_inval_add(inv, &base, resp, "Content-Location");
 	return inv->n;
+}
+
+int
+cache_rules_post_reusable(const struct http_msg *req,
+    const struct http_msg *resp, const struct cache_meta *m, const char *url)
+{
+	static char target[CACHE_INVAL_URL_MAX], abs[CACHE_INVAL_URL_MAX];
+	static char loc[CACHE_INVAL_URL_MAX];
+	const struct http_header *h;
+	struct url base, u;
+	size_t n;
+
+	if (!cache_rules_ieq2(req->method, req->method_len, "POST", 4) ||
+	    (resp->status != 200 && resp->status != 203) ||
+	    (m->s_maxage < 0 && m->max_age < 0 && m->expires < 0) ||
+	    (h = http_msg_header(resp, "Content-Location")) == NULL)
+		return 0;
+	if (url_parse_absolute(&base, url, strlen(url)) != URL_OK ||
+	    url_format(&base, 0, target, sizeof(target)) >= sizeof(target))
+		return 0;
+	n = cache_rules_resolve(&base, h->value, h->value_len, abs,
+	    sizeof(abs));
+	if (n == 0 || url_parse_absolute(&u, abs, n) != URL_OK ||
+	    url_format(&u, 0, loc, sizeof(loc)) >= sizeof(loc))
+		return 0;
+	return strcmp(loc, target) == 0;
 }

@@ -1,11 +1,27 @@
 /*
  * The Vary secondary key (RFC 9111 4.1): the request's values of the
  * fields a response varies on, normalized so spellings that mean the same
- * give the same key.
+ * give the same key.  Accept-Language and Accept-Encoding are lists of
+ * case-insensitive tokens whose preference is carried by qvalues, so for
+ * them member order, case, whitespace, duplicates and an explicit q=1 do not
+ * make a new variant; any other field is only whitespace-normalized, as its
+ * syntax is unknown.
  */
 #include "config.h"
 #include "cache_rules.h"
 #include "cache_rules_int.h"
+
+#include <stdlib.h>		/* qsort */
+#include <string.h>
+
+/* More or longer members than this: the field is keyed as an unknown one. */
+#define CACHE_RULES_VARY_MEMBERS	32
+#define CACHE_RULES_VARY_MEMBER_LEN	64
+
+struct cache_rules_vary_list {
+	int	 n;
+	char	 m[CACHE_RULES_VARY_MEMBERS][CACHE_RULES_VARY_MEMBER_LEN];
+};
 
 /*
  * Append the normalized value: OWS runs become one space, OWS around
@@ -40,6 +56,122 @@ cache_rules_vary_value(struct cache_rules_out *o, const char *v, size_t len)
 	}
 }
 
+/* Append the request's values of the field, joined by ", ". */
+static void
+cache_rules_vary_joined(struct cache_rules_out *o, const char *name,
+    size_t nlen, const struct http_msg *req)
+{
+	int i, first = 1;
+
+	for (i = 0; i < req->nhdr; i++) {
+		const struct http_header *h = &req->hdr[i];
+
+		if (!cache_rules_ieq2(h->name, h->name_len, name, nlen))
+			continue;
+		if (!first)
+			cache_rules_out_add(o, ", ", 2);
+		cache_rules_vary_value(o, h->value, h->value_len);
+		first = 0;
+	}
+}
+
+/* Is name a field whose members cache_rules_vary_sorted may normalize? */
+static int
+cache_rules_vary_sortable(const char *name, size_t nlen)
+{
+	return cache_rules_ieq2(name, nlen, "Accept-Language", 15) ||
+	    cache_rules_ieq2(name, nlen, "Accept-Encoding", 15);
+}
+
+/* "1", "1.", "1.0" up to "1.000": the default weight (RFC 9110 12.4.2). */
+static int
+cache_rules_vary_is_q1(const char *q)
+{
+	if (q[0] != '1')
+		return 0;
+	if (q[1] == '\0')
+		return 1;
+	if (q[1] != '.' || strlen(q + 2) > 3)
+		return 0;
+	return strspn(q + 2, "0") == strlen(q + 2);
+}
+
+/*
+ * Add one member to l without whitespace, lowercased, ";q=1" dropped; an
+ * empty member is skipped.  -1 when it does not fit.
+ */
+static int
+cache_rules_vary_member(struct cache_rules_vary_list *l, const char *v,
+    size_t len)
+{
+	char *m, *semi;
+	size_t i, n = 0;
+
+	if (l->n == CACHE_RULES_VARY_MEMBERS)
+		return -1;
+	m = l->m[l->n];
+	for (i = 0; i < len; i++) {
+		char c = v[i];
+
+		if (cache_rules_is_ows(c))
+			continue;
+		if (n + 1 == CACHE_RULES_VARY_MEMBER_LEN)
+			return -1;
+		m[n++] = c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+	}
+	m[n] = '\0';
+	if ((semi = strrchr(m, ';')) != NULL &&
+	    strncmp(semi, ";q=", 3) == 0 && cache_rules_vary_is_q1(semi + 3))
+		*semi = '\0';
+	if (m[0] != '\0')
+		l->n++;
+	return 0;
+}
+
+static int
+cache_rules_vary_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * Append the request's values of a sortable field as its members sorted,
+ * duplicates dropped, joined by ", ".  -1 (nothing appended) when a member
+ * does not fit: then the caller keys the field as an unknown one.
+ */
+static int
+cache_rules_vary_sorted(struct cache_rules_out *o, const char *name,
+    size_t nlen, const struct http_msg *req)
+{
+	struct cache_rules_vary_list list, *l = &list;
+	size_t p, s;
+	int i, j;
+
+	l->n = 0;
+	for (i = 0; i < req->nhdr; i++) {
+		const struct http_header *h = &req->hdr[i];
+
+		if (!cache_rules_ieq2(h->name, h->name_len, name, nlen))
+			continue;
+		for (p = 0; p <= h->value_len; p = s + 1) {
+			for (s = p; s < h->value_len && h->value[s] != ','; s++)
+				;
+			if (cache_rules_vary_member(l, h->value + p,
+			    s - p) == -1)
+				return -1;
+		}
+	}
+	qsort(l->m, (size_t)l->n, sizeof(l->m[0]), cache_rules_vary_cmp);
+	for (i = 0, j = 0; i < l->n; i++) {
+		if (i > 0 && strcmp(l->m[i], l->m[i - 1]) == 0)
+			continue;
+		if (j++ > 0)
+			cache_rules_out_add(o, ", ", 2);
+		cache_rules_out_add(o, l->m[i], strlen(l->m[i]));
+	}
+	return 0;
+}
+
 static void
 cache_rules_vary_field(struct cache_rules_out *o, const char *name,
     size_t nlen, const struct http_msg *req)
@@ -54,14 +186,14 @@ cache_rules_vary_field(struct cache_rules_out *o, const char *name,
 			c += 'a' - 'A';
 		cache_rules_out_add(o, &c, 1);
 	}
-	for (i = 0; i < req->nhdr; i++) {
-		const struct http_header *h = &req->hdr[i];
-
-		if (!cache_rules_ieq2(h->name, h->name_len, name, nlen))
-			continue;
-		cache_rules_out_add(o, found ? ", " : "=", found ? 2 : 1);
-		cache_rules_vary_value(o, h->value, h->value_len);
-		found = 1;
+	for (i = 0; i < req->nhdr && !found; i++)
+		found = cache_rules_ieq2(req->hdr[i].name, req->hdr[i].name_len,
+		    name, nlen);
+	if (found) {
+		cache_rules_out_add(o, "=", 1);
+		if (!cache_rules_vary_sortable(name, nlen) ||
+		    cache_rules_vary_sorted(o, name, nlen, req) == -1)
+			cache_rules_vary_joined(o, name, nlen, req);
 	}
 	cache_rules_out_add(o, "\n", 1);
 }
@@ -89,6 +221,106 @@ cache_rules_vary_list(struct cache_rules_out *o, const char *v, size_t len,
 		cache_rules_vary_field(o, v + s, e - s, req);
 	}
 	return 0;
+}
+
+/* A qvalue (RFC 9110 12.4.2) in thousandths, or -1. */
+static int
+cache_rules_vary_qvalue(const char *q)
+{
+	int v, scale = 100;
+
+	if ((q[0] != '0' && q[0] != '1') || (q[1] != '\0' && q[1] != '.'))
+		return -1;
+	v = (q[0] - '0') * 1000;
+	if (q[1] == '\0')
+		return v;
+	for (q += 2; *q != '\0'; q++, scale /= 10) {
+		if (*q < '0' || *q > '9' || scale == 0)
+			return -1;
+		v += (*q - '0') * scale;
+	}
+	return v > 1000 ? -1 : v;
+}
+
+int
+cache_rules_vary_top_language(const struct http_msg *req, char *buf,
+    size_t size)
+{
+	struct cache_rules_vary_list list;
+	const char *name = "Accept-Language";
+	int i, best = -1, q, top = 0, ties = 0;
+	size_t p, s, n;
+	char *semi;
+
+	list.n = 0;
+	for (i = 0; i < req->nhdr; i++) {
+		const struct http_header *h = &req->hdr[i];
+
+		if (!cache_rules_ieq(h->name, h->name_len, name))
+			continue;
+		for (p = 0; p <= h->value_len; p = s + 1) {
+			for (s = p; s < h->value_len && h->value[s] != ','; s++)
+				;
+			if (cache_rules_vary_member(&list, h->value + p,
+			    s - p) == -1)
+				return -1;
+		}
+	}
+	for (i = 0; i < list.n; i++) {
+		q = 1000;
+		if ((semi = strchr(list.m[i], ';')) != NULL) {
+			if (strncmp(semi, ";q=", 3) != 0 ||
+			    (q = cache_rules_vary_qvalue(semi + 3)) == -1)
+				return -1;
+			*semi = '\0';
+		}
+		if (q > best) {
+			best = q;
+			top = i;
+			ties = 0;
+		} else if (q == best)
+			ties++;
+	}
+	if (best <= 0 || ties > 0 || strcmp(list.m[top], "*") == 0)
+		return -1;
+	n = strlen(list.m[top]);
+	if (n >= size)
+		return -1;
+	memcpy(buf, list.m[top], n + 1);
+	return (int)n;
+}
+
+int
+cache_rules_vary_content_language(const struct http_msg *resp, char *buf,
+    size_t size)
+{
+	struct cache_rules_vary_list list;
+	const struct http_header *h;
+	size_t n;
+
+	list.n = 0;
+	h = http_msg_header(resp, "Content-Language");
+	if (h == NULL || memchr(h->value, ',', h->value_len) != NULL ||
+	    cache_rules_vary_member(&list, h->value, h->value_len) == -1 ||
+	    list.n != 1 || strchr(list.m[0], ';') != NULL)
+		return -1;
+	n = strlen(list.m[0]);
+	if (n >= size)
+		return -1;
+	memcpy(buf, list.m[0], n + 1);
+	return (int)n;
+}
+
+int
+cache_rules_vary_language_only(const char *vary, size_t len)
+{
+	size_t s = 0, e = len;
+
+	while (s < e && cache_rules_is_ows(vary[s]))
+		s++;
+	while (e > s && cache_rules_is_ows(vary[e - 1]))
+		e--;
+	return cache_rules_ieq(vary + s, e - s, "Accept-Language");
 }
 
 static int

@@ -3,6 +3,9 @@
  * have fixed field positions once the weekday is skipped, so each is matched
  * by position; calendar conversion uses the days-from-civil arithmetic so
  * neither the C library's locale nor the TZ environment is involved.
+ * RFC 9110 makes the names case-sensitive but asks recipients to be robust,
+ * and origins do send "THU" or "gmt", so day, month and zone names match
+ * in any ASCII case; anything else that is not the grammar is refused.
  */
 #include "config.h"
 #include "http_date.h"
@@ -83,16 +86,32 @@ http_date_digits(const char *p, int n)
 	return v;
 }
 
-/* Month number 1-12 of a three-letter name, or -1.  Case-insensitive. */
+static char
+http_date_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+/* Does p[0..n) spell name in any ASCII case? */
+static int
+http_date_name_eq(const char *p, const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (http_date_lower(p[i]) != http_date_lower(name[i]))
+			return 0;
+	return 1;
+}
+
+/* Month number 1-12 of a three-letter name, or -1. */
 static int
 http_date_month_num(const char *p)
 {
 	int i;
 
 	for (i = 0; i < 12; i++)
-		if ((p[0] | 0x20) == (http_date_month[i][0] | 0x20) &&
-		    (p[1] | 0x20) == http_date_month[i][1] &&
-		    (p[2] | 0x20) == http_date_month[i][2])
+		if (http_date_name_eq(p, http_date_month[i], 3))
 			return i + 1;
 	return -1;
 }
@@ -103,7 +122,7 @@ http_date_is_wkday(const char *p)
 	int i;
 
 	for (i = 0; i < 7; i++)
-		if (strncmp(p, http_date_wkday[i], 3) == 0)
+		if (http_date_name_eq(p, http_date_wkday[i], 3))
 			return 1;
 	return 0;
 }
@@ -174,7 +193,7 @@ http_date_parse(const char *s, size_t len)
 	if (len == 29 && s[3] == ',') {
 		if (!http_date_is_wkday(s) || s[4] != ' ' || s[7] != ' ' ||
 		    s[11] != ' ' || s[16] != ' ' || s[25] != ' ' ||
-		    memcmp(s + 26, "GMT", 3) != 0)
+		    !http_date_name_eq(s + 26, "GMT", 3))
 			return -1;
 		d = http_date_digits(s + 5, 2);
 		m = http_date_month_num(s + 8);
@@ -206,14 +225,15 @@ http_date_parse(const char *s, size_t len)
 	for (i = 0; i < 7; i++) {
 		n = strlen(http_date_weekday_long[i]);
 		if (len == n + 24 &&
-		    memcmp(s, http_date_weekday_long[i], n) == 0)
+		    http_date_name_eq(s, http_date_weekday_long[i], n))
 			break;
 	}
 	if (i == 7)
 		return -1;
 	p = s + n;
 	if (p[0] != ',' || p[1] != ' ' || p[4] != '-' || p[8] != '-' ||
-	    p[11] != ' ' || p[20] != ' ' || memcmp(p + 21, "GMT", 3) != 0)
+	    p[11] != ' ' || p[20] != ' ' ||
+	    !http_date_name_eq(p + 21, "GMT", 3))
 		return -1;
 	d = http_date_digits(p + 2, 2);
 	m = http_date_month_num(p + 5);

@@ -15,7 +15,7 @@
 
 /*
  * Parse s[0..len) in IMF-fixdate, RFC 850 or asctime form (leading and
- * trailing whitespace allowed).  Returns seconds since the epoch, or -1 when
+ * trailing whitespace allowed; day, month and "GMT" in any case).  Returns seconds since the epoch, or -1 when
  * the text is not a valid HTTP-date.  Dates before 1970 return 0: every use
  * only needs "in the past", and -1 must stay the error value.  A two-digit
  * RFC 850 year more than 50 years in the future means the previous century

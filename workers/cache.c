@@ -7,7 +7,8 @@
  * where the stored head has no framing or hop-by-hop headers; the body is
  * the payload, de-chunked.  This file looks a request up and decides:
  * serve, revalidate, fetch; it merges the 304 of a revalidation,
- * invalidates after unsafe methods and answers PURGE.  Serving is
+ * invalidates after unsafe methods, keeps a POST response that is a
+ * representation of its URL and answers PURGE.  Serving is
  * cache_hit.c, collapsed forwarding cache_cf.c, the cache_dir side
  * cache_disk.c and storing a new object cache_fill.c.
  */
@@ -481,6 +482,27 @@ cache_on_upstream_failure(struct xact *x)
 	return 1;
 }
 
+/*
+ * A POST response with explicit freshness that names the target as its
+ * Content-Location is a representation of it (RFC 9110 9.3.3): store it
+ * under the GET key, after the invalidation the POST itself caused.
+ */
+static void
+cache_post_store(struct xact *x)
+{
+	struct cache_meta m;
+	time_t now = time(NULL);
+
+	if (strcmp(x->method, "POST") != 0 || x->cache_base_key != NULL)
+		return;
+	cache_meta_build(x, &m, &x->rep, now, now);
+	if (!cache_rules_post_reusable(&x->req, &x->rep, &m, x->url_str))
+		return;
+	x->cache_base_key = xasprintf("GET %s", x->url_str);
+	x->cache_key = xstrdup(x->cache_base_key);
+	x->may_store = 1;
+}
+
 int
 cache_on_response(struct xact *x)
 {
@@ -488,8 +510,10 @@ cache_on_response(struct xact *x)
 
 	if (!x->cache_ok)
 		return 0;
-	if (status >= 200 && status < 400)
+	if (status >= 200 && status < 400) {
 		cache_invalidate(x);
+		cache_post_store(x);
+	}
 	if (x->revalidating && (x->hit != NULL || x->hit_fd != -1)) {
 		struct cache_meta m;
 		struct cache_req_cc rcc;

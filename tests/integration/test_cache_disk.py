@@ -309,6 +309,19 @@ def test_post_invalidates_vary_variants_on_disk(proxy, origin):
     assert [r.method for r in origin.requests_for("/vi")] == ["GET", "GET", "POST", "GET", "GET"]
 
 
+@pytest.mark.cuttle_only(reason="Squid 5.7 never reuses a POST response (RFC 9110 9.3.3 allows it)")
+def test_post_response_naming_its_url_is_a_disk_hit(proxy, origin):
+    url = origin.url("/pd")
+    origin.script("/pd", headers=FRESH + [("Content-Location", url)], body="posted\n")
+    p = disk_proxy(proxy)
+    assert get(p.port, url, method="POST", body=b"x").status == 200
+    wait_committed(p, 1)
+    r = get(p.port, url)
+    assert r.status == 200 and r.body == b"posted\n"
+    assert origin.count("/pd") == 1
+    assert log_entry(p, 2)["code"] == "TCP_HIT/200"
+
+
 # -- PURGE and workers ---------------------------------------------------------
 
 

@@ -8,6 +8,8 @@ request.  Waits are a couple of seconds at most: max-age=1 is stale after
 
 import time
 
+import pytest
+
 from helpers import get, http_date, log_entry
 
 STALE_AFTER = 2.2
@@ -56,6 +58,32 @@ def test_expires_in_future_is_hit(proxy, origin):
     get(p.port, origin.url("/x"))
     get(p.port, origin.url("/x"))
     assert origin.count("/x") == 1
+
+
+def test_expires_with_lowercase_weekday_and_month_is_hit(proxy, origin):
+    # RFC 9110 5.6.7 asks recipients to be robust in parsing timestamps
+    origin.script("/xc", headers=[("Expires", http_date(60).lower()[:-3] + "GMT")], body="x")
+    p = proxy(cache=True)
+    get(p.port, origin.url("/xc"))
+    get(p.port, origin.url("/xc"))
+    assert origin.count("/xc") == 1
+
+
+@pytest.mark.cuttle_only(reason="Squid 5.7 refuses a zone name not spelled GMT")
+def test_expires_with_odd_case_gmt_is_hit(proxy, origin):
+    origin.script("/xz", headers=[("Expires", http_date(60)[:-3] + "gMT")], body="x")
+    p = proxy(cache=True)
+    get(p.port, origin.url("/xz"))
+    get(p.port, origin.url("/xz"))
+    assert origin.count("/xz") == 1
+
+
+def test_expires_in_utc_is_not_a_date(proxy, origin):
+    origin.script("/xu", headers=[("Expires", http_date(60)[:-3] + "UTC")], body="x")
+    p = proxy(cache=True)
+    get(p.port, origin.url("/xu"))
+    get(p.port, origin.url("/xu"))
+    assert origin.count("/xu") == 2
 
 
 def test_expires_in_past_is_stale(proxy, origin):

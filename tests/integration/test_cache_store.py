@@ -102,3 +102,33 @@ def test_404_with_negative_ttl_is_negative_hit(proxy, origin):
         assert get(p.port, origin.url("/nf")).status == 404
     assert origin.count("/nf") == 1
     assert log_entry(p, 2)["code"] == "TCP_NEGATIVE_HIT/404"
+
+
+POST_REUSE = "Squid 5.7 never reuses a POST response (RFC 9110 9.3.3 allows it)"
+
+
+def post_then_get(proxy, origin, path, headers):
+    """POSTs to path, then GETs it; returns (GET response, origin count)."""
+    origin.script(path, headers=[("Cache-Control", "max-age=60")] + headers, body="posted\n")
+    p = proxy(cache=True)
+    url = origin.url(path)
+    assert get(p.port, url, method="POST", body=b"12345").status == 200
+    r = get(p.port, url)
+    return r, origin.count(path)
+
+
+@pytest.mark.cuttle_only(reason=POST_REUSE)
+def test_post_response_naming_its_url_serves_later_get(proxy, origin):
+    r, n = post_then_get(proxy, origin, "/post", [("Content-Location", origin.url("/post"))])
+    assert r.status == 200 and r.body == b"posted\n"
+    assert n == 1
+
+
+def test_post_response_without_content_location_not_reused(proxy, origin):
+    _, n = post_then_get(proxy, origin, "/post2", [])
+    assert n == 2
+
+
+def test_post_response_naming_another_url_not_reused(proxy, origin):
+    _, n = post_then_get(proxy, origin, "/post3", [("Content-Location", origin.url("/other"))])
+    assert n == 2

@@ -204,11 +204,15 @@ t_storable(void)
 
 	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=600\r\n"),
 	    NULL), 1, "200 with max-age");
-	is_int(cache_rules_storable(REQ("POST http://h/ HTTP/1.1\r\nHost: h\r\n"
+	is_int(cache_rules_storable(REQ("PUT http://h/ HTTP/1.1\r\nHost: h\r\n"
 	    "Content-Length: 0\r\n\r\n"), t_resp_at(200, 0,
 	    "Cache-Control: max-age=600\r\n"), NULL, T0, 60, 0, &why), 0,
-	    "POST not stored");
-	is_str(why, "method is not GET", "reason given");
+	    "PUT not stored");
+	is_str(why, "method is not GET or POST", "reason given");
+	is_int(cache_rules_storable(REQ("POST http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Content-Length: 0\r\n\r\n"), t_resp_at(200, 0,
+	    "Cache-Control: no-store, max-age=600\r\n"), NULL, T0, 60, 0,
+	    &why), 0, "POST judged as a GET (after cache_rules_post_reusable)");
 	is_int(t_store(NULL, t_resp_at(206, 0, "Cache-Control: max-age=600\r\n"
 	    "Content-Range: bytes 0-1/10\r\n"), NULL), 0, "206 not stored");
 	is_int(t_store(NULL, t_resp_at(304, 0, "ETag: \"a\"\r\n"), NULL), 0,
@@ -947,7 +951,7 @@ t_vary(void)
 	r1 = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip,"
 	    "deflate\r\nUser-Agent: a  \t b\r\nAccept-Encoding: br\r\n\r\n");
 	is_int(cache_rules_vary_key(resp, r1, k1, sizeof(k1)), 65, "key length");
-	is_str(k1, "accept-encoding=gzip, deflate, br\nuser-agent=a b\n"
+	is_str(k1, "accept-encoding=br, deflate, gzip\nuser-agent=a b\n"
 	    "accept-language\n", "normalized key, absent field marked");
 	r2 = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\nUser-Agent: a b\r\n"
 	    "Accept-Encoding: gzip ,  deflate, br\r\n\r\n");
@@ -966,6 +970,112 @@ t_vary(void)
 	is_int(cache_rules_vary_key_str("User-Agent", 10, r1, k1, sizeof(k1)),
 	    15, "from text");
 	is_str(k1, "user-agent=a b\n", "from text, value");
+}
+
+/* The request's Vary key for one field, from a request with header lines. */
+static const char *
+t_vary_one(const char *field, const char *lines)
+{
+	static char key[512];
+	char req[1024];
+
+	snprintf(req, sizeof(req), "GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "%s\r\n", lines);
+	if (cache_rules_vary_key_str(field, strlen(field), REQ(req), key,
+	    sizeof(key)) < 0)
+		return "(error)";
+	return key;
+}
+
+static void
+t_vary_normalise(void)
+{
+	char k[512];
+
+	is_str(t_vary_one("Accept-Language", "Accept-Language: en, de\r\n"),
+	    "accept-language=de, en\n", "languages sorted");
+	strcpy(k, t_vary_one("Accept-Language",
+	    "Accept-Language: en, de\r\n"));
+	is_str(t_vary_one("Accept-Language", "Accept-Language: de, en\r\n"),
+	    k, "language order does not matter");
+	is_str(t_vary_one("Accept-Language", "Accept-Language: eN, De\r\n"),
+	    k, "language case does not matter");
+	is_str(t_vary_one("Accept-Language", "Accept-Language:  en ,\t de \r\n"),
+	    k, "whitespace does not matter");
+	is_str(t_vary_one("Accept-Language",
+	    "Accept-Language: de;q=1, en ; Q=1.000\r\n"),
+	    k, "q=1 is the default");
+	is_str(t_vary_one("Accept-Language",
+	    "Accept-Language: de\r\nAccept-Language: en, de\r\n"),
+	    k, "lines combined, duplicates dropped");
+	is_str(t_vary_one("Accept-Language",
+	    "Accept-Language: en-US;q=0.5 , fr, ,\r\n"),
+	    "accept-language=en-us;q=0.5, fr\n", "qvalue kept, empty dropped");
+	strcpy(k, t_vary_one("Accept-Language",
+	    "Accept-Language: en, de;q=0.5\r\n"));
+	ok(strcmp(k, t_vary_one("Accept-Language",
+	    "Accept-Language: en;q=0.5, de\r\n")) != 0,
+	    "different preferences differ");
+	is_str(t_vary_one("Accept-Language", "Accept-Language: \r\n"),
+	    "accept-language=\n", "empty field still differs from absent");
+	is_str(t_vary_one("accept-encoding",
+	    "Accept-Encoding: GZIP, br;q=1.0, identity;q=0\r\n"),
+	    "accept-encoding=br, gzip, identity;q=0\n", "codings too");
+	is_str(t_vary_one("User-Agent", "User-Agent: b, A\r\n"),
+	    "user-agent=b, A\n", "other fields keep order and case");
+}
+
+/* The request's single most preferred language, or "(none)". */
+static const char *
+t_top_language(const char *accept_language)
+{
+	static char lang[64];
+	char req[512];
+
+	snprintf(req, sizeof(req), "GET http://h/ HTTP/1.1\r\nHost: h\r\n"
+	    "Accept-Language: %s\r\n\r\n", accept_language);
+	if (cache_rules_vary_top_language(REQ(req), lang, sizeof(lang)) < 0)
+		return "(none)";
+	return lang;
+}
+
+static const char *
+t_content_language(const char *head)
+{
+	static char lang[64];
+
+	if (cache_rules_vary_content_language(RESP(head), lang,
+	    sizeof(lang)) < 0)
+		return "(none)";
+	return lang;
+}
+
+static void
+t_vary_language(void)
+{
+	is_str(t_top_language("fr;q=0.5, de;q=1.0"), "de", "highest qvalue");
+	is_str(t_top_language("DE-at, fr;q=0.9"), "de-at",
+	    "default q=1 wins, lowercased");
+	is_str(t_top_language("fr"), "fr", "single language");
+	is_str(t_top_language("en, de"), "(none)", "a tie selects none");
+	is_str(t_top_language("*, fr;q=0.5"), "(none)", "* selects none");
+	is_str(t_top_language("fr;q=0"), "(none)", "q=0 is not acceptable");
+	is_str(t_top_language("fr;q=2, de"), "(none)", "bad qvalue");
+	is_str(t_top_language("fr;q=0.5, de;q=0.50"), "(none)",
+	    "equal qvalues spelled apart tie");
+	is_str(t_top_language(""), "(none)", "empty");
+	is_str(t_content_language("HTTP/1.1 200 OK\r\nContent-Language: "
+	    "De \r\n\r\n"), "de", "Content-Language, lowercased");
+	is_str(t_content_language("HTTP/1.1 200 OK\r\nContent-Language: "
+	    "de, en\r\n\r\n"), "(none)", "two languages select none");
+	is_str(t_content_language("HTTP/1.1 200 OK\r\n\r\n"), "(none)",
+	    "no Content-Language");
+	ok(cache_rules_vary_language_only(" accept-LANGUAGE ", 17),
+	    "Vary: Accept-Language alone");
+	ok(!cache_rules_vary_language_only("Accept-Language, Cookie", 23),
+	    "Vary with another field");
+	ok(!cache_rules_vary_language_only("Accept-Encoding", 15),
+	    "Vary: Accept-Encoding");
 }
 
 static void
@@ -1005,6 +1115,54 @@ t_invalidation(void)
 	    "\r\n"), "http://example.com/x", &inv), 1, "DELETE");
 	ok(cache_rules_method_is_safe("OPTIONS", 7) &&
 	    !cache_rules_method_is_safe("PURGE", 5), "safe methods");
+}
+
+/* Is a POST of url answered by head reusable for later GETs? */
+static int
+t_post_reusable(const char *method, const char *url, const char *head)
+{
+	static char req[512];
+	const struct http_msg *q, *r;
+	struct cache_meta m;
+
+	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: example.com\r\n"
+	    "Content-Length: 0\r\n\r\n", method, url);
+	q = REQ(req);
+	r = RESP(head);
+	cache_rules_meta_fill(&m, q, r, T0, T0);
+	return cache_rules_post_reusable(q, r, &m, url);
+}
+
+static void
+t_post(void)
+{
+	const char *u = "http://example.com/a/b?x=1";
+
+	ok(t_post_reusable("POST", u, "HTTP/1.1 200 OK\r\nCache-Control: "
+	    "max-age=60\r\nContent-Location: http://example.com/a/b?x=1\r\n"
+	    "\r\n"), "POST: Content-Location is the target, max-age");
+	ok(t_post_reusable("POST", u, "HTTP/1.1 200 OK\r\nCache-Control: "
+	    "s-maxage=60\r\nContent-Location: ./b?x=1\r\n\r\n"),
+	    "POST: relative Content-Location resolving to the target");
+	ok(t_post_reusable("POST", u, "HTTP/1.1 200 OK\r\nExpires: "
+	    "Thu, 01 Jan 2099 00:00:00 GMT\r\nContent-Location: "
+	    "HTTP://EXAMPLE.COM:80/a/b?x=1\r\n\r\n"),
+	    "POST: Expires, Content-Location in another spelling");
+	ok(!t_post_reusable("POST", u, "HTTP/1.1 200 OK\r\nCache-Control: "
+	    "max-age=60\r\n\r\n"), "POST without Content-Location");
+	ok(!t_post_reusable("POST", u, "HTTP/1.1 200 OK\r\nCache-Control: "
+	    "max-age=60\r\nContent-Location: /a/b\r\n\r\n"),
+	    "POST with Content-Location of another URL");
+	ok(!t_post_reusable("POST", u, "HTTP/1.1 200 OK\r\nLast-Modified: "
+	    "Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Location: "
+	    "http://example.com/a/b?x=1\r\n\r\n"),
+	    "POST without explicit freshness");
+	ok(!t_post_reusable("POST", u, "HTTP/1.1 201 Created\r\nCache-Control: "
+	    "max-age=60\r\nContent-Location: http://example.com/a/b?x=1\r\n"
+	    "\r\n"), "POST answered 201");
+	ok(!t_post_reusable("PUT", u, "HTTP/1.1 200 OK\r\nCache-Control: "
+	    "max-age=60\r\nContent-Location: http://example.com/a/b?x=1\r\n"
+	    "\r\n"), "PUT");
 }
 
 static void
@@ -1071,6 +1229,9 @@ main(void)
 	t_validation();
 	t_merge();
 	t_vary();
+	t_vary_normalise();
+	t_vary_language();
+	t_post();
 	t_invalidation();
 	t_blob();
 	{

@@ -38,15 +38,33 @@ main(void)
 	is_int(t_parse("Mon, 01 Jan 1900 00:00:00 GMT"), 0, "pre-epoch is 0");
 	is_int(t_parse("Sunday, 06-Nov-24 08:49:37 GMT"), 1730882977,
 	    "RFC 850 year 24 is 2024");
-	is_int(t_parse("sun, 06 nov 1994 08:49:37 GMT") == -1, 1,
-	    "weekday is case-sensitive");
+	/* RFC 9110 5.6.7: names are case-sensitive, recipients lenient */
+	is_int(t_parse("SUN, 06 Nov 1994 08:49:37 GMT"), 784111777,
+	    "weekday accepted in any case");
 	is_int(t_parse("Sun, 06 NOV 1994 08:49:37 GMT"), 784111777,
 	    "month name accepted in any case");
+	is_int(t_parse("Sun, 06 Nov 1994 08:49:37 gMT"), 784111777,
+	    "GMT accepted in any case");
+	is_int(t_parse("sun, 06 nov 1994 08:49:37 gmt"), 784111777,
+	    "IMF-fixdate all lower case");
+	is_int(t_parse("SUNDAY, 06-NOV-94 08:49:37 gmt"), 784111777,
+	    "RFC 850 in odd case");
+	is_int(t_parse("sun nov  6 08:49:37 1994"), 784111777,
+	    "asctime in lower case");
 
 	/* refused */
 	is_int(t_parse(""), -1, "empty");
 	is_int(t_parse("0"), -1, "Expires: 0");
 	is_int(t_parse("Sun, 06 Nov 1994 08:49:37 UTC"), -1, "UTC not GMT");
+	is_int(t_parse("Sun, 06 Nov 1994 08:49:37 utc"), -1, "utc not GMT");
+	is_int(t_parse("Sun, 06 Nov 1994 08:49:37 G\x8dT"), -1,
+	    "zone only case-folds letters");
+	is_int(t_parse("S\xd5n, 06 Nov 1994 08:49:37 GMT"), -1,
+	    "weekday only case-folds letters");
+	is_int(t_parse("Sun, 06 N\xcfv 1994 08:49:37 GMT"), -1,
+	    "month only case-folds letters");
+	is_int(t_parse("Sun, 06 Nov 1994 08:49:37 EST"), -1, "EST");
+	is_int(t_parse("SUNDAy, 06-Nov-94 08:49:37 UTC"), -1, "RFC 850 in UTC");
 	is_int(t_parse("Sun, 6 Nov 1994 08:49:37 GMT"), -1, "1-digit day in IMF");
 	is_int(t_parse("Sun, 31 Nov 1994 08:49:37 GMT"), -1, "Nov 31");
 	is_int(t_parse("Sun, 29 Feb 2023 08:49:37 GMT"), -1, "Feb 29 2023");

@@ -1,0 +1,113 @@
+"""Vary (RFC 9111 4.1): which requests a stored variant serves.
+
+Accept-Language and Accept-Encoding are lists of case-insensitive tokens
+ranked by qvalue, so cuttle keys them by their members, not their spelling.
+A stored variant proves itself by the origin not seeing the second request.
+Squid 5.7 keys on the spelling, hence cuttle_only.
+"""
+
+import pytest
+
+from helpers import PURGE_ACCESS, PURGE_CONF, get
+
+VARY_LANG = [("Cache-Control", "max-age=60"), ("Vary", "Accept-Language")]
+VARY_ENC = [("Cache-Control", "max-age=60"), ("Vary", "Accept-Encoding")]
+SPELLING = "Squid 5.7 keys a variant on the exact field spelling"
+
+
+def origin_count_after(proxy, origin, path, headers, first, second):
+    """Fetches path with request headers `first` then `second`; returns the origin count."""
+    origin.script(path, headers=headers, body="body\n")
+    p = proxy(cache=True)
+    for req in (first, second):
+        r = get(p.port, origin.url(path), req)
+        assert r.status == 200 and r.body == b"body\n"
+    return origin.count(path)
+
+
+@pytest.mark.cuttle_only(reason=SPELLING)
+def test_language_order_does_not_matter(proxy, origin):
+    assert origin_count_after(proxy, origin, "/lo", VARY_LANG,
+                              [("Accept-Language", "en, de")],
+                              [("Accept-Language", "de, en")]) == 1
+
+
+@pytest.mark.cuttle_only(reason=SPELLING)
+def test_language_case_does_not_matter(proxy, origin):
+    assert origin_count_after(proxy, origin, "/lc", VARY_LANG,
+                              [("Accept-Language", "en, de")],
+                              [("Accept-Language", "eN, De")]) == 1
+
+
+@pytest.mark.cuttle_only(reason=SPELLING)
+def test_language_explicit_q1_is_the_default(proxy, origin):
+    assert origin_count_after(proxy, origin, "/lq", VARY_LANG,
+                              [("Accept-Language", "en, fr;q=0.5")],
+                              [("Accept-Language", "fr ; q=0.5, en;q=1.0")]) == 1
+
+
+@pytest.mark.cuttle_only(reason=SPELLING)
+def test_language_whitespace_does_not_matter(proxy, origin):
+    assert origin_count_after(proxy, origin, "/ls", VARY_LANG,
+                              [("Accept-Language", "en, de")],
+                              [("Accept-Language", " en ,   de")]) == 1
+
+
+def test_language_other_preference_is_miss(proxy, origin):
+    assert origin_count_after(proxy, origin, "/lp", VARY_LANG,
+                              [("Accept-Language", "en, de;q=0.5")],
+                              [("Accept-Language", "en;q=0.5, de")]) == 2
+
+
+@pytest.mark.cuttle_only(reason=SPELLING)
+def test_encoding_order_and_case_do_not_matter(proxy, origin):
+    assert origin_count_after(proxy, origin, "/eo", VARY_ENC,
+                              [("Accept-Encoding", "gzip, br")],
+                              [("Accept-Encoding", "BR, gzip")]) == 1
+
+
+def test_other_field_order_matters(proxy, origin):
+    vary_ua = [("Cache-Control", "max-age=60"), ("Vary", "User-Agent")]
+    assert origin_count_after(proxy, origin, "/uo", vary_ua,
+                              [("User-Agent", "a, b")],
+                              [("User-Agent", "b, a")]) == 2
+
+
+SELECT = "Squid 5.7 does not select a variant by Content-Language"
+VARY_LANG_DE = VARY_LANG + [("Content-Language", "de")]
+
+
+@pytest.mark.cuttle_only(reason=SELECT)
+def test_variant_in_the_most_preferred_language_is_hit(proxy, origin):
+    assert origin_count_after(proxy, origin, "/sel", VARY_LANG_DE,
+                              [("Accept-Language", "en, de")],
+                              [("Accept-Language", "fr;q=0.5, de;q=1.0")]) == 1
+
+
+def test_variant_in_a_less_preferred_language_is_miss(proxy, origin):
+    assert origin_count_after(proxy, origin, "/sel2", VARY_LANG_DE,
+                              [("Accept-Language", "en, de")],
+                              [("Accept-Language", "fr, de;q=0.5")]) == 2
+
+
+def test_variant_language_tie_is_miss(proxy, origin):
+    assert origin_count_after(proxy, origin, "/sel3", VARY_LANG_DE,
+                              [("Accept-Language", "en, de")],
+                              [("Accept-Language", "fr, de")]) == 2
+
+
+def test_variant_without_content_language_is_not_selected(proxy, origin):
+    assert origin_count_after(proxy, origin, "/sel4", VARY_LANG,
+                              [("Accept-Language", "en, de")],
+                              [("Accept-Language", "de")]) == 2
+
+
+@pytest.mark.cuttle_only(reason="Squid 5.7 answers 404 to a PURGE of a URL cached with Vary")
+def test_purge_removes_variant_with_content_language(proxy, origin):
+    origin.script("/selp", headers=VARY_LANG_DE, body="body\n")
+    p = proxy(PURGE_CONF, access=PURGE_ACCESS, cache=True)
+    url = origin.url("/selp")
+    get(p.port, url, [("Accept-Language", "de")])
+    assert get(p.port, url, method="PURGE").status == 200
+    get(p.port, url, [("Accept-Language", "de")])
+    assert origin.count("/selp") == 2
