@@ -275,32 +275,14 @@ size_t cache_rules_merge_304(const struct http_msg *stored,
  * "name=value\n" per listed field in order (name lowercased, value's
  * instances joined with ", ", whitespace runs collapsed; for Accept-Language
  * and Accept-Encoding the members lowercased, without whitespace or q=1,
- * sorted and deduplicated), "name\n" when the request lacks the field.
- * Returns the length (0 with no Vary), -1 for "Vary: *" (never matches),
- * -2 if size is too small.
+ * sorted and deduplicated), "name\n" when the request lacks the field.  Returns the length (0 with no Vary), -1 for
+ * "Vary: *" (never matches), -2 if size is too small.
  */
 int cache_rules_vary_key(const struct http_msg *resp,
     const struct http_msg *req, char *buf, size_t size);
 /* Same with the Vary value given as text (as kept with a stored object). */
 int cache_rules_vary_key_str(const char *vary, size_t vary_len,
     const struct http_msg *req, char *buf, size_t size);
-
-/*
- * Language selection for responses that vary on Accept-Language alone: a
- * stored variant whose one Content-Language is the request's single most
- * preferred language is the one the origin would choose for it too.
- *
- * The request's language range with the highest qvalue when there is
- * exactly one, its q > 0 and it is not "*", lowercased into buf.  Returns
- * its length, or -1 (none, or it does not fit).
- */
-int cache_rules_vary_top_language(const struct http_msg *req, char *buf,
-    size_t size);
-/* The response's Content-Language when it names one tag, lowercased. */
-int cache_rules_vary_content_language(const struct http_msg *resp, char *buf,
-    size_t size);
-/* Does the Vary value (as text) list Accept-Language and nothing else? */
-int cache_rules_vary_language_only(const char *vary, size_t len);
 
 /*
  * RFC 9111 4.4: after an unsafe request got a 2xx/3xx response, the URLs to

@@ -6,12 +6,6 @@
  * PURGE and invalidation find every variant.  The same blob is the marker
  * in the memory cache and the metadata of the marker record in a cache_dir
  * (a record with no body).
- *
- * When the response varies on Accept-Language alone and names one
- * Content-Language, the list also holds "@<language>\n<variant key>" (no
- * field name starts with '@'): a request whose own variant was never stored
- * and whose single most preferred language that is gets that variant, as
- * the origin would choose it for the request too.
  */
 #include "config.h"
 #include "cache.h"
@@ -31,54 +25,11 @@ cache_vary_is_marker(const void *blob, size_t len)
 	return len > 0 && *(const char *)blob == 'V';
 }
 
-/*
- * The entry of a marker's list (the entries after its names) that is v,
- * or with prefix that starts with v and is longer; NULL if none.
- */
-static const char *
-cache_vary_find(const char *list, const char *end, const char *v, size_t vl,
-    int prefix)
-{
-	while (list < end) {
-		size_t pl = strnlen(list, (size_t)(end - list));
-		if ((prefix ? pl > vl : pl == vl) && memcmp(list, v, vl) == 0)
-			return list;
-		list += pl + 1;
-	}
-	return NULL;
-}
-
-/*
- * A stored variant in the request's most preferred language, for a
- * request whose own variant vkey the marker does not list; NULL if none.
- */
-static char *
-cache_vary_by_language(const struct xact *x, const char *names,
-    size_t nl, const char *list, const char *end, const char *vkey, int vkl)
-{
-	char alias[80];
-	const char *a;
-	int n;
-
-	if (!cache_rules_vary_language_only(names, nl) ||
-	    cache_vary_find(list, end, vkey, (size_t)vkl, 0) != NULL)
-		return NULL;
-	alias[0] = '@';
-	n = cache_rules_vary_top_language(&x->req, alias + 1,
-	    sizeof(alias) - 2);
-	if (n < 0)
-		return NULL;
-	alias[n + 1] = '\n';
-	if ((a = cache_vary_find(list, end, alias, (size_t)n + 2, 1)) == NULL)
-		return NULL;
-	return xasprintf("%s\n%s", x->cache_base_key, a + n + 2);
-}
-
 char *
 cache_vary_variant_key(const struct xact *x, const void *blob, size_t len)
 {
-	const char *p = blob, *end = p + len, *list;
-	char vkey[4096], *by_language;
+	const char *p = blob;
+	char vkey[4096];
 
 	if (!cache_vary_is_marker(blob, len))
 		return NULL;
@@ -86,10 +37,6 @@ cache_vary_variant_key(const struct xact *x, const void *blob, size_t len)
 	    &x->req, vkey, sizeof(vkey));
 	if (n < 0)
 		return NULL;
-	if ((list = memchr(p, '\0', len)) != NULL &&
-	    (by_language = cache_vary_by_language(x, p + 1,
-	    (size_t)(list - p - 1), list + 1, end, vkey, n)) != NULL)
-		return by_language;
 	return xasprintf("%s\n%.*s", x->cache_base_key, n, vkey);
 }
 
@@ -104,11 +51,9 @@ cache_vary_each(const char *key, const void *blob, size_t len,
 	const char *v = memchr(p, '\0', len);
 	while (v != NULL && ++v < end) {
 		size_t vl = strnlen(v, (size_t)(end - v));
-		if (*v != '@') {	/* a language alias names no object */
-			char *vk = xasprintf("%s\n%.*s", key, (int)vl, v);
-			fn(vk, arg);
-			free(vk);
-		}
+		char *vk = xasprintf("%s\n%.*s", key, (int)vl, v);
+		fn(vk, arg);
+		free(vk);
 		v += vl;
 	}
 }
@@ -148,25 +93,6 @@ cache_vary_merge(struct buf *marker, size_t names, const char *old,
 	}
 }
 
-/* List "@<Content-Language>\n<vkey>" when a lookup may select by it. */
-static void
-cache_vary_language_alias(const struct xact *x, struct buf *marker,
-    size_t names, const char *vkey)
-{
-	char lang[64];
-	int n;
-
-	if (!cache_rules_vary_language_only(buf_head(marker) + 1, names - 2) ||
-	    (n = cache_rules_vary_content_language(&x->rep, lang,
-	    sizeof(lang))) < 0)
-		return;
-	buf_append(marker, "@", 1);
-	buf_append(marker, lang, (size_t)n);
-	buf_append(marker, "\n", 1);
-	buf_append(marker, vkey, strlen(vkey));
-	buf_append(marker, "", 1);
-}
-
 /*
  * The marker for the variant x stores: the response's Vary names, its own
  * variant, and the others already known: from the memory cache's marker,
@@ -195,7 +121,6 @@ cache_vary_marker(const struct xact *x, struct buf *marker)
 	size_t names = buf_avail(marker);
 	buf_append(marker, vkey, strlen(vkey));
 	buf_append(marker, "", 1);
-	cache_vary_language_alias(x, marker, names, vkey);
 
 	struct memcache_ref *old = cache_memory == NULL ? NULL :
 	    memcache_get(cache_memory, key, strlen(key));

@@ -8,7 +8,7 @@ Squid 5.7 keys on the spelling, hence cuttle_only.
 
 import pytest
 
-from helpers import PURGE_ACCESS, PURGE_CONF, get
+from helpers import get
 
 VARY_LANG = [("Cache-Control", "max-age=60"), ("Vary", "Accept-Language")]
 VARY_ENC = [("Cache-Control", "max-age=60"), ("Vary", "Accept-Encoding")]
@@ -71,43 +71,3 @@ def test_other_field_order_matters(proxy, origin):
     assert origin_count_after(proxy, origin, "/uo", vary_ua,
                               [("User-Agent", "a, b")],
                               [("User-Agent", "b, a")]) == 2
-
-
-SELECT = "Squid 5.7 does not select a variant by Content-Language"
-VARY_LANG_DE = VARY_LANG + [("Content-Language", "de")]
-
-
-@pytest.mark.cuttle_only(reason=SELECT)
-def test_variant_in_the_most_preferred_language_is_hit(proxy, origin):
-    assert origin_count_after(proxy, origin, "/sel", VARY_LANG_DE,
-                              [("Accept-Language", "en, de")],
-                              [("Accept-Language", "fr;q=0.5, de;q=1.0")]) == 1
-
-
-def test_variant_in_a_less_preferred_language_is_miss(proxy, origin):
-    assert origin_count_after(proxy, origin, "/sel2", VARY_LANG_DE,
-                              [("Accept-Language", "en, de")],
-                              [("Accept-Language", "fr, de;q=0.5")]) == 2
-
-
-def test_variant_language_tie_is_miss(proxy, origin):
-    assert origin_count_after(proxy, origin, "/sel3", VARY_LANG_DE,
-                              [("Accept-Language", "en, de")],
-                              [("Accept-Language", "fr, de")]) == 2
-
-
-def test_variant_without_content_language_is_not_selected(proxy, origin):
-    assert origin_count_after(proxy, origin, "/sel4", VARY_LANG,
-                              [("Accept-Language", "en, de")],
-                              [("Accept-Language", "de")]) == 2
-
-
-@pytest.mark.cuttle_only(reason="Squid 5.7 answers 404 to a PURGE of a URL cached with Vary")
-def test_purge_removes_variant_with_content_language(proxy, origin):
-    origin.script("/selp", headers=VARY_LANG_DE, body="body\n")
-    p = proxy(PURGE_CONF, access=PURGE_ACCESS, cache=True)
-    url = origin.url("/selp")
-    get(p.port, url, [("Accept-Language", "de")])
-    assert get(p.port, url, method="PURGE").status == 200
-    get(p.port, url, [("Accept-Language", "de")])
-    assert origin.count("/selp") == 2

@@ -1025,59 +1025,6 @@ t_vary_normalise(void)
 	    "user-agent=b, A\n", "other fields keep order and case");
 }
 
-/* The request's single most preferred language, or "(none)". */
-static const char *
-t_top_language(const char *accept_language)
-{
-	static char lang[64];
-	char req[512];
-
-	snprintf(req, sizeof(req), "GET http://h/ HTTP/1.1\r\nHost: h\r\n"
-	    "Accept-Language: %s\r\n\r\n", accept_language);
-	if (cache_rules_vary_top_language(REQ(req), lang, sizeof(lang)) < 0)
-		return "(none)";
-	return lang;
-}
-
-static const char *
-t_content_language(const char *head)
-{
-	static char lang[64];
-
-	if (cache_rules_vary_content_language(RESP(head), lang,
-	    sizeof(lang)) < 0)
-		return "(none)";
-	return lang;
-}
-
-static void
-t_vary_language(void)
-{
-	is_str(t_top_language("fr;q=0.5, de;q=1.0"), "de", "highest qvalue");
-	is_str(t_top_language("DE-at, fr;q=0.9"), "de-at",
-	    "default q=1 wins, lowercased");
-	is_str(t_top_language("fr"), "fr", "single language");
-	is_str(t_top_language("en, de"), "(none)", "a tie selects none");
-	is_str(t_top_language("*, fr;q=0.5"), "(none)", "* selects none");
-	is_str(t_top_language("fr;q=0"), "(none)", "q=0 is not acceptable");
-	is_str(t_top_language("fr;q=2, de"), "(none)", "bad qvalue");
-	is_str(t_top_language("fr;q=0.5, de;q=0.50"), "(none)",
-	    "equal qvalues spelled apart tie");
-	is_str(t_top_language(""), "(none)", "empty");
-	is_str(t_content_language("HTTP/1.1 200 OK\r\nContent-Language: "
-	    "De \r\n\r\n"), "de", "Content-Language, lowercased");
-	is_str(t_content_language("HTTP/1.1 200 OK\r\nContent-Language: "
-	    "de, en\r\n\r\n"), "(none)", "two languages select none");
-	is_str(t_content_language("HTTP/1.1 200 OK\r\n\r\n"), "(none)",
-	    "no Content-Language");
-	ok(cache_rules_vary_language_only(" accept-LANGUAGE ", 17),
-	    "Vary: Accept-Language alone");
-	ok(!cache_rules_vary_language_only("Accept-Language, Cookie", 23),
-	    "Vary with another field");
-	ok(!cache_rules_vary_language_only("Accept-Encoding", 15),
-	    "Vary: Accept-Encoding");
-}
-
 static void
 t_invalidation(void)
 {
@@ -1230,7 +1177,6 @@ main(void)
 	t_merge();
 	t_vary();
 	t_vary_normalise();
-	t_vary_language();
 	t_post();
 	t_invalidation();
 	t_blob();
