@@ -2,10 +2,12 @@
  * The Vary secondary key (RFC 9111 4.1): the request's values of the
  * fields a response varies on, normalized so spellings that mean the same
  * give the same key.  Accept-Language and Accept-Encoding are lists of
- * case-insensitive tokens whose preference is carried by qvalues, so for
- * them member order, case, whitespace, duplicates and an explicit q=1 do not
- * make a new variant; any other field is only whitespace-normalized, as its
- * syntax is unknown.
+ * case-insensitive tokens with qvalues, so for them case, whitespace and an
+ * explicit q=1 do not make a new variant; for Accept-Encoding neither do
+ * member order and duplicates.  Accept-Language keeps its order: RFC 9110
+ * 12.5.4 notes that servers read it as a preference among equal qvalues,
+ * and RFC 9111 4.1 allows only normalizations with identical semantics.
+ * Any other field is only whitespace-normalized, as its syntax is unknown.
  */
 #include "config.h"
 #include "cache_rules.h"
@@ -135,9 +137,11 @@ cache_rules_vary_cmp(const void *a, const void *b)
 }
 
 /*
- * Append the request's values of a sortable field as its members sorted,
- * duplicates dropped, joined by ", ".  -1 (nothing appended) when a member
- * does not fit: then the caller keys the field as an unknown one.
+ * Append the request's values of a sortable field as its normalized
+ * members joined by ", ": sorted with duplicates dropped for
+ * Accept-Encoding, in the request's order for Accept-Language.  -1
+ * (nothing appended) when a member does not fit: then the caller keys the
+ * field as an unknown one.
  */
 static int
 cache_rules_vary_sorted(struct cache_rules_out *o, const char *name,
@@ -161,9 +165,12 @@ cache_rules_vary_sorted(struct cache_rules_out *o, const char *name,
 				return -1;
 		}
 	}
-	qsort(l->m, (size_t)l->n, sizeof(l->m[0]), cache_rules_vary_cmp);
+	int sort = cache_rules_ieq2(name, nlen, "Accept-Encoding", 15);
+	if (sort)
+		qsort(l->m, (size_t)l->n, sizeof(l->m[0]),
+		    cache_rules_vary_cmp);
 	for (i = 0, j = 0; i < l->n; i++) {
-		if (i > 0 && strcmp(l->m[i], l->m[i - 1]) == 0)
+		if (sort && i > 0 && strcmp(l->m[i], l->m[i - 1]) == 0)
 			continue;
 		if (j++ > 0)
 			cache_rules_out_add(o, ", ", 2);
