@@ -56,6 +56,9 @@ buf_reserve(struct buf *b, size_t n)
 void
 buf_append(struct buf *b, const void *p, size_t n)
 {
+	/* an empty buffer's head may be NULL: memcpy must not see it */
+	if (n == 0)
+		return;
 	memcpy(buf_reserve(b, n), p, n);
 	b->len += n;
 }
