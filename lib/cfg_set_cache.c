@@ -9,6 +9,7 @@
 #include "cfg_int.h"
 
 #include <regex.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,6 +26,10 @@ cfg_refresh_minutes(const char *word, int64_t *s)
 		return err;
 	if (v < 0)
 		return units_strf("refresh_pattern: negative time '%s'", word);
+	/* in seconds it must fit: an overflow here was found by fuzz_conf */
+	if (v > INT64_MAX / 60)
+		return units_strf("refresh_pattern: time '%s' is too large",
+		    word);
 	*s = v * 60;
 	return NULL;
 }

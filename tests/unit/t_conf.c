@@ -435,6 +435,12 @@ test_errors(void)
 	is_int(load_free("debug_options ALL,10\n"), 1, "level 10");
 	is_int(load_free("debug_options 33,x\n"), 1, "level x");
 	is_int(load_free("read_timeout -1 seconds\n"), 1, "negative time");
+	/* fuzz_conf: minutes times 60 overflowed (UB) */
+	is_int(load_free("refresh_pattern . 6871462520984087209 0% 1440\n"), 1,
+	    "refresh_pattern min too large");
+	ok(logged("too large"), "refresh_pattern says too large");
+	is_int(load_free("refresh_pattern . 0 0% 5620492334958379008\n"), 1,
+	    "refresh_pattern max too large");
 	is_int(load_free("negative_ttl 5\n"), 1, "negative_ttl needs a unit");
 	is_int(load_free("range_offset_limit 10 all\n"), 1,
 	    "a non-zero size takes its unit before the acls, as in Squid");
