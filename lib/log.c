@@ -195,53 +195,26 @@ log_vwrite(int level, const char *prefix, int with_errno, int section,
 	errno = saved;
 }
 
-#define LOG_FN(name, level, prefix, with_errno) \
+/* then: what follows the line (nothing, or how the process ends). */
+#define LOG_FN(name, level, prefix, with_errno, then) \
 void name(const char *fmt, ...) \
 { \
 	va_list ap; \
 	va_start(ap, fmt); \
 	log_vwrite(level, prefix, with_errno, 0, fmt, ap); \
 	va_end(ap); \
+	then; \
 }
 
-LOG_FN(log_err, 0, "ERROR: ", 1)
-LOG_FN(log_errx, 0, "ERROR: ", 0)
-LOG_FN(log_warn, 0, "WARNING: ", 1)
-LOG_FN(log_warnx, 0, "WARNING: ", 0)
-LOG_FN(log_info, 1, NULL, 0)
-
-void
-fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vwrite(0, "FATAL: ", 1, 0, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vwrite(0, "FATAL: ", 0, 0, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
-void
-log_bug(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vwrite(0, "FATAL: BUG: ", 0, 0, fmt, ap);
-	va_end(ap);
-	abort();
-}
+LOG_FN(log_err, 0, "ERROR: ", 1, (void)0)
+LOG_FN(log_errx, 0, "ERROR: ", 0, (void)0)
+LOG_FN(log_warn, 0, "WARNING: ", 1, (void)0)
+LOG_FN(log_warnx, 0, "WARNING: ", 0, (void)0)
+LOG_FN(log_info, 1, NULL, 0, (void)0)
+LOG_FN(fatal, 0, "FATAL: ", 1, exit(1))
+LOG_FN(fatalx, 0, "FATAL: ", 0, exit(1))
+/* abort(), not exit(): the crash report's backtrace shows where */
+LOG_FN(log_bug, 0, "FATAL: BUG: ", 0, abort())
 
 void
 log_debug_impl(int section, int level, const char *fmt, ...)

@@ -15,28 +15,9 @@
 
 #include "http_date.h"
 #include "tap.h"
+#include "t_msg.h"
 
 #define T0	1700000000	/* a fixed "now" base for every clock */
-
-static struct http_msg *
-t_msg(const char *s, int is_req)
-{
-	struct http_msg *m = calloc(1, sizeof(*m));
-	struct http_parse_error err = { 0, NULL };
-	enum http_parse_result r;
-
-	if (m == NULL)
-		abort();
-	if (is_req)
-		r = http_parse_request(m, s, strlen(s), 65536, &err);
-	else
-		r = http_parse_response(m, s, strlen(s), 65536, "GET", 3, &err);
-	if (r != HTTP_PARSE_OK) {
-		printf("# cannot parse: %s (%s)\n", s, err.reason);
-		abort();
-	}
-	return m;
-}
 
 #define REQ(s)	t_msg(s, 1)
 #define RESP(s)	t_msg(s, 0)

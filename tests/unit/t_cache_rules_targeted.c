@@ -12,31 +12,12 @@
 
 #include "http_date.h"
 #include "tap.h"
+#include "t_msg.h"
 
 #define T0	1700000000
 
 static struct http_msg *plain_get;
 static struct cfg_str_list cdn = { "CDN-Cache-Control", NULL };
-
-static struct http_msg *
-t_msg(const char *s, int is_req)
-{
-	struct http_msg *m = calloc(1, sizeof(*m));
-	struct http_parse_error err = { 0, NULL };
-	enum http_parse_result r;
-
-	if (m == NULL)
-		abort();
-	if (is_req)
-		r = http_parse_request(m, s, strlen(s), 65536, &err);
-	else
-		r = http_parse_response(m, s, strlen(s), 65536, "GET", 3, &err);
-	if (r != HTTP_PARSE_OK) {
-		printf("# cannot parse: %s (%s)\n", s, err.reason);
-		abort();
-	}
-	return m;
-}
 
 /* A 200 with Date at T0, a body, and extra header lines (leaked). */
 static struct http_msg *
