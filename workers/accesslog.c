@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "conn.h"
+#include "xact.h"
 #include "log.h"
 #include "logformat.h"
 #include "util.h"

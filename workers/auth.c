@@ -20,6 +20,7 @@
 #include "acl.h"
 #include "cfg.h"
 #include "conn.h"
+#include "xact.h"
 #include "dns.h"
 #include "helper_pool.h"
 #include "log.h"
@@ -202,11 +203,11 @@ auth_setup(struct xact *x)
 	const char *v, *end;
 	char *dec, *colon;
 
-	if (x->auth_user != NULL || x->auth_state == ACL_AUTH_FAILED)
+	if (x->auth.user != NULL || x->auth.state == ACL_AUTH_FAILED)
 		return;		/* already read (re-evaluation) */
-	x->auth_state = worker_cfg->auth_basic.program != NULL ?
+	x->auth.state = worker_cfg->auth_basic.program != NULL ?
 	    ACL_AUTH_NONE : ACL_AUTH_OFF;
-	if (x->auth_state == ACL_AUTH_OFF || x->head == NULL ||
+	if (x->auth.state == ACL_AUTH_OFF || x->head == NULL ||
 	    (h = http_msg_header(&x->req, "Proxy-Authorization")) == NULL)
 		return;
 	v = h->value;
@@ -224,21 +225,21 @@ auth_setup(struct xact *x)
 	if ((dec = auth_b64_decode(v, (size_t)(end - v))) == NULL ||
 	    (colon = strchr(dec, ':')) == NULL || colon == dec) {
 		free(dec);
-		x->auth_state = ACL_AUTH_FAILED;
+		x->auth.state = ACL_AUTH_FAILED;
 		return;
 	}
 	*colon = '\0';
 	if (!worker_cfg->auth_basic.casesensitive)
 		for (char *p = dec; *p != '\0'; p++)
 			*p = (char)tolower((unsigned char)*p);
-	x->auth_user = dec;
-	x->auth_pass = colon + 1;	/* same allocation */
-	struct auth_cred *c = auth_cache_find(x->auth_user);
-	if (c != NULL && strcmp(c->pass, x->auth_pass) == 0) {
-		x->auth_state = ACL_AUTH_OK;
-		x->log.user = x->auth_user;
+	x->auth.user = dec;
+	x->auth.pass = colon + 1;	/* same allocation */
+	struct auth_cred *c = auth_cache_find(x->auth.user);
+	if (c != NULL && strcmp(c->pass, x->auth.pass) == 0) {
+		x->auth.state = ACL_AUTH_OK;
+		x->log.user = x->auth.user;
 	} else
-		x->auth_state = ACL_AUTH_PENDING;
+		x->auth.state = ACL_AUTH_PENDING;
 }
 
 static size_t
@@ -282,11 +283,11 @@ auth_done(void *arg, const struct helper_reply *r, const char *notes)
 {
 	struct xact *x = arg;
 
-	x->auth_req = NULL;
+	x->auth.req = NULL;
 	if (r->result == HELPER_OK) {
-		auth_cache_put(x->auth_user, x->auth_pass);
-		x->auth_state = ACL_AUTH_OK;
-		x->log.user = x->auth_user;
+		auth_cache_put(x->auth.user, x->auth.pass);
+		x->auth.state = ACL_AUTH_OK;
+		x->log.user = x->auth.user;
 	} else {
 		const char *msg = helper_reply_get(r, "message");
 
@@ -294,11 +295,11 @@ auth_done(void *arg, const struct helper_reply *r, const char *notes)
 			log_errx("basic auth helper: {result=BH, notes={%s}}",
 			    notes);
 		log_debug(29, 2, "user '%s' not authenticated: %s",
-		    x->auth_user, msg != NULL ? msg : r->text);
-		x->auth_state = ACL_AUTH_FAILED;
-		x->log.user = x->auth_user;	/* Squid logs who tried */
+		    x->auth.user, msg != NULL ? msg : r->text);
+		x->auth.state = ACL_AUTH_FAILED;
+		x->log.user = x->auth.user;	/* Squid logs who tried */
 	}
-	x->auth_cont(x);
+	x->auth.cont(x);
 }
 
 int
@@ -307,12 +308,12 @@ auth_start(struct xact *x, void (*cont)(struct xact *))
 	char line[AUTH_LINE_MAX + 2];
 	size_t n;
 
-	x->auth_state = ACL_AUTH_FAILED;
-	if (auth_pool == NULL || x->auth_user == NULL)
+	x->auth.state = ACL_AUTH_FAILED;
+	if (auth_pool == NULL || x->auth.user == NULL)
 		return 0;
-	n = auth_escape(x->auth_user, line, AUTH_LINE_MAX / 2);
+	n = auth_escape(x->auth.user, line, AUTH_LINE_MAX / 2);
 	line[n++] = ' ';
-	n += auth_escape(x->auth_pass, line + n, AUTH_LINE_MAX / 2);
+	n += auth_escape(x->auth.pass, line + n, AUTH_LINE_MAX / 2);
 	if (worker_cfg->auth_basic.key_extras != NULL) {
 		struct alog_entry e = x->log;
 
@@ -332,25 +333,25 @@ auth_start(struct xact *x, void (*cont)(struct xact *))
 		/* the render ends the line itself */
 	} else
 		line[n++] = '\n';
-	x->auth_cont = cont;
-	x->auth_req = helper_submit(auth_pool, line, n, auth_done, x);
-	if (x->auth_req == NULL)
+	x->auth.cont = cont;
+	x->auth.req = helper_submit(auth_pool, line, n, auth_done, x);
+	if (x->auth.req == NULL)
 		return 0;
-	x->auth_state = ACL_AUTH_PENDING;
-	x->state = XS_AUTH;
+	x->auth.state = ACL_AUTH_PENDING;
+	xact_set_state(x, XS_AUTH);
 	return 1;
 }
 
 void
 auth_release(struct xact *x)
 {
-	if (x->auth_req != NULL) {
-		helper_cancel(x->auth_req);
-		x->auth_req = NULL;
+	if (x->auth.req != NULL) {
+		helper_cancel(x->auth.req);
+		x->auth.req = NULL;
 	}
-	if (x->log.user == x->auth_user)
+	if (x->log.user == x->auth.user)
 		x->log.user = NULL;
-	free(x->auth_user);
-	x->auth_user = NULL;
-	x->auth_pass = NULL;
+	free(x->auth.user);
+	x->auth.user = NULL;
+	x->auth.pass = NULL;
 }

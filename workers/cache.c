@@ -23,6 +23,7 @@
 
 #include "cache_rules.h"
 #include "conn.h"
+#include "xact.h"
 #include "errpage.h"
 #include "forward.h"
 #include "log.h"
@@ -34,43 +35,41 @@
 
 struct memcache *cache_memory;
 
-static void cache_revalidate_in_background(const struct xact *x,
-    const struct cache_meta *m);
 
 void
 cache_release(struct xact *x)
 {
-	if (x->hit != NULL) {
-		memcache_release(x->hit);
-		x->hit = NULL;
+	if (x->cache.hit != NULL) {
+		memcache_release(x->cache.hit);
+		x->cache.hit = NULL;
 	}
-	if (x->store_req != 0) {
-		store_client_cancel(cache_stores[x->store_idx], x->store_req);
-		x->store_req = 0;
+	if (x->cache.store_req != 0) {
+		store_client_cancel(cache_stores[x->cache.store_idx], x->cache.store_req);
+		x->cache.store_req = 0;
 	}
 	cache_disk_finish(x, 0);
-	free(x->store_key);
-	x->store_key = NULL;
-	if (x->cf_announced && x->cf == NULL) {
-		cache_cf_announce(x->cache_key, 0);
-		x->cf_announced = 0;
+	free(x->cache.store_key);
+	x->cache.store_key = NULL;
+	if (x->cf.announced && x->cf.group == NULL) {
+		cache_cf_announce(x->cache.key, 0);
+		x->cf.announced = 0;
 	}
 	cache_cf_release(x);
-	if (x->hit_fd != -1) {
-		close(x->hit_fd);
-		x->hit_fd = -1;
+	if (x->cache.hit_fd != -1) {
+		close(x->cache.hit_fd);
+		x->cache.hit_fd = -1;
 	}
-	free(x->hit_meta);
-	x->hit_meta = NULL;
-	free(x->vary_marker);
-	x->vary_marker = NULL;
-	http_msg_free(&x->hit_msg);
-	free(x->cache_key);
-	free(x->cache_base_key);
-	free(x->cache_cond);
-	x->cache_key = x->cache_base_key = x->cache_cond = NULL;
-	buf_free(&x->store_body);
-	buf_free(&x->store_head);
+	free(x->cache.hit_meta);
+	x->cache.hit_meta = NULL;
+	free(x->cache.vary_marker);
+	x->cache.vary_marker = NULL;
+	http_msg_free(&x->cache.hit_msg);
+	free(x->cache.key);
+	free(x->cache.base_key);
+	free(x->cache.cond);
+	x->cache.key = x->cache.base_key = x->cache.cond = NULL;
+	buf_free(&x->cache.store_body);
+	buf_free(&x->cache.store_head);
 }
 
 const struct cfg_refresh *
@@ -101,12 +100,12 @@ cache_parse_meta(struct xact *x, const unsigned char *p, size_t len,
 	size_t mlen = (size_t)p[1] | (size_t)p[2] << 8;
 	if (3 + mlen > len || cache_rules_meta_deserialize(m, p + 3, mlen) == -1)
 		return -1;
-	x->hit_head = (const char *)p + 3 + mlen;
-	x->hit_head_len = len - 3 - mlen;
-	http_msg_free(&x->hit_msg);
-	memset(&x->hit_msg, 0, sizeof(x->hit_msg));
-	if (http_parse_response(&x->hit_msg, x->hit_head, x->hit_head_len,
-	    x->hit_head_len, "GET", 3, &err) != HTTP_PARSE_OK)
+	x->cache.hit_head = (const char *)p + 3 + mlen;
+	x->cache.hit_head_len = len - 3 - mlen;
+	http_msg_free(&x->cache.hit_msg);
+	memset(&x->cache.hit_msg, 0, sizeof(x->cache.hit_msg));
+	if (http_parse_response(&x->cache.hit_msg, x->cache.hit_head, x->cache.hit_head_len,
+	    x->cache.hit_head_len, "GET", 3, &err) != HTTP_PARSE_OK)
 		return -1;
 	return 0;
 }
@@ -117,11 +116,11 @@ static int cache_open_object(struct xact *x, struct cache_meta *m);
 static int
 cache_reopen(struct xact *x, struct cache_meta *m)
 {
-	if (x->hit != NULL)
+	if (x->cache.hit != NULL)
 		return cache_open_object(x, m);
-	if (x->hit_fd != -1 && x->hit_meta != NULL)
-		return cache_parse_meta(x, (const unsigned char *)x->hit_meta,
-		    x->hit_meta_len, m);
+	if (x->cache.hit_fd != -1 && x->cache.hit_meta != NULL)
+		return cache_parse_meta(x, (const unsigned char *)x->cache.hit_meta,
+		    x->cache.hit_meta_len, m);
 	return -1;
 }
 
@@ -129,13 +128,13 @@ cache_reopen(struct xact *x, struct cache_meta *m)
 static void
 cache_drop_held(struct xact *x)
 {
-	if (x->hit != NULL) {
-		memcache_release(x->hit);
-		x->hit = NULL;
+	if (x->cache.hit != NULL) {
+		memcache_release(x->cache.hit);
+		x->cache.hit = NULL;
 	}
-	if (x->hit_fd != -1) {
-		close(x->hit_fd);
-		x->hit_fd = -1;
+	if (x->cache.hit_fd != -1) {
+		close(x->cache.hit_fd);
+		x->cache.hit_fd = -1;
 	}
 }
 
@@ -143,11 +142,11 @@ static int
 cache_open_object(struct xact *x, struct cache_meta *m)
 {
 	size_t len;
-	const unsigned char *p = memcache_ref_meta(x->hit, &len);
+	const unsigned char *p = memcache_ref_meta(x->cache.hit, &len);
 
 	if (cache_parse_meta(x, p, len, m) == -1)
 		return -1;
-	x->hit_len = memcache_ref_body_len(x->hit);
+	x->cache.hit_len = memcache_ref_body_len(x->cache.hit);
 	return 0;
 }
 
@@ -160,7 +159,7 @@ cache_get_variant(struct xact *x)
 
 	if (cache_memory == NULL)
 		return NULL;
-	r = memcache_get(cache_memory, x->cache_key, strlen(x->cache_key));
+	r = memcache_get(cache_memory, x->cache.key, strlen(x->cache.key));
 	if (r == NULL)
 		return NULL;
 	const char *p = memcache_ref_meta(r, &len);
@@ -170,8 +169,8 @@ cache_get_variant(struct xact *x)
 	memcache_release(r);
 	if (key == NULL)
 		return NULL;
-	free(x->cache_key);
-	x->cache_key = key;
+	free(x->cache.key);
+	x->cache.key = key;
 	return memcache_get(cache_memory, key, strlen(key));
 }
 
@@ -214,11 +213,11 @@ cache_purge_disk_answer(void *arg, const struct store_client_result *r)
 {
 	struct xact *x = arg;
 
-	x->store_req = 0;
+	x->cache.store_req = 0;
 	cache_purge_reply(x, r->status == STORE_CLIENT_OK ? 200 : 404);
 }
 
-static int
+static enum cache_route
 cache_purge(struct xact *x)
 {
 	char *key = xasprintf("GET %s", x->url_str);
@@ -228,18 +227,17 @@ cache_purge(struct xact *x)
 		cache_disk_delete(key, NULL, NULL);
 	} else {
 		/* the answer depends on what the cache_dir had */
-		x->store_idx = cache_store_for(key);
-		x->store_req = cache_disk_delete(key, cache_purge_disk_answer,
+		x->cache.store_idx = cache_store_for(key);
+		x->cache.store_req = cache_disk_delete(key, cache_purge_disk_answer,
 		    x);
-		if (x->store_req != 0) {
+		if (x->cache.store_req != 0) {
 			free(key);
-			x->state = XS_STORE;
-			return 1;
+			return CACHE_ROUTE_LOOKUP;
 		}
 	}
 	free(key);
 	cache_purge_reply(x, deleted > 0 ? 200 : 404);
-	return 1;
+	return CACHE_ROUTE_HANDLED;
 }
 
 static void
@@ -247,125 +245,182 @@ cache_purge_reply(struct xact *x, int status)
 {
 	struct conn *c = x->conn;
 
-	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
+	xact_tag(x, "TCP_MISS");
 	x->log.status = status;
 	buf_printf(&c->out, "HTTP/1.1 %d %s\r\nServer: cuttle/%s\r\n"
 	    "Content-Length: 0\r\nConnection: %s\r\n\r\n", status,
 	    errpage_reason(status), PACKAGE_VERSION,
 	    x->keep_client ? "keep-alive" : "close");
-	x->head_sent = 1;
-	x->state = XS_LOCAL;
-	if (conn_flush(c) == -1) {
-		xact_abort(x, "client write failed");
-		return;
-	}
-	xact_finish(x);
+	xact_send_local(x);
 }
 
-int
-cache_lookup(struct xact *x)
+/*
+ * The one verdict on a stored object (m), memory or disk alike, or on
+ * nothing stored (m NULL): serve, revalidate, fetch or 504.
+ */
+static void
+cache_verdict_for(struct xact *x, const struct cache_meta *m, int on_disk,
+    struct cache_outcome *v)
 {
 	struct cache_req_cc rcc;
 	struct cache_decision d;
+
+	cache_rules_req_cc(&x->req, &rcc);
+	v->age = 0;
+	v->tag = NULL;
+	if (m == NULL) {
+		v->route = rcc.flags & CACHE_REQ_ONLY_IF_CACHED ?
+		    CACHE_ROUTE_ONLY_IF_CACHED : CACHE_ROUTE_FETCH;
+		return;
+	}
+	v->meta = *m;
+	enum cache_verdict k = cache_rules_decide(m, &x->req, &rcc,
+	    cache_refresh(x), time(NULL), &d);
+	log_debug(22, 3, "cache %s: %s", x->cache.key, d.reason);
+	/* Squid revalidates on a client max-age=0 even at age 0 */
+	if (k == CACHE_FRESH && rcc.max_age == 0 &&
+	    !(m->cc_flags & (CACHE_RESP_IMMUTABLE | CACHE_META_NEGATIVE)))
+		k = CACHE_STALE;
+	if (k == CACHE_FRESH || k == CACHE_STALE_SWR) {
+		v->route = k == CACHE_FRESH ? CACHE_ROUTE_SERVE :
+		    CACHE_ROUTE_SERVE_STALE;
+		v->age = d.age;
+		/* a woken follower is logged as Squid does: off disk a miss */
+		if (x->cf.leader == -1)
+			v->tag = on_disk ? "TCP_CF_MISS" : "TCP_CF_HIT";
+		else if (m->cc_flags & CACHE_META_NEGATIVE)
+			v->tag = "TCP_NEGATIVE_HIT";
+		else
+			v->tag = on_disk ? "TCP_HIT" : "TCP_MEM_HIT";
+		return;
+	}
+	if (d.only_if_cached) {
+		v->route = CACHE_ROUTE_ONLY_IF_CACHED;
+		return;
+	}
+	char cond[1024];
+	if (k == CACHE_STALE && cache_rules_conditional_headers(m, cond,
+	    sizeof(cond)) > 0) {
+		x->cache.revalidating = 1;
+		x->cache.cond = xstrdup(cond);
+		v->route = CACHE_ROUTE_REVALIDATE;
+		return;
+	}
+	/* reload, or nothing to revalidate with: a plain fetch */
+	cache_drop_held(x);
+	v->route = CACHE_ROUTE_FETCH;
+}
+
+void
+cache_answer(struct xact *x, const struct cache_meta *m, int on_disk,
+    struct cache_outcome *v)
+{
+	cache_verdict_for(x, m, on_disk, v);
+	/* nothing to serve: concurrent misses may wait for one fetch */
+	if (v->route == CACHE_ROUTE_FETCH && cache_collapse(x))
+		v->route = CACHE_ROUTE_COLLAPSED;
+}
+
+void
+cache_lookup(struct xact *x, struct cache_outcome *v)
+{
 	struct cache_meta m;
 	int is_get = strcmp(x->method, "GET") == 0;
 	int is_head = strcmp(x->method, "HEAD") == 0;
 
+	v->route = CACHE_ROUTE_FETCH;
 	if ((cache_memory == NULL && cache_nstores == 0) ||
 	    strcmp(x->url.scheme, "http") != 0)
-		return 0;
+		return;
 	if (worker_cfg->cache_access.head != NULL) {
 		struct acl_checklist cl;
 		int action = ACCESS_ALLOW;
 		xact_checklist(x, &cl);
 		if (access_check(&worker_cfg->cache_access, &cl, ACCESS_ALLOW,
 		    &action, NULL) != ACL_MATCH || action != ACCESS_ALLOW)
-			return 0;
+			return;
 	}
-	x->cache_ok = 1;
-	if (strcmp(x->method, "PURGE") == 0 && worker_cfg->acls.has_purge)
-		return cache_purge(x);
+	x->cache.ok = 1;
+	if (strcmp(x->method, "PURGE") == 0 && worker_cfg->acls.has_purge) {
+		v->route = cache_purge(x);
+		return;
+	}
 	if (!is_get && !is_head)
-		return 0;
-	x->cache_base_key = xasprintf("GET %s", x->url_str);
-	x->cache_key = xstrdup(x->cache_base_key);
-	x->may_store = is_get;
-	cache_rules_req_cc(&x->req, &rcc);
+		return;
+	free(x->cache.key);
+	free(x->cache.base_key);
+	x->cache.base_key = xasprintf("GET %s", x->url_str);
+	x->cache.key = xstrdup(x->cache.base_key);
+	x->cache.may_store = is_get;
 
-	x->hit = cache_get_variant(x);
-	if (x->hit != NULL && cache_open_object(x, &m) == -1) {
-		memcache_release(x->hit);
-		x->hit = NULL;
+	x->cache.hit = cache_get_variant(x);
+	if (x->cache.hit != NULL && cache_open_object(x, &m) == -1) {
+		memcache_release(x->cache.hit);
+		x->cache.hit = NULL;
 	}
-	if (x->hit == NULL) {
-		if (cache_disk_lookup(x))
-			return 1;
-		return cache_miss(x, &rcc);
-	}
-	enum cache_verdict v = cache_rules_decide(&m, &x->req, &rcc,
-	    cache_refresh(x), time(NULL), &d);
-	log_debug(22, 3, "cache %s: %s", x->cache_key, d.reason);
-	/* Squid revalidates on a client max-age=0 even at age 0 */
-	if (v == CACHE_FRESH && rcc.max_age == 0 &&
-	    !(m.cc_flags & (CACHE_RESP_IMMUTABLE | CACHE_META_NEGATIVE)))
-		v = CACHE_STALE;
-	if (v == CACHE_STALE_SWR)
-		cache_revalidate_in_background(x, &m);
-	if (v == CACHE_FRESH || v == CACHE_STALE_SWR) {
-		cache_serve(x, &m, d.age, x->cf_leader == -1 ? "TCP_CF_HIT" :
-		    (m.cc_flags & CACHE_META_NEGATIVE) ? "TCP_NEGATIVE_HIT" :
-		    "TCP_MEM_HIT");
-		return 1;
-	}
-	if (d.only_if_cached) {
-		snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
-		xact_error(x, 504, "ERR_ONLY_IF_CACHED_MISS", 0);
-		return 1;
-	}
-	if (v == CACHE_STALE) {
-		char cond[1024];
-		if (cache_rules_conditional_headers(&m, cond, sizeof(cond)) > 0) {
-			x->revalidating = 1;
-			x->cache_cond = xstrdup(cond);
-			return 0;
-		}
-	}
-	/* reload, or nothing to revalidate with: a plain fetch */
-	memcache_release(x->hit);
-	x->hit = NULL;
-	return 0;
+	if (x->cache.hit != NULL)
+		cache_answer(x, &m, 0, v);
+	else if (cache_disk_lookup(x))
+		v->route = CACHE_ROUTE_LOOKUP;
+	else
+		cache_answer(x, NULL, 0, v);
 }
 
 /*
  * stale-while-revalidate: the client gets the stale copy now, and a
  * transaction of our own revalidates it (once across workers: the same
- * in-flight mark as collapsed forwarding).
+ * in-flight mark as collapsed forwarding, so only with a memory cache to
+ * hold the mark).  A disk object's copy is held through its own
+ * descriptor.
  */
-static void
-cache_revalidate_in_background(const struct xact *x, const struct cache_meta *m)
+struct xact *
+cache_background(const struct xact *x, const struct cache_meta *m)
 {
 	char cond[1024];
-
-	if (cache_memory == NULL || cache_cf_busy(x->cache_key, 1) ||
-	    cache_rules_conditional_headers(m, cond, sizeof(cond)) == 0)
-		return;
-	struct xact *b = xact_background(x);
-	b->cache_base_key = xstrdup(x->cache_base_key);
-	b->cache_key = xstrdup(x->cache_key);
-	b->cache_ok = 1;
-	b->may_store = 1;
-	b->revalidating = 1;
-	b->cache_cond = xstrdup(cond);
-	b->hit = memcache_get(cache_memory, b->cache_key, strlen(b->cache_key));
 	struct cache_meta held;
-	if (b->hit == NULL || cache_open_object(b, &held) == -1) {
-		xact_detached_end(b, 0);
-		return;
+	int ok;
+
+	if (cache_memory == NULL || cache_cf_busy(x->cache.key, 1) ||
+	    cache_rules_conditional_headers(m, cond, sizeof(cond)) == 0)
+		return NULL;
+	struct xact *b = xact_background(x);
+	b->cache.base_key = xstrdup(x->cache.base_key);
+	b->cache.key = xstrdup(x->cache.key);
+	b->cache.ok = 1;
+	b->cache.may_store = 1;
+	b->cache.revalidating = 1;
+	b->cache.cond = xstrdup(cond);
+	if (x->cache.hit != NULL) {
+		b->cache.hit = memcache_get(cache_memory, b->cache.key,
+		    strlen(b->cache.key));
+		ok = b->cache.hit != NULL && cache_open_object(b, &held) == 0;
+	} else {
+		b->cache.hit_fd = dup(x->cache.hit_fd);
+		b->cache.hit_file_off = x->cache.hit_file_off;
+		b->cache.hit_len = x->cache.hit_len;
+		b->cache.hit_meta_len = x->cache.hit_meta_len;
+		b->cache.hit_meta = xmalloc(x->cache.hit_meta_len + 1);
+		memcpy(b->cache.hit_meta, x->cache.hit_meta,
+		    x->cache.hit_meta_len);
+		if (x->cache.vary_marker != NULL) {
+			b->cache.vary_marker_len = x->cache.vary_marker_len;
+			b->cache.vary_marker = xmalloc(
+			    x->cache.vary_marker_len);
+			memcpy(b->cache.vary_marker, x->cache.vary_marker,
+			    x->cache.vary_marker_len);
+		}
+		ok = b->cache.hit_fd != -1 && cache_parse_meta(b,
+		    (const unsigned char *)b->cache.hit_meta,
+		    b->cache.hit_meta_len, &held) == 0;
 	}
-	cache_cf_announce(b->cache_key, 1);
-	b->cf_announced = 1;
+	if (!ok) {
+		xact_end(b, XACT_ABORT, NULL, "stored object gone");
+		return NULL;
+	}
+	cache_cf_announce(b->cache.key, 1);
+	b->cf.announced = 1;
 	log_debug(22, 2, "revalidating %s in the background", b->url_str);
-	forward_start(b);
+	return b;
 }
 
 /* After an unsafe method's success: drop the URLs it may have changed. */
@@ -385,101 +440,130 @@ cache_invalidate(struct xact *x)
 	}
 }
 
-/* The 304 answering a revalidation: refresh the stored head, serve it. */
+/* Largest stored head a 304 may refresh. */
+#define CACHE_MERGED_HEAD_MAX	65536
+
+/*
+ * The head of the stored object, refreshed by the 304 answering its
+ * revalidation, as a metadata blob in meta; -1 when it cannot be.
+ */
 static int
-cache_revalidated(struct xact *x)
+cache_merge_304(struct xact *x, time_t now, struct buf *meta)
 {
 	struct cache_meta m;
-	static char head[65536];
 	struct http_msg merged;
 	struct http_parse_error err;
 	uint8_t blob[CACHE_META_BLOB_MAX];
+	char *head = xmalloc(CACHE_MERGED_HEAD_MAX);
+	int ret = -1;
+
+	size_t hl = cache_rules_merge_304(&x->cache.hit_msg, &x->rep, now,
+	    head, CACHE_MERGED_HEAD_MAX);
+	memset(&merged, 0, sizeof(merged));
+	if (hl < CACHE_MERGED_HEAD_MAX && http_parse_response(&merged, head,
+	    hl, hl, "GET", 3, &err) == HTTP_PARSE_OK) {
+		cache_meta_build(x, &m, &merged, x->cache.request_time, now);
+		m.status = x->cache.hit_msg.status;
+		size_t ml = cache_rules_meta_serialize(&m, blob, sizeof(blob));
+		if (ml > 0) {
+			unsigned char l2[2] = { ml & 0xff, (ml >> 8) & 0xff };
+			buf_append(meta, "O", 1);
+			buf_append(meta, l2, 2);
+			buf_append(meta, blob, ml);
+			buf_append(meta, head, hl);
+			ret = 0;
+		}
+	}
+	http_msg_free(&merged);
+	free(head);
+	return ret;
+}
+
+/*
+ * The 304 answering a revalidation: refresh the stored head, then serve
+ * it (v), or end a background revalidation.  0 when the 304 cannot be
+ * merged: it goes to the client as it is.
+ */
+static int
+cache_revalidated(struct xact *x, struct cache_outcome *v)
+{
+	struct cache_meta m;
+	struct buf meta;
 	time_t now = time(NULL);
 
-	size_t hl = cache_rules_merge_304(&x->hit_msg, &x->rep, now, head,
-	    sizeof(head));
-	if (hl >= sizeof(head))
-		return 0;
-	memset(&merged, 0, sizeof(merged));
-	if (http_parse_response(&merged, head, hl, hl, "GET", 3, &err) !=
-	    HTTP_PARSE_OK) {
-		http_msg_free(&merged);
+	buf_init(&meta);
+	if (cache_merge_304(x, now, &meta) == -1) {
+		buf_free(&meta);
 		return 0;
 	}
-	cache_meta_build(x, &m, &merged, x->request_time, now);
-	m.status = x->hit_msg.status;
-	size_t ml = cache_rules_meta_serialize(&m, blob, sizeof(blob));
-	http_msg_free(&merged);
-	if (ml == 0)
-		return 0;
-	struct buf meta;
-	buf_init(&meta);
-	buf_append(&meta, "O", 1);
-	unsigned char l2[2] = { ml & 0xff, (ml >> 8) & 0xff };
-	buf_append(&meta, l2, 2);
-	buf_append(&meta, blob, ml);
-	buf_append(&meta, head, hl);
-	if (x->hit != NULL) {
-		memcache_ref_update_meta(x->hit, buf_head(&meta),
+	if (x->cache.hit != NULL) {
+		memcache_ref_update_meta(x->cache.hit, buf_head(&meta),
 		    buf_avail(&meta));
 		buf_free(&meta);
 		/* serve the refreshed object from the (new) stored copy */
-		memcache_release(x->hit);
-		x->hit = memcache_get(cache_memory, x->cache_key,
-		    strlen(x->cache_key));
-		if (x->hit == NULL || cache_open_object(x, &m) == -1)
+		memcache_release(x->cache.hit);
+		x->cache.hit = memcache_get(cache_memory, x->cache.key,
+		    strlen(x->cache.key));
+		if (x->cache.hit == NULL || cache_open_object(x, &m) == -1)
 			return 0;
 	} else {
 		/* a disk object: serve it with the new head, write that
 		 * back to its cache_dir so that later requests are hits,
 		 * and keep the refreshed copy in memory when it fits */
-		int i = cache_store_for(x->cache_key);
+		int i = cache_store_for(x->cache.key);
 		if (i != -1)
-			store_client_update(cache_stores[i], x->cache_key,
-			    strlen(x->cache_key), x->hit_meta, x->hit_meta_len,
-			    buf_head(&meta), buf_avail(&meta), NULL, NULL);
-		free(x->hit_meta);
-		x->hit_meta_len = buf_avail(&meta);
-		x->hit_meta = xmalloc(x->hit_meta_len);
-		memcpy(x->hit_meta, buf_head(&meta), x->hit_meta_len);
+			store_client_update(cache_stores[i], x->cache.key,
+			    strlen(x->cache.key), x->cache.hit_meta,
+			    x->cache.hit_meta_len, buf_head(&meta),
+			    buf_avail(&meta), NULL, NULL);
+		free(x->cache.hit_meta);
+		x->cache.hit_meta_len = buf_avail(&meta);
+		x->cache.hit_meta = xmalloc(x->cache.hit_meta_len);
+		memcpy(x->cache.hit_meta, buf_head(&meta),
+		    x->cache.hit_meta_len);
 		buf_free(&meta);
-		if (cache_parse_meta(x, (const unsigned char *)x->hit_meta,
-		    x->hit_meta_len, &m) == -1)
+		if (cache_parse_meta(x, (const unsigned char *)
+		    x->cache.hit_meta, x->cache.hit_meta_len, &m) == -1)
 			return 0;
 		cache_promote(x);
 	}
-	struct srv *s = x->srv;
-	x->srv = NULL;
-	if (x->rep.keep_alive && x->reqbody.done &&
-	    worker_cfg->server_persistent_connections)
-		pconn_put(s);
-	else
-		srv_close(s);
 	if (x->detached) {		/* a background revalidation: done */
-		xact_detached_end(x, 0);
+		v->route = CACHE_ROUTE_END;
 		return 1;
 	}
-	cache_serve(x, &m, cache_rules_current_age(&m, now),
-	    "TCP_REFRESH_UNMODIFIED");
+	v->route = CACHE_ROUTE_SERVE;
+	v->meta = m;
+	v->age = cache_rules_current_age(&m, now);
+	v->tag = "TCP_REFRESH_UNMODIFIED";
+	return 1;
+}
+
+/* stale-if-error and max_stale: may the held object stand in for status? */
+static int
+cache_stale_on_error(struct xact *x, int status, struct cache_outcome *v)
+{
+	struct cache_meta m;
+	struct cache_req_cc rcc;
+	time_t now = time(NULL);
+
+	if (x->detached || cache_reopen(x, &m) == -1)
+		return 0;
+	cache_rules_req_cc(&x->req, &rcc);
+	if (!cache_rules_stale_on_error(&m, &rcc, cache_refresh(x), status,
+	    now, worker_cfg->max_stale / 1000))
+		return 0;
+	v->route = CACHE_ROUTE_SERVE;
+	v->meta = m;
+	v->age = cache_rules_current_age(&m, now);
+	v->tag = "TCP_REFRESH_FAIL_OLD";
 	return 1;
 }
 
 int
-cache_on_upstream_failure(struct xact *x)
+cache_on_upstream_failure(struct xact *x, struct cache_outcome *v)
 {
-	struct cache_meta m;
-	struct cache_req_cc rcc;
-
-	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_REFRESH_FAIL_ERR");
-	if (x->detached || cache_reopen(x, &m) == -1)
-		return 0;
-	cache_rules_req_cc(&x->req, &rcc);
-	if (!cache_rules_stale_on_error(&m, &rcc, cache_refresh(x), 0,
-	    time(NULL), worker_cfg->max_stale / 1000))
-		return 0;
-	cache_serve(x, &m, cache_rules_current_age(&m, time(NULL)),
-	    "TCP_REFRESH_FAIL_OLD");
-	return 1;
+	xact_tag(x, "TCP_REFRESH_FAIL_ERR");
+	return cache_stale_on_error(x, 0, v);
 }
 
 /*
@@ -493,53 +577,43 @@ cache_post_store(struct xact *x)
 	struct cache_meta m;
 	time_t now = time(NULL);
 
-	if (strcmp(x->method, "POST") != 0 || x->cache_base_key != NULL)
+	if (strcmp(x->method, "POST") != 0 || x->cache.base_key != NULL)
 		return;
 	cache_meta_build(x, &m, &x->rep, now, now);
 	if (!cache_rules_post_reusable(&x->req, &x->rep, &m, x->url_str))
 		return;
-	x->cache_base_key = xasprintf("GET %s", x->url_str);
-	x->cache_key = xstrdup(x->cache_base_key);
-	x->may_store = 1;
+	x->cache.base_key = xasprintf("GET %s", x->url_str);
+	x->cache.key = xstrdup(x->cache.base_key);
+	x->cache.may_store = 1;
 }
 
 int
-cache_on_response(struct xact *x)
+cache_on_response(struct xact *x, struct cache_outcome *v)
 {
 	int status = x->rep.status;
 
-	if (!x->cache_ok)
+	if (!x->cache.ok)
 		return 0;
 	if (status >= 200 && status < 400) {
 		cache_invalidate(x);
 		cache_post_store(x);
 	}
-	if (x->revalidating && (x->hit != NULL || x->hit_fd != -1)) {
-		struct cache_meta m;
-		struct cache_req_cc rcc;
+	if (x->cache.revalidating && (x->cache.hit != NULL ||
+	    x->cache.hit_fd != -1)) {
 		if (status == 304)
-			return cache_revalidated(x);
-		cache_rules_req_cc(&x->req, &rcc);
+			return cache_revalidated(x, v);
 		if (status >= 500 && x->detached) {
 			/* background revalidation failed: keep the stale copy */
-			xact_detached_end(x, 0);
+			v->route = CACHE_ROUTE_END;
 			return 1;
 		}
-		if (status >= 500 && cache_reopen(x, &m) == 0 &&
-		    cache_rules_stale_on_error(&m, &rcc, cache_refresh(x),
-		    status, time(NULL), worker_cfg->max_stale / 1000)) {
-			srv_close(x->srv);
-			x->srv = NULL;
-			cache_serve(x, &m, cache_rules_current_age(&m,
-			    time(NULL)), "TCP_REFRESH_FAIL_OLD");
+		if (status >= 500 && cache_stale_on_error(x, status, v))
 			return 1;
-		}
-		snprintf(x->result_tag, sizeof(x->result_tag), "%s",
-		    status >= 500 ? "TCP_REFRESH_FAIL_ERR" :
+		xact_tag(x, status >= 500 ? "TCP_REFRESH_FAIL_ERR" :
 		    "TCP_REFRESH_MODIFIED");
 		cache_drop_held(x);
 	}
-	if (!x->may_store)
+	if (!x->cache.may_store)
 		return 0;
 	const char *why = NULL;
 	time_t now = time(NULL);
@@ -552,7 +626,7 @@ cache_on_response(struct xact *x)
 	else
 		cache_start_storing(x);
 	/* nothing will be stored: the followers need not wait for the body */
-	if (!x->storing && x->cf != NULL && x->cf_leader == 1)
+	if (!x->cache.storing && x->cf.group != NULL && x->cf.leader == 1)
 		cache_cf_wake(x);
 	return 0;
 }
@@ -560,5 +634,5 @@ cache_on_response(struct xact *x)
 const char *
 cache_status_fwd(const struct xact *x)
 {
-	return x->revalidating ? "fwd=stale" : "fwd=uri-miss";
+	return x->cache.revalidating ? "fwd=stale" : "fwd=uri-miss";
 }

@@ -10,8 +10,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache_rules.h"
+
 struct memcache;
 struct xact;
+
+/*
+ * What the cache says to do with a request.  cache_lookup() gives one, and
+ * so do the answers that come later (a cache_dir, a collapsed fetch, a
+ * revalidation); the router (xact_route) acts on it.
+ */
+enum cache_route {
+	CACHE_ROUTE_FETCH,		/* upstream: a miss, or a reload */
+	CACHE_ROUTE_REVALIDATE,		/* upstream with x->cache.cond */
+	CACHE_ROUTE_SERVE,		/* the held object: meta, age, tag */
+	CACHE_ROUTE_SERVE_STALE,	/* ... and revalidate it in the background */
+	CACHE_ROUTE_ONLY_IF_CACHED,	/* 504 ERR_ONLY_IF_CACHED_MISS */
+	CACHE_ROUTE_LOOKUP,		/* a cache_dir answers later */
+	CACHE_ROUTE_COLLAPSED,		/* another fetch of the URL is awaited */
+	CACHE_ROUTE_END,		/* nothing more to do: end the transaction */
+	CACHE_ROUTE_HANDLED		/* answered already (PURGE): hands off */
+};
+
+struct cache_outcome {
+	enum cache_route route;
+	struct cache_meta meta;		/* SERVE*: the held object's */
+	int64_t		 age;
+	const char	*tag;		/* SERVE*: TCP_MEM_HIT, TCP_HIT, ... */
+};
 
 /* The shared memory cache, created by the master before forking (or NULL). */
 extern struct memcache *cache_memory;
@@ -21,23 +47,30 @@ void cache_set_stores(const int *fds, int n);
 /* In the worker, after its event loop exists. */
 void cache_init(void);
 
+/* What to do with x's request (PURGE is answered here). */
+void cache_lookup(struct xact *x, struct cache_outcome *v);
 /*
- * Before forwarding: 1 when the cache answered (hit served, 504 for
- * only-if-cached, PURGE done), 0 to go upstream (a miss, or a revalidation
- * with x->cache_cond set).
+ * The stale object x serves now is revalidated by a transaction of our
+ * own (stale-while-revalidate): returns it, ready for forward_start, or
+ * NULL when none is needed or possible.
  */
-int cache_lookup(struct xact *x);
+struct xact *cache_background(const struct xact *x,
+    const struct cache_meta *m);
 /*
- * The response head arrived (reply checks passed): 1 when the cache took
- * over (304 on revalidation, stale served on error), 0 to relay it.
+ * The response head arrived (reply checks passed): 1 when the cache takes
+ * over (a 304 or an error answering a revalidation), v saying how; 0 to
+ * relay the response.
  */
-int cache_on_response(struct xact *x);
+int cache_on_response(struct xact *x, struct cache_outcome *v);
 /*
- * Revalidation could not reach the server: 1 when the stale copy was
- * served (TCP_REFRESH_FAIL_OLD), 0 when the error goes out
+ * Revalidation could not reach the server: 1 when the stale copy is to be
+ * served (v; TCP_REFRESH_FAIL_OLD), 0 when the error goes out
  * (TCP_REFRESH_FAIL_ERR, tag set here).
  */
-int cache_on_upstream_failure(struct xact *x);
+int cache_on_upstream_failure(struct xact *x, struct cache_outcome *v);
+/* Serve the held object (or the part asked for), logged as tag. */
+void cache_serve(struct xact *x, const struct cache_meta *m, int64_t age,
+    const char *tag);
 /* The transaction ends; complete: the response body arrived whole. */
 void cache_on_finish(struct xact *x, int complete);
 /* Client writable while a hit is going out. */

@@ -14,8 +14,7 @@
 #include <string.h>
 
 #include "cache_rules.h"
-#include "conn.h"
-#include "forward.h"
+#include "xact.h"
 #include "memcache.h"
 #include "util.h"
 #include "worker.h"
@@ -29,7 +28,7 @@
 struct cache_cf {
 	char		*key;
 	struct xact	*leader;
-	struct xact	*followers;	/* linked through cf_next */
+	struct xact	*followers;	/* linked through cf.next */
 	struct cache_cf	*next;
 };
 
@@ -60,28 +59,24 @@ cache_cf_unlink_group(struct cache_cf *g)
 void
 cache_cf_wake(struct xact *leader)
 {
-	struct cache_cf *g = leader->cf;
+	struct cache_cf *g = leader->cf.group;
 	struct xact *f = g->followers;
 
-	if (leader->cf_announced) {
-		cache_cf_announce(leader->cache_key, 0);
-		leader->cf_announced = 0;
+	if (leader->cf.announced) {
+		cache_cf_announce(leader->cache.key, 0);
+		leader->cf.announced = 0;
 	}
-	leader->cf = NULL;
+	leader->cf.group = NULL;
 	g->leader = NULL;
 	g->followers = NULL;
 	cache_cf_unlink_group(g);
 	while (f != NULL) {
-		struct xact *next = f->cf_next;
-		f->cf = NULL;
-		f->cf_next = NULL;
+		struct xact *next = f->cf.next;
+		f->cf.group = NULL;
+		f->cf.next = NULL;
 		/* a second lookup: hit (TCP_CF_HIT), or a new group */
-		f->cf_leader = -1;
-		free(f->cache_key);
-		free(f->cache_base_key);
-		f->cache_key = f->cache_base_key = NULL;
-		if (!cache_lookup(f))
-			forward_start(f);
+		f->cf.leader = -1;
+		xact_route_request(f);
 		f = next;
 	}
 }
@@ -89,20 +84,20 @@ cache_cf_wake(struct xact *leader)
 void
 cache_cf_release(struct xact *x)
 {
-	struct cache_cf *g = x->cf;
+	struct cache_cf *g = x->cf.group;
 
 	if (g == NULL)
 		return;
-	if (x->cf_leader == 1) {
+	if (x->cf.leader == 1) {
 		cache_cf_wake(x);
 		return;
 	}
-	for (struct xact **pp = &g->followers; *pp; pp = &(*pp)->cf_next)
+	for (struct xact **pp = &g->followers; *pp; pp = &(*pp)->cf.next)
 		if (*pp == x) {
-			*pp = x->cf_next;
+			*pp = x->cf.next;
 			break;
 		}
-	x->cf = NULL;
+	x->cf.group = NULL;
 }
 
 /*
@@ -182,61 +177,47 @@ cache_cf_poll(struct ev_timer *t)
 {
 	struct xact *x = t->arg;
 
-	if (cache_cf_remote(x->cache_key)) {
+	if (cache_cf_remote(x->cache.key)) {
 		ev_timer_start(&x->timer, CACHE_CF_POLL_MS);
 		return;
 	}
 	/* done over there: everyone here looks again (hit, or own fetch) */
-	x->cf_remote = 0;
+	x->cf.remote = 0;
 	cache_cf_wake(x);
-	x->cf_leader = -1;
-	free(x->cache_key);
-	free(x->cache_base_key);
-	x->cache_key = x->cache_base_key = NULL;
-	if (!cache_lookup(x))
-		forward_start(x);
+	x->cf.leader = -1;
+	xact_route_request(x);
 }
 
-/* Nothing stored for x: 504 for only-if-cached, else go upstream. */
 int
-cache_miss(struct xact *x, const struct cache_req_cc *rcc)
+cache_collapse(struct xact *x)
 {
-	if (rcc->flags & CACHE_REQ_ONLY_IF_CACHED) {
-		snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
-		xact_error(x, 504, "ERR_ONLY_IF_CACHED_MISS", 0);
-		return 1;
-	}
 	/* a follower whose leader stored nothing fetches on its own */
-	if (!worker_cfg->collapsed_forwarding || !x->may_store ||
-	    x->revalidating || x->cf_leader == -1)
+	if (!worker_cfg->collapsed_forwarding || !x->cache.may_store ||
+	    x->cache.revalidating || x->cf.leader == -1)
 		return 0;
-	struct cache_cf *g = cache_cf_find(x->cache_key);
+	struct cache_cf *g = cache_cf_find(x->cache.key);
 	if (g == NULL) {
 		g = xcalloc(1, sizeof(*g));
-		g->key = xstrdup(x->cache_key);
+		g->key = xstrdup(x->cache.key);
 		g->leader = x;
 		g->next = cache_cf_groups;
 		cache_cf_groups = g;
-		x->cf = g;
-		x->cf_leader = 1;
-		if (cache_cf_remote(x->cache_key)) {
+		x->cf.group = g;
+		x->cf.leader = 1;
+		if (cache_cf_remote(x->cache.key)) {
 			/* another worker fetches it: wait for that */
-			x->cf_remote = 1;
-			x->state = XS_STORE;
-			ev_io_set(&x->conn->io, EPOLLRDHUP);
+			x->cf.remote = 1;
 			ev_timer_set_cb(&x->timer, cache_cf_poll);
 			ev_timer_start(&x->timer, CACHE_CF_POLL_MS);
 			return 1;
 		}
-		cache_cf_announce(x->cache_key, 1);
-		x->cf_announced = 1;
+		cache_cf_announce(x->cache.key, 1);
+		x->cf.announced = 1;
 		return 0;
 	}
-	x->cf = g;
-	x->cf_leader = 0;
-	x->cf_next = g->followers;
+	x->cf.group = g;
+	x->cf.leader = 0;
+	x->cf.next = g->followers;
 	g->followers = x;
-	x->state = XS_STORE;
-	ev_io_set(&x->conn->io, EPOLLRDHUP);
 	return 1;
 }

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "cache_rules.h"
-#include "conn.h"
+#include "xact.h"
 #include "forward.h"
 #include "log.h"
 #include "memcache.h"
@@ -117,16 +117,16 @@ cache_disk_follow_vary(struct xact *x, const void *blob, size_t len)
 {
 	char *key = cache_vary_variant_key(x, blob, len);
 
-	if (key == NULL || strcmp(x->cache_key, x->cache_base_key) != 0) {
+	if (key == NULL || strcmp(x->cache.key, x->cache.base_key) != 0) {
 		free(key);	/* Vary: *, or a marker under a variant key */
 		return 0;
 	}
-	free(x->cache_key);
-	x->cache_key = key;
-	free(x->vary_marker);
-	x->vary_marker = xmalloc(len);
-	memcpy(x->vary_marker, blob, len);
-	x->vary_marker_len = len;
+	free(x->cache.key);
+	x->cache.key = key;
+	free(x->cache.vary_marker);
+	x->cache.vary_marker = xmalloc(len);
+	memcpy(x->cache.vary_marker, blob, len);
+	x->cache.vary_marker_len = len;
 	return cache_disk_lookup(x);
 }
 
@@ -134,80 +134,47 @@ static void
 cache_disk_answer(void *arg, const struct store_client_result *r)
 {
 	struct xact *x = arg;
-	struct cache_req_cc rcc;
-	struct cache_decision d;
+	struct cache_outcome v;
 	struct cache_meta m;
+	const struct cache_meta *found = NULL;
 
-	x->store_req = 0;
-	cache_rules_req_cc(&x->req, &rcc);
+	x->cache.store_req = 0;
 	if (r->status == STORE_CLIENT_OK &&
 	    cache_vary_is_marker(r->meta, r->meta_len)) {
 		close(r->fd);
 		if (cache_disk_follow_vary(x, r->meta, r->meta_len))
 			return;
 	} else if (r->status == STORE_CLIENT_OK) {
-		x->hit_fd = r->fd;
-		x->hit_meta = xmalloc(r->meta_len ? r->meta_len : 1);
-		memcpy(x->hit_meta, r->meta, r->meta_len);
-		x->hit_meta_len = r->meta_len;
-		x->hit_file_off = r->body_off;
-		x->hit_len = r->body_len;
-		if (cache_parse_meta(x, (const unsigned char *)x->hit_meta,
-		    x->hit_meta_len, &m) == 0) {
-			enum cache_verdict v = cache_rules_decide(&m, &x->req,
-			    &rcc, cache_refresh(x), time(NULL), &d);
-			if (v == CACHE_FRESH && rcc.max_age == 0 &&
-			    !(m.cc_flags & (CACHE_RESP_IMMUTABLE |
-			    CACHE_META_NEGATIVE)))
-				v = CACHE_STALE;
-			if (v == CACHE_FRESH || v == CACHE_STALE_SWR) {
-				/* Squid logs a follower served off disk so */
-				cache_serve(x, &m, d.age, x->cf_leader == -1 ?
-				    "TCP_CF_MISS" : (m.cc_flags &
-				    CACHE_META_NEGATIVE) ?
-				    "TCP_NEGATIVE_HIT" : "TCP_HIT");
-				return;
-			}
-			if (d.only_if_cached) {
-				snprintf(x->result_tag, sizeof(x->result_tag),
-				    "TCP_MISS");
-				xact_error(x, 504, "ERR_ONLY_IF_CACHED_MISS", 0);
-				return;
-			}
-			char cond[1024];
-			if (v == CACHE_STALE && cache_rules_conditional_headers(
-			    &m, cond, sizeof(cond)) > 0) {
-				x->revalidating = 1;
-				x->cache_cond = xstrdup(cond);
-				forward_start(x);
-				return;
-			}
+		x->cache.hit_fd = r->fd;
+		x->cache.hit_meta = xmalloc(r->meta_len ? r->meta_len : 1);
+		memcpy(x->cache.hit_meta, r->meta, r->meta_len);
+		x->cache.hit_meta_len = r->meta_len;
+		x->cache.hit_file_off = r->body_off;
+		x->cache.hit_len = r->body_len;
+		if (cache_parse_meta(x, (const unsigned char *)x->cache.hit_meta,
+		    x->cache.hit_meta_len, &m) == 0) {
+			found = &m;
+		} else {
+			close(x->cache.hit_fd);
+			x->cache.hit_fd = -1;
 		}
-		/* reload, or nothing to revalidate with: fetch and replace */
-		close(x->hit_fd);
-		x->hit_fd = -1;
 	}
-	if (cache_miss(x, &rcc))
-		return;
-	forward_start(x);
+	cache_answer(x, found, 1, &v);
+	xact_route(x, &v);
 }
 
 /* Ask the cache_dir; 1 when a lookup is under way. */
 int
 cache_disk_lookup(struct xact *x)
 {
-	int i = cache_store_for(x->cache_key);
+	int i = cache_store_for(x->cache.key);
 
 	if (i == -1)
 		return 0;
-	x->store_idx = i;
-	x->store_req = store_client_lookup(cache_stores[i], x->cache_key,
-	    strlen(x->cache_key), cache_disk_answer, x);
-	if (x->store_req == 0)
-		return 0;
-	x->state = XS_STORE;
-	ev_io_set(&x->conn->io, EPOLLRDHUP);
-	return 1;
+	x->cache.store_idx = i;
+	x->cache.store_req = store_client_lookup(cache_stores[i], x->cache.key,
+	    strlen(x->cache.key), cache_disk_answer, x);
+	return x->cache.store_req != 0;
 }
 
 /*
@@ -217,27 +184,27 @@ cache_disk_lookup(struct xact *x)
 void
 cache_promote(struct xact *x)
 {
-	uint64_t len = x->hit_len;
+	uint64_t len = x->cache.hit_len;
 
-	if (cache_memory == NULL || (int64_t)(len + x->hit_meta_len) >
+	if (cache_memory == NULL || (int64_t)(len + x->cache.hit_meta_len) >
 	    worker_cfg->maximum_object_size_in_memory)
 		return;
 	char *body = xmalloc(len ? len : 1);
-	ssize_t n = pread(x->hit_fd, body, len, (off_t)x->hit_file_off);
+	ssize_t n = pread(x->cache.hit_fd, body, len, (off_t)x->cache.hit_file_off);
 	if (n == (ssize_t)len) {
 		struct iovec iov = { body, len };
-		memcache_put(cache_memory, x->cache_key, strlen(x->cache_key),
-		    x->hit_meta, x->hit_meta_len, &iov, len > 0 ? 1 : 0);
+		memcache_put(cache_memory, x->cache.key, strlen(x->cache.key),
+		    x->cache.hit_meta, x->cache.hit_meta_len, &iov, len > 0 ? 1 : 0);
 		/* a variant is found in memory only through its marker */
-		struct memcache_ref *r = x->vary_marker == NULL ? NULL :
-		    memcache_get(cache_memory, x->cache_base_key,
-		    strlen(x->cache_base_key));
+		struct memcache_ref *r = x->cache.vary_marker == NULL ? NULL :
+		    memcache_get(cache_memory, x->cache.base_key,
+		    strlen(x->cache.base_key));
 		if (r != NULL)
 			memcache_release(r);
-		else if (x->vary_marker != NULL)
-			memcache_put(cache_memory, x->cache_base_key,
-			    strlen(x->cache_base_key), x->vary_marker,
-			    x->vary_marker_len, NULL, 0);
+		else if (x->cache.vary_marker != NULL)
+			memcache_put(cache_memory, x->cache.base_key,
+			    strlen(x->cache.base_key), x->cache.vary_marker,
+			    x->cache.vary_marker_len, NULL, 0);
 	}
 	free(body);
 }
@@ -372,7 +339,7 @@ cache_disk_began(void *arg, const struct store_client_result *r)
 int
 cache_hold_upstream(const struct xact *x)
 {
-	const struct cache_disk_job *j = x->disk_job;
+	const struct cache_disk_job *j = x->cache.disk_job;
 
 	return j != NULL && j->fd == -1 && !j->failed &&
 	    buf_avail(&j->pending) >= CACHE_DISK_PENDING_MAX;
@@ -402,11 +369,11 @@ cache_disk_feed(struct cache_disk_job *j, const char *p, size_t n)
 void
 cache_disk_finish(struct xact *x, int complete)
 {
-	struct cache_disk_job *j = x->disk_job;
+	struct cache_disk_job *j = x->cache.disk_job;
 
 	if (j == NULL)
 		return;
-	x->disk_job = NULL;
+	x->cache.disk_job = NULL;
 	j->x = NULL;
 	j->ended = 1;
 	j->complete = complete;
@@ -441,15 +408,15 @@ cache_disk_job_new(int store, const char *key, const void *meta,
 void
 cache_disk_start(struct xact *x, int64_t cl)
 {
-	int i = cache_store_for(x->store_key);
+	int i = cache_store_for(x->cache.store_key);
 
 	if (i == -1)
 		return;
-	struct cache_disk_job *j = cache_disk_job_new(i, x->store_key,
-	    buf_head(&x->store_head), buf_avail(&x->store_head),
+	struct cache_disk_job *j = cache_disk_job_new(i, x->cache.store_key,
+	    buf_head(&x->cache.store_head), buf_avail(&x->cache.store_head),
 	    cl > 0 ? (uint64_t)cl : 0);
 	if (j != NULL) {
-		x->disk_job = j;
+		x->cache.disk_job = j;
 		j->x = x;
 	}
 }

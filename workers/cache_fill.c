@@ -12,6 +12,7 @@
 
 #include "cache_rules.h"
 #include "conn.h"
+#include "xact.h"
 #include "headers.h"
 #include "log.h"
 #include "memcache.h"
@@ -50,10 +51,10 @@ cache_quick_abort_continue(const struct xact *x)
 {
 	const struct cfg *cfg = worker_cfg;
 
-	if (!x->storing || x->state != XS_RELAY || x->srv == NULL ||
+	if (!x->cache.storing || x->state != XS_RELAY || x->srv == NULL ||
 	    !x->reqbody.done || x->repbody.done)
 		return 0;
-	if (cfg->quick_abort_min < 0 || x->range_whole == 2)
+	if (cfg->quick_abort_min < 0 || x->cache.range_whole == 2)
 		return 1;	/* range_offset_limit none overrides it too */
 	if (x->rep.body != HTTP_BODY_LENGTH)
 		return 0;
@@ -75,18 +76,18 @@ cache_sink(void *arg, const char *p, size_t n)
 {
 	struct xact *x = arg;
 
-	if (x->mem_ok) {
-		if ((int64_t)(buf_avail(&x->store_body) + n +
-		    buf_avail(&x->store_head)) >
+	if (x->cache.mem_ok) {
+		if ((int64_t)(buf_avail(&x->cache.store_body) + n +
+		    buf_avail(&x->cache.store_head)) >
 		    worker_cfg->maximum_object_size_in_memory) {
-			x->mem_ok = 0;
-			buf_free(&x->store_body);
+			x->cache.mem_ok = 0;
+			buf_free(&x->cache.store_body);
 		} else {
-			buf_append(&x->store_body, p, n);
+			buf_append(&x->cache.store_body, p, n);
 		}
 	}
-	if (x->disk_job != NULL)
-		cache_disk_feed(x->disk_job, p, n);
+	if (x->cache.disk_job != NULL)
+		cache_disk_feed(x->cache.disk_job, p, n);
 }
 
 /*
@@ -109,30 +110,30 @@ cache_start_storing(struct xact *x)
 	int n = cache_rules_vary_key(&x->rep, &x->req, vkey, sizeof(vkey));
 	if (n < 0)
 		return;		/* Vary: * (or a huge key): never stored */
-	x->store_key = n > 0 ? xasprintf("%s\n%.*s", x->cache_base_key, n,
-	    vkey) : xstrdup(x->cache_base_key);
-	x->store_vary = n;
-	cache_meta_build(x, &m, &x->rep, x->request_time, time(NULL));
+	x->cache.store_key = n > 0 ? xasprintf("%s\n%.*s", x->cache.base_key, n,
+	    vkey) : xstrdup(x->cache.base_key);
+	x->cache.store_vary = n;
+	cache_meta_build(x, &m, &x->rep, x->cache.request_time, time(NULL));
 	cache_rules_meta_negative(&m, worker_cfg->negative_ttl / 1000);
 	size_t ml = cache_rules_meta_serialize(&m, blob, sizeof(blob));
 	if (ml == 0)
 		return;
-	buf_init(&x->store_head);
-	buf_append(&x->store_head, "O", 1);
+	buf_init(&x->cache.store_head);
+	buf_append(&x->cache.store_head, "O", 1);
 	unsigned char l2[2] = { ml & 0xff, (ml >> 8) & 0xff };
-	buf_append(&x->store_head, l2, 2);
-	buf_append(&x->store_head, blob, ml);
-	cache_stored_head(x, &x->store_head);
+	buf_append(&x->cache.store_head, l2, 2);
+	buf_append(&x->cache.store_head, blob, ml);
+	cache_stored_head(x, &x->cache.store_head);
 
-	x->mem_ok = cache_memory != NULL && (cl < 0 ||
-	    (int64_t)(cl + buf_avail(&x->store_head)) <=
+	x->cache.mem_ok = cache_memory != NULL && (cl < 0 ||
+	    (int64_t)(cl + buf_avail(&x->cache.store_head)) <=
 	    worker_cfg->maximum_object_size_in_memory);
-	buf_init(&x->store_body);
+	buf_init(&x->cache.store_body);
 	if (cl < 0 || cl <= worker_cfg->maximum_object_size)
 		cache_disk_start(x, cl);
-	if (!x->mem_ok && x->disk_job == NULL)
+	if (!x->cache.mem_ok && x->cache.disk_job == NULL)
 		return;
-	x->storing = 1;
+	x->cache.storing = 1;
 	x->repbody.sink = cache_sink;
 	x->repbody.sink_arg = x;
 }
@@ -140,34 +141,34 @@ cache_start_storing(struct xact *x)
 void
 cache_on_finish(struct xact *x, int complete)
 {
-	complete = complete && x->storing && x->repbody.done &&
+	complete = complete && x->cache.storing && x->repbody.done &&
 	    x->repbody.payload >= worker_cfg->minimum_object_size;
-	if (complete && x->store_vary > 0) {
+	if (complete && x->cache.store_vary > 0) {
 		struct buf marker;
 		buf_init(&marker);
 		cache_vary_marker(x, &marker);
-		if (x->mem_ok)
-			memcache_put(cache_memory, x->cache_base_key,
-			    strlen(x->cache_base_key), buf_head(&marker),
+		if (x->cache.mem_ok)
+			memcache_put(cache_memory, x->cache.base_key,
+			    strlen(x->cache.base_key), buf_head(&marker),
 			    buf_avail(&marker), NULL, 0);
-		if (x->disk_job != NULL)
-			cache_disk_put(x->cache_base_key, buf_head(&marker),
+		if (x->cache.disk_job != NULL)
+			cache_disk_put(x->cache.base_key, buf_head(&marker),
 			    buf_avail(&marker));
 		buf_free(&marker);
 	}
-	if (complete && x->mem_ok) {
-		struct iovec body = { buf_head(&x->store_body),
-		    buf_avail(&x->store_body) };
-		if (memcache_put(cache_memory, x->store_key,
-		    strlen(x->store_key), buf_head(&x->store_head),
-		    buf_avail(&x->store_head), &body,
+	if (complete && x->cache.mem_ok) {
+		struct iovec body = { buf_head(&x->cache.store_body),
+		    buf_avail(&x->cache.store_body) };
+		if (memcache_put(cache_memory, x->cache.store_key,
+		    strlen(x->cache.store_key), buf_head(&x->cache.store_head),
+		    buf_avail(&x->cache.store_head), &body,
 		    body.iov_len > 0 ? 1 : 0) == -1)
 			log_debug(22, 2, "memory cache refused %s",
-			    x->store_key);
+			    x->cache.store_key);
 	}
 	cache_disk_finish(x, complete);
-	x->storing = 0;
+	x->cache.storing = 0;
 	x->repbody.sink = NULL;
-	if (x->cf != NULL && x->cf_leader == 1)
+	if (x->cf.group != NULL && x->cf.leader == 1)
 		cache_cf_wake(x);
 }

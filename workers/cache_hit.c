@@ -15,6 +15,7 @@
 
 #include "cache_rules.h"
 #include "conn.h"
+#include "xact.h"
 #include "errpage.h"
 #include "headers.h"
 #include "memcache.h"
@@ -29,7 +30,7 @@ cache_hit_head(struct xact *x, int status, int64_t age, int64_t length,
     const char *extra)
 {
 	struct conn *c = x->conn;
-	const struct http_msg *m = &x->hit_msg;
+	const struct http_msg *m = &x->cache.hit_msg;
 	const char *host = worker_hostname();
 
 	if (worker_retiring())
@@ -100,7 +101,7 @@ static void
 cache_log_mime(struct xact *x)
 {
 	static char mt[256];
-	const struct http_header *ct = http_msg_header(&x->hit_msg,
+	const struct http_header *ct = http_msg_header(&x->cache.hit_msg,
 	    "Content-Type");
 
 	if (ct == NULL)
@@ -118,7 +119,7 @@ cache_range_wanted(const struct xact *x)
 {
 	return strcmp(x->method, "GET") == 0 &&
 	    http_msg_header(&x->req, "Range") != NULL &&
-	    cache_rules_if_range(&x->req, &x->hit_msg);
+	    cache_rules_if_range(&x->req, &x->cache.hit_msg);
 }
 
 /*
@@ -132,24 +133,23 @@ cache_serve(struct xact *x, const struct cache_meta *m, int64_t age,
 	int status = cache_rules_client_conditional(m, &x->req);
 	int head_only = strcmp(x->method, "HEAD") == 0;
 
-	snprintf(x->result_tag, sizeof(x->result_tag), "%s", tag);
+	xact_tag(x, tag);
 	if (status == 304 || status == 412) {
 		if (strcmp(tag, "TCP_MEM_HIT") == 0 ||
 		    strcmp(tag, "TCP_NEGATIVE_HIT") == 0)
-			snprintf(x->result_tag, sizeof(x->result_tag), "%s",
-			    http_msg_header(&x->req, "If-None-Match") ?
+			xact_tag(x, http_msg_header(&x->req, "If-None-Match") ?
 			    "TCP_INM_HIT" : "TCP_IMS_HIT");
 		head_only = 1;
 	} else {
-		status = x->hit_msg.status;
+		status = x->cache.hit_msg.status;
 	}
-	x->hit_off = 0;
+	x->cache.hit_off = 0;
 	char crange[128];
-	int64_t length = status == 304 ? -1 : (int64_t)x->hit_len;
+	int64_t length = status == 304 ? -1 : (int64_t)x->cache.hit_len;
 	const char *extra = NULL;
 	if (status == 200 && cache_range_wanted(x)) {
 		const struct http_header *r = http_msg_header(&x->req, "Range");
-		int64_t first, last, size = (int64_t)x->hit_len;
+		int64_t first, last, size = (int64_t)x->cache.hit_len;
 		int rr = cache_rules_range(r->value, r->value_len, size, &first,
 		    &last);
 		if (rr == 1) {
@@ -158,8 +158,8 @@ cache_serve(struct xact *x, const struct cache_meta *m, int64_t age,
 			    "%lld-%lld/%lld\r\n", (long long)first,
 			    (long long)last, (long long)size);
 			extra = crange;
-			x->hit_off = (uint64_t)first;
-			x->hit_len = (uint64_t)last + 1;
+			x->cache.hit_off = (uint64_t)first;
+			x->cache.hit_len = (uint64_t)last + 1;
 			length = last - first + 1;
 		} else if (rr == -1) {
 			status = 416;
@@ -173,11 +173,11 @@ cache_serve(struct xact *x, const struct cache_meta *m, int64_t age,
 	/* HEAD: Content-Length says the stored length, no body follows */
 	cache_hit_head(x, status, age, length, extra);
 	if (head_only)
-		x->hit_len = x->hit_off;
+		x->cache.hit_len = x->cache.hit_off;
 	x->log.status = status;
 	cache_log_mime(x);
 	x->head_sent = 1;
-	x->state = XS_HIT;
+	xact_set_state(x, XS_HIT);
 	cache_hit_pump(x);
 }
 
@@ -191,7 +191,7 @@ cache_wrote(struct xact *x, ssize_t w)
 	}
 	if (errno == EAGAIN || errno == EINTR)
 		return 0;
-	xact_abort(x, "client write failed");
+	xact_end(x, XACT_ABORT, NULL, "client write failed");
 	return -1;
 }
 
@@ -205,12 +205,12 @@ cache_hit_pump(struct xact *x)
 		int n = 0;
 		size_t bytes = 0;
 
-		if (x->hit_fd != -1) {
+		if (x->cache.hit_fd != -1) {
 			/*
 			 * Disk hit: the head with MSG_MORE, so it leaves in
 			 * the same segments as the start of the file.
 			 */
-			if (buf_avail(&c->out) > 0 && x->hit_off < x->hit_len) {
+			if (buf_avail(&c->out) > 0 && x->cache.hit_off < x->cache.hit_len) {
 				ssize_t w = send(c->fd, buf_head(&c->out),
 				    buf_avail(&c->out), MSG_MORE | MSG_NOSIGNAL);
 				int r = cache_wrote(x, w);
@@ -222,12 +222,12 @@ cache_hit_pump(struct xact *x)
 				buf_consume(&c->out, (size_t)w);
 				continue;
 			}
-			if (buf_avail(&c->out) == 0 && x->hit_off < x->hit_len) {
-				off_t off = (off_t)(x->hit_file_off + x->hit_off);
-				ssize_t w = sendfile(c->fd, x->hit_fd, &off,
-				    (size_t)(x->hit_len - x->hit_off));
+			if (buf_avail(&c->out) == 0 && x->cache.hit_off < x->cache.hit_len) {
+				off_t off = (off_t)(x->cache.hit_file_off + x->cache.hit_off);
+				ssize_t w = sendfile(c->fd, x->cache.hit_fd, &off,
+				    (size_t)(x->cache.hit_len - x->cache.hit_off));
 				if (w == 0) {
-					xact_abort(x, "cache file shorter "
+					xact_end(x, XACT_ABORT, NULL, "cache file shorter "
 					    "than its record");
 					return;
 				}
@@ -237,7 +237,7 @@ cache_hit_pump(struct xact *x)
 						break;
 					return;
 				}
-				x->hit_off += (uint64_t)w;
+				x->cache.hit_off += (uint64_t)w;
 				continue;
 			}
 		}
@@ -245,11 +245,11 @@ cache_hit_pump(struct xact *x)
 			iov[n].iov_base = buf_head(&c->out);
 			iov[n++].iov_len = buf_avail(&c->out);
 		}
-		if (x->hit != NULL && x->hit_off < x->hit_len)
-			n += memcache_ref_body_iov(x->hit, x->hit_off, iov + n,
+		if (x->cache.hit != NULL && x->cache.hit_off < x->cache.hit_len)
+			n += memcache_ref_body_iov(x->cache.hit, x->cache.hit_off, iov + n,
 			    CACHE_IOV_MAX, &bytes);
 		if (n == 0) {
-			xact_finish(x);
+			xact_end(x, 0, NULL, NULL);
 			return;
 		}
 		ssize_t w = writev(c->fd, iov, n);
@@ -262,9 +262,9 @@ cache_hit_pump(struct xact *x)
 		size_t head = buf_avail(&c->out) < (size_t)w ?
 		    buf_avail(&c->out) : (size_t)w;
 		buf_consume(&c->out, head);
-		x->hit_off += (uint64_t)w - head;
+		x->cache.hit_off += (uint64_t)w - head;
 	}
-	ev_io_set(&c->io, EPOLLOUT | EPOLLRDHUP);
+	xact_client_update(x);
 }
 
 void

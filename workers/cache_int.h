@@ -31,20 +31,27 @@ const struct cfg_refresh *cache_refresh(const struct xact *x);
  */
 void cache_meta_build(const struct xact *x, struct cache_meta *m,
     const struct http_msg *resp, time_t request_time, time_t response_time);
-/* Split an object's metadata blob into x->hit_msg and m; -1 if damaged. */
+/*
+ * The verdict on what the lookup found: m, the stored object's metadata
+ * (from memory, or on_disk), or NULL when nothing is stored.
+ */
+struct cache_outcome;
+void cache_answer(struct xact *x, const struct cache_meta *m, int on_disk,
+    struct cache_outcome *v);
+/* Split an object's metadata blob into x->cache.hit_msg and m; -1 if damaged. */
 int cache_parse_meta(struct xact *x, const unsigned char *p, size_t len,
     struct cache_meta *m);
 
 /* cache_hit.c: a response from the cache */
-/* Serve the held object (or the part asked for), logged as tag. */
-void cache_serve(struct xact *x, const struct cache_meta *m, int64_t age,
-    const char *tag);
 /* Go on writing a hit (client writable, or just started). */
 void cache_hit_pump(struct xact *x);
 
 /* cache_cf.c: collapsed forwarding */
-/* Nothing stored for x: 1 when handled (504, or waiting in a group). */
-int cache_miss(struct xact *x, const struct cache_req_cc *rcc);
+/*
+ * Nothing to serve for x, which would fetch: 1 when it waits for another
+ * fetch of the URL instead (a follower, or a leader behind another worker).
+ */
+int cache_collapse(struct xact *x);
 /* The leader is done (stored or not): let the followers go on. */
 void cache_cf_wake(struct xact *leader);
 /* x leaves its group (a leader wakes the followers). */

@@ -20,6 +20,7 @@
 #include "cache_rules.h"
 #include "cfg.h"
 #include "conn.h"
+#include "xact.h"
 #include "http_parse.h"
 #include "log.h"
 #include "worker.h"
@@ -29,7 +30,7 @@ cache_range_plan(struct xact *x)
 {
 	const struct http_header *r;
 
-	if (!x->may_store || x->range_whole ||
+	if (!x->cache.may_store || x->cache.range_whole ||
 	    (r = http_msg_header(&x->req, "Range")) == NULL)
 		return;
 	int64_t limit = xact_size_rule(x, worker_cfg->range_offset_limit, 0);
@@ -42,7 +43,7 @@ cache_range_plan(struct xact *x)
 	if (limit == 0 || (limit > 0 && (first < 0 || first > limit)))
 		return;
 	/* "none" also finishes the fetch when the client leaves (Squid) */
-	x->range_whole = limit < 0 ? 2 : 1;
+	x->cache.range_whole = limit < 0 ? 2 : 1;
 	log_debug(22, 3, "range_offset_limit: fetching %s whole", x->url_str);
 }
 
@@ -52,8 +53,8 @@ cache_range_on_response(struct xact *x)
 	const struct http_header *r;
 	int64_t first, last;
 
-	x->range_window = 0;
-	if (!x->range_whole || x->rep.status != 200 ||
+	x->cache.range_window = 0;
+	if (!x->cache.range_whole || x->rep.status != 200 ||
 	    x->rep.body != HTTP_BODY_LENGTH ||
 	    (r = http_msg_header(&x->req, "Range")) == NULL ||
 	    !cache_rules_if_range(&x->req, &x->rep))
@@ -61,10 +62,10 @@ cache_range_on_response(struct xact *x)
 	if (cache_rules_range(r->value, r->value_len, x->rep.content_length,
 	    &first, &last) != 1)
 		return;
-	x->range_window = 1;
-	x->range_first = first;
-	x->range_last = last;
-	x->range_pos = 0;
+	x->cache.range_window = 1;
+	x->cache.range_first = first;
+	x->cache.range_last = last;
+	x->cache.range_pos = 0;
 }
 
 void
@@ -72,8 +73,8 @@ cache_range_head(const struct xact *x, struct buf *out)
 {
 	buf_printf(out, "Content-Length: %lld\r\n"
 	    "Content-Range: bytes %lld-%lld/%lld\r\n",
-	    (long long)(x->range_last - x->range_first + 1),
-	    (long long)x->range_first, (long long)x->range_last,
+	    (long long)(x->cache.range_last - x->cache.range_first + 1),
+	    (long long)x->cache.range_first, (long long)x->cache.range_last,
 	    (long long)x->rep.content_length);
 }
 
@@ -83,17 +84,17 @@ cache_range_clip(struct xact *x, struct buf *in)
 	size_t n = x->repbody.pending;
 
 	/* before the range: stored, not sent */
-	if (x->range_pos < x->range_first && n > 0) {
-		int64_t gap = x->range_first - x->range_pos;
+	if (x->cache.range_pos < x->cache.range_first && n > 0) {
+		int64_t gap = x->cache.range_first - x->cache.range_pos;
 		size_t skip = (int64_t)n < gap ? n : (size_t)gap;
 		buf_consume(in, skip);
 		x->repbody.pending -= skip;
-		x->range_pos += (int64_t)skip;
+		x->cache.range_pos += (int64_t)skip;
 		n -= skip;
 	}
-	if (x->range_pos < x->range_first)
+	if (x->cache.range_pos < x->cache.range_first)
 		return 0;
-	int64_t left = x->range_last + 1 - x->range_pos;
+	int64_t left = x->cache.range_last + 1 - x->cache.range_pos;
 	if ((int64_t)n <= left)
 		return n;
 	if (left > 0)
@@ -101,6 +102,6 @@ cache_range_clip(struct xact *x, struct buf *in)
 	/* past the range: the client has all it asked for */
 	buf_consume(in, n);
 	x->repbody.pending = 0;
-	x->range_pos += (int64_t)n;
+	x->cache.range_pos += (int64_t)n;
 	return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "cache_rules.h"
 #include "conn.h"
+#include "xact.h"
 #include "memcache.h"
 #include "util.h"
 
@@ -37,7 +38,7 @@ cache_vary_variant_key(const struct xact *x, const void *blob, size_t len)
 	    &x->req, vkey, sizeof(vkey));
 	if (n < 0)
 		return NULL;
-	return xasprintf("%s\n%.*s", x->cache_base_key, n, vkey);
+	return xasprintf("%s\n%.*s", x->cache.base_key, n, vkey);
 }
 
 void
@@ -103,8 +104,8 @@ cache_vary_merge(struct buf *marker, size_t names, const char *old,
 void
 cache_vary_marker(const struct xact *x, struct buf *marker)
 {
-	const char *key = x->cache_base_key;
-	const char *vkey = x->store_key + strlen(key) + 1;
+	const char *key = x->cache.base_key;
+	const char *vkey = x->cache.store_key + strlen(key) + 1;
 	int first = 1;
 
 	buf_append(marker, "V", 1);
@@ -130,5 +131,5 @@ cache_vary_marker(const struct xact *x, struct buf *marker)
 		cache_vary_merge(marker, names, op, ol);
 		memcache_release(old);
 	}
-	cache_vary_merge(marker, names, x->vary_marker, x->vary_marker_len);
+	cache_vary_merge(marker, names, x->cache.vary_marker, x->cache.vary_marker_len);
 }

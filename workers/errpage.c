@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "cfg.h"
 #include "conn.h"
+#include "xact.h"
 #include "fdbudget.h"
 #include "headers.h"
 #include "log.h"

@@ -11,6 +11,7 @@
 #include "cache.h"
 #include "cfg.h"
 #include "conn.h"
+#include "xact.h"
 #include "errpage.h"
 #include "headers.h"
 #include "log.h"
@@ -34,6 +35,28 @@
 /* largest request body kept whole so that the request can be sent again */
 #define FWD_REPLAY_MAX	(64 * 1024)
 
+/* What one step of the pump did. */
+enum fwd_step {
+	FWD_ENDED,	/* the transaction ended: x is gone */
+	FWD_BLOCKED,	/* the client is not reading */
+	FWD_IDLE,	/* nothing to move */
+	FWD_MOVED	/* bytes moved */
+};
+
+/* What moving the request body did. */
+enum fwd_body {
+	FWD_BODY_IDLE,
+	FWD_BODY_MOVED,
+	FWD_BODY_BAD,		/* broken chunking */
+	FWD_BODY_TOO_LARGE	/* request_body_max_size */
+};
+
+/* The response head: relay it, or the transaction went elsewhere. */
+enum fwd_head {
+	FWD_HEAD_RELAY,		/* x relays the response (or it was a 1xx) */
+	FWD_HEAD_TAKEN		/* ended, or the cache took over: x is not ours */
+};
+
 static void forward_pump(struct xact *x);
 
 static void
@@ -47,11 +70,10 @@ forward_read_timeout(struct ev_timer *t)
 {
 	struct xact *x = t->arg;
 
-	x->err_errno = ETIMEDOUT;
 	if (x->head_sent)
-		xact_abort(x, "read_timeout");
+		xact_end(x, XACT_ABORT, NULL, "read_timeout");
 	else
-		xact_error(x, 504, "ERR_READ_TIMEOUT", 0);
+		xact_fail(x, 504, "ERR_READ_TIMEOUT", 0);
 }
 
 /* tcp_outgoing_address: first line whose ACLs match, same family. */
@@ -106,8 +128,7 @@ static void
 forward_fail_connect(struct xact *x, int err)
 {
 	/* a timed-out connect too: Squid 5.7 answers 503, errno 110 */
-	x->err_errno = err;
-	xact_error(x, 503, "ERR_CONNECT_FAIL", err);
+	xact_fail(x, 503, "ERR_CONNECT_FAIL", err);
 }
 
 static void
@@ -119,11 +140,11 @@ forward_attach(struct xact *x, struct srv *s)
 	x->log.server = s->addr;
 	x->hier = "HIER_DIRECT";
 	buf_consume(&s->out, buf_avail(&s->out));
-	buf_append(&s->out, buf_head(&x->fwd_head), buf_avail(&x->fwd_head));
+	buf_append(&s->out, buf_head(&x->fwd.head), buf_avail(&x->fwd.head));
 	/* a retry sends again the body bytes the lost connection took */
-	buf_append(&s->out, buf_head(&x->fwd_body), buf_avail(&x->fwd_body));
+	buf_append(&s->out, buf_head(&x->fwd.body), buf_avail(&x->fwd.body));
 	ev_io_set_cb(&s->io, forward_server_io, x);
-	x->state = XS_FORWARD;
+	xact_set_state(x, XS_FORWARD);
 	x->upstream_started_ms = ev_now();
 	ev_timer_set_cb(&x->timer, forward_read_timeout);
 	ev_timer_start(&x->timer, worker_cfg->read_timeout);
@@ -149,12 +170,12 @@ forward_connect_done(struct ev_io *io, uint32_t revents)
 		x->srv = NULL;
 		srv_close(s);
 		x->err_errno = err;
-		x->addr_idx++;
-		forward_dial(x, 0, x->on_connected);
+		x->fwd.addr_idx++;
+		forward_dial(x, 0, x->fwd.on_connected);
 		return;
 	}
 	x->srv = NULL;
-	x->on_connected(x, s);
+	x->fwd.on_connected(x, s);
 }
 
 static void
@@ -176,23 +197,23 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 {
 	struct sockaddr_storage addr;
 
-	x->on_connected = cb;
+	x->fwd.on_connected = cb;
 	/* forward_timeout bounds all the attempts together */
 	int64_t left = worker_cfg->forward_timeout -
 	    (int64_t)(ev_now() - x->upstream_started_ms);
-	if (x->addr_idx > 0 && left <= 0) {
+	if (x->fwd.addr_idx > 0 && left <= 0) {
 		forward_fail_connect(x, ETIMEDOUT);
 		return;
 	}
-	for (; x->addr_idx < x->dns.naddrs; x->addr_idx++) {
-		addr = x->dns.addrs[x->addr_idx];
+	for (; x->fwd.addr_idx < x->dns.naddrs; x->fwd.addr_idx++) {
+		addr = x->dns.addrs[x->fwd.addr_idx];
 		if (addr.ss_family == AF_INET)
 			((struct sockaddr_in *)&addr)->sin_port =
 			    htons(x->url.port);
 		else
 			((struct sockaddr_in6 *)&addr)->sin6_port =
 			    htons(x->url.port);
-		if (allow_pool && !x->retried) {
+		if (allow_pool && !x->fwd.retried) {
 			struct srv *s = pconn_take((struct sockaddr *)&addr);
 			if (s != NULL) {
 				cb(x, s);
@@ -210,11 +231,10 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 		    util_addr_len((struct sockaddr *)&addr));
 		x->srv = s;
 		s->xact = x;
-		x->state = XS_CONNECTING;
+		xact_set_state(x, XS_CONNECTING);
 		ev_io_set_cb(&s->io, forward_connect_done, x);
 		ev_io_set(&s->io, EPOLLOUT);
-		if (x->conn != NULL)
-			conn_update_events(x->conn);
+		xact_client_update(x);
 		ev_timer_set_cb(&x->timer, forward_connect_timeout);
 		ev_timer_start(&x->timer, (uint64_t)(left > 0 &&
 		    left < worker_cfg->connect_timeout ? left :
@@ -229,7 +249,7 @@ forward_dns_done(void *arg, const struct dns_result *res)
 {
 	struct xact *x = arg;
 
-	x->dnsq = NULL;
+	x->fwd.dnsq = NULL;
 	x->dns = *res;
 	x->log.dns_ms = (long)(ev_now() - x->upstream_started_ms);
 	if (res->naddrs == 0) {
@@ -238,28 +258,28 @@ forward_dns_done(void *arg, const struct dns_result *res)
 		 * NXDOMAIN or no answer alike.
 		 */
 		if (x->is_connect)
-			xact_error(x, 500, "ERR_CANNOT_FORWARD", 0);
+			xact_fail(x, 500, "ERR_CANNOT_FORWARD", 0);
 		else
-			xact_error(x, 502, "ERR_READ_ERROR", 0);
+			xact_fail(x, 502, "ERR_READ_ERROR", 0);
 		return;
 	}
-	x->addr_idx = 0;
-	forward_dial(x, x->dial_pool, x->on_connected);
+	x->fwd.addr_idx = 0;
+	forward_dial(x, x->fwd.dial_pool, x->fwd.on_connected);
 }
 
 void
 forward_open(struct xact *x, int allow_pool, forward_connected_cb *cb)
 {
-	x->dial_pool = allow_pool;
-	x->on_connected = cb;
+	x->fwd.dial_pool = allow_pool;
+	x->fwd.on_connected = cb;
 	x->upstream_started_ms = ev_now();
 	if (x->dns.naddrs > 0) {	/* resolved for a dst ACL already */
-		x->addr_idx = 0;
+		x->fwd.addr_idx = 0;
 		forward_dial(x, allow_pool, cb);
 		return;
 	}
-	x->state = XS_DNS;
-	x->dnsq = dns_resolve(x->url.host, forward_dns_done, x);
+	xact_set_state(x, XS_DNS);
+	x->fwd.dnsq = dns_resolve(x->url.host, forward_dns_done, x);
 }
 
 /*
@@ -295,12 +315,28 @@ void
 forward_start(struct xact *x)
 {
 	cache_range_plan(x);
-	if (!x->revalidating)
-		snprintf(x->result_tag, sizeof(x->result_tag), "TCP_MISS");
-	x->request_time = time(NULL);
-	headers_build_request(x, &x->fwd_head);
-	x->replayable = forward_replayable(x);
-	forward_open(x, x->replayable, forward_attach);
+	if (!x->cache.revalidating)
+		xact_tag(x, "TCP_MISS");
+	x->cache.request_time = time(NULL);
+	headers_build_request(x, &x->fwd.head);
+	x->fwd.replayable = forward_replayable(x);
+	forward_open(x, x->fwd.replayable, forward_attach);
+}
+
+void
+forward_release(struct xact *x, int done)
+{
+	struct srv *s = x->srv;
+
+	if (s == NULL)
+		return;
+	x->srv = NULL;
+	if (done && x->rep_head != NULL && x->repbody.done &&
+	    x->reqbody.done && x->rep.keep_alive && !x->early_reply &&
+	    worker_cfg->server_persistent_connections)
+		pconn_put(s);
+	else
+		srv_close(s);
 }
 
 /*
@@ -313,14 +349,14 @@ forward_retry(struct xact *x)
 {
 	struct srv *s = x->srv;
 
-	if (s == NULL || !s->reused || x->retried || !x->replayable ||
-	    x->rep_started)
+	if (s == NULL || !s->reused || x->fwd.retried || !x->fwd.replayable ||
+	    x->fwd.rep_started)
 		return 0;
-	x->retried = 1;
+	x->fwd.retried = 1;
 	x->srv = NULL;
 	srv_close(s);
 	ev_timer_stop(&x->timer);	/* the lost attempt's read_timeout */
-	x->addr_idx = 0;
+	x->fwd.addr_idx = 0;
 	log_debug(11, 2, "pooled connection closed; retrying %s", x->url_str);
 	forward_dial(x, 0, forward_attach);
 	return 1;
@@ -350,7 +386,7 @@ forward_reply_allowed(struct xact *x)
 }
 
 /* A complete response head is at the start of srv->in. */
-static int
+static enum fwd_head
 forward_got_head(struct xact *x, struct http_msg *m)
 {
 	struct srv *s = x->srv;
@@ -368,7 +404,7 @@ forward_got_head(struct xact *x, struct http_msg *m)
 			headers_build_interim(m, &c->out);
 		buf_consume(&s->in, m->head_len);
 		http_msg_free(m);
-		return 0;
+		return FWD_HEAD_RELAY;
 	}
 	x->rep_head = xmalloc(m->head_len + 1);
 	memcpy(x->rep_head, buf_head(&s->in), m->head_len);
@@ -381,23 +417,21 @@ forward_got_head(struct xact *x, struct http_msg *m)
 	x->log.upstream_ms = (long)(ev_now() - x->upstream_started_ms);
 
 	if (!forward_reply_allowed(x)) {
-		snprintf(x->result_tag, sizeof(x->result_tag),
-		    "TCP_DENIED_REPLY");
-		xact_error(x, 403, "ERR_ACCESS_DENIED", 0);
-		return -1;
+		xact_tag(x, "TCP_DENIED_REPLY");
+		xact_fail(x, 403, "ERR_ACCESS_DENIED", 0);
+		return FWD_HEAD_TAKEN;
 	}
-	x->reply_limit = forward_reply_limit(x);
-	if (x->reply_limit >= 0 && x->rep.body == HTTP_BODY_LENGTH &&
-	    x->rep.content_length > x->reply_limit) {
-		snprintf(x->result_tag, sizeof(x->result_tag),
-		    "TCP_DENIED_REPLY");
-		xact_error(x, 403, "ERR_TOO_BIG", 0);
-		return -1;
+	x->fwd.reply_limit = forward_reply_limit(x);
+	if (x->fwd.reply_limit >= 0 && x->rep.body == HTTP_BODY_LENGTH &&
+	    x->rep.content_length > x->fwd.reply_limit) {
+		xact_tag(x, "TCP_DENIED_REPLY");
+		xact_fail(x, 403, "ERR_TOO_BIG", 0);
+		return FWD_HEAD_TAKEN;
 	}
 	if (x->rep.status == 101) {
 		/* no Upgrade is offered upstream (Squid drops Upgrade) */
-		xact_error(x, 502, "ERR_INVALID_RESP", 0);
-		return -1;
+		xact_fail(x, 502, "ERR_INVALID_RESP", 0);
+		return FWD_HEAD_TAKEN;
 	}
 	body_init(&x->repbody, x->rep.body, x->rep.content_length);
 	if (strcmp(x->method, "HEAD") == 0)
@@ -408,29 +442,34 @@ forward_got_head(struct xact *x, struct http_msg *m)
 		if (body_scan(&peek, &s->in) == -1) {
 			log_debug(11, 2, "invalid chunked response from %s",
 			    x->url_str);
-			xact_error(x, 502, "ERR_INVALID_RESP", 0);
-			return -1;
+			xact_fail(x, 502, "ERR_INVALID_RESP", 0);
+			return FWD_HEAD_TAKEN;
 		}
 	}
 	if (x->rep.body == HTTP_BODY_EOF)
 		x->keep_client = 0;
 	if (x->rep.body == HTTP_BODY_CHUNKED && x->req.vminor == 0) {
-		x->dechunk = 1;
+		x->fwd.dechunk = 1;
 		x->keep_client = 0;
 	}
 	if (!x->reqbody.done) {
 		x->early_reply = 1;
 		x->keep_client = 0;
 	}
-	if (cache_on_response(x))
-		return -1;	/* answered from the cache */
+	struct cache_outcome v;
+	if (cache_on_response(x, &v)) {
+		/* the cache takes over: a 304 leaves the connection reusable */
+		forward_release(x, x->rep.status == 304);
+		xact_route(x, &v);
+		return FWD_HEAD_TAKEN;
+	}
 	cache_range_on_response(x);
-	x->log.status = x->range_window ? 206 : x->rep.status;
+	x->log.status = x->cache.range_window ? 206 : x->rep.status;
 	if (c != NULL)
 		headers_build_response(x, &c->out);
 	x->head_sent = 1;
-	x->state = XS_RELAY;
-	return 0;
+	xact_set_state(x, XS_RELAY);
+	return FWD_HEAD_RELAY;
 }
 
 /*
@@ -465,41 +504,40 @@ forward_set_events(struct xact *x)
 		ev |= EPOLLIN;
 	ev_io_set(&s->io, ev);
 	if (c != NULL)
-		conn_update_events(c);
+		xact_client_update(x);
 	else if (buf_avail(&s->in) > 0 && !cache_hold_upstream(x))
 		/* no client event will come: go on after the loop turns */
 		ev_timer_start(&x->resume, 0);
 }
 
 /* Move request body bytes from the client buffer to the server queue. */
-static int
+static enum fwd_body
 forward_request_body(struct xact *x)
 {
 	struct conn *c = x->conn;
 	struct srv *s = x->srv;
-	int moved = 0;
+	enum fwd_body r = FWD_BODY_IDLE;
 
 	if (x->early_reply || x->detached)
-		return 0;
+		return FWD_BODY_IDLE;
 	if (!x->reqbody.done && body_scan(&x->reqbody, &c->in) == -1)
-		return -1;
+		return FWD_BODY_BAD;
 	if (x->reqbody.pending > 0 && buf_avail(&s->out) < FWD_HIGH_WATER) {
 		buf_append(&s->out, buf_head(&c->in), x->reqbody.pending);
-		if (x->replayable && s->reused && !x->retried)
-			buf_append(&x->fwd_body, buf_head(&c->in),
+		if (x->fwd.replayable && s->reused && !x->fwd.retried)
+			buf_append(&x->fwd.body, buf_head(&c->in),
 			    x->reqbody.pending);
 		buf_consume(&c->in, x->reqbody.pending);
 		x->reqbody.pending = 0;
-		moved = 1;
+		r = FWD_BODY_MOVED;
 	}
 	if (worker_cfg->request_body_max_size > 0 &&
 	    x->reqbody.payload > worker_cfg->request_body_max_size)
-		return -2;
-	return moved;
+		return FWD_BODY_TOO_LARGE;
+	return r;
 }
 
-/* Result of one relay step: -1 transaction ended, 0 blocked, 1 idle, 2 moved. */
-static int
+static enum fwd_step
 forward_relay_dechunked(struct xact *x)
 {
 	struct conn *c = x->conn;
@@ -512,22 +550,22 @@ forward_relay_dechunked(struct xact *x)
 		int moved = buf_avail(&discard) > 0;
 		buf_free(&discard);
 		if (r == -1) {
-			xact_abort(x, "broken chunked response");
-			return -1;
+			xact_end(x, XACT_ABORT, NULL, "broken chunked response");
+			return FWD_ENDED;
 		}
-		return moved ? 2 : 1;
+		return moved ? FWD_MOVED : FWD_IDLE;
 	}
 	if (conn_flush(c) == -1) {
 		xact_client_gone(x, "client write failed");
-		return -1;
+		return FWD_ENDED;
 	}
 	if (buf_avail(&c->out) > 0)
-		return 0;
+		return FWD_BLOCKED;
 	if (body_dechunk(&x->repbody, &x->srv->in, &c->out) == -1) {
-		xact_abort(x, "broken chunked response");
-		return -1;
+		xact_end(x, XACT_ABORT, NULL, "broken chunked response");
+		return FWD_ENDED;
 	}
-	return buf_avail(&c->out) > 0 ? 2 : 1;
+	return buf_avail(&c->out) > 0 ? FWD_MOVED : FWD_IDLE;
 }
 
 /*
@@ -535,7 +573,7 @@ forward_relay_dechunked(struct xact *x)
  * the head of the server buffer with one writev: a small response costs
  * one system call.
  */
-static int
+static enum fwd_step
 forward_relay(struct xact *x)
 {
 	struct conn *c = x->conn;
@@ -544,38 +582,38 @@ forward_relay(struct xact *x)
 	int n = 0;
 
 	if (body_scan(&x->repbody, &s->in) == -1) {
-		xact_abort(x, "broken chunked response");
-		return -1;
+		xact_end(x, XACT_ABORT, NULL, "broken chunked response");
+		return FWD_ENDED;
 	}
-	if (x->reply_limit >= 0 && x->repbody.payload > x->reply_limit) {
-		xact_abort(x, "reply_body_max_size");
-		return -1;
+	if (x->fwd.reply_limit >= 0 && x->repbody.payload > x->fwd.reply_limit) {
+		xact_end(x, XACT_ABORT, NULL, "reply_body_max_size");
+		return FWD_ENDED;
 	}
 	if (x->detached) {
 		/* no client: validated bytes only fed the cache's sink */
 		size_t n = x->repbody.pending;
 		buf_consume(&s->in, n);
 		x->repbody.pending = 0;
-		return n > 0 ? 2 : 1;
+		return n > 0 ? FWD_MOVED : FWD_IDLE;
 	}
 	if (buf_avail(&c->out) > 0) {
 		iov[n].iov_base = buf_head(&c->out);
 		iov[n++].iov_len = buf_avail(&c->out);
 	}
-	size_t body = x->range_window ? cache_range_clip(x, &s->in) :
+	size_t body = x->cache.range_window ? cache_range_clip(x, &s->in) :
 	    x->repbody.pending;
 	if (body > 0) {
 		iov[n].iov_base = buf_head(&s->in);
 		iov[n++].iov_len = body;
 	}
 	if (n == 0)
-		return 1;
+		return FWD_IDLE;
 	ssize_t w = writev(c->fd, iov, n);
 	if (w == -1) {
 		if (errno == EAGAIN || errno == EINTR)
-			return 0;
+			return FWD_BLOCKED;
 		xact_client_gone(x, "client write failed");
-		return -1;
+		return FWD_ENDED;
 	}
 	x->log.bytes_out += w;
 	size_t head = buf_avail(&c->out) < (size_t)w ? buf_avail(&c->out) :
@@ -584,13 +622,13 @@ forward_relay(struct xact *x)
 	w -= (ssize_t)head;
 	buf_consume(&s->in, (size_t)w);
 	x->repbody.pending -= (size_t)w;
-	if (x->range_window) {
-		x->range_pos += w;
+	if (x->cache.range_window) {
+		x->cache.range_pos += w;
 		cache_range_clip(x, &s->in);	/* drop what follows it */
 	}
 	if (buf_avail(&c->out) > 0 || x->repbody.pending > 0)
-		return 0;
-	return 2;
+		return FWD_BLOCKED;
+	return FWD_MOVED;
 }
 
 static void
@@ -615,26 +653,26 @@ forward_pump(struct xact *x)
 			break;
 		s = x->srv;
 		/* request body up */
-		int rb = forward_request_body(x);
-		if (rb == -1) {
+		enum fwd_body rb = forward_request_body(x);
+		if (rb == FWD_BODY_BAD) {
 			x->keep_client = 0;
 			if (x->head_sent)
-				xact_abort(x, "bad chunked request body");
+				xact_end(x, XACT_ABORT, NULL, "bad chunked request body");
 			else
-				xact_error(x, 400, "ERR_INVALID_REQ", 0);
+				xact_fail(x, 400, "ERR_INVALID_REQ", 0);
 			return;
 		}
-		if (rb == -2) {
+		if (rb == FWD_BODY_TOO_LARGE) {
 			if (x->head_sent)
-				xact_abort(x, "request body too large");
+				xact_end(x, XACT_ABORT, NULL, "request body too large");
 			else
-				xact_error(x, 413, "ERR_TOO_BIG", 0);
+				xact_fail(x, 413, "ERR_TOO_BIG", 0);
 			return;
 		}
-		progress |= rb;
+		progress |= rb == FWD_BODY_MOVED;
 		if (!x->detached && c->read_eof && !x->reqbody.done &&
 		    buf_avail(&c->in) == 0) {
-			xact_abort(x, "client closed during the request body");
+			xact_end(x, XACT_ABORT, NULL, "client closed during the request body");
 			return;
 		}
 		while (buf_avail(&s->out) > 0 && !x->early_reply) {
@@ -656,20 +694,20 @@ forward_pump(struct xact *x)
 
 		/* response down */
 		if (x->state == XS_RELAY) {
-			int w = x->dechunk ? forward_relay_dechunked(x) :
-			    forward_relay(x);
-			if (w == -1)
+			enum fwd_step w = x->fwd.dechunk ?
+			    forward_relay_dechunked(x) : forward_relay(x);
+			if (w == FWD_ENDED)
 				return;
 			/*
-			 * w == 0: the client is not reading; the server may
-			 * still be read up to read_ahead_gap below.
+			 * FWD_BLOCKED: the client is not reading; the server
+			 * may still be read up to read_ahead_gap below.
 			 */
-			progress |= w == 2;
+			progress |= w == FWD_MOVED;
 			if (x->repbody.done && x->repbody.pending == 0 &&
 			    (c == NULL || buf_avail(&c->out) == 0)) {
 				if (!x->reqbody.done)
 					x->early_reply = 1;
-				xact_finish(x);
+				xact_end(x, 0, NULL, NULL);
 				return;
 			}
 		}
@@ -680,7 +718,7 @@ forward_pump(struct xact *x)
 		    !cache_hold_upstream(x))) {
 			ssize_t n = buf_read_fd(&s->in, s->fd, FWD_READ_CHUNK);
 			if (n > 0) {
-				x->rep_started = 1;
+				x->fwd.rep_started = 1;
 				progress = 1;
 				ev_timer_start(&x->timer, worker_cfg->read_timeout);
 			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
@@ -689,23 +727,23 @@ forward_pump(struct xact *x)
 					if (forward_retry(x))
 						return;
 					if (buf_avail(&s->in) == 0) {
-						xact_error(x, 502,
+						xact_fail(x, 502,
 						    "ERR_ZERO_SIZE_OBJECT", err);
 						return;
 					}
 					if (err == 0) {
-						xact_error(x, 502,
+						xact_fail(x, 502,
 						    "ERR_INVALID_RESP", 0);
 						return;
 					}
-					xact_error(x, 502, "ERR_READ_ERROR", err);
+					xact_fail(x, 502, "ERR_READ_ERROR", err);
 					return;
 				}
 				body_scan(&x->repbody, &s->in);
 				if (err == 0)
 					body_eof(&x->repbody);
 				if (!x->repbody.done) {
-					xact_abort(x, "server closed mid-body");
+					xact_end(x, XACT_ABORT, NULL, "server closed mid-body");
 					return;
 				}
 				x->rep.keep_alive = 0;
@@ -725,13 +763,13 @@ forward_pump(struct xact *x)
 				http_msg_free(&m);
 				log_debug(11, 2, "invalid response from %s: %s",
 				    x->url_str, err.reason);
-				xact_error(x, 502, strcmp(err.reason,
+				xact_fail(x, 502, strcmp(err.reason,
 				    "response head too large") == 0 ?
 				    "ERR_TOO_BIG" : "ERR_INVALID_RESP", 0);
 				return;
 			}
 			if (r == HTTP_PARSE_OK) {
-				if (forward_got_head(x, &m) == -1)
+				if (forward_got_head(x, &m) == FWD_HEAD_TAKEN)
 					return;
 				progress = 1;
 				continue;
@@ -755,6 +793,6 @@ forward_client_event(struct xact *x)
 {
 	if (x->state == XS_FORWARD || x->state == XS_RELAY)
 		forward_pump(x);
-	else if (x->conn != NULL)
-		conn_update_events(x->conn);
+	else
+		xact_client_update(x);
 }

@@ -13,7 +13,14 @@ struct srv;
 
 typedef void forward_connected_cb(struct xact *x, struct srv *s);
 
+/* Go upstream with x's request (the router's call). */
 void forward_start(struct xact *x);
+/*
+ * x lets go of its server connection: back to the pool when done says the
+ * exchange finished and HTTP allows reuse, else closed.  The one place
+ * that decides reuse.
+ */
+void forward_release(struct xact *x, int done);
 /*
  * Connect to x->dns.addrs from x->addr_idx on (or take a pooled connection
  * when allow_pool), trying each address in turn; cb gets the connection.

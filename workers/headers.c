@@ -10,6 +10,7 @@
 #include "cache.h"
 #include "cfg.h"
 #include "conn.h"
+#include "xact.h"
 #include "http_parse.h"
 #include "util.h"
 #include "worker.h"
@@ -197,12 +198,12 @@ headers_build_request(struct xact *x, struct buf *out)
 			continue;
 		}
 		/* fetched whole for the cache (range_offset_limit) */
-		if (x->range_whole && (util_strcaseeq_n(h->name, h->name_len,
+		if (x->cache.range_whole && (util_strcaseeq_n(h->name, h->name_len,
 		    "Range") || util_strcaseeq_n(h->name, h->name_len,
 		    "If-Range")))
 			continue;
 		/* revalidating: our validators replace the client's */
-		if (x->cache_cond != NULL && (util_strcaseeq_n(h->name,
+		if (x->cache.cond != NULL && (util_strcaseeq_n(h->name,
 		    h->name_len, "If-None-Match") || util_strcaseeq_n(h->name,
 		    h->name_len, "If-Modified-Since")))
 			continue;
@@ -222,7 +223,7 @@ headers_build_request(struct xact *x, struct buf *out)
 		buf_append(out, h->value, h->value_len);
 		buf_append(out, "\r\n", 2);
 	}
-	const struct http_header *host = x->rewrite_keep_host ?
+	const struct http_header *host = x->rw.keep_host ?
 	    http_msg_header(m, "Host") : NULL;
 	if (host != NULL) {
 		/* url_rewrite_host_header off: the client's Host stays */
@@ -239,8 +240,8 @@ headers_build_request(struct xact *x, struct buf *out)
 	}
 	headers_add_via(m, out);
 	headers_add_xff(x, out);
-	if (x->cache_cond != NULL)
-		buf_append(out, x->cache_cond, strlen(x->cache_cond));
+	if (x->cache.cond != NULL)
+		buf_append(out, x->cache.cond, strlen(x->cache.cond));
 	if (http_msg_header(m, "Cache-Control") == NULL)
 		buf_printf(out, "Cache-Control: max-age=%lld\r\n",
 		    headers_refresh_max(x));
@@ -257,18 +258,18 @@ headers_build_response(struct xact *x, struct buf *out)
 	if (worker_retiring())
 		x->keep_client = 0;
 
-	if (x->range_window)
+	if (x->cache.range_window)
 		buf_printf(out, "HTTP/1.1 206 Partial Content\r\n");
 	else
 		buf_printf(out, "HTTP/1.1 %d %.*s\r\n", m->status,
 		    (int)m->reason_len, m->reason ? m->reason : "");
 	for (int i = 0; i < m->nhdr; i++) {
 		const struct http_header *h = &m->hdr[i];
-		if (x->range_window &&
+		if (x->cache.range_window &&
 		    util_strcaseeq_n(h->name, h->name_len, "Content-Length"))
 			continue;	/* cache_range_head() says the range's */
 		if (util_strcaseeq_n(h->name, h->name_len, "Transfer-Encoding")) {
-			if (!x->dechunk)
+			if (!x->fwd.dechunk)
 				buf_printf(out, "Transfer-Encoding: %.*s\r\n",
 				    (int)h->value_len, h->value);
 			continue;
@@ -281,15 +282,15 @@ headers_build_response(struct xact *x, struct buf *out)
 		buf_append(out, h->value, h->value_len);
 		buf_append(out, "\r\n", 2);
 	}
-	if (x->range_window)
+	if (x->cache.range_window)
 		cache_range_head(x, out);
 	buf_printf(out, "X-Cache: MISS from %s\r\n"
 	    "X-Cache-Lookup: MISS from %s:%d\r\n", host, host,
 	    worker_first_port());
 	headers_add_via(m, out);
-	if (x->cache_key != NULL)
+	if (x->cache.key != NULL)
 		buf_printf(out, "Cache-Status: %s;%s%s\r\n", host,
-		    cache_status_fwd(x), x->storing ? ";stored" : "");
+		    cache_status_fwd(x), x->cache.storing ? ";stored" : "");
 	buf_printf(out, "Connection: %s\r\n\r\n",
 	    x->keep_client ? "keep-alive" : "close");
 }

@@ -16,6 +16,7 @@
 #include "acl.h"
 #include "cfg.h"
 #include "conn.h"
+#include "xact.h"
 #include "dns.h"
 #include "errpage.h"
 #include "helper_pool.h"
@@ -59,28 +60,21 @@ rewrite_reload(const struct cfg *cfg)
 void
 rewrite_cancel(struct xact *x)
 {
-	if (x->rewrite_req != NULL) {
-		helper_cancel(x->rewrite_req);
-		x->rewrite_req = NULL;
+	if (x->rw.req != NULL) {
+		helper_cancel(x->rw.req);
+		x->rw.req = NULL;
 	}
 }
 
 static void
 rewrite_redirect(struct xact *x, int status, const char *location)
 {
-	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_REDIRECT");
+	xact_tag(x, "TCP_REDIRECT");
 	x->log.status = status;
 	x->keep_client = x->keep_client && x->reqbody.done;
 	errpage_build_redirect(x, status, location, x->keep_client,
 	    &x->conn->out);
-	x->head_sent = 1;
-	x->state = XS_LOCAL;
-	if (conn_flush(x->conn) == -1) {
-		/* the connection closes once it sees the error */
-		xact_abort(x, "client write failed");
-		return;
-	}
-	xact_finish(x);
+	xact_send_local(x);
 }
 
 /* Fetch url instead; 0 on success, -1 if it cannot be (x unchanged). */
@@ -105,8 +99,8 @@ rewrite_apply(struct xact *x, const char *newurl)
 		free(buf);
 		return -1;
 	}
-	free(x->rewrite_buf);
-	x->rewrite_buf = buf;
+	free(x->rw.buf);
+	x->rw.buf = buf;
 	x->url = u;
 	free(x->url_str);
 	free(x->log_url);
@@ -126,8 +120,8 @@ rewrite_apply(struct xact *x, const char *newurl)
 		url_format(&u, worker_cfg->strip_query_terms, tmp, sizeof(tmp));
 		x->log_url = xstrdup(tmp);
 	}
-	x->rewritten = 1;
-	x->rewrite_keep_host = !worker_cfg->url_rewrite_host_header;
+	x->rw.done = 1;
+	x->rw.keep_host = !worker_cfg->url_rewrite_host_header;
 	log_debug(61, 2, "rewrote URL to %s", x->url_str);
 	return 0;
 }
@@ -169,7 +163,7 @@ rewrite_legacy(struct xact *x, const struct helper_reply *r)
 	if (*url != '\0')
 		(void)rewrite_apply(x, url);
 	free(word);
-	x->rewrite_cont(x);
+	x->rw.cont(x);
 }
 
 static void
@@ -178,7 +172,7 @@ rewrite_done(void *arg, const struct helper_reply *r, const char *notes)
 	struct xact *x = arg;
 	const char *v;
 
-	x->rewrite_req = NULL;
+	x->rw.req = NULL;
 	switch (r->result) {
 	case HELPER_OK:
 		if ((v = helper_reply_get(r, "url")) != NULL) {
@@ -213,7 +207,7 @@ rewrite_done(void *arg, const struct helper_reply *r, const char *notes)
 		    helper_result_name(r->result));
 		break;
 	}
-	x->rewrite_cont(x);
+	x->rw.cont(x);
 }
 
 int
@@ -271,10 +265,10 @@ rewrite_start(struct xact *x, void (*cont)(struct xact *))
 		    "URL unchanged", x->url_str);
 		return 0;
 	}
-	x->rewrite_cont = cont;
-	x->rewrite_req = helper_submit(rewrite_pool, line, n, rewrite_done, x);
-	if (x->rewrite_req == NULL)
+	x->rw.cont = cont;
+	x->rw.req = helper_submit(rewrite_pool, line, n, rewrite_done, x);
+	if (x->rw.req == NULL)
 		return 0;	/* no helpers (crashing too rapidly): unchanged */
-	x->state = XS_REWRITE;
+	xact_set_state(x, XS_REWRITE);
 	return 1;
 }

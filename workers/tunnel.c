@@ -11,6 +11,7 @@
 #include "tunnel.h"
 #include "cfg.h"
 #include "conn.h"
+#include "xact.h"
 #include "dns.h"
 #include "forward.h"
 #include "log.h"
@@ -52,8 +53,8 @@ tunnel_dir_release(struct tunnel_dir *d)
 void
 tunnel_release(struct xact *x)
 {
-	tunnel_dir_release(&x->tun_up);
-	tunnel_dir_release(&x->tun_down);
+	tunnel_dir_release(&x->tun.up);
+	tunnel_dir_release(&x->tun.down);
 }
 
 static void
@@ -71,11 +72,8 @@ tunnel_client_event(struct xact *x, uint32_t revents)
 static void
 tunnel_end(struct xact *x)
 {
-	struct conn *c = x->conn;
-
 	x->keep_client = 0;
-	c->close_after = 1;
-	xact_finish(x);
+	xact_end(x, 0, NULL, NULL);
 }
 
 static size_t
@@ -210,14 +208,14 @@ tunnel_pump(struct xact *x)
 	int64_t up = 0;
 
 	for (int round = 0; round < 16; round++) {
-		int a = tunnel_move(&x->tun_up, c->fd, s->fd, &up);
-		int b = tunnel_move(&x->tun_down, s->fd, c->fd,
+		int a = tunnel_move(&x->tun.up, c->fd, s->fd, &up);
+		int b = tunnel_move(&x->tun.down, s->fd, c->fd,
 		    &x->log.bytes_out);
 		if (a == -1 || b == -1) {
 			tunnel_end(x);
 			return;
 		}
-		if (x->tun_up.shut && x->tun_down.shut) {
+		if (x->tun.up.shut && x->tun.down.shut) {
 			x->log.bytes_in += up;
 			tunnel_end(x);
 			return;
@@ -227,17 +225,25 @@ tunnel_pump(struct xact *x)
 	}
 	x->log.bytes_in += up;
 	ev_timer_start(&x->timer, worker_cfg->read_timeout);
-	uint32_t cev = 0, sev = 0;
-	if (tunnel_dir_room(&x->tun_up))
-		cev |= EPOLLIN;
-	if (tunnel_dir_pending(&x->tun_down) > 0)
-		cev |= EPOLLOUT;
-	if (tunnel_dir_room(&x->tun_down))
+	uint32_t sev = 0;
+	if (tunnel_dir_room(&x->tun.down))
 		sev |= EPOLLIN;
-	if (tunnel_dir_pending(&x->tun_up) > 0)
+	if (tunnel_dir_pending(&x->tun.up) > 0)
 		sev |= EPOLLOUT;
-	ev_io_set(&c->io, cev);
+	xact_client_update(x);
 	ev_io_set(&s->io, sev);
+}
+
+unsigned
+tunnel_client_wants(const struct xact *x)
+{
+	unsigned want = 0;
+
+	if (tunnel_dir_room(&x->tun.up))
+		want |= CONN_WANT_READ;
+	if (tunnel_dir_pending(&x->tun.down) > 0)
+		want |= CONN_WANT_WRITE;
+	return want;
 }
 
 static void
@@ -254,9 +260,9 @@ tunnel_connected(struct xact *x, struct srv *s)
 
 	x->srv = s;
 	s->xact = x;
-	x->tunnel_dialing = 0;
+	x->tun.dialing = 0;
 
-	snprintf(x->result_tag, sizeof(x->result_tag), "TCP_TUNNEL");
+	xact_tag(x, "TCP_TUNNEL");
 	x->log.status = 200;
 	x->head_sent = 1;
 	/* bytes the client sent after the CONNECT head go first */
@@ -285,7 +291,7 @@ tunnel_connected(struct xact *x, struct srv *s)
 		tunnel_end(x);
 		return;
 	}
-	x->state = XS_TUNNEL;
+	xact_set_state(x, XS_TUNNEL);
 	ev_io_set_cb(&s->io, tunnel_server_io, x);
 	ev_timer_set_cb(&x->timer, tunnel_idle_timeout);
 	tunnel_pump(x);
@@ -296,6 +302,6 @@ tunnel_start(struct xact *x)
 {
 	x->keep_client = 0;
 	/* until the tunnel is up the request logs as NONE_NONE, as in Squid */
-	x->tunnel_dialing = 1;
+	x->tun.dialing = 1;
 	forward_open(x, 0, tunnel_connected);
 }

@@ -12,6 +12,8 @@ struct xact;
 
 void tunnel_start(struct xact *x);
 void tunnel_client_event(struct xact *x, uint32_t revents);
+/* What the tunnel waits for on the client socket (CONN_WANT_*). */
+unsigned tunnel_client_wants(const struct xact *x);
 /* Give back the pipes and buffers of a finished transaction. */
 void tunnel_release(struct xact *x);
 

@@ -15,6 +15,7 @@
 #include "cache.h"
 #include "cfg.h"
 #include "conn.h"
+#include "xact.h"
 #include "dns.h"
 #include "errpage.h"
 #include "evloop.h"

@@ -1,0 +1,331 @@
+/*
+ * The checks between a parsed request head and the router, in order: the
+ * URL and what this port accepts, follow_x_forwarded_for, Max-Forwards on
+ * TRACE/OPTIONS, http_access (which may wait for DNS or the auth helper),
+ * then url_rewrite_program.  Each step that waits resumes where it left
+ * off; a denial ends the transaction with Squid's page (deny_info).
+ */
+#include "config.h"
+#include "xact.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acl.h"
+#include "auth.h"
+#include "cfg.h"
+#include "conn.h"
+#include "errpage.h"
+#include "headers.h"
+#include "log.h"
+#include "rewrite.h"
+#include "util.h"
+#include "worker.h"
+
+static void xact_access(struct xact *x);
+
+void
+xact_checklist(const struct xact *x, struct acl_checklist *cl)
+{
+	memset(cl, 0, sizeof(*cl));
+	cl->src = worker_cfg->acl_uses_indirect_client ?
+	    (const struct sockaddr *)&x->client :
+	    (const struct sockaddr *)&x->log.client;
+	cl->method = x->method;
+	cl->url = x->url_str;
+	cl->scheme = x->url.scheme[0] ? x->url.scheme : "http";
+	cl->host = x->url.host;
+	cl->port = x->url.port;
+	cl->path = x->path_str;
+	cl->local_port = x->port ? x->port->port : 0;
+	cl->port_name = x->port ? x->port->name : NULL;
+	cl->request = x->head != NULL ? &x->req : NULL;
+	cl->now = time(NULL);
+	if (x->log.server.ss_family != 0)
+		cl->dst = (const struct sockaddr *)&x->log.server;
+	else if (x->dns.naddrs > 0)
+		cl->dst = (const struct sockaddr *)&x->dns.addrs[0];
+	if (x->url.host_is_ip && cl->dst != NULL)
+		cl->dst_rdns = dns_hosts_name(cl->dst);
+	if (x->rep_head != NULL) {
+		cl->reply = &x->rep;
+		cl->status = x->rep.status;
+	}
+	cl->auth_state = worker_cfg->auth_basic.program != NULL ?
+	    x->auth.state : ACL_AUTH_OFF;
+	if (x->auth.state == ACL_AUTH_OK)
+		cl->user = x->auth.user;
+}
+
+int64_t
+xact_size_rule(const struct xact *x, const struct cfg_size_acl *l,
+    int64_t dflt)
+{
+	struct acl_checklist cl;
+
+	if (l == NULL)
+		return dflt;
+	xact_checklist(x, &cl);
+	for (; l != NULL; l = l->next)
+		if (acl_refs_match(l->rule.refs, l->rule.nrefs, &cl) ==
+		    ACL_MATCH)
+			return l->size;
+	return dflt;
+}
+
+/* Pick a deny_info page for the ACL that decided a deny. */
+static const char *
+xact_deny_page(const struct access_rule *rule)
+{
+	if (rule == NULL || rule->nrefs == 0)
+		return NULL;
+	const struct acl *last = rule->refs[rule->nrefs - 1].acl;
+	for (const struct cfg_deny_info *d = worker_cfg->deny_info; d != NULL;
+	    d = d->next)
+		for (int i = 0; i < d->nrefs; i++)
+			if (d->refs[i].acl == last)
+				return d->page;
+	return NULL;
+}
+
+
+static void
+xact_deny(struct xact *x, const struct access_rule *rule, int status,
+    const char *tag)
+{
+	const char *page = xact_deny_page(rule);
+
+	xact_tag(x, tag);
+	if (page != NULL && (strncmp(page, "http://", 7) == 0 ||
+	    strncmp(page, "https://", 8) == 0 || (strlen(page) > 4 &&
+	    page[3] == ':' && strncmp(page + 4, "http", 4) == 0))) {
+		int st = 302;
+		const char *loc = page;
+		if (page[3] == ':') {
+			st = atoi(page);
+			loc = page + 4;
+		}
+		x->log.status = st;
+		x->keep_client = x->keep_client && x->reqbody.done;
+		errpage_build_redirect(x, st, loc, x->keep_client,
+		    &x->conn->out);
+		xact_send_local(x);
+		return;
+	}
+	if (page != NULL && strncmp(page, "ERR_", 4) != 0) {
+		/* deny_info NNN:ERR_X or a custom page file name */
+		if (page[3] == ':') {
+			status = atoi(page);
+			page += 4;
+		}
+	}
+	xact_fail(x, status, page != NULL ? page : status == 407 ?
+	    "ERR_CACHE_ACCESS_DENIED" : "ERR_ACCESS_DENIED", 0);
+}
+
+/* http_access; may need DNS for dst ACLs. */
+
+static void
+xact_access_dns(void *arg, const struct dns_result *res)
+{
+	struct xact *x = arg;
+
+	x->fwd.dnsq = NULL;
+	x->dns = *res;
+	if (res->naddrs == 0) {
+		/* dst ACLs cannot match an unresolvable name: check with none */
+		x->dns.naddrs = 0;
+	}
+	xact_access(x);
+}
+
+static void
+xact_access(struct xact *x)
+{
+	struct acl_checklist cl;
+	const struct access_rule *rule = NULL;
+	const struct acl *last = NULL;
+	int action = ACCESS_DENY;
+
+	auth_setup(x);
+	xact_checklist(x, &cl);
+	enum acl_result r = access_check_last(&worker_cfg->http_access, &cl,
+	    ACCESS_DENY, &action, &rule, &last);
+	if (r == ACL_NEED_DST && x->dns.naddrs == 0 && x->dns.error == NULL) {
+		xact_set_state(x, XS_ACCESS);
+		x->fwd.dnsq = dns_resolve(x->url.host, xact_access_dns, x);
+		return;
+	}
+	if (r == ACL_NEED_AUTH) {
+		/* credentials to check, or none (or bad ones): challenge */
+		if (x->auth.state == ACL_AUTH_PENDING &&
+		    auth_start(x, xact_access))
+			return;
+		xact_deny(x, rule, 407, "TCP_DENIED");
+		return;
+	}
+	if (r != ACL_MATCH || action != ACCESS_ALLOW) {
+		/* Squid: a denial whose last checked ACL is proxy_auth
+		 * challenges, so the user may log in as someone else */
+		xact_deny(x, rule, last != NULL && acl_is_auth(last) &&
+		    cl.auth_state != ACL_AUTH_OFF ? 407 : 403, "TCP_DENIED");
+		return;
+	}
+	/* as Squid: PURGE exists only once some "method PURGE" ACL does */
+	if (strcmp(x->method, "PURGE") == 0 && !worker_cfg->acls.has_purge) {
+		xact_deny(x, NULL, 403, "TCP_DENIED");
+		return;
+	}
+	if (rewrite_start(x, xact_route_request))
+		return;
+	xact_route_request(x);
+}
+
+/* TRACE/OPTIONS with Max-Forwards: 0 are answered here (RFC 9110 7.6.2). */
+static int
+xact_max_forwards(struct xact *x)
+{
+	const struct http_header *h;
+
+	if (strcmp(x->method, "TRACE") != 0 && strcmp(x->method, "OPTIONS") != 0)
+		return 0;
+	if ((h = http_msg_header(&x->req, "Max-Forwards")) == NULL ||
+	    h->value_len == 0 || strtol(h->value, NULL, 10) != 0)
+		return 0;
+	struct conn *c = x->conn;
+	const char *host = worker_hostname();
+	if (strcmp(x->method, "OPTIONS") == 0) {
+		/* Squid 5.7 answers OPTIONS aimed at itself as unsupported */
+		xact_fail(x, 501, "ERR_UNSUP_REQ", 0);
+		return 1;
+	}
+	/* TRACE: echo the request as it would have been forwarded */
+	struct buf echo;
+	buf_init(&echo);
+	headers_build_request(x, &echo);
+	x->log.status = 200;
+	buf_printf(&c->out, "HTTP/1.1 200 OK\r\nServer: cuttle/%s\r\n"
+	    "Content-Type: message/http\r\nContent-Length: %zu\r\n"
+	    "X-Cache: MISS from %s\r\nConnection: %s\r\n\r\n",
+	    PACKAGE_VERSION, buf_avail(&echo), host,
+	    x->keep_client ? "keep-alive" : "close");
+	buf_append(&c->out, buf_head(&echo), buf_avail(&echo));
+	buf_free(&echo);
+	xact_tag(x, "TCP_MISS");
+	xact_send_local(x);
+	return 1;
+}
+
+
+/*
+ * follow_x_forwarded_for: walk X-Forwarded-For from its right end while the
+ * address we believe so far is allowed to tell us who it forwards for.
+ */
+static void
+xact_indirect_client(struct xact *x)
+{
+	const struct http_msg *m = &x->req;
+	char ip[64];
+
+	if (worker_cfg->follow_x_forwarded_for.head == NULL)
+		return;
+	for (int i = m->nhdr - 1; i >= 0; i--) {
+		const struct http_header *h = &m->hdr[i];
+		if (!util_strcaseeq_n(h->name, h->name_len, "X-Forwarded-For"))
+			continue;
+		const char *end = h->value + h->value_len;
+		while (end > h->value) {
+			struct acl_checklist cl;
+			int action = ACCESS_DENY;
+			const char *start = end;
+			while (start > h->value && start[-1] != ',')
+				start--;
+			const char *a = start, *b = end;
+			while (a < b && (*a == ' ' || *a == '\t'))
+				a++;
+			while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+				b--;
+			end = start > h->value ? start - 1 : start;
+			xact_checklist(x, &cl);
+			cl.src = (const struct sockaddr *)&x->client;
+			if (access_check(&worker_cfg->follow_x_forwarded_for, &cl,
+			    ACCESS_DENY, &action, NULL) != ACL_MATCH ||
+			    action != ACCESS_ALLOW)
+				return;
+			struct sockaddr_storage ss;
+			socklen_t len;
+			if ((size_t)(b - a) >= sizeof(ip))
+				return;
+			memcpy(ip, a, (size_t)(b - a));
+			ip[b - a] = '\0';
+			if (util_addr_parse(ip, 0, &ss, &len) == -1)
+				return;
+			x->client = ss;
+		}
+	}
+}
+
+
+/* From a parsed head to the router, or to the answer a check made. */
+void
+xact_access_start(struct xact *x)
+{
+	enum url_result ur;
+	char tmp[URL_HOST_MAX + 4096];
+
+	if (x->is_connect)
+		ur = url_parse_authority(&x->url, x->req.target,
+		    x->req.target_len);
+	else
+		ur = url_parse_absolute(&x->url, x->req.target,
+		    x->req.target_len);
+	if (ur != URL_OK) {
+		x->url_str = xstrndup(x->req.target, x->req.target_len);
+		x->log_url = xstrndup(x->req.target, x->req.target_len);
+		if (!x->is_connect && url_is_origin_form(x->req.target,
+		    x->req.target_len)) {
+			/* origin-form on a forward port: not a proxy request */
+			xact_fail(x, 400, "ERR_INVALID_URL", 0);
+			return;
+		}
+		xact_fail(x, 400, ur == URL_UNSUPPORTED ? "ERR_UNSUP_REQ" :
+		    "ERR_INVALID_URL", 0);
+		return;
+	}
+	x->path_str = xmalloc(x->url.path_len + x->url.query_len + 1);
+	memcpy(x->path_str, x->url.path, x->url.path_len);
+	if (x->url.query != NULL)
+		memcpy(x->path_str + x->url.path_len, x->url.query,
+		    x->url.query_len);
+	x->path_str[x->url.path_len + x->url.query_len] = '\0';
+	if (x->is_connect) {
+		url_format_host_port(&x->url, tmp, sizeof(tmp));
+		x->url_str = xstrdup(tmp);
+		x->log_url = xstrdup(tmp);
+	} else {
+		url_format(&x->url, 0, tmp, sizeof(tmp));
+		x->url_str = xstrdup(tmp);
+		url_format(&x->url, worker_cfg->strip_query_terms, tmp,
+		    sizeof(tmp));
+		x->log_url = xstrdup(tmp);
+	}
+	if (strcmp(x->url.scheme, "http") != 0 && !x->is_connect) {
+		xact_fail(x, 400, "ERR_UNSUP_REQ", 0);
+		return;
+	}
+	if (worker_cfg->request_body_max_size > 0 &&
+	    x->req.body == HTTP_BODY_LENGTH &&
+	    x->req.content_length > worker_cfg->request_body_max_size) {
+		xact_fail(x, 413, "ERR_TOO_BIG", 0);
+		return;
+	}
+	xact_indirect_client(x);
+	if (worker_cfg->log_uses_indirect_client)
+		x->log.client = x->client;
+	if (xact_max_forwards(x))
+		return;
+	xact_access(x);
+}
+
+/* Parse the next request if one is buffered, otherwise wait for one. */
