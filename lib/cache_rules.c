@@ -554,6 +554,67 @@ cache_rules_decide(const struct cache_meta *m, const struct http_msg *req,
 	return cache_rules_verdict(out, CACHE_STALE, "stale");
 }
 
+void
+cache_rules_plan(const struct cache_meta *m, const struct http_msg *req,
+    const struct cache_req_cc *rcc, const struct cfg_refresh *rp, time_t now,
+    struct cache_plan *p)
+{
+	struct cache_decision d;
+	enum cache_verdict v;
+
+	p->age = 0;
+	p->negative = 0;
+	p->cond_len = 0;
+	p->cond[0] = '\0';
+	if (m == NULL) {
+		p->action = (rcc->flags & CACHE_REQ_ONLY_IF_CACHED) ?
+		    CACHE_PLAN_ONLY_IF_CACHED : CACHE_PLAN_FETCH;
+		p->reason = "nothing stored";
+		return;
+	}
+	v = cache_rules_decide(m, req, rcc, rp, now, &d);
+	p->age = d.age;
+	p->negative = !!(m->cc_flags & CACHE_META_NEGATIVE);
+	p->reason = d.reason;
+	/*
+	 * Squid revalidates on a client max-age=0 even at age 0, where
+	 * RFC 9111 would serve; an immutable (RFC 8246) or negative entry
+	 * keeps the verdict cache_rules_decide gave it.
+	 */
+	if (v == CACHE_FRESH && rcc->max_age == 0 &&
+	    !(m->cc_flags & (CACHE_RESP_IMMUTABLE | CACHE_META_NEGATIVE))) {
+		v = CACHE_STALE;
+		p->reason = "request max-age=0";
+	}
+	switch (v) {
+	case CACHE_FRESH:
+		p->action = CACHE_PLAN_SERVE;
+		return;
+	case CACHE_STALE_SWR:
+		p->action = CACHE_PLAN_SERVE_STALE;
+		p->cond_len = cache_rules_conditional_headers(m, p->cond,
+		    sizeof(p->cond));
+		return;
+	case CACHE_STALE:
+	case CACHE_RELOAD:
+		break;
+	}
+	if (d.only_if_cached) {
+		p->action = CACHE_PLAN_ONLY_IF_CACHED;
+		return;
+	}
+	if (v == CACHE_STALE) {
+		p->cond_len = cache_rules_conditional_headers(m, p->cond,
+		    sizeof(p->cond));
+		if (p->cond_len > 0) {
+			p->action = CACHE_PLAN_REVALIDATE;
+			return;
+		}
+		p->reason = "stale, nothing to revalidate with";
+	}
+	p->action = CACHE_PLAN_FETCH;
+}
+
 int
 cache_rules_stale_on_error(const struct cache_meta *m,
     const struct cache_req_cc *rcc, const struct cfg_refresh *rp,

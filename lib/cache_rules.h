@@ -224,6 +224,46 @@ enum cache_verdict cache_rules_decide(const struct cache_meta *m,
     const struct cfg_refresh *rp, time_t now, struct cache_decision *out);
 
 /*
+ * What the worker does with a request given what is stored for it: the
+ * one place that turns cache_rules_decide's verdict, Squid's revalidation
+ * on a client max-age=0 and only-if-cached into an action, for memory and
+ * disk hits alike.
+ */
+enum cache_plan_action {
+	CACHE_PLAN_SERVE,		/* fresh: serve the stored response */
+	CACHE_PLAN_SERVE_STALE,		/* stale-while-revalidate: serve it,
+					   and revalidate in the background
+					   with cond (none if cond_len is 0) */
+	CACHE_PLAN_REVALIDATE,		/* the client waits for a conditional
+					   request upstream with cond */
+	CACHE_PLAN_FETCH,		/* go upstream for a new response */
+	CACHE_PLAN_ONLY_IF_CACHED	/* 504 ERR_ONLY_IF_CACHED_MISS */
+};
+
+#define CACHE_PLAN_COND_MAX	1024
+
+struct cache_plan {
+	enum cache_plan_action action;
+	int64_t		 age;		/* current_age (0: nothing stored) */
+	int		 negative;	/* stored as CACHE_META_NEGATIVE */
+	size_t		 cond_len;	/* 0 but for REVALIDATE, SERVE_STALE */
+	char		 cond[CACHE_PLAN_COND_MAX];	/* header lines */
+	const char	*reason;	/* static, for debug logs */
+};
+
+/*
+ * The plan for a request (req, with rcc from cache_rules_req_cc) given the
+ * stored response's metadata m, or m NULL when nothing is stored: with
+ * only-if-cached a 504 unless the stored response may be served, else a
+ * fetch unless it may be served or revalidated.  REVALIDATE always has
+ * conditional lines; a stale response with nothing to build them from is
+ * fetched anew.
+ */
+void cache_rules_plan(const struct cache_meta *m, const struct http_msg *req,
+    const struct cache_req_cc *rcc, const struct cfg_refresh *rp, time_t now,
+    struct cache_plan *p);
+
+/*
  * Revalidation failed (upstream_status 5xx, or 0 when no response came):
  * may the stale stored response be served (TCP_REFRESH_FAIL_OLD) rather
  * than the error (TCP_REFRESH_FAIL_ERR)?  Never when the response forbids

@@ -93,10 +93,12 @@ http_skip_value(const char *p, const char *end)
 }
 
 static enum http_parse_result
-http_fail(struct http_parse_error *err, int status, const char *reason)
+http_fail(struct http_parse_error *err, int status,
+    enum http_parse_errcode code, const char *reason)
 {
 	if (err != NULL) {
 		err->status = status;
+		err->code = code;
 		err->reason = reason;
 	}
 	log_debug(11, 2, "http_parse: %d %s", status, reason);
@@ -246,25 +248,30 @@ http_request_line(struct http_msg *m, const char *p, const char *e,
 	while (p < e && HTTP_CLASS(*p, C_TCHAR))
 		p++;
 	if (p == s || p == e || *p != ' ')
-		return http_fail(err, 400, "bad method");
+		return http_fail(err, 400, HTTP_PERR_BAD_METHOD, "bad method");
 	m->method = s;
 	m->method_len = p - s;
 	s = ++p;
 	while (p < e && HTTP_CLASS(*p, C_TARGET))
 		p++;
 	if (p == s)
-		return http_fail(err, 400, "empty or bad request-target");
+		return http_fail(err, 400, HTTP_PERR_BAD_TARGET,
+		    "empty or bad request-target");
 	if (p == e)
-		return http_fail(err, 400, "no HTTP version (HTTP/0.9)");
+		return http_fail(err, 400, HTTP_PERR_NO_VERSION,
+		    "no HTTP version (HTTP/0.9)");
 	if (*p != ' ')
-		return http_fail(err, 400, "bad byte in request-target");
+		return http_fail(err, 400, HTTP_PERR_BAD_TARGET,
+		    "bad byte in request-target");
 	m->target = s;
 	m->target_len = p - s;
 	p++;
 	if (e - p != 8 || http_parse_version(p, &major, &minor) == -1)
-		return http_fail(err, 400, "bad HTTP version");
+		return http_fail(err, 400, HTTP_PERR_BAD_VERSION,
+		    "bad HTTP version");
 	if (major != 1 || minor > 1)
-		return http_fail(err, 505, "unsupported HTTP version");
+		return http_fail(err, 505, HTTP_PERR_UNSUPPORTED_VERSION,
+		    "unsupported HTTP version");
 	m->vmajor = major;
 	m->vminor = minor;
 	return HTTP_PARSE_OK;
@@ -278,25 +285,31 @@ http_status_line(struct http_msg *m, const char *p, const char *e,
 	int major, minor;
 
 	if (e - p < 8 || http_parse_version(p, &major, &minor) == -1)
-		return http_fail(err, 502, "bad status line");
+		return http_fail(err, 502, HTTP_PERR_BAD_STATUS_LINE,
+		    "bad status line");
 	if (major != 1)
-		return http_fail(err, 502, "unsupported HTTP version");
+		return http_fail(err, 502, HTTP_PERR_UNSUPPORTED_VERSION,
+		    "unsupported HTTP version");
 	m->vmajor = 1;
 	m->vminor = minor > 1 ? 1 : minor;	/* RFC 9110 2.5: 1.x is 1.1 */
 	p += 8;
 	if (e - p < 4 || *p != ' ' || p[1] < '0' || p[1] > '9' ||
 	    p[2] < '0' || p[2] > '9' || p[3] < '0' || p[3] > '9')
-		return http_fail(err, 502, "bad status code");
+		return http_fail(err, 502, HTTP_PERR_BAD_STATUS_LINE,
+		    "bad status code");
 	m->status = (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
 	if (m->status < 100)
-		return http_fail(err, 502, "bad status code");
+		return http_fail(err, 502, HTTP_PERR_BAD_STATUS_LINE,
+		    "bad status code");
 	p += 4;
 	/* "HTTP/1.1 200" without the SP before an empty reason is common. */
 	if (p < e && *p++ != ' ')
-		return http_fail(err, 502, "bad status code");
+		return http_fail(err, 502, HTTP_PERR_BAD_STATUS_LINE,
+		    "bad status code");
 	for (s = p; p < e; p++)
 		if (!HTTP_CLASS(*p, C_VALUE))
-			return http_fail(err, 502, "bad byte in reason phrase");
+			return http_fail(err, 502, HTTP_PERR_BAD_STATUS_LINE,
+			    "bad byte in reason phrase");
 	m->reason = s;
 	m->reason_len = e - s;
 	return HTTP_PARSE_OK;
@@ -327,7 +340,8 @@ http_parse_head(struct http_msg *m, const char *buf, size_t len,
 		while (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
 			p += 2;
 		if (p < end && *p == '\n')
-			return http_fail(err, 400, "bare LF");
+			return http_fail(err, 400, HTTP_PERR_BARE_CR_LF,
+			    "bare LF");
 	}
 
 	/* Start line. */
@@ -336,17 +350,20 @@ http_parse_head(struct http_msg *m, const char *buf, size_t len,
 		if (p < end && end[-1] == '\r')
 			end--;
 		if (memchr(p, '\r', end - p) != NULL)
-			return http_fail(err, errst, "bare CR");
+			return http_fail(err, errst, HTTP_PERR_BARE_CR_LF,
+			    "bare CR");
 		if (!truncated)
 			return HTTP_PARSE_INCOMPLETE;
 		if (is_request)
-			return http_fail(err, 414, "request line too long");
-		return http_fail(err, 502, "response head too large");
+			return http_fail(err, 414, HTTP_PERR_HEAD_TOO_LARGE,
+			    "request line too long");
+		return http_fail(err, 502, HTTP_PERR_HEAD_TOO_LARGE,
+		    "response head too large");
 	}
 	if (lf == p || lf[-1] != '\r')
-		return http_fail(err, errst, "bare LF");
+		return http_fail(err, errst, HTTP_PERR_BARE_CR_LF, "bare LF");
 	if (memchr(p, '\r', lf - 1 - p) != NULL)
-		return http_fail(err, errst, "bare CR");
+		return http_fail(err, errst, HTTP_PERR_BARE_CR_LF, "bare CR");
 	r = is_request ? http_request_line(m, p, lf - 1, err) :
 	    http_status_line(m, p, lf - 1, err);
 	if (r != HTTP_PARSE_OK)
@@ -364,20 +381,22 @@ http_parse_head(struct http_msg *m, const char *buf, size_t len,
 			if (p + 1 >= end)
 				goto short_head;
 			if (p[1] != '\n')
-				return http_fail(err, errst, "bare CR");
+				return http_fail(err, errst,
+				    HTTP_PERR_BARE_CR_LF, "bare CR");
 			p += 2;
 			break;
 		}
 		if (*p == ' ' || *p == '\t')
-			return http_fail(err, errst, "obs-fold or leading "
-			    "whitespace in field line");
+			return http_fail(err, errst, HTTP_PERR_OBS_FOLD,
+			    "obs-fold or leading whitespace in field line");
 		name = p;
 		while (p < end && HTTP_CLASS(*p, C_TCHAR))
 			p++;
 		if (p >= end)
 			goto short_head;
 		if (*p != ':' || p == name)
-			return http_fail(err, errst, "bad field name");
+			return http_fail(err, errst, HTTP_PERR_BAD_FIELD,
+			    "bad field name");
 		name_len = p - name;
 		p++;
 		while (p < end && (*p == ' ' || *p == '\t'))
@@ -386,19 +405,23 @@ http_parse_head(struct http_msg *m, const char *buf, size_t len,
 		p = http_skip_value(p, end);
 		if (p >= end)
 			goto short_head;
+		if (*p == '\n')
+			return http_fail(err, errst, HTTP_PERR_BARE_CR_LF,
+			    "bare LF");
 		if (*p != '\r')
-			return http_fail(err, errst, *p == '\n' ? "bare LF" :
+			return http_fail(err, errst, HTTP_PERR_BAD_FIELD,
 			    "control character in field value");
 		if (p + 1 >= end)
 			goto short_head;
 		if (p[1] != '\n')
-			return http_fail(err, errst, "bare CR");
+			return http_fail(err, errst, HTTP_PERR_BARE_CR_LF,
+			    "bare CR");
 		ve = p;
 		while (ve > vs && (ve[-1] == ' ' || ve[-1] == '\t'))
 			ve--;
 		if (http_msg_add(m, name, name_len, vs, ve - vs) == -1)
 			return http_fail(err, is_request ? 500 : 502,
-			    "out of memory");
+			    HTTP_PERR_NO_MEMORY, "out of memory");
 		p += 2;
 	}
 	m->head_len = p - buf;
@@ -409,8 +432,10 @@ short_head:
 	if (!truncated)
 		return HTTP_PARSE_INCOMPLETE;
 	if (is_request)
-		return http_fail(err, 431, "request header too large");
-	return http_fail(err, 502, "response head too large");
+		return http_fail(err, 431, HTTP_PERR_HEAD_TOO_LARGE,
+		    "request header too large");
+	return http_fail(err, 502, HTTP_PERR_HEAD_TOO_LARGE,
+	    "response head too large");
 }
 
 /*
@@ -581,14 +606,16 @@ http_parse_request(struct http_msg *m, const char *buf, size_t len,
 	seen = http_seen(m);
 	/* RFC 9112 3.2; which Host a cache or origin picks is a guess. */
 	if (seen & HTTP_SEEN_HOST2)
-		return http_fail(err, 400, "more than one Host");
+		return http_fail(err, 400, HTTP_PERR_MULTIPLE_HOST,
+		    "more than one Host");
 	has_cl = seen & HTTP_SEEN_CL ? http_content_length(m, &cl) : 0;
 	te = seen & HTTP_SEEN_TE ? http_transfer_encoding(m) : HTTP_TE_NONE;
 	if (te != HTTP_TE_NONE && has_cl != 0)
-		return http_fail(err, 400, "Transfer-Encoding with "
-		    "Content-Length");
+		return http_fail(err, 400, HTTP_PERR_AMBIGUOUS_FRAMING,
+		    "Transfer-Encoding with Content-Length");
 	if (te != HTTP_TE_NONE && m->vminor == 0)
-		return http_fail(err, 400, "Transfer-Encoding in HTTP/1.0");
+		return http_fail(err, 400, HTTP_PERR_AMBIGUOUS_FRAMING,
+		    "Transfer-Encoding in HTTP/1.0");
 	switch (te) {
 	case HTTP_TE_NONE:
 		break;
@@ -596,15 +623,18 @@ http_parse_request(struct http_msg *m, const char *buf, size_t len,
 		m->body = HTTP_BODY_CHUNKED;
 		break;
 	case HTTP_TE_UNKNOWN:
-		return http_fail(err, 501, "unknown transfer-coding");
+		return http_fail(err, 501, HTTP_PERR_UNKNOWN_CODING,
+		    "unknown transfer-coding");
 	case HTTP_TE_NOT_CHUNKED:
-		return http_fail(err, 400, "final transfer-coding is not "
-		    "chunked");
+		return http_fail(err, 400, HTTP_PERR_BAD_TRANSFER_ENCODING,
+		    "final transfer-coding is not chunked");
 	case HTTP_TE_BAD:
-		return http_fail(err, 400, "bad Transfer-Encoding");
+		return http_fail(err, 400, HTTP_PERR_BAD_TRANSFER_ENCODING,
+		    "bad Transfer-Encoding");
 	}
 	if (has_cl == -1)
-		return http_fail(err, 400, "bad Content-Length");
+		return http_fail(err, 400, HTTP_PERR_BAD_CONTENT_LENGTH,
+		    "bad Content-Length");
 	if (has_cl == 1) {
 		m->content_length = cl;
 		/* A zero length needs no body state at all. */
@@ -621,8 +651,8 @@ http_parse_request(struct http_msg *m, const char *buf, size_t len,
 	if ((seen & HTTP_SEEN_CONN) && ((has_cl == 1 && http_msg_has_token(m,
 	    "Connection", "Content-Length")) || (te != HTTP_TE_NONE &&
 	    http_msg_has_token(m, "Connection", "Transfer-Encoding"))))
-		return http_fail(err, 400, "Connection names the framing "
-		    "header");
+		return http_fail(err, 400, HTTP_PERR_AMBIGUOUS_FRAMING,
+		    "Connection names the framing header");
 
 	if (m->vminor >= 1)
 		m->keep_alive = !((seen & HTTP_SEEN_CONN) &&
@@ -651,7 +681,8 @@ http_parse_response(struct http_msg *m, const char *buf, size_t len,
 
 	/* Refuse HTTP/0.9 as soon as the first bytes show it is not HTTP/. */
 	if (len > 0 && memcmp(buf, "HTTP/", len < 5 ? len : 5) != 0)
-		return http_fail(err, 502, "not an HTTP/1.x response");
+		return http_fail(err, 502, HTTP_PERR_NO_VERSION,
+		    "not an HTTP/1.x response");
 	r = http_parse_head(m, buf, len, max_head, 0, err);
 	if (r != HTTP_PARSE_OK)
 		return r;
@@ -683,13 +714,15 @@ http_parse_response(struct http_msg *m, const char *buf, size_t len,
 		 * of an HTTP/1.0 message with Transfer-Encoding faulty.
 		 */
 		if (has_cl != 0)
-			return http_fail(err, 502, "Transfer-Encoding with "
-			    "Content-Length");
+			return http_fail(err, 502, HTTP_PERR_AMBIGUOUS_FRAMING,
+			    "Transfer-Encoding with Content-Length");
 		if (m->vminor == 0)
-			return http_fail(err, 502, "Transfer-Encoding in "
-			    "HTTP/1.0");
+			return http_fail(err, 502, HTTP_PERR_AMBIGUOUS_FRAMING,
+			    "Transfer-Encoding in HTTP/1.0");
 		if (te == HTTP_TE_BAD)
-			return http_fail(err, 502, "bad Transfer-Encoding");
+			return http_fail(err, 502,
+			    HTTP_PERR_BAD_TRANSFER_ENCODING,
+			    "bad Transfer-Encoding");
 		if (te == HTTP_TE_CHUNKED) {
 			m->body = HTTP_BODY_CHUNKED;
 			return HTTP_PARSE_OK;
@@ -700,7 +733,8 @@ http_parse_response(struct http_msg *m, const char *buf, size_t len,
 		return HTTP_PARSE_OK;
 	}
 	if (has_cl == -1)
-		return http_fail(err, 502, "bad Content-Length");
+		return http_fail(err, 502, HTTP_PERR_BAD_CONTENT_LENGTH,
+		    "bad Content-Length");
 	if (has_cl == 1) {
 		m->content_length = cl;
 		m->body = cl > 0 ? HTTP_BODY_LENGTH : HTTP_BODY_NONE;
@@ -860,6 +894,7 @@ out:
 	    HTTP_PARSE_INCOMPLETE;
 bad:
 	*consumed = i;
+	c->error = HTTP_PERR_BAD_CHUNK;
 	log_debug(11, 2, "http_parse: bad chunked encoding in state %d",
 	    (int)c->state);
 	return HTTP_PARSE_ERROR;

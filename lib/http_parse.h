@@ -54,9 +54,40 @@ enum http_parse_result {
 	HTTP_PARSE_ERROR = -1		/* see err */
 };
 
+/*
+ * What failed, for callers that act on it; reason (below) says it in words
+ * for logs, and several reasons share a code where no caller needs to tell
+ * them apart.
+ */
+enum http_parse_errcode {
+	HTTP_PERR_NONE = 0,
+	HTTP_PERR_HEAD_TOO_LARGE,	/* past max_head: 414 request line, 431
+					   request head, 502 response head */
+	HTTP_PERR_NO_VERSION,		/* HTTP/0.9: request line without a
+					   version, response not "HTTP/" */
+	HTTP_PERR_BAD_VERSION,		/* request version not HTTP/d.d */
+	HTTP_PERR_UNSUPPORTED_VERSION,	/* not 1.x (505 for requests) */
+	HTTP_PERR_BAD_METHOD,
+	HTTP_PERR_BAD_TARGET,		/* empty, or a byte not allowed */
+	HTTP_PERR_BAD_STATUS_LINE,	/* its version, code or reason */
+	HTTP_PERR_BARE_CR_LF,		/* a CR or LF not in a CRLF pair */
+	HTTP_PERR_OBS_FOLD,		/* field line starting with SP/HTAB */
+	HTTP_PERR_BAD_FIELD,		/* bad name, or control char in value */
+	HTTP_PERR_MULTIPLE_HOST,
+	HTTP_PERR_AMBIGUOUS_FRAMING,	/* Transfer-Encoding with
+					   Content-Length or in HTTP/1.0,
+					   Connection naming either */
+	HTTP_PERR_UNKNOWN_CODING,	/* request transfer-coding: 501 */
+	HTTP_PERR_BAD_TRANSFER_ENCODING, /* malformed, or not chunked last */
+	HTTP_PERR_BAD_CONTENT_LENGTH,	/* invalid, or instances disagree */
+	HTTP_PERR_BAD_CHUNK,		/* chunked decoder (http_chunked) */
+	HTTP_PERR_NO_MEMORY
+};
+
 struct http_parse_error {
 	int		 status;	/* 400, 414, 431, 501, 505 ...; 502 for responses */
 	const char	*reason;	/* short text for logs, static */
+	enum http_parse_errcode code;
 };
 
 /*
@@ -100,6 +131,7 @@ struct http_chunked {
 	uint64_t	 remaining;	/* data bytes left in this chunk */
 	int		 size_digits;
 	size_t		 line_len;	/* guards overlong size/ext/trailer lines */
+	enum http_parse_errcode error;	/* HTTP_PERR_BAD_CHUNK once it failed */
 };
 
 void http_chunked_init(struct http_chunked *c);

@@ -83,7 +83,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct http_msg m, m2;
-	struct http_parse_error err = { 0, NULL };
+	struct http_parse_error err = { 0, NULL, HTTP_PERR_NONE };
 	enum http_parse_result r, r2;
 	size_t max_head = 65536;
 	char *buf;
@@ -100,7 +100,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = http_parse_request(&m, buf, size, max_head, &err);
 	if (r == HTTP_PARSE_ERROR)
 		FUZZ_CHECK(err.status >= 400 && err.status < 600 &&
-		    err.reason != NULL);
+		    err.reason != NULL && err.code != HTTP_PERR_NONE &&
+		    (err.code == HTTP_PERR_HEAD_TOO_LARGE) ==
+		    (err.status == 414 || err.status == 431));
 	if (r == HTTP_PARSE_OK) {
 		fuzz_check_msg(&m, buf, size);
 		/* the head alone must parse the same way */

@@ -42,6 +42,8 @@ fuzz_decode(const char *in, size_t len, size_t step, struct fuzz_decoded *d)
 			avail = step;
 		d->r = http_chunked_feed(&c, in + pos, avail, &cons, &off,
 		    &dlen);
+		FUZZ_CHECK((d->r == HTTP_PARSE_ERROR) ==
+		    (c.error == HTTP_PERR_BAD_CHUNK));
 		if (d->r == HTTP_PARSE_ERROR)
 			break;
 		FUZZ_CHECK(cons <= avail);
@@ -83,7 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const methods[] = { "GET", "HEAD", "CONNECT",
 	    "POST", NULL };
 	struct http_msg m;
-	struct http_parse_error err = { 0, NULL };
+	struct http_parse_error err = { 0, NULL, HTTP_PERR_NONE };
 	const char *method;
 	size_t step;
 	char *buf;
@@ -112,7 +114,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_chunked(buf + m.head_len, size - m.head_len,
 			    step);
 	} else if (err.status != 0)
-		FUZZ_CHECK(err.status == 502 && err.reason != NULL);
+		FUZZ_CHECK(err.status == 502 && err.reason != NULL &&
+		    err.code != HTTP_PERR_NONE);
 	http_msg_free(&m);
 	free(buf);
 	return 0;

@@ -21,7 +21,7 @@ static struct http_msg msg;	/* reused on purpose: the parser must reset it */
 static int
 t_req_max(const char *s, size_t max)
 {
-	struct http_parse_error err = { 0, NULL };
+	struct http_parse_error err = { 0, NULL, HTTP_PERR_NONE };
 	enum http_parse_result r;
 
 	r = http_parse_request(&msg, s, strlen(s), max, &err);
@@ -41,7 +41,7 @@ t_req(const char *s)
 static int
 t_resp(const char *s, const char *method)
 {
-	struct http_parse_error err = { 0, NULL };
+	struct http_parse_error err = { 0, NULL, HTTP_PERR_NONE };
 	enum http_parse_result r;
 
 	r = http_parse_response(&msg, s, strlen(s), MAX_HEAD, method,
@@ -583,6 +583,154 @@ t_chunked(void)
 	}
 }
 
+/*
+ * Every reason the parser gives, with its status and code: the callers act
+ * on the code (ERR_TOO_BIG, ERR_PROTOCOL_UNKNOWN ...), so each row checks
+ * all three exactly.
+ */
+static const struct t_perr {
+	int		 is_req;
+	size_t		 max_head;	/* 0: MAX_HEAD */
+	const char	*in;
+	int		 status;
+	enum http_parse_errcode code;
+	const char	*reason;
+} t_perrs[] = {
+	{ 1, 0, "G@T / HTTP/1.1\r\n\r\n", 400, HTTP_PERR_BAD_METHOD,
+	    "bad method" },
+	{ 1, 0, "GET  HTTP/1.1\r\n\r\n", 400, HTTP_PERR_BAD_TARGET,
+	    "empty or bad request-target" },
+	{ 1, 0, "GET /a\tb HTTP/1.1\r\n\r\n", 400, HTTP_PERR_BAD_TARGET,
+	    "bad byte in request-target" },
+	{ 1, 0, "GET /\r\n\r\n", 400, HTTP_PERR_NO_VERSION,
+	    "no HTTP version (HTTP/0.9)" },
+	{ 1, 0, "GET / HTTP/1.1x\r\n\r\n", 400, HTTP_PERR_BAD_VERSION,
+	    "bad HTTP version" },
+	{ 1, 0, "GET / HTTP/2.0\r\n\r\n", 505, HTTP_PERR_UNSUPPORTED_VERSION,
+	    "unsupported HTTP version" },
+	{ 1, 0, "\nGET / HTTP/1.1\r\n\r\n", 400, HTTP_PERR_BARE_CR_LF,
+	    "bare LF" },
+	{ 1, 0, "GET / HTTP/1.1\n\r\n", 400, HTTP_PERR_BARE_CR_LF,
+	    "bare LF" },
+	{ 1, 0, "GET /\r HTTP/1.1\r\n\r\n", 400, HTTP_PERR_BARE_CR_LF,
+	    "bare CR" },
+	{ 1, 0, "GET / HTTP/1.1\r\nX: a\nY: b\r\n\r\n", 400,
+	    HTTP_PERR_BARE_CR_LF, "bare LF" },
+	{ 1, 0, "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", 400, HTTP_PERR_BARE_CR_LF,
+	    "bare CR" },
+	{ 1, 0, "GET / HTTP/1.1\r\n\rX\r\n\r\n", 400, HTTP_PERR_BARE_CR_LF,
+	    "bare CR" },
+	{ 1, 16, "GET /aaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n", 414,
+	    HTTP_PERR_HEAD_TOO_LARGE, "request line too long" },
+	{ 1, 40, "GET / HTTP/1.1\r\nX: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
+	    431, HTTP_PERR_HEAD_TOO_LARGE, "request header too large" },
+	{ 1, 0, "GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", 400, HTTP_PERR_OBS_FOLD,
+	    "obs-fold or leading whitespace in field line" },
+	{ 1, 0, "GET / HTTP/1.1\r\nX : a\r\n\r\n", 400, HTTP_PERR_BAD_FIELD,
+	    "bad field name" },
+	{ 1, 0, "GET / HTTP/1.1\r\nX: a\x01" "b\r\n\r\n", 400,
+	    HTTP_PERR_BAD_FIELD, "control character in field value" },
+	{ 1, 0, "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400,
+	    HTTP_PERR_MULTIPLE_HOST, "more than one Host" },
+	{ 1, 0, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+	    "Content-Length: 3\r\n\r\n", 400, HTTP_PERR_AMBIGUOUS_FRAMING,
+	    "Transfer-Encoding with Content-Length" },
+	{ 1, 0, "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
+	    HTTP_PERR_AMBIGUOUS_FRAMING, "Transfer-Encoding in HTTP/1.0" },
+	{ 1, 0, "POST / HTTP/1.1\r\nContent-Length: 3\r\n"
+	    "Connection: Content-Length\r\n\r\n", 400,
+	    HTTP_PERR_AMBIGUOUS_FRAMING, "Connection names the framing header" },
+	{ 1, 0, "POST / HTTP/1.1\r\nTransfer-Encoding: foo, chunked\r\n\r\n",
+	    501, HTTP_PERR_UNKNOWN_CODING, "unknown transfer-coding" },
+	{ 1, 0, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+	    400, HTTP_PERR_BAD_TRANSFER_ENCODING,
+	    "final transfer-coding is not chunked" },
+	{ 1, 0, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n"
+	    "\r\n", 400, HTTP_PERR_BAD_TRANSFER_ENCODING,
+	    "bad Transfer-Encoding" },
+	{ 1, 0, "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n"
+	    "\r\n", 400, HTTP_PERR_BAD_CONTENT_LENGTH, "bad Content-Length" },
+	{ 1, 0, "POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 400,
+	    HTTP_PERR_BAD_CONTENT_LENGTH, "bad Content-Length" },
+
+	{ 0, 0, "ICY 200 OK\r\n\r\n", 502, HTTP_PERR_NO_VERSION,
+	    "not an HTTP/1.x response" },
+	{ 0, 0, "HTTP/1\r\n\r\n", 502, HTTP_PERR_BAD_STATUS_LINE,
+	    "bad status line" },
+	{ 0, 0, "HTTP/2.0 200 OK\r\n\r\n", 502, HTTP_PERR_UNSUPPORTED_VERSION,
+	    "unsupported HTTP version" },
+	{ 0, 0, "HTTP/1.1 20 OK\r\n\r\n", 502, HTTP_PERR_BAD_STATUS_LINE,
+	    "bad status code" },
+	{ 0, 0, "HTTP/1.1 099 OK\r\n\r\n", 502, HTTP_PERR_BAD_STATUS_LINE,
+	    "bad status code" },
+	{ 0, 0, "HTTP/1.1 2000 OK\r\n\r\n", 502, HTTP_PERR_BAD_STATUS_LINE,
+	    "bad status code" },
+	{ 0, 0, "HTTP/1.1 200 O\x01K\r\n\r\n", 502, HTTP_PERR_BAD_STATUS_LINE,
+	    "bad byte in reason phrase" },
+	{ 0, 0, "HTTP/1.1 200 OK\nX: y\r\n\r\n", 502, HTTP_PERR_BARE_CR_LF,
+	    "bare LF" },
+	{ 0, 0, "HTTP/1.1 200 OK\r\nX: y\r\n z\r\n\r\n", 502,
+	    HTTP_PERR_OBS_FOLD, "obs-fold or leading whitespace in field line" },
+	{ 0, 30, "HTTP/1.1 200 OK\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
+	    502, HTTP_PERR_HEAD_TOO_LARGE, "response head too large" },
+	{ 0, 10, "HTTP/1.1 200 OK\r\n\r\n", 502, HTTP_PERR_HEAD_TOO_LARGE,
+	    "response head too large" },
+	{ 0, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	    "Content-Length: 3\r\n\r\n", 502, HTTP_PERR_AMBIGUOUS_FRAMING,
+	    "Transfer-Encoding with Content-Length" },
+	{ 0, 0, "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 502,
+	    HTTP_PERR_AMBIGUOUS_FRAMING, "Transfer-Encoding in HTTP/1.0" },
+	{ 0, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n"
+	    "\r\n", 502, HTTP_PERR_BAD_TRANSFER_ENCODING,
+	    "bad Transfer-Encoding" },
+	{ 0, 0, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n"
+	    "\r\n", 502, HTTP_PERR_BAD_CONTENT_LENGTH, "bad Content-Length" },
+};
+
+static void
+t_errcodes(void)
+{
+	struct http_parse_error err;
+	struct http_chunked c;
+	enum http_parse_result r;
+	size_t i, max, cons, off, dlen;
+
+	for (i = 0; i < sizeof(t_perrs) / sizeof(t_perrs[0]); i++) {
+		const struct t_perr *t = &t_perrs[i];
+
+		memset(&err, 0, sizeof(err));
+		max = t->max_head ? t->max_head : MAX_HEAD;
+		r = t->is_req ? http_parse_request(&msg, t->in, strlen(t->in),
+		    max, &err) : http_parse_response(&msg, t->in,
+		    strlen(t->in), max, "GET", 3, &err);
+		is_int(r, HTTP_PARSE_ERROR, "perr %zu: error", i);
+		is_int(err.status, t->status, "perr %zu: status", i);
+		is_int(err.code, t->code, "perr %zu: code for %s", i,
+		    t->reason);
+		is_str(err.reason, t->reason, "perr %zu: reason", i);
+	}
+
+	http_chunked_init(&c);
+	is_int(c.error, HTTP_PERR_NONE, "chunked: no error at start");
+	r = http_chunked_feed(&c, "3\r\nabc\r\n0\r\n\r\n", 13, &cons, &off,
+	    &dlen);
+	ok(r == HTTP_PARSE_OK && c.error == HTTP_PERR_NONE,
+	    "chunked: done, no error");
+	http_chunked_init(&c);
+	r = http_chunked_feed(&c, "zz\r\n", 4, &cons, &off, &dlen);
+	ok(r == HTTP_PARSE_ERROR && c.error == HTTP_PERR_BAD_CHUNK,
+	    "chunked: bad size is HTTP_PERR_BAD_CHUNK");
+	http_chunked_init(&c);
+	r = http_chunked_feed(&c, "3\r\nabcX", 7, &cons, &off, &dlen);
+	ok(r == HTTP_PARSE_ERROR && c.error == HTTP_PERR_BAD_CHUNK,
+	    "chunked: data not followed by CRLF is HTTP_PERR_BAD_CHUNK");
+	http_chunked_init(&c);
+	r = http_chunked_feed(&c, "11111111111111111\r\n", 19, &cons, &off,
+	    &dlen);
+	ok(r == HTTP_PARSE_ERROR && c.error == HTTP_PERR_BAD_CHUNK,
+	    "chunked: oversized size is HTTP_PERR_BAD_CHUNK");
+}
+
 int
 main(void)
 {
@@ -599,6 +747,7 @@ main(void)
 	t_connection();
 	t_responses();
 	t_chunked();
+	t_errcodes();
 	http_msg_free(&msg);
 	ok(msg.hdr == NULL && msg.hdr_cap == 0, "free resets the array");
 	return tap_done();

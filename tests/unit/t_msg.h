@@ -16,7 +16,7 @@ static struct http_msg *
 t_msg(const char *s, int is_req)
 {
 	struct http_msg *m = calloc(1, sizeof(*m));
-	struct http_parse_error err = { 0, NULL };
+	struct http_parse_error err = { 0, NULL, HTTP_PERR_NONE };
 	enum http_parse_result r;
 
 	if (m == NULL)
