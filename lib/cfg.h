@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "acl.h"
+#include "conf.h"
 
 struct logformat;
 
@@ -263,6 +264,19 @@ struct cfg {
  */
 int cfg_load(struct cfg *cfg, const char *path, int process_number);
 void cfg_free(struct cfg *cfg);
+
+/*
+ * Reconfigure: for each directive only a restart applies (CONF_RESTART rows)
+ * whose value differs between running and fresh, call report(name, from,
+ * to, arg) and copy the running value into fresh.  Returns how many.
+ */
+int cfg_restart_keep(struct cfg *fresh, const struct cfg *running,
+    conf_restart_report report, void *arg);
+/* The report that writes Squid's WARNING line to cache.log. */
+void cfg_restart_log(const char *name, const char *from, const char *to,
+    void *arg);
+/* A CONF_RESTART row whose type has no comparison (a bug), or NULL. */
+const char *cfg_restart_unknown(void);
 
 /*
  * The targeted cache-control fields a response received on port honours,

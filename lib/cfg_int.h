@@ -13,6 +13,9 @@
 
 #define CFG_BASE(cx)	((struct cfg *)(cx)->base)
 
+/* cfg_table.c: the table itself (n rows) */
+const struct conf_directive *cfg_directives(size_t *n);
+
 /* cfg_set.c: ports, logs, ACLs and access lists, sizes, addresses */
 char *cfg_strdup(const char *s);
 char *cfg_set_port(struct conf_ctx *cx, void *field, int argc, char **argv);
@@ -52,6 +55,7 @@ char *cfg_set_kb(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_targeted_cc(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 void cfg_free_str_list(struct cfg_str_list **list);
+void cfg_free_cache_dirs(struct cfg_cache_dir **list);
 
 /* cfg_set_helper.c: helper programs, their children, auth_param */
 char *cfg_set_helper_children(struct conf_ctx *cx, void *field, int argc,

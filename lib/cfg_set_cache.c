@@ -260,6 +260,20 @@ fail:
 	return err;
 }
 
+void
+cfg_free_cache_dirs(struct cfg_cache_dir **list)
+{
+	struct cfg_cache_dir *cd;
+
+	while ((cd = *list) != NULL) {
+		*list = cd->next;
+		free(cd->type);
+		free(cd->path);
+		free(cd->file);
+		free(cd);
+	}
+}
+
 char *
 cfg_set_replacement_policy(struct conf_ctx *cx, void *field, int argc,
     char **argv)

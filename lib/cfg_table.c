@@ -32,7 +32,13 @@
 
 /*
  * The table.  Rows are sorted by name (strcmp order); aliases are rows of
- * their own with the same field and handler and no default.
+ * their own with the same field and handler and no default.  CONF_RESTART
+ * marks what the master applies only at start (main.c: the shared memory
+ * cache, the descriptor limit, the working directory, cache.log and the pid
+ * file; stores.c: the store processes with their cache_dir and the settings
+ * they read; kid.c: the user the kids drop to, who owns the logs and the
+ * cache_dir trees): a reconfigure warns and keeps the running value
+ * (cfg_restart.c).  Only an alias's main row carries it.
  */
 #define U(name)	{ name, conf_unsupported, 0, NULL, 0, 0, ANY, NULL }
 #define O(name, hint)	{ name, conf_obsolete, 0, NULL, 0, 0, ANY, hint }
@@ -83,15 +89,16 @@ static const struct conf_directive cfg_table[] = {
 	{ "cache", cfg_set_access, CFG(cache_access), NULL, 0, 1, ANY, NULL },
 	{ "cache_access_log", cfg_set_access_log, CFG(access_logs), NULL, 0, 1,
 	    ANY, NULL },
-	{ "cache_dir", cfg_set_cache_dir, CFG(cache_dirs), NULL, 0, 1, ANY,
-	    NULL },
+	{ "cache_dir", cfg_set_cache_dir, CFG(cache_dirs), NULL, CONF_RESTART,
+	    1, ANY, NULL },
 	{ "cache_effective_group", conf_set_string, CFG(effective_group), NULL,
-	    0, 1, 1, NULL },
+	    CONF_RESTART, 1, 1, NULL },
 	{ "cache_effective_user", conf_set_string, CFG(effective_user),
-	    "proxy", 0, 1, 1, NULL },
+	    "proxy", CONF_RESTART, 1, 1, NULL },
 	{ "cache_log", conf_set_string, CFG(cache_log), CFG_LOGDIR "cache.log",
-	    0, 1, 1, NULL },
-	{ "cache_mem", conf_set_size, CFG(cache_mem), "256 MB", 0, 1, 2, NULL },
+	    CONF_RESTART, 1, 1, NULL },
+	{ "cache_mem", conf_set_size, CFG(cache_mem), "256 MB", CONF_RESTART,
+	    1, 2, NULL },
 	U("cache_mgr"),
 	U("cache_miss_revalidate"),
 	U("cache_peer"),
@@ -99,13 +106,14 @@ static const struct conf_directive cfg_table[] = {
 	O("cache_peer_domain",
 	    "Replace with dstdomain ACLs and cache_peer_access."),
 	{ "cache_replacement_policy", cfg_set_replacement_policy,
-	    CFG(cache_replacement_policy), "lru", 0, 1, 2, NULL },
+	    CFG(cache_replacement_policy), "lru", CONF_RESTART, 1, 2,
+	    NULL },
 	U("cache_store_log"),
 	{ "cache_swap_high", cfg_set_swap_percent, CFG(cache_swap_high), "95",
-	    0, 1, 1, NULL },
+	    CONF_RESTART, 1, 1, NULL },
 	U("cache_swap_log"),
 	{ "cache_swap_low", cfg_set_swap_percent, CFG(cache_swap_low), "90",
-	    0, 1, 1, NULL },
+	    CONF_RESTART, 1, 1, NULL },
 	U("cache_swap_state"),
 	O("cache_vary",
 	    "This option is not yet supported by Squid-3."),
@@ -138,8 +146,8 @@ static const struct conf_directive cfg_table[] = {
 	U("connect_retries"),
 	{ "connect_timeout", conf_set_time, CFG(connect_timeout), "1 minute",
 	    0, 1, 2, NULL },
-	{ "coredump_dir", conf_set_string_none, CFG(coredump_dir), NULL, 0, 1,
-	    1, NULL },
+	{ "coredump_dir", conf_set_string_none, CFG(coredump_dir), NULL,
+	    CONF_RESTART, 1, 1, NULL },
 	U("cpu_affinity_map"),
 	U("dead_peer_timeout"),
 	{ "debug_options", cfg_set_debug_options, CFG(debug_options), "ALL,1",
@@ -332,14 +340,15 @@ static const struct conf_directive cfg_table[] = {
 	{ "max_filedesc", conf_set_int, CFG(max_filedescriptors), NULL, 0, 1,
 	    1, NULL },
 	{ "max_filedescriptors", conf_set_int, CFG(max_filedescriptors), "0",
-	    0, 1, 1, NULL },
+	    CONF_RESTART, 1, 1, NULL },
 	U("max_open_disk_fds"),
 	{ "max_stale", conf_set_time, CFG(max_stale), "1 week", 0, 1, 2, NULL },
 	U("maximum_icp_query_timeout"),
 	{ "maximum_object_size", conf_set_size, CFG(maximum_object_size),
 	    "4 MB", 0, 1, 2, NULL },
 	{ "maximum_object_size_in_memory", conf_set_size,
-	    CFG(maximum_object_size_in_memory), "512 KB", 0, 1, 2, NULL },
+	    CFG(maximum_object_size_in_memory), "512 KB", CONF_RESTART, 1, 2,
+	    NULL },
 	O("maximum_single_addr_tries",
 	    "Replaced by connect_retries. The behaviour has changed, "
 	    "please read the documentation before altering."),
@@ -354,7 +363,8 @@ static const struct conf_directive cfg_table[] = {
 	U("memory_pools"),
 	U("memory_pools_limit"),
 	{ "memory_replacement_policy", cfg_set_replacement_policy,
-	    CFG(memory_replacement_policy), "lru", 0, 1, 2, NULL },
+	    CFG(memory_replacement_policy), "lru", CONF_RESTART, 1, 2,
+	    NULL },
 	U("mime_table"),
 	U("min_dns_poll_cnt"),
 	U("min_tcp_poll_cnt"),
@@ -390,7 +400,7 @@ static const struct conf_directive cfg_table[] = {
 	{ "persistent_request_timeout", conf_set_time,
 	    CFG(client_idle_pconn_timeout), NULL, 0, 1, 2, NULL },
 	{ "pid_filename", conf_set_string_none, CFG(pid_filename),
-	    "/run/cuttle.pid", 0, 1, 1, NULL },
+	    "/run/cuttle.pid", CONF_RESTART, 1, 1, NULL },
 	{ "pinger_enable", conf_ignore, 0, NULL, 0, 0, ANY, NULL },
 	U("pinger_program"),
 	U("pipeline_prefetch"),
@@ -596,6 +606,13 @@ static const struct conf_directive cfg_table[] = {
 #undef O
 #undef ANY
 
+const struct conf_directive *
+cfg_directives(size_t *n)
+{
+	*n = sizeof(cfg_table) / sizeof(cfg_table[0]);
+	return cfg_table;
+}
+
 int
 cfg_load(struct cfg *cfg, const char *path, int process_number)
 {
@@ -636,7 +653,6 @@ cfg_free(struct cfg *cfg)
 	struct cfg_deny_info *di;
 	struct cfg_outgoing_addr *oa;
 	struct cfg_refresh *rp;
-	struct cfg_cache_dir *cd;
 	struct cfg_str_list *sl;
 
 	while ((p = cfg->ports) != NULL) {
@@ -674,13 +690,7 @@ cfg_free(struct cfg *cfg)
 		cfg_free_rule(&oa->rule);
 		free(oa);
 	}
-	while ((cd = cfg->cache_dirs) != NULL) {
-		cfg->cache_dirs = cd->next;
-		free(cd->type);
-		free(cd->path);
-		free(cd->file);
-		free(cd);
-	}
+	cfg_free_cache_dirs(&cfg->cache_dirs);
 	while ((rp = cfg->refresh_patterns) != NULL) {
 		cfg->refresh_patterns = rp->next;
 		regfree(rp->regex);

@@ -804,3 +804,175 @@ conf_obsolete(struct conf_ctx *cx, void *field, int argc, char **argv)
 	    cx->dir->hint != NULL ? cx->dir->hint : "");
 	return NULL;
 }
+
+/*
+ * Restart-only rows.  The comparison is by value, per field type, not by
+ * the words written: "256 MB" and "262144 KB" are no change, and a value
+ * that comes from an include or a macro compares the same as one written
+ * out.  The generic setters' types are known here; other handlers bring
+ * their own conf_value_ops.
+ */
+
+static int
+conf_same_int(const void *a, const void *b)
+{
+	return *(const int *)a == *(const int *)b;
+}
+
+static void
+conf_keep_int(void *fresh, const void *running)
+{
+	*(int *)fresh = *(const int *)running;
+}
+
+static void
+conf_show_int(const void *v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%d", *(const int *)v);
+}
+
+static void
+conf_show_bool(const void *v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", *(const int *)v ? "on" : "off");
+}
+
+static int
+conf_same_int64(const void *a, const void *b)
+{
+	return *(const int64_t *)a == *(const int64_t *)b;
+}
+
+static void
+conf_keep_int64(void *fresh, const void *running)
+{
+	*(int64_t *)fresh = *(const int64_t *)running;
+}
+
+/* In the largest unit that shows it exactly, as one would write it. */
+static void
+conf_show_size(const void *v, char *buf, size_t len)
+{
+	static const struct {
+		const char *unit;
+		int shift;
+	} units[] = { { "GB", 30 }, { "MB", 20 }, { "KB", 10 } };
+	int64_t b = *(const int64_t *)v;
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (b != 0 && b % ((int64_t)1 << units[i].shift) == 0) {
+			snprintf(buf, len, "%lld %s",
+			    (long long)(b >> units[i].shift), units[i].unit);
+			return;
+		}
+	}
+	snprintf(buf, len, "%lld bytes", (long long)b);
+}
+
+static void
+conf_show_time(const void *v, char *buf, size_t len)
+{
+	int64_t ms = *(const int64_t *)v;
+
+	if (ms % 1000 == 0)
+		snprintf(buf, len, "%lld seconds", (long long)(ms / 1000));
+	else
+		snprintf(buf, len, "%lld milliseconds", (long long)ms);
+}
+
+static int
+conf_same_string(const void *a, const void *b)
+{
+	const char *sa = *(char *const *)a, *sb = *(char *const *)b;
+
+	if (sa == NULL || sb == NULL)
+		return sa == sb;
+	return strcmp(sa, sb) == 0;
+}
+
+static void
+conf_keep_string(void *fresh, const void *running)
+{
+	char **f = fresh;
+	const char *r = *(char *const *)running;
+
+	free(*f);
+	*f = NULL;
+	if (r != NULL && (*f = strdup(r)) == NULL)
+		abort();
+}
+
+static void
+conf_show_string(const void *v, char *buf, size_t len)
+{
+	const char *s = *(char *const *)v;
+
+	snprintf(buf, len, "%s", s != NULL ? s : "none");
+}
+
+static const struct conf_value_ops conf_generic_ops[] = {
+	{ conf_set_int, conf_same_int, conf_keep_int, conf_show_int },
+	{ conf_set_bool, conf_same_int, conf_keep_int, conf_show_bool },
+	{ conf_set_size, conf_same_int64, conf_keep_int64, conf_show_size },
+	{ conf_set_time, conf_same_int64, conf_keep_int64, conf_show_time },
+	{ conf_set_string, conf_same_string, conf_keep_string,
+	    conf_show_string },
+	{ conf_set_string_none, conf_same_string, conf_keep_string,
+	    conf_show_string },
+};
+
+static const struct conf_value_ops *
+conf_ops_for(conf_handler h, const struct conf_value_ops *ops, size_t nops)
+{
+	for (size_t i = 0; i < sizeof(conf_generic_ops) /
+	    sizeof(conf_generic_ops[0]); i++)
+		if (conf_generic_ops[i].handler == h)
+			return &conf_generic_ops[i];
+	for (size_t i = 0; i < nops; i++)
+		if (ops[i].handler == h)
+			return &ops[i];
+	return NULL;
+}
+
+size_t
+conf_restart_unknown(const struct conf_directive *table, size_t n,
+    const struct conf_value_ops *ops, size_t nops)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((table[i].flags & CONF_RESTART) &&
+		    conf_ops_for(table[i].handler, ops, nops) == NULL)
+			return i;
+	return n;
+}
+
+int
+conf_restart_keep(const struct conf_directive *table, size_t n,
+    void *fresh, const void *running, const struct conf_value_ops *ops,
+    size_t nops, conf_restart_report report, void *arg)
+{
+	char from[256], to[256];
+	int kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct conf_directive *d = &table[i];
+		if (!(d->flags & CONF_RESTART))
+			continue;
+		const struct conf_value_ops *o = conf_ops_for(d->handler, ops,
+		    nops);
+		if (o == NULL)
+			log_bug("%s: restart-only row without conf_value_ops",
+			    d->name);
+		void *f = (char *)fresh + d->off;
+		const void *r = (const char *)running + d->off;
+		if (o->same(r, f))
+			continue;
+		if (report != NULL) {
+			o->show(r, from, sizeof(from));
+			o->show(f, to, sizeof(to));
+			report(d->name, from, to, arg);
+		}
+		o->keep(f, r);
+		kept++;
+	}
+	return kept;
+}

@@ -37,6 +37,12 @@ typedef char *(*conf_handler)(struct conf_ctx *cx, void *field, int argc,
 #define CONF_DEFAULT_IF_NONE	0x01
 /* a "file" word stands for the values written in that file */
 #define CONF_FILE_VALUES	0x02
+/*
+ * only a restart applies a change: a reconfigure warns and keeps the running
+ * value (conf_restart_keep).  Flag an alias's main row only: values are
+ * compared per field, so one row covers every name that sets it.
+ */
+#define CONF_RESTART		0x04
 
 #define CONF_ARGS_ANY	-1		/* max_args: no limit */
 
@@ -64,6 +70,37 @@ const struct conf_directive *conf_lookup(const struct conf_directive *table,
     size_t n, const char *name);
 /* 0 if the table is strictly sorted, else the index of the first bad row. */
 size_t conf_table_unsorted(const struct conf_directive *table, size_t n);
+
+/*
+ * What conf_restart_keep needs to know of a field's type, for the handlers
+ * that are not conf.c's own generic setters (those it knows itself).
+ */
+struct conf_value_ops {
+	conf_handler	 handler;	/* the rows this applies to */
+	int		(*same)(const void *a, const void *b);
+	/* replace fresh's value (freeing it) with a copy of running's */
+	void		(*keep)(void *fresh, const void *running);
+	/* the value in squid.conf words, cut to len */
+	void		(*show)(const void *v, char *buf, size_t len);
+};
+
+/* name changed from, to; told before the running value is copied back */
+typedef void (*conf_restart_report)(const char *name, const char *from,
+    const char *to, void *arg);
+
+/*
+ * For each CONF_RESTART row whose value differs between running and fresh
+ * (two bases loaded through table), call report, then copy the running
+ * value into fresh, so that fresh describes what really stays in effect.
+ * ops (nops) cover the flagged rows whose handler is not a generic setter.
+ * Returns how many values were kept.
+ */
+int conf_restart_keep(const struct conf_directive *table, size_t n,
+    void *fresh, const void *running, const struct conf_value_ops *ops,
+    size_t nops, conf_restart_report report, void *arg);
+/* n if every CONF_RESTART row has ops, else the index of the first without. */
+size_t conf_restart_unknown(const struct conf_directive *table, size_t n,
+    const struct conf_value_ops *ops, size_t nops);
 
 /* A copy of s[0..len) kept for the life of the process (file names). */
 const char *conf_intern(const char *s, size_t len);

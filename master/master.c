@@ -206,6 +206,12 @@ master_reconfigure(struct cfg *cfg, const char *path)
 		free(fresh);
 		return cfg;
 	}
+	/*
+	 * What only start-up applies (the memory cache, the stores, the kids'
+	 * user, the pid file ...) keeps its running value, so that the new
+	 * generation and a later rotate or shutdown see what is in effect.
+	 */
+	cfg_restart_keep(fresh, cfg, cfg_restart_log, NULL);
 	if (listen_bind_all(fresh, cfg) != 0) {
 		log_errx("reconfigure: cannot bind the new ports; keeping the "
 		    "running configuration");

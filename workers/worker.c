@@ -230,8 +230,9 @@ worker_set_hostname(const struct cfg *cfg)
 /*
  * -N has no master to start a new worker generation, so the one process
  * reloads in place: new transactions use the new config, those in progress
- * keep the old one (which is therefore never freed).  What would need new
- * sockets or shared memory (ports, cache_mem, cache_dir) needs a restart.
+ * keep the old one (which is therefore never freed).  A port change is
+ * refused whole (new sockets are the master's job); the directives only a
+ * restart applies (cache_mem, cache_dir ...) keep their running values.
  */
 static void
 worker_reload(void)
@@ -254,10 +255,7 @@ worker_reload(void)
 		free(fresh);
 		return;
 	}
-	if (fresh->cache_mem != old->cache_mem || (fresh->cache_dirs == NULL) !=
-	    (old->cache_dirs == NULL))
-		log_warnx("reconfigure: cache_mem and cache_dir changes take "
-		    "effect at the next restart");
+	cfg_restart_keep(fresh, old, cfg_restart_log, NULL);
 	struct cfg_port *np = fresh->ports;
 	for (int i = 0; i < worker_nlisteners && np != NULL; i++,
 	    np = np->next) {

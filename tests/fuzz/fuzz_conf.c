@@ -1,7 +1,9 @@
 /*
  * libFuzzer target for the squid.conf engine and directive table: the input
  * is written to a file in a private directory and loaded with cfg_load(),
- * then freed.  Built twice: as fuzz_conf the input is a whole file; with
+ * then reconfigured from, as the master would: cfg_restart_keep() copies
+ * into it the restart-only values of the defaults (and must find nothing
+ * left to copy after), then both are freed.  Built twice: as fuzz_conf the input is a whole file; with
  * FUZZ_CONF_LINE (fuzz_conf_line) it is one directive line, loaded after a
  * fixed preamble that defines ACLs and a logformat for it to refer to.
  *
@@ -38,6 +40,7 @@
 #define FUZZ_CONF_MAX_OPENS	32
 
 static int fuzz_loading;
+static struct cfg fuzz_running;	/* the defaults: an empty file */
 static int fuzz_opens;
 static char fuzz_dir[] = "/tmp/cuttle-fuzz-conf.XXXXXX";
 
@@ -130,6 +133,8 @@ fuzz_cleanup(void)
 
 		snprintf(path, sizeof(path), "%s/fuzz.conf", fuzz_dir);
 		unlink(path);
+		snprintf(path, sizeof(path), "%s/running.conf", fuzz_dir);
+		unlink(path);
 		rmdir(fuzz_dir);
 	}
 }
@@ -137,6 +142,7 @@ fuzz_cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	FILE *f;
 	int fd;
 
 	if (mkdtemp(fuzz_dir) == NULL || chdir(fuzz_dir) == -1)
@@ -146,7 +152,18 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if ((fd = open("/dev/null", O_WRONLY)) == -1)
 		abort();
 	log_set_fd(fd);
+	if ((f = fopen("running.conf", "w")) == NULL || fclose(f) != 0 ||
+	    cfg_load(&fuzz_running, "running.conf", 0) != 0)
+		abort();
 	return 0;
+}
+
+/* the shown values must be strings */
+static void
+fuzz_report(const char *name, const char *from, const char *to, void *arg)
+{
+	if (strlen(name) + strlen(from) + strlen(to) == 0)
+		abort();
 }
 
 #ifdef FUZZ_CONF_LINE
@@ -187,6 +204,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_opens = 0;
 	(void)cfg_load(&cfg, "fuzz.conf", 0);
 	fuzz_loading = 0;
+	(void)cfg_restart_keep(&cfg, &fuzz_running, fuzz_report, NULL);
+	if (cfg_restart_keep(&cfg, &fuzz_running, fuzz_report, NULL) != 0)
+		abort();	/* kept values must compare the same */
 	cfg_free(&cfg);
 	return 0;
 }

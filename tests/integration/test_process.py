@@ -110,6 +110,70 @@ def test_reconfigure_under_load_drops_nothing(proxy, origin):
     assert ok(p, origin)
 
 
+RESTART_ONLY = ("WARNING: Changing '%s' (from %s to %s) requires a full restart. "
+                "It has been ignored by reconfigure.")
+
+
+@pytest.mark.cuttle_only(reason="Squid 5.7 warns so for workers alone; it says nothing of "
+                         "cache_mem or pid_filename")
+@pytest.mark.parametrize("single", [False, True], ids=["master", "single"])
+def test_reconfigure_keeps_restart_only_values(proxy, origin, single):
+    p = proxy(workers=2, single=single)
+    assert ok(p, origin)
+    before = sorted(serving_pids(p))
+    other_pid = os.path.join(p.dir, "other.pid")
+    with open(p.conf) as f:
+        text = f.read()
+    text = text.replace("pid_filename " + p.pid_file, "pid_filename " + other_pid)
+    text = text.replace("http_access allow localhost", "http_access deny localhost")
+    with open(p.conf, "w") as f:
+        f.write(text + "cache_mem 8 MB\n")
+    # -k would look for the instance in the new pid file: signal it directly
+    p.signal(signal.SIGHUP)
+    warnings = [RESTART_ONLY % ("cache_mem", "256 MB", "8 MB"),
+                RESTART_ONLY % ("pid_filename", p.pid_file, other_pid)]
+    assert wait_for(lambda: all(w in p.cache_log for w in warnings), 5.0), p.cache_log
+    # the rest of the file applies in the same reconfigure
+    assert wait_for(lambda: get(p.port, origin.url("/")).status == 403, 5.0)
+    if not single:
+        assert wait_for(lambda: len(children(p.pid)) == 2 and
+                        not set(children(p.pid)) & set(before), 10.0), p.cache_log
+    # the running pid file is the one a shutdown removes
+    p.shutdown()
+    assert p.proc.poll() is not None, p.diagnostics()
+    assert not os.path.exists(p.pid_file)
+    assert not os.path.exists(other_pid)
+
+
+@MASTER_ONLY
+def test_reconfigure_changes_workers(proxy, origin):
+    # Squid 5.7 keeps its worker count until a restart (RESTART_ONLY, for
+    # workers); a new cuttle generation simply has the new count.
+    p = proxy(workers=1)
+    (old,) = serving_pids(p)
+    with open(p.conf) as f:
+        text = f.read()
+    with open(p.conf, "w") as f:
+        f.write(text.replace("workers 1\n", "workers 2\n"))
+    assert p.ctl("reconfigure").returncode == 0
+    kids = wait_for(lambda: len(children(p.pid)) == 2 and old not in children(p.pid)
+                    and children(p.pid), 10.0)
+    assert kids, p.cache_log
+    assert "requires a full restart" not in p.cache_log
+    assert ok(p, origin)
+
+
+def test_squid_words_for_a_restart_only_change(squid_proxy):
+    # RESTART_ONLY is Squid's line, checked against the real one: Squid
+    # 5.7 says it of workers, even under -N.
+    p = squid_proxy()
+    with open(p.conf, "a") as f:
+        f.write("workers 2\n")
+    assert p.ctl("reconfigure").returncode == 0
+    want = RESTART_ONLY % ("workers", "1", "2")
+    assert wait_for(lambda: want in p.cache_log, 10.0), p.cache_log
+
+
 def test_single_process_mode(proxy, origin):
     p = proxy(single=True)
     assert ok(p, origin)
