@@ -25,14 +25,13 @@
 #include "conn.h"
 #include "errpage.h"
 #include "forward.h"
+#include "heritage.h"
 #include "log.h"
 #include "memcache.h"
 #include "pconn.h"
 #include "store_client.h"
 #include "util.h"
 #include "worker.h"
-
-struct memcache *cache_memory;
 
 static void cache_revalidate_in_background(const struct xact *x,
     const struct cache_meta *m);
@@ -158,9 +157,9 @@ cache_get_variant(struct xact *x)
 	struct memcache_ref *r;
 	size_t len;
 
-	if (cache_memory == NULL)
+	if (heritage.memcache == NULL)
 		return NULL;
-	r = memcache_get(cache_memory, x->cache_key, strlen(x->cache_key));
+	r = memcache_get(heritage.memcache, x->cache_key, strlen(x->cache_key));
 	if (r == NULL)
 		return NULL;
 	const char *p = memcache_ref_meta(r, &len);
@@ -172,7 +171,7 @@ cache_get_variant(struct xact *x)
 		return NULL;
 	free(x->cache_key);
 	x->cache_key = key;
-	return memcache_get(cache_memory, key, strlen(key));
+	return memcache_get(heritage.memcache, key, strlen(key));
 }
 
 static void
@@ -180,7 +179,7 @@ cache_mem_delete_variant(const char *variant_key, void *arg)
 {
 	int *deleted = arg;
 
-	*deleted |= memcache_delete(cache_memory, variant_key,
+	*deleted |= memcache_delete(heritage.memcache, variant_key,
 	    strlen(variant_key)) > 0;
 }
 
@@ -194,16 +193,16 @@ cache_mem_delete_all(const char *key)
 	struct memcache_ref *r;
 	int deleted = 0;
 
-	if (cache_memory == NULL)
+	if (heritage.memcache == NULL)
 		return 0;
-	if ((r = memcache_get(cache_memory, key, strlen(key))) != NULL) {
+	if ((r = memcache_get(heritage.memcache, key, strlen(key))) != NULL) {
 		size_t len;
 		const char *p = memcache_ref_meta(r, &len);
 		cache_vary_each(key, p, len, cache_mem_delete_variant,
 		    &deleted);
 		memcache_release(r);
 	}
-	deleted |= memcache_delete(cache_memory, key, strlen(key)) > 0;
+	deleted |= memcache_delete(heritage.memcache, key, strlen(key)) > 0;
 	return deleted;
 }
 
@@ -271,7 +270,7 @@ cache_lookup(struct xact *x)
 	int is_get = strcmp(x->method, "GET") == 0;
 	int is_head = strcmp(x->method, "HEAD") == 0;
 
-	if ((cache_memory == NULL && cache_nstores == 0) ||
+	if ((heritage.memcache == NULL && cache_nstores == 0) ||
 	    strcmp(x->url.scheme, "http") != 0)
 		return 0;
 	if (worker_cfg->cache_access.head != NULL) {
@@ -346,7 +345,7 @@ cache_revalidate_in_background(const struct xact *x, const struct cache_meta *m)
 {
 	char cond[1024];
 
-	if (cache_memory == NULL || cache_cf_busy(x->cache_key, 1) ||
+	if (heritage.memcache == NULL || cache_cf_busy(x->cache_key, 1) ||
 	    cache_rules_conditional_headers(m, cond, sizeof(cond)) == 0)
 		return;
 	struct xact *b = xact_background(x);
@@ -356,7 +355,8 @@ cache_revalidate_in_background(const struct xact *x, const struct cache_meta *m)
 	b->may_store = 1;
 	b->revalidating = 1;
 	b->cache_cond = xstrdup(cond);
-	b->hit = memcache_get(cache_memory, b->cache_key, strlen(b->cache_key));
+	b->hit = memcache_get(heritage.memcache, b->cache_key,
+	    strlen(b->cache_key));
 	struct cache_meta held;
 	if (b->hit == NULL || cache_open_object(b, &held) == -1) {
 		xact_detached_end(b, 0);
@@ -425,7 +425,7 @@ cache_revalidated(struct xact *x)
 		buf_free(&meta);
 		/* serve the refreshed object from the (new) stored copy */
 		memcache_release(x->hit);
-		x->hit = memcache_get(cache_memory, x->cache_key,
+		x->hit = memcache_get(heritage.memcache, x->cache_key,
 		    strlen(x->cache_key));
 		if (x->hit == NULL || cache_open_object(x, &m) == -1)
 			return 0;

@@ -10,15 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct memcache;
 struct xact;
 
-/* The shared memory cache, created by the master before forking (or NULL). */
-extern struct memcache *cache_memory;
-
-/* The worker's sockets to the cache_dir stores (before worker_main). */
-void cache_set_stores(const int *fds, int n);
-/* In the worker, after its event loop exists. */
+/*
+ * In the worker, after its event loop exists: take the shared memory
+ * cache and the sockets to the cache_dir stores from the heritage.
+ */
 void cache_init(void);
 
 /*

@@ -13,6 +13,7 @@
 #include "cache_rules.h"
 #include "conn.h"
 #include "headers.h"
+#include "heritage.h"
 #include "log.h"
 #include "memcache.h"
 #include "util.h"
@@ -124,7 +125,7 @@ cache_start_storing(struct xact *x)
 	buf_append(&x->store_head, blob, ml);
 	cache_stored_head(x, &x->store_head);
 
-	x->mem_ok = cache_memory != NULL && (cl < 0 ||
+	x->mem_ok = heritage.memcache != NULL && (cl < 0 ||
 	    (int64_t)(cl + buf_avail(&x->store_head)) <=
 	    worker_cfg->maximum_object_size_in_memory);
 	buf_init(&x->store_body);
@@ -147,7 +148,7 @@ cache_on_finish(struct xact *x, int complete)
 		buf_init(&marker);
 		cache_vary_marker(x, &marker);
 		if (x->mem_ok)
-			memcache_put(cache_memory, x->cache_base_key,
+			memcache_put(heritage.memcache, x->cache_base_key,
 			    strlen(x->cache_base_key), buf_head(&marker),
 			    buf_avail(&marker), NULL, 0);
 		if (x->disk_job != NULL)
@@ -158,7 +159,7 @@ cache_on_finish(struct xact *x, int complete)
 	if (complete && x->mem_ok) {
 		struct iovec body = { buf_head(&x->store_body),
 		    buf_avail(&x->store_body) };
-		if (memcache_put(cache_memory, x->store_key,
+		if (memcache_put(heritage.memcache, x->store_key,
 		    strlen(x->store_key), buf_head(&x->store_head),
 		    buf_avail(&x->store_head), &body,
 		    body.iov_len > 0 ? 1 : 0) == -1)
