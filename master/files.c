@@ -1,12 +1,16 @@
 /*
- * Files the master creates or touches on behalf of its kids.
+ * Files the master creates or opens on behalf of its kids, with its
+ * privilege: log files and directories (owned by the effective user), the
+ * access logs a kid inherits open, the pid file, and -z's cache trees.
  */
 #include "config.h"
 #include "files.h"
 #include "cfg.h"
+#include "heritage.h"
 #include "log.h"
 #include "util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -52,22 +56,59 @@ files_open_log(const char *path, uid_t uid, gid_t gid)
 	return fd;
 }
 
-int
-files_prepare_logs(const struct cfg *cfg, uid_t uid, gid_t gid)
-{
-	int failures = 0;
+/*
+ * The access logs of the config the next kids run, held open for their
+ * heritage: files_access_fds[i] is the i-th access_log line (-1: none, or
+ * a file that could not be opened).
+ */
+static const struct cfg *files_access_cfg;
+static int files_access_fds[HERITAGE_ACCESS_LOGS_MAX];
+static int files_naccess;
 
-	for (const struct cfg_access_log *l = cfg->access_logs; l != NULL;
-	    l = l->next) {
+int
+files_open_access_logs(const struct cfg *cfg, uid_t uid, gid_t gid)
+{
+	int failures = 0, i = 0;
+
+	files_close_access_logs();
+	for (const struct cfg_access_log *l = cfg->access_logs;
+	    l != NULL && i < HERITAGE_ACCESS_LOGS_MAX; l = l->next, i++) {
+		files_access_fds[i] = -1;
 		if (l->path == NULL)
 			continue;
-		int fd = files_open_log(l->path, uid, gid);
-		if (fd == -1)
+		if ((files_access_fds[i] = files_open_log(l->path, uid,
+		    gid)) == -1)
 			failures++;
-		else
-			close(fd);
 	}
+	files_naccess = i;
+	files_access_cfg = cfg;
 	return failures;
+}
+
+void
+files_access_logs_heritage(struct heritage *h)
+{
+	/* a kid gets the logs of the config it runs, never another's */
+	assert(h->cfg == files_access_cfg);
+	h->naccess_logs = files_naccess;
+	for (int i = 0; i < files_naccess; i++)
+		h->access_log_fds[i] = files_access_fds[i];
+}
+
+void
+files_close_access_logs(void)
+{
+	for (int i = 0; i < files_naccess; i++)
+		if (files_access_fds[i] != -1)
+			close(files_access_fds[i]);
+	files_access_logs_release();
+}
+
+void
+files_access_logs_release(void)
+{
+	files_naccess = 0;
+	files_access_cfg = NULL;
 }
 
 static uid_t files_tree_uid;

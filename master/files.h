@@ -1,6 +1,7 @@
 /*
  * Privileged file work done by the master: cache.log, the pid file, log
- * files and directories created with the effective user as owner.
+ * files and directories created with the effective user as owner, and the
+ * access logs it opens for its kids (they arrive open in the heritage).
  */
 #ifndef CUTTLE_FILES_H
 #define CUTTLE_FILES_H
@@ -8,11 +9,23 @@
 #include <sys/types.h>
 
 struct cfg;
+struct heritage;
 
 /* Open (create) path for appending; chown to uid/gid when root. */
 int files_open_log(const char *path, uid_t uid, gid_t gid);
-/* Create the logs of cfg so that kids running as the user can open them. */
-int files_prepare_logs(const struct cfg *cfg, uid_t uid, gid_t gid);
+/*
+ * Open (create, owned by uid/gid) the access logs of cfg and hold them for
+ * the heritage of the kids that run cfg, closing those held before: at
+ * start-up, for a new generation, after a rotation.  Returns how many
+ * files failed (logged); their kids get -1 and log nothing there.
+ */
+int files_open_access_logs(const struct cfg *cfg, uid_t uid, gid_t gid);
+/* Copy the held descriptors into h (h->cfg must be the config held). */
+void files_access_logs_heritage(struct heritage *h);
+/* Close the held descriptors: in a child that writes no access.log. */
+void files_close_access_logs(void);
+/* Forget them without closing: -N's worker owns them now. */
+void files_access_logs_release(void);
 /* chown -R path (when root); -1 on error, logged. */
 int files_chown_tree(const char *path, uid_t uid, gid_t gid);
 

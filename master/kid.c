@@ -1,12 +1,18 @@
 /*
- * Forking kids.  The child resets what it inherited from the master's
- * signal handling, drops privileges and enters the worker's event loop.
+ * Starting a worker from its heritage.  kid_heritage() gathers what the
+ * master passes on, kid_spawn_worker() forks a kid with it, and
+ * kid_start() is the one way a worker begins, in a forked kid or in the -N
+ * process: identity in cache.log, crash report, the shared memory cache,
+ * the privilege drop, then the worker's event loop.  It runs outside the
+ * master's privilege as soon as it can, but starts with it, so it lives
+ * here rather than in workers/.
  */
 #include "config.h"
 #include "kid.h"
 #include "cfg.h"
-#include "cache.h"
 #include "crash.h"
+#include "files.h"
+#include "heritage.h"
 #include "log.h"
 #include "memcache.h"
 #include "priv.h"
@@ -15,20 +21,73 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
-pid_t
-kid_spawn_worker(struct kid *k)
+void
+kid_heritage(struct heritage *h, struct cfg *cfg, int kid, int slot,
+    struct memcache *mc)
 {
-	int sfds[32];
-	int ns = stores_worker_sockets(sfds, 32);
-	pid_t master = getpid();
+	memset(h, 0, sizeof(*h));
+	h->cfg = cfg;
+	h->kid = kid;
+	h->memcache = mc;
+	h->memcache_slot = slot;
+	h->nstores = stores_worker_sockets(h->store_fds, HERITAGE_STORES_MAX);
+	files_access_logs_heritage(h);
+	h->master = 0;
+	h->relay = NULL;
+}
+
+int
+kid_start(const struct heritage *h)
+{
+	/*
+	 * The master blocks SIGCHLD to take it with sigtimedwait; a worker
+	 * has no use for it (it reaps its helpers with waitpid(WNOHANG)),
+	 * so it gets its default, ignored, back.  -N inherits the same
+	 * mask from main() and is treated the same.  Control signals stay
+	 * blocked: the worker reads them from a signalfd.
+	 */
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_UNBLOCK, &chld, NULL);
+
+	log_init("cuttle", h->kid);
+	crash_handler_install("worker", h->kid);
+	/*
+	 * Pins in the shared cache are per slot.  memcache_create() already
+	 * attached its creator to slot 0, which is -N's: attaching again
+	 * there changes nothing, so -N takes the same path as a kid.
+	 */
+	if (h->memcache != NULL)
+		memcache_attach(h->memcache, h->memcache_slot);
+	/*
+	 * Everything privileged is open by now (ports, logs, store sockets
+	 * in h): from here on the worker is the effective user only.
+	 */
+	if (priv_drop(h->cfg->effective_user, h->cfg->effective_group) == -1)
+		return 1;
+	/* -N has no master to die with: it is the master. */
+	if (h->master != 0)
+		priv_die_with(h->master);
+	return worker_main(h);
+}
+
+pid_t
+kid_spawn_worker(struct kid *k, struct memcache *mc)
+{
+	struct heritage h;
+
+	kid_heritage(&h, k->cfg, k->number, k->slot, mc);
+	h.master = getpid();
 	pid_t pid = fork();
 
 	if (pid != 0)
-		for (int i = 0; i < ns; i++)
-			if (sfds[i] != -1)
-				close(sfds[i]);
+		for (int i = 0; i < h.nstores; i++)
+			if (h.store_fds[i] != -1)
+				close(h.store_fds[i]);
 	if (pid == -1) {
 		log_err("fork worker kid%d", k->number);
 		return -1;
@@ -36,21 +95,11 @@ kid_spawn_worker(struct kid *k)
 	if (pid > 0)
 		return pid;
 
+	/*
+	 * The master's own ends of the store control sockets are not part
+	 * of the heritage: held open in a kid, they would hide the master's
+	 * death from the stores.  (-N is the master and keeps them.)
+	 */
 	stores_close_inherited();
-	cache_set_stores(sfds, ns);
-
-	/* control signals stay blocked: the worker reads them via signalfd */
-	sigset_t chld;
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_UNBLOCK, &chld, NULL);
-	log_init("cuttle", k->number);
-	crash_handler_install("worker", k->number);
-	if (cache_memory != NULL)
-		memcache_attach(cache_memory, k->slot);
-	worker_open_logs(k->cfg);
-	if (priv_drop(k->cfg->effective_user, k->cfg->effective_group) == -1)
-		_exit(1);
-	priv_die_with(master);
-	_exit(worker_main(k->cfg, k->number));
+	_exit(kid_start(&h));
 }

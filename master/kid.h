@@ -1,13 +1,16 @@
 /*
- * Forking a worker with its heritage: the loaded config (with listening
- * descriptors), cache.log, and its kid number.  Nothing else crosses.
+ * Starting workers: gather a kid's heritage (workers/heritage.h), fork a
+ * kid with it, and the one start-up path a forked kid and -N share.
  */
 #ifndef CUTTLE_KID_H
 #define CUTTLE_KID_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 struct cfg;
+struct heritage;
+struct memcache;
 
 struct kid {
 	pid_t		 pid;		/* 0: not running */
@@ -21,7 +24,20 @@ struct kid {
 	int		 fast_deaths;	/* consecutive deaths soon after start */
 };
 
+/*
+ * Fill h for a worker running cfg as kid number kid (0: -N) with pin slot
+ * slot in the shared memory cache mc (NULL: none): new sockets to the
+ * stores and the access logs the master holds for cfg.  No master pid and
+ * no relay: the caller sets what applies.
+ */
+void kid_heritage(struct heritage *h, struct cfg *cfg, int kid, int slot,
+    struct memcache *mc);
+/*
+ * Become the worker h describes: drop privileges and serve.  Returns the
+ * exit status (1 when the privilege drop failed).
+ */
+int kid_start(const struct heritage *h);
 /* Fork a worker; returns the pid in the parent, -1 on failure. */
-pid_t kid_spawn_worker(struct kid *k);
+pid_t kid_spawn_worker(struct kid *k, struct memcache *mc);
 
 #endif

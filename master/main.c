@@ -5,9 +5,10 @@
  * supervision loop (or, under -N, one worker in this process).
  */
 #include "config.h"
-#include "cache.h"
 #include "cfg.h"
 #include "files.h"
+#include "heritage.h"
+#include "kid.h"
 #include "listen.h"
 #include "crash.h"
 #include "log.h"
@@ -18,7 +19,6 @@
 #include "store/store.h"
 #include "stores.h"
 #include "util.h"
-#include "worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -285,7 +285,8 @@ main(int argc, char **argv)
 		log_set_fd(fd);
 	}
 	main_set_fd_limit(cfg->max_filedescriptors);
-	if (files_prepare_logs(cfg, uid, gid) != 0)
+	/* held for the kids' heritage: they may not reach the log directory */
+	if (files_open_access_logs(cfg, uid, gid) != 0)
 		return 1;
 	if (listen_bind_all(cfg, NULL) != 0)
 		return 1;
@@ -297,6 +298,7 @@ main(int argc, char **argv)
 	if (files_pid_write(cfg->pid_filename) == -1)
 		return 1;
 	/* the memory cache is shared by every worker and outlives them */
+	struct memcache *mc = NULL;
 	if (cfg->cache_mem > 0) {
 		static const enum memcache_policy pol[] = {
 			[CFG_POLICY_LRU] = MEMCACHE_LRU,
@@ -304,10 +306,10 @@ main(int argc, char **argv)
 			[CFG_POLICY_HEAP_LFUDA] = MEMCACHE_HEAP_LFUDA,
 			[CFG_POLICY_HEAP_LRU] = MEMCACHE_HEAP_LRU,
 		};
-		cache_memory = memcache_create((uint64_t)cfg->cache_mem,
+		mc = memcache_create((uint64_t)cfg->cache_mem,
 		    (uint64_t)cfg->maximum_object_size_in_memory,
 		    pol[cfg->memory_replacement_policy], MASTER_KID_SLOTS);
-		if (cache_memory == NULL)
+		if (mc == NULL)
 			log_warnx("cache_mem %lld: no memory cache",
 			    (long long)cfg->cache_mem);
 	}
@@ -316,19 +318,20 @@ main(int argc, char **argv)
 	if (stores_start(cfg) == -1)
 		return 1;
 	if (no_daemon) {
-		int sfds[32];
-		int ns = stores_worker_sockets(sfds, 32);
-		cache_set_stores(sfds, ns);
-		worker_open_logs(cfg);
-		if (priv_drop(cfg->effective_user, cfg->effective_group) == -1)
-			return 1;
-		crash_handler_install("worker", 0);
-		worker_set_relay(stores_signal);
-		int status = worker_main(cfg, 0);
+		/*
+		 * One worker in this process, started as a forked kid is:
+		 * kid number 0, slot 0 (the creator's) of the memory cache,
+		 * no master to die with, and the stores' signals relayed.
+		 */
+		struct heritage h;
+		kid_heritage(&h, cfg, 0, 0, mc);
+		files_access_logs_release();	/* the worker's from now on */
+		h.relay = stores_signal;
+		int status = kid_start(&h);
 		stores_stop();
 		files_pid_remove(cfg->pid_filename);
 		return status;
 	}
 	priv_limit_master();
-	return master_run(cfg, conf_path);
+	return master_run(cfg, conf_path, mc);
 }

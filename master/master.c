@@ -12,7 +12,6 @@
 #include "cfg.h"
 #include "files.h"
 #include "kid.h"
-#include "cache.h"
 #include "memcache.h"
 #include "listen.h"
 #include "log.h"
@@ -37,6 +36,7 @@
 static struct kid master_kids[MASTER_MAX_KIDS];
 static int master_nkids;
 static int master_generation;
+static struct memcache *master_memcache;	/* shared by all kids, or NULL */
 
 static struct kid *
 master_kid_slot(void)
@@ -53,7 +53,7 @@ static void
 master_spawn(struct kid *k)
 {
 	k->started_ms = (int64_t)util_now_ms();
-	k->pid = kid_spawn_worker(k);
+	k->pid = kid_spawn_worker(k, master_memcache);
 	if (k->pid == -1) {
 		k->pid = 0;
 		k->restart_at_ms = k->started_ms + 1000;
@@ -136,8 +136,8 @@ master_reap(struct cfg *current, int shutting_down)
 			continue;
 		k->pid = 0;
 		/* its pins in the shared memory cache die with it */
-		if (cache_memory != NULL)
-			memcache_reap(cache_memory, k->slot);
+		if (master_memcache != NULL)
+			memcache_reap(master_memcache, k->slot);
 		int64_t now = (int64_t)util_now_ms();
 		int old = k->generation != master_generation;
 		if (WIFSIGNALED(status))
@@ -193,6 +193,17 @@ master_respawn_due(void)
 	return next == -1 ? -1 : next - now;
 }
 
+/* Who owns the log files the master creates: the kids' user. */
+static void
+master_log_owner(const struct cfg *cfg, uid_t *uid, gid_t *gid)
+{
+	*uid = geteuid();
+	*gid = getegid();
+	if (geteuid() == 0)
+		priv_lookup(cfg->effective_user, cfg->effective_group, uid,
+		    gid);
+}
+
 static struct cfg *
 master_reconfigure(struct cfg *cfg, const char *path)
 {
@@ -230,6 +241,15 @@ master_reconfigure(struct cfg *cfg, const char *path)
 		return cfg;
 	}
 	log_apply_debug_options(fresh->debug_options);
+	/*
+	 * The new generation inherits fresh's access logs (failures are
+	 * logged; that kid then writes no line there, as before).  Kids of
+	 * the old one keep the descriptors they were given.
+	 */
+	uid_t uid;
+	gid_t gid;
+	master_log_owner(fresh, &uid, &gid);
+	files_open_access_logs(fresh, uid, gid);
 	master_start_generation(fresh);
 	master_signal_kids(SIGHUP, 1);	/* old generation: retire */
 	for (int i = 0; i < master_nkids; i++)
@@ -257,11 +277,9 @@ master_reconfigure(struct cfg *cfg, const char *path)
 static void
 master_rotate(struct cfg *cfg)
 {
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
-	if (geteuid() == 0)
-		priv_lookup(cfg->effective_user, cfg->effective_group, &uid,
-		    &gid);
+	uid_t uid;
+	gid_t gid;
+	master_log_owner(cfg, &uid, &gid);
 	log_info("Rotating logs");
 	/* the new cache.log belongs to the kids' user, who reopen it too */
 	if (cfg->cache_log != NULL && log_get_fd() != 2) {
@@ -275,18 +293,24 @@ master_rotate(struct cfg *cfg)
 	for (struct cfg_access_log *l = cfg->access_logs; l; l = l->next)
 		if (l->path != NULL)
 			logfile_rotate(l->path, cfg->logfile_rotate);
-	/* kids may not create files where the logs live: make them here */
-	files_prepare_logs(cfg, uid, gid);
+	/*
+	 * Kids may not create files where the logs live: make them here.
+	 * Running kids reopen them by name; kids started from now on
+	 * inherit these descriptors instead of the renamed files'.
+	 */
+	files_open_access_logs(cfg, uid, gid);
 	master_signal_kids(SIGUSR1, 0);	/* kids reopen their logs */
 	stores_signal(SIGUSR1);		/* stores reopen cache.log */
 }
 
 int
-master_run(struct cfg *cfg, const char *path)
+master_run(struct cfg *cfg, const char *path, struct memcache *mc)
 {
 	sigset_t set;
 	int shutting_down = 0, status = 0;
 	int64_t deadline = -1;
+
+	master_memcache = mc;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);

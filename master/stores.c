@@ -10,6 +10,7 @@
 #include "stores.h"
 #include "cfg.h"
 #include "crash.h"
+#include "files.h"
 #include "log.h"
 #include "priv.h"
 #include "proctitle.h"
@@ -102,10 +103,14 @@ stores_spawn(struct store_kid *sk)
 	if (pid == 0) {
 		close(sv[0]);
 		stores_close_inherited();
-		/* a store serves no clients: drop the listening sockets */
+		/*
+		 * a store serves no clients: drop the listening sockets and
+		 * the access logs the master holds for its workers
+		 */
 		for (struct cfg_port *p = stores_cfg->ports; p; p = p->next)
 			if (p->fd != -1)
 				close(p->fd);
+		files_close_access_logs();
 		/* SIGTERM (shutdown) ends a store; the rest are read in
 		 * store_main */
 		sigset_t keep;

@@ -1,7 +1,10 @@
 /*
  * access.log.  Each line is one write(2) to an O_APPEND descriptor, so the
  * lines of several workers interleave whole.  ACLs of an access_log line are
- * checked against the finished transaction (reply included).
+ * checked against the finished transaction (reply included).  The first
+ * descriptors come in the heritage, opened by the master before the
+ * privilege drop; after -k rotate (and a -N reconfigure) the worker reopens
+ * the files by name itself, as the effective user.
  */
 #include "config.h"
 #include "accesslog.h"
@@ -10,6 +13,7 @@
 #include "cfg.h"
 #include "conn.h"
 #include "xact.h"
+#include "heritage.h"
 #include "log.h"
 #include "logformat.h"
 #include "util.h"
@@ -19,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ACCESSLOG_MAX 64
+#define ACCESSLOG_MAX HERITAGE_ACCESS_LOGS_MAX
 
 #define ACCESSLOG_BUF	(64 * 1024)
 
@@ -28,10 +32,19 @@
  * write(2) for all the transactions a turn finished, instead of one each.
  */
 static int accesslog_fds[ACCESSLOG_MAX];
+static int accesslog_nfds;	/* accesslog_fds[] in use (may hold -1) */
 static struct buf accesslog_bufs[ACCESSLOG_MAX];
 static uint64_t accesslog_seq;
 
-int
+void
+accesslog_init(void)
+{
+	accesslog_nfds = heritage.naccess_logs;
+	for (int i = 0; i < accesslog_nfds; i++)
+		accesslog_fds[i] = heritage.access_log_fds[i];
+}
+
+static void
 accesslog_open(void)
 {
 	int i = 0;
@@ -46,7 +59,7 @@ accesslog_open(void)
 		if (accesslog_fds[i] == -1)
 			log_err("open access_log %s", l->path);
 	}
-	return 0;
+	accesslog_nfds = i;
 }
 
 void
@@ -66,11 +79,8 @@ accesslog_flush(void)
 void
 accesslog_reopen(void)
 {
-	int i = 0;
-
 	accesslog_flush();
-	for (const struct cfg_access_log *l = worker_cfg->access_logs;
-	    l != NULL && i < ACCESSLOG_MAX; l = l->next, i++)
+	for (int i = 0; i < accesslog_nfds; i++)
 		if (accesslog_fds[i] != -1)
 			close(accesslog_fds[i]);
 	accesslog_open();
@@ -88,7 +98,7 @@ accesslog_write(struct xact *x)
 	cl.status = x->log.status;
 
 	for (const struct cfg_access_log *l = worker_cfg->access_logs;
-	    l != NULL && i < ACCESSLOG_MAX; l = l->next, i++) {
+	    l != NULL && i < accesslog_nfds; l = l->next, i++) {
 		int fd = accesslog_fds[i];
 		if (fd == -1 || l->format == NULL)
 			continue;

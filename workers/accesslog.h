@@ -7,8 +7,10 @@
 
 struct xact;
 
-int accesslog_open(void);	/* after the privilege drop */
-void accesslog_reopen(void);	/* -k rotate */
+/* Adopt the descriptors of the heritage (the master opened them). */
+void accesslog_init(void);
+/* -k rotate, -N reconfigure: close and open again by name, unprivileged. */
+void accesslog_reopen(void);
 void accesslog_write(struct xact *x);
 void accesslog_flush(void);	/* once per loop turn, and at exit */
 

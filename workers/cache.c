@@ -26,14 +26,13 @@
 #include "xact.h"
 #include "errpage.h"
 #include "forward.h"
+#include "heritage.h"
 #include "log.h"
 #include "memcache.h"
 #include "pconn.h"
 #include "store_client.h"
 #include "util.h"
 #include "worker.h"
-
-struct memcache *cache_memory;
 
 
 void
@@ -157,9 +156,9 @@ cache_get_variant(struct xact *x)
 	struct memcache_ref *r;
 	size_t len;
 
-	if (cache_memory == NULL)
+	if (heritage.memcache == NULL)
 		return NULL;
-	r = memcache_get(cache_memory, x->cache.key, strlen(x->cache.key));
+	r = memcache_get(heritage.memcache, x->cache.key, strlen(x->cache.key));
 	if (r == NULL)
 		return NULL;
 	const char *p = memcache_ref_meta(r, &len);
@@ -171,7 +170,7 @@ cache_get_variant(struct xact *x)
 		return NULL;
 	free(x->cache.key);
 	x->cache.key = key;
-	return memcache_get(cache_memory, key, strlen(key));
+	return memcache_get(heritage.memcache, key, strlen(key));
 }
 
 static void
@@ -179,7 +178,7 @@ cache_mem_delete_variant(const char *variant_key, void *arg)
 {
 	int *deleted = arg;
 
-	*deleted |= memcache_delete(cache_memory, variant_key,
+	*deleted |= memcache_delete(heritage.memcache, variant_key,
 	    strlen(variant_key)) > 0;
 }
 
@@ -193,16 +192,16 @@ cache_mem_delete_all(const char *key)
 	struct memcache_ref *r;
 	int deleted = 0;
 
-	if (cache_memory == NULL)
+	if (heritage.memcache == NULL)
 		return 0;
-	if ((r = memcache_get(cache_memory, key, strlen(key))) != NULL) {
+	if ((r = memcache_get(heritage.memcache, key, strlen(key))) != NULL) {
 		size_t len;
 		const char *p = memcache_ref_meta(r, &len);
 		cache_vary_each(key, p, len, cache_mem_delete_variant,
 		    &deleted);
 		memcache_release(r);
 	}
-	deleted |= memcache_delete(cache_memory, key, strlen(key)) > 0;
+	deleted |= memcache_delete(heritage.memcache, key, strlen(key)) > 0;
 	return deleted;
 }
 
@@ -329,7 +328,7 @@ cache_lookup(struct xact *x, struct cache_outcome *v)
 	int is_head = strcmp(x->method, "HEAD") == 0;
 
 	v->route = CACHE_ROUTE_FETCH;
-	if ((cache_memory == NULL && cache_nstores == 0) ||
+	if ((heritage.memcache == NULL && cache_nstores == 0) ||
 	    strcmp(x->url.scheme, "http") != 0)
 		return;
 	if (worker_cfg->cache_access.head != NULL) {
@@ -380,7 +379,7 @@ cache_background(const struct xact *x, const struct cache_meta *m)
 	struct cache_meta held;
 	int ok;
 
-	if (cache_memory == NULL || cache_cf_busy(x->cache.key, 1) ||
+	if (heritage.memcache == NULL || cache_cf_busy(x->cache.key, 1) ||
 	    cache_rules_conditional_headers(m, cond, sizeof(cond)) == 0)
 		return NULL;
 	struct xact *b = xact_background(x);
@@ -391,7 +390,7 @@ cache_background(const struct xact *x, const struct cache_meta *m)
 	b->cache.revalidating = 1;
 	b->cache.cond = xstrdup(cond);
 	if (x->cache.hit != NULL) {
-		b->cache.hit = memcache_get(cache_memory, b->cache.key,
+		b->cache.hit = memcache_get(heritage.memcache, b->cache.key,
 		    strlen(b->cache.key));
 		ok = b->cache.hit != NULL && cache_open_object(b, &held) == 0;
 	} else {
@@ -502,7 +501,7 @@ cache_revalidated(struct xact *x, struct cache_outcome *v)
 		buf_free(&meta);
 		/* serve the refreshed object from the (new) stored copy */
 		memcache_release(x->cache.hit);
-		x->cache.hit = memcache_get(cache_memory, x->cache.key,
+		x->cache.hit = memcache_get(heritage.memcache, x->cache.key,
 		    strlen(x->cache.key));
 		if (x->cache.hit == NULL || cache_open_object(x, &m) == -1)
 			return 0;

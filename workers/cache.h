@@ -39,12 +39,10 @@ struct cache_outcome {
 	const char	*tag;		/* SERVE*: TCP_MEM_HIT, TCP_HIT, ... */
 };
 
-/* The shared memory cache, created by the master before forking (or NULL). */
-extern struct memcache *cache_memory;
-
-/* The worker's sockets to the cache_dir stores (before worker_main). */
-void cache_set_stores(const int *fds, int n);
-/* In the worker, after its event loop exists. */
+/*
+ * In the worker, after its event loop exists: take the shared memory
+ * cache and the sockets to the cache_dir stores from the heritage.
+ */
 void cache_init(void);
 
 /* What to do with x's request (PURGE is answered here). */

@@ -15,6 +15,7 @@
 
 #include "cache_rules.h"
 #include "xact.h"
+#include "heritage.h"
 #include "memcache.h"
 #include "util.h"
 #include "worker.h"
@@ -129,10 +130,11 @@ cache_cf_busy(const char *key, int any_owner)
 	size_t len;
 	int busy = 0;
 
-	if (cache_memory == NULL)
+	if (heritage.memcache == NULL)
 		return 0;
 	char *mkey = cache_cf_mark_key(key);
-	struct memcache_ref *r = memcache_get(cache_memory, mkey, strlen(mkey));
+	struct memcache_ref *r = memcache_get(heritage.memcache, mkey,
+	    strlen(mkey));
 	if (r != NULL) {
 		const void *p = memcache_ref_meta(r, &len);
 		if (len == sizeof(mk)) {
@@ -151,16 +153,16 @@ cache_cf_busy(const char *key, int any_owner)
 void
 cache_cf_announce(const char *key, int on)
 {
-	if (cache_memory == NULL)
+	if (heritage.memcache == NULL)
 		return;
 	char *mkey = cache_cf_mark_key(key);
 	if (on) {
 		struct cache_cf_mark mk = { 'F', (int32_t)getpid(),
 		    (int64_t)time(NULL) };
-		memcache_put(cache_memory, mkey, strlen(mkey), &mk, sizeof(mk),
-		    NULL, 0);
+		memcache_put(heritage.memcache, mkey, strlen(mkey), &mk,
+		    sizeof(mk), NULL, 0);
 	} else {
-		memcache_delete(cache_memory, mkey, strlen(mkey));
+		memcache_delete(heritage.memcache, mkey, strlen(mkey));
 	}
 	free(mkey);
 }

@@ -16,34 +16,27 @@
 #include "cache_rules.h"
 #include "xact.h"
 #include "forward.h"
+#include "heritage.h"
 #include "log.h"
 #include "memcache.h"
 #include "store_client.h"
 #include "util.h"
 #include "worker.h"
 
-#define CACHE_STORES_MAX 32
-
-static int cache_store_fds[CACHE_STORES_MAX];
+#define CACHE_STORES_MAX HERITAGE_STORES_MAX
 
 struct store_client *cache_stores[CACHE_STORES_MAX];
 
 int cache_nstores;
 
 void
-cache_set_stores(const int *fds, int n)
-{
-	cache_nstores = n < CACHE_STORES_MAX ? n : CACHE_STORES_MAX;
-	for (int i = 0; i < cache_nstores; i++)
-		cache_store_fds[i] = fds[i];
-}
-
-void
 cache_init(void)
 {
+	cache_nstores = heritage.nstores < CACHE_STORES_MAX ?
+	    heritage.nstores : CACHE_STORES_MAX;
 	for (int i = 0; i < cache_nstores; i++)
-		cache_stores[i] = cache_store_fds[i] == -1 ? NULL :
-		    store_client_new(cache_store_fds[i]);
+		cache_stores[i] = heritage.store_fds[i] == -1 ? NULL :
+		    store_client_new(heritage.store_fds[i]);
 }
 
 /* The cache_dir that holds key: spread by hash, fixed for a key. */
@@ -186,23 +179,23 @@ cache_promote(struct xact *x)
 {
 	uint64_t len = x->cache.hit_len;
 
-	if (cache_memory == NULL || (int64_t)(len + x->cache.hit_meta_len) >
+	if (heritage.memcache == NULL || (int64_t)(len + x->cache.hit_meta_len) >
 	    worker_cfg->maximum_object_size_in_memory)
 		return;
 	char *body = xmalloc(len ? len : 1);
 	ssize_t n = pread(x->cache.hit_fd, body, len, (off_t)x->cache.hit_file_off);
 	if (n == (ssize_t)len) {
 		struct iovec iov = { body, len };
-		memcache_put(cache_memory, x->cache.key, strlen(x->cache.key),
+		memcache_put(heritage.memcache, x->cache.key, strlen(x->cache.key),
 		    x->cache.hit_meta, x->cache.hit_meta_len, &iov, len > 0 ? 1 : 0);
 		/* a variant is found in memory only through its marker */
 		struct memcache_ref *r = x->cache.vary_marker == NULL ? NULL :
-		    memcache_get(cache_memory, x->cache.base_key,
+		    memcache_get(heritage.memcache, x->cache.base_key,
 		    strlen(x->cache.base_key));
 		if (r != NULL)
 			memcache_release(r);
 		else if (x->cache.vary_marker != NULL)
-			memcache_put(cache_memory, x->cache.base_key,
+			memcache_put(heritage.memcache, x->cache.base_key,
 			    strlen(x->cache.base_key), x->cache.vary_marker,
 			    x->cache.vary_marker_len, NULL, 0);
 	}

@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "xact.h"
 #include "headers.h"
+#include "heritage.h"
 #include "log.h"
 #include "memcache.h"
 #include "util.h"
@@ -125,7 +126,7 @@ cache_start_storing(struct xact *x)
 	buf_append(&x->cache.store_head, blob, ml);
 	cache_stored_head(x, &x->cache.store_head);
 
-	x->cache.mem_ok = cache_memory != NULL && (cl < 0 ||
+	x->cache.mem_ok = heritage.memcache != NULL && (cl < 0 ||
 	    (int64_t)(cl + buf_avail(&x->cache.store_head)) <=
 	    worker_cfg->maximum_object_size_in_memory);
 	buf_init(&x->cache.store_body);
@@ -148,7 +149,7 @@ cache_on_finish(struct xact *x, int complete)
 		buf_init(&marker);
 		cache_vary_marker(x, &marker);
 		if (x->cache.mem_ok)
-			memcache_put(cache_memory, x->cache.base_key,
+			memcache_put(heritage.memcache, x->cache.base_key,
 			    strlen(x->cache.base_key), buf_head(&marker),
 			    buf_avail(&marker), NULL, 0);
 		if (x->cache.disk_job != NULL)
@@ -159,7 +160,7 @@ cache_on_finish(struct xact *x, int complete)
 	if (complete && x->cache.mem_ok) {
 		struct iovec body = { buf_head(&x->cache.store_body),
 		    buf_avail(&x->cache.store_body) };
-		if (memcache_put(cache_memory, x->cache.store_key,
+		if (memcache_put(heritage.memcache, x->cache.store_key,
 		    strlen(x->cache.store_key), buf_head(&x->cache.store_head),
 		    buf_avail(&x->cache.store_head), &body,
 		    body.iov_len > 0 ? 1 : 0) == -1)

@@ -17,6 +17,7 @@
 #include "cache_rules.h"
 #include "conn.h"
 #include "xact.h"
+#include "heritage.h"
 #include "memcache.h"
 #include "util.h"
 
@@ -123,8 +124,8 @@ cache_vary_marker(const struct xact *x, struct buf *marker)
 	buf_append(marker, vkey, strlen(vkey));
 	buf_append(marker, "", 1);
 
-	struct memcache_ref *old = cache_memory == NULL ? NULL :
-	    memcache_get(cache_memory, key, strlen(key));
+	struct memcache_ref *old = heritage.memcache == NULL ? NULL :
+	    memcache_get(heritage.memcache, key, strlen(key));
 	if (old != NULL) {
 		size_t ol;
 		const char *op = memcache_ref_meta(old, &ol);

@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "evloop.h"
+#include "heritage.h"
 #include "log.h"
 #include "util.h"
 #include "worker.h"
@@ -137,7 +138,7 @@ helper_exec(struct helper_pool *p, int sock)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	if (worker_kid == 0)
+	if (heritage.kid == 0)
 		setsid();	/* -N: keep the terminal's signals away, as Squid */
 	if (dup2(sock, 0) == -1 || dup2(sock, 1) == -1)
 		_exit(127);

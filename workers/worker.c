@@ -1,12 +1,14 @@
 /*
- * Worker main: set up the loop, DNS and logs, then accept on the shared
- * listening sockets.  Signals arrive through a signalfd: SIGHUP retires the
- * worker (a new generation has started: stop accepting, finish every
- * connection, exit), SIGTERM shuts down within shutdown_lifetime, SIGINT
- * exits now, SIGUSR1 reopens logs, SIGUSR2 toggles full debugging, SIGTTIN
- * shuts down like SIGTERM but exits with status 1 (-k restart).  Under -N
+ * Worker main: take the heritage the master handed over (kid_start has
+ * already dropped privileges), set up the loop, DNS and logs, then accept
+ * on the shared listening sockets.  Signals arrive through a signalfd:
+ * SIGHUP retires the worker (a new generation has started: stop accepting,
+ * finish every connection, exit), SIGTERM shuts down within
+ * shutdown_lifetime, SIGINT exits now, SIGUSR1 reopens logs, SIGUSR2
+ * toggles full debugging, SIGTTIN shuts down like SIGTERM but exits with
+ * status 1 (-k restart).  Under -N
  * this process is also the master: it renames the logs on SIGUSR1 and
- * relays the signals to the stores.
+ * relays the signals to the stores (heritage.relay).
  */
 #include "config.h"
 #include "worker.h"
@@ -21,6 +23,7 @@
 #include "evloop.h"
 #include "fdbudget.h"
 #include "headers.h"
+#include "heritage.h"
 #include "log.h"
 #include "logfile.h"
 #include "pconn.h"
@@ -39,7 +42,7 @@
 #include <unistd.h>
 
 const struct cfg *worker_cfg;
-int worker_kid;
+struct heritage heritage;
 
 struct worker_listener {
 	struct ev_io	 io;
@@ -54,7 +57,6 @@ static struct ev_io worker_sig_io;
 static struct ev_timer worker_deadline;
 static char worker_host[256];
 static int worker_status;
-static void (*worker_relay)(int sig);
 
 int
 worker_retiring(void)
@@ -180,8 +182,8 @@ worker_set_title(const char *state)
 		    n ? ", " : "", host, serv);
 	}
 	char kid[16] = "";
-	if (worker_kid > 0)
-		snprintf(kid, sizeof(kid), " %d", worker_kid);
+	if (heritage.kid > 0)
+		snprintf(kid, sizeof(kid), " %d", heritage.kid);
 	if (state != NULL)
 		proctitle_set("worker%s %s", kid, state);
 	else
@@ -274,12 +276,6 @@ worker_reload(void)
 	auth_reload(fresh);
 }
 
-void
-worker_set_relay(void (*fn)(int sig))
-{
-	worker_relay = fn;
-}
-
 /* -N only: there is no master to rename the logs before the reopen. */
 static void
 worker_rotate(void)
@@ -303,7 +299,7 @@ worker_signal(struct ev_io *io, uint32_t revents)
 	while (read(io->fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			if (worker_kid == 0)
+			if (heritage.kid == 0)
 				worker_reload();
 			else
 				worker_retire(-1);
@@ -319,37 +315,31 @@ worker_signal(struct ev_io *io, uint32_t revents)
 			worker_retire(worker_cfg->shutdown_lifetime);
 			break;
 		case SIGUSR1:
-			if (worker_kid == 0)
+			if (heritage.kid == 0)
 				worker_rotate();
 			accesslog_reopen();
 			log_reopen(worker_cfg->cache_log);
-			if (worker_relay != NULL)
-				worker_relay(SIGUSR1);
+			if (heritage.relay != NULL)
+				heritage.relay(SIGUSR1);
 			break;
 		case SIGUSR2:
 			log_toggle_full_debug(worker_cfg->debug_options);
-			if (worker_relay != NULL)
-				worker_relay(SIGUSR2);
+			if (heritage.relay != NULL)
+				heritage.relay(SIGUSR2);
 			break;
 		}
 	}
 }
 
-void
-worker_open_logs(struct cfg *cfg)
-{
-	worker_cfg = cfg;
-	accesslog_open();
-}
-
 int
-worker_main(struct cfg *cfg, int kid)
+worker_main(const struct heritage *h)
 {
+	const struct cfg *cfg = h->cfg;
 	sigset_t set;
 	int sfd;
 
+	heritage = *h;
 	worker_cfg = cfg;
-	worker_kid = kid;
 	worker_set_hostname(cfg);
 	signal(SIGPIPE, SIG_IGN);
 	if (evloop_init() == -1)
@@ -373,14 +363,15 @@ worker_main(struct cfg *cfg, int kid)
 	if (dns_init(cfg) == -1)
 		fatalx("DNS initialisation failed");
 	cache_init();
+	accesslog_init();
 	rewrite_init(cfg);
 	auth_init(cfg);
 
 	int n = 0;
-	for (struct cfg_port *p = cfg->ports; p != NULL; p = p->next)
+	for (const struct cfg_port *p = cfg->ports; p != NULL; p = p->next)
 		n++;
 	worker_listeners = xcalloc(n ? n : 1, sizeof(*worker_listeners));
-	for (struct cfg_port *p = cfg->ports; p != NULL; p = p->next) {
+	for (const struct cfg_port *p = cfg->ports; p != NULL; p = p->next) {
 		struct worker_listener *l = &worker_listeners[worker_nlisteners++];
 		l->port = p;
 		ev_io_init(&l->io, p->fd, worker_accept, l);

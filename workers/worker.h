@@ -1,6 +1,7 @@
 /*
  * A worker process: accepts on the shared listening sockets and runs every
- * connection of its own in one event loop.
+ * connection of its own in one event loop.  It starts from its heritage
+ * (heritage.h) and from nothing else the master holds.
  */
 #ifndef CUTTLE_WORKER_H
 #define CUTTLE_WORKER_H
@@ -8,19 +9,20 @@
 #include <stdint.h>
 
 struct cfg;
+struct heritage;
 
-extern const struct cfg *worker_cfg;
-extern int worker_kid;
-
-/* Before the privilege drop: open access logs (the user may not reach them). */
-void worker_open_logs(struct cfg *cfg);
-/* Serve until told to stop; returns the exit status (1: -k restart). */
-int worker_main(struct cfg *cfg, int kid);
 /*
- * -N: the processes a master would signal (the stores) get SIGUSR1 and
- * SIGUSR2 through fn.
+ * The config the worker runs: the heritage's, until -N reloads in place
+ * (a forked kid never changes it: a reconfigure starts new kids).
  */
-void worker_set_relay(void (*fn)(int sig));
+extern const struct cfg *worker_cfg;
+
+/*
+ * After the privilege drop (kid_start): keep a copy of h as `heritage`,
+ * adopt its descriptors, serve until told to stop.  Returns the exit
+ * status (1: -k restart).
+ */
+int worker_main(const struct heritage *h);
 int worker_retiring(void);
 uint64_t worker_next_xact_id(void);
 /* A connection closed: a retiring worker may be done. */

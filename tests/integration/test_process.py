@@ -264,6 +264,55 @@ def test_root_drops_to_cache_effective_user(proxy, origin):
             assert (real, saved, fs) == (proxy_uid,) * 3, pid
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+@pytest.mark.cuttle_only(reason="where the logs are opened is cuttle's design")
+@pytest.mark.parametrize("single", [False, True], ids=["master", "single"])
+def test_access_log_where_only_root_can_go(proxy, origin, single):
+    # The worker's user cannot enter the log's directory: the master
+    # opens the log while it is still root and hands the descriptor over.
+    p = proxy("access_log stdio:@DIR@/private/access.log squid\n", single=single,
+              start=False)
+    os.mkdir(os.path.join(p.dir, "private"), 0o700)
+    p.start()
+    assert ok(p, origin, "/bytes/7")
+    lines = p.access_log_lines(1, path=os.path.join(p.dir, "private", "access.log"))
+    assert "/bytes/7" in lines[0], p.cache_log
+
+
+@MASTER_ONLY
+def test_worker_started_after_rotate_writes_the_new_access_log(proxy, origin):
+    # A kid replaced after -k rotate inherits the new access.log, not the
+    # renamed one the master opened at start-up.
+    p = proxy("logfile_rotate 1\n")
+    log = p.access_log
+    assert ok(p, origin, "/bytes/1")
+    p.access_log_lines(1)
+    assert p.ctl("rotate").returncode == 0
+    assert wait_for(lambda: os.path.exists(log + ".0"), 5.0)
+    (old,) = serving_pids(p)
+    os.kill(old, signal.SIGKILL)
+    assert wait_for(lambda: [k for k in children(p.pid) if k != old], 10.0), p.cache_log
+    assert wait_for(lambda: ok(p, origin, "/bytes/2"), 5.0)
+    assert "/bytes/2" in p.access_log_lines(1)[0]
+    with open(log + ".0") as f:
+        assert "/bytes/2" not in f.read()
+
+
+@MASTER_ONLY
+def test_reconfigure_to_access_log_in_new_directory(proxy, origin):
+    # The master opens the new generation's logs as it does at start-up:
+    # a directory that does not exist yet is made, owned by the user.
+    p = proxy()
+    assert ok(p, origin)
+    newlog = os.path.join(p.dir, "newdir", "access.log")
+    with open(p.conf, "a") as f:
+        f.write("access_log stdio:%s squid\n" % newlog)
+    assert p.ctl("reconfigure").returncode == 0
+    assert wait_for(lambda: os.path.exists(newlog), 5.0), p.cache_log
+    assert wait_for(lambda: ok(p, origin, "/bytes/3") and
+                    "/bytes/3" in "".join(p.access_log_lines(1, 1.0, newlog)), 5.0), p.cache_log
+
+
 @pytest.mark.cuttle_only(reason="Squid 5.7 closes its port while it reconfigures under -N: "
                          "connections are refused for a moment")
 def test_reconfigure_under_single_process(proxy, origin):
