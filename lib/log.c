@@ -18,6 +18,19 @@ static int log_fd = 2;
 static int log_kid;
 static int log_stderr_level = -1;
 static int log_levels[LOG_SECTIONS];
+/* the highest level any section or stderr shows: log_debug's fast test */
+int log_debug_max = 1;
+
+static void
+log_update_max(void)
+{
+	int max = log_stderr_level;
+
+	for (int i = 0; i < LOG_SECTIONS; i++)
+		if (log_levels[i] > max)
+			max = log_levels[i];
+	log_debug_max = max;
+}
 static int log_precise;		/* some section above level 1: add .mmm */
 static int log_full_debug;	/* -k debug turned ALL,7 on */
 
@@ -34,6 +47,7 @@ log_init(const char *progname, int kid)
 	done = 1;
 	for (int i = 0; i < LOG_SECTIONS; i++)
 		log_levels[i] = 1;
+	log_update_max();
 }
 
 void
@@ -52,6 +66,7 @@ void
 log_set_stderr_level(int level)
 {
 	log_stderr_level = level;
+	log_update_max();
 }
 
 int
@@ -101,6 +116,7 @@ log_set_debug_options(const char *spec)
 		if (levels[i] > 1)
 			log_precise = 1;
 	}
+	log_update_max();
 	return 0;
 }
 

@@ -28,6 +28,11 @@ void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn))
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* A broken invariant: log it, then abort() so the crash report shows where. */
 void log_bug(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* An invariant checked in release builds too (log_bug when broken). */
+#define log_check(cond) do {						\
+	if (!(cond))							\
+		log_bug("%s:%d: %s", __FILE__, __LINE__, #cond);	\
+} while (0)
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -36,8 +41,11 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug_impl(int section, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+extern int log_debug_max;
+/* Arguments are evaluated only when the line will be written. */
 #define log_debug(section, level, ...) do { \
-	if (log_level_enabled((section), (level))) \
+	if ((level) <= log_debug_max && \
+	    log_level_enabled((section), (level))) \
 		log_debug_impl((section), (level), __VA_ARGS__); \
 } while (0)
 

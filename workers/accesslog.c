@@ -5,6 +5,8 @@
  * descriptors come in the heritage, opened by the master before the
  * privilege drop; after -k rotate (and a -N reconfigure) the worker reopens
  * the files by name itself, as the effective user.
+ *
+ * In DESIGN.md's data flow: access.log line.
  */
 #include "config.h"
 #include "accesslog.h"

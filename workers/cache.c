@@ -11,6 +11,9 @@
  * representation of its URL and answers PURGE.  Serving is
  * cache_hit.c, collapsed forwarding cache_cf.c, the cache_dir side
  * cache_disk.c and storing a new object cache_fill.c.
+ *
+ * In DESIGN.md's data flow: cache lookup (memory, then store) - fresh: serve
+ * / stale: revalidate upstream.
  */
 #include "config.h"
 #include "cache.h"
@@ -262,52 +265,46 @@ cache_verdict_for(struct xact *x, const struct cache_meta *m, int on_disk,
     struct cache_outcome *v)
 {
 	struct cache_req_cc rcc;
-	struct cache_decision d;
+	struct cache_plan p;
 
 	cache_rules_req_cc(&x->req, &rcc);
-	v->age = 0;
+	/* refresh_pattern's regexes only when there is something stored */
+	cache_rules_plan(m, &x->req, &rcc, m != NULL ? cache_refresh(x) : NULL,
+	    time(NULL), &p);
+	log_debug(22, 3, "cache %s: %s", x->cache.key ? x->cache.key :
+	    x->url_str, p.reason);
+	v->age = p.age;
 	v->tag = NULL;
-	if (m == NULL) {
-		v->route = rcc.flags & CACHE_REQ_ONLY_IF_CACHED ?
-		    CACHE_ROUTE_ONLY_IF_CACHED : CACHE_ROUTE_FETCH;
-		return;
-	}
-	v->meta = *m;
-	enum cache_verdict k = cache_rules_decide(m, &x->req, &rcc,
-	    cache_refresh(x), time(NULL), &d);
-	log_debug(22, 3, "cache %s: %s", x->cache.key, d.reason);
-	/* Squid revalidates on a client max-age=0 even at age 0 */
-	if (k == CACHE_FRESH && rcc.max_age == 0 &&
-	    !(m->cc_flags & (CACHE_RESP_IMMUTABLE | CACHE_META_NEGATIVE)))
-		k = CACHE_STALE;
-	if (k == CACHE_FRESH || k == CACHE_STALE_SWR) {
-		v->route = k == CACHE_FRESH ? CACHE_ROUTE_SERVE :
+	if (m != NULL)
+		v->meta = *m;
+	switch (p.action) {
+	case CACHE_PLAN_SERVE:
+	case CACHE_PLAN_SERVE_STALE:
+		v->route = p.action == CACHE_PLAN_SERVE ? CACHE_ROUTE_SERVE :
 		    CACHE_ROUTE_SERVE_STALE;
-		v->age = d.age;
 		/* a woken follower is logged as Squid does: off disk a miss */
 		if (x->cf.leader == -1)
 			v->tag = on_disk ? "TCP_CF_MISS" : "TCP_CF_HIT";
-		else if (m->cc_flags & CACHE_META_NEGATIVE)
+		else if (p.negative)
 			v->tag = "TCP_NEGATIVE_HIT";
 		else
 			v->tag = on_disk ? "TCP_HIT" : "TCP_MEM_HIT";
 		return;
-	}
-	if (d.only_if_cached) {
+	case CACHE_PLAN_ONLY_IF_CACHED:
 		v->route = CACHE_ROUTE_ONLY_IF_CACHED;
 		return;
-	}
-	char cond[1024];
-	if (k == CACHE_STALE && cache_rules_conditional_headers(m, cond,
-	    sizeof(cond)) > 0) {
+	case CACHE_PLAN_REVALIDATE:
 		x->cache.revalidating = 1;
-		x->cache.cond = xstrdup(cond);
+		free(x->cache.cond);
+		x->cache.cond = xstrndup(p.cond, p.cond_len);
 		v->route = CACHE_ROUTE_REVALIDATE;
 		return;
+	case CACHE_PLAN_FETCH:
+		/* reload, or nothing to revalidate with: a plain fetch */
+		cache_drop_held(x);
+		v->route = CACHE_ROUTE_FETCH;
+		return;
 	}
-	/* reload, or nothing to revalidate with: a plain fetch */
-	cache_drop_held(x);
-	v->route = CACHE_ROUTE_FETCH;
 }
 
 void

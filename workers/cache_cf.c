@@ -3,6 +3,9 @@
  * leader fetches while the others wait to be served from what it stored.
  * Within a worker the group is a list; across workers a fetch in flight is
  * announced in the shared memory cache and the other workers poll it.
+ *
+ * In DESIGN.md's data flow: cache lookup: a miss that waits for another one
+ * (collapsed forwarding).
  */
 #include "config.h"
 #include "cache.h"

@@ -2,6 +2,8 @@
  * The worker's side of the cache_dir stores: looking an object up (the
  * store hands over the open file), deleting, and streaming a new object
  * into a temporary file the store gives out and later commits.
+ *
+ * In DESIGN.md's data flow: cache lookup in the store; storing to it.
  */
 #include "config.h"
 #include "cache.h"

@@ -3,6 +3,8 @@
  * head and metadata, the memory copy (committed whole at the end), the
  * disk copy (cache_disk.c), Vary markers, and quick_abort's decision to
  * finish a fetch the client left.
+ *
+ * In DESIGN.md's data flow: to client while storing (memory and/or store).
  */
 #include "config.h"
 #include "cache.h"

@@ -3,6 +3,8 @@
  * X-Cache, X-Cache-Lookup, Cache-Status), the client's own conditionals
  * and single byte ranges, and the body written straight from the shared
  * memory pages (writev) or from the cache file (sendfile).
+ *
+ * In DESIGN.md's data flow: fresh: serve (TCP_MEM_HIT / TCP_HIT).
  */
 #include "config.h"
 #include "cache.h"

@@ -8,6 +8,9 @@
  * full response as it streams by; when it cannot be (no Content-Length,
  * several ranges, a failed If-Range), the client gets the full 200, which
  * RFC 9110 14.2 allows.
+ *
+ * In DESIGN.md's data flow: miss - reply - to client while storing (a Range
+ * fetched whole).
  */
 #include "config.h"
 #include "cache.h"

@@ -6,6 +6,9 @@
  * PURGE and invalidation find every variant.  The same blob is the marker
  * in the memory cache and the metadata of the marker record in a cache_dir
  * (a record with no body).
+ *
+ * In DESIGN.md's data flow: cache lookup and storing: the variant of a Vary
+ * response.
  */
 #include "config.h"
 #include "cache.h"

@@ -5,6 +5,8 @@
  * already buffered, waits for one, or closes, lingering so that the
  * response is not destroyed by a reset.  This file is the only one that
  * sets the socket's event mask (conn_want).
+ *
+ * In DESIGN.md's data flow: accept - client connection - HTTP parse.
  */
 #include "config.h"
 #include "conn.h"
@@ -242,6 +244,7 @@ conn_update(struct conn *c)
 void
 conn_xact_done(struct conn *c, int keep)
 {
+	log_check(c->xact != NULL);
 	c->xact = NULL;
 	/* a response that promised keep-alive gets its next request served,
 	 * even by a retiring worker (that one says "Connection: close") */

@@ -4,6 +4,8 @@
  * cached by name: successes for the record TTL bounded by positive_dns_ttl,
  * failures for negative_dns_ttl.  Concurrent lookups of one name share a
  * single query.
+ *
+ * In DESIGN.md's data flow: miss: DNS (c-ares).
  */
 #include "config.h"
 #include "dns.h"

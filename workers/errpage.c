@@ -2,6 +2,8 @@
  * Error pages.  Templates are read once per worker from error_directory and
  * expanded with Squid's % codes; a missing template falls back to a minimal
  * built-in page so an error is never answered with nothing.
+ *
+ * In DESIGN.md's data flow: any step that fails: the error page.
  */
 #include "config.h"
 #include "errpage.h"

@@ -4,6 +4,9 @@
  * can move (request body up, response head and body down) and then sets
  * what each socket waits for.  Body bytes are written to the client straight
  * from the server's input buffer, never copied.
+ *
+ * In DESIGN.md's data flow: miss: DNS - server connection (pooled) - reply -
+ * http_reply_access - to client.
  */
 #include "config.h"
 #include "forward.h"
@@ -330,6 +333,7 @@ forward_release(struct xact *x, int done)
 
 	if (s == NULL)
 		return;
+	log_check(s->xact == x);
 	x->srv = NULL;
 	if (done && x->rep_head != NULL && x->repbody.done &&
 	    x->reqbody.done && x->rep.keep_alive && !x->early_reply &&
@@ -763,8 +767,8 @@ forward_pump(struct xact *x)
 				http_msg_free(&m);
 				log_debug(11, 2, "invalid response from %s: %s",
 				    x->url_str, err.reason);
-				xact_fail(x, 502, strcmp(err.reason,
-				    "response head too large") == 0 ?
+				xact_fail(x, 502, err.code ==
+				    HTTP_PERR_HEAD_TOO_LARGE ?
 				    "ERR_TOO_BIG" : "ERR_INVALID_RESP", 0);
 				return;
 			}

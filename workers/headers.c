@@ -4,6 +4,9 @@
  * order, then Host (from the URL), Via, X-Forwarded-For and Connection, as
  * Squid 5.7 sends them.  The response to the client keeps the server's
  * end-to-end headers and adds X-Cache, X-Cache-Lookup, Via and Connection.
+ *
+ * In DESIGN.md's data flow: miss: the request sent upstream and the reply to
+ * the client.
  */
 #include "config.h"
 #include "headers.h"

@@ -2,6 +2,8 @@
  * Idle server connection pool.  While pooled, a connection is watched for
  * readability: data or EOF from an idle server means it is unusable, so it
  * is closed rather than handed to a request.
+ *
+ * In DESIGN.md's data flow: miss: server connection (pooled).
  */
 #include "config.h"
 #include "pconn.h"

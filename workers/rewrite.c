@@ -5,6 +5,8 @@
  * "OK status=30x url=" (TCP_REDIRECT), "OK"/"ERR" (no change), "BH"
  * (retried by the pool, then no change), and the legacy "30x:URL",
  * "!group!URL" and bare "URL" forms.
+ *
+ * In DESIGN.md's data flow: url_rewrite.
  */
 #include "config.h"
 #include "rewrite.h"

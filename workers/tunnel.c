@@ -6,6 +6,8 @@
  * holds no bytes half-closes its destination (shutdown SHUT_WR), so
  * protocols that rely on half-close work.  The tunnel ends when both
  * directions are finished or a socket fails.
+ *
+ * In DESIGN.md's data flow: CONNECT - splice: byte tunnel.
  */
 #include "config.h"
 #include "tunnel.h"

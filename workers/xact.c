@@ -11,6 +11,9 @@
  *
  * The router (xact_route) is the only caller of forward_start,
  * tunnel_start and cache_serve; xact_end is the only way out.
+ *
+ * In DESIGN.md's data flow: the transaction itself and the router (CONNECT,
+ * cache lookup, miss) to the access.log line.
  */
 #include "config.h"
 #include "xact.h"
@@ -89,7 +92,13 @@ xact_set_state(struct xact *x, enum xact_state s)
 void
 xact_tag(struct xact *x, const char *tag)
 {
-	snprintf(x->result_tag, sizeof(x->result_tag), "%s", tag);
+	size_t n = strlen(tag);
+
+	/* not snprintf: this runs for every request, and costs a tenth */
+	if (n >= sizeof(x->result_tag))
+		n = sizeof(x->result_tag) - 1;
+	memcpy(x->result_tag, tag, n);
+	x->result_tag[n] = '\0';
 }
 
 /* What every transaction starts with; client is NULL for a background one. */
@@ -131,6 +140,7 @@ xact_new(struct conn *c)
 static void
 xact_free(struct xact *x)
 {
+	log_check(x->srv == NULL);	/* given back by xact_end */
 	if (x->fwd.dnsq != NULL)
 		dns_cancel(x->fwd.dnsq);
 	rewrite_cancel(x);
@@ -257,7 +267,7 @@ xact_parse_error(struct conn *c, const struct http_parse_error *perr)
 		err = "ERR_UNSUP_HTTPVERSION";
 	else if (status == 501)
 		err = "ERR_UNSUP_REQ";
-	else if (strcmp(perr->reason, "no HTTP version (HTTP/0.9)") == 0 ||
+	else if (perr->code == HTTP_PERR_NO_VERSION ||
 	    (x->method != NULL && strlen(x->method) < buf_avail(&c->in) &&
 	    buf_head(&c->in)[strlen(x->method)] != ' '))
 		err = "ERR_PROTOCOL_UNKNOWN";	/* no version: Squid says so */
@@ -318,6 +328,11 @@ xact_route_request(struct xact *x)
 	xact_route(x, &v);
 }
 
+/* How a background revalidation is routed. */
+static const struct cache_outcome xact_revalidate = {
+	.route = CACHE_ROUTE_REVALIDATE
+};
+
 void
 xact_route(struct xact *x, const struct cache_outcome *v)
 {
@@ -329,11 +344,10 @@ xact_route(struct xact *x, const struct cache_outcome *v)
 		forward_start(x);
 		return;
 	case CACHE_ROUTE_SERVE_STALE:
-		/* the background fetch first: serving may end x */
+		/* the background revalidation first: serving may end x */
 		if ((b = cache_background(x, &v->meta)) != NULL)
-			forward_start(b);
-		cache_serve(x, &v->meta, v->age, v->tag);
-		return;
+			xact_route(b, &xact_revalidate);
+		/* FALLTHROUGH */
 	case CACHE_ROUTE_SERVE:
 		cache_serve(x, &v->meta, v->age, v->tag);
 		return;
@@ -409,7 +423,8 @@ xact_end(struct xact *x, int status, const char *err_name,
 			    x->url_str, reason);
 		cache_on_finish(x, status == 0 && x->state == XS_RELAY &&
 		    x->repbody.done && x->repbody.pending == 0);
-		forward_release(x, status == 0);
+		if (x->srv != NULL)
+			forward_release(x, status == 0);
 		xact_set_state(x, XS_DONE);
 		xact_free(x);
 		return;
@@ -420,7 +435,8 @@ xact_end(struct xact *x, int status, const char *err_name,
 		if (!x->timed_out && strstr(x->result_tag, "_ABORTED") == NULL &&
 		    strlen(x->result_tag) + 9 < sizeof(x->result_tag))
 			strcat(x->result_tag, "_ABORTED");
-		forward_release(x, 0);
+		if (x->srv != NULL)
+			forward_release(x, 0);
 		xact_log(x);
 		xact_set_state(x, XS_DONE);
 		xact_free(x);
@@ -430,7 +446,8 @@ xact_end(struct xact *x, int status, const char *err_name,
 	int keep = x->keep_client && !c->close_after;
 	cache_on_finish(x, x->state == XS_RELAY && x->repbody.done &&
 	    x->repbody.pending == 0);
-	forward_release(x, 1);
+	if (x->srv != NULL)
+		forward_release(x, 1);
 	xact_log(x);
 	xact_set_state(x, XS_DONE);
 	xact_free(x);
@@ -469,6 +486,7 @@ xact_detach(struct xact *x)
 {
 	struct conn *c = x->conn;
 
+	log_check(c != NULL && c->xact == x);
 	log_debug(33, 2, "transaction %llu: client gone, finishing %s for "
 	    "the cache", (unsigned long long)x->id, x->url_str);
 	if (!x->timed_out && strlen(x->result_tag) + 9 < sizeof(x->result_tag))
@@ -547,6 +565,7 @@ xact_client_event(struct xact *x, uint32_t revents)
 {
 	struct conn *c = x->conn;
 
+	log_check(c != NULL && c->xact == x);
 	if (x->state == XS_TUNNEL) {
 		tunnel_client_event(x, revents);
 		return;

@@ -4,6 +4,8 @@
  * TRACE/OPTIONS, http_access (which may wait for DNS or the auth helper),
  * then url_rewrite_program.  Each step that waits resumes where it left
  * off; a denial ends the transaction with Squid's page (deny_info).
+ *
+ * In DESIGN.md's data flow: http_access / auth / url_rewrite.
  */
 #include "config.h"
 #include "xact.h"
