@@ -12,6 +12,8 @@ once and then stays fresh across the restart.
 import os
 import time
 
+import pytest
+
 from helpers import get, log_entry, wait_for
 from origin import pattern_bytes
 from test_cache_disk import cache_dir_line, cdir, object_files, wait_committed
@@ -117,3 +119,33 @@ def test_disk_only_stale_served_when_origin_fails(proxy, origin):
     assert r.status == 200 and r.body == body
     assert log_entry(p, 2)["code"] == "TCP_REFRESH_FAIL_OLD/200"
     assert origin.count("/fail") == 2
+
+
+@pytest.mark.cuttle_only(reason="Squid 5.7 does not implement stale-while-revalidate")
+def test_disk_only_stale_while_revalidate_refreshes_behind(proxy, origin):
+    # Within stale-while-revalidate a disk hit goes out stale at once, like
+    # a memory hit, and is revalidated behind the client's back: the 304
+    # is written back to the cache_dir, so the next request is a fresh hit.
+    body = pattern_bytes(200 * 1024)
+    p = refresh_proxy(proxy)
+    origin.script("/swr", headers=[("Cache-Control", "max-age=1, stale-while-revalidate=30"),
+                                   ("ETag", '"v1"'),
+                                   ("Content-Type", "application/octet-stream")],
+                  body=body,
+                  headers_304=[("Cache-Control", "max-age=600"), ("ETag", '"v1"')])
+    assert get(p.port, origin.url("/swr")).body == body
+    wait_committed(p, 1)
+    before = disk_state(p)
+    time.sleep(2.2)             # stale, within stale-while-revalidate
+    r = get(p.port, origin.url("/swr"))
+    assert r.status == 200 and r.body == body
+    assert log_entry(p, 2)["code"] == "TCP_HIT/200"
+    # the background revalidation reaches the origin as a conditional GET
+    assert wait_for(lambda: origin.count("/swr") == 2, 5.0)
+    assert origin.requests_for("/swr")[1].header("If-None-Match") == ['"v1"']
+    assert wait_for(lambda: disk_state(p) != before, 5.0)
+    r = get(p.port, origin.url("/swr"))
+    assert r.status == 200 and r.body == body
+    assert r.header("Cache-Control") == "max-age=600"
+    assert log_entry(p, 3)["code"] == "TCP_HIT/200"
+    assert origin.count("/swr") == 2
