@@ -46,17 +46,20 @@ cache_release(struct xact *x)
 		x->cache.hit = NULL;
 	}
 	if (x->cache.store_req != 0) {
-		store_client_cancel(cache_stores[x->cache.store_idx], x->cache.store_req);
+		store_client_cancel(cache_stores[x->cache.store_idx],
+		    x->cache.store_req);
 		x->cache.store_req = 0;
 	}
-	cache_disk_finish(x, 0);
+	if (x->cache.disk_job != NULL)
+		cache_disk_finish(x, 0);
 	free(x->cache.store_key);
 	x->cache.store_key = NULL;
 	if (x->cf.announced && x->cf.group == NULL) {
 		cache_cf_announce(x->cache.key, 0);
 		x->cf.announced = 0;
 	}
-	cache_cf_release(x);
+	if (x->cf.group != NULL)
+		cache_cf_release(x);
 	if (x->cache.hit_fd != -1) {
 		close(x->cache.hit_fd);
 		x->cache.hit_fd = -1;

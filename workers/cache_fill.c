@@ -169,7 +169,8 @@ cache_on_finish(struct xact *x, int complete)
 			log_debug(22, 2, "memory cache refused %s",
 			    x->cache.store_key);
 	}
-	cache_disk_finish(x, complete);
+	if (x->cache.disk_job != NULL)
+		cache_disk_finish(x, complete);
 	x->cache.storing = 0;
 	x->repbody.sink = NULL;
 	if (x->cf.group != NULL && x->cf.leader == 1)

@@ -143,12 +143,17 @@ xact_free(struct xact *x)
 	log_check(x->srv == NULL);	/* given back by xact_end */
 	if (x->fwd.dnsq != NULL)
 		dns_cancel(x->fwd.dnsq);
-	rewrite_cancel(x);
-	auth_release(x);
+	/* each part is let go of by its module, if it was used */
+	if (x->rw.req != NULL)
+		rewrite_cancel(x);
+	if (x->auth.user != NULL || x->auth.req != NULL)
+		auth_release(x);
 	ev_timer_stop(&x->timer);
 	ev_timer_stop(&x->resume);
-	tunnel_release(x);
-	cache_release(x);
+	if (x->is_connect)
+		tunnel_release(x);
+	else
+		cache_release(x);
 	http_msg_free(&x->req);
 	http_msg_free(&x->rep);
 	free(x->head);
@@ -371,6 +376,14 @@ xact_route(struct xact *x, const struct cache_outcome *v)
 	}
 }
 
+/* Is x storing a response, or leading a collapsed group, at its end? */
+static int
+xact_cache_busy(const struct xact *x)
+{
+	return x->cache.storing || x->cache.disk_job != NULL ||
+	    (x->cf.group != NULL && x->cf.leader == 1);
+}
+
 /* An error before any head went out: the error page (or the stale copy). */
 static void
 xact_end_error(struct xact *x, int status, const char *err_name)
@@ -421,8 +434,10 @@ xact_end(struct xact *x, int status, const char *err_name,
 		if (status == XACT_ABORT)
 			log_debug(33, 2, "background fetch of %s abandoned: %s",
 			    x->url_str, reason);
-		cache_on_finish(x, status == 0 && x->state == XS_RELAY &&
-		    x->repbody.done && x->repbody.pending == 0);
+		if (xact_cache_busy(x))
+			cache_on_finish(x, status == 0 &&
+			    x->state == XS_RELAY && x->repbody.done &&
+			    x->repbody.pending == 0);
 		if (x->srv != NULL)
 			forward_release(x, status == 0);
 		xact_set_state(x, XS_DONE);
@@ -444,8 +459,9 @@ xact_end(struct xact *x, int status, const char *err_name,
 		return;
 	}
 	int keep = x->keep_client && !c->close_after;
-	cache_on_finish(x, x->state == XS_RELAY && x->repbody.done &&
-	    x->repbody.pending == 0);
+	if (xact_cache_busy(x))
+		cache_on_finish(x, x->state == XS_RELAY && x->repbody.done &&
+		    x->repbody.pending == 0);
 	if (x->srv != NULL)
 		forward_release(x, 1);
 	xact_log(x);
