@@ -63,21 +63,35 @@ buf_append(struct buf *b, const void *p, size_t n)
 	b->len += n;
 }
 
+/* Room tried first: almost every line we format fits in it. */
+#define BUF_PRINTF_GUESS	256
+
+/*
+ * Format straight into the free space (formatting is most of the cost of
+ * a small response's head); only a line longer than that is formatted a
+ * second time, once the room for it is there.
+ */
 void
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	size_t room = b->cap - b->len;
 
+	if (room < BUF_PRINTF_GUESS) {
+		buf_reserve(b, BUF_PRINTF_GUESS);
+		room = b->cap - b->len;
+	}
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(b->data + b->len, room, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	char *t = buf_reserve(b, (size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(t, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	if ((size_t)n >= room) {
+		char *t = buf_reserve(b, (size_t)n + 1);
+		va_start(ap, fmt);
+		vsnprintf(t, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 }
 
