@@ -426,17 +426,18 @@ cache_background(const struct xact *x, const struct cache_meta *m)
 static void
 cache_invalidate(struct xact *x)
 {
-	static struct cache_invalidation inv;
-
 	if (cache_rules_method_is_safe(x->method, strlen(x->method)))
 		return;
-	int n = cache_rules_invalidations(&x->req, &x->rep, x->url_str, &inv);
+	/* 24 KiB of URLs: not on the stack, and an unsafe method is rare */
+	struct cache_invalidation *inv = xmalloc(sizeof(*inv));
+	int n = cache_rules_invalidations(&x->req, &x->rep, x->url_str, inv);
 	for (int i = 0; i < n; i++) {
-		char *key = xasprintf("GET %s", inv.url[i]);
+		char *key = xasprintf("GET %s", inv->url[i]);
 		cache_mem_delete_all(key);
 		cache_disk_delete(key, NULL, NULL);
 		free(key);
 	}
+	free(inv);
 }
 
 /* Largest stored head a 304 may refresh. */

@@ -99,22 +99,6 @@ cache_hit_head(struct xact *x, int status, int64_t age, int64_t length,
 	    x->keep_client ? "keep-alive" : "close");
 }
 
-static void
-cache_log_mime(struct xact *x)
-{
-	static char mt[256];
-	const struct http_header *ct = http_msg_header(&x->cache.hit_msg,
-	    "Content-Type");
-
-	if (ct == NULL)
-		return;
-	size_t n = ct->value_len < sizeof(mt) - 1 ? ct->value_len :
-	    sizeof(mt) - 1;
-	memcpy(mt, ct->value, n);
-	mt[n] = '\0';
-	x->log.mime_type = mt;
-}
-
 /* Does the request want a range of the stored body?  Only GET. */
 static int
 cache_range_wanted(const struct xact *x)
@@ -177,7 +161,7 @@ cache_serve(struct xact *x, const struct cache_meta *m, int64_t age,
 	if (head_only)
 		x->cache.hit_len = x->cache.hit_off;
 	x->log.status = status;
-	cache_log_mime(x);
+	xact_log_type(x, &x->cache.hit_msg);
 	x->head_sent = 1;
 	xact_set_state(x, XS_HIT);
 	cache_hit_pump(x);

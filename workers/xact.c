@@ -101,6 +101,20 @@ xact_tag(struct xact *x, const char *tag)
 	x->result_tag[n] = '\0';
 }
 
+void
+xact_log_type(struct xact *x, const struct http_msg *m)
+{
+	const struct http_header *ct = http_msg_header(m, "Content-Type");
+
+	if (ct == NULL || x->log.mime_type != NULL)
+		return;
+	size_t n = ct->value_len < sizeof(x->mime_type) - 1 ? ct->value_len :
+	    sizeof(x->mime_type) - 1;
+	memcpy(x->mime_type, ct->value, n);
+	x->mime_type[n] = '\0';
+	x->log.mime_type = x->mime_type;
+}
+
 /* What every transaction starts with; client is NULL for a background one. */
 static struct xact *
 xact_alloc(const struct cfg_port *port)
@@ -186,16 +200,7 @@ xact_log(struct xact *x)
 	x->log.request = x->head ? &x->req : NULL;
 	x->log.xaction = x->id;
 	if (x->rep_head != NULL) {
-		const struct http_header *ct = http_msg_header(&x->rep,
-		    "Content-Type");
-		static char mt[256];
-		if (ct != NULL && x->log.mime_type == NULL) {
-			size_t n = ct->value_len < sizeof(mt) - 1 ?
-			    ct->value_len : sizeof(mt) - 1;
-			memcpy(mt, ct->value, n);
-			mt[n] = '\0';
-			x->log.mime_type = mt;
-		}
+		xact_log_type(x, &x->rep);
 		x->log.reply_head = x->rep_head;
 		x->log.reply_head_len = x->rep.head_len;
 	}

@@ -194,6 +194,7 @@ struct xact {
 	/* the access.log line */
 	struct alog_entry log;
 	char		 result_tag[48];	/* xact_tag() */
+	char		 mime_type[256];	/* log.mime_type: xact_log_type() */
 	const char	*hier;
 	int		 err_errno;
 	struct timeval	 started;
@@ -223,6 +224,8 @@ struct xact *xact_background(const struct xact *model);
 void xact_set_state(struct xact *x, enum xact_state s);
 /* The result tag access.log shows (TCP_MISS, TCP_MEM_HIT, ...). */
 void xact_tag(struct xact *x, const char *tag);
+/* The Content-Type access.log shows: m's, unless one is set already. */
+void xact_log_type(struct xact *x, const struct http_msg *m);
 
 /*
  * The router.  Past the checks: a CONNECT goes to tunnel.c, anything else

@@ -3,6 +3,7 @@ the common, combined and custom logformat formats."""
 
 import os
 import re
+import socket
 import ssl
 
 from helpers import COMBINED_RE, COMMON_RE, RawClient, build, get, exchange
@@ -137,3 +138,40 @@ def test_log_mime_hdrs(proxy, origin):
     assert e["extra"].startswith("[")
     assert "X-Test: a b\\r\\n" in e["extra"]
     assert "] [HTTP/1.1 200 OK\\r\\n" in e["extra"]
+
+
+def test_overlapping_hits_log_their_own_type(proxy, origin):
+    # Two memory hits in flight in one worker: the first goes out slowly,
+    # the second starts and ends meanwhile.  Each line names its own
+    # object's Content-Type (the type must live with the transaction).
+    big = 6 * 1024 * 1024
+    p = proxy("maximum_object_size_in_memory 8 MB\n", cache=True)
+    origin.script("/slow", headers=[("Cache-Control", "max-age=600"),
+                                    ("Content-Type", "text/slow")],
+                  generate=(b"s" * 65536, big // 65536))
+    origin.script("/quick", headers=[("Cache-Control", "max-age=600"),
+                                     ("Content-Type", "text/quick")], body=b"q\n")
+    assert len(get(p.port, origin.url("/slow")).body) == big
+    get(p.port, origin.url("/quick"))
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(10)
+    sock.connect(("127.0.0.1", p.port))
+    sock.sendall(("GET %s HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n"
+                  % origin.url("/slow")).encode())
+    sock.recv(1024)             # the hit started; the rest waits on us
+    r = get(p.port, origin.url("/quick"))
+    assert r.body == b"q\n"
+    got = 1024
+    while True:
+        data = sock.recv(1 << 20)
+        if not data:
+            break
+        got += len(data)
+    sock.close()
+    entries = p.access_entries(4)
+    quick, slow = entries[2], entries[3]
+    assert quick["url"].endswith("/quick") and quick["code"] == "TCP_MEM_HIT/200"
+    assert slow["url"].endswith("/slow") and slow["code"] == "TCP_MEM_HIT/200"
+    assert quick["type"] == "text/quick"
+    assert slow["type"] == "text/slow"
