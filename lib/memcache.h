@@ -69,6 +69,12 @@ void memcache_release(struct memcache_ref *r);
  */
 int memcache_put(struct memcache *mc, const void *key, size_t keylen,
     const void *meta, size_t metalen, const struct iovec *body, int nbody);
+/*
+ * Store a body-less object only if nothing is stored under key, in one step
+ * across processes: 0 stored, 1 something was there, -1 as memcache_put.
+ */
+int memcache_add(struct memcache *mc, const void *key, size_t keylen,
+    const void *meta, size_t metalen);
 /* Replace the metadata, keeping the body (after a 304); 0 done, -1 absent/no room. */
 int memcache_update_meta(struct memcache *mc, const void *key, size_t keylen,
     const void *meta, size_t metalen);

@@ -17,6 +17,8 @@
 
 #define MEMCACHE_MAGIC	0x6375747463616368ULL	/* "cuttcach" */
 #define MEMCACHE_NIL	UINT32_MAX
+/* memcache_put_internal: commit only if nothing is stored under the key */
+#define MEMCACHE_ABSENT	(UINT32_MAX - 1)
 #define MEMCACHE_PIN_RES 0x80000000u	/* pin slot holds a writer's reservation */
 #define MEMCACHE_STASH	64	/* pinned heap tops skipped per eviction */
 

@@ -115,11 +115,12 @@ memcache_put_internal(struct memcache *mc, const void *key, size_t keylen,
 
 	memcache_lock(mc);
 	old = memcache_lookup(mc, hash, key, keylen);
-	if (expect != MEMCACHE_NIL && old != expect) {
+	if (expect == MEMCACHE_ABSENT ? old != MEMCACHE_NIL :
+	    expect != MEMCACHE_NIL && old != expect) {
 		memcache_unreserve(mc, idx, slot);
 		memcache_unlock(mc);
 		mc->free_slots[mc->nfree_slots++] = slot;
-		return -1;
+		return expect == MEMCACHE_ABSENT ? 1 : -1;
 	}
 	if (old != MEMCACHE_NIL) {
 		if (expect != MEMCACHE_NIL)
@@ -146,6 +147,14 @@ memcache_put(struct memcache *mc, const void *key, size_t keylen,
 {
 	return memcache_put_internal(mc, key, keylen, meta, metalen, body,
 	    nbody, MEMCACHE_NIL);
+}
+
+int
+memcache_add(struct memcache *mc, const void *key, size_t keylen,
+    const void *meta, size_t metalen)
+{
+	return memcache_put_internal(mc, key, keylen, meta, metalen, NULL, 0,
+	    MEMCACHE_ABSENT);
 }
 
 /* The key of a pinned object, into a malloc'd buffer. */

@@ -55,7 +55,7 @@ cache_release(struct xact *x)
 	free(x->cache.store_key);
 	x->cache.store_key = NULL;
 	if (x->cf.announced && x->cf.group == NULL) {
-		cache_cf_announce(x->cache.key, 0);
+		cache_cf_unmark(x->cache.key);
 		x->cf.announced = 0;
 	}
 	if (x->cf.group != NULL)
@@ -416,7 +416,10 @@ cache_background(const struct xact *x, const struct cache_meta *m)
 		xact_end(b, XACT_ABORT, NULL, "stored object gone");
 		return NULL;
 	}
-	cache_cf_announce(b->cache.key, 1);
+	if (!cache_cf_claim(b->cache.key)) {
+		xact_end(b, XACT_ABORT, NULL, "revalidated by another worker");
+		return NULL;
+	}
 	b->cf.announced = 1;
 	log_debug(22, 2, "revalidating %s in the background", b->url_str);
 	return b;

@@ -67,7 +67,7 @@ cache_cf_wake(struct xact *leader)
 	struct xact *f = g->followers;
 
 	if (leader->cf.announced) {
-		cache_cf_announce(leader->cache.key, 0);
+		cache_cf_unmark(leader->cache.key);
 		leader->cf.announced = 0;
 	}
 	leader->cf.group = NULL;
@@ -153,20 +153,39 @@ cache_cf_busy(const char *key, int any_owner)
 	return busy;
 }
 
+/*
+ * Mark a fetch of key as ours, in one step against the other workers: 0
+ * when a live fetch of another worker holds the mark already.  A mark left
+ * by a worker that died, or older than CACHE_CF_WAIT_S, is taken over.
+ */
+int
+cache_cf_claim(const char *key)
+{
+	if (heritage.memcache == NULL)
+		return 1;
+	char *mkey = cache_cf_mark_key(key);
+	struct cache_cf_mark mk = { 'F', (int32_t)getpid(),
+	    (int64_t)time(NULL) };
+	if (memcache_add(heritage.memcache, mkey, strlen(mkey), &mk,
+	    sizeof(mk)) == 1) {
+		if (cache_cf_busy(key, 0)) {
+			free(mkey);
+			return 0;
+		}
+		memcache_put(heritage.memcache, mkey, strlen(mkey), &mk,
+		    sizeof(mk), NULL, 0);
+	}
+	free(mkey);
+	return 1;
+}
+
 void
-cache_cf_announce(const char *key, int on)
+cache_cf_unmark(const char *key)
 {
 	if (heritage.memcache == NULL)
 		return;
 	char *mkey = cache_cf_mark_key(key);
-	if (on) {
-		struct cache_cf_mark mk = { 'F', (int32_t)getpid(),
-		    (int64_t)time(NULL) };
-		memcache_put(heritage.memcache, mkey, strlen(mkey), &mk,
-		    sizeof(mk), NULL, 0);
-	} else {
-		memcache_delete(heritage.memcache, mkey, strlen(mkey));
-	}
+	memcache_delete(heritage.memcache, mkey, strlen(mkey));
 	free(mkey);
 }
 
@@ -209,14 +228,13 @@ cache_collapse(struct xact *x)
 		cache_cf_groups = g;
 		x->cf.group = g;
 		x->cf.leader = 1;
-		if (cache_cf_remote(x->cache.key)) {
+		if (!cache_cf_claim(x->cache.key)) {
 			/* another worker fetches it: wait for that */
 			x->cf.remote = 1;
 			ev_timer_set_cb(&x->timer, cache_cf_poll);
 			ev_timer_start(&x->timer, CACHE_CF_POLL_MS);
 			return 1;
 		}
-		cache_cf_announce(x->cache.key, 1);
 		x->cf.announced = 1;
 		return 0;
 	}

@@ -58,8 +58,10 @@ void cache_cf_wake(struct xact *leader);
 void cache_cf_release(struct xact *x);
 /* Is a worker (another one, or any with any_owner) fetching key? */
 int cache_cf_busy(const char *key, int any_owner);
-/* Mark (on) or unmark a fetch of key in flight, for the other workers. */
-void cache_cf_announce(const char *key, int on);
+/* Mark a fetch of key in flight for the other workers: 0 when one is. */
+int cache_cf_claim(const char *key);
+/* Our fetch of key is over. */
+void cache_cf_unmark(const char *key);
 
 /* cache_disk.c: the cache_dir stores */
 extern struct store_client *cache_stores[];

@@ -18,7 +18,6 @@
 #include "config.h"
 #include "xact.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

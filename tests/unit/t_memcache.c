@@ -175,6 +175,23 @@ test_basic(void)
 	ok(memcache_get(mc, bigkey, sizeof(bigkey)) == NULL,
 	    "key differing in its last byte misses");
 
+	/* add: stores only where nothing is (the collapsed-forwarding mark) */
+	is_int(memcache_add(mc, "F mark", 6, "one", 3), 0,
+	    "add where nothing is stored");
+	is_int(memcache_add(mc, "F mark", 6, "two", 3), 1,
+	    "add where something is: refused");
+	r = memcache_get(mc, "F mark", 6);
+	ok(r != NULL, "the first add is there");
+	if (r != NULL) {
+		const char *m = memcache_ref_meta(r, &mlen);
+		ok(mlen == 3 && memcmp(m, "one", 3) == 0,
+		    "the refused add changed nothing");
+		memcache_release(r);
+	}
+	is_int(memcache_delete(mc, "F mark", 6), 1, "delete the mark");
+	is_int(memcache_add(mc, "F mark", 6, "three", 5), 0, "add after delete");
+	is_int(memcache_delete(mc, "F mark", 6), 1, "delete it again");
+
 	is_int(memcache_delete(mc, "http://x/a", 10), 1, "delete");
 	is_int(memcache_delete(mc, "http://x/a", 10), 0, "delete again: absent");
 	ok(!t_has(mc, "http://x/a"), "deleted object gone");
@@ -183,7 +200,7 @@ test_basic(void)
 	is_int(st.bytes_total, 64 * PG, "bytes_total");
 	/* empty: 1 page; big: 11 pages; big meta+key: 3 pages. */
 	is_int(st.bytes_used, 15 * PG, "bytes_used in pages");
-	is_int(st.hits, 4, "hits counted");
+	is_int(st.hits, 5, "hits counted (one of them the mark's)");
 	is_int(st.misses, 5, "misses counted");
 	is_int(memcache_check(mc), 0, "check");
 	memcache_destroy(mc);
