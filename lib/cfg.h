@@ -21,6 +21,12 @@ struct cfg_port {
 	socklen_t	 addrlen;
 	int		 port;
 	int		 intercept, tproxy, accel, ssl_bump;
+	/* accel: how an origin-form request's URL is rebuilt */
+	char		*defaultsite;	/* defaultsite=HOST[:PORT], or NULL */
+	int		 vhost;		/* the Host header names the site */
+	int		 vport;		/* vport: -1 off, 0 the port the client
+					   reached, N that port */
+	int		 allow_direct;	/* allow-direct: may skip the peers */
 	int		 is_https;	/* https_port */
 	char		*tls_cert, *tls_key;	/* tls-cert= / cert=, tls-key= / key= */
 	int		 generate_host_certificates;
@@ -57,6 +63,42 @@ struct cfg_size_acl {		/* SIZE acl...: reply_body_max_size, range_offset_limit *
 	int64_t		 size;		/* -1: "none" */
 	struct access_rule rule;	/* action unused; refs are ANDed */
 	struct cfg_size_acl *next;
+};
+
+/* cache_peer HOST TYPE HTTP_PORT ICP_PORT [options] */
+enum cfg_peer_type {
+	CFG_PEER_PARENT, CFG_PEER_SIBLING, CFG_PEER_MULTICAST
+};
+
+/* cfg_peer.select: how a parent is picked among several */
+#define CFG_PEER_SEL_ROUND_ROBIN	0x01
+#define CFG_PEER_SEL_WEIGHTED_RR	0x02
+#define CFG_PEER_SEL_CARP		0x04
+#define CFG_PEER_SEL_USERHASH		0x08
+#define CFG_PEER_SEL_SOURCEHASH		0x10
+
+struct cfg_peer {
+	char		*host;		/* as written: a name or an address */
+	char		*name;		/* name=, else host; unique */
+	enum cfg_peer_type type;
+	int		 http_port;
+	int		 icp_port;
+	int		 originserver;	/* an origin: origin-form requests */
+	char		*forceddomain;	/* forceddomain=: the Host sent to it */
+	int		 is_default;	/* default: the last-resort parent */
+	int		 no_query;
+	int		 proxy_only;
+	int		 weight;	/* weight=, 1 */
+	unsigned	 select;	/* CFG_PEER_SEL_* */
+	int64_t		 connect_timeout;	/* connect-timeout= ms, -1:
+					   peer_connect_timeout */
+	int		 connect_fail_limit;	/* connect-fail-limit=, 10 */
+	int		 max_conn;	/* max-conn=, 0: no limit */
+	char		*login;		/* login=, or NULL */
+	struct access_list access;	/* cache_peer_access; empty: allow */
+	char		*file;		/* where it was declared */
+	int		 line;
+	struct cfg_peer	*next;
 };
 
 struct cfg_outgoing_addr {	/* tcp_outgoing_address IP acl... */
@@ -209,6 +251,14 @@ struct cfg {
 	int64_t		 negative_dns_ttl;
 
 	struct cfg_outgoing_addr *tcp_outgoing_address;
+
+	/* peers and routing */
+	struct cfg_peer	*peers;		/* cache_peer, file order */
+	struct access_list always_direct;	/* a match: direct only */
+	struct access_list never_direct;	/* a match: peers only */
+	int		 prefer_direct;	/* direct before the parents */
+	int		 nonhierarchical_direct;	/* on: non-hierarchical
+					   requests go direct */
 
 	/* access control */
 	struct acl_set	 acls;
