@@ -19,6 +19,7 @@
 #include "headers.h"
 #include "log.h"
 #include "pconn.h"
+#include "peer.h"
 #include "util.h"
 #include "worker.h"
 
@@ -127,9 +128,21 @@ forward_socket(struct xact *x, const struct sockaddr *addr)
 	return fd;
 }
 
+static void forward_route(struct xact *x);
+
+/* The route tried failed: the next one, or the error. */
 static void
 forward_fail_connect(struct xact *x, int err)
 {
+	if (x->fwd.route_idx + 1 < x->fwd.routes.n) {
+		log_debug(11, 2, "%s: %s failed (%s); trying the next path",
+		    x->url_str, x->fwd.routes.route[x->fwd.route_idx].peer ?
+		    x->fwd.routes.route[x->fwd.route_idx].peer->name :
+		    "direct", strerror(err));
+		x->fwd.route_idx++;
+		forward_route(x);
+		return;
+	}
 	/* a timed-out connect too: Squid 5.7 answers 503, errno 110 */
 	xact_fail(x, 503, "ERR_CONNECT_FAIL", err);
 }
@@ -141,7 +154,6 @@ forward_attach(struct xact *x, struct srv *s)
 	s->xact = x;
 	s->nrequests++;
 	x->log.server = s->addr;
-	x->hier = "HIER_DIRECT";
 	buf_consume(&s->out, buf_avail(&s->out));
 	buf_append(&s->out, buf_head(&x->fwd.head), buf_avail(&x->fwd.head));
 	/* a retry sends again the body bytes the lost connection took */
@@ -168,7 +180,6 @@ forward_connect_done(struct ev_io *io, uint32_t revents)
 		return;
 	ev_timer_stop(&x->timer);
 	x->log.server = s->addr;
-	x->hier = "HIER_DIRECT";
 	if (err != 0) {
 		x->srv = NULL;
 		srv_close(s);
@@ -188,7 +199,6 @@ forward_connect_timeout(struct ev_timer *t)
 
 	if (x->srv != NULL) {
 		x->log.server = x->srv->addr;
-		x->hier = "HIER_DIRECT";
 		srv_close(x->srv);
 		x->srv = NULL;
 	}
@@ -208,14 +218,18 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 		forward_fail_connect(x, ETIMEDOUT);
 		return;
 	}
-	for (; x->fwd.addr_idx < x->dns.naddrs; x->fwd.addr_idx++) {
-		addr = x->dns.addrs[x->fwd.addr_idx];
+	const struct cfg_peer *peer = xact_peer(x);
+	int64_t ctimeout = peer == NULL ? worker_cfg->connect_timeout :
+	    peer->connect_timeout >= 0 ? peer->connect_timeout :
+	    worker_cfg->peer_connect_timeout;
+	for (; x->fwd.addr_idx < x->fwd.dest.naddrs; x->fwd.addr_idx++) {
+		addr = x->fwd.dest.addrs[x->fwd.addr_idx];
 		if (addr.ss_family == AF_INET)
 			((struct sockaddr_in *)&addr)->sin_port =
-			    htons(x->url.port);
+			    htons(x->fwd.dest_port);
 		else
 			((struct sockaddr_in6 *)&addr)->sin6_port =
-			    htons(x->url.port);
+			    htons(x->fwd.dest_port);
 		if (allow_pool && !x->fwd.retried) {
 			struct srv *s = pconn_take((struct sockaddr *)&addr);
 			if (s != NULL) {
@@ -227,7 +241,6 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 		if (fd == -1) {
 			x->err_errno = errno;
 			x->log.server = addr;
-			x->hier = "HIER_DIRECT";
 			continue;
 		}
 		struct srv *s = srv_new(fd, (struct sockaddr *)&addr,
@@ -240,11 +253,20 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 		xact_client_update(x);
 		ev_timer_set_cb(&x->timer, forward_connect_timeout);
 		ev_timer_start(&x->timer, (uint64_t)(left > 0 &&
-		    left < worker_cfg->connect_timeout ? left :
-		    worker_cfg->connect_timeout));
+		    left < ctimeout ? left : ctimeout));
 		return;
 	}
 	forward_fail_connect(x, x->err_errno ? x->err_errno : ECONNREFUSED);
+}
+
+/* The addresses of the route to try are known: dial them. */
+static void
+forward_dest_ready(struct xact *x, const struct dns_result *res)
+{
+	x->fwd.dest = *res;
+	x->fwd.addr_idx = 0;
+	x->hier = x->fwd.routes.route[x->fwd.route_idx].hier;
+	forward_dial(x, x->fwd.dial_pool, x->fwd.on_connected);
 }
 
 static void
@@ -256,6 +278,10 @@ forward_dns_done(void *arg, const struct dns_result *res)
 	x->dns = *res;
 	x->log.dns_ms = (long)(ev_now() - x->upstream_started_ms);
 	if (res->naddrs == 0) {
+		if (x->fwd.route_idx + 1 < x->fwd.routes.n) {
+			forward_fail_connect(x, EHOSTUNREACH);
+			return;
+		}
 		/*
 		 * What Squid 5.7 answers for a name that does not resolve,
 		 * NXDOMAIN or no answer alike.
@@ -266,8 +292,60 @@ forward_dns_done(void *arg, const struct dns_result *res)
 			xact_fail(x, 502, "ERR_READ_ERROR", 0);
 		return;
 	}
-	x->fwd.addr_idx = 0;
-	forward_dial(x, x->fwd.dial_pool, x->fwd.on_connected);
+	forward_dest_ready(x, res);
+}
+
+static void
+forward_peer_dns_done(void *arg, const struct dns_result *res)
+{
+	struct xact *x = arg;
+
+	x->fwd.dnsq = NULL;
+	if (res->naddrs == 0) {
+		log_warnx("cache_peer %s: cannot resolve %s",
+		    xact_peer(x)->name, xact_peer(x)->host);
+		forward_fail_connect(x, EHOSTUNREACH);
+		return;
+	}
+	forward_dest_ready(x, res);
+}
+
+/*
+ * Go to the route x->fwd.route_idx: its addresses (a peer's, or the
+ * origin's, perhaps resolved already for a dst ACL), then dial.
+ */
+static void
+forward_route(struct xact *x)
+{
+	const struct peer_route *r = &x->fwd.routes.route[x->fwd.route_idx];
+	struct dns_result lit;
+
+	if (!x->is_connect) {
+		/* the request line and Host depend on where it goes */
+		buf_consume(&x->fwd.head, buf_avail(&x->fwd.head));
+		headers_build_request(x, &x->fwd.head);
+	}
+	if (r->peer != NULL) {
+		x->fwd.dest_port = r->peer->http_port;
+		socklen_t len;
+		memset(&lit, 0, sizeof(lit));
+		if (util_addr_parse(r->peer->host, 0, &lit.addrs[0], &len) == 0) {
+			lit.naddrs = 1;
+			forward_dest_ready(x, &lit);
+			return;
+		}
+		xact_set_state(x, XS_DNS);
+		x->fwd.dnsq = dns_resolve(r->peer->host, forward_peer_dns_done,
+		    x);
+		return;
+	}
+	x->fwd.dest_port = x->url.port;
+	if (x->dns.naddrs > 0) {	/* resolved for a dst ACL already */
+		forward_dest_ready(x, &x->dns);
+		return;
+	}
+	xact_set_state(x, XS_DNS);
+	x->fwd.dnsq = dns_resolve(x->url.host, forward_dns_done, x);
 }
 
 void
@@ -276,13 +354,15 @@ forward_open(struct xact *x, int allow_pool, forward_connected_cb *cb)
 	x->fwd.dial_pool = allow_pool;
 	x->fwd.on_connected = cb;
 	x->upstream_started_ms = ev_now();
-	if (x->dns.naddrs > 0) {	/* resolved for a dst ACL already */
-		x->fwd.addr_idx = 0;
-		forward_dial(x, allow_pool, cb);
+	peer_select(x, &x->fwd.routes);
+	x->fwd.route_idx = 0;
+	if (x->fwd.routes.n == 0) {
+		/* never_direct (or an accel port) and no parent takes it */
+		x->hier = "NO_DIRECT_FAIL";
+		xact_fail(x, 503, "ERR_CANNOT_FORWARD", 0);
 		return;
 	}
-	xact_set_state(x, XS_DNS);
-	x->fwd.dnsq = dns_resolve(x->url.host, forward_dns_done, x);
+	forward_route(x);
 }
 
 /*
@@ -321,7 +401,6 @@ forward_start(struct xact *x)
 	if (!x->cache.revalidating)
 		xact_tag(x, "TCP_MISS");
 	x->cache.request_time = time(NULL);
-	headers_build_request(x, &x->fwd.head);
 	x->fwd.replayable = forward_replayable(x);
 	forward_open(x, x->fwd.replayable, forward_attach);
 }

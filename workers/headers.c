@@ -189,9 +189,15 @@ headers_build_request(struct xact *x, struct buf *out)
 	int is_trace_options = strcmp(x->method, "TRACE") == 0 ||
 	    strcmp(x->method, "OPTIONS") == 0;
 
-	buf_printf(out, "%s %.*s%.*s HTTP/1.1\r\n", x->method,
-	    (int)x->url.path_len, x->url.path, (int)x->url.query_len,
-	    x->url.query ? x->url.query : "");
+	const struct cfg_peer *peer = xact_peer(x);
+
+	/* a parent proxy gets the absolute URL, an origin its path */
+	if (peer != NULL && !peer->originserver)
+		buf_printf(out, "%s %s HTTP/1.1\r\n", x->method, x->url_str);
+	else
+		buf_printf(out, "%s %.*s%.*s HTTP/1.1\r\n", x->method,
+		    (int)x->url.path_len, x->url.path,
+		    (int)x->url.query_len, x->url.query ? x->url.query : "");
 	for (int i = 0; i < m->nhdr; i++) {
 		const struct http_header *h = &m->hdr[i];
 		if (util_strcaseeq_n(h->name, h->name_len, "Transfer-Encoding")) {
@@ -228,7 +234,10 @@ headers_build_request(struct xact *x, struct buf *out)
 	}
 	const struct http_header *host = x->rw.keep_host ?
 	    http_msg_header(m, "Host") : NULL;
-	if (host != NULL) {
+	if (peer != NULL && peer->forceddomain != NULL) {
+		/* cache_peer forceddomain=: the name that origin answers to */
+		buf_printf(out, "Host: %s\r\n", peer->forceddomain);
+	} else if (host != NULL) {
 		/* url_rewrite_host_header off: the client's Host stays */
 		buf_printf(out, "Host: %.*s\r\n", (int)host->value_len,
 		    host->value);

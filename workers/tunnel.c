@@ -13,6 +13,7 @@
 #include "tunnel.h"
 #include "cfg.h"
 #include "conn.h"
+#include "http_parse.h"
 #include "xact.h"
 #include "dns.h"
 #include "forward.h"
@@ -254,14 +255,13 @@ tunnel_idle_timeout(struct ev_timer *t)
 	tunnel_end(t->arg);
 }
 
-/* Server connected: answer 200 and start moving bytes. */
+/* The way to the server is open: answer 200 and start moving bytes. */
 static void
-tunnel_connected(struct xact *x, struct srv *s)
+tunnel_open(struct xact *x)
 {
 	struct conn *c = x->conn;
+	struct srv *s = x->srv;
 
-	x->srv = s;
-	s->xact = x;
 	x->tun.dialing = 0;
 
 	xact_tag(x, "TCP_TUNNEL");
@@ -293,10 +293,113 @@ tunnel_connected(struct xact *x, struct srv *s)
 		tunnel_end(x);
 		return;
 	}
+	/* a parent's bytes that came right after its 200 */
+	if (buf_avail(&s->in) > 0) {
+		int fl = fcntl(c->fd, F_GETFL);
+		fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
+		while (buf_avail(&s->in) > 0) {
+			ssize_t n = write(c->fd, buf_head(&s->in),
+			    buf_avail(&s->in));
+			if (n <= 0)
+				break;
+			x->log.bytes_out += n;
+			buf_consume(&s->in, (size_t)n);
+		}
+		fcntl(c->fd, F_SETFL, fl);
+	}
 	xact_set_state(x, XS_TUNNEL);
 	ev_io_set_cb(&s->io, tunnel_server_io, x);
 	ev_timer_set_cb(&x->timer, tunnel_idle_timeout);
 	tunnel_pump(x);
+}
+
+/*
+ * Through a parent proxy: its answer to our CONNECT.  A 2xx opens the
+ * tunnel; anything else goes to the client as the parent sent it (as far
+ * as it came with the head), and the connection closes.
+ */
+static void
+tunnel_parent_io(struct ev_io *io, uint32_t revents)
+{
+	struct xact *x = io->arg;
+	struct srv *s = x->srv;
+	struct http_msg m;
+	struct http_parse_error err;
+
+	while (buf_avail(&s->out) > 0) {
+		ssize_t n = write(s->fd, buf_head(&s->out), buf_avail(&s->out));
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			xact_fail(x, 503, "ERR_CONNECT_FAIL", errno);
+			return;
+		}
+		buf_consume(&s->out, (size_t)n);
+	}
+	ssize_t n = buf_read_fd(&s->in, s->fd, 16384);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		xact_fail(x, 502, "ERR_READ_ERROR", n == 0 ? 0 : errno);
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	enum http_parse_result r = http_parse_response(&m, buf_head(&s->in),
+	    buf_avail(&s->in), (size_t)worker_cfg->reply_header_max_size,
+	    "CONNECT", 7, &err);
+	if (r == HTTP_PARSE_INCOMPLETE) {
+		http_msg_free(&m);
+		ev_io_set(&s->io, EPOLLIN);
+		return;
+	}
+	if (r == HTTP_PARSE_ERROR) {
+		http_msg_free(&m);
+		xact_fail(x, 502, "ERR_INVALID_RESP", 0);
+		return;
+	}
+	ev_timer_stop(&x->timer);
+	x->log.upstream_status = m.status;
+	if (m.status >= 200 && m.status < 300) {
+		buf_consume(&s->in, m.head_len);
+		http_msg_free(&m);
+		tunnel_open(x);
+		return;
+	}
+	log_debug(26, 2, "parent %s refused CONNECT %s: %d",
+	    xact_peer(x)->name, x->url_str, m.status);
+	http_msg_free(&m);
+	x->log.status = m.status;
+	x->keep_client = 0;
+	x->head_sent = 1;
+	buf_append(&x->conn->out, buf_head(&s->in), buf_avail(&s->in));
+	xact_send_local(x);
+}
+
+static void
+tunnel_parent_timeout(struct ev_timer *t)
+{
+	struct xact *x = t->arg;
+
+	xact_fail(x, 504, "ERR_READ_TIMEOUT", ETIMEDOUT);
+}
+
+/* Server (or parent) connected. */
+static void
+tunnel_connected(struct xact *x, struct srv *s)
+{
+	const struct cfg_peer *peer = xact_peer(x);
+
+	x->srv = s;
+	s->xact = x;
+	x->log.server = s->addr;
+	if (peer == NULL || peer->originserver) {
+		tunnel_open(x);
+		return;
+	}
+	buf_printf(&s->out, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n",
+	    x->url_str, x->url_str);
+	ev_io_set_cb(&s->io, tunnel_parent_io, x);
+	ev_io_set(&s->io, EPOLLOUT | EPOLLIN);
+	ev_timer_set_cb(&x->timer, tunnel_parent_timeout);
+	ev_timer_start(&x->timer, worker_cfg->read_timeout);
 }
 
 void

@@ -176,6 +176,7 @@ xact_free(struct xact *x)
 	free(x->log_url);
 	free(x->path_str);
 	free(x->rw.buf);
+	free(x->accel_url);
 	buf_free(&x->fwd.head);
 	buf_free(&x->fwd.body);
 	ev_defer_free(x);

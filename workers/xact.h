@@ -28,6 +28,7 @@
 #include "evloop.h"
 #include "http_parse.h"
 #include "logformat.h"
+#include "peer.h"
 #include "url.h"
 
 struct cfg_port;
@@ -81,6 +82,10 @@ struct xact_tunnel {
 /* forward.c: the server side's own bookkeeping */
 struct xact_fwd {
 	struct dns_query *dnsq;
+	struct peer_routes routes;	/* where to try, in order (peer.c) */
+	int		 route_idx;
+	struct dns_result dest;		/* the addresses of the route tried */
+	int		 dest_port;
 	int		 addr_idx;
 	void		(*on_connected)(struct xact *, struct srv *);
 	int		 dial_pool;	/* may take a pooled connection */
@@ -176,6 +181,8 @@ struct xact {
 	char		*log_url;
 	char		*path_str;	/* path and query, NUL-terminated, for ACLs */
 	int		 is_connect;
+	int		 accelerated;	/* came in on an accel port */
+	char		*accel_url;	/* the URL rebuilt for it: x->url's */
 	struct body	 reqbody;
 	int		 keep_client;	/* client connection survives */
 	int		 head_sent;	/* response head queued to the client */
@@ -209,6 +216,14 @@ struct xact {
 
 struct acl_checklist;
 struct cfg_size_acl;
+
+/* The cache_peer x goes to now, or NULL: direct to the origin. */
+static inline const struct cfg_peer *
+xact_peer(const struct xact *x)
+{
+	return x->fwd.route_idx < x->fwd.routes.n ?
+	    x->fwd.routes.route[x->fwd.route_idx].peer : NULL;
+}
 
 /* conn.c: a request head parsed at the start of c->in. */
 void xact_start(struct conn *c, const struct http_msg *m);

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "xact.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +270,70 @@ xact_indirect_client(struct xact *x)
 }
 
 
+/*
+ * accel: the URL an origin server's request stands for, as Squid builds
+ * it: the Host header's site with vhost, else defaultsite=, else the
+ * address the client reached with vport; the port from vport when set.
+ * Without vhost an absolute-form target keeps only its path.  NULL to
+ * take the target as it is.
+ */
+static char *
+xact_accel_url(struct xact *x)
+{
+	const struct cfg_port *p = x->port;
+	const char *path = x->req.target, *end = path + x->req.target_len;
+	const char *slash = "";
+	char ip[INET6_ADDRSTRLEN + 2];
+	int vport = p->vport;
+
+	if (path == end || path[0] != '/') {
+		const char *s = memmem(path, (size_t)(end - path), "://", 3);
+		if (p->vhost || s == NULL)
+			return NULL;
+		for (path = s + 3; path < end && *path != '/' && *path != '?' &&
+		    *path != '#'; path++)
+			;
+		if (path == end || *path != '/')
+			slash = "/";
+	}
+	if (vport == 0)		/* "vport" alone: the port the client reached */
+		vport = util_addr_port((const struct sockaddr *)&x->log.local);
+	const struct http_header *h = p->vhost ?
+	    http_msg_header(&x->req, "Host") : NULL;
+	if (h != NULL && h->value_len > 0) {
+		size_t hl = h->value_len;
+		if (vport > 0) {
+			/* drop the Host's own port (not an IPv6 literal's) */
+			size_t i = hl;
+			while (i > 0 && h->value[i - 1] != ':' &&
+			    h->value[i - 1] != ']')
+				i--;
+			if (i > 0 && h->value[i - 1] == ':')
+				hl = i - 1;
+			return xasprintf("http://%.*s:%d%s%.*s", (int)hl,
+			    h->value, vport, slash, (int)(end - path), path);
+		}
+		return xasprintf("http://%.*s%s%.*s", (int)hl, h->value, slash,
+		    (int)(end - path), path);
+	}
+	if (p->defaultsite != NULL) {
+		if (vport > 0)
+			return xasprintf("http://%s:%d%s%.*s", p->defaultsite,
+			    vport, slash, (int)(end - path), path);
+		return xasprintf("http://%s%s%.*s", p->defaultsite, slash,
+		    (int)(end - path), path);
+	}
+	if (vport > 0) {
+		const struct sockaddr *la = (const struct sockaddr *)
+		    &x->log.local;
+		util_addr_str(la, ip, sizeof(ip));
+		return xasprintf(la->sa_family == AF_INET6 ?
+		    "http://[%s]:%d%s%.*s" : "http://%s:%d%s%.*s", ip, vport,
+		    slash, (int)(end - path), path);
+	}
+	return NULL;
+}
+
 /* From a parsed head to the router, or to the answer a check made. */
 void
 xact_access_start(struct xact *x)
@@ -276,9 +341,16 @@ xact_access_start(struct xact *x)
 	enum url_result ur;
 	char tmp[URL_HOST_MAX + 4096];
 
+	if (x->port->accel && !x->is_connect) {
+		x->accelerated = 1;
+		x->accel_url = xact_accel_url(x);
+	}
 	if (x->is_connect)
 		ur = url_parse_authority(&x->url, x->req.target,
 		    x->req.target_len);
+	else if (x->accel_url != NULL)
+		ur = url_parse_absolute(&x->url, x->accel_url,
+		    strlen(x->accel_url));
 	else
 		ur = url_parse_absolute(&x->url, x->req.target,
 		    x->req.target_len);
