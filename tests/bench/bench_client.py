@@ -1,0 +1,207 @@
+"""The load the benchmark puts on a proxy: wrk over keep-alive connections,
+curl downloads (100 MiB, or one object of a known size), one keep-alive
+response read by hand, and GETs each on a new connection from several
+threads.  Each checks the status and byte counts of what it measured.
+"""
+
+import os
+import re
+import socket
+import statistics
+import subprocess
+import threading
+import time
+
+from bench_common import (BODY_100M, CURL, DURATION, REPEAT, WRK, WRK_CONNS,
+                          WRK_THREADS, BenchError, bench_log)
+
+
+def bench_wrk_run(bench, proxy, path, label):
+    """wrk load of absolute-URI GETs for path through the proxy over
+    keep-alive connections; returns requests/s and wrk's counters."""
+    duration = DURATION
+    lua = os.path.join(bench.dir, "%s.%s.lua" % (proxy.name,
+                                                  path.strip("/")
+                                                  .replace("/", "_")))
+    with open(lua, "w") as f:
+        f.write("""\
+-- Absolute-URI requests through the proxy: wrk connects to the proxy port.
+local req = "GET http://127.0.0.1:%(port)d%(path)s HTTP/1.1\\r\\n" ..
+            "Host: 127.0.0.1:%(port)d\\r\\n" ..
+            "User-Agent: cuttle-bench\\r\\n\\r\\n"
+request = function() return req end
+done = function(summary, latency, requests)
+    io.write(string.format("BENCH requests=%%d errors_connect=%%d " ..
+        "errors_read=%%d errors_write=%%d errors_status=%%d " ..
+        "errors_timeout=%%d duration_us=%%d bytes=%%d\\n",
+        summary.requests, summary.errors.connect, summary.errors.read,
+        summary.errors.write, summary.errors.status, summary.errors.timeout,
+        summary.duration, summary.bytes))
+end
+""" % {"port": bench.http_port, "path": path})
+    cmd = [WRK, "-t%d" % WRK_THREADS, "-c%d" % WRK_CONNS, "-d%ds" % duration,
+           "--timeout", "5s", "-s", lua,
+           "http://127.0.0.1:%d/" % bench.proxy_port]
+    r = subprocess.run(cmd, capture_output=True, text=True,
+                       timeout=duration + 60)
+    with open(os.path.join(bench.dir, "%s.wrk.txt" % proxy.name), "a") as f:
+        f.write("== %s\n%s%s" % (" ".join(cmd), r.stdout, r.stderr))
+    if r.returncode != 0:
+        raise BenchError("wrk failed (%d): %s" % (r.returncode, r.stderr))
+    m = re.search(r"BENCH requests=(\d+) errors_connect=(\d+) errors_read=(\d+)"
+                  r" errors_write=(\d+) errors_status=(\d+) errors_timeout=(\d+)"
+                  r" duration_us=(\d+) bytes=(\d+)", r.stdout)
+    if not m:
+        raise BenchError("no summary from wrk's done() hook:\n" + r.stdout)
+    req, econn, eread, ewrite, estatus, etimeout, dur, nbytes = \
+        map(int, m.groups())
+    non2xx = 0
+    m2 = re.search(r"Non-2xx or 3xx responses: (\d+)", r.stdout)
+    if m2:
+        non2xx = int(m2.group(1))
+    rps = req / (dur / 1e6)
+    bench_log("  %s: %s %.0f req/s (%d requests in %.1fs, errors connect=%d "
+              "read=%d write=%d status=%d timeout=%d, non-2xx=%d)"
+              % (proxy.name, label, rps, req, dur / 1e6, econn, eread, ewrite,
+                 estatus, etimeout, non2xx))
+    if non2xx or estatus:
+        raise BenchError("%s: wrk saw %d non-2xx responses"
+                         % (proxy.name, max(non2xx, estatus)))
+    if req == 0:
+        raise BenchError("%s: wrk completed no request" % proxy.name)
+    return {"rps": rps, "requests": req, "bytes": nbytes,
+            "errors": {"connect": econn, "read": eread, "write": ewrite,
+                       "timeout": etimeout}}
+
+
+def bench_curl_once(args, what):
+    """One curl download of 100 MiB; returns MB/s (10^6 bytes/s)."""
+    r = subprocess.run([CURL, "-s", "-S", "-o", "/dev/null", "-w",
+                        "%{http_code} %{size_download} %{speed_download}"]
+                       + args, capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise BenchError("%s: curl failed (%d): %s"
+                         % (what, r.returncode, r.stderr.strip()))
+    code, size, speed = r.stdout.split()
+    if code != "200" or int(size) != BODY_100M:
+        raise BenchError("%s: got status %s and %s bytes, want 200 and %d"
+                         % (what, code, size, BODY_100M))
+    return float(speed) / 1e6
+
+
+def bench_curl(args, what):
+    """Median MB/s over REPEAT curl downloads of 100 MiB."""
+    speeds = [bench_curl_once(args, what) for _ in range(REPEAT)]
+    med = statistics.median(speeds)
+    bench_log("  %s: %.1f MB/s (runs: %s)"
+              % (what, med, ", ".join("%.1f" % s for s in speeds)))
+    return med, speeds
+
+
+def bench_read_response(s, want_body, what):
+    buf = b""
+    deadline = time.monotonic() + 10
+    while b"\r\n\r\n" not in buf:
+        if time.monotonic() > deadline:
+            raise BenchError("%s: no response headers" % what)
+        d = s.recv(65536)
+        if not d:
+            raise BenchError("%s: connection closed before the response"
+                             % what)
+        buf += d
+    head, body = buf.split(b"\r\n\r\n", 1)
+    status = head.split(b"\r\n", 1)[0]
+    if not re.match(rb"HTTP/1\.1 200 ", status):
+        raise BenchError("%s: got %r" % (what, status))
+    m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    if not m or int(m.group(1)) != want_body:
+        raise BenchError("%s: want Content-Length %d in %r"
+                         % (what, want_body, head))
+    if re.search(rb"(?im)^connection:\s*close", head):
+        raise BenchError("%s: proxy refused keep-alive: %r" % (what, head))
+    while len(body) < want_body:
+        if time.monotonic() > deadline:
+            raise BenchError("%s: body timed out" % what)
+        d = s.recv(65536)
+        if not d:
+            raise BenchError("%s: body cut short" % what)
+        body += d
+
+
+def bench_fetch(bench, path, size, what):
+    """One curl GET of path through the proxy; it must be a 200 with exactly
+    size bytes within 120 s.  Returns MB/s."""
+    r = subprocess.run([CURL, "-s", "-S", "--max-time", "120",
+                        "-o", "/dev/null", "-w",
+                        "%{http_code} %{size_download} %{speed_download}",
+                        "-x", "http://127.0.0.1:%d" % bench.proxy_port,
+                        "http://127.0.0.1:%d%s" % (bench.http_port, path)],
+                       capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise BenchError("%s: curl failed (%d): %s"
+                         % (what, r.returncode, r.stderr.strip()))
+    code, got, speed = r.stdout.split()
+    if code != "200" or int(got) != size:
+        raise BenchError("%s: got status %s and %s bytes, want 200 and %d"
+                         % (what, code, got, size))
+    return float(speed) / 1e6
+
+
+def bench_new_conns(bench, proxy, path, size, total, threads=8):
+    """total GETs of path, each on a new connection (Connection: close),
+    from several threads at once; every response must be a 200 with size
+    body bytes.  Returns requests/s.  wrk is no use here: its Lua
+    thread:stop() does not shorten the run, and a fixed duration makes
+    tens of thousands of connections that exhaust the ephemeral ports."""
+    req = ("GET http://127.0.0.1:%d%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+           "User-Agent: cuttle-bench\r\nConnection: close\r\n\r\n"
+           % (bench.http_port, path, bench.http_port)).encode()
+    errors = []
+    counter = iter(range(total))
+    lock = threading.Lock()
+
+    def one():
+        s = socket.create_connection(("127.0.0.1", bench.proxy_port),
+                                     timeout=10)
+        try:
+            s.sendall(req)
+            buf = b""
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                buf += d
+        finally:
+            s.close()
+        head, _, body = buf.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 200 ") or len(body) != size:
+            raise BenchError("%s: new-connection GET %s got %r and %d body "
+                             "bytes, want 200 and %d"
+                             % (proxy.name, path, head[:60], len(body), size))
+
+    def loop():
+        while True:
+            with lock:
+                if errors or next(counter, None) is None:
+                    return
+            try:
+                one()
+            except (OSError, BenchError) as e:
+                with lock:
+                    errors.append(e)
+                return
+
+    t0 = time.monotonic()
+    ts = [threading.Thread(target=loop) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    el = time.monotonic() - t0
+    if errors:
+        raise BenchError(str(errors[0]))
+    rps = total / el
+    bench_log("  %s: workers 2 memory hit %s, new connection each: %d "
+              "requests from %d threads in %.2fs, %.0f req/s"
+              % (proxy.name, path, total, threads, el, rps))
+    return {"rps": rps, "requests": total}

@@ -1,0 +1,723 @@
+/*
+ * Unit tests for the directive table (cfg_table.c and cfg_set*.c) through
+ * cfg_load(): Squid's defaults, the value each directive stores, http_port
+ * and https_port with their options, access_log and logformat, access lists
+ * and the directives that take ACLs, refresh_pattern, auth_param and
+ * targeted_cache_control.  The grammar and the engine's messages are in
+ * t_conf.c.
+ */
+#include "config.h"
+#include "cfg.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acl.h"
+#include "logformat.h"
+#include "tap.h"
+#include "t_conf.h"
+
+static const char *
+addr_str(const struct sockaddr_storage *ss)
+{
+	static char buf[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+		    buf, sizeof(buf));
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr, buf,
+		    sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "family %d", ss->ss_family);
+	return buf;
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t a = s ? strlen(s) : 0, b = strlen(suffix);
+
+	return s != NULL && a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static void
+test_defaults(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "empty.conf", "", 0), 0, "empty config loads");
+	is_str(logtext, "", "and logs nothing");
+	is_str(c.config_file, tpath("empty.conf"), "config_file");
+	ok(c.ports == NULL, "no http_port by default");
+	is_int(c.workers, 1, "workers 1");
+	is_str(c.effective_user, "proxy", "cache_effective_user proxy");
+	is_str(c.effective_group, NULL, "cache_effective_group unset");
+	is_str(c.pid_filename, "/run/cuttle.pid", "pid_filename");
+	is_str(c.coredump_dir, NULL, "coredump_dir: start directory");
+	is_str(c.visible_hostname, NULL, "visible_hostname: detect");
+	is_int(c.max_filedescriptors, 0, "max_filedescriptors");
+	ok(ends_with(c.cache_log, "/log/cuttle/cache.log"), "cache_log %s",
+	    c.cache_log);
+	is_str(c.debug_options, "ALL,1", "debug_options");
+	is_int(c.logfile_rotate, 0, "logfile_rotate 0 (Debian)");
+	is_int(c.strip_query_terms, 1, "strip_query_terms on");
+	is_int(c.log_mime_hdrs, 0, "log_mime_hdrs off");
+	is_int(c.via, 1, "via on");
+	is_int(c.forwarded_for, CFG_FF_ON, "forwarded_for on");
+	ok(c.follow_x_forwarded_for.head == NULL, "follow_x_forwarded_for none");
+	is_int(c.acl_uses_indirect_client, 1, "acl_uses_indirect_client");
+	is_int(c.log_uses_indirect_client, 1, "log_uses_indirect_client");
+	is_int(c.request_header_max_size, 65536, "request_header_max_size");
+	is_int(c.reply_header_max_size, 65536, "reply_header_max_size");
+	is_int(c.request_body_max_size, 0, "request_body_max_size");
+	ok(c.reply_body_max_size == NULL, "reply_body_max_size none");
+	ok(c.range_offset_limit == NULL, "range_offset_limit: none (0)");
+	is_int(c.read_ahead_gap, 16384, "read_ahead_gap 16 KB");
+	is_int(c.negative_ttl, 0, "negative_ttl 0: errors not cached");
+	is_int(c.connect_timeout, 60000, "connect_timeout 1 minute");
+	is_int(c.peer_connect_timeout, 30000, "peer_connect_timeout");
+	is_int(c.forward_timeout, 240000, "forward_timeout");
+	is_int(c.read_timeout, 900000, "read_timeout");
+	is_int(c.write_timeout, 900000, "write_timeout");
+	is_int(c.request_timeout, 300000, "request_timeout");
+	is_int(c.client_idle_pconn_timeout, 120000, "client_idle_pconn_timeout");
+	is_int(c.client_lifetime, 86400000, "client_lifetime");
+	is_int(c.pconn_timeout, 60000, "pconn_timeout");
+	is_int(c.shutdown_lifetime, 30000, "shutdown_lifetime");
+	is_int(c.dns_timeout, 30000, "dns_timeout");
+	is_int(c.client_persistent_connections, 1, "client pconns");
+	is_int(c.server_persistent_connections, 1, "server pconns");
+	ok(c.dns_nameservers == NULL, "dns_nameservers: resolv.conf");
+	is_str(c.hosts_file, "/etc/hosts", "hosts_file");
+	is_int(c.positive_dns_ttl, 6 * 3600000LL, "positive_dns_ttl");
+	is_int(c.negative_dns_ttl, 60000, "negative_dns_ttl");
+	ok(c.tcp_outgoing_address == NULL, "tcp_outgoing_address none");
+	ok(c.http_access.head == NULL, "no http_access rules");
+	ok(c.http_reply_access.head == NULL, "no http_reply_access rules");
+	is_str(c.error_directory, NULL, "error_directory: built in");
+	ok(c.deny_info == NULL, "deny_info none");
+	is_int(c.cache_mem, 256LL << 20, "cache_mem 256 MB");
+	is_int(c.maximum_object_size_in_memory, 512 * 1024, "max in memory");
+	is_int(c.maximum_object_size, 4LL << 20, "maximum_object_size");
+	is_int(c.minimum_object_size, 0, "minimum_object_size");
+	ok(c.refresh_patterns == NULL, "no refresh_pattern");
+	ok(acl_find(&c.acls, "all") != NULL, "built-in ACLs exist");
+	ok(c.access_logs != NULL && c.access_logs->next == NULL,
+	    "one default access_log");
+	if (c.access_logs != NULL) {
+		ok(ends_with(c.access_logs->path, "/log/cuttle/access.log"),
+		    "default access_log path %s", c.access_logs->path);
+		is_str(c.access_logs->module, "stdio", "default module");
+		ok(c.access_logs->format == logformat_builtin("squid"),
+		    "default format squid");
+		ok(c.access_logs->acls.head == NULL, "logs every request");
+	}
+	cfg_free(&c);
+	ok(c.config_file == NULL && c.ports == NULL, "cfg_free zeroes");
+}
+
+static void
+test_values(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "v.conf",
+	    "workers 4\n"
+	    "cache_effective_user nobody\n"
+	    "cache_effective_group nogroup\n"
+	    "pid_filename none\n"
+	    "coredump_dir /var/tmp\n"
+	    "visible_hostname proxy.example.test\n"
+	    "cache_log /tmp/c.log\n"
+	    "debug_options ALL,1 33,2 rotate=3\n"
+	    "logfile_rotate 3\n"
+	    "strip_query_terms off\n"
+	    "log_mime_hdrs on\n"
+	    "via off\n"
+	    "forwarded_for truncate\n"
+	    "acl_uses_indirect_client off\n"
+	    "log_uses_indirect_client off\n"
+	    "request_header_max_size 32 KB\n"
+	    "reply_header_max_size 1 MB\n"
+	    "request_body_max_size 10 MB\n"
+	    "connect_timeout 90 seconds\n"
+	    "peer_connect_timeout 5 seconds\n"
+	    "forward_timeout 1 minute\n"
+	    "read_timeout 2 minutes\n"
+	    "write_timeout 3 minutes\n"
+	    "request_timeout 10 seconds\n"
+	    "persistent_request_timeout 7 seconds\n"
+	    "client_lifetime 2 hours\n"
+	    "pconn_timeout 11 seconds\n"
+	    "shutdown_lifetime 1 second\n"
+	    "dns_timeout 3 seconds\n"
+	    "client_persistent_connections off\n"
+	    "server_persistent_connections off\n"
+	    "dns_nameservers 127.0.0.1 ::1\n"
+	    "dns_nameservers 10.0.0.1\n"
+	    "hosts_file none\n"
+	    "positive_dns_ttl 1 hour\n"
+	    "negative_dns_ttl 5 seconds\n"
+	    "error_directory /usr/share/cuttle/errors/de\n"
+	    "max_filedescriptors 4096\n"
+	    "cache_mem 64 MB\n"
+	    "maximum_object_size_in_memory 1 MB\n"
+	    "maximum_object_size 1.5 GB\n"
+	    "minimum_object_size 1 KB\n"
+	    "pinger_enable off\n", 0), 0, "values load");
+	is_int(c.workers, 4, "workers");
+	is_str(c.effective_user, "nobody", "user");
+	is_str(c.effective_group, "nogroup", "group");
+	is_str(c.pid_filename, NULL, "pid_filename none");
+	is_str(c.coredump_dir, "/var/tmp", "coredump_dir");
+	is_str(c.visible_hostname, "proxy.example.test", "visible_hostname");
+	is_str(c.cache_log, "/tmp/c.log", "cache_log");
+	is_str(c.debug_options, "ALL,1 33,2 rotate=3", "debug_options joined");
+	is_int(c.logfile_rotate, 3, "logfile_rotate");
+	is_int(c.strip_query_terms, 0, "strip_query_terms");
+	is_int(c.log_mime_hdrs, 1, "log_mime_hdrs");
+	is_int(c.via, 0, "via off");
+	ok(logged("WARNING: %s:12: HTTP requires the use of Via", tpath("v.conf")),
+	    "via off warns with file:line");
+	is_int(c.forwarded_for, CFG_FF_TRUNCATE, "forwarded_for truncate");
+	is_int(c.acl_uses_indirect_client, 0, "acl_uses_indirect_client");
+	is_int(c.log_uses_indirect_client, 0, "log_uses_indirect_client");
+	is_int(c.request_header_max_size, 32768, "request_header_max_size");
+	is_int(c.reply_header_max_size, 1 << 20, "reply_header_max_size");
+	is_int(c.request_body_max_size, 10 << 20, "request_body_max_size");
+	is_int(c.connect_timeout, 90000, "connect_timeout");
+	is_int(c.peer_connect_timeout, 5000, "peer_connect_timeout");
+	is_int(c.forward_timeout, 60000, "forward_timeout");
+	is_int(c.read_timeout, 120000, "read_timeout");
+	is_int(c.write_timeout, 180000, "write_timeout");
+	is_int(c.request_timeout, 10000, "request_timeout");
+	is_int(c.client_idle_pconn_timeout, 7000,
+	    "persistent_request_timeout is client_idle_pconn_timeout");
+	is_int(c.client_lifetime, 7200000, "client_lifetime");
+	is_int(c.pconn_timeout, 11000, "pconn_timeout");
+	is_int(c.shutdown_lifetime, 1000, "shutdown_lifetime");
+	is_int(c.dns_timeout, 3000, "dns_timeout");
+	is_int(c.client_persistent_connections, 0, "client pconns off");
+	is_int(c.server_persistent_connections, 0, "server pconns off");
+	ok(c.dns_nameservers != NULL &&
+	    strcmp(c.dns_nameservers->s, "127.0.0.1") == 0 &&
+	    c.dns_nameservers->next != NULL &&
+	    strcmp(c.dns_nameservers->next->s, "::1") == 0 &&
+	    c.dns_nameservers->next->next != NULL &&
+	    strcmp(c.dns_nameservers->next->next->s, "10.0.0.1") == 0 &&
+	    c.dns_nameservers->next->next->next == NULL,
+	    "dns_nameservers accumulate in order");
+	is_str(c.hosts_file, NULL, "hosts_file none");
+	is_int(c.positive_dns_ttl, 3600000, "positive_dns_ttl");
+	is_int(c.negative_dns_ttl, 5000, "negative_dns_ttl");
+	is_str(c.error_directory, "/usr/share/cuttle/errors/de",
+	    "error_directory");
+	is_int(c.max_filedescriptors, 4096, "max_filedescriptors");
+	is_int(c.cache_mem, 64 << 20, "cache_mem");
+	is_int(c.maximum_object_size_in_memory, 1 << 20, "in memory");
+	is_int(c.maximum_object_size, 3LL << 29, "1.5 GB");
+	is_int(c.minimum_object_size, 1024, "minimum_object_size");
+	cfg_free(&c);
+
+	is_int(load(&c, "v.conf", "cache_mem 1 MB\ncache_mem 2 MB\n"
+	    "max_filedesc 100\nserver_idle_pconn_timeout 9 seconds\n"
+	    "client_idle_pconn_timeout 8 seconds\n", 0), 0, "repeats");
+	is_int(c.cache_mem, 2 << 20, "the last occurrence wins");
+	is_int(c.max_filedescriptors, 100, "max_filedesc alias");
+	is_int(c.pconn_timeout, 9000, "server_idle_pconn_timeout");
+	is_int(c.client_idle_pconn_timeout, 8000, "client_idle_pconn_timeout");
+	cfg_free(&c);
+
+	static const struct {
+		const char *word;
+		enum cfg_forwarded_for v;
+	} ff[] = {
+		{ "on", CFG_FF_ON }, { "off", CFG_FF_OFF },
+		{ "transparent", CFG_FF_TRANSPARENT },
+		{ "delete", CFG_FF_DELETE }, { "truncate", CFG_FF_TRUNCATE },
+	};
+	for (size_t i = 0; i < sizeof(ff) / sizeof(ff[0]); i++) {
+		char text[64];
+
+		snprintf(text, sizeof(text), "forwarded_for %s\n", ff[i].word);
+		is_int(load(&c, "ff.conf", text, 0), 0, "forwarded_for %s",
+		    ff[i].word);
+		is_int(c.forwarded_for, ff[i].v, "forwarded_for %s value",
+		    ff[i].word);
+		cfg_free(&c);
+	}
+}
+
+static void
+test_ports(void)
+{
+	struct cfg c;
+	struct cfg_port *p;
+
+	char text[2048];
+
+	/* certificate files must exist (their contents are not read here) */
+	write_file("ca.pem", "");
+	write_file("ca.key", "");
+	snprintf(text, sizeof(text),
+	    "http_port 3128\n"
+	    "http_port 127.0.0.1:3129 name=local intercept\n"
+	    "http_port [::1]:3130 tproxy\n"
+	    "ascii_port 3131 accel defaultsite=x vhost\n"
+	    "http_port 3132 ssl-bump tls-cert=%s tls-key=%s "
+	    "generate-host-certificates=off dynamic_cert_mem_cache_size=8MB\n"
+	    "https_port 3443 cert=%s key=%s\n"
+	    "http_port 3133 transparent\n", tpath("ca.pem"), tpath("ca.key"),
+	    tpath("ca.pem"), tpath("ca.key"));
+	is_int(load(&c, "p.conf", text, 0), 0, "ports load");
+	/* modes cuttle does not implement yet say so, by file and line */
+	ok(logged("%s:2: http_port option 'intercept' is not supported by "
+	    "cuttle yet; the port works as a plain forward proxy port",
+	    tpath("p.conf")), "intercept warns");
+	ok(logged("%s:3: http_port option 'tproxy' is not supported",
+	    tpath("p.conf")), "tproxy warns");
+	ok(logged("%s:4: ascii_port option 'accel' is not supported",
+	    tpath("p.conf")), "accel warns");
+	ok(logged("%s:5: http_port option 'ssl-bump' is not supported",
+	    tpath("p.conf")), "ssl-bump warns");
+	ok(logged("%s:6: https_port is not supported by cuttle yet; 3443 "
+	    "works as a plain forward http_port", tpath("p.conf")),
+	    "https_port warns");
+	ok(logged("%s:7: http_port option 'transparent' is not supported",
+	    tpath("p.conf")), "transparent warns as intercept does");
+	p = c.ports;
+	ok(p != NULL, "first port");
+	if (p == NULL)
+		goto out;
+	is_str(p->spec, "3128", "spec");
+	is_str(p->name, "3128", "name defaults to spec");
+	is_int(p->port, 3128, "port");
+	is_int(p->addr.ss_family, AF_INET, "no address: IPv4 wildcard");
+	is_str(addr_str(&p->addr), "0.0.0.0", "0.0.0.0");
+	is_int(ntohs(((struct sockaddr_in *)&p->addr)->sin_port), 3128,
+	    "port in sockaddr");
+	is_int(p->addrlen, sizeof(struct sockaddr_in), "addrlen");
+	ok(!p->intercept && !p->tproxy && !p->accel && !p->ssl_bump &&
+	    !p->is_https, "plain forward port");
+	is_str(p->file, tpath("p.conf"), "file");
+	is_int(p->line, 1, "line");
+	is_int(p->fd, -1, "not bound yet");
+	p = p->next;
+	is_str(addr_str(&p->addr), "127.0.0.1", "IPv4 address");
+	is_int(p->port, 3129, "port 3129");
+	is_str(p->name, "local", "name=");
+	is_int(p->intercept, 1, "intercept");
+	p = p->next;
+	is_int(p->addr.ss_family, AF_INET6, "[::1] is IPv6");
+	is_str(addr_str(&p->addr), "::1", "::1");
+	is_int(ntohs(((struct sockaddr_in6 *)&p->addr)->sin6_port), 3130,
+	    "IPv6 port");
+	is_int(p->addrlen, sizeof(struct sockaddr_in6), "IPv6 addrlen");
+	is_int(p->tproxy, 1, "tproxy");
+	p = p->next;
+	is_int(p->accel, 1, "accel via ascii_port alias");
+	ok(logged("option 'defaultsite=x' is not supported by cuttle yet"),
+	    "options not implemented yet warn");
+	p = p->next;
+	is_int(p->ssl_bump, 1, "ssl-bump");
+	is_str(p->tls_cert, tpath("ca.pem"), "tls-cert");
+	is_str(p->tls_key, tpath("ca.key"), "tls-key");
+	is_int(p->generate_host_certificates, 0, "generate off");
+	is_int(p->dynamic_cert_mem_cache_size, 8 << 20, "8MB");
+	p = p->next;
+	is_int(p->is_https, 1, "https_port");
+	is_str(p->tls_cert, tpath("ca.pem"), "cert=");
+	is_str(p->tls_key, tpath("ca.key"), "key=");
+	is_int(p->generate_host_certificates, 1, "generate default on");
+	is_int(p->dynamic_cert_mem_cache_size, 4 << 20, "4MB default");
+	p = p->next;
+	is_int(p->intercept, 1, "transparent is intercept");
+	ok(logged("option 'transparent' is deprecated"), "transparent warns");
+	ok(p->next == NULL, "seven ports in file order");
+out:
+	cfg_free(&c);
+
+	is_int(load_free("http_port 3128 foo=bar\n"), 1, "unknown option");
+	ok(logged("Unknown http_port option 'foo=bar'."), "option message");
+	is_int(load_free("http_port 0\n"), 1, "port 0");
+	is_int(load_free("http_port 70000\n"), 1, "port 70000");
+	is_int(load_free("http_port :3128\n"), 1, "empty address");
+	is_int(load_free("http_port 3128 intercept tproxy\n"), 1,
+	    "intercept and tproxy");
+	is_int(load_free("https_port 3443\n"), 1, "https_port without cert");
+	is_int(load_free("https_port 3443 tls-cert=/c ssl-bump\n"), 1,
+	    "https_port ssl-bump without intercept");
+	is_int(load_free("http_port 3128 ssl-bump\n"), 1,
+	    "ssl-bump without a CA");
+	is_int(load_free("http_port 3128 ssl-bump cert=/c "
+	    "dynamic_cert_mem_cache_size=4XB\n"), 1, "bad glued size");
+	is_int(load_free("https_port 3443 tls-cert=/nonexistent/ca.pem\n"), 1,
+	    "missing certificate");
+	ok(logged("unable to load certificate file '/nonexistent/ca.pem': No "
+	    "such file or directory"), "missing certificate message");
+	snprintf(text, sizeof(text), "http_port 3128 ssl-bump tls-cert=%s "
+	    "tls-key=/nonexistent/ca.key\n", tpath("ca.pem"));
+	is_int(load_free(text), 1, "missing key");
+	ok(logged("unable to load private key file '/nonexistent/ca.key'"),
+	    "missing key message");
+	snprintf(text, sizeof(text), "https_port 3443 cert=%s\n", tdir);
+	is_int(load_free(text), 1, "a directory is no certificate");
+}
+
+static void
+test_logs(void)
+{
+	struct cfg c;
+	struct cfg_access_log *al;
+
+	is_int(load(&c, "l.conf",
+	    "acl localnet src 10.0.0.0/8\n"
+	    "logformat mine %ts.%03tu %>a \"%rm %ru\"  %>Hs\n"
+	    "access_log stdio:/tmp/a.log\n"
+	    "access_log daemon:/tmp/b.log common\n"
+	    "access_log /tmp/c.log mine localnet !localhost\n"
+	    "access_log none localnet\n"
+	    "access_log /tmp/d.log logformat=combined\n"
+	    "access_log udp://127.0.0.1:514 squid\n"
+	    "cache_access_log /tmp/e.log\n", 0), 0, "access logs load");
+	ok(c.logformats != NULL && strcmp(c.logformats->name, "mine") == 0 &&
+	    c.logformats->next == NULL, "logformat defined");
+	al = c.access_logs;
+	is_str(al->module, "stdio", "stdio module");
+	is_str(al->path, "/tmp/a.log", "path without module");
+	ok(al->format == logformat_builtin("squid"), "format squid");
+	al = al->next;
+	is_str(al->module, "daemon", "daemon module");
+	is_str(al->path, "/tmp/b.log", "daemon path");
+	ok(al->format == logformat_builtin("common"), "common");
+	al = al->next;
+	is_str(al->module, "stdio", "plain path is stdio");
+	is_str(al->path, "/tmp/c.log", "plain path");
+	ok(c.logformats != NULL && al->format == c.logformats->format,
+	    "custom format");
+	ok(al->acls.head != NULL && al->acls.head->nrefs == 2 &&
+	    al->acls.head->refs[1].negate == 1, "acls on access_log");
+	al = al->next;
+	is_str(al->path, NULL, "none: path NULL");
+	ok(al->acls.head != NULL, "none with acls");
+	al = al->next;
+	ok(al->format == logformat_builtin("combined"), "logformat=");
+	al = al->next;
+	is_str(al->module, "udp", "udp module");
+	is_str(al->path, "127.0.0.1:514", "udp target");
+	al = al->next;
+	is_str(al->path, "/tmp/e.log", "cache_access_log alias");
+	ok(al->next == NULL, "no default added when access_log is set");
+	cfg_free(&c);
+
+	is_int(load(&c, "l.conf", "access_log none\n", 0), 0, "access_log none");
+	ok(c.access_logs != NULL && c.access_logs->path == NULL &&
+	    c.access_logs->next == NULL, "none is one entry with no path");
+	cfg_free(&c);
+
+	is_int(load_free("access_log /tmp/x.log logformat=nosuch\n"), 1,
+	    "unknown logformat=");
+	ok(logged("Unknown logformat 'nosuch'"), "logformat= message");
+	is_int(load_free("access_log /tmp/x.log nosuch\n"), 1,
+	    "unknown word after the path is an ACL");
+	ok(logged("ACL not found: nosuch"), "as Squid says");
+	is_int(load_free("logformat squid %ts\n"), 0,
+	    "redefining a format warns only");
+	ok(logged("logformat squid is already defined. Ignoring."), "message");
+}
+
+static void
+test_access_lists(void)
+{
+	struct cfg c;
+	struct cfg_refresh *r;
+
+	is_int(load(&c, "a.conf",
+	    "acl localnet src 10.0.0.0/8\n"
+	    "acl big rep_mime_type -i ^video/\n"
+	    "http_access allow localnet\n"
+	    "http_access deny all\n"
+	    "http_reply_access deny big\n"
+	    "follow_x_forwarded_for allow localhost\n"
+	    "reply_body_max_size 10 MB big !localnet\n"
+	    "reply_body_max_size 20 KB\n"
+	    "reply_body_max_size 30\n"
+	    "range_offset_limit 0 localnet\n"
+	    "range_offset_limit none big\n"
+	    "range_offset_limit -1\n"
+	    "range_offset_limit 64 KB !big\n"
+	    "read_ahead_gap 1 MB\n"
+	    "negative_ttl 5 minutes\n"
+	    "tcp_outgoing_address 10.1.1.1 localnet\n"
+	    "tcp_outgoing_address ::2\n"
+	    "deny_info ERR_MY_PAGE localnet\n"
+	    "deny_info http://example.test/ laterdefined\n"
+	    "refresh_pattern ^ftp: 1440 20% 10080\n"
+	    "refresh_pattern -i (/cgi-bin/|\\?) 0 0% 0\n"
+	    "refresh_pattern . 1 50% 60 override-expire ignore-reload "
+	    "max-stale=100 store-stale ignore-no-cache bogus-option\n"
+	    "refresh_pattern ([ 1 2% 3\n", 0), 0, "access lists load");
+	ok(c.http_access.head != NULL && c.http_access.head->action ==
+	    ACCESS_ALLOW && c.http_access.head->next != NULL &&
+	    c.http_access.head->next->action == ACCESS_DENY &&
+	    c.http_access.head->next->next == NULL, "http_access rules");
+	ok(c.http_access.head != NULL && c.http_access.head->line == 3 &&
+	    strcmp(c.http_access.head->file, tpath("a.conf")) == 0,
+	    "rules know file and line");
+	ok(c.http_reply_access.head != NULL, "http_reply_access");
+	ok(c.follow_x_forwarded_for.head != NULL, "follow_x_forwarded_for");
+	ok(c.reply_body_max_size != NULL &&
+	    c.reply_body_max_size->size == 10 << 20 &&
+	    c.reply_body_max_size->rule.nrefs == 2 &&
+	    c.reply_body_max_size->rule.refs[1].negate == 1 &&
+	    c.reply_body_max_size->rule.refs[0].acl ==
+	    acl_find(&c.acls, "big"), "reply_body_max_size with acls");
+	ok(c.reply_body_max_size->next != NULL &&
+	    c.reply_body_max_size->next->size == 20480 &&
+	    c.reply_body_max_size->next->rule.nrefs == 0, "without acls");
+	ok(c.reply_body_max_size->next->next != NULL &&
+	    c.reply_body_max_size->next->next->size == 30, "unitless");
+	ok(c.range_offset_limit != NULL && c.range_offset_limit->size == 0 &&
+	    c.range_offset_limit->rule.nrefs == 1 &&
+	    c.range_offset_limit->rule.refs[0].acl ==
+	    acl_find(&c.acls, "localnet"), "range_offset_limit 0 takes no unit");
+	ok(c.range_offset_limit != NULL && c.range_offset_limit->next != NULL &&
+	    c.range_offset_limit->next->size == -1 &&
+	    c.range_offset_limit->next->rule.nrefs == 1, "none with an acl");
+	ok(c.range_offset_limit->next->next != NULL &&
+	    c.range_offset_limit->next->next->size == -1 &&
+	    c.range_offset_limit->next->next->rule.nrefs == 0, "-1 is none");
+	ok(c.range_offset_limit->next->next->next != NULL &&
+	    c.range_offset_limit->next->next->next->size == 65536 &&
+	    c.range_offset_limit->next->next->next->rule.refs[0].negate == 1 &&
+	    c.range_offset_limit->next->next->next->next == NULL,
+	    "range_offset_limit lines kept in order");
+	is_int(c.read_ahead_gap, 1 << 20, "read_ahead_gap 1 MB");
+	is_int(c.negative_ttl, 300000, "negative_ttl 5 minutes");
+	ok(c.tcp_outgoing_address != NULL &&
+	    strcmp(addr_str(&c.tcp_outgoing_address->addr), "10.1.1.1") == 0 &&
+	    c.tcp_outgoing_address->rule.nrefs == 1, "tcp_outgoing_address");
+	ok(c.tcp_outgoing_address->next != NULL &&
+	    c.tcp_outgoing_address->next->addr.ss_family == AF_INET6,
+	    "IPv6 outgoing address");
+	ok(c.deny_info != NULL && strcmp(c.deny_info->page, "ERR_MY_PAGE") == 0
+	    && c.deny_info->nrefs == 1, "deny_info");
+	ok(c.deny_info->next != NULL && c.deny_info->next->nrefs == 0,
+	    "deny_info with an unknown ACL keeps the page");
+	r = c.refresh_patterns;
+	ok(r != NULL && strcmp(r->regex_src, "^ftp:") == 0 && r->min_s ==
+	    1440 * 60 && r->pct == 20 && r->max_s == 10080 * 60 && !r->icase &&
+	    r->flags == 0 && r->max_stale_s == -1, "refresh_pattern ^ftp:");
+	ok(r != NULL && regexec(r->regex, "ftp://x/", 0, NULL, 0) == 0 &&
+	    regexec(r->regex, "http://ftp:/", 0, NULL, 0) != 0,
+	    "regex compiled");
+	r = r ? r->next : NULL;
+	ok(r != NULL && r->icase && r->pct == 0 &&
+	    regexec(r->regex, "http://x/CGI-BIN/a", 0, NULL, 0) == 0,
+	    "-i is REG_ICASE");
+	r = r ? r->next : NULL;
+	ok(r != NULL && r->min_s == 60 && r->pct == 50 && r->max_s == 3600 &&
+	    r->flags == (CFG_REFRESH_OVERRIDE_EXPIRE |
+	    CFG_REFRESH_IGNORE_RELOAD | CFG_REFRESH_STORE_STALE) &&
+	    r->max_stale_s == 100, "refresh_pattern options");
+	ok(r != NULL && r->next == NULL, "an invalid regex is skipped");
+	ok(logged("UPGRADE: refresh_pattern option 'ignore-no-cache' is "
+	    "obsolete. Remove it."), "obsolete option warns");
+	ok(logged("Unknown option '.': bogus-option"), "unknown option warns");
+	ok(logged("Invalid regular expression '(['"), "bad regex warns");
+	cfg_free(&c);
+
+	is_int(load_free("reply_body_max_size 10 nosuch\n"), 1,
+	    "reply_body_max_size needs a unit before acls");
+	is_int(load_free("reply_body_max_size 10 MB nosuch\n"), 1,
+	    "reply_body_max_size unknown acl");
+	is_int(load_free("tcp_outgoing_address host.example\n"), 1,
+	    "tcp_outgoing_address needs an IP");
+	is_int(load_free("refresh_pattern . 0 20% \n"), 1,
+	    "refresh_pattern missing max");
+	is_int(load_free("refresh_pattern . x 20% 1\n"), 1,
+	    "refresh_pattern bad min");
+	is_int(load_free("refresh_pattern . 1 x% 1\n"), 1,
+	    "refresh_pattern bad percent");
+	is_int(load_free("acl a src 10.0.0.0/8\nacl a dstdomain .x\n"), 1,
+	    "acl redefined with another type");
+}
+
+static void
+test_misc(void)
+{
+	struct cfg c;
+	const char *f = tpath("stock.conf");
+
+	unsetenv("CUTTLE_ERROR_DIRECTORY");
+	ok(ends_with(cfg_default_error_directory(), "/errors/templates"),
+	    "default error directory %s", cfg_default_error_directory());
+	setenv("CUTTLE_ERROR_DIRECTORY", "/tmp/errs", 1);
+	is_str(cfg_default_error_directory(), "/tmp/errs", "environment wins");
+	unsetenv("CUTTLE_ERROR_DIRECTORY");
+
+	/* Debian's stock config shape must load without errors */
+	is_int(load(&c, "stock.conf",
+	    "acl localnet src 0.0.0.1-0.255.255.255\t# RFC 1122\n"
+	    "acl localnet src fc00::/7       \t# RFC 4193\n"
+	    "acl SSL_ports port 443\n"
+	    "acl Safe_ports port 80\t\t# http\n"
+	    "acl Safe_ports port 1025-65535\t# unregistered ports\n"
+	    "http_access deny !Safe_ports\n"
+	    "http_access deny CONNECT !SSL_ports\n"
+	    "http_access allow localhost manager\n"
+	    "http_access deny manager\n"
+	    "logfile_rotate 0\n"
+	    "http_access allow localhost\n"
+	    "http_access deny all\n"
+	    "http_port 3128\n"
+	    "coredump_dir /var/spool/squid\n"
+	    "refresh_pattern ^ftp:\t\t1440\t20%\t10080\n"
+	    "refresh_pattern -i (/cgi-bin/|\\?) 0\t0%\t0\n"
+	    "refresh_pattern .\t\t0\t20%\t4320\n", 0), 0, "stock shape");
+	is_str(logtext, "", "and is silent");
+	cfg_free(&c);
+	(void)f;
+
+	/* the table: every lookup finds its own row */
+	is_int(load(&c, "m.conf", "pinger_enable on\nrequest_body_max_size 0 "
+	    "KB\n", 0), 0, "pinger_enable accepted silently");
+	is_str(logtext, "", "no warning for pinger_enable");
+	cfg_free(&c);
+}
+
+static void
+test_auth_param(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "auth.conf",
+	    "auth_param basic program /usr/lib/squid/basic_ncsa_auth /etc/pw\n"
+	    "auth_param basic children 5 startup=1 idle=1\n"
+	    "auth_param basic realm \"My Realm\"  \n"
+	    "auth_param basic credentialsttl 30 minutes\n"
+	    "auth_param basic casesensitive on\n"
+	    "auth_param basic utf8 on\n"
+	    "auth_param basic key_extras \"%>a\"\n"
+	    "auth_param negotiate program /usr/bin/negotiate_kerberos_auth\n"
+	    "auth_param negotiate children 3\n"
+	    "auth_param basic nosuch x\n"
+	    "acl authenticated proxy_auth REQUIRED\n"
+	    "acl admins proxy_auth -i alice bob\n"
+	    "acl rx proxy_auth_regex ^a\n"
+	    "http_access allow authenticated\n", 0), 0, "auth_param loads");
+	ok(c.auth_basic.program != NULL &&
+	    strcmp(c.auth_basic.program[0], "/usr/lib/squid/basic_ncsa_auth") ==
+	    0 && strcmp(c.auth_basic.program[1], "/etc/pw") == 0 &&
+	    c.auth_basic.program[2] == NULL, "program argv");
+	is_int(c.auth_basic.children.n_max, 5, "children");
+	is_int(c.auth_basic.children.n_startup, 1, "startup=");
+	is_str(c.auth_basic.realm, "\"My Realm\"", "realm taken raw");
+	ok(c.auth_basic.credentialsttl == 30 * 60 * 1000, "credentialsttl");
+	is_int(c.auth_basic.casesensitive, 1, "casesensitive");
+	is_int(c.auth_basic.utf8, 1, "utf8");
+	ok(c.auth_basic.key_extras != NULL, "key_extras compiled");
+	ok(logged("WARNING: %s:8: auth_param negotiate is not supported by "
+	    "cuttle; ignored", tpath("auth.conf")), "negotiate warns once");
+	is_int(count_lines("negotiate"), 1, "on its program line only");
+	ok(logged("WARNING: %s:10: Unrecognised basic auth scheme parameter "
+	    "'nosuch'", tpath("auth.conf")), "unknown parameter warns");
+	cfg_free(&c);
+
+	is_int(load(&c, "authd.conf",
+	    "auth_param basic program /bin/true\n", 0), 0, "defaults");
+	is_str(c.auth_basic.realm, "Squid proxy-caching web server",
+	    "default realm");
+	ok(c.auth_basic.credentialsttl == 2 * 3600 * 1000,
+	    "default credentialsttl 2 hours");
+	is_int(c.auth_basic.casesensitive, 0, "casesensitive off");
+	is_int(c.auth_basic.children.n_max, 20, "20 children");
+	is_int(c.auth_basic.children.n_startup, 0, "startup=0");
+	cfg_free(&c);
+
+	is_int(load_free("acl a proxy_auth REQUIRED\n"), 1,
+	    "proxy_auth without auth_param is an error");
+	ok(logged("Can't use proxy auth because no authentication schemes are "
+	    "fully configured."), "with Squid's message");
+	is_int(load_free("auth_param negotiate program /bin/true\n"
+	    "acl a proxy_auth REQUIRED\n"), 0,
+	    "an ignored scheme still allows proxy_auth");
+	is_int(load_free("auth_param foo program /bin/true\n"), 1,
+	    "unknown scheme is an error");
+	ok(logged("%s:1: Bungled auth_param foo: unknown authentication scheme "
+	    "'foo'", tpath("t.conf")), "file:line message");
+	is_int(load_free("auth_param basic\n"), 1, "missing parameter");
+	is_int(load_free("auth_param basic credentialsttl soon\n"), 1,
+	    "bad credentialsttl");
+}
+
+static void
+test_targeted_cache_control(void)
+{
+	struct cfg c;
+	struct cfg_port fwd, accel;
+
+	memset(&fwd, 0, sizeof(fwd));
+	memset(&accel, 0, sizeof(accel));
+	accel.accel = 1;
+	is_int(load(&c, "t.conf", "", 0), 0, "targeted default loads");
+	ok(cfg_targeted_fields(&c, &fwd) == NULL,
+	    "targeted fields ignored on a forward port by default");
+	ok(cfg_targeted_fields(&c, &accel) != NULL &&
+	    strcmp(cfg_targeted_fields(&c, &accel)->s, "CDN-Cache-Control") == 0 &&
+	    cfg_targeted_fields(&c, &accel)->next == NULL,
+	    "CDN-Cache-Control honoured on an accel port by default");
+	cfg_free(&c);
+
+	is_int(load(&c, "t.conf", "targeted_cache_control on\n", 0), 0,
+	    "targeted_cache_control on");
+	ok(cfg_targeted_fields(&c, &fwd) != NULL &&
+	    strcmp(cfg_targeted_fields(&c, &fwd)->s, "CDN-Cache-Control") == 0,
+	    "on: CDN-Cache-Control on a forward port");
+	cfg_free(&c);
+
+	is_int(load(&c, "t.conf",
+	    "targeted_cache_control on Acme-Cache-Control CDN-Cache-Control\n",
+	    0), 0, "targeted_cache_control with a target list");
+	ok(cfg_targeted_fields(&c, &fwd) != NULL &&
+	    strcmp(cfg_targeted_fields(&c, &fwd)->s, "Acme-Cache-Control") == 0 &&
+	    cfg_targeted_fields(&c, &fwd)->next != NULL &&
+	    strcmp(cfg_targeted_fields(&c, &fwd)->next->s,
+	    "CDN-Cache-Control") == 0, "the list keeps its order");
+	cfg_free(&c);
+
+	is_int(load(&c, "t.conf", "targeted_cache_control off\n", 0), 0,
+	    "targeted_cache_control off");
+	ok(cfg_targeted_fields(&c, &accel) == NULL, "off: not even on accel");
+	cfg_free(&c);
+
+	is_int(load_free("targeted_cache_control maybe\n"), 1,
+	    "targeted_cache_control needs accel, on or off");
+	is_int(load_free("targeted_cache_control on Cache-Control\n"), 1,
+	    "Cache-Control is no targeted field");
+	is_int(load_free("targeted_cache_control on Bad,Name\n"), 1,
+	    "a field name is a token");
+}
+
+int
+main(void)
+{
+	if (t_conf_setup("t_conf_directives") == -1)
+		return 1;
+	test_defaults();
+	test_values();
+	test_ports();
+	test_logs();
+	test_access_lists();
+	test_misc();
+	test_auth_param();
+	test_targeted_cache_control();
+	t_conf_cleanup();
+	return tap_done();
+}
