@@ -231,6 +231,96 @@ none:
 	return NULL;
 }
 
+/* ---- the cost of compiling ---- */
+
+/*
+ * glibc's regcomp copies a repeated atom once per repetition ("a+" is
+ * "aa*", "a{2,5}" five copies), nested repetitions multiply, and a short
+ * regex such as "a++++++++++++++++++++++++++++++" would take gigabytes.
+ * This counts the copies of a sequence up to ")" or the end, as an upper
+ * bound; rules_line refuses a regex past RULES_COST_MAX.
+ */
+#define RULES_COST_MAX	10000
+
+static double
+rules_cost_seq(const char *re, size_t *i, int depth)
+{
+	double total = 0, atom, n, m;
+	size_t j;
+	char *end;
+
+	while (re[*i] != '\0' && re[*i] != ')') {
+		atom = 1;
+		switch (re[*i]) {
+		case '\\':
+			*i += re[*i + 1] != '\0' ? 2 : 1;
+			break;
+		case '[':
+			j = rules_skip_bracket(re, *i);
+			*i = j != 0 ? j : strlen(re);
+			break;
+		case '(':
+			(*i)++;
+			if (depth > 100)
+				return RULES_COST_MAX + 1;
+			atom = 1 + rules_cost_seq(re, i, depth + 1);
+			if (re[*i] == ')')
+				(*i)++;
+			break;
+		default:
+			(*i)++;
+		}
+		for (;;) {
+			if (re[*i] == '*' || re[*i] == '?')
+				atom += 1;
+			else if (re[*i] == '+')
+				atom = 2 * atom + 1;
+			else if (re[*i] == '{' && re[*i + 1] >= '0' &&
+			    re[*i + 1] <= '9') {
+				n = strtod(re + *i + 1, &end);
+				m = n + 1;
+				if (*end == ',' && end[1] >= '0' && end[1] <= '9')
+					m = strtod(end + 1, &end);
+				else if (*end == ',')
+					end++;
+				atom = atom * (m > n ? m : n) + 1;
+				*i = (size_t)(end - re);
+				if (re[*i] != '}')
+					break;
+			} else if (re[*i] == '{' && re[*i + 1] == ',') {
+				m = strtod(re + *i + 2, &end);
+				atom = atom * m + 1;
+				*i = (size_t)(end - re);
+				if (re[*i] != '}')
+					break;
+			} else
+				break;
+			(*i)++;
+			if (atom > RULES_COST_MAX)
+				return atom;
+		}
+		total += atom;
+		if (total > RULES_COST_MAX)
+			return total;
+	}
+	return total;
+}
+
+static double
+rules_cost(const char *re)
+{
+	double total = 0;
+	size_t i = 0;
+
+	/* an unbalanced ")" ends a sequence: go on after it */
+	while (re[i] != '\0' && total <= RULES_COST_MAX) {
+		total += rules_cost_seq(re, &i, 0);
+		if (re[i] == ')')
+			i++;
+	}
+	return total;
+}
+
 /* ---- parsing ---- */
 
 static int
@@ -357,6 +447,12 @@ rules_line(struct rules *rs, struct rules_errs *e, unsigned int line,
 		}
 		r.status = atoi(st);
 		repl = st + 4;
+	}
+	if (rules_cost(re) > RULES_COST_MAX) {
+		rules_err(e, line, "regex \"%s\" repeats too much: its "
+		    "repetitions would expand past %d copies when compiled", re,
+		    RULES_COST_MAX);
+		return -1;
 	}
 	cflags = REG_EXTENDED | (icase ? REG_ICASE : 0);
 	if ((rc = regcomp(&r.re, re, cflags)) != 0) {

@@ -77,6 +77,11 @@ void
 rwline_answer(struct buf *out, const struct rwline *rq,
     const struct rules_match *m, const char *result, int store_id)
 {
+	if ((m->action == RULES_REWRITE || m->action == RULES_REDIRECT) &&
+	    m->len == 0) {
+		rwline_bh(out, rq, "the rule's result is empty");
+		return;
+	}
 	switch (m->action) {
 	case RULES_REWRITE:
 		rwline_id(out, rq);

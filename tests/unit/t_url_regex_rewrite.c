@@ -180,6 +180,15 @@ t_errors(void)
 	is_str(errors("a redirect:302:http://x/\n", RULES_STORE_ID),
 	    "rules:1: redirect rules do not apply to store IDs (-s)\n",
 	    "no redirects in store-ID mode");
+	/* found by the fuzzer: glibc's regcomp took gigabytes for this */
+	is_str(errors("x\\.de/+++++++++++++++++++++++++++++++++++++++++ y\n", 0),
+	    "rules:1: regex \"x\\.de/+++++++++++++++++++++++++++++++++++++++++\" "
+	    "repeats too much: its repetitions would expand past 10000 copies "
+	    "when compiled\n", "stacked quantifiers");
+	ok(strstr(errors("(a{1,100}){1,200} y\n", 0), "repeats too much") != NULL,
+	    "nested intervals");
+	is_str(errors("^([0-9]{1,3}\\.){3}[0-9]{1,3}(:[0-9]+)?/ y\n.{0,5000}$ z\n", 0),
+	    "no error", "ordinary repetitions pass");
 	ok(strstr(errors("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\nm\nn\no\np\nq\n"
 	    "r\ns\nt\nu\nv\n", 0), "rules: 2 more errors\n") != NULL,
 	    "past 20 errors, a count");
@@ -385,6 +394,11 @@ t_rwline(void)
 	is_str(answer(r, 0, "123456789012345678901 http://a/"),
 	    "ERR\n", "21 digits are a word, not an ID");
 	is_str(answer(r, 0, "1.2.3.4:443 x"), "ERR\n", "a CONNECT host:port");
+	is_str(answer("^http://e/(x)? \\1\n", 0, "6 http://e/"),
+	    "6 BH message=\"the rule's result is empty\"\n", "an empty result");
+	is_str(answer("(.*) \\1\\1\\1\\1\\1\\1\\1\\1\n", 0, "http://long/"
+	    "0123456789012345678901234567890123456789"),
+	    "BH message=\"the rule's result is too long\"\n", "a result past 256");
 	is_str(answer(r, 0, "8\thttp://a/t"), "8 OK rewrite-url=\"http://b/t\"\n",
 	    "a tab after the ID");
 }
