@@ -250,3 +250,17 @@ def test_store_id_mode_under_squid(squid_proxy, origin, workdir):
     assert (r1.status, r1.body, r2.status, r2.body) == (200, b"deb", 200, b"deb")
     assert len(origin.requests) == 1
     assert log_entry(p, 2)["code"] == "TCP_MEM_HIT/200"
+
+
+def test_sample_rules_file(tmp_path):
+    """etc/url_regex_rewrite.rules loads as shipped (no rules) and with its
+    examples uncommented."""
+    sample = os.path.join(os.environ.get("CUTTLE_SRCDIR", "."), "etc", "url_regex_rewrite.rules")
+    r = subprocess.run([HELPER, "-t", sample], capture_output=True, timeout=10)
+    assert (r.returncode, r.stdout) == (0, ("%s: 0 rules\n" % sample).encode())
+    with open(sample) as f:
+        lines = [l[1:] if l[:2] in ("#!", "#^", "#-") else l for l in f]
+    path = str(tmp_path / "rules")
+    write(path, "".join(lines))
+    r = subprocess.run([HELPER, "-t", path], capture_output=True, timeout=10)
+    assert (r.returncode, r.stdout) == (0, ("%s: 4 rules\n" % path).encode())
