@@ -276,5 +276,10 @@ main(int argc, char **argv)
 		rw_long_done(st, &out);
 	}
 	rw_flush(&out);
+	/* freed so that valgrind's leak report stays meaningful */
+	buf_free(&in);
+	buf_free(&out);
+	rules_free(st->rules);
+	free(st);
 	return EXIT_SUCCESS;
 }
