@@ -42,7 +42,6 @@ struct rules_rule {
 	unsigned int	 line;
 	int		 status;	/* redirect status, 0 for a rewrite */
 	int		 nmatch;	/* 1 + highest group used; 0: REG_NOSUB */
-	int		 indexed;
 };
 
 struct rules_slot {
@@ -559,7 +558,6 @@ rules_index(struct rules *rs)
 			s->gram = r->gram;
 		r->next = s->head;
 		s->head = (int)i;
-		r->indexed = 1;
 	}
 	free(counts);
 	/* filled backwards: put it in file order */
