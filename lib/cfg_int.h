@@ -18,6 +18,9 @@ const struct conf_directive *cfg_directives(size_t *n);
 
 /* cfg_set.c: ports, logs, ACLs and access lists, sizes, addresses */
 char *cfg_strdup(const char *s);
+/* whole numbers in option words, with Squid's xatoi / xatos messages */
+char *cfg_xatoi(const char *word, int *v);
+char *cfg_xatos(const char *word, int *v);
 char *cfg_set_port(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_access_log(struct conf_ctx *cx, void *field, int argc,
     char **argv);

@@ -661,6 +661,7 @@ cfg_free(struct cfg *cfg)
 		free(p->name);
 		free(p->tls_cert);
 		free(p->tls_key);
+		free(p->defaultsite);
 		free(p->file);
 		free(p);
 	}
