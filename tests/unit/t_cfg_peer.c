@@ -1,6 +1,7 @@
 /*
- * Unit tests for the reverse-proxy parts of the config: the accel options
- * of http_port.  Each case loads
+ * Unit tests for the reverse-proxy and routing parts of the config: the
+ * accel options of http_port, cache_peer, cache_peer_access, always_direct,
+ * never_direct, prefer_direct and nonhierarchical_direct.  Each case loads
  * a small file through cfg_load() and checks the error count, the exact
  * messages with file:line (the log goes to a temp file) and the values.
  */
@@ -184,6 +185,263 @@ test_accel_errors(void)
 	    "accel and intercept");
 }
 
+static void
+test_peer_defaults(void)
+{
+	struct cfg c;
+	struct cfg_peer *p;
+
+	is_int(load(&c, ""), 0, "empty config");
+	ok(c.peers == NULL, "no peers");
+	ok(c.always_direct.head == NULL, "always_direct none");
+	ok(c.never_direct.head == NULL, "never_direct none");
+	is_int(c.prefer_direct, 0, "prefer_direct off");
+	is_int(c.nonhierarchical_direct, 1, "nonhierarchical_direct on");
+	cfg_free(&c);
+
+	is_int(load(&c, "cache_peer Proxy.Example parent 3128 0\n"), 0,
+	    "a bare parent");
+	is_str(logtext, "", "loads without a word");
+	p = c.peers;
+	is_str(p->host, "proxy.example", "host lowercased, as Squid");
+	is_str(p->name, "Proxy.Example", "name: the host as written");
+	is_int(p->type, CFG_PEER_PARENT, "parent");
+	is_int(p->http_port, 3128, "HTTP port");
+	is_int(p->icp_port, 0, "ICP port 0");
+	ok(!p->originserver && !p->is_default && !p->no_query &&
+	    !p->proxy_only, "no flags");
+	is_str(p->forceddomain, NULL, "no forceddomain");
+	is_int(p->weight, 1, "weight 1");
+	is_int(p->select, 0, "no selection method");
+	is_int(p->connect_timeout, -1, "connect-timeout: peer_connect_timeout");
+	is_int(p->connect_fail_limit, 10, "connect-fail-limit 10");
+	is_int(p->max_conn, 0, "max-conn: none");
+	is_str(p->login, NULL, "no login");
+	ok(p->access.head == NULL, "no cache_peer_access: allowed");
+	is_str(p->file, conf, "file");
+	is_int(p->line, 1, "line");
+	ok(p->next == NULL, "one peer");
+	cfg_free(&c);
+}
+
+static void
+test_peer_options(void)
+{
+	struct cfg c;
+	struct cfg_peer *p;
+
+	is_int(load(&c,
+	    "acl site dstdomain .example.com\n"
+	    "cache_peer 192.0.2.1 parent 80 0 no-query originserver name=web "
+	    "forceddomain=www.example.com\n"
+	    "cache_peer proxy.example parent 3128 3130 default proxy-only "
+	    "weight=5 connect-timeout=7 connect-fail-limit=3\n"
+	    "cache_peer p3 parent 8080 0 weight=0 connect-timeout=0 "
+	    "connect-fail-limit=0 forceddomain=\n"
+	    "cache_peer_access web allow site\n"
+	    "cache_peer_access WEB deny all\n"
+	    "always_direct allow site\n"
+	    "never_direct allow all\n"
+	    "prefer_direct on\n"
+	    "nonhierarchical_direct off\n"), 0, "peers load");
+	is_str(logtext, "", "without a word");
+	p = c.peers;
+	is_str(p->name, "web", "name=");
+	is_str(p->host, "192.0.2.1", "host");
+	is_int(p->http_port, 80, "port 80");
+	is_int(p->no_query, 1, "no-query");
+	is_int(p->originserver, 1, "originserver");
+	is_str(p->forceddomain, "www.example.com", "forceddomain=");
+	ok(p->access.head != NULL && p->access.head->action == ACCESS_ALLOW &&
+	    p->access.head->nrefs == 1, "cache_peer_access allow site");
+	ok(p->access.head != NULL && p->access.head->next != NULL &&
+	    p->access.head->next->action == ACCESS_DENY &&
+	    p->access.head->next->next == NULL,
+	    "names match without case, as Squid; rules in order");
+	p = p->next;
+	is_int(p->icp_port, 3130, "ICP port");
+	is_int(p->is_default, 1, "default");
+	is_int(p->proxy_only, 1, "proxy-only");
+	is_int(p->weight, 5, "weight=5");
+	is_int(p->connect_timeout, 7000, "connect-timeout=7: seconds");
+	is_int(p->connect_fail_limit, 3, "connect-fail-limit=3");
+	p = p->next;
+	is_int(p->weight, 1, "weight=0 becomes 1");
+	is_int(p->connect_timeout, -1, "connect-timeout=0: the default");
+	is_int(p->connect_fail_limit, 10, "connect-fail-limit=0 becomes 10");
+	is_str(p->forceddomain, NULL, "empty forceddomain= is none");
+	ok(c.always_direct.head != NULL &&
+	    c.always_direct.head->action == ACCESS_ALLOW, "always_direct");
+	ok(c.never_direct.head != NULL &&
+	    c.never_direct.head->action == ACCESS_ALLOW, "never_direct");
+	is_int(c.prefer_direct, 1, "prefer_direct on");
+	is_int(c.nonhierarchical_direct, 0, "nonhierarchical_direct off");
+	cfg_free(&c);
+}
+
+static void
+test_peer_warnings(void)
+{
+	static const char *const later[] = {
+		"max-conn=4", "standby=2", "basetime=10", "ttl=5",
+		"background-ping", "no-delay", "allow-miss", "closest-only",
+		"multicast-responder", "htcp", "htcp=no-clr,forward-clr",
+		"tls", "tls-cafile=/etc/ca.pem", "sslcert=/c.pem",
+		"sslflags=DONT_VERIFY_PEER", "front-end-https=auto",
+		"connection-auth=off", "auth-no-keytab", "digest-url=http://x/"
+	};
+	static const char *const selects[] = {
+		"round-robin", "weighted-round-robin", "carp", "userhash",
+		"sourcehash"
+	};
+	struct cfg c;
+	char text[256];
+
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
+		snprintf(text, sizeof(text), "cache_peer p parent 3128 0 %s\n",
+		    later[i]);
+		is_int(load_free(text), 0, "%s loads", later[i]);
+		ok(logged("WARNING", 1, "cache_peer option '%s' is not "
+		    "supported by cuttle yet; ignored", later[i]),
+		    "%s warns", later[i]);
+	}
+	for (size_t i = 0; i < sizeof(selects) / sizeof(selects[0]); i++) {
+		snprintf(text, sizeof(text), "cache_peer p parent 3128 0 %s\n",
+		    selects[i]);
+		is_int(load(&c, text), 0, "%s loads", selects[i]);
+		is_int(c.peers->select, 1u << i, "%s flag", selects[i]);
+		ok(logged("WARNING", 1, "cache_peer option '%s' is not "
+		    "supported by cuttle yet; the peer is used as a plain "
+		    "parent", selects[i]), "%s warns", selects[i]);
+		cfg_free(&c);
+	}
+	is_int(load(&c, "cache_peer p parent 3128 0 max-conn=4 "
+	    "login=alice:s%40cret%%\n"), 0, "login= loads");
+	is_int(c.peers->max_conn, 4, "max-conn= kept");
+	is_str(c.peers->login, "alice:s@cret%", "login= unescaped, as Squid");
+	ok(logged("WARNING", 1, "cache_peer option 'login=' is not supported "
+	    "by cuttle yet; nothing is sent to the peer"), "login= warns");
+	ok(strstr(logtext, "cret") == NULL, "the password is not logged");
+	cfg_free(&c);
+
+	is_int(load_free("cache_peer p parent 3128 0 no-digest "
+	    "no-netdb-exchange no-tproxy\n"), 0, "what cuttle does anyway");
+	is_str(logtext, "", "no-digest, no-netdb-exchange, no-tproxy: silent");
+	is_int(load_free("cache_peer p parent 3128 0 carp carp-key=host,path"
+	    "\n"), 0, "carp-key=");
+	ok(logged("WARNING", 1, "cache_peer option 'carp-key=host,path' is "
+	    "not supported"), "carp-key= warns");
+	is_int(load_free("cache_peer p parent 3128 0 bogus\n"), 0,
+	    "an unknown option loads, as in Squid");
+	ok(logged("WARNING", 1, "Ignoring unknown cache_peer option 'bogus'"),
+	    "in Squid's words");
+
+	is_int(load(&c, "cache_peer s1 sibling 3128 3130\n"
+	    "cache_peer s2 neighbour 3128 3130\n"
+	    "cache_peer 224.0.1.1 multicast 3128 3130 ttl=2\n"
+	    "cache_peer_access s1 deny all\n"), 0, "siblings load");
+	ok(logged("WARNING", 1, "cache_peer s1: sibling peers are not "
+	    "supported by cuttle yet; ignored"), "sibling warns");
+	ok(logged("WARNING", 2, "cache_peer s2: neighbour peers are not "
+	    "supported"), "neighbour is a sibling");
+	ok(logged("WARNING", 3, "cache_peer 224.0.1.1: multicast peers are "
+	    "not supported"), "multicast warns");
+	is_int(c.peers->type, CFG_PEER_SIBLING, "sibling kept in the list");
+	is_int(c.peers->next->type, CFG_PEER_SIBLING, "neighbour");
+	is_int(c.peers->next->next->type, CFG_PEER_MULTICAST, "multicast");
+	ok(c.peers->access.head != NULL,
+	    "so that its cache_peer_access finds it");
+	cfg_free(&c);
+}
+
+static void
+test_peer_errors(void)
+{
+	is_int(load_free("cache_peer a parent 3128 0\n"
+	    "cache_peer b parent 3129 0 name=A\n"), 1, "duplicate name");
+	ok(logged("ERROR", 2, "cache_peer A specified twice (first at %s:1)",
+	    conf), "duplicate message, names compared without case");
+	is_int(load_free("cache_peer a parent 3128 0\n"
+	    "cache_peer a parent 3129 0 name=a2\n"), 0,
+	    "same host, other name");
+	is_int(load_free("cache_peer a foo 3128 0\n"), 1, "bad type");
+	ok(logged("ERROR", 1, "Unknown neighbor type: foo"), "Squid's words");
+	is_int(load_free("cache_peer a 3128 0\n"), 1, "missing type");
+	ok(logged("ERROR", 1, "Unknown neighbor type: 3128"),
+	    "the port read as a type, as Squid");
+	is_int(load_free("cache_peer a parent 3128\n"), 1, "no ICP port");
+	ok(logged("ERROR", 1, "'cache_peer': missing value"), "arity message");
+	is_int(load_free("cache_peer a\n"), 1, "host alone");
+	is_int(load_free("cache_peer a parent 0 0\n"), 1, "HTTP port 0");
+	ok(logged("ERROR", 1, "cache_peer a: bad HTTP port '0'"),
+	    "port 0 message");
+	is_int(load_free("cache_peer a parent 70000 0\n"), 1, "port 70000");
+	ok(logged("ERROR", 1, "cache_peer a: bad HTTP port '70000': The value "
+	    "'70000' is larger than the type 'short'."), "port 70000 message");
+	is_int(load_free("cache_peer a parent 3128 -1\n"), 1, "ICP port -1");
+	ok(logged("ERROR", 1, "cache_peer a: bad ICP port '-1': The value "
+	    "'-1' cannot be less than 0."), "ICP -1 message");
+	is_int(load_free("cache_peer a parent http 0\n"), 1,
+	    "service names are not looked up");
+	is_int(load_free("cache_peer a parent 3128 0 weight=x\n"), 1,
+	    "weight=x");
+	ok(logged("ERROR", 1, "cache_peer option 'weight=x': No digits were "
+	    "found in the input value 'x'."), "weight message");
+	is_int(load_free("cache_peer a parent 3128 0 connect-timeout=5s\n"),
+	    1, "connect-timeout takes no unit in Squid 5.7");
+	ok(logged("ERROR", 1, "cache_peer option 'connect-timeout=5s': "
+	    "Invalid value: '5s' is supposed to be a number."),
+	    "connect-timeout message");
+	is_int(load_free("cache_peer a parent 3128 0 max-conn=99999999999\n"),
+	    1, "max-conn beyond int");
+	ok(logged("ERROR", 1, "cache_peer option 'max-conn=99999999999': The "
+	    "value '99999999999' is larger than the type 'int'."),
+	    "int range message");
+	is_int(load_free("cache_peer a parent 3128 0 name=\n"), 1,
+	    "empty name=");
+	ok(logged("ERROR", 1, "cache_peer option 'name=' needs a value"),
+	    "empty name message");
+	is_int(load_free("cache_peer a sibling 3128 0 carp\n"), 1,
+	    "carp on a sibling");
+	ok(logged("ERROR", 1, "parse_peer: non-parent carp peer a/3128"),
+	    "Squid's words");
+	is_int(load_free("cache_peer a parent 3128 0 carp-key=host carp\n"),
+	    1, "carp-key before carp");
+	ok(logged("ERROR", 1, "parse_peer: carp-key specified on non-carp peer "
+	    "a/3128"), "carp-key message");
+	is_int(load_free("cache_peer a parent 3128 0 carp carp-key=url\n"), 1,
+	    "bad carp-key");
+	ok(logged("ERROR", 1, "invalid carp-key 'url'"), "carp-key value");
+	is_int(load_free("cache_peer a parent 3128 0 htcp=no-clr,only-clr\n"),
+	    1, "htcp no-clr with only-clr");
+	is_int(load_free("cache_peer a parent 3128 0 htcp=bogus\n"), 1,
+	    "bad htcp mode");
+	ok(logged("ERROR", 1, "invalid HTCP mode 'bogus'"), "htcp message");
+	is_int(load_free("cache_peer a parent 3128 0 max-conn=2 standby=3\n"),
+	    1, "standby above max-conn");
+	ok(logged("ERROR", 1, "cache_peer a max-conn=2 is lower than its "
+	    "standby=3"), "standby message");
+	is_int(load_free("cache_peer_access web allow all\n"), 1,
+	    "cache_peer_access before any cache_peer");
+	ok(logged("ERROR", 1, "No cache_peer 'web'"), "Squid's words");
+	is_int(load_free("cache_peer web parent 80 0\n"
+	    "cache_peer_access web allow nosuchacl\n"), 1, "unknown acl");
+	ok(logged("ERROR", 2, "ACL not found: nosuchacl"), "acl message");
+	is_int(load_free("cache_peer web parent 80 0\n"
+	    "cache_peer_access web\n"), 1, "no action");
+	is_int(load_free("never_direct maybe all\n"), 1, "bad action");
+	is_int(load_free("prefer_direct maybe\n"), 1, "prefer_direct bool");
+	is_int(load_free("nonhierarchical_direct 1\n"), 1,
+	    "nonhierarchical_direct bool");
+	is_int(load_free("cache_peer_domain web .example.com\n"), 0,
+	    "cache_peer_domain: obsolete, warned");
+	ok(logged("WARNING", 1, "Directive 'cache_peer_domain' is obsolete."),
+	    "obsolete message");
+	/* one pass reports every error */
+	is_int(load_free("cache_peer a foo 1 0\ncache_peer b parent 0 0\n"
+	    "cache_peer_access c allow all\n"), 3, "three errors, one pass");
+}
+
 int
 main(void)
 {
@@ -199,6 +457,10 @@ main(void)
 	snprintf(logpath, sizeof(logpath), "%s/log", tdir);
 	test_accel_options();
 	test_accel_errors();
+	test_peer_defaults();
+	test_peer_options();
+	test_peer_warnings();
+	test_peer_errors();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", tdir);
