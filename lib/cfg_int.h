@@ -18,6 +18,9 @@ const struct conf_directive *cfg_directives(size_t *n);
 
 /* cfg_set.c: ports, logs, ACLs and access lists, sizes, addresses */
 char *cfg_strdup(const char *s);
+/* whole numbers in option words, with Squid's xatoi / xatos messages */
+char *cfg_xatoi(const char *word, int *v);
+char *cfg_xatos(const char *word, int *v);
 char *cfg_set_port(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_access_log(struct conf_ctx *cx, void *field, int argc,
     char **argv);
@@ -67,5 +70,11 @@ char *cfg_set_helper_format(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 char *cfg_set_auth_param(struct conf_ctx *cx, void *field, int argc,
     char **argv);
+
+/* cfg_set_peer.c: cache_peer and cache_peer_access */
+char *cfg_set_peer(struct conf_ctx *cx, void *field, int argc, char **argv);
+char *cfg_set_peer_access(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+void cfg_free_peers(struct cfg_peer **list);
 
 #endif

@@ -9,6 +9,7 @@
 #include "cfg_int.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
@@ -115,6 +116,43 @@ cfg_numeric_addr(const char *s, int port, struct sockaddr_storage *ss,
 	return -1;
 }
 
+/*
+ * Whole numbers inside option words, checked as Squid's xatoi and xatos
+ * check them, with their messages.
+ */
+char *
+cfg_xatoi(const char *word, int *v)
+{
+	int64_t n;
+	char *err;
+
+	if ((err = units_int(word, &n)) != NULL)
+		return err;
+	if (n < INT32_MIN || n > INT32_MAX)
+		return units_strf("The value '%s' is larger than the type "
+		    "'int'.", word);
+	*v = (int)n;
+	return NULL;
+}
+
+char *
+cfg_xatos(const char *word, int *v)
+{
+	int64_t n;
+	char *err;
+
+	if ((err = units_int(word, &n)) != NULL)
+		return err;
+	if (n < 0)
+		return units_strf("The value '%s' cannot be less than 0.",
+		    word);
+	if (n > 65535)
+		return units_strf("The value '%s' is larger than the type "
+		    "'short'.", word);
+	*v = (int)n;
+	return NULL;
+}
+
 /* Ports */
 
 static char *
@@ -167,6 +205,9 @@ cfg_port_addr(struct cfg_port *p, const char *spec)
 		}
 		memcpy(&p->addr, res->ai_addr, res->ai_addrlen);
 		p->addrlen = res->ai_addrlen;
+		/* as Squid: a port named by host name serves that site */
+		free(p->defaultsite);
+		p->defaultsite = cfg_strdup(host);
 		if (p->addr.ss_family == AF_INET6)
 			((struct sockaddr_in6 *)&p->addr)->sin6_port =
 			    htons((uint16_t)port);
@@ -181,14 +222,14 @@ cfg_port_addr(struct cfg_port *p, const char *spec)
 
 /* Squid options cuttle accepts but does not act on yet. */
 static const char *const cfg_port_later[] = {
-	"act-as-origin", "allow-direct", "capath=", "cafile=", "cipher=",
-	"clientca=", "connection-auth=", "crlfile=", "defaultsite=",
+	"act-as-origin", "capath=", "cafile=", "cipher=",
+	"clientca=", "connection-auth=", "crlfile=",
 	"dhparams=", "disable-pmtu-discovery=", "ignore-cc",
 	"no-connection-auth",
 	"options=", "protocol=", "require-proxy-header", "sslcontext=",
 	"sslflags=", "tcpkeepalive", "tls-cafile=", "tls-default-ca",
-	"tls-dh=", "tls-min-version=", "tls-no-npn", "version=", "vhost",
-	"vport", "worker-queues", NULL
+	"tls-dh=", "tls-min-version=", "tls-no-npn", "version=",
+	"worker-queues", NULL
 };
 
 static int
@@ -214,14 +255,112 @@ static int
 cfg_port_option_modes(const char *opt)
 {
 	static const char *const modes[] = {
-		"intercept", "transparent", "tproxy", "accel", "ssl-bump",
-		"sslBump", NULL
+		"intercept", "transparent", "tproxy", "ssl-bump", "sslBump",
+		NULL
 	};
 
 	for (int i = 0; modes[i] != NULL; i++)
 		if (strcmp(opt, modes[i]) == 0)
 			return 1;
 	return 0;
+}
+
+/* protocol=: the values Squid 5.7 knows, in any case */
+static char *
+cfg_port_protocol(struct conf_ctx *cx, const char *value)
+{
+	static const char *const known[] = {
+		"HTTP", "HTTP/1.1", "HTTPS", "HTTPS/1.1", "FTP", NULL
+	};
+	char up[32];
+	size_t n = strlen(value);
+
+	if (n < sizeof(up)) {
+		for (size_t i = 0; i <= n; i++)
+			up[i] = (char)toupper((unsigned char)value[i]);
+		for (int i = 0; known[i] != NULL; i++)
+			if (strcmp(up, known[i]) == 0)
+				return NULL;
+	}
+	return units_strf("%s directive does not support protocol=%s",
+	    cx->name, n < sizeof(up) ? up : value);
+}
+
+/*
+ * The accelerator options, read as Squid 5.7 reads them: in order, so
+ * those that need accel must follow it ("defaultsite=x accel" stops
+ * Squid), but for vhost, which turns accel on with a warning, and
+ * no-vhost and act-as-origin, which only complain.  accel itself turns
+ * vhost on, as in Squid since 3.2.  Returns 1 when opt was handled here,
+ * with *err set on an error; 0 sends protocol= and act-as-origin on to
+ * the list of options accepted but not acted on.
+ */
+static int
+cfg_port_option_accel(struct conf_ctx *cx, struct cfg_port *p,
+    const char *opt, char **err)
+{
+	char *e;
+	int port;
+
+	*err = NULL;
+	if (strcmp(opt, "accel") == 0) {
+		p->accel = 1;
+		p->vhost = 1;
+		return 1;
+	}
+	if (strcmp(opt, "vhost") == 0) {
+		if (!p->accel)
+			conf_warn(cx, "%s: vhost option is deprecated. Use "
+			    "'accel' mode flag instead.", cx->name);
+		p->accel = 1;
+		p->vhost = 1;
+		return 1;
+	}
+	if (strcmp(opt, "no-vhost") == 0) {
+		if (!p->accel)
+			conf_warn(cx, "%s: no-vhost option requires "
+			    "Acceleration mode flag.", cx->name);
+		p->vhost = 0;
+		return 1;
+	}
+	if (strcmp(opt, "act-as-origin") == 0) {
+		if (p->accel)
+			return 0;
+		/* Squid logs it as an ERROR, ignores the option and goes on */
+		conf_warn(cx, "%s: act-as-origin option requires Acceleration "
+		    "mode flag.", cx->name);
+		return 1;
+	}
+	if (strncmp(opt, "defaultsite=", 12) != 0 && strcmp(opt, "vport") != 0
+	    && strncmp(opt, "vport=", 6) != 0 &&
+	    strncmp(opt, "protocol=", 9) != 0 &&
+	    strcmp(opt, "allow-direct") != 0)
+		return 0;
+	if (!p->accel) {
+		*err = units_strf("%s: %.*s option requires Acceleration mode "
+		    "flag.", cx->name, (int)strcspn(opt, "="), opt);
+		return 1;
+	}
+	if (strncmp(opt, "defaultsite=", 12) == 0) {
+		free(p->defaultsite);
+		p->defaultsite = cfg_strdup(opt + 12);
+	} else if (strcmp(opt, "vport") == 0)
+		p->vport = 0;
+	else if (strncmp(opt, "vport=", 6) == 0) {
+		if ((e = cfg_xatos(opt + 6, &port)) != NULL) {
+			*err = units_strf("%s option '%s': %s", cx->name, opt,
+			    e);
+			free(e);
+			return 1;
+		}
+		/* Squid's vport=0 is its "no vport" */
+		p->vport = port > 0 ? port : -1;
+	} else if (strncmp(opt, "protocol=", 9) == 0) {
+		*err = cfg_port_protocol(cx, opt + 9);
+		return *err != NULL;
+	} else
+		p->allow_direct = 1;
+	return 1;
 }
 
 /*
@@ -256,6 +395,8 @@ cfg_port_option(struct conf_ctx *cx, struct cfg_port *p, const char *opt)
 		conf_warn(cx, "%s option '%s' is not supported by cuttle yet; "
 		    "the port works as a plain forward proxy port", cx->name,
 		    opt);
+	if (cfg_port_option_accel(cx, p, opt, &err))
+		return err;
 	if (strcmp(opt, "intercept") == 0)
 		p->intercept = 1;
 	else if (strcmp(opt, "transparent") == 0) {
@@ -264,8 +405,6 @@ cfg_port_option(struct conf_ctx *cx, struct cfg_port *p, const char *opt)
 		p->intercept = 1;
 	} else if (strcmp(opt, "tproxy") == 0)
 		p->tproxy = 1;
-	else if (strcmp(opt, "accel") == 0)
-		p->accel = 1;
 	else if (strcmp(opt, "ssl-bump") == 0 || strcmp(opt, "sslBump") == 0)
 		p->ssl_bump = 1;
 	else if (strncmp(opt, "name=", 5) == 0) {
@@ -311,6 +450,7 @@ cfg_set_port(struct conf_ctx *cx, void *field, int argc, char **argv)
 	/* Squid's defaults: minting on with ssl-bump, a 4 MB context cache */
 	p->generate_host_certificates = 1;
 	p->dynamic_cert_mem_cache_size = 4 * 1024 * 1024;
+	p->vport = -1;
 	p->file = cfg_strdup(cx->file);
 	p->line = cx->line;
 	p->fd = -1;
@@ -351,6 +491,7 @@ cfg_set_port(struct conf_ctx *cx, void *field, int argc, char **argv)
 		free(one->name);
 		free(one->tls_cert);
 		free(one->tls_key);
+		free(one->defaultsite);
 		free(one->file);
 		free(one);
 		return err;

@@ -63,7 +63,8 @@ static const struct conf_directive cfg_table[] = {
 	U("adaptation_uses_indirect_client"),
 	U("adapted_http_access"),
 	U("allow_underscore"),
-	U("always_direct"),
+	{ "always_direct", cfg_set_access, CFG(always_direct), NULL, 0, 1,
+	    ANY, NULL },
 	U("announce_file"),
 	U("announce_host"),
 	U("announce_period"),
@@ -101,8 +102,9 @@ static const struct conf_directive cfg_table[] = {
 	    1, 2, NULL },
 	U("cache_mgr"),
 	U("cache_miss_revalidate"),
-	U("cache_peer"),
-	U("cache_peer_access"),
+	{ "cache_peer", cfg_set_peer, CFG(peers), NULL, 0, 2, ANY, NULL },
+	{ "cache_peer_access", cfg_set_peer_access, 0, NULL, 0, 2, ANY,
+	    NULL },
 	O("cache_peer_domain",
 	    "Replace with dstdomain ACLs and cache_peer_access."),
 	{ "cache_replacement_policy", cfg_set_replacement_policy,
@@ -386,8 +388,10 @@ static const struct conf_directive cfg_table[] = {
 	U("netdb_high"),
 	U("netdb_low"),
 	U("netdb_ping_period"),
-	U("never_direct"),
-	U("nonhierarchical_direct"),
+	{ "never_direct", cfg_set_access, CFG(never_direct), NULL, 0, 1, ANY,
+	    NULL },
+	{ "nonhierarchical_direct", conf_set_bool,
+	    CFG(nonhierarchical_direct), "on", 0, 1, 1, NULL },
 	U("note"),
 	U("offline_mode"),
 	U("on_unsupported_protocol"),
@@ -406,7 +410,8 @@ static const struct conf_directive cfg_table[] = {
 	U("pipeline_prefetch"),
 	{ "positive_dns_ttl", conf_set_time, CFG(positive_dns_ttl), "6 hours",
 	    0, 1, 2, NULL },
-	U("prefer_direct"),
+	{ "prefer_direct", conf_set_bool, CFG(prefer_direct), "off", 0, 1, 1,
+	    NULL },
 	U("proxy_protocol_access"),
 	U("qos_flows"),
 	U("query_icmp"),
@@ -661,6 +666,7 @@ cfg_free(struct cfg *cfg)
 		free(p->name);
 		free(p->tls_cert);
 		free(p->tls_key);
+		free(p->defaultsite);
 		free(p->file);
 		free(p);
 	}
@@ -691,6 +697,9 @@ cfg_free(struct cfg *cfg)
 		free(oa);
 	}
 	cfg_free_cache_dirs(&cfg->cache_dirs);
+	cfg_free_peers(&cfg->peers);
+	access_list_free(&cfg->always_direct);
+	access_list_free(&cfg->never_direct);
 	while ((rp = cfg->refresh_patterns) != NULL) {
 		cfg->refresh_patterns = rp->next;
 		regfree(rp->regex);

@@ -5,7 +5,8 @@
  * into it the restart-only values of the defaults (and must find nothing
  * left to copy after), then both are freed.  Built twice: as fuzz_conf the input is a whole file; with
  * FUZZ_CONF_LINE (fuzz_conf_line) it is one directive line, loaded after a
- * fixed preamble that defines ACLs and a logformat for it to refer to.
+ * fixed preamble that defines ACLs, a logformat and a cache_peer for it to
+ * refer to.
  *
  * The parse must stay inside that directory and be quick, so four libc
  * calls are replaced while a config loads: fopen() for reading opens only
@@ -177,7 +178,8 @@ static const char fuzz_preamble[] =
     "acl users proxy_auth REQUIRED\n"
     "acl step1 at_step SslBump1\n"
     "logformat fz %ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru\n"
-    "http_port 127.0.0.1:3128\n";
+    "http_port 127.0.0.1:3128\n"
+    "cache_peer 192.0.2.1 parent 80 0 no-query originserver name=web\n";
 #endif
 
 int

@@ -69,8 +69,7 @@ def test_all_errors_reported_in_one_pass(workdir):
         assert "%s:%d: " % (conf, line) in r.stderr, r.stderr
 
 
-PORT_OPTIONS = ["intercept", "tproxy", "accel", "ssl-bump", "transparent",
-                "defaultsite=www.example.com", "vhost", "vport"]
+PORT_OPTIONS = ["intercept", "tproxy", "ssl-bump", "transparent"]
 
 
 @pytest.mark.cuttle_only(reason="the warnings are cuttle's wording")
