@@ -358,8 +358,8 @@ forward_open(struct xact *x, int allow_pool, forward_connected_cb *cb)
 	x->fwd.route_idx = 0;
 	if (x->fwd.routes.n == 0) {
 		/* never_direct (or an accel port) and no parent takes it */
-		x->hier = "NO_DIRECT_FAIL";
-		xact_fail(x, 503, "ERR_CANNOT_FORWARD", 0);
+		/* Squid 5.7 answers 502 and logs HIER_NONE/- */
+		xact_fail(x, 502, "ERR_CANNOT_FORWARD", 0);
 		return;
 	}
 	forward_route(x);

@@ -53,9 +53,9 @@ static const char *const xact_state_names[] = {
 #define XS_ROUTABLE	(S(XS_ACCESS) | S(XS_AUTH) | S(XS_REWRITE) | \
 	S(XS_LOOKUP) | S(XS_COLLAPSED) | S(XS_DNS) | S(XS_CONNECTING) | \
 	S(XS_FORWARD) | S(XS_HIT) | S(XS_LOCAL) | S(XS_DONE))
-/* Going upstream: the next address, the answer, or an error (stale). */
-#define XS_UPSTREAM	(S(XS_CONNECTING) | S(XS_FORWARD) | S(XS_TUNNEL) | \
-	S(XS_HIT) | S(XS_LOCAL) | S(XS_DONE))
+/* Going upstream: the next address or path, the answer, or an error. */
+#define XS_UPSTREAM	(S(XS_DNS) | S(XS_CONNECTING) | S(XS_FORWARD) | \
+	S(XS_TUNNEL) | S(XS_HIT) | S(XS_LOCAL) | S(XS_DONE))
 
 /* Which states each state may change to. */
 static const unsigned xact_next_ok[] = {
