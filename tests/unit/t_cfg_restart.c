@@ -18,45 +18,15 @@
 #include "log.h"
 #include "tap.h"
 
-static char tdir[64];
+#include "t_conf.h"
+
 static char reports[4096];	/* "name|from|to\n" per report */
 
-static const char *
-tpath(const char *name)
-{
-	static char buf[2][256];
-	static int i;
-
-	i = (i + 1) % 2;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tdir, name);
-	return buf[i];
-}
-
+/* Load text as name; the warnings of the loads are not the point here. */
 static void
-write_file(const char *name, const char *text)
+load_ok(struct cfg *cfg, const char *name, const char *text)
 {
-	FILE *f = fopen(tpath(name), "w");
-
-	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0) {
-		perror(name);
-		exit(1);
-	}
-}
-
-static void
-load(struct cfg *cfg, const char *name, const char *text)
-{
-	int fd = open("/dev/null", O_WRONLY);
-
-	if (fd == -1) {
-		perror("/dev/null");
-		exit(1);
-	}
-	write_file(name, text);
-	log_set_fd(fd);		/* warnings of the loads are not the point */
-	is_int(cfg_load(cfg, tpath(name), 0), 0, "%s loads", name);
-	log_set_fd(2);
-	close(fd);
+	is_int(load(cfg, name, text, 0), 0, "%s loads", name);
 }
 
 static void
@@ -90,7 +60,7 @@ test_no_change(void)
 	struct cfg a, b;
 	char text[512];
 
-	load(&a, "a.conf", "cache_mem 256 MB\n"
+	load_ok(&a, "a.conf", "cache_mem 256 MB\n"
 	    "cache_dir ufs /tmp/c1 100 16 256 max-size=1024\n");
 	/* the same values, written otherwise and from an include */
 
@@ -100,7 +70,7 @@ test_no_change(void)
 	    "include %s\n"
 	    "http_access deny all\n"
 	    "workers 4\n", tpath("b-inc.conf"));
-	load(&b, "b.conf", text);
+	load_ok(&b, "b.conf", text);
 	is_int(keep(&b, &a), 0, "same values, other words: no change");
 	is_str(reports, "", "nothing reported");
 	is_int(b.workers, 4, "workers is not restart-only: the new value");
@@ -114,10 +84,10 @@ test_changes(void)
 {
 	struct cfg run, fresh;
 
-	load(&run, "run.conf", "cache_dir ufs /tmp/c1 100 16 256\n"
+	load_ok(&run, "run.conf", "cache_dir ufs /tmp/c1 100 16 256\n"
 	    "cache_dir rock /tmp/c2 200\n"
 	    "pid_filename /tmp/t.pid\n");
-	load(&fresh, "fresh.conf", "cache_dir ufs /tmp/c1 100 16 256\n"
+	load_ok(&fresh, "fresh.conf", "cache_dir ufs /tmp/c1 100 16 256\n"
 	    "cache_dir rock /tmp/c2 300 min-size=10 no-store\n"
 	    "cache_mem 64 MB\n"
 	    "cache_swap_low 80\n"
@@ -159,8 +129,8 @@ test_changes(void)
 	cfg_free(&fresh);
 
 	/* none on either side; a dropped string */
-	load(&run, "run2.conf", "cache_effective_group proxy\n");
-	load(&fresh, "fresh2.conf", "cache_dir ufs /tmp/c1 100 16 256\n");
+	load_ok(&run, "run2.conf", "cache_effective_group proxy\n");
+	load_ok(&fresh, "fresh2.conf", "cache_dir ufs /tmp/c1 100 16 256\n");
 	is_int(keep(&fresh, &run), 2, "cache_dir and the group");
 	is_str(reports, "cache_dir|none|ufs /tmp/c1 100 16 256\n"
 	    "cache_effective_group|proxy|none\n", "none shown as none");
@@ -203,7 +173,7 @@ test_engine(void)
 {
 	struct t_base run = { 1, 0, 512 << 10, 1500, NULL, 1 };
 	struct t_base fresh = { 2, 1, 3 << 20, 60000, NULL, 2 };
-	char logpath[128], text[1024];
+	char text[1024];
 	int fd;
 	ssize_t n;
 
@@ -224,7 +194,6 @@ test_engine(void)
 	    "running values kept, unflagged ones not");
 
 	/* cfg_restart_log writes Squid 5.7's line */
-	snprintf(logpath, sizeof(logpath), "%s/log", tdir);
 	if ((fd = open(logpath, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1) {
 		perror(logpath);
 		exit(1);
@@ -245,20 +214,12 @@ test_engine(void)
 int
 main(void)
 {
-	char cmd[128];
-
-	log_init("t_cfg_restart", 0);
-	snprintf(tdir, sizeof(tdir), "/tmp/t_cfg_restart.XXXXXX");
-	if (mkdtemp(tdir) == NULL) {
-		perror("mkdtemp");
+	if (t_conf_setup("t_cfg_restart") == -1)
 		return 1;
-	}
 	test_table();
 	test_no_change();
 	test_changes();
 	test_engine();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tdir);
+	t_conf_cleanup();
 	return tap_done();
 }

@@ -4,6 +4,7 @@
  * with cfg_load(), the log pointed at a temp file so that the exact messages
  * can be checked along with the error count and the values in struct cfg.
  */
+/* static inline: a test that does not call one of them builds quietly */
 #ifndef CUTTLE_T_CONF_H
 #define CUTTLE_T_CONF_H
 
@@ -21,7 +22,7 @@ static char tdir[64];
 static char logpath[128];
 static char logtext[65536];	/* what the last load logged */
 
-static const char *
+static inline const char *
 tpath(const char *name)
 {
 	static char buf[4][256];
@@ -32,7 +33,7 @@ tpath(const char *name)
 	return buf[i];
 }
 
-static void
+static inline void
 write_file(const char *name, const char *text)
 {
 	FILE *f = fopen(tpath(name), "w");
@@ -44,7 +45,7 @@ write_file(const char *name, const char *text)
 }
 
 /* Load path, capturing the log; returns the error count. */
-static int
+static inline int
 load_path(struct cfg *cfg, const char *path, int process_number)
 {
 	int fd, n;
@@ -64,7 +65,7 @@ load_path(struct cfg *cfg, const char *path, int process_number)
 }
 
 /* Write text to name and load it. */
-static int
+static inline int
 load(struct cfg *cfg, const char *name, const char *text, int process_number)
 {
 	write_file(name, text);
@@ -72,7 +73,7 @@ load(struct cfg *cfg, const char *name, const char *text, int process_number)
 }
 
 /* Load text, expect errors, then free. */
-static int
+static inline int
 load_free(const char *text)
 {
 	struct cfg cfg;
@@ -82,7 +83,7 @@ load_free(const char *text)
 	return n;
 }
 
-static int
+static inline int
 logged(const char *fmt, ...)
 {
 	char want[1024];
@@ -97,7 +98,7 @@ logged(const char *fmt, ...)
 	return 0;
 }
 
-static int
+static inline int
 count_lines(const char *needle)
 {
 	int n = 0;
@@ -108,7 +109,7 @@ count_lines(const char *needle)
 }
 
 /* Log as prog and make the temp directory; 0, or -1 after saying why. */
-static int
+static inline int
 t_conf_setup(const char *prog)
 {
 	log_init(prog, 0);
@@ -121,7 +122,7 @@ t_conf_setup(const char *prog)
 	return 0;
 }
 
-static void
+static inline void
 t_conf_cleanup(void)
 {
 	char cmd[128];
