@@ -237,6 +237,8 @@ cfg_peer_option(struct conf_ctx *cx, struct cfg_peer *p, const char *opt,
 		if ((err = cfg_peer_int(opt, &v)) != NULL)
 			return err;
 		p->connect_fail_limit = v < 1 ? 10 : v;
+		cfg_peer_warn_later(cx, opt, "dead peers are not detected yet; "
+		    "ignored");
 	} else if (strncmp(opt, "max-conn=", 9) == 0) {
 		if ((err = cfg_peer_int(opt, &p->max_conn)) != NULL)
 			return err;

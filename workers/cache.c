@@ -616,7 +616,9 @@ cache_on_response(struct xact *x, struct cache_outcome *v)
 		    "TCP_REFRESH_MODIFIED");
 		cache_drop_held(x);
 	}
-	if (!x->cache.may_store)
+	/* cache_peer proxy-only: what that peer sends is not kept here */
+	if (!x->cache.may_store || (xact_peer(x) != NULL &&
+	    xact_peer(x)->proxy_only))
 		return 0;
 	const char *why = NULL;
 	time_t now = time(NULL);

@@ -198,3 +198,15 @@ def test_connect_refused_by_the_parent(proxy, tls_origin):
                % (tls_origin.port, tls_origin.port))
         r = c.read_response("CONNECT")
         assert r.status == 403
+
+
+def test_proxy_only_peer_responses_are_not_cached(proxy, origin):
+    # cache_peer proxy-only: objects fetched from that peer are not stored
+    aport = free_port()
+    origin.script("/po", headers=[("Cache-Control", "max-age=600")], body=b"po\n")
+    p = accel(proxy, aport, "defaultsite=origin.test:%d no-vhost" % origin.port,
+              peer_line(origin, "proxy-only"), cache=True)
+    for _ in range(2):
+        assert origin_get(aport, "/po", "www.example.com").body == b"po\n"
+    assert origin.count("/po") == 2
+    assert log_entry(p, 2)["code"] == "TCP_MISS/200"

@@ -244,7 +244,13 @@ test_peer_options(void)
 	    "never_direct allow all\n"
 	    "prefer_direct on\n"
 	    "nonhierarchical_direct off\n"), 0, "peers load");
-	is_str(logtext, "", "without a word");
+	/* only connect-fail-limit= speaks: no dead-peer detection yet */
+	ok(strstr(logtext, "t.conf:3: cache_peer option 'connect-fail-limit=3' "
+	    "is not supported by cuttle yet; dead peers are not detected yet")
+	    != NULL, "connect-fail-limit= warns");
+	ok(strstr(logtext, "t.conf:4: cache_peer option 'connect-fail-limit=0'")
+	    != NULL && strstr(strstr(logtext, "t.conf:4:") + 1, "WARNING") ==
+	    NULL, "and nothing else does");
 	p = c.peers;
 	is_str(p->name, "web", "name=");
 	is_str(p->host, "192.0.2.1", "host");
