@@ -238,21 +238,54 @@ none:
  * regex such as "a++++++++++++++++++++++++++++++" would take gigabytes.
  * This counts the copies of a sequence up to ")" or the end, as an upper
  * bound; rules_line refuses a regex past RULES_COST_MAX.
+ *
+ * Repeating something that can match the empty string ("(x?)+", "(a|)*",
+ * "x?{1,900}") is refused whatever its size: it gives regcomp a loop of
+ * empty transitions, and its epsilon closures then cost time that grows
+ * exponentially with nesting ("((x?)+)+..." took seconds at ten levels).
+ * Such a repetition never matches more than a simpler regex would.
  */
 #define RULES_COST_MAX	10000
 
+struct rules_cost {
+	double copies;		/* upper bound on the atoms regcomp makes */
+	int empty_loop;		/* a repetition of an atom that may be empty */
+};
+
+/* Whether "\c" is one of glibc's zero-width escapes. */
+static int
+rules_zero_width_escape(char c)
+{
+	return c == 'b' || c == 'B' || c == '<' || c == '>' || c == '`' ||
+	    c == '\'';
+}
+
 static double
-rules_cost_seq(const char *re, size_t *i, int depth)
+rules_cost_seq(const char *re, size_t *i, int depth, int *nullable,
+    struct rules_cost *rc)
 {
 	double total = 0, atom, n, m;
+	int branch_empty = 1, atom_empty, loops, may_skip;
 	size_t j;
 	char *end;
 
+	*nullable = 0;
 	while (re[*i] != '\0' && re[*i] != ')') {
 		atom = 1;
+		atom_empty = 0;
 		switch (re[*i]) {
+		case '|':
+			*nullable |= branch_empty;
+			branch_empty = 1;
+			(*i)++;
+			continue;
 		case '\\':
-			*i += re[*i + 1] != '\0' ? 2 : 1;
+			if (re[*i + 1] == '\0') {
+				(*i)++;
+				break;
+			}
+			atom_empty = rules_zero_width_escape(re[*i + 1]);
+			*i += 2;
 			break;
 		case '[':
 			j = rules_skip_bracket(re, *i);
@@ -262,62 +295,84 @@ rules_cost_seq(const char *re, size_t *i, int depth)
 			(*i)++;
 			if (depth > 100)
 				return RULES_COST_MAX + 1;
-			atom = 1 + rules_cost_seq(re, i, depth + 1);
+			atom = 1 + rules_cost_seq(re, i, depth + 1, &atom_empty,
+			    rc);
 			if (re[*i] == ')')
 				(*i)++;
+			break;
+		case '^':
+		case '$':
+			atom_empty = 1;
+			(*i)++;
 			break;
 		default:
 			(*i)++;
 		}
 		for (;;) {
-			if (re[*i] == '*' || re[*i] == '?')
+			/* loops: may repeat more than once; may_skip: min 0 */
+			loops = 1;
+			may_skip = 1;
+			if (re[*i] == '?')
+				atom += 1, loops = 0;
+			else if (re[*i] == '*')
 				atom += 1;
 			else if (re[*i] == '+')
-				atom = 2 * atom + 1;
+				atom = 2 * atom + 1, may_skip = 0;
 			else if (re[*i] == '{' && re[*i + 1] >= '0' &&
 			    re[*i + 1] <= '9') {
 				n = strtod(re + *i + 1, &end);
-				m = n + 1;
+				m = n + 1;	/* {n,}: n copies and a star */
 				if (*end == ',' && end[1] >= '0' && end[1] <= '9')
 					m = strtod(end + 1, &end);
 				else if (*end == ',')
 					end++;
+				else
+					m = n;	/* {n}: exactly n */
+				loops = m > 1 || end[-1] == ',';
+				may_skip = n == 0;
 				atom = atom * (m > n ? m : n) + 1;
 				*i = (size_t)(end - re);
 				if (re[*i] != '}')
 					break;
 			} else if (re[*i] == '{' && re[*i + 1] == ',') {
 				m = strtod(re + *i + 2, &end);
+				loops = m > 1;
 				atom = atom * m + 1;
 				*i = (size_t)(end - re);
 				if (re[*i] != '}')
 					break;
 			} else
 				break;
+			if (loops && atom_empty)
+				rc->empty_loop = 1;
+			atom_empty |= may_skip;
 			(*i)++;
 			if (atom > RULES_COST_MAX)
 				return atom;
 		}
+		branch_empty &= atom_empty;
 		total += atom;
 		if (total > RULES_COST_MAX)
 			return total;
 	}
+	*nullable |= branch_empty;
 	return total;
 }
 
-static double
-rules_cost(const char *re)
+static void
+rules_cost(const char *re, struct rules_cost *rc)
 {
-	double total = 0;
 	size_t i = 0;
+	int nullable;
 
+	rc->copies = 0;
+	rc->empty_loop = 0;
 	/* an unbalanced ")" ends a sequence: go on after it */
-	while (re[i] != '\0' && total <= RULES_COST_MAX) {
-		total += rules_cost_seq(re, &i, 0);
+	while (re[i] != '\0' && rc->copies <= RULES_COST_MAX) {
+		rc->copies += rules_cost_seq(re, &i, 0, &nullable, rc);
 		if (re[i] == ')')
 			i++;
 	}
-	return total;
 }
 
 /* ---- parsing ---- */
@@ -389,6 +444,7 @@ rules_line(struct rules *rs, struct rules_errs *e, unsigned int line,
 	struct rules_rule r;
 	const char *re, *repl = NULL;
 	char msg[256];
+	struct rules_cost cost;
 	int icase = 0, stop = 0, i = 0, rc, cflags;
 
 	memset(&r, 0, sizeof(r));
@@ -447,10 +503,18 @@ rules_line(struct rules *rs, struct rules_errs *e, unsigned int line,
 		r.status = atoi(st);
 		repl = st + 4;
 	}
-	if (rules_cost(re) > RULES_COST_MAX) {
+	rules_cost(re, &cost);
+	if (cost.copies > RULES_COST_MAX) {
 		rules_err(e, line, "regex \"%s\" repeats too much: its "
 		    "repetitions would expand past %d copies when compiled", re,
 		    RULES_COST_MAX);
+		return -1;
+	}
+	if (cost.empty_loop) {
+		rules_err(e, line, "regex \"%s\" repeats a part that can "
+		    "match nothing (such as \"(x?)+\" or \"x?*\"), which "
+		    "regcomp cannot compile in reasonable time; drop the inner "
+		    "optional", re);
 		return -1;
 	}
 	cflags = REG_EXTENDED | (icase ? REG_ICASE : 0);

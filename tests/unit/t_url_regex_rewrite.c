@@ -189,6 +189,32 @@ t_errors(void)
 	    "nested intervals");
 	is_str(errors("^([0-9]{1,3}\\.){3}[0-9]{1,3}(:[0-9]+)?/ y\n.{0,5000}$ z\n", 0),
 	    "no error", "ordinary repetitions pass");
+	/* found by the fuzzer: a 30-deep "x???...?" repeated took minutes */
+	{
+		static const char *const loops[] = {
+			"x??????????????????????????????+++++", "(x?)+",
+			"(a|)*", "(|a)+", "(a?b*){1,900}", "x?{2}", "(^)*",
+			"((x?)?)+", "(\\b)+", "(x{0,3})+", "(a|b|c?)*",
+			"x*{0,}",
+		};
+		static const char *const fine[] = {
+			"(x?)?", "(www\\.)?a", "(/[^/]*)*$", "([a-z]*\\.)+",
+			"x?{1}", "(a|b?c)+", "(x+)+", "x{0}y*", "(a?b)*",
+		};
+		char line[256];
+		size_t k;
+
+		for (k = 0; k < sizeof(loops) / sizeof(loops[0]); k++) {
+			snprintf(line, sizeof(line), "%s y\n", loops[k]);
+			ok(strstr(errors(line, 0), "repeats a part that can "
+			    "match nothing") != NULL, "refused: %s", loops[k]);
+		}
+		for (k = 0; k < sizeof(fine) / sizeof(fine[0]); k++) {
+			snprintf(line, sizeof(line), "%s y\n", fine[k]);
+			is_str(errors(line, 0), "no error", "taken: %s",
+			    fine[k]);
+		}
+	}
 	ok(strstr(errors("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\nm\nn\no\np\nq\n"
 	    "r\ns\nt\nu\nv\n", 0), "rules: 2 more errors\n") != NULL,
 	    "past 20 errors, a count");
