@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/sendfile.h>
+#include <unistd.h>
 
 #include "cache_rules.h"
 #include "conn.h"
@@ -21,6 +22,7 @@
 #include "errpage.h"
 #include "headers.h"
 #include "memcache.h"
+#include "tls_io.h"
 #include "util.h"
 #include "worker.h"
 
@@ -191,6 +193,48 @@ cache_hit_pump(struct xact *x)
 		int n = 0;
 		size_t bytes = 0;
 
+		if (x->cache.hit_fd != -1 && c->ssl != NULL) {
+			/* Disk hit to a TLS client: through a buffer, since
+			 * sendfile cannot encrypt */
+			char chunk[16384];
+			size_t want = sizeof(chunk);
+			ssize_t got = 0;
+
+			if (x->cache.hit_len - x->cache.hit_off < want)
+				want = (size_t)(x->cache.hit_len -
+				    x->cache.hit_off);
+			if (want > 0 && (got = pread(x->cache.hit_fd, chunk,
+			    want, (off_t)(x->cache.hit_file_off +
+			    x->cache.hit_off))) <= 0) {
+				xact_end(x, XACT_ABORT, NULL, "cache file "
+				    "shorter than its record");
+				return;
+			}
+			if (buf_avail(&c->out) > 0) {
+				iov[n].iov_base = buf_head(&c->out);
+				iov[n++].iov_len = buf_avail(&c->out);
+			}
+			if (got > 0) {
+				iov[n].iov_base = chunk;
+				iov[n++].iov_len = (size_t)got;
+			}
+			if (n == 0) {
+				xact_end(x, 0, NULL, NULL);
+				return;
+			}
+			ssize_t w = tls_io_writev(c->fd, c->ssl, iov, n);
+			int r = cache_wrote(x, w);
+			if (r <= 0) {
+				if (r == 0)
+					break;
+				return;
+			}
+			size_t head = buf_avail(&c->out) < (size_t)w ?
+			    buf_avail(&c->out) : (size_t)w;
+			buf_consume(&c->out, head);
+			x->cache.hit_off += (uint64_t)w - head;
+			continue;
+		}
 		if (x->cache.hit_fd != -1) {
 			/*
 			 * Disk hit: the head with MSG_MORE, so it leaves in
@@ -238,7 +282,7 @@ cache_hit_pump(struct xact *x)
 			xact_end(x, 0, NULL, NULL);
 			return;
 		}
-		ssize_t w = writev(c->fd, iov, n);
+		ssize_t w = tls_io_writev(c->fd, c->ssl, iov, n);
 		int r = cache_wrote(x, w);
 		if (r <= 0) {
 			if (r == 0)

@@ -13,6 +13,7 @@
 #include "cfg.h"
 #include "fdbudget.h"
 #include "log.h"
+#include "tls_io.h"
 #include "util.h"
 #include "worker.h"
 #include "xact.h"
@@ -101,6 +102,10 @@ conn_close(struct conn *c)
 	ev_io_stop(&c->io);
 	ev_timer_stop(&c->timer);
 	ev_timer_stop(&c->life);
+	if (c->ssl != NULL) {
+		SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+	}
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
@@ -188,7 +193,8 @@ int
 conn_flush(struct conn *c)
 {
 	while (buf_avail(&c->out) > 0) {
-		ssize_t n = write(c->fd, buf_head(&c->out), buf_avail(&c->out));
+		ssize_t n = tls_io_write(c->fd, c->ssl, buf_head(&c->out),
+		    buf_avail(&c->out));
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
@@ -210,7 +216,8 @@ conn_want(struct conn *c, unsigned want)
 
 	if (want & CONN_WANT_READ)
 		ev |= EPOLLIN;
-	if (want & CONN_WANT_WRITE)
+	/* TLS may need to write while the transaction wants to read */
+	if ((want & CONN_WANT_WRITE) || tls_io_wants_write(c->ssl))
 		ev |= EPOLLOUT;
 	if (want & CONN_WANT_HUP)
 		ev |= EPOLLRDHUP;
@@ -332,7 +339,7 @@ conn_next_request(struct conn *c)
 void
 conn_read(struct conn *c)
 {
-	ssize_t n = buf_read_fd(&c->in, c->fd, CONN_READ_CHUNK);
+	ssize_t n = tls_io_read(c->fd, c->ssl, &c->in, CONN_READ_CHUNK);
 
 	if (n == 0) {
 		c->read_eof = 1;

@@ -13,11 +13,14 @@
 #include "buf.h"
 #include "evloop.h"
 
+typedef struct ssl_st SSL;
+
 struct cfg_port;
 struct xact;
 
 struct conn {
 	int		 fd;
+	SSL		*ssl;		/* TLS with the client (bumped), or NULL */
 	struct ev_io	 io;
 	struct ev_timer	 timer;		/* request / idle / write / linger */
 	struct ev_timer	 life;		/* client_lifetime */

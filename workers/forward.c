@@ -19,6 +19,7 @@
 #include "headers.h"
 #include "log.h"
 #include "pconn.h"
+#include "tls_io.h"
 #include "peer.h"
 #include "util.h"
 #include "worker.h"
@@ -691,7 +692,7 @@ forward_relay(struct xact *x)
 	}
 	if (n == 0)
 		return FWD_IDLE;
-	ssize_t w = writev(c->fd, iov, n);
+	ssize_t w = tls_io_writev(c->fd, c->ssl, iov, n);
 	if (w == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return FWD_BLOCKED;
@@ -759,8 +760,8 @@ forward_pump(struct xact *x)
 			return;
 		}
 		while (buf_avail(&s->out) > 0 && !x->early_reply) {
-			ssize_t n = write(s->fd, buf_head(&s->out),
-			    buf_avail(&s->out));
+			ssize_t n = tls_io_write(s->fd, s->ssl,
+			    buf_head(&s->out), buf_avail(&s->out));
 			if (n == -1) {
 				if (errno == EAGAIN || errno == EINTR)
 					break;
@@ -799,7 +800,8 @@ forward_pump(struct xact *x)
 		if (x->state == XS_FORWARD || (x->state == XS_RELAY &&
 		    forward_may_read_ahead(x) && !x->repbody.done &&
 		    !cache_hold_upstream(x))) {
-			ssize_t n = buf_read_fd(&s->in, s->fd, FWD_READ_CHUNK);
+			ssize_t n = tls_io_read(s->fd, s->ssl, &s->in,
+			    FWD_READ_CHUNK);
 			if (n > 0) {
 				x->fwd.rep_started = 1;
 				progress = 1;

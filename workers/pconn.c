@@ -7,6 +7,8 @@
  */
 #include "config.h"
 #include "pconn.h"
+
+#include <openssl/ssl.h>
 #include "cfg.h"
 #include "log.h"
 #include "util.h"
@@ -88,6 +90,10 @@ srv_close(struct srv *s)
 		return;
 	ev_io_stop(&s->io);
 	ev_timer_stop(&s->timer);
+	if (s->ssl != NULL) {
+		SSL_shutdown(s->ssl);
+		SSL_free(s->ssl);
+	}
 	close(s->fd);
 	buf_free(&s->in);
 	buf_free(&s->out);

@@ -12,10 +12,13 @@
 #include "buf.h"
 #include "evloop.h"
 
+typedef struct ssl_st SSL;
+
 struct xact;
 
 struct srv {
 	int		 fd;
+	SSL		*ssl;		/* TLS with the server, or NULL */
 	struct ev_io	 io;
 	struct ev_timer	 timer;
 	struct sockaddr_storage addr;

@@ -1,0 +1,37 @@
+/*
+ * Socket reads and writes that go through TLS when the socket has an SSL
+ * session (a bumped client, an https:// origin) and straight to the kernel
+ * when it does not.  Every read and write of a client or server socket in
+ * the request path goes through these, so no other code calls SSL_read or
+ * SSL_write, and callers keep read(2)/write(2)'s contract:
+ *   > 0 bytes moved; 0 end of stream (reads); -1 with errno EAGAIN when the
+ *   call would block (for TLS: SSL wants to read or write first; ask
+ *   tls_io_wants_write which), else errno says why (EPROTO: a TLS error).
+ * A TLS peer that closes without close_notify reads as end of stream, as
+ * browsers and curl treat it.
+ */
+#ifndef CUTTLE_TLS_IO_H
+#define CUTTLE_TLS_IO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <openssl/ssl.h>
+
+struct buf;
+
+/* Up to max bytes into b's tail (more when TLS holds a decrypted record:
+ * those are drained too, since the kernel will not signal them). */
+ssize_t tls_io_read(int fd, SSL *ssl, struct buf *b, size_t max);
+/* writev(2); over TLS the iovecs are gathered into records of up to 16 KB. */
+ssize_t tls_io_writev(int fd, SSL *ssl, const struct iovec *iov, int n);
+ssize_t tls_io_write(int fd, SSL *ssl, const void *p, size_t len);
+/* After -1/EAGAIN: does TLS need the socket writable (not readable)? */
+int tls_io_wants_write(const SSL *ssl);
+/* The last TLS error as text for logs ("" when none), and clear the queue. */
+const char *tls_io_error(char *dst, size_t len);
+/* Modes every session in cuttle uses: partial and moving-buffer writes. */
+void tls_io_setup(SSL *ssl);
+
+#endif
