@@ -14,6 +14,22 @@
 
 struct logformat;
 
+/*
+ * ssl_bump actions, in the order of cfg_ssl_bump_actions (the rule's
+ * access_rule.action is the index).  See reference section 5.1.
+ */
+enum ssl_bump_action {
+	SSL_BUMP_SPLICE,
+	SSL_BUMP_BUMP,
+	SSL_BUMP_PEEK,
+	SSL_BUMP_STARE,
+	SSL_BUMP_TERMINATE,
+	SSL_BUMP_CLIENT_FIRST,
+	SSL_BUMP_SERVER_FIRST,
+	SSL_BUMP_NONE
+};
+extern const char *const cfg_ssl_bump_actions[];
+
 struct cfg_port {
 	char		*spec;		/* "3128", "127.0.0.1:3128" as written */
 	char		*name;		/* name= or spec */
@@ -264,6 +280,9 @@ struct cfg {
 	struct acl_set	 acls;
 	struct access_list http_access;
 	struct access_list http_reply_access;
+
+	/* TLS interception: the ssl_bump rules, actions SSL_BUMP_* */
+	struct access_list ssl_bump;
 
 	/* errors */
 	char		*error_directory;	/* NULL: built-in templates dir */

@@ -742,6 +742,18 @@ cfg_set_acl(struct conf_ctx *cx, void *field, int argc, char **argv)
 	return err;
 }
 
+const char *const cfg_ssl_bump_actions[] = {
+	"splice", "bump", "peek", "stare", "terminate", "client-first",
+	"server-first", "none", NULL
+};
+
+char *
+cfg_set_ssl_bump(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	return access_parse(field, &CFG_BASE(cx)->acls, argv, argc,
+	    cfg_ssl_bump_actions, cx->file, cx->line);
+}
+
 char *
 cfg_set_access(struct conf_ctx *cx, void *field, int argc, char **argv)
 {

@@ -485,7 +485,7 @@ static const struct conf_directive cfg_table[] = {
 	U("snmp_outgoing_address"),
 	U("snmp_port"),
 	U("spoof_client_ip"),
-	U("ssl_bump"),
+	{ "ssl_bump", cfg_set_ssl_bump, CFG(ssl_bump), NULL, 0, 1, ANY, NULL },
 	U("ssl_engine"),
 	U("ssl_unclean_shutdown"),
 	U("sslcrtd_children"),
@@ -715,6 +715,7 @@ cfg_free(struct cfg *cfg)
 	cfg_free_str_list(&cfg->targeted_cache_control.fields);
 	access_list_free(&cfg->follow_x_forwarded_for);
 	access_list_free(&cfg->http_access);
+	access_list_free(&cfg->ssl_bump);
 	access_list_free(&cfg->http_reply_access);
 	access_list_free(&cfg->cache_access);
 	access_list_free(&cfg->url_rewrite_access);
