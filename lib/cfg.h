@@ -30,6 +30,21 @@ enum ssl_bump_action {
 };
 extern const char *const cfg_ssl_bump_actions[];
 
+/* Which version of a file was read (st_dev, st_ino, st_size, st_mtim). */
+struct cfg_file_stamp {
+	uint64_t	 dev, ino, size, mtime_ns;
+};
+
+/* sslflags= and tls-flags= words (Squid's SSL_FLAG_*) */
+#define CFG_TLS_FLAG_NO_DEFAULT_CA	0x01
+#define CFG_TLS_FLAG_DELAYED_AUTH	0x02
+#define CFG_TLS_FLAG_DONT_VERIFY_PEER	0x04
+#define CFG_TLS_FLAG_DONT_VERIFY_DOMAIN	0x08
+#define CFG_TLS_FLAG_NO_SESSION_REUSE	0x10
+#define CFG_TLS_FLAG_CONDITIONAL_AUTH	0x20
+#define CFG_TLS_FLAG_VERIFY_CRL		0x40
+#define CFG_TLS_FLAG_VERIFY_CRL_ALL	0x80
+
 struct cfg_port {
 	char		*spec;		/* "3128", "127.0.0.1:3128" as written */
 	char		*name;		/* name= or spec */
@@ -44,9 +59,37 @@ struct cfg_port {
 					   reached, N that port */
 	int		 allow_direct;	/* allow-direct: may skip the peers */
 	int		 is_https;	/* https_port */
+	/*
+	 * TLS (ssl-bump and https_port ports).  The files are read while the
+	 * config loads, in the master, which may read root-only keys; workers
+	 * inherit the objects across fork and never open the files.
+	 * lib/tls_port.c owns the OpenSSL objects.
+	 */
 	char		*tls_cert, *tls_key;	/* tls-cert= / cert=, tls-key= / key= */
+	const char	*tls_cert_opt, *tls_key_opt;	/* the word used, for messages */
+	struct x509_st	*tls_x509;	/* tls-cert's first certificate: the
+					   signing CA with generate-host-certificates */
+	struct evp_pkey_st *tls_pkey;	/* its key (tls-key=, or in tls-cert=) */
+	struct stack_st_X509 *tls_chain;	/* the other certificates of tls-cert= */
+	struct x509_st	*tls_untrusted;	/* signUntrusted's CA, as Squid builds it:
+					   tls_pkey, "Not trusted by \"<CN>\"" */
+	/*
+	 * SHA-256 of the certificates and of every setting a context is
+	 * built from: generated contexts are cached under it, so a
+	 * reconfigure with another CA or options never serves old ones.
+	 */
+	unsigned char	 tls_fingerprint[32];
+	struct cfg_file_stamp tls_cert_stamp, tls_key_stamp;
+	char		*tls_dh;	/* tls-dh=[curve:]file as written */
+	struct evp_pkey_st *tls_dh_params;	/* its DH parameters, or NULL */
+	int		 tls_dh_curve;	/* its curve (NID), 0: OpenSSL's groups */
+	char		*tls_cipher;	/* cipher=: TLS 1.2 cipher list, or NULL */
+	uint64_t	 tls_options;	/* options=: SSL_OP_* bits set */
+	int		 tls_min_version;	/* tls-min-version= (TLS1_x_VERSION); 0 */
+	unsigned	 tls_flags;	/* sslflags= CFG_TLS_FLAG_* */
+	char		*tls_session_context;	/* sslcontext=, or NULL */
 	int		 generate_host_certificates;
-	int64_t		 dynamic_cert_mem_cache_size;
+	int64_t		 dynamic_cert_mem_cache_size;	/* bytes; 0: no cache */
 	char		*file;		/* where it was declared */
 	int		 line;
 	int		 fd;		/* listening socket, set by the master */
@@ -198,6 +241,27 @@ struct cfg_helper_children {
 	int		 queue_size;	/* -1: 2 * n_max */
 };
 
+/* sslproxy_cert_adapt algorithms, in Squid's order */
+enum cfg_cert_adapt {
+	CFG_CERT_SET_VALID_AFTER,	/* notAfter := the CA's */
+	CFG_CERT_SET_VALID_BEFORE,	/* notBefore := the CA's */
+	CFG_CERT_SET_COMMON_NAME	/* CN := param, or the CONNECT host */
+};
+
+/*
+ * One sslproxy_cert_sign or sslproxy_cert_adapt line.  As in Squid, a line
+ * without ACLs never matches.
+ */
+struct cfg_cert_rule {
+	int		 alg;		/* enum tls_mint_sign / enum cfg_cert_adapt */
+	char		*param;		/* setCommonName{CN}: CN; else NULL */
+	struct acl_ref	*refs;		/* ANDed */
+	int		 nrefs;
+	char		*file;
+	int		 line;
+	struct cfg_cert_rule *next;
+};
+
 /* auth_param basic PARAM VALUE; the defaults apply from its first line. */
 struct cfg_auth_basic {
 	int		 seen;
@@ -283,6 +347,12 @@ struct cfg {
 
 	/* TLS interception: the ssl_bump rules, actions SSL_BUMP_* */
 	struct access_list ssl_bump;
+	/* where a bumped connection's certificate comes from */
+	char		**sslcrtd_program;	/* argv; NULL: minted in the worker */
+	struct cfg_helper_children sslcrtd_children;
+	struct cfg_cert_rule *sslproxy_cert_sign;	/* file order */
+	struct cfg_cert_rule *sslproxy_cert_adapt;
+	char		*sslproxy_cert_sign_hash;	/* digest name ("sha256") */
 
 	/* errors */
 	char		*error_directory;	/* NULL: built-in templates dir */
@@ -323,6 +393,12 @@ struct cfg {
 	/* auth_param basic (digest, ntlm, negotiate: warned and ignored) */
 	struct cfg_auth_basic auth_basic;
 	int		 auth_other_scheme;	/* some other scheme has a program */
+
+	/*
+	 * Only while cfg_reload() runs: the config being replaced, whose
+	 * loaded keys a port may reuse when it can no longer read them.
+	 */
+	const struct cfg *running;
 };
 
 /*
@@ -332,6 +408,12 @@ struct cfg {
  * errors: 0 means the config can run.  Free cfg with cfg_free() either way.
  */
 int cfg_load(struct cfg *cfg, const char *path, int process_number);
+/*
+ * cfg_load for a process that has dropped its privileges (-N reloading in
+ * place): a port's certificate or key file it may no longer read is taken
+ * from running's port with the same files, if they have not changed since.
+ */
+int cfg_reload(struct cfg *cfg, const char *path, const struct cfg *running);
 void cfg_free(struct cfg *cfg);
 
 /*

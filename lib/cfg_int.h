@@ -72,6 +72,25 @@ char *cfg_set_helper_format(struct conf_ctx *cx, void *field, int argc,
 char *cfg_set_auth_param(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 
+/*
+ * cfg_set_certs.c: a port's TLS and SslBump options (cfg_port_tls_option:
+ * 1 if opt is one, *err set on an error; cfg_port_tls_finish reads the
+ * files once the line is complete), sslcrtd_children, sslproxy_cert_sign,
+ * sslproxy_cert_adapt, sslproxy_cert_sign_hash
+ */
+int cfg_port_tls_option(struct conf_ctx *cx, struct cfg_port *p,
+    const char *opt, char **err);
+char *cfg_port_tls_finish(struct conf_ctx *cx, struct cfg_port *p);
+char *cfg_set_sslcrtd_children(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_cert_sign(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_cert_adapt(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_cert_sign_hash(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+void cfg_free_cert_rules(struct cfg_cert_rule **list);
+
 /* cfg_set_peer.c: cache_peer and cache_peer_access */
 char *cfg_set_peer(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_peer_access(struct conf_ctx *cx, void *field, int argc,

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "logformat.h"
+#include "tls_port.h"
 #include "units.h"
 
 #ifndef PKGDATADIR
@@ -220,15 +221,18 @@ cfg_port_addr(struct cfg_port *p, const char *spec)
 	return NULL;
 }
 
-/* Squid options cuttle accepts but does not act on yet. */
+/*
+ * Squid options cuttle accepts but does not act on yet (the TLS ones about
+ * client certificates: cuttle does not ask clients for one).
+ */
 static const char *const cfg_port_later[] = {
-	"act-as-origin", "capath=", "cafile=", "cipher=",
+	"act-as-origin", "capath=", "cafile=",
 	"clientca=", "connection-auth=", "crlfile=",
-	"dhparams=", "disable-pmtu-discovery=", "ignore-cc",
+	"disable-pmtu-discovery=", "ignore-cc",
 	"no-connection-auth",
-	"options=", "protocol=", "require-proxy-header", "sslcontext=",
-	"sslflags=", "tcpkeepalive", "tls-cafile=", "tls-default-ca",
-	"tls-dh=", "tls-min-version=", "tls-no-npn", "version=",
+	"protocol=", "require-proxy-header",
+	"tcpkeepalive", "tls-cafile=", "tls-capath=", "tls-clientca=",
+	"tls-crlfile=", "tls-default-ca", "tls-version=", "version=",
 	"worker-queues", NULL
 };
 
@@ -388,7 +392,7 @@ static char *
 cfg_port_option(struct conf_ctx *cx, struct cfg_port *p, const char *opt)
 {
 	const char *v = strchr(opt, '=');
-	char *err, *warning;
+	char *err;
 
 	v = v != NULL ? v + 1 : NULL;
 	if (cfg_port_option_modes(opt))
@@ -410,26 +414,9 @@ cfg_port_option(struct conf_ctx *cx, struct cfg_port *p, const char *opt)
 	else if (strncmp(opt, "name=", 5) == 0) {
 		free(p->name);
 		p->name = cfg_strdup(v);
-	} else if (strncmp(opt, "tls-cert=", 9) == 0 ||
-	    strncmp(opt, "cert=", 5) == 0) {
-		free(p->tls_cert);
-		p->tls_cert = cfg_strdup(v);
-	} else if (strncmp(opt, "tls-key=", 8) == 0 ||
-	    strncmp(opt, "key=", 4) == 0) {
-		free(p->tls_key);
-		p->tls_key = cfg_strdup(v);
-	} else if (strcmp(opt, "generate-host-certificates") == 0)
-		p->generate_host_certificates = 1;
-	else if (strncmp(opt, "generate-host-certificates=", 27) == 0) {
-		if ((err = units_bool(v, &p->generate_host_certificates,
-		    &warning)) != NULL)
-			return err;
-		free(warning);
-	} else if (strncmp(opt, "dynamic_cert_mem_cache_size=", 28) == 0) {
-		if ((err = units_size_glued(v, &p->dynamic_cert_mem_cache_size))
-		    != NULL)
-			return err;
-	} else if (cfg_port_option_later(opt))
+	} else if (cfg_port_tls_option(cx, p, opt, &err))
+		return err;
+	else if (cfg_port_option_later(opt))
 		conf_warn(cx, "%s option '%s' is not supported by cuttle yet; "
 		    "ignored", cx->name, opt);
 	else
@@ -476,9 +463,10 @@ cfg_set_port(struct conf_ctx *cx, void *field, int argc, char **argv)
 	if (err == NULL && p->ssl_bump && p->tls_cert == NULL)
 		err = units_strf("%s: ssl-bump requires tls-cert= (a CA "
 		    "certificate to sign generated certificates)", cx->name);
-	if (err == NULL)
-		err = cfg_port_file("certificate", p->tls_cert);
-	if (err == NULL)
+	if (err == NULL && (p->ssl_bump || p->is_https))
+		err = cfg_port_tls_finish(cx, p);
+	else if (err == NULL && (err = cfg_port_file("certificate",
+	    p->tls_cert)) == NULL)
 		err = cfg_port_file("private key", p->tls_key);
 	if (err == NULL && p->is_https)
 		conf_warn(cx, "https_port is not supported by cuttle yet; %s "
@@ -489,8 +477,7 @@ cfg_set_port(struct conf_ctx *cx, void *field, int argc, char **argv)
 		one->next = NULL;
 		free(one->spec);
 		free(one->name);
-		free(one->tls_cert);
-		free(one->tls_key);
+		tls_port_free(one);
 		free(one->defaultsite);
 		free(one->file);
 		free(one);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "logformat.h"
+#include "tls_port.h"
 
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR	"/var"
@@ -488,8 +489,10 @@ static const struct conf_directive cfg_table[] = {
 	{ "ssl_bump", cfg_set_ssl_bump, CFG(ssl_bump), NULL, 0, 1, ANY, NULL },
 	U("ssl_engine"),
 	U("ssl_unclean_shutdown"),
-	U("sslcrtd_children"),
-	U("sslcrtd_program"),
+	{ "sslcrtd_children", cfg_set_sslcrtd_children, CFG(sslcrtd_children),
+	    "32 startup=5 idle=1", 0, 1, ANY, NULL },
+	{ "sslcrtd_program", cfg_set_helper_program, CFG(sslcrtd_program),
+	    NULL, 0, 1, ANY, NULL },
 	U("sslcrtvalidator_children"),
 	U("sslcrtvalidator_program"),
 	U("sslpassword_program"),
@@ -497,10 +500,13 @@ static const struct conf_directive cfg_table[] = {
 	    "Remove this line. Use tls_outgoing_options cafile= instead."),
 	O("sslproxy_capath",
 	    "Remove this line. Use tls_outgoing_options capath= instead."),
-	U("sslproxy_cert_adapt"),
+	{ "sslproxy_cert_adapt", cfg_set_cert_adapt, CFG(sslproxy_cert_adapt),
+	    NULL, 0, 1, ANY, NULL },
 	U("sslproxy_cert_error"),
-	U("sslproxy_cert_sign"),
-	U("sslproxy_cert_sign_hash"),
+	{ "sslproxy_cert_sign", cfg_set_cert_sign, CFG(sslproxy_cert_sign),
+	    NULL, 0, 1, ANY, NULL },
+	{ "sslproxy_cert_sign_hash", cfg_set_cert_sign_hash,
+	    CFG(sslproxy_cert_sign_hash), "sha256", 0, 1, 1, NULL },
 	O("sslproxy_cipher",
 	    "Remove this line. Use tls_outgoing_options cipher= instead."),
 	O("sslproxy_client_certificate",
@@ -618,17 +624,32 @@ cfg_directives(size_t *n)
 	return cfg_table;
 }
 
-int
-cfg_load(struct cfg *cfg, const char *path, int process_number)
+static int
+cfg_load_over(struct cfg *cfg, const char *path, int process_number,
+    const struct cfg *running)
 {
 	int errors;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->config_file = cfg_strdup(path);
 	acl_set_init(&cfg->acls);
+	cfg->running = running;
 	errors = conf_load(cfg_table, sizeof(cfg_table) / sizeof(cfg_table[0]),
 	    cfg, path, process_number);
+	cfg->running = NULL;
 	return errors;
+}
+
+int
+cfg_load(struct cfg *cfg, const char *path, int process_number)
+{
+	return cfg_load_over(cfg, path, process_number, NULL);
+}
+
+int
+cfg_reload(struct cfg *cfg, const char *path, const struct cfg *running)
+{
+	return cfg_load_over(cfg, path, 0, running);
 }
 
 static void
@@ -664,8 +685,7 @@ cfg_free(struct cfg *cfg)
 		cfg->ports = p->next;
 		free(p->spec);
 		free(p->name);
-		free(p->tls_cert);
-		free(p->tls_key);
+		tls_port_free(p);
 		free(p->defaultsite);
 		free(p->file);
 		free(p);
@@ -716,6 +736,10 @@ cfg_free(struct cfg *cfg)
 	access_list_free(&cfg->follow_x_forwarded_for);
 	access_list_free(&cfg->http_access);
 	access_list_free(&cfg->ssl_bump);
+	cfg_free_argv(&cfg->sslcrtd_program);
+	cfg_free_cert_rules(&cfg->sslproxy_cert_sign);
+	cfg_free_cert_rules(&cfg->sslproxy_cert_adapt);
+	free(cfg->sslproxy_cert_sign_hash);
 	access_list_free(&cfg->http_reply_access);
 	access_list_free(&cfg->cache_access);
 	access_list_free(&cfg->url_rewrite_access);

@@ -79,9 +79,9 @@ def test_parse_warns_port_options_not_implemented(tmp_path):
     conf = tmp_path / "ports.conf"
     lines = ["pid_filename none", "cache_log /dev/null"]
     for n, opt in enumerate(PORT_OPTIONS):
-        extra = " tls-cert=%s" % os.path.join(CONF_DIR, "test-ca.pem") if opt == "ssl-bump" else ""
+        extra = " tls-cert=%s" % os.path.join(CONF_DIR, "test-ca-with-key.pem") if opt == "ssl-bump" else ""
         lines.append("http_port %d %s%s" % (3200 + n, opt, extra))
-    lines.append("https_port 3443 tls-cert=%s" % os.path.join(CONF_DIR, "test-ca.pem"))
+    lines.append("https_port 3443 tls-cert=%s" % os.path.join(CONF_DIR, "test-ca-with-key.pem"))
     conf.write_text("\n".join(lines) + "\n")
     r = subprocess.run([cuttle_binary(), "-k", "parse", "-f", str(conf)], capture_output=True,
                        text=True, timeout=30, env=proxy_env())

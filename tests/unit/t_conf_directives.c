@@ -20,6 +20,7 @@
 #include "logformat.h"
 #include "tap.h"
 #include "t_conf.h"
+#include "testca.h"
 
 static const char *
 addr_str(const struct sockaddr_storage *ss)
@@ -262,9 +263,17 @@ test_ports(void)
 
 	char text[2048];
 
-	/* certificate files must exist (their contents are not read here) */
-	write_file("ca.pem", "");
-	write_file("ca.key", "");
+	/* TLS ports read their files (t_conf_certs checks what they hold) */
+	testca_init();
+	{
+		char *pem = testca_pem(testca, NULL), *key = testca_pem(NULL,
+		    testca_key);
+
+		write_file("ca.pem", pem);
+		write_file("ca.key", key);
+		free(pem);
+		free(key);
+	}
 	snprintf(text, sizeof(text),
 	    "http_port 3128\n"
 	    "http_port 127.0.0.1:3129 name=local intercept\n"
@@ -368,6 +377,10 @@ out:
 	    "missing key message");
 	snprintf(text, sizeof(text), "https_port 3443 cert=%s\n", tdir);
 	is_int(load_free(text), 1, "a directory is no certificate");
+	X509_free(testca);
+	X509_free(testca_origin);
+	EVP_PKEY_free(testca_key);
+	EVP_PKEY_free(testca_ec_key);
 }
 
 static void
