@@ -25,6 +25,87 @@ helper_frame_line(const char *buf, size_t len, size_t *msg_len)
 	return n + 1;
 }
 
+/* The longest body length a certgen reply may announce: 7 digits. */
+#define HELPER_CERTGEN_LEN_DIGITS	7
+
+size_t
+helper_frame_certgen(const char *buf, size_t len, size_t *msg_len)
+{
+	static const char *const words[] = { "OK", "ERR", "BH" };
+	size_t i, w, body = 0, digits;
+	const char *eom;
+
+	/* which word the first bytes can still become */
+	for (w = 0; w < 3; w++) {
+		size_t n = strlen(words[w]);
+
+		if (strncmp(buf, words[w], len < n ? len : n) == 0)
+			break;
+	}
+	if (w == 3)
+		return len > 0 ? HELPER_FRAME_BROKEN : 0;
+	i = strlen(words[w]);
+	if (len <= i)
+		return 0;
+	if (w == 2) {	/* BH [SP text] 0x01 */
+		if (buf[i] != ' ' && buf[i] != '\x01')
+			return HELPER_FRAME_BROKEN;
+		if ((eom = memchr(buf + i, '\x01', len - i)) == NULL)
+			return 0;
+		*msg_len = (size_t)(eom - buf);
+		return *msg_len + 1;
+	}
+	if (buf[i++] != ' ')
+		return HELPER_FRAME_BROKEN;
+	for (digits = 0; i < len && isdigit((unsigned char)buf[i]); i++) {
+		if (++digits > HELPER_CERTGEN_LEN_DIGITS)
+			return HELPER_FRAME_BROKEN;
+		body = body * 10 + (size_t)(buf[i] - '0');
+	}
+	if (i == len)
+		return 0;
+	if (digits == 0 || buf[i++] != ' ')
+		return HELPER_FRAME_BROKEN;
+	/* as Squid, 0x01 ends the reply: it cannot be inside the body */
+	if (memchr(buf + i, '\x01', len - i < body ? len - i : body) != NULL)
+		return HELPER_FRAME_BROKEN;
+	if (len - i <= body)
+		return 0;
+	if (buf[i + body] != '\x01')
+		return HELPER_FRAME_BROKEN;
+	*msg_len = i + body;
+	return i + body + 1;
+}
+
+enum helper_result
+helper_certgen_reply(const char *msg, size_t len, const char **body,
+    size_t *body_len)
+{
+	size_t used, n;
+	char *copy = xmalloc(len + 1);
+	enum helper_result res = HELPER_UNKNOWN;
+
+	/* the framing is the grammar: a reply is valid when it frames alone */
+	memcpy(copy, msg, len);
+	copy[len] = '\x01';
+	used = helper_frame_certgen(copy, len + 1, &n);
+	free(copy);
+	if (used != len + 1 || n != len)
+		return HELPER_UNKNOWN;
+	if (msg[0] == 'B') {
+		res = HELPER_BH;
+		*body = msg + (len > 2 ? 3 : 2);
+	} else {
+		size_t start = msg[0] == 'O' ? 3 : 4;
+
+		res = msg[0] == 'O' ? HELPER_OK : HELPER_ERR;
+		/* framed: digits then a space follow the word's */
+		*body = (const char *)memchr(msg + start, ' ', len - start) + 1;
+	}
+	*body_len = len - (size_t)(*body - msg);
+	return res;
+}
+
 int
 helper_reply_split_id(const char *line, size_t len, uint64_t *id,
     const char **rest, size_t *rest_len)

@@ -43,6 +43,30 @@ struct helper_reply {
 size_t helper_frame_line(const char *buf, size_t len, size_t *msg_len);
 
 /*
+ * What a framing hook returns for bytes that cannot be the start of a
+ * reply of its protocol: the pool replaces that helper.
+ */
+#define HELPER_FRAME_BROKEN	((size_t)-1)
+
+/*
+ * sslcrtd framing (squid-compat.md 8.2): a reply is "OK" or "ERR", SP, the
+ * decimal length of the body, SP, the body, then byte 0x01; or "BH", then
+ * optional SP and text, then 0x01.  Returns the bytes the first reply
+ * takes (its length without the 0x01 in *msg_len), 0 while it is
+ * incomplete, HELPER_FRAME_BROKEN as soon as the bytes cannot become one
+ * (a wrong word, a length that is not the body's), so that a helper
+ * writing garbage is replaced rather than waited for.
+ */
+size_t helper_frame_certgen(const char *buf, size_t len, size_t *msg_len);
+/*
+ * The result of a framed certgen reply and its body (OK: the certificate
+ * and key PEM; ERR: the text; BH: the text after "BH ", maybe empty), a
+ * view into msg.  HELPER_UNKNOWN if msg is not one.
+ */
+enum helper_result helper_certgen_reply(const char *msg, size_t len,
+    const char **body, size_t *body_len);
+
+/*
  * Split "ID SP rest" (concurrency > 0).  Returns 0 and the ID and rest, or
  * -1 if the line does not start with a decimal ID and whitespace (or ends
  * after the ID: then *rest is "").

@@ -69,6 +69,7 @@ struct helper_pool {
 	char		**child_argv;	/* "(basename)" first */
 	struct cfg_helper_children ch;
 	helper_frame_fn	*frame;
+	unsigned	 flags;		/* HELPER_NO_IDS, HELPER_SECRET */
 	struct helper_proc *procs;
 	int		 nprocs;
 	struct helper_req *qhead, *qtail;
@@ -206,9 +207,13 @@ helper_open_servers(struct helper_pool *p, int n)
 			break;
 }
 
+const struct helper_framing helper_framing_certgen = {
+	helper_frame_certgen, HELPER_NO_IDS | HELPER_SECRET
+};
+
 struct helper_pool *
 helper_pool_start(const char *name, char *const *argv,
-    const struct cfg_helper_children *ch, helper_frame_fn *frame)
+    const struct cfg_helper_children *ch, const struct helper_framing *framing)
 {
 	struct helper_pool *p = xcalloc(1, sizeof(*p));
 	int argc = 0;
@@ -233,7 +238,10 @@ helper_pool_start(const char *name, char *const *argv,
 		p->ch.n_max = 1;
 	if (p->ch.queue_size < 0)
 		p->ch.queue_size = 2 * p->ch.n_max;
-	p->frame = frame != NULL ? frame : helper_frame_line;
+	p->frame = framing != NULL ? framing->frame : helper_frame_line;
+	p->flags = framing != NULL ? framing->flags : 0;
+	if (p->flags & HELPER_NO_IDS)
+		p->ch.concurrency = 0;
 	ev_timer_init(&p->fail_timer, NULL, p);
 	helper_open_servers(p, p->ch.n_startup < p->ch.n_max ?
 	    p->ch.n_startup : p->ch.n_max);
@@ -243,6 +251,8 @@ helper_pool_start(const char *name, char *const *argv,
 static void
 helper_req_free(struct helper_req *r)
 {
+	if (r->pool->flags & HELPER_SECRET)
+		explicit_bzero(r->msg, r->len);
 	free(r->msg);
 	free(r->notes);
 	free(r);
@@ -426,8 +436,12 @@ helper_send(struct helper_proc *pr, struct helper_req *r)
 		buf_printf(&pr->out, "%llu ", (unsigned long long)r->id);
 	}
 	buf_append(&pr->out, r->msg, r->len);
-	log_debug(84, 5, "%s #Hlpr%d: sent %.*s", p->name, pr->index,
-	    (int)r->len, r->msg);
+	if (p->flags & HELPER_SECRET)
+		log_debug(84, 5, "%s #Hlpr%d: sent %zu bytes", p->name,
+		    pr->index, r->len);
+	else
+		log_debug(84, 5, "%s #Hlpr%d: sent %.*s", p->name, pr->index,
+		    (int)r->len, r->msg);
 }
 
 static struct helper_proc *
@@ -573,6 +587,7 @@ helper_proc_io(struct ev_io *io, uint32_t revents)
 {
 	struct helper_proc *pr = io->arg;
 	struct helper_pool *p = pr->pool;
+	int secret = (p->flags & HELPER_SECRET) != 0;
 	size_t used, mlen;
 
 	if (revents & EPOLLOUT) {
@@ -592,10 +607,23 @@ helper_proc_io(struct ev_io *io, uint32_t revents)
 	}
 	while ((used = p->frame(buf_head(&pr->in), buf_avail(&pr->in),
 	    &mlen)) > 0) {
+		if (used == HELPER_FRAME_BROKEN) {
+			/* what follows cannot be trusted to frame: start over */
+			log_errx("%s #Hlpr%d: malformed reply (%zu bytes "
+			    "starting '%.*s'); replacing the helper", p->name,
+			    pr->index, buf_avail(&pr->in),
+			    (int)(buf_avail(&pr->in) < 16 ? buf_avail(&pr->in) :
+			    16), buf_head(&pr->in));
+			kill(pr->pid, SIGTERM);
+			helper_proc_died(pr);
+			return;
+		}
 		/* copy: a callback may stop the pool's reading of this child */
 		char *msg = xstrndup(buf_head(&pr->in), mlen);
 		buf_consume(&pr->in, used);
 		helper_handle_reply(pr, msg, mlen);
+		if (secret)
+			explicit_bzero(msg, mlen);
 		free(msg);
 	}
 	if (buf_avail(&pr->in) > HELPER_REPLY_MAX) {

@@ -28,18 +28,37 @@ typedef void helper_cb(void *arg, const struct helper_reply *r,
 
 /*
  * Framing hook: the bytes the first complete reply in buf takes (0: not
- * yet) and its message length in *msg_len.  helper_frame_line by default;
- * certgen's length-prefixed replies bring their own.
+ * yet) and its message length in *msg_len; HELPER_FRAME_BROKEN when the
+ * bytes break the protocol (the child is then replaced and what it was
+ * answering fails).  helper_frame_line by default.
  */
 typedef size_t helper_frame_fn(const char *buf, size_t len, size_t *msg_len);
+
+/* How a pool talks to its children. */
+struct helper_framing {
+	helper_frame_fn	*frame;
+	unsigned	 flags;		/* HELPER_NO_IDS, HELPER_SECRET */
+};
+/* one request at a time per child, never a channel ID (concurrency= ignored) */
+#define HELPER_NO_IDS	0x01
+/* requests carry private keys: never logged, wiped when freed */
+#define HELPER_SECRET	0x02
+
+/*
+ * The sslcrtd protocol (squid-compat.md 8.2): requests are "code length
+ * body" and a newline, replies end at byte 0x01 (helper_frame_certgen),
+ * no channel IDs, and requests hold the signing key.
+ */
+extern const struct helper_framing helper_framing_certgen;
 
 /*
  * name is Squid's id_name for logs ("redirector"); argv the program line
  * (argv[0] is looked up in PATH; the child sees "(basename)" as argv[0]).
- * frame NULL means lines.  Starts the startup= children now.
+ * framing NULL means lines, channel IDs with concurrency=.  Starts the
+ * startup= children now.
  */
 struct helper_pool *helper_pool_start(const char *name, char *const *argv,
-    const struct cfg_helper_children *ch, helper_frame_fn *frame);
+    const struct cfg_helper_children *ch, const struct helper_framing *framing);
 /*
  * Stop: children get EOF on stdin.  With notify, pending requests are
  * answered HELPER_UNKNOWN first; without, their callbacks never run.

@@ -1,6 +1,6 @@
 /*
- * libFuzzer target for the helper reply side: framing a stream into lines,
- * splitting channel IDs and parsing each reply into its result, notes and
+ * libFuzzer target for the helper reply side: framing a stream into lines
+ * (and into sslcrtd replies), splitting channel IDs and parsing each reply into its result, notes and
  * text, then reading the notes back as the pools and access.log do.
  */
 #include "config.h"
@@ -37,12 +37,34 @@ fuzz_reply(const char *line, size_t len, int with_id)
 	helper_reply_free(&r);
 }
 
+/* The sslcrtd framing on the same bytes: replies, or broken, never past the end. */
+static void
+fuzz_certgen(const char *buf, size_t size)
+{
+	size_t pos = 0, used, len, blen;
+	const char *body;
+
+	while (pos < size && (used = helper_frame_certgen(buf + pos,
+	    size - pos, &len)) != 0 && used != HELPER_FRAME_BROKEN) {
+		FUZZ_CHECK(used <= size - pos && len + 1 == used);
+		char *msg = fuzz_copy((const unsigned char *)buf + pos, len, 0);
+		enum helper_result res = helper_certgen_reply(msg, len, &body,
+		    &blen);
+		FUZZ_CHECK(res != HELPER_UNKNOWN);
+		FUZZ_CHECK(body >= msg && body + blen == msg + len);
+		free(msg);
+		pos += used;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf = fuzz_copy(data, size, 0);
 	size_t pos = 0, used, len;
 	int with_id = size > 0 && (data[0] & 1);
+
+	fuzz_certgen(buf, size);
 
 	while (pos < size && (used = helper_frame_line(buf + pos,
 	    size - pos, &len)) != 0) {

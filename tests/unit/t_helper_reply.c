@@ -1,6 +1,7 @@
 /*
  * Unit tests for helper_reply: line framing (CR tolerated, partial lines),
- * channel IDs, and the reply grammar of Squid's Helper::Reply: result
+ * the sslcrtd framing (length-checked, 0x01-terminated, garbage refused at
+ * its first byte), channel IDs, and the reply grammar of Squid's Helper::Reply: result
  * words, key=value notes with quoted and %-encoded values, free text, BH
  * messages and the legacy forms that parse as "Unknown".
  */
@@ -37,6 +38,88 @@ t_frame(void)
 	is_int(len, 3, "bare LF");
 	is_int(helper_frame_line("\n", 1, &len), 1, "empty line is a message");
 	is_int(len, 0, "of length 0");
+}
+
+/* Feed buf one byte at a time: the framer must say "incomplete" until the
+ * 0x01, or "broken" as soon as a byte rules the reply out. */
+static size_t
+frame_bytewise(const char *buf, size_t len, size_t *msg_len, size_t *at)
+{
+	size_t used = 0;
+
+	for (*at = 1; *at <= len; (*at)++)
+		if ((used = helper_frame_certgen(buf, *at, msg_len)) != 0)
+			return used;
+	return 0;
+}
+
+static void
+t_frame_certgen(void)
+{
+	/* as both Squid's and our security_file_certgen write it */
+	static const char ok_reply[] = "OK 33 -----BEGIN CERTIFICATE-----\n"
+	    "MIIC\n\x01" "BH message=\"helper broke\"\x01";
+	const char *body;
+	size_t used, len = 0, blen, at;
+
+	used = helper_frame_certgen(ok_reply, strlen(ok_reply), &len);
+	is_int(used, 40, "OK reply up to its 0x01");
+	is_int(len, 39, "message without the 0x01");
+	is_int(helper_certgen_reply(ok_reply, len, &body, &blen), HELPER_OK,
+	    "OK");
+	is_int(blen, 33, "body of the announced length");
+	ok(strncmp(body, "-----BEGIN CERTIFICATE-----\nMIIC\n", blen) == 0,
+	    "body is the PEM");
+	is_int(frame_bytewise(ok_reply, strlen(ok_reply), &len, &at), 40,
+	    "byte by byte: one reply");
+	is_int(at, 40, "complete only with its 0x01");
+	used = helper_frame_certgen(ok_reply + 40, strlen(ok_reply + 40), &len);
+	is_int(used, strlen(ok_reply + 40), "BH reply");
+	is_int(helper_certgen_reply(ok_reply + 40, len, &body, &blen),
+	    HELPER_BH, "BH");
+	ok(blen == 22 && strncmp(body, "message=\"helper broke\"", 22) == 0,
+	    "BH text");
+	is_int(helper_frame_certgen("BH\x01", 3, &len), 3, "bare BH");
+	is_int(helper_certgen_reply("BH", 2, &body, &blen), HELPER_BH,
+	    "bare BH parses");
+	is_int(blen, 0, "with no text");
+	is_int(helper_frame_certgen("ERR 4 oops\x01", 11, &len), 11, "ERR");
+	is_int(helper_certgen_reply("ERR 4 oops", 10, &body, &blen),
+	    HELPER_ERR, "ERR parses");
+	ok(blen == 4 && strncmp(body, "oops", 4) == 0, "ERR text");
+	is_int(helper_frame_certgen("OK 0 \x01", 6, &len), 6,
+	    "an empty body frames");
+	is_int(helper_frame_certgen("OK 4 a\nb\n\x01", 10, &len), 10,
+	    "newlines are body bytes");
+
+	/* garbage is refused at the first byte that rules it out */
+	is_int(frame_bytewise("garbage\x01", 8, &len, &at),
+	    HELPER_FRAME_BROKEN, "garbage is broken");
+	is_int(at, 1, "at its first byte");
+	is_int(frame_bytewise("OKAY 1 x\x01", 9, &len, &at),
+	    HELPER_FRAME_BROKEN, "OKAY");
+	is_int(at, 3, "at the A");
+	is_int(frame_bytewise("OK 5 abc\x01", 9, &len, &at),
+	    HELPER_FRAME_BROKEN, "body shorter than announced");
+	is_int(at, 9, "when the 0x01 comes early");
+	is_int(frame_bytewise("OK 2 abc\x01", 9, &len, &at),
+	    HELPER_FRAME_BROKEN, "body longer than announced");
+	is_int(at, 8, "when the byte after the body is no 0x01");
+	is_int(frame_bytewise("OK x\x01", 5, &len, &at), HELPER_FRAME_BROKEN,
+	    "no length");
+	is_int(frame_bytewise("OK 12345678 x", 13, &len, &at),
+	    HELPER_FRAME_BROKEN, "an 8-digit length");
+	is_int(frame_bytewise("OK\x01", 3, &len, &at), HELPER_FRAME_BROKEN,
+	    "OK without a length");
+	is_int(frame_bytewise("\nOK 1 x\x01", 8, &len, &at),
+	    HELPER_FRAME_BROKEN, "nothing may come before the word");
+	is_int(frame_bytewise("BHX\x01", 4, &len, &at), HELPER_FRAME_BROKEN,
+	    "BHX");
+	is_int(helper_frame_certgen("", 0, &len), 0, "nothing yet");
+	is_int(helper_frame_certgen("OK 1234", 7, &len), 0,
+	    "a length still growing");
+	is_int(helper_certgen_reply("OK 5 abc", 8, &body, &blen),
+	    HELPER_UNKNOWN, "a reply that does not frame alone is unknown");
 }
 
 static void
@@ -164,6 +247,7 @@ main(void)
 {
 	log_init("t_helper_reply", 0);
 	t_frame();
+	t_frame_certgen();
 	t_ids();
 	t_results();
 	t_notes();
