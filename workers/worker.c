@@ -14,6 +14,7 @@
 #include "worker.h"
 #include "accesslog.h"
 #include "auth.h"
+#include "bump_cert.h"
 #include "cache.h"
 #include "cfg.h"
 #include "conn.h"
@@ -42,7 +43,6 @@
 #include <unistd.h>
 
 const struct cfg *worker_cfg;
-struct heritage heritage;
 
 struct worker_listener {
 	struct ev_io	 io;
@@ -243,7 +243,8 @@ worker_reload(void)
 	const struct cfg *old = worker_cfg;
 
 	log_info("Reconfiguring cuttle from %s", old->config_file);
-	if (cfg_load(fresh, old->config_file, 0) != 0) {
+	/* the keys of TLS ports may be root's: cfg_reload reuses unchanged ones */
+	if (cfg_reload(fresh, old->config_file, old) != 0) {
 		log_errx("reconfigure: %s has errors; keeping the running "
 		    "configuration", old->config_file);
 		cfg_free(fresh);
@@ -274,6 +275,7 @@ worker_reload(void)
 	log_apply_debug_options(fresh->debug_options);
 	rewrite_reload(fresh);
 	auth_reload(fresh);
+	bump_cert_reload(fresh);
 }
 
 /* -N only: there is no master to rename the logs before the reopen. */
@@ -366,6 +368,7 @@ worker_main(const struct heritage *h)
 	accesslog_init();
 	rewrite_init(cfg);
 	auth_init(cfg);
+	bump_cert_init(cfg);
 
 	int n = 0;
 	for (const struct cfg_port *p = cfg->ports; p != NULL; p = p->next)
@@ -384,6 +387,7 @@ worker_main(const struct heritage *h)
 	evloop_run();
 	rewrite_shutdown();
 	auth_shutdown();
+	bump_cert_shutdown();
 	accesslog_flush();
 	log_debug(1, 2, "worker exiting");
 	return worker_status;

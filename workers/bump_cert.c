@@ -1,0 +1,945 @@
+/*
+ * bump_cert: the certificate a bumped connection presents, as Squid 5.7
+ * chooses and makes it (squid-compat.md 5.3, 8, 10).  Three sources, tried
+ * in this order: the worker's cache of TLS contexts (one LRU per port,
+ * bounded by dynamic_cert_mem_cache_size, skipped when the request says so
+ * as Squid skips it after peek or stare at step 1), the sslcrtd helpers
+ * when sslcrtd_program is set (identical pending requests share one helper
+ * call, as in Squid), else tls_mint in the worker: the CA's key is reused,
+ * so minting is two signatures and never a key generation, short enough
+ * for the event loop.  Cache keys hash the port's fingerprint (its CA and
+ * every context setting), so two ports or two configs with different CAs
+ * can never serve each other's contexts.
+ *
+ * In DESIGN.md's data flow: "bump: TLS to client with a minted cert".
+ */
+#include "config.h"
+#include "bump_cert.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "acl.h"
+#include "cfg.h"
+#include "helper_pool.h"
+#include "helper_reply.h"
+#include "log.h"
+#include "tls_port.h"
+#include "util.h"
+
+#define BUMP_CERT_CHAIN_MAX	33	/* the CA and tls_port's 32 more */
+#define BUMP_CERT_BUCKETS_MIN	16
+#define BUMP_CERT_BUCKETS_MAX	(1u << 20)
+
+struct bump_cert_entry {
+	unsigned char	 key[32];
+	SSL_CTX		*ctx;
+	struct bump_cert_entry *hnext;	/* same bucket */
+	struct bump_cert_entry *newer, *older;	/* LRU order */
+};
+
+/* One port's contexts in this worker, found by the port's name. */
+struct bump_cert_cache {
+	char		*name;
+	size_t		 max_entries;
+	size_t		 count;
+	struct bump_cert_entry **buckets;
+	size_t		 nbuckets;	/* a power of two */
+	struct bump_cert_entry *newest, *oldest;
+	SSL_CTX		*port_ctx;	/* the port's own certificate */
+	unsigned char	 port_fp[32];	/* what port_ctx was made from */
+	struct bump_cert_stats stats;
+	struct bump_cert_cache *next;
+};
+
+/* A request to the helpers and the connections waiting for it. */
+struct bump_cert_job {
+	unsigned char	 key[32];
+	const struct cfg_port *port;	/* its config outlives the job */
+	enum tls_mint_sign sign;
+	char		*host;		/* for logs */
+	char		*cache_name;	/* store the result there; NULL: don't */
+	struct helper_req *req;		/* NULL once answered */
+	struct bump_cert_wait *waiters;
+	int		 answering;	/* the callbacks are running */
+	struct bump_cert_job *next, *prev;
+};
+
+struct bump_cert_wait {
+	struct bump_cert_job *job;
+	bump_cert_cb	*cb;
+	void		*arg;
+	struct bump_cert_wait *next, *prev;
+};
+
+static const struct cfg *bump_cert_cfg;
+static struct bump_cert_cache *bump_cert_caches;
+static struct helper_pool *bump_cert_pool;
+static char **bump_cert_pool_argv;	/* what the pool was started with */
+static struct cfg_helper_children bump_cert_pool_children;
+static struct bump_cert_job *bump_cert_jobs;
+
+/* Squid's ssl::certUntrusted and ssl::certSelfSigned error groups */
+static const int bump_cert_untrusted_errors[] = {
+	X509_V_ERR_INVALID_CA, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
+	X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+	X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
+	X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+	X509_V_ERR_CERT_UNTRUSTED
+};
+
+/* The cache */
+
+static struct bump_cert_cache *
+bump_cert_cache_find(const char *name)
+{
+	for (struct bump_cert_cache *c = bump_cert_caches; c != NULL;
+	    c = c->next)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static size_t
+bump_cert_bucket(const struct bump_cert_cache *c, const unsigned char *key)
+{
+	size_t h;
+
+	memcpy(&h, key, sizeof(h));	/* a SHA-256: already uniform */
+	return h & (c->nbuckets - 1);
+}
+
+static void
+bump_cert_lru_unlink(struct bump_cert_cache *c, struct bump_cert_entry *e)
+{
+	if (e->newer != NULL)
+		e->newer->older = e->older;
+	else
+		c->newest = e->older;
+	if (e->older != NULL)
+		e->older->newer = e->newer;
+	else
+		c->oldest = e->newer;
+	e->newer = e->older = NULL;
+}
+
+static void
+bump_cert_lru_front(struct bump_cert_cache *c, struct bump_cert_entry *e)
+{
+	e->older = c->newest;
+	e->newer = NULL;
+	if (c->newest != NULL)
+		c->newest->newer = e;
+	else
+		c->oldest = e;
+	c->newest = e;
+}
+
+static void
+bump_cert_entry_drop(struct bump_cert_cache *c, struct bump_cert_entry *e)
+{
+	struct bump_cert_entry **pp = &c->buckets[bump_cert_bucket(c, e->key)];
+
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	bump_cert_lru_unlink(c, e);
+	SSL_CTX_free(e->ctx);
+	free(e);
+	c->count--;
+}
+
+/* Evict the least recently used entries until at most max remain. */
+static void
+bump_cert_cache_trim(struct bump_cert_cache *c, size_t max)
+{
+	while (c->count > max && c->oldest != NULL) {
+		bump_cert_entry_drop(c, c->oldest);
+		c->stats.evicted++;
+	}
+}
+
+/* Grow the table to about one bucket per entry the cache may hold. */
+static void
+bump_cert_cache_size(struct bump_cert_cache *c, int64_t bytes)
+{
+	size_t max = bytes > 0 ? (size_t)(bytes / BUMP_CERT_ENTRY_BYTES) : 0;
+	size_t want = BUMP_CERT_BUCKETS_MIN;
+
+	c->max_entries = max;
+	c->stats.max_entries = max;
+	bump_cert_cache_trim(c, max);
+	while (want < max && want < BUMP_CERT_BUCKETS_MAX)
+		want <<= 1;
+	if (want <= c->nbuckets)
+		return;
+	struct bump_cert_entry **old = c->buckets;
+	size_t nold = c->nbuckets;
+	c->buckets = xcalloc(want, sizeof(*c->buckets));
+	c->nbuckets = want;
+	for (size_t i = 0; i < nold; i++) {
+		struct bump_cert_entry *e, *next;
+
+		for (e = old[i]; e != NULL; e = next) {
+			size_t b = bump_cert_bucket(c, e->key);
+
+			next = e->hnext;
+			e->hnext = c->buckets[b];
+			c->buckets[b] = e;
+		}
+	}
+	free(old);
+}
+
+/* The port's cache in this worker, made on first use, sized as it says. */
+static struct bump_cert_cache *
+bump_cert_cache_for(const struct cfg_port *port)
+{
+	struct bump_cert_cache *c = bump_cert_cache_find(port->name);
+
+	if (c == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		c->name = xstrdup(port->name);
+		c->next = bump_cert_caches;
+		bump_cert_caches = c;
+	}
+	bump_cert_cache_size(c, port->dynamic_cert_mem_cache_size);
+	return c;
+}
+
+/* A new reference to the cached context for key, or NULL. */
+static SSL_CTX *
+bump_cert_cache_get(struct bump_cert_cache *c, const unsigned char *key)
+{
+	struct bump_cert_entry *e;
+
+	if (c->nbuckets == 0)
+		return NULL;
+	for (e = c->buckets[bump_cert_bucket(c, key)]; e != NULL; e = e->hnext)
+		if (memcmp(e->key, key, 32) == 0) {
+			bump_cert_lru_unlink(c, e);
+			bump_cert_lru_front(c, e);
+			SSL_CTX_up_ref(e->ctx);
+			return e->ctx;
+		}
+	return NULL;
+}
+
+static void
+bump_cert_cache_put(struct bump_cert_cache *c, const unsigned char *key,
+    SSL_CTX *ctx)
+{
+	struct bump_cert_entry *e;
+	size_t b;
+
+	if (c->max_entries == 0 || c->nbuckets == 0)
+		return;
+	b = bump_cert_bucket(c, key);
+	for (e = c->buckets[b]; e != NULL; e = e->hnext)
+		if (memcmp(e->key, key, 32) == 0)
+			return;	/* a collapsed twin got there first */
+	bump_cert_cache_trim(c, c->max_entries - 1);
+	e = xcalloc(1, sizeof(*e));
+	memcpy(e->key, key, 32);
+	SSL_CTX_up_ref(ctx);
+	e->ctx = ctx;
+	e->hnext = c->buckets[b];
+	c->buckets[b] = e;
+	bump_cert_lru_front(c, e);
+	c->count++;
+}
+
+static void
+bump_cert_cache_free(struct bump_cert_cache *c)
+{
+	bump_cert_cache_trim(c, 0);
+	SSL_CTX_free(c->port_ctx);
+	free(c->buckets);
+	free(c->name);
+	free(c);
+}
+
+void
+bump_cert_stats(const struct cfg_port *port, struct bump_cert_stats *st)
+{
+	struct bump_cert_cache *c = bump_cert_cache_find(port->name);
+
+	memset(st, 0, sizeof(*st));
+	if (c != NULL) {
+		*st = c->stats;
+		st->entries = c->count;
+	}
+}
+
+/* Contexts */
+
+/*
+ * As Squid (Ssl::chainCertificatesToSSLContext): a certificate signed by
+ * the trusted CA goes out with the CA and the rest of tls-cert's chain; a
+ * signUntrusted or signSelf one alone, there being nothing to chain to.
+ * (Squid 5.7 sends the CA twice when the tls-cert file holds only the CA;
+ * once is enough.)
+ */
+static SSL_CTX *
+bump_cert_ctx_new(const struct cfg_port *port, X509 *cert, EVP_PKEY *key,
+    enum tls_mint_sign sign, char **err)
+{
+	X509 *chain[BUMP_CERT_CHAIN_MAX];
+	int n = 0;
+
+	if (sign == TLS_MINT_SIGN_TRUSTED) {
+		chain[n++] = port->tls_x509;
+		for (int i = 0; i < sk_X509_num(port->tls_chain) &&
+		    n < BUMP_CERT_CHAIN_MAX; i++) {
+			X509 *x = sk_X509_value(port->tls_chain, i);
+
+			if (X509_cmp(x, port->tls_x509) != 0)
+				chain[n++] = x;
+		}
+	}
+	return tls_port_ctx_new(port, cert, key, chain, n, err);
+}
+
+SSL_CTX *
+bump_cert_port_ctx(const struct cfg_port *port, const char **err)
+{
+	static char msg[256];
+	struct bump_cert_cache *c;
+	X509 *chain[BUMP_CERT_CHAIN_MAX];
+	char *e = NULL;
+	int n = 0;
+
+	if (port->tls_x509 == NULL || port->tls_pkey == NULL) {
+		*err = "the port has no certificate";
+		return NULL;
+	}
+	c = bump_cert_cache_for(port);
+	if (c->port_ctx != NULL &&
+	    memcmp(c->port_fp, port->tls_fingerprint, 32) == 0) {
+		SSL_CTX_up_ref(c->port_ctx);
+		return c->port_ctx;
+	}
+	SSL_CTX_free(c->port_ctx);
+	for (int i = 0; i < sk_X509_num(port->tls_chain) &&
+	    n < BUMP_CERT_CHAIN_MAX; i++)
+		chain[n++] = sk_X509_value(port->tls_chain, i);
+	c->port_ctx = tls_port_ctx_new(port, port->tls_x509, port->tls_pkey,
+	    chain, n, &e);
+	if (c->port_ctx == NULL) {
+		snprintf(msg, sizeof(msg), "%s", e);
+		free(e);
+		*err = msg;
+		return NULL;
+	}
+	memcpy(c->port_fp, port->tls_fingerprint, 32);
+	SSL_CTX_up_ref(c->port_ctx);
+	return c->port_ctx;
+}
+
+/* What to ask for */
+
+/*
+ * The checklist sslproxy_cert_sign and sslproxy_cert_adapt rules are
+ * matched with: the caller's, plus the origin certificate's error.
+ */
+static void
+bump_cert_checklist(const struct bump_cert_req *r, struct acl_checklist *cl)
+{
+	if (r->cl != NULL)
+		*cl = *r->cl;
+	else
+		memset(cl, 0, sizeof(*cl));
+	/*
+	 * HERE the origin error joins the checklist for ssl_error ACLs
+	 * (ssl::certUntrusted, ssl::certSelfSigned ... in user rules) once
+	 * struct acl_checklist has its field, e.g.
+	 *	cl->ssl_error = r->origin_error;
+	 * Until then those ACLs do not match in user rules; the built-in
+	 * tail below does not depend on them.
+	 */
+}
+
+/* As Squid, a rule without ACLs never matches; slow ACLs do not either. */
+static int
+bump_cert_rule_matches(const struct cfg_cert_rule *rule,
+    const struct acl_checklist *cl)
+{
+	return rule->nrefs > 0 &&
+	    acl_refs_match(rule->refs, rule->nrefs, cl) == ACL_MATCH;
+}
+
+/*
+ * Squid's POSTSCRIPTUM rules, always after the configured ones:
+ * signUntrusted ssl::certUntrusted, signSelf ssl::certSelfSigned,
+ * signTrusted all.
+ */
+static enum tls_mint_sign
+bump_cert_sign_tail(int origin_error)
+{
+	for (size_t i = 0; i < sizeof(bump_cert_untrusted_errors) /
+	    sizeof(bump_cert_untrusted_errors[0]); i++)
+		if (origin_error == bump_cert_untrusted_errors[i])
+			return TLS_MINT_SIGN_UNTRUSTED;
+	if (origin_error == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT)
+		return TLS_MINT_SIGN_SELF;
+	return TLS_MINT_SIGN_TRUSTED;
+}
+
+static void
+bump_cert_key(struct bump_cert_params *pp)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char flags[4], mimic[32];
+	unsigned char *der = NULL;
+	int n;
+
+	if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
+		abort();
+	EVP_DigestUpdate(md, pp->port->tls_fingerprint, 32);
+	flags[0] = (unsigned char)pp->sign;
+	flags[1] = (unsigned char)pp->set_common_name;
+	flags[2] = (unsigned char)pp->set_valid_after;
+	flags[3] = (unsigned char)pp->set_valid_before;
+	EVP_DigestUpdate(md, flags, sizeof(flags));
+	EVP_DigestUpdate(md, pp->md_name, strlen(pp->md_name) + 1);
+	/*
+	 * As Squid's InRamCertificateDbKey: a mimicked certificate is known
+	 * by the origin's certificate, the host naming it only with
+	 * setCommonName.
+	 */
+	if (pp->mimic == NULL || pp->set_common_name)
+		EVP_DigestUpdate(md, pp->cn, strlen(pp->cn) + 1);
+	else
+		EVP_DigestUpdate(md, "", 1);
+	if (pp->mimic != NULL && (n = i2d_X509(pp->mimic, &der)) > 0) {
+		EVP_Digest(der, (size_t)n, mimic, NULL, EVP_sha256(), NULL);
+		EVP_DigestUpdate(md, mimic, sizeof(mimic));
+	}
+	OPENSSL_free(der);
+	EVP_DigestFinal_ex(md, pp->key, NULL);
+	EVP_MD_CTX_free(md);
+}
+
+int
+bump_cert_params(const struct bump_cert_req *r, struct bump_cert_params *pp)
+{
+	const struct cfg *cfg = bump_cert_cfg;
+	const struct cfg_port *port = r->port;
+	struct acl_checklist cl;
+	const struct cfg_cert_rule *rule;
+
+	memset(pp, 0, sizeof(*pp));
+	if (port->tls_x509 == NULL || port->tls_pkey == NULL ||
+	    port->tls_untrusted == NULL)
+		return -1;
+	pp->port = port;
+	pp->mimic = r->mimic;
+	pp->cn = r->host != NULL ? r->host : "";
+	pp->sign = TLS_MINT_SIGN_TRUSTED;
+	/*
+	 * buildSslCertGenerationParams: with nothing to mimic (not connected,
+	 * or connecting failed) a trusted certificate, no adaptation.
+	 */
+	if (r->mimic != NULL && cfg != NULL) {
+		bump_cert_checklist(r, &cl);
+		for (rule = cfg->sslproxy_cert_adapt; rule != NULL;
+		    rule = rule->next) {
+			if ((rule->alg == CFG_CERT_SET_COMMON_NAME &&
+			    pp->set_common_name) ||
+			    (rule->alg == CFG_CERT_SET_VALID_AFTER &&
+			    pp->set_valid_after) ||
+			    (rule->alg == CFG_CERT_SET_VALID_BEFORE &&
+			    pp->set_valid_before) ||
+			    !bump_cert_rule_matches(rule, &cl))
+				continue;
+			if (rule->alg == CFG_CERT_SET_COMMON_NAME) {
+				pp->set_common_name = 1;
+				if (rule->param != NULL)
+					pp->cn = rule->param;
+			} else if (rule->alg == CFG_CERT_SET_VALID_AFTER)
+				pp->set_valid_after = 1;
+			else
+				pp->set_valid_before = 1;
+		}
+		for (rule = cfg->sslproxy_cert_sign; rule != NULL;
+		    rule = rule->next)
+			if (bump_cert_rule_matches(rule, &cl))
+				break;
+		pp->sign = rule != NULL ? (enum tls_mint_sign)rule->alg :
+		    bump_cert_sign_tail(r->origin_error);
+	} else if (r->mimic != NULL)
+		pp->sign = bump_cert_sign_tail(r->origin_error);
+	pp->sign_cert = pp->sign == TLS_MINT_SIGN_UNTRUSTED ?
+	    port->tls_untrusted : port->tls_x509;
+	pp->sign_key = port->tls_pkey;
+	pp->md = tls_port_digest(cfg != NULL && cfg->sslproxy_cert_sign_hash !=
+	    NULL ? cfg->sslproxy_cert_sign_hash : "sha256");
+	if (pp->md == NULL)
+		pp->md = EVP_sha256();
+	pp->md_name = EVP_MD_get0_name(pp->md);
+	bump_cert_key(pp);
+	return 0;
+}
+
+/* Minting in the worker */
+
+static SSL_CTX *
+bump_cert_mint(const struct bump_cert_params *pp, char *err, size_t errlen)
+{
+	struct tls_mint_req mr;
+	EVP_PKEY *key = NULL;
+	SSL_CTX *ctx;
+	X509 *cert;
+	char *e = NULL;
+
+	memset(&mr, 0, sizeof(mr));
+	mr.ca_cert = pp->sign_cert;
+	mr.ca_key = pp->sign_key;
+	mr.mimic = pp->mimic;
+	mr.cn = pp->cn;
+	mr.set_common_name = pp->set_common_name;
+	mr.set_valid_after = pp->set_valid_after;
+	mr.set_valid_before = pp->set_valid_before;
+	mr.sign = pp->sign;
+	mr.md = pp->md;
+	if ((cert = tls_mint(&mr, &key)) == NULL) {
+		unsigned long code = ERR_get_error();
+
+		ERR_clear_error();
+		snprintf(err, errlen, "cannot mint a certificate for %s: %s",
+		    pp->cn, code != 0 ? ERR_reason_error_string(code) :
+		    "unknown error");
+		return NULL;
+	}
+	ctx = bump_cert_ctx_new(pp->port, cert, key, pp->sign, &e);
+	if (ctx == NULL) {
+		snprintf(err, errlen, "%s", e);
+		free(e);
+	}
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return ctx;
+}
+
+/* The sslcrtd helpers */
+
+static void
+bump_cert_append(char **buf, size_t *len, size_t *cap, const char *s,
+    size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		size_t ncap = (*len + n + 1) * 2;
+		char *b = xmalloc(ncap);
+
+		if (*buf != NULL) {
+			memcpy(b, *buf, *len);
+			explicit_bzero(*buf, *len);	/* it may hold the key */
+			free(*buf);
+		}
+		*buf = b;
+		*cap = ncap;
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+static void
+bump_cert_append_str(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	bump_cert_append(buf, len, cap, s, strlen(s));
+}
+
+char *
+bump_cert_request(const struct bump_cert_params *pp, size_t *lenp)
+{
+	char *body = NULL, *pem, *msg, head[64];
+	size_t len = 0, cap = 0, pem_len, n;
+
+	/* the order of Squid's CrtdMessage::composeRequest */
+	bump_cert_append_str(&body, &len, &cap, "host=");
+	bump_cert_append_str(&body, &len, &cap, pp->cn);
+	if (pp->set_common_name) {
+		bump_cert_append_str(&body, &len, &cap, "\nsetCommonName=");
+		bump_cert_append_str(&body, &len, &cap, pp->cn);
+	}
+	if (pp->set_valid_after)
+		bump_cert_append_str(&body, &len, &cap, "\nsetValidAfter=on");
+	if (pp->set_valid_before)
+		bump_cert_append_str(&body, &len, &cap, "\nsetValidBefore=on");
+	bump_cert_append_str(&body, &len, &cap, "\nSign=");
+	bump_cert_append_str(&body, &len, &cap, tls_mint_sign_name(pp->sign));
+	bump_cert_append_str(&body, &len, &cap, "\nSignHash=");
+	bump_cert_append_str(&body, &len, &cap, pp->md_name);
+	bump_cert_append_str(&body, &len, &cap, "\n");
+	if ((pem = tls_mint_pem(pp->sign_cert, pp->sign_key, &pem_len)) ==
+	    NULL) {
+		explicit_bzero(body, len);
+		free(body);
+		return NULL;
+	}
+	bump_cert_append(&body, &len, &cap, pem, pem_len);
+	explicit_bzero(pem, pem_len);
+	free(pem);
+	if (pp->mimic != NULL) {
+		BIO *bio = BIO_new(BIO_s_mem());
+		char *data;
+		long dn;
+
+		/* Ssl::appendCertToMemory: one space, then the certificate */
+		if (bio == NULL || !PEM_write_bio_X509(bio, pp->mimic) ||
+		    (dn = BIO_get_mem_data(bio, &data)) <= 0) {
+			BIO_free(bio);
+			explicit_bzero(body, len);
+			free(body);
+			return NULL;
+		}
+		bump_cert_append_str(&body, &len, &cap, " ");
+		bump_cert_append(&body, &len, &cap, data, (size_t)dn);
+		BIO_free(bio);
+	}
+	n = (size_t)snprintf(head, sizeof(head), "new_certificate %zu ", len);
+	msg = xmalloc(n + len + 2);
+	memcpy(msg, head, n);
+	memcpy(msg + n, body, len);
+	msg[n + len] = '\n';
+	msg[n + len + 1] = '\0';
+	explicit_bzero(body, len);
+	free(body);
+	*lenp = n + len + 1;
+	return msg;
+}
+
+static void
+bump_cert_job_unlink(struct bump_cert_job *j)
+{
+	if (j->prev != NULL)
+		j->prev->next = j->next;
+	else
+		bump_cert_jobs = j->next;
+	if (j->next != NULL)
+		j->next->prev = j->prev;
+	j->next = j->prev = NULL;
+}
+
+static void
+bump_cert_job_free(struct bump_cert_job *j)
+{
+	free(j->host);
+	free(j->cache_name);
+	free(j);
+}
+
+static void
+bump_cert_wait_unlink(struct bump_cert_wait *w)
+{
+	struct bump_cert_job *j = w->job;
+
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		j->waiters = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	w->next = w->prev = NULL;
+}
+
+/* Give every waiter its answer; waiters may cancel one another meanwhile. */
+static void
+bump_cert_job_answer(struct bump_cert_job *j, SSL_CTX *ctx, const char *err)
+{
+	struct bump_cert_wait *w;
+
+	j->answering = 1;
+	bump_cert_job_unlink(j);
+	while ((w = j->waiters) != NULL) {
+		bump_cert_wait_unlink(w);
+		if (ctx != NULL)
+			SSL_CTX_up_ref(ctx);
+		w->cb(w->arg, ctx, ctx != NULL ? NULL : err);
+		free(w);
+	}
+	bump_cert_job_free(j);
+}
+
+static void
+bump_cert_helper_done(void *arg, const struct helper_reply *rep,
+    const char *notes)
+{
+	struct bump_cert_job *j = arg;
+	struct bump_cert_cache *c;
+	enum helper_result res;
+	const char *body;
+	size_t blen;
+	char err[512], *pem, *e = NULL;
+	X509 *cert = NULL, *mimic = NULL;
+	EVP_PKEY *key = NULL;
+	SSL_CTX *ctx = NULL;
+
+	j->req = NULL;
+	res = helper_certgen_reply(rep->line, strlen(rep->line), &body, &blen);
+	if (rep->result == HELPER_UNKNOWN && rep->line[0] == '\0')
+		snprintf(err, sizeof(err), "no answer from sslcrtd_program "
+		    "(it exited or is not running)");
+	else if (res == HELPER_OK) {
+		pem = xstrndup(body, blen);
+		if (tls_mint_read_signing(pem, &cert, &key, &mimic) == -1)
+			snprintf(err, sizeof(err), "sslcrtd_program sent no "
+			    "certificate and key");
+		else if ((ctx = bump_cert_ctx_new(j->port, cert, key, j->sign,
+		    &e)) == NULL) {
+			snprintf(err, sizeof(err), "sslcrtd_program's "
+			    "certificate: %s", e);
+			free(e);
+		}
+		explicit_bzero(pem, blen);
+		free(pem);
+		X509_free(cert);
+		X509_free(mimic);
+		EVP_PKEY_free(key);
+	} else if (res == HELPER_ERR)
+		snprintf(err, sizeof(err), "sslcrtd_program: ERR %.*s",
+		    (int)(blen < 200 ? blen : 200), body);
+	else
+		snprintf(err, sizeof(err), "sslcrtd_program: BH %s", notes);
+	if (ctx == NULL)
+		log_warnx("cannot generate a certificate for %s: %s", j->host,
+		    err);
+	else if (j->cache_name != NULL &&
+	    (c = bump_cert_cache_find(j->cache_name)) != NULL)
+		bump_cert_cache_put(c, j->key, ctx);
+	bump_cert_job_answer(j, ctx, err);
+	SSL_CTX_free(ctx);
+}
+
+static struct bump_cert_wait *
+bump_cert_ask_helpers(struct bump_cert_cache *c,
+    const struct bump_cert_params *pp, int use_cache, bump_cert_cb *cb,
+    void *arg)
+{
+	struct bump_cert_job *j;
+	struct bump_cert_wait *w;
+	char *msg;
+	size_t len;
+
+	for (j = bump_cert_jobs; j != NULL; j = j->next)
+		if (memcmp(j->key, pp->key, 32) == 0)
+			break;
+	if (j != NULL)
+		c->stats.collapsed++;
+	else {
+		if ((msg = bump_cert_request(pp, &len)) == NULL) {
+			cb(arg, NULL, "cannot compose the sslcrtd request");
+			return NULL;
+		}
+		j = xcalloc(1, sizeof(*j));
+		memcpy(j->key, pp->key, 32);
+		j->port = pp->port;
+		j->sign = pp->sign;
+		j->host = xstrdup(pp->cn);
+		j->req = helper_submit(bump_cert_pool, msg, len,
+		    bump_cert_helper_done, j);
+		explicit_bzero(msg, len);
+		free(msg);
+		if (j->req == NULL) {
+			bump_cert_job_free(j);
+			cb(arg, NULL, "the sslcrtd helpers are not running");
+			return NULL;
+		}
+		c->stats.helper_requests++;
+		j->next = bump_cert_jobs;
+		if (bump_cert_jobs != NULL)
+			bump_cert_jobs->prev = j;
+		bump_cert_jobs = j;
+	}
+	if (use_cache && j->cache_name == NULL)
+		j->cache_name = xstrdup(c->name);
+	w = xcalloc(1, sizeof(*w));
+	w->job = j;
+	w->cb = cb;
+	w->arg = arg;
+	w->next = j->waiters;
+	if (j->waiters != NULL)
+		j->waiters->prev = w;
+	j->waiters = w;
+	return w;
+}
+
+void
+bump_cert_cancel(struct bump_cert_wait *w)
+{
+	struct bump_cert_job *j = w->job;
+
+	bump_cert_wait_unlink(w);
+	free(w);
+	if (j->waiters != NULL || j->answering)
+		return;
+	/* nobody waits: finish only to fill the cache */
+	if (j->cache_name == NULL && j->req != NULL) {
+		helper_cancel(j->req);
+		bump_cert_job_unlink(j);
+		bump_cert_job_free(j);
+	}
+}
+
+struct bump_cert_wait *
+bump_cert_get(const struct bump_cert_req *r, bump_cert_cb *cb, void *arg)
+{
+	struct bump_cert_params pp;
+	struct bump_cert_cache *c;
+	const char *e = NULL;
+	char err[512];
+	SSL_CTX *ctx;
+
+	if (r->port->tls_x509 == NULL) {
+		cb(arg, NULL, "the port has no TLS certificate");
+		return NULL;
+	}
+	if (!r->port->generate_host_certificates) {
+		ctx = bump_cert_port_ctx(r->port, &e);
+		cb(arg, ctx, e);
+		return NULL;
+	}
+	if (bump_cert_params(r, &pp) == -1) {
+		cb(arg, NULL, "the port cannot sign certificates");
+		return NULL;
+	}
+	c = bump_cert_cache_for(r->port);
+	if (r->use_cache) {
+		if ((ctx = bump_cert_cache_get(c, pp.key)) != NULL) {
+			c->stats.hits++;
+			cb(arg, ctx, NULL);
+			return NULL;
+		}
+		c->stats.misses++;
+	}
+	if (bump_cert_pool != NULL)
+		return bump_cert_ask_helpers(c, &pp, r->use_cache, cb, arg);
+	ctx = bump_cert_mint(&pp, err, sizeof(err));
+	if (ctx != NULL) {
+		c->stats.minted++;
+		if (r->use_cache)
+			bump_cert_cache_put(c, pp.key, ctx);
+	} else
+		log_warnx("%s", err);
+	cb(arg, ctx, ctx != NULL ? NULL : err);
+	return NULL;
+}
+
+/* The worker's life */
+
+static int
+bump_cert_needs_helpers(const struct cfg *cfg)
+{
+	if (cfg->sslcrtd_program == NULL)
+		return 0;
+	for (const struct cfg_port *p = cfg->ports; p != NULL; p = p->next)
+		if (p->ssl_bump && p->generate_host_certificates)
+			return 1;
+	return 0;
+}
+
+static void
+bump_cert_free_argv(char **argv)
+{
+	for (int i = 0; argv != NULL && argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+static int
+bump_cert_same_pool(const struct cfg *cfg)
+{
+	char **a = bump_cert_pool_argv, **b = cfg->sslcrtd_program;
+	int i;
+
+	if (memcmp(&bump_cert_pool_children, &cfg->sslcrtd_children,
+	    sizeof(bump_cert_pool_children)) != 0)
+		return 0;
+	for (i = 0; a[i] != NULL && b[i] != NULL; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return a[i] == NULL && b[i] == NULL;
+}
+
+void
+bump_cert_init(const struct cfg *cfg)
+{
+	int n = 0;
+
+	bump_cert_cfg = cfg;
+	if (!bump_cert_needs_helpers(cfg))
+		return;
+	/* Squid's helper name for its sslcrtd_program children */
+	bump_cert_pool = helper_pool_start("sslcrtd_program",
+	    cfg->sslcrtd_program, &cfg->sslcrtd_children,
+	    &helper_framing_certgen);
+	while (cfg->sslcrtd_program[n] != NULL)
+		n++;
+	bump_cert_pool_argv = xcalloc((size_t)n + 1,
+	    sizeof(*bump_cert_pool_argv));
+	for (int i = 0; i < n; i++)
+		bump_cert_pool_argv[i] = xstrdup(cfg->sslcrtd_program[i]);
+	bump_cert_pool_children = cfg->sslcrtd_children;
+}
+
+static void
+bump_cert_stop_pool(void)
+{
+	struct helper_pool *p = bump_cert_pool;
+
+	/* the pool answers its requests: their jobs answer their waiters */
+	bump_cert_pool = NULL;
+	helper_pool_stop(p, 1);
+	bump_cert_free_argv(bump_cert_pool_argv);
+	bump_cert_pool_argv = NULL;
+}
+
+void
+bump_cert_reload(const struct cfg *cfg)
+{
+	struct bump_cert_cache **cp = &bump_cert_caches, *c;
+
+	if (bump_cert_pool != NULL && (!bump_cert_needs_helpers(cfg) ||
+	    !bump_cert_same_pool(cfg)))
+		bump_cert_stop_pool();
+	if (bump_cert_pool == NULL)
+		bump_cert_init(cfg);
+	else
+		bump_cert_cfg = cfg;
+	/* a port that is gone takes its contexts with it */
+	while ((c = *cp) != NULL) {
+		const struct cfg_port *p;
+
+		for (p = cfg->ports; p != NULL; p = p->next)
+			if (strcmp(p->name, c->name) == 0)
+				break;
+		if (p == NULL) {
+			*cp = c->next;
+			bump_cert_cache_free(c);
+		} else
+			cp = &c->next;
+	}
+}
+
+void
+bump_cert_shutdown(void)
+{
+	struct bump_cert_cache *c;
+	struct bump_cert_job *j;
+
+	if (bump_cert_pool != NULL)
+		bump_cert_stop_pool();
+	/* jobs nobody waited for, kept to fill the cache */
+	while ((j = bump_cert_jobs) != NULL)
+		bump_cert_job_answer(j, NULL, "cuttle is shutting down");
+	while ((c = bump_cert_caches) != NULL) {
+		bump_cert_caches = c->next;
+		bump_cert_cache_free(c);
+	}
+	bump_cert_cfg = NULL;
+}
