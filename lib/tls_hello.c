@@ -13,7 +13,6 @@
 #include "tls_hello.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <assert.h>
 #include <stdint.h>
 #include <string.h>
@@ -295,27 +294,29 @@ hello_sni(struct hello_in *in, struct tls_hello *h, size_t end)
 }
 
 /*
- * Add one protocol name to h->alpn.  Names that could be misread once
- * joined (bytes outside 0x21..0x7e, a ",") are left out; a name that does
- * not fit whole ends the list, so it is always a prefix of what was sent.
+ * Add one protocol name to h->alpn, *used bytes long.  Names that could be
+ * misread once joined (bytes outside 0x21..0x7e, a ",") are left out; a
+ * name that does not fit whole ends the list, so that it is always a
+ * prefix of what was sent.
  */
 static void
 hello_alpn_add(struct tls_hello *h, const unsigned char *name, size_t n,
-    int *full)
+    size_t *used, int *full)
 {
-	size_t used = strlen(h->alpn), i;
+	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (name[i] < 0x21 || name[i] > 0x7e || name[i] == ',')
 			return;
-	if (*full || used + (used > 0) + n >= sizeof(h->alpn)) {
+	if (*full || *used + (*used > 0) + n >= sizeof(h->alpn)) {
 		*full = 1;
 		return;
 	}
-	if (used > 0)
-		h->alpn[used++] = ',';
-	memcpy(h->alpn + used, name, n);
-	h->alpn[used + n] = '\0';
+	if (*used > 0)
+		h->alpn[(*used)++] = ',';
+	memcpy(h->alpn + *used, name, n);
+	*used += n;
+	h->alpn[*used] = '\0';
 }
 
 /* application_layer_protocol_negotiation (RFC 7301 3.1) */
@@ -323,7 +324,7 @@ static int
 hello_alpn(struct hello_in *in, struct tls_hello *h, size_t end)
 {
 	unsigned char name[255];
-	size_t list, n;
+	size_t list, n, used = 0;
 	int full = 0;
 
 	if (hello_vec(in, end, 2, &list,
@@ -341,7 +342,7 @@ hello_alpn(struct hello_in *in, struct tls_hello *h, size_t end)
 			    "an empty ALPN protocol name");
 		if (hello_read(in, name, n) == -1)
 			return -1;
-		hello_alpn_add(h, name, n, &full);
+		hello_alpn_add(h, name, n, &used, &full);
 	}
 	return 0;
 }

@@ -219,7 +219,8 @@ t_real_one(const char *name, const struct t_wire *w, int max_version,
 {
 	struct tls_hello h;
 
-	is_int(tls_hello_parse(w->p, w->len, &h), TLS_HELLO_DONE, "%s: DONE", name);
+	is_int(tls_hello_parse(w->p, w->len, &h), TLS_HELLO_DONE, "%s: DONE",
+	    name);
 	is_int(h.record_version, 0x0301, "%s: record version", name);
 	is_int(h.legacy_version, 0x0303, "%s: legacy_version", name);
 	is_int(h.max_version, max_version, "%s: max_version", name);
@@ -258,7 +259,8 @@ t_reframed(void)
 		is_int(tls_hello_parse(w.p, w.len, &h), TLS_HELLO_DONE,
 		    "records of %zu: DONE", sizes[i]);
 		ok(t_same(&h, &want), "records of %zu: same fields", sizes[i]);
-		is_int(h.consumed, w.len, "records of %zu: consumed all", sizes[i]);
+		is_int(h.consumed, w.len, "records of %zu: consumed all",
+		    sizes[i]);
 		is_int(t_first_not_more(w.p, w.len, 1), -1,
 		    "records of %zu: every shorter prefix is MORE", sizes[i]);
 	}
@@ -283,14 +285,14 @@ t_alpn_list(unsigned char *list, size_t size)
 static void
 t_padded(struct t_msg *t, size_t size)
 {
-	static const unsigned char zeros[20000];
+	static const unsigned char zeros[32768];
 	size_t left;
 
 	*t = m12bare;
-	left = size - (t->len - 4);
-	t_add_ext(t, 0xff00, zeros, sizeof(zeros));
-	t_add_ext(t, 0xff01, zeros, sizeof(zeros));
-	t_add_ext(t, 0xff02, zeros, left - 3 * 4 - 2 * sizeof(zeros));
+	left = size - (t->len - 4) - 3 * 4;
+	t_add_ext(t, 0xff00, zeros, left / 3);
+	t_add_ext(t, 0xff01, zeros, left / 3);
+	t_add_ext(t, 0xff02, zeros, left - 2 * (left / 3));
 }
 
 /* Hellos as big as post-quantum key shares make them, and bigger. */
@@ -319,7 +321,8 @@ t_large(void)
 	t_openssl(&w, 0, "big.example", alpn, n);
 	ok(w.len > 16384 + 5 && w.p[5 + 16384] == 22,
 	    "OpenSSL sends a %zu-byte hello in two records", w.len);
-	is_int(tls_hello_parse(w.p, w.len, &h), TLS_HELLO_DONE, "two records: DONE");
+	is_int(tls_hello_parse(w.p, w.len, &h), TLS_HELLO_DONE,
+	    "two records: DONE");
 	is_str(h.sni, "big.example", "two records: SNI");
 	is_int(h.consumed, w.len, "two records: consumed all");
 	is_int(t_first_not_more(w.p, w.len, 7), -1,
@@ -353,8 +356,9 @@ t_trailing(void)
 	struct tls_hello h, want;
 
 	w = w13;
-	memcpy(w.p + w.len, "\x14\x03\x03\x00\x01\x01" "\x17\x03\x03\x00\x05junk!",
-	    16);
+	/* change_cipher_spec, then a record of early data */
+	memcpy(w.p + w.len, "\x14\x03\x03\x00\x01\x01"
+	    "\x17\x03\x03\x00\x05junk!", 16);
 	w.len += 16;
 	tls_hello_parse(w13.p, w13.len, &want);
 	is_int(tls_hello_parse(w.p, w.len, &h), TLS_HELLO_DONE,
@@ -380,8 +384,8 @@ t_not_tls_one(const char *s, size_t n, const char *name)
 {
 	struct tls_hello h;
 
-	is_int(tls_hello_parse((const unsigned char *)s, n, &h), TLS_HELLO_NOT_TLS,
-	    "%s: NOT_TLS", name);
+	is_int(tls_hello_parse((const unsigned char *)s, n, &h),
+	    TLS_HELLO_NOT_TLS, "%s: NOT_TLS", name);
 	ok(h.why != NULL && h.sslv2 == 0, "%s: why \"%s\"", name,
 	    h.why != NULL ? h.why : "(null)");
 }
@@ -405,9 +409,10 @@ t_not_tls(void)
 	t_not_tls_one("\x15\x00", 2, "alert type, then not 3");
 	t_not_tls_one("\x18\x03\x03\x00\x01", 5, "heartbeat is not a start");
 	t_not_tls_one("\xff\xff\x00", 3, "high bit, not a v2 hello");
-	is_int(tls_hello_parse(NULL, 0, &h), TLS_HELLO_MORE, "nothing yet: MORE");
-	is_int(tls_hello_parse((const unsigned char *)"\x16", 1, &h), TLS_HELLO_MORE,
-	    "0x16 alone: MORE");
+	is_int(tls_hello_parse(NULL, 0, &h), TLS_HELLO_MORE,
+	    "nothing yet: MORE");
+	is_int(tls_hello_parse((const unsigned char *)"\x16", 1, &h),
+	    TLS_HELLO_MORE, "0x16 alone: MORE");
 	is_int(tls_hello_parse((const unsigned char *)"\x16\x03", 2, &h),
 	    TLS_HELLO_MORE, "0x16 0x03: MORE");
 	is_int(tls_hello_parse(v2, 2, &h), TLS_HELLO_MORE,
@@ -425,7 +430,8 @@ t_bad_wire(const struct t_wire *w, const char *name, const char *why)
 {
 	struct tls_hello h;
 
-	is_int(tls_hello_parse(w->p, w->len, &h), TLS_HELLO_BAD, "%s: BAD", name);
+	is_int(tls_hello_parse(w->p, w->len, &h), TLS_HELLO_BAD, "%s: BAD",
+	    name);
 	if (why != NULL)
 		is_str(h.why, why, "%s: why", name);
 }
@@ -462,12 +468,14 @@ t_bad_framing(void)
 	memcpy(w.p, "\x16\x03\x01\x00\x00", 5);
 	memcpy(w.p + 5, w13.p, w13.len);
 	w.len = 5 + w13.len;
-	t_bad_wire(&w, "zero-length record first", "a zero-length handshake record");
+	t_bad_wire(&w, "zero-length record first",
+	    "a zero-length handshake record");
 	t_frame(&m13, 100, &w);
 	memmove(w.p + 110, w.p + 105, w.len - 105);
 	memcpy(w.p + 105, "\x16\x03\x01\x00\x00", 5);
 	w.len += 5;
-	t_bad_wire(&w, "zero-length record inside", "a zero-length handshake record");
+	t_bad_wire(&w, "zero-length record inside",
+	    "a zero-length handshake record");
 
 	t_frame(&m13, 100, &w);
 	w.p[105] = 23;
@@ -477,11 +485,13 @@ t_bad_framing(void)
 	t_bad_wire(&w, "known from its first byte", NULL);
 	t_frame(&m13, 100, &w);
 	w.p[106] = 2;
-	t_bad_wire(&w, "record version 2.x inside", "a record version that is not 3.x");
+	t_bad_wire(&w, "record version 2.x inside",
+	    "a record version that is not 3.x");
 
 	memcpy(w.p, "\x16\x03\x01\x48\x01", 5);
 	w.len = 5;
-	t_bad_wire(&w, "record of 2^14 + 2049", "a record longer than 2^14 + 2048 bytes");
+	t_bad_wire(&w, "record of 2^14 + 2049",
+	    "a record longer than 2^14 + 2048 bytes");
 	memcpy(w.p, "\x16\x03\x01\x48\x00\x01", 6);
 	w.len = 6;
 	is_int(tls_hello_parse(w.p, w.len, &h), TLS_HELLO_MORE,
@@ -489,23 +499,27 @@ t_bad_framing(void)
 
 	t = m13;
 	t.m[0] = 2;
-	t_bad_msg(&t, "server_hello type", "a handshake message other than ClientHello");
+	t_bad_msg(&t, "server_hello type",
+	    "a handshake message other than ClientHello");
 	memcpy(w.p, "\x16\x03\x01\x00\x10\x0b", 6);
 	w.len = 6;
 	t_bad_wire(&w, "certificate type, known from 6 bytes", NULL);
 	t = m13;
 	t_put24(t.m + 1, 0x010001);
-	t_bad_msg(&t, "body length 64 KiB + 1", "a ClientHello longer than 64 KiB");
+	t_bad_msg(&t, "body length 64 KiB + 1",
+	    "a ClientHello longer than 64 KiB");
 	t = m13;
 	t_put24(t.m + 1, t.len - 4 + 1);
-	t_bad_msg(&t, "body length + 1", "extensions do not fill the ClientHello");
+	t_bad_msg(&t, "body length + 1",
+	    "extensions do not fill the ClientHello");
 	t = m13;
 	t_put24(t.m + 1, t.len - 4 - 1);
 	t_bad_msg(&t, "body length - 1", "extensions overrun the ClientHello");
 	t = m13;
 	t_put24(t.m + 1, 1);
 	t.len = 5;
-	t_bad_msg(&t, "body of 1 byte", "ClientHello too short for its version");
+	t_bad_msg(&t, "body of 1 byte",
+	    "ClientHello too short for its version");
 	t = m13;
 	t.m[4] = 2;
 	t_bad_msg(&t, "legacy_version 2.3", "a legacy_version that is not 3.x");
@@ -526,7 +540,8 @@ t_bad_framing(void)
 	t_bad_msg(&t, "no cipher_suites", "cipher_suites empty or odd");
 	t = m13;
 	t_put16(t.m + off, 0xfffe);
-	t_bad_msg(&t, "cipher_suites overrun", "cipher_suites overrun the ClientHello");
+	t_bad_msg(&t, "cipher_suites overrun",
+	    "cipher_suites overrun the ClientHello");
 	off += 2 + t_get16(m13.m + off);
 	t = m13;
 	t.m[off] = 0;
@@ -534,10 +549,12 @@ t_bad_framing(void)
 	off = t_ext_off(&m13);
 	t = m13;
 	t_put16(t.m + off, t_get16(t.m + off) + 1);
-	t_bad_msg(&t, "extensions length + 1", "extensions overrun the ClientHello");
+	t_bad_msg(&t, "extensions length + 1",
+	    "extensions overrun the ClientHello");
 	t = m13;
 	t_put16(t.m + off, t_get16(t.m + off) - 1);
-	t_bad_msg(&t, "extensions length - 1", "extensions do not fill the ClientHello");
+	t_bad_msg(&t, "extensions length - 1",
+	    "extensions do not fill the ClientHello");
 	t = m12bare;
 	t.len = t_ext_off(&t) + 1;
 	t_put24(t.m + 1, t.len - 4);
@@ -584,7 +601,8 @@ t_bad_ext(void)
 	    "ALPN list empty or not filling its extension");
 	t = m13bare;
 	t_add_ext(&t, 16, "\x00\x03\x03h2", 5);
-	t_bad_msg(&t, "ALPN name overruns", "an ALPN protocol name overruns the list");
+	t_bad_msg(&t, "ALPN name overruns",
+	    "an ALPN protocol name overruns the list");
 	t = m13bare;
 	t_add_ext(&t, 16, "\x00\x00", 2);
 	t_bad_msg(&t, "empty ALPN list", NULL);
@@ -603,12 +621,14 @@ t_bad_ext(void)
 	t = m13bare;
 	t_add_ext(&t, 0x1234, "", 0);
 	t_add_ext(&t, 0x1234, "x", 1);
-	t_bad_msg(&t, "an unknown extension twice", "an extension appears twice");
+	t_bad_msg(&t, "an unknown extension twice",
+	    "an extension appears twice");
 
 	t = m13;
 	t_add_ext(&t, 0x1234, "abc", 3);
 	t_put16(t.m + t.len - 5, 4);
-	t_bad_msg(&t, "last extension overruns", "an extension overruns the extensions");
+	t_bad_msg(&t, "last extension overruns",
+	    "an extension overruns the extensions");
 	t = m13bare;
 	t_add_ext(&t, 0x1234, "", 0);
 	t.len -= 3;
@@ -699,12 +719,13 @@ t_sni_names(void)
 	is_int(t_sni_raw("\x00\x06\x01\x00\x03" "abc", 8, &h), TLS_HELLO_DONE,
 	    "SNI of name_type 1: DONE");
 	ok(h.sni[0] == '\0' && h.sni_bad == 1, "SNI of name_type 1: unusable");
-	is_int(t_sni_raw("\x00\x0c\x00\x00\x03" "abc" "\x00\x00\x03" "def", 14, &h),
-	    TLS_HELLO_DONE, "two host_names: DONE");
+	is_int(t_sni_raw("\x00\x0c\x00\x00\x03" "abc" "\x00\x00\x03" "def",
+	    14, &h), TLS_HELLO_DONE, "two host_names: DONE");
 	ok(h.sni[0] == '\0' && h.sni_bad == 1, "two host_names: unusable");
-	is_int(t_sni_raw("\x00\x0a\x00\x00\x03" "abc" "\x01\x00\x01" "d", 12, &h),
-	    TLS_HELLO_DONE, "host_name, then another type: DONE");
-	ok(h.sni[0] == '\0' && h.sni_bad == 1, "host_name, then another type: unusable");
+	is_int(t_sni_raw("\x00\x0a\x00\x00\x03" "abc" "\x01\x00\x01" "d",
+	    12, &h), TLS_HELLO_DONE, "host_name, then another type: DONE");
+	ok(h.sni[0] == '\0' && h.sni_bad == 1,
+	    "host_name, then another type: unusable");
 	is_int(t_sni_raw("\x00\x06\x00\x00\x04" "abc", 8, &h), TLS_HELLO_BAD,
 	    "host_name longer than its list: BAD");
 }
@@ -756,7 +777,8 @@ t_alpn(void)
 	list[3] = 255;
 	memset(list + 4, 'y', 255);
 	memcpy(list + 259, "\x08http/1.1", 9);
-	is_int(t_alpn_raw(list, 268, &h), TLS_HELLO_DONE, "h2, 255 bytes, http/1.1");
+	is_int(t_alpn_raw(list, 268, &h), TLS_HELLO_DONE,
+	    "h2, 255 bytes, http/1.1");
 	is_str(h.alpn, "h2", "the list ends at the name that did not fit");
 }
 
@@ -776,13 +798,14 @@ t_versions_and_ech(void)
 	static struct t_msg t;
 	struct tls_hello h, want;
 
-	is_int(t_versions("\x06\x3a\x3a\x03\x04\x03\x03", 7, &h), TLS_HELLO_DONE,
-	    "GREASE, 1.3, 1.2: DONE");
+	is_int(t_versions("\x06\x3a\x3a\x03\x04\x03\x03", 7, &h),
+	    TLS_HELLO_DONE, "GREASE, 1.3, 1.2: DONE");
 	is_int(h.max_version, 0x0304, "max 1.3");
 	is_int(t_versions("\x04\x03\x03\xfa\xfa", 5, &h), TLS_HELLO_DONE,
 	    "1.2, GREASE");
 	is_int(h.max_version, 0x0303, "GREASE ignored");
-	is_int(t_versions("\x02\x0a\x0a", 3, &h), TLS_HELLO_DONE, "only GREASE");
+	is_int(t_versions("\x02\x0a\x0a", 3, &h), TLS_HELLO_DONE,
+	    "only GREASE");
 	is_int(h.max_version, 0x0303, "legacy_version then");
 	is_int(t_versions("\x04\x7f\x1c\x03\x02", 5, &h), TLS_HELLO_DONE,
 	    "draft 28, 1.1");
@@ -800,7 +823,8 @@ t_versions_and_ech(void)
 	t = m12bare;
 	t.len = t_ext_off(&t);
 	t_put24(t.m + 1, t.len - 4);
-	is_int(t_parse_msg(&t, &h), TLS_HELLO_DONE, "no extensions at all: DONE");
+	is_int(t_parse_msg(&t, &h), TLS_HELLO_DONE,
+	    "no extensions at all: DONE");
 	ok(h.sni[0] == '\0' && h.alpn[0] == '\0' && h.max_version == 0x0303,
 	    "no extensions: legacy_version, no names");
 }
