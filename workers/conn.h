@@ -21,6 +21,8 @@ struct xact;
 struct conn {
 	int		 fd;
 	SSL		*ssl;		/* TLS with the client (bumped), or NULL */
+	char		*tls_authority;	/* bumped: the CONNECT's host:port */
+	char		*tls_sni;	/* bumped: the client's SNI, or NULL */
 	struct ev_io	 io;
 	struct ev_timer	 timer;		/* request / idle / write / linger */
 	struct ev_timer	 life;		/* client_lifetime */
