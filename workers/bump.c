@@ -27,6 +27,9 @@
 #include "bump_cert.h"
 #include "cfg.h"
 #include "conn.h"
+#include "forward.h"
+#include "pconn.h"
+#include "tls_client.h"
 #include "log.h"
 #include "tls_hello.h"
 #include "tls_io.h"
@@ -47,6 +50,7 @@
 enum {
 	BUMP_IDLE,
 	BUMP_HELLO,		/* reading the ClientHello */
+	BUMP_SERVER,		/* TLS with the server, to see its certificate */
 	BUMP_CERT,		/* waiting for the certificate */
 	BUMP_HANDSHAKE		/* TLS handshake with the client */
 };
@@ -186,9 +190,10 @@ bump_wait(struct xact *x, int phase)
 	x->bump.phase = phase;
 	if (x->state != XS_BUMP)
 		xact_set_state(x, XS_BUMP);
+	/* each phase gets its own time (the server's: connect_timeout) */
+	ev_timer_stop(&x->timer);
 	ev_timer_set_cb(&x->timer, bump_timeout);
-	if (!ev_timer_armed(&x->timer))
-		ev_timer_start(&x->timer, worker_cfg->request_timeout);
+	ev_timer_start(&x->timer, worker_cfg->request_timeout);
 	xact_client_update(x);
 }
 
@@ -278,9 +283,14 @@ bump_cert_ready(void *arg, SSL_CTX *ctx, const char *err)
 	bump_handshake(x);
 }
 
-/* Bump: TLS with the client under a certificate minted for host. */
+/*
+ * Bump: TLS with the client under a certificate minted for host, mimicking
+ * the server's certificate when one was seen (origin_error: its
+ * verification error, for sslproxy_cert_sign).
+ */
 static void
-bump_client_tls(struct xact *x, const char *host)
+bump_client_tls(struct xact *x, const char *host, X509 *mimic,
+    int origin_error)
 {
 	struct bump_cert_req r;
 	struct acl_checklist cl;
@@ -289,12 +299,101 @@ bump_client_tls(struct xact *x, const char *host)
 	memset(&r, 0, sizeof(r));
 	r.port = x->port;
 	r.host = host;
+	r.mimic = mimic;
+	r.origin_error = origin_error;
 	r.cl = &cl;
 	/* Squid: no RAM cache after a peek or stare at step 1 */
 	r.use_cache = x->bump.step1 != SSL_BUMP_PEEK &&
 	    x->bump.step1 != SSL_BUMP_STARE;
 	bump_wait(x, BUMP_CERT);
 	x->bump.wait = bump_cert_get(&r, bump_cert_ready, x);
+}
+
+/* The name to give the server: the SNI the client sent, else the host. */
+static const char *
+bump_server_name(const struct xact *x)
+{
+	return x->bump.sni[0] != '\0' ? x->bump.sni : x->url.host;
+}
+
+/*
+ * What the server's TLS answer decides.  At step 3 (after a peek or stare
+ * at step 2) the ssl_bump rules run again; a bump mimics the server's
+ * certificate.  A splice after this look opens a new connection for the
+ * client's own ClientHello: the one made here spoke our hello, not the
+ * client's.  A server that failed TLS is not mimicked: the client is
+ * bumped under a plain certificate and its first request gets the error
+ * (Squid 5.7's ERR_SECURE_CONNECT_FAIL inside the bumped connection),
+ * or, after a peek, spliced so the client sees the failure itself.
+ */
+static void
+bump_server_done(struct xact *x, struct srv *s, struct tls_client_result *r)
+{
+	struct conn *c = x->conn;
+	X509 *mimic = NULL;
+	int a = SSL_BUMP_BUMP;
+
+	if (x->bump.step2 == SSL_BUMP_PEEK || x->bump.step2 == SSL_BUMP_STARE)
+		a = bump_decide_logged(x, 3);
+	if (!r->ok) {
+		log_warnx("SslBump: TLS with the server for %s failed: %s",
+		    x->url_str, r->cause);
+		srv_close(s);
+		if (a == SSL_BUMP_SPLICE || x->bump.step2 == SSL_BUMP_PEEK) {
+			bump_splice(x);
+			return;
+		}
+		if (a == SSL_BUMP_TERMINATE) {
+			bump_log_mode(x, a);
+			bump_close(x, "ssl_bump terminate");
+			return;
+		}
+		free(c->tls_error);
+		c->tls_error = xasprintf("%s\n%s", r->err_code[0] ?
+		    r->err_code : "-", r->err_detail[0] ? r->err_detail :
+		    r->cause);
+		bump_client_tls(x, bump_server_name(x), NULL, 0);
+		return;
+	}
+	switch (a) {
+	case SSL_BUMP_SPLICE:
+		srv_close(s);
+		bump_splice(x);
+		return;
+	case SSL_BUMP_TERMINATE:
+		srv_close(s);
+		bump_log_mode(x, a);
+		bump_close(x, "ssl_bump terminate");
+		return;
+	}
+	/* the connection serves the first bumped request */
+	if (worker_cfg->server_persistent_connections)
+		pconn_put(s);
+	else
+		srv_close(s);
+	mimic = r->cert;
+	bump_client_tls(x, bump_server_name(x), mimic, r->verify_err);
+}
+
+static void
+bump_server_connected(struct xact *x, struct srv *s)
+{
+	if (xact_peer(x) != NULL) {
+		/* through a parent there is no server TLS to look at */
+		forward_release(x, 0);
+		bump_wait(x, BUMP_CERT);
+		bump_client_tls(x, bump_server_name(x), NULL, 0);
+		return;
+	}
+	tls_client_start(x, s, bump_server_name(x), bump_server_done);
+}
+
+/* Connect to the server (as the tunnel would) and start TLS with it. */
+static void
+bump_server(struct xact *x)
+{
+	bump_wait(x, BUMP_SERVER);
+	forward_open(x, 0, bump_server_connected);
 }
 
 void
@@ -322,10 +421,15 @@ bump_start(struct xact *x)
 		bump_wait(x, BUMP_HELLO);
 		bump_client_event(x, EPOLLIN);
 		return;
-	default:	/* bump, client-first, server-first */
+	case SSL_BUMP_SERVER_FIRST:
 		if (bump_answer(x) == -1)
 			return;
-		bump_client_tls(x, x->url.host);
+		bump_server(x);
+		return;
+	default:	/* bump, client-first: nothing to mimic yet */
+		if (bump_answer(x) == -1)
+			return;
+		bump_client_tls(x, x->url.host, NULL, 0);
 	}
 }
 
@@ -339,10 +443,6 @@ bump_step2(struct xact *x, const struct tls_hello *h)
 		bump_note_sni(x, h->sni);
 	a = bump_decide_logged(x, 2);
 	x->bump.step2 = a;
-	if (a == SSL_BUMP_PEEK || a == SSL_BUMP_STARE) {
-		/* no step 3 yet: its default for the step-2 action */
-		a = bump_decide_logged(x, 3);
-	}
 	switch (a) {
 	case SSL_BUMP_SPLICE:
 		bump_splice(x);
@@ -352,8 +452,8 @@ bump_step2(struct xact *x, const struct tls_hello *h)
 		bump_close(x, "ssl_bump terminate");
 		return;
 	default:
-		bump_client_tls(x, x->bump.sni[0] ? x->bump.sni :
-		    x->url.host);
+		/* bump at step 2, stare, peek: see the server first */
+		bump_server(x);
 	}
 }
 

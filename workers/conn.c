@@ -108,6 +108,7 @@ conn_close(struct conn *c)
 	}
 	free(c->tls_authority);
 	free(c->tls_sni);
+	free(c->tls_error);
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);

@@ -67,8 +67,9 @@ static const unsigned xact_next_ok[] = {
 	[XS_REWRITE] = XS_ROUTABLE,
 	[XS_LOOKUP] = XS_ROUTABLE,
 	[XS_COLLAPSED] = XS_ROUTABLE,
-	[XS_DNS] = XS_UPSTREAM,
-	[XS_CONNECTING] = XS_UPSTREAM,
+	/* SslBump looks at the server's TLS, then bumps the client */
+	[XS_DNS] = XS_UPSTREAM | S(XS_BUMP),
+	[XS_CONNECTING] = XS_UPSTREAM | S(XS_BUMP),
 	[XS_FORWARD] = XS_UPSTREAM | S(XS_RELAY),
 	[XS_RELAY] = S(XS_DONE),
 	[XS_TUNNEL] = S(XS_DONE),
