@@ -179,6 +179,8 @@ xact_free(struct xact *x)
 	free(x->accel_url);
 	buf_free(&x->fwd.head);
 	buf_free(&x->fwd.body);
+	free(x->err_x);
+	free(x->err_d);
 	ev_defer_free(x);
 }
 
