@@ -4,8 +4,9 @@
  * default-ca, domain=, disable ...), read into struct cfg_tls_outgoing.
  * Lines add up as in Squid; the table's default line (min-version=1.0)
  * comes first.  What Squid reads but cuttle does not act on warns with the
- * word; a word Squid does not know, an unknown options= or flags= name, or
- * a missing cert=/key= file is an error.  The worker's TLS client
+ * word; a word Squid does not know, an unknown options= or flags= name, a
+ * cipher= list that selects nothing, or a missing cert=/key= file is an
+ * error.  The worker's TLS client
  * (workers/tls_client.c) turns the result into an SSL_CTX.
  */
 #include "config.h"
@@ -18,6 +19,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "units.h"
@@ -205,8 +207,18 @@ cfg_tls_word(struct conf_ctx *cx, struct cfg_tls_outgoing *t, const char *w)
 		if ((err = cfg_tls_file("key", v)) != NULL)
 			return err;
 		cfg_tls_set(&t->key, v);
-	} else if (KEY("cipher") && v != NULL)
+	} else if (KEY("cipher") && v != NULL) {
+		/* Squid is FATAL at start; say so at -k parse already */
+		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+		int bad = ctx != NULL && !SSL_CTX_set_cipher_list(ctx, v);
+
+		SSL_CTX_free(ctx);
+		ERR_clear_error();
+		if (bad)
+			return units_strf("tls_outgoing_options: Failed to set "
+			    "SSL cipher suite '%s': no cipher matches", v);
 		cfg_tls_set(&t->cipher, v);
+	}
 	else if (KEY("options") && v != NULL) {
 		uint64_t ops = 0;
 

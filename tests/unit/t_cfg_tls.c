@@ -104,6 +104,9 @@ t_errors(void)
 	    "key= before cert=");
 	ok(logged("cert= option must be set before key= is used."),
 	    "Squid's message");
+	is_int(load_free("tls_outgoing_options cipher=NOSUCHCIPHER\n"), 1,
+	    "a cipher list that selects nothing");
+	ok(logged("Failed to set SSL cipher suite 'NOSUCHCIPHER'"), "names it");
 	is_int(load_free("tls_outgoing_options nosuchword\n"), 1,
 	    "an unknown word");
 	ok(logged("Unknown TLS option 'nosuchword'"), "names it");
