@@ -208,6 +208,8 @@ tls_client_build(const struct cfg_tls_outgoing *t)
 	 */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 #endif
+	/* the handshake is the one place certificates are checked */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
 	if (t->min_version >= 0)
 		SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION + t->min_version);
 	if (t->cipher != NULL && !SSL_CTX_set_cipher_list(ctx, t->cipher))

@@ -313,6 +313,27 @@ def test_silent_origin_times_out(proxy, handshake_origin, impl):
         assert wait_for(lambda: "timed out" in p.cache_log, 5), p.cache_log
 
 
+def test_client_leaves_during_handshake(proxy, handshake_origin, tls_origins, certs):
+    """The transaction ends with its client; the half-made TLS connection goes too."""
+    o = handshake_origin("silent")
+    p = proxy(trusted(certs))
+    c = RawClient(p.port)
+    c.send(build("GET", "https://tls.test:%d/" % o.port))
+    assert wait_for(lambda: o.accepted == 1, 5)
+    c.close()
+    # the proxy closes its side of the stalled handshake
+    def closed():
+        try:
+            return o.held and o.held[0].recv(1, socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+    assert wait_for(closed, 5)
+    good = tls_origins(certs.good)
+    assert get(p.port, url(good)).status == 200
+
+
 # -- client certificates, peers, reconfigure -----------------------------------------
 
 def _client_cert_origin(certs, tls_origins):
