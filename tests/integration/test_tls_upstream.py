@@ -391,3 +391,20 @@ def test_reconfigure_applies_new_options(proxy, tls_origins, certs, impl):
         except OSError:
             return False
     assert wait_for(fetched, 10)
+
+
+@pytest.mark.cuttle_only(reason="counts the descriptors of cuttle's worker process")
+def test_failed_handshakes_leave_no_descriptors(proxy, tls_origins, handshake_origin, certs):
+    selfsigned = tls_origins(certs.selfsigned)
+    reset = handshake_origin("reset")
+    p = proxy(trusted(certs))
+    worker = wait_for(lambda: p.worker_pids(), 5)[0]
+
+    def fds():
+        return len(os.listdir("/proc/%d/fd" % worker))
+    assert get(p.port, url(selfsigned)).status == 503
+    before = fds()
+    for _ in range(10):
+        assert get(p.port, url(selfsigned)).status == 503
+        assert get(p.port, "https://tls.test:%d/" % reset.port).status == 503
+    assert wait_for(lambda: fds() <= before, 5), (before, fds())
