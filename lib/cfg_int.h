@@ -72,6 +72,11 @@ char *cfg_set_helper_format(struct conf_ctx *cx, void *field, int argc,
 char *cfg_set_auth_param(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 
+/* cfg_set_tls.c: tls_outgoing_options */
+char *cfg_set_tls_outgoing(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+void cfg_free_tls_outgoing(struct cfg_tls_outgoing *t);
+
 /* cfg_set_peer.c: cache_peer and cache_peer_access */
 char *cfg_set_peer(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_peer_access(struct conf_ctx *cx, void *field, int argc,

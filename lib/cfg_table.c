@@ -498,7 +498,8 @@ static const struct conf_directive cfg_table[] = {
 	O("sslproxy_capath",
 	    "Remove this line. Use tls_outgoing_options capath= instead."),
 	U("sslproxy_cert_adapt"),
-	U("sslproxy_cert_error"),
+	{ "sslproxy_cert_error", cfg_set_access, CFG(sslproxy_cert_error),
+	    NULL, 0, 1, ANY, NULL },
 	U("sslproxy_cert_sign"),
 	U("sslproxy_cert_sign_hash"),
 	O("sslproxy_cipher",
@@ -543,7 +544,8 @@ static const struct conf_directive cfg_table[] = {
 	U("tcp_outgoing_tos"),
 	U("tcp_recv_bufsize"),
 	U("test_reachability"),
-	U("tls_outgoing_options"),
+	{ "tls_outgoing_options", cfg_set_tls_outgoing, CFG(tls_outgoing),
+	    "min-version=1.0", 0, 1, ANY, NULL },
 	U("tproxy_uses_indirect_client"),
 	U("udp_incoming_address"),
 	U("udp_outgoing_address"),
@@ -716,6 +718,8 @@ cfg_free(struct cfg *cfg)
 	access_list_free(&cfg->follow_x_forwarded_for);
 	access_list_free(&cfg->http_access);
 	access_list_free(&cfg->ssl_bump);
+	cfg_free_tls_outgoing(&cfg->tls_outgoing);
+	access_list_free(&cfg->sslproxy_cert_error);
 	access_list_free(&cfg->http_reply_access);
 	access_list_free(&cfg->cache_access);
 	access_list_free(&cfg->url_rewrite_access);

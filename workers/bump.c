@@ -380,11 +380,12 @@ bump_server_connected(struct xact *x, struct srv *s)
 {
 	if (xact_peer(x) != NULL) {
 		/* through a parent there is no server TLS to look at */
-		forward_release(x, 0);
-		bump_wait(x, BUMP_CERT);
+		srv_close(s);
 		bump_client_tls(x, bump_server_name(x), NULL, 0);
 		return;
 	}
+	x->srv = s;
+	s->xact = x;
 	tls_client_start(x, s, bump_server_name(x), bump_server_done);
 }
 
@@ -539,6 +540,22 @@ bump_release(struct xact *x)
 		bump_cert_cancel(x->bump.wait);
 		x->bump.wait = NULL;
 	}
+}
+
+void
+bump_server_failed(struct xact *x)
+{
+	struct conn *c = x->conn;
+	char *nl = strchr(c->tls_error, '\n');
+
+	free(x->err_x);
+	free(x->err_d);
+	x->err_x = xstrndup(c->tls_error, (size_t)(nl - c->tls_error));
+	x->err_d = xstrdup(nl + 1);
+	free(c->tls_error);
+	c->tls_error = NULL;
+	x->keep_client = 0;
+	xact_fail(x, 503, "ERR_SECURE_CONNECT_FAIL", 0);
 }
 
 char *

@@ -28,5 +28,10 @@ void bump_release(struct xact *x);
  * malloc'd; NULL when the request is not on a bumped connection.
  */
 char *bump_request_url(const struct xact *x);
+/*
+ * The first request on a connection bumped after the server's TLS failed:
+ * Squid's 503 ERR_SECURE_CONNECT_FAIL naming the failure, then close.
+ */
+void bump_server_failed(struct xact *x);
 
 #endif

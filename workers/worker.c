@@ -29,6 +29,7 @@
 #include "pconn.h"
 #include "proctitle.h"
 #include "rewrite.h"
+#include "tls_client.h"
 #include "util.h"
 
 #include <errno.h>
@@ -274,6 +275,7 @@ worker_reload(void)
 	log_apply_debug_options(fresh->debug_options);
 	rewrite_reload(fresh);
 	auth_reload(fresh);
+	tls_client_reload(fresh);
 }
 
 /* -N only: there is no master to rename the logs before the reopen. */
@@ -366,6 +368,7 @@ worker_main(const struct heritage *h)
 	accesslog_init();
 	rewrite_init(cfg);
 	auth_init(cfg);
+	tls_client_init(cfg);
 
 	int n = 0;
 	for (const struct cfg_port *p = cfg->ports; p != NULL; p = p->next)

@@ -193,6 +193,8 @@ xact_free(struct xact *x)
 	free(x->accel_url);
 	buf_free(&x->fwd.head);
 	buf_free(&x->fwd.body);
+	free(x->err_x);
+	free(x->err_d);
 	ev_defer_free(x);
 }
 
@@ -358,6 +360,10 @@ xact_route_request(struct xact *x)
 			bump_start(x);
 		else
 			tunnel_start(x);
+		return;
+	}
+	if (x->conn != NULL && x->conn->tls_error != NULL) {
+		bump_server_failed(x);
 		return;
 	}
 	cache_lookup(x, &v);

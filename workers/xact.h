@@ -216,6 +216,7 @@ struct xact {
 	char		 mime_type[256];	/* log.mime_type: xact_log_type() */
 	const char	*hier;
 	int		 err_errno;
+	char		*err_x, *err_d;	/* the page's %x and %D, or NULL */
 	struct timeval	 started;
 
 	struct xact_fwd	 fwd;

@@ -386,9 +386,9 @@ xact_access_start(struct xact *x)
 		    sizeof(tmp));
 		x->log_url = xstrdup(tmp);
 	}
-	if (strcmp(x->url.scheme, "http") != 0 && !x->is_connect &&
-	    !(strcmp(x->url.scheme, "https") == 0 && x->conn != NULL &&
-	    x->conn->ssl != NULL)) {
+	/* https:// too: forward.c opens TLS to the origin (tls_client.c) */
+	if (strcmp(x->url.scheme, "http") != 0 &&
+	    strcmp(x->url.scheme, "https") != 0 && !x->is_connect) {
 		xact_fail(x, 400, "ERR_UNSUP_REQ", 0);
 		return;
 	}
