@@ -167,12 +167,12 @@ bump_close(struct xact *x, const char *why)
 {
 	log_debug(83, 1, "transaction %llu: %s: closing the client: %s",
 	    (unsigned long long)x->id, x->url_str, why);
+	/* Squid 5.7 logs NONE_NONE/200 0 and closes, whatever the step */
 	x->keep_client = 0;
-	if (!x->head_sent) {
-		/* Squid 5.7 answers a terminate at step 1 with nothing */
-		x->head_sent = 1;
-	}
-	xact_end(x, XACT_ABORT, NULL, why);
+	x->head_sent = 1;
+	x->log.status = 200;
+	x->log.bytes_out = 0;
+	xact_end(x, 0, NULL, NULL);
 }
 
 static void
