@@ -336,3 +336,59 @@ def test_bump_mode_logged_bump_at_step1(proxy, bump_ca, tls_origin):
                     "tls.test") as tls:
         tls.sendall(b"GET http://x HTTP/1.1\r\n")   # no upstream needed
     assert _modes(p, 1)[0] == ("CONNECT", "bump", "tls.test")
+
+
+@pytest.fixture(scope="module")
+def certs():
+    """A test CA and origin certificates signed by it (tlscerts.CertSet)."""
+    from tlscerts import CertSet
+    d = tempfile.mkdtemp(prefix="cuttle-it-bumpcerts-")
+    os.chmod(d, 0o755)
+    yield CertSet(d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def signed_origin(certs):
+    from origin import Origin, make_tls_context
+    o = Origin(make_tls_context(*certs.good))
+    yield o
+    o.stop()
+
+
+@pytest.mark.parametrize("rules", ["ssl_bump server-first all",
+                                   "ssl_bump peek step1\nssl_bump bump all",
+                                   "ssl_bump stare step1\nssl_bump bump all"])
+def test_bump_after_the_server_mimics_its_certificate(proxy, bump_ca, certs,
+                                                      signed_origin, rules):
+    p = bump_proxy(proxy, bump_ca, rules, ssl_ports=[signed_origin.port],
+                   extra="tls_outgoing_options cafile=%s" % certs.ca)
+    with tls_client(connect(p.port, "tls.test", signed_origin.port), bump_ca[0],
+                    "tls.test") as tls:
+        c = tls.getpeercert()
+        head, body = https_get(tls, "/bytes/100", "tls.test:%d" % signed_origin.port)
+    subject = dict(x[0] for x in c["subject"])
+    # the origin's subject and names, under the bump CA
+    assert subject == {"organizationName": "cuttle tests", "commonName": "tls.test"}
+    assert dict(x[0] for x in c["issuer"])["commonName"] == bump_ca[2]
+    assert sorted(c["subjectAltName"]) == sorted(
+        [("DNS", "tls.test"), ("DNS", "other.test"), ("IP Address", "127.0.0.1")])
+    assert head.startswith("HTTP/1.1 200")
+    assert body == pattern_bytes(100)
+
+
+def test_untrusted_origin_gets_the_error_inside_the_bump(proxy, bump_ca, certs,
+                                                         signed_origin):
+    # The origin's CA is not trusted: the client is bumped anyway and its
+    # request answered with ERR_SECURE_CONNECT_FAIL, logged NONE_NONE/503.
+    p = bump_proxy(proxy, bump_ca, "ssl_bump peek step1\nssl_bump bump all",
+                   ssl_ports=[signed_origin.port])
+    with tls_client(connect(p.port, "tls.test", signed_origin.port), bump_ca[0],
+                    "tls.test") as tls:
+        head, body = https_get(tls, "/", "tls.test:%d" % signed_origin.port)
+    assert head.startswith("HTTP/1.1 503")
+    assert "X-Squid-Error: ERR_SECURE_CONNECT_FAIL" in head
+    e = log_lines(p, 2)
+    assert (e[1]["code"], e[1]["method"], e[1]["url"]) == (
+        "NONE_NONE/503", "GET", "https://tls.test:%d/" % signed_origin.port)
+    assert signed_origin.requests == []
