@@ -30,6 +30,10 @@ enum ssl_bump_action {
 };
 extern const char *const cfg_ssl_bump_actions[];
 
+/* on_unsupported_protocol actions (index into its access list's words) */
+#define ONUP_RESPOND	0
+#define ONUP_TUNNEL	1
+
 struct cfg_port {
 	char		*spec;		/* "3128", "127.0.0.1:3128" as written */
 	char		*name;		/* name= or spec */
@@ -307,6 +311,8 @@ struct cfg {
 
 	/* TLS interception: the ssl_bump rules, actions SSL_BUMP_* */
 	struct access_list ssl_bump;
+	/* what a bump port does with bytes that are not TLS: ONUP_* */
+	struct access_list on_unsupported_protocol;
 
 	/* TLS to origins */
 	struct cfg_tls_outgoing tls_outgoing;

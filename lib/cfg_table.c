@@ -394,7 +394,8 @@ static const struct conf_directive cfg_table[] = {
 	    CFG(nonhierarchical_direct), "on", 0, 1, 1, NULL },
 	U("note"),
 	U("offline_mode"),
-	U("on_unsupported_protocol"),
+	{ "on_unsupported_protocol", cfg_set_on_unsupported_protocol,
+	    CFG(on_unsupported_protocol), NULL, 0, 1, ANY, NULL },
 	U("pconn_lifetime"),
 	{ "pconn_timeout", conf_set_time, CFG(pconn_timeout), NULL, 0, 1, 2,
 	    NULL },
@@ -718,6 +719,7 @@ cfg_free(struct cfg *cfg)
 	access_list_free(&cfg->follow_x_forwarded_for);
 	access_list_free(&cfg->http_access);
 	access_list_free(&cfg->ssl_bump);
+	access_list_free(&cfg->on_unsupported_protocol);
 	cfg_free_tls_outgoing(&cfg->tls_outgoing);
 	access_list_free(&cfg->sslproxy_cert_error);
 	access_list_free(&cfg->http_reply_access);

@@ -458,6 +458,29 @@ bump_step2(struct xact *x, const struct tls_hello *h)
 	}
 }
 
+/*
+ * Bytes that are not a ClientHello we can act on: on_unsupported_protocol
+ * tunnels them to the server, or (respond, the default) the connection
+ * closes, as Squid 5.7 closes a bumped CONNECT.
+ */
+static void
+bump_unsupported(struct xact *x, const char *why)
+{
+	struct acl_checklist cl;
+	int action = ONUP_RESPOND;
+
+	xact_checklist(x, &cl);
+	cl.ssl_step = x->bump.step;
+	(void)access_check(&worker_cfg->on_unsupported_protocol, &cl,
+	    ONUP_RESPOND, &action, NULL);
+	log_warnx("SslBump: %s: unsupported protocol (%s): %s", x->url_str,
+	    why, action == ONUP_TUNNEL ? "tunneling it" : "closing");
+	if (action == ONUP_TUNNEL)
+		bump_splice(x);
+	else
+		bump_close(x, "not a TLS ClientHello");
+}
+
 static void
 bump_read_hello(struct xact *x)
 {
@@ -475,14 +498,16 @@ bump_read_hello(struct xact *x)
 			xact_client_update(x);
 		return;
 	case TLS_HELLO_DONE:
+		if (h.ech) {
+			/* its real SNI is encrypted: nothing to bump by */
+			bump_unsupported(x, "Encrypted Client Hello");
+			return;
+		}
 		bump_step2(x, &h);
 		return;
 	case TLS_HELLO_NOT_TLS:
 	case TLS_HELLO_BAD:
-		log_warnx("SslBump: %s: %s ClientHello: %s",
-		    x->url_str, h.sslv2 ? "unsupported" : "not a TLS",
-		    h.why != NULL ? h.why : "?");
-		bump_close(x, "not a TLS ClientHello");
+		bump_unsupported(x, h.why != NULL ? h.why : "not TLS");
 		return;
 	}
 }

@@ -260,7 +260,26 @@ def test_not_tls_after_connect_is_closed_and_logged(proxy, bump_ca, tls_origin):
     e = log_lines(p, 1)
     assert (e[0]["code"], e[0]["bytes"], e[0]["hier"]) == ("NONE_NONE/200", "0", "HIER_NONE/-")
     if p.impl != "squid":
-        assert wait_for(lambda: "not a TLS ClientHello" in p.cache_log, TIMEOUT)
+        assert wait_for(lambda: "unsupported protocol" in p.cache_log, TIMEOUT)
+
+
+def test_on_unsupported_protocol_tunnel(proxy, bump_ca, origin):
+    # Plain HTTP inside the CONNECT goes through unchanged when allowed.
+    p = bump_proxy(proxy, bump_ca, "ssl_bump peek step1\nssl_bump bump all",
+                   extra="on_unsupported_protocol tunnel all",
+                   ssl_ports=[origin.port])
+    s = connect(p.port, "origin.test", origin.port)
+    s.sendall(b"GET /bytes/50 HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n")
+    out = b""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        data = s.recv(65536)
+        if not data:
+            break
+        out += data
+    assert out.startswith(b"HTTP/1.1 200")
+    assert out.endswith(pattern_bytes(50))
+    assert origin.requests[0].target == "/bytes/50"
 
 
 def test_bumped_requests_are_ordinary_and_cached(proxy, bump_ca, tls_origin):
