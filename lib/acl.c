@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "tls_err.h"
 #include "util.h"
 
 static const struct acl_type_def acl_types[] = {
@@ -49,7 +50,7 @@ static const struct acl_type_def acl_types[] = {
 	{ "proxy_auth_regex",	ACL_K_PROXY_AUTH_REGEX,	ACL_F_I | ACL_F_AUTH },
 	{ "max_user_ip",	ACL_K_UNSUPPORTED,	ACL_F_AUTH },
 	{ "external",		ACL_K_UNSUPPORTED,	0 },
-	{ "ssl_error",		ACL_K_UNSUPPORTED,	0 },
+	{ "ssl_error",		ACL_K_SSL_ERROR,	0 },
 	{ "server_cert_fingerprint", ACL_K_UNSUPPORTED,	0 },
 	{ "note",		ACL_K_UNSUPPORTED,	0 },
 	{ "hier_code",		ACL_K_UNSUPPORTED,	0 },
@@ -241,6 +242,22 @@ acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
 		break;
 	case ACL_K_TIME:
 		err = acl_time_parse(a, v, n, w);
+		break;
+	case ACL_K_SSL_ERROR:
+		for (i = 0; i < n; i++) {
+			int codes[TLS_ERR_GROUP_MAX], nc, j;
+
+			if ((nc = tls_err_parse(v[i], codes)) == -1)
+				return xasprintf("Unknown TLS error name '%s'",
+				    v[i]);
+			for (j = 0; j < nc; j++) {
+				a->ranges = acl_grow(a->ranges,
+				    &a->ranges_cap, a->nranges + 1,
+				    sizeof(*a->ranges));
+				a->ranges[a->nranges].lo = codes[j];
+				a->ranges[a->nranges++].hi = codes[j];
+			}
+		}
 		break;
 	case ACL_K_AT_STEP:
 		for (i = 0; i < n; i++) {
@@ -439,12 +456,12 @@ acl_set_init(struct acl_set *set)
 	acl_builtin(set, "to_localhost dst 127.0.0.0/8 0.0.0.0/32 ::1/128 "
 	    "::/128");
 	acl_builtin(set, "CONNECT method CONNECT");
-	/* Referenced by sslproxy_cert_error rules; they never match yet. */
-	acl_builtin(set, "ssl::certHasExpired ssl_error X509_V_ERR_CERT_HAS_EXPIRED");
-	acl_builtin(set, "ssl::certNotYetValid ssl_error X509_V_ERR_CERT_NOT_YET_VALID");
-	acl_builtin(set, "ssl::certDomainMismatch ssl_error SQUID_X509_V_ERR_DOMAIN_MISMATCH");
-	acl_builtin(set, "ssl::certUntrusted ssl_error X509_V_ERR_INVALID_CA");
-	acl_builtin(set, "ssl::certSelfSigned ssl_error X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT");
+	/* Squid's built-in ssl_error sets, as its shortcuts define them. */
+	acl_builtin(set, "ssl::certHasExpired ssl_error ssl::certHasExpired");
+	acl_builtin(set, "ssl::certNotYetValid ssl_error ssl::certNotYetValid");
+	acl_builtin(set, "ssl::certDomainMismatch ssl_error ssl::certDomainMismatch");
+	acl_builtin(set, "ssl::certUntrusted ssl_error ssl::certUntrusted");
+	acl_builtin(set, "ssl::certSelfSigned ssl_error ssl::certSelfSigned");
 }
 
 static void
@@ -589,6 +606,11 @@ acl_match(const struct acl *a, const struct acl_checklist *cl)
 		if (a->def->kind == ACL_K_SSL_SERVER_NAME)
 			return acl_dom_match(a, name);
 		return acl_re_match(&a->rx, name);
+	case ACL_K_SSL_ERROR:
+		for (i = 0; i < cl->nssl_errors; i++)
+			if (acl_range_match(a, cl->ssl_errors[i]))
+				return ACL_MATCH;
+		return ACL_NOMATCH;
 	case ACL_K_AT_STEP:
 		return cl->ssl_step > 0 && cl->ssl_step < 31 &&
 		    (a->steps & (1 << cl->ssl_step)) != 0;

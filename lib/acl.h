@@ -63,6 +63,10 @@ struct acl_checklist {
 	const char	*dst_rdns;	/* reverse name of an IP host, for dstdomain */
 	const char	*sni;		/* TLS SNI, for ssl::server_name */
 	int		 ssl_step;	/* 1..3 SslBump1..3, 4 GeneratingCONNECT, 0 none */
+	/* the certificate error(s) being checked (sslproxy_cert_error), for
+	 * ssl_error: X509_V_ERR_* or TLS_ERR_* codes (tls_err.h) */
+	const int	*ssl_errors;
+	int		 nssl_errors;
 	int		 auth_state;	/* ACL_AUTH_*: where the credentials stand */
 	const char	*user;		/* the validated user (ACL_AUTH_OK) */
 };

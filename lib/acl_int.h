@@ -21,7 +21,7 @@ enum acl_kind {
 	ACL_K_REFERER_REGEX, ACL_K_REQ_HEADER, ACL_K_REP_HEADER,
 	ACL_K_HTTP_STATUS, ACL_K_TIME, ACL_K_SSL_SERVER_NAME,
 	ACL_K_SSL_SERVER_NAME_REGEX, ACL_K_AT_STEP, ACL_K_PROXY_AUTH,
-	ACL_K_PROXY_AUTH_REGEX,
+	ACL_K_PROXY_AUTH_REGEX, ACL_K_SSL_ERROR,
 	ACL_K_UNSUPPORTED,	/* parsed and kept, never matches */
 	ACL_K_REJECTED		/* refused at parse time */
 };
@@ -87,7 +87,7 @@ struct acl {
 	int		 ndoms, doms_cap;
 	unsigned	 dom_seq;
 	struct acl_regexes rx;
-	struct acl_range *ranges;
+	struct acl_range *ranges;	/* also ssl_error codes (lo == hi) */
 	int		 nranges, ranges_cap;
 	char		**words;	/* method, proto, myportname, unsupported */
 	int		 nwords, words_cap;

@@ -44,6 +44,9 @@ struct cfg_file_stamp {
 #define CFG_TLS_FLAG_CONDITIONAL_AUTH	0x20
 #define CFG_TLS_FLAG_VERIFY_CRL		0x40
 #define CFG_TLS_FLAG_VERIFY_CRL_ALL	0x80
+/* on_unsupported_protocol actions (index into its access list's words) */
+#define ONUP_RESPOND	0
+#define ONUP_TUNNEL	1
 
 struct cfg_port {
 	char		*spec;		/* "3128", "127.0.0.1:3128" as written */
@@ -217,6 +220,30 @@ struct cfg_str_list {
 	struct cfg_str_list *next;
 };
 
+/* tls_outgoing_options flags= (Squid's SSL_FLAG_* words) */
+#define CFG_TLS_DONT_VERIFY_PEER	0x01
+#define CFG_TLS_DONT_VERIFY_DOMAIN	0x02
+#define CFG_TLS_NO_SESSION_REUSE	0x04
+
+/*
+ * tls_outgoing_options: how the worker's TLS client talks to origins
+ * (workers/tls_client.c builds its SSL_CTX from this).  Lines add up, as
+ * in Squid; "disable" starts over with TLS to origins off.
+ */
+struct cfg_tls_outgoing {
+	int		 disabled;	/* disable: no TLS context at all */
+	struct cfg_str_list *cafiles;	/* cafile=, in order */
+	char		*capath;	/* capath= */
+	char		*cert, *key;	/* cert=, key= (client certificate) */
+	char		*cipher;	/* cipher= (TLS 1.2 and below) */
+	uint64_t	 options;	/* options= as SSL_OP_* bits */
+	int		 min_version;	/* min-version=1.N: N; -1 none */
+	unsigned	 flags;		/* CFG_TLS_* */
+	int		 default_ca;	/* default-ca: the system trust store */
+	int		 default_ca_set;	/* default-ca= was written */
+	char		*text;		/* every word as written, to compare */
+};
+
 /*
  * targeted_cache_control: where response fields such as CDN-Cache-Control
  * (RFC 9213) replace Cache-Control and Expires for this cache.
@@ -353,6 +380,12 @@ struct cfg {
 	struct cfg_cert_rule *sslproxy_cert_sign;	/* file order */
 	struct cfg_cert_rule *sslproxy_cert_adapt;
 	char		*sslproxy_cert_sign_hash;	/* digest name ("sha256") */
+	/* what a bump port does with bytes that are not TLS: ONUP_* */
+	struct access_list on_unsupported_protocol;
+
+	/* TLS to origins */
+	struct cfg_tls_outgoing tls_outgoing;
+	struct access_list sslproxy_cert_error;	/* empty: deny every error */
 
 	/* errors */
 	char		*error_directory;	/* NULL: built-in templates dir */

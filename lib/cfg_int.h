@@ -34,6 +34,8 @@ char *cfg_set_forwarded_for(struct conf_ctx *cx, void *field, int argc,
 char *cfg_set_acl(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_access(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_ssl_bump(struct conf_ctx *cx, void *field, int argc, char **argv);
+char *cfg_set_on_unsupported_protocol(struct conf_ctx *cx, void *field,
+    int argc, char **argv);
 char *cfg_set_bytes(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_size_acl(struct conf_ctx *cx, void *field, int argc,
     char **argv);
@@ -90,6 +92,10 @@ char *cfg_set_cert_adapt(struct conf_ctx *cx, void *field, int argc,
 char *cfg_set_cert_sign_hash(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 void cfg_free_cert_rules(struct cfg_cert_rule **list);
+/* cfg_set_tls.c: tls_outgoing_options */
+char *cfg_set_tls_outgoing(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+void cfg_free_tls_outgoing(struct cfg_tls_outgoing *t);
 
 /* cfg_set_peer.c: cache_peer and cache_peer_access */
 char *cfg_set_peer(struct conf_ctx *cx, void *field, int argc, char **argv);

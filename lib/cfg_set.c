@@ -742,6 +742,16 @@ cfg_set_ssl_bump(struct conf_ctx *cx, void *field, int argc, char **argv)
 }
 
 char *
+cfg_set_on_unsupported_protocol(struct conf_ctx *cx, void *field, int argc,
+    char **argv)
+{
+	static const char *const actions[] = { "respond", "tunnel", NULL };
+
+	return access_parse(field, &CFG_BASE(cx)->acls, argv, argc, actions,
+	    cx->file, cx->line);
+}
+
+char *
 cfg_set_access(struct conf_ctx *cx, void *field, int argc, char **argv)
 {
 	return access_parse(field, &CFG_BASE(cx)->acls, argv, argc, NULL,

@@ -395,7 +395,8 @@ static const struct conf_directive cfg_table[] = {
 	    CFG(nonhierarchical_direct), "on", 0, 1, 1, NULL },
 	U("note"),
 	U("offline_mode"),
-	U("on_unsupported_protocol"),
+	{ "on_unsupported_protocol", cfg_set_on_unsupported_protocol,
+	    CFG(on_unsupported_protocol), NULL, 0, 1, ANY, NULL },
 	U("pconn_lifetime"),
 	{ "pconn_timeout", conf_set_time, CFG(pconn_timeout), NULL, 0, 1, 2,
 	    NULL },
@@ -502,7 +503,8 @@ static const struct conf_directive cfg_table[] = {
 	    "Remove this line. Use tls_outgoing_options capath= instead."),
 	{ "sslproxy_cert_adapt", cfg_set_cert_adapt, CFG(sslproxy_cert_adapt),
 	    NULL, 0, 1, ANY, NULL },
-	U("sslproxy_cert_error"),
+	{ "sslproxy_cert_error", cfg_set_access, CFG(sslproxy_cert_error),
+	    NULL, 0, 1, ANY, NULL },
 	{ "sslproxy_cert_sign", cfg_set_cert_sign, CFG(sslproxy_cert_sign),
 	    NULL, 0, 1, ANY, NULL },
 	{ "sslproxy_cert_sign_hash", cfg_set_cert_sign_hash,
@@ -549,7 +551,8 @@ static const struct conf_directive cfg_table[] = {
 	U("tcp_outgoing_tos"),
 	U("tcp_recv_bufsize"),
 	U("test_reachability"),
-	U("tls_outgoing_options"),
+	{ "tls_outgoing_options", cfg_set_tls_outgoing, CFG(tls_outgoing),
+	    "min-version=1.0", 0, 1, ANY, NULL },
 	U("tproxy_uses_indirect_client"),
 	U("udp_incoming_address"),
 	U("udp_outgoing_address"),
@@ -740,6 +743,9 @@ cfg_free(struct cfg *cfg)
 	cfg_free_cert_rules(&cfg->sslproxy_cert_sign);
 	cfg_free_cert_rules(&cfg->sslproxy_cert_adapt);
 	free(cfg->sslproxy_cert_sign_hash);
+	access_list_free(&cfg->on_unsupported_protocol);
+	cfg_free_tls_outgoing(&cfg->tls_outgoing);
+	access_list_free(&cfg->sslproxy_cert_error);
 	access_list_free(&cfg->http_reply_access);
 	access_list_free(&cfg->cache_access);
 	access_list_free(&cfg->url_rewrite_access);

@@ -329,7 +329,8 @@ cache_lookup(struct xact *x, struct cache_outcome *v)
 
 	v->route = CACHE_ROUTE_FETCH;
 	if ((heritage.memcache == NULL && cache_nstores == 0) ||
-	    strcmp(x->url.scheme, "http") != 0)
+	    (strcmp(x->url.scheme, "http") != 0 &&
+	    strcmp(x->url.scheme, "https") != 0))
 		return;
 	if (worker_cfg->cache_access.head != NULL) {
 		struct acl_checklist cl;

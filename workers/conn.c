@@ -106,6 +106,9 @@ conn_close(struct conn *c)
 		SSL_shutdown(c->ssl);
 		SSL_free(c->ssl);
 	}
+	free(c->tls_authority);
+	free(c->tls_sni);
+	free(c->tls_error);
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);

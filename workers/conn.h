@@ -21,6 +21,10 @@ struct xact;
 struct conn {
 	int		 fd;
 	SSL		*ssl;		/* TLS with the client (bumped), or NULL */
+	char		*tls_authority;	/* bumped: the CONNECT's host:port */
+	char		*tls_sni;	/* bumped: the client's SNI, or NULL */
+	char		*tls_error;	/* bumped after the server's TLS failed:
+					   "%x\n%D" for the first request */
 	struct ev_io	 io;
 	struct ev_timer	 timer;		/* request / idle / write / linger */
 	struct ev_timer	 life;		/* client_lifetime */

@@ -247,11 +247,18 @@ errpage_expand(struct xact *x, const char *tpl, const char *err_name,
 				free(h);
 			}
 			break;
+		case 'x':
+			/* Squid's error detail: "X509_V_ERR_...+broken_cert" */
+			errpage_html(out, x->err_x != NULL ? x->err_x :
+			    "[Unknown Error Code]");
+			break;
+		case 'D':
+			errpage_html(out, x->err_d != NULL ? x->err_d :
+			    "[No Error Detail]");
+			break;
 		case 'a':
 		case 'm':
 		case 'o':
-		case 'x':
-		case 'D':
 		case 'W':
 		case 'g':
 		case 'f':

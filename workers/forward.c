@@ -19,6 +19,7 @@
 #include "headers.h"
 #include "log.h"
 #include "pconn.h"
+#include "tls_client.h"
 #include "tls_io.h"
 #include "peer.h"
 #include "util.h"
@@ -167,6 +168,40 @@ forward_attach(struct xact *x, struct srv *s)
 	forward_pump(x);
 }
 
+/*
+ * The name TLS is set up for on the route tried: the URL's host for an
+ * https:// URL going direct; NULL for plain HTTP (peers get the absolute
+ * URL over plain HTTP, as from Squid without a tls cache_peer option).
+ */
+static const char *
+forward_tls_host(const struct xact *x)
+{
+	if (x->is_connect || strcmp(x->url.scheme, "https") != 0 ||
+	    xact_peer(x) != NULL)
+		return NULL;
+	return x->url.host;
+}
+
+/* TLS with the origin is up (go on as over TCP) or failed (Squid's 503). */
+static void
+forward_tls_done(struct xact *x, struct srv *s, struct tls_client_result *r)
+{
+	if (r->ok) {
+		x->fwd.on_connected(x, s);
+		return;
+	}
+	srv_close(s);
+	/* Squid 5.7 logs no server for a connection that never got secure */
+	x->hier = "HIER_NONE";
+	memset(&x->log.server, 0, sizeof(x->log.server));
+	free(x->err_x);
+	free(x->err_d);
+	x->err_x = xstrdup(r->err_code);
+	x->err_d = xstrdup(r->err_detail);
+	xact_fail(x, r->timed_out ? 504 : 503, "ERR_SECURE_CONNECT_FAIL",
+	    r->sys_errno);
+}
+
 static void
 forward_connect_done(struct ev_io *io, uint32_t revents)
 {
@@ -187,6 +222,11 @@ forward_connect_done(struct ev_io *io, uint32_t revents)
 		x->err_errno = err;
 		x->fwd.addr_idx++;
 		forward_dial(x, 0, x->fwd.on_connected);
+		return;
+	}
+	const char *tls_host = forward_tls_host(x);
+	if (tls_host != NULL) {
+		tls_client_start(x, s, tls_host, forward_tls_done);
 		return;
 	}
 	x->srv = NULL;
@@ -232,7 +272,8 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 			((struct sockaddr_in6 *)&addr)->sin6_port =
 			    htons(x->fwd.dest_port);
 		if (allow_pool && !x->fwd.retried) {
-			struct srv *s = pconn_take((struct sockaddr *)&addr);
+			struct srv *s = pconn_take((struct sockaddr *)&addr,
+			    forward_tls_host(x));
 			if (s != NULL) {
 				cb(x, s);
 				return;
@@ -578,7 +619,8 @@ forward_set_events(struct xact *x)
 
 	if (s == NULL)
 		return;
-	if (buf_avail(&s->out) > 0 && !x->early_reply)
+	if ((buf_avail(&s->out) > 0 && !x->early_reply) ||
+	    tls_io_wants_write(s->ssl))
 		ev |= EPOLLOUT;
 	if (x->state == XS_FORWARD)
 		ev |= EPOLLIN;

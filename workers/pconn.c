@@ -8,6 +8,7 @@
 #include "config.h"
 #include "pconn.h"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include "cfg.h"
 #include "log.h"
@@ -16,6 +17,7 @@
 
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -91,9 +93,12 @@ srv_close(struct srv *s)
 	ev_io_stop(&s->io);
 	ev_timer_stop(&s->timer);
 	if (s->ssl != NULL) {
-		SSL_shutdown(s->ssl);
+		/* close_notify only on a session that got that far */
+		if (SSL_is_init_finished(s->ssl))
+			SSL_shutdown(s->ssl);
 		SSL_free(s->ssl);
 	}
+	free(s->tls_host);
 	close(s->fd);
 	buf_free(&s->in);
 	buf_free(&s->out);
@@ -105,6 +110,22 @@ pconn_idle_event(struct ev_io *io, uint32_t revents)
 {
 	struct srv *s = io->arg;
 
+	/*
+	 * TLS records that carry no data (a TLS 1.3 session ticket, a key
+	 * update) may arrive while idle: read them and stay pooled.
+	 */
+	if (s->ssl != NULL && !(revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+		char b;
+		size_t n;
+
+		ERR_clear_error();
+		if (!SSL_read_ex(s->ssl, &b, 1, &n) &&
+		    SSL_get_error(s->ssl, 0) == SSL_ERROR_WANT_READ) {
+			ERR_clear_error();
+			return;
+		}
+		ERR_clear_error();
+	}
 	/* an idle server speaking or closing: the connection is done */
 	pconn_unlink(s);
 	srv_close(s);
@@ -147,12 +168,15 @@ pconn_put(struct srv *s)
 }
 
 struct srv *
-pconn_take(const struct sockaddr *addr)
+pconn_take(const struct sockaddr *addr, const char *tls_host)
 {
 	unsigned b = pconn_hash(addr);
 
 	for (struct srv *s = pconn_pool[b]; s != NULL; s = s->pool_next) {
 		if (!pconn_same((struct sockaddr *)&s->addr, addr))
+			continue;
+		if ((s->ssl != NULL) != (tls_host != NULL) || (tls_host != NULL &&
+		    (s->tls_host == NULL || strcasecmp(s->tls_host, tls_host) != 0)))
 			continue;
 		pconn_unlink(s);
 		ev_timer_stop(&s->timer);
@@ -166,6 +190,22 @@ int
 pconn_idle_count(void)
 {
 	return pconn_idle;
+}
+
+void
+pconn_close_tls(void)
+{
+	for (int b = 0; b < PCONN_BUCKETS; b++) {
+		struct srv *s = pconn_pool[b], *next;
+
+		for (; s != NULL; s = next) {
+			next = s->pool_next;
+			if (s->ssl != NULL) {
+				pconn_unlink(s);
+				srv_close(s);
+			}
+		}
+	}
 }
 
 void

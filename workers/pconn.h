@@ -1,7 +1,8 @@
 /*
  * Server connections and the idle pool.  A server connection that finished
- * a response cleanly waits in the pool, keyed by address and port, until a
- * transaction takes it, the server closes it, or pconn_timeout expires.
+ * a response cleanly waits in the pool, keyed by address and port and, for
+ * TLS, the host name it was made for, until a transaction takes it, the
+ * server closes it, or pconn_timeout expires.
  */
 #ifndef CUTTLE_PCONN_H
 #define CUTTLE_PCONN_H
@@ -19,6 +20,7 @@ struct xact;
 struct srv {
 	int		 fd;
 	SSL		*ssl;		/* TLS with the server, or NULL */
+	char		*tls_host;	/* the name TLS was set up for (SNI) */
 	struct ev_io	 io;
 	struct ev_timer	 timer;
 	struct sockaddr_storage addr;
@@ -33,13 +35,19 @@ struct srv {
 	unsigned	 pool_bucket;
 };
 
-/* An idle connection to addr, or NULL. */
-struct srv *pconn_take(const struct sockaddr *addr);
+/*
+ * An idle connection to addr, or NULL.  tls_host NULL: a plain one; else
+ * a TLS one made for that host name (never one made for another name,
+ * though it has the same address: its certificate was checked for that).
+ */
+struct srv *pconn_take(const struct sockaddr *addr, const char *tls_host);
 /* Give back a connection that may carry another request. */
 void pconn_put(struct srv *s);
 struct srv *srv_new(int fd, const struct sockaddr *addr, socklen_t len);
 void srv_close(struct srv *s);
 int pconn_idle_count(void);
 void pconn_close_all(void);
+/* Close the idle TLS connections (their TLS context was replaced). */
+void pconn_close_tls(void);
 
 #endif

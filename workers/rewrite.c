@@ -95,7 +95,8 @@ rewrite_apply(struct xact *x, const char *newurl)
 		r = url_parse_authority(&u, buf, strlen(buf));
 	else
 		r = url_parse_absolute(&u, buf, strlen(buf));
-	if (r != URL_OK || (!x->is_connect && strcmp(u.scheme, "http") != 0)) {
+	if (r != URL_OK || (!x->is_connect && strcmp(u.scheme, "http") != 0 &&
+	    strcmp(u.scheme, "https") != 0)) {
 		log_errx("URL-rewrite produces invalid request: %s %s HTTP/%d.%d",
 		    x->method, newurl, x->req.vmajor, x->req.vminor);
 		free(buf);

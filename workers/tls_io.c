@@ -9,8 +9,11 @@
 #include "config.h"
 #include "tls_io.h"
 #include "buf.h"
+#include "util.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -142,4 +145,123 @@ tls_io_error(char *dst, size_t len)
 	ERR_error_string_n(e, dst, len);
 	ERR_clear_error();
 	return dst;
+}
+
+/* ---- a socket BIO that first returns bytes already read ---- */
+
+/*
+ * A bumped client's ClientHello was read into the connection's input
+ * buffer to decide the step; the TLS handshake must see those bytes before
+ * the socket's.  This filter BIO, pushed on a socket BIO, returns them
+ * first and then passes reads and writes through.
+ */
+struct tls_io_prefix {
+	char	*data;
+	size_t	 len, off;
+};
+
+static int
+tls_io_prefix_read(BIO *b, char *out, size_t outl, size_t *got)
+{
+	struct tls_io_prefix *p = BIO_get_data(b);
+	int r;
+
+	BIO_clear_retry_flags(b);
+	if (p != NULL && p->off < p->len) {
+		size_t n = p->len - p->off < outl ? p->len - p->off : outl;
+
+		memcpy(out, p->data + p->off, n);
+		p->off += n;
+		*got = n;
+		return 1;
+	}
+	r = BIO_read_ex(BIO_next(b), out, outl, got);
+	BIO_copy_next_retry(b);
+	return r;
+}
+
+static int
+tls_io_prefix_write(BIO *b, const char *in, size_t inl, size_t *put)
+{
+	int r;
+
+	BIO_clear_retry_flags(b);
+	r = BIO_write_ex(BIO_next(b), in, inl, put);
+	BIO_copy_next_retry(b);
+	return r;
+}
+
+static long
+tls_io_prefix_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct tls_io_prefix *p = BIO_get_data(b);
+
+	if (cmd == BIO_CTRL_PENDING && p != NULL && p->off < p->len)
+		return (long)(p->len - p->off);
+	if (BIO_next(b) == NULL)
+		return 0;
+	return BIO_ctrl(BIO_next(b), cmd, num, ptr);
+}
+
+static int
+tls_io_prefix_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static int
+tls_io_prefix_destroy(BIO *b)
+{
+	struct tls_io_prefix *p = BIO_get_data(b);
+
+	if (p != NULL) {
+		free(p->data);
+		free(p);
+		BIO_set_data(b, NULL);
+	}
+	return 1;
+}
+
+static BIO_METHOD *tls_io_prefix_method;
+
+int
+tls_io_set_fd(SSL *ssl, int fd, const void *prefix, size_t len)
+{
+	struct tls_io_prefix *p;
+	BIO *sock, *filter;
+
+	if ((sock = BIO_new_socket(fd, BIO_NOCLOSE)) == NULL)
+		return -1;
+	if (len == 0) {
+		SSL_set_bio(ssl, sock, sock);
+		return 0;
+	}
+	if (tls_io_prefix_method == NULL) {
+		BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() |
+		    BIO_TYPE_FILTER, "cuttle prefix");
+
+		if (m == NULL) {
+			BIO_free(sock);
+			return -1;
+		}
+		BIO_meth_set_read_ex(m, tls_io_prefix_read);
+		BIO_meth_set_write_ex(m, tls_io_prefix_write);
+		BIO_meth_set_ctrl(m, tls_io_prefix_ctrl);
+		BIO_meth_set_create(m, tls_io_prefix_create);
+		BIO_meth_set_destroy(m, tls_io_prefix_destroy);
+		tls_io_prefix_method = m;
+	}
+	if ((filter = BIO_new(tls_io_prefix_method)) == NULL) {
+		BIO_free(sock);
+		return -1;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->data = xmalloc(len);
+	memcpy(p->data, prefix, len);
+	p->len = len;
+	BIO_set_data(filter, p);
+	BIO_push(filter, sock);
+	SSL_set_bio(ssl, filter, filter);
+	return 0;
 }

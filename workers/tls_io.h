@@ -31,6 +31,11 @@ ssize_t tls_io_write(int fd, SSL *ssl, const void *p, size_t len);
 int tls_io_wants_write(const SSL *ssl);
 /* The last TLS error as text for logs ("" when none), and clear the queue. */
 const char *tls_io_error(char *dst, size_t len);
+/*
+ * Give ssl the socket fd, reading the len bytes at prefix first (bytes of
+ * the handshake already read, e.g. a peeked ClientHello).  0, or -1.
+ */
+int tls_io_set_fd(SSL *ssl, int fd, const void *prefix, size_t len);
 /* Modes every session in cuttle uses: partial and moving-buffer writes. */
 void tls_io_setup(SSL *ssl);
 

@@ -288,7 +288,8 @@ tunnel_open(struct xact *x)
 			fcntl(s->fd, F_SETFL, fl);
 		}
 	}
-	if (write(c->fd, tunnel_established, sizeof(tunnel_established) - 1) !=
+	if (!x->tun.answered && write(c->fd, tunnel_established,
+	    sizeof(tunnel_established) - 1) !=
 	    (ssize_t)(sizeof(tunnel_established) - 1)) {
 		tunnel_end(x);
 		return;

@@ -30,6 +30,7 @@
 #include "pconn.h"
 #include "proctitle.h"
 #include "rewrite.h"
+#include "tls_client.h"
 #include "util.h"
 
 #include <errno.h>
@@ -275,6 +276,7 @@ worker_reload(void)
 	log_apply_debug_options(fresh->debug_options);
 	rewrite_reload(fresh);
 	auth_reload(fresh);
+	tls_client_reload(fresh);
 	bump_cert_reload(fresh);
 }
 
@@ -368,6 +370,7 @@ worker_main(const struct heritage *h)
 	accesslog_init();
 	rewrite_init(cfg);
 	auth_init(cfg);
+	tls_client_init(cfg);
 	bump_cert_init(cfg);
 
 	int n = 0;

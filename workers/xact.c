@@ -38,13 +38,15 @@
 #include "tunnel.h"
 #include "util.h"
 #include "worker.h"
+#include "bump.h"
 
 static const char *const xact_state_names[] = {
 	[XS_NEW] = "NEW", [XS_ACCESS] = "ACCESS", [XS_AUTH] = "AUTH",
 	[XS_REWRITE] = "REWRITE", [XS_LOOKUP] = "LOOKUP",
 	[XS_COLLAPSED] = "COLLAPSED", [XS_DNS] = "DNS",
 	[XS_CONNECTING] = "CONNECTING", [XS_FORWARD] = "FORWARD",
-	[XS_RELAY] = "RELAY", [XS_TUNNEL] = "TUNNEL", [XS_LOCAL] = "LOCAL",
+	[XS_RELAY] = "RELAY", [XS_TUNNEL] = "TUNNEL", [XS_BUMP] = "BUMP",
+	[XS_LOCAL] = "LOCAL",
 	[XS_HIT] = "HIT", [XS_DONE] = "DONE",
 };
 
@@ -52,7 +54,7 @@ static const char *const xact_state_names[] = {
 /* Before the router: a check may wait, or the answer may be made. */
 #define XS_ROUTABLE	(S(XS_ACCESS) | S(XS_AUTH) | S(XS_REWRITE) | \
 	S(XS_LOOKUP) | S(XS_COLLAPSED) | S(XS_DNS) | S(XS_CONNECTING) | \
-	S(XS_FORWARD) | S(XS_HIT) | S(XS_LOCAL) | S(XS_DONE))
+	S(XS_FORWARD) | S(XS_HIT) | S(XS_LOCAL) | S(XS_BUMP) | S(XS_DONE))
 /* Going upstream: the next address or path, the answer, or an error. */
 #define XS_UPSTREAM	(S(XS_DNS) | S(XS_CONNECTING) | S(XS_FORWARD) | \
 	S(XS_TUNNEL) | S(XS_HIT) | S(XS_LOCAL) | S(XS_DONE))
@@ -65,11 +67,14 @@ static const unsigned xact_next_ok[] = {
 	[XS_REWRITE] = XS_ROUTABLE,
 	[XS_LOOKUP] = XS_ROUTABLE,
 	[XS_COLLAPSED] = XS_ROUTABLE,
-	[XS_DNS] = XS_UPSTREAM,
-	[XS_CONNECTING] = XS_UPSTREAM,
+	/* SslBump looks at the server's TLS, then bumps the client */
+	[XS_DNS] = XS_UPSTREAM | S(XS_BUMP),
+	[XS_CONNECTING] = XS_UPSTREAM | S(XS_BUMP),
 	[XS_FORWARD] = XS_UPSTREAM | S(XS_RELAY),
 	[XS_RELAY] = S(XS_DONE),
 	[XS_TUNNEL] = S(XS_DONE),
+	/* a bump splices (DNS, connect, tunnel), hands over, or ends */
+	[XS_BUMP] = XS_UPSTREAM,
 	[XS_LOCAL] = S(XS_DONE),
 	[XS_HIT] = S(XS_DONE),
 	[XS_DONE] = 0,
@@ -143,6 +148,14 @@ xact_new(struct conn *c)
 	struct xact *x = xact_alloc(c->port);
 
 	x->conn = c;
+	if (c->ssl != NULL) {
+		/* a request inside a bumped connection: Squid logs the
+		 * connection's mode and SNI with it */
+		x->log.bump_mode = "bump";
+		snprintf(x->bump.sni, sizeof(x->bump.sni), "%s",
+		    c->tls_sni != NULL ? c->tls_sni : "");
+		x->log.sni = x->bump.sni[0] ? x->bump.sni : NULL;
+	}
 	x->log.client = c->peer;
 	x->client = c->peer;
 	x->peer = c->peer;
@@ -163,9 +176,10 @@ xact_free(struct xact *x)
 		auth_release(x);
 	ev_timer_stop(&x->timer);
 	ev_timer_stop(&x->resume);
-	if (x->is_connect)
+	if (x->is_connect) {
 		tunnel_release(x);
-	else
+		bump_release(x);
+	} else
 		cache_release(x);
 	http_msg_free(&x->req);
 	http_msg_free(&x->rep);
@@ -179,6 +193,8 @@ xact_free(struct xact *x)
 	free(x->accel_url);
 	buf_free(&x->fwd.head);
 	buf_free(&x->fwd.body);
+	free(x->err_x);
+	free(x->err_d);
 	ev_defer_free(x);
 }
 
@@ -205,6 +221,14 @@ xact_log(struct xact *x)
 		x->log.reply_head_len = x->rep.head_len;
 	}
 	accesslog_write(x);
+}
+
+void
+xact_log_interim(struct xact *x)
+{
+	xact_log(x);
+	x->log.bytes_in = x->log.bytes_out = 0;
+	x->log.start = x->log.end;
 }
 
 void
@@ -331,7 +355,15 @@ xact_route_request(struct xact *x)
 	struct cache_outcome v;
 
 	if (x->is_connect) {
-		tunnel_start(x);
+		if (x->port->ssl_bump && x->conn != NULL &&
+		    x->conn->ssl == NULL)
+			bump_start(x);
+		else
+			tunnel_start(x);
+		return;
+	}
+	if (x->conn != NULL && x->conn->tls_error != NULL) {
+		bump_server_failed(x);
 		return;
 	}
 	cache_lookup(x, &v);
@@ -547,6 +579,8 @@ xact_client_wants(const struct xact *x)
 
 	if (x->state == XS_TUNNEL)
 		return tunnel_client_wants(x);
+	if (x->state == XS_BUMP)
+		return bump_client_wants(x);
 	if (x->state == XS_HIT)
 		return CONN_WANT_WRITE | CONN_WANT_HUP;
 	if (buf_avail(&c->out) > 0)
@@ -589,6 +623,10 @@ xact_client_event(struct xact *x, uint32_t revents)
 	log_check(c != NULL && c->xact == x);
 	if (x->state == XS_TUNNEL) {
 		tunnel_client_event(x, revents);
+		return;
+	}
+	if (x->state == XS_BUMP) {
+		bump_client_event(x, revents);
 		return;
 	}
 	if (x->state == XS_HIT) {

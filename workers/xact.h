@@ -53,6 +53,7 @@ enum xact_state {
 	XS_FORWARD,	/* request going out, waiting for the response head */
 	XS_RELAY,	/* response body to the client */
 	XS_TUNNEL,	/* CONNECT bytes both ways */
+	XS_BUMP,	/* SslBump steps: ClientHello, certificate, handshake */
 	XS_LOCAL,	/* a response we made (error page) going out */
 	XS_HIT,		/* a stored response going out */
 	XS_DONE
@@ -76,6 +77,7 @@ struct tunnel_dir {
 /* tunnel.c */
 struct xact_tunnel {
 	int		 dialing;	/* CONNECT allowed, no tunnel yet */
+	int		 answered;	/* the 200 went out already (SslBump) */
 	struct tunnel_dir up, down;	/* client to server, server to client */
 };
 
@@ -96,6 +98,16 @@ struct xact_fwd {
 	int		 retried;
 	int		 dechunk;	/* HTTP/1.0 client, chunked response */
 	int64_t		 reply_limit;	/* reply_body_max_size, -1 none */
+};
+
+/* bump.c: SslBump steps on a CONNECT */
+struct xact_bump {
+	int		 phase;		/* BUMP_* in bump.c */
+	int		 step;		/* the step being decided, 1..3 */
+	int		 step1;		/* action taken at step 1 (SSL_BUMP_*) */
+	int		 step2;		/* ... at step 2, -1 none yet */
+	char		 sni[256];	/* from the ClientHello, "" none */
+	struct bump_cert_wait *wait;	/* certificate being made */
 };
 
 /* cache*.c (cache_range.c: the range fields) */
@@ -204,6 +216,7 @@ struct xact {
 	char		 mime_type[256];	/* log.mime_type: xact_log_type() */
 	const char	*hier;
 	int		 err_errno;
+	char		*err_x, *err_d;	/* the page's %x and %D, or NULL */
 	struct timeval	 started;
 
 	struct xact_fwd	 fwd;
@@ -212,6 +225,7 @@ struct xact {
 	struct xact_cf	 cf;
 	struct xact_rewrite rw;
 	struct xact_auth auth;
+	struct xact_bump bump;
 };
 
 struct acl_checklist;
@@ -241,6 +255,12 @@ void xact_set_state(struct xact *x, enum xact_state s);
 void xact_tag(struct xact *x, const char *tag);
 /* The Content-Type access.log shows: m's, unless one is set already. */
 void xact_log_type(struct xact *x, const struct http_msg *m);
+/*
+ * Write x's access.log line as things stand and go on with x, whose byte
+ * counts start again: SslBump logs the CONNECT before the tunnel it
+ * becomes, as Squid does.
+ */
+void xact_log_interim(struct xact *x);
 
 /*
  * The router.  Past the checks: a CONNECT goes to tunnel.c, anything else

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "xact.h"
+#include "bump.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -344,7 +345,8 @@ xact_access_start(struct xact *x)
 	if (x->port->accel && !x->is_connect) {
 		x->accelerated = 1;
 		x->accel_url = xact_accel_url(x);
-	}
+	} else if (x->conn != NULL && x->conn->ssl != NULL && !x->is_connect)
+		x->accel_url = bump_request_url(x);	/* a bumped request */
 	if (x->is_connect)
 		ur = url_parse_authority(&x->url, x->req.target,
 		    x->req.target_len);
@@ -384,7 +386,9 @@ xact_access_start(struct xact *x)
 		    sizeof(tmp));
 		x->log_url = xstrdup(tmp);
 	}
-	if (strcmp(x->url.scheme, "http") != 0 && !x->is_connect) {
+	/* https:// too: forward.c opens TLS to the origin (tls_client.c) */
+	if (strcmp(x->url.scheme, "http") != 0 &&
+	    strcmp(x->url.scheme, "https") != 0 && !x->is_connect) {
 		xact_fail(x, 400, "ERR_UNSUP_REQ", 0);
 		return;
 	}

@@ -83,6 +83,9 @@ def tls_cert():
                     "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=tls.test",
                     "-addext", "subjectAltName=DNS:tls.test,IP:127.0.0.1"],
                    check=True, capture_output=True, timeout=60)
+    # readable by the proxy user too (tls_outgoing_options cafile=)
+    os.chmod(d, 0o755)
+    os.chmod(cert, 0o644)
     yield cert, key
     if not KEEP:
         shutil.rmtree(d, ignore_errors=True)

@@ -357,12 +357,15 @@ class _Server(socketserver.ThreadingTCPServer):
         self.connections = 0
         self.scripts = {}
         self.open_socks = set()
+        self.tls_resumed = []   # per TLS connection: did it resume a session?
 
     def get_request(self):
         sock, addr = super().get_request()
         if self.ssl_context is not None:
             sock.settimeout(IO_TIMEOUT)
             sock = self.ssl_context.wrap_socket(sock, server_side=True)
+            with self.lock:
+                self.tls_resumed.append(sock.session_reused)
         return sock, addr
 
     def handle_error(self, request, client_address):
@@ -388,6 +391,12 @@ class Origin:
     def connections(self):
         with self.server.lock:
             return self.server.connections
+
+    @property
+    def tls_resumed(self):
+        """For each TLS handshake completed, in order: was a session resumed?"""
+        with self.server.lock:
+            return list(self.server.tls_resumed)
 
     def script(self, path, status=200, headers=(), body=b"", validate=True,
                headers_304=None, delay=0.0, generate=None, ranges=False,

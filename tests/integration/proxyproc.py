@@ -352,7 +352,7 @@ def _lines_if(path, n):
     return lines if len(lines) >= n else None
 
 
-def base_conf(workdir, impl, workers, cache=False):
+def base_conf(workdir, impl, workers, cache=False, port_opts=""):
     """The lines every test config starts with.
 
     Caching is off (`cache deny all`) unless `cache` is true, so the
@@ -360,7 +360,7 @@ def base_conf(workdir, impl, workers, cache=False):
     the cache tests turn it on and run memory-only (no cache_dir).
     """
     lines = [
-        "http_port 127.0.0.1:@PORT@",
+        ("http_port 127.0.0.1:@PORT@ " + port_opts).rstrip(),
         "pid_filename %s/proxy.pid" % workdir,
         "cache_log %s/cache.log" % workdir,
         "access_log stdio:%s/access.log squid" % workdir,
@@ -396,7 +396,8 @@ class ProxyFactory:
     `cache=True` leaves out the base `cache deny all`, so responses are
     cached in memory (the defaults of cache_mem and friends apply).
     `make_dirs=True` runs `-z` on the config before starting (a cache_dir in
-    conf_extra needs it).
+    conf_extra needs it).  `port_opts` is appended to the test's http_port
+    line (e.g. "ssl-bump tls-cert=...").
     """
 
     def __init__(self, tmpdir, default_impl, prefix="p"):
@@ -406,13 +407,14 @@ class ProxyFactory:
         self.started = []
 
     def __call__(self, conf_extra="", access=None, workers=1, impl=None,
-                 ssl_ports=(), single=False, start=True, cache=False, make_dirs=False):
+                 ssl_ports=(), single=False, start=True, cache=False, make_dirs=False,
+                 port_opts=""):
         impl = impl or self.default_impl
         workdir = os.path.join(self.tmpdir, "%s-%s%d" % (self.prefix, impl, len(self.started)))
         make_writable_dir(workdir)
         with open(os.path.join(workdir, "hosts"), "w") as f:
             f.write(HOSTS)
-        conf = (base_conf(workdir, impl, workers, cache) + stock_acls(ssl_ports)
+        conf = (base_conf(workdir, impl, workers, cache, port_opts) + stock_acls(ssl_ports)
                 + conf_extra.rstrip("\n") + "\n"
                 + (DEFAULT_ACCESS if access is None else access.rstrip("\n") + "\n"))
         # Extras may name files in the proxy's own dir as @DIR@.

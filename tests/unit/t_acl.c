@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "http_parse.h"
+#include "tls_err.h"
 #include "tap.h"
 
 static struct acl_set set;
@@ -786,6 +787,91 @@ t_access(void)
 	access_list_free(&l);
 }
 
+/* ssl_error: names, numbers, Squid's groups and built-ins. */
+static void
+t_ssl_error(void)
+{
+	struct acl_checklist cl;
+	int errs[2];
+
+	t_cl(&cl);
+	cl.ssl_errors = errs;
+	is_str(t_acl("exp ssl_error X509_V_ERR_CERT_HAS_EXPIRED"), NULL,
+	    "ssl_error by name");
+	is_str(warn, NULL, "ssl_error no longer warns");
+	is_str(t_acl("sdom ssl_error SQUID_X509_V_ERR_DOMAIN_MISMATCH 18"), NULL,
+	    "Squid's own name and a number");
+	is_str(t_acl("unt ssl_error ssl::certUntrusted"), NULL, "a group");
+	is_str(t_acl("unt2 ssl_error certUntrusted"), NULL,
+	    "a group without ssl::");
+	is_str(t_acl("sbad ssl_error X509_V_ERR_NO_SUCH_THING"),
+	    "Unknown TLS error name 'X509_V_ERR_NO_SUCH_THING'",
+	    "unknown name refused");
+	cl.nssl_errors = 0;
+	is_int(t_match("exp", &cl), ACL_NOMATCH, "no error: no match");
+	errs[0] = X509_V_ERR_CERT_HAS_EXPIRED;
+	cl.nssl_errors = 1;
+	is_int(t_match("exp", &cl), ACL_MATCH, "expired matches");
+	is_int(t_match("sdom", &cl), ACL_NOMATCH, "expired is not a mismatch");
+	is_int(t_match("ssl::certHasExpired", &cl), ACL_MATCH,
+	    "built-in ssl::certHasExpired");
+	errs[0] = TLS_ERR_DOMAIN_MISMATCH;
+	is_int(t_match("sdom", &cl), ACL_MATCH, "domain mismatch by name");
+	is_int(t_match("ssl::certDomainMismatch", &cl), ACL_MATCH,
+	    "built-in ssl::certDomainMismatch");
+	errs[0] = X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT;
+	is_int(t_match("sdom", &cl), ACL_MATCH, "18 is self-signed");
+	is_int(t_match("ssl::certSelfSigned", &cl), ACL_MATCH,
+	    "built-in ssl::certSelfSigned");
+	is_int(t_match("unt", &cl), ACL_NOMATCH, "self-signed is not untrusted");
+	errs[0] = X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+	is_int(t_match("unt", &cl), ACL_MATCH, "unknown issuer is untrusted");
+	is_int(t_match("unt2", &cl), ACL_MATCH, "so without ssl:: too");
+	is_int(t_match("ssl::certUntrusted", &cl), ACL_MATCH,
+	    "built-in ssl::certUntrusted");
+	errs[1] = X509_V_ERR_CERT_HAS_EXPIRED;
+	cl.nssl_errors = 2;
+	is_int(t_match("exp", &cl), ACL_MATCH, "any of several errors");
+	is_str(tls_err_name(TLS_ERR_DOMAIN_MISMATCH),
+	    "SQUID_X509_V_ERR_DOMAIN_MISMATCH", "Squid's name for a mismatch");
+	is_str(tls_err_name(X509_V_ERR_CERT_HAS_EXPIRED),
+	    "X509_V_ERR_CERT_HAS_EXPIRED", "OpenSSL's macro name");
+}
+
+/* Squid's %D texts (error-details.txt) for certificates and handshakes. */
+static void
+t_tls_detail(void)
+{
+	char out[512];
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"tls.test", -1, -1, 0);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, n);
+	ASN1_TIME_set_string(X509_getm_notAfter(x), "20261204085224Z");
+	tls_err_detail(X509_V_ERR_CERT_HAS_EXPIRED, x, NULL, out, sizeof(out));
+	is_str(out, "SSL Certificate expired on: Dec  4 08:52:24 2026 GMT",
+	    "expired: the notAfter");
+	tls_err_detail(X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, x, NULL, out,
+	    sizeof(out));
+	is_str(out, "Self-signed SSL Certificate: /CN=tls.test", "self-signed");
+	tls_err_detail(TLS_ERR_DOMAIN_MISMATCH, x, NULL, out, sizeof(out));
+	is_str(out, "Certificate does not match domainname: /CN=tls.test",
+	    "mismatch: the subject");
+	tls_err_detail(X509_V_ERR_CERT_REVOKED, NULL, NULL, out, sizeof(out));
+	is_str(out, "Certificate revoked: [Not available]",
+	    "no certificate: [Not available]");
+	tls_err_detail(TLS_ERR_CONNECT, NULL, NULL, out, sizeof(out));
+	is_str(out, "Failed to establish a secure connection: [No Error]",
+	    "handshake without a library error");
+	tls_err_detail(12345, NULL, NULL, out, 10);
+	is_str(out, "SSL hands", "cut to the buffer");
+	X509_NAME_free(n);
+	X509_free(x);
+}
+
 int
 main(void)
 {
@@ -798,6 +884,8 @@ main(void)
 	t_definitions();
 	t_access();
 	t_proxy_auth();
+	t_ssl_error();
+	t_tls_detail();
 	acl_set_free(&set);
 	t_acl("x src 1.2.3.4");	/* frees the last messages */
 	acl_set_free(&set);

@@ -57,7 +57,7 @@ test_warnings(void)
 	    "cache_mem 64\n"
 	    "via enable\n"
 	    "announce_period 1 day\n"
-	    "ssl_bump splice all\n"
+	    "ssl_engine foo\n"
 	    "dns_v4_first on\n"
 	    "dns_nameservers foo 127.0.0.1\n"
 	    "storeurl_rewrite_program /bin/cat\n", 0), 0,
@@ -69,8 +69,8 @@ test_warnings(void)
 	    "'on'.", tpath("w.conf")), "enable warning");
 	ok(logged("WARNING: %s:3: directive 'announce_period' is not supported by "
 	    "cuttle yet; ignored", tpath("w.conf")), "unsupported directive");
-	ok(logged("WARNING: %s:4: directive 'ssl_bump' is not supported by "
-	    "cuttle yet; ignored", tpath("w.conf")), "ssl_bump unsupported");
+	ok(logged("WARNING: %s:4: directive 'ssl_engine' is not supported by "
+	    "cuttle yet; ignored", tpath("w.conf")), "ssl_engine unsupported");
 	ok(logged("WARNING: %s:5: Directive 'dns_v4_first' is obsolete. Remove "
 	    "this line.", tpath("w.conf")), "obsolete directive with hint");
 	ok(logged("WARNING: %s:6: rejecting 'foo' as a name server",

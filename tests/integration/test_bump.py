@@ -1,0 +1,413 @@
+"""SslBump on an ssl-bump http_port: the ssl_bump steps, which certificate
+the client sees, splicing the client's own ClientHello, access.log lines.
+
+The bump CA is made here; origins use the session's self-signed tls.test
+certificate (tls_origin).  Squid runs with its own certificate helper and a
+fresh ssl_db, so every test that Squid can run is checked against it.
+"""
+
+import os
+import pwd
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from helpers import RawClient, wait_for
+from origin import pattern_bytes
+
+SQUID_CERTGEN = "/usr/lib/squid/security_file_certgen"
+TIMEOUT = 10
+
+
+@pytest.fixture(scope="session")
+def bump_ca():
+    """A CA for the bump port: (certfile, keyfile, subject CN)."""
+    d = tempfile.mkdtemp(prefix="cuttle-it-bumpca-")
+    os.chmod(d, 0o755)
+    cert, key = os.path.join(d, "ca.pem"), os.path.join(d, "ca.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "30",
+                    "-subj", "/O=Cuttle Test/CN=Cuttle Bump Test CA",
+                    "-addext", "basicConstraints=critical,CA:TRUE",
+                    "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+                   check=True, capture_output=True, timeout=60)
+    for f in (cert, key):
+        os.chmod(f, 0o644)
+    yield cert, key, "Cuttle Bump Test CA"
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def bump_proxy(proxy, bump_ca, rules, extra="", ssl_ports=(), cache=False):
+    """A proxy whose http_port bumps with bump_ca under the ssl_bump rules."""
+    cert, key, _ = bump_ca
+    opts = ("ssl-bump tls-cert=%s tls-key=%s generate-host-certificates=on"
+            % (cert, key))
+    conf = ("acl step1 at_step SslBump1\n"
+            "acl step2 at_step SslBump2\n" + extra.rstrip("\n") + "\n"
+            + rules.rstrip("\n") + "\n")
+    p = proxy(conf_extra=conf + "sslcrtd_program %s -s @DIR@/ssl_db -M 4MB\n"
+              % SQUID_CERTGEN, ssl_ports=ssl_ports, port_opts=opts,
+              start=False, cache=cache)
+    # both run the helper line (cuttle would mint in the worker without it)
+    db = os.path.join(p.dir, "ssl_db")
+    subprocess.run([SQUID_CERTGEN, "-c", "-s", db, "-M", "4MB"],
+                   check=True, capture_output=True, timeout=30)
+    if os.geteuid() == 0:
+        uid = pwd.getpwnam("proxy").pw_uid
+        for root, dirs, files in os.walk(db):
+            for n in dirs + files:
+                os.chown(os.path.join(root, n), uid, -1)
+        os.chown(db, uid, -1)
+    return p.start()
+
+
+def connect(proxy_port, host, port):
+    """CONNECT host:port; returns the socket after a 200."""
+    c = RawClient(proxy_port)
+    c.send("CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (host, port, host, port))
+    r = c.read_response("CONNECT")
+    assert r.status == 200, r.status
+    assert c.buf == b"", "bytes after the CONNECT reply"
+    c.sock.settimeout(TIMEOUT)
+    return c.sock
+
+
+def tls_client(sock, cafile, sni):
+    """TLS over sock trusting only cafile, checking the name sni."""
+    ctx = ssl.create_default_context(cafile=cafile)
+    return ctx.wrap_socket(sock, server_hostname=sni)
+
+
+def cert_names(tls):
+    """(subject CN, issuer CN) of the certificate the client was shown."""
+    c = tls.getpeercert()
+    subject = dict(x[0] for x in c["subject"])
+    issuer = dict(x[0] for x in c["issuer"])
+    return subject.get("commonName"), issuer.get("commonName")
+
+
+def https_get(tls, path, host="tls.test"):
+    tls.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                 % (path, host)).encode())
+    out = b""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            data = tls.recv(65536)
+        except ssl.SSLError:
+            break
+        if not data:
+            break
+        out += data
+    head, _, body = out.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), body
+
+
+def log_lines(p, n):
+    e = p.access_entries(n, TIMEOUT)
+    assert len(e) >= n, "access.log: %r" % p.access_log_lines(0, 0)
+    return e
+
+
+def closed_by_proxy(sock):
+    """True when the proxy closes sock without sending anything."""
+    sock.settimeout(TIMEOUT)
+    try:
+        return sock.recv(1) == b""
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+
+
+def test_bump_at_step1_mints_for_the_connect_host(proxy, bump_ca, tls_origin):
+    p = bump_proxy(proxy, bump_ca, "ssl_bump bump all", ssl_ports=[tls_origin.port])
+    with tls_client(connect(p.port, "tls.test", tls_origin.port), bump_ca[0],
+                    "tls.test") as tls:
+        subject, issuer = cert_names(tls)
+    assert subject == "tls.test"
+    assert issuer == bump_ca[2]
+
+
+def test_no_rules_splice(proxy, bump_ca, tls_origin):
+    # No ssl_bump line at all: every CONNECT is a plain tunnel.
+    p = bump_proxy(proxy, bump_ca, "", ssl_ports=[tls_origin.port])
+    with tls_client(connect(p.port, "tls.test", tls_origin.port), tls_origin.cert,
+                    "tls.test") as tls:
+        assert cert_names(tls)[1] == "tls.test"     # the origin's own
+        head, body = https_get(tls, "/bytes/1000")
+    assert head.startswith("HTTP/1.1 200")
+    assert body == pattern_bytes(1000)
+    e = log_lines(p, 1)
+    assert [(x["code"], x["method"]) for x in e] == [("TCP_TUNNEL/200", "CONNECT")]
+
+
+def test_peek_then_splice_is_end_to_end(proxy, bump_ca, tls_origin):
+    p = bump_proxy(proxy, bump_ca, "ssl_bump peek step1\nssl_bump splice all",
+                   ssl_ports=[tls_origin.port])
+    with tls_client(connect(p.port, "tls.test", tls_origin.port), tls_origin.cert,
+                    "tls.test") as tls:
+        assert cert_names(tls) == ("tls.test", "tls.test")
+        head, body = https_get(tls, "/bytes/100000")
+    assert head.startswith("HTTP/1.1 200")
+    assert body == pattern_bytes(100000)
+    # Squid logs the peeked CONNECT, then the tunnel it became.
+    e = log_lines(p, 2)
+    assert (e[0]["code"], e[0]["bytes"], e[0]["hier"]) == ("NONE_NONE/200", "0", "HIER_NONE/-")
+    assert e[1]["tag"] == "TCP_TUNNEL"
+    if p.impl != "squid":
+        # Squid 5.7 logs this tunnel as TCP_TUNNEL/500 although it worked.
+        assert e[1]["status"] == 200
+    assert e[1]["hier"] == "HIER_DIRECT/127.0.0.1"
+    assert e[0]["url"] == e[1]["url"] == "tls.test:%d" % tls_origin.port
+
+
+def test_peek_then_bump_mints_for_the_sni(proxy, bump_ca, tls_origin):
+    # The CONNECT names an IP; the certificate follows the SNI.
+    p = bump_proxy(proxy, bump_ca, "ssl_bump peek step1\nssl_bump bump all",
+                   ssl_ports=[tls_origin.port])
+    with tls_client(connect(p.port, "127.0.0.1", tls_origin.port), bump_ca[0],
+                    "tls.test") as tls:
+        subject, issuer = cert_names(tls)
+    assert (subject, issuer) == ("tls.test", bump_ca[2])
+
+
+@pytest.mark.parametrize("sni,spliced", [("tls.test", True), ("other.test", False)])
+def test_splice_list_by_server_name(proxy, bump_ca, tls_origin, sni, spliced):
+    p = bump_proxy(proxy, bump_ca,
+                   "ssl_bump peek step1\nssl_bump splice nobump\nssl_bump bump all",
+                   extra="acl nobump ssl::server_name tls.test",
+                   ssl_ports=[tls_origin.port])
+    ca = tls_origin.cert if spliced else bump_ca[0]
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.check_hostname = False
+    with ctx.wrap_socket(connect(p.port, "127.0.0.1", tls_origin.port),
+                         server_hostname=sni) as tls:
+        issuer = cert_names(tls)[1]
+    assert issuer == ("tls.test" if spliced else bump_ca[2])
+
+
+def test_terminate_closes(proxy, bump_ca, tls_origin):
+    p = bump_proxy(proxy, bump_ca, "ssl_bump peek step1\nssl_bump terminate all",
+                   ssl_ports=[tls_origin.port])
+    s = connect(p.port, "tls.test", tls_origin.port)
+    ctx = ssl.create_default_context(cafile=bump_ca[0])
+    with pytest.raises((ssl.SSLError, OSError)):
+        ctx.wrap_socket(s, server_hostname="tls.test")
+    s.close()
+    e = log_lines(p, 1)
+    assert (e[0]["code"], e[0]["bytes"], e[0]["hier"]) == ("NONE_NONE/200", "0", "HIER_NONE/-")
+
+
+def _client_hello(sni):
+    """The bytes of a real ClientHello for sni, and the SSLObject waiting."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname=sni)
+    with pytest.raises(ssl.SSLWantReadError):
+        obj.do_handshake()
+    return out.read(), obj, inc, out
+
+
+def _finish_handshake(sock, obj, inc, out):
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            obj.do_handshake()
+            pending = out.read()
+            if pending:
+                sock.sendall(pending)
+            return obj
+        except ssl.SSLWantReadError:
+            pending = out.read()
+            if pending:
+                sock.sendall(pending)
+            data = sock.recv(65536)
+            if not data:
+                raise ConnectionError("proxy closed during the handshake")
+            inc.write(data)
+    raise TimeoutError("handshake")
+
+
+def test_client_hello_in_small_pieces(proxy, bump_ca, tls_origin):
+    # A ClientHello split over many TCP segments is still read whole.
+    p = bump_proxy(proxy, bump_ca, "ssl_bump peek step1\nssl_bump splice all",
+                   ssl_ports=[tls_origin.port])
+    s = connect(p.port, "tls.test", tls_origin.port)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    hello, obj, inc, out = _client_hello("tls.test")
+    for i in range(0, len(hello), 7):
+        s.sendall(hello[i:i + 7])
+        time.sleep(0.002)
+    _finish_handshake(s, obj, inc, out)
+    cert = obj.getpeercert(binary_form=True)
+    assert ssl.DER_cert_to_PEM_cert(cert).strip() in open(tls_origin.cert).read()
+    s.close()
+
+
+def test_not_tls_after_connect_is_closed_and_logged(proxy, bump_ca, tls_origin):
+    # Squid 5.7 (on_unsupported_protocol respond, its default) closes too.
+    p = bump_proxy(proxy, bump_ca, "ssl_bump peek step1\nssl_bump bump all",
+                   ssl_ports=[tls_origin.port])
+    s = connect(p.port, "tls.test", tls_origin.port)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: tls.test\r\n\r\n")
+    assert closed_by_proxy(s)
+    e = log_lines(p, 1)
+    assert (e[0]["code"], e[0]["bytes"], e[0]["hier"]) == ("NONE_NONE/200", "0", "HIER_NONE/-")
+    if p.impl != "squid":
+        assert wait_for(lambda: "unsupported protocol" in p.cache_log, TIMEOUT)
+
+
+def test_on_unsupported_protocol_tunnel(proxy, bump_ca, origin):
+    # Plain HTTP inside the CONNECT goes through unchanged when allowed.
+    p = bump_proxy(proxy, bump_ca, "ssl_bump peek step1\nssl_bump bump all",
+                   extra="on_unsupported_protocol tunnel all",
+                   ssl_ports=[origin.port])
+    s = connect(p.port, "origin.test", origin.port)
+    s.sendall(b"GET /bytes/50 HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n")
+    out = b""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        data = s.recv(65536)
+        if not data:
+            break
+        out += data
+    assert out.startswith(b"HTTP/1.1 200")
+    assert out.endswith(pattern_bytes(50))
+    assert origin.requests[0].target == "/bytes/50"
+
+
+def test_bumped_requests_are_ordinary_and_cached(proxy, bump_ca, tls_origin):
+    # Inside a bump: https:// URLs, the origin reached over verified TLS, and
+    # the second fetch of a cacheable object is a memory hit.
+    tls_origin.script("/pkg.tgz", 200, [("Cache-Control", "max-age=3600"),
+                                        ("Content-Type", "application/gzip")],
+                      b"tarball" * 1000)
+    p = bump_proxy(proxy, bump_ca, "ssl_bump bump all",
+                   extra="tls_outgoing_options cafile=%s" % tls_origin.cert,
+                   ssl_ports=[tls_origin.port], cache=True)
+    for _ in range(2):
+        with tls_client(connect(p.port, "tls.test", tls_origin.port), bump_ca[0],
+                        "tls.test") as tls:
+            head, body = https_get(tls, "/pkg.tgz", "tls.test:%d" % tls_origin.port)
+        assert head.startswith("HTTP/1.1 200"), head
+        assert body == b"tarball" * 1000
+    assert tls_origin.count("/pkg.tgz") == 1
+    e = log_lines(p, 4)
+    url = "https://tls.test:%d/pkg.tgz" % tls_origin.port
+    assert [(x["code"], x["method"], x["url"]) for x in e] == [
+        ("NONE_NONE/200", "CONNECT", "tls.test:%d" % tls_origin.port),
+        ("TCP_MISS/200", "GET", url),
+        ("NONE_NONE/200", "CONNECT", "tls.test:%d" % tls_origin.port),
+        ("TCP_MEM_HIT/200", "GET", url)]
+    assert e[0]["bytes"] == "0"
+
+
+def test_bumped_connection_keeps_alive(proxy, bump_ca, tls_origin):
+    p = bump_proxy(proxy, bump_ca, "ssl_bump bump all",
+                   extra="tls_outgoing_options cafile=%s" % tls_origin.cert,
+                   ssl_ports=[tls_origin.port])
+    with tls_client(connect(p.port, "tls.test", tls_origin.port), bump_ca[0],
+                    "tls.test") as tls:
+        for n in (10, 200000):
+            tls.sendall(b"GET /bytes/%d HTTP/1.1\r\nHost: tls.test:%d\r\n\r\n"
+                        % (n, tls_origin.port))
+            buf = b""
+            deadline = time.monotonic() + TIMEOUT
+            while b"\r\n\r\n" not in buf and time.monotonic() < deadline:
+                buf += tls.recv(65536)
+            head, _, body = buf.partition(b"\r\n\r\n")
+            while len(body) < n and time.monotonic() < deadline:
+                body += tls.recv(65536)
+            assert head.startswith(b"HTTP/1.1 200")
+            assert body == pattern_bytes(n)
+
+
+def _modes(p, n):
+    lines = p.access_log_lines(n, TIMEOUT, path=os.path.join(p.dir, "modes.log"))
+    return [tuple(l.split()) for l in lines]
+
+
+MODES_LOG = ("logformat modes %rm %ssl::bump_mode %ssl::>sni\n"
+             "access_log stdio:@DIR@/modes.log modes\n")
+
+
+def test_bump_mode_logged_peek_splice(proxy, bump_ca, tls_origin):
+    p = bump_proxy(proxy, bump_ca, "ssl_bump peek step1\nssl_bump splice all",
+                   extra=MODES_LOG, ssl_ports=[tls_origin.port])
+    with tls_client(connect(p.port, "tls.test", tls_origin.port), tls_origin.cert,
+                    "tls.test") as tls:
+        https_get(tls, "/bytes/10")
+    # Squid writes the final mode on both lines.
+    assert _modes(p, 2) == [("CONNECT", "splice", "tls.test"),
+                            ("CONNECT", "splice", "tls.test")]
+
+
+def test_bump_mode_logged_bump_at_step1(proxy, bump_ca, tls_origin):
+    p = bump_proxy(proxy, bump_ca, "ssl_bump bump all",
+                   extra=MODES_LOG, ssl_ports=[tls_origin.port])
+    with tls_client(connect(p.port, "tls.test", tls_origin.port), bump_ca[0],
+                    "tls.test") as tls:
+        tls.sendall(b"GET http://x HTTP/1.1\r\n")   # no upstream needed
+    assert _modes(p, 1)[0] == ("CONNECT", "bump", "tls.test")
+
+
+@pytest.fixture(scope="module")
+def certs():
+    """A test CA and origin certificates signed by it (tlscerts.CertSet)."""
+    from tlscerts import CertSet
+    d = tempfile.mkdtemp(prefix="cuttle-it-bumpcerts-")
+    os.chmod(d, 0o755)
+    yield CertSet(d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def signed_origin(certs):
+    from origin import Origin, make_tls_context
+    o = Origin(make_tls_context(*certs.good))
+    yield o
+    o.stop()
+
+
+@pytest.mark.parametrize("rules", ["ssl_bump server-first all",
+                                   "ssl_bump peek step1\nssl_bump bump all",
+                                   "ssl_bump stare step1\nssl_bump bump all"])
+def test_bump_after_the_server_mimics_its_certificate(proxy, bump_ca, certs,
+                                                      signed_origin, rules):
+    p = bump_proxy(proxy, bump_ca, rules, ssl_ports=[signed_origin.port],
+                   extra="tls_outgoing_options cafile=%s" % certs.ca)
+    with tls_client(connect(p.port, "tls.test", signed_origin.port), bump_ca[0],
+                    "tls.test") as tls:
+        c = tls.getpeercert()
+        head, body = https_get(tls, "/bytes/100", "tls.test:%d" % signed_origin.port)
+    subject = dict(x[0] for x in c["subject"])
+    # the origin's subject and names, under the bump CA
+    assert subject == {"organizationName": "cuttle tests", "commonName": "tls.test"}
+    assert dict(x[0] for x in c["issuer"])["commonName"] == bump_ca[2]
+    assert sorted(c["subjectAltName"]) == sorted(
+        [("DNS", "tls.test"), ("DNS", "other.test"), ("IP Address", "127.0.0.1")])
+    assert head.startswith("HTTP/1.1 200")
+    assert body == pattern_bytes(100)
+
+
+def test_untrusted_origin_gets_the_error_inside_the_bump(proxy, bump_ca, certs,
+                                                         signed_origin):
+    # The origin's CA is not trusted: the client is bumped anyway and its
+    # request answered with ERR_SECURE_CONNECT_FAIL, logged NONE_NONE/503.
+    p = bump_proxy(proxy, bump_ca, "ssl_bump peek step1\nssl_bump bump all",
+                   ssl_ports=[signed_origin.port])
+    with tls_client(connect(p.port, "tls.test", signed_origin.port), bump_ca[0],
+                    "tls.test") as tls:
+        head, body = https_get(tls, "/", "tls.test:%d" % signed_origin.port)
+    assert head.startswith("HTTP/1.1 503")
+    assert "X-Squid-Error: ERR_SECURE_CONNECT_FAIL" in head
+    e = log_lines(p, 2)
+    assert (e[1]["code"], e[1]["method"], e[1]["url"]) == (
+        "NONE_NONE/503", "GET", "https://tls.test:%d/" % signed_origin.port)
+    assert signed_origin.requests == []
