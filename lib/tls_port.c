@@ -4,10 +4,11 @@
  * the master's privilege and a bad file is a "FILE:LINE:" error at
  * -k parse rather than a surprise at the first bumped connection; the
  * objects then live in struct cfg_port and reach the workers through
- * fork.  Squid's messages and leniencies are kept where operators see
- * them (an unknown options= word or a missing tls-dh= file only warns),
- * but a certificate that cannot sign what generate-host-certificates
- * makes is refused, where Squid starts and every client then fails.
+ * fork.  Squid's messages and some of its leniencies are kept (a missing
+ * tls-dh= file only warns), but an unknown options= name is an error, as
+ * for tls_outgoing_options, and a certificate that cannot sign what
+ * generate-host-certificates makes is refused, where Squid starts and
+ * every client then fails.
  */
 #include "config.h"
 #include "tls_port.h"
@@ -485,7 +486,11 @@ tls_port_free(struct cfg_port *p)
 	p->tls_session_context = NULL;
 }
 
-/* Squid's options= names.  Those OpenSSL 3 made no-ops are accepted. */
+/*
+ * Squid's options= names.  Those OpenSSL 3 made no-ops are accepted; an
+ * unknown name is an error, as for tls_outgoing_options (Squid only logs
+ * it and the option the admin meant is silently not set).
+ */
 static const struct {
 	const char	*name;
 	uint64_t	 value;
@@ -583,10 +588,13 @@ tls_port_parse_options(const char *v, uint64_t *options, char **warning)
 				found = *end == '\0' && value != 0;
 			}
 		}
-		if (!found)
-			*warning = tls_port_warn_more(*warning, units_strf(
-			    "unknown TLS option '%.*s'; ignored", (int)n, s));
-		else if (remove)
+		if (!found) {
+			/* as tls_outgoing_options: Squid only logs it */
+			free(*warning);
+			*warning = NULL;
+			return units_strf("Unknown TLS option '%.*s'", (int)n, s);
+		}
+		if (remove)
 			op &= ~value;
 		else
 			op |= value;
