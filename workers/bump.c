@@ -290,7 +290,7 @@ bump_cert_ready(void *arg, SSL_CTX *ctx, const char *err)
  */
 static void
 bump_client_tls(struct xact *x, const char *host, X509 *mimic,
-    int origin_error)
+    int origin_error, const int *errors, int nerrors)
 {
 	struct bump_cert_req r;
 	struct acl_checklist cl;
@@ -301,6 +301,9 @@ bump_client_tls(struct xact *x, const char *host, X509 *mimic,
 	r.host = host;
 	r.mimic = mimic;
 	r.origin_error = origin_error;
+	/* sslproxy_cert_sign sees every error, allowed ones too, as in Squid */
+	r.origin_errors = errors;
+	r.norigin_errors = nerrors;
 	r.cl = &cl;
 	/* Squid: no RAM cache after a peek or stare at step 1 */
 	r.use_cache = x->bump.step1 != SSL_BUMP_PEEK &&
@@ -352,7 +355,7 @@ bump_server_done(struct xact *x, struct srv *s, struct tls_client_result *r)
 		c->tls_error = xasprintf("%s\n%s", r->err_code[0] ?
 		    r->err_code : "-", r->err_detail[0] ? r->err_detail :
 		    r->cause);
-		bump_client_tls(x, bump_server_name(x), NULL, 0);
+		bump_client_tls(x, bump_server_name(x), NULL, 0, NULL, 0);
 		return;
 	}
 	switch (a) {
@@ -372,7 +375,8 @@ bump_server_done(struct xact *x, struct srv *s, struct tls_client_result *r)
 	else
 		srv_close(s);
 	mimic = r->cert;
-	bump_client_tls(x, bump_server_name(x), mimic, r->verify_err);
+	bump_client_tls(x, bump_server_name(x), mimic, r->verify_err,
+	    r->cert_errors, r->ncert_errors);
 }
 
 static void
@@ -381,7 +385,7 @@ bump_server_connected(struct xact *x, struct srv *s)
 	if (xact_peer(x) != NULL) {
 		/* through a parent there is no server TLS to look at */
 		srv_close(s);
-		bump_client_tls(x, bump_server_name(x), NULL, 0);
+		bump_client_tls(x, bump_server_name(x), NULL, 0, NULL, 0);
 		return;
 	}
 	x->srv = s;
@@ -430,7 +434,7 @@ bump_start(struct xact *x)
 	default:	/* bump, client-first: nothing to mimic yet */
 		if (bump_answer(x) == -1)
 			return;
-		bump_client_tls(x, x->url.host, NULL, 0);
+		bump_client_tls(x, x->url.host, NULL, 0, NULL, 0);
 	}
 }
 

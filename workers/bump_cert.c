@@ -83,15 +83,6 @@ static char **bump_cert_pool_argv;	/* what the pool was started with */
 static struct cfg_helper_children bump_cert_pool_children;
 static struct bump_cert_job *bump_cert_jobs;
 
-/* Squid's ssl::certUntrusted and ssl::certSelfSigned error groups */
-static const int bump_cert_untrusted_errors[] = {
-	X509_V_ERR_INVALID_CA, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
-	X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE,
-	X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
-	X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
-	X509_V_ERR_CERT_UNTRUSTED
-};
-
 /* The cache */
 
 static struct bump_cert_cache *
@@ -353,14 +344,14 @@ bump_cert_checklist(const struct bump_cert_req *r, struct acl_checklist *cl)
 		*cl = *r->cl;
 	else
 		memset(cl, 0, sizeof(*cl));
-	/*
-	 * HERE the origin error joins the checklist for ssl_error ACLs
-	 * (ssl::certUntrusted, ssl::certSelfSigned ... in user rules) once
-	 * struct acl_checklist has its field, e.g.
-	 *	cl->ssl_error = r->origin_error;
-	 * Until then those ACLs do not match in user rules; the built-in
-	 * tail below does not depend on them.
-	 */
+	/* for ssl_error ACLs (ssl::certUntrusted ...): valid during the call */
+	if (r->norigin_errors > 0) {
+		cl->ssl_errors = r->origin_errors;
+		cl->nssl_errors = r->norigin_errors;
+	} else {
+		cl->ssl_errors = r->origin_error != 0 ? &r->origin_error : NULL;
+		cl->nssl_errors = r->origin_error != 0 ? 1 : 0;
+	}
 }
 
 /* As Squid, a rule without ACLs never matches; slow ACLs do not either. */
@@ -375,17 +366,24 @@ bump_cert_rule_matches(const struct cfg_cert_rule *rule,
 /*
  * Squid's POSTSCRIPTUM rules, always after the configured ones:
  * signUntrusted ssl::certUntrusted, signSelf ssl::certSelfSigned,
- * signTrusted all.
+ * signTrusted all (the built-in ACLs, whatever the config defines).
  */
 static enum tls_mint_sign
-bump_cert_sign_tail(int origin_error)
+bump_cert_sign_tail(const struct cfg *cfg, const struct acl_checklist *cl)
 {
-	for (size_t i = 0; i < sizeof(bump_cert_untrusted_errors) /
-	    sizeof(bump_cert_untrusted_errors[0]); i++)
-		if (origin_error == bump_cert_untrusted_errors[i])
-			return TLS_MINT_SIGN_UNTRUSTED;
-	if (origin_error == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT)
-		return TLS_MINT_SIGN_SELF;
+	static const struct {
+		const char	*acl;
+		enum tls_mint_sign sign;
+	} tail[] = {
+		{ "ssl::certUntrusted", TLS_MINT_SIGN_UNTRUSTED },
+		{ "ssl::certSelfSigned", TLS_MINT_SIGN_SELF },
+	};
+	const struct acl *a;
+
+	for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++)
+		if ((a = acl_find(&cfg->acls, tail[i].acl)) != NULL &&
+		    acl_match(a, cl) == ACL_MATCH)
+			return tail[i].sign;
 	return TLS_MINT_SIGN_TRUSTED;
 }
 
@@ -433,7 +431,7 @@ bump_cert_params(const struct bump_cert_req *r, struct bump_cert_params *pp)
 	const struct cfg_cert_rule *rule;
 
 	memset(pp, 0, sizeof(*pp));
-	if (port->tls_x509 == NULL || port->tls_pkey == NULL ||
+	if (cfg == NULL || port->tls_x509 == NULL || port->tls_pkey == NULL ||
 	    port->tls_untrusted == NULL)
 		return -1;
 	pp->port = port;
@@ -444,7 +442,7 @@ bump_cert_params(const struct bump_cert_req *r, struct bump_cert_params *pp)
 	 * buildSslCertGenerationParams: with nothing to mimic (not connected,
 	 * or connecting failed) a trusted certificate, no adaptation.
 	 */
-	if (r->mimic != NULL && cfg != NULL) {
+	if (r->mimic != NULL) {
 		bump_cert_checklist(r, &cl);
 		for (rule = cfg->sslproxy_cert_adapt; rule != NULL;
 		    rule = rule->next) {
@@ -470,14 +468,13 @@ bump_cert_params(const struct bump_cert_req *r, struct bump_cert_params *pp)
 			if (bump_cert_rule_matches(rule, &cl))
 				break;
 		pp->sign = rule != NULL ? (enum tls_mint_sign)rule->alg :
-		    bump_cert_sign_tail(r->origin_error);
-	} else if (r->mimic != NULL)
-		pp->sign = bump_cert_sign_tail(r->origin_error);
+		    bump_cert_sign_tail(cfg, &cl);
+	}
 	pp->sign_cert = pp->sign == TLS_MINT_SIGN_UNTRUSTED ?
 	    port->tls_untrusted : port->tls_x509;
 	pp->sign_key = port->tls_pkey;
-	pp->md = tls_port_digest(cfg != NULL && cfg->sslproxy_cert_sign_hash !=
-	    NULL ? cfg->sslproxy_cert_sign_hash : "sha256");
+	pp->md = tls_port_digest(cfg->sslproxy_cert_sign_hash != NULL ?
+	    cfg->sslproxy_cert_sign_hash : "sha256");
 	if (pp->md == NULL)
 		pp->md = EVP_sha256();
 	pp->md_name = EVP_MD_get0_name(pp->md);
@@ -729,9 +726,11 @@ bump_cert_ask_helpers(struct bump_cert_cache *c,
 	for (j = bump_cert_jobs; j != NULL; j = j->next)
 		if (memcmp(j->key, pp->key, 32) == 0)
 			break;
-	if (j != NULL)
+	if (j != NULL) {
 		c->stats.collapsed++;
-	else {
+		log_debug(83, 3, "certificate for %s (%s): joins a pending "
+		    "sslcrtd_program request", pp->cn, tls_mint_sign_name(pp->sign));
+	} else {
 		if ((msg = bump_cert_request(pp, &len)) == NULL) {
 			cb(arg, NULL, "cannot compose the sslcrtd request");
 			return NULL;
@@ -751,6 +750,8 @@ bump_cert_ask_helpers(struct bump_cert_cache *c,
 			return NULL;
 		}
 		c->stats.helper_requests++;
+		log_debug(83, 3, "certificate for %s (%s): asking sslcrtd_program",
+		    pp->cn, tls_mint_sign_name(pp->sign));
 		j->next = bump_cert_jobs;
 		if (bump_cert_jobs != NULL)
 			bump_cert_jobs->prev = j;
@@ -800,6 +801,8 @@ bump_cert_get(const struct bump_cert_req *r, bump_cert_cb *cb, void *arg)
 		return NULL;
 	}
 	if (!r->port->generate_host_certificates) {
+		log_debug(83, 3, "certificate for %s: the port's own",
+		    r->host != NULL ? r->host : "");
 		ctx = bump_cert_port_ctx(r->port, &e);
 		cb(arg, ctx, e);
 		return NULL;
@@ -812,6 +815,8 @@ bump_cert_get(const struct bump_cert_req *r, bump_cert_cb *cb, void *arg)
 	if (r->use_cache) {
 		if ((ctx = bump_cert_cache_get(c, pp.key)) != NULL) {
 			c->stats.hits++;
+			log_debug(83, 3, "certificate for %s (%s): from the "
+			    "cache", pp.cn, tls_mint_sign_name(pp.sign));
 			cb(arg, ctx, NULL);
 			return NULL;
 		}
@@ -822,6 +827,8 @@ bump_cert_get(const struct bump_cert_req *r, bump_cert_cb *cb, void *arg)
 	ctx = bump_cert_mint(&pp, err, sizeof(err));
 	if (ctx != NULL) {
 		c->stats.minted++;
+		log_debug(83, 3, "certificate for %s (%s): minted in the worker",
+		    pp.cn, tls_mint_sign_name(pp.sign));
 		if (r->use_cache)
 			bump_cert_cache_put(c, pp.key, ctx);
 	} else

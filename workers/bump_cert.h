@@ -29,6 +29,14 @@ struct bump_cert_req {
 	int origin_error;		/* X509_V_ERR_* of the origin cert, 0 if verified/none */
 	const struct acl_checklist *cl;	/* for sslproxy_cert_sign / sslproxy_cert_adapt rules */
 	int use_cache;			/* 0: skip the per-worker cache (Squid: step 1 was peek/stare) */
+	/*
+	 * Every error the origin certificate had, those sslproxy_cert_error
+	 * allowed too (tls_client_result.cert_errors): what Squid matches
+	 * sslproxy_cert_sign against.  When norigin_errors is 0, origin_error
+	 * alone is used.
+	 */
+	const int *origin_errors;
+	int norigin_errors;
 };
 
 /* ctx: a new reference (SSL_CTX_free it), NULL on failure with err set. */
@@ -44,7 +52,7 @@ typedef void bump_cert_cb(void *arg, SSL_CTX *ctx, const char *err);
  */
 struct bump_cert_wait *bump_cert_get(const struct bump_cert_req *r,
     bump_cert_cb *cb, void *arg);
-/* The requester went away: cb will not run; w is freed. */
+/* The requester went away: cb will not run; w is freed.  Never after cb ran. */
 void bump_cert_cancel(struct bump_cert_wait *w);
 
 /*

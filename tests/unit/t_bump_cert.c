@@ -227,6 +227,20 @@ test_params(void)
 	r.origin_error = X509_V_ERR_CERT_HAS_EXPIRED;
 	bump_cert_params(&r, &pp);
 	is_int(pp.sign, TLS_MINT_SIGN_TRUSTED, "other errors: signTrusted");
+	{
+		/* every error counts, the allowed ones too (as Squid's list) */
+		static const int errs[] = { X509_V_ERR_CERT_HAS_EXPIRED,
+		    X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY };
+
+		r.origin_error = 0;
+		r.origin_errors = errs;
+		r.norigin_errors = 2;
+		bump_cert_params(&r, &pp);
+		is_int(pp.sign, TLS_MINT_SIGN_UNTRUSTED,
+		    "an untrusted issuer among the errors: signUntrusted");
+		r.origin_errors = NULL;
+		r.norigin_errors = 0;
+	}
 
 	r = req_for(a, "www.self.test", testca_origin, 0, &self, 1);
 	bump_cert_params(&r, &pp);
