@@ -259,8 +259,7 @@ static int
 cfg_port_option_modes(const char *opt)
 {
 	static const char *const modes[] = {
-		"intercept", "transparent", "tproxy", "ssl-bump", "sslBump",
-		NULL
+		"intercept", "transparent", "tproxy", NULL
 	};
 
 	for (int i = 0; modes[i] != NULL; i++)
