@@ -264,10 +264,17 @@ bump_cert_ready(void *arg, SSL_CTX *ctx, const char *err)
 
 	x->bump.wait = NULL;
 	if (ctx == NULL) {
-		log_warnx("SslBump: no certificate for %s: %s",
-		    x->url_str, err);
-		bump_close(x, "no certificate to bump with");
-		return;
+		const char *perr = NULL;
+
+		/* as Squid: fall back to the port's own certificate */
+		ctx = bump_cert_port_ctx(x->port, &perr);
+		log_warnx("SslBump: no certificate for %s: %s; %s",
+		    x->url_str, err, ctx != NULL ? "presenting the port's "
+		    "own certificate" : "closing");
+		if (ctx == NULL) {
+			bump_close(x, "no certificate to bump with");
+			return;
+		}
 	}
 	c->ssl = SSL_new(ctx);
 	SSL_CTX_free(ctx);
