@@ -467,9 +467,7 @@ cfg_set_port(struct conf_ctx *cx, void *field, int argc, char **argv)
 	else if (err == NULL && (err = cfg_port_file("certificate",
 	    p->tls_cert)) == NULL)
 		err = cfg_port_file("private key", p->tls_key);
-	if (err == NULL && p->is_https)
-		conf_warn(cx, "https_port is not supported by cuttle yet; %s "
-		    "works as a plain forward http_port, without TLS", p->spec);
+
 	if (err != NULL) {
 		struct cfg_port *one = p;
 

@@ -14,6 +14,9 @@
 #include "fdbudget.h"
 #include "log.h"
 #include "tls_io.h"
+#include "bump_cert.h"
+
+#include <openssl/err.h>
 #include "util.h"
 #include "worker.h"
 #include "xact.h"
@@ -145,6 +148,58 @@ conn_lifetime_over(struct ev_timer *t)
  */
 #define CONN_ACCEPT_BATCH 4
 
+/*
+ * https_port: TLS with the client before its first request, under the
+ * port's own certificate; request_timeout bounds the handshake.
+ */
+static void
+conn_tls_accept(struct conn *c)
+{
+	char err[256];
+	int r;
+
+	ERR_clear_error();
+	r = SSL_do_handshake(c->ssl);
+	if (r == 1) {
+		c->tls_accepting = 0;
+		conn_want(c, CONN_WANT_READ);
+		return;
+	}
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		conn_want(c, CONN_WANT_READ);
+		return;
+	case SSL_ERROR_WANT_WRITE:
+		conn_want(c, CONN_WANT_WRITE);
+		return;
+	default:
+		tls_io_error(err, sizeof(err));
+		log_debug(33, 2, "%s: TLS handshake with a client failed: %s",
+		    c->port->spec, err[0] ? err : "connection closed");
+		conn_close(c);
+	}
+}
+
+static void
+conn_tls_start(struct conn *c)
+{
+	const char *err = NULL;
+	SSL_CTX *ctx = bump_cert_port_ctx(c->port, &err);
+
+	if (ctx == NULL || (c->ssl = SSL_new(ctx)) == NULL ||
+	    tls_io_set_fd(c->ssl, c->fd, NULL, 0) == -1) {
+		log_warnx("%s: cannot start TLS with a client: %s",
+		    c->port->spec, err != NULL ? err : "out of memory");
+		SSL_CTX_free(ctx);
+		conn_close(c);
+		return;
+	}
+	SSL_CTX_free(ctx);
+	tls_io_setup(c->ssl);
+	SSL_set_accept_state(c->ssl);
+	c->tls_accepting = 1;
+}
+
 int
 conn_accept(int lfd, const struct cfg_port *port)
 {
@@ -187,6 +242,8 @@ conn_accept(int lfd, const struct cfg_port *port)
 		conn_n++;
 		conn_want(c, CONN_WANT_READ);
 		ev_timer_start(&c->timer, worker_cfg->request_timeout);
+		if (port->is_https && !port->ssl_bump)
+			conn_tls_start(c);
 	}
 	return 0;
 }
@@ -368,6 +425,10 @@ conn_io(struct ev_io *io, uint32_t revents)
 	}
 	if (c->lingering) {
 		conn_linger_read(c);
+		return;
+	}
+	if (c->tls_accepting) {
+		conn_tls_accept(c);
 		return;
 	}
 	if ((revents & EPOLLOUT) && conn_flush(c) == -1) {

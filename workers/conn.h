@@ -23,6 +23,7 @@ struct conn {
 	SSL		*ssl;		/* TLS with the client (bumped), or NULL */
 	char		*tls_authority;	/* bumped: the CONNECT's host:port */
 	char		*tls_sni;	/* bumped: the client's SNI, or NULL */
+	int		 tls_accepting;	/* https_port: handshake not done */
 	char		*tls_error;	/* bumped after the server's TLS failed:
 					   "%x\n%D" for the first request */
 	struct ev_io	 io;

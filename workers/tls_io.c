@@ -84,6 +84,20 @@ tls_io_read(int fd, SSL *ssl, struct buf *b, size_t max)
 }
 
 ssize_t
+tls_io_recv(int fd, SSL *ssl, void *p, size_t len)
+{
+	size_t n;
+
+	if (ssl == NULL)
+		return read(fd, p, len);
+	ERR_clear_error();
+	errno = 0;
+	if (!SSL_read_ex(ssl, p, len, &n))
+		return tls_io_fail(ssl, 0);
+	return (ssize_t)n;
+}
+
+ssize_t
 tls_io_writev(int fd, SSL *ssl, const struct iovec *iov, int n)
 {
 	char rec[TLS_IO_RECORD];

@@ -24,6 +24,8 @@ struct buf;
 /* Up to max bytes into b's tail (more when TLS holds a decrypted record:
  * those are drained too, since the kernel will not signal them). */
 ssize_t tls_io_read(int fd, SSL *ssl, struct buf *b, size_t max);
+/* read(2) into p: up to one TLS record's plaintext at a time. */
+ssize_t tls_io_recv(int fd, SSL *ssl, void *p, size_t len);
 /* writev(2); over TLS the iovecs are gathered into records of up to 16 KB. */
 ssize_t tls_io_writev(int fd, SSL *ssl, const struct iovec *iov, int n);
 ssize_t tls_io_write(int fd, SSL *ssl, const void *p, size_t len);

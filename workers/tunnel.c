@@ -20,6 +20,7 @@
 #include "log.h"
 #include "pconn.h"
 #include "tunnel_pipe.h"
+#include "tls_io.h"
 #include "util.h"
 #include "worker.h"
 
@@ -129,16 +130,21 @@ tunnel_splice(struct tunnel_dir *d, int from, int to, int64_t *count)
 	return progress;
 }
 
-/* Like tunnel_splice, through the user-space buffer. */
+/*
+ * Like tunnel_splice, through the user-space buffer; an end with an SSL
+ * session (a client of an https_port) is read and written through TLS.
+ */
 static int
-tunnel_copy(struct tunnel_dir *d, int from, int to, int64_t *count)
+tunnel_copy(struct tunnel_dir *d, int from, SSL *from_ssl, int to,
+    SSL *to_ssl, int64_t *count)
 {
 	int progress = 0;
 
 	if (!d->eof && d->copy_off == d->copy_len) {
 		if (d->copy == NULL)
 			d->copy = xmalloc(TUNNEL_COPY_SIZE);
-		ssize_t n = read(from, d->copy, TUNNEL_COPY_SIZE);
+		ssize_t n = tls_io_recv(from, from_ssl, d->copy,
+		    TUNNEL_COPY_SIZE);
 		if (n > 0) {
 			d->copy_off = 0;
 			d->copy_len = (size_t)n;
@@ -151,7 +157,7 @@ tunnel_copy(struct tunnel_dir *d, int from, int to, int64_t *count)
 		}
 	}
 	if (d->copy_off < d->copy_len) {
-		ssize_t n = write(to, d->copy + d->copy_off,
+		ssize_t n = tls_io_write(to, to_ssl, d->copy + d->copy_off,
 		    d->copy_len - d->copy_off);
 		if (n > 0) {
 			d->copy_off += (size_t)n;
@@ -169,12 +175,15 @@ tunnel_copy(struct tunnel_dir *d, int from, int to, int64_t *count)
  * socket error.
  */
 static int
-tunnel_move(struct tunnel_dir *d, int from, int to, int64_t *count)
+tunnel_move(struct tunnel_dir *d, int from, SSL *from_ssl, int to,
+    SSL *to_ssl, int64_t *count)
 {
 	int progress;
 
-	/* a pipe only once copied bytes are gone, so bytes stay in order */
+	/* a pipe only once copied bytes are gone, so bytes stay in order;
+	 * never through TLS, which splice cannot see */
 	if (!d->has_pipe && d->copy_off == d->copy_len && !d->eof &&
+	    from_ssl == NULL && to_ssl == NULL &&
 	    tunnel_pipe_get(d->pipe) == 0) {
 		d->has_pipe = 1;
 		free(d->copy);
@@ -186,7 +195,7 @@ tunnel_move(struct tunnel_dir *d, int from, int to, int64_t *count)
 	} else {
 		if (d->copy == NULL)
 			log_debug(26, 3, "tunnel: no pipe to spare; copying");
-		progress = tunnel_copy(d, from, to, count);
+		progress = tunnel_copy(d, from, from_ssl, to, to_ssl, count);
 	}
 	if (progress == -1)
 		return -1;
@@ -196,6 +205,8 @@ tunnel_move(struct tunnel_dir *d, int from, int to, int64_t *count)
 		d->has_pipe = 0;
 	}
 	if (d->eof && tunnel_dir_pending(d) == 0 && !d->shut) {
+		if (to_ssl != NULL)
+			SSL_shutdown(to_ssl);	/* close_notify first */
 		shutdown(to, SHUT_WR);
 		d->shut = 1;
 		progress = 1;
@@ -211,8 +222,9 @@ tunnel_pump(struct xact *x)
 	int64_t up = 0;
 
 	for (int round = 0; round < 16; round++) {
-		int a = tunnel_move(&x->tun.up, c->fd, s->fd, &up);
-		int b = tunnel_move(&x->tun.down, s->fd, c->fd,
+		int a = tunnel_move(&x->tun.up, c->fd, c->ssl, s->fd, NULL,
+		    &up);
+		int b = tunnel_move(&x->tun.down, s->fd, NULL, c->fd, c->ssl,
 		    &x->log.bytes_out);
 		if (a == -1 || b == -1) {
 			tunnel_end(x);
@@ -288,7 +300,7 @@ tunnel_open(struct xact *x)
 			fcntl(s->fd, F_SETFL, fl);
 		}
 	}
-	if (!x->tun.answered && write(c->fd, tunnel_established,
+	if (!x->tun.answered && tls_io_write(c->fd, c->ssl, tunnel_established,
 	    sizeof(tunnel_established) - 1) !=
 	    (ssize_t)(sizeof(tunnel_established) - 1)) {
 		tunnel_end(x);
@@ -299,8 +311,8 @@ tunnel_open(struct xact *x)
 		int fl = fcntl(c->fd, F_GETFL);
 		fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
 		while (buf_avail(&s->in) > 0) {
-			ssize_t n = write(c->fd, buf_head(&s->in),
-			    buf_avail(&s->in));
+			ssize_t n = tls_io_write(c->fd, c->ssl,
+			    buf_head(&s->in), buf_avail(&s->in));
 			if (n <= 0)
 				break;
 			x->log.bytes_out += n;
