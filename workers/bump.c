@@ -509,11 +509,10 @@ bump_read_hello(struct xact *x)
 			xact_client_update(x);
 		return;
 	case TLS_HELLO_DONE:
-		if (h.ech) {
-			/* its real SNI is encrypted: nothing to bump by */
-			bump_unsupported(x, "Encrypted Client Hello");
-			return;
-		}
+		/*
+		 * h.ech is not acted on: GREASE ECH (Chrome without an ECH
+		 * config) looks the same, and its outer SNI is the real one.
+		 */
 		bump_step2(x, &h);
 		return;
 	case TLS_HELLO_NOT_TLS:
