@@ -4,8 +4,9 @@
  * it checks what the worker relies on: consumed lies in the input, sni and
  * alpn are NUL-terminated and printable, an answer other than MORE stays
  * the same when more bytes arrive, and of a DONE hello every shorter prefix
- * is MORE, its consumed bytes alone give the same fields, and so does its
- * message re-framed into small records.
+ * is MORE with a need no further than the hello's end, its consumed bytes
+ * alone give the same fields, and so does its message re-framed into small
+ * records.
  */
 #include "config.h"
 #include "tls_hello.h"
@@ -34,6 +35,7 @@ fuzz_parse(const unsigned char *p, size_t len, struct tls_hello *h)
 	FUZZ_CHECK(h->consumed <= len);
 	FUZZ_CHECK((st == TLS_HELLO_DONE) == (h->consumed > 0));
 	FUZZ_CHECK((st == TLS_HELLO_DONE) == (h->why == NULL));
+	FUZZ_CHECK(st == TLS_HELLO_MORE ? h->need > len : h->need == 0);
 	FUZZ_CHECK(!h->sslv2 || st == TLS_HELLO_NOT_TLS);
 	fuzz_printable(h->sni, sizeof(h->sni));
 	fuzz_printable(h->alpn, sizeof(h->alpn));
@@ -41,16 +43,22 @@ fuzz_parse(const unsigned char *p, size_t len, struct tls_hello *h)
 	return st;
 }
 
-/* Every shorter prefix is MORE; past 4 KiB a sample of them, for speed. */
+/*
+ * Every shorter prefix is MORE, and needs no more than the whole; past
+ * 4 KiB a sample of them, for speed.
+ */
 static void
 fuzz_prefixes(const unsigned char *p, size_t len)
 {
 	struct tls_hello h;
 	size_t i, step = len / 4096 + 1;
 
-	for (i = 0; i < len; i += step)
+	for (i = 0; i < len; i += step) {
 		FUZZ_CHECK(fuzz_parse(p, i, &h) == TLS_HELLO_MORE);
+		FUZZ_CHECK(h.need <= len);
+	}
 	FUZZ_CHECK(fuzz_parse(p, len - 1, &h) == TLS_HELLO_MORE);
+	FUZZ_CHECK(h.need == len);
 }
 
 /*
