@@ -43,6 +43,7 @@ struct hello_in {
 	size_t			 at;		/* next byte's input offset */
 	size_t			 rec_end;	/* where this record ends */
 	size_t			 pos;		/* offset in the message */
+	size_t			 msg_end;	/* message length, 0 until known */
 	enum tls_hello_status	 status;	/* once stopped: why */
 	const char		*why;
 	uint8_t			 seen[65536 / 8];	/* extension types */
@@ -437,7 +438,7 @@ hello_message(struct hello_in *in, struct tls_hello *h)
 	if (body > TLS_HELLO_MAX)
 		return hello_stop(in, TLS_HELLO_BAD,
 		    "a ClientHello longer than 64 KiB");
-	end = in->pos + body;
+	end = in->msg_end = in->pos + body;
 	if (hello_uint(in, end, 2, &v,
 	    "ClientHello too short for its version") == -1)
 		return -1;
@@ -492,6 +493,27 @@ hello_message(struct hello_in *in, struct tls_hello *h)
 	return 0;
 }
 
+/*
+ * On MORE, the least input a DONE could come with: the rest of the message
+ * in the record being read, or in one more record after it.  Before the
+ * message's length is known, one more byte.
+ */
+static size_t
+hello_need(const struct hello_in *in)
+{
+	size_t left, in_rec;
+
+	if (in->msg_end == 0)
+		return in->len + 1;
+	left = in->msg_end - in->pos;
+	if (in->at == in->rec_end)	/* waiting for a record header */
+		return in->at + 5 + left;
+	in_rec = in->rec_end - in->at;
+	if (left <= in_rec)
+		return in->at + left;
+	return in->rec_end + 5 + (left - in_rec);
+}
+
 enum tls_hello_status
 tls_hello_parse(const unsigned char *p, size_t len, struct tls_hello *h)
 {
@@ -504,6 +526,8 @@ tls_hello_parse(const unsigned char *p, size_t len, struct tls_hello *h)
 	if (hello_sniff(&in, h) == -1 || hello_record(&in) == -1 ||
 	    hello_message(&in, h) == -1) {
 		h->why = in.why;
+		if (in.status == TLS_HELLO_MORE)
+			h->need = hello_need(&in);
 		return in.status;
 	}
 	h->consumed = in.at;

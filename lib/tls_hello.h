@@ -19,8 +19,8 @@
 
 /*
  * The most input a DONE can consume: a hello of TLS_HELLO_MAX bytes sent one
- * byte per record.  A caller that buffers this much and still gets MORE is
- * being fed something else; it may stop earlier at a smaller limit of its own.
+ * byte per record.  No input this long gets MORE, so a caller buffering the
+ * hello never holds more than this; it may set a smaller limit of its own.
  */
 #define TLS_HELLO_MAX_INPUT	(6 * ((size_t)TLS_HELLO_MAX + 4))
 
@@ -33,7 +33,16 @@ enum tls_hello_status {
 
 /*
  * Filled as far as parsing got; trust the fields only on DONE (consumed is 0
- * unless DONE; why is set for every other answer).  sni_bad with
+ * unless DONE; why is set for every other answer).
+ *
+ * Each call parses the whole input again, so a caller that calls on every
+ * read is quadratic in a client sending a byte at a time (up to 0.4 ms a
+ * call at TLS_HELLO_MAX_INPUT).  need, set on MORE only, is the least input
+ * a DONE could come with: a caller that waits for that much (or EOF) before
+ * calling again makes a few dozen calls at worst.  Calling sooner can only
+ * find a BAD earlier.
+ *
+ * sni_bad with
  * a non-empty sni means an IP literal (kept, as it is printable); for every
  * other reason sni is "".  alpn holds whole names only: one with bytes
  * outside 0x21..0x7e or a "," is left out, and names that would not fit are
@@ -49,6 +58,7 @@ struct tls_hello {
 	int	 ech;			/* encrypted_client_hello (0xfe0d) extension present */
 	int	 sslv2;			/* an SSLv2-format hello (then NOT_TLS or BAD, say which in why) */
 	size_t	 consumed;		/* bytes of input through the end of the record that completes the ClientHello */
+	size_t	 need;			/* on MORE: no DONE with less input than this */
 	const char *why;		/* static text for MORE-never-ending / NOT_TLS / BAD: what was wrong */
 };
 

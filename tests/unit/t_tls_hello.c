@@ -171,7 +171,10 @@ t_parse_msg(const struct t_msg *t, struct tls_hello *h)
 	return tls_hello_parse(w.p, w.len, h);
 }
 
-/* The length of the first prefix that is not MORE, or -1 when all are. */
+/*
+ * The length of the first prefix of a DONE hello that is not MORE with a
+ * need past the prefix and within the hello, or -1 when all are.
+ */
 static long
 t_first_not_more(const unsigned char *p, size_t len, size_t step)
 {
@@ -179,8 +182,31 @@ t_first_not_more(const unsigned char *p, size_t len, size_t step)
 	size_t i;
 
 	for (i = 0; i < len; i += step)
-		if (tls_hello_parse(p, i, &h) != TLS_HELLO_MORE)
+		if (tls_hello_parse(p, i, &h) != TLS_HELLO_MORE ||
+		    h.need <= i || h.need > len)
 			return (long)i;
+	return -1;
+}
+
+/*
+ * How often a caller parses when bytes come one at a time and it waits
+ * for need before parsing again.
+ */
+static int
+t_lazy_calls(const unsigned char *p, size_t len)
+{
+	struct tls_hello h;
+	size_t i, need = 0;
+	int calls = 0;
+
+	for (i = 1; i <= len; i++) {
+		if (i < need)
+			continue;
+		calls++;
+		if (tls_hello_parse(p, i, &h) != TLS_HELLO_MORE)
+			return i == len ? calls : -1;
+		need = h.need;
+	}
 	return -1;
 }
 
@@ -304,6 +330,7 @@ t_large(void)
 	static struct t_msg t;
 	struct tls_hello h;
 	size_t n;
+	int calls;
 
 	n = t_alpn_list(alpn, 5000);
 	t_openssl(&w, 0, "big.example", alpn, n);
@@ -327,6 +354,9 @@ t_large(void)
 	is_int(h.consumed, w.len, "two records: consumed all");
 	is_int(t_first_not_more(w.p, w.len, 7), -1,
 	    "two records: prefixes are MORE");
+	calls = t_lazy_calls(w.p, w.len);
+	ok(calls > 0 && calls <= 12, "two records, a byte at a time, waiting "
+	    "for need: %d calls", calls);
 	t_unframe(&w, &t);
 	t_frame(&t, 1, &w1);
 	is_int(tls_hello_parse(w1.p, w1.len, &h), TLS_HELLO_DONE,
@@ -339,6 +369,13 @@ t_large(void)
 	t_frame(&t, 16384, &w);
 	is_int(tls_hello_parse(w.p, w.len, &h), TLS_HELLO_DONE, "64 KiB: DONE");
 	is_int(h.consumed, w.len, "64 KiB: consumed all");
+	t_frame(&t, 1, &w);
+	is_int(w.len, TLS_HELLO_MAX_INPUT, "64 KiB in records of 1: the most");
+	is_int(tls_hello_parse(w.p, w.len, &h), TLS_HELLO_DONE,
+	    "64 KiB in records of 1: DONE");
+	calls = t_lazy_calls(w.p, w.len);
+	ok(calls > 0 && calls < 100, "a byte at a time, waiting for need: "
+	    "%d calls", calls);
 	t_padded(&t, TLS_HELLO_MAX + 1);
 	t_frame(&t, 16384, &w);
 	is_int(tls_hello_parse(w.p, w.len, &h), TLS_HELLO_BAD,
