@@ -383,6 +383,9 @@ struct cfg {
 	/* what a bump port does with bytes that are not TLS: ONUP_* */
 	struct access_list on_unsupported_protocol;
 
+	/* cuttle_ca_pages: /cuttle/ca.pem, ca.der and the setup page */
+	int		 cuttle_ca_pages;
+
 	/* TLS to origins */
 	struct cfg_tls_outgoing tls_outgoing;
 	struct access_list sslproxy_cert_error;	/* empty: deny every error */

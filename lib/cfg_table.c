@@ -152,6 +152,9 @@ static const struct conf_directive cfg_table[] = {
 	{ "coredump_dir", conf_set_string_none, CFG(coredump_dir), NULL,
 	    CONF_RESTART, 1, 1, NULL },
 	U("cpu_affinity_map"),
+	/* cuttle's own (Squid has none): the bump CA served to clients */
+	{ "cuttle_ca_pages", conf_set_bool, CFG(cuttle_ca_pages), "on", 0, 1,
+	    1, NULL },
 	U("dead_peer_timeout"),
 	{ "debug_options", cfg_set_debug_options, CFG(debug_options), "ALL,1",
 	    0, 1, ANY, NULL },

@@ -14,6 +14,7 @@
 #include "tls_port.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -837,4 +838,61 @@ tls_port_ctx_new(const struct cfg_port *p, X509 *cert, EVP_PKEY *key,
 		return NULL;
 	}
 	return ctx;
+}
+
+char *
+tls_port_cert_export(const struct cfg_port *p, int pem, size_t *len)
+{
+	char *out = NULL, *data;
+	long n;
+
+	if (p->tls_x509 == NULL)
+		return NULL;
+	/* a BIO of our own that only ever holds the certificate */
+	BIO *bio = BIO_new(BIO_s_mem());
+	if (bio == NULL)
+		return NULL;
+	if ((pem ? PEM_write_bio_X509(bio, p->tls_x509) :
+	    i2d_X509_bio(bio, p->tls_x509)) &&
+	    (n = BIO_get_mem_data(bio, &data)) > 0 &&
+	    (out = malloc((size_t)n)) != NULL) {
+		memcpy(out, data, (size_t)n);
+		*len = (size_t)n;
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	return out;
+}
+
+int
+tls_port_cert_info(const struct cfg_port *p, struct tls_port_cert_info *info)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	char *data;
+	long n;
+
+	memset(info, 0, sizeof(*info));
+	if (p->tls_x509 == NULL)
+		return -1;
+	BIO *bio = BIO_new(BIO_s_mem());
+	if (bio != NULL && X509_NAME_print_ex(bio,
+	    X509_get_subject_name(p->tls_x509), 0,
+	    XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
+	    (n = BIO_get_mem_data(bio, &data)) > 0)
+		snprintf(info->subject, sizeof(info->subject), "%.*s", (int)n,
+		    data);
+	if (bio != NULL && BIO_reset(bio) == 1 &&
+	    ASN1_TIME_print(bio, X509_get0_notAfter(p->tls_x509)) == 1 &&
+	    (n = BIO_get_mem_data(bio, &data)) > 0)
+		snprintf(info->not_after, sizeof(info->not_after), "%.*s",
+		    (int)n, data);
+	BIO_free(bio);
+	if (X509_digest(p->tls_x509, EVP_sha256(), md, &mdlen) == 1)
+		for (unsigned i = 0; i < mdlen &&
+		    3 * i + 3 <= sizeof(info->sha256); i++)
+			snprintf(info->sha256 + 3 * i, 4, i + 1 < mdlen ?
+			    "%02X:" : "%02X", md[i]);
+	ERR_clear_error();
+	return 0;
 }

@@ -59,4 +59,21 @@ const EVP_MD *tls_port_digest(const char *name);
 SSL_CTX *tls_port_ctx_new(const struct cfg_port *p, X509 *cert,
     EVP_PKEY *key, X509 *const *chain, int nchain, char **err);
 
+/*
+ * p's certificate (tls_x509) alone, for clients that are to trust it: PEM
+ * text (pem) or DER bytes, malloc'd, *len long.  Never the key.  NULL when
+ * p has none or OpenSSL fails.
+ */
+char *tls_port_cert_export(const struct cfg_port *p, int pem, size_t *len);
+
+/* What a person checks that certificate by, as text. */
+struct tls_port_cert_info {
+	char	 subject[256];		/* "O = Example, CN = Example CA" */
+	char	 not_after[64];		/* "Jan  4 10:11:42 2027 GMT" */
+	char	 sha256[96];		/* "AB:CD:...", as openssl x509 prints */
+};
+/* -1 when p has no certificate. */
+int tls_port_cert_info(const struct cfg_port *p,
+    struct tls_port_cert_info *info);
+
 #endif

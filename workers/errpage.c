@@ -147,8 +147,7 @@ errpage_template(const char *name)
 	return t->text;
 }
 
-/* HTML-escape into out. */
-static void
+void
 errpage_html(struct buf *out, const char *s)
 {
 	for (; s != NULL && *s; s++) {
@@ -343,6 +342,17 @@ errpage_build(struct xact *x, int status, const char *err_name, int errnum,
 		buf_append(out, buf_head(&page), n);
 	buf_free(&page);
 	return n;
+}
+
+void
+errpage_build_object(struct xact *x, int status, const char *fields,
+    const void *body, size_t len, int keep, struct buf *out)
+{
+	errpage_head(x, status, out, keep);
+	buf_printf(out, "%sContent-Length: %zu\r\n", fields, len);
+	errpage_tail(x, out, keep);
+	if (x->method == NULL || strcmp(x->method, "HEAD") != 0)
+		buf_append(out, body, len);
 }
 
 void

@@ -2,7 +2,8 @@
  * The checks between a parsed request head and the router, in order: the
  * URL and what this port accepts, follow_x_forwarded_for, Max-Forwards on
  * TRACE/OPTIONS, http_access (which may wait for DNS or the auth helper),
- * then url_rewrite_program.  Each step that waits resumes where it left
+ * then url_rewrite_program (internal.c answers requests for the proxy
+ * itself in its place).  Each step that waits resumes where it left
  * off; a denial ends the transaction with Squid's page (deny_info).
  *
  * In DESIGN.md's data flow: http_access / auth / url_rewrite.
@@ -22,6 +23,7 @@
 #include "conn.h"
 #include "errpage.h"
 #include "headers.h"
+#include "internal.h"
 #include "log.h"
 #include "rewrite.h"
 #include "util.h"
@@ -181,6 +183,8 @@ xact_access(struct xact *x)
 		xact_deny(x, NULL, 403, "TCP_DENIED");
 		return;
 	}
+	if (internal_start(x))
+		return;		/* the proxy's own pages */
 	if (rewrite_start(x, xact_route_request))
 		return;
 	xact_route_request(x);
@@ -347,6 +351,8 @@ xact_access_start(struct xact *x)
 		x->accel_url = xact_accel_url(x);
 	} else if (x->conn != NULL && x->conn->ssl != NULL && !x->is_connect)
 		x->accel_url = bump_request_url(x);	/* a bumped request */
+	if (x->accel_url == NULL && !x->accelerated && !x->is_connect)
+		x->accel_url = internal_local_url(x);	/* GET /cuttle/ */
 	if (x->is_connect)
 		ur = url_parse_authority(&x->url, x->req.target,
 		    x->req.target_len);

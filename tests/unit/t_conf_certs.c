@@ -284,6 +284,75 @@ test_files(void)
 	X509_free(leaf);
 }
 
+/* What clients get of the port: its certificate, never its key. */
+static void
+test_export(void)
+{
+	struct cfg c;
+	struct cfg_port none;
+	struct tls_port_cert_info info;
+	char opts[1024], *out, want[96];
+	unsigned char md[32], *der = NULL;
+	unsigned mdlen;
+	size_t len;
+	int n;
+
+	/* the key in the certificate file, a chain certificate after it */
+	X509 *inter = testca_cert(testca_ec_key, "Exported Intermediate",
+	    testca, testca_key, 30);
+	char *a = testca_pem(testca, testca_key), *b = testca_pem(inter, NULL);
+	char *both = malloc(strlen(a) + strlen(b) + 1);
+	strcpy(both, a);
+	strcat(both, b);
+	write_file("export.pem", both);
+	free(both);
+	free(a);
+	free(b);
+	X509_free(inter);
+	snprintf(opts, sizeof(opts), "tls-cert=%s", tpath("export.pem"));
+	is_int(load_port(&c, opts), 0, "key and chain in the certificate file");
+	if (c.ports == NULL)
+		return;
+	out = tls_port_cert_export(c.ports, 1, &len);
+	ok(out != NULL && len > 0, "PEM exported");
+	if (out != NULL) {
+		char *text = strndup(out, len);
+		ok(strstr(text, "PRIVATE KEY") == NULL, "PEM: no key");
+		ok(strstr(text, "BEGIN CERTIFICATE") != NULL &&
+		    strstr(strstr(text, "BEGIN CERTIFICATE") + 1,
+		    "BEGIN CERTIFICATE") == NULL, "PEM: one certificate");
+		BIO *bio = BIO_new_mem_buf(out, (int)len);
+		X509 *back = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		ok(back != NULL && X509_cmp(back, testca) == 0,
+		    "PEM: the CA, not the chain");
+		X509_free(back);
+		BIO_free(bio);
+		free(text);
+		free(out);
+	}
+	out = tls_port_cert_export(c.ports, 0, &len);
+	n = i2d_X509(testca, &der);
+	ok(out != NULL && n > 0 && len == (size_t)n &&
+	    memcmp(out, der, len) == 0, "DER: the CA's encoding");
+	OPENSSL_free(der);
+	free(out);
+	is_int(tls_port_cert_info(c.ports, &info), 0, "described");
+	is_str(info.subject, "O = Test Org, CN = Test CA", "subject");
+	X509_digest(testca, EVP_sha256(), md, &mdlen);
+	for (unsigned i = 0; i < mdlen; i++)
+		snprintf(want + 3 * i, 4, i + 1 < mdlen ? "%02X:" : "%02X",
+		    md[i]);
+	is_str(info.sha256, want, "SHA-256 as openssl x509 -fingerprint");
+	ok(info.not_after[0] != '\0' && strstr(info.not_after, "GMT") != NULL,
+	    "notAfter");
+	cfg_free(&c);
+
+	memset(&none, 0, sizeof(none));
+	ok(tls_port_cert_export(&none, 1, &len) == NULL, "no certificate: "
+	    "nothing exported");
+	is_int(tls_port_cert_info(&none, &info), -1, "nothing described");
+}
+
 static void
 test_options(void)
 {
@@ -614,6 +683,7 @@ main(void)
 		return 1;
 	testca_init();
 	test_files();
+	test_export();
 	test_options();
 	test_directives();
 	test_reload();

@@ -69,6 +69,7 @@ test_defaults(void)
 	is_int(c.logfile_rotate, 0, "logfile_rotate 0 (Debian)");
 	is_int(c.strip_query_terms, 1, "strip_query_terms on");
 	is_int(c.log_mime_hdrs, 0, "log_mime_hdrs off");
+	is_int(c.cuttle_ca_pages, 1, "cuttle_ca_pages on");
 	is_int(c.via, 1, "via on");
 	is_int(c.forwarded_for, CFG_FF_ON, "forwarded_for on");
 	ok(c.follow_x_forwarded_for.head == NULL, "follow_x_forwarded_for none");
@@ -601,6 +602,12 @@ test_misc(void)
 	is_int(load(&c, "m.conf", "pinger_enable on\nrequest_body_max_size 0 "
 	    "KB\n", 0), 0, "pinger_enable accepted silently");
 	is_str(logtext, "", "no warning for pinger_enable");
+	cfg_free(&c);
+
+	/* cuttle's own: Squid would refuse the line */
+	is_int(load(&c, "m.conf", "cuttle_ca_pages off\n", 0), 0,
+	    "cuttle_ca_pages off");
+	is_int(c.cuttle_ca_pages, 0, "the CA pages turned off");
 	cfg_free(&c);
 }
 

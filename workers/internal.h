@@ -1,0 +1,25 @@
+/*
+ * Requests for the proxy itself (Squid's "internal" URLs): the bump CA and
+ * the page that tells clients how to trust it, at /cuttle/ca.pem,
+ * /cuttle/ca.der and /cuttle/.  Called by xact_access.c only.
+ */
+#ifndef CUTTLE_INTERNAL_H
+#define CUTTLE_INTERNAL_H
+
+struct xact;
+
+/*
+ * An origin-form request for one of the pages on a port that is not
+ * accel, as a client sends it to the proxy as to a web server: the URL it
+ * stands for, http://visible_hostname:PORT/path as Squid rebuilds its
+ * /squid-internal-* paths (malloc'd).  NULL for anything else.
+ */
+char *internal_local_url(const struct xact *x);
+
+/*
+ * x passed http_access: when its URL is one of the pages on this proxy,
+ * answer it and return 1 (x has ended); else 0.
+ */
+int internal_start(struct xact *x);
+
+#endif
