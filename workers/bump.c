@@ -499,9 +499,13 @@ bump_read_hello(struct xact *x)
 	struct tls_hello h;
 
 	conn_read(c);
+	/* parsing costs the whole buffer: wait for what tls_hello needs */
+	if (buf_avail(&c->in) < x->bump.hello_need && !c->read_eof)
+		return;
 	switch (tls_hello_parse((const unsigned char *)buf_head(&c->in),
 	    buf_avail(&c->in), &h)) {
 	case TLS_HELLO_MORE:
+		x->bump.hello_need = h.need;
 		if (c->read_eof)
 			bump_close(x, "client closed before its ClientHello "
 			    "ended");

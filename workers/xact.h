@@ -107,6 +107,7 @@ struct xact_bump {
 	int		 step1;		/* action taken at step 1 (SSL_BUMP_*) */
 	int		 step2;		/* ... at step 2, -1 none yet */
 	char		 sni[256];	/* from the ClientHello, "" none */
+	size_t		 hello_need;	/* no use parsing before this many bytes */
 	struct bump_cert_wait *wait;	/* certificate being made */
 };
 
