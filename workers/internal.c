@@ -228,7 +228,8 @@ internal_vars(const struct xact *x, struct internal_vars *v)
 	if (colon != NULL && (v->host[0] != '[' || colon[-1] == ']') &&
 	    colon[1] != '\0' && strspn(colon + 1, "0123456789") ==
 	    strlen(colon + 1) && strlen(colon + 1) < sizeof(v->port)) {
-		snprintf(v->port, sizeof(v->port), "%s", colon + 1);
+		/* length checked above: memcpy, which gcc can follow */
+		memcpy(v->port, colon + 1, strlen(colon + 1) + 1);
 		*colon = '\0';
 	} else
 		snprintf(v->port, sizeof(v->port), "%d", internal_port(x));
