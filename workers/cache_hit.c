@@ -192,13 +192,14 @@ cache_hit_pump(struct xact *x)
 		struct iovec iov[CACHE_IOV_MAX + 1];
 		int n = 0;
 		size_t bytes = 0;
+		char chunk[16384];
+		ssize_t got = 0;
 
 		if (x->cache.hit_fd != -1 && c->ssl != NULL) {
-			/* Disk hit to a TLS client: through a buffer, since
-			 * sendfile cannot encrypt */
-			char chunk[16384];
+			/* Disk hit to a TLS client: a chunk of the file goes
+			 * out with the head below, since sendfile cannot
+			 * encrypt */
 			size_t want = sizeof(chunk);
-			ssize_t got = 0;
 
 			if (x->cache.hit_len - x->cache.hit_off < want)
 				want = (size_t)(x->cache.hit_len -
@@ -210,32 +211,7 @@ cache_hit_pump(struct xact *x)
 				    "shorter than its record");
 				return;
 			}
-			if (buf_avail(&c->out) > 0) {
-				iov[n].iov_base = buf_head(&c->out);
-				iov[n++].iov_len = buf_avail(&c->out);
-			}
-			if (got > 0) {
-				iov[n].iov_base = chunk;
-				iov[n++].iov_len = (size_t)got;
-			}
-			if (n == 0) {
-				xact_end(x, 0, NULL, NULL);
-				return;
-			}
-			ssize_t w = tls_io_writev(c->fd, c->ssl, iov, n);
-			int r = cache_wrote(x, w);
-			if (r <= 0) {
-				if (r == 0)
-					break;
-				return;
-			}
-			size_t head = buf_avail(&c->out) < (size_t)w ?
-			    buf_avail(&c->out) : (size_t)w;
-			buf_consume(&c->out, head);
-			x->cache.hit_off += (uint64_t)w - head;
-			continue;
-		}
-		if (x->cache.hit_fd != -1) {
+		} else if (x->cache.hit_fd != -1) {
 			/*
 			 * Disk hit: the head with MSG_MORE, so it leaves in
 			 * the same segments as the start of the file.
@@ -275,7 +251,11 @@ cache_hit_pump(struct xact *x)
 			iov[n].iov_base = buf_head(&c->out);
 			iov[n++].iov_len = buf_avail(&c->out);
 		}
-		if (x->cache.hit != NULL && x->cache.hit_off < x->cache.hit_len)
+		if (got > 0) {
+			iov[n].iov_base = chunk;
+			iov[n++].iov_len = (size_t)got;
+		} else if (x->cache.hit != NULL &&
+		    x->cache.hit_off < x->cache.hit_len)
 			n += memcache_ref_body_iov(x->cache.hit, x->cache.hit_off, iov + n,
 			    CACHE_IOV_MAX, &bytes);
 		if (n == 0) {

@@ -42,7 +42,8 @@ def bump_ca():
     shutil.rmtree(d, ignore_errors=True)
 
 
-def bump_proxy(proxy, bump_ca, rules, extra="", ssl_ports=(), cache=False):
+def bump_proxy(proxy, bump_ca, rules, extra="", ssl_ports=(), cache=False,
+               make_dirs=False):
     """A proxy whose http_port bumps with bump_ca under the ssl_bump rules."""
     cert, key, _ = bump_ca
     opts = ("ssl-bump tls-cert=%s tls-key=%s generate-host-certificates=on"
@@ -52,7 +53,7 @@ def bump_proxy(proxy, bump_ca, rules, extra="", ssl_ports=(), cache=False):
             + rules.rstrip("\n") + "\n")
     p = proxy(conf_extra=conf + "sslcrtd_program %s -s @DIR@/ssl_db -M 4MB\n"
               % SQUID_CERTGEN, ssl_ports=ssl_ports, port_opts=opts,
-              start=False, cache=cache)
+              start=False, cache=cache, make_dirs=make_dirs)
     # both run the helper line (cuttle would mint in the worker without it)
     db = os.path.join(p.dir, "ssl_db")
     subprocess.run([SQUID_CERTGEN, "-c", "-s", db, "-M", "4MB"],
@@ -411,3 +412,23 @@ def test_untrusted_origin_gets_the_error_inside_the_bump(proxy, bump_ca, certs,
     assert (e[1]["code"], e[1]["method"], e[1]["url"]) == (
         "NONE_NONE/503", "GET", "https://tls.test:%d/" % signed_origin.port)
     assert signed_origin.requests == []
+
+
+def test_bumped_disk_hit(proxy, bump_ca, tls_origin):
+    # A hit from a cache_dir goes to a bumped (TLS) client through a buffer,
+    # not sendfile: the body must arrive whole and exact.
+    tls_origin.script("/big.bin", 200, [("Cache-Control", "max-age=3600")],
+                      pattern_bytes(300000))
+    p = bump_proxy(proxy, bump_ca, "ssl_bump bump all",
+                   extra="tls_outgoing_options cafile=%s\ncache_mem 0 MB\n"
+                   "cache_dir ufs @DIR@/cache 50 16 256" % tls_origin.cert,
+                   ssl_ports=[tls_origin.port], cache=True, make_dirs=True)
+    for _ in range(2):
+        with tls_client(connect(p.port, "tls.test", tls_origin.port), bump_ca[0],
+                        "tls.test") as tls:
+            head, body = https_get(tls, "/big.bin", "tls.test:%d" % tls_origin.port)
+        assert head.startswith("HTTP/1.1 200"), head
+        assert body == pattern_bytes(300000)
+    assert tls_origin.count("/big.bin") == 1
+    e = log_lines(p, 4)
+    assert e[3]["code"] == "TCP_HIT/200"
