@@ -3,6 +3,8 @@ target and PASS/FAIL (n/m when a figure of the target was not measured),
 printed as an aligned table, then the spread of the SslBump figures.
 """
 
+from bench_common import BUMP_PREFILL
+
 # The cuttle variants of the bump scenarios, as the table names them.
 BUMP_LABELS = (("cuttle", "sslcrtd"), ("cuttle-ours", "our sslcrtd"),
                ("cuttle-worker", "no helper"))
@@ -25,7 +27,7 @@ def bench_bump_rows(row, bump):
         row(w, "hosts/s", cr, sr, "cuttle >= 10x squid", cr >= 10 * sr)
         row(w, "CPU ms/conn", c["cold"]["cpu_ms"], sq["cold"]["cpu_ms"], "",
             None)
-        w = "bump cold at 10k, " + label
+        w = "bump cold at %d, %s" % (BUMP_PREFILL, label)
         r10 = c["cold10k"]["rate"]
         row(w, "hosts/s", r10, sq["cold10k"]["rate"],
             "cuttle >= its cold (slowest run)",
