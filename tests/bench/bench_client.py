@@ -1,19 +1,24 @@
 """The load the benchmark puts on a proxy: wrk over keep-alive connections,
 curl downloads (100 MiB, or one object of a known size), one keep-alive
-response read by hand, and GETs each on a new connection from several
-threads.  Each checks the status and byte counts of what it measured.
+response read by hand, GETs each on a new connection from several
+threads, and CONNECT + TLS + GET connections with the CPU time the proxy
+spent on them.  Each checks the status and byte counts of what it
+measured.
 """
 
 import os
 import re
+import resource
 import socket
+import ssl
 import statistics
 import subprocess
 import threading
 import time
 
 from bench_common import (BODY_100M, CURL, DURATION, REPEAT, WRK, WRK_CONNS,
-                          WRK_THREADS, BenchError, bench_log)
+                          WRK_THREADS, BenchError, bench_log, bench_tree_cpu,
+                          bench_tree_cpu_delta)
 
 
 def bench_wrk_run(bench, proxy, path, label):
@@ -205,3 +210,122 @@ def bench_new_conns(bench, proxy, path, size, total, threads=8):
               "requests from %d threads in %.2fs, %.0f req/s"
               % (proxy.name, path, total, threads, el, rps))
     return {"rps": rps, "requests": total}
+
+
+def bench_read_http(sock, what, deadline):
+    """One HTTP/1.1 response with a Content-Length from sock (plain or
+    TLS); returns (status line, body)."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        if time.monotonic() > deadline:
+            raise BenchError("%s: no response headers in time" % what)
+        d = sock.recv(65536)
+        if not d:
+            raise BenchError("%s: closed before the response headers (%r)"
+                             % (what, buf[:80]))
+        buf += d
+    head, body = buf.split(b"\r\n\r\n", 1)
+    m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    if not m:
+        raise BenchError("%s: no Content-Length in %r" % (what, head[:200]))
+    want = int(m.group(1))
+    while len(body) < want:
+        if time.monotonic() > deadline:
+            raise BenchError("%s: body timed out" % what)
+        d = sock.recv(65536)
+        if not d:
+            raise BenchError("%s: body cut short" % what)
+        body += d
+    return head.split(b"\r\n", 1)[0], body
+
+
+def bench_connect_tls(proxy, hosts, port, cafile, path, body, seconds,
+                      threads):
+    """Each name of hosts (an iterator, consumed in order) on a new client
+    connection: CONNECT name:port, a TLS handshake with whatever answers
+    inside the tunnel, verified against cafile alone and the name (so a
+    bump must show a certificate for the name signed by the bump CA, and a
+    tunnel the origin's own), one GET of path that must return exactly
+    body, then close.  threads connections at a time, until hosts runs out
+    or seconds pass.  Returns the connections made, the wall time, and
+    the CPU seconds spent meanwhile by the proxy's processes (master,
+    workers, helpers; and its system and helper parts) and by this
+    client.  Any failure is an error: the
+    figure would not measure what it claims."""
+    ctx = ssl.create_default_context(cafile=cafile)
+    lock = threading.Lock()
+    errors = []
+    done = [0]
+    end = time.monotonic() + seconds
+
+    def one(host):
+        what = "%s: CONNECT %s:%d" % (proxy.name, host, port)
+        deadline = time.monotonic() + 30
+        s = socket.create_connection(("127.0.0.1", proxy.bench.proxy_port),
+                                     timeout=30)
+        try:
+            s.sendall(("CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n"
+                       % (host, port, host, port)).encode())
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                d = s.recv(4096)
+                if not d:
+                    raise BenchError("%s: closed before the CONNECT reply"
+                                     % what)
+                buf += d
+            head, _, rest = buf.partition(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 200") or rest:
+                raise BenchError("%s: got %r" % (what, buf[:120]))
+            t = ctx.wrap_socket(s, server_hostname=host)
+            s = t
+            t.sendall(("GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: "
+                       "cuttle-bench\r\nConnection: close\r\n\r\n"
+                       % (path, host, port)).encode())
+            status, got = bench_read_http(t, what, deadline)
+            if not status.startswith(b"HTTP/1.1 200 ") or got != body:
+                raise BenchError("%s: GET %s got %r with %d body bytes"
+                                 % (what, path, status, len(got)))
+        except (OSError, ssl.SSLError) as e:
+            raise BenchError("%s: %s" % (what, e)) from e
+        finally:
+            s.close()
+
+    def loop():
+        while True:
+            with lock:
+                host = None if errors or time.monotonic() > end else \
+                    next(hosts, None)
+            if host is None:
+                return
+            try:
+                one(host)
+            except BenchError as e:
+                with lock:
+                    errors.append(e)
+                return
+            with lock:
+                done[0] += 1
+
+    cpu0 = bench_tree_cpu(proxy.proc.pid)
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
+    t0 = time.monotonic()
+    ts = [threading.Thread(target=loop) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    wall = time.monotonic() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    # Let the proxy finish the last closes before reading its CPU time.
+    time.sleep(0.3)
+    cpu1 = bench_tree_cpu(proxy.proc.pid)
+    if errors:
+        raise BenchError(str(errors[0]))
+    if done[0] == 0:
+        raise BenchError("%s: no connection completed" % proxy.name)
+    user, system, helpers = bench_tree_cpu_delta(cpu0, cpu1)
+    return {"conns": done[0], "wall_s": wall,
+            "proxy_cpu_s": user + system, "proxy_sys_s": system,
+            "proxy_helper_s": helpers,
+            "client_cpu_s": (ru1.ru_utime + ru1.ru_stime
+                             - ru0.ru_utime - ru0.ru_stime)}

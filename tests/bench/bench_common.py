@@ -1,7 +1,8 @@
 """Shared by the benchmark's modules: the environment knobs and tool paths,
 the error that invalidates a run, logging, finding the cuttle binary,
 raising RLIMIT_NOFILE, and the port and process helpers (free ports,
-waiting for a listener, stopping a process, a process tree's RSS).
+waiting for a listener, stopping a process, a process tree's RSS and CPU
+time).
 """
 
 import os
@@ -20,12 +21,25 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "2"))
 WRK_CONNS = int(os.environ.get("BENCH_WRK_CONNS", "64"))
 SMP_REQUESTS = int(os.environ.get("BENCH_SMP_REQUESTS", "2000"))
+# The SslBump scenarios (BENCH_SCENARIOS=bump): see bench_bump.py.
+BUMP_REPEAT = int(os.environ.get("BENCH_BUMP_REPEAT", "3"))
+BUMP_CONNS = int(os.environ.get("BENCH_BUMP_CONNS", "2000"))
+BUMP_COLD = int(os.environ.get("BENCH_BUMP_COLD", "1000"))
+BUMP_PREFILL = int(os.environ.get("BENCH_BUMP_PREFILL", "10000"))
+BUMP_PREFILL_HELPER = os.environ.get("BENCH_BUMP_PREFILL_HELPER", "squid")
+BUMP_CLIENTS = int(os.environ.get("BENCH_BUMP_CLIENTS", "8"))
+BUMP_VARIANTS = [x.strip() for x in
+                 os.environ.get("BENCH_BUMP_VARIANTS",
+                                "squid,cuttle,cuttle-worker").split(",")
+                 if x.strip()]
 SCENARIOS = [x.strip() for x in
              os.environ.get("BENCH_SCENARIOS", "foundation,cache").split(",")
              if x.strip()]
 # The cacheable objects, served under /c/ with Cache-Control: max-age=3600.
 CACHE_OBJECTS = {"1k": 1024, "64k": 64 * 1024, "100m": BODY_100M}
 SQUID = os.environ.get("SQUID", "/usr/sbin/squid")
+SQUID_CERTGEN = os.environ.get("SQUID_CERTGEN",
+                               "/usr/lib/squid/security_file_certgen")
 NGINX = os.environ.get("NGINX", shutil.which("nginx") or "/usr/sbin/nginx")
 WRK = os.environ.get("WRK", shutil.which("wrk") or "/usr/bin/wrk")
 CURL = os.environ.get("CURL", shutil.which("curl") or "/usr/bin/curl")
@@ -148,3 +162,46 @@ def bench_rss_kib(pid):
         except OSError:
             pass
     return total
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def bench_tree_cpu(pid):
+    """CPU time of pid and its descendants, from /proc: per process, its
+    own user and system time, what it collected from children it reaped
+    (cutime, cstime), in clock ticks, and whether it runs another program
+    than pid (a helper)."""
+    out = {}
+    try:
+        exe = os.readlink("/proc/%d/exe" % pid)
+    except OSError:
+        exe = None
+    for p in bench_descendants(pid):
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                stat = f.read()
+            other = os.readlink("/proc/%d/exe" % p) != exe
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        # fields[0] is field 3 (state): utime..cstime are fields 14-17.
+        out[p] = tuple(int(x) for x in fields[11:15]) + (other,)
+    return out
+
+
+def bench_tree_cpu_delta(before, after):
+    """(user, system, helpers) seconds of CPU the process tree spent
+    between two bench_tree_cpu snapshots, helpers being the part (user and
+    system) of processes running another program: a process that appeared
+    counts whole, a child reaped meanwhile counts through its parent's
+    cutime and cstime (with whatever it had spent before the first
+    snapshot, a small overcount)."""
+    user = system = helpers = 0
+    for p, (ut, st, cut, cst, other) in after.items():
+        ut0, st0, cut0, cst0, _ = before.get(p, (0, 0, cut, cst, other))
+        user += ut - ut0 + cut - cut0
+        system += st - st0 + cst - cst0
+        if other:
+            helpers += ut - ut0 + cut - cut0 + st - st0 + cst - cst0
+    return user / CLK_TCK, system / CLK_TCK, helpers / CLK_TCK

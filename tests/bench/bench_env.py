@@ -1,6 +1,8 @@
 """The benchmark's temporary directory, its nginx origin (HTTP and HTTPS,
-nothing cacheable except under /c/) and the squid.conf files that cuttle
-and Squid both run unchanged, one after the other on the same port.
+nothing cacheable except under /c/; a second HTTPS port under a
+certificate from the bench's own origin CA, for the SslBump scenarios)
+and the squid.conf files that cuttle and Squid both run unchanged, one
+after the other on the same port.
 """
 
 import os
@@ -33,7 +35,39 @@ class BenchEnv:
         self.http_port = bench_free_port()
         self.tls_port = bench_free_port()
         self.proxy_port = bench_free_port()
+        # The SslBump scenarios' origin: any SNI, a certificate for
+        # *.bench.test signed by origin_ca (see origin_pki).
+        self.bump_tls_port = bench_free_port()
+        self.origin_ca = os.path.join(self.dir, "origin-ca.pem")
         self.nginx = None
+
+    def origin_pki(self):
+        """An origin CA and, signed by it, the certificate of the bump
+        origin port: the proxies verify it with tls_outgoing_options
+        cafile=origin_ca, the tunnel clients with the same file."""
+        def openssl(*args):
+            subprocess.run([OPENSSL] + list(args), check=True, cwd=self.dir,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=120)
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                "-keyout", "origin-ca.key", "-out", "origin-ca.pem",
+                "-days", "2", "-subj", "/O=cuttle bench/CN=bench origin CA",
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        with open(os.path.join(self.dir, "origin-ext.cnf"), "w") as f:
+            f.write("subjectAltName=DNS:*.bench.test,DNS:bench.test,"
+                    "IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+                    "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                    "extendedKeyUsage=serverAuth\n")
+        openssl("req", "-newkey", "rsa:2048", "-nodes",
+                "-keyout", "origin-bump.key", "-out", "origin-bump.csr",
+                "-subj", "/O=cuttle bench/CN=bench.test")
+        openssl("x509", "-req", "-in", "origin-bump.csr",
+                "-CA", "origin-ca.pem", "-CAkey", "origin-ca.key",
+                "-set_serial", "2", "-days", "2", "-out", "origin-bump.pem",
+                "-extfile", "origin-ext.cnf")
+        for name in ("origin-ca.pem", "origin-bump.pem"):
+            os.chmod(os.path.join(self.dir, name), 0o644)
 
     def origin_start(self):
         with open(os.path.join(self.www, "1k"), "wb") as f:
@@ -69,6 +103,7 @@ class BenchEnv:
                         "-subj", "/CN=127.0.0.1"], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        timeout=120)
+        self.origin_pki()
         conf = os.path.join(self.dir, "nginx.conf")
         with open(conf, "w") as f:
             f.write("""\
@@ -107,15 +142,27 @@ http {
         root %(www)s;
         add_header Cache-Control "no-store, private" always;
     }
+    # The SslBump origin: every host name of the bump scenarios resolves
+    # to 127.0.0.1, so this one server answers whatever SNI it is sent.
+    server {
+        listen 127.0.0.1:%(btls)d ssl default_server;
+        server_name _;
+        ssl_certificate %(dir)s/origin-bump.pem;
+        ssl_certificate_key %(dir)s/origin-bump.key;
+        root %(www)s;
+        add_header Cache-Control "no-store, private" always;
+    }
 }
 """ % {"dir": self.dir, "www": self.www, "http": self.http_port,
-       "tls": self.tls_port, "cert": cert, "key": key})
+       "tls": self.tls_port, "btls": self.bump_tls_port, "cert": cert,
+       "key": key})
         self.nginx = subprocess.Popen(
             [NGINX, "-c", conf, "-p", self.dir, "-e",
              os.path.join(self.dir, "nginx.error.log")],
             stdin=subprocess.DEVNULL, start_new_session=True)
         bench_wait_port(self.http_port, self.nginx, "nginx")
         bench_wait_port(self.tls_port, self.nginx, "nginx (tls)")
+        bench_wait_port(self.bump_tls_port, self.nginx, "nginx (bump tls)")
 
     def origin_stop(self):
         if self.nginx is not None:
@@ -128,13 +175,13 @@ http {
                                     "workers 1\ncache deny all\n")
         return self.conf
 
-    def conf_write(self, name, lines):
+    def conf_write(self, name, lines, port_opts=""):
         """One file for both proxies: identical content, run one after the
         other on the same port, logs moved aside between the runs."""
         conf = os.path.join(self.dir, name)
         with open(conf, "w") as f:
             f.write("""\
-http_port 127.0.0.1:%(port)d
+http_port 127.0.0.1:%(port)d%(opts)s
 %(lines)shttp_access allow all
 access_log %(dir)s/access.log
 cache_log %(dir)s/cache.log
@@ -145,6 +192,6 @@ max_filedescriptors %(fds)d
 shutdown_lifetime 1 seconds
 client_idle_pconn_timeout 10 minutes
 """ % {"port": self.proxy_port, "dir": self.dir, "user": self.user,
-       "lines": lines,
+       "lines": lines, "opts": " " + port_opts if port_opts else "",
        "fds": resource.getrlimit(resource.RLIMIT_NOFILE)[0]})
         return conf

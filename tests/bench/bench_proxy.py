@@ -63,7 +63,8 @@ class BenchProxy:
             time.sleep(0.1)
         if left:
             bench_log("warning: %s left processes %s running after its master"
-                      " exited; killing them" % (self.name, left))
+                      " exited; killing them" % (self.name, [
+                          bench_proc_desc(p) for p in left]))
             self.results["orphans_after_stop"] = left
             for p in left:
                 try:
@@ -78,7 +79,9 @@ class BenchProxy:
         if not alive and not quiet:
             raise BenchError("%s died during the benchmark (status %s); see %s"
                              % (self.name, rc, self.out))
-        if alive and self.pids_start != self.pids_end:
+        # Helpers started on demand add processes; one that vanished
+        # means a kid died or was restarted.
+        if alive and set(self.pids_start) - set(self.pids_end):
             bench_log("warning: %s process set changed during the run: %s -> "
                       "%s (a worker was restarted?)"
                       % (self.name, self.pids_start, self.pids_end))
@@ -93,6 +96,18 @@ class BenchProxy:
             with open(path, errors="replace") as f:
                 lines = [l.split() for l in f if l.strip()]
         return lines
+
+
+def bench_proc_desc(pid):
+    """pid with its state and command line, for a warning."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            args = f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "%d (gone)" % pid
+    return "%d %s %s" % (pid, state, args.strip()[:100])
 
 
 # Expected lines of a normal run: Squid's hint about stdio: log names and

@@ -1,13 +1,52 @@
 """The final report: one row per figure with both proxies, the ratio, the
 target and PASS/FAIL (n/m when a figure of the target was not measured),
-printed as an aligned table.
+printed as an aligned table, then the spread of the SslBump figures.
 """
 
+from bench_common import BUMP_PREFILL
 
-def bench_table(cut, sq, cc, cs):
+# The cuttle variants of the bump scenarios, as the table names them.
+BUMP_LABELS = (("cuttle", "sslcrtd"), ("cuttle-ours", "our sslcrtd"),
+               ("cuttle-worker", "no helper"))
+
+
+def bench_bump_rows(row, bump):
+    """Rows for the SslBump results: each cuttle variant against Squid
+    (which always runs with its helper)."""
+    sq = bump["squid"]
+    for variant, label in BUMP_LABELS:
+        c = bump.get(variant)
+        if c is None:
+            continue
+        w = "bump warm, " + label
+        row(w, "conn/s", c["warm"]["rate"], sq["warm"]["rate"], "", None)
+        cw, sw = c["warm"]["cpu_ms"], sq["warm"]["cpu_ms"]
+        row(w, "CPU ms/conn", cw, sw, "cuttle <= squid/1.5", cw <= sw / 1.5)
+        w = "bump cold, " + label
+        cr, sr = c["cold"]["rate"], sq["cold"]["rate"]
+        row(w, "hosts/s", cr, sr, "cuttle >= 10x squid", cr >= 10 * sr)
+        row(w, "CPU ms/conn", c["cold"]["cpu_ms"], sq["cold"]["cpu_ms"], "",
+            None)
+        w = "bump cold at %d, %s" % (BUMP_PREFILL, label)
+        r10 = c["cold10k"]["rate"]
+        row(w, "hosts/s", r10, sq["cold10k"]["rate"],
+            "cuttle >= its cold (slowest run)",
+            r10 >= c["cold"]["rate_min"])
+        row(w, "CPU ms/conn", c["cold10k"]["cpu_ms"],
+            sq["cold10k"]["cpu_ms"], "", None)
+        if "tunnel" in c:
+            row("tunnel (splice)", "conn/s", c["tunnel"]["rate"],
+                sq["tunnel"]["rate"], "", None)
+            ct, st = c["tunnel"]["cpu_ms"], sq["tunnel"]["cpu_ms"]
+            row("tunnel (splice)", "CPU ms/conn", ct, st, "cuttle <= squid/2",
+                ct <= st / 2)
+
+
+def bench_table(cut, sq, cc, cs, bump=None):
     """The result rows; cut/sq are the foundation proxies (or None), cc/cs
-    the cache results of cuttle and Squid (or None).  A value is None when
-    it was not measured (its access.log did not show what it claims)."""
+    the cache results of cuttle and Squid (or None), bump the SslBump
+    results (or None).  A value is None when it was not measured (its
+    access.log did not show what it claims)."""
     rows = []
 
     def row(name, unit, c, s, target, ok, ratio=None):
@@ -58,14 +97,39 @@ def bench_table(cut, sq, cc, cs):
             None if s is None else 100 * s, "cuttle 100% hits",
             c is not None and cc["smp_1k"]["hits"] ==
             cc["smp_1k"]["complete"])
+    if bump is not None:
+        bench_bump_rows(row, bump)
     return rows
 
 
-def bench_print_table(rows, cut, sq):
+def bench_print_bump_spread(bump):
+    print("(SslBump: medians of %d runs each; per run, min-max:)"
+          % len(bump["squid"]["warm"]["batches"]))
+    for variant in ["squid"] + [v for v, _ in BUMP_LABELS]:
+        res = bump.get(variant)
+        if res is None:
+            continue
+        for key in ("warm", "cold", "cold10k", "tunnel"):
+            r = res.get(key)
+            if r is None:
+                continue
+            print("  %-13s %-8s %7.1f-%-7.1f/s  CPU %6.3f-%-6.3f ms/conn "
+                  "(system %5.3f, helpers %6.3f)  client %5.3f ms/conn"
+                  % (variant, key, r["rate_min"], r["rate_max"],
+                     r["cpu_ms_min"], r["cpu_ms_max"], r["sys_ms"],
+                     r["helper_ms"], r["client_cpu_ms"]))
+    if bump.get("prefill"):
+        print("  ssl_db prefill by %s's helper alone, certificates/s per "
+              "thousand: %s" % (bump["prefill"]["helper"], " ".join(
+                  "%.0f" % x for x in bump["prefill"]["per_thousand_rate"])))
+
+
+def bench_print_table(rows, cut, sq, bump=None):
     head = ["scenario", "unit", "cuttle", "squid", "ratio", "target", "result"]
     body = []
     for r in rows:
-        fmt = "%.2f" if r["unit"] in ("", "KiB/conn", "%") else "%.1f"
+        fmt = "%.2f" if r["unit"] in ("", "KiB/conn", "%") else \
+            "%.3f" if r["unit"] == "CPU ms/conn" else "%.1f"
         val = lambda v, f=fmt: "not measured" if v is None else f % v
         body.append([r["scenario"], r["unit"], val(r["cuttle"]),
                      val(r["squid"]),
@@ -85,6 +149,8 @@ def bench_print_table(rows, cut, sq):
               "with the tunnel runs: %.1f MB/s during cuttle, %.1f MB/s "
               "during squid)" % (cut.results["tunnel_100m"]["direct_mbps"],
                                  sq.results["tunnel_100m"]["direct_mbps"]))
+    if bump is not None:
+        bench_print_bump_spread(bump)
     print("(MB = 10^6 bytes; 'not measured': the access.log did not show "
           "what the figure claims, see the log above; n/m: target not "
           "judged)")
