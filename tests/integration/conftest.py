@@ -92,6 +92,24 @@ def tls_cert():
 
 
 @pytest.fixture(scope="session")
+def bump_ca():
+    """A CA for ssl-bump ports (bump.bump_proxy): (certfile, keyfile, subject CN)."""
+    d = tempfile.mkdtemp(prefix="cuttle-it-bumpca-")
+    os.chmod(d, 0o755)
+    cert, key = os.path.join(d, "ca.pem"), os.path.join(d, "ca.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "30",
+                    "-subj", "/O=Cuttle Test/CN=Cuttle Bump Test CA",
+                    "-addext", "basicConstraints=critical,CA:TRUE",
+                    "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+                   check=True, capture_output=True, timeout=60)
+    for f in (cert, key):
+        os.chmod(f, 0o644)
+    yield cert, key, "Cuttle Bump Test CA"
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
 def dns_server():
     """NXDOMAIN for every name on 127.0.0.1:53; skips the test without root."""
     from dnsserver import NxDomainServer

@@ -35,6 +35,7 @@ http_access deny all
 
 HOSTS = """\
 127.0.0.1 origin.test blocked.test allowed.test tls.test other.test
+127.0.0.1 pypi.test registry.test deb.test
 """
 
 

@@ -1,70 +1,26 @@
 """SslBump on an ssl-bump http_port: the ssl_bump steps, which certificate
 the client sees, splicing the client's own ClientHello, access.log lines.
 
-The bump CA is made here; origins use the session's self-signed tls.test
-certificate (tls_origin).  Squid runs with its own certificate helper and a
-fresh ssl_db, so every test that Squid can run is checked against it.
+The bump CA is the session's (conftest.bump_ca) and bump_proxy comes from
+bump.py; origins use the session's self-signed tls.test certificate
+(tls_origin).  Both proxies run Squid's certificate helper with a fresh
+ssl_db, so every test that Squid can run is checked against it.
 """
 
 import os
-import pwd
 import shutil
 import socket
 import ssl
-import subprocess
 import tempfile
 import time
 
 import pytest
 
+from bump import bump_proxy
 from helpers import RawClient, wait_for
 from origin import pattern_bytes
 
-SQUID_CERTGEN = "/usr/lib/squid/security_file_certgen"
 TIMEOUT = 10
-
-
-@pytest.fixture(scope="session")
-def bump_ca():
-    """A CA for the bump port: (certfile, keyfile, subject CN)."""
-    d = tempfile.mkdtemp(prefix="cuttle-it-bumpca-")
-    os.chmod(d, 0o755)
-    cert, key = os.path.join(d, "ca.pem"), os.path.join(d, "ca.key")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                    "-keyout", key, "-out", cert, "-days", "30",
-                    "-subj", "/O=Cuttle Test/CN=Cuttle Bump Test CA",
-                    "-addext", "basicConstraints=critical,CA:TRUE",
-                    "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
-                   check=True, capture_output=True, timeout=60)
-    for f in (cert, key):
-        os.chmod(f, 0o644)
-    yield cert, key, "Cuttle Bump Test CA"
-    shutil.rmtree(d, ignore_errors=True)
-
-
-def bump_proxy(proxy, bump_ca, rules, extra="", ssl_ports=(), cache=False,
-               make_dirs=False):
-    """A proxy whose http_port bumps with bump_ca under the ssl_bump rules."""
-    cert, key, _ = bump_ca
-    opts = ("ssl-bump tls-cert=%s tls-key=%s generate-host-certificates=on"
-            % (cert, key))
-    conf = ("acl step1 at_step SslBump1\n"
-            "acl step2 at_step SslBump2\n" + extra.rstrip("\n") + "\n"
-            + rules.rstrip("\n") + "\n")
-    p = proxy(conf_extra=conf + "sslcrtd_program %s -s @DIR@/ssl_db -M 4MB\n"
-              % SQUID_CERTGEN, ssl_ports=ssl_ports, port_opts=opts,
-              start=False, cache=cache, make_dirs=make_dirs)
-    # both run the helper line (cuttle would mint in the worker without it)
-    db = os.path.join(p.dir, "ssl_db")
-    subprocess.run([SQUID_CERTGEN, "-c", "-s", db, "-M", "4MB"],
-                   check=True, capture_output=True, timeout=30)
-    if os.geteuid() == 0:
-        uid = pwd.getpwnam("proxy").pw_uid
-        for root, dirs, files in os.walk(db):
-            for n in dirs + files:
-                os.chown(os.path.join(root, n), uid, -1)
-        os.chown(db, uid, -1)
-    return p.start()
 
 
 def connect(proxy_port, host, port):

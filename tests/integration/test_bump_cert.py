@@ -13,8 +13,9 @@ import time
 
 import pytest
 
-from test_bump import (SQUID_CERTGEN, TIMEOUT, bump_ca, certs,  # noqa: F401
-                       connect, https_get, signed_origin, tls_client)
+from bump import SQUID_CERTGEN
+from test_bump import (TIMEOUT, certs, connect, https_get,  # noqa: F401
+                       signed_origin, tls_client)
 from proxyproc import make_writable_dir
 
 BUILD = os.environ.get("CUTTLE_BUILDDIR", ".")

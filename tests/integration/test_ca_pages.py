@@ -3,7 +3,7 @@
 origin form or by an absolute URL naming it; http_access, access.log,
 HEAD, keep-alive, cuttle_ca_pages off, and the user's real flow with curl.
 
-The bump port and its CA are test_bump.py's (bump_ca, bump_proxy).  Squid
+The bump port and its CA are bump.py's bump_proxy and conftest's bump_ca.  Squid
 5.7 has no such pages: only the paths it answers alike run against it.
 """
 
@@ -16,7 +16,7 @@ import pytest
 
 from helpers import RawClient, exchange
 from proxyproc import free_port
-from test_bump import bump_ca, bump_proxy  # noqa: F401 (bump_ca: fixture)
+from bump import bump_proxy
 
 CUTTLE_ONLY = pytest.mark.cuttle_only(reason="Squid 5.7 serves no /cuttle/ pages")
 BUMP = "ssl_bump bump all"

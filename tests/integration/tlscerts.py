@@ -77,6 +77,13 @@ class CertSet:
                                  now - day, now + 30 * day,
                                  usage=x509.ExtendedKeyUsageOID.CLIENT_AUTH)
 
+    def server(self, kind, names):
+        """Another good server certificate, for names[0] and every name
+        listed: (certfile, keyfile) as kind.pem and kind.key."""
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        day = datetime.timedelta(days=1)
+        return self._leaf(kind, names[0], names, now - day, now + 30 * day)
+
     def _leaf(self, kind, cn, names, not_before, not_after, self_signed=False,
               usage=x509.ExtendedKeyUsageOID.SERVER_AUTH):
         key = ec.generate_private_key(ec.SECP256R1())
