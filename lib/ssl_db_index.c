@@ -46,11 +46,124 @@ ssl_db_index_parse_line(struct ssl_db_index *idx, const char *line,
 	return rc;
 }
 
+/* Squid's serial index compares with leading zeros stripped. */
+static const char *
+ssl_db_index_unzero(const char *s)
+{
+	while (*s == '0')
+		s++;
+	return s;
+}
+
+static size_t
+ssl_db_index_strhash(const char *s)
+{
+	size_t h = 5381;
+
+	while (*s != '\0')
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+static const char *
+ssl_db_index_col(const struct ssl_db_index *idx, size_t row, int serial)
+{
+	return serial ? ssl_db_index_unzero(idx->rows[row].col[SSL_DB_SERIAL]) :
+	    idx->rows[row].col[SSL_DB_KEY];
+}
+
+/*
+ * The slot of value in one table: where its row is, or the empty slot
+ * where it would go.
+ */
+static size_t *
+ssl_db_index_slot(const struct ssl_db_index *idx, size_t *tab,
+    const char *value, int serial)
+{
+	size_t mask = idx->slots - 1, s = ssl_db_index_strhash(value) & mask;
+
+	while (tab[s] != 0 &&
+	    strcmp(ssl_db_index_col(idx, tab[s] - 1, serial), value) != 0)
+		s = (s + 1) & mask;
+	return &tab[s];
+}
+
+/* Enter row i in both tables; 1 if its key or serial was there. */
+static int
+ssl_db_index_enter(struct ssl_db_index *idx, size_t i)
+{
+	size_t *k = ssl_db_index_slot(idx, idx->by_key,
+	    ssl_db_index_col(idx, i, 0), 0);
+	size_t *s = ssl_db_index_slot(idx, idx->by_serial,
+	    ssl_db_index_col(idx, i, 1), 1);
+	int dup = *k != 0 || *s != 0;
+
+	/* the first row keeps a repeated value, as a linear search finds */
+	if (*k == 0)
+		*k = i + 1;
+	if (*s == 0)
+		*s = i + 1;
+	return dup;
+}
+
+/*
+ * (Re)build both tables at most half full.  Returns 1 if a key or serial
+ * repeats, -1 when out of memory (no tables: lookups then say "absent"
+ * only after a rebuild succeeds), 0 otherwise.
+ */
+static int
+ssl_db_index_hash(struct ssl_db_index *idx)
+{
+	size_t slots = 64, i;
+	int dup = 0;
+
+	while (slots < 2 * idx->n + 2)
+		slots *= 2;
+	free(idx->by_key);
+	free(idx->by_serial);
+	idx->by_key = calloc(slots, sizeof(size_t));
+	idx->by_serial = calloc(slots, sizeof(size_t));
+	idx->slots = slots;
+	idx->stale = 0;
+	if (idx->by_key == NULL || idx->by_serial == NULL) {
+		free(idx->by_key);
+		free(idx->by_serial);
+		idx->by_key = idx->by_serial = NULL;
+		idx->slots = 0;
+		return -1;
+	}
+	for (i = 0; i < idx->n; i++)
+		dup |= ssl_db_index_enter(idx, i);
+	return dup;
+}
+
+/* Tables that are current, or -1. */
+static int
+ssl_db_index_fresh(struct ssl_db_index *idx)
+{
+	if (idx->slots == 0 || idx->stale)
+		return ssl_db_index_hash(idx) == -1 ? -1 : 0;
+	return 0;
+}
+
+static long
+ssl_db_index_find(const struct ssl_db_index *cidx, const char *value,
+    int serial)
+{
+	struct ssl_db_index *idx = (struct ssl_db_index *)cidx;
+	size_t *slot;
+
+	if (ssl_db_index_fresh(idx) == -1)
+		return -1;
+	slot = ssl_db_index_slot(idx, serial ? idx->by_serial : idx->by_key,
+	    value, serial);
+	return *slot == 0 ? -1 : (long)(*slot - 1);
+}
+
 int
 ssl_db_index_parse(struct ssl_db_index *idx, const char *text, size_t len)
 {
 	const char *line = text, *end = text + len, *nl;
-	size_t i;
 
 	memset(idx, 0, sizeof(*idx));
 	while (line < end) {
@@ -61,12 +174,9 @@ ssl_db_index_parse(struct ssl_db_index *idx, const char *text, size_t len)
 			goto corrupt;
 		line = nl + 1;
 	}
-	for (i = 0; i < idx->n; i++)
-		if (ssl_db_index_find_key(idx, idx->rows[i].col[SSL_DB_KEY])
-		    != (long)i ||
-		    ssl_db_index_find_serial(idx,
-		    idx->rows[i].col[SSL_DB_SERIAL]) != (long)i)
-			goto corrupt;
+	/* a repeated key or serial corrupts the file, as in TXT_DB */
+	if (ssl_db_index_hash(idx) != 0)
+		goto corrupt;
 	return 0;
 corrupt:
 	ssl_db_index_free(idx);
@@ -104,34 +214,13 @@ ssl_db_index_format(const struct ssl_db_index *idx, size_t *len)
 long
 ssl_db_index_find_key(const struct ssl_db_index *idx, const char *key)
 {
-	size_t i;
-
-	for (i = 0; i < idx->n; i++)
-		if (strcmp(idx->rows[i].col[SSL_DB_KEY], key) == 0)
-			return i;
-	return -1;
-}
-
-/* Squid's serial index compares with leading zeros stripped. */
-static const char *
-ssl_db_index_unzero(const char *s)
-{
-	while (*s == '0')
-		s++;
-	return s;
+	return ssl_db_index_find(idx, key, 0);
 }
 
 long
 ssl_db_index_find_serial(const struct ssl_db_index *idx, const char *serial)
 {
-	size_t i;
-
-	serial = ssl_db_index_unzero(serial);
-	for (i = 0; i < idx->n; i++)
-		if (strcmp(ssl_db_index_unzero(idx->rows[i].col[SSL_DB_SERIAL]),
-		    serial) == 0)
-			return i;
-	return -1;
+	return ssl_db_index_find(idx, ssl_db_index_unzero(serial), 1);
 }
 
 int
@@ -158,6 +247,12 @@ ssl_db_index_append(struct ssl_db_index *idx,
 		}
 	}
 	idx->n++;
+	if (idx->slots != 0 && !idx->stale) {
+		if (2 * idx->n + 2 > idx->slots)
+			idx->stale = 1;	/* grown: rebuilt when next used */
+		else
+			(void)ssl_db_index_enter(idx, idx->n - 1);
+	}
 	return 0;
 }
 
@@ -171,6 +266,7 @@ ssl_db_index_remove(struct ssl_db_index *idx, size_t i)
 	memmove(&idx->rows[i], &idx->rows[i + 1],
 	    (idx->n - i - 1) * sizeof(idx->rows[0]));
 	idx->n--;
+	idx->stale = 1;		/* row numbers after i moved */
 }
 
 void
@@ -179,5 +275,7 @@ ssl_db_index_free(struct ssl_db_index *idx)
 	while (idx->n > 0)
 		ssl_db_index_remove(idx, idx->n - 1);
 	free(idx->rows);
+	free(idx->by_key);
+	free(idx->by_serial);
 	memset(idx, 0, sizeof(*idx));
 }

@@ -59,6 +59,51 @@ test_index(void)
 	    "repeated serial: corrupted");
 }
 
+/*
+ * Many rows: every one found by key and serial as rows are appended
+ * (the tables grow), after removals (row numbers shift), and a big file
+ * loads in linear time (the tables, not a search per row, check that
+ * keys and serials are unique).
+ */
+static void
+test_index_many(void)
+{
+	enum { N = 3000 };
+	struct ssl_db_index idx;
+	char key[32], serial[32], *text;
+	const char *col[SSL_DB_COLUMNS] = { key, "x", NULL, serial, "n" };
+	int i, bad = 0;
+	size_t len;
+
+	memset(&idx, 0, sizeof(idx));
+	for (i = 0; i < N; i++) {
+		snprintf(key, sizeof(key), "key%d", i);
+		snprintf(serial, sizeof(serial), "%X", i + 1);
+		if (ssl_db_index_append(&idx, col) != 0 ||
+		    ssl_db_index_find_key(&idx, key) != i ||
+		    ssl_db_index_find_key(&idx, "key0") != 0)
+			bad++;
+	}
+	is_int(bad, 0, "each appended row found at once");
+	ssl_db_index_remove(&idx, 0);
+	ssl_db_index_remove(&idx, 100);
+	for (i = 0, bad = 0; i < N; i++) {
+		long want = i == 0 || i == 101 ? -1 : i < 101 ? i - 1 : i - 2;
+		snprintf(key, sizeof(key), "key%d", i);
+		snprintf(serial, sizeof(serial), "000%X", i + 1);
+		if (ssl_db_index_find_key(&idx, key) != want ||
+		    ssl_db_index_find_serial(&idx, serial) != want)
+			bad++;
+	}
+	is_int(bad, 0, "rows found where they moved after removals");
+	text = ssl_db_index_format(&idx, &len);
+	ssl_db_index_free(&idx);
+	is_int(ssl_db_index_parse(&idx, text, len), 0, "%d rows load", N - 2);
+	is_int(ssl_db_index_find_serial(&idx, "BB8"), N - 3, "last serial");
+	ssl_db_index_free(&idx);
+	free(text);
+}
+
 static void
 test_key(void)
 {
@@ -255,6 +300,7 @@ main(void)
 {
 	testca_init();
 	test_index();
+	test_index_many();
 	test_key();
 	test_db();
 	return tap_done();
