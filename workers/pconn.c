@@ -15,6 +15,7 @@
 #include "util.h"
 #include "worker.h"
 
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -26,10 +27,19 @@
 static struct srv *pconn_pool[PCONN_BUCKETS];
 static int pconn_idle;
 
+/*
+ * The bucket of an address and, for TLS, the name the session was made
+ * for: many bumped hosts share one address (a CDN), and a take must not
+ * walk every idle session to it.
+ */
 static unsigned
-pconn_hash(const struct sockaddr *sa)
+pconn_hash(const struct sockaddr *sa, const char *tls_host)
 {
 	unsigned h = (unsigned)util_addr_port(sa);
+
+	if (tls_host != NULL)
+		for (const char *p = tls_host; *p != '\0'; p++)
+			h = h * 33 + (unsigned)tolower((unsigned char)*p);
 
 	if (sa->sa_family == AF_INET)
 		h ^= ((const struct sockaddr_in *)sa)->sin_addr.s_addr * 2654435761u;
@@ -143,7 +153,8 @@ pconn_idle_timeout(struct ev_timer *t)
 void
 pconn_put(struct srv *s)
 {
-	unsigned b = pconn_hash((struct sockaddr *)&s->addr);
+	unsigned b = pconn_hash((struct sockaddr *)&s->addr,
+	    s->ssl != NULL ? s->tls_host : NULL);
 
 	s->xact = NULL;
 	if (buf_avail(&s->in) > 0 || buf_avail(&s->out) > 0 ||
@@ -170,7 +181,7 @@ pconn_put(struct srv *s)
 struct srv *
 pconn_take(const struct sockaddr *addr, const char *tls_host)
 {
-	unsigned b = pconn_hash(addr);
+	unsigned b = pconn_hash(addr, tls_host);
 
 	for (struct srv *s = pconn_pool[b]; s != NULL; s = s->pool_next) {
 		if (!pconn_same((struct sockaddr *)&s->addr, addr))
