@@ -82,6 +82,8 @@ static struct helper_pool *bump_cert_pool;
 static char **bump_cert_pool_argv;	/* what the pool was started with */
 static struct cfg_helper_children bump_cert_pool_children;
 static struct bump_cert_job *bump_cert_jobs;
+/* Replies signed with the CA key carry it back: decoded once. */
+static struct tls_key_memo bump_cert_reply_key;
 
 /* The cache */
 
@@ -684,7 +686,8 @@ bump_cert_helper_done(void *arg, const struct helper_reply *rep,
 		    "(it exited or is not running)");
 	else if (res == HELPER_OK) {
 		pem = xstrndup(body, blen);
-		if (tls_mint_read_signing(pem, &cert, &key, &mimic) == -1)
+		if (tls_mint_read_signing(pem, &bump_cert_reply_key, &cert,
+		    &key, &mimic) == -1)
 			snprintf(err, sizeof(err), "sslcrtd_program sent no "
 			    "certificate and key");
 		else if ((ctx = bump_cert_ctx_new(j->port, cert, key, j->sign,
