@@ -61,15 +61,27 @@ tunnel_release(struct xact *x)
 	tunnel_dir_release(&x->tun.down);
 }
 
+/* An event on a direction's source: it may have bytes or news again. */
+static void
+tunnel_source_event(struct tunnel_dir *d, uint32_t revents)
+{
+	if (revents & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		d->src_idle = 0;
+}
+
 static void
 tunnel_server_io(struct ev_io *io, uint32_t revents)
 {
-	tunnel_pump(io->arg);
+	struct xact *x = io->arg;
+
+	tunnel_source_event(&x->tun.down, revents);
+	tunnel_pump(x);
 }
 
 void
 tunnel_client_event(struct xact *x, uint32_t revents)
 {
+	tunnel_source_event(&x->tun.up, revents);
 	tunnel_pump(x);
 }
 
@@ -102,17 +114,20 @@ tunnel_splice(struct tunnel_dir *d, int from, int to, int64_t *count)
 {
 	int progress = 0;
 
-	if (!d->eof && d->in_pipe < TUNNEL_PIPE_MAX) {
-		ssize_t n = splice(from, NULL, d->pipe[1], NULL,
-		    TUNNEL_PIPE_MAX - d->in_pipe,
+	if (!d->eof && !d->src_idle && d->in_pipe < TUNNEL_PIPE_MAX) {
+		size_t want = TUNNEL_PIPE_MAX - d->in_pipe;
+		ssize_t n = splice(from, NULL, d->pipe[1], NULL, want,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
 			d->in_pipe += (size_t)n;
+			d->src_idle = (size_t)n < want;
 			progress = 1;
 		} else if (n == 0) {
 			d->eof = 1;
 			progress = 1;
-		} else if (errno != EAGAIN && errno != EINTR) {
+		} else if (errno == EAGAIN) {
+			d->src_idle = 1;
+		} else if (errno != EINTR) {
 			return -1;
 		}
 	}

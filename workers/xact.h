@@ -72,6 +72,14 @@ struct tunnel_dir {
 	size_t		 copy_len, copy_off;
 	int		 eof;		/* the source sent FIN */
 	int		 shut;		/* the destination was half-closed */
+	/*
+	 * The source was drained (EAGAIN or a short splice) and no event
+	 * has come since: not read again until one does.  Trying both
+	 * directions after every event cost a short tunnel about 13
+	 * failing splice calls; epoll is level-triggered, so a skipped
+	 * source with bytes is reported again.
+	 */
+	int		 src_idle;
 };
 
 /* tunnel.c */
