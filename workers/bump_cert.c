@@ -486,6 +486,21 @@ bump_cert_params(const struct bump_cert_req *r, struct bump_cert_params *pp)
 
 /* Minting in the worker */
 
+void
+bump_cert_mint_req(const struct bump_cert_params *pp, struct tls_mint_req *mr)
+{
+	memset(mr, 0, sizeof(*mr));
+	mr->ca_cert = pp->sign_cert;
+	mr->ca_key = pp->sign_key;
+	mr->mimic = pp->mimic;
+	mr->cn = pp->cn;
+	mr->set_common_name = pp->set_common_name;
+	mr->set_valid_after = pp->set_valid_after;
+	mr->set_valid_before = pp->set_valid_before;
+	mr->sign = pp->sign;
+	mr->md = pp->md;
+}
+
 static SSL_CTX *
 bump_cert_mint(const struct bump_cert_params *pp, char *err, size_t errlen)
 {
@@ -495,16 +510,7 @@ bump_cert_mint(const struct bump_cert_params *pp, char *err, size_t errlen)
 	X509 *cert;
 	char *e = NULL;
 
-	memset(&mr, 0, sizeof(mr));
-	mr.ca_cert = pp->sign_cert;
-	mr.ca_key = pp->sign_key;
-	mr.mimic = pp->mimic;
-	mr.cn = pp->cn;
-	mr.set_common_name = pp->set_common_name;
-	mr.set_valid_after = pp->set_valid_after;
-	mr.set_valid_before = pp->set_valid_before;
-	mr.sign = pp->sign;
-	mr.md = pp->md;
+	bump_cert_mint_req(pp, &mr);
 	if ((cert = tls_mint(&mr, &key)) == NULL) {
 		unsigned long code = ERR_get_error();
 
