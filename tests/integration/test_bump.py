@@ -388,3 +388,44 @@ def test_bumped_disk_hit(proxy, bump_ca, tls_origin):
     assert tls_origin.count("/big.bin") == 1
     e = log_lines(p, 4)
     assert e[3]["code"] == "TCP_HIT/200"
+
+
+ALT_SVC = 'h3=":443"; ma=86400, h3-29=":443"; ma=86400, h2="alt.tls.test:443"'
+
+
+@pytest.mark.cuttle_only(reason="beyond Squid: Squid 5.7 relays Alt-Svc as "
+                         "the origin sent it, h3 and all")
+def test_bumped_responses_lose_h3_alt_svc(proxy, bump_ca, tls_origin):
+    # Clients told that the origin speaks HTTP/3 leave the inspected path
+    # for QUIC: bumped responses, fresh and from the cache, keep only the
+    # other alternatives; one with nothing else loses the header.
+    tls_origin.script("/alt", 200, [("Cache-Control", "max-age=3600"),
+                                    ("Alt-Svc", ALT_SVC)], b"a" * 100)
+    tls_origin.script("/only-h3", 200, [("Alt-Svc", 'h3=":443"; ma=60')],
+                      b"b")
+    p = bump_proxy(proxy, bump_ca, "ssl_bump bump all",
+                   extra="tls_outgoing_options cafile=%s" % tls_origin.cert,
+                   ssl_ports=[tls_origin.port], cache=True)
+    authority = "tls.test:%d" % tls_origin.port
+    seen = []
+    for path in ("/alt", "/alt", "/only-h3"):
+        with tls_client(connect(p.port, "tls.test", tls_origin.port),
+                        bump_ca[0], "tls.test") as tls:
+            head, _ = https_get(tls, path, authority)
+        assert head.startswith("HTTP/1.1 200"), head
+        seen.append([ln.split(":", 1)[1].strip() for ln in head.split("\r\n")
+                     if ln.lower().startswith("alt-svc:")])
+    assert seen == [['h2="alt.tls.test:443"'], ['h2="alt.tls.test:443"'], []]
+    assert tls_origin.count("/alt") == 1, "the second /alt is a hit"
+
+
+def test_alt_svc_untouched_outside_a_bump(proxy, origin):
+    # A plain proxied response is not the bump's business.
+    origin.script("/alt", 200, [("Alt-Svc", ALT_SVC)], b"x")
+    p = proxy()
+    c = RawClient(p.port)
+    c.send("GET http://127.0.0.1:%d/alt HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n"
+           % (origin.port, origin.port))
+    r = c.read_response("GET")
+    assert r.status == 200
+    assert r.header("Alt-Svc") == ALT_SVC
