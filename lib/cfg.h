@@ -342,6 +342,7 @@ struct cfg {
 	int64_t		 read_timeout;
 	int64_t		 write_timeout;
 	int64_t		 request_timeout;
+	int64_t		 request_start_timeout;	/* until the first byte */
 	int64_t		 client_idle_pconn_timeout;
 	int64_t		 client_lifetime;
 	int64_t		 pconn_timeout;

@@ -190,10 +190,13 @@ bump_wait(struct xact *x, int phase)
 	x->bump.phase = phase;
 	if (x->state != XS_BUMP)
 		xact_set_state(x, XS_BUMP);
-	/* each phase gets its own time (the server's: connect_timeout) */
+	/*
+	 * Each phase gets request_start_timeout: the client has sent no
+	 * request yet (the server's connect has connect_timeout too).
+	 */
 	ev_timer_stop(&x->timer);
 	ev_timer_set_cb(&x->timer, bump_timeout);
-	ev_timer_start(&x->timer, worker_cfg->request_timeout);
+	ev_timer_start(&x->timer, worker_cfg->request_start_timeout);
 	xact_client_update(x);
 }
 
@@ -238,6 +241,7 @@ bump_handshake(struct xact *x)
 		bump_log_mode(x, SSL_BUMP_BUMP);
 		x->bump.phase = BUMP_IDLE;
 		x->keep_client = 1;
+		c->idle_wait = worker_cfg->request_timeout;	/* as Squid */
 		x->log.bytes_in = x->log.bytes_out = 0;
 		xact_end(x, 0, NULL, NULL);
 		return;

@@ -37,6 +37,16 @@ struct conn {
 	struct xact	*xact;		/* the request being served, or NULL */
 	int		 close_after;	/* close once out is written */
 	int		 nrequests;
+	/*
+	 * How long to wait for the next request's first byte, as Squid 5.7
+	 * waits: request_start_timeout from the connection's start (an
+	 * https_port's TLS handshake included), request_timeout once a
+	 * bump's handshake is done, client_idle_pconn_timeout between
+	 * requests.  From a request's first byte, request_timeout bounds
+	 * the rest of its head.
+	 */
+	int64_t		 idle_wait;
+	int		 awaiting_first_byte;
 	uint64_t	 accepted_ms;
 	int		 read_eof;
 	int		 lingering;	/* output done, draining input before close */
