@@ -209,9 +209,10 @@ bump_splice(struct xact *x)
 	bump_log_mode(x, SSL_BUMP_SPLICE);
 	if (x->tun.answered) {
 		/* Squid logs the peeked CONNECT (its 200 uncounted), then
-		 * the tunnel */
+		 * the tunnel; a splice decided at step 3 only the tunnel */
 		x->log.bytes_in = x->log.bytes_out = 0;
-		xact_log_interim(x);
+		if (x->bump.step < 3)
+			xact_log_interim(x);
 		x->head_sent = 0;
 	}
 	tunnel_start(x);
@@ -294,6 +295,16 @@ bump_cert_ready(void *arg, SSL_CTX *ctx, const char *err)
 	bump_handshake(x);
 }
 
+/* terminate at step 3: Squid 5.7 logs no server for it */
+static void
+bump_terminate_step3(struct xact *x)
+{
+	bump_log_mode(x, SSL_BUMP_TERMINATE);
+	x->hier = "HIER_NONE";
+	memset(&x->log.server, 0, sizeof(x->log.server));
+	bump_close(x, "ssl_bump terminate");
+}
+
 /*
  * Bump: TLS with the client under a certificate minted for host, mimicking
  * the server's certificate when one was seen (origin_error: its
@@ -347,19 +358,25 @@ bump_server_done(struct xact *x, struct srv *s, struct tls_client_result *r)
 	X509 *mimic = NULL;
 	int a = SSL_BUMP_BUMP;
 
+	/* step 3 on, and the requests of a bump, see its certificate */
+	if (r->cert != NULL) {
+		X509_free(c->tls_server_cert);
+		X509_up_ref(r->cert);
+		c->tls_server_cert = r->cert;
+	}
 	if (x->bump.step2 == SSL_BUMP_PEEK || x->bump.step2 == SSL_BUMP_STARE)
 		a = bump_decide_logged(x, 3);
 	if (!r->ok) {
 		log_warnx("SslBump: TLS with the server for %s failed: %s",
 		    x->url_str, r->cause);
 		srv_close(s);
-		if (a == SSL_BUMP_SPLICE || x->bump.step2 == SSL_BUMP_PEEK) {
-			bump_splice(x);
+		/* a step 3 terminate stands; only then may a peek splice */
+		if (a == SSL_BUMP_TERMINATE) {
+			bump_terminate_step3(x);
 			return;
 		}
-		if (a == SSL_BUMP_TERMINATE) {
-			bump_log_mode(x, a);
-			bump_close(x, "ssl_bump terminate");
+		if (a == SSL_BUMP_SPLICE || x->bump.step2 == SSL_BUMP_PEEK) {
+			bump_splice(x);
 			return;
 		}
 		free(c->tls_error);
@@ -376,8 +393,7 @@ bump_server_done(struct xact *x, struct srv *s, struct tls_client_result *r)
 		return;
 	case SSL_BUMP_TERMINATE:
 		srv_close(s);
-		bump_log_mode(x, a);
-		bump_close(x, "ssl_bump terminate");
+		bump_terminate_step3(x);
 		return;
 	}
 	/* the connection serves the first bumped request */

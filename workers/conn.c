@@ -111,6 +111,7 @@ conn_close(struct conn *c)
 	}
 	free(c->tls_authority);
 	free(c->tls_sni);
+	X509_free(c->tls_server_cert);
 	free(c->tls_error);
 	close(c->fd);
 	buf_free(&c->in);

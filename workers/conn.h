@@ -23,6 +23,8 @@ struct conn {
 	SSL		*ssl;		/* TLS with the client (bumped), or NULL */
 	char		*tls_authority;	/* bumped: the CONNECT's host:port */
 	char		*tls_sni;	/* bumped: the client's SNI, or NULL */
+	struct x509_st	*tls_server_cert; /* bumped after the server's TLS:
+					   its certificate, for ACLs */
 	int		 tls_accepting;	/* https_port: handshake not done */
 	char		*tls_error;	/* bumped after the server's TLS failed:
 					   "%x\n%D" for the first request */

@@ -62,6 +62,8 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 	    x->auth.state : ACL_AUTH_OFF;
 	if (x->auth.state == ACL_AUTH_OK)
 		cl->user = x->auth.user;
+	if (x->conn != NULL)
+		cl->server_cert = x->conn->tls_server_cert;
 }
 
 int64_t
