@@ -222,9 +222,9 @@ tunnel_pump(struct xact *x)
 	int64_t up = 0;
 
 	for (int round = 0; round < 16; round++) {
-		int a = tunnel_move(&x->tun.up, c->fd, c->ssl, s->fd, NULL,
+		int a = tunnel_move(&x->tun.up, c->fd, c->ssl, s->fd, s->ssl,
 		    &up);
-		int b = tunnel_move(&x->tun.down, s->fd, NULL, c->fd, c->ssl,
+		int b = tunnel_move(&x->tun.down, s->fd, s->ssl, c->fd, c->ssl,
 		    &x->log.bytes_out);
 		if (a == -1 || b == -1) {
 			tunnel_end(x);
@@ -239,6 +239,11 @@ tunnel_pump(struct xact *x)
 			break;
 	}
 	x->log.bytes_in += up;
+	/* plaintext TLS holds already is not signalled by the socket */
+	if ((tunnel_dir_room(&x->tun.up) && c->ssl != NULL &&
+	    SSL_has_pending(c->ssl)) || (tunnel_dir_room(&x->tun.down) &&
+	    s->ssl != NULL && SSL_has_pending(s->ssl)))
+		ev_timer_start(&x->resume, 0);
 	ev_timer_start(&x->timer, worker_cfg->read_timeout);
 	uint32_t sev = 0;
 	if (tunnel_dir_room(&x->tun.down))
@@ -265,6 +270,62 @@ static void
 tunnel_idle_timeout(struct ev_timer *t)
 {
 	tunnel_end(t->arg);
+}
+
+static void
+tunnel_resume(struct ev_timer *t)
+{
+	tunnel_pump(t->arg);
+}
+
+/* Both connections are x's: move bytes until either side is done. */
+static void
+tunnel_run(struct xact *x)
+{
+	xact_set_state(x, XS_TUNNEL);
+	ev_io_set_cb(&x->srv->io, tunnel_server_io, x);
+	ev_timer_set_cb(&x->timer, tunnel_idle_timeout);
+	ev_timer_set_cb(&x->resume, tunnel_resume);
+	tunnel_pump(x);
+}
+
+/* Bytes a direction sends before any it reads itself. */
+static void
+tunnel_dir_seed(struct tunnel_dir *d, struct buf *b)
+{
+	size_t n = buf_avail(b);
+
+	if (n == 0)
+		return;
+	d->copy = xmalloc(n > TUNNEL_COPY_SIZE ? n : TUNNEL_COPY_SIZE);
+	memcpy(d->copy, buf_head(b), n);
+	d->copy_off = 0;
+	d->copy_len = n;
+	buf_consume(b, n);
+}
+
+void
+tunnel_switch(struct xact *x, struct buf *up1, struct buf *up2,
+    struct buf *down1, struct buf *down2)
+{
+	struct buf up, down;
+
+	buf_init(&up);
+	buf_init(&down);
+	buf_append(&up, buf_head(up1), buf_avail(up1));
+	buf_append(&up, buf_head(up2), buf_avail(up2));
+	buf_append(&down, buf_head(down1), buf_avail(down1));
+	buf_append(&down, buf_head(down2), buf_avail(down2));
+	buf_consume(up1, buf_avail(up1));
+	buf_consume(up2, buf_avail(up2));
+	buf_consume(down1, buf_avail(down1));
+	buf_consume(down2, buf_avail(down2));
+	tunnel_dir_seed(&x->tun.up, &up);
+	tunnel_dir_seed(&x->tun.down, &down);
+	buf_free(&up);
+	buf_free(&down);
+	ev_timer_stop(&x->timer);
+	tunnel_run(x);
 }
 
 /* The way to the server is open: answer 200 and start moving bytes. */
@@ -320,10 +381,7 @@ tunnel_open(struct xact *x)
 		}
 		fcntl(c->fd, F_SETFL, fl);
 	}
-	xact_set_state(x, XS_TUNNEL);
-	ev_io_set_cb(&s->io, tunnel_server_io, x);
-	ev_timer_set_cb(&x->timer, tunnel_idle_timeout);
-	tunnel_pump(x);
+	tunnel_run(x);
 }
 
 /*

@@ -11,6 +11,14 @@
 struct xact;
 
 void tunnel_start(struct xact *x);
+/*
+ * An upgraded request (upgrade.c): x's client and server connections
+ * become a tunnel.  The bytes in up1 then up2 go to the server first, those
+ * in down1 then down2 to the client (the buffers are emptied).
+ */
+struct buf;
+void tunnel_switch(struct xact *x, struct buf *up1, struct buf *up2,
+    struct buf *down1, struct buf *down2);
 void tunnel_client_event(struct xact *x, uint32_t revents);
 /* What the tunnel waits for on the client socket (CONN_WANT_*). */
 unsigned tunnel_client_wants(const struct xact *x);
