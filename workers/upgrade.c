@@ -146,11 +146,15 @@ upgrade_switch(struct xact *x)
 		return;
 	}
 	log_debug(11, 2, "%s switched protocols: tunnel", x->url_str);
+	/* Squid 5.7 logs TCP_TUNNEL/101, counting bytes after the 101 */
+	xact_tag(x, "TCP_TUNNEL");
 	x->log.status = 101;
 	x->keep_client = 0;
 	x->rep.keep_alive = 0;		/* the server connection is the tunnel's */
 	x->head_sent = 1;
+	x->log.bytes_out -= (int64_t)buf_avail(&c->out);
 	upgrade_build_101(&x->rep, &c->out);
+	x->log.bytes_out -= (int64_t)buf_avail(&c->out);
 	/*
 	 * Upstream: what is still queued of the request, then what the
 	 * client sent after it; downstream: the 101 (after any interim
