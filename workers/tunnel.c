@@ -304,6 +304,15 @@ tunnel_dir_seed(struct tunnel_dir *d, struct buf *b)
 	buf_consume(b, n);
 }
 
+static void
+tunnel_buf_take(struct buf *to, struct buf *from)
+{
+	if (buf_avail(from) == 0)
+		return;
+	buf_append(to, buf_head(from), buf_avail(from));
+	buf_consume(from, buf_avail(from));
+}
+
 void
 tunnel_switch(struct xact *x, struct buf *up1, struct buf *up2,
     struct buf *down1, struct buf *down2)
@@ -312,14 +321,10 @@ tunnel_switch(struct xact *x, struct buf *up1, struct buf *up2,
 
 	buf_init(&up);
 	buf_init(&down);
-	buf_append(&up, buf_head(up1), buf_avail(up1));
-	buf_append(&up, buf_head(up2), buf_avail(up2));
-	buf_append(&down, buf_head(down1), buf_avail(down1));
-	buf_append(&down, buf_head(down2), buf_avail(down2));
-	buf_consume(up1, buf_avail(up1));
-	buf_consume(up2, buf_avail(up2));
-	buf_consume(down1, buf_avail(down1));
-	buf_consume(down2, buf_avail(down2));
+	tunnel_buf_take(&up, up1);
+	tunnel_buf_take(&up, up2);
+	tunnel_buf_take(&down, down1);
+	tunnel_buf_take(&down, down2);
 	tunnel_dir_seed(&x->tun.up, &up);
 	tunnel_dir_seed(&x->tun.down, &down);
 	buf_free(&up);

@@ -62,8 +62,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(n >= 0);
 		FUZZ_CHECK((n == 0) == (buf_avail(&out) == 0));
 		/* each member kept accepts itself, and the whole list too */
-		char *o = fuzz_copy((const uint8_t *)buf_head(&out),
-		    buf_avail(&out), 0);
+		char *o = fuzz_copy(n > 0 ? (const uint8_t *)buf_head(&out) :
+		    (const uint8_t *)"", buf_avail(&out), 0);
 		if (n > 0)
 			FUZZ_CHECK(upgrade_accepts(o, buf_avail(&out), o,
 			    buf_avail(&out)));
