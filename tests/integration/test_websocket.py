@@ -414,3 +414,32 @@ def test_websocket_through_spliced_connection(proxy, bump_ca, tls_cert):
     p = run(go())
     e = p.access_entries(1, timeout=TIMEOUT)[0]
     assert (e["method"], e["status"]) == ("CONNECT", 200)
+
+
+def test_101_denied_by_http_reply_access_is_502(proxy):
+    o = Scripted101(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo/1\r\n"
+                    b"Connection: upgrade\r\n\r\n")
+    try:
+        p = proxy(conf_extra="http_upgrade_request_protocols echo allow all\n"
+                  "acl switching http_status 101\nhttp_reply_access deny switching\n")
+        r = raw_upgrade(p.port, o.port).read_response()
+        assert r.status == 502
+        assert "ERR_INVALID_RESP" in r.header("X-Squid-Error")
+    finally:
+        o.stop()
+
+
+def test_101_never_cached(proxy):
+    """With the cache on, every upgrade goes to the server."""
+    p = proxy(conf_extra=ALLOW_WS, cache=True)
+
+    async def go():
+        async with EchoServer() as srv:
+            for i in range(2):
+                ws = await ws_forward(p.port, "127.0.0.1", srv.port, "/same")
+                await ws.send("x%d" % i)
+                assert await asyncio.wait_for(ws.recv(), TIMEOUT) == "x%d" % i
+                await ws.close()
+            return len(srv.requests)
+
+    assert run(go()) == 2
