@@ -5,7 +5,9 @@
  * user-space buffer instead.  A direction whose source reached EOF and that
  * holds no bytes half-closes its destination (shutdown SHUT_WR), so
  * protocols that rely on half-close work.  The tunnel ends when both
- * directions are finished or a socket fails.
+ * directions are finished or a socket fails.  An upgraded request (a 101
+ * Switching Protocols, upgrade.c) becomes the same tunnel through
+ * tunnel_switch, through TLS on either end when the client or server has it.
  *
  * In DESIGN.md's data flow: CONNECT - splice: byte tunnel.
  */
@@ -239,7 +241,7 @@ tunnel_pump(struct xact *x)
 			break;
 	}
 	x->log.bytes_in += up;
-	/* plaintext TLS holds already is not signalled by the socket */
+	/* plaintext TLS has already read is not signalled by the socket */
 	if ((tunnel_dir_room(&x->tun.up) && c->ssl != NULL &&
 	    SSL_has_pending(c->ssl)) || (tunnel_dir_room(&x->tun.down) &&
 	    s->ssl != NULL && SSL_has_pending(s->ssl)))

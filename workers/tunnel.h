@@ -1,7 +1,7 @@
 /*
- * CONNECT tunnels: after the server connection is up, bytes move both ways
- * through pipes with splice(2), or through user space when descriptors are
- * too short for a pipe.
+ * CONNECT tunnels (and upgraded requests): after the server connection is
+ * up, bytes move both ways through pipes with splice(2), or through user
+ * space when descriptors are too short for a pipe or an end speaks TLS.
  */
 #ifndef CUTTLE_TUNNEL_H
 #define CUTTLE_TUNNEL_H
