@@ -301,6 +301,23 @@ struct cfg_auth_basic {
 	struct logformat *key_extras;	/* appended to the helper line */
 };
 
+/*
+ * http_upgrade_request_protocols (cfg_set_upgrade.c, used through
+ * upgrade_rules.h): the lines naming a protocol, each its own one-rule
+ * list in file order, and the OTHER lines together as one list.
+ */
+struct cfg_upgrade_rule {
+	char		*proto;		/* name[/version] as written */
+	size_t		 name_len;	/* the name part of proto */
+	struct access_list acl;		/* the line's one rule */
+	struct cfg_upgrade_rule *next;
+};
+
+struct cfg_upgrade {
+	struct cfg_upgrade_rule *named;
+	struct access_list other;
+};
+
 struct cfg {
 	char		*config_file;
 
@@ -372,6 +389,7 @@ struct cfg {
 	struct acl_set	 acls;
 	struct access_list http_access;
 	struct access_list http_reply_access;
+	struct cfg_upgrade http_upgrade_request_protocols;
 
 	/* TLS interception: the ssl_bump rules, actions SSL_BUMP_* */
 	struct access_list ssl_bump;

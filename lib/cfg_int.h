@@ -97,6 +97,10 @@ char *cfg_set_tls_outgoing(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 void cfg_free_tls_outgoing(struct cfg_tls_outgoing *t);
 
+/* cfg_set_upgrade.c: http_upgrade_request_protocols */
+char *cfg_set_upgrade(struct conf_ctx *cx, void *field, int argc, char **argv);
+void cfg_free_upgrade(struct cfg_upgrade *u);
+
 /* cfg_set_peer.c: cache_peer and cache_peer_access */
 char *cfg_set_peer(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_peer_access(struct conf_ctx *cx, void *field, int argc,

@@ -265,7 +265,8 @@ static const struct conf_directive cfg_table[] = {
 	{ "http_port", cfg_set_port, CFG(ports), NULL, 0, 1, ANY, NULL },
 	{ "http_reply_access", cfg_set_access, CFG(http_reply_access), NULL, 0,
 	    1, ANY, NULL },
-	U("http_upgrade_request_protocols"),
+	{ "http_upgrade_request_protocols", cfg_set_upgrade,
+	    CFG(http_upgrade_request_protocols), NULL, 0, 2, ANY, NULL },
 	O("httpd_accel_no_pmtu_disc",
 	    "Since squid-3.0 use the 'disable-pmtu-discovery' flag on "
 	    "http_port instead."),
@@ -751,6 +752,7 @@ cfg_free(struct cfg *cfg)
 	cfg_free_tls_outgoing(&cfg->tls_outgoing);
 	access_list_free(&cfg->sslproxy_cert_error);
 	access_list_free(&cfg->http_reply_access);
+	cfg_free_upgrade(&cfg->http_upgrade_request_protocols);
 	access_list_free(&cfg->cache_access);
 	access_list_free(&cfg->url_rewrite_access);
 	cfg_free_argv(&cfg->url_rewrite_program);

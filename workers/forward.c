@@ -21,6 +21,7 @@
 #include "pconn.h"
 #include "tls_client.h"
 #include "tls_io.h"
+#include "upgrade.h"
 #include "peer.h"
 #include "util.h"
 #include "worker.h"
@@ -541,6 +542,14 @@ forward_got_head(struct xact *x, struct http_msg *m)
 	x->log.reply_header_size = (int64_t)m->head_len;
 	x->log.upstream_ms = (long)(ev_now() - x->upstream_started_ms);
 
+	if (x->rep.status == 101) {
+		/* Squid: a 101 http_reply_access denies is a bad response */
+		if (!forward_reply_allowed(x))
+			xact_fail(x, 502, "ERR_INVALID_RESP", 0);
+		else
+			upgrade_switch(x);
+		return FWD_HEAD_TAKEN;
+	}
 	if (!forward_reply_allowed(x)) {
 		xact_tag(x, "TCP_DENIED_REPLY");
 		xact_fail(x, 403, "ERR_ACCESS_DENIED", 0);
@@ -551,11 +560,6 @@ forward_got_head(struct xact *x, struct http_msg *m)
 	    x->rep.content_length > x->fwd.reply_limit) {
 		xact_tag(x, "TCP_DENIED_REPLY");
 		xact_fail(x, 403, "ERR_TOO_BIG", 0);
-		return FWD_HEAD_TAKEN;
-	}
-	if (x->rep.status == 101) {
-		/* no Upgrade is offered upstream (Squid drops Upgrade) */
-		xact_fail(x, 502, "ERR_INVALID_RESP", 0);
 		return FWD_HEAD_TAKEN;
 	}
 	body_init(&x->repbody, x->rep.body, x->rep.content_length);

@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "xact.h"
 #include "http_parse.h"
+#include "upgrade.h"
 #include "util.h"
 #include "worker.h"
 
@@ -258,8 +259,13 @@ headers_build_request(struct xact *x, struct buf *out)
 	if (http_msg_header(m, "Cache-Control") == NULL)
 		buf_printf(out, "Cache-Control: max-age=%lld\r\n",
 		    headers_refresh_max(x));
-	buf_printf(out, "Connection: %s\r\n\r\n",
-	    worker_cfg->server_persistent_connections ? "keep-alive" : "close");
+	/* an Upgrade offer goes with "Connection: upgrade" alone, as Squid's */
+	if (upgrade_offer(x, out))
+		buf_printf(out, "Connection: upgrade\r\n\r\n");
+	else
+		buf_printf(out, "Connection: %s\r\n\r\n",
+		    worker_cfg->server_persistent_connections ? "keep-alive" :
+		    "close");
 }
 
 /* A client that reached its origin through a bump (not an https_port). */

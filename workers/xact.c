@@ -176,10 +176,10 @@ xact_free(struct xact *x)
 		auth_release(x);
 	ev_timer_stop(&x->timer);
 	ev_timer_stop(&x->resume);
-	if (x->is_connect) {
-		tunnel_release(x);
+	tunnel_release(x);	/* a CONNECT's, or an upgraded request's */
+	if (x->is_connect)
 		bump_release(x);
-	} else
+	else
 		cache_release(x);
 	http_msg_free(&x->req);
 	http_msg_free(&x->rep);
