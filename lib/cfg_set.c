@@ -253,7 +253,7 @@ cfg_port_option_later(const char *opt)
 
 /*
  * Port modes cuttle parses and checks as Squid does but does not act on
- * yet: the port serves as a plain forward port, so the operator is told.
+ * yet on an https_port: it serves as a plain port, so the operator is told.
  */
 static int
 cfg_port_option_modes(const char *opt)
@@ -394,7 +394,8 @@ cfg_port_option(struct conf_ctx *cx, struct cfg_port *p, const char *opt)
 	char *err;
 
 	v = v != NULL ? v + 1 : NULL;
-	if (cfg_port_option_modes(opt))
+	/* intercept and tproxy work on http_port (workers/intercept.c) */
+	if (cfg_port_option_modes(opt) && p->is_https)
 		conf_warn(cx, "%s option '%s' is not supported by cuttle yet; "
 		    "the port works as a plain forward proxy port", cx->name,
 		    opt);

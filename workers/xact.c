@@ -32,6 +32,7 @@
 #include "errpage.h"
 #include "forward.h"
 #include "headers.h"
+#include "intercept.h"
 #include "log.h"
 #include "pconn.h"
 #include "rewrite.h"
@@ -160,6 +161,8 @@ xact_new(struct conn *c)
 	x->client = c->peer;
 	x->peer = c->peer;
 	x->log.local = c->local;
+	x->icpt.mode = c->icpt_mode;
+	x->icpt.self = c->icpt_self;
 	return x;
 }
 
@@ -366,7 +369,11 @@ xact_route_request(struct xact *x)
 		bump_server_failed(x);
 		return;
 	}
-	cache_lookup(x, &v);
+	/* an intercepted request with an unchecked Host skips the cache */
+	if (intercept_cacheable(x))
+		cache_lookup(x, &v);
+	else
+		v.route = CACHE_ROUTE_FETCH;
 	xact_route(x, &v);
 }
 
@@ -382,6 +389,9 @@ xact_route(struct xact *x, const struct cache_outcome *v)
 
 	switch (v->route) {
 	case CACHE_ROUTE_FETCH:
+		if (intercept_loop_denied(x))
+			return;
+		/* FALLTHROUGH */
 	case CACHE_ROUTE_REVALIDATE:
 		forward_start(x);
 		return;
