@@ -1,0 +1,302 @@
+"""Interception: http_port intercept (iptables REDIRECT) and tproxy (TPROXY).
+
+Each module run builds three network namespaces of its own, so nothing
+touches the host's firewall or routes:
+
+    client ns  10.200.1.2 / fd00:200:1::2  (no proxy setting at all)
+        | veth
+    proxy ns   10.200.1.1 / fd00:200:1::1  the proxy, the router, iptables
+               10.200.2.1 / fd00:200:2::1
+        | veth
+    origin ns  10.200.2.2 / fd00:200:2::2  nsorigin.py on :80, :8080, :443
+
+In the proxy ns, port 80 from the client is REDIRECTed to the intercept
+port 3129 (IPv4 and IPv6) and port 8080 is TPROXYed to port 3130, with the
+`-m socket` mark rule and local route table of Squid's TPROXY docs.
+The origin answers with the address the connection came from, the Host and
+the target it saw, and logs each request (with its Via) as JSON.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from helpers import log_entry, wait_for
+
+S = "%d" % (os.getpid() % 100000)
+NS_CL, NS_PX, NS_OR = "icl" + S, "ipx" + S, "ior" + S
+HERE = os.path.dirname(os.path.abspath(__file__))
+ORIGIN = "10.200.2.2"
+ORIGIN6 = "fd00:200:2::2"
+ACCESS = "http_access allow all\n"
+PORTS = ("http_port 10.200.1.1:3129 intercept\n"
+         "http_port [fd00:200:1::1]:3129 intercept\n"
+         "http_port 10.200.1.1:3130 tproxy\n")
+HOSTS = ("10.200.2.2 origin.ns\n"
+         "fd00:200:2::2 origin6.ns\n"
+         "10.200.9.9 forged.ns\n")
+
+
+def run(*cmd, ns=None, check=True):
+    argv = (["ip", "netns", "exec", ns] if ns else []) + list(cmd)
+    return subprocess.run(argv, check=check, capture_output=True, timeout=30)
+
+
+def _setup(log):
+    for ns in (NS_CL, NS_PX, NS_OR):
+        run("ip", "netns", "add", ns)
+    run("ip", "link", "add", "c" + S, "type", "veth", "peer", "name", "pc" + S)
+    run("ip", "link", "add", "o" + S, "type", "veth", "peer", "name", "po" + S)
+    run("ip", "link", "set", "c" + S, "netns", NS_CL)
+    run("ip", "link", "set", "pc" + S, "netns", NS_PX)
+    run("ip", "link", "set", "o" + S, "netns", NS_OR)
+    run("ip", "link", "set", "po" + S, "netns", NS_PX)
+    for ns, dev, v4, v6 in ((NS_CL, "c" + S, "10.200.1.2/24", "fd00:200:1::2/64"),
+                            (NS_PX, "pc" + S, "10.200.1.1/24", "fd00:200:1::1/64"),
+                            (NS_PX, "po" + S, "10.200.2.1/24", "fd00:200:2::1/64"),
+                            (NS_OR, "o" + S, "10.200.2.2/24", "fd00:200:2::2/64")):
+        run("ip", "link", "set", "lo", "up", ns=ns)
+        run("ip", "addr", "add", v4, "dev", dev, ns=ns)
+        run("ip", "-6", "addr", "add", v6, "dev", dev, "nodad", ns=ns)
+        run("ip", "link", "set", dev, "up", ns=ns)
+    run("ip", "route", "add", "default", "via", "10.200.1.1", ns=NS_CL)
+    run("ip", "-6", "route", "add", "default", "via", "fd00:200:1::1", ns=NS_CL)
+    run("ip", "route", "add", "default", "via", "10.200.2.1", ns=NS_OR)
+    run("ip", "-6", "route", "add", "default", "via", "fd00:200:2::1", ns=NS_OR)
+    for key in ("net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
+                "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"):
+        run("sysctl", "-qw", key, ns=NS_PX)
+    pc = "pc" + S
+    for tool in ("iptables", "ip6tables"):
+        run(tool, "-t", "nat", "-A", "PREROUTING", "-i", pc, "-p", "tcp", "--dport", "80",
+            "-j", "REDIRECT", "--to-ports", "3129", ns=NS_PX)
+    run("iptables", "-t", "nat", "-A", "PREROUTING", "-i", pc, "-p", "tcp", "--dport", "443",
+        "-j", "REDIRECT", "--to-ports", "3131", ns=NS_PX)
+    # TPROXY as Squid's wiki sets it up: replies to spoofed connections
+    # (a local socket exists) and diverted new connections are delivered
+    # locally through a mark and a local route
+    run("iptables", "-t", "mangle", "-N", "DIVERT", ns=NS_PX)
+    run("iptables", "-t", "mangle", "-A", "DIVERT", "-j", "MARK", "--set-mark", "1", ns=NS_PX)
+    run("iptables", "-t", "mangle", "-A", "DIVERT", "-j", "ACCEPT", ns=NS_PX)
+    run("iptables", "-t", "mangle", "-A", "PREROUTING", "-p", "tcp", "-m", "socket",
+        "-j", "DIVERT", ns=NS_PX)
+    run("iptables", "-t", "mangle", "-A", "PREROUTING", "-i", pc, "-p", "tcp", "--dport", "8080",
+        "-j", "TPROXY", "--tproxy-mark", "0x1/0x1", "--on-port", "3130", ns=NS_PX)
+    run("ip", "rule", "add", "fwmark", "1", "lookup", "100", ns=NS_PX)
+    run("ip", "route", "add", "local", "0.0.0.0/0", "dev", "lo", "table", "100", ns=NS_PX)
+
+
+def _teardown():
+    for ns in (NS_CL, NS_PX, NS_OR):
+        run("ip", "netns", "del", ns, check=False)
+
+
+@pytest.fixture(scope="module")
+def net():
+    """The three namespaces and the origin; yields the origin's request log path."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: network namespaces and iptables")
+    for tool in ("ip", "iptables", "ip6tables", "curl"):
+        if shutil.which(tool) is None:
+            pytest.skip("%s is not installed" % tool)
+    d = tempfile.mkdtemp(prefix="cuttle-it-netns-")
+    log = os.path.join(d, "origin.jsonl")
+    origin = None
+    try:
+        try:
+            _setup(log)
+        except subprocess.CalledProcessError as e:
+            pytest.skip("cannot build the test network (%s): %s" % (
+                " ".join(e.cmd), e.stderr.decode(errors="replace").strip()))
+        origin = subprocess.Popen(
+            ["ip", "netns", "exec", NS_OR, "/usr/bin/python3", os.path.join(HERE, "nsorigin.py"),
+             log, ORIGIN + ":80", ORIGIN + ":8080", "[%s]:80" % ORIGIN6],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert origin.stdout.readline().strip() == b"ready"
+        yield log
+    finally:
+        if origin is not None:
+            origin.stdin.close()
+            origin.kill()
+            origin.wait(5)
+        _teardown()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def origin_requests(log, n, timeout=5.0):
+    """The origin's request log, once it has at least n entries."""
+    def read():
+        try:
+            with open(log) as f:
+                lines = [json.loads(l) for l in f if l.strip()]
+        except OSError:
+            return None
+        return lines if len(lines) >= n else None
+    return wait_for(read, timeout) or []
+
+
+class NsCurl:
+    def __init__(self, proc, head, body):
+        self.returncode = proc.returncode
+        self.stderr = proc.stderr.decode(errors="replace")
+        blocks = [b for b in head.replace("\r\n", "\n").split("\n\n") if b.strip()]
+        last = blocks[-1].split("\n") if blocks else ["HTTP/1.1 000 none"]
+        self.status = int(last[0].split(" ")[1])
+        self.body = body
+
+
+def client(url, *args, ns=None):
+    """curl from the client namespace, with no proxy configured."""
+    with tempfile.TemporaryDirectory() as d:
+        cmd = ["ip", "netns", "exec", ns or NS_CL, "curl", "-sS", "--noproxy", "*",
+               "--max-time", "10", "-D", d + "/h", "-o", d + "/b"] + list(args) + [url]
+        proc = subprocess.run(cmd, capture_output=True, timeout=20)
+        head = open(d + "/h", encoding="latin-1").read() if os.path.exists(d + "/h") else ""
+        body = open(d + "/b", "rb").read() if os.path.exists(d + "/b") else b""
+        return NsCurl(proc, head, body)
+
+
+def start_proxy(proxy, conf="", cache=False):
+    p = proxy(conf_extra=PORTS + conf, access=ACCESS, cache=cache, start=False, netns=NS_PX)
+    with open(os.path.join(p.dir, "hosts"), "a") as f:
+        f.write(HOSTS)
+    return p.start()
+
+
+def wait_port(port, timeout=10.0):
+    """The intercept ports listen (the base port is up first)."""
+    def up():
+        r = run("ss", "-Hltn", "sport = :%d" % port, ns=NS_PX, check=False)
+        return r.stdout.strip() != b""
+    assert wait_for(up, timeout), "port %d not listening" % port
+
+
+def test_redirect_fetch_then_hit(net, proxy):
+    """A client with no proxy setting fetches through REDIRECT; the URL is
+    rebuilt from Host, the request goes to the original destination, and
+    the second fetch is a memory hit."""
+    p = start_proxy(proxy, cache=True)
+    wait_port(3129)
+    r = client("http://origin.ns/redir", "--resolve", "origin.ns:80:" + ORIGIN)
+    assert r.status == 200, r.stderr
+    assert r.body.startswith(b"client=10.200.2.1 host=origin.ns target=/redir")
+    e = log_entry(p, 1)
+    assert (e["code"], e["method"], e["url"]) == ("TCP_MISS/200", "GET", "http://origin.ns/redir")
+    assert e["hier"] == "ORIGINAL_DST/" + ORIGIN
+    assert e["client"] == "10.200.1.2"
+    r = client("http://origin.ns/redir", "--resolve", "origin.ns:80:" + ORIGIN)
+    assert r.status == 200
+    e = log_entry(p, 2)
+    assert (e["code"], e["hier"]) == ("TCP_MEM_HIT/200", "HIER_NONE/-")
+
+
+def test_no_host_uses_original_destination(net, proxy):
+    """Without Host, the URL names the original destination's address and port."""
+    p = start_proxy(proxy)
+    wait_port(3129)
+    r = client("http://%s/nohost" % ORIGIN, "-0", "-H", "Host:")
+    assert r.status == 200, r.stderr
+    e = log_entry(p, 1)
+    assert e["url"] == "http://%s/nohost" % ORIGIN   # :80 is the default
+    assert e["hier"] == "ORIGINAL_DST/" + ORIGIN
+
+
+def test_forged_host_goes_to_original_destination_uncached(net, proxy):
+    """Host naming another address: Squid (not strict) still forwards to the
+    destination the client connected to, and never caches the answer."""
+    p = start_proxy(proxy, cache=True)
+    wait_port(3129)
+    for n in (1, 2):
+        r = client("http://%s/forged" % ORIGIN, "-H", "Host: forged.ns")
+        assert r.status == 200, r.stderr
+        assert b"host=forged.ns target=/forged" in r.body
+        e = log_entry(p, n)
+        assert (e["code"], e["url"]) == ("TCP_MISS/200", "http://forged.ns/forged")
+        assert e["hier"] == "ORIGINAL_DST/" + ORIGIN
+
+
+def test_forged_host_port(net, proxy):
+    """A Host port other than the intercepted one fails verification too."""
+    p = start_proxy(proxy, cache=True)
+    wait_port(3129)
+    for n in (1, 2):
+        r = client("http://%s/port" % ORIGIN, "-H", "Host: origin.ns:81")
+        assert r.status == 200, r.stderr
+        e = log_entry(p, n)
+        assert (e["code"], e["url"]) == ("TCP_MISS/200", "http://origin.ns:81/port")
+        assert e["hier"] == "ORIGINAL_DST/" + ORIGIN
+
+
+def test_forged_host_strict_conflict(net, proxy):
+    """host_verify_strict on: a forged Host gets 409 Conflict."""
+    p = start_proxy(proxy, "host_verify_strict on\n")
+    wait_port(3129)
+    r = client("http://%s/strict" % ORIGIN, "-H", "Host: forged.ns")
+    assert r.status == 409
+    e = log_entry(p, 1)
+    assert e["code"] == "NONE_NONE/409"
+    assert e["url"] == "http://forged.ns/strict"
+    assert "ERR_CONFLICT_HOST" in open(p.access_log).read() or e["hier"] == "HIER_NONE/-"
+    # a Host that does resolve to the destination still passes
+    r = client("http://origin.ns/strict-ok", "--resolve", "origin.ns:80:" + ORIGIN)
+    assert r.status == 200
+
+
+def test_intercept_port_to_itself_is_refused(net, proxy):
+    """A client connecting to the intercept port directly: the original
+    destination is the proxy itself; the request must not loop."""
+    p = start_proxy(proxy)
+    wait_port(3129)
+    r = client("http://10.200.1.1:3129/self")
+    assert r.status == 403
+    lines = p.access_log_lines(1)
+    time.sleep(0.5)
+    lines = p.access_log_lines(1)
+    # Squid goes round once (its own Via stops the second hop); never more
+    assert 1 <= len(lines) <= 2
+    assert all("/403 " in l for l in lines)
+
+
+def test_via_loop_is_refused(net, proxy):
+    """A request whose Via already names this proxy is a forwarding loop: 403."""
+    p = start_proxy(proxy)
+    wait_port(3129)
+    r = client("http://origin.ns/via1", "--resolve", "origin.ns:80:" + ORIGIN)
+    assert r.status == 200
+    via = [x for x in origin_requests(net, 1) if x["target"] == "/via1"][-1]["via"]
+    assert via
+    r = client("http://origin.ns/via2", "--resolve", "origin.ns:80:" + ORIGIN,
+               "-H", "Via: " + via)
+    assert r.status == 403
+    e = log_entry(p, 2)
+    assert e["code"] == "TCP_MISS/403"
+    assert not [x for x in origin_requests(net, 1) if x["target"] == "/via2"]
+
+
+def test_ipv6_redirect(net, proxy):
+    """IPv6: ip6tables REDIRECT, the destination from IP6T_SO_ORIGINAL_DST."""
+    p = start_proxy(proxy)
+    wait_port(3129)
+    r = client("http://origin6.ns/six", "--resolve", "origin6.ns:80:[%s]" % ORIGIN6)
+    assert r.status == 200, r.stderr
+    assert r.body.startswith(b"client=fd00:200:2::1 host=origin6.ns target=/six")
+    e = log_entry(p, 1)
+    assert e["url"] == "http://origin6.ns/six"
+    assert e["hier"] == "ORIGINAL_DST/" + ORIGIN6
+
+
+def test_tproxy_spoofs_client_address(net, proxy):
+    """tproxy: the origin sees the client's own address."""
+    p = start_proxy(proxy)
+    wait_port(3130)
+    r = client("http://origin.ns:8080/tp", "--resolve", "origin.ns:8080:" + ORIGIN)
+    assert r.status == 200, r.stderr
+    assert r.body.startswith(b"client=10.200.1.2 host=origin.ns:8080 target=/tp")
+    e = log_entry(p, 1)
+    assert e["url"] == "http://origin.ns:8080/tp"
+    assert e["hier"] == "ORIGINAL_DST/" + ORIGIN
