@@ -251,6 +251,11 @@ conn_accept(int lfd, const struct cfg_port *port)
 		ev_timer_start(&c->timer, worker_cfg->request_timeout);
 		if (port->is_https && !port->ssl_bump)
 			conn_tls_start(c);
+		else if (port->is_https) {
+			/* intercepted TLS: SslBump starts on a made-up CONNECT */
+			intercept_fake_connect(c);
+			conn_next_request(c);
+		}
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -113,6 +114,45 @@ intercept_accept(struct conn *c)
 	c->icpt_self = intercept_is_self((struct sockaddr *)&dst,
 	    (struct sockaddr *)&sock);
 	return 0;
+}
+
+void
+intercept_fake_connect(struct conn *c)
+{
+	const struct sockaddr *la = (const struct sockaddr *)&c->local;
+	char ip[64], auth[80];
+
+	util_addr_str(la, ip, sizeof(ip));
+	snprintf(auth, sizeof(auth), la->sa_family == AF_INET6 ? "[%s]:%d" :
+	    "%s:%d", ip, util_addr_port(la));
+	buf_printf(&c->in, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", auth,
+	    auth);
+}
+
+int
+intercept_tls(const struct conn *c)
+{
+	return c != NULL && c->icpt_mode != 0 && c->port->is_https;
+}
+
+void
+intercept_splice_sni(struct xact *x)
+{
+	struct url u;
+	char auth[URL_HOST_MAX + 8];
+	int n;
+
+	if (!intercept_tls(x->conn) || x->bump.sni[0] == '\0')
+		return;
+	n = snprintf(auth, sizeof(auth), "%s:%d", x->bump.sni, x->url.port);
+	if (n < 0 || (size_t)n >= sizeof(auth) ||
+	    url_parse_authority(&u, auth, (size_t)n) != URL_OK)
+		return;
+	x->url = u;
+	free(x->url_str);
+	free(x->log_url);
+	x->url_str = xstrdup(auth);
+	x->log_url = xstrdup(auth);
 }
 
 char *

@@ -26,6 +26,19 @@ struct xact;
  * drops such a connection).
  */
 int intercept_accept(struct conn *c);
+/*
+ * https_port intercept ssl-bump: the connection has no CONNECT, so one is
+ * made up, as Squid does, for the original destination's address; its
+ * head is put in c->in, before anything the client sends.
+ */
+void intercept_fake_connect(struct conn *c);
+/* Is c an intercepted TLS connection (its CONNECT made up, never answered)? */
+int intercept_tls(const struct conn *c);
+/*
+ * bump.c: an intercepted TLS connection is spliced after its SNI was seen:
+ * Squid makes its CONNECT again, for SNI:port.
+ */
+void intercept_splice_sni(struct xact *x);
 /* The URL of an origin-form request on an intercepted connection, or NULL. */
 char *intercept_url(const struct xact *x);
 /*

@@ -19,6 +19,7 @@ the target it saw, and logs each request (with its Via) as JSON.
 
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -27,6 +28,7 @@ import time
 import pytest
 
 from helpers import log_entry, wait_for
+from tlscerts import CertSet
 
 S = "%d" % (os.getpid() % 100000)
 NS_CL, NS_PX, NS_OR = "icl" + S, "ipx" + S, "ior" + S
@@ -98,6 +100,10 @@ def _teardown():
 
 @pytest.fixture(scope="module")
 def net():
+    yield from _net()
+
+
+def _net():
     """The three namespaces and the origin; yields the origin's request log path."""
     if os.geteuid() != 0:
         pytest.skip("needs root: network namespaces and iptables")
@@ -105,25 +111,32 @@ def net():
         if shutil.which(tool) is None:
             pytest.skip("%s is not installed" % tool)
     d = tempfile.mkdtemp(prefix="cuttle-it-netns-")
+    os.chmod(d, 0o755)      # the proxy user reads the origin CA here
     log = os.path.join(d, "origin.jsonl")
-    origin = None
+    origins = []
     try:
         try:
             _setup(log)
         except subprocess.CalledProcessError as e:
             pytest.skip("cannot build the test network (%s): %s" % (
                 " ".join(e.cmd), e.stderr.decode(errors="replace").strip()))
-        origin = subprocess.Popen(
-            ["ip", "netns", "exec", NS_OR, "/usr/bin/python3", os.path.join(HERE, "nsorigin.py"),
-             log, ORIGIN + ":80", ORIGIN + ":8080", "[%s]:80" % ORIGIN6],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        assert origin.stdout.readline().strip() == b"ready"
+        certs = CertSet(d)
+        cert, key = certs.server("tlsns", ["tls.ns", ORIGIN])
+        for args in ([ORIGIN + ":80", ORIGIN + ":8080", "[%s]:80" % ORIGIN6],
+                     ["--tls", cert, key, ORIGIN + ":443"]):
+            o = subprocess.Popen(
+                ["ip", "netns", "exec", NS_OR, "/usr/bin/python3",
+                 os.path.join(HERE, "nsorigin.py"), log] + args,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            origins.append(o)
+            assert o.stdout.readline().strip() == b"ready"
+        _net.certs = certs
         yield log
     finally:
-        if origin is not None:
-            origin.stdin.close()
-            origin.kill()
-            origin.wait(5)
+        for o in origins:
+            o.stdin.close()
+            o.kill()
+            o.wait(5)
         _teardown()
         shutil.rmtree(d, ignore_errors=True)
 
@@ -300,3 +313,70 @@ def test_tproxy_spoofs_client_address(net, proxy):
     e = log_entry(p, 1)
     assert e["url"] == "http://origin.ns:8080/tp"
     assert e["hier"] == "ORIGINAL_DST/" + ORIGIN
+
+
+SQUID_CERTGEN = "/usr/lib/squid/security_file_certgen"
+
+
+def start_tls_proxy(proxy, bump_ca, rules):
+    """An https_port intercept ssl-bump on 3131 (port 443 is REDIRECTed there)."""
+    cert, key, _ = bump_ca
+    conf = ("https_port 10.200.1.1:3131 intercept ssl-bump tls-cert=%s tls-key=%s "
+            "generate-host-certificates=on\n"
+            "sslcrtd_program %s -s @DIR@/ssl_db -M 4MB\n"
+            "tls_outgoing_options cafile=%s\n"
+            "acl step1 at_step SslBump1\n" % (cert, key, SQUID_CERTGEN, _net.certs.ca)
+            + rules)
+    p = proxy(conf_extra=PORTS + conf, access=ACCESS, start=False, netns=NS_PX)
+    with open(os.path.join(p.dir, "hosts"), "a") as f:
+        f.write(HOSTS + "10.200.2.2 tls.ns\n")
+    db = os.path.join(p.dir, "ssl_db")
+    subprocess.run([SQUID_CERTGEN, "-c", "-s", db, "-M", "4MB"],
+                   check=True, capture_output=True, timeout=30)
+    if os.geteuid() == 0:
+        uid = pwd.getpwnam("proxy").pw_uid
+        for root, dirs, files in os.walk(db):
+            for n in dirs + files:
+                os.chown(os.path.join(root, n), uid, -1)
+        os.chown(db, uid, -1)
+    p.start()
+    wait_port(3131)
+    return p
+
+
+def test_https_intercept_spliced(net, proxy, bump_ca):
+    """Intercepted TLS spliced: the client talks to the origin itself (its
+    certificate verifies against the origin's CA); the made-up CONNECT names
+    the original destination's address."""
+    p = start_tls_proxy(proxy, bump_ca, "ssl_bump peek step1\nssl_bump splice all\n")
+    r = client("https://tls.ns/spliced", "--resolve", "tls.ns:443:" + ORIGIN,
+               "--cacert", _net.certs.ca)
+    assert r.status == 200, r.stderr
+    assert b"host=tls.ns target=/spliced" in r.body
+    # as Squid: the peeked made-up CONNECT (nothing answered: 000), then
+    # the tunnel, whose CONNECT Squid makes again for the SNI
+    peeked, tunnel = p.access_entries(2)[:2]
+    assert (peeked["code"], peeked["method"], peeked["url"]) == (
+        "NONE_NONE/000", "CONNECT", "%s:443" % ORIGIN)
+    assert (tunnel["code"], tunnel["url"]) == ("TCP_TUNNEL/200", "tls.ns:443")
+    assert tunnel["hier"] == "ORIGINAL_DST/" + ORIGIN
+
+
+def test_https_intercept_bumped(net, proxy, bump_ca):
+    """Intercepted TLS bumped: the client gets a certificate minted for its
+    SNI by the proxy's CA; the request inside is logged with its https URL
+    and goes to the original destination."""
+    p = start_tls_proxy(proxy, bump_ca, "ssl_bump peek step1\nssl_bump bump all\n")
+    r = client("https://tls.ns/bumped", "--resolve", "tls.ns:443:" + ORIGIN,
+               "--cacert", bump_ca[0])
+    assert r.status == 200, r.stderr
+    assert b"host=tls.ns target=/bumped" in r.body
+    lines = p.access_log_lines(2)
+    entries = p.access_entries(2)
+    connect = [e for e in entries if e["method"] == "CONNECT"]
+    get = [e for e in entries if e["method"] == "GET"]
+    assert connect and connect[0]["url"] == "%s:443" % ORIGIN, lines
+    assert connect[0]["code"] == "NONE_NONE/000"
+    assert get and get[0]["url"] == "https://tls.ns/bumped", lines
+    assert get[0]["code"] == "TCP_MISS/200"
+    assert get[0]["hier"] == "ORIGINAL_DST/" + ORIGIN
