@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 
 #include "cfg.h"
@@ -225,76 +224,35 @@ intercept_verify_dns(void *arg, const struct dns_result *res)
 	intercept_verify_failed(x, "local IP", "any domain IP");
 }
 
+/*
+ * Squid 5.7 replaces a Host header with the URL's authority before the
+ * check (RFC 9112 3.2.2), so the URL is what is checked, and a
+ * forward-proxy request always passes, strict or not.  Intercepted: an
+ * explicit port must be the one the client connected to, and the host
+ * must resolve to the address it connected to.
+ */
 int
 intercept_verify(struct xact *x, void (*cont)(struct xact *))
 {
-	const struct http_header *h;
-	char host[URL_HOST_MAX + 8], *port_str = NULL, *e;
+	const char *host = x->url.host;
 	struct dns_result lit;
 	socklen_t len;
-	long port = 0;
+	char port[16];
 
 	x->icpt.cont = cont;
 	x->icpt.verified = 0;
 	/* no Host: nothing to forge, but nothing verified either */
-	if ((h = http_msg_header(&x->req, "Host")) == NULL)
+	if (http_msg_header(&x->req, "Host") == NULL)
 		return 0;
-	if (h->value_len >= sizeof(host)) {
-		intercept_verify_failed(x, "Host", "a host name");
-		return 1;
-	}
-	memcpy(host, h->value, h->value_len);
-	host[h->value_len] = '\0';
-	if (host[0] == '[') {
-		if ((port_str = strchr(host, ']')) != NULL &&
-		    port_str[1] != ':')
-			port_str = NULL;
-		else if (port_str != NULL)
-			port_str++;
-	} else
-		port_str = strrchr(host, ':');
-	if (port_str != NULL) {
-		*port_str++ = '\0';
-		if (*port_str != '\0') {
-			port = strtol(port_str, &e, 10);
-			if (*e != '\0' || port < 1 || port > 65535) {
-				port_str[-1] = ':';	/* not a port */
-				port_str = NULL;
-			}
-		}
-	}
 	if (x->icpt.mode == 0) {
-		/* a forward proxy request: Host must name the URL's site */
-		const char *uh = x->url.host;
-		int dport = strcmp(x->url.scheme, "https") == 0 ? 443 : 80;
-
-		if (!worker_cfg->host_verify_strict)
-			return 0;
-		if (strcasecmp(host, uh) != 0)
-			intercept_verify_failed(x, host, uh);
-		else if (port_str != NULL && port != x->url.port)
-			intercept_verify_failed(x, "URL port", port_str);
-		else if (port_str == NULL && !x->is_connect &&
-		    x->url.port != dport)
-			intercept_verify_failed(x, "URL port", "default port");
-		else {
-			x->icpt.verified = 1;
-			return 0;
-		}
-		return 1;
+		x->icpt.verified = 1;
+		return 0;
 	}
-	if (port_str != NULL && port !=
+	if ((x->is_connect || !url_port_is_default(&x->url)) && x->url.port !=
 	    util_addr_port((const struct sockaddr *)&x->log.local)) {
-		intercept_verify_failed(x, "intercepted port", port_str);
+		snprintf(port, sizeof(port), "%d", x->url.port);
+		intercept_verify_failed(x, "intercepted port", port);
 		return 1;
-	}
-	/* the destination must be one of the Host's addresses */
-	if (host[0] == '[') {
-		size_t n = strlen(host);
-		if (n > 1 && host[n - 1] == ']') {
-			memmove(host, host + 1, n - 2);
-			host[n - 2] = '\0';
-		}
 	}
 	memset(&lit, 0, sizeof(lit));
 	if (util_addr_parse(host, 0, &lit.addrs[0], &len) == 0) {

@@ -164,10 +164,11 @@ class NsCurl:
 
 
 def client(url, *args, ns=None):
-    """curl from the client namespace, with no proxy configured."""
+    """curl from the client namespace, with no proxy configured (unless -x)."""
     with tempfile.TemporaryDirectory() as d:
-        cmd = ["ip", "netns", "exec", ns or NS_CL, "curl", "-sS", "--noproxy", "*",
-               "--max-time", "10", "-D", d + "/h", "-o", d + "/b"] + list(args) + [url]
+        noproxy = [] if "-x" in args else ["--noproxy", "*"]
+        cmd = (["ip", "netns", "exec", ns or NS_CL, "curl", "-sS"] + noproxy
+               + ["--max-time", "10", "-D", d + "/h", "-o", d + "/b"] + list(args) + [url])
         proc = subprocess.run(cmd, capture_output=True, timeout=20)
         head = open(d + "/h", encoding="latin-1").read() if os.path.exists(d + "/h") else ""
         body = open(d + "/b", "rb").read() if os.path.exists(d + "/b") else b""
@@ -380,3 +381,32 @@ def test_https_intercept_bumped(net, proxy, bump_ca):
     assert get and get[0]["url"] == "https://tls.ns/bumped", lines
     assert get[0]["code"] == "TCP_MISS/200"
     assert get[0]["hier"] == "ORIGINAL_DST/" + ORIGIN
+
+
+def test_client_dst_passthru_off_goes_direct(net, proxy):
+    """client_dst_passthru off: a verified request goes where its Host
+    resolves (DIRECT); one that fails verification still goes to the
+    original destination."""
+    p = start_proxy(proxy, "client_dst_passthru off\n")
+    wait_port(3129)
+    r = client("http://origin.ns/direct", "--resolve", "origin.ns:80:" + ORIGIN)
+    assert r.status == 200, r.stderr
+    e = log_entry(p, 1)
+    assert e["hier"] == "HIER_DIRECT/" + ORIGIN
+    r = client("http://%s/direct2" % ORIGIN, "-H", "Host: forged.ns")
+    assert r.status == 200, r.stderr
+    e = log_entry(p, 2)
+    assert e["hier"] == "ORIGINAL_DST/" + ORIGIN
+
+
+def test_forward_proxy_strict_host_normalized(net, proxy):
+    """host_verify_strict on and a forward-proxy request whose Host differs
+    from its URL: Squid 5.7 first replaces Host with the URL's authority
+    (RFC 9112 3.2.2), so the check passes and the origin sees the URL's
+    host."""
+    p = start_proxy(proxy, "host_verify_strict on\n")
+    via = ("-x", "http://127.0.0.1:%d" % p.port)
+    r = client("http://origin.ns/fwd2", *via, "-H", "Host: forged.ns", ns=NS_PX)
+    assert r.status == 200, r.stderr
+    assert b"host=origin.ns target=/fwd2" in r.body
+    assert log_entry(p, 1)["code"] == "TCP_MISS/200"
