@@ -314,6 +314,14 @@ def test_tproxy_spoofs_client_address(net, proxy):
     e = log_entry(p, 1)
     assert e["url"] == "http://origin.ns:8080/tp"
     assert e["hier"] == "ORIGINAL_DST/" + ORIGIN
+    if p.impl != "squid":
+        # the worker, now user proxy, kept CAP_NET_ADMIN (12) and nothing else
+        pids = p.worker_pids()
+        assert pids
+        for pid in pids:
+            status = open("/proc/%d/status" % pid).read()
+            eff = [l.split()[1] for l in status.splitlines() if l.startswith("CapEff:")]
+            assert int(eff[0], 16) == 1 << 12, status
 
 
 SQUID_CERTGEN = "/usr/lib/squid/security_file_certgen"
