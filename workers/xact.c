@@ -326,6 +326,9 @@ xact_background(const struct xact *model)
 	x->log.client = model->log.client;
 	x->peer = model->peer;
 	x->client = model->client;
+	/* an intercepted request revalidates at its original destination */
+	x->log.local = model->log.local;
+	x->icpt = model->icpt;
 	x->head = xmalloc(model->req.head_len + 1);
 	memcpy(x->head, model->head, model->req.head_len + 1);
 	x->req = model->req;
