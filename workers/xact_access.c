@@ -176,7 +176,8 @@ xact_access(struct xact *x)
 		/* Squid: a denial whose last checked ACL is proxy_auth
 		 * challenges, so the user may log in as someone else */
 		xact_deny(x, rule, last != NULL && acl_is_auth(last) &&
-		    cl.auth_state != ACL_AUTH_OFF ? 407 : 403, "TCP_DENIED");
+		    (cl.auth_state != ACL_AUTH_OFF || x->icpt.mode != 0) ?
+		    407 : 403, "TCP_DENIED");
 		return;
 	}
 	/* as Squid: PURGE exists only once some "method PURGE" ACL does */

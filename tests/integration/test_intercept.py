@@ -418,3 +418,20 @@ def test_forward_proxy_strict_host_normalized(net, proxy):
     assert r.status == 200, r.stderr
     assert b"host=origin.ns target=/fwd2" in r.body
     assert log_entry(p, 1)["code"] == "TCP_MISS/200"
+
+
+def test_no_proxy_auth_on_intercepted_requests(net, proxy):
+    """Squid never authenticates intercepted requests: proxy_auth does not
+    match them, even with credentials, so `deny !auth` challenges (407);
+    the forward port still authenticates."""
+    p = start_proxy(proxy, "auth_param basic program /usr/lib/squid/basic_fake_auth\n"
+                    "acl auth proxy_auth REQUIRED\n"
+                    "http_access deny !auth\n")
+    wait_port(3129)
+    creds = ("-H", "Proxy-Authorization: Basic dXNlcjpwYXNz")    # user:pass
+    r = client("http://origin.ns/auth", "--resolve", "origin.ns:80:" + ORIGIN, *creds)
+    assert r.status == 407
+    r = client("http://origin.ns/auth2", "-x", "http://127.0.0.1:%d" % p.port, *creds, ns=NS_PX)
+    assert r.status == 200, r.stderr
+    codes = [e["code"] for e in p.access_entries(2)]
+    assert codes == ["TCP_DENIED/407", "TCP_MISS/200"]
