@@ -89,7 +89,7 @@ intercept_accept(struct conn *c)
 {
 	struct sockaddr_storage dst, sock = c->local;
 	socklen_t len = sizeof(dst);
-	char ip[64];
+	char ip[64], rip[64];
 	int v6 = c->local.ss_family == AF_INET6;
 
 	if (c->port->tproxy) {
@@ -102,10 +102,15 @@ intercept_accept(struct conn *c)
 	memset(&dst, 0, sizeof(dst));
 	if (getsockopt(c->fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
 	    v6 ? IP6T_SO_ORIGINAL_DST : SO_ORIGINAL_DST, &dst, &len) == -1) {
+		/* as Squid: a connection whose destination is unknown is
+		 * dropped (no NAT happened, or conntrack is not loaded) */
 		log_warn("ERROR: NF getsockopt(ORIGINAL_DST) failed on "
-		    "local=%s:%d remote=%s", util_addr_str((struct sockaddr *)
-		    &c->local, ip, sizeof(ip)), util_addr_port((struct sockaddr *)
-		    &c->local), c->port->spec);
+		    "local=%s:%d remote=%s:%d (%s)",
+		    util_addr_str((struct sockaddr *)&c->local, ip, sizeof(ip)),
+		    util_addr_port((struct sockaddr *)&c->local),
+		    util_addr_str((struct sockaddr *)&c->peer, rip,
+		    sizeof(rip)), util_addr_port((struct sockaddr *)&c->peer),
+		    c->port->spec);
 		return -1;
 	}
 	c->local = dst;
