@@ -337,6 +337,8 @@ struct cfg {
 	char		*debug_options;
 	int		 logfile_rotate;
 	int		 strip_query_terms;
+	int		 host_verify_strict;	/* intercepted Host must match */
+	int		 client_dst_passthru;	/* intercepted: original dst */
 	int		 log_mime_hdrs;
 
 	/* headers */

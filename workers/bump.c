@@ -28,6 +28,7 @@
 #include "cfg.h"
 #include "conn.h"
 #include "forward.h"
+#include "intercept.h"
 #include "pconn.h"
 #include "tls_client.h"
 #include "log.h"
@@ -152,6 +153,9 @@ bump_answer(struct xact *x)
 
 	x->tun.answered = 1;
 	x->head_sent = 1;
+	/* no CONNECT came: nothing to answer (Squid logs status 000) */
+	if (intercept_tls(c))
+		return 0;
 	x->log.status = 200;
 	buf_append(&c->out, bump_established, sizeof(bump_established) - 1);
 	if (conn_flush(c) == -1) {
@@ -215,6 +219,7 @@ bump_splice(struct xact *x)
 			xact_log_interim(x);
 		x->head_sent = 0;
 	}
+	intercept_splice_sni(x);
 	tunnel_start(x);
 }
 
@@ -434,6 +439,9 @@ bump_start(struct xact *x)
 	int a;
 
 	x->bump.step2 = -1;
+	/* intercepted: the made-up CONNECT gets no 200, not even a tunnel's */
+	if (intercept_tls(x->conn))
+		x->tun.answered = 1;
 	a = bump_decide_logged(x, 1);
 	x->bump.step1 = a;
 	switch (a) {

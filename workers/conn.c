@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "cfg.h"
 #include "fdbudget.h"
+#include "intercept.h"
 #include "log.h"
 #include "tls_io.h"
 #include "bump_cert.h"
@@ -229,6 +230,12 @@ conn_accept(int lfd, const struct cfg_port *port)
 		socklen_t llen = sizeof(c->local);
 		getsockname(fd, (struct sockaddr *)&c->local, &llen);
 		c->port = port;
+		if ((port->intercept || port->tproxy) &&
+		    intercept_accept(c) == -1) {
+			close(fd);
+			free(c);
+			continue;
+		}
 		c->accepted_ms = ev_now();
 		buf_init(&c->in);
 		buf_init(&c->out);
@@ -247,6 +254,11 @@ conn_accept(int lfd, const struct cfg_port *port)
 		ev_timer_start(&c->timer, (uint64_t)c->idle_wait);
 		if (port->is_https && !port->ssl_bump)
 			conn_tls_start(c);
+		else if (port->is_https) {
+			/* intercepted TLS: SslBump starts on a made-up CONNECT */
+			intercept_fake_connect(c);
+			conn_next_request(c);
+		}
 	}
 	return 0;
 }

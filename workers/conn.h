@@ -34,6 +34,9 @@ struct conn {
 	struct sockaddr_storage peer;
 	struct sockaddr_storage local;
 	const struct cfg_port *port;
+	int		 icpt_mode;	/* intercepted: INTERCEPT_*, local is the
+					   original destination (intercept.c) */
+	int		 icpt_self;	/* ... which is this proxy */
 	struct buf	 in;
 	struct buf	 out;
 	struct xact	*xact;		/* the request being served, or NULL */

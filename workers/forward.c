@@ -17,6 +17,7 @@
 #include "xact.h"
 #include "errpage.h"
 #include "headers.h"
+#include "intercept.h"
 #include "log.h"
 #include "pconn.h"
 #include "tls_client.h"
@@ -115,6 +116,7 @@ forward_socket(struct xact *x, const struct sockaddr *addr)
 	if (fd == -1)
 		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	intercept_spoof(x, fd, addr);	/* tproxy: the client's address */
 	if (forward_bind_outgoing(x, fd, addr) == -1) {
 		int e = errno;
 		close(fd);
@@ -272,7 +274,8 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 		else
 			((struct sockaddr_in6 *)&addr)->sin6_port =
 			    htons(x->fwd.dest_port);
-		if (allow_pool && !x->fwd.retried) {
+		/* a tproxy connection is the client's own: never shared */
+		if (allow_pool && !x->fwd.retried && x->icpt.mode != INTERCEPT_TPROXY) {
 			struct srv *s = pconn_take((struct sockaddr *)&addr,
 			    forward_tls_host(x));
 			if (s != NULL) {
@@ -306,9 +309,15 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 static void
 forward_dest_ready(struct xact *x, const struct dns_result *res)
 {
+	struct dns_result orig;
+	int port;
+
 	x->fwd.dest = *res;
 	x->fwd.addr_idx = 0;
 	x->hier = x->fwd.routes.route[x->fwd.route_idx].hier;
+	if (xact_peer(x) == NULL && res->naddrs == 1 &&
+	    intercept_original_dst(x, &orig, &port))
+		x->hier = "ORIGINAL_DST";
 	forward_dial(x, x->fwd.dial_pool, x->fwd.on_connected);
 }
 
@@ -380,6 +389,10 @@ forward_route(struct xact *x)
 		xact_set_state(x, XS_DNS);
 		x->fwd.dnsq = dns_resolve(r->peer->host, forward_peer_dns_done,
 		    x);
+		return;
+	}
+	if (intercept_original_dst(x, &lit, &x->fwd.dest_port)) {
+		forward_dest_ready(x, &lit);
 		return;
 	}
 	x->fwd.dest_port = x->url.port;
@@ -459,7 +472,7 @@ forward_release(struct xact *x, int done)
 	x->srv = NULL;
 	if (done && x->rep_head != NULL && x->repbody.done &&
 	    x->reqbody.done && x->rep.keep_alive && !x->early_reply &&
-	    worker_cfg->server_persistent_connections)
+	    worker_cfg->server_persistent_connections && x->icpt.mode != INTERCEPT_TPROXY)
 		pconn_put(s);
 	else
 		srv_close(s);

@@ -32,6 +32,7 @@
 #include "errpage.h"
 #include "forward.h"
 #include "headers.h"
+#include "intercept.h"
 #include "log.h"
 #include "pconn.h"
 #include "rewrite.h"
@@ -160,6 +161,8 @@ xact_new(struct conn *c)
 	x->client = c->peer;
 	x->peer = c->peer;
 	x->log.local = c->local;
+	x->icpt.mode = c->icpt_mode;
+	x->icpt.self = c->icpt_self;
 	return x;
 }
 
@@ -323,6 +326,9 @@ xact_background(const struct xact *model)
 	x->log.client = model->log.client;
 	x->peer = model->peer;
 	x->client = model->client;
+	/* an intercepted request revalidates at its original destination */
+	x->log.local = model->log.local;
+	x->icpt = model->icpt;
 	x->head = xmalloc(model->req.head_len + 1);
 	memcpy(x->head, model->head, model->req.head_len + 1);
 	x->req = model->req;
@@ -366,7 +372,11 @@ xact_route_request(struct xact *x)
 		bump_server_failed(x);
 		return;
 	}
-	cache_lookup(x, &v);
+	/* an intercepted request with an unchecked Host skips the cache */
+	if (intercept_cacheable(x))
+		cache_lookup(x, &v);
+	else
+		v.route = CACHE_ROUTE_FETCH;
 	xact_route(x, &v);
 }
 
@@ -382,6 +392,9 @@ xact_route(struct xact *x, const struct cache_outcome *v)
 
 	switch (v->route) {
 	case CACHE_ROUTE_FETCH:
+		if (intercept_loop_denied(x))
+			return;
+		/* FALLTHROUGH */
 	case CACHE_ROUTE_REVALIDATE:
 		forward_start(x);
 		return;

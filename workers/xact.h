@@ -184,6 +184,15 @@ struct xact_auth {
 	void		(*cont)(struct xact *);
 };
 
+/* intercept.c: a request on an intercepted connection */
+struct xact_intercept {
+	int		 mode;		/* 0, INTERCEPT_NAT or _TPROXY; log.local
+					   is the original destination */
+	int		 self;		/* ... which is this proxy: a loop */
+	int		 verified;	/* Host names that destination */
+	void		(*cont)(struct xact *);	/* after the Host check */
+};
+
 struct xact {
 	/* core: written by xact.c and xact_access.c */
 	struct conn	*conn;		/* NULL once detached */
@@ -235,6 +244,7 @@ struct xact {
 	struct xact_rewrite rw;
 	struct xact_auth auth;
 	struct xact_bump bump;
+	struct xact_intercept icpt;
 };
 
 struct acl_checklist;

@@ -23,6 +23,7 @@
 #include "conn.h"
 #include "errpage.h"
 #include "headers.h"
+#include "intercept.h"
 #include "internal.h"
 #include "log.h"
 #include "rewrite.h"
@@ -177,7 +178,8 @@ xact_access(struct xact *x)
 		/* Squid: a denial whose last checked ACL is proxy_auth
 		 * challenges, so the user may log in as someone else */
 		xact_deny(x, rule, last != NULL && acl_is_auth(last) &&
-		    cl.auth_state != ACL_AUTH_OFF ? 407 : 403, "TCP_DENIED");
+		    (cl.auth_state != ACL_AUTH_OFF || x->icpt.mode != 0) ?
+		    407 : 403, "TCP_DENIED");
 		return;
 	}
 	/* as Squid: PURGE exists only once some "method PURGE" ACL does */
@@ -341,6 +343,18 @@ xact_accel_url(struct xact *x)
 	return NULL;
 }
 
+/* After the Host check: the access checks proper. */
+static void
+xact_access_checks(struct xact *x)
+{
+	xact_indirect_client(x);
+	if (worker_cfg->log_uses_indirect_client)
+		x->log.client = x->client;
+	if (xact_max_forwards(x))
+		return;
+	xact_access(x);
+}
+
 /* From a parsed head to the router, or to the answer a check made. */
 void
 xact_access_start(struct xact *x)
@@ -353,6 +367,8 @@ xact_access_start(struct xact *x)
 		x->accel_url = xact_accel_url(x);
 	} else if (x->conn != NULL && x->conn->ssl != NULL && !x->is_connect)
 		x->accel_url = bump_request_url(x);	/* a bumped request */
+	else if (x->icpt.mode != 0 && !x->is_connect)
+		x->accel_url = intercept_url(x);	/* origin form */
 	if (x->accel_url == NULL && !x->accelerated && !x->is_connect)
 		x->accel_url = internal_local_url(x);	/* GET /cuttle/ */
 	if (x->is_connect)
@@ -406,12 +422,10 @@ xact_access_start(struct xact *x)
 		xact_fail(x, 413, "ERR_TOO_BIG", 0);
 		return;
 	}
-	xact_indirect_client(x);
-	if (worker_cfg->log_uses_indirect_client)
-		x->log.client = x->client;
-	if (xact_max_forwards(x))
+	/* Squid checks Host (intercept.c) before anything else */
+	if (intercept_verify(x, xact_access_checks))
 		return;
-	xact_access(x);
+	xact_access_checks(x);
 }
 
 /* Parse the next request if one is buffered, otherwise wait for one. */

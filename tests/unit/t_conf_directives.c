@@ -286,20 +286,17 @@ test_ports(void)
 	    "http_port 3133 transparent\n", tpath("ca.pem"), tpath("ca.key"),
 	    tpath("ca.pem"), tpath("ca.key"));
 	is_int(load(&c, "p.conf", text, 0), 0, "ports load");
-	/* modes cuttle does not implement yet say so, by file and line */
-	ok(logged("%s:2: http_port option 'intercept' is not supported by "
-	    "cuttle yet; the port works as a plain forward proxy port",
-	    tpath("p.conf")), "intercept warns");
-	ok(logged("%s:3: http_port option 'tproxy' is not supported",
-	    tpath("p.conf")), "tproxy warns");
+	/* interception works (workers/intercept.c): not a word */
+	ok(strstr(logtext, "p.conf:2:") == NULL, "intercept loads quietly");
+	ok(strstr(logtext, "p.conf:3:") == NULL, "tproxy loads quietly");
 	ok(strstr(logtext, "p.conf:4:") == NULL,
 	    "accel and its options load without a word");
 	ok(strstr(logtext, "p.conf:5:") == NULL,
 	    "ssl-bump and its options load without a word");
 	ok(strstr(logtext, "p.conf:6:") == NULL,
 	    "https_port and its options load without a word");
-	ok(logged("%s:7: http_port option 'transparent' is not supported",
-	    tpath("p.conf")), "transparent warns as intercept does");
+	ok(logged("%s:7: http_port option 'transparent' is deprecated",
+	    tpath("p.conf")), "transparent warns that it is deprecated");
 	p = c.ports;
 	ok(p != NULL, "first port");
 	if (p == NULL)
