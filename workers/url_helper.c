@@ -3,8 +3,8 @@
  * (url_rewrite_program, store_id_program), parameterised by which
  * directives configure it (squid-compat.md 7.1).  The request line is
  * "URL extras\n", extras rendered by the logformat engine from
- * url_rewrite_extras or store_id_extras; Squid leaves out the space when
- * they render to nothing.
+ * url_rewrite_extras or store_id_extras (an empty one is "-", as in
+ * Squid, whose engine prints an empty literal as a dash).
  *
  * In DESIGN.md's data flow: url_rewrite, store ID.
  */
@@ -96,6 +96,9 @@ url_helper_line(const struct cfg_url_helper *c, const struct xact *x,
 		n = logformat_render(c->extras, &e, 0, extras, sizeof(extras));
 		if (n > 0 && extras[n - 1] == '\n')
 			n--;
+		/* Squid's engine prints an empty format as an empty text, "-" */
+		if (n == 0)
+			extras[n++] = '-';
 	}
 	len = snprintf(line, size, "%s%s%.*s\n", x->url_str, n > 0 ? " " : "",
 	    (int)n, extras);
