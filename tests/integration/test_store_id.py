@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from helpers import PURGE_ACCESS, PURGE_CONF, get, log_entry, wait_for
+from helpers import PURGE_ACCESS, PURGE_CONF, RawClient, build, get, log_entry, wait_for
 
 BUILD = os.environ.get("CUTTLE_BUILDDIR", ".")
 SRC = os.environ.get("CUTTLE_SRCDIR", ".")
@@ -208,6 +208,37 @@ def test_disk_hit_after_restart(any_proxy, origin, workdir):
     assert log_entry(p, 2)["code"] == "TCP_HIT/200"
 
 
+@pytest.mark.parametrize("pattern,hit", [
+    (r"^http://pkgs\.squid\.internal/", True),
+    (r"^http://origin\.test:", False),
+])
+def test_refresh_pattern_matches_store_id(any_proxy, origin, workdir, pattern, hit):
+    """With a store ID, refresh_pattern applies to the ID, not the URL (as
+    Squid documents): a response with no freshness of its own is fresh
+    only through a pattern on the ID."""
+    origin.script("/pkg/r", headers=[("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT")],
+                  body=b"r")
+    c, _ = scripted(workdir, extra="refresh_pattern %s 60 100%% 600\n"
+                    "refresh_pattern . 0 0%% 0" % pattern)
+    p = start(any_proxy, c)
+    assert get(p.port, origin.url("/pkg/r")).status == 200
+    assert get(p.port, origin.url("/pkg/r")).status == 200
+    assert (log_entry(p, 2)["tag"] == "TCP_MEM_HIT") == hit
+    assert origin.count("/pkg/r") == (1 if hit else 2)
+
+
+def test_vary_variants_under_store_id(any_proxy, origin, workdir):
+    origin.script("/pkg/v", headers=FRESH + [("Vary", "Accept-Language")], body=b"v")
+    c, _ = scripted(workdir)
+    p = start(any_proxy, c)
+    en, de = [("Accept-Language", "en")], [("Accept-Language", "de")]
+    assert get(p.port, origin.url("/pkg/v"), headers=en).status == 200
+    assert get(p.port, origin.url("/pkg/v", host="other.test"), headers=en).status == 200
+    assert get(p.port, origin.url("/pkg/v", host="other.test"), headers=de).status == 200
+    assert [log_entry(p, n)["tag"] for n in (1, 2, 3)] == ["TCP_MISS", "TCP_MEM_HIT", "TCP_MISS"]
+    assert origin.count("/pkg/v") == 2
+
+
 # -- when there is no store ID -------------------------------------------------
 
 def test_access_deny_skips_helper(any_proxy, origin, workdir):
@@ -262,6 +293,21 @@ def test_helper_dies_request_served(proxy, origin, workdir):
     assert get(p.port, origin.url("/pkg/after")).status == 200
     assert get(p.port, origin.url("/pkg/after", host="other.test")).status == 200
     assert origin.count("/pkg/after") == 1
+
+
+def test_client_gone_while_helper_works(any_proxy, origin, workdir):
+    origin.script("/pkg/after", headers=FRESH, body=b"a")
+    # bypass off: the next requests wait for the one helper, still busy
+    c, rec = scripted(workdir, extra="store_id_bypass off")
+    p = start(any_proxy, c)
+    with RawClient(p.port) as cl:
+        cl.send(build("GET", origin.url("/slow/gone")))
+        assert records(rec, 1)
+    # the late answer is dropped; the helper serves on
+    assert get(p.port, origin.url("/pkg/after")).status == 200
+    assert get(p.port, origin.url("/pkg/after", host="other.test")).status == 200
+    assert origin.count("/pkg/after") == 1
+    assert origin.count("/slow/gone") <= 1
 
 
 @pytest.mark.parametrize("bypass", ["on", "off"])
