@@ -239,6 +239,27 @@ def test_vary_variants_under_store_id(any_proxy, origin, workdir):
     assert origin.count("/pkg/v") == 2
 
 
+def test_after_url_rewrite(any_proxy, origin, workdir):
+    """The store-ID helper is asked about the rewritten URL, as in Squid."""
+    if not os.path.exists(REWRITER):
+        pytest.skip("url_regex_rewrite is not built")
+    rules = os.path.join(workdir, "rewrite.rules")
+    with open(rules, "w") as f:
+        f.write(r"^(http://[^/]+)/old/(.*)  \1/pkg/\2" "\n")
+    os.chmod(rules, 0o644)
+    origin.script("/pkg/rw", headers=FRESH, body=b"rw")
+    c, rec = scripted(workdir, extra="url_rewrite_program %s %s\n"
+                      "url_rewrite_children 1 startup=1 idle=1"
+                      % (copy_exe(REWRITER, workdir), rules))
+    p = start(any_proxy, c)
+    assert get(p.port, origin.url("/old/rw")).body == b"rw"
+    assert get(p.port, origin.url("/old/rw", host="other.test")).body == b"rw"
+    assert [r.target for r in origin.requests] == ["/pkg/rw"]
+    lines = records(rec, 1)
+    assert lines[0].startswith(origin.url("/pkg/rw") + " ")
+    assert log_entry(p, 2)["tag"] == "TCP_MEM_HIT"
+
+
 # -- when there is no store ID -------------------------------------------------
 
 def test_access_deny_skips_helper(any_proxy, origin, workdir):
