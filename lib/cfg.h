@@ -268,6 +268,18 @@ struct cfg_helper_children {
 	int		 queue_size;	/* -1: 2 * n_max */
 };
 
+/*
+ * A URL helper's directives: url_rewrite_* and store_id_* are the same
+ * five (program, children, access, bypass, extras) for two pools.
+ */
+struct cfg_url_helper {
+	char		**program;	/* argv; NULL: none */
+	struct cfg_helper_children children;
+	struct access_list access;	/* empty: every request */
+	int		 bypass;
+	struct logformat *extras;
+};
+
 /* sslproxy_cert_adapt algorithms, in Squid's order */
 enum cfg_cert_adapt {
 	CFG_CERT_SET_VALID_AFTER,	/* notAfter := the CA's */
@@ -439,13 +451,10 @@ struct cfg {
 	int		 cache_swap_high;
 	struct cfg_targeted_cc targeted_cache_control;
 
-	/* url_rewrite_* (redirect_* aliases) */
-	char		**url_rewrite_program;	/* argv; NULL: none */
-	struct cfg_helper_children url_rewrite_children;
-	struct access_list url_rewrite_access;	/* empty: every request */
-	int		 url_rewrite_bypass;
+	/* url_rewrite_* (redirect_* aliases), store_id_* (storeurl_rewrite_*) */
+	struct cfg_url_helper url_rewrite;
 	int		 url_rewrite_host_header;
-	struct logformat *url_rewrite_extras;
+	struct cfg_url_helper store_id;
 
 	/* auth_param basic (digest, ntlm, negotiate: warned and ignored) */
 	struct cfg_auth_basic auth_basic;

@@ -67,6 +67,8 @@ void cfg_free_cache_dirs(struct cfg_cache_dir **list);
 char *cfg_set_helper_children(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 void cfg_free_argv(char ***field);
+/* A URL helper's directives (url_rewrite_*, store_id_*) let go of. */
+void cfg_free_url_helper(struct cfg_url_helper *h);
 char *cfg_set_helper_program(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 char *cfg_set_helper_format(struct conf_ctx *cx, void *field, int argc,

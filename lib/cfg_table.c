@@ -436,13 +436,15 @@ static const struct conf_directive cfg_table[] = {
 	{ "read_timeout", conf_set_time, CFG(read_timeout), "15 minutes", 0, 1,
 	    2, NULL },
 	{ "redirect_children", cfg_set_helper_children,
-	    CFG(url_rewrite_children), NULL, 0, 1, ANY, NULL },
+	    CFG(url_rewrite.children), NULL, 0, 1, ANY, NULL },
 	{ "redirect_program", cfg_set_helper_program,
-	    CFG(url_rewrite_program), NULL, 0, 1, ANY, NULL },
+	    CFG(url_rewrite.program), NULL, 0, 1, ANY, NULL },
 	{ "redirect_rewrites_host_header", conf_set_bool,
 	    CFG(url_rewrite_host_header), NULL, 0, 1, 1, NULL },
-	U("redirector_access"),
-	U("redirector_bypass"),
+	{ "redirector_access", cfg_set_access, CFG(url_rewrite.access), NULL,
+	    0, 1, ANY, NULL },
+	{ "redirector_bypass", conf_set_bool, CFG(url_rewrite.bypass), NULL,
+	    0, 1, 1, NULL },
 	O("referer_log",
 	    "Replace this with an access_log directive using the format "
 	    "'referrer'."),
@@ -534,17 +536,28 @@ static const struct conf_directive cfg_table[] = {
 	U("stats_collection"),
 	U("store_avg_object_size"),
 	U("store_dir_select_algorithm"),
-	U("store_id_access"),
-	U("store_id_bypass"),
-	U("store_id_children"),
-	U("store_id_extras"),
-	U("store_id_program"),
+	{ "store_id_access", cfg_set_access, CFG(store_id.access), NULL, 0, 1,
+	    ANY, NULL },
+	{ "store_id_bypass", conf_set_bool, CFG(store_id.bypass), "on", 0, 1,
+	    1, NULL },
+	{ "store_id_children", cfg_set_helper_children, CFG(store_id.children),
+	    "20 startup=0 idle=1 concurrency=0", 0, 1, ANY, NULL },
+	{ "store_id_extras", cfg_set_helper_format, CFG(store_id.extras),
+	    "\"%>a/%>A %un %>rm myip=%la myport=%lp\"", 0, 1, ANY, NULL },
+	{ "store_id_program", cfg_set_helper_program, CFG(store_id.program),
+	    NULL, 0, 1, ANY, NULL },
 	U("store_miss"),
 	U("store_objects_per_bucket"),
 	U("storeurl_access"),
 	U("storeurl_bypass"),
-	U("storeurl_rewrite_children"),
-	U("storeurl_rewrite_program"),
+	{ "storeurl_rewrite_access", cfg_set_access, CFG(store_id.access),
+	    NULL, 0, 1, ANY, NULL },
+	{ "storeurl_rewrite_bypass", conf_set_bool, CFG(store_id.bypass), NULL,
+	    0, 1, 1, NULL },
+	{ "storeurl_rewrite_children", cfg_set_helper_children,
+	    CFG(store_id.children), NULL, 0, 1, ANY, NULL },
+	{ "storeurl_rewrite_program", cfg_set_helper_program,
+	    CFG(store_id.program), NULL, 0, 1, ANY, NULL },
 	{ "strip_query_terms", conf_set_bool, CFG(strip_query_terms), "on", 0,
 	    1, 1, NULL },
 	{ "targeted_cache_control", cfg_set_targeted_cc,
@@ -574,22 +587,22 @@ static const struct conf_directive cfg_table[] = {
 	    "Remove this line. ICY/1.0 streaming protocol is supported by"
 	    " default."),
 	U("uri_whitespace"),
-	{ "url_rewrite_access", cfg_set_access, CFG(url_rewrite_access), NULL,
+	{ "url_rewrite_access", cfg_set_access, CFG(url_rewrite.access), NULL,
 	    0, 1, ANY, NULL },
-	{ "url_rewrite_bypass", conf_set_bool, CFG(url_rewrite_bypass), "off",
+	{ "url_rewrite_bypass", conf_set_bool, CFG(url_rewrite.bypass), "off",
 	    0, 1, 1, NULL },
 	{ "url_rewrite_children", cfg_set_helper_children,
-	    CFG(url_rewrite_children), "20 startup=0 idle=1 concurrency=0", 0,
+	    CFG(url_rewrite.children), "20 startup=0 idle=1 concurrency=0", 0,
 	    1, ANY, NULL },
 	O("url_rewrite_concurrency",
 	    "Remove this line. Set the 'concurrency=' option of "
 	    "url_rewrite_children instead."),
-	{ "url_rewrite_extras", cfg_set_helper_format, CFG(url_rewrite_extras),
+	{ "url_rewrite_extras", cfg_set_helper_format, CFG(url_rewrite.extras),
 	    "\"%>a/%>A %un %>rm myip=%la myport=%lp\"", 0, 1, ANY, NULL },
 	{ "url_rewrite_host_header", conf_set_bool,
 	    CFG(url_rewrite_host_header), "on", 0, 1, 1, NULL },
 	{ "url_rewrite_program", cfg_set_helper_program,
-	    CFG(url_rewrite_program), NULL, 0, 1, ANY, NULL },
+	    CFG(url_rewrite.program), NULL, 0, 1, ANY, NULL },
 	U("url_rewrite_timeout"),
 	O("useragent_log",
 	    "Replace this with an access_log directive using the format "
@@ -756,10 +769,8 @@ cfg_free(struct cfg *cfg)
 	access_list_free(&cfg->http_reply_access);
 	cfg_free_upgrade(&cfg->http_upgrade_request_protocols);
 	access_list_free(&cfg->cache_access);
-	access_list_free(&cfg->url_rewrite_access);
-	cfg_free_argv(&cfg->url_rewrite_program);
-	if (cfg->url_rewrite_extras != NULL)
-		logformat_free(cfg->url_rewrite_extras);
+	cfg_free_url_helper(&cfg->url_rewrite);
+	cfg_free_url_helper(&cfg->store_id);
 	cfg_free_argv(&cfg->auth_basic.program);
 	free(cfg->auth_basic.realm);
 	if (cfg->auth_basic.key_extras != NULL)

@@ -52,6 +52,7 @@ struct alog_entry {
 	const char	*bump_mode;	/* %ssl::bump_mode */
 	const char	*sni;		/* %ssl::>sni */
 	const char	*client_fqdn;	/* %>A; NULL: the address */
+	const char	*store_id;	/* %store_id (cuttle's); NULL: none */
 };
 
 /*

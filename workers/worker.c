@@ -30,6 +30,7 @@
 #include "pconn.h"
 #include "proctitle.h"
 #include "rewrite.h"
+#include "storeid.h"
 #include "tls_client.h"
 #include "util.h"
 
@@ -275,6 +276,7 @@ worker_reload(void)
 	headers_reload();
 	log_apply_debug_options(fresh->debug_options);
 	rewrite_reload(fresh);
+	storeid_reload(fresh);
 	auth_reload(fresh);
 	tls_client_reload(fresh);
 	bump_cert_reload(fresh);
@@ -369,6 +371,7 @@ worker_main(const struct heritage *h)
 	cache_init();
 	accesslog_init();
 	rewrite_init(cfg);
+	storeid_init(cfg);
 	auth_init(cfg);
 	tls_client_init(cfg);
 	bump_cert_init(cfg);
@@ -389,6 +392,7 @@ worker_main(const struct heritage *h)
 	ev_set_batch_hook(accesslog_flush);
 	evloop_run();
 	rewrite_shutdown();
+	storeid_shutdown();
 	auth_shutdown();
 	bump_cert_shutdown();
 	accesslog_flush();

@@ -193,6 +193,7 @@ xact_free(struct xact *x)
 	free(x->log_url);
 	free(x->path_str);
 	free(x->rw.buf);
+	free(x->rw.store_id);
 	free(x->accel_url);
 	buf_free(&x->fwd.head);
 	buf_free(&x->fwd.body);

@@ -45,7 +45,7 @@ enum xact_state {
 	XS_NEW,		/* the head is parsed; checks not started */
 	XS_ACCESS,	/* waiting for DNS to finish an http_access check */
 	XS_AUTH,	/* waiting for the auth_param basic program */
-	XS_REWRITE,	/* waiting for the url_rewrite_program */
+	XS_REWRITE,	/* waiting for url_rewrite_ or store_id_program */
 	XS_LOOKUP,	/* waiting for a cache_dir's answer (lookup, PURGE) */
 	XS_COLLAPSED,	/* waiting for another transaction's fetch of the URL */
 	XS_DNS,		/* resolving the server */
@@ -166,13 +166,14 @@ struct xact_cf {
 	struct xact	*next;		/* next waiting follower */
 };
 
-/* rewrite.c: url_rewrite_program */
+/* rewrite.c, storeid.c: url_rewrite_program, store_id_program */
 struct xact_rewrite {
-	struct helper_req *req;		/* waiting for the rewriter */
+	struct helper_req *req;		/* waiting for the rewriter or store ID */
 	void		(*cont)(struct xact *);
 	char		*buf;		/* the rewritten URL x->url points into */
 	int		 done;		/* the URL was rewritten */
 	int		 keep_host;	/* url_rewrite_host_header off */
+	char		*store_id;	/* the cache knows x by this, not its URL */
 };
 
 /* auth.c: proxy authentication */

@@ -2,11 +2,12 @@
  * The checks between a parsed request head and the router, in order: the
  * URL and what this port accepts, follow_x_forwarded_for, Max-Forwards on
  * TRACE/OPTIONS, http_access (which may wait for DNS or the auth helper),
- * then url_rewrite_program (internal.c answers requests for the proxy
- * itself in its place).  Each step that waits resumes where it left
- * off; a denial ends the transaction with Squid's page (deny_info).
+ * then url_rewrite_program and store_id_program (internal.c answers
+ * requests for the proxy itself in their place).  Each step that waits
+ * resumes where it left off; a denial ends the transaction with Squid's
+ * page (deny_info).
  *
- * In DESIGN.md's data flow: http_access / auth / url_rewrite.
+ * In DESIGN.md's data flow: http_access / auth / url_rewrite / store ID.
  */
 #include "config.h"
 #include "xact.h"
@@ -27,6 +28,7 @@
 #include "internal.h"
 #include "log.h"
 #include "rewrite.h"
+#include "storeid.h"
 #include "util.h"
 #include "worker.h"
 
@@ -149,6 +151,14 @@ xact_access_dns(void *arg, const struct dns_result *res)
 	xact_access(x);
 }
 
+/* After the rewriter, as in Squid: the store ID, then the router. */
+static void
+xact_store_id(struct xact *x)
+{
+	if (!storeid_start(x, xact_route_request))
+		xact_route_request(x);
+}
+
 static void
 xact_access(struct xact *x)
 {
@@ -189,9 +199,9 @@ xact_access(struct xact *x)
 	}
 	if (internal_start(x))
 		return;		/* the proxy's own pages */
-	if (rewrite_start(x, xact_route_request))
+	if (rewrite_start(x, xact_store_id))
 		return;
-	xact_route_request(x);
+	xact_store_id(x);
 }
 
 /* TRACE/OPTIONS with Max-Forwards: 0 are answered here (RFC 9110 7.6.2). */
