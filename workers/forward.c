@@ -216,6 +216,7 @@ forward_connect_done(struct ev_io *io, uint32_t revents)
 		return;
 	ev_timer_stop(&x->timer);
 	x->log.server = s->addr;
+	peer_connect_result(xact_peer(x), err == 0);
 	if (err != 0) {
 		x->srv = NULL;
 		srv_close(s);
@@ -238,6 +239,7 @@ forward_connect_timeout(struct ev_timer *t)
 {
 	struct xact *x = t->arg;
 
+	peer_connect_result(xact_peer(x), 0);
 	if (x->srv != NULL) {
 		x->log.server = x->srv->addr;
 		srv_close(x->srv);
@@ -283,10 +285,12 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 		if (fd == -1) {
 			x->err_errno = errno;
 			x->log.server = addr;
+			peer_connect_result(peer, 0);
 			continue;
 		}
 		struct srv *s = srv_new(fd, (struct sockaddr *)&addr,
 		    util_addr_len((struct sockaddr *)&addr));
+		peer_conn_opened(peer, s);
 		x->srv = s;
 		s->xact = x;
 		xact_set_state(x, XS_CONNECTING);

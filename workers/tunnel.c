@@ -407,8 +407,10 @@ tunnel_connected(struct xact *x, struct srv *s)
 		tunnel_open(x);
 		return;
 	}
-	buf_printf(&s->out, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n",
+	buf_printf(&s->out, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n",
 	    x->url_str, x->url_str);
+	peer_login_header(x, peer, &s->out);
+	buf_append(&s->out, "\r\n", 2);
 	ev_io_set_cb(&s->io, tunnel_parent_io, x);
 	ev_io_set(&s->io, EPOLLOUT | EPOLLIN);
 	ev_timer_set_cb(&x->timer, tunnel_parent_timeout);

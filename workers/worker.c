@@ -28,6 +28,7 @@
 #include "log.h"
 #include "logfile.h"
 #include "pconn.h"
+#include "peer.h"
 #include "proctitle.h"
 #include "rewrite.h"
 #include "tls_client.h"
@@ -276,6 +277,7 @@ worker_reload(void)
 	log_apply_debug_options(fresh->debug_options);
 	rewrite_reload(fresh);
 	auth_reload(fresh);
+	peer_init(fresh);
 	tls_client_reload(fresh);
 	bump_cert_reload(fresh);
 }
@@ -370,6 +372,7 @@ worker_main(const struct heritage *h)
 	accesslog_init();
 	rewrite_init(cfg);
 	auth_init(cfg);
+	peer_init(cfg);
 	tls_client_init(cfg);
 	bump_cert_init(cfg);
 

@@ -23,7 +23,7 @@ def origin_get(port, path, host, headers=()):
 
 
 def peer_line(origin, opts="", name="web"):
-    return "cache_peer 127.0.0.1 parent %d 0 no-query originserver name=%s %s\n" % (
+    return "cache_peer 127.0.0.1 parent %d 0 no-query no-digest originserver name=%s %s\n" % (
         origin.port, name, opts)
 
 
@@ -131,7 +131,7 @@ def test_accel_origin_form_without_a_site_is_refused(proxy, origin):
 @pytest.mark.cuttle_only(reason="against Squid 5.7 this differs and is not explained yet (issue 11 note)")
 def test_parent_proxy_gets_the_absolute_url(proxy, origin):
     parent = proxy()
-    front = proxy("cache_peer 127.0.0.1 parent %d 0 no-query default\n"
+    front = proxy("cache_peer 127.0.0.1 parent %d 0 no-query no-digest default\n"
                   "never_direct allow all\n" % parent.port)
     r = get(front.port, origin.url("/bytes/100"))
     assert r.status == 200 and len(r.body) == 100
@@ -155,7 +155,7 @@ def test_never_direct_without_a_parent_fails(proxy, origin):
 
 def test_dead_parent_falls_back_to_direct(proxy, origin):
     dead = free_port()
-    p = proxy("cache_peer 127.0.0.1 parent %d 0 no-query\n" % dead)
+    p = proxy("cache_peer 127.0.0.1 parent %d 0 no-query no-digest\n" % dead)
     r = get(p.port, origin.url("/bytes/10"))
     assert r.status == 200
     assert log_entry(p, 1)["hier"] == "HIER_DIRECT/127.0.0.1"
@@ -164,7 +164,7 @@ def test_dead_parent_falls_back_to_direct(proxy, origin):
 @pytest.mark.cuttle_only(reason="against Squid 5.7 this differs and is not explained yet (issue 11 note)")
 def test_connect_through_a_parent(proxy, tls_origin):
     parent = proxy(ssl_ports=[tls_origin.port])
-    front = proxy("cache_peer 127.0.0.1 parent %d 0 no-query\n"
+    front = proxy("cache_peer 127.0.0.1 parent %d 0 no-query no-digest\n"
                   "never_direct allow all\n" % parent.port, ssl_ports=[tls_origin.port])
     with RawClient(front.port) as c:
         c.send("CONNECT tls.test:%d HTTP/1.1\r\nHost: tls.test:%d\r\n\r\n"
@@ -191,7 +191,7 @@ def test_connect_refused_by_the_parent(proxy, tls_origin):
     # The parent's own refusal (403: port not in its SSL_ports) reaches the
     # client.
     parent = proxy()
-    front = proxy("cache_peer 127.0.0.1 parent %d 0 no-query\n"
+    front = proxy("cache_peer 127.0.0.1 parent %d 0 no-query no-digest\n"
                   "never_direct allow all\n" % parent.port, ssl_ports=[tls_origin.port])
     with RawClient(front.port) as c:
         c.send("CONNECT tls.test:%d HTTP/1.1\r\nHost: tls.test:%d\r\n\r\n"
