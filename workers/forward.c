@@ -277,6 +277,8 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 			struct srv *s = pconn_take((struct sockaddr *)&addr,
 			    forward_tls_host(x));
 			if (s != NULL) {
+				if (s->hier != NULL)
+					x->hier = s->hier;
 				cb(x, s);
 				return;
 			}
@@ -291,6 +293,7 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 		struct srv *s = srv_new(fd, (struct sockaddr *)&addr,
 		    util_addr_len((struct sockaddr *)&addr));
 		peer_conn_opened(peer, s);
+		s->hier = x->hier;
 		x->srv = s;
 		s->xact = x;
 		xact_set_state(x, XS_CONNECTING);

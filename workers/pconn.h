@@ -33,6 +33,8 @@ struct srv {
 	int		 nrequests;
 	int		*open_count;	/* a tally to decrement on close (a
 					   peer's open connections), or NULL */
+	const char	*hier;		/* how it was chosen when opened: a
+					   reuse logs that, as Squid does */
 	struct srv	*pool_next, *pool_prev;
 	unsigned	 pool_bucket;
 };

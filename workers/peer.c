@@ -49,7 +49,7 @@ struct peer_state {
 	int		 tcp_up;	/* failures left before dead; 0: down */
 	int		 said_dead;	/* "Detected DEAD" logged, REVIVED due */
 	int		 probed;	/* the first probe answered */
-	int		 rr_count;	/* round-robin: times chosen (from 1) */
+	int		 rr_count;	/* round-robin: times chosen */
 	int		 conn_open;	/* connections now open (max-conn) */
 	int		 testing;	/* probes in flight */
 	time_t		 last_probe;
@@ -67,6 +67,7 @@ static struct {
 	const struct cfg *cfg;		/* what the tables were built for */
 	struct peer_hashed carp, source, user;
 	time_t		 rr_cleared;
+	int		 started;	/* the first config was seen */
 } peer_tab;
 
 struct peer_probe {
@@ -90,7 +91,6 @@ peer_state(const struct cfg_peer *p)
 		w->state = xcalloc(1, sizeof(*w->state));
 		/* up until a probe or connect-fail-limit failures say not */
 		w->state->tcp_up = p->connect_fail_limit;
-		w->state->rr_count = 1;
 		w->state->hash = peer_hash_name(p->name);
 	}
 	return w->state;
@@ -153,6 +153,14 @@ peer_tables(void)
 		return;
 	peer_tab.cfg = cfg;
 	peer_tab.rr_cleared = time(NULL);
+	/*
+	 * Squid's counts start at 0 but for the first cache_peer's, which
+	 * its first peerClearRR() set to 1 while it was the only one; after
+	 * a reconfigure all start at 0.  The same turns follow.
+	 */
+	if (!peer_tab.started && cfg->peers != NULL)
+		peer_state(cfg->peers)->rr_count = 1;
+	peer_tab.started = 1;
 	peer_hashed_build(&peer_tab.carp, cfg, CFG_PEER_SEL_CARP);
 	peer_hashed_build(&peer_tab.source, cfg, CFG_PEER_SEL_SOURCEHASH);
 	peer_hashed_build(&peer_tab.user, cfg, CFG_PEER_SEL_USERHASH);
