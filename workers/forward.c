@@ -216,7 +216,9 @@ forward_connect_done(struct ev_io *io, uint32_t revents)
 		return;
 	ev_timer_stop(&x->timer);
 	x->log.server = s->addr;
-	peer_connect_result(xact_peer(x), err == 0);
+	/* Squid's tunnels tell a parent's failures only, never success */
+	if (err != 0 || !x->is_connect)
+		peer_connect_result(xact_peer(x), err == 0);
 	if (err != 0) {
 		x->srv = NULL;
 		srv_close(s);

@@ -25,7 +25,7 @@ import ssl
 import pytest
 
 import peerhash
-from helpers import RawClient, build, exchange, get, log_entry, wait_for
+from helpers import ConnectionClosed, RawClient, build, exchange, get, log_entry, wait_for
 from origin import Origin
 from proxyproc import free_port
 
@@ -426,6 +426,23 @@ def test_dead_parent_is_skipped_then_revived(proxy, parents, origin):
         assert len(dead_lines(log)) == 1
     finally:
         a2.stop()
+
+
+def test_refused_connects_make_a_parent_dead(proxy, tls_origin):
+    # a parent's refusal of our CONNECT counts as a failed connection to it
+    parent = parent_proxy(proxy, "parent1")     # the origin's port is not in its SSL_ports
+    front = proxy("cache_peer 127.0.0.1 parent %d 0 no-query no-digest name=up "
+                  "connect-fail-limit=2\nnever_direct allow all\n" % parent.port,
+                  ssl_ports=[tls_origin.port])
+    for _ in range(2):
+        with RawClient(front.port) as c:
+            c.send("CONNECT tls.test:%d HTTP/1.1\r\nHost: tls.test:%d\r\n\r\n"
+                   % (tls_origin.port, tls_origin.port))
+            try:
+                assert c.read_response("CONNECT").status == 403
+            except ConnectionClosed:
+                pass    # Squid closes instead of relaying the refusal
+    assert wait_for(lambda: "Detected DEAD Parent: up" in front.cache_log, 5.0)
 
 
 def test_max_conn_skips_a_busy_parent(proxy, parents, origin):
