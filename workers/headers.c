@@ -223,7 +223,7 @@ headers_build_request(struct xact *x, struct buf *out)
 			continue;
 		/* cache_peer login=: what an originserver peer may see */
 		if (util_strcaseeq_n(h->name, h->name_len, "Authorization") &&
-		    !peer_keeps_authorization(peer))
+		    !peer_login_keeps_authorization(peer))
 			continue;
 		if (is_trace_options &&
 		    util_strcaseeq_n(h->name, h->name_len, "Max-Forwards")) {

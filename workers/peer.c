@@ -7,55 +7,28 @@
  * yields one (sourcehash, userhash, CARP, round-robin, weighted-round-robin,
  * the first parent up, the default one), then every other usable parent in
  * file order (ANY_OLD_PARENT).  The access.log hierarchy code names the
- * method that chose the path tried.
- *
- * A parent is usable when cache_peer_access allows the request, it has
- * fewer than max-conn connections open, and it is up: connect-fail-limit
- * connection failures in a row make it dead ("Detected DEAD Parent"); a
- * dead one is probed with a TCP connect (at most once a second, when a
- * request would have used it) and an answer revives it.  The state is this
- * worker's own, as each Squid SMP worker keeps its own.
+ * method that chose the path.  A parent is usable when cache_peer_access
+ * allows the request, max-conn= is not reached and it is alive (see
+ * peer_state.c).
  *
  * In DESIGN.md's data flow: miss: peer selection.
  */
 #include "config.h"
 #include "peer.h"
+#include "peer_state.h"
 
-#include <errno.h>
 #include <netinet/in.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "acl.h"
+#include "buf.h"
 #include "cfg.h"
-#include "dns.h"
-#include "log.h"
 #include "peer_hash.h"
-#include "pconn.h"
 #include "util.h"
 #include "worker.h"
 #include "xact.h"
-
-/* Squid clears the round-robin counters this often (peerClearRRLoop). */
-#define PEER_RR_CLEAR_SECS	300
-#define PEER_PROBE_ADDRS	4
-
-struct peer_state {
-	int		 tcp_up;	/* failures left before dead; 0: down */
-	int		 said_dead;	/* "Detected DEAD" logged, REVIVED due */
-	int		 probed;	/* the first probe answered */
-	int		 rr_count;	/* round-robin: times chosen */
-	int		 conn_open;	/* connections now open (max-conn) */
-	int		 testing;	/* probes in flight */
-	time_t		 last_probe;
-	uint32_t	 hash;		/* of the name: CARP, sourcehash, userhash */
-	double		 mult_carp, mult_source, mult_user;
-};
 
 /* The parents of one hashing method, by ascending weight. */
 struct peer_hashed {
@@ -66,42 +39,14 @@ struct peer_hashed {
 static struct {
 	const struct cfg *cfg;		/* what the tables were built for */
 	struct peer_hashed carp, source, user;
-	time_t		 rr_cleared;
-	int		 started;	/* the first config was seen */
 } peer_tab;
-
-struct peer_probe {
-	const struct cfg_peer *peer;
-	struct ev_io	 io;		/* fd -1: answered at once */
-	struct ev_timer	 timer;
-	int		 ok;		/* that answer */
-};
-
-static void peer_probe(const struct cfg_peer *p);
-
-/* ---- run-time state --------------------------------------------------- */
-
-static struct peer_state *
-peer_state(const struct cfg_peer *p)
-{
-	/* the state hangs off the config; only this worker writes it */
-	struct cfg_peer *w = (struct cfg_peer *)p;
-
-	if (w->state == NULL) {
-		w->state = xcalloc(1, sizeof(*w->state));
-		/* up until a probe or connect-fail-limit failures say not */
-		w->state->tcp_up = p->connect_fail_limit;
-		w->state->hash = peer_hash_name(p->name);
-	}
-	return w->state;
-}
 
 /* Squid's peerSortWeight by qsort(), stable in glibc: a stable insertion. */
 static void
 peer_hashed_build(struct peer_hashed *h, const struct cfg *cfg, unsigned sel)
 {
-	int n = 0, weight[PEER_ROUTES_MAX * 4];
-	double mult[PEER_ROUTES_MAX * 4];
+	int n = 0, *weight;
+	double *mult;
 
 	free(h->peer);
 	h->peer = NULL;
@@ -111,14 +56,8 @@ peer_hashed_build(struct peer_hashed *h, const struct cfg *cfg, unsigned sel)
 			n++;
 	if (n == 0)
 		return;
-	if (n > (int)(sizeof(weight) / sizeof(weight[0]))) {
-		log_warnx("cache_peer: only the first %zu hashing parents are "
-		    "used", sizeof(weight) / sizeof(weight[0]));
-		n = (int)(sizeof(weight) / sizeof(weight[0]));
-	}
 	h->peer = xcalloc((size_t)n, sizeof(*h->peer));
-	for (const struct cfg_peer *p = cfg->peers; p != NULL && h->n < n;
-	    p = p->next) {
+	for (const struct cfg_peer *p = cfg->peers; p != NULL; p = p->next) {
 		int i;
 
 		if (p->type != CFG_PEER_PARENT || !(p->select & sel))
@@ -128,11 +67,13 @@ peer_hashed_build(struct peer_hashed *h, const struct cfg *cfg, unsigned sel)
 		h->peer[i] = p;
 		h->n++;
 	}
-	for (int i = 0; i < h->n; i++)
+	weight = xcalloc((size_t)n, sizeof(*weight));
+	mult = xcalloc((size_t)n, sizeof(*mult));
+	for (int i = 0; i < n; i++)
 		weight[i] = h->peer[i]->weight;
-	peer_hash_multipliers(weight, h->n, mult);
-	for (int i = 0; i < h->n; i++) {
-		struct peer_state *s = peer_state(h->peer[i]);
+	peer_hash_multipliers(weight, n, mult);
+	for (int i = 0; i < n; i++) {
+		struct peer_state *s = peer_state_get(h->peer[i]);
 
 		if (sel == CFG_PEER_SEL_CARP)
 			s->mult_carp = mult[i];
@@ -141,6 +82,8 @@ peer_hashed_build(struct peer_hashed *h, const struct cfg *cfg, unsigned sel)
 		else
 			s->mult_user = mult[i];
 	}
+	free(weight);
+	free(mult);
 }
 
 /* The hashing tables of the running config (rebuilt after a reload). */
@@ -152,28 +95,10 @@ peer_tables(void)
 	if (peer_tab.cfg == cfg)
 		return;
 	peer_tab.cfg = cfg;
-	peer_tab.rr_cleared = time(NULL);
-	/*
-	 * Squid's counts start at 0 but for the first cache_peer's, which
-	 * its first peerClearRR() set to 1 while it was the only one; after
-	 * a reconfigure all start at 0.  The same turns follow.
-	 */
-	if (!peer_tab.started && cfg->peers != NULL)
-		peer_state(cfg->peers)->rr_count = 1;
-	peer_tab.started = 1;
+	peer_state_config(cfg);
 	peer_hashed_build(&peer_tab.carp, cfg, CFG_PEER_SEL_CARP);
 	peer_hashed_build(&peer_tab.source, cfg, CFG_PEER_SEL_SOURCEHASH);
 	peer_hashed_build(&peer_tab.user, cfg, CFG_PEER_SEL_USERHASH);
-}
-
-/* Squid's peerClearRR: on a revival, and every five minutes. */
-static void
-peer_clear_rr(void)
-{
-	for (const struct cfg_peer *p = worker_cfg->peers; p != NULL;
-	    p = p->next)
-		peer_state(p)->rr_count = 1;
-	peer_tab.rr_cleared = time(NULL);
 }
 
 void
@@ -181,185 +106,10 @@ peer_init(const struct cfg *cfg)
 {
 	peer_tables();
 	for (const struct cfg_peer *p = cfg->peers; p != NULL; p = p->next) {
-		if (p->type != CFG_PEER_PARENT)
-			continue;
-		log_debug(15, 1, "Configuring Parent %s/%d/%d", p->host,
-		    p->http_port, p->icp_port);
 		/* Squid probes each peer once its address is known */
-		peer_probe(p);
+		if (p->type == CFG_PEER_PARENT)
+			peer_state_start(p);
 	}
-}
-
-/* ---- dead and revived --------------------------------------------------- */
-
-static void
-peer_failed_silent(const struct cfg_peer *p)
-{
-	struct peer_state *s = peer_state(p);
-
-	if (s->tcp_up == 0)
-		return;
-	if (--s->tcp_up == 0) {
-		log_debug(15, 1, "Detected DEAD Parent: %s", p->name);
-		s->said_dead = 1;
-	}
-}
-
-static void
-peer_succeeded(const struct cfg_peer *p)
-{
-	struct peer_state *s = peer_state(p);
-	int was_down = s->tcp_up == 0;
-
-	s->tcp_up = p->connect_fail_limit;
-	if (was_down && s->said_dead) {
-		log_debug(15, 1, "Detected REVIVED Parent: %s", p->name);
-		s->said_dead = 0;
-		peer_clear_rr();
-	}
-}
-
-void
-peer_connect_result(const struct cfg_peer *p, int ok)
-{
-	if (p == NULL)
-		return;
-	if (ok) {
-		peer_succeeded(p);
-		return;
-	}
-	log_debug(15, 1, "TCP connection to %s/%d failed", p->host,
-	    p->http_port);
-	peer_failed_silent(p);
-}
-
-static void
-peer_probe_end(struct peer_probe *pr, int ok)
-{
-	struct peer_state *s = peer_state(pr->peer);
-
-	ev_timer_stop(&pr->timer);
-	if (pr->io.fd != -1) {
-		ev_io_stop(&pr->io);
-		close(pr->io.fd);
-	}
-	s->testing--;
-	if (ok)
-		peer_succeeded(pr->peer);
-	else if (!s->probed)
-		/* as Squid, which starts with every peer down until probed */
-		s->tcp_up = 0;
-	else
-		peer_failed_silent(pr->peer);
-	s->probed = 1;
-	ev_defer_free(pr);
-}
-
-static void
-peer_probe_io(struct ev_io *io, uint32_t revents)
-{
-	struct peer_probe *pr = io->arg;
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err == EINPROGRESS || (err == 0 && !(revents & EPOLLOUT)))
-		return;
-	peer_probe_end(pr, err == 0);
-}
-
-/* The connect timed out, or its answer came at once and waited a turn. */
-static void
-peer_probe_timeout(struct ev_timer *t)
-{
-	struct peer_probe *pr = t->arg;
-
-	peer_probe_end(pr, pr->ok);
-}
-
-static int64_t
-peer_connect_ms(const struct cfg_peer *p)
-{
-	return p->connect_timeout >= 0 ? p->connect_timeout :
-	    worker_cfg->peer_connect_timeout;
-}
-
-/* One TCP connect to addr; its answer counts as the peer's. */
-static void
-peer_probe_addr(const struct cfg_peer *p, struct sockaddr_storage *addr)
-{
-	struct peer_probe *pr = xcalloc(1, sizeof(*pr));
-	int fd, rc = -1;
-
-	pr->peer = p;
-	peer_state(p)->testing++;
-	ev_timer_init(&pr->timer, peer_probe_timeout, pr);
-	if (addr->ss_family == AF_INET)
-		((struct sockaddr_in *)addr)->sin_port = htons(p->http_port);
-	else
-		((struct sockaddr_in6 *)addr)->sin6_port = htons(p->http_port);
-	fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	ev_io_init(&pr->io, -1, peer_probe_io, pr);
-	if (fd != -1 && (rc = connect(fd, (struct sockaddr *)addr,
-	    util_addr_len((struct sockaddr *)addr))) == -1 &&
-	    errno == EINPROGRESS) {
-		ev_io_init(&pr->io, fd, peer_probe_io, pr);
-		ev_io_set(&pr->io, EPOLLOUT);
-		ev_timer_start(&pr->timer, (uint64_t)peer_connect_ms(p));
-		return;
-	}
-	/* answered at once: reported from the loop all the same */
-	pr->ok = fd != -1 && rc == 0;
-	if (fd != -1)
-		close(fd);
-	ev_timer_start(&pr->timer, 0);
-}
-
-static void
-peer_probe_dns(void *arg, const struct dns_result *res)
-{
-	const struct cfg_peer *p = arg;
-	struct peer_state *s = peer_state(p);
-	struct sockaddr_storage a;
-
-	s->testing--;
-	for (int i = 0; i < res->naddrs && i < PEER_PROBE_ADDRS; i++) {
-		a = res->addrs[i];
-		peer_probe_addr(p, &a);
-	}
-}
-
-/* Squid's peerProbeConnect: not while one runs, nor twice a second. */
-static void
-peer_probe(const struct cfg_peer *p)
-{
-	struct peer_state *s = peer_state(p);
-	struct sockaddr_storage a;
-	socklen_t len;
-	time_t now = time(NULL);
-
-	if (s->testing > 0 || s->last_probe == now)
-		return;
-	s->last_probe = now;
-	if (util_addr_parse(p->host, 0, &a, &len) == 0) {
-		peer_probe_addr(p, &a);
-		return;
-	}
-	s->testing++;		/* the lookup counts as a probe running */
-	dns_resolve(p->host, peer_probe_dns, (void *)p);
-}
-
-/* ---- max-conn ----------------------------------------------------------- */
-
-void
-peer_conn_opened(const struct cfg_peer *p, struct srv *s)
-{
-	if (p == NULL)
-		return;
-	s->open_count = &peer_state(p)->conn_open;
-	(*s->open_count)++;
 }
 
 /* ---- which parents may take x ------------------------------------------- */
@@ -397,26 +147,15 @@ peer_allowed(const struct cfg_peer *p, const struct xact *x)
 	return peer_allows(&p->access, x, 1);
 }
 
-/* Squid's neighborUp: a dead peer is probed when asked about. */
-static int
-peer_up(const struct cfg_peer *p)
-{
-	if (peer_state(p)->tcp_up == 0) {
-		peer_probe(p);
-		return 0;
-	}
-	return 1;
-}
-
 /* Squid's peerHTTPOkay, in its order (the last check probes). */
 static int
 peer_ok(const struct cfg_peer *p, const struct xact *x)
 {
 	if (p->type != CFG_PEER_PARENT)
 		return 0;
-	if (p->max_conn > 0 && peer_state(p)->conn_open >= p->max_conn)
+	if (!peer_state_can_open(p))
 		return 0;
-	return peer_allowed(p, x) && peer_up(p);
+	return peer_allowed(p, x) && peer_state_up(p);
 }
 
 /* Squid's request->flags.hierarchical (clientHierarchical). */
@@ -455,7 +194,7 @@ peer_hash_pick(const struct peer_hashed *h, const struct xact *x,
 	double high = 0;
 
 	for (int i = 0; i < h->n; i++) {
-		const struct peer_state *s = peer_state(h->peer[i]);
+		const struct peer_state *s = peer_state_get(h->peer[i]);
 		double score = peer_hash_combine(kh, s->hash) *
 		    (user ? s->mult_user : s->mult_source);
 
@@ -496,19 +235,12 @@ peer_sourcehash(const struct xact *x)
 	    peer_client_str(x, ip, sizeof(ip)), 0);
 }
 
-/* The authenticated user: Squid's auth_user_request->username(). */
-static const char *
-peer_user(const struct xact *x)
-{
-	return x->auth.state == ACL_AUTH_OK ? x->auth.user : NULL;
-}
-
 static const struct cfg_peer *
 peer_userhash(const struct xact *x)
 {
-	if (peer_tab.user.n == 0 || peer_user(x) == NULL)
+	if (peer_tab.user.n == 0 || peer_login_user(x) == NULL)
 		return NULL;
-	return peer_hash_pick(&peer_tab.user, x, peer_user(x), 1);
+	return peer_hash_pick(&peer_tab.user, x, peer_login_user(x), 1);
 }
 
 /* What of the URL a CARP parent hashes: carp-key=, else all of it. */
@@ -550,7 +282,7 @@ peer_carp(const struct xact *x)
 	buf_init(&key);
 	for (int i = 0; i < peer_tab.carp.n; i++) {
 		const struct cfg_peer *p = peer_tab.carp.peer[i];
-		const struct peer_state *s = peer_state(p);
+		const struct peer_state *s = peer_state_get(p);
 
 		peer_carp_key(p, x, &key);
 		kh = peer_hash_add(kh, buf_head(&key), buf_avail(&key));
@@ -575,8 +307,8 @@ peer_round_robin(const struct xact *x)
 		if (!(p->select & CFG_PEER_SEL_ROUND_ROBIN) || !peer_ok(p, x))
 			continue;
 		if (q != NULL) {
-			int pc = peer_state(p)->rr_count;
-			int qc = peer_state(q)->rr_count;
+			int pc = peer_state_get(p)->rr_count;
+			int qc = peer_state_get(q)->rr_count;
 
 			if (p->weight == q->weight) {
 				if (qc < pc)
@@ -588,7 +320,7 @@ peer_round_robin(const struct xact *x)
 		q = p;
 	}
 	if (q != NULL)
-		peer_state(q)->rr_count++;
+		peer_state_get(q)->rr_count++;
 	return q;
 }
 
@@ -608,19 +340,19 @@ peer_weighted_rr(const struct xact *x)
 		if (!(p->select & CFG_PEER_SEL_WEIGHTED_RR) || !peer_ok(p, x))
 			continue;
 		if (q != NULL &&
-		    peer_state(q)->rr_count < peer_state(p)->rr_count)
+		    peer_state_get(q)->rr_count < peer_state_get(p)->rr_count)
 			continue;
 		q = p;
 	}
 	if (q == NULL)
 		return NULL;
-	if (peer_state(q)->rr_count > 1000000)
+	if (peer_state_get(q)->rr_count > 1000000)
 		for (const struct cfg_peer *p = worker_cfg->peers; p != NULL;
 		    p = p->next)
 			if (p->select & CFG_PEER_SEL_WEIGHTED_RR)
-				peer_state(p)->rr_count = 0;
+				peer_state_get(p)->rr_count = 0;
 	int weighted = (0 - q->basetime) / q->weight;
-	peer_state(q)->rr_count += weighted < 1 ? 1 : weighted;
+	peer_state_get(q)->rr_count += weighted < 1 ? 1 : weighted;
 	return q;
 }
 
@@ -629,7 +361,7 @@ peer_first_up(const struct xact *x)
 {
 	for (const struct cfg_peer *p = worker_cfg->peers; p != NULL;
 	    p = p->next)
-		if (p->type == CFG_PEER_PARENT && peer_up(p) && peer_ok(p, x))
+		if (p->type == CFG_PEER_PARENT && peer_state_up(p) && peer_ok(p, x))
 			return p;
 	return NULL;
 }
@@ -689,8 +421,7 @@ peer_select(const struct xact *x, struct peer_routes *r)
 
 	r->n = 0;
 	peer_tables();
-	if (time(NULL) - peer_tab.rr_cleared >= PEER_RR_CLEAR_SECS)
-		peer_clear_rr();
+	peer_state_tick();
 	if (peer_list_says(&cfg->always_direct, x)) {
 		peer_add(r, NULL, "HIER_DIRECT");
 		return;
@@ -709,101 +440,4 @@ peer_select(const struct xact *x, struct peer_routes *r)
 	}
 	if (!cfg->prefer_direct)
 		peer_add(r, NULL, "HIER_DIRECT");
-}
-
-/* ---- credentials for the peer (login=) ---------------------------------- */
-
-static int
-peer_login_passes(const char *login)
-{
-	return strcmp(login, "PASS") == 0 || strcmp(login, "PASSTHRU") == 0 ||
-	    strcmp(login, "PROXYPASS") == 0;
-}
-
-int
-peer_keeps_authorization(const struct cfg_peer *p)
-{
-	/* a reverse proxy's origin gets the client's only when passed on */
-	return p == NULL || !p->originserver ||
-	    (p->login != NULL && peer_login_passes(p->login));
-}
-
-static void
-peer_basic(struct buf *out, const char *name, const char *user,
-    const char *rest)
-{
-	size_t ul = strlen(user), rl = strlen(rest);
-	unsigned char *plain = xmalloc(ul + rl + 1);
-	unsigned char *b64 = xmalloc(4 * ((ul + rl + 2) / 3) + 1);
-
-	memcpy(plain, user, ul);
-	memcpy(plain + ul, rest, rl);
-	int n = EVP_EncodeBlock(b64, plain, (int)(ul + rl));
-	buf_printf(out, "%s: Basic %.*s\r\n", name, n, b64);
-	free(plain);
-	free(b64);
-}
-
-/* Copy the client's header name as it came; were there any? */
-static int
-peer_copy_header(const struct xact *x, const char *name, struct buf *out)
-{
-	int n = 0;
-
-	for (int i = 0; i < x->req.nhdr; i++) {
-		const struct http_header *h = &x->req.hdr[i];
-
-		if (!util_strcaseeq_n(h->name, h->name_len, name))
-			continue;
-		buf_printf(out, "%s: %.*s\r\n", name, (int)h->value_len,
-		    h->value);
-		n++;
-	}
-	return n;
-}
-
-/*
- * Squid's httpFixupAuthentication, and its copying of the client's
- * Proxy-Authorization for the passing modes: user:pass is sent as Basic
- * (Authorization to an originserver peer, Proxy-Authorization to a
- * proxy); PASS and PASSTHRU pass on what the client sent (PASS would use
- * external_acl credentials, which cuttle has not); *:pass sends the
- * authenticated user's name ("-" without one) with that password;
- * PROXYPASS gives an origin peer the client's Basic proxy credentials.
- */
-void
-peer_login_header(const struct xact *x, const struct cfg_peer *p,
-    struct buf *out)
-{
-	const char *login, *name;
-	const struct http_header *pa;
-
-	if (p == NULL || (login = p->login) == NULL)
-		return;
-	name = p->originserver ? "Authorization" : "Proxy-Authorization";
-	if (peer_login_passes(login)) {
-		if (!p->originserver &&
-		    peer_copy_header(x, "Proxy-Authorization", out) > 0)
-			return;
-		if (p->originserver &&
-		    http_msg_header(&x->req, "Authorization") != NULL)
-			return;		/* kept by the header copy */
-	}
-	if (strcmp(login, "PASSTHRU") == 0 || strcmp(login, "PASS") == 0)
-		return;
-	if (strcmp(login, "PROXYPASS") == 0 && p->originserver &&
-	    (pa = http_msg_header(&x->req, "Proxy-Authorization")) != NULL &&
-	    pa->value_len >= 6 && strncasecmp(pa->value, "basic ", 6) == 0) {
-		buf_printf(out, "Authorization: %.*s\r\n", (int)pa->value_len,
-		    pa->value);
-		return;
-	}
-	if (login[0] == '*') {
-		peer_basic(out, name, peer_user(x) ? peer_user(x) : "-",
-		    login + 1);
-		return;
-	}
-	if (strncmp(login, "NEGOTIATE", 9) == 0)
-		return;		/* warned about at load */
-	peer_basic(out, name, login, "");
 }

@@ -379,7 +379,7 @@ tunnel_parent_io(struct ev_io *io, uint32_t revents)
 	log_debug(26, 2, "parent %s refused CONNECT %s: %d",
 	    xact_peer(x)->name, x->url_str, m.status);
 	/* Squid counts the refusal as a failed connection to the parent */
-	peer_connect_result(xact_peer(x), 0);
+	peer_state_connect_result(xact_peer(x), 0);
 	http_msg_free(&m);
 	x->log.status = m.status;
 	x->keep_client = 0;
