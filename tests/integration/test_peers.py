@@ -554,3 +554,18 @@ def test_login_goes_with_connect_to_the_parent(proxy, tls_origin):
         assert req.header("Proxy-Authorization") == [basic("tun", "pw")]
     finally:
         parent.stop()
+
+
+def test_server_name_in_the_log_is_the_peers_name(proxy, parents, origin):
+    # %<A: the cache_peer's name= through a peer, the host when direct
+    (p,) = parents(1)
+    front = proxy("cache_peer 127.0.0.1 parent %d 0 no-query no-digest name=upstream\n"
+                  "logformat names %%<A %%Sh\n"
+                  "access_log stdio:@DIR@/names.log names\n"
+                  "acl direct_path urlpath_regex ^/direct\n"
+                  "always_direct allow direct_path\n"
+                  "never_direct allow all\n" % p.port)
+    assert get(front.port, origin.url("/via-peer")).status == 200
+    assert get(front.port, origin.url("/direct")).status == 200
+    lines = front.access_log_lines(2, path=os.path.join(front.dir, "names.log"))
+    assert lines == ["upstream FIRSTUP_PARENT", "origin.test HIER_DIRECT"]
