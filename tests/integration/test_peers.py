@@ -569,3 +569,46 @@ def test_server_name_in_the_log_is_the_peers_name(proxy, parents, origin):
     assert get(front.port, origin.url("/direct")).status == 200
     lines = front.access_log_lines(2, path=os.path.join(front.dir, "names.log"))
     assert lines == ["upstream FIRSTUP_PARENT", "origin.test HIER_DIRECT"]
+
+
+@pytest.mark.parametrize("method,headers,via_parent", [
+    ("GET", [], True),
+    ("HEAD", [], False),
+    ("POST", [("Content-Length", "0")], False),
+    ("GET", [("Authorization", "Basic dTpw")], False),
+])
+def test_only_hierarchical_requests_go_to_parents(proxy, parents, origin, method, headers,
+                                                  via_parent):
+    # nonhierarchical_direct on (the default): Squid sends only GET (and
+    # TRACE) without Authorization through the hierarchy; the rest go direct
+    (p,) = parents(1)
+    front = proxy(parent_lines([p]))
+    u = origin.url("/h/%s" % method)
+    assert get(front.port, u, headers, method=method).status == 200
+    assert bool(p.requests) == via_parent
+    assert bool(origin.requests) != via_parent
+    hier = log_entry(front, 1)["hier"]
+    assert hier == ("FIRSTUP_PARENT/127.0.0.1" if via_parent else "HIER_DIRECT/127.0.0.1")
+
+
+def test_nonhierarchical_direct_off_sends_a_post_to_the_parent(proxy, parents, origin):
+    (p,) = parents(1)
+    front = proxy(parent_lines([p]) + "nonhierarchical_direct off\n")
+    assert get(front.port, origin.url("/h/post"), [("Content-Length", "0")],
+               method="POST").status == 200
+    assert len(p.requests) == 1 and origin.requests == []
+
+
+def test_accel_balances_origin_peers_round_robin(proxy, parents):
+    # the reverse-proxy case: two backends behind an accel port
+    a, b = parents(2)
+    aport = free_port()
+    accel(proxy, aport, "defaultsite=www.example.com no-vhost",
+          "cache_peer 127.0.0.1 parent %d 0 no-query no-digest originserver round-robin "
+          "name=a\ncache_peer 127.0.0.1 parent %d 0 no-query no-digest originserver "
+          "round-robin name=b\n" % (a.port, b.port))
+    for i in range(4):
+        assert origin_get(aport, "/lb/%d" % i, "www.example.com").status == 200
+    # origin-form requests; b first (a starts a turn ahead), then turns
+    assert [r.target for r in a.requests] == ["/lb/2"]
+    assert [r.target for r in b.requests] == ["/lb/0", "/lb/1", "/lb/3"]
