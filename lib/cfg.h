@@ -139,6 +139,15 @@ enum cfg_peer_type {
 #define CFG_PEER_SEL_USERHASH		0x08
 #define CFG_PEER_SEL_SOURCEHASH		0x10
 
+/* cfg_peer.carp_key: what of the URL CARP hashes (none: all of it) */
+#define CFG_PEER_CARP_SCHEME		0x01
+#define CFG_PEER_CARP_HOST		0x02
+#define CFG_PEER_CARP_PORT		0x04
+#define CFG_PEER_CARP_PATH		0x08
+#define CFG_PEER_CARP_PARAMS		0x10
+
+struct peer_state;
+
 struct cfg_peer {
 	char		*host;		/* as written: a name or an address */
 	char		*name;		/* name=, else host; unique */
@@ -152,11 +161,14 @@ struct cfg_peer {
 	int		 proxy_only;
 	int		 weight;	/* weight=, 1 */
 	unsigned	 select;	/* CFG_PEER_SEL_* */
+	unsigned	 carp_key;	/* carp-key=: CFG_PEER_CARP_* */
+	int		 basetime;	/* basetime=: weighted-round-robin */
 	int64_t		 connect_timeout;	/* connect-timeout= ms, -1:
 					   peer_connect_timeout */
 	int		 connect_fail_limit;	/* connect-fail-limit=, 10 */
 	int		 max_conn;	/* max-conn=, 0: no limit */
 	char		*login;		/* login=, or NULL */
+	struct peer_state *state;	/* the worker's run-time record (peer.c) */
 	struct access_list access;	/* cache_peer_access; empty: allow */
 	char		*file;		/* where it was declared */
 	int		 line;

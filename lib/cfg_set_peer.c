@@ -4,7 +4,7 @@
  * accepted so that real configs load; those cuttle does not act on yet warn
  * by name.  Sibling and multicast peers are kept in the list (their
  * cache_peer_access lines must find them) but warned about: only parents
- * are ever used.
+ * are ever used.  What the options do at run time is workers/peer.c's.
  */
 #include "config.h"
 #include "cfg.h"
@@ -47,7 +47,7 @@ static const struct {
  * starting with them to its TLS parser.
  */
 static const char *const cfg_peer_later[] = {
-	"allow-miss", "auth-no-keytab", "background-ping", "basetime=",
+	"allow-miss", "auth-no-keytab", "background-ping",
 	"closest-only", "connection-auth", "digest-url=", "front-end-https",
 	"htcp", "multicast-responder", "multicast-siblings", "no-delay",
 	"ssl", "tls", "ttl=", NULL
@@ -80,14 +80,11 @@ cfg_peer_in(const char *const *list, const char *opt)
 	return 0;
 }
 
-/* The option's name as it may be shown: login= values are secrets. */
 static void
 cfg_peer_warn_later(struct conf_ctx *cx, const char *opt, const char *then)
 {
-	int n = strncmp(opt, "login=", 6) == 0 ? 6 : (int)strlen(opt);
-
-	conf_warn(cx, "cache_peer option '%.*s' is not supported by cuttle "
-	    "yet; %s", n, opt, then);
+	conf_warn(cx, "cache_peer option '%s' is not supported by cuttle "
+	    "yet; %s", opt, then);
 }
 
 /* A number option: Squid's xatoi, with the option named. */
@@ -160,12 +157,16 @@ cfg_peer_htcp(const char *modes)
 	return NULL;
 }
 
-/* carp-key=scheme,host,port,path,params: only checked. */
+/* carp-key=scheme,host,port,path,params: the parts of the URL CARP hashes. */
 static char *
-cfg_peer_carp_key(const struct cfg_peer *p, const char *keys)
+cfg_peer_carp_key(struct cfg_peer *p, const char *keys)
 {
 	static const char *const known[] = {
 		"scheme", "host", "port", "path", "params", NULL
+	};
+	static const unsigned flag[] = {
+		CFG_PEER_CARP_SCHEME, CFG_PEER_CARP_HOST, CFG_PEER_CARP_PORT,
+		CFG_PEER_CARP_PATH, CFG_PEER_CARP_PARAMS
 	};
 
 	if (!(p->select & CFG_PEER_SEL_CARP))
@@ -181,6 +182,7 @@ cfg_peer_carp_key(const struct cfg_peer *p, const char *keys)
 				break;
 		if (known[i] == NULL)
 			return units_strf("invalid carp-key '%s'", k);
+		p->carp_key |= flag[i];
 	}
 	return NULL;
 }
@@ -201,8 +203,6 @@ cfg_peer_option(struct conf_ctx *cx, struct cfg_peer *p, const char *opt,
 			return units_strf("parse_peer: non-parent %s peer "
 			    "%s/%d", opt, p->host, p->http_port);
 		p->select |= cfg_peer_selects[i].flag;
-		cfg_peer_warn_later(cx, opt, "the peer is used as a plain "
-		    "parent");
 		return NULL;
 	}
 	if (strcmp(opt, "proxy-only") == 0)
@@ -237,22 +237,26 @@ cfg_peer_option(struct conf_ctx *cx, struct cfg_peer *p, const char *opt,
 		if ((err = cfg_peer_int(opt, &v)) != NULL)
 			return err;
 		p->connect_fail_limit = v < 1 ? 10 : v;
-		cfg_peer_warn_later(cx, opt, "dead peers are not detected yet; "
-		    "ignored");
 	} else if (strncmp(opt, "max-conn=", 9) == 0) {
 		if ((err = cfg_peer_int(opt, &p->max_conn)) != NULL)
 			return err;
-		cfg_peer_warn_later(cx, opt, "ignored");
 	} else if (strncmp(opt, "standby=", 8) == 0) {
 		if ((err = cfg_peer_int(opt, standby)) != NULL)
 			return err;
-		cfg_peer_warn_later(cx, opt, "ignored");
+		cfg_peer_warn_later(cx, opt, "no standby connections are "
+		    "opened");
 	} else if (strncmp(opt, "login=", 6) == 0) {
 		free(p->login);
 		p->login = cfg_peer_unescape(opt + 6);
-		cfg_peer_warn_later(cx, opt, "nothing is sent to the peer");
-	} else if (strncmp(opt, "basetime=", 9) == 0 ||
-	    strncmp(opt, "ttl=", 4) == 0) {
+		/* Kerberos to the peer: Squid's NEGOTIATE[:principal] */
+		if (strncmp(p->login, "NEGOTIATE", 9) == 0)
+			conf_warn(cx, "cache_peer option 'login=NEGOTIATE' is not "
+			    "supported by cuttle yet; no credentials are sent "
+			    "to the peer");
+	} else if (strncmp(opt, "basetime=", 9) == 0) {
+		if ((err = cfg_peer_int(opt, &p->basetime)) != NULL)
+			return err;
+	} else if (strncmp(opt, "ttl=", 4) == 0) {
 		if ((err = cfg_peer_int(opt, &v)) != NULL)
 			return err;
 		cfg_peer_warn_later(cx, opt, "ignored");
@@ -264,7 +268,6 @@ cfg_peer_option(struct conf_ctx *cx, struct cfg_peer *p, const char *opt,
 	} else if (strncmp(opt, "carp-key=", 9) == 0) {
 		if ((err = cfg_peer_carp_key(p, opt + 9)) != NULL)
 			return err;
-		cfg_peer_warn_later(cx, opt, "ignored");
 	} else if (cfg_peer_in(cfg_peer_silent, opt))
 		;
 	else if (cfg_peer_in(cfg_peer_later, opt))

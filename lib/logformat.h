@@ -35,6 +35,8 @@ struct alog_entry {
 	const char	*url_orig;	/* %>ru */
 	const char	*scheme;	/* %>rs */
 	const char	*host;		/* %>rd */
+	const char	*peer_name;	/* %<A through a cache_peer: its name=;
+					   NULL: the host */
 	int		 port;		/* %>rP */
 	const char	*path;		/* %rp */
 	int		 vmajor, vminor; /* %rv */

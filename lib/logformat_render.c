@@ -307,7 +307,7 @@ lf_render_item(const struct lf_item *it, const struct alog_entry *e,
 		break;
 	case LFC_SERVER_NAME:
 		if (e->server.ss_family != 0)
-			s = e->host;
+			s = e->peer_name != NULL ? e->peer_name : e->host;
 		break;
 	case LFC_TAG:
 		s = e->result_tag;

@@ -219,6 +219,9 @@ forward_connect_done(struct ev_io *io, uint32_t revents)
 		return;
 	ev_timer_stop(&x->timer);
 	x->log.server = s->addr;
+	/* Squid's tunnels tell a parent's failures only, never success */
+	if (err != 0 || !x->is_connect)
+		peer_state_connect_result(xact_peer(x), err == 0);
 	if (err != 0) {
 		x->srv = NULL;
 		srv_close(s);
@@ -241,6 +244,7 @@ forward_connect_timeout(struct ev_timer *t)
 {
 	struct xact *x = t->arg;
 
+	peer_state_connect_result(xact_peer(x), 0);
 	if (x->srv != NULL) {
 		x->log.server = x->srv->addr;
 		srv_close(x->srv);
@@ -279,6 +283,8 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 			struct srv *s = pconn_take((struct sockaddr *)&addr,
 			    forward_tls_host(x));
 			if (s != NULL) {
+				if (s->hier != NULL)
+					x->hier = s->hier;
 				cb(x, s);
 				return;
 			}
@@ -287,10 +293,13 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 		if (fd == -1) {
 			x->err_errno = errno;
 			x->log.server = addr;
+			peer_state_connect_result(peer, 0);
 			continue;
 		}
 		struct srv *s = srv_new(fd, (struct sockaddr *)&addr,
 		    util_addr_len((struct sockaddr *)&addr));
+		peer_state_conn_opened(peer, s);
+		s->hier = x->hier;
 		x->srv = s;
 		s->xact = x;
 		xact_set_state(x, XS_CONNECTING);

@@ -223,6 +223,10 @@ headers_build_request(struct xact *x, struct buf *out)
 		    util_strcaseeq_n(h->name, h->name_len, "Via") ||
 		    util_strcaseeq_n(h->name, h->name_len, "X-Forwarded-For"))
 			continue;
+		/* cache_peer login=: what an originserver peer may see */
+		if (util_strcaseeq_n(h->name, h->name_len, "Authorization") &&
+		    !peer_login_keeps_authorization(peer))
+			continue;
 		if (is_trace_options &&
 		    util_strcaseeq_n(h->name, h->name_len, "Max-Forwards")) {
 			long n = strtol(h->value, NULL, 10);
@@ -254,6 +258,7 @@ headers_build_request(struct xact *x, struct buf *out)
 	}
 	headers_add_via(m, out);
 	headers_add_xff(x, out);
+	peer_login_header(x, peer, out);
 	if (x->cache.cond != NULL)
 		buf_append(out, x->cache.cond, strlen(x->cache.cond));
 	if (http_msg_header(m, "Cache-Control") == NULL)

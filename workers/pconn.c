@@ -109,6 +109,8 @@ srv_close(struct srv *s)
 		SSL_free(s->ssl);
 	}
 	free(s->tls_host);
+	if (s->open_count != NULL)
+		(*s->open_count)--;
 	close(s->fd);
 	buf_free(&s->in);
 	buf_free(&s->out);

@@ -31,6 +31,10 @@ struct srv {
 	struct xact	*xact;		/* owner, NULL while pooled */
 	int		 reused;	/* came from the pool */
 	int		 nrequests;
+	int		*open_count;	/* a tally to decrement on close (a
+					   peer's open connections), or NULL */
+	const char	*hier;		/* how it was chosen when opened: a
+					   reuse logs that, as Squid does */
 	struct srv	*pool_next, *pool_prev;
 	unsigned	 pool_bucket;
 };

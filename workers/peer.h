@@ -1,11 +1,15 @@
 /*
- * Peer selection (peer.c): the paths a request may take upstream, in the
- * order to try them.
+ * Peers: the paths a request may take upstream, in the order to try them
+ * (peer.c); whether a parent is alive and its open connections
+ * (peer_state.c); the credentials login= sends (peer_login.c).
  */
 #ifndef CUTTLE_PEER_H
 #define CUTTLE_PEER_H
 
+struct buf;
+struct cfg;
 struct cfg_peer;
+struct srv;
 struct xact;
 
 #define PEER_ROUTES_MAX	16
@@ -20,6 +24,19 @@ struct peer_routes {
 	struct peer_route route[PEER_ROUTES_MAX];
 };
 
+/* Worker start and -N reload: log and probe each parent, as Squid does. */
+void peer_init(const struct cfg *cfg);
 void peer_select(const struct xact *x, struct peer_routes *r);
+/* A connection to p (NULL: direct, ignored) opened or failed to. */
+void peer_state_connect_result(const struct cfg_peer *p, int ok);
+/* s is a connection to p: it counts toward max-conn until srv_close(). */
+void peer_state_conn_opened(const struct cfg_peer *p, struct srv *s);
+/* The login= header for p (NULL: none), after the request's others. */
+void peer_login_header(const struct xact *x, const struct cfg_peer *p,
+    struct buf *out);
+/* May the client's Authorization go to p (NULL: direct)? */
+int peer_login_keeps_authorization(const struct cfg_peer *p);
+/* The user proxy authentication checked, or NULL. */
+const char *peer_login_user(const struct xact *x);
 
 #endif

@@ -458,6 +458,8 @@ tunnel_parent_io(struct ev_io *io, uint32_t revents)
 	}
 	log_debug(26, 2, "parent %s refused CONNECT %s: %d",
 	    xact_peer(x)->name, x->url_str, m.status);
+	/* Squid counts the refusal as a failed connection to the parent */
+	peer_state_connect_result(xact_peer(x), 0);
 	http_msg_free(&m);
 	x->log.status = m.status;
 	x->keep_client = 0;
@@ -487,8 +489,10 @@ tunnel_connected(struct xact *x, struct srv *s)
 		tunnel_open(x);
 		return;
 	}
-	buf_printf(&s->out, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n",
+	buf_printf(&s->out, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n",
 	    x->url_str, x->url_str);
+	peer_login_header(x, peer, &s->out);
+	buf_append(&s->out, "\r\n", 2);
 	ev_io_set_cb(&s->io, tunnel_parent_io, x);
 	ev_io_set(&s->io, EPOLLOUT | EPOLLIN);
 	ev_timer_set_cb(&x->timer, tunnel_parent_timeout);

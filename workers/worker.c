@@ -28,6 +28,7 @@
 #include "log.h"
 #include "logfile.h"
 #include "pconn.h"
+#include "peer.h"
 #include "proctitle.h"
 #include "rewrite.h"
 #include "storeid.h"
@@ -278,6 +279,7 @@ worker_reload(void)
 	rewrite_reload(fresh);
 	storeid_reload(fresh);
 	auth_reload(fresh);
+	peer_init(fresh);
 	tls_client_reload(fresh);
 	bump_cert_reload(fresh);
 }
@@ -373,6 +375,7 @@ worker_main(const struct heritage *h)
 	rewrite_init(cfg);
 	storeid_init(cfg);
 	auth_init(cfg);
+	peer_init(cfg);
 	tls_client_init(cfg);
 	bump_cert_init(cfg);
 

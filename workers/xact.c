@@ -213,6 +213,8 @@ xact_log(struct xact *x)
 	x->log.url_orig = x->url_str;
 	x->log.scheme = x->url.scheme;
 	x->log.host = x->url.host;
+	if (xact_peer(x) != NULL)	/* Squid's %<A names the peer */
+		x->log.peer_name = xact_peer(x)->name;
 	x->log.port = x->url.port;
 	x->log.path = x->path_str;
 	x->log.vmajor = x->req.vmajor;

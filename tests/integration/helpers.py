@@ -66,8 +66,10 @@ class ConnectionClosed(Exception):
 class RawClient:
     """A client connection to the proxy that speaks bytes."""
 
-    def __init__(self, port, timeout=TIMEOUT):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, timeout=TIMEOUT, source=None):
+        # source: the client's own address (another 127.x.y.z)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.sock.settimeout(timeout)
         self.buf = b""
 

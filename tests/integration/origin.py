@@ -375,8 +375,9 @@ class _Server(socketserver.ThreadingTCPServer):
 class Origin:
     """A running origin on 127.0.0.1; `port`, `requests`, `connections`."""
 
-    def __init__(self, ssl_context=None):
-        self.server = _Server(("127.0.0.1", 0), ssl_context)
+    def __init__(self, ssl_context=None, port=0):
+        # port: a given one, to come back where a stopped origin was
+        self.server = _Server(("127.0.0.1", port), ssl_context)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        kwargs={"poll_interval": 0.05}, daemon=True)
