@@ -52,6 +52,9 @@ struct alog_entry {
 	const char	*bump_mode;	/* %ssl::bump_mode */
 	const char	*sni;		/* %ssl::>sni */
 	const char	*client_fqdn;	/* %>A; NULL: the address */
+	const char	*ext_tag;	/* %et: an external ACL's tag= */
+	const char	*ext_log;	/* %ea: an external ACL's log= */
+	const char	*ext_user;	/* %ue: an external ACL's user= */
 };
 
 /*
@@ -63,6 +66,8 @@ struct logformat *logformat_compile(const char *name, const char *spec,
 /* Built-in "squid", "common", "combined", "referrer", "useragent" or NULL. */
 struct logformat *logformat_builtin(const char *name);
 const char *logformat_name(const struct logformat *f);
+/* How many items (codes and literal runs) a compiled format has. */
+int logformat_nitems(const struct logformat *f);
 void logformat_free(struct logformat *f);
 
 /*

@@ -14,6 +14,7 @@
 #include "worker.h"
 #include "accesslog.h"
 #include "auth.h"
+#include "external_acl.h"
 #include "bump_cert.h"
 #include "cache.h"
 #include "cfg.h"
@@ -276,6 +277,7 @@ worker_reload(void)
 	log_apply_debug_options(fresh->debug_options);
 	rewrite_reload(fresh);
 	auth_reload(fresh);
+	external_acl_reload(fresh);
 	tls_client_reload(fresh);
 	bump_cert_reload(fresh);
 }
@@ -370,6 +372,7 @@ worker_main(const struct heritage *h)
 	accesslog_init();
 	rewrite_init(cfg);
 	auth_init(cfg);
+	external_acl_init(cfg);
 	tls_client_init(cfg);
 	bump_cert_init(cfg);
 
@@ -390,6 +393,7 @@ worker_main(const struct heritage *h)
 	evloop_run();
 	rewrite_shutdown();
 	auth_shutdown();
+	external_acl_shutdown();
 	bump_cert_shutdown();
 	accesslog_flush();
 	log_debug(1, 2, "worker exiting");

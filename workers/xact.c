@@ -39,6 +39,7 @@
 #include "util.h"
 #include "worker.h"
 #include "bump.h"
+#include "external_acl.h"
 
 static const char *const xact_state_names[] = {
 	[XS_NEW] = "NEW", [XS_ACCESS] = "ACCESS", [XS_AUTH] = "AUTH",
@@ -174,6 +175,8 @@ xact_free(struct xact *x)
 		rewrite_cancel(x);
 	if (x->auth.user != NULL || x->auth.req != NULL)
 		auth_release(x);
+	if (x->extacl != NULL)
+		external_acl_release(x);
 	ev_timer_stop(&x->timer);
 	ev_timer_stop(&x->resume);
 	if (x->is_connect) {

@@ -22,6 +22,7 @@
 #include "cfg.h"
 #include "conn.h"
 #include "errpage.h"
+#include "external_acl.h"
 #include "headers.h"
 #include "internal.h"
 #include "log.h"
@@ -62,6 +63,10 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 	    x->auth.state : ACL_AUTH_OFF;
 	if (x->auth.state == ACL_AUTH_OK)
 		cl->user = x->auth.user;
+	/* external ACLs answer from their cache here; xact_access waits */
+	cl->tag = external_acl_tag(x);
+	cl->external = external_acl_match_fast;
+	cl->external_arg = (void *)x;
 }
 
 int64_t
@@ -156,8 +161,11 @@ xact_access(struct xact *x)
 
 	auth_setup(x);
 	xact_checklist(x, &cl);
+	cl.external = external_acl_match;
 	enum acl_result r = access_check_last(&worker_cfg->http_access, &cl,
 	    ACCESS_DENY, &action, &rule, &last);
+	if (r == ACL_NEED_EXT && external_acl_start(x, xact_access))
+		return;		/* the helper's answer re-runs the check */
 	if (r == ACL_NEED_DST && x->dns.naddrs == 0 && x->dns.error == NULL) {
 		xact_set_state(x, XS_ACCESS);
 		x->fwd.dnsq = dns_resolve(x->url.host, xact_access_dns, x);
