@@ -659,7 +659,7 @@ acl_match(const struct acl *a, const struct acl_checklist *cl)
 			return ACL_MATCH;
 		return acl_word_match(a, cl->user, a->auth_icase);
 	case ACL_K_TAG:
-		return acl_word_match(a, cl->tag, 0);
+		return acl_word_match(a, cl->tag != NULL ? *cl->tag : NULL, 0);
 	case ACL_K_EXTERNAL:
 		if (cl->external == NULL || a->ext == NULL)
 			return ACL_NOMATCH;

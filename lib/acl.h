@@ -86,7 +86,9 @@ struct acl_checklist {
 	int		 nssl_errors;
 	int		 auth_state;	/* ACL_AUTH_*: where the credentials stand */
 	const char	*user;		/* the validated user (ACL_AUTH_OK) */
-	const char	*tag;		/* an external ACL's tag=, for "tag" */
+	/* where an external ACL's tag= lands (it may while the list is
+	 * checked), for "tag" ACLs; NULL: none */
+	const char *const *tag;
 	/* answers an "external" ACL (ACL_MATCH, ACL_NOMATCH, ACL_NEED_*,
 	 * ACL_DUNNO); NULL: external ACLs never match */
 	enum acl_result	(*external)(void *arg, const struct acl *acl,

@@ -64,7 +64,7 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 	if (x->auth.state == ACL_AUTH_OK)
 		cl->user = x->auth.user;
 	/* external ACLs answer from their cache here; xact_access waits */
-	cl->tag = external_acl_tag(x);
+	cl->tag = &x->log.ext_tag;
 	cl->external = external_acl_match_fast;
 	cl->external_arg = (void *)x;
 }

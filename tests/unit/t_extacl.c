@@ -262,9 +262,10 @@ t_acl(void)
 	is_int(acl_match(acl_find(&set, "g"), &cl), ACL_NOMATCH,
 	    "no external callback: no match");
 	is_int(acl_match(acl_find(&set, "t"), &cl), ACL_NOMATCH, "no tag");
-	cl.tag = "gold";
+	const char *tag = "gold";
+	cl.tag = &tag;
 	is_int(acl_match(acl_find(&set, "t"), &cl), ACL_MATCH, "tag matches");
-	cl.tag = "Gold";
+	tag = "Gold";
 	is_int(acl_match(acl_find(&set, "t"), &cl), ACL_NOMATCH,
 	    "case-sensitive");
 	acl_set_free(&set);
