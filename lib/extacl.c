@@ -106,27 +106,30 @@ extacl_type_free(struct extacl_type *t)
 
 /*
  * One FORMAT word into an item.  The word may carry an encoding modifier
- * right after '%' ('#', '/', '\'', '"', '['); without one the protocol's
- * encoding applies.
+ * right after '%' ('#', '/', '\'', '"', '['), which then encodes the
+ * value; without one the value is sent escaped as Squid's logformat does
+ * (see EXTACL_Q_PASS).  The protocol decides only how %DATA's arguments
+ * are encoded.
  */
 static char *
 extacl_item_parse(struct extacl_type *t, const char *word,
     struct extacl_item *it, char **warning)
 {
-	const char *p = word + 1, *code = NULL;
+	const char *p = word + 1, *code;
 	char mod = '\0', *spec, *err = NULL;
 	size_t i;
 
 	memset(it, 0, sizeof(*it));
-	if (strchr("#/'\"[", *p) != NULL && *p != '\0')
+	if (*p != '\0' && strchr("#/'\"[", *p) != NULL)
 		mod = *p++;
+	it->quote = mod == '\0' ? EXTACL_Q_PASS : EXTACL_Q_RAW;
 	if (strncmp(p, "<{", 2) == 0 || strncmp(p, ">{", 2) == 0) {
 		/* %<{H} / %>{H}: Squid 3's header forms */
 		extacl_warn(warning, "external_acl_type format %s is "
 		    "deprecated. Use %%%s%s", word, *p == '<' ? "<h" : ">ha",
 		    p + 1);
-		spec = xasprintf("%%%c%s%s", mod ? mod : t->shell_quote ? '/' :
-		    '#', *p == '<' ? "<h" : ">ha", p + 1);
+		spec = xasprintf("%%%.1s%s%s", mod ? &mod : "",
+		    *p == '<' ? "<h" : ">ha", p + 1);
 		goto compile;
 	}
 	for (i = 0; i < sizeof(extacl_legacy) / sizeof(extacl_legacy[0]); i++)
@@ -137,20 +140,21 @@ extacl_item_parse(struct extacl_type *t, const char *word,
 		if (code == NULL) {
 			it->kind = strcmp(p, "DATA") == 0 ? EXTACL_I_DATA :
 			    EXTACL_I_ACL;
-			it->quote = mod == '/' ? EXTACL_Q_SHELL : mod == '#' ?
-			    EXTACL_Q_URL : mod != '\0' ? EXTACL_Q_RAW :
-			    t->shell_quote ? EXTACL_Q_SHELL : EXTACL_Q_URL;
+			if (mod == '#')
+				it->quote = EXTACL_Q_URL;
+			else if (mod == '/')
+				it->quote = EXTACL_Q_SHELL;
+			else if (it->kind == EXTACL_I_DATA)
+				it->quote = EXTACL_Q_RAW;  /* args escaped each */
 			return NULL;
 		}
 		if (strcmp(p, "IDENT") == 0 || strncmp(p, "SRCEUI", 6) == 0)
 			extacl_warn(warning, "external_acl_type %s: %%%s is "
 			    "not supported by cuttle; it is sent as '-'",
 			    t->name, p);
-		spec = xasprintf("%%%c%s", mod ? mod : t->shell_quote ? '/' :
-		    '#', code);
+		spec = xasprintf("%%%.1s%s", mod ? &mod : "", code);
 	} else
-		spec = xasprintf("%%%c%s", mod ? mod : t->shell_quote ? '/' :
-		    '#', p);
+		spec = xasprintf("%%%.1s%s", mod ? &mod : "", p);
 compile:
 	it->kind = EXTACL_I_CODE;
 	it->lf = logformat_compile(t->name, spec, &err);
@@ -327,20 +331,24 @@ extacl_put(struct extacl_out *o, const char *s, size_t n)
 	o->len += n;
 }
 
-/* Squid's rfc1738_escape (URL) or strwordquote (shell) of s. */
+/* s[0..n) under one of the EXTACL_Q_* encodings. */
 static void
-extacl_encode(struct extacl_out *o, const char *s, int quote)
+extacl_encode(struct extacl_out *o, const char *s, size_t n, int quote)
 {
-	static const char unsafe[] = "<>\"#{}|\\^~[]`'%";
+	static const char unsafe[] = "<>\"#{}|\\^~[]`'";
+	const char *end = s + n;
 	char hex[4];
 	int quoted;
 
 	switch (quote) {
 	case EXTACL_Q_URL:
-		for (; *s != '\0'; s++) {
+	case EXTACL_Q_PASS:
+		for (; s < end; s++) {
 			unsigned char c = (unsigned char)*s;
 
-			if (c <= 0x20 || c >= 0x7f || strchr(unsafe, c) != NULL) {
+			if (c <= 0x20 || c >= 0x7f || (c != '\0' &&
+			    strchr(unsafe, c) != NULL) || (c == '%' &&
+			    quote == EXTACL_Q_URL)) {
 				snprintf(hex, sizeof(hex), "%%%02X", c);
 				extacl_put(o, hex, 3);
 			} else
@@ -348,10 +356,10 @@ extacl_encode(struct extacl_out *o, const char *s, int quote)
 		}
 		return;
 	case EXTACL_Q_SHELL:
-		quoted = strchr(s, ' ') != NULL;
+		quoted = memchr(s, ' ', n) != NULL;
 		if (quoted)
 			extacl_put(o, "\"", 1);
-		for (; *s != '\0'; s++) {
+		for (; s < end; s++) {
 			switch (*s) {
 			case '\n': extacl_put(o, "\\n", 2); break;
 			case '\r': extacl_put(o, "\\r", 2); break;
@@ -365,8 +373,11 @@ extacl_encode(struct extacl_out *o, const char *s, int quote)
 		return;
 	default:
 		/* raw: still never a line break inside a request */
-		for (; *s != '\0'; s++)
-			extacl_put(o, *s == '\n' || *s == '\r' ? " " : s, 1);
+		for (; s < end; s++)
+			if (*s == '\n' || *s == '\r')
+				extacl_put(o, *s == '\n' ? "%0A" : "%0D", 3);
+			else
+				extacl_put(o, s, 1);
 		return;
 	}
 }
@@ -377,20 +388,17 @@ extacl_line(const struct extacl_type *t, const struct alog_entry *e,
     size_t outsz)
 {
 	struct extacl_out o = { out, 0, outsz > 2 ? outsz - 2 : 0, 0 };
-	char *tmp = xmalloc(outsz + 2);
+	char *tmp;
 	int i, j;
 
-	if (outsz < 3) {
-		free(tmp);
+	if (outsz < 3)
 		return 0;
-	}
+	tmp = xmalloc(outsz + 2);
 	for (i = 0; i < t->nitems && !o.full; i++) {
 		const struct extacl_item *it = &t->items[i];
 		struct extacl_out d = { tmp, 0, outsz, 0 };
 		size_t n;
 
-		if (i > 0)
-			extacl_put(&o, " ", 1);
 		switch (it->kind) {
 		case EXTACL_I_CODE:
 			n = logformat_render(it->lf, e, 0, tmp, outsz + 2);
@@ -398,34 +406,36 @@ extacl_line(const struct extacl_type *t, const struct alog_entry *e,
 				n--;
 			if (n >= outsz)
 				o.full = 1;
-			extacl_put(&o, tmp, n);
+			extacl_encode(&o, tmp, n, it->quote);
 			break;
 		case EXTACL_I_ACL:
 			if (acl_name == NULL || acl_name[0] == '\0')
 				extacl_put(&o, "-", 1);
 			else
-				extacl_encode(&o, acl_name, it->quote);
+				extacl_encode(&o, acl_name, strlen(acl_name),
+				    it->quote);
 			break;
 		case EXTACL_I_DATA:
 			/* each argument escaped under the protocol's rule */
 			for (j = 0; j < nargs; j++) {
 				if (j > 0)
 					extacl_put(&d, " ", 1);
-				extacl_encode(&d, args[j], t->shell_quote ?
-				    EXTACL_Q_SHELL : EXTACL_Q_URL);
+				extacl_encode(&d, args[j], strlen(args[j]),
+				    t->shell_quote ? EXTACL_Q_SHELL :
+				    EXTACL_Q_URL);
 			}
 			if (d.full)
 				o.full = 1;
-			if (d.len == 0) {
+			if (d.len == 0)
 				extacl_put(&o, "-", 1);
-				break;
-			}
-			tmp[d.len] = '\0';
-			/* an explicit %DATA is encoded again as one value */
-			extacl_encode(&o, tmp, it->implicit ? EXTACL_Q_RAW :
-			    it->quote);
+			else	/* %#DATA: the whole string again, as Squid */
+				extacl_encode(&o, tmp, d.len, it->quote);
 			break;
 		}
+		/* Squid ends every FORMAT value with a space, even the last;
+		 * the %DATA it adds itself has none */
+		if (!it->implicit)
+			extacl_put(&o, " ", 1);
 	}
 	free(tmp);
 	if (o.full)

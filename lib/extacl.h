@@ -23,16 +23,23 @@ enum extacl_item_kind {
 	EXTACL_I_ACL		/* %ACL: the acl's name */
 };
 
-/* How %DATA / %ACL are encoded (the codes' own logformat item says). */
-#define EXTACL_Q_URL	0
-#define EXTACL_Q_SHELL	1
-#define EXTACL_Q_RAW	2
+/*
+ * How a value is encoded after it is rendered.  Without a modifier Squid
+ * sends a code's value as its logformat does, which for most codes is
+ * rfc1738_escape_unescaped (unsafe bytes, spaces and controls as %XX, '%'
+ * kept: EXTACL_Q_PASS); we apply that to every code so that no value can
+ * split a line.  %#code escapes '%' too (URL), %/code shell-quotes.
+ */
+#define EXTACL_Q_URL	0	/* rfc1738_escape */
+#define EXTACL_Q_SHELL	1	/* strwordquote */
+#define EXTACL_Q_RAW	2	/* as is, but CR and LF as %0D %0A */
+#define EXTACL_Q_PASS	3	/* rfc1738_escape_unescaped */
 
 struct extacl_item {
 	enum extacl_item_kind kind;
 	struct logformat *lf;		/* EXTACL_I_CODE */
-	int		 quote;		/* EXTACL_Q_*: %DATA, %ACL */
-	int		 implicit;	/* %DATA appended by us: args only */
+	int		 quote;		/* EXTACL_Q_*, applied after rendering */
+	int		 implicit;	/* %DATA appended by us: no space after */
 };
 
 struct extacl_type {

@@ -125,20 +125,30 @@ def test_concurrency_channel_ids(proxy, origin, workdir):
 
 
 def test_acl_arguments_are_escaped(proxy, origin, workdir):
-    # quotes are plain characters in acl values (no quoted values)
-    c, rec, acc = conf(workdir, acl_args='"a b" 100% x\'y')
+    c, rec, acc = conf(workdir, acl_args="a<b 100% x'y")
     p = proxy(conf_extra=c, access=acc)
     get(p.port, origin.url("/no"))
-    assert lines(rec) == ["/no %22a b%22 100%25 x%27y"]
+    assert lines(rec) == ["/no a%3Cb 100%25 x%27y"]
 
 
-def test_request_values_cannot_forge_a_line(proxy, origin, workdir):
-    # a path with an encoded newline and spaces stays one escaped value
+def test_request_values_cannot_split_a_line(proxy, origin, workdir):
+    # a header value with spaces stays one escaped word; the '%' of the
+    # path is kept as Squid's logformat keeps it; every FORMAT value ends
+    # with a space, the implicit %DATA does not
     c, rec, acc = conf(workdir)
+    c = c.replace("%PATH", "%PATH %>{X-Evil}")
     p = proxy(conf_extra=c, access=acc)
-    r = get(p.port, origin.url("/x%0AOK%20user=evil"))
+    r = get(p.port, origin.url("/x%0A<y>"), [("X-Evil", "a OK user=evil")])
     assert r.status == 403
-    assert lines(rec) == ["/x%250AOK%2520user=evil -"]
+    assert lines(rec) == ["/x%0A%3Cy%3E a%20OK%20user=evil -"]
+
+
+def test_explicit_data_and_acl_name(proxy, origin, workdir):
+    c, rec, acc = conf(workdir, acl_args="a<b 100%")
+    c = c.replace("%PATH", "%PATH %ACL %DATA %#DATA")
+    p = proxy(conf_extra=c, access=acc)
+    get(p.port, origin.url("/no"))
+    assert lines(rec) == ["/no e a%3Cb 100%25 a%253Cb%20100%2525 "]
 
 
 def test_tag_with_tag_acl_and_logged(proxy, origin, workdir):

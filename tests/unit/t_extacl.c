@@ -195,13 +195,14 @@ t_line(void)
 	    "80 http /a%20b a%20b - - - - a%20b 100%25 q%22x n%0Al %C3%A9 "
 	    "%27\n", "each argument URL-escaped on its own");
 	free(parse("l2 protocol=2.5 %PATH %>{X-Evil} /h", NULL));
-	is_str(line("l2", "x", args, 6, &e), "\"/a b\" \"a b\" \"a b\" 100% "
-	    "q\\\"x n\\nl \xc3\xa9 '\n", "protocol=2.5: shell-quoted, "
-	    "newline escaped");
+	is_str(line("l2", "x", args, 6, &e), "/a%20b a%20b \"a b\" 100% "
+	    "q\\\"x n\\nl \xc3\xa9 '\n", "protocol=2.5: codes escaped "
+	    "as in 3.0, arguments shell-quoted, newline escaped");
 	free(parse("l3 %ACL %DATA %#DATA %'DATA %SRC /h", NULL));
-	is_str(line("l3", "my acl", args, 2, &e), "my%20acl a%2520b%20100%2525 "
-	    "a%2520b%20100%2525 a%20b 100%25 192.0.2.7\n",
-	    "explicit DATA is encoded as one value again, as Squid");
+	is_str(line("l3", "my acl", args, 2, &e), "my%20acl a%20b 100%25 "
+	    "a%2520b%20100%2525 a%20b 100%25 192.0.2.7 \n",
+	    "#DATA encodes the whole string again; a space ends every "
+	    "value, as Squid");
 	free(parse("l4 %'>h{X-Evil} %/PATH /h", NULL));
 	is_str(line("l4", "x", NULL, 0, &e), "a b \"/a b\" -\n",
 	    "explicit modifiers win over the protocol");
