@@ -266,3 +266,44 @@ def test_squid_ext_file_userip_acl(proxy, origin, workdir):
     p2 = proxy(conf_extra=c, access="http_access allow bob_here\n"
                                     "http_access deny all\n")
     assert get(p2.port, origin.url("/b")).status == 403
+
+
+def test_reconfigure_answers_waiting_requests(proxy, origin, workdir):
+    c, rec, acc = conf(workdir)
+    p = proxy(conf_extra=c, access=acc)
+    assert get(p.port, origin.url("/ok")).status == 200
+    slow = {}
+
+    def fetch():
+        slow["r"] = get(p.port, origin.url("/wait"))
+
+    t = threading.Thread(target=fetch)
+    t.start()
+    assert wait_for(lambda: "/wait -" in lines(rec), 5)
+    assert p.ctl("reconfigure").returncode == 0
+    t.join(15)
+    # an answer, not a hang (Squid lets the old helper finish: 200)
+    assert not t.is_alive() and slow["r"].status in (200, 403)
+    assert wait_for(lambda: get(p.port, origin.url("/ok2")).status == 200, 10)
+    assert get(p.port, origin.url("/no")).status == 403
+
+
+NCSA = "/usr/lib/squid/basic_ncsa_auth"
+
+
+@pytest.mark.skipif(not os.path.exists(NCSA),
+                    reason="basic_ncsa_auth is not installed")
+def test_login_code_requires_authentication(proxy, origin, workdir):
+    from test_auth import auth_conf, creds
+    a, _ = auth_conf(workdir)
+    cmd, rec = helper(workdir)
+    # the helper sees the login as the first value: "ok"-less names are ERR
+    c = a + ("external_acl_type byuser ttl=60 %%LOGIN %s\n"
+             "acl e external byuser\n" % cmd)
+    p = proxy(conf_extra=c, access="http_access allow e\nhttp_access deny all\n")
+    r = get(p.port, origin.url("/a"))
+    assert r.status == 407
+    assert lines(rec) == []
+    assert get(p.port, origin.url("/a"), creds("alice", "secret1")).status == 403
+    assert get(p.port, origin.url("/a"), creds("bob", "wrong")).status == 407
+    assert lines(rec) == ["alice -"]
