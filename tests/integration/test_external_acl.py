@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from helpers import get, log_entry, wait_for
+from helpers import RawClient, build, get, log_entry, wait_for
 from proxyproc import error_templates
 
 # argv[1]: the record file; argv[2]: "conc" when concurrency= is on.
@@ -307,3 +307,18 @@ def test_login_code_requires_authentication(proxy, origin, workdir):
     assert get(p.port, origin.url("/a"), creds("alice", "secret1")).status == 403
     assert get(p.port, origin.url("/a"), creds("bob", "wrong")).status == 407
     assert lines(rec) == ["alice -"]
+
+
+def test_client_leaving_while_waiting(proxy, origin, workdir):
+    # the lookup goes on and fills the cache; nothing waits for the gone
+    c, rec, acc = conf(workdir)
+    p = proxy(conf_extra=c, access=acc)
+    for _ in range(3):
+        with RawClient(p.port) as rc:
+            rc.send(build("GET", origin.url("/wait")))
+    assert wait_for(lambda: "/wait -" in lines(rec), 5)
+    time.sleep(3.5)
+    assert get(p.port, origin.url("/wait")).status == 200
+    # one lookup for the three clients and the later one (cached)
+    assert lines(rec) == ["/wait -"]
+    assert p.proc.poll() is None
