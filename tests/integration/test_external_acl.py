@@ -169,11 +169,17 @@ def test_tag_with_tag_acl_and_logged(proxy, origin, workdir):
 
 
 def test_user_logged(proxy, origin, workdir):
-    c, rec, acc = conf(workdir, acl_args="user=alice")
+    c, rec, acc = conf(workdir, acl_args="user=alice",
+                       extra="logformat users %%un %%ue\n"
+                             "access_log %s/users.log users\n" % workdir)
+    os.chmod(workdir, 0o777)
     p = proxy(conf_extra=c, access=acc)
     assert get(p.port, origin.url("/ok")).status == 200
     e = log_entry(p, 1)
     assert (e["code"], e["user"]) == ("TCP_MISS/200", "alice")
+    path = os.path.join(workdir, "users.log")
+    assert wait_for(lambda: os.path.exists(path) and lines(path), 5)
+    assert lines(path) == ["alice alice"]
 
 
 def test_message_in_error_page(proxy, origin, workdir):

@@ -212,6 +212,12 @@ t_line(void)
 	is_str(line("l1", "x", args + 3, 1, &e), "192.0.2.7 40000 GET "
 	    "example.com 80 http /x%0D%0AOK%20user=evil a%20b - - - - n%0Al\n",
 	    "CR LF in a value escaped");
+	/* a user name (Basic credentials may hold anything) stays one word */
+	e.user = "a b\r\nERR";
+	free(parse("l6 %un %'un %/un %#un /h", NULL));
+	is_str(line("l6", "x", NULL, 0, &e), "a%20b%0D%0AERR a b%0D%0AERR "
+	    "\"a b\\r\\nERR\" a%20b%0D%0AERR -\n", "CR LF never pass, "
+	    "whatever the modifier");
 	{
 		char small[16];
 		const struct extacl_type *t = extacl_type_find(types, "l1");
