@@ -402,8 +402,8 @@ extacl_line(const struct extacl_type *t, const struct alog_entry *e,
 		switch (it->kind) {
 		case EXTACL_I_CODE:
 			n = logformat_render(it->lf, e, 0, tmp, outsz + 2);
-			while (n > 0 && tmp[n - 1] == '\n')
-				n--;
+			if (n > 0 && tmp[n - 1] == '\n')
+				n--;	/* the render's own; the value's stay */
 			if (n >= outsz)
 				o.full = 1;
 			extacl_encode(&o, tmp, n, it->quote);

@@ -212,6 +212,13 @@ t_line(void)
 	is_str(line("l1", "x", args + 3, 1, &e), "192.0.2.7 40000 GET "
 	    "example.com 80 http /x%0D%0AOK%20user=evil a%20b - - - - n%0Al\n",
 	    "CR LF in a value escaped");
+	e.user = NULL;
+	e.path = "\n\n";
+	is_str(line("l4", "x", NULL, 0, &e), "a b \\n\\n -\n",
+	    "a value's own newlines are escaped, not dropped (shell)");
+	free(parse("l7 %PATH /h", NULL));
+	is_str(line("l7", "x", NULL, 0, &e), "%0A%0A -\n",
+	    "a value's own newlines are escaped, not dropped");
 	/* a user name (Basic credentials may hold anything) stays one word */
 	e.user = "a b\r\nERR";
 	free(parse("l6 %un %'un %/un %#un /h", NULL));
