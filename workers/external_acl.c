@@ -275,13 +275,13 @@ external_acl_pending_free(struct external_acl_pending *p)
 }
 
 static void
-external_acl_defs_free(void)
+external_acl_defs_free(struct external_acl_def **list)
 {
 	struct external_acl_def *d;
 	struct external_acl_pending *p;
 
-	while ((d = external_acl_defs) != NULL) {
-		external_acl_defs = d->next;
+	while ((d = *list) != NULL) {
+		*list = d->next;
 		while ((p = d->pending) != NULL) {
 			d->pending = p->next;
 			external_acl_pending_free(p);
@@ -300,23 +300,28 @@ external_acl_shutdown(void)
 		helper_pool_stop(d->pool, 0);
 		d->pool = NULL;
 	}
-	external_acl_defs_free();
+	external_acl_defs_free(&external_acl_defs);
 }
 
 void
 external_acl_reload(const struct cfg *cfg)
 {
-	struct external_acl_def *d;
+	struct external_acl_def *old = external_acl_defs, *d;
 
-	/* waiting requests are answered (undecided) before the defs go */
-	for (d = external_acl_defs; d != NULL; d = d->next) {
+	/*
+	 * The new types first: stopping the old pools answers their waiting
+	 * requests (undecided), and each re-runs its check against the new
+	 * config, which asks the new helpers.
+	 */
+	external_acl_defs = NULL;
+	external_acl_init(cfg);
+	for (d = old; d != NULL; d = d->next) {
 		struct helper_pool *p = d->pool;
 
 		d->pool = NULL;
 		helper_pool_stop(p, 1);
 	}
-	external_acl_defs_free();
-	external_acl_init(cfg);
+	external_acl_defs_free(&old);
 }
 
 static struct external_acl_def *
