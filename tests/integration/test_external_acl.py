@@ -18,7 +18,7 @@ from proxyproc import error_templates
 
 # argv[1]: the record file; argv[2]: "conc" when concurrency= is on.
 # The first value after the channel ID decides: a path with "ok" is OK,
-# "/bh" BH, "/wait" waits 3 s then OK, "/crash" exits; anything else ERR.
+# "/bh" BH, "/wait..." waits 3 s then OK, "/crash" exits; anything else ERR.
 # The acl's arguments (the words after it) are sent back as kv-pairs.
 HELPER = r'''#!/usr/bin/python3
 import sys, time, urllib.parse
@@ -32,9 +32,9 @@ for line in sys.stdin:
     kv = " ".join(urllib.parse.unquote(a) for a in args)
     if path == "/crash":
         sys.exit(1)
-    if path == "/wait":
+    if path.startswith("/wait"):
         time.sleep(3)
-    if "ok" in path or path == "/wait":
+    if "ok" in path or path.startswith("/wait"):
         res = "OK"
     elif path == "/bh":
         res = "BH message=broken"
@@ -346,3 +346,27 @@ def test_cache_zero_asks_every_time(proxy, origin, workdir):
     for _ in range(2):
         assert get(p.port, origin.url("/ok")).status == 200
     assert lines(rec) == ["/ok -", "/ok -"]
+
+
+def test_full_queue_is_undecided_at_once(proxy, origin, workdir):
+    # one helper, queue-size=1: with one lookup in the helper and the
+    # queue full, a new key is refused at once (Squid: "queue full")
+    c, rec, acc = conf(workdir, opts="ttl=60 children-max=1 queue-size=1")
+    p = proxy(conf_extra=c, access=acc)
+    got = {}
+
+    def fetch(path):
+        got[path] = get(p.port, origin.url(path)).status
+
+    threads = []
+    for path in ("/waitA", "/waitB", "/waitC"):
+        t = threading.Thread(target=fetch, args=(path,))
+        t.start()
+        threads.append(t)
+        time.sleep(0.3)
+    t0 = time.monotonic()
+    assert get(p.port, origin.url("/waitD")).status == 403
+    assert time.monotonic() - t0 < 2.0
+    for t in threads:
+        t.join(15)
+    assert got["/waitA"] == 200 and got["/waitB"] == 200
