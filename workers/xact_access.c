@@ -1,8 +1,8 @@
 /*
  * The checks between a parsed request head and the router, in order: the
  * URL and what this port accepts, follow_x_forwarded_for, Max-Forwards on
- * TRACE/OPTIONS, http_access (which may wait for DNS or the auth helper),
- * then url_rewrite_program (internal.c answers requests for the proxy
+ * TRACE/OPTIONS, http_access (which may wait for DNS, the auth helper or
+ * an external ACL helper), then url_rewrite_program (internal.c answers requests for the proxy
  * itself in its place).  Each step that waits resumes where it left
  * off; a denial ends the transaction with Squid's page (deny_info).
  *
