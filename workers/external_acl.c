@@ -462,14 +462,14 @@ external_acl_check(struct xact *x, const struct acl *acl,
 			return ACL_NOMATCH;
 		if (helper_pool_overloaded(d->pool)) {
 			if (stale == NULL) {
-				log_warnx("WARNING: external ACL '%s' queue "
+				log_warnx("external ACL '%s' queue "
 				    "full. Request rejected '%s'.", t->name,
 				    line);
 				external_acl_set(&s->message,
 				    "SYSTEM TOO BUSY, TRY AGAIN LATER");
 				return ACL_DUNNO;
 			}
-			log_warnx("WARNING: external ACL '%s' queue full. "
+			log_warnx("external ACL '%s' queue full. "
 			    "Using stale result. '%s'.", t->name, line);
 			e = stale;
 		} else {
