@@ -257,9 +257,10 @@ errpage_expand(struct xact *x, const char *tpl, const char *err_name,
 			    "[No Error Detail]");
 			break;
 		case 'o':
-			/* an external ACL's message= (Squid's extacl_message) */
-			errpage_html(out, external_acl_message(x) != NULL ?
-			    external_acl_message(x) : "[not available]");
+			/* an external ACL's message= (Squid's extacl_message;
+			 * empty without one, as Squid 5.7 prints it) */
+			if (external_acl_message(x) != NULL)
+				errpage_html(out, external_acl_message(x));
 			break;
 		case 'a':
 		case 'm':

@@ -182,7 +182,7 @@ def test_user_logged(proxy, origin, workdir):
     assert lines(path) == ["alice alice"]
 
 
-def test_message_in_error_page(proxy, origin, workdir):
+def msg_templates(workdir):
     tdir = os.path.join(workdir, "errors")
     shutil.copytree(error_templates(), tdir)
     with open(os.path.join(tdir, "ERR_EXT_MSG"), "w") as f:
@@ -191,14 +191,22 @@ def test_message_in_error_page(proxy, origin, workdir):
         os.chmod(root, 0o755)
         for n in files:
             os.chmod(os.path.join(root, n), 0o644)
+    return tdir
+
+
+@pytest.mark.parametrize("args,shown", [
+    ("message=not%20on%20a%20Sunday", "not on a Sunday"),
+    ("", "")])
+def test_message_in_error_page(proxy, origin, workdir, args, shown):
+    tdir = msg_templates(workdir)
     c, rec, acc = conf(
-        workdir, acl_args="message=not%20on%20a%20Sunday",
+        workdir, acl_args=args,
         access="http_access deny !e\nhttp_access allow all\n",
         extra="error_directory %s\ndeny_info ERR_EXT_MSG e\n" % tdir)
     p = proxy(conf_extra=c, access=acc)
     r = get(p.port, origin.url("/no"))
     assert r.status == 403
-    assert "why: [not on a Sunday]" in r.body.decode()
+    assert "why: [%s]" % shown in r.body.decode()
 
 
 def test_bh_denies_and_is_not_cached(proxy, origin, workdir):
