@@ -151,6 +151,16 @@ def test_explicit_data_and_acl_name(proxy, origin, workdir):
     assert lines(rec) == ["/no e a%3Cb 100%25 a%253Cb%20100%2525 "]
 
 
+def test_protocol_2_5_shell_quotes_arguments(proxy, origin, workdir):
+    # codes are escaped as in 3.0; the arguments are shell-quoted
+    c, rec, acc = conf(workdir, opts="ttl=60 protocol=2.5",
+                       acl_args="a\\b 100% x'y")
+    c = c.replace("%PATH", "%PATH %>{X-A}")
+    p = proxy(conf_extra=c, access=acc)
+    get(p.port, origin.url("/no"), [("X-A", "a b%20c")])
+    assert lines(rec) == ["/no a%20b%20c a\\\\b 100% x'y"]
+
+
 def test_tag_with_tag_acl_and_logged(proxy, origin, workdir):
     # an ERR answer's tag= still tags the request, as in Squid
     c, rec, acc = conf(
