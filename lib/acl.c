@@ -52,7 +52,7 @@ static const struct acl_type_def acl_types[] = {
 	{ "max_user_ip",	ACL_K_UNSUPPORTED,	ACL_F_AUTH },
 	{ "external",		ACL_K_EXTERNAL,		0 },
 	{ "ssl_error",		ACL_K_SSL_ERROR,	0 },
-	{ "server_cert_fingerprint", ACL_K_UNSUPPORTED,	0 },
+	{ "server_cert_fingerprint", ACL_K_SERVER_CERT_FP, ACL_F_SHA1 },
 	{ "note",		ACL_K_UNSUPPORTED,	0 },
 	{ "hier_code",		ACL_K_UNSUPPORTED,	0 },
 	{ "peername",		ACL_K_UNSUPPORTED,	0 },
@@ -237,6 +237,7 @@ acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
 		}
 		break;
 	case ACL_K_MYPORTNAME:
+	case ACL_K_SERVER_CERT_FP:
 	case ACL_K_TAG:
 	case ACL_K_UNSUPPORTED:
 		for (i = 0; i < n; i++)
@@ -307,6 +308,19 @@ acl_count_values(const struct acl *a)
 	    (a->ext != NULL);
 }
 
+/* An ssl::server_name option, or ACL_SNI_DEFAULT if o is none. */
+static int
+acl_sni_option(const char *o)
+{
+	if (strcmp(o, "--client-requested") == 0)
+		return ACL_SNI_CLIENT;
+	if (strcmp(o, "--server-provided") == 0)
+		return ACL_SNI_SERVER;
+	if (strcmp(o, "--consensus") == 0)
+		return ACL_SNI_CONSENSUS;
+	return ACL_SNI_DEFAULT;
+}
+
 static char *
 acl_parse_internal(struct acl_set *set, char **argv, int argc,
     struct acl_msgs *w, int builtin)
@@ -316,6 +330,7 @@ acl_parse_internal(struct acl_set *set, char **argv, int argc,
 	const char *tname;
 	char *err, **vals = NULL;
 	int *icase = NULL, i, n = 0, cur_icase = 0, created = 0, no_dns = 0;
+	int sni = 0, sni_mode = ACL_SNI_DEFAULT;
 
 	if (argc < 1 || argv[0][0] == '\0')
 		return xasprintf("missing ACL name");
@@ -385,10 +400,16 @@ acl_parse_internal(struct acl_set *set, char **argv, int argc,
 			    o[2] == '='))
 				;
 			else if ((def->flags & ACL_F_SNI) &&
-			    (strcmp(o, "--client-requested") == 0 ||
-			    strcmp(o, "--server-provided") == 0 ||
-			    strcmp(o, "--consensus") == 0))
-				;
+			    (sni = acl_sni_option(o)) != ACL_SNI_DEFAULT) {
+				if (sni_mode != ACL_SNI_DEFAULT) {
+					err = xasprintf("Multiple options given "
+					    "for the server_name ACL");
+					goto out;
+				}
+				sni_mode = sni;
+			} else if ((def->flags & ACL_F_SHA1) &&
+			    strcmp(o, "-sha1") == 0)
+				;	/* the only digest, as in Squid 5.7 */
 			else if (o[0] == '-' || o[0] == '+') {
 				err = xasprintf("unsupported ACL option: %s", o);
 				goto out;
@@ -408,6 +429,8 @@ acl_parse_internal(struct acl_set *set, char **argv, int argc,
 	}
 	if (no_dns)
 		a->no_dns = 1;
+	if (sni_mode != ACL_SNI_DEFAULT)
+		a->sni_mode = sni_mode;
 
 	err = acl_parse_values(set, a, vals, n, icase, w);
 	if (err == NULL && def->kind == ACL_K_UNSUPPORTED && !builtin)
@@ -577,7 +600,6 @@ acl_host_match(const struct acl *a, const char *host, const char *rdns,
 enum acl_result
 acl_match(const struct acl *a, const struct acl_checklist *cl)
 {
-	const char *name;
 	uint64_t h, l;
 	int i;
 
@@ -632,13 +654,9 @@ acl_match(const struct acl *a, const struct acl_checklist *cl)
 		return acl_time_match(a, cl->now);
 	case ACL_K_SSL_SERVER_NAME:
 	case ACL_K_SSL_SERVER_NAME_REGEX:
-		name = cl->sni != NULL && cl->sni[0] != '\0' ? cl->sni :
-		    cl->host;
-		if (name == NULL || name[0] == '\0')
-			name = "none";
-		if (a->def->kind == ACL_K_SSL_SERVER_NAME)
-			return acl_dom_match(a, name);
-		return acl_re_match(&a->rx, name);
+		return acl_tls_server_name_match(a, cl);
+	case ACL_K_SERVER_CERT_FP:
+		return acl_tls_fingerprint_match(a, cl);
 	case ACL_K_SSL_ERROR:
 		for (i = 0; i < cl->nssl_errors; i++)
 			if (acl_range_match(a, cl->ssl_errors[i]))

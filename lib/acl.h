@@ -79,6 +79,11 @@ struct acl_checklist {
 	time_t		 now;
 	const char	*dst_rdns;	/* reverse name of an IP host, for dstdomain */
 	const char	*sni;		/* TLS SNI, for ssl::server_name */
+	/* the server's certificate once seen (SslBump step 3 and the bumped
+	 * requests after it; the certificate being checked for
+	 * sslproxy_cert_error), for ssl::server_name and
+	 * server_cert_fingerprint */
+	struct x509_st	*server_cert;
 	int		 ssl_step;	/* 1..3 SslBump1..3, 4 GeneratingCONNECT, 0 none */
 	/* the certificate error(s) being checked (sslproxy_cert_error), for
 	 * ssl_error: X509_V_ERR_* or TLS_ERR_* codes (tls_err.h) */

@@ -20,7 +20,7 @@ enum acl_kind {
 	ACL_K_MYPORTNAME, ACL_K_METHOD, ACL_K_PROTO, ACL_K_BROWSER,
 	ACL_K_REFERER_REGEX, ACL_K_REQ_HEADER, ACL_K_REP_HEADER,
 	ACL_K_HTTP_STATUS, ACL_K_TIME, ACL_K_SSL_SERVER_NAME,
-	ACL_K_SSL_SERVER_NAME_REGEX, ACL_K_AT_STEP, ACL_K_PROXY_AUTH,
+	ACL_K_SSL_SERVER_NAME_REGEX, ACL_K_AT_STEP, ACL_K_SERVER_CERT_FP, ACL_K_PROXY_AUTH,
 	ACL_K_PROXY_AUTH_REGEX, ACL_K_SSL_ERROR, ACL_K_EXTERNAL, ACL_K_TAG,
 	ACL_K_UNSUPPORTED,	/* parsed and kept, never matches */
 	ACL_K_REJECTED		/* refused at parse time */
@@ -32,6 +32,13 @@ enum acl_kind {
 #define ACL_F_M		0x04	/* -m[=delims] */
 #define ACL_F_SNI	0x08	/* --client-requested etc. */
 #define ACL_F_AUTH	0x10	/* triggers authentication */
+#define ACL_F_SHA1	0x20	/* -sha1 (server_cert_fingerprint) */
+
+/* ssl::server_name options: which name is matched */
+#define ACL_SNI_DEFAULT		0	/* the certificate's once known */
+#define ACL_SNI_CLIENT		1	/* --client-requested */
+#define ACL_SNI_SERVER		2	/* --server-provided */
+#define ACL_SNI_CONSENSUS	3	/* --consensus */
 
 struct acl_type_def {
 	const char	*name;
@@ -98,6 +105,7 @@ struct acl {
 	int		 steps;		/* at_step: bit N for step N */
 	int		 auth_required;	/* proxy_auth REQUIRED */
 	int		 auth_icase;	/* proxy_auth -i */
+	int		 sni_mode;	/* ACL_SNI_*: ssl::server_name option */
 	const struct extacl_type *ext;	/* external: its type; words: args */
 	struct acl	*next;
 };
@@ -122,6 +130,12 @@ int acl_is_ip_host(const char *host);
 /* acl_dom.c */
 char *acl_dom_add(struct acl *a, char **vals, int n, struct acl_msgs *w);
 int acl_dom_match(const struct acl *a, const char *name);
+
+/* acl_tls.c */
+int acl_tls_server_name_match(const struct acl *a,
+    const struct acl_checklist *cl);
+int acl_tls_fingerprint_match(const struct acl *a,
+    const struct acl_checklist *cl);
 
 /* acl_re.c */
 void acl_re_add(struct acl_regexes *rx, char **pats, const int *icase, int n,

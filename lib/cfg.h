@@ -270,6 +270,18 @@ struct cfg_helper_children {
 	int		 queue_size;	/* -1: 2 * n_max */
 };
 
+/*
+ * A URL helper's directives: url_rewrite_* and store_id_* are the same
+ * five (program, children, access, bypass, extras) for two pools.
+ */
+struct cfg_url_helper {
+	char		**program;	/* argv; NULL: none */
+	struct cfg_helper_children children;
+	struct access_list access;	/* empty: every request */
+	int		 bypass;
+	struct logformat *extras;
+};
+
 /* sslproxy_cert_adapt algorithms, in Squid's order */
 enum cfg_cert_adapt {
 	CFG_CERT_SET_VALID_AFTER,	/* notAfter := the CA's */
@@ -303,6 +315,23 @@ struct cfg_auth_basic {
 	struct logformat *key_extras;	/* appended to the helper line */
 };
 
+/*
+ * http_upgrade_request_protocols (cfg_set_upgrade.c, used through
+ * upgrade_rules.h): the lines naming a protocol, each its own one-rule
+ * list in file order, and the OTHER lines together as one list.
+ */
+struct cfg_upgrade_rule {
+	char		*proto;		/* name[/version] as written */
+	size_t		 name_len;	/* the name part of proto */
+	struct access_list acl;		/* the line's one rule */
+	struct cfg_upgrade_rule *next;
+};
+
+struct cfg_upgrade {
+	struct cfg_upgrade_rule *named;
+	struct access_list other;
+};
+
 struct cfg {
 	char		*config_file;
 
@@ -322,6 +351,8 @@ struct cfg {
 	char		*debug_options;
 	int		 logfile_rotate;
 	int		 strip_query_terms;
+	int		 host_verify_strict;	/* intercepted Host must match */
+	int		 client_dst_passthru;	/* intercepted: original dst */
 	int		 log_mime_hdrs;
 
 	/* headers */
@@ -344,6 +375,7 @@ struct cfg {
 	int64_t		 read_timeout;
 	int64_t		 write_timeout;
 	int64_t		 request_timeout;
+	int64_t		 request_start_timeout;	/* until the first byte */
 	int64_t		 client_idle_pconn_timeout;
 	int64_t		 client_lifetime;
 	int64_t		 pconn_timeout;
@@ -373,6 +405,7 @@ struct cfg {
 	struct acl_set	 acls;
 	struct access_list http_access;
 	struct access_list http_reply_access;
+	struct cfg_upgrade http_upgrade_request_protocols;
 
 	/* TLS interception: the ssl_bump rules, actions SSL_BUMP_* */
 	struct access_list ssl_bump;
@@ -420,13 +453,10 @@ struct cfg {
 	int		 cache_swap_high;
 	struct cfg_targeted_cc targeted_cache_control;
 
-	/* url_rewrite_* (redirect_* aliases) */
-	char		**url_rewrite_program;	/* argv; NULL: none */
-	struct cfg_helper_children url_rewrite_children;
-	struct access_list url_rewrite_access;	/* empty: every request */
-	int		 url_rewrite_bypass;
+	/* url_rewrite_* (redirect_* aliases), store_id_* (storeurl_rewrite_*) */
+	struct cfg_url_helper url_rewrite;
 	int		 url_rewrite_host_header;
-	struct logformat *url_rewrite_extras;
+	struct cfg_url_helper store_id;
 
 	/* auth_param basic (digest, ntlm, negotiate: warned and ignored) */
 	struct cfg_auth_basic auth_basic;

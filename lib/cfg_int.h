@@ -67,6 +67,8 @@ void cfg_free_cache_dirs(struct cfg_cache_dir **list);
 char *cfg_set_helper_children(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 void cfg_free_argv(char ***field);
+/* A URL helper's directives (url_rewrite_*, store_id_*) let go of. */
+void cfg_free_url_helper(struct cfg_url_helper *h);
 char *cfg_set_helper_program(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 char *cfg_set_helper_format(struct conf_ctx *cx, void *field, int argc,
@@ -98,6 +100,10 @@ void cfg_free_cert_rules(struct cfg_cert_rule **list);
 char *cfg_set_tls_outgoing(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 void cfg_free_tls_outgoing(struct cfg_tls_outgoing *t);
+
+/* cfg_set_upgrade.c: http_upgrade_request_protocols */
+char *cfg_set_upgrade(struct conf_ctx *cx, void *field, int argc, char **argv);
+void cfg_free_upgrade(struct cfg_upgrade *u);
 
 /* cfg_set_peer.c: cache_peer and cache_peer_access */
 char *cfg_set_peer(struct conf_ctx *cx, void *field, int argc, char **argv);

@@ -251,23 +251,6 @@ cfg_port_option_later(const char *opt)
 	return 0;
 }
 
-/*
- * Port modes cuttle parses and checks as Squid does but does not act on
- * yet: the port serves as a plain forward port, so the operator is told.
- */
-static int
-cfg_port_option_modes(const char *opt)
-{
-	static const char *const modes[] = {
-		"intercept", "transparent", "tproxy", NULL
-	};
-
-	for (int i = 0; modes[i] != NULL; i++)
-		if (strcmp(opt, modes[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /* protocol=: the values Squid 5.7 knows, in any case */
 static char *
 cfg_port_protocol(struct conf_ctx *cx, const char *value)
@@ -394,10 +377,6 @@ cfg_port_option(struct conf_ctx *cx, struct cfg_port *p, const char *opt)
 	char *err;
 
 	v = v != NULL ? v + 1 : NULL;
-	if (cfg_port_option_modes(opt))
-		conf_warn(cx, "%s option '%s' is not supported by cuttle yet; "
-		    "the port works as a plain forward proxy port", cx->name,
-		    opt);
 	if (cfg_port_option_accel(cx, p, opt, &err))
 		return err;
 	if (strcmp(opt, "intercept") == 0)

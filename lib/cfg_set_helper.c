@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "extacl.h"
 #include "logformat.h"
 #include "units.h"
@@ -81,6 +82,16 @@ cfg_free_argv(char ***field)
 		free((*field)[i]);
 	free(*field);
 	*field = NULL;
+}
+
+void
+cfg_free_url_helper(struct cfg_url_helper *h)
+{
+	cfg_free_argv(&h->program);
+	access_list_free(&h->access);
+	if (h->extras != NULL)
+		logformat_free(h->extras);
+	h->extras = NULL;
 }
 
 /* A helper's command line as an argv (execvp looks the program up). */

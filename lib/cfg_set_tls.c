@@ -22,39 +22,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "tls_port.h"
 #include "units.h"
 #include "util.h"
-
-/* options= names, Squid's list (ssl_options[] in PeerOptions.cc) */
-static const struct {
-	const char	*name;
-	uint64_t	 op;
-} cfg_tls_ops[] = {
-	{ "NETSCAPE_REUSE_CIPHER_CHANGE_BUG", 0 },
-	{ "SSLREF2_REUSE_CERT_TYPE_BUG", 0 },
-	{ "MICROSOFT_BIG_SSLV3_BUFFER", 0 },
-	{ "SSLEAY_080_CLIENT_DH_BUG", 0 },
-	{ "TLS_D5_BUG", 0 },
-	{ "TLS_BLOCK_PADDING_BUG", 0 },
-	{ "TLS_ROLLBACK_BUG", SSL_OP_TLS_ROLLBACK_BUG },
-	{ "ALL", SSL_OP_ALL },
-	{ "SINGLE_DH_USE", 0 },
-	{ "EPHEMERAL_RSA", 0 },
-	{ "PKCS1_CHECK_1", 0 },
-	{ "PKCS1_CHECK_2", 0 },
-	{ "NETSCAPE_CA_DN_BUG", 0 },
-	{ "NON_EXPORT_FIRST", 0 },
-	{ "CIPHER_SERVER_PREFERENCE", SSL_OP_CIPHER_SERVER_PREFERENCE },
-	{ "NETSCAPE_DEMO_CIPHER_CHANGE_BUG", 0 },
-	{ "NO_SSLv3", SSL_OP_NO_SSLv3 },
-	{ "NO_TLSv1", SSL_OP_NO_TLSv1 },
-	{ "NO_TLSv1_1", SSL_OP_NO_TLSv1_1 },
-	{ "NO_TLSv1_2", SSL_OP_NO_TLSv1_2 },
-	{ "NO_TLSv1_3", SSL_OP_NO_TLSv1_3 },
-	{ "No_Compression", SSL_OP_NO_COMPRESSION },
-	{ "NO_TICKET", SSL_OP_NO_TICKET },
-	{ "SINGLE_ECDH_USE", 0 },
-};
 
 static char *
 cfg_tls_file(const char *what, const char *path)
@@ -68,55 +38,6 @@ cfg_tls_file(const char *what, const char *path)
 		return units_strf("tls_outgoing_options: unable to load %s file "
 		    "'%s': not a file", what, path);
 	return NULL;
-}
-
-/*
- * options=: names (or hex numbers) separated by ':' or ',', each added, or
- * removed with a '-' or '!' in front.  Squid only logs an unknown name and
- * goes on; here it stops the config, since the option the admin meant to
- * set (often NO_TLSv1...) would silently not be.  The names OpenSSL no
- * longer has are accepted and do nothing, as in Squid.
- */
-static char *
-cfg_tls_options(const char *v, uint64_t *ops)
-{
-	char *copy = cfg_strdup(v), *save = NULL, *err = NULL;
-
-	for (char *w = strtok_r(copy, ":,", &save); w != NULL && err == NULL;
-	    w = strtok_r(NULL, ":,", &save)) {
-		int remove = 0;
-		uint64_t bit = 0;
-		size_t i;
-
-		if (*w == '-' || *w == '!') {
-			remove = 1;
-			w++;
-		} else if (*w == '+')
-			w++;
-		for (i = 0; i < sizeof(cfg_tls_ops) / sizeof(cfg_tls_ops[0]);
-		    i++)
-			if (strcmp(cfg_tls_ops[i].name, w) == 0)
-				break;
-		if (i < sizeof(cfg_tls_ops) / sizeof(cfg_tls_ops[0]))
-			bit = cfg_tls_ops[i].op;
-		else {
-			char *end;
-
-			errno = 0;
-			bit = strtoull(w, &end, 16);
-			if (*w == '\0' || *end != '\0' || errno != 0) {
-				err = units_strf("tls_outgoing_options: Unknown "
-				    "TLS option '%s'", w);
-				break;
-			}
-		}
-		if (remove)
-			*ops &= ~bit;
-		else
-			*ops |= bit;
-	}
-	free(copy);
-	return err;
 }
 
 /* flags=: Squid's words, ':' or ',' between them. */
@@ -221,10 +142,22 @@ cfg_tls_word(struct conf_ctx *cx, struct cfg_tls_outgoing *t, const char *w)
 	}
 	else if (KEY("options") && v != NULL) {
 		uint64_t ops = 0;
+		char *warning = NULL;
 
-		/* a later options= replaces an earlier one, as in Squid */
-		if ((err = cfg_tls_options(v, &ops)) != NULL)
-			return err;
+		/*
+		 * The ports' options= parser: an unknown name stops the
+		 * config (Squid only logs it, and the option the admin meant,
+		 * often NO_TLSv1..., is silently not set).  A later options=
+		 * replaces an earlier one, as in Squid.
+		 */
+		err = tls_port_parse_options(v, &ops, &warning);
+		free(warning);
+		if (err != NULL) {
+			char *e = units_strf("tls_outgoing_options: %s", err);
+
+			free(err);
+			return e;
+		}
 		t->options = ops;
 	} else if (KEY("min-version") && v != NULL) {
 		if (strlen(v) != 3 || strncmp(v, "1.", 2) != 0 || v[2] < '0' ||

@@ -131,7 +131,8 @@ static const struct conf_directive cfg_table[] = {
 	U("client_delay_initial_bucket_level"),
 	U("client_delay_parameters"),
 	U("client_delay_pools"),
-	U("client_dst_passthru"),
+	{ "client_dst_passthru", conf_set_bool, CFG(client_dst_passthru), "on",
+	    0, 1, 1, NULL },
 	{ "client_idle_pconn_timeout", conf_set_time,
 	    CFG(client_idle_pconn_timeout), "2 minutes", 0, 1, 2, NULL },
 	U("client_ip_max_connections"),
@@ -254,7 +255,8 @@ static const struct conf_directive cfg_table[] = {
 	U("high_page_fault_warning"),
 	U("high_response_time_warning"),
 	U("hopeless_kid_revival_delay"),
-	U("host_verify_strict"),
+	{ "host_verify_strict", conf_set_bool, CFG(host_verify_strict), "off",
+	    0, 1, 1, NULL },
 	U("hostname_aliases"),
 	{ "hosts_file", conf_set_string_none, CFG(hosts_file), "/etc/hosts", 0,
 	    1, 1, NULL },
@@ -267,7 +269,8 @@ static const struct conf_directive cfg_table[] = {
 	{ "http_port", cfg_set_port, CFG(ports), NULL, 0, 1, ANY, NULL },
 	{ "http_reply_access", cfg_set_access, CFG(http_reply_access), NULL, 0,
 	    1, ANY, NULL },
-	U("http_upgrade_request_protocols"),
+	{ "http_upgrade_request_protocols", cfg_set_upgrade,
+	    CFG(http_upgrade_request_protocols), NULL, 0, 2, ANY, NULL },
 	O("httpd_accel_no_pmtu_disc",
 	    "Since squid-3.0 use the 'disable-pmtu-discovery' flag on "
 	    "http_port instead."),
@@ -435,13 +438,15 @@ static const struct conf_directive cfg_table[] = {
 	{ "read_timeout", conf_set_time, CFG(read_timeout), "15 minutes", 0, 1,
 	    2, NULL },
 	{ "redirect_children", cfg_set_helper_children,
-	    CFG(url_rewrite_children), NULL, 0, 1, ANY, NULL },
+	    CFG(url_rewrite.children), NULL, 0, 1, ANY, NULL },
 	{ "redirect_program", cfg_set_helper_program,
-	    CFG(url_rewrite_program), NULL, 0, 1, ANY, NULL },
+	    CFG(url_rewrite.program), NULL, 0, 1, ANY, NULL },
 	{ "redirect_rewrites_host_header", conf_set_bool,
 	    CFG(url_rewrite_host_header), NULL, 0, 1, 1, NULL },
-	U("redirector_access"),
-	U("redirector_bypass"),
+	{ "redirector_access", cfg_set_access, CFG(url_rewrite.access), NULL,
+	    0, 1, ANY, NULL },
+	{ "redirector_bypass", conf_set_bool, CFG(url_rewrite.bypass), NULL,
+	    0, 1, 1, NULL },
 	O("referer_log",
 	    "Replace this with an access_log directive using the format "
 	    "'referrer'."),
@@ -467,7 +472,8 @@ static const struct conf_directive cfg_table[] = {
 	{ "request_header_max_size", conf_set_size,
 	    CFG(request_header_max_size), "64 KB", 0, 1, 2, NULL },
 	U("request_header_replace"),
-	U("request_start_timeout"),
+	{ "request_start_timeout", conf_set_time, CFG(request_start_timeout),
+	    "5 minutes", 0, 1, 2, NULL },
 	{ "request_timeout", conf_set_time, CFG(request_timeout), "5 minutes",
 	    0, 1, 2, NULL },
 	U("response_delay_pool"),
@@ -532,17 +538,28 @@ static const struct conf_directive cfg_table[] = {
 	U("stats_collection"),
 	U("store_avg_object_size"),
 	U("store_dir_select_algorithm"),
-	U("store_id_access"),
-	U("store_id_bypass"),
-	U("store_id_children"),
-	U("store_id_extras"),
-	U("store_id_program"),
+	{ "store_id_access", cfg_set_access, CFG(store_id.access), NULL, 0, 1,
+	    ANY, NULL },
+	{ "store_id_bypass", conf_set_bool, CFG(store_id.bypass), "on", 0, 1,
+	    1, NULL },
+	{ "store_id_children", cfg_set_helper_children, CFG(store_id.children),
+	    "20 startup=0 idle=1 concurrency=0", 0, 1, ANY, NULL },
+	{ "store_id_extras", cfg_set_helper_format, CFG(store_id.extras),
+	    "\"%>a/%>A %un %>rm myip=%la myport=%lp\"", 0, 1, ANY, NULL },
+	{ "store_id_program", cfg_set_helper_program, CFG(store_id.program),
+	    NULL, 0, 1, ANY, NULL },
 	U("store_miss"),
 	U("store_objects_per_bucket"),
 	U("storeurl_access"),
 	U("storeurl_bypass"),
-	U("storeurl_rewrite_children"),
-	U("storeurl_rewrite_program"),
+	{ "storeurl_rewrite_access", cfg_set_access, CFG(store_id.access),
+	    NULL, 0, 1, ANY, NULL },
+	{ "storeurl_rewrite_bypass", conf_set_bool, CFG(store_id.bypass), NULL,
+	    0, 1, 1, NULL },
+	{ "storeurl_rewrite_children", cfg_set_helper_children,
+	    CFG(store_id.children), NULL, 0, 1, ANY, NULL },
+	{ "storeurl_rewrite_program", cfg_set_helper_program,
+	    CFG(store_id.program), NULL, 0, 1, ANY, NULL },
 	{ "strip_query_terms", conf_set_bool, CFG(strip_query_terms), "on", 0,
 	    1, 1, NULL },
 	{ "targeted_cache_control", cfg_set_targeted_cc,
@@ -572,22 +589,22 @@ static const struct conf_directive cfg_table[] = {
 	    "Remove this line. ICY/1.0 streaming protocol is supported by"
 	    " default."),
 	U("uri_whitespace"),
-	{ "url_rewrite_access", cfg_set_access, CFG(url_rewrite_access), NULL,
+	{ "url_rewrite_access", cfg_set_access, CFG(url_rewrite.access), NULL,
 	    0, 1, ANY, NULL },
-	{ "url_rewrite_bypass", conf_set_bool, CFG(url_rewrite_bypass), "off",
+	{ "url_rewrite_bypass", conf_set_bool, CFG(url_rewrite.bypass), "off",
 	    0, 1, 1, NULL },
 	{ "url_rewrite_children", cfg_set_helper_children,
-	    CFG(url_rewrite_children), "20 startup=0 idle=1 concurrency=0", 0,
+	    CFG(url_rewrite.children), "20 startup=0 idle=1 concurrency=0", 0,
 	    1, ANY, NULL },
 	O("url_rewrite_concurrency",
 	    "Remove this line. Set the 'concurrency=' option of "
 	    "url_rewrite_children instead."),
-	{ "url_rewrite_extras", cfg_set_helper_format, CFG(url_rewrite_extras),
+	{ "url_rewrite_extras", cfg_set_helper_format, CFG(url_rewrite.extras),
 	    "\"%>a/%>A %un %>rm myip=%la myport=%lp\"", 0, 1, ANY, NULL },
 	{ "url_rewrite_host_header", conf_set_bool,
 	    CFG(url_rewrite_host_header), "on", 0, 1, 1, NULL },
 	{ "url_rewrite_program", cfg_set_helper_program,
-	    CFG(url_rewrite_program), NULL, 0, 1, ANY, NULL },
+	    CFG(url_rewrite.program), NULL, 0, 1, ANY, NULL },
 	U("url_rewrite_timeout"),
 	O("useragent_log",
 	    "Replace this with an access_log directive using the format "
@@ -753,11 +770,10 @@ cfg_free(struct cfg *cfg)
 	cfg_free_tls_outgoing(&cfg->tls_outgoing);
 	access_list_free(&cfg->sslproxy_cert_error);
 	access_list_free(&cfg->http_reply_access);
+	cfg_free_upgrade(&cfg->http_upgrade_request_protocols);
 	access_list_free(&cfg->cache_access);
-	access_list_free(&cfg->url_rewrite_access);
-	cfg_free_argv(&cfg->url_rewrite_program);
-	if (cfg->url_rewrite_extras != NULL)
-		logformat_free(cfg->url_rewrite_extras);
+	cfg_free_url_helper(&cfg->url_rewrite);
+	cfg_free_url_helper(&cfg->store_id);
 	cfg_free_argv(&cfg->auth_basic.program);
 	free(cfg->auth_basic.realm);
 	if (cfg->auth_basic.key_extras != NULL)

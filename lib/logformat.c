@@ -110,6 +110,8 @@ static const struct lf_code_row lf_codes[] = {
 	{ "ssl::<received_hello_version", LFC_DASH, LF_Q_NONE },
 	{ "ssl::>received_supported_version", LFC_DASH, LF_Q_NONE },
 	{ "ssl::<received_supported_version", LFC_DASH, LF_Q_NONE },
+	/* cuttle's own: the store ID the helper gave (Squid 5.7 has none) */
+	{ "store_id", LFC_STORE_ID, LF_Q_URL_PASS },
 };
 
 static const struct lf_code_row *

@@ -52,6 +52,7 @@ struct alog_entry {
 	const char	*bump_mode;	/* %ssl::bump_mode */
 	const char	*sni;		/* %ssl::>sni */
 	const char	*client_fqdn;	/* %>A; NULL: the address */
+	const char	*store_id;	/* %store_id (cuttle's); NULL: none */
 	const char	*ext_tag;	/* %et: an external ACL's tag= */
 	const char	*ext_log;	/* %ea: an external ACL's log= */
 	const char	*ext_user;	/* %ue: an external ACL's user= */

@@ -436,6 +436,9 @@ lf_render_item(const struct lf_item *it, const struct alog_entry *e,
 	case LFC_SNI:
 		s = e->sni;
 		break;
+	case LFC_STORE_ID:
+		s = e->store_id;
+		break;
 	case LFC_EXT_TAG:
 		s = e->ext_tag;
 		break;

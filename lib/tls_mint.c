@@ -421,12 +421,82 @@ out:
 	return cert;
 }
 
+void
+tls_key_memo_clear(struct tls_key_memo *memo)
+{
+	if (memo->pem != NULL) {
+		explicit_bzero(memo->pem, memo->len);
+		free(memo->pem);
+	}
+	EVP_PKEY_free(memo->key);
+	memset(memo, 0, sizeof(*memo));
+}
+
+/*
+ * The PEM block of the first private key in the size bytes at text: its
+ * start and length.
+ */
+static const char *
+tls_mint_key_block(const char *text, size_t size, size_t *len)
+{
+	const char *p = text, *stop = text + size, *eol, *end;
+	static const char begin[] = "-----BEGIN ", endtag[] = "-----END ";
+
+	for (;;) {
+		if ((p = memmem(p, stop - p, begin, 11)) == NULL ||
+		    (eol = memchr(p, '\n', stop - p)) == NULL)
+			return NULL;
+		if (memmem(p, eol - p, "PRIVATE KEY-----", 16) != NULL)
+			break;
+		p = eol;
+	}
+	if ((end = memmem(p, stop - p, endtag, 9)) == NULL ||
+	    (end = memmem(end + 9, stop - end - 9, "-----", 5)) == NULL)
+		return NULL;
+	*len = end + 5 - p;
+	return p;
+}
+
+/* The key in text, from memo when its PEM is the one memo holds. */
+static EVP_PKEY *
+tls_mint_read_key(const char *text, size_t size, struct tls_key_memo *memo)
+{
+	const char *block;
+	size_t len;
+	EVP_PKEY *key;
+	BIO *bio;
+
+	if ((block = tls_mint_key_block(text, size, &len)) == NULL)
+		return NULL;
+	if (memo != NULL && memo->key != NULL && memo->len == len &&
+	    memcmp(memo->pem, block, len) == 0) {
+		EVP_PKEY_up_ref(memo->key);
+		return memo->key;
+	}
+	if ((bio = BIO_new_mem_buf(block, (int)len)) == NULL)
+		return NULL;
+	key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (key != NULL && memo != NULL) {
+		tls_key_memo_clear(memo);
+		if ((memo->pem = malloc(len)) != NULL) {
+			memcpy(memo->pem, block, len);
+			memo->len = len;
+			EVP_PKEY_up_ref(key);
+			memo->key = key;
+		}
+	}
+	return key;
+}
+
 int
-tls_mint_read_signing(const char *text, X509 **cert, EVP_PKEY **key,
-    X509 **mimic)
+tls_mint_read_signing(const char *text, struct tls_key_memo *memo,
+    X509 **cert, EVP_PKEY **key, X509 **mimic)
 {
 	static const char begin[] = "-----BEGIN CERTIFICATE";
 	const char *second;
+	char *rest;
+	long n;
 	BIO *bio;
 
 	*cert = NULL;
@@ -435,8 +505,9 @@ tls_mint_read_signing(const char *text, X509 **cert, EVP_PKEY **key,
 	if ((bio = BIO_new_mem_buf(text, -1)) == NULL)
 		return -1;
 	*cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	if (*cert != NULL)
-		*key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	/* the key is looked for after the certificate, as Squid reads them */
+	if (*cert != NULL && (n = BIO_get_mem_data(bio, &rest)) > 0)
+		*key = tls_mint_read_key(rest, (size_t)n, memo);
 	BIO_free(bio);
 	if (*cert == NULL || *key == NULL) {
 		X509_free(*cert);

@@ -63,8 +63,22 @@ BIGNUM *tls_mint_serial_from_sha1(const unsigned char md[20]);
  * (*mimic stays NULL if there is none or it does not parse).  Returns -1
  * if the signing certificate or key is missing or broken.
  */
-int tls_mint_read_signing(const char *text, X509 **cert, EVP_PKEY **key,
-    X509 **mimic);
+struct tls_key_memo;
+int tls_mint_read_signing(const char *text, struct tls_key_memo *memo,
+    X509 **cert, EVP_PKEY **key, X509 **mimic);
+/*
+ * The last private key read (memo may be NULL: none).  Every sslcrtd
+ * request carries the CA key, and with Squid's signing every reply
+ * carries it back: decoding that PEM again each time cost the worker
+ * about 0.6 ms per new certificate.  Only the same PEM text, compared
+ * whole, reuses the key.
+ */
+struct tls_key_memo {
+	char		*pem;
+	size_t		 len;
+	EVP_PKEY	*key;
+};
+void tls_key_memo_clear(struct tls_key_memo *memo);
 /* Certificate PEM then PKCS#8 key PEM, malloc'd, length in *len. */
 char *tls_mint_pem(X509 *cert, EVP_PKEY *key, size_t *len);
 

@@ -67,7 +67,11 @@ kid_start(const struct heritage *h)
 	 * Everything privileged is open by now (ports, logs, store sockets
 	 * in h): from here on the worker is the effective user only.
 	 */
-	if (priv_drop(h->cfg->effective_user, h->cfg->effective_group) == -1)
+	int tproxy = 0;
+	for (const struct cfg_port *p = h->cfg->ports; p != NULL; p = p->next)
+		tproxy |= p->tproxy;
+	if (priv_drop(h->cfg->effective_user, h->cfg->effective_group,
+	    tproxy) == -1)
 		return 1;
 	/* -N has no master to die with: it is the master. */
 	if (h->master != 0)

@@ -40,8 +40,29 @@ priv_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
+/* CAP_NET_ADMIN alone, permitted and effective; -1 if not held. */
+static int
+priv_keep_net_admin(void)
+{
+	static const cap_value_t na[] = { CAP_NET_ADMIN };
+	cap_t caps;
+	int rc = -1;
+
+	if ((caps = cap_init()) == NULL)
+		return -1;
+	if (cap_set_flag(caps, CAP_PERMITTED, 1, na, CAP_SET) == 0 &&
+	    cap_set_flag(caps, CAP_EFFECTIVE, 1, na, CAP_SET) == 0 &&
+	    cap_set_proc(caps) == 0)
+		rc = 0;
+	else
+		log_warn("tproxy: cannot keep CAP_NET_ADMIN; client addresses "
+		    "will not be spoofed");
+	cap_free(caps);
+	return rc;
+}
+
 int
-priv_drop(const char *user, const char *group)
+priv_drop(const char *user, const char *group, int net_admin)
 {
 	uid_t uid;
 	gid_t gid;
@@ -55,9 +76,17 @@ priv_drop(const char *user, const char *group)
 		log_err("setgid %u", (unsigned)gid);
 		return -1;
 	}
+	/* keep the permitted set across setuid, to keep one capability */
+	if (net_admin)
+		prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
 	if (setresuid(uid, uid, uid) == -1) {
 		log_err("setuid %u", (unsigned)uid);
 		return -1;
+	}
+	if (net_admin) {
+		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+		if (priv_keep_net_admin() == 0)
+			goto done;
 	}
 	if ((caps = cap_init()) == NULL || cap_set_proc(caps) == -1) {
 		log_err("clearing capabilities");
@@ -66,6 +95,7 @@ priv_drop(const char *user, const char *group)
 		return -1;
 	}
 	cap_free(caps);
+done:
 	/* setuid clears the dumpable flag; core files help after a crash */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	return 0;

@@ -120,7 +120,7 @@ stores_spawn(struct store_kid *sk)
 		crash_handler_install("store", 0);
 		proctitle_set("store %s", sk->cd->path);
 		if (priv_drop(stores_cfg->effective_user,
-		    stores_cfg->effective_group) == -1)
+		    stores_cfg->effective_group, 0) == -1)
 			_exit(1);
 		priv_die_with(master);
 		_exit(store_main(stores_cfg, sk->cd, NULL, 0, sv[1]));

@@ -209,6 +209,12 @@ auth_setup(struct xact *x)
 		return;		/* already read (re-evaluation) */
 	x->auth.state = worker_cfg->auth_basic.program != NULL ?
 	    ACL_AUTH_NONE : ACL_AUTH_OFF;
+	/* as Squid: proxy_auth never matches an intercepted request */
+	if (x->auth.state != ACL_AUTH_OFF && x->icpt.mode != 0) {
+		log_debug(28, 1, "NOTICE: Authentication not applicable on "
+		    "intercepted requests.");
+		x->auth.state = ACL_AUTH_OFF;
+	}
 	if (x->auth.state == ACL_AUTH_OFF || x->head == NULL ||
 	    (h = http_msg_header(&x->req, "Proxy-Authorization")) == NULL)
 		return;

@@ -28,6 +28,7 @@
 #include "cfg.h"
 #include "conn.h"
 #include "forward.h"
+#include "intercept.h"
 #include "pconn.h"
 #include "tls_client.h"
 #include "log.h"
@@ -152,6 +153,9 @@ bump_answer(struct xact *x)
 
 	x->tun.answered = 1;
 	x->head_sent = 1;
+	/* no CONNECT came: nothing to answer (Squid logs status 000) */
+	if (intercept_tls(c))
+		return 0;
 	x->log.status = 200;
 	buf_append(&c->out, bump_established, sizeof(bump_established) - 1);
 	if (conn_flush(c) == -1) {
@@ -190,10 +194,13 @@ bump_wait(struct xact *x, int phase)
 	x->bump.phase = phase;
 	if (x->state != XS_BUMP)
 		xact_set_state(x, XS_BUMP);
-	/* each phase gets its own time (the server's: connect_timeout) */
+	/*
+	 * Each phase gets request_start_timeout: the client has sent no
+	 * request yet (the server's connect has connect_timeout too).
+	 */
 	ev_timer_stop(&x->timer);
 	ev_timer_set_cb(&x->timer, bump_timeout);
-	ev_timer_start(&x->timer, worker_cfg->request_timeout);
+	ev_timer_start(&x->timer, worker_cfg->request_start_timeout);
 	xact_client_update(x);
 }
 
@@ -206,11 +213,13 @@ bump_splice(struct xact *x)
 	bump_log_mode(x, SSL_BUMP_SPLICE);
 	if (x->tun.answered) {
 		/* Squid logs the peeked CONNECT (its 200 uncounted), then
-		 * the tunnel */
+		 * the tunnel; a splice decided at step 3 only the tunnel */
 		x->log.bytes_in = x->log.bytes_out = 0;
-		xact_log_interim(x);
+		if (x->bump.step < 3)
+			xact_log_interim(x);
 		x->head_sent = 0;
 	}
+	intercept_splice_sni(x);
 	tunnel_start(x);
 }
 
@@ -238,6 +247,7 @@ bump_handshake(struct xact *x)
 		bump_log_mode(x, SSL_BUMP_BUMP);
 		x->bump.phase = BUMP_IDLE;
 		x->keep_client = 1;
+		c->idle_wait = worker_cfg->request_timeout;	/* as Squid */
 		x->log.bytes_in = x->log.bytes_out = 0;
 		xact_end(x, 0, NULL, NULL);
 		return;
@@ -288,6 +298,16 @@ bump_cert_ready(void *arg, SSL_CTX *ctx, const char *err)
 	SSL_set_accept_state(c->ssl);
 	x->bump.phase = BUMP_HANDSHAKE;
 	bump_handshake(x);
+}
+
+/* terminate at step 3: Squid 5.7 logs no server for it */
+static void
+bump_terminate_step3(struct xact *x)
+{
+	bump_log_mode(x, SSL_BUMP_TERMINATE);
+	x->hier = "HIER_NONE";
+	memset(&x->log.server, 0, sizeof(x->log.server));
+	bump_close(x, "ssl_bump terminate");
 }
 
 /*
@@ -343,19 +363,25 @@ bump_server_done(struct xact *x, struct srv *s, struct tls_client_result *r)
 	X509 *mimic = NULL;
 	int a = SSL_BUMP_BUMP;
 
+	/* step 3 on, and the requests of a bump, see its certificate */
+	if (r->cert != NULL) {
+		X509_free(c->tls_server_cert);
+		X509_up_ref(r->cert);
+		c->tls_server_cert = r->cert;
+	}
 	if (x->bump.step2 == SSL_BUMP_PEEK || x->bump.step2 == SSL_BUMP_STARE)
 		a = bump_decide_logged(x, 3);
 	if (!r->ok) {
 		log_warnx("SslBump: TLS with the server for %s failed: %s",
 		    x->url_str, r->cause);
 		srv_close(s);
-		if (a == SSL_BUMP_SPLICE || x->bump.step2 == SSL_BUMP_PEEK) {
-			bump_splice(x);
+		/* a step 3 terminate stands; only then may a peek splice */
+		if (a == SSL_BUMP_TERMINATE) {
+			bump_terminate_step3(x);
 			return;
 		}
-		if (a == SSL_BUMP_TERMINATE) {
-			bump_log_mode(x, a);
-			bump_close(x, "ssl_bump terminate");
+		if (a == SSL_BUMP_SPLICE || x->bump.step2 == SSL_BUMP_PEEK) {
+			bump_splice(x);
 			return;
 		}
 		free(c->tls_error);
@@ -372,8 +398,7 @@ bump_server_done(struct xact *x, struct srv *s, struct tls_client_result *r)
 		return;
 	case SSL_BUMP_TERMINATE:
 		srv_close(s);
-		bump_log_mode(x, a);
-		bump_close(x, "ssl_bump terminate");
+		bump_terminate_step3(x);
 		return;
 	}
 	/* the connection serves the first bumped request */
@@ -414,6 +439,9 @@ bump_start(struct xact *x)
 	int a;
 
 	x->bump.step2 = -1;
+	/* intercepted: the made-up CONNECT gets no 200, not even a tunnel's */
+	if (intercept_tls(x->conn))
+		x->tun.answered = 1;
 	a = bump_decide_logged(x, 1);
 	x->bump.step1 = a;
 	switch (a) {

@@ -82,6 +82,8 @@ static struct helper_pool *bump_cert_pool;
 static char **bump_cert_pool_argv;	/* what the pool was started with */
 static struct cfg_helper_children bump_cert_pool_children;
 static struct bump_cert_job *bump_cert_jobs;
+/* Replies signed with the CA key carry it back: decoded once. */
+static struct tls_key_memo bump_cert_reply_key;
 
 /* The cache */
 
@@ -484,6 +486,21 @@ bump_cert_params(const struct bump_cert_req *r, struct bump_cert_params *pp)
 
 /* Minting in the worker */
 
+void
+bump_cert_mint_req(const struct bump_cert_params *pp, struct tls_mint_req *mr)
+{
+	memset(mr, 0, sizeof(*mr));
+	mr->ca_cert = pp->sign_cert;
+	mr->ca_key = pp->sign_key;
+	mr->mimic = pp->mimic;
+	mr->cn = pp->cn;
+	mr->set_common_name = pp->set_common_name;
+	mr->set_valid_after = pp->set_valid_after;
+	mr->set_valid_before = pp->set_valid_before;
+	mr->sign = pp->sign;
+	mr->md = pp->md;
+}
+
 static SSL_CTX *
 bump_cert_mint(const struct bump_cert_params *pp, char *err, size_t errlen)
 {
@@ -493,16 +510,7 @@ bump_cert_mint(const struct bump_cert_params *pp, char *err, size_t errlen)
 	X509 *cert;
 	char *e = NULL;
 
-	memset(&mr, 0, sizeof(mr));
-	mr.ca_cert = pp->sign_cert;
-	mr.ca_key = pp->sign_key;
-	mr.mimic = pp->mimic;
-	mr.cn = pp->cn;
-	mr.set_common_name = pp->set_common_name;
-	mr.set_valid_after = pp->set_valid_after;
-	mr.set_valid_before = pp->set_valid_before;
-	mr.sign = pp->sign;
-	mr.md = pp->md;
+	bump_cert_mint_req(pp, &mr);
 	if ((cert = tls_mint(&mr, &key)) == NULL) {
 		unsigned long code = ERR_get_error();
 
@@ -684,7 +692,8 @@ bump_cert_helper_done(void *arg, const struct helper_reply *rep,
 		    "(it exited or is not running)");
 	else if (res == HELPER_OK) {
 		pem = xstrndup(body, blen);
-		if (tls_mint_read_signing(pem, &cert, &key, &mimic) == -1)
+		if (tls_mint_read_signing(pem, &bump_cert_reply_key, &cert,
+		    &key, &mimic) == -1)
 			snprintf(err, sizeof(err), "sslcrtd_program sent no "
 			    "certificate and key");
 		else if ((ctx = bump_cert_ctx_new(j->port, cert, key, j->sign,

@@ -118,5 +118,9 @@ int bump_cert_params(const struct bump_cert_req *r,
  * key: wipe it); malloc'd, *len bytes.
  */
 char *bump_cert_request(const struct bump_cert_params *pp, size_t *len);
+/* The minting request for pp, as the worker mints without a helper. */
+struct tls_mint_req;
+void bump_cert_mint_req(const struct bump_cert_params *pp,
+    struct tls_mint_req *mr);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * The cache path of a transaction.  Objects live in the shared memory cache
- * under "GET <url>"; a response with Vary is stored as a marker under that
+ * under "GET <url>", <url> being the request's store ID when the
+ * store_id_program gave one (storeid.c); a response with Vary is stored as
+ * a marker under that
  * key (holding the Vary field names) plus the object under
  * "GET <url>\n<vary key>".  An object's metadata blob is
  *   'O' | u16 meta length | cache_meta blob | stored head text
@@ -33,6 +35,7 @@
 #include "log.h"
 #include "memcache.h"
 #include "pconn.h"
+#include "storeid.h"
 #include "store_client.h"
 #include "util.h"
 #include "worker.h"
@@ -80,8 +83,9 @@ cache_release(struct xact *x)
 const struct cfg_refresh *
 cache_refresh(const struct xact *x)
 {
+	/* Squid: with a store ID, refresh_pattern applies to it */
 	return cache_rules_refresh_match(worker_cfg->refresh_patterns,
-	    x->url_str);
+	    storeid_url(x));
 }
 
 void
@@ -225,7 +229,7 @@ cache_purge_disk_answer(void *arg, const struct store_client_result *r)
 static enum cache_route
 cache_purge(struct xact *x)
 {
-	char *key = xasprintf("GET %s", x->url_str);
+	char *key = xasprintf("GET %s", storeid_url(x));
 	int deleted = cache_mem_delete_all(key);
 
 	if (deleted > 0) {
@@ -349,7 +353,7 @@ cache_lookup(struct xact *x, struct cache_outcome *v)
 		return;
 	free(x->cache.key);
 	free(x->cache.base_key);
-	x->cache.base_key = xasprintf("GET %s", x->url_str);
+	x->cache.base_key = xasprintf("GET %s", storeid_url(x));
 	x->cache.key = xstrdup(x->cache.base_key);
 	x->cache.may_store = is_get;
 
@@ -385,6 +389,10 @@ cache_background(const struct xact *x, const struct cache_meta *m)
 		return NULL;
 	struct xact *b = xact_background(x);
 	b->cache.base_key = xstrdup(x->cache.base_key);
+	if (x->rw.store_id != NULL) {
+		b->rw.store_id = xstrdup(x->rw.store_id);
+		b->log.store_id = b->rw.store_id;
+	}
 	b->cache.key = xstrdup(x->cache.key);
 	b->cache.ok = 1;
 	b->cache.may_store = 1;
@@ -586,7 +594,7 @@ cache_post_store(struct xact *x)
 	cache_meta_build(x, &m, &x->rep, now, now);
 	if (!cache_rules_post_reusable(&x->req, &x->rep, &m, x->url_str))
 		return;
-	x->cache.base_key = xasprintf("GET %s", x->url_str);
+	x->cache.base_key = xasprintf("GET %s", storeid_url(x));
 	x->cache.key = xstrdup(x->cache.base_key);
 	x->cache.may_store = 1;
 }

@@ -64,10 +64,7 @@ cache_hit_head(struct xact *x, int status, int64_t age, int64_t length,
 		    "Content-Encoding") || util_strcaseeq_n(h->name,
 		    h->name_len, "Content-Language")))
 			continue;
-		buf_append(&c->out, h->name, h->name_len);
-		buf_append(&c->out, ": ", 2);
-		buf_append(&c->out, h->value, h->value_len);
-		buf_append(&c->out, "\r\n", 2);
+		headers_put_response_field(x, h, &c->out);
 	}
 	/* RFC 9110 8.6: never in a 204, which has no content to delimit */
 	if (length >= 0 && status != 204)

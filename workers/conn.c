@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "cfg.h"
 #include "fdbudget.h"
+#include "intercept.h"
 #include "log.h"
 #include "tls_io.h"
 #include "bump_cert.h"
@@ -111,6 +112,7 @@ conn_close(struct conn *c)
 	}
 	free(c->tls_authority);
 	free(c->tls_sni);
+	X509_free(c->tls_server_cert);
 	free(c->tls_error);
 	close(c->fd);
 	buf_free(&c->in);
@@ -150,7 +152,7 @@ conn_lifetime_over(struct ev_timer *t)
 
 /*
  * https_port: TLS with the client before its first request, under the
- * port's own certificate; request_timeout bounds the handshake.
+ * port's own certificate; request_start_timeout bounds the handshake.
  */
 static void
 conn_tls_accept(struct conn *c)
@@ -228,6 +230,12 @@ conn_accept(int lfd, const struct cfg_port *port)
 		socklen_t llen = sizeof(c->local);
 		getsockname(fd, (struct sockaddr *)&c->local, &llen);
 		c->port = port;
+		if ((port->intercept || port->tproxy) &&
+		    intercept_accept(c) == -1) {
+			close(fd);
+			free(c);
+			continue;
+		}
 		c->accepted_ms = ev_now();
 		buf_init(&c->in);
 		buf_init(&c->out);
@@ -241,9 +249,16 @@ conn_accept(int lfd, const struct cfg_port *port)
 		conn_list = c;
 		conn_n++;
 		conn_want(c, CONN_WANT_READ);
-		ev_timer_start(&c->timer, worker_cfg->request_timeout);
+		c->idle_wait = worker_cfg->request_start_timeout;
+		c->awaiting_first_byte = 1;
+		ev_timer_start(&c->timer, (uint64_t)c->idle_wait);
 		if (port->is_https && !port->ssl_bump)
 			conn_tls_start(c);
+		else if (port->is_https) {
+			/* intercepted TLS: SslBump starts on a made-up CONNECT */
+			intercept_fake_connect(c);
+			conn_next_request(c);
+		}
 	}
 	return 0;
 }
@@ -361,11 +376,10 @@ conn_next_request(struct conn *c)
 		if (buf_avail(&c->out) == 0)
 			buf_free(&c->out);
 		buf_free(&c->in);
-		int64_t idle = c->nrequests > 0 ?
-		    worker_cfg->client_idle_pconn_timeout :
-		    worker_cfg->request_timeout;
+		int64_t idle = c->idle_wait;
 		if (worker_retiring() && idle > CONN_RETIRE_IDLE_MS)
 			idle = CONN_RETIRE_IDLE_MS;
+		c->awaiting_first_byte = 1;
 		ev_timer_start(&c->timer, (uint64_t)idle);
 		conn_update(c);
 		return;
@@ -379,11 +393,14 @@ conn_next_request(struct conn *c)
 			conn_close(c);
 			return;
 		}
-		if (!ev_timer_armed(&c->timer))
+		if (c->awaiting_first_byte || !ev_timer_armed(&c->timer))
 			ev_timer_start(&c->timer, worker_cfg->request_timeout);
+		c->awaiting_first_byte = 0;
 		conn_update(c);
 		return;
 	}
+	c->awaiting_first_byte = 0;
+	c->idle_wait = worker_cfg->client_idle_pconn_timeout;
 	ev_timer_stop(&c->timer);
 	if (r == HTTP_PARSE_ERROR) {
 		http_msg_free(&m);

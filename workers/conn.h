@@ -23,6 +23,8 @@ struct conn {
 	SSL		*ssl;		/* TLS with the client (bumped), or NULL */
 	char		*tls_authority;	/* bumped: the CONNECT's host:port */
 	char		*tls_sni;	/* bumped: the client's SNI, or NULL */
+	struct x509_st	*tls_server_cert; /* bumped after the server's TLS:
+					   its certificate, for ACLs */
 	int		 tls_accepting;	/* https_port: handshake not done */
 	char		*tls_error;	/* bumped after the server's TLS failed:
 					   "%x\n%D" for the first request */
@@ -32,11 +34,24 @@ struct conn {
 	struct sockaddr_storage peer;
 	struct sockaddr_storage local;
 	const struct cfg_port *port;
+	int		 icpt_mode;	/* intercepted: INTERCEPT_*, local is the
+					   original destination (intercept.c) */
+	int		 icpt_self;	/* ... which is this proxy */
 	struct buf	 in;
 	struct buf	 out;
 	struct xact	*xact;		/* the request being served, or NULL */
 	int		 close_after;	/* close once out is written */
 	int		 nrequests;
+	/*
+	 * How long to wait for the next request's first byte, as Squid 5.7
+	 * waits: request_start_timeout from the connection's start (an
+	 * https_port's TLS handshake included), request_timeout once a
+	 * bump's handshake is done, client_idle_pconn_timeout between
+	 * requests.  From a request's first byte, request_timeout bounds
+	 * the rest of its head.
+	 */
+	int64_t		 idle_wait;
+	int		 awaiting_first_byte;
 	uint64_t	 accepted_ms;
 	int		 read_eof;
 	int		 lingering;	/* output done, draining input before close */

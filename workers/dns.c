@@ -49,6 +49,7 @@ struct dns_query {
 struct dns_host {
 	char		*name;
 	struct sockaddr_storage addr;
+	int		 first;	/* the first name on its line */
 	struct dns_host *next;	/* all, in reverse file order */
 	struct dns_host *hnext;	/* same hash bucket, in file order */
 };
@@ -123,6 +124,7 @@ dns_load_hosts(const char *path)
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char *save, *addr, *name;
 		struct sockaddr_storage ss;
+		int first = 1;
 		socklen_t len;
 
 		if ((addr = strchr(line, '#')) != NULL)
@@ -136,6 +138,8 @@ dns_load_hosts(const char *path)
 			for (char *p = h->name; *p; p++)
 				*p = tolower((unsigned char)*p);
 			h->addr = ss;
+			h->first = first;
+			first = 0;
 			h->next = dns_hosts;
 			dns_hosts = h;
 		}
@@ -147,22 +151,24 @@ dns_load_hosts(const char *path)
 const char *
 dns_hosts_name(const struct sockaddr *sa)
 {
-	const char *found = NULL;
-
-	/* the list is in reverse file order; Squid takes the file's first name */
+	/*
+	 * Squid's fqdncache: a line gives its address the line's first name,
+	 * and a later line for the same address replaces it.  The list is in
+	 * reverse file order, so the first line-opening match is the last.
+	 */
 	for (struct dns_host *h = dns_hosts; h != NULL; h = h->next) {
-		if (h->addr.ss_family != sa->sa_family)
+		if (!h->first || h->addr.ss_family != sa->sa_family)
 			continue;
 		if (sa->sa_family == AF_INET &&
 		    ((struct sockaddr_in *)&h->addr)->sin_addr.s_addr ==
 		    ((const struct sockaddr_in *)sa)->sin_addr.s_addr)
-			found = h->name;
+			return h->name;
 		if (sa->sa_family == AF_INET6 &&
 		    memcmp(&((struct sockaddr_in6 *)&h->addr)->sin6_addr,
 		    &((const struct sockaddr_in6 *)sa)->sin6_addr, 16) == 0)
-			found = h->name;
+			return h->name;
 	}
-	return found;
+	return NULL;
 }
 
 static void dns_process(struct ev_io *io, uint32_t revents);

@@ -17,10 +17,12 @@
 #include "xact.h"
 #include "errpage.h"
 #include "headers.h"
+#include "intercept.h"
 #include "log.h"
 #include "pconn.h"
 #include "tls_client.h"
 #include "tls_io.h"
+#include "upgrade.h"
 #include "peer.h"
 #include "util.h"
 #include "worker.h"
@@ -114,6 +116,7 @@ forward_socket(struct xact *x, const struct sockaddr *addr)
 	if (fd == -1)
 		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	intercept_spoof(x, fd, addr);	/* tproxy: the client's address */
 	if (forward_bind_outgoing(x, fd, addr) == -1) {
 		int e = errno;
 		close(fd);
@@ -271,7 +274,8 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 		else
 			((struct sockaddr_in6 *)&addr)->sin6_port =
 			    htons(x->fwd.dest_port);
-		if (allow_pool && !x->fwd.retried) {
+		/* a tproxy connection is the client's own: never shared */
+		if (allow_pool && !x->fwd.retried && x->icpt.mode != INTERCEPT_TPROXY) {
 			struct srv *s = pconn_take((struct sockaddr *)&addr,
 			    forward_tls_host(x));
 			if (s != NULL) {
@@ -305,9 +309,15 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 static void
 forward_dest_ready(struct xact *x, const struct dns_result *res)
 {
+	struct dns_result orig;
+	int port;
+
 	x->fwd.dest = *res;
 	x->fwd.addr_idx = 0;
 	x->hier = x->fwd.routes.route[x->fwd.route_idx].hier;
+	if (xact_peer(x) == NULL && res->naddrs == 1 &&
+	    intercept_original_dst(x, &orig, &port))
+		x->hier = "ORIGINAL_DST";
 	forward_dial(x, x->fwd.dial_pool, x->fwd.on_connected);
 }
 
@@ -379,6 +389,10 @@ forward_route(struct xact *x)
 		xact_set_state(x, XS_DNS);
 		x->fwd.dnsq = dns_resolve(r->peer->host, forward_peer_dns_done,
 		    x);
+		return;
+	}
+	if (intercept_original_dst(x, &lit, &x->fwd.dest_port)) {
+		forward_dest_ready(x, &lit);
 		return;
 	}
 	x->fwd.dest_port = x->url.port;
@@ -458,7 +472,7 @@ forward_release(struct xact *x, int done)
 	x->srv = NULL;
 	if (done && x->rep_head != NULL && x->repbody.done &&
 	    x->reqbody.done && x->rep.keep_alive && !x->early_reply &&
-	    worker_cfg->server_persistent_connections)
+	    worker_cfg->server_persistent_connections && x->icpt.mode != INTERCEPT_TPROXY)
 		pconn_put(s);
 	else
 		srv_close(s);
@@ -541,6 +555,14 @@ forward_got_head(struct xact *x, struct http_msg *m)
 	x->log.reply_header_size = (int64_t)m->head_len;
 	x->log.upstream_ms = (long)(ev_now() - x->upstream_started_ms);
 
+	if (x->rep.status == 101) {
+		/* Squid: a 101 http_reply_access denies is a bad response */
+		if (!forward_reply_allowed(x))
+			xact_fail(x, 502, "ERR_INVALID_RESP", 0);
+		else
+			upgrade_switch(x);
+		return FWD_HEAD_TAKEN;
+	}
 	if (!forward_reply_allowed(x)) {
 		xact_tag(x, "TCP_DENIED_REPLY");
 		xact_fail(x, 403, "ERR_ACCESS_DENIED", 0);
@@ -551,11 +573,6 @@ forward_got_head(struct xact *x, struct http_msg *m)
 	    x->rep.content_length > x->fwd.reply_limit) {
 		xact_tag(x, "TCP_DENIED_REPLY");
 		xact_fail(x, 403, "ERR_TOO_BIG", 0);
-		return FWD_HEAD_TAKEN;
-	}
-	if (x->rep.status == 101) {
-		/* no Upgrade is offered upstream (Squid drops Upgrade) */
-		xact_fail(x, 502, "ERR_INVALID_RESP", 0);
 		return FWD_HEAD_TAKEN;
 	}
 	body_init(&x->repbody, x->rep.body, x->rep.content_length);

@@ -10,11 +10,13 @@
  */
 #include "config.h"
 #include "headers.h"
+#include "alt_svc.h"
 #include "cache.h"
 #include "cfg.h"
 #include "conn.h"
 #include "xact.h"
 #include "http_parse.h"
+#include "upgrade.h"
 #include "util.h"
 #include "worker.h"
 
@@ -257,8 +259,42 @@ headers_build_request(struct xact *x, struct buf *out)
 	if (http_msg_header(m, "Cache-Control") == NULL)
 		buf_printf(out, "Cache-Control: max-age=%lld\r\n",
 		    headers_refresh_max(x));
-	buf_printf(out, "Connection: %s\r\n\r\n",
-	    worker_cfg->server_persistent_connections ? "keep-alive" : "close");
+	/* an Upgrade offer goes with "Connection: upgrade" alone, as Squid's */
+	if (upgrade_offer(x, out))
+		buf_printf(out, "Connection: upgrade\r\n\r\n");
+	else
+		buf_printf(out, "Connection: %s\r\n\r\n",
+		    worker_cfg->server_persistent_connections ? "keep-alive" :
+		    "close");
+}
+
+/* A client that reached its origin through a bump (not an https_port). */
+static int
+headers_client_bumped(const struct xact *x)
+{
+	return x->conn != NULL && x->conn->ssl != NULL &&
+	    x->conn->tls_authority != NULL;
+}
+
+void
+headers_put_response_field(const struct xact *x, const struct http_header *h,
+    struct buf *out)
+{
+	if (headers_client_bumped(x) &&
+	    util_strcaseeq_n(h->name, h->name_len, "Alt-Svc")) {
+		char *v = xmalloc(2 * h->value_len + 1);
+		size_t n = alt_svc_without_h3(h->value, h->value_len, v);
+
+		if (n > 0)
+			buf_printf(out, "%.*s: %.*s\r\n", (int)h->name_len,
+			    h->name, (int)n, v);
+		free(v);
+		return;
+	}
+	buf_append(out, h->name, h->name_len);
+	buf_append(out, ": ", 2);
+	buf_append(out, h->value, h->value_len);
+	buf_append(out, "\r\n", 2);
 }
 
 void
@@ -289,10 +325,7 @@ headers_build_response(struct xact *x, struct buf *out)
 		if (headers_is_hop(m, h->name, h->name_len) ||
 		    util_strcaseeq_n(h->name, h->name_len, "Via"))
 			continue;
-		buf_append(out, h->name, h->name_len);
-		buf_append(out, ": ", 2);
-		buf_append(out, h->value, h->value_len);
-		buf_append(out, "\r\n", 2);
+		headers_put_response_field(x, h, out);
 	}
 	if (x->cache.range_window)
 		cache_range_head(x, out);

@@ -26,6 +26,14 @@ void headers_rebase(struct http_msg *m, const char *from, const char *to);
  * Content-Length, Transfer-Encoding and Host never are by nomination.
  */
 int headers_is_hop(const struct http_msg *m, const char *name, size_t len);
+struct http_header;
+/*
+ * Copy the end-to-end field h of a response to x's client into out.  On a
+ * bumped connection Alt-Svc loses its HTTP/3 alternatives (and goes when
+ * none is left), so clients stay on the inspected TLS path.
+ */
+void headers_put_response_field(const struct xact *x,
+    const struct http_header *h, struct buf *out);
 /* "1.1 host (cuttle/VERSION)" */
 const char *headers_via_value(void);
 /* Forget values derived from the config (reconfigure under -N). */

@@ -445,7 +445,7 @@ helper_send(struct helper_proc *pr, struct helper_req *r)
 }
 
 static struct helper_proc *
-helper_pick(struct helper_pool *p)
+helper_pick(const struct helper_pool *p)
 {
 	int cap = p->ch.concurrency > 0 ? p->ch.concurrency : 1;
 	struct helper_proc *best = NULL;
@@ -522,10 +522,15 @@ helper_cancel(struct helper_req *r)
 		r->cb = NULL;	/* freed when its reply arrives */
 }
 
+/*
+ * Squid's willOverload: queue-size requests wait already, every child is
+ * running and none has a free slot.
+ */
 int
 helper_pool_overloaded(const struct helper_pool *p)
 {
-	return p != NULL && p->qlen > p->ch.queue_size;
+	return p != NULL && p->qlen >= p->ch.queue_size &&
+	    p->nprocs >= p->ch.n_max && helper_pick(p) == NULL;
 }
 
 /* One complete reply from pr. */

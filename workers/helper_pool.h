@@ -74,7 +74,10 @@ struct helper_req *helper_submit(struct helper_pool *p, const char *msg,
     size_t len, helper_cb *cb, void *arg);
 /* The requester went away: its callback will not run. */
 void helper_cancel(struct helper_req *r);
-/* More requests waiting than queue-size allows (url_rewrite_bypass). */
+/*
+ * One more request would overload the pool (url_rewrite_bypass,
+ * store_id_bypass): queue-size wait already and every child is busy.
+ */
 int helper_pool_overloaded(const struct helper_pool *p);
 
 #endif

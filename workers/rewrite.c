@@ -1,7 +1,7 @@
 /*
  * rewrite: the url_rewrite_program dialect (squid-compat.md 7.1) on top of
- * helper_pool.  The request line is "URL extras\n", extras rendered from
- * url_rewrite_extras by the logformat engine.  Replies: "OK rewrite-url=",
+ * url_helper, which asks the pool (request line "URL extras\n", extras
+ * from url_rewrite_extras).  Replies: "OK rewrite-url=",
  * "OK status=30x url=" (TCP_REDIRECT), "OK"/"ERR" (no change), "BH"
  * (retried by the pool, then no change), and the legacy "30x:URL",
  * "!group!URL" and bare "URL" forms.
@@ -11,52 +11,43 @@
 #include "config.h"
 #include "rewrite.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "acl.h"
 #include "cfg.h"
 #include "conn.h"
 #include "xact.h"
-#include "dns.h"
 #include "errpage.h"
 #include "helper_pool.h"
+#include "url_helper.h"
 #include "log.h"
-#include "logformat.h"
 #include "url.h"
 #include "util.h"
 #include "worker.h"
 
-/* Squid refuses a rewriter request longer than this. */
-#define REWRITE_LINE_MAX	(8192 + 1024)
-
-static struct helper_pool *rewrite_pool;
+static struct url_helper rewrite_helper = {
+	"redirector", "URL rewrite helper", offsetof(struct cfg, url_rewrite),
+	NULL
+};
 
 void
 rewrite_init(const struct cfg *cfg)
 {
-	if (cfg->url_rewrite_program == NULL)
-		return;
-	rewrite_pool = helper_pool_start("redirector", cfg->url_rewrite_program,
-	    &cfg->url_rewrite_children, NULL);
+	url_helper_init(&rewrite_helper, cfg);
 }
 
 void
 rewrite_shutdown(void)
 {
-	helper_pool_stop(rewrite_pool, 0);
-	rewrite_pool = NULL;
+	url_helper_shutdown(&rewrite_helper);
 }
 
 void
 rewrite_reload(const struct cfg *cfg)
 {
-	struct helper_pool *old = rewrite_pool;
-
-	rewrite_pool = NULL;
-	helper_pool_stop(old, 1);
-	rewrite_init(cfg);
+	url_helper_reload(&rewrite_helper, cfg);
 }
 
 void
@@ -216,62 +207,6 @@ rewrite_done(void *arg, const struct helper_reply *r, const char *notes)
 int
 rewrite_start(struct xact *x, void (*cont)(struct xact *))
 {
-	struct acl_checklist cl;
-	int action = ACCESS_ALLOW;
-	char line[REWRITE_LINE_MAX + 2];
-	struct alog_entry e;
-	size_t n;
-
-	if (rewrite_pool == NULL || x->detached || x->conn == NULL)
-		return 0;
-	xact_checklist(x, &cl);
-	if (access_check(&worker_cfg->url_rewrite_access, &cl, ACCESS_ALLOW,
-	    &action, NULL) != ACL_MATCH || action != ACCESS_ALLOW)
-		return 0;
-	if (worker_cfg->url_rewrite_bypass &&
-	    helper_pool_overloaded(rewrite_pool)) {
-		log_debug(61, 2, "url_rewrite_bypass: %s not rewritten",
-		    x->url_str);
-		return 0;
-	}
-	memset(&e, 0, sizeof(e));
-	e.start = x->started;
-	e.end = x->started;
-	e.client = x->log.client;
-	e.local = x->log.local;
-	e.method = x->method;
-	e.url = x->url_str;
-	e.url_orig = x->url_str;
-	e.scheme = x->url.scheme;
-	e.host = x->url.host;
-	e.port = x->url.port;
-	e.path = x->path_str;
-	e.vmajor = x->req.vmajor;
-	e.vminor = x->req.vminor;
-	e.request = &x->req;
-	e.xaction = x->id;
-	e.dns_ms = e.upstream_ms = -1;
-	e.client_fqdn = dns_hosts_name((const struct sockaddr *)&x->log.client);
-	n = (size_t)snprintf(line, sizeof(line), "%s ", x->url_str);
-	if (n >= sizeof(line) - 1) {
-		log_errx("URL rewrite helper: request for %.200s... too long; "
-		    "URL unchanged", x->url_str);
-		return 0;
-	}
-	if (worker_cfg->url_rewrite_extras != NULL)
-		n += logformat_render(worker_cfg->url_rewrite_extras, &e, 0,
-		    line + n, sizeof(line) - n);
-	else
-		line[n++] = '\n';
-	if (n > REWRITE_LINE_MAX) {
-		log_errx("URL rewrite helper: request for %.200s... too long; "
-		    "URL unchanged", x->url_str);
-		return 0;
-	}
 	x->rw.cont = cont;
-	x->rw.req = helper_submit(rewrite_pool, line, n, rewrite_done, x);
-	if (x->rw.req == NULL)
-		return 0;	/* no helpers (crashing too rapidly): unchanged */
-	xact_set_state(x, XS_REWRITE);
-	return 1;
+	return url_helper_ask(&rewrite_helper, x, rewrite_done);
 }

@@ -21,7 +21,7 @@ void rewrite_reload(const struct cfg *cfg);
  * unless the reply was a redirect, which finishes x itself.
  */
 int rewrite_start(struct xact *x, void (*cont)(struct xact *));
-/* x goes away while it waits. */
+/* x goes away while it waits for a URL helper (rewriter or store ID). */
 void rewrite_cancel(struct xact *x);
 
 #endif

@@ -306,7 +306,7 @@ tls_client_note_error(struct tls_hs *hs, int err)
 
 /* sslproxy_cert_error for one error: allowed? (an empty list: deny) */
 static int
-tls_client_error_allowed(struct tls_hs *hs, int err)
+tls_client_error_allowed(struct tls_hs *hs, int err, X509 *cert)
 {
 	struct acl_checklist cl;
 	int action = ACCESS_DENY;
@@ -317,6 +317,7 @@ tls_client_error_allowed(struct tls_hs *hs, int err)
 	cl.sni = hs->host;
 	cl.ssl_errors = &err;
 	cl.nssl_errors = 1;
+	cl.server_cert = cert;	/* the one in error, as Squid checks */
 	/* a slow ACL (dst before DNS, proxy_auth) cannot decide: deny */
 	return access_check(&worker_cfg->sslproxy_cert_error, &cl,
 	    ACCESS_DENY, &action, NULL) == ACL_MATCH && action == ACCESS_ALLOW;
@@ -356,7 +357,8 @@ tls_client_verify(int ok, X509_STORE_CTX *sctx)
 	tls_client_note_error(hs, err);
 	if (hs->no_verify)
 		return 1;
-	if (tls_client_error_allowed(hs, err)) {
+	if (tls_client_error_allowed(hs, err, cur != NULL ? cur :
+	    X509_STORE_CTX_get0_cert(sctx))) {
 		log_debug(83, 3, "%s: bypassing certificate error %s", hs->host,
 		    tls_err_name(err) ? tls_err_name(err) : "?");
 		return 1;

@@ -5,7 +5,9 @@
  * user-space buffer instead.  A direction whose source reached EOF and that
  * holds no bytes half-closes its destination (shutdown SHUT_WR), so
  * protocols that rely on half-close work.  The tunnel ends when both
- * directions are finished or a socket fails.
+ * directions are finished or a socket fails.  An upgraded request (a 101
+ * Switching Protocols, upgrade.c) becomes the same tunnel through
+ * tunnel_switch, through TLS on either end when the client or server has it.
  *
  * In DESIGN.md's data flow: CONNECT - splice: byte tunnel.
  */
@@ -61,15 +63,27 @@ tunnel_release(struct xact *x)
 	tunnel_dir_release(&x->tun.down);
 }
 
+/* An event on a direction's source: it may have bytes or news again. */
+static void
+tunnel_source_event(struct tunnel_dir *d, uint32_t revents)
+{
+	if (revents & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		d->src_idle = 0;
+}
+
 static void
 tunnel_server_io(struct ev_io *io, uint32_t revents)
 {
-	tunnel_pump(io->arg);
+	struct xact *x = io->arg;
+
+	tunnel_source_event(&x->tun.down, revents);
+	tunnel_pump(x);
 }
 
 void
 tunnel_client_event(struct xact *x, uint32_t revents)
 {
+	tunnel_source_event(&x->tun.up, revents);
 	tunnel_pump(x);
 }
 
@@ -102,17 +116,20 @@ tunnel_splice(struct tunnel_dir *d, int from, int to, int64_t *count)
 {
 	int progress = 0;
 
-	if (!d->eof && d->in_pipe < TUNNEL_PIPE_MAX) {
-		ssize_t n = splice(from, NULL, d->pipe[1], NULL,
-		    TUNNEL_PIPE_MAX - d->in_pipe,
+	if (!d->eof && !d->src_idle && d->in_pipe < TUNNEL_PIPE_MAX) {
+		size_t want = TUNNEL_PIPE_MAX - d->in_pipe;
+		ssize_t n = splice(from, NULL, d->pipe[1], NULL, want,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
 			d->in_pipe += (size_t)n;
+			d->src_idle = (size_t)n < want;
 			progress = 1;
 		} else if (n == 0) {
 			d->eof = 1;
 			progress = 1;
-		} else if (errno != EAGAIN && errno != EINTR) {
+		} else if (errno == EAGAIN) {
+			d->src_idle = 1;
+		} else if (errno != EINTR) {
 			return -1;
 		}
 	}
@@ -222,9 +239,9 @@ tunnel_pump(struct xact *x)
 	int64_t up = 0;
 
 	for (int round = 0; round < 16; round++) {
-		int a = tunnel_move(&x->tun.up, c->fd, c->ssl, s->fd, NULL,
+		int a = tunnel_move(&x->tun.up, c->fd, c->ssl, s->fd, s->ssl,
 		    &up);
-		int b = tunnel_move(&x->tun.down, s->fd, NULL, c->fd, c->ssl,
+		int b = tunnel_move(&x->tun.down, s->fd, s->ssl, c->fd, c->ssl,
 		    &x->log.bytes_out);
 		if (a == -1 || b == -1) {
 			tunnel_end(x);
@@ -239,6 +256,11 @@ tunnel_pump(struct xact *x)
 			break;
 	}
 	x->log.bytes_in += up;
+	/* plaintext TLS has already read is not signalled by the socket */
+	if ((tunnel_dir_room(&x->tun.up) && c->ssl != NULL &&
+	    SSL_has_pending(c->ssl)) || (tunnel_dir_room(&x->tun.down) &&
+	    s->ssl != NULL && SSL_has_pending(s->ssl)))
+		ev_timer_start(&x->resume, 0);
 	ev_timer_start(&x->timer, worker_cfg->read_timeout);
 	uint32_t sev = 0;
 	if (tunnel_dir_room(&x->tun.down))
@@ -265,6 +287,67 @@ static void
 tunnel_idle_timeout(struct ev_timer *t)
 {
 	tunnel_end(t->arg);
+}
+
+static void
+tunnel_resume(struct ev_timer *t)
+{
+	tunnel_pump(t->arg);
+}
+
+/* Both connections are x's: move bytes until either side is done. */
+static void
+tunnel_run(struct xact *x)
+{
+	xact_set_state(x, XS_TUNNEL);
+	ev_io_set_cb(&x->srv->io, tunnel_server_io, x);
+	ev_timer_set_cb(&x->timer, tunnel_idle_timeout);
+	ev_timer_set_cb(&x->resume, tunnel_resume);
+	tunnel_pump(x);
+}
+
+/* Bytes a direction sends before any it reads itself. */
+static void
+tunnel_dir_seed(struct tunnel_dir *d, struct buf *b)
+{
+	size_t n = buf_avail(b);
+
+	if (n == 0)
+		return;
+	d->copy = xmalloc(n > TUNNEL_COPY_SIZE ? n : TUNNEL_COPY_SIZE);
+	memcpy(d->copy, buf_head(b), n);
+	d->copy_off = 0;
+	d->copy_len = n;
+	buf_consume(b, n);
+}
+
+static void
+tunnel_buf_take(struct buf *to, struct buf *from)
+{
+	if (buf_avail(from) == 0)
+		return;
+	buf_append(to, buf_head(from), buf_avail(from));
+	buf_consume(from, buf_avail(from));
+}
+
+void
+tunnel_switch(struct xact *x, struct buf *up1, struct buf *up2,
+    struct buf *down1, struct buf *down2)
+{
+	struct buf up, down;
+
+	buf_init(&up);
+	buf_init(&down);
+	tunnel_buf_take(&up, up1);
+	tunnel_buf_take(&up, up2);
+	tunnel_buf_take(&down, down1);
+	tunnel_buf_take(&down, down2);
+	tunnel_dir_seed(&x->tun.up, &up);
+	tunnel_dir_seed(&x->tun.down, &down);
+	buf_free(&up);
+	buf_free(&down);
+	ev_timer_stop(&x->timer);
+	tunnel_run(x);
 }
 
 /* The way to the server is open: answer 200 and start moving bytes. */
@@ -320,10 +403,7 @@ tunnel_open(struct xact *x)
 		}
 		fcntl(c->fd, F_SETFL, fl);
 	}
-	xact_set_state(x, XS_TUNNEL);
-	ev_io_set_cb(&s->io, tunnel_server_io, x);
-	ev_timer_set_cb(&x->timer, tunnel_idle_timeout);
-	tunnel_pump(x);
+	tunnel_run(x);
 }
 
 /*

@@ -1,7 +1,7 @@
 /*
- * CONNECT tunnels: after the server connection is up, bytes move both ways
- * through pipes with splice(2), or through user space when descriptors are
- * too short for a pipe.
+ * CONNECT tunnels (and upgraded requests): after the server connection is
+ * up, bytes move both ways through pipes with splice(2), or through user
+ * space when descriptors are too short for a pipe or an end speaks TLS.
  */
 #ifndef CUTTLE_TUNNEL_H
 #define CUTTLE_TUNNEL_H
@@ -11,6 +11,14 @@
 struct xact;
 
 void tunnel_start(struct xact *x);
+/*
+ * An upgraded request (upgrade.c): x's client and server connections
+ * become a tunnel.  The bytes in up1 then up2 go to the server first, those
+ * in down1 then down2 to the client (the buffers are emptied).
+ */
+struct buf;
+void tunnel_switch(struct xact *x, struct buf *up1, struct buf *up2,
+    struct buf *down1, struct buf *down2);
 void tunnel_client_event(struct xact *x, uint32_t revents);
 /* What the tunnel waits for on the client socket (CONN_WANT_*). */
 unsigned tunnel_client_wants(const struct xact *x);

@@ -31,6 +31,7 @@
 #include "pconn.h"
 #include "proctitle.h"
 #include "rewrite.h"
+#include "storeid.h"
 #include "tls_client.h"
 #include "util.h"
 
@@ -276,6 +277,7 @@ worker_reload(void)
 	headers_reload();
 	log_apply_debug_options(fresh->debug_options);
 	rewrite_reload(fresh);
+	storeid_reload(fresh);
 	auth_reload(fresh);
 	external_acl_reload(fresh);
 	tls_client_reload(fresh);
@@ -371,6 +373,7 @@ worker_main(const struct heritage *h)
 	cache_init();
 	accesslog_init();
 	rewrite_init(cfg);
+	storeid_init(cfg);
 	auth_init(cfg);
 	external_acl_init(cfg);
 	tls_client_init(cfg);
@@ -392,6 +395,7 @@ worker_main(const struct heritage *h)
 	ev_set_batch_hook(accesslog_flush);
 	evloop_run();
 	rewrite_shutdown();
+	storeid_shutdown();
 	auth_shutdown();
 	external_acl_shutdown();
 	bump_cert_shutdown();

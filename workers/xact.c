@@ -32,6 +32,7 @@
 #include "errpage.h"
 #include "forward.h"
 #include "headers.h"
+#include "intercept.h"
 #include "log.h"
 #include "pconn.h"
 #include "rewrite.h"
@@ -161,6 +162,8 @@ xact_new(struct conn *c)
 	x->client = c->peer;
 	x->peer = c->peer;
 	x->log.local = c->local;
+	x->icpt.mode = c->icpt_mode;
+	x->icpt.self = c->icpt_self;
 	return x;
 }
 
@@ -179,10 +182,10 @@ xact_free(struct xact *x)
 		external_acl_release(x);
 	ev_timer_stop(&x->timer);
 	ev_timer_stop(&x->resume);
-	if (x->is_connect) {
-		tunnel_release(x);
+	tunnel_release(x);	/* a CONNECT's, or an upgraded request's */
+	if (x->is_connect)
 		bump_release(x);
-	} else
+	else
 		cache_release(x);
 	http_msg_free(&x->req);
 	http_msg_free(&x->rep);
@@ -193,6 +196,7 @@ xact_free(struct xact *x)
 	free(x->log_url);
 	free(x->path_str);
 	free(x->rw.buf);
+	free(x->rw.store_id);
 	free(x->accel_url);
 	buf_free(&x->fwd.head);
 	buf_free(&x->fwd.body);
@@ -326,6 +330,9 @@ xact_background(const struct xact *model)
 	x->log.client = model->log.client;
 	x->peer = model->peer;
 	x->client = model->client;
+	/* an intercepted request revalidates at its original destination */
+	x->log.local = model->log.local;
+	x->icpt = model->icpt;
 	x->head = xmalloc(model->req.head_len + 1);
 	memcpy(x->head, model->head, model->req.head_len + 1);
 	x->req = model->req;
@@ -369,7 +376,11 @@ xact_route_request(struct xact *x)
 		bump_server_failed(x);
 		return;
 	}
-	cache_lookup(x, &v);
+	/* an intercepted request with an unchecked Host skips the cache */
+	if (intercept_cacheable(x))
+		cache_lookup(x, &v);
+	else
+		v.route = CACHE_ROUTE_FETCH;
 	xact_route(x, &v);
 }
 
@@ -385,6 +396,9 @@ xact_route(struct xact *x, const struct cache_outcome *v)
 
 	switch (v->route) {
 	case CACHE_ROUTE_FETCH:
+		if (intercept_loop_denied(x))
+			return;
+		/* FALLTHROUGH */
 	case CACHE_ROUTE_REVALIDATE:
 		forward_start(x);
 		return;

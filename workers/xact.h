@@ -47,7 +47,7 @@ enum xact_state {
 	XS_ACCESS,	/* waiting for DNS or an external ACL helper to
 			 * finish an http_access check */
 	XS_AUTH,	/* waiting for the auth_param basic program */
-	XS_REWRITE,	/* waiting for the url_rewrite_program */
+	XS_REWRITE,	/* waiting for url_rewrite_ or store_id_program */
 	XS_LOOKUP,	/* waiting for a cache_dir's answer (lookup, PURGE) */
 	XS_COLLAPSED,	/* waiting for another transaction's fetch of the URL */
 	XS_DNS,		/* resolving the server */
@@ -74,6 +74,14 @@ struct tunnel_dir {
 	size_t		 copy_len, copy_off;
 	int		 eof;		/* the source sent FIN */
 	int		 shut;		/* the destination was half-closed */
+	/*
+	 * The source was drained (EAGAIN or a short splice) and no event
+	 * has come since: not read again until one does.  Trying both
+	 * directions after every event cost a short tunnel about 13
+	 * failing splice calls; epoll is level-triggered, so a skipped
+	 * source with bytes is reported again.
+	 */
+	int		 src_idle;
 };
 
 /* tunnel.c */
@@ -160,13 +168,14 @@ struct xact_cf {
 	struct xact	*next;		/* next waiting follower */
 };
 
-/* rewrite.c: url_rewrite_program */
+/* rewrite.c, storeid.c: url_rewrite_program, store_id_program */
 struct xact_rewrite {
-	struct helper_req *req;		/* waiting for the rewriter */
+	struct helper_req *req;		/* waiting for the rewriter or store ID */
 	void		(*cont)(struct xact *);
 	char		*buf;		/* the rewritten URL x->url points into */
 	int		 done;		/* the URL was rewritten */
 	int		 keep_host;	/* url_rewrite_host_header off */
+	char		*store_id;	/* the cache knows x by this, not its URL */
 };
 
 /* auth.c: proxy authentication */
@@ -176,6 +185,15 @@ struct xact_auth {
 	char		*pass;		/* in user's allocation */
 	struct helper_req *req;		/* waiting for the helper */
 	void		(*cont)(struct xact *);
+};
+
+/* intercept.c: a request on an intercepted connection */
+struct xact_intercept {
+	int		 mode;		/* 0, INTERCEPT_NAT or _TPROXY; log.local
+					   is the original destination */
+	int		 self;		/* ... which is this proxy: a loop */
+	int		 verified;	/* Host names that destination */
+	void		(*cont)(struct xact *);	/* after the Host check */
 };
 
 struct xact {
@@ -229,6 +247,7 @@ struct xact {
 	struct xact_rewrite rw;
 	struct xact_auth auth;
 	struct xact_bump bump;
+	struct xact_intercept icpt;
 	struct external_acl_xact *extacl;	/* external_acl.c; NULL: unused */
 };
 

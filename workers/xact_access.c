@@ -2,11 +2,12 @@
  * The checks between a parsed request head and the router, in order: the
  * URL and what this port accepts, follow_x_forwarded_for, Max-Forwards on
  * TRACE/OPTIONS, http_access (which may wait for DNS, the auth helper or
- * an external ACL helper), then url_rewrite_program (internal.c answers requests for the proxy
- * itself in its place).  Each step that waits resumes where it left
- * off; a denial ends the transaction with Squid's page (deny_info).
+ * an external ACL helper), then url_rewrite_program and store_id_program
+ * (internal.c answers requests for the proxy itself in their place).
+ * Each step that waits resumes where it left off; a denial ends the
+ * transaction with Squid's page (deny_info).
  *
- * In DESIGN.md's data flow: http_access / auth / url_rewrite.
+ * In DESIGN.md's data flow: http_access / auth / url_rewrite / store ID.
  */
 #include "config.h"
 #include "xact.h"
@@ -24,9 +25,11 @@
 #include "errpage.h"
 #include "external_acl.h"
 #include "headers.h"
+#include "intercept.h"
 #include "internal.h"
 #include "log.h"
 #include "rewrite.h"
+#include "storeid.h"
 #include "util.h"
 #include "worker.h"
 
@@ -63,6 +66,8 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 	    x->auth.state : ACL_AUTH_OFF;
 	if (x->auth.state == ACL_AUTH_OK)
 		cl->user = x->auth.user;
+	if (x->conn != NULL)
+		cl->server_cert = x->conn->tls_server_cert;
 	/* external ACLs answer from their cache here; xact_access waits */
 	cl->tag = &x->log.ext_tag;
 	cl->external = external_acl_match_fast;
@@ -151,6 +156,14 @@ xact_access_dns(void *arg, const struct dns_result *res)
 	xact_access(x);
 }
 
+/* After the rewriter, as in Squid: the store ID, then the router. */
+static void
+xact_store_id(struct xact *x)
+{
+	if (!storeid_start(x, xact_route_request))
+		xact_route_request(x);
+}
+
 static void
 xact_access(struct xact *x)
 {
@@ -183,7 +196,8 @@ xact_access(struct xact *x)
 		/* Squid: a denial whose last checked ACL is proxy_auth
 		 * challenges, so the user may log in as someone else */
 		xact_deny(x, rule, last != NULL && acl_is_auth(last) &&
-		    cl.auth_state != ACL_AUTH_OFF ? 407 : 403, "TCP_DENIED");
+		    (cl.auth_state != ACL_AUTH_OFF || x->icpt.mode != 0) ?
+		    407 : 403, "TCP_DENIED");
 		return;
 	}
 	/* as Squid: PURGE exists only once some "method PURGE" ACL does */
@@ -193,9 +207,9 @@ xact_access(struct xact *x)
 	}
 	if (internal_start(x))
 		return;		/* the proxy's own pages */
-	if (rewrite_start(x, xact_route_request))
+	if (rewrite_start(x, xact_store_id))
 		return;
-	xact_route_request(x);
+	xact_store_id(x);
 }
 
 /* TRACE/OPTIONS with Max-Forwards: 0 are answered here (RFC 9110 7.6.2). */
@@ -347,6 +361,18 @@ xact_accel_url(struct xact *x)
 	return NULL;
 }
 
+/* After the Host check: the access checks proper. */
+static void
+xact_access_checks(struct xact *x)
+{
+	xact_indirect_client(x);
+	if (worker_cfg->log_uses_indirect_client)
+		x->log.client = x->client;
+	if (xact_max_forwards(x))
+		return;
+	xact_access(x);
+}
+
 /* From a parsed head to the router, or to the answer a check made. */
 void
 xact_access_start(struct xact *x)
@@ -359,6 +385,8 @@ xact_access_start(struct xact *x)
 		x->accel_url = xact_accel_url(x);
 	} else if (x->conn != NULL && x->conn->ssl != NULL && !x->is_connect)
 		x->accel_url = bump_request_url(x);	/* a bumped request */
+	else if (x->icpt.mode != 0 && !x->is_connect)
+		x->accel_url = intercept_url(x);	/* origin form */
 	if (x->accel_url == NULL && !x->accelerated && !x->is_connect)
 		x->accel_url = internal_local_url(x);	/* GET /cuttle/ */
 	if (x->is_connect)
@@ -412,12 +440,10 @@ xact_access_start(struct xact *x)
 		xact_fail(x, 413, "ERR_TOO_BIG", 0);
 		return;
 	}
-	xact_indirect_client(x);
-	if (worker_cfg->log_uses_indirect_client)
-		x->log.client = x->client;
-	if (xact_max_forwards(x))
+	/* Squid checks Host (intercept.c) before anything else */
+	if (intercept_verify(x, xact_access_checks))
 		return;
-	xact_access(x);
+	xact_access_checks(x);
 }
 
 /* Parse the next request if one is buffered, otherwise wait for one. */

@@ -165,6 +165,9 @@ enum certgen_key {
 	CERTGEN_SET_COMMON_NAME, CERTGEN_SIGN, CERTGEN_SIGN_HASH, CERTGEN_NKEYS
 };
 
+/* Every request carries the CA key: decoded once per helper process. */
+static struct tls_key_memo certgen_ca_key;
+
 static const char *certgen_keys[CERTGEN_NKEYS] = {
 	"host", "setValidAfter", "setValidBefore", "setCommonName", "Sign",
 	"SignHash"
@@ -234,8 +237,8 @@ certgen_req_parse(const char *body, struct tls_mint_req *req, char **err)
 		*err = xasprintf("Wrong signing hash: %s", hash);
 		goto out;
 	}
-	if (tls_mint_read_signing(pem, &req->ca_cert, &req->ca_key,
-	    &req->mimic) == -1) {
+	if (tls_mint_read_signing(pem, &certgen_ca_key, &req->ca_cert,
+	    &req->ca_key, &req->mimic) == -1) {
 		*err = xasprintf("Broken signing certificate!");
 		goto out;
 	}

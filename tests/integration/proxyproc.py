@@ -57,15 +57,16 @@ def free_port():
     return port
 
 
-def port_listening(port):
+def port_listening(port, pid=None):
     """True once something listens on 127.0.0.1:port.
 
     Read from /proc rather than by connecting, because a probe connection
     would be logged by the proxy (error:transaction-end-before-headers).
+    With `pid`, the table of that process's network namespace is read.
     """
     want = "0100007F:%04X" % port
     try:
-        with open("/proc/net/tcp") as f:
+        with open("/proc/%d/net/tcp" % pid if pid else "/proc/net/tcp") as f:
             for line in f:
                 fields = line.split()
                 if len(fields) > 3 and fields[1] == want and fields[3] == "0A":
@@ -130,8 +131,9 @@ def make_writable_dir(path):
 class Proxy:
     """One running proxy.  Build it with `ProxyFactory`, not directly."""
 
-    def __init__(self, impl, workdir, conf_text, workers, single):
+    def __init__(self, impl, workdir, conf_text, workers, single, netns=None):
         self.impl = impl
+        self.netns = netns
         self.dir = workdir
         self.port = free_port()
         self.conf = os.path.join(workdir, "squid.conf")
@@ -150,13 +152,17 @@ class Proxy:
 
     def command(self):
         if self.impl == "squid":
-            return [SQUID, "-N", "-n", self.service, "-f", self.conf]
-        if self.single:
-            return [cuttle_binary(), "-N", "-f", self.conf]
-        return [cuttle_binary(), "-f", self.conf, "--foreground"]
+            cmd = [SQUID, "-N", "-n", self.service, "-f", self.conf]
+        elif self.single:
+            cmd = [cuttle_binary(), "-N", "-f", self.conf]
+        else:
+            cmd = [cuttle_binary(), "-f", self.conf, "--foreground"]
+        # inside a network namespace of the test's own (ip netns exec execs
+        # the proxy, so the pid stays the proxy's)
+        return (["ip", "netns", "exec", self.netns] if self.netns else []) + cmd
 
     def start(self):
-        binary = self.command()[0]
+        binary = self.command()[4 if self.netns else 0]
         if not os.access(binary, os.X_OK):
             raise RuntimeError("%s not found or not executable: build it first, or set "
                                "CUTTLE_BUILDDIR to the build tree" % binary)
@@ -169,7 +175,7 @@ class Proxy:
             if self.proc.poll() is not None:
                 raise RuntimeError("%s exited with %s before listening\n%s" % (
                     self.impl, self.proc.returncode, self.diagnostics()))
-            if port_listening(self.port):
+            if port_listening(self.port, self.proc.pid if self.netns else None):
                 return self
             time.sleep(0.05)
         raise RuntimeError("%s did not listen on %d within %ss\n%s" % (
@@ -398,7 +404,9 @@ class ProxyFactory:
     cached in memory (the defaults of cache_mem and friends apply).
     `make_dirs=True` runs `-z` on the config before starting (a cache_dir in
     conf_extra needs it).  `port_opts` is appended to the test's http_port
-    line (e.g. "ssl-bump tls-cert=...").
+    line (e.g. "ssl-bump tls-cert=...").  `netns` runs the proxy inside
+    that network namespace (`ip netns exec`; its 127.0.0.1 is the
+    namespace's own).
     """
 
     def __init__(self, tmpdir, default_impl, prefix="p"):
@@ -409,7 +417,7 @@ class ProxyFactory:
 
     def __call__(self, conf_extra="", access=None, workers=1, impl=None,
                  ssl_ports=(), single=False, start=True, cache=False, make_dirs=False,
-                 port_opts=""):
+                 port_opts="", netns=None):
         impl = impl or self.default_impl
         workdir = os.path.join(self.tmpdir, "%s-%s%d" % (self.prefix, impl, len(self.started)))
         make_writable_dir(workdir)
@@ -419,7 +427,7 @@ class ProxyFactory:
                 + conf_extra.rstrip("\n") + "\n"
                 + (DEFAULT_ACCESS if access is None else access.rstrip("\n") + "\n"))
         # Extras may name files in the proxy's own dir as @DIR@.
-        p = Proxy(impl, workdir, conf.replace("@DIR@", workdir), workers, single)
+        p = Proxy(impl, workdir, conf.replace("@DIR@", workdir), workers, single, netns)
         self.started.append(p)
         if make_dirs:
             z = p.make_cache_dirs()

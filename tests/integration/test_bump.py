@@ -7,6 +7,7 @@ bump.py; origins use the session's self-signed tls.test certificate
 ssl_db, so every test that Squid can run is checked against it.
 """
 
+import hashlib
 import os
 import shutil
 import socket
@@ -388,3 +389,140 @@ def test_bumped_disk_hit(proxy, bump_ca, tls_origin):
     assert tls_origin.count("/big.bin") == 1
     e = log_lines(p, 4)
     assert e[3]["code"] == "TCP_HIT/200"
+
+
+ALT_SVC = 'h3=":443"; ma=86400, h3-29=":443"; ma=86400, h2="alt.tls.test:443"'
+
+
+@pytest.mark.cuttle_only(reason="beyond Squid: Squid 5.7 relays Alt-Svc as "
+                         "the origin sent it, h3 and all")
+def test_bumped_responses_lose_h3_alt_svc(proxy, bump_ca, tls_origin):
+    # Clients told that the origin speaks HTTP/3 leave the inspected path
+    # for QUIC: bumped responses, fresh and from the cache, keep only the
+    # other alternatives; one with nothing else loses the header.
+    tls_origin.script("/alt", 200, [("Cache-Control", "max-age=3600"),
+                                    ("Alt-Svc", ALT_SVC)], b"a" * 100)
+    tls_origin.script("/only-h3", 200, [("Alt-Svc", 'h3=":443"; ma=60')],
+                      b"b")
+    p = bump_proxy(proxy, bump_ca, "ssl_bump bump all",
+                   extra="tls_outgoing_options cafile=%s" % tls_origin.cert,
+                   ssl_ports=[tls_origin.port], cache=True)
+    authority = "tls.test:%d" % tls_origin.port
+    seen = []
+    for path in ("/alt", "/alt", "/only-h3"):
+        with tls_client(connect(p.port, "tls.test", tls_origin.port),
+                        bump_ca[0], "tls.test") as tls:
+            head, _ = https_get(tls, path, authority)
+        assert head.startswith("HTTP/1.1 200"), head
+        seen.append([ln.split(":", 1)[1].strip() for ln in head.split("\r\n")
+                     if ln.lower().startswith("alt-svc:")])
+    assert seen == [['h2="alt.tls.test:443"'], ['h2="alt.tls.test:443"'], []]
+    assert tls_origin.count("/alt") == 1, "the second /alt is a hit"
+
+
+def test_alt_svc_untouched_outside_a_bump(proxy, origin):
+    # A plain proxied response is not the bump's business.
+    origin.script("/alt", 200, [("Alt-Svc", ALT_SVC)], b"x")
+    p = proxy()
+    c = RawClient(p.port)
+    c.send("GET http://127.0.0.1:%d/alt HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n"
+           % (origin.port, origin.port))
+    r = c.read_response("GET")
+    assert r.status == 200
+    assert r.header("Alt-Svc") == ALT_SVC
+
+
+def squid_fingerprint(certfile):
+    """SHA-1 of the certificate's DER as Squid writes it: AB:CD:..."""
+    with open(certfile) as f:
+        h = hashlib.sha1(ssl.PEM_cert_to_DER_cert(f.read())).hexdigest()
+    return ":".join(h[i:i + 2] for i in range(0, 40, 2)).upper()
+
+
+@pytest.mark.parametrize("pinned", [True, False])
+def test_sslproxy_cert_error_by_server_cert_fingerprint(proxy, bump_ca, certs,
+                                                        signed_origin, pinned):
+    # An origin signed by a CA the proxy does not trust is let through
+    # when its certificate is the one the admin pinned by fingerprint (the
+    # client is still shown a mimic signed as untrusted, as Squid's
+    # default sslproxy_cert_sign does: it does not check it here).
+    fp = squid_fingerprint(certs.good[0]) if pinned else ":".join(["00"] * 20)
+    p = bump_proxy(proxy, bump_ca, "ssl_bump peek step1\nssl_bump bump all",
+                   extra="acl pinned server_cert_fingerprint %s\n"
+                   "sslproxy_cert_error allow pinned\n"
+                   "sslproxy_cert_error deny all\n" % fp,
+                   ssl_ports=[signed_origin.port])
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with ctx.wrap_socket(connect(p.port, "tls.test", signed_origin.port),
+                         server_hostname="tls.test") as tls:
+        head, _ = https_get(tls, "/", "tls.test:%d" % signed_origin.port)
+    assert head.startswith("HTTP/1.1 200" if pinned else "HTTP/1.1 503"), head
+
+
+@pytest.fixture
+def tls12_origin(tls_cert):
+    """tls_origin's certificate on a TLS 1.2 server: Squid 5.7 sees a
+    TLS 1.3 server's certificate only encrypted, so after a peek it splices
+    whatever step 3's rules say; over TLS 1.2 both proxies decide alike."""
+    from origin import Origin, make_tls_context
+    ctx = make_tls_context(*tls_cert)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    o = Origin(ctx)
+    o.cert = tls_cert[0]
+    yield o
+    o.stop()
+
+
+@pytest.mark.parametrize("acl,sni,spliced", [
+    ("ssl::server_name tls.test", None, True),     # the certificate's name
+    ("ssl::server_name nomatch.test", None, False),
+    ("ssl::server_name --server-provided tls.test", None, True),
+    ("ssl::server_name --client-requested tls.test", None, False),  # an IP
+    ("ssl::server_name --consensus tls.test", "tls.test", True),
+    ("ssl::server_name --consensus tls.test", "other.test", False),
+    ("ssl::server_name_regex ^tls\\.", None, True),
+])
+def test_server_name_at_step3_is_the_certificates(proxy, bump_ca, tls12_origin,
+                                                  acl, sni, spliced):
+    # A CONNECT to an address: only the server's certificate names
+    # tls.test, once step 3 has seen it.  A splice decided at step 3 logs
+    # the tunnel alone; a terminate there names no server, as in Squid.
+    o = tls12_origin
+    p = bump_proxy(proxy, bump_ca, "ssl_bump peek step1\nssl_bump peek step2\n"
+                   "ssl_bump splice certname\nssl_bump terminate all",
+                   extra="acl certname %s\ntls_outgoing_options cafile=%s\n"
+                   % (acl, o.cert), ssl_ports=[o.port])
+    sock = connect(p.port, "127.0.0.1", o.port)
+    ctx = ssl.create_default_context(cafile=o.cert)
+    ctx.check_hostname = False
+    try:
+        with ctx.wrap_socket(sock, server_hostname=sni) as tls:
+            head, _ = https_get(tls, "/", "127.0.0.1:%d" % o.port)
+        assert spliced and head.startswith("HTTP/1.1 200"), head
+    except (ssl.SSLError, ConnectionResetError, BrokenPipeError) as e:
+        assert not spliced, "refused: %r" % e
+    (e,) = log_lines(p, 1)
+    if spliced:
+        assert (e["code"], e["hier"]) == ("TCP_TUNNEL/200",
+                                          "HIER_DIRECT/127.0.0.1")
+        assert int(e["bytes"]) > 0
+    else:
+        assert (e["code"], e["bytes"], e["hier"]) == ("NONE_NONE/200", "0",
+                                                      "HIER_NONE/-")
+
+
+def test_terminate_at_step3_after_a_failed_server_handshake(proxy, bump_ca,
+                                                             tls12_origin):
+    # The server's certificate is refused (self-signed, not trusted): a
+    # step 3 terminate still closes; the failure alone does not splice.
+    o = tls12_origin
+    p = bump_proxy(proxy, bump_ca, "ssl_bump peek step1\nssl_bump peek step2\n"
+                   "ssl_bump terminate all", ssl_ports=[o.port])
+    sock = connect(p.port, "tls.test", o.port)
+    ctx = ssl.create_default_context(cafile=o.cert)
+    with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError)):
+        with ctx.wrap_socket(sock, server_hostname="tls.test") as tls:
+            https_get(tls, "/", "tls.test:%d" % o.port)
+    assert o.requests == []

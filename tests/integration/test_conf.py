@@ -73,21 +73,18 @@ PORT_OPTIONS = ["intercept", "tproxy", "transparent"]
 
 
 @pytest.mark.cuttle_only(reason="the warnings are cuttle's wording")
-def test_parse_warns_port_options_not_implemented(tmp_path):
-    # Until cuttle implements them, such ports work as plain forward ports:
-    # -k parse says so, naming file, line and option.
+def test_parse_port_modes_quiet(tmp_path):
+    # intercept and tproxy work (test_intercept.py): -k parse says nothing
+    # about them; transparent is intercept's deprecated name and says so.
     conf = tmp_path / "ports.conf"
     lines = ["pid_filename none", "cache_log /dev/null"]
     for n, opt in enumerate(PORT_OPTIONS):
-        extra = " tls-cert=%s" % os.path.join(CONF_DIR, "test-ca-with-key.pem") if opt == "ssl-bump" else ""
-        lines.append("http_port %d %s%s" % (3200 + n, opt, extra))
+        lines.append("http_port %d %s" % (3200 + n, opt))
     lines.append("https_port 3443 tls-cert=%s" % os.path.join(CONF_DIR, "test-ca-with-key.pem"))
     conf.write_text("\n".join(lines) + "\n")
     r = subprocess.run([cuttle_binary(), "-k", "parse", "-f", str(conf)], capture_output=True,
                        text=True, timeout=30, env=proxy_env())
     assert r.returncode == 0, r.stderr
-    for n, opt in enumerate(PORT_OPTIONS):
-        want = "%s:%d: http_port option '%s' is not supported by cuttle yet" % (conf, n + 3, opt)
-        assert want in r.stderr, r.stderr
-    # ssl-bump ports and https_port work now: not a word about them
+    assert "not supported" not in r.stderr, r.stderr
+    assert "%s:5: http_port option 'transparent' is deprecated" % conf in r.stderr, r.stderr
     assert "https_port" not in r.stderr and "ssl-bump" not in r.stderr, r.stderr

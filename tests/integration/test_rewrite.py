@@ -4,6 +4,7 @@ BH), and a rewriter that dies being replaced."""
 
 import os
 import re
+import threading
 
 import pytest
 
@@ -236,3 +237,24 @@ def test_request_line_format_matches_squid(proxy, squid_proxy, origin, workdir):
         p.stop()
     assert got[0] == got[1]
     assert got[0][0].startswith("1 http://origin.test:ORIGIN/rw/x?a=%20b 127.0.0.1/")
+
+
+@pytest.mark.parametrize("bypass", ["on", "off"])
+def test_bypass_when_rewriter_busy(proxy, origin, workdir, bypass):
+    """One rewriter, busy for a second: with url_rewrite_bypass on (which
+    makes queue-size default to 0, as in Squid) the next request skips it
+    and goes out unchanged; off, it waits its turn and is rewritten."""
+    c, rec = conf(workdir, children="url_rewrite_children 1 startup=1 idle=1",
+                  extra="url_rewrite_bypass %s" % bypass)
+    p = proxy(conf_extra=c)
+    done = {}
+    t = threading.Thread(target=lambda: done.update(a=get(p.port, origin.url("/slow"))))
+    t.start()
+    try:
+        records(rec, 1)
+        r = get(p.port, origin.url("/rw/b"))
+    finally:
+        t.join(10)
+    assert r.status == 200 and done["a"].status == 200
+    want = "/rw/b" if bypass == "on" else "/echo/rewritten/b"
+    assert want in [q.target for q in origin.requests]

@@ -14,6 +14,7 @@
 #include "http_parse.h"
 #include "tls_err.h"
 #include "tap.h"
+#include "testca.h"
 
 static struct acl_set set;
 static char *warn;
@@ -872,6 +873,72 @@ t_tls_detail(void)
 	X509_free(x);
 }
 
+/*
+ * ssl::server_name once the server's certificate is known (CN
+ * cn.example.test, DNS name www.example.test), its options, and
+ * server_cert_fingerprint.
+ */
+static void
+t_server_cert(void)
+{
+	struct acl_checklist cl;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n;
+	char fp[3 * EVP_MAX_MD_SIZE], line[256];
+	X509 *cert;
+
+	testca_init();
+	cert = testca_cert(testca_ec_key, "cn.example.test", testca,
+	    testca_key, 30);
+	t_cl(&cl);
+	cl.host = "host.example.org";
+	cl.sni = "sni.example.net";
+	is_str(t_acl("scn ssl::server_name cn.example.test"), NULL, "cn acl");
+	is_str(t_acl("swww ssl::server_name .example.test"), NULL, "san acl");
+	is_str(t_acl("ssni ssl::server_name sni.example.net"), NULL, "sni acl");
+	is_str(t_acl("srx ssl::server_name_regex ^www\\."), NULL, "regex acl");
+	is_str(t_acl("cli ssl::server_name --client-requested sni.example.net"),
+	    NULL, "--client-requested");
+	is_str(t_acl("srv ssl::server_name --server-provided sni.example.net"),
+	    NULL, "--server-provided");
+	is_str(t_acl("con ssl::server_name --consensus sni.example.net "
+	    "www.example.test"), NULL, "--consensus");
+	ok(t_acl("two ssl::server_name --consensus --client-requested x") !=
+	    NULL, "two options: refused, as Squid refuses them");
+
+	is_int(t_match("ssni", &cl), ACL_MATCH, "no certificate: the SNI");
+	is_int(t_match("srv", &cl), ACL_NOMATCH,
+	    "--server-provided without a certificate: 'none'");
+	is_int(t_match("con", &cl), ACL_MATCH,
+	    "--consensus without a certificate: the SNI");
+	cl.server_cert = cert;
+	is_int(t_match("scn", &cl), ACL_MATCH, "a certificate: its CN");
+	is_int(t_match("swww", &cl), ACL_MATCH, "or a DNS alternative name");
+	is_int(t_match("srx", &cl), ACL_MATCH, "regex on the names");
+	is_int(t_match("ssni", &cl), ACL_NOMATCH,
+	    "the certificate's names replace the SNI");
+	is_int(t_match("cli", &cl), ACL_MATCH, "--client-requested: the SNI");
+	is_int(t_match("srv", &cl), ACL_NOMATCH,
+	    "--server-provided: the names");
+	is_int(t_match("con", &cl), ACL_NOMATCH,
+	    "--consensus: an SNI the certificate does not fit is 'none'");
+	cl.sni = "www.example.test";
+	is_int(t_match("con", &cl), ACL_MATCH,
+	    "--consensus: an SNI the certificate fits");
+
+	X509_digest(cert, EVP_sha1(), md, &n);
+	for (unsigned int i = 0; i < n; i++)
+		snprintf(fp + 3 * i, 4, "%02X%s", md[i], i + 1 < n ? ":" : "");
+	snprintf(line, sizeof(line), "fp server_cert_fingerprint -sha1 %s", fp);
+	is_str(t_acl(line), NULL, "server_cert_fingerprint");
+	is_str(t_acl("fpo server_cert_fingerprint 00:11"), NULL, "another");
+	is_int(t_match("fp", &cl), ACL_MATCH, "its SHA-1 fingerprint");
+	is_int(t_match("fpo", &cl), ACL_NOMATCH, "another fingerprint");
+	cl.server_cert = NULL;
+	is_int(t_match("fp", &cl), ACL_NOMATCH, "no certificate: no match");
+	X509_free(cert);
+}
+
 int
 main(void)
 {
@@ -886,6 +953,7 @@ main(void)
 	t_proxy_auth();
 	t_ssl_error();
 	t_tls_detail();
+	t_server_cert();
 	acl_set_free(&set);
 	t_acl("x src 1.2.3.4");	/* frees the last messages */
 	acl_set_free(&set);

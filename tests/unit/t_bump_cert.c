@@ -153,16 +153,7 @@ mint_like(const struct bump_cert_params *pp)
 	EVP_PKEY *k = NULL;
 	X509 *x;
 
-	memset(&mr, 0, sizeof(mr));
-	mr.ca_cert = pp->sign_cert;
-	mr.ca_key = pp->sign_key;
-	mr.mimic = pp->mimic;
-	mr.cn = pp->cn;
-	mr.set_common_name = pp->set_common_name;
-	mr.set_valid_after = pp->set_valid_after;
-	mr.set_valid_before = pp->set_valid_before;
-	mr.sign = pp->sign;
-	mr.md = pp->md;
+	bump_cert_mint_req(pp, &mr);
 	x = tls_mint(&mr, &k);
 	EVP_PKEY_free(k);
 	return x;

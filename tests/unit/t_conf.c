@@ -60,7 +60,7 @@ test_warnings(void)
 	    "ssl_engine foo\n"
 	    "dns_v4_first on\n"
 	    "dns_nameservers foo 127.0.0.1\n"
-	    "storeurl_rewrite_program /bin/cat\n", 0), 0,
+	    "tcp_outgoing_dscp 0x20 all\n", 0), 0,
 	    "warnings are not errors");
 	is_int(c.cache_mem, 64, "unitless size is bytes");
 	ok(logged("WARNING: %s:1: No units on 'cache_mem 64', assuming 64.00 "
@@ -78,7 +78,7 @@ test_warnings(void)
 	ok(c.dns_nameservers != NULL && c.dns_nameservers->next == NULL &&
 	    strcmp(c.dns_nameservers->s, "127.0.0.1") == 0,
 	    "and is left out");
-	ok(logged("WARNING: %s:7: directive 'storeurl_rewrite_program' is not",
+	ok(logged("WARNING: %s:7: directive 'tcp_outgoing_dscp' is not",
 	    tpath("w.conf")), "aliases of unsupported directives have rows");
 	is_int(count_lines("ERROR"), 0, "no ERROR line");
 	cfg_free(&c);

@@ -286,20 +286,17 @@ test_ports(void)
 	    "http_port 3133 transparent\n", tpath("ca.pem"), tpath("ca.key"),
 	    tpath("ca.pem"), tpath("ca.key"));
 	is_int(load(&c, "p.conf", text, 0), 0, "ports load");
-	/* modes cuttle does not implement yet say so, by file and line */
-	ok(logged("%s:2: http_port option 'intercept' is not supported by "
-	    "cuttle yet; the port works as a plain forward proxy port",
-	    tpath("p.conf")), "intercept warns");
-	ok(logged("%s:3: http_port option 'tproxy' is not supported",
-	    tpath("p.conf")), "tproxy warns");
+	/* interception works (workers/intercept.c): not a word */
+	ok(strstr(logtext, "p.conf:2:") == NULL, "intercept loads quietly");
+	ok(strstr(logtext, "p.conf:3:") == NULL, "tproxy loads quietly");
 	ok(strstr(logtext, "p.conf:4:") == NULL,
 	    "accel and its options load without a word");
 	ok(strstr(logtext, "p.conf:5:") == NULL,
 	    "ssl-bump and its options load without a word");
 	ok(strstr(logtext, "p.conf:6:") == NULL,
 	    "https_port and its options load without a word");
-	ok(logged("%s:7: http_port option 'transparent' is not supported",
-	    tpath("p.conf")), "transparent warns as intercept does");
+	ok(logged("%s:7: http_port option 'transparent' is deprecated",
+	    tpath("p.conf")), "transparent warns that it is deprecated");
 	p = c.ports;
 	ok(p != NULL, "first port");
 	if (p == NULL)
@@ -676,6 +673,64 @@ test_auth_param(void)
 	    "bad credentialsttl");
 }
 
+/* store_id_* and url_rewrite_* fill the same kind of record. */
+static void
+test_url_helpers(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "sid.conf", "store_id_program /bin/cat -u\n", 0), 0,
+	    "store_id_program loads");
+	ok(c.store_id.program != NULL &&
+	    strcmp(c.store_id.program[0], "/bin/cat") == 0 &&
+	    strcmp(c.store_id.program[1], "-u") == 0 &&
+	    c.store_id.program[2] == NULL, "program argv");
+	is_int(c.store_id.children.n_max, 20, "default: 20 children");
+	is_int(c.store_id.children.n_startup, 0, "startup=0");
+	is_int(c.store_id.children.n_idle, 1, "idle=1");
+	is_int(c.store_id.children.concurrency, 0, "concurrency=0");
+	is_int(c.store_id.children.queue_size, -1, "queue-size unset");
+	is_int(c.store_id.bypass, 1, "store_id_bypass on (Squid 5.7)");
+	is_int(c.url_rewrite.bypass, 0, "url_rewrite_bypass off");
+	ok(c.store_id.extras != NULL, "default store_id_extras compiled");
+	ok(c.store_id.access.head == NULL, "no store_id_access");
+	ok(c.url_rewrite.program == NULL, "no url_rewrite_program");
+	cfg_free(&c);
+
+	is_int(load(&c, "sid2.conf",
+	    "acl pkgs dstdomain .debian.org\n"
+	    "storeurl_rewrite_program /bin/true\n"
+	    "storeurl_rewrite_children 5 startup=2 idle=2 concurrency=10 "
+	    "queue-size=7\n"
+	    "storeurl_rewrite_access allow pkgs\n"
+	    "storeurl_rewrite_bypass off\n"
+	    "store_id_extras \"%>a %>rm\"\n"
+	    "redirector_access deny all\n"
+	    "redirector_bypass on\n", 0), 0, "Squid's aliases load");
+	ok(c.store_id.program != NULL &&
+	    strcmp(c.store_id.program[0], "/bin/true") == 0, "alias program");
+	is_int(c.store_id.children.n_max, 5, "alias children");
+	is_int(c.store_id.children.n_startup, 2, "startup=");
+	is_int(c.store_id.children.concurrency, 10, "concurrency=");
+	is_int(c.store_id.children.queue_size, 7, "queue-size=");
+	ok(c.store_id.access.head != NULL, "alias access");
+	is_int(c.store_id.bypass, 0, "alias bypass");
+	ok(c.store_id.extras != NULL, "extras compiled");
+	ok(c.url_rewrite.access.head != NULL, "redirector_access");
+	is_int(c.url_rewrite.bypass, 1, "redirector_bypass");
+	is_int(count_lines("WARNING"), 0, "no warning");
+	cfg_free(&c);
+
+	is_int(load_free("store_id_children 0\n"), 1, "0 children refused");
+	is_int(load_free("store_id_children 5 nosuch=1\n"), 1,
+	    "unknown children option refused");
+	is_int(load_free("store_id_extras \"%nosuchcode\"\n"), 1,
+	    "bad extras format refused");
+	is_int(load_free("store_id_bypass maybe\n"), 1, "bad boolean refused");
+	is_int(load_free("store_id_access allow nosuchacl\n"), 1,
+	    "undefined ACL refused");
+}
+
 static void
 test_targeted_cache_control(void)
 {
@@ -736,6 +791,7 @@ main(void)
 	test_access_lists();
 	test_misc();
 	test_auth_param();
+	test_url_helpers();
 	test_targeted_cache_control();
 	t_conf_cleanup();
 	return tap_done();

@@ -382,6 +382,13 @@ t_codes(void)
 	    "%ssl::bump_mode %ssl::>sni %note %%", &e),
 	    "ERR_CONNECT_FAIL WITH_SERVER 4 12 7 42 bump www.example.test - %",
 	    "misc codes");
+	is_str(t_custom("%store_id|%st", &e), "-|540",
+	    "%%store_id without one is -, not %%st and text");
+	e.store_id = "http://deb.squid.internal/pool/a b.deb";
+	is_str(t_custom("%store_id", &e),
+	    "http://deb.squid.internal/pool/a%20b.deb",
+	    "%%store_id: the store ID, URL-escaped like %%>ru");
+	e.store_id = NULL;
 	is_str(t_custom("%\"<h", &e), "Content-Type: text/html\\r\\nX-A: 1"
 	    "\\r\\nx-a: 2\\r\\n", "all reply headers");
 	is_str(t_custom("%http::>Hs", &e), "200", "http:: prefix");

@@ -218,6 +218,50 @@ test_mimic(void)
 	EVP_PKEY_free(key);
 }
 
+/* Reading the signing PEM: the key memo reuses only the same key text. */
+static void
+test_read_signing(void)
+{
+	struct tls_key_memo memo = { 0 };
+	char *pem = testca_pem(testca, testca_key), *pem2, *both;
+	EVP_PKEY *k1, *k2, *k3;
+	X509 *c, *m;
+	size_t n;
+
+	is_int(tls_mint_read_signing(pem, &memo, &c, &k1, &m), 0, "CA PEM read");
+	ok(EVP_PKEY_eq(k1, testca_key) == 1 && m == NULL, "its key, no mimic");
+	X509_free(c);
+	is_int(tls_mint_read_signing(pem, &memo, &c, &k2, &m), 0, "read again");
+	ok(k2 == k1, "the same key text: the memo's key, not a new decode");
+	X509_free(c);
+	EVP_PKEY_free(k2);
+	pem2 = testca_pem(testca_origin, testca_ec_key);
+	n = strlen(pem) + strlen(pem2) + 1;
+	both = malloc(n + strlen(pem));
+	snprintf(both, n, "%s%s", pem2, pem);
+	is_int(tls_mint_read_signing(both, &memo, &c, &k3, &m), 0,
+	    "another key, and a mimic after it");
+	ok(k3 != k1 && EVP_PKEY_eq(k3, testca_ec_key) == 1, "the other key");
+	ok(m != NULL && X509_cmp(m, testca) == 0, "the second certificate");
+	ok(memo.key == k3, "the memo holds the last key read");
+	X509_free(c);
+	X509_free(m);
+	pem[strlen(pem) - 40] ^= 1;	/* inside the key's base64 */
+	if (tls_mint_read_signing(pem, &memo, &c, &k2, &m) == 0) {
+		ok(k2 != k1 && k2 != k3, "a changed key text is decoded anew");
+		X509_free(c);
+		EVP_PKEY_free(k2);
+	} else
+		ok(1, "a changed key text is decoded anew (and refused)");
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k3);
+	tls_key_memo_clear(&memo);
+	ok(memo.key == NULL && memo.pem == NULL, "memo cleared");
+	free(pem);
+	free(pem2);
+	free(both);
+}
+
 int
 main(void)
 {
@@ -230,5 +274,6 @@ main(void)
 	is_int(tls_mint_sign_parse("signself"), -1, "case matters");
 	test_no_mimic();
 	test_mimic();
+	test_read_signing();
 	return tap_done();
 }

@@ -429,6 +429,68 @@ t_rwline(void)
 	    "a tab after the ID");
 }
 
+/* etc/store_id.rules as shipped: what each mirror's file is stored as. */
+static void
+t_shipped_store_id_rules(void)
+{
+	static const struct {
+		const char *url, *id;
+	} cases[] = {
+		{ "http://deb.debian.org/debian/pool/main/h/hello/h_2.10_amd64.deb",
+		  "http://debian.squid.internal/pool/main/h/hello/h_2.10_amd64.deb" },
+		{ "http://ftp.de.debian.org/debian/pool/main/h/hello/h_2.10_amd64.deb",
+		  "http://debian.squid.internal/pool/main/h/hello/h_2.10_amd64.deb" },
+		{ "http://ftp.debian.org:8080/debian/pool/main/a/a.deb",
+		  "http://debian.squid.internal/pool/main/a/a.deb" },
+		{ "http://deb.debian.org/debian/dists/bookworm/InRelease", NULL },
+		{ "http://evil.example/debian/pool/main/a/a.deb", NULL },
+		{ "http://security.debian.org/debian-security/pool/updates/o/l.deb",
+		  "http://debian-security.squid.internal/pool/updates/o/l.deb" },
+		{ "http://deb.debian.org/debian-security/pool/updates/o/l.deb",
+		  "http://debian-security.squid.internal/pool/updates/o/l.deb" },
+		{ "http://de.archive.ubuntu.com/ubuntu/pool/main/h/h.deb",
+		  "http://ubuntu.squid.internal/pool/main/h/h.deb" },
+		{ "http://security.ubuntu.com/ubuntu/pool/main/h/h.deb",
+		  "http://ubuntu.squid.internal/pool/main/h/h.deb" },
+		{ "https://files.pythonhosted.org/packages/aa/bb/cc/r-2.31.0.whl",
+		  "http://pypi.squid.internal/packages/aa/bb/cc/r-2.31.0.whl" },
+		{ "https://mirrors.aliyun.com/pypi/packages/aa/bb/cc/r-2.31.0.whl",
+		  "http://pypi.squid.internal/packages/aa/bb/cc/r-2.31.0.whl" },
+		{ "https://files.pythonhosted.org/packages/aa/bb/cc/r.whl?x=1", NULL },
+		{ "https://pypi.org/simple/requests/", NULL },
+		{ "https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz",
+		  "http://npm.squid.internal/left-pad/-/left-pad-1.3.0.tgz" },
+		{ "https://registry.npmmirror.com/left-pad/-/left-pad-1.3.0.tgz",
+		  "http://npm.squid.internal/left-pad/-/left-pad-1.3.0.tgz" },
+		{ "https://registry.npmjs.org/@types/node/-/node-20.1.0.tgz",
+		  "http://npm.squid.internal/@types/node/-/node-20.1.0.tgz" },
+		{ "https://registry.npmjs.org/left-pad", NULL },
+	};
+	const char *src = getenv("CUTTLE_SRCDIR");
+	char path[4096], res[512], *errs = NULL;
+	struct rules_match m;
+	struct rules *rs;
+
+	snprintf(path, sizeof(path), "%s/etc/store_id.rules",
+	    src != NULL ? src : ".");
+	rs = rules_load(path, RULES_STORE_ID, &errs);
+	ok(rs != NULL, "etc/store_id.rules loads in store-ID mode%s%s",
+	    errs != NULL ? ": " : "", errs != NULL ? errs : "");
+	free(errs);
+	if (rs == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rules_match(rs, cases[i].url, res, sizeof(res), &m);
+		if (cases[i].id == NULL)
+			is_int(m.action, RULES_NONE, "%s: no store ID",
+			    cases[i].url);
+		else
+			is_str(m.action == RULES_REWRITE ? res : "(none)",
+			    cases[i].id, "%s", cases[i].url);
+	}
+	rules_free(rs);
+}
+
 int
 main(void)
 {
@@ -440,5 +502,6 @@ main(void)
 	t_literal_sound();
 	t_many_rules();
 	t_rwline();
+	t_shipped_store_id_rules();
 	return tap_done();
 }
