@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "extacl.h"
 #include "log.h"
 #include "tls_err.h"
 #include "util.h"
@@ -49,7 +50,7 @@ static const struct acl_type_def acl_types[] = {
 	{ "proxy_auth",		ACL_K_PROXY_AUTH,	ACL_F_I | ACL_F_AUTH },
 	{ "proxy_auth_regex",	ACL_K_PROXY_AUTH_REGEX,	ACL_F_I | ACL_F_AUTH },
 	{ "max_user_ip",	ACL_K_UNSUPPORTED,	ACL_F_AUTH },
-	{ "external",		ACL_K_UNSUPPORTED,	0 },
+	{ "external",		ACL_K_EXTERNAL,		0 },
 	{ "ssl_error",		ACL_K_SSL_ERROR,	0 },
 	{ "server_cert_fingerprint", ACL_K_SERVER_CERT_FP, ACL_F_SHA1 },
 	{ "note",		ACL_K_UNSUPPORTED,	0 },
@@ -73,7 +74,7 @@ static const struct acl_type_def acl_types[] = {
 	{ "ident_regex",	ACL_K_UNSUPPORTED,	0 },
 	{ "ext_user",		ACL_K_UNSUPPORTED,	0 },
 	{ "ext_user_regex",	ACL_K_UNSUPPORTED,	0 },
-	{ "tag",		ACL_K_UNSUPPORTED,	0 },
+	{ "tag",		ACL_K_TAG,		0 },
 	{ "urllogin",		ACL_K_UNSUPPORTED,	0 },
 	{ "user_cert",		ACL_K_UNSUPPORTED,	0 },
 	{ "ca_cert",		ACL_K_UNSUPPORTED,	0 },
@@ -237,8 +238,25 @@ acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
 		break;
 	case ACL_K_MYPORTNAME:
 	case ACL_K_SERVER_CERT_FP:
+	case ACL_K_TAG:
 	case ACL_K_UNSUPPORTED:
 		for (i = 0; i < n; i++)
+			acl_word_add(a, v[i]);
+		break;
+	case ACL_K_EXTERNAL:
+		/* "external TYPENAME [args...]", defined once, as Squid */
+		if (a->ext != NULL)
+			return xasprintf("external ACL '%s' is already "
+			    "defined", a->name);
+		if (n < 1)
+			return xasprintf("external ACL '%s' needs an "
+			    "external_acl_type name", a->name);
+		if (set->ext_types == NULL || (a->ext = extacl_type_find(
+		    *set->ext_types, v[0])) == NULL)
+			return xasprintf("external ACL '%s': no "
+			    "external_acl_type named '%s' (it must come first)",
+			    a->name, v[0]);
+		for (i = 1; i < n; i++)
 			acl_word_add(a, v[i]);
 		break;
 	case ACL_K_TIME:
@@ -286,7 +304,8 @@ static int
 acl_count_values(const struct acl *a)
 {
 	return a->nips + a->ndoms + a->rx.n + a->nranges + a->nwords +
-	    a->nhdrs + a->ntimes + (a->steps != 0) + a->auth_required;
+	    a->nhdrs + a->ntimes + (a->steps != 0) + a->auth_required +
+	    (a->ext != NULL);
 }
 
 /* An ssl::server_name option, or ACL_SNI_DEFAULT if o is none. */
@@ -472,6 +491,7 @@ acl_set_init(struct acl_set *set)
 {
 	set->head = NULL;
 	set->has_purge = 0;
+	set->ext_types = NULL;
 	acl_builtin(set, "all src all");
 	acl_builtin(set, "manager url_regex -i ^cache_object:// +i "
 	    "^[^:]+://[^/]+/squid-internal-mgr/");
@@ -539,7 +559,20 @@ acl_type(const struct acl *acl)
 int
 acl_is_auth(const struct acl *acl)
 {
-	return (acl->def->flags & ACL_F_AUTH) != 0;
+	return (acl->def->flags & ACL_F_AUTH) != 0 ||
+	    (acl->ext != NULL && acl->ext->require_auth);
+}
+
+int
+acl_external(const struct acl *acl, const struct extacl_type **type,
+    char *const **args, int *nargs)
+{
+	if (acl->def->kind != ACL_K_EXTERNAL || acl->ext == NULL)
+		return 0;
+	*type = acl->ext;
+	*args = acl->words;
+	*nargs = acl->nwords;
+	return 1;
 }
 
 /* ---- match ---- */
@@ -643,6 +676,12 @@ acl_match(const struct acl *a, const struct acl_checklist *cl)
 		if (a->auth_required)
 			return ACL_MATCH;
 		return acl_word_match(a, cl->user, a->auth_icase);
+	case ACL_K_TAG:
+		return acl_word_match(a, cl->tag != NULL ? *cl->tag : NULL, 0);
+	case ACL_K_EXTERNAL:
+		if (cl->external == NULL || a->ext == NULL)
+			return ACL_NOMATCH;
+		return cl->external(cl->external_arg, a, cl);
 	case ACL_K_UNSUPPORTED:
 	case ACL_K_REJECTED:
 		return ACL_NOMATCH;

@@ -15,9 +15,13 @@
 struct http_msg;
 struct acl;		/* one named ACL, opaque */
 
+struct extacl_type;
+
 struct acl_set {		/* every named ACL of a config, built-ins first */
 	struct acl	*head;
 	int		 has_purge;	/* some "method PURGE" ACL exists */
+	/* the config's external_acl_type list, for "external" ACLs */
+	struct extacl_type *const *ext_types;
 };
 
 struct acl_ref {
@@ -42,6 +46,19 @@ struct access_list {
 
 #define ACCESS_DENY	0
 #define ACCESS_ALLOW	1
+
+enum acl_result {
+	ACL_NOMATCH = 0,
+	ACL_MATCH = 1,
+	ACL_NEED_DST = 2,	/* a dst ACL needs the resolved address: resolve, retry */
+	ACL_NEED_AUTH = 3,	/* a proxy_auth ACL needs valid credentials: check
+				 * them (ACL_AUTH_PENDING) and retry, or challenge */
+	ACL_NEED_EXT = 4,	/* an external ACL needs its helper's answer:
+				 * ask (external_acl_start) and retry */
+	ACL_DUNNO = 5		/* an external ACL got no answer (BH, crash,
+				 * overload): the check ends undecided, Squid's
+				 * ACCESS_DUNNO, which denies */
+};
 
 /* What a match needs; NULL/0 members are unknown. */
 struct acl_checklist {
@@ -74,6 +91,14 @@ struct acl_checklist {
 	int		 nssl_errors;
 	int		 auth_state;	/* ACL_AUTH_*: where the credentials stand */
 	const char	*user;		/* the validated user (ACL_AUTH_OK) */
+	/* where an external ACL's tag= lands (it may while the list is
+	 * checked), for "tag" ACLs; NULL: none */
+	const char *const *tag;
+	/* answers an "external" ACL (ACL_MATCH, ACL_NOMATCH, ACL_NEED_*,
+	 * ACL_DUNNO); NULL: external ACLs never match */
+	enum acl_result	(*external)(void *arg, const struct acl *acl,
+			    const struct acl_checklist *cl);
+	void		*external_arg;
 };
 
 /* The request's proxy credentials, for proxy_auth ACLs. */
@@ -83,13 +108,6 @@ struct acl_checklist {
 #define ACL_AUTH_FAILED		3	/* the helper refused them: challenge */
 #define ACL_AUTH_OFF		4	/* no usable scheme: proxy_auth never matches */
 
-enum acl_result {
-	ACL_NOMATCH = 0,
-	ACL_MATCH = 1,
-	ACL_NEED_DST = 2,	/* a dst ACL needs the resolved address: resolve, retry */
-	ACL_NEED_AUTH = 3	/* a proxy_auth ACL needs valid credentials: check
-				 * them (ACL_AUTH_PENDING) and retry, or challenge */
-};
 
 /* Initialise with built-ins (all, manager, localhost, to_localhost, CONNECT). */
 void acl_set_init(struct acl_set *set);
@@ -108,8 +126,11 @@ char *acl_parse(struct acl_set *set, char **argv, int argc, char **warning);
 struct acl *acl_find(const struct acl_set *set, const char *name);
 const char *acl_name(const struct acl *acl);
 const char *acl_type(const struct acl *acl);
-/* Does this ACL (type) need authentication (proxy_auth*)? */
+/* Does this ACL (type) need authentication (proxy_auth*, external %LOGIN)? */
 int acl_is_auth(const struct acl *acl);
+/* An "external" ACL's type and arguments; 0 if acl is of another type. */
+int acl_external(const struct acl *acl, const struct extacl_type **type,
+    char *const **args, int *nargs);
 
 /*
  * Parse one access rule: argv[0] is the action word, which must be one of

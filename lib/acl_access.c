@@ -63,7 +63,7 @@ acl_refs_match_last(const struct acl_ref *refs, int nrefs,
 		if (last != NULL)
 			*last = refs[i].acl;
 		r = acl_match(refs[i].acl, cl);
-		if (r == ACL_NEED_DST || r == ACL_NEED_AUTH)
+		if (r >= ACL_NEED_DST)	/* waits, or ends undecided */
 			return r;
 		if ((r == ACL_MATCH) == (refs[i].negate != 0))
 			return ACL_NOMATCH;
@@ -163,7 +163,7 @@ access_check_last(const struct access_list *list,
 		*last = NULL;
 	for (r = list->head; r != NULL; r = r->next) {
 		res = acl_refs_match_last(r->refs, r->nrefs, cl, last);
-		if (res == ACL_NEED_DST || res == ACL_NEED_AUTH) {
+		if (res >= ACL_NEED_DST) {
 			if (rule != NULL)
 				*rule = r;
 			return res;

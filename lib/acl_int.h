@@ -21,7 +21,7 @@ enum acl_kind {
 	ACL_K_REFERER_REGEX, ACL_K_REQ_HEADER, ACL_K_REP_HEADER,
 	ACL_K_HTTP_STATUS, ACL_K_TIME, ACL_K_SSL_SERVER_NAME,
 	ACL_K_SSL_SERVER_NAME_REGEX, ACL_K_AT_STEP, ACL_K_SERVER_CERT_FP, ACL_K_PROXY_AUTH,
-	ACL_K_PROXY_AUTH_REGEX, ACL_K_SSL_ERROR,
+	ACL_K_PROXY_AUTH_REGEX, ACL_K_SSL_ERROR, ACL_K_EXTERNAL, ACL_K_TAG,
 	ACL_K_UNSUPPORTED,	/* parsed and kept, never matches */
 	ACL_K_REJECTED		/* refused at parse time */
 };
@@ -106,6 +106,7 @@ struct acl {
 	int		 auth_required;	/* proxy_auth REQUIRED */
 	int		 auth_icase;	/* proxy_auth -i */
 	int		 sni_mode;	/* ACL_SNI_*: ssl::server_name option */
+	const struct extacl_type *ext;	/* external: its type; words: args */
 	struct acl	*next;
 };
 

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 
 #include "acl.h"
+
+struct extacl_type;
 #include "conf.h"
 
 struct logformat;
@@ -470,6 +472,7 @@ struct cfg {
 
 	/* auth_param basic (digest, ntlm, negotiate: warned and ignored) */
 	struct cfg_auth_basic auth_basic;
+	struct extacl_type *external_acl_types;	/* file order (extacl.h) */
 	int		 auth_other_scheme;	/* some other scheme has a program */
 
 	/*

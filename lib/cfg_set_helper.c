@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "acl.h"
+#include "extacl.h"
 #include "logformat.h"
 #include "units.h"
 
@@ -237,4 +238,19 @@ cfg_set_auth_param(struct conf_ctx *cx, void *field, int argc, char **argv)
 	/* Squid only complains about this one */
 	conf_warn(cx, "Unrecognised basic auth scheme parameter '%s'", param);
 	return NULL;
+}
+
+/* external_acl_type NAME [options] FORMAT... /path/helper [args] */
+char *
+cfg_set_external_acl_type(struct conf_ctx *cx, void *field, int argc,
+    char **argv)
+{
+	char *warning = NULL, *err;
+
+	err = extacl_type_parse(field, argv, argc, &warning);
+	if (warning != NULL) {
+		conf_warn(cx, "%s", warning);
+		free(warning);
+	}
+	return err;
 }

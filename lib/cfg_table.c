@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extacl.h"
 #include "logformat.h"
 #include "tls_port.h"
 
@@ -210,7 +211,8 @@ static const struct conf_directive cfg_table[] = {
 	O("extension_methods",
 	    "Remove this line. All valid methods for HTTP are accepted by"
 	    " default."),
-	U("external_acl_type"),
+	{ "external_acl_type", cfg_set_external_acl_type,
+	    CFG(external_acl_types), NULL, 0, 3, ANY, NULL },
 	O("external_refresh_check",
 	    "This option is not yet supported by Squid-3."),
 	{ "follow_x_forwarded_for", cfg_set_access,
@@ -656,6 +658,7 @@ cfg_load_over(struct cfg *cfg, const char *path, int process_number,
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->config_file = cfg_strdup(path);
 	acl_set_init(&cfg->acls);
+	cfg->acls.ext_types = &cfg->external_acl_types;
 	cfg->running = running;
 	errors = conf_load(cfg_table, sizeof(cfg_table) / sizeof(cfg_table[0]),
 	    cfg, path, process_number);
@@ -776,6 +779,7 @@ cfg_free(struct cfg *cfg)
 	if (cfg->auth_basic.key_extras != NULL)
 		logformat_free(cfg->auth_basic.key_extras);
 	acl_set_free(&cfg->acls);
+	extacl_types_free(&cfg->external_acl_types);
 	free(cfg->config_file);
 	free(cfg->effective_user);
 	free(cfg->effective_group);

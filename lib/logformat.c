@@ -46,11 +46,11 @@ static const struct lf_code_row lf_codes[] = {
 	{ "<lp", LFC_DASH, LF_Q_NONE },
 	{ "<qos", LFC_DASH, LF_Q_NONE },
 	{ "<nfmark", LFC_DASH, LF_Q_NONE },
-	{ "et", LFC_DASH, LF_Q_NONE },
-	{ "ea", LFC_DASH, LF_Q_NONE },
+	{ "et", LFC_EXT_TAG, LF_Q_URL_PASS },
+	{ "ea", LFC_EXT_LOG, LF_Q_URL_PASS },
 	{ "un", LFC_USER, LF_Q_NONE },
 	{ "ul", LFC_USER, LF_Q_NONE },
-	{ "ue", LFC_DASH, LF_Q_NONE },
+	{ "ue", LFC_EXT_USER, LF_Q_NONE },
 	{ "ui", LFC_DASH, LF_Q_NONE },
 	{ "us", LFC_DASH, LF_Q_NONE },
 	{ "credentials", LFC_DASH, LF_Q_NONE },
@@ -332,6 +332,12 @@ const char *
 logformat_name(const struct logformat *f)
 {
 	return f->name;
+}
+
+int
+logformat_nitems(const struct logformat *f)
+{
+	return f->nitems;
 }
 
 void

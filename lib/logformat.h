@@ -55,6 +55,9 @@ struct alog_entry {
 	const char	*sni;		/* %ssl::>sni */
 	const char	*client_fqdn;	/* %>A; NULL: the address */
 	const char	*store_id;	/* %store_id (cuttle's); NULL: none */
+	const char	*ext_tag;	/* %et: an external ACL's tag= */
+	const char	*ext_log;	/* %ea: an external ACL's log= */
+	const char	*ext_user;	/* %ue: an external ACL's user= */
 };
 
 /*
@@ -66,6 +69,8 @@ struct logformat *logformat_compile(const char *name, const char *spec,
 /* Built-in "squid", "common", "combined", "referrer", "useragent" or NULL. */
 struct logformat *logformat_builtin(const char *name);
 const char *logformat_name(const struct logformat *f);
+/* How many items (codes and literal runs) a compiled format has. */
+int logformat_nitems(const struct logformat *f);
 void logformat_free(struct logformat *f);
 
 /*

@@ -439,6 +439,15 @@ lf_render_item(const struct lf_item *it, const struct alog_entry *e,
 	case LFC_STORE_ID:
 		s = e->store_id;
 		break;
+	case LFC_EXT_TAG:
+		s = e->ext_tag;
+		break;
+	case LFC_EXT_LOG:
+		s = e->ext_log;
+		break;
+	case LFC_EXT_USER:
+		s = e->ext_user;
+		break;
 	}
 
 	if (isnum) {

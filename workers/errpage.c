@@ -8,6 +8,7 @@
 #include "config.h"
 #include "errpage.h"
 #include "auth.h"
+#include "external_acl.h"
 #include "cfg.h"
 #include "conn.h"
 #include "xact.h"
@@ -255,9 +256,14 @@ errpage_expand(struct xact *x, const char *tpl, const char *err_name,
 			errpage_html(out, x->err_d != NULL ? x->err_d :
 			    "[No Error Detail]");
 			break;
+		case 'o':
+			/* an external ACL's message= (Squid's extacl_message;
+			 * empty without one, as Squid 5.7 prints it) */
+			if (external_acl_message(x) != NULL)
+				errpage_html(out, external_acl_message(x));
+			break;
 		case 'a':
 		case 'm':
-		case 'o':
 		case 'W':
 		case 'g':
 		case 'f':

@@ -14,6 +14,7 @@
 #include "worker.h"
 #include "accesslog.h"
 #include "auth.h"
+#include "external_acl.h"
 #include "bump_cert.h"
 #include "cache.h"
 #include "cfg.h"
@@ -280,6 +281,7 @@ worker_reload(void)
 	storeid_reload(fresh);
 	auth_reload(fresh);
 	peer_init(fresh);
+	external_acl_reload(fresh);
 	tls_client_reload(fresh);
 	bump_cert_reload(fresh);
 }
@@ -376,6 +378,7 @@ worker_main(const struct heritage *h)
 	storeid_init(cfg);
 	auth_init(cfg);
 	peer_init(cfg);
+	external_acl_init(cfg);
 	tls_client_init(cfg);
 	bump_cert_init(cfg);
 
@@ -397,6 +400,7 @@ worker_main(const struct heritage *h)
 	rewrite_shutdown();
 	storeid_shutdown();
 	auth_shutdown();
+	external_acl_shutdown();
 	bump_cert_shutdown();
 	accesslog_flush();
 	log_debug(1, 2, "worker exiting");

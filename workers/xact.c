@@ -40,6 +40,7 @@
 #include "util.h"
 #include "worker.h"
 #include "bump.h"
+#include "external_acl.h"
 
 static const char *const xact_state_names[] = {
 	[XS_NEW] = "NEW", [XS_ACCESS] = "ACCESS", [XS_AUTH] = "AUTH",
@@ -177,6 +178,8 @@ xact_free(struct xact *x)
 		rewrite_cancel(x);
 	if (x->auth.user != NULL || x->auth.req != NULL)
 		auth_release(x);
+	if (x->extacl != NULL)
+		external_acl_release(x);
 	ev_timer_stop(&x->timer);
 	ev_timer_stop(&x->resume);
 	tunnel_release(x);	/* a CONNECT's, or an upgraded request's */

@@ -35,6 +35,7 @@ struct cfg_port;
 struct conn;
 struct xact;
 struct helper_req;
+struct external_acl_xact;
 struct srv;
 struct memcache_ref;
 struct cache_cf;
@@ -43,7 +44,8 @@ struct cache_outcome;
 
 enum xact_state {
 	XS_NEW,		/* the head is parsed; checks not started */
-	XS_ACCESS,	/* waiting for DNS to finish an http_access check */
+	XS_ACCESS,	/* waiting for DNS or an external ACL helper to
+			 * finish an http_access check */
 	XS_AUTH,	/* waiting for the auth_param basic program */
 	XS_REWRITE,	/* waiting for url_rewrite_ or store_id_program */
 	XS_LOOKUP,	/* waiting for a cache_dir's answer (lookup, PURGE) */
@@ -246,6 +248,7 @@ struct xact {
 	struct xact_auth auth;
 	struct xact_bump bump;
 	struct xact_intercept icpt;
+	struct external_acl_xact *extacl;	/* external_acl.c; NULL: unused */
 };
 
 struct acl_checklist;

@@ -1,11 +1,11 @@
 /*
  * The checks between a parsed request head and the router, in order: the
  * URL and what this port accepts, follow_x_forwarded_for, Max-Forwards on
- * TRACE/OPTIONS, http_access (which may wait for DNS or the auth helper),
- * then url_rewrite_program and store_id_program (internal.c answers
- * requests for the proxy itself in their place).  Each step that waits
- * resumes where it left off; a denial ends the transaction with Squid's
- * page (deny_info).
+ * TRACE/OPTIONS, http_access (which may wait for DNS, the auth helper or
+ * an external ACL helper), then url_rewrite_program and store_id_program
+ * (internal.c answers requests for the proxy itself in their place).
+ * Each step that waits resumes where it left off; a denial ends the
+ * transaction with Squid's page (deny_info).
  *
  * In DESIGN.md's data flow: http_access / auth / url_rewrite / store ID.
  */
@@ -23,6 +23,7 @@
 #include "cfg.h"
 #include "conn.h"
 #include "errpage.h"
+#include "external_acl.h"
 #include "headers.h"
 #include "intercept.h"
 #include "internal.h"
@@ -67,6 +68,10 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 		cl->user = x->auth.user;
 	if (x->conn != NULL)
 		cl->server_cert = x->conn->tls_server_cert;
+	/* external ACLs answer from their cache here; xact_access waits */
+	cl->tag = &x->log.ext_tag;
+	cl->external = external_acl_match_fast;
+	cl->external_arg = (void *)x;
 }
 
 int64_t
@@ -169,8 +174,11 @@ xact_access(struct xact *x)
 
 	auth_setup(x);
 	xact_checklist(x, &cl);
+	cl.external = external_acl_match;
 	enum acl_result r = access_check_last(&worker_cfg->http_access, &cl,
 	    ACCESS_DENY, &action, &rule, &last);
+	if (r == ACL_NEED_EXT && external_acl_start(x, xact_access))
+		return;		/* the helper's answer re-runs the check */
 	if (r == ACL_NEED_DST && x->dns.naddrs == 0 && x->dns.error == NULL) {
 		xact_set_state(x, XS_ACCESS);
 		x->fwd.dnsq = dns_resolve(x->url.host, xact_access_dns, x);
