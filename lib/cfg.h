@@ -354,6 +354,9 @@ struct cfg {
 	char		*pid_filename;	/* NULL: none */
 	char		*coredump_dir;
 	char		*visible_hostname;	/* NULL: gethostname() */
+	/* the name in our Via and in forwarding-loop checks, as Squid's
+	 * ThisCache: several proxies may share a visible_hostname */
+	char		*unique_hostname;	/* NULL: visible_hostname */
 	int		 max_filedescriptors;	/* 0: leave the limit */
 
 	/* logs */

@@ -580,7 +580,8 @@ static const struct conf_directive cfg_table[] = {
 	U("udp_outgoing_address"),
 	U("udp_port"),
 	U("umask"),
-	U("unique_hostname"),
+	{ "unique_hostname", conf_set_string, CFG(unique_hostname), NULL, 0,
+	    1, 1, NULL },
 	U("unlinkd_program"),
 	O("update_headers",
 	    "Remove this line. The feature is supported by default in "
@@ -786,6 +787,7 @@ cfg_free(struct cfg *cfg)
 	free(cfg->pid_filename);
 	free(cfg->coredump_dir);
 	free(cfg->visible_hostname);
+	free(cfg->unique_hostname);
 	free(cfg->cache_log);
 	free(cfg->debug_options);
 	free(cfg->hosts_file);

@@ -283,7 +283,10 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 			struct srv *s = pconn_take((struct sockaddr *)&addr,
 			    forward_tls_host(x));
 			if (s != NULL) {
-				if (s->hier != NULL)
+				/* Squid logs a parent's reused connection with
+				 * the code it was opened under; direct and
+				 * ORIGINAL_DST keep their own */
+				if (s->hier != NULL && peer != NULL)
 					x->hier = s->hier;
 				cb(x, s);
 				return;

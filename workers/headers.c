@@ -108,7 +108,9 @@ headers_via_value(void)
 
 	if (via[0] == '\0')
 		snprintf(via, sizeof(headers_via), "1.1 %s (cuttle/%s)",
-		    worker_hostname(), PACKAGE_VERSION);
+		    worker_cfg->unique_hostname != NULL ?
+		    worker_cfg->unique_hostname : worker_hostname(),
+		    PACKAGE_VERSION);
 	return via;
 }
 
