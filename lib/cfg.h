@@ -327,6 +327,16 @@ struct cfg_auth_basic {
 	struct logformat *key_extras;	/* appended to the helper line */
 };
 
+/* auth_param negotiate PARAM VALUE (cfg_set_negotiate.c). */
+struct cfg_auth_negotiate {
+	int		 seen;
+	char		**program;	/* argv; NULL: the scheme is off */
+	struct cfg_helper_children children;
+	int		 keep_alive;	/* off: close after the first challenge */
+	int		 before_basic;	/* its program line came first: offered
+					   first in Proxy-Authenticate */
+};
+
 /*
  * http_upgrade_request_protocols (cfg_set_upgrade.c, used through
  * upgrade_rules.h): the lines naming a protocol, each its own one-rule
@@ -475,6 +485,7 @@ struct cfg {
 
 	/* auth_param basic (digest, ntlm, negotiate: warned and ignored) */
 	struct cfg_auth_basic auth_basic;
+	struct cfg_auth_negotiate auth_negotiate;
 	struct extacl_type *external_acl_types;	/* file order (extacl.h) */
 	int		 auth_other_scheme;	/* some other scheme has a program */
 

@@ -75,6 +75,8 @@ char *cfg_set_helper_format(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 char *cfg_set_auth_param(struct conf_ctx *cx, void *field, int argc,
     char **argv);
+/* cfg_set_negotiate.c: "auth_param negotiate ..." (argv[0] "negotiate") */
+char *cfg_set_auth_negotiate(struct conf_ctx *cx, int argc, char **argv);
 char *cfg_set_external_acl_type(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 

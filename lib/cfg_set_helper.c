@@ -180,8 +180,9 @@ cfg_set_auth_param(struct conf_ctx *cx, void *field, int argc, char **argv)
 	char *def[] = { "20", "startup=0", "idle=1", "concurrency=0" };
 	char *ttl[] = { "2", "hours" };
 
-	if (strcmp(argv[0], "digest") == 0 || strcmp(argv[0], "ntlm") == 0 ||
-	    strcmp(argv[0], "negotiate") == 0) {
+	if (strcmp(argv[0], "negotiate") == 0)
+		return cfg_set_auth_negotiate(cx, argc, argv);
+	if (strcmp(argv[0], "digest") == 0 || strcmp(argv[0], "ntlm") == 0) {
 		if (strcmp(param, "program") == 0) {
 			CFG_BASE(cx)->auth_other_scheme = 1;
 			conf_warn(cx, "auth_param %s is not supported by cuttle; "

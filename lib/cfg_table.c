@@ -776,6 +776,7 @@ cfg_free(struct cfg *cfg)
 	cfg_free_url_helper(&cfg->url_rewrite);
 	cfg_free_url_helper(&cfg->store_id);
 	cfg_free_argv(&cfg->auth_basic.program);
+	cfg_free_argv(&cfg->auth_negotiate.program);
 	free(cfg->auth_basic.realm);
 	if (cfg->auth_basic.key_extras != NULL)
 		logformat_free(cfg->auth_basic.key_extras);

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "acl.h"
+#include "auth_negotiate.h"
 #include "cfg.h"
 #include "conn.h"
 #include "xact.h"
@@ -120,6 +121,7 @@ auth_cache_put(const char *user, const char *pass)
 void
 auth_init(const struct cfg *cfg)
 {
+	auth_negotiate_init(cfg);
 	if (cfg->auth_basic.program == NULL)
 		return;
 	auth_pool = helper_pool_start("basicauthenticator",
@@ -132,6 +134,7 @@ auth_shutdown(void)
 	helper_pool_stop(auth_pool, 0);
 	auth_pool = NULL;
 	auth_cache_clear();
+	auth_negotiate_shutdown();
 }
 
 void
@@ -142,6 +145,7 @@ auth_reload(const struct cfg *cfg)
 	auth_pool = NULL;
 	helper_pool_stop(old, 1);
 	auth_cache_clear();
+	auth_negotiate_shutdown();
 	auth_init(cfg);
 }
 
@@ -207,8 +211,8 @@ auth_setup(struct xact *x)
 
 	if (x->auth.user != NULL || x->auth.state == ACL_AUTH_FAILED)
 		return;		/* already read (re-evaluation) */
-	x->auth.state = worker_cfg->auth_basic.program != NULL ?
-	    ACL_AUTH_NONE : ACL_AUTH_OFF;
+	x->auth.state = worker_cfg->auth_basic.program != NULL ||
+	    auth_negotiate_on() ? ACL_AUTH_NONE : ACL_AUTH_OFF;
 	/* as Squid: proxy_auth never matches an intercepted request */
 	if (x->auth.state != ACL_AUTH_OFF && x->icpt.mode != 0) {
 		log_debug(28, 1, "NOTICE: Authentication not applicable on "
@@ -216,6 +220,7 @@ auth_setup(struct xact *x)
 		x->auth.state = ACL_AUTH_OFF;
 	}
 	if (x->auth.state == ACL_AUTH_OFF || x->head == NULL ||
+	    auth_negotiate_setup(x) ||
 	    (h = http_msg_header(&x->req, "Proxy-Authorization")) == NULL)
 		return;
 	v = h->value;
@@ -316,6 +321,8 @@ auth_start(struct xact *x, void (*cont)(struct xact *))
 	char line[AUTH_LINE_MAX + 2];
 	size_t n;
 
+	if (auth_negotiate_pending(x))
+		return auth_negotiate_start(x, cont);
 	x->auth.state = ACL_AUTH_FAILED;
 	if (auth_pool == NULL || x->auth.user == NULL)
 		return 0;

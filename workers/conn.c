@@ -10,6 +10,8 @@
  */
 #include "config.h"
 #include "conn.h"
+
+#include "auth_negotiate.h"
 #include "cfg.h"
 #include "fdbudget.h"
 #include "intercept.h"
@@ -114,6 +116,7 @@ conn_close(struct conn *c)
 	free(c->tls_sni);
 	X509_free(c->tls_server_cert);
 	free(c->tls_error);
+	auth_negotiate_conn_close(c);
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);

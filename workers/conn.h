@@ -55,6 +55,7 @@ struct conn {
 	uint64_t	 accepted_ms;
 	int		 read_eof;
 	int		 lingering;	/* output done, draining input before close */
+	struct negotiate_conn *nego;	/* auth_negotiate.c: its login */
 	struct conn	*next, *prev;
 };
 

@@ -20,6 +20,7 @@
 
 #include "acl.h"
 #include "auth.h"
+#include "auth_negotiate.h"
 #include "cfg.h"
 #include "conn.h"
 #include "errpage.h"
@@ -62,8 +63,8 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 		cl->reply = &x->rep;
 		cl->status = x->rep.status;
 	}
-	cl->auth_state = worker_cfg->auth_basic.program != NULL ?
-	    x->auth.state : ACL_AUTH_OFF;
+	cl->auth_state = worker_cfg->auth_basic.program != NULL ||
+	    auth_negotiate_on() ? x->auth.state : ACL_AUTH_OFF;
 	if (x->auth.state == ACL_AUTH_OK)
 		cl->user = x->auth.user;
 	if (x->conn != NULL)
@@ -136,6 +137,8 @@ xact_deny(struct xact *x, const struct access_rule *rule, int status,
 			page += 4;
 		}
 	}
+	if (status == 407)
+		auth_negotiate_deny(x);
 	xact_fail(x, status, page != NULL ? page : status == 407 ?
 	    "ERR_CACHE_ACCESS_DENIED" : "ERR_ACCESS_DENIED", 0);
 }

@@ -1,0 +1,41 @@
+/*
+ * auth_negotiate: proxy authentication with the Negotiate scheme (RFC
+ * 4559, Kerberos through Squid's negotiate_kerberos_auth), as Squid 5.7
+ * does it: connection-oriented.  A handshake runs on one client
+ * connection; once the helper accepts it, the user belongs to that
+ * connection and its later requests need no token.  Another connection
+ * starts from nothing.
+ */
+#ifndef CUTTLE_AUTH_NEGOTIATE_H
+#define CUTTLE_AUTH_NEGOTIATE_H
+
+struct buf;
+struct cfg;
+struct conn;
+struct xact;
+
+void auth_negotiate_init(const struct cfg *cfg);
+void auth_negotiate_shutdown(void);
+/* auth_param negotiate program is set */
+int auth_negotiate_on(void);
+/*
+ * Called from auth_setup: x's Negotiate credentials, or the user its
+ * connection already proved.  Returns 1 when that decided x->auth.state,
+ * 0 when Basic should look at the request.
+ */
+int auth_negotiate_setup(struct xact *x);
+/* x carries a token for the helper (auth_start then calls the next). */
+int auth_negotiate_pending(const struct xact *x);
+int auth_negotiate_start(struct xact *x, void (*cont)(struct xact *));
+/*
+ * The Proxy-Authenticate lines of a 407.  first: called before Basic's
+ * line; returns 1 when a handshake's token was written, which is then the
+ * only challenge (Squid answers a handshake in its own scheme only).
+ */
+int auth_negotiate_challenge(struct xact *x, struct buf *out, int first);
+/* x is denied with 407: keep_alive off closes after a fresh challenge. */
+void auth_negotiate_deny(struct xact *x);
+/* c closes: forget its handshake and user. */
+void auth_negotiate_conn_close(struct conn *c);
+
+#endif
