@@ -168,6 +168,13 @@ t_results(void)
 	parse("AF bob");
 	ok(r.result == HELPER_OK && strcmp(helper_reply_get(&r, "user"),
 	    "bob") == 0, "AF user");
+	parse("OK token=YWJj user=alice@EXAMPLE.COM");
+	ok(r.result == HELPER_OK && strcmp(helper_reply_get(&r, "token"),
+	    "YWJj") == 0 && strcmp(helper_reply_get(&r, "user"),
+	    "alice@EXAMPLE.COM") == 0, "Negotiate kv OK token= user=");
+	parse("NA ZGVuaWVk denied");
+	ok(r.result == HELPER_ERR && helper_reply_get(&r, "user") == NULL,
+	    "Negotiate NA with a token: refused, no user");
 	parse("NA go away");
 	ok(r.result == HELPER_ERR && strcmp(helper_reply_get(&r, "message"),
 	    "go away") == 0, "NA text becomes message");
