@@ -8,7 +8,9 @@
  *
  * The state is the connection's (struct negotiate_conn on struct conn),
  * never a cache keyed by user: one connection's login must not authenticate
- * another.  Helpers run one request at a time without channel IDs.
+ * another.  Helpers run one request at a time without channel IDs, and
+ * as in Squid's stateful helper model the child that answered TT is kept
+ * for that connection's next leg, then released.
  *
  * In DESIGN.md's data flow: http_access / auth.
  */
@@ -36,7 +38,17 @@ struct negotiate_conn {
 	char		*token;		/* the request's token for the helper */
 	char		*challenge;	/* TT: the token for the next 407 */
 	int		 handshake;	/* a TT went out: the next leg is KK */
+	struct helper_hold *hold;	/* the child holding the handshake */
 };
+
+/* The handshake is over: its child serves others again. */
+static void
+nego_release(struct negotiate_conn *nc)
+{
+	helper_release(nc->hold);
+	nc->hold = NULL;
+	nc->handshake = 0;
+}
 
 static struct helper_pool *nego_pool;
 
@@ -101,7 +113,7 @@ auth_negotiate_setup(struct xact *x)
 	case NEGOTIATE_BAD:
 		log_debug(29, 2, "negotiate: Proxy-Authorization without "
 		    "a usable token");
-		nc->handshake = 0;
+		nego_release(nc);
 		x->auth.state = ACL_AUTH_FAILED;
 		return 1;
 	}
@@ -133,13 +145,18 @@ nego_done(void *arg, const struct helper_reply *r, const char *notes)
 	x->auth.req = NULL;
 	free(nc->token);
 	nc->token = NULL;
-	nc->handshake = 0;
 	x->auth.state = ACL_AUTH_FAILED;
 	if (r->result == HELPER_TT && token != NULL) {
 		free(nc->challenge);
 		nc->challenge = xstrdup(token);
 		nc->handshake = 1;
-	} else if (r->result == HELPER_OK && user != NULL && *user != '\0') {
+		if (nc->hold == NULL)
+			nc->hold = helper_hold_answering();
+		x->auth.cont(x);
+		return;
+	}
+	nego_release(nc);
+	if (r->result == HELPER_OK && user != NULL && *user != '\0') {
 		nc->user = xstrdup(user);
 		free(x->auth.user);
 		x->auth.user = xstrdup(user);
@@ -171,10 +188,16 @@ auth_negotiate_start(struct xact *x, void (*cont)(struct xact *))
 	snprintf(line, n + 1, "%s %s\n", nc->handshake ? "KK" : "YR",
 	    nc->token);
 	x->auth.cont = cont;
-	x->auth.req = helper_submit(nego_pool, line, n, nego_done, x);
+	if (nc->handshake && nc->hold != NULL)
+		x->auth.req = helper_submit_held(nc->hold, line, n, nego_done,
+		    x);
+	else
+		x->auth.req = helper_submit(nego_pool, line, n, nego_done, x);
 	free(line);
-	if (x->auth.req == NULL)
+	if (x->auth.req == NULL) {
+		nego_release(nc);	/* the held child died: start over */
 		return 0;
+	}
 	x->auth.state = ACL_AUTH_PENDING;
 	xact_set_state(x, XS_AUTH);
 	return 1;
@@ -219,6 +242,7 @@ auth_negotiate_conn_close(struct conn *c)
 
 	if (nc == NULL)
 		return;
+	nego_release(nc);
 	free(nc->user);
 	free(nc->token);
 	free(nc->challenge);

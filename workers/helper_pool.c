@@ -45,6 +45,7 @@ struct helper_req {
 	helper_cb	*cb;		/* NULL: cancelled */
 	void		*arg;
 	int		 tries;		/* BH retries done */
+	int		 held;		/* for a held child: never retried */
 	char		*notes;		/* accumulated across tries */
 	struct helper_req *next, *prev;
 };
@@ -60,8 +61,16 @@ struct helper_proc {
 	int		 load;
 	uint64_t	 next_id;
 	uint64_t	 replies;
+	struct helper_hold *hold;	/* reserved for one caller */
 	struct helper_proc *next;
 };
+
+struct helper_hold {
+	struct helper_proc *proc;	/* NULL once the child is gone */
+};
+
+/* The child whose reply is being handed to a callback. */
+static struct helper_proc *helper_answering;
 
 struct helper_pool {
 	char		*name;
@@ -355,6 +364,10 @@ helper_proc_close(struct helper_proc *pr, int notify)
 			break;
 		}
 	p->nprocs--;
+	if (pr->hold != NULL)
+		pr->hold->proc = NULL;
+	if (helper_answering == pr)
+		helper_answering = NULL;
 	while ((r = pr->head) != NULL) {
 		helper_inflight_unlink(pr, r);
 		if (!notify)
@@ -451,7 +464,8 @@ helper_pick(const struct helper_pool *p)
 	struct helper_proc *best = NULL;
 
 	for (struct helper_proc *pr = p->procs; pr != NULL; pr = pr->next)
-		if (pr->load < cap && (best == NULL || pr->load < best->load))
+		if (pr->load < cap && pr->hold == NULL &&
+		    (best == NULL || pr->load < best->load))
 			best = pr;
 	return best;
 }
@@ -488,7 +502,7 @@ helper_dispatch(struct helper_pool *p)
 	/* keep idle= children spare for the next burst */
 	int idle = 0;
 	for (pr = p->procs; pr != NULL; pr = pr->next)
-		if (pr->load == 0)
+		if (pr->load == 0 && pr->hold == NULL)
 			idle++;
 	while (!p->broken && idle < p->ch.n_idle && p->nprocs < p->ch.n_max &&
 	    p->nprocs > 0 && helper_spawn(p) != NULL)
@@ -572,7 +586,7 @@ helper_handle_reply(struct helper_proc *pr, const char *msg, size_t len)
 	pr->replies++;
 	helper_reply_parse(&rep, msg, len);
 	r->notes = helper_reply_notes_append(r->notes, &rep);
-	if (rep.result == HELPER_BH && r->cb != NULL &&
+	if (rep.result == HELPER_BH && r->cb != NULL && !r->held &&
 	    r->tries < HELPER_BH_RETRIES) {
 		r->tries++;
 		log_errx("helper: {result=BH, notes={%s}}, attempt #%d of %d",
@@ -581,10 +595,63 @@ helper_handle_reply(struct helper_proc *pr, const char *msg, size_t len)
 		helper_queue_push(p, r, 1);
 		return;
 	}
-	if (r->cb != NULL)
+	if (r->cb != NULL) {
+		helper_answering = pr;
 		r->cb(r->arg, &rep, r->notes);
+		helper_answering = NULL;
+	}
 	helper_reply_free(&rep);
 	helper_req_free(r);
+}
+
+struct helper_hold *
+helper_hold_answering(void)
+{
+	struct helper_proc *pr = helper_answering;
+
+	if (pr == NULL)
+		return NULL;
+	if (pr->hold == NULL) {
+		pr->hold = xcalloc(1, sizeof(*pr->hold));
+		pr->hold->proc = pr;
+	}
+	return pr->hold;
+}
+
+struct helper_req *
+helper_submit_held(struct helper_hold *h, const char *msg, size_t len,
+    helper_cb *cb, void *arg)
+{
+	struct helper_proc *pr = h->proc;
+
+	if (pr == NULL || pr->load > 0)
+		return NULL;
+	struct helper_req *r = xcalloc(1, sizeof(*r));
+	r->pool = pr->pool;
+	r->msg = xstrndup(msg, len);
+	r->len = len;
+	r->cb = cb;
+	r->arg = arg;
+	r->held = 1;
+	helper_send(pr, r);
+	if (helper_flush(pr) == -1)
+		log_err("%s #Hlpr%d: write", pr->pool->name, pr->index);
+	return r;
+}
+
+void
+helper_release(struct helper_hold *h)
+{
+	struct helper_proc *pr;
+
+	if (h == NULL)
+		return;
+	if ((pr = h->proc) != NULL) {
+		pr->hold = NULL;
+		free(h);
+		helper_dispatch(pr->pool);	/* the child is free again */
+	} else
+		free(h);
 }
 
 static void

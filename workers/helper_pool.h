@@ -72,6 +72,18 @@ void helper_pool_stop(struct helper_pool *p, int notify);
  */
 struct helper_req *helper_submit(struct helper_pool *p, const char *msg,
     size_t len, helper_cb *cb, void *arg);
+/*
+ * Stateful helpers (Squid's reserved server: a Negotiate or NTLM
+ * handshake).  Called inside a callback, helper_hold_answering keeps the
+ * child that answered out of the pool's rotation until helper_release;
+ * helper_submit_held sends the next leg to it (NULL when that child is gone
+ * or busy) and a BH from it is final, never retried on another child.
+ */
+struct helper_hold;
+struct helper_hold *helper_hold_answering(void);
+struct helper_req *helper_submit_held(struct helper_hold *h, const char *msg,
+    size_t len, helper_cb *cb, void *arg);
+void helper_release(struct helper_hold *h);
 /* The requester went away: its callback will not run. */
 void helper_cancel(struct helper_req *r);
 /*

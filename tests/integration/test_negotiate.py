@@ -27,6 +27,7 @@ ALLOW_AUTH = ("acl authenticated proxy_auth REQUIRED\n"
 FAKE_HELPER = r'''#!/usr/bin/python3
 import base64, sys
 rec = sys.argv[1]
+started = False
 for line in sys.stdin:
     with open(rec, "a") as f:
         f.write(line)
@@ -36,8 +37,13 @@ for line in sys.stdin:
     except Exception:
         t = ""
     if verb == "KK" and t == "leg2":
-        out = "AF ZmluYWw= bob@FAKE"
+        # a stateful helper: only the child that started may finish
+        out = "AF ZmluYWw= bob@FAKE" if started else "BH no handshake here"
+        started = False
+    elif verb == "YR" and started:
+        out = "BH handshake interrupted"
     elif t == "start":
+        started = True
         out = "TT Y2hhbGxlbmdl"
     elif t == "bh":
         out = "BH helper broke"
@@ -156,6 +162,24 @@ def test_tt_continuation_uses_kk(proxy, origin, workdir):
         assert cl.read_response().status == 200
     assert recorded(rec) == ["YR " + b64("start"), "KK " + b64("leg2")]
     assert log_entry(p, 2)["user"] == "bob@FAKE"
+
+
+def test_handshake_keeps_its_helper(proxy, origin, workdir):
+    """Two handshakes at once: each connection's KK goes to the child
+    that answered its YR, and no other YR reaches that child meanwhile."""
+    c, rec = fake_conf(workdir)
+    p = proxy(conf_extra=c, access=ALLOW_AUTH)
+    with RawClient(p.port) as a, RawClient(p.port) as b:
+        for cl in (a, b):
+            cl.send(req(origin, "/a", nego(b64("start"))))
+            r = cl.read_response()
+            assert (r.status, r.header("Proxy-Authenticate")) == (
+                407, "Negotiate Y2hhbGxlbmdl")
+        for cl in (a, b):
+            cl.send(req(origin, "/a", nego(b64("leg2"))))
+            assert cl.read_response().status == 200
+    assert sorted(recorded(rec)) == sorted(["YR " + b64("start")] * 2 +
+                                           ["KK " + b64("leg2")] * 2)
 
 
 def test_kv_ok_reply(proxy, origin, workdir):
