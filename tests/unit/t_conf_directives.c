@@ -639,9 +639,13 @@ test_auth_param(void)
 	is_int(c.auth_basic.casesensitive, 1, "casesensitive");
 	is_int(c.auth_basic.utf8, 1, "utf8");
 	ok(c.auth_basic.key_extras != NULL, "key_extras compiled");
-	ok(logged("WARNING: %s:8: auth_param negotiate is not supported by "
-	    "cuttle; ignored", tpath("auth.conf")), "negotiate warns once");
-	is_int(count_lines("negotiate"), 1, "on its program line only");
+	ok(c.auth_negotiate.program != NULL && strcmp(
+	    c.auth_negotiate.program[0], "/usr/bin/negotiate_kerberos_auth")
+	    == 0, "negotiate program");
+	is_int(c.auth_negotiate.children.n_max, 3, "negotiate children");
+	is_int(c.auth_negotiate.keep_alive, 1, "keep_alive on by default");
+	is_int(c.auth_negotiate.before_basic, 0, "offered after basic");
+	is_int(count_lines("negotiate"), 0, "negotiate loads quietly");
 	ok(logged("WARNING: %s:10: Unrecognised basic auth scheme parameter "
 	    "'nosuch'", tpath("auth.conf")), "unknown parameter warns");
 	cfg_free(&c);
@@ -663,7 +667,24 @@ test_auth_param(void)
 	    "fully configured."), "with Squid's message");
 	is_int(load_free("auth_param negotiate program /bin/true\n"
 	    "acl a proxy_auth REQUIRED\n"), 0,
+	    "negotiate alone allows proxy_auth");
+	is_int(load_free("auth_param ntlm program /bin/true\n"
+	    "acl a proxy_auth REQUIRED\n"), 0,
 	    "an ignored scheme still allows proxy_auth");
+	is_int(load(&c, "nego.conf",
+	    "auth_param negotiate keep_alive off\n"
+	    "auth_param negotiate program /bin/true -s HTTP/x\n"
+	    "auth_param negotiate nosuch 1\n"
+	    "auth_param basic program /bin/true\n", 0), 0, "negotiate first");
+	is_int(c.auth_negotiate.keep_alive, 0, "keep_alive off");
+	is_int(c.auth_negotiate.before_basic, 1, "offered before basic");
+	is_int(c.auth_negotiate.children.n_max, 20, "negotiate: 20 children");
+	ok(logged("WARNING: %s:3: Unrecognised Negotiate auth scheme "
+	    "parameter 'nosuch'", tpath("nego.conf")), "unknown negotiate "
+	    "parameter warns");
+	cfg_free(&c);
+	is_int(load_free("auth_param negotiate keep_alive maybe\n"), 1,
+	    "bad keep_alive");
 	is_int(load_free("auth_param foo program /bin/true\n"), 1,
 	    "unknown scheme is an error");
 	ok(logged("%s:1: Bungled auth_param foo: unknown authentication scheme "
