@@ -53,7 +53,7 @@ nego_release(struct negotiate_conn *nc)
 static struct helper_pool *nego_pool;
 
 static const struct helper_framing nego_framing = {
-	helper_frame_line, HELPER_NO_IDS
+	helper_frame_line, HELPER_NO_IDS | HELPER_STATEFUL
 };
 
 void

@@ -587,6 +587,7 @@ helper_handle_reply(struct helper_proc *pr, const char *msg, size_t len)
 	helper_reply_parse(&rep, msg, len);
 	r->notes = helper_reply_notes_append(r->notes, &rep);
 	if (rep.result == HELPER_BH && r->cb != NULL && !r->held &&
+	    !(p->flags & HELPER_STATEFUL) &&
 	    r->tries < HELPER_BH_RETRIES) {
 		r->tries++;
 		log_errx("helper: {result=BH, notes={%s}}, attempt #%d of %d",

@@ -37,12 +37,14 @@ typedef size_t helper_frame_fn(const char *buf, size_t len, size_t *msg_len);
 /* How a pool talks to its children. */
 struct helper_framing {
 	helper_frame_fn	*frame;
-	unsigned	 flags;		/* HELPER_NO_IDS, HELPER_SECRET */
+	unsigned	 flags;		/* HELPER_NO_IDS, _SECRET, _STATEFUL */
 };
 /* one request at a time per child, never a channel ID (concurrency= ignored) */
 #define HELPER_NO_IDS	0x01
 /* requests carry private keys: never logged, wiped when freed */
 #define HELPER_SECRET	0x02
+/* stateful helpers (Negotiate): a BH is final, never retried elsewhere */
+#define HELPER_STATEFUL	0x04
 
 /*
  * The sslcrtd protocol (squid-compat.md 8.2): requests are "code length

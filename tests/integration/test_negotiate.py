@@ -51,6 +51,8 @@ for line in sys.stdin:
         out = "BH helper broke"
     elif t == "na":
         out = "NA ZGVuaWVk denied"
+    elif t == "errtok":
+        out = "ERR token=ZXJy message=no"
     elif t == "kv":
         out = "OK token=ZmluYWw= user=carol@FAKE"
     elif t.startswith("user:"):
@@ -151,7 +153,8 @@ def test_login_never_shared_through_cache(proxy, origin, workdir):
         r = cl.read_response()
         assert r.status == 407
         assert b"dave's data" not in r.body
-        # a bad token on this connection does not borrow dave's login either
+    with RawClient(p.port) as cl:
+        # nor does a refused token
         cl.send(req(origin, "/private", nego(b64("na"))))
         r = cl.read_response()
         assert r.status == 407
@@ -199,16 +202,37 @@ def test_kv_ok_reply(proxy, origin, workdir):
     assert log_entry(p, 1)["user"] == "carol@FAKE"
 
 
-@pytest.mark.parametrize("tok", ["na", "bh"])
+@pytest.mark.parametrize("tok", ["na", "bh", "errtok"])
 def test_refused_or_broken_helper_gets_407(proxy, origin, workdir, tok):
+    """Squid 5.7 answers a refused (NA, ERR token=) or broken (BH) login
+    with a fresh challenge, without the refusal's token, and keeps the
+    connection open."""
     c, rec = fake_conf(workdir)
     p = proxy(conf_extra=c, access=ALLOW_AUTH)
     with RawClient(p.port) as cl:
         cl.send(req(origin, "/a", nego(b64(tok))))
         r = cl.read_response()
-    assert r.status == 407
-    assert r.header("Proxy-Authenticate") == "Negotiate"
+        assert r.status == 407
+        assert r.header("Proxy-Authenticate") == "Negotiate"
+        assert (r.header("Connection") or "").lower() == "keep-alive"
     assert origin.requests == []
+    assert recorded(rec) == ["YR " + b64(tok)]
+
+
+@pytest.mark.cuttle_only(reason="Squid 5.7 keeps a connection whose Negotiate "
+                         "login was refused in its Failed state: every later "
+                         "token on it is answered 407 without asking the helper, "
+                         "so the client can only log in on a new connection")
+def test_refused_login_may_retry_on_same_connection(proxy, origin, workdir):
+    c, rec = fake_conf(workdir)
+    p = proxy(conf_extra=c, access=ALLOW_AUTH)
+    with RawClient(p.port) as cl:
+        cl.send(req(origin, "/a", nego(b64("na"))))
+        assert cl.read_response().status == 407
+        cl.send(req(origin, "/a", nego(b64("user:erin@FAKE"))))
+        assert cl.read_response().status == 200
+    assert recorded(rec) == ["YR " + b64("na"), "YR " + b64("user:erin@FAKE")]
+    assert log_entry(p, 2)["user"] == "erin@FAKE"
     assert log_entry(p, 1)["code"] == "TCP_DENIED/407"
 
 
