@@ -193,6 +193,25 @@ def test_handshake_keeps_its_helper(proxy, origin, workdir):
                                            ["KK " + l for l in legs])
 
 
+def test_connect_authenticates(proxy, origin, workdir):
+    c, _ = fake_conf(workdir)
+    p = proxy(conf_extra=c, access=ALLOW_AUTH)
+    target = "origin.test:%d" % origin.port
+    with RawClient(p.port) as cl:
+        cl.send("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, target))
+        r = cl.read_response("CONNECT")
+        assert (r.status, r.header("Proxy-Authenticate")) == (407, "Negotiate")
+        cl.send("CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (
+            target, target, nego(b64("user:dave@FAKE"))))
+        assert cl.read_response("CONNECT").status == 200
+        cl.send("GET /t HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % target)
+        assert cl.read_response().status == 200
+    (req_,) = origin.requests
+    assert not req_.has("Proxy-Authorization")
+    e = log_entry(p, 2)
+    assert (e["method"], e["user"]) == ("CONNECT", "dave@FAKE")
+
+
 def test_kv_ok_reply(proxy, origin, workdir):
     c, _ = fake_conf(workdir)
     p = proxy(conf_extra=c, access=ALLOW_AUTH)
