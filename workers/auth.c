@@ -134,7 +134,7 @@ auth_shutdown(void)
 	helper_pool_stop(auth_pool, 0);
 	auth_pool = NULL;
 	auth_cache_clear();
-	auth_negotiate_shutdown();
+	auth_negotiate_shutdown(0);
 }
 
 void
@@ -145,7 +145,7 @@ auth_reload(const struct cfg *cfg)
 	auth_pool = NULL;
 	helper_pool_stop(old, 1);
 	auth_cache_clear();
-	auth_negotiate_shutdown();
+	auth_negotiate_shutdown(1);
 	auth_init(cfg);
 }
 

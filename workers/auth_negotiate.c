@@ -67,10 +67,12 @@ auth_negotiate_init(const struct cfg *cfg)
 }
 
 void
-auth_negotiate_shutdown(void)
+auth_negotiate_shutdown(int notify)
 {
-	helper_pool_stop(nego_pool, 0);
-	nego_pool = NULL;
+	struct helper_pool *old = nego_pool;
+
+	nego_pool = NULL;	/* what notify answers cannot start anew */
+	helper_pool_stop(old, notify);
 }
 
 int

@@ -15,7 +15,8 @@ struct conn;
 struct xact;
 
 void auth_negotiate_init(const struct cfg *cfg);
-void auth_negotiate_shutdown(void);
+/* Stop the helpers; notify answers pending checks (-k reconfigure). */
+void auth_negotiate_shutdown(int notify);
 /* auth_param negotiate program is set */
 int auth_negotiate_on(void);
 /*

@@ -10,7 +10,6 @@
  */
 #include "config.h"
 #include "conn.h"
-
 #include "auth_negotiate.h"
 #include "cfg.h"
 #include "fdbudget.h"
