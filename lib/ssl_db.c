@@ -137,10 +137,25 @@ ssl_db_load(struct ssl_db *db, char **err)
 			break;
 		len += n;
 	}
-	if (n == 0 && db->idx_text != NULL && len == db->idx_len &&
-	    memcmp(text, db->idx_text, len) == 0) {
-		rc = 0;		/* as we left it */
-		goto out;
+	if (n == 0 && db->idx_text != NULL && len >= db->idx_len &&
+	    memcmp(text, db->idx_text, db->idx_len) == 0 &&
+	    (db->idx_len == 0 || db->idx_text[db->idx_len - 1] == '\n')) {
+		rc = 0;
+		if (len == db->idx_len)
+			goto out;	/* as we left it */
+		/*
+		 * Another helper (children share the directory) appended
+		 * rows: only those are new.
+		 */
+		if (ssl_db_index_parse_more(&db->idx, text + db->idx_len,
+		    len - db->idx_len) == 0) {
+			free(db->idx_text);
+			db->idx_text = text;
+			db->idx_len = len;
+			text = NULL;
+			goto out;
+		}
+		rc = -1;
 	}
 	ssl_db_forget_text(db);
 	ssl_db_index_free(&db->idx);

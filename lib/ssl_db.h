@@ -49,6 +49,13 @@ struct ssl_db_index {
 
 /* Parse index.txt text as TXT_DB_read does; -1 if it is corrupted. */
 int ssl_db_index_parse(struct ssl_db_index *idx, const char *text, size_t len);
+/*
+ * Rows appended to the file after those idx holds: parse them onto idx;
+ * -1 if they do not parse or repeat a key or serial (idx must then be
+ * read whole again).
+ */
+int ssl_db_index_parse_more(struct ssl_db_index *idx, const char *text,
+    size_t len);
 /* The file text as TXT_DB_write makes it; malloc'd, length in *len. */
 char *ssl_db_index_format(const struct ssl_db_index *idx, size_t *len);
 /* Rows from..n-1 alone, as they end that text. */

@@ -161,6 +161,30 @@ ssl_db_index_find(const struct ssl_db_index *cidx, const char *value,
 }
 
 int
+ssl_db_index_parse_more(struct ssl_db_index *idx, const char *text,
+    size_t len)
+{
+	const char *line = text, *end = text + len, *nl;
+	size_t first = idx->n, i;
+
+	while (line < end) {
+		if ((nl = memchr(line, '\n', end - line)) == NULL)
+			break;	/* TXT_DB drops an unterminated last line */
+		if (*line != '#' &&
+		    ssl_db_index_parse_line(idx, line, nl - line) == -1)
+			return -1;
+		line = nl + 1;
+	}
+	/* a key or serial already there: the whole file is corrupted */
+	for (i = first; i < idx->n; i++)
+		if (ssl_db_index_find_key(idx, idx->rows[i].col[SSL_DB_KEY]) !=
+		    (long)i || ssl_db_index_find_serial(idx,
+		    idx->rows[i].col[SSL_DB_SERIAL]) != (long)i)
+			return -1;
+	return 0;
+}
+
+int
 ssl_db_index_parse(struct ssl_db_index *idx, const char *text, size_t len)
 {
 	const char *line = text, *end = text + len, *nl;

@@ -262,6 +262,30 @@ test_db_shared(void)
 	free(s);
 	ok(!has_host(a, "s2.test") && has_host(a, "s3.test") &&
 	    !has_host(b, "s2.test"), "a change by another writer is seen");
+	/* a row appended by someone else that repeats a key corrupts it */
+	s = file_text("index.txt");
+	again = malloc(2 * strlen(s) + 1);
+	strcpy(again, s);
+	strcat(again, strchr(s, '\n') + 1);	/* the last row once more */
+	put_file("index.txt", again);
+	{
+		struct tls_mint_req req = {
+			.ca_cert = testca, .ca_key = testca_key, .cn = "s3.test",
+		};
+		char *k = ssl_db_key(&req);
+		X509 *c = NULL;
+		EVP_PKEY *pk = NULL;
+
+		ok(ssl_db_find(a, k, NULL, &c, &pk, &err) == -1 && err != NULL &&
+		    strstr(err, "is corrupted"), "an appended repeat: corrupted");
+		free(err);
+		err = NULL;
+		free(k);
+	}
+	put_file("index.txt", s);
+	ok(has_host(a, "s3.test"), "and readable again once mended");
+	free(again);
+	free(s);
 	ssl_db_close(a);
 	ssl_db_close(b);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dbdir);
