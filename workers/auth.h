@@ -7,6 +7,7 @@
 #ifndef CUTTLE_AUTH_H
 #define CUTTLE_AUTH_H
 
+struct buf;
 struct cfg;
 struct xact;
 
@@ -29,6 +30,10 @@ void auth_setup(struct xact *x);
 int auth_start(struct xact *x, void (*cont)(struct xact *));
 /* x goes away: drop a pending check and the credentials. */
 void auth_release(struct xact *x);
+/* Some auth_param scheme (basic, digest) is on. */
+int auth_enabled(void);
+/* Append a 407's Proxy-Authenticate lines to out. */
+void auth_challenge(struct xact *x, struct buf *out);
 /* The realm for Proxy-Authenticate, taken raw from auth_param basic realm. */
 const char *auth_realm(void);
 
