@@ -66,6 +66,8 @@ struct auth_digest_req {
 	struct digest_cred cred;
 	int		 helper_queried;	/* asked again after a mismatch */
 	int		 stale;		/* challenge with stale=true */
+	int		 nonce_used;	/* nc below is the nonce's count */
+	unsigned long	 nc;
 };
 
 static struct helper_pool *digest_pool;
@@ -308,10 +310,15 @@ digest_check(struct xact *x, int after_helper)
 		    "the browser");
 	}
 	n = digest_nonce_find(r->cred.nonce);
-	if ((n == NULL || !digest_nonce_use(n, r->cred.nc)) && !after_helper) {
-		if (n != NULL)
+	if (n != NULL) {
+		int good = digest_nonce_use(n, r->cred.nc);
+
+		r->nonce_used = 1;
+		r->nc = n->nc;
+		if (!good && !after_helper) {
 			digest_nonce_remove(n);
-		return ACL_AUTH_PENDING;
+			return ACL_AUTH_PENDING;
+		}
 	}
 	return ACL_AUTH_OK;
 }
@@ -452,4 +459,23 @@ auth_digest_challenge(struct xact *x, struct buf *out)
 	buf_printf(out, "Proxy-Authenticate: Digest realm=\"%s\", "
 	    "nonce=\"%s\", qop=\"auth\", stale=%s\r\n",
 	    worker_cfg->auth_digest.realm, n->key, stale ? "true" : "false");
+}
+
+/*
+ * On a reply to credentials whose nonce is about to run out (Squid's
+ * authDigestNonceLastRequest), offer the next one.
+ */
+void
+auth_digest_reply_info(struct xact *x, struct buf *out)
+{
+	struct auth_digest_req *r = x->auth.digest;
+	long max = worker_cfg->auth_digest.nonce_max_count;
+
+	if (r == NULL || x->auth.state != ACL_AUTH_OK || !r->nonce_used ||
+	    digest_pool == NULL)
+		return;
+	if (r->nc != DIGEST_NC_LIMIT - 1 && (long)r->nc < max - 1)
+		return;
+	buf_printf(out, "Proxy-Authentication-Info: nextnonce=\"%s\"\r\n",
+	    digest_nonce_new()->key);
 }

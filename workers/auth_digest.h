@@ -27,5 +27,7 @@ int auth_digest_start(struct xact *x, void (*cont)(struct xact *));
 void auth_digest_release(struct xact *x);
 /* Append the Proxy-Authenticate line of a 407 to x, with a fresh nonce. */
 void auth_digest_challenge(struct xact *x, struct buf *out);
+/* A reply to x: Proxy-Authentication-Info when its nonce runs out. */
+void auth_digest_reply_info(struct xact *x, struct buf *out);
 
 #endif

@@ -210,9 +210,17 @@ def test_nonce_max_count(proxy, origin, workdir):
         access=ALLOW_AUTHENTICATED)
     url = origin.url("/a")
     nonce = fresh_nonce(p, url)
+    nexts = []
     for nc in (1, 2, 3, 4):
         r = get(p.port, url, authz("alice", "secret1", nonce, url, nc=nc))
         assert r.status == 200, nc
+        nexts.append(r.header("Proxy-Authentication-Info"))
+    # from the last-but-one allowed use on, the reply offers a next nonce
+    assert nexts[0] is None
+    got = [re.match(r'^nextnonce="([0-9a-f]{32})"$', v or "") for v in nexts[1:]]
+    assert all(got), nexts
+    nn = got[-1].group(1)
+    assert get(p.port, url, authz("alice", "secret1", nn, url)).status == 200
     r = get(p.port, url, authz("alice", "secret1", nonce, url, nc=5))
     assert r.status == 407
     assert challenge(r)[2] is True
@@ -264,3 +272,53 @@ def test_basic_and_digest_in_config_order(proxy, origin, workdir):
     url = origin.url("/b")
     nonce = challenge(get(p2.port, url))[1]
     assert get(p2.port, url, authz("alice", "secret1", nonce, url)).status == 200
+
+
+# Records each request line to argv[1]; alice gets her H(A1) as a bare
+# line (the Squid 3.3 helper protocol), bob "OK ha1=" in uppercase hex,
+# anyone else ERR with a message.
+HELPER = r'''#!/usr/bin/python3
+import hashlib, sys
+rec = sys.argv[1]
+pw = {"alice": "secret1", "bob": "secret2"}
+for line in sys.stdin:
+    with open(rec, "a") as f:
+        f.write(line)
+    user, realm = [w.strip('"') for w in line.rstrip("\n").split('":"')]
+    h = hashlib.md5(("%s:%s:%s" % (user, realm, pw.get(user, "")))
+                    .encode()).hexdigest()
+    if user == "alice":
+        out = h
+    elif user == "bob":
+        out = "OK ha1=" + h.upper()
+    else:
+        out = "ERR message=unknown"
+    sys.stdout.write(out + "\n")
+    sys.stdout.flush()
+'''
+
+
+def test_helper_protocol(proxy, origin, workdir):
+    path = os.path.join(workdir, "digest_helper.py")
+    with open(path, "w") as f:
+        f.write(HELPER)
+    os.chmod(path, 0o755)
+    rec = os.path.join(workdir, "digest_requests.txt")
+    open(rec, "w").close()
+    os.chmod(rec, 0o666)
+    c = ("auth_param digest program %s %s\n"
+         "auth_param digest children 2 startup=1 idle=1\n"
+         "auth_param digest realm %s\n"
+         "acl authenticated proxy_auth REQUIRED\n" % (path, rec, REALM))
+    p = proxy(conf_extra=c, access=ALLOW_AUTHENTICATED)
+    url = origin.url("/a")
+    nonce = fresh_nonce(p, url)
+    assert get(p.port, url, authz("alice", "secret1", nonce, url)).status == 200
+    assert get(p.port, url, authz("bob", "secret2", nonce, url, nc=2)).status == 200
+    assert get(p.port, url, authz("carol", "x", nonce, url, nc=3)).status == 407
+    # the H(A1) is kept: alice again needs no helper
+    assert get(p.port, url, authz("alice", "secret1", nonce, url, nc=4)).status == 200
+    with open(rec) as f:
+        got = f.read().splitlines()
+    assert got == ['"alice":"%s"' % REALM, '"bob":"%s"' % REALM,
+                   '"carol":"%s"' % REALM]
