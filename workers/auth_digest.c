@@ -74,6 +74,7 @@ static struct helper_pool *digest_pool;
 static struct digest_nonce *digest_nonces[DIGEST_BUCKETS];
 static struct digest_user *digest_users[DIGEST_BUCKETS];
 static struct ev_timer digest_gc_timer;
+static int digest_gc_on;		/* digest_gc_timer is initialised */
 
 static time_t
 digest_now(void)
@@ -185,6 +186,15 @@ digest_nonce_use(struct digest_nonce *n, const char *nc)
 	return !digest_nonce_stale(n);
 }
 
+/* At least a second: 0 would spin the event loop. */
+static uint64_t
+digest_gc_interval(const struct cfg *cfg)
+{
+	int64_t ms = cfg->auth_digest.nonce_gc_interval;
+
+	return ms < 1000 ? 1000 : (uint64_t)ms;
+}
+
 static void
 digest_gc(struct ev_timer *t)
 {
@@ -199,7 +209,7 @@ digest_gc(struct ev_timer *t)
 				pp = &n->next;
 		}
 	}
-	ev_timer_start(t, (uint64_t)worker_cfg->auth_digest.nonce_gc_interval);
+	ev_timer_start(t, digest_gc_interval(worker_cfg));
 }
 
 static struct digest_user *
@@ -220,18 +230,20 @@ digest_user_find(const char *name, int create)
 	return u;
 }
 
+/* Forget the users' H(A1), and with nonces_too the nonces. */
 static void
-digest_clear(void)
+digest_clear(int nonces_too)
 {
 	for (int i = 0; i < DIGEST_BUCKETS; i++) {
 		struct digest_nonce *n, *nn;
 		struct digest_user *u, *un;
 
-		for (n = digest_nonces[i]; n != NULL; n = nn) {
+		for (n = digest_nonces[i]; nonces_too && n != NULL; n = nn) {
 			nn = n->next;
 			free(n);
 		}
-		digest_nonces[i] = NULL;
+		if (nonces_too)
+			digest_nonces[i] = NULL;
 		for (u = digest_users[i]; u != NULL; u = un) {
 			un = u->next;
 			free(u->name);
@@ -252,8 +264,16 @@ auth_digest_init(const struct cfg *cfg)
 	digest_pool = helper_pool_start("digestauthenticator",
 	    cfg->auth_digest.program, &cfg->auth_digest.children, NULL);
 	ev_timer_init(&digest_gc_timer, digest_gc, NULL);
-	ev_timer_start(&digest_gc_timer,
-	    (uint64_t)cfg->auth_digest.nonce_gc_interval);
+	digest_gc_on = 1;
+	ev_timer_start(&digest_gc_timer, digest_gc_interval(cfg));
+}
+
+static void
+digest_gc_stop(void)
+{
+	if (digest_gc_on && ev_timer_armed(&digest_gc_timer))
+		ev_timer_stop(&digest_gc_timer);
+	digest_gc_on = 0;
 }
 
 void
@@ -261,9 +281,8 @@ auth_digest_shutdown(void)
 {
 	helper_pool_stop(digest_pool, 0);
 	digest_pool = NULL;
-	if (ev_timer_armed(&digest_gc_timer))
-		ev_timer_stop(&digest_gc_timer);
-	digest_clear();
+	digest_gc_stop();
+	digest_clear(1);
 }
 
 void
@@ -273,9 +292,9 @@ auth_digest_reload(const struct cfg *cfg)
 
 	digest_pool = NULL;
 	helper_pool_stop(old, 1);
-	if (ev_timer_armed(&digest_gc_timer))
-		ev_timer_stop(&digest_gc_timer);
-	digest_clear();
+	digest_gc_stop();
+	/* issued nonces stay good, as in Squid; H(A1)s are asked again */
+	digest_clear(!auth_digest_on(cfg));
 	auth_digest_init(cfg);
 }
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from helpers import curl, get, log_entry
+from helpers import RawClient, build, curl, get, log_entry, wait_for
 
 DIGEST_FILE = "/usr/lib/squid/digest_file_auth"
 USERS = {"alice": "secret1", "bob": "secret2"}
@@ -322,3 +322,49 @@ def test_helper_protocol(proxy, origin, workdir):
         got = f.read().splitlines()
     assert got == ['"alice":"%s"' % REALM, '"bob":"%s"' % REALM,
                    '"carol":"%s"' % REALM]
+
+
+def test_nonce_after_reconfigure(proxy, origin, workdir, impl):
+    p = proxy(conf_extra=digest_conf(workdir), access=ALLOW_AUTHENTICATED)
+    url = origin.url("/a")
+    nonce = fresh_nonce(p, url)
+    assert get(p.port, url, authz("alice", "secret1", nonce, url)).status == 200
+    assert p.ctl("reconfigure").returncode == 0
+    counts = iter(range(2, 1000))
+    got = []
+
+    def attempt():
+        try:
+            got.append(get(p.port, url, authz("alice", "secret1", nonce, url,
+                                              nc=next(counts))))
+        except OSError:
+            return False
+        return True
+
+    assert wait_for(attempt, 10)
+    r = got[-1]
+    if impl == "squid":
+        # Squid's one process keeps its nonces
+        assert r.status == 200
+    else:
+        # a reconfigured cuttle serves from a new worker, which never issued
+        # the nonce: stale=true, and the client retries with a new one
+        assert r.status == 407 and challenge(r)[2] is True
+        nonce = challenge(r)[1]
+        assert get(p.port, url, authz("alice", "secret1", nonce, url)).status == 200
+
+
+def test_connect_with_digest(proxy, origin, workdir):
+    p = proxy(conf_extra=digest_conf(workdir), access=ALLOW_AUTHENTICATED)
+    target = "127.0.0.1:%d" % origin.port
+    r = get(p.port, target, method="CONNECT")
+    assert r.status == 407
+    nonce = challenge(r)[1]
+    with RawClient(p.port) as c:
+        c.send(build("CONNECT", target, authz("bob", "secret2", nonce, target,
+                                               method="CONNECT")))
+        r = c.read_head()
+        assert r.status == 200
+        c.send(b"GET /t HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert c.read_response().status == 200
+    assert log_entry(p, 2)["user"] == "bob"
