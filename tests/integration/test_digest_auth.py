@@ -368,3 +368,36 @@ def test_connect_with_digest(proxy, origin, workdir):
         c.send(b"GET /t HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         assert c.read_response().status == 200
     assert log_entry(p, 2)["user"] == "bob"
+
+
+def test_check_nonce_count_off(proxy, origin, workdir):
+    p = proxy(conf_extra=digest_conf(
+        workdir, "auth_param digest check_nonce_count off\n"),
+        access=ALLOW_AUTHENTICATED)
+    url = origin.url("/a")
+    nonce = fresh_nonce(p, url)
+    # the client's count is not looked at: the same one serves each time
+    for _ in range(3):
+        assert get(p.port, url, authz("alice", "secret1", nonce, url, nc=1)).status == 200
+
+
+@pytest.mark.parametrize("workaround", ["on", "off"])
+def test_post_workaround(proxy, origin, workdir, workaround):
+    p = proxy(conf_extra=digest_conf(
+        workdir, "auth_param digest post_workaround %s\n" % workaround),
+        access=ALLOW_AUTHENTICATED)
+    url = origin.url("/a")
+    nonce = fresh_nonce(p, url)
+    # a POST digested as if it were a GET, as some old browsers did
+    r = get(p.port, url, authz("alice", "secret1", nonce, url, method="POST",
+                               digest_method="GET"),
+            method="POST", body=b"x=1")
+    assert r.status == (200 if workaround == "on" else 407)
+
+
+def test_basic_credentials_with_digest_only(proxy, origin, workdir):
+    p = proxy(conf_extra=digest_conf(workdir), access=ALLOW_AUTHENTICATED)
+    r = get(p.port, origin.url("/a"),
+            [("Proxy-Authorization", "Basic YWxpY2U6c2VjcmV0MQ==")])
+    assert r.status == 407
+    assert _schemes(r) == ["Digest"]

@@ -127,3 +127,35 @@ def test_ldap_second_group(proxy, origin, slapd):
               access="http_access allow admins\nhttp_access deny all\n")
     assert get(p.port, origin.url("/a"), creds("alice", "secret1")).status == 200
     assert get(p.port, origin.url("/b"), creds("bob", "secret2")).status == 403
+
+
+DIGEST_FILE = "/usr/lib/squid/digest_file_auth"
+
+
+@pytest.mark.skipif(not os.path.exists(DIGEST_FILE),
+                    reason="Squid's digest_file_auth is not installed")
+def test_ldap_group_with_digest_login(proxy, origin, slapd, workdir):
+    """%LOGIN from Digest credentials reaches the LDAP group helper."""
+    from test_digest_auth import authz, challenge
+    passwd = os.path.join(workdir, "digest_passwd")
+    with open(passwd, "w") as f:
+        for u, pw in ldapserver.USERS.items():
+            f.write("%s:%s\n" % (u, pw))
+    os.chmod(passwd, 0o644)
+    c = ("auth_param digest program %s %s\n"
+         "auth_param digest realm Digest Proxy\n"
+         "external_acl_type grp ttl=60 %%LOGIN %s -v 3 "
+         "-b %s -f (&(objectClass=groupOfNames)(cn=%%g)(member=%%u)) "
+         "-B %s -F uid=%%s -h 127.0.0.1 -p %d\n"
+         "acl staff external grp staff\n" % (
+             DIGEST_FILE, passwd, GROUP_LDAP, ldapserver.GROUPS,
+             ldapserver.PEOPLE, slapd.port))
+    p = proxy(conf_extra=c, access="http_access allow staff\nhttp_access deny all\n")
+    url = origin.url("/a")
+    r = get(p.port, url)
+    assert r.status == 407
+    nonce = challenge(r)[1]
+    assert get(p.port, url, authz("bob", "secret2", nonce, url)).status == 200
+    r = get(p.port, url, authz("carol", "secret3", nonce, url, nc=2))
+    assert r.status == 403
+    assert log_entry(p, 3)["user"] == "carol"
