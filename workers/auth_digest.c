@@ -444,6 +444,7 @@ auth_digest_start(struct xact *x, void (*cont)(struct xact *))
 		e.xaction = x->id;
 		e.client_fqdn = dns_hosts_name(
 		    (const struct sockaddr *)&x->log.client);
+		e.user = r->cred.username;	/* %un: who is being checked */
 		n += (int)logformat_render(worker_cfg->auth_digest.key_extras,
 		    &e, 0, line + n, sizeof(line) - (size_t)n);
 	} else

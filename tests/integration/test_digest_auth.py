@@ -278,16 +278,16 @@ def test_basic_and_digest_in_config_order(proxy, origin, workdir):
 # line (the Squid 3.3 helper protocol), bob "OK ha1=" in uppercase hex,
 # anyone else ERR with a message.
 HELPER = r'''#!/usr/bin/python3
-import hashlib, sys
+import hashlib, re, sys
 rec = sys.argv[1]
-pw = {"alice": "secret1", "bob": "secret2"}
+pw = {"alice": "secret1", "bob": "secret2", "\u00fcmit": "secret4"}
 for line in sys.stdin:
     with open(rec, "a") as f:
         f.write(line)
-    user, realm = [w.strip('"') for w in line.rstrip("\n").split('":"')]
+    user, realm = re.match(r'^"([^"]*)":"([^"]*)"', line).groups()
     h = hashlib.md5(("%s:%s:%s" % (user, realm, pw.get(user, "")))
                     .encode()).hexdigest()
-    if user == "alice":
+    if user in ("alice", "\u00fcmit"):
         out = h
     elif user == "bob":
         out = "OK ha1=" + h.upper()
@@ -298,7 +298,7 @@ for line in sys.stdin:
 '''
 
 
-def test_helper_protocol(proxy, origin, workdir):
+def recording_helper(workdir):
     path = os.path.join(workdir, "digest_helper.py")
     with open(path, "w") as f:
         f.write(HELPER)
@@ -306,6 +306,11 @@ def test_helper_protocol(proxy, origin, workdir):
     rec = os.path.join(workdir, "digest_requests.txt")
     open(rec, "w").close()
     os.chmod(rec, 0o666)
+    return path, rec
+
+
+def test_helper_protocol(proxy, origin, workdir):
+    path, rec = recording_helper(workdir)
     c = ("auth_param digest program %s %s\n"
          "auth_param digest children 2 startup=1 idle=1\n"
          "auth_param digest realm %s\n"
@@ -401,3 +406,23 @@ def test_basic_credentials_with_digest_only(proxy, origin, workdir):
             [("Proxy-Authorization", "Basic YWxpY2U6c2VjcmV0MQ==")])
     assert r.status == 407
     assert _schemes(r) == ["Digest"]
+
+
+def test_helper_key_extras_and_utf8(proxy, origin, workdir):
+    path, rec = recording_helper(workdir)
+    c = ("auth_param digest program %s %s\n"
+         "auth_param digest realm %s\n"
+         "auth_param digest utf8 on\n"
+         "auth_param digest key_extras \"%%>a %%un\"\n"
+         "acl authenticated proxy_auth REQUIRED\n" % (path, rec, REALM))
+    p = proxy(conf_extra=c, access=ALLOW_AUTHENTICATED)
+    url = origin.url("/a")
+    nonce = fresh_nonce(p, url)
+    assert get(p.port, url, authz("alice", "secret1", nonce, url)).status == 200
+    # the name comes as ISO-8859-1 and goes to the helper as UTF-8
+    assert get(p.port, url, authz("\u00fcmit", "secret4", nonce, url,
+                                  nc=2)).status == 200
+    with open(rec, encoding="utf-8") as f:
+        got = f.read().splitlines()
+    assert got == ['"alice":"%s" 127.0.0.1 alice' % REALM,
+                   '"\u00fcmit":"%s" 127.0.0.1 \u00fcmit' % REALM]
