@@ -373,6 +373,7 @@ auth_start(struct xact *x, void (*cont)(struct xact *))
 		e.xaction = x->id;
 		e.client_fqdn = dns_hosts_name(
 		    (const struct sockaddr *)&x->log.client);
+		e.user = x->auth.user;	/* %un: who is being checked */
 		n += logformat_render(worker_cfg->auth_basic.key_extras, &e, 0,
 		    line + n, sizeof(line) - n);
 		/* the render ends the line itself */
