@@ -39,11 +39,9 @@ cfg_set_auth_digest(struct conf_ctx *cx, int argc, char **argv)
 		cfg_digest_defaults(cx, d);
 	if (argc < 3)
 		return units_strf("%s digest %s: missing value", cx->name, param);
-	if (strcmp(param, "program") == 0) {
-		CFG_BASE(cx)->auth_other_scheme = 1;	/* proxy_auth may follow */
+	if (strcmp(param, "program") == 0)
 		return cfg_set_helper_program(cx, &d->program, argc - 2,
 		    argv + 2);
-	}
 	if (strcmp(param, "children") == 0)
 		return cfg_set_helper_children(cx, &d->children, argc - 2,
 		    argv + 2);

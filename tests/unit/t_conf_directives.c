@@ -703,6 +703,12 @@ test_auth_param(void)
 	cfg_free(&c);
 	is_int(load_free("auth_param digest nonce_max_count many\n"), 1,
 	    "bad nonce_max_count");
+	is_int(load_free("auth_param digest program /bin/true\n"
+	    "acl a proxy_auth REQUIRED\n"), 1,
+	    "digest without a realm is not fully configured (Squid)");
+	is_int(load_free("auth_param digest program /bin/true\n"
+	    "auth_param digest realm R\n"
+	    "acl a proxy_auth REQUIRED\n"), 0, "with a realm it is");
 
 	is_int(load_free("auth_param foo program /bin/true\n"), 1,
 	    "unknown scheme is an error");
