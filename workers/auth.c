@@ -5,6 +5,8 @@
  * "OK" makes the credentials valid for credentialsttl in this worker's
  * cache, keyed by user name as in Squid, so a changed password is checked
  * again; anything else refuses them, and the request is challenged (407).
+ * Digest credentials are handed to auth_digest.c, and a 407 carries one
+ * challenge per scheme in auth_param order (auth_challenge).
  *
  * In DESIGN.md's data flow: http_access / auth.
  */

@@ -2,7 +2,8 @@
  * auth: proxy authentication, Basic scheme (squid-compat.md 3.3, 7.2).  A
  * request's Proxy-Authorization is decoded once; credentials the worker's
  * cache holds as valid pass at once, others wait for the auth_param basic
- * program, then http_access runs again.
+ * program, then http_access runs again.  Digest credentials go to
+ * auth_digest.h through the same calls.
  */
 #ifndef CUTTLE_AUTH_H
 #define CUTTLE_AUTH_H
