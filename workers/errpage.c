@@ -8,6 +8,7 @@
 #include "config.h"
 #include "errpage.h"
 #include "auth.h"
+#include "auth_digest.h"
 #include "external_acl.h"
 #include "cfg.h"
 #include "conn.h"
@@ -340,6 +341,8 @@ errpage_build(struct xact *x, int status, const char *err_name, int errnum,
 	    "Content-Language: en\r\n", buf_avail(&page), err_name, errnum);
 	if (status == 407)
 		auth_challenge(x, out);
+	else
+		auth_digest_reply_info(x, out);
 	errpage_tail(x, out, keep);
 	size_t n = buf_avail(&page);
 	int is_head = x->method != NULL && strcmp(x->method, "HEAD") == 0;

@@ -226,6 +226,20 @@ def test_nonce_max_count(proxy, origin, workdir):
     assert challenge(r)[2] is True
 
 
+def test_nextnonce_on_error_page(proxy, origin, workdir):
+    p = proxy(conf_extra=digest_conf(
+        workdir, "auth_param digest nonce_max_count 2\n"
+        "acl bpath urlpath_regex ^/b\n"),
+        access="http_access allow authenticated !bpath\nhttp_access deny all\n")
+    nonce = fresh_nonce(p, origin.url("/a"))
+    url = origin.url("/b")
+    # authenticated, then denied: the 403 still offers the next nonce
+    r = get(p.port, url, authz("alice", "secret1", nonce, url, nc=1))
+    assert r.status == 403
+    assert re.match(r'^nextnonce="[0-9a-f]{32}"$',
+                    r.header("Proxy-Authentication-Info") or "")
+
+
 def test_nonce_max_duration_and_garbage_collection(proxy, origin, workdir):
     p = proxy(conf_extra=digest_conf(
         workdir, "auth_param digest nonce_max_duration 1 second\n"
