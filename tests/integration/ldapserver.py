@@ -24,6 +24,8 @@ GROUPS = "ou=groups,dc=test"
 # carol belongs to no group.
 USERS = {"alice": "secret1", "bob": "secret2", "carol": "secret3"}
 GROUP_MEMBERS = {"staff": ["alice", "bob"], "admins": ["alice"]}
+# the realm test_ldap.py's digest_ldap_auth honours (-r)
+DIGEST_REALM = "Digest Proxy"
 
 
 def missing_reason():

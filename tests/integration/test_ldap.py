@@ -1,6 +1,8 @@
-"""LDAP: Squid's basic_ldap_auth as the auth_param basic program and
-ext_ldap_group_acl as an external ACL helper with %LOGIN, both against a
-private OpenLDAP slapd the test starts on 127.0.0.1 (ldapserver.py).
+"""LDAP: Squid's basic_ldap_auth as the auth_param basic program,
+digest_ldap_auth as the auth_param digest program, and ext_ldap_group_acl
+as an external ACL helper with %LOGIN (from Basic and from Digest
+credentials), all against a private OpenLDAP slapd the test starts on
+127.0.0.1 (ldapserver.py).
 Skipped with the reason when slapd or the Squid helpers are missing."""
 
 import base64
@@ -159,3 +161,33 @@ def test_ldap_group_with_digest_login(proxy, origin, slapd, workdir):
     r = get(p.port, url, authz("carol", "secret3", nonce, url, nc=2))
     assert r.status == 403
     assert log_entry(p, 3)["user"] == "carol"
+
+
+DIGEST_LDAP = "/usr/lib/squid/digest_ldap_auth"
+
+
+@pytest.mark.skipif(not os.path.exists(DIGEST_LDAP),
+                    reason="Squid's digest_ldap_auth is not installed")
+def test_ldap_digest_auth(proxy, origin, slapd, workdir):
+    """auth_param digest with Squid's digest_ldap_auth: it reads the plain
+    userPassword (bound as the admin) and answers OK ha1="..."."""
+    from test_digest_auth import authz, challenge
+    # a wrapper, for the empty -l argument a config line cannot carry
+    wrapper = os.path.join(workdir, "digest_ldap.sh")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\nexec %s -v 3 -b %s -u uid -A userPassword -l '' "
+                "-r '%s' -D cn=admin,dc=test -w adminpw -h 127.0.0.1 -p %d\n" % (
+                    DIGEST_LDAP, ldapserver.PEOPLE, ldapserver.DIGEST_REALM,
+                    slapd.port))
+    os.chmod(wrapper, 0o755)
+    c = ("auth_param digest program %s\n"
+         "auth_param digest realm %s\n"
+         "acl authenticated proxy_auth REQUIRED\n" % (
+             wrapper, ldapserver.DIGEST_REALM))
+    p = proxy(conf_extra=c, access=ALLOW_AUTHENTICATED)
+    url = origin.url("/a")
+    nonce = challenge(get(p.port, url))[1]
+    assert get(p.port, url, authz("alice", "secret1", nonce, url)).status == 200
+    assert get(p.port, url, authz("bob", "wrong", nonce, url, nc=2)).status == 407
+    assert get(p.port, url, authz("mallory", "x", nonce, url, nc=3)).status == 407
+    assert log_entry(p, 2)["user"] == "alice"
