@@ -327,6 +327,23 @@ struct cfg_auth_basic {
 	struct logformat *key_extras;	/* appended to the helper line */
 };
 
+/* auth_param digest PARAM VALUE (cfg_set_digest.c); times in ms. */
+struct cfg_auth_digest {
+	int		 seen;
+	int		 after_basic;	/* basic's challenge goes first */
+	char		**program;	/* argv; NULL: the scheme is off */
+	struct cfg_helper_children children;
+	char		*realm;
+	int64_t		 nonce_gc_interval;
+	int64_t		 nonce_max_duration;
+	int		 nonce_max_count;
+	int		 nonce_strictness;
+	int		 check_nonce_count;
+	int		 post_workaround;
+	int		 utf8;
+	struct logformat *key_extras;
+};
+
 /*
  * http_upgrade_request_protocols (cfg_set_upgrade.c, used through
  * upgrade_rules.h): the lines naming a protocol, each its own one-rule
@@ -473,8 +490,9 @@ struct cfg {
 	int		 url_rewrite_host_header;
 	struct cfg_url_helper store_id;
 
-	/* auth_param basic (digest, ntlm, negotiate: warned and ignored) */
+	/* auth_param basic and digest (ntlm, negotiate: warned and ignored) */
 	struct cfg_auth_basic auth_basic;
+	struct cfg_auth_digest auth_digest;
 	struct extacl_type *external_acl_types;	/* file order (extacl.h) */
 	int		 auth_other_scheme;	/* some other scheme has a program */
 

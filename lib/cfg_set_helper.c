@@ -148,7 +148,7 @@ cfg_set_helper_format(struct conf_ctx *cx, void *field, int argc,
 }
 
 /* The raw text after the first n words of cx->rest, trailing space cut. */
-static char *
+char *
 cfg_rest_after(const struct conf_ctx *cx, int n)
 {
 	const char *p = cx->rest;
@@ -167,8 +167,8 @@ cfg_rest_after(const struct conf_ctx *cx, int n)
 }
 
 /*
- * "auth_param SCHEME PARAM VALUE...".  Only basic is implemented; digest,
- * ntlm and negotiate lines warn and are ignored so real configs load (their
+ * "auth_param SCHEME PARAM VALUE...".  Basic is here, digest in
+ * cfg_set_digest.c; ntlm and negotiate lines warn and are ignored so real configs load (their
  * proxy_auth ACLs then never match), and unknown schemes are refused as
  * Squid refuses them.
  */
@@ -180,7 +180,9 @@ cfg_set_auth_param(struct conf_ctx *cx, void *field, int argc, char **argv)
 	char *def[] = { "20", "startup=0", "idle=1", "concurrency=0" };
 	char *ttl[] = { "2", "hours" };
 
-	if (strcmp(argv[0], "digest") == 0 || strcmp(argv[0], "ntlm") == 0 ||
+	if (strcmp(argv[0], "digest") == 0)
+		return cfg_set_auth_digest(cx, argc, argv);
+	if (strcmp(argv[0], "ntlm") == 0 ||
 	    strcmp(argv[0], "negotiate") == 0) {
 		if (strcmp(param, "program") == 0) {
 			CFG_BASE(cx)->auth_other_scheme = 1;

@@ -5,6 +5,8 @@
  * "OK" makes the credentials valid for credentialsttl in this worker's
  * cache, keyed by user name as in Squid, so a changed password is checked
  * again; anything else refuses them, and the request is challenged (407).
+ * Digest credentials are handed to auth_digest.c, and a 407 carries one
+ * challenge per scheme in auth_param order (auth_challenge).
  *
  * In DESIGN.md's data flow: http_access / auth.
  */
@@ -20,6 +22,8 @@
 #include <time.h>
 
 #include "acl.h"
+#include "auth_digest.h"
+#include "buf.h"
 #include "cfg.h"
 #include "conn.h"
 #include "xact.h"
@@ -120,6 +124,7 @@ auth_cache_put(const char *user, const char *pass)
 void
 auth_init(const struct cfg *cfg)
 {
+	auth_digest_init(cfg);
 	if (cfg->auth_basic.program == NULL)
 		return;
 	auth_pool = helper_pool_start("basicauthenticator",
@@ -132,6 +137,7 @@ auth_shutdown(void)
 	helper_pool_stop(auth_pool, 0);
 	auth_pool = NULL;
 	auth_cache_clear();
+	auth_digest_shutdown();
 }
 
 void
@@ -142,7 +148,33 @@ auth_reload(const struct cfg *cfg)
 	auth_pool = NULL;
 	helper_pool_stop(old, 1);
 	auth_cache_clear();
-	auth_init(cfg);
+	auth_digest_reload(cfg);
+	if (cfg->auth_basic.program != NULL)
+		auth_pool = helper_pool_start("basicauthenticator",
+		    cfg->auth_basic.program, &cfg->auth_basic.children, NULL);
+}
+
+int
+auth_enabled(void)
+{
+	return worker_cfg->auth_basic.program != NULL ||
+	    auth_digest_on(worker_cfg);
+}
+
+/* A 407's challenges, one per scheme, in the order auth_param named them. */
+void
+auth_challenge(struct xact *x, struct buf *out)
+{
+	int digest = auth_digest_on(worker_cfg);
+	int digest_last = worker_cfg->auth_digest.after_basic;
+
+	if (digest && !digest_last)
+		auth_digest_challenge(x, out);
+	if (worker_cfg->auth_basic.program != NULL)
+		buf_printf(out, "Proxy-Authenticate: Basic realm=\"%s\"\r\n",
+		    auth_realm());
+	if (digest && digest_last)
+		auth_digest_challenge(x, out);
 }
 
 const char *
@@ -207,8 +239,7 @@ auth_setup(struct xact *x)
 
 	if (x->auth.user != NULL || x->auth.state == ACL_AUTH_FAILED)
 		return;		/* already read (re-evaluation) */
-	x->auth.state = worker_cfg->auth_basic.program != NULL ?
-	    ACL_AUTH_NONE : ACL_AUTH_OFF;
+	x->auth.state = auth_enabled() ? ACL_AUTH_NONE : ACL_AUTH_OFF;
 	/* as Squid: proxy_auth never matches an intercepted request */
 	if (x->auth.state != ACL_AUTH_OFF && x->icpt.mode != 0) {
 		log_debug(28, 1, "NOTICE: Authentication not applicable on "
@@ -222,7 +253,13 @@ auth_setup(struct xact *x)
 	end = h->value + h->value_len;
 	while (v < end && (*v == ' ' || *v == '\t'))
 		v++;
-	if ((size_t)(end - v) < 6 || strncasecmp(v, "Basic", 5) != 0 ||
+	if ((size_t)(end - v) > 7 && strncasecmp(v, "Digest", 6) == 0 &&
+	    (v[6] == ' ' || v[6] == '\t') && auth_digest_on(worker_cfg)) {
+		auth_digest_setup(x, v + 7, end);
+		return;
+	}
+	if (worker_cfg->auth_basic.program == NULL ||
+	    (size_t)(end - v) < 6 || strncasecmp(v, "Basic", 5) != 0 ||
 	    (v[5] != ' ' && v[5] != '\t'))
 		return;		/* another scheme: challenge for ours */
 	v += 6;
@@ -316,6 +353,8 @@ auth_start(struct xact *x, void (*cont)(struct xact *))
 	char line[AUTH_LINE_MAX + 2];
 	size_t n;
 
+	if (x->auth.digest != NULL)
+		return auth_digest_start(x, cont);
 	x->auth.state = ACL_AUTH_FAILED;
 	if (auth_pool == NULL || x->auth.user == NULL)
 		return 0;
@@ -336,6 +375,7 @@ auth_start(struct xact *x, void (*cont)(struct xact *))
 		e.xaction = x->id;
 		e.client_fqdn = dns_hosts_name(
 		    (const struct sockaddr *)&x->log.client);
+		e.user = x->auth.user;	/* %un: who is being checked */
 		n += logformat_render(worker_cfg->auth_basic.key_extras, &e, 0,
 		    line + n, sizeof(line) - n);
 		/* the render ends the line itself */
@@ -362,4 +402,5 @@ auth_release(struct xact *x)
 	free(x->auth.user);
 	x->auth.user = NULL;
 	x->auth.pass = NULL;
+	auth_digest_release(x);
 }

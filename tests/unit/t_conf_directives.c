@@ -664,6 +664,52 @@ test_auth_param(void)
 	is_int(load_free("auth_param negotiate program /bin/true\n"
 	    "acl a proxy_auth REQUIRED\n"), 0,
 	    "an ignored scheme still allows proxy_auth");
+	is_int(load(&c, "digest.conf",
+	    "auth_param digest program /usr/lib/squid/digest_file_auth /pw\n"
+	    "auth_param digest realm My Realm\n"
+	    "auth_param digest nonce_garbage_interval 1 minute\n"
+	    "auth_param digest nonce_max_duration 10 minutes\n"
+	    "auth_param digest nonce_max_count 7\n"
+	    "auth_param digest nonce_strictness on\n"
+	    "auth_param digest check_nonce_count off\n"
+	    "auth_param digest post_workaround on\n"
+	    "auth_param digest utf8 on\n"
+	    "auth_param digest nosuch x\n"
+	    "auth_param basic program /bin/true\n"
+	    "acl a proxy_auth REQUIRED\n", 0), 0, "auth_param digest loads");
+	ok(c.auth_digest.program != NULL && strcmp(c.auth_digest.program[1],
+	    "/pw") == 0, "digest program argv");
+	is_str(c.auth_digest.realm, "My Realm", "digest realm");
+	ok(c.auth_digest.nonce_gc_interval == 60 * 1000, "gc interval");
+	ok(c.auth_digest.nonce_max_duration == 600 * 1000, "max duration");
+	is_int(c.auth_digest.nonce_max_count, 7, "max count");
+	is_int(c.auth_digest.nonce_strictness, 1, "strictness");
+	is_int(c.auth_digest.check_nonce_count, 0, "check_nonce_count");
+	is_int(c.auth_digest.post_workaround, 1, "post_workaround");
+	is_int(c.auth_digest.utf8, 1, "utf8");
+	is_int(c.auth_digest.after_basic, 0, "digest named first");
+	ok(logged("WARNING: %s:10: Unrecognised digest auth scheme parameter "
+	    "'nosuch'", tpath("digest.conf")), "unknown digest parameter warns");
+	cfg_free(&c);
+	is_int(load(&c, "digestd.conf", "auth_param basic program /bin/true\n"
+	    "auth_param digest program /bin/true\n", 0), 0, "digest defaults");
+	ok(c.auth_digest.nonce_gc_interval == 300 * 1000 &&
+	    c.auth_digest.nonce_max_duration == 1800 * 1000 &&
+	    c.auth_digest.nonce_max_count == 50 &&
+	    c.auth_digest.check_nonce_count == 1 &&
+	    c.auth_digest.nonce_strictness == 0, "Squid's nonce defaults");
+	ok(c.auth_digest.realm == NULL, "no default realm");
+	is_int(c.auth_digest.after_basic, 1, "basic named first");
+	cfg_free(&c);
+	is_int(load_free("auth_param digest nonce_max_count many\n"), 1,
+	    "bad nonce_max_count");
+	is_int(load_free("auth_param digest program /bin/true\n"
+	    "acl a proxy_auth REQUIRED\n"), 1,
+	    "digest without a realm is not fully configured (Squid)");
+	is_int(load_free("auth_param digest program /bin/true\n"
+	    "auth_param digest realm R\n"
+	    "acl a proxy_auth REQUIRED\n"), 0, "with a realm it is");
+
 	is_int(load_free("auth_param foo program /bin/true\n"), 1,
 	    "unknown scheme is an error");
 	ok(logged("%s:1: Bungled auth_param foo: unknown authentication scheme "
