@@ -315,6 +315,14 @@ struct cfg_cert_rule {
 	struct cfg_cert_rule *next;
 };
 
+/* The auth_param schemes cuttle runs (ntlm is warned and ignored). */
+enum cfg_auth_scheme {
+	CFG_AUTH_BASIC,
+	CFG_AUTH_DIGEST,
+	CFG_AUTH_NEGOTIATE,
+	CFG_AUTH_NSCHEMES
+};
+
 /* auth_param basic PARAM VALUE; the defaults apply from its first line. */
 struct cfg_auth_basic {
 	int		 seen;
@@ -333,8 +341,22 @@ struct cfg_auth_negotiate {
 	char		**program;	/* argv; NULL: the scheme is off */
 	struct cfg_helper_children children;
 	int		 keep_alive;	/* off: close after the first challenge */
-	int		 before_basic;	/* its program line came first: offered
-					   first in Proxy-Authenticate */
+};
+
+/* auth_param digest PARAM VALUE (cfg_set_digest.c); times in ms. */
+struct cfg_auth_digest {
+	int		 seen;
+	char		**program;	/* argv; NULL: the scheme is off */
+	struct cfg_helper_children children;
+	char		*realm;
+	int64_t		 nonce_gc_interval;
+	int64_t		 nonce_max_duration;
+	int		 nonce_max_count;
+	int		 nonce_strictness;
+	int		 check_nonce_count;
+	int		 post_workaround;
+	int		 utf8;
+	struct logformat *key_extras;
 };
 
 /*
@@ -483,9 +505,16 @@ struct cfg {
 	int		 url_rewrite_host_header;
 	struct cfg_url_helper store_id;
 
-	/* auth_param basic (digest, ntlm, negotiate: warned and ignored) */
+	/* auth_param basic, digest and negotiate (ntlm: warned and ignored) */
 	struct cfg_auth_basic auth_basic;
+	struct cfg_auth_digest auth_digest;
 	struct cfg_auth_negotiate auth_negotiate;
+	/*
+	 * The schemes in the order of their first auth_param line, Squid's
+	 * order of the challenges in a 407 (Auth::TheConfig.schemes).
+	 */
+	enum cfg_auth_scheme auth_order[CFG_AUTH_NSCHEMES];
+	int		 auth_norder;
 	struct extacl_type *external_acl_types;	/* file order (extacl.h) */
 	int		 auth_other_scheme;	/* some other scheme has a program */
 

@@ -700,7 +700,9 @@ cfg_set_acl(struct conf_ctx *cx, void *field, int argc, char **argv)
 	if (err == NULL && (a = acl_find(field, argv[0])) != NULL &&
 	    acl_is_auth(a) && strcmp(acl_type(a), "max_user_ip") != 0 &&
 	    cfg->auth_basic.program == NULL &&
-	    cfg->auth_negotiate.program == NULL && !cfg->auth_other_scheme)
+	    cfg->auth_negotiate.program == NULL && !cfg->auth_other_scheme &&
+	    (cfg->auth_digest.program == NULL ||
+	    cfg->auth_digest.realm == NULL))
 		return units_strf("Can't use proxy auth because no "
 		    "authentication schemes are fully configured.");
 	return err;

@@ -148,7 +148,7 @@ cfg_set_helper_format(struct conf_ctx *cx, void *field, int argc,
 }
 
 /* The raw text after the first n words of cx->rest, trailing space cut. */
-static char *
+char *
 cfg_rest_after(const struct conf_ctx *cx, int n)
 {
 	const char *p = cx->rest;
@@ -167,10 +167,24 @@ cfg_rest_after(const struct conf_ctx *cx, int n)
 }
 
 /*
- * "auth_param SCHEME PARAM VALUE...".  Only basic is implemented; digest,
- * ntlm and negotiate lines warn and are ignored so real configs load (their
- * proxy_auth ACLs then never match), and unknown schemes are refused as
- * Squid refuses them.
+ * As Squid's parse_authparam: a scheme takes its place in the order of
+ * the 407's challenges with its first auth_param line, whatever the
+ * parameter.
+ */
+static void
+cfg_auth_scheme_named(struct cfg *cfg, enum cfg_auth_scheme s)
+{
+	for (int i = 0; i < cfg->auth_norder; i++)
+		if (cfg->auth_order[i] == s)
+			return;
+	cfg->auth_order[cfg->auth_norder++] = s;
+}
+
+/*
+ * "auth_param SCHEME PARAM VALUE...".  Basic is here, digest in
+ * cfg_set_digest.c, negotiate in cfg_set_negotiate.c; ntlm lines warn and
+ * are ignored so real configs load (their proxy_auth ACLs then never
+ * match), and unknown schemes are refused as Squid refuses them.
  */
 char *
 cfg_set_auth_param(struct conf_ctx *cx, void *field, int argc, char **argv)
@@ -180,9 +194,16 @@ cfg_set_auth_param(struct conf_ctx *cx, void *field, int argc, char **argv)
 	char *def[] = { "20", "startup=0", "idle=1", "concurrency=0" };
 	char *ttl[] = { "2", "hours" };
 
-	if (strcmp(argv[0], "negotiate") == 0)
+	if (strcmp(argv[0], "basic") == 0)
+		cfg_auth_scheme_named(CFG_BASE(cx), CFG_AUTH_BASIC);
+	else if (strcmp(argv[0], "digest") == 0) {
+		cfg_auth_scheme_named(CFG_BASE(cx), CFG_AUTH_DIGEST);
+		return cfg_set_auth_digest(cx, argc, argv);
+	} else if (strcmp(argv[0], "negotiate") == 0) {
+		cfg_auth_scheme_named(CFG_BASE(cx), CFG_AUTH_NEGOTIATE);
 		return cfg_set_auth_negotiate(cx, argc, argv);
-	if (strcmp(argv[0], "digest") == 0 || strcmp(argv[0], "ntlm") == 0) {
+	}
+	if (strcmp(argv[0], "ntlm") == 0) {
 		if (strcmp(param, "program") == 0) {
 			CFG_BASE(cx)->auth_other_scheme = 1;
 			conf_warn(cx, "auth_param %s is not supported by cuttle; "

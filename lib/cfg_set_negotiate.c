@@ -16,8 +16,7 @@
 char *
 cfg_set_auth_negotiate(struct conf_ctx *cx, int argc, char **argv)
 {
-	struct cfg *cfg = CFG_BASE(cx);
-	struct cfg_auth_negotiate *n = &cfg->auth_negotiate;
+	struct cfg_auth_negotiate *n = &CFG_BASE(cx)->auth_negotiate;
 	const char *param = argv[1];
 	char *def[] = { "20", "startup=0", "idle=1", "concurrency=0" };
 
@@ -30,8 +29,6 @@ cfg_set_auth_negotiate(struct conf_ctx *cx, int argc, char **argv)
 		if (argc < 3)
 			return units_strf("%s negotiate program: missing "
 			    "command line", cx->name);
-		if (n->program == NULL && cfg->auth_basic.program == NULL)
-			n->before_basic = 1;
 		return cfg_set_helper_program(cx, &n->program, argc - 2,
 		    argv + 2);
 	}

@@ -780,6 +780,7 @@ cfg_free(struct cfg *cfg)
 	free(cfg->auth_basic.realm);
 	if (cfg->auth_basic.key_extras != NULL)
 		logformat_free(cfg->auth_basic.key_extras);
+	cfg_free_auth_digest(&cfg->auth_digest);
 	acl_set_free(&cfg->acls);
 	extacl_types_free(&cfg->external_acl_types);
 	free(cfg->config_file);

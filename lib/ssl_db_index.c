@@ -161,6 +161,30 @@ ssl_db_index_find(const struct ssl_db_index *cidx, const char *value,
 }
 
 int
+ssl_db_index_parse_more(struct ssl_db_index *idx, const char *text,
+    size_t len)
+{
+	const char *line = text, *end = text + len, *nl;
+	size_t first = idx->n, i;
+
+	while (line < end) {
+		if ((nl = memchr(line, '\n', end - line)) == NULL)
+			break;	/* TXT_DB drops an unterminated last line */
+		if (*line != '#' &&
+		    ssl_db_index_parse_line(idx, line, nl - line) == -1)
+			return -1;
+		line = nl + 1;
+	}
+	/* a key or serial already there: the whole file is corrupted */
+	for (i = first; i < idx->n; i++)
+		if (ssl_db_index_find_key(idx, idx->rows[i].col[SSL_DB_KEY]) !=
+		    (long)i || ssl_db_index_find_serial(idx,
+		    idx->rows[i].col[SSL_DB_SERIAL]) != (long)i)
+			return -1;
+	return 0;
+}
+
+int
 ssl_db_index_parse(struct ssl_db_index *idx, const char *text, size_t len)
 {
 	const char *line = text, *end = text + len, *nl;
@@ -184,19 +208,20 @@ corrupt:
 }
 
 char *
-ssl_db_index_format(const struct ssl_db_index *idx, size_t *len)
+ssl_db_index_format_from(const struct ssl_db_index *idx, size_t from,
+    size_t *len)
 {
 	size_t i, j, size = 1;
 	const char *f;
 	char *out, *p;
 
-	for (i = 0; i < idx->n; i++)
+	for (i = from; i < idx->n; i++)
 		for (j = 0; j < SSL_DB_COLUMNS; j++)
 			size += 2 * strlen(idx->rows[i].col[j]) + 1;
 	if ((out = malloc(size)) == NULL)
 		return NULL;
 	p = out;
-	for (i = 0; i < idx->n; i++) {
+	for (i = from; i < idx->n; i++) {
 		for (j = 0; j < SSL_DB_COLUMNS; j++) {
 			for (f = idx->rows[i].col[j]; *f != '\0'; f++) {
 				if (*f == '\t')
@@ -209,6 +234,12 @@ ssl_db_index_format(const struct ssl_db_index *idx, size_t *len)
 	*p = '\0';
 	*len = p - out;
 	return out;
+}
+
+char *
+ssl_db_index_format(const struct ssl_db_index *idx, size_t *len)
+{
+	return ssl_db_index_format_from(idx, 0, len);
 }
 
 long

@@ -5,6 +5,9 @@
  * "OK" makes the credentials valid for credentialsttl in this worker's
  * cache, keyed by user name as in Squid, so a changed password is checked
  * again; anything else refuses them, and the request is challenged (407).
+ * Digest credentials are handed to auth_digest.c and Negotiate ones to
+ * auth_negotiate.c, and a 407 carries one challenge per scheme in
+ * auth_param order (auth_challenge).
  *
  * In DESIGN.md's data flow: http_access / auth.
  */
@@ -20,7 +23,9 @@
 #include <time.h>
 
 #include "acl.h"
+#include "auth_digest.h"
 #include "auth_negotiate.h"
+#include "buf.h"
 #include "cfg.h"
 #include "conn.h"
 #include "xact.h"
@@ -121,6 +126,7 @@ auth_cache_put(const char *user, const char *pass)
 void
 auth_init(const struct cfg *cfg)
 {
+	auth_digest_init(cfg);
 	auth_negotiate_init(cfg);
 	if (cfg->auth_basic.program == NULL)
 		return;
@@ -134,6 +140,7 @@ auth_shutdown(void)
 	helper_pool_stop(auth_pool, 0);
 	auth_pool = NULL;
 	auth_cache_clear();
+	auth_digest_shutdown();
 	auth_negotiate_shutdown(0);
 }
 
@@ -145,8 +152,54 @@ auth_reload(const struct cfg *cfg)
 	auth_pool = NULL;
 	helper_pool_stop(old, 1);
 	auth_cache_clear();
+	auth_digest_reload(cfg);
 	auth_negotiate_shutdown(1);
-	auth_init(cfg);
+	auth_negotiate_init(cfg);
+	if (cfg->auth_basic.program != NULL)
+		auth_pool = helper_pool_start("basicauthenticator",
+		    cfg->auth_basic.program, &cfg->auth_basic.children, NULL);
+}
+
+int
+auth_enabled(void)
+{
+	return worker_cfg->auth_basic.program != NULL ||
+	    auth_digest_on(worker_cfg) || auth_negotiate_on();
+}
+
+/*
+ * A 407's Proxy-Authenticate lines, as Squid's AddReplyAuthHeader: the
+ * next leg of a Negotiate handshake alone when one is under way, else one
+ * challenge per configured scheme in the order auth_param first named
+ * them.
+ */
+void
+auth_challenge(struct xact *x, struct buf *out)
+{
+	const struct cfg *cfg = worker_cfg;
+
+	if (auth_negotiate_continue(x, out))
+		return;
+	for (int i = 0; i < cfg->auth_norder; i++) {
+		switch (cfg->auth_order[i]) {
+		case CFG_AUTH_BASIC:
+			if (cfg->auth_basic.program != NULL)
+				buf_printf(out, "Proxy-Authenticate: Basic "
+				    "realm=\"%s\"\r\n", auth_realm());
+			break;
+		case CFG_AUTH_DIGEST:
+			if (auth_digest_on(cfg))
+				auth_digest_challenge(x, out);
+			break;
+		case CFG_AUTH_NEGOTIATE:
+			if (auth_negotiate_on())
+				buf_printf(out, "Proxy-Authenticate: "
+				    "Negotiate\r\n");
+			break;
+		case CFG_AUTH_NSCHEMES:
+			break;
+		}
+	}
 }
 
 const char *
@@ -211,8 +264,7 @@ auth_setup(struct xact *x)
 
 	if (x->auth.user != NULL || x->auth.state == ACL_AUTH_FAILED)
 		return;		/* already read (re-evaluation) */
-	x->auth.state = worker_cfg->auth_basic.program != NULL ||
-	    auth_negotiate_on() ? ACL_AUTH_NONE : ACL_AUTH_OFF;
+	x->auth.state = auth_enabled() ? ACL_AUTH_NONE : ACL_AUTH_OFF;
 	/* as Squid: proxy_auth never matches an intercepted request */
 	if (x->auth.state != ACL_AUTH_OFF && x->icpt.mode != 0) {
 		log_debug(28, 1, "NOTICE: Authentication not applicable on "
@@ -227,7 +279,13 @@ auth_setup(struct xact *x)
 	end = h->value + h->value_len;
 	while (v < end && (*v == ' ' || *v == '\t'))
 		v++;
-	if ((size_t)(end - v) < 6 || strncasecmp(v, "Basic", 5) != 0 ||
+	if ((size_t)(end - v) > 7 && strncasecmp(v, "Digest", 6) == 0 &&
+	    (v[6] == ' ' || v[6] == '\t') && auth_digest_on(worker_cfg)) {
+		auth_digest_setup(x, v + 7, end);
+		return;
+	}
+	if (worker_cfg->auth_basic.program == NULL ||
+	    (size_t)(end - v) < 6 || strncasecmp(v, "Basic", 5) != 0 ||
 	    (v[5] != ' ' && v[5] != '\t'))
 		return;		/* another scheme: challenge for ours */
 	v += 6;
@@ -323,6 +381,8 @@ auth_start(struct xact *x, void (*cont)(struct xact *))
 
 	if (auth_negotiate_pending(x))
 		return auth_negotiate_start(x, cont);
+	if (x->auth.digest != NULL)
+		return auth_digest_start(x, cont);
 	x->auth.state = ACL_AUTH_FAILED;
 	if (auth_pool == NULL || x->auth.user == NULL)
 		return 0;
@@ -343,6 +403,7 @@ auth_start(struct xact *x, void (*cont)(struct xact *))
 		e.xaction = x->id;
 		e.client_fqdn = dns_hosts_name(
 		    (const struct sockaddr *)&x->log.client);
+		e.user = x->auth.user;	/* %un: who is being checked */
 		n += logformat_render(worker_cfg->auth_basic.key_extras, &e, 0,
 		    line + n, sizeof(line) - n);
 		/* the render ends the line itself */
@@ -369,4 +430,5 @@ auth_release(struct xact *x)
 	free(x->auth.user);
 	x->auth.user = NULL;
 	x->auth.pass = NULL;
+	auth_digest_release(x);
 }

@@ -2,11 +2,13 @@
  * auth: proxy authentication, Basic scheme (squid-compat.md 3.3, 7.2).  A
  * request's Proxy-Authorization is decoded once; credentials the worker's
  * cache holds as valid pass at once, others wait for the auth_param basic
- * program, then http_access runs again.
+ * program, then http_access runs again.  Digest credentials go to
+ * auth_digest.h through the same calls.
  */
 #ifndef CUTTLE_AUTH_H
 #define CUTTLE_AUTH_H
 
+struct buf;
 struct cfg;
 struct xact;
 
@@ -29,6 +31,10 @@ void auth_setup(struct xact *x);
 int auth_start(struct xact *x, void (*cont)(struct xact *));
 /* x goes away: drop a pending check and the credentials. */
 void auth_release(struct xact *x);
+/* Some auth_param scheme (basic, digest) is on. */
+int auth_enabled(void);
+/* Append a 407's Proxy-Authenticate lines to out. */
+void auth_challenge(struct xact *x, struct buf *out);
 /* The realm for Proxy-Authenticate, taken raw from auth_param basic realm. */
 const char *auth_realm(void);
 

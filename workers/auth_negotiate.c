@@ -206,23 +206,19 @@ auth_negotiate_start(struct xact *x, void (*cont)(struct xact *))
 }
 
 int
-auth_negotiate_challenge(struct xact *x, struct buf *out, int first)
+auth_negotiate_continue(struct xact *x, struct buf *out)
 {
 	struct negotiate_conn *nc;
 
 	if (!auth_negotiate_on())
 		return 0;
 	nc = x->conn != NULL ? x->conn->nego : NULL;
-	if (first && nc != NULL && nc->challenge != NULL) {
-		buf_printf(out, "Proxy-Authenticate: Negotiate %s\r\n",
-		    nc->challenge);
-		free(nc->challenge);
-		nc->challenge = NULL;
-		return 1;
-	}
-	if (first == worker_cfg->auth_negotiate.before_basic)
-		buf_printf(out, "Proxy-Authenticate: Negotiate\r\n");
-	return 0;
+	if (nc == NULL || nc->challenge == NULL)
+		return 0;
+	buf_printf(out, "Proxy-Authenticate: Negotiate %s\r\n", nc->challenge);
+	free(nc->challenge);
+	nc->challenge = NULL;
+	return 1;
 }
 
 void

@@ -29,11 +29,12 @@ int auth_negotiate_setup(struct xact *x);
 int auth_negotiate_pending(const struct xact *x);
 int auth_negotiate_start(struct xact *x, void (*cont)(struct xact *));
 /*
- * The Proxy-Authenticate lines of a 407.  first: called before Basic's
- * line; returns 1 when a handshake's token was written, which is then the
- * only challenge (Squid answers a handshake in its own scheme only).
+ * A 407 to x during a handshake: the helper's TT token as its
+ * Proxy-Authenticate, which is then the only challenge (Squid answers a
+ * handshake in its own scheme only); returns 0 when there is none, and
+ * auth_challenge offers every scheme.
  */
-int auth_negotiate_challenge(struct xact *x, struct buf *out, int first);
+int auth_negotiate_continue(struct xact *x, struct buf *out);
 /* x is denied with 407: keep_alive off closes after a fresh challenge. */
 void auth_negotiate_deny(struct xact *x);
 /* c closes: forget its handshake and user. */

@@ -16,6 +16,7 @@
 #include <sys/sendfile.h>
 #include <unistd.h>
 
+#include "auth_digest.h"
 #include "cache_rules.h"
 #include "conn.h"
 #include "xact.h"
@@ -81,6 +82,7 @@ cache_hit_head(struct xact *x, int status, int64_t age, int64_t length,
 		    "stale\"\r\nWarning: 111 cuttle/%s \"Revalidation "
 		    "failed\"\r\n", PACKAGE_VERSION, PACKAGE_VERSION);
 	buf_printf(&c->out, "Age: %lld\r\n", (long long)(age > 0 ? age : 0));
+	auth_digest_reply_info(x, &c->out);
 	buf_printf(&c->out, "X-Cache: HIT from %s\r\n"
 	    "X-Cache-Lookup: HIT from %s:%d\r\n", host, host,
 	    worker_first_port());

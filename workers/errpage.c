@@ -8,7 +8,7 @@
 #include "config.h"
 #include "errpage.h"
 #include "auth.h"
-#include "auth_negotiate.h"
+#include "auth_digest.h"
 #include "external_acl.h"
 #include "cfg.h"
 #include "conn.h"
@@ -339,12 +339,10 @@ errpage_build(struct xact *x, int status, const char *err_name, int errnum,
 	    "X-Squid-Error: %s %d\r\n"
 	    "Vary: Accept-Language\r\n"
 	    "Content-Language: en\r\n", buf_avail(&page), err_name, errnum);
-	if (status == 407 && !auth_negotiate_challenge(x, out, 1)) {
-		if (worker_cfg->auth_basic.program != NULL)
-			buf_printf(out, "Proxy-Authenticate: Basic "
-			    "realm=\"%s\"\r\n", auth_realm());
-		(void)auth_negotiate_challenge(x, out, 0);
-	}
+	if (status == 407)
+		auth_challenge(x, out);
+	else
+		auth_digest_reply_info(x, out);
 	errpage_tail(x, out, keep);
 	size_t n = buf_avail(&page);
 	int is_head = x->method != NULL && strcmp(x->method, "HEAD") == 0;

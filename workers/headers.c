@@ -11,6 +11,7 @@
 #include "config.h"
 #include "headers.h"
 #include "alt_svc.h"
+#include "auth_digest.h"
 #include "cache.h"
 #include "cfg.h"
 #include "conn.h"
@@ -336,6 +337,7 @@ headers_build_response(struct xact *x, struct buf *out)
 	}
 	if (x->cache.range_window)
 		cache_range_head(x, out);
+	auth_digest_reply_info(x, out);
 	buf_printf(out, "X-Cache: MISS from %s\r\n"
 	    "X-Cache-Lookup: MISS from %s:%d\r\n", host, host,
 	    worker_first_port());

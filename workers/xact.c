@@ -176,7 +176,8 @@ xact_free(struct xact *x)
 	/* each part is let go of by its module, if it was used */
 	if (x->rw.req != NULL)
 		rewrite_cancel(x);
-	if (x->auth.user != NULL || x->auth.req != NULL)
+	if (x->auth.user != NULL || x->auth.req != NULL ||
+	    x->auth.digest != NULL)
 		auth_release(x);
 	if (x->extacl != NULL)
 		external_acl_release(x);

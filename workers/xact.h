@@ -185,6 +185,7 @@ struct xact_auth {
 	char		*pass;		/* in user's allocation */
 	struct helper_req *req;		/* waiting for the helper */
 	void		(*cont)(struct xact *);
+	struct auth_digest_req *digest;	/* Digest credentials, or NULL */
 };
 
 /* intercept.c: a request on an intercepted connection */

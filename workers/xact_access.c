@@ -63,8 +63,7 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 		cl->reply = &x->rep;
 		cl->status = x->rep.status;
 	}
-	cl->auth_state = worker_cfg->auth_basic.program != NULL ||
-	    auth_negotiate_on() ? x->auth.state : ACL_AUTH_OFF;
+	cl->auth_state = auth_enabled() ? x->auth.state : ACL_AUTH_OFF;
 	if (x->auth.state == ACL_AUTH_OK)
 		cl->user = x->auth.user;
 	if (x->conn != NULL)

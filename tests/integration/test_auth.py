@@ -207,3 +207,12 @@ def test_utf8_turns_latin1_credentials_into_utf8(proxy, origin, workdir, utf8, s
     r = get(p.port, origin.url("/u"), [("Proxy-Authorization", "Basic " + token)])
     assert r.status == 407
     assert lines(rec) == [sent]
+
+
+def test_key_extras_line(proxy, origin, workdir):
+    c, rec = auth_conf(workdir, 'auth_param basic key_extras "%>a %un"\n')
+    p = proxy(conf_extra=c, access=ALLOW_AUTHENTICATED)
+    # basic_ncsa_auth takes the extras for part of the password: 407
+    assert get(p.port, origin.url("/a"), creds("alice", "secret1")).status == 407
+    # %un is the user being checked
+    assert lines(rec) == ["alice secret1 127.0.0.1 alice"]

@@ -9,7 +9,9 @@ starts from nothing.
 """
 
 import base64
+import hashlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -62,6 +64,10 @@ for line in sys.stdin:
     sys.stdout.write(out + "\n")
     sys.stdout.flush()
 '''
+
+
+def md5(s):
+    return hashlib.md5(s.encode()).hexdigest()
 
 
 def b64(s):
@@ -284,6 +290,79 @@ def test_both_schemes_offered_in_config_order(proxy, origin, workdir, first):
         r = cl.read_response()
     got = [v for n, v in r.headers if n.lower() == "proxy-authenticate"]
     assert len(got) == 1 and got[0].startswith("Negotiate "), got
+
+
+DIGEST_FILE = "/usr/lib/squid/digest_file_auth"
+DIGEST_RE = re.compile(r'^Digest realm="D", nonce="([0-9a-f]{32})", '
+                       r'qop="auth", stale=false$')
+
+# Each scheme's lines; the first line of a scheme is not its program line
+# in "late", so the order by first lines (negotiate, digest, basic) and by
+# program lines (basic, digest, negotiate) differ.
+THREE_ORDERS = {
+    "bdn": (["b0", "b1", "d0", "d1", "d2", "n0", "n1"], ["Basic", "Digest", "Negotiate"]),
+    "ndb": (["n0", "n1", "d0", "d1", "d2", "b0", "b1"], ["Negotiate", "Digest", "Basic"]),
+    "dbn": (["d0", "d1", "d2", "b0", "b1", "n0", "n1"], ["Digest", "Basic", "Negotiate"]),
+    "late": (["n1", "d2", "b1", "b0", "d0", "d1", "n0"], ["Negotiate", "Digest", "Basic"]),
+}
+
+
+@pytest.mark.skipif(not os.path.exists(DIGEST_FILE),
+                    reason="Squid's digest_file_auth is not installed")
+@pytest.mark.parametrize("order", sorted(THREE_ORDERS))
+def test_basic_digest_negotiate_offered_in_config_order(proxy, origin, workdir,
+                                                        order):
+    """With all three schemes on, a 407 offers the three challenges in the
+    order of each scheme's first auth_param line, whatever its parameter
+    (Squid's parse_authparam); a Negotiate handshake is answered in its own
+    scheme only; each scheme's credentials pass."""
+    nconf, _ = fake_conf(workdir)
+    passwd = os.path.join(workdir, "digest_passwd")
+    with open(passwd, "w") as f:
+        f.write("alice:secret1\n")
+    os.chmod(passwd, 0o644)
+    lines = {
+        "b0": "auth_param basic program /usr/lib/squid/basic_fake_auth\n",
+        "b1": "auth_param basic realm B\n",
+        "d0": "auth_param digest program %s %s\n" % (DIGEST_FILE, passwd),
+        "d1": "auth_param digest children 2 startup=1 idle=1\n",
+        "d2": "auth_param digest realm D\n",
+        "n0": nconf.splitlines(True)[0],
+        "n1": nconf.splitlines(True)[1],
+    }
+    keys, want = THREE_ORDERS[order]
+    p = proxy(conf_extra="".join(lines[k] for k in keys), access=ALLOW_AUTH)
+    url = origin.url("/a")
+    with RawClient(p.port) as cl:
+        cl.send(req(origin, "/a"))
+        r = cl.read_response()
+    assert r.status == 407
+    got = r.header_all("Proxy-Authenticate")
+    assert [v.split(" ", 1)[0] for v in got] == want, got
+    assert 'Basic realm="B"' in got and "Negotiate" in got
+    (nonce,) = [m.group(1) for m in map(DIGEST_RE.match, got) if m]
+    # a handshake in progress is answered in its own scheme only, and ends
+    with RawClient(p.port) as cl:
+        cl.send(req(origin, "/a", nego(b64("start"))))
+        r = cl.read_response()
+        got = r.header_all("Proxy-Authenticate")
+        assert r.status == 407 and len(got) == 1, got
+        cl.send(req(origin, "/a", nego(next_leg(r))))
+        assert cl.read_response().status == 200
+    # so do the other schemes' credentials
+    basic = "Proxy-Authorization: Basic %s\r\n" % b64("bob:pw")
+    ha1, ha2 = md5("alice:D:secret1"), md5("GET:" + url)
+    digest = ('Proxy-Authorization: Digest username="alice", realm="D", '
+              'nonce="%s", uri="%s", response="%s", qop=auth, '
+              'nc=00000001, cnonce="0a4f113b"\r\n' % (
+                  nonce, url, md5("%s:%s:00000001:0a4f113b:auth:%s" % (
+                      ha1, nonce, ha2))))
+    for cred in (basic, digest):
+        with RawClient(p.port) as cl:
+            cl.send(req(origin, "/a", cred))
+            assert cl.read_response().status == 200, cred
+    assert [log_entry(p, n)["user"] for n in (3, 4, 5)] == \
+        ["bob@FAKE", "bob", "alice"]
 
 
 @pytest.mark.parametrize("keep", ["on", "off"])

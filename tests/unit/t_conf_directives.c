@@ -608,6 +608,20 @@ test_misc(void)
 	cfg_free(&c);
 }
 
+/* c's auth_param schemes in challenge order are want's letters (b, d, n). */
+static int
+auth_order_is(const struct cfg *c, const char *want)
+{
+	static const char letter[CFG_AUTH_NSCHEMES] = { 'b', 'd', 'n' };
+
+	if (c->auth_norder != (int)strlen(want))
+		return 0;
+	for (int i = 0; i < c->auth_norder; i++)
+		if (letter[c->auth_order[i]] != want[i])
+			return 0;
+	return 1;
+}
+
 static void
 test_auth_param(void)
 {
@@ -644,7 +658,7 @@ test_auth_param(void)
 	    == 0, "negotiate program");
 	is_int(c.auth_negotiate.children.n_max, 3, "negotiate children");
 	is_int(c.auth_negotiate.keep_alive, 1, "keep_alive on by default");
-	is_int(c.auth_negotiate.before_basic, 0, "offered after basic");
+	ok(auth_order_is(&c, "bn"), "basic named first: offered first");
 	is_int(count_lines("negotiate"), 0, "negotiate loads quietly");
 	ok(logged("WARNING: %s:10: Unrecognised basic auth scheme parameter "
 	    "'nosuch'", tpath("auth.conf")), "unknown parameter warns");
@@ -677,7 +691,7 @@ test_auth_param(void)
 	    "auth_param negotiate nosuch 1\n"
 	    "auth_param basic program /bin/true\n", 0), 0, "negotiate first");
 	is_int(c.auth_negotiate.keep_alive, 0, "keep_alive off");
-	is_int(c.auth_negotiate.before_basic, 1, "offered before basic");
+	ok(auth_order_is(&c, "nb"), "negotiate named first: offered first");
 	is_int(c.auth_negotiate.children.n_max, 20, "negotiate: 20 children");
 	ok(logged("WARNING: %s:3: Unrecognised Negotiate auth scheme "
 	    "parameter 'nosuch'", tpath("nego.conf")), "unknown negotiate "
@@ -685,6 +699,64 @@ test_auth_param(void)
 	cfg_free(&c);
 	is_int(load_free("auth_param negotiate keep_alive maybe\n"), 1,
 	    "bad keep_alive");
+	is_int(load(&c, "digest.conf",
+	    "auth_param digest program /usr/lib/squid/digest_file_auth /pw\n"
+	    "auth_param digest realm My Realm\n"
+	    "auth_param digest nonce_garbage_interval 1 minute\n"
+	    "auth_param digest nonce_max_duration 10 minutes\n"
+	    "auth_param digest nonce_max_count 7\n"
+	    "auth_param digest nonce_strictness on\n"
+	    "auth_param digest check_nonce_count off\n"
+	    "auth_param digest post_workaround on\n"
+	    "auth_param digest utf8 on\n"
+	    "auth_param digest nosuch x\n"
+	    "auth_param basic program /bin/true\n"
+	    "acl a proxy_auth REQUIRED\n", 0), 0, "auth_param digest loads");
+	ok(c.auth_digest.program != NULL && strcmp(c.auth_digest.program[1],
+	    "/pw") == 0, "digest program argv");
+	is_str(c.auth_digest.realm, "My Realm", "digest realm");
+	ok(c.auth_digest.nonce_gc_interval == 60 * 1000, "gc interval");
+	ok(c.auth_digest.nonce_max_duration == 600 * 1000, "max duration");
+	is_int(c.auth_digest.nonce_max_count, 7, "max count");
+	is_int(c.auth_digest.nonce_strictness, 1, "strictness");
+	is_int(c.auth_digest.check_nonce_count, 0, "check_nonce_count");
+	is_int(c.auth_digest.post_workaround, 1, "post_workaround");
+	is_int(c.auth_digest.utf8, 1, "utf8");
+	ok(auth_order_is(&c, "db"), "digest named first: offered first");
+	ok(logged("WARNING: %s:10: Unrecognised digest auth scheme parameter "
+	    "'nosuch'", tpath("digest.conf")), "unknown digest parameter warns");
+	cfg_free(&c);
+	is_int(load(&c, "digestd.conf", "auth_param basic program /bin/true\n"
+	    "auth_param digest program /bin/true\n", 0), 0, "digest defaults");
+	ok(c.auth_digest.nonce_gc_interval == 300 * 1000 &&
+	    c.auth_digest.nonce_max_duration == 1800 * 1000 &&
+	    c.auth_digest.nonce_max_count == 50 &&
+	    c.auth_digest.check_nonce_count == 1 &&
+	    c.auth_digest.nonce_strictness == 0, "Squid's nonce defaults");
+	ok(c.auth_digest.realm == NULL, "no default realm");
+	ok(auth_order_is(&c, "bd"), "basic named first: offered first");
+	cfg_free(&c);
+	is_int(load_free("auth_param digest nonce_max_count many\n"), 1,
+	    "bad nonce_max_count");
+	is_int(load_free("auth_param digest program /bin/true\n"
+	    "acl a proxy_auth REQUIRED\n"), 1,
+	    "digest without a realm is not fully configured (Squid)");
+	is_int(load_free("auth_param digest program /bin/true\n"
+	    "auth_param digest realm R\n"
+	    "acl a proxy_auth REQUIRED\n"), 0, "with a realm it is");
+
+	is_int(load(&c, "three.conf",
+	    "auth_param negotiate keep_alive on\n"
+	    "auth_param ntlm program /bin/true\n"
+	    "auth_param basic program /bin/true\n"
+	    "auth_param digest realm R\n"
+	    "auth_param digest program /bin/true\n"
+	    "auth_param negotiate program /bin/true\n"
+	    "auth_param basic realm B\n", 0), 0, "three schemes load");
+	ok(auth_order_is(&c, "nbd"), "ordered by each scheme's first line, "
+	    "whatever its parameter (Squid's parse_authparam)");
+	cfg_free(&c);
+
 	is_int(load_free("auth_param foo program /bin/true\n"), 1,
 	    "unknown scheme is an error");
 	ok(logged("%s:1: Bungled auth_param foo: unknown authentication scheme "
