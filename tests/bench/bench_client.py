@@ -21,10 +21,12 @@ from bench_common import (BODY_100M, CURL, DURATION, REPEAT, WRK, WRK_CONNS,
                           bench_tree_cpu_delta)
 
 
-def bench_wrk_run(bench, proxy, path, label):
+def bench_wrk_run(bench, proxy, path, label, headers=()):
     """wrk load of absolute-URI GETs for path through the proxy over
-    keep-alive connections; returns requests/s and wrk's counters."""
+    keep-alive connections, with the extra header lines headers (such as
+    a Proxy-Authorization); returns requests/s and wrk's counters."""
     duration = DURATION
+    extra = "".join('"%s\\r\\n" ..\n            ' % h for h in headers)
     lua = os.path.join(bench.dir, "%s.%s.lua" % (proxy.name,
                                                   path.strip("/")
                                                   .replace("/", "_")))
@@ -33,7 +35,8 @@ def bench_wrk_run(bench, proxy, path, label):
 -- Absolute-URI requests through the proxy: wrk connects to the proxy port.
 local req = "GET http://127.0.0.1:%(port)d%(path)s HTTP/1.1\\r\\n" ..
             "Host: 127.0.0.1:%(port)d\\r\\n" ..
-            "User-Agent: cuttle-bench\\r\\n\\r\\n"
+            "User-Agent: cuttle-bench\\r\\n" ..
+            %(extra)s"\\r\\n"
 request = function() return req end
 done = function(summary, latency, requests)
     io.write(string.format("BENCH requests=%%d errors_connect=%%d " ..
@@ -43,7 +46,7 @@ done = function(summary, latency, requests)
         summary.errors.write, summary.errors.status, summary.errors.timeout,
         summary.duration, summary.bytes))
 end
-""" % {"port": bench.http_port, "path": path})
+""" % {"port": bench.http_port, "path": path, "extra": extra})
     cmd = [WRK, "-t%d" % WRK_THREADS, "-c%d" % WRK_CONNS, "-d%ds" % duration,
            "--timeout", "5s", "-s", lua,
            "http://127.0.0.1:%d/" % bench.proxy_port]
@@ -133,14 +136,16 @@ def bench_read_response(s, want_body, what):
         body += d
 
 
-def bench_fetch(bench, path, size, what):
-    """One curl GET of path through the proxy; it must be a 200 with exactly
-    size bytes within 120 s.  Returns MB/s."""
+def bench_fetch(bench, path, size, what, extra=()):
+    """One curl GET of path through the proxy (extra: more curl options,
+    such as -U for proxy credentials); it must be a 200 with exactly size
+    bytes within 120 s.  Returns MB/s."""
     r = subprocess.run([CURL, "-s", "-S", "--max-time", "120",
                         "-o", "/dev/null", "-w",
                         "%{http_code} %{size_download} %{speed_download}",
-                        "-x", "http://127.0.0.1:%d" % bench.proxy_port,
-                        "http://127.0.0.1:%d%s" % (bench.http_port, path)],
+                        "-x", "http://127.0.0.1:%d" % bench.proxy_port]
+                       + list(extra) +
+                       ["http://127.0.0.1:%d%s" % (bench.http_port, path)],
                        capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
         raise BenchError("%s: curl failed (%d): %s"

@@ -175,15 +175,16 @@ http {
                                     "workers 1\ncache deny all\n")
         return self.conf
 
-    def conf_write(self, name, lines, port_opts=""):
+    def conf_write(self, name, lines, port_opts="",
+                   access="http_access allow all\n"):
         """One file for both proxies: identical content, run one after the
-        other on the same port, logs moved aside between the runs."""
+        other on the same port, logs moved aside between the runs; access
+        is the final http_access rules."""
         conf = os.path.join(self.dir, name)
         with open(conf, "w") as f:
             f.write("""\
 http_port 127.0.0.1:%(port)d%(opts)s
-%(lines)shttp_access allow all
-access_log %(dir)s/access.log
+%(lines)s%(access)saccess_log %(dir)s/access.log
 cache_log %(dir)s/cache.log
 pid_filename %(dir)s/proxy.pid
 coredump_dir %(dir)s
@@ -192,6 +193,6 @@ max_filedescriptors %(fds)d
 shutdown_lifetime 1 seconds
 client_idle_pconn_timeout 10 minutes
 """ % {"port": self.proxy_port, "dir": self.dir, "user": self.user,
-       "lines": lines, "opts": " " + port_opts if port_opts else "",
+       "lines": lines, "access": access, "opts": " " + port_opts if port_opts else "",
        "fds": resource.getrlimit(resource.RLIMIT_NOFILE)[0]})
         return conf
