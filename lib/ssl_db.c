@@ -90,7 +90,19 @@ ssl_db_key(const struct tls_mint_req *req)
 	return key;
 }
 
-/* Read index.txt into db->idx (under the lock when db->lock_fd is set). */
+/* Forget the text idx was read from or written as. */
+static void
+ssl_db_forget_text(struct ssl_db *db)
+{
+	free(db->idx_text);
+	db->idx_text = NULL;
+	db->idx_len = 0;
+}
+
+/*
+ * Read index.txt into db->idx (under the lock when db->lock_fd is set),
+ * unless it still holds the text idx was last read from or written as.
+ */
 static int
 ssl_db_load(struct ssl_db *db, char **err)
 {
@@ -99,7 +111,6 @@ ssl_db_load(struct ssl_db *db, char **err)
 	ssize_t n;
 	int fd, rc = -1;
 
-	ssl_db_index_free(&db->idx);
 	if (path == NULL || (fd = open(path, O_RDONLY)) == -1) {
 		/* only a missing index means an uninitialized database */
 		if (path != NULL && errno != ENOENT)
@@ -111,6 +122,8 @@ ssl_db_load(struct ssl_db *db, char **err)
 			    "\"security_file_certgen -c -s %s\".", db->dir,
 			    db->dir);
 		free(path);
+		ssl_db_forget_text(db);
+		ssl_db_index_free(&db->idx);
 		return -1;
 	}
 	for (;;) {
@@ -124,13 +137,73 @@ ssl_db_load(struct ssl_db *db, char **err)
 			break;
 		len += n;
 	}
+	if (n == 0 && db->idx_text != NULL && len == db->idx_len &&
+	    memcmp(text, db->idx_text, len) == 0) {
+		rc = 0;		/* as we left it */
+		goto out;
+	}
+	ssl_db_forget_text(db);
+	ssl_db_index_free(&db->idx);
 	if (n == -1 || ssl_db_index_parse(&db->idx, text, len) == -1)
 		*err = xasprintf("The SSL certificate database %s is "
 		    "corrupted. Please rebuild", db->dir);
-	else
+	else {
 		rc = 0;
+		db->idx_text = text;
+		db->idx_len = len;
+		text = NULL;
+	}
 out:
 	close(fd);
+	free(text);
+	free(path);
+	return rc;
+}
+
+/*
+ * Write db->idx to index.txt: whole, as TXT_DB_write does, or (append)
+ * only its last row after the rows the file already holds, which gives
+ * the same bytes.
+ */
+static int
+ssl_db_write_index(struct ssl_db *db, int append, char **err)
+{
+	char *path = ssl_db_path(db, "index.txt"), *text, *all;
+	size_t len;
+	FILE *f;
+	int rc = -1;
+
+	append = append && db->idx_text != NULL;
+	text = append ? ssl_db_index_format_from(&db->idx, db->idx.n - 1, &len) :
+	    ssl_db_index_format(&db->idx, &len);
+	if (text == NULL) {
+		ssl_db_forget_text(db);
+		goto out;
+	}
+	if ((f = fopen(path, append ? "a" : "w")) == NULL) {
+		*err = xasprintf("Failed to initialize %s file for writing",
+		    path);
+		ssl_db_forget_text(db);
+		goto out;
+	}
+	rc = fwrite(text, 1, len, f) == len ? 0 : -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc == -1) {
+		*err = xasprintf("Failed to write %s file", path);
+		ssl_db_forget_text(db);
+	} else if (!append) {
+		ssl_db_forget_text(db);
+		db->idx_text = text;
+		db->idx_len = len;
+		text = NULL;
+	} else if ((all = realloc(db->idx_text, db->idx_len + len)) != NULL) {
+		memcpy(all + db->idx_len, text, len);
+		db->idx_text = all;
+		db->idx_len += len;
+	} else
+		ssl_db_forget_text(db);
+out:
 	free(text);
 	free(path);
 	return rc;
@@ -139,27 +212,7 @@ out:
 static int
 ssl_db_save(struct ssl_db *db, char **err)
 {
-	char *path = ssl_db_path(db, "index.txt"), *text;
-	size_t len;
-	FILE *f;
-	int rc = -1;
-
-	if ((text = ssl_db_index_format(&db->idx, &len)) == NULL)
-		goto out;
-	if ((f = fopen(path, "w")) == NULL) {
-		*err = xasprintf("Failed to initialize %s file for writing",
-		    path);
-		goto out;
-	}
-	rc = fwrite(text, 1, len, f) == len ? 0 : -1;
-	if (fclose(f) != 0)
-		rc = -1;
-	if (rc == -1)
-		*err = xasprintf("Failed to write %s file", path);
-out:
-	free(text);
-	free(path);
-	return rc;
+	return ssl_db_write_index(db, 0, err);
 }
 
 static int
@@ -266,6 +319,7 @@ ssl_db_delete_row(struct ssl_db *db, size_t i, char **err)
 	int rc = 0;
 
 	ssl_db_index_remove(&db->idx, i);
+	ssl_db_forget_text(db);	/* idx differs from the file until saved */
 	size = ssl_db_read_size(db);
 	fsize = ssl_db_file_size(db, path);
 	ssl_db_write_size(db, size > fsize ? size - fsize : 0);
@@ -345,6 +399,7 @@ ssl_db_close(struct ssl_db *db)
 		return;
 	ssl_db_unlock(db);
 	ssl_db_index_free(&db->idx);
+	ssl_db_forget_text(db);
 	free(db->dir);
 	free(db);
 }
@@ -483,6 +538,7 @@ ssl_db_add_locked(struct ssl_db *db, const char *key, X509 *cert,
 	const ASN1_TIME *t = X509_get0_notAfter(cert);
 	const char *col[SSL_DB_COLUMNS];
 	char *serial = NULL, *subject = NULL, *expiry = NULL, *path = NULL;
+	size_t rows = db->idx.n;
 	BIGNUM *bn;
 	long i;
 	int rc = -1;
@@ -520,7 +576,8 @@ ssl_db_add_locked(struct ssl_db *db, const char *key, X509 *cert,
 	}
 	ssl_db_write_size(db, ssl_db_read_size(db) +
 	    ssl_db_file_size(db, path));
-	rc = ssl_db_save(db, err);
+	/* nothing removed on the way: the new row goes after the others */
+	rc = ssl_db_write_index(db, db->idx.n == rows + 1, err);
 out:
 	BN_free(bn);
 	OPENSSL_free(serial);

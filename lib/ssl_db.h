@@ -51,6 +51,9 @@ struct ssl_db_index {
 int ssl_db_index_parse(struct ssl_db_index *idx, const char *text, size_t len);
 /* The file text as TXT_DB_write makes it; malloc'd, length in *len. */
 char *ssl_db_index_format(const struct ssl_db_index *idx, size_t *len);
+/* Rows from..n-1 alone, as they end that text. */
+char *ssl_db_index_format_from(const struct ssl_db_index *idx, size_t from,
+    size_t *len);
 /* Row number of a key or serial (leading zeros ignored), or -1. */
 long ssl_db_index_find_key(const struct ssl_db_index *idx, const char *key);
 long ssl_db_index_find_serial(const struct ssl_db_index *idx,
@@ -65,7 +68,18 @@ struct ssl_db {
 	size_t		 max_size;	/* -M */
 	size_t		 block;		/* -b: file sizes round up to this */
 	int		 lock_fd;	/* index.txt, flock'd while in use */
-	struct ssl_db_index idx;	/* re-read under each lock */
+	/*
+	 * index.txt as last read or written here: its rows, and its text to
+	 * compare the file with under the next lock.  While nobody else
+	 * (another helper, Squid's) changed it, the rows are not parsed
+	 * again, and a new row is appended rather than the file rewritten:
+	 * both per certificate made the helper slower as ssl_db grew.
+	 * (Bytes, not size and mtime: two writers within one clock tick
+	 * could leave both equal.)
+	 */
+	struct ssl_db_index idx;
+	char		*idx_text;	/* NULL: idx is not known current */
+	size_t		 idx_len;
 };
 
 /*

@@ -184,19 +184,20 @@ corrupt:
 }
 
 char *
-ssl_db_index_format(const struct ssl_db_index *idx, size_t *len)
+ssl_db_index_format_from(const struct ssl_db_index *idx, size_t from,
+    size_t *len)
 {
 	size_t i, j, size = 1;
 	const char *f;
 	char *out, *p;
 
-	for (i = 0; i < idx->n; i++)
+	for (i = from; i < idx->n; i++)
 		for (j = 0; j < SSL_DB_COLUMNS; j++)
 			size += 2 * strlen(idx->rows[i].col[j]) + 1;
 	if ((out = malloc(size)) == NULL)
 		return NULL;
 	p = out;
-	for (i = 0; i < idx->n; i++) {
+	for (i = from; i < idx->n; i++) {
 		for (j = 0; j < SSL_DB_COLUMNS; j++) {
 			for (f = idx->rows[i].col[j]; *f != '\0'; f++) {
 				if (*f == '\t')
@@ -209,6 +210,12 @@ ssl_db_index_format(const struct ssl_db_index *idx, size_t *len)
 	*p = '\0';
 	*len = p - out;
 	return out;
+}
+
+char *
+ssl_db_index_format(const struct ssl_db_index *idx, size_t *len)
+{
+	return ssl_db_index_format_from(idx, 0, len);
 }
 
 long

@@ -21,20 +21,32 @@ from bench_common import (BODY_100M, CURL, DURATION, REPEAT, WRK, WRK_CONNS,
                           bench_tree_cpu_delta)
 
 
-def bench_wrk_run(bench, proxy, path, label, headers=()):
+def bench_wrk_run(bench, proxy, path, label, target=None, host=None,
+                  url=None, prefix=(), headers=()):
     """wrk load of absolute-URI GETs for path through the proxy over
     keep-alive connections, with the extra header lines headers (such as
-    a Proxy-Authorization); returns requests/s and wrk's counters."""
+    a Proxy-Authorization); returns requests/s and wrk's counters.
+    target (the request-target, default the origin's absolute URI for
+    path), host (the Host header), url (where wrk connects, default the
+    proxy port) and prefix (an argv prefix such as ip netns exec NS) serve
+    the other shapes: origin-form requests to an accelerator or to an
+    intercepted address."""
     duration = DURATION
+    if target is None:
+        target = "http://127.0.0.1:%d%s" % (bench.http_port, path)
+    if host is None:
+        host = "127.0.0.1:%d" % bench.http_port
+    if url is None:
+        url = "http://127.0.0.1:%d/" % bench.proxy_port
     extra = "".join('"%s\\r\\n" ..\n            ' % h for h in headers)
     lua = os.path.join(bench.dir, "%s.%s.lua" % (proxy.name,
                                                   path.strip("/")
                                                   .replace("/", "_")))
     with open(lua, "w") as f:
         f.write("""\
--- Absolute-URI requests through the proxy: wrk connects to the proxy port.
-local req = "GET http://127.0.0.1:%(port)d%(path)s HTTP/1.1\\r\\n" ..
-            "Host: 127.0.0.1:%(port)d\\r\\n" ..
+-- One request over and over on keep-alive connections.
+local req = "GET %(target)s HTTP/1.1\\r\\n" ..
+            "Host: %(host)s\\r\\n" ..
             "User-Agent: cuttle-bench\\r\\n" ..
             %(extra)s"\\r\\n"
 request = function() return req end
@@ -46,10 +58,10 @@ done = function(summary, latency, requests)
         summary.errors.write, summary.errors.status, summary.errors.timeout,
         summary.duration, summary.bytes))
 end
-""" % {"port": bench.http_port, "path": path, "extra": extra})
-    cmd = [WRK, "-t%d" % WRK_THREADS, "-c%d" % WRK_CONNS, "-d%ds" % duration,
-           "--timeout", "5s", "-s", lua,
-           "http://127.0.0.1:%d/" % bench.proxy_port]
+""" % {"target": target, "host": host, "extra": extra})
+    cmd = list(prefix) + [WRK, "-t%d" % WRK_THREADS, "-c%d" % WRK_CONNS,
+                          "-d%ds" % duration, "--timeout", "5s", "-s", lua,
+                          url]
     r = subprocess.run(cmd, capture_output=True, text=True,
                        timeout=duration + 60)
     with open(os.path.join(bench.dir, "%s.wrk.txt" % proxy.name), "a") as f:

@@ -175,15 +175,20 @@ http {
                                     "workers 1\ncache deny all\n")
         return self.conf
 
-    def conf_write(self, name, lines, port_opts="",
-                   access="http_access allow all\n"):
+    def conf_write(self, name, lines, port_opts="", logdir=None,
+                   port_line=None, access="http_access allow all\n"):
         """One file for both proxies: identical content, run one after the
-        other on the same port, logs moved aside between the runs; access
-        is the final http_access rules."""
+        other on the same port, logs moved aside between the runs.  Two
+        proxies running at once (a parent chain) each get a logdir of
+        their own; port_line replaces the http_port line; access is the
+        final http_access rules."""
         conf = os.path.join(self.dir, name)
+        if port_line is None:
+            port_line = "http_port 127.0.0.1:%d%s" % (
+                self.proxy_port, " " + port_opts if port_opts else "")
         with open(conf, "w") as f:
             f.write("""\
-http_port 127.0.0.1:%(port)d%(opts)s
+%(port_line)s
 %(lines)s%(access)saccess_log %(dir)s/access.log
 cache_log %(dir)s/cache.log
 pid_filename %(dir)s/proxy.pid
@@ -192,7 +197,7 @@ cache_effective_user %(user)s
 max_filedescriptors %(fds)d
 shutdown_lifetime 1 seconds
 client_idle_pconn_timeout 10 minutes
-""" % {"port": self.proxy_port, "dir": self.dir, "user": self.user,
-       "lines": lines, "access": access, "opts": " " + port_opts if port_opts else "",
+""" % {"port_line": port_line, "dir": logdir or self.dir,
+       "user": self.user, "lines": lines, "access": access,
        "fds": resource.getrlimit(resource.RLIMIT_NOFILE)[0]})
         return conf

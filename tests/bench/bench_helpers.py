@@ -208,7 +208,8 @@ def helpers_run(setup, kind, feature, cuttle, env, svc):
         for i in range(HELPERS_REPEAT):
             cpu0 = bench_tree_cpu(proxy.proc.pid)
             r = bench_wrk_run(bench, proxy, HELPERS_PATH,
-                              "%s run %d" % (feature, i + 1), headers)
+                              "%s run %d" % (feature, i + 1),
+                              headers=headers)
             # Let the proxy finish the last answers before reading.
             time.sleep(0.3)
             cpu1 = bench_tree_cpu(proxy.proc.pid)

@@ -15,8 +15,14 @@ from bench_common import (BenchError, bench_descendants, bench_log,
 
 
 class BenchProxy:
-    def __init__(self, name, argv, env, bench):
+    """logdir: where its conf puts access.log, cache.log and proxy.pid
+    (the bench directory unless a chain runs two at once); listening:
+    waits until it listens (default: 127.0.0.1:bench.proxy_port)."""
+
+    def __init__(self, name, argv, env, bench, logdir=None, listening=None):
         self.name = name
+        self.logdir = logdir or bench.dir
+        self.listening = listening
         self.argv = argv
         self.env = env
         self.bench = bench
@@ -27,7 +33,7 @@ class BenchProxy:
 
     def start(self):
         for f in ("access.log", "cache.log", "proxy.pid"):
-            p = os.path.join(self.bench.dir, f)
+            p = os.path.join(self.logdir, f)
             if os.path.exists(p):
                 os.unlink(p)
         self.outf = open(self.out, "w")
@@ -35,7 +41,11 @@ class BenchProxy:
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.outf, stderr=subprocess.STDOUT,
                                      start_new_session=True, cwd=self.bench.dir)
-        bench_wait_port(self.bench.proxy_port, self.proc, self.name, 30.0)
+        if self.listening is not None:
+            self.listening(self)
+        else:
+            bench_wait_port(self.bench.proxy_port, self.proc, self.name,
+                            30.0)
         # Give the worker a moment to exist so the process set is stable.
         time.sleep(0.5)
         self.pids_start = sorted(bench_descendants(self.proc.pid))
@@ -72,7 +82,7 @@ class BenchProxy:
                 except ProcessLookupError:
                     pass
         for f in ("access.log", "cache.log"):
-            src = os.path.join(self.bench.dir, f)
+            src = os.path.join(self.logdir, f)
             if os.path.exists(src):
                 os.rename(src, os.path.join(self.bench.dir,
                                             "%s.%s" % (self.name, f)))

@@ -162,3 +162,66 @@ def bench_print_table(rows, cut, sq, bump=None, helpers=None):
     print("(MB = 10^6 bytes; 'not measured': the access.log did not show "
           "what the figure claims, see the log above; n/m: target not "
           "judged)")
+
+
+def bench_peers_rows(peers):
+    """Rows of the peers scenarios: cuttle, Squid and, for the
+    accelerator, nginx and Varnish; CPU is the proxies' per request."""
+    rows = []
+
+    def row(name, unit, vals, target="", ok=None):
+        rows.append({"scenario": name, "unit": unit, "values": vals,
+                     "target": target, "pass": ok})
+
+    it = peers.get("intercept")
+    if it:
+        c, s = it["cuttle"], it["squid"]
+        for mode, label in (("intercept", "intercepted 1 KiB"),
+                            ("forward", "forward 1 KiB, same proxy")):
+            row(label, "req/s", {"cuttle": c[mode]["rps"],
+                                 "squid": s[mode]["rps"]})
+            row(label, "CPU us/req", {"cuttle": c[mode]["cpu_us"],
+                                      "squid": s[mode]["cpu_us"]})
+        rc = c["intercept"]["cpu_us"] / c["forward"]["cpu_us"]
+        rs = s["intercept"]["cpu_us"] / s["forward"]["cpu_us"]
+        row("intercept/forward CPU", "", {"cuttle": rc, "squid": rs},
+            "cuttle <= 1.10", rc <= 1.10)
+    ch = peers.get("chain")
+    if ch:
+        c, s = ch["cuttle"], ch["squid"]
+        row("parent chain 1 KiB", "req/s", {"cuttle": c["rps"],
+                                            "squid": s["rps"]},
+            "cuttle >= 2x squid", c["rps"] >= 2 * s["rps"])
+        row("parent chain 1 KiB", "CPU us/req", {"cuttle": c["cpu_us"],
+                                                 "squid": s["cpu_us"]})
+    ac = peers.get("accel")
+    if ac:
+        row("accel mem hit 1 KiB", "req/s",
+            {k: ac[k]["rps"] for k in ac})
+        cpu = {k: ac[k]["cpu_us"] for k in ac}
+        row("accel mem hit 1 KiB", "CPU us/req", cpu,
+            "cuttle <= nginx, varnish",
+            cpu["cuttle"] <= min(cpu["nginx"], cpu["varnish"]))
+    return rows
+
+
+def bench_print_peers(rows):
+    who = ["cuttle", "squid", "nginx", "varnish"]
+    head = ["scenario", "unit"] + who + ["target", "result"]
+    body = []
+    for r in rows:
+        fmt = "%.2f" if r["unit"] == "" else "%.1f"
+        body.append([r["scenario"], r["unit"]] +
+                    [fmt % r["values"][w] if w in r["values"] else ""
+                     for w in who] +
+                    [r["target"], "" if not r["target"] else
+                     "PASS" if r["pass"] else "FAIL"])
+    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    line = lambda cols: " | ".join(c.ljust(w) for c, w in zip(cols, widths))
+    print()
+    print(line(head))
+    print("-+-".join("-" * w for w in widths))
+    for b in body:
+        print(line(b))
+    print("(CPU: user + system time of the proxy's processes per request, "
+          "both proxies for the chain; median of the runs)")

@@ -27,7 +27,14 @@ def bump_proxy(proxy, bump_ca, rules, extra="", ssl_ports=(), cache=False,
               % SQUID_CERTGEN, ssl_ports=ssl_ports, port_opts=opts,
               start=False, cache=cache, make_dirs=make_dirs)
     # both run the helper line (cuttle would mint in the worker without it)
-    db = os.path.join(p.dir, "ssl_db")
+    make_ssl_db(p.dir)
+    return p.start()
+
+
+def make_ssl_db(proxy_dir):
+    """The helper's ssl_db in proxy_dir, owned by the user the proxy drops
+    to (proxy, when the tests run as root)."""
+    db = os.path.join(proxy_dir, "ssl_db")
     subprocess.run([SQUID_CERTGEN, "-c", "-s", db, "-M", "4MB"],
                    check=True, capture_output=True, timeout=30)
     if os.geteuid() == 0:
@@ -36,4 +43,3 @@ def bump_proxy(proxy, bump_ca, rules, extra="", ssl_ports=(), cache=False,
             for n in dirs + files:
                 os.chown(os.path.join(root, n), uid, -1)
         os.chown(db, uid, -1)
-    return p.start()

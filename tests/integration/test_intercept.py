@@ -19,7 +19,6 @@ the target it saw, and logs each request (with its Via) as JSON.
 
 import json
 import os
-import pwd
 import shutil
 import subprocess
 import tempfile
@@ -27,6 +26,7 @@ import time
 
 import pytest
 
+from bump import SQUID_CERTGEN, make_ssl_db
 from helpers import log_entry, wait_for
 from tlscerts import CertSet
 
@@ -331,7 +331,6 @@ def test_tproxy_spoofs_client_address(net, proxy):
             assert int(eff[0], 16) == 1 << 12, status
 
 
-SQUID_CERTGEN = "/usr/lib/squid/security_file_certgen"
 
 
 def start_tls_proxy(proxy, bump_ca, rules):
@@ -346,15 +345,7 @@ def start_tls_proxy(proxy, bump_ca, rules):
     p = proxy(conf_extra=PORTS + conf, access=ACCESS, start=False, netns=NS_PX)
     with open(os.path.join(p.dir, "hosts"), "a") as f:
         f.write(HOSTS + "10.200.2.2 tls.ns\n")
-    db = os.path.join(p.dir, "ssl_db")
-    subprocess.run([SQUID_CERTGEN, "-c", "-s", db, "-M", "4MB"],
-                   check=True, capture_output=True, timeout=30)
-    if os.geteuid() == 0:
-        uid = pwd.getpwnam("proxy").pw_uid
-        for root, dirs, files in os.walk(db):
-            for n in dirs + files:
-                os.chown(os.path.join(root, n), uid, -1)
-        os.chown(db, uid, -1)
+    make_ssl_db(p.dir)
     p.start()
     wait_port(3131)
     return p

@@ -379,7 +379,10 @@ def test_a_failed_parent_passes_to_the_next(proxy, parents, origin):
     gone, p1, p2 = parents(3)
     front = proxy("cache_peer 127.0.0.1 parent %d 0 no-query no-digest name=gone round-robin\n"
                   % gone.port + parent_lines([p1, p2]) + "never_direct allow all\n")
-    gone.stop()     # after the start: not known dead yet
+    # stopped once the front's start-up probe reached it: not known dead
+    # yet (a probe that found it gone would keep it out of round-robin)
+    assert wait_for(lambda: gone.connections >= 1, 5), "no probe reached it"
+    gone.stop()
     assert get(front.port, origin.url("/next")).status == 200
     assert which([gone, p1, p2], origin.url("/next")) == 1
     assert log_entry(front, 1)["hier"] == "ANY_OLD_PARENT/127.0.0.1"

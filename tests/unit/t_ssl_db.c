@@ -199,6 +199,76 @@ add_host(struct ssl_db *db, const char *host, char *serial, size_t n)
 	EVP_PKEY_free(key);
 }
 
+/* Is key for host in db (found by the handle, not by reading files)? */
+static int
+has_host(struct ssl_db *db, const char *host)
+{
+	struct tls_mint_req req = {
+		.ca_cert = testca, .ca_key = testca_key, .cn = host,
+	};
+	char *k = ssl_db_key(&req), *err = NULL;
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	int r = ssl_db_find(db, k, NULL, &cert, &key, &err);
+
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	free(k);
+	free(err);
+	return r == 1;
+}
+
+/*
+ * Two handles on one directory, as two helpers (or ours and Squid's):
+ * each keeps its parsed index between requests and appends new rows, yet
+ * sees every change the other (or anyone) makes to index.txt, and the
+ * file stays exactly what a whole rewrite would make.
+ */
+static void
+test_db_shared(void)
+{
+	struct ssl_db *a, *b;
+	struct ssl_db_index idx;
+	char *err = NULL, *s, *again, serial[64], path[512];
+	size_t len;
+
+	snprintf(dbdir, sizeof(dbdir), "/tmp/t_ssl_db_shared.%d", (int)getpid());
+	is_int(ssl_db_create(dbdir, &err), 0, "create");
+	a = ssl_db_open(dbdir, 1 << 20, 4096, &err);
+	b = ssl_db_open(dbdir, 1 << 20, 4096, &err);
+	ok(a != NULL && b != NULL, "two handles");
+	add_host(a, "s1.test", serial, sizeof(serial));
+	add_host(b, "s2.test", serial, sizeof(serial));
+	add_host(a, "s3.test", serial, sizeof(serial));
+	ok(has_host(a, "s2.test") && has_host(b, "s3.test") &&
+	    has_host(b, "s1.test"), "each sees the other's rows");
+	s = file_text("index.txt");
+	ok(strstr(s, "/CN=s1.test") < strstr(s, "/CN=s2.test") &&
+	    strstr(s, "/CN=s2.test") < strstr(s, "/CN=s3.test"),
+	    "rows in the order they were added");
+	memset(&idx, 0, sizeof(idx));
+	is_int(ssl_db_index_parse(&idx, s, strlen(s)), 0, "the file parses");
+	again = ssl_db_index_format(&idx, &len);
+	is_str(again, s, "appended rows are what a whole rewrite writes");
+	free(again);
+	ssl_db_index_free(&idx);
+	/* someone else drops the middle row behind both handles' backs */
+	{
+		char *nl1 = strchr(s, '\n'), *nl2 = strchr(nl1 + 1, '\n');
+
+		memmove(nl1 + 1, nl2 + 1, strlen(nl2 + 1) + 1);
+	}
+	put_file("index.txt", s);
+	free(s);
+	ok(!has_host(a, "s2.test") && has_host(a, "s3.test") &&
+	    !has_host(b, "s2.test"), "a change by another writer is seen");
+	ssl_db_close(a);
+	ssl_db_close(b);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dbdir);
+	if (system(path) != 0)
+		printf("# cleanup failed\n");
+}
+
 static void
 test_db(void)
 {
@@ -303,5 +373,6 @@ main(void)
 	test_index_many();
 	test_key();
 	test_db();
+	test_db_shared();
 	return tap_done();
 }

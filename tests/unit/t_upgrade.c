@@ -6,11 +6,9 @@
  */
 #include "config.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "acl.h"
 #include "buf.h"
@@ -19,44 +17,14 @@
 #include "log.h"
 #include "upgrade_rules.h"
 #include "util.h"
+#include "t_conf.h"
 #include "tap.h"
 
-static char tdir[64];
-static char conf[128];
-static char logpath[128];
-static char logtext[65536];	/* what the last load logged */
-
+/* A config text loaded as t.conf, with t_conf.h's log capture. */
 static int
-load(struct cfg *cfg, const char *text)
+load_text(struct cfg *cfg, const char *text)
 {
-	FILE *f = fopen(conf, "w");
-	int fd, n;
-	ssize_t len;
-
-	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0) {
-		perror(conf);
-		exit(1);
-	}
-	if ((fd = open(logpath, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1) {
-		perror(logpath);
-		exit(1);
-	}
-	log_set_fd(fd);
-	n = cfg_load(cfg, conf, 0);
-	log_set_fd(2);
-	len = pread(fd, logtext, sizeof(logtext) - 1, 0);
-	logtext[len > 0 ? len : 0] = '\0';
-	close(fd);
-	return n;
-}
-
-static int
-logged(const char *text)
-{
-	if (strstr(logtext, text) != NULL)
-		return 1;
-	printf("# wanted in log: %s\n# log was:\n%s", text, logtext);
-	return 0;
+	return load(cfg, "t.conf", text, 0);
 }
 
 /* The offer that goes upstream for Upgrade value(s) up from client ip. */
@@ -100,7 +68,7 @@ test_parse(void)
 	struct cfg c;
 	const struct cfg_upgrade_rule *r;
 
-	is_int(load(&c, ""), 0, "empty config");
+	is_int(load_text(&c, ""), 0, "empty config");
 	ok(c.http_upgrade_request_protocols.named == NULL &&
 	    c.http_upgrade_request_protocols.other.head == NULL,
 	    "default: no rules");
@@ -108,7 +76,7 @@ test_parse(void)
 	    "default: nothing offered");
 	cfg_free(&c);
 
-	is_int(load(&c,
+	is_int(load_text(&c,
 	    "acl lan src 10.0.0.0/8\n"
 	    "http_upgrade_request_protocols websocket allow lan\n"
 	    "http_upgrade_request_protocols OTHER deny all\n"
@@ -130,14 +98,14 @@ test_parse(void)
 	    "the OTHER lines make one list of two");
 	cfg_free(&c);
 
-	ok(load(&c, "http_upgrade_request_protocols websocket\n") > 0,
+	ok(load_text(&c, "http_upgrade_request_protocols websocket\n") > 0,
 	    "a protocol without an action is an error");
 	cfg_free(&c);
-	ok(load(&c, "http_upgrade_request_protocols websocket permit all\n") > 0,
+	ok(load_text(&c, "http_upgrade_request_protocols websocket permit all\n") > 0,
 	    "an unknown action is an error");
 	ok(logged("unknown action 'permit'"), "naming the word");
 	cfg_free(&c);
-	ok(load(&c, "http_upgrade_request_protocols websocket allow nosuch\n")
+	ok(load_text(&c, "http_upgrade_request_protocols websocket allow nosuch\n")
 	    > 0, "an unknown ACL is an error");
 	cfg_free(&c);
 }
@@ -147,7 +115,7 @@ test_filter(void)
 {
 	struct cfg c;
 
-	is_int(load(&c,
+	is_int(load_text(&c,
 	    "acl lan src 10.0.0.0/8\n"
 	    "http_upgrade_request_protocols WebSocket allow lan\n"
 	    "http_upgrade_request_protocols h2c/1 allow all\n"
@@ -185,14 +153,14 @@ test_filter(void)
 	is_str(offer(&c, "X: y\r\n", "192.0.2.1"), "0:", "no Upgrade");
 	cfg_free(&c);
 
-	is_int(load(&c,
+	is_int(load_text(&c,
 	    "http_upgrade_request_protocols OTHER allow all\n"), 0,
 	    "OTHER alone");
 	is_str(offer(&c, "Upgrade: websocket, foo/1\r\n", "10.1.1.1"),
 	    "2:websocket, foo/1", "OTHER allows every name");
 	cfg_free(&c);
 
-	is_int(load(&c,
+	is_int(load_text(&c,
 	    "http_upgrade_request_protocols websocket/13 deny all\n"
 	    "http_upgrade_request_protocols OTHER allow all\n"), 0,
 	    "a name with only another version's rule");
@@ -220,21 +188,11 @@ test_accepts(void)
 int
 main(void)
 {
-	char cmd[128];
-
-	log_init("t_upgrade", 0);
-	snprintf(tdir, sizeof(tdir), "/tmp/t_upgrade.XXXXXX");
-	if (mkdtemp(tdir) == NULL) {
-		perror("mkdtemp");
+	if (t_conf_setup("t_upgrade") == -1)
 		return 1;
-	}
-	snprintf(conf, sizeof(conf), "%s/t.conf", tdir);
-	snprintf(logpath, sizeof(logpath), "%s/log", tdir);
 	test_parse();
 	test_filter();
 	test_accepts();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tdir);
+	t_conf_cleanup();
 	return tap_done();
 }
