@@ -495,8 +495,15 @@ helper_dispatch(struct helper_pool *p)
 		}
 		helper_queue_unlink(p, r);
 		helper_send(pr, r);
+		/*
+		 * With concurrency, leave the line in the buffer until the
+		 * loop's next turn (EPOLLOUT): the requests of one batch of
+		 * events go in one write, and the child answers them at once.
+		 */
+		if (p->ch.concurrency > 0)
+			ev_io_set(&pr->io, EPOLLIN | EPOLLOUT);
 		/* a failed write shows as a hangup: handled as the child's exit */
-		if (helper_flush(pr) == -1)
+		else if (helper_flush(pr) == -1)
 			log_err("%s #Hlpr%d: write", p->name, pr->index);
 	}
 	/* keep idle= children spare for the next burst */

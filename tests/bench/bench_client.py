@@ -22,9 +22,10 @@ from bench_common import (BODY_100M, CURL, DURATION, REPEAT, WRK, WRK_CONNS,
 
 
 def bench_wrk_run(bench, proxy, path, label, target=None, host=None,
-                  url=None, prefix=()):
+                  url=None, prefix=(), headers=()):
     """wrk load of absolute-URI GETs for path through the proxy over
-    keep-alive connections; returns requests/s and wrk's counters.
+    keep-alive connections, with the extra header lines headers (such as
+    a Proxy-Authorization); returns requests/s and wrk's counters.
     target (the request-target, default the origin's absolute URI for
     path), host (the Host header), url (where wrk connects, default the
     proxy port) and prefix (an argv prefix such as ip netns exec NS) serve
@@ -37,6 +38,7 @@ def bench_wrk_run(bench, proxy, path, label, target=None, host=None,
         host = "127.0.0.1:%d" % bench.http_port
     if url is None:
         url = "http://127.0.0.1:%d/" % bench.proxy_port
+    extra = "".join('"%s\\r\\n" ..\n            ' % h for h in headers)
     lua = os.path.join(bench.dir, "%s.%s.lua" % (proxy.name,
                                                   path.strip("/")
                                                   .replace("/", "_")))
@@ -45,7 +47,8 @@ def bench_wrk_run(bench, proxy, path, label, target=None, host=None,
 -- One request over and over on keep-alive connections.
 local req = "GET %(target)s HTTP/1.1\\r\\n" ..
             "Host: %(host)s\\r\\n" ..
-            "User-Agent: cuttle-bench\\r\\n\\r\\n"
+            "User-Agent: cuttle-bench\\r\\n" ..
+            %(extra)s"\\r\\n"
 request = function() return req end
 done = function(summary, latency, requests)
     io.write(string.format("BENCH requests=%%d errors_connect=%%d " ..
@@ -55,7 +58,7 @@ done = function(summary, latency, requests)
         summary.errors.write, summary.errors.status, summary.errors.timeout,
         summary.duration, summary.bytes))
 end
-""" % {"target": target, "host": host})
+""" % {"target": target, "host": host, "extra": extra})
     cmd = list(prefix) + [WRK, "-t%d" % WRK_THREADS, "-c%d" % WRK_CONNS,
                           "-d%ds" % duration, "--timeout", "5s", "-s", lua,
                           url]
@@ -145,14 +148,16 @@ def bench_read_response(s, want_body, what):
         body += d
 
 
-def bench_fetch(bench, path, size, what):
-    """One curl GET of path through the proxy; it must be a 200 with exactly
-    size bytes within 120 s.  Returns MB/s."""
+def bench_fetch(bench, path, size, what, extra=()):
+    """One curl GET of path through the proxy (extra: more curl options,
+    such as -U for proxy credentials); it must be a 200 with exactly size
+    bytes within 120 s.  Returns MB/s."""
     r = subprocess.run([CURL, "-s", "-S", "--max-time", "120",
                         "-o", "/dev/null", "-w",
                         "%{http_code} %{size_download} %{speed_download}",
-                        "-x", "http://127.0.0.1:%d" % bench.proxy_port,
-                        "http://127.0.0.1:%d%s" % (bench.http_port, path)],
+                        "-x", "http://127.0.0.1:%d" % bench.proxy_port]
+                       + list(extra) +
+                       ["http://127.0.0.1:%d%s" % (bench.http_port, path)],
                        capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
         raise BenchError("%s: curl failed (%d): %s"

@@ -176,11 +176,12 @@ http {
         return self.conf
 
     def conf_write(self, name, lines, port_opts="", logdir=None,
-                   port_line=None):
+                   port_line=None, access="http_access allow all\n"):
         """One file for both proxies: identical content, run one after the
         other on the same port, logs moved aside between the runs.  Two
         proxies running at once (a parent chain) each get a logdir of
-        their own; port_line replaces the http_port line."""
+        their own; port_line replaces the http_port line; access is the
+        final http_access rules."""
         conf = os.path.join(self.dir, name)
         if port_line is None:
             port_line = "http_port 127.0.0.1:%d%s" % (
@@ -188,8 +189,7 @@ http {
         with open(conf, "w") as f:
             f.write("""\
 %(port_line)s
-%(lines)shttp_access allow all
-access_log %(dir)s/access.log
+%(lines)s%(access)saccess_log %(dir)s/access.log
 cache_log %(dir)s/cache.log
 pid_filename %(dir)s/proxy.pid
 coredump_dir %(dir)s
@@ -198,6 +198,6 @@ max_filedescriptors %(fds)d
 shutdown_lifetime 1 seconds
 client_idle_pconn_timeout 10 minutes
 """ % {"port_line": port_line, "dir": logdir or self.dir,
-       "user": self.user, "lines": lines,
+       "user": self.user, "lines": lines, "access": access,
        "fds": resource.getrlimit(resource.RLIMIT_NOFILE)[0]})
         return conf

@@ -4,6 +4,7 @@ printed as an aligned table, then the spread of the SslBump figures.
 """
 
 from bench_common import BUMP_PREFILL
+from bench_helpers import bench_helpers_rows, bench_print_helpers_spread
 
 # The cuttle variants of the bump scenarios, as the table names them.
 BUMP_LABELS = (("cuttle", "sslcrtd"), ("cuttle-ours", "our sslcrtd"),
@@ -42,11 +43,12 @@ def bench_bump_rows(row, bump):
                 ct <= st / 2)
 
 
-def bench_table(cut, sq, cc, cs, bump=None):
+def bench_table(cut, sq, cc, cs, bump=None, helpers=None):
     """The result rows; cut/sq are the foundation proxies (or None), cc/cs
     the cache results of cuttle and Squid (or None), bump the SslBump
-    results (or None).  A value is None when it was not measured (its
-    access.log did not show what it claims)."""
+    results (or None), helpers those of the helper scenarios (or None).
+    A value is None when it was not measured (its access.log did not show
+    what it claims); a ratio False when it means nothing."""
     rows = []
 
     def row(name, unit, c, s, target, ok, ratio=None):
@@ -99,6 +101,8 @@ def bench_table(cut, sq, cc, cs, bump=None):
             cc["smp_1k"]["complete"])
     if bump is not None:
         bench_bump_rows(row, bump)
+    if helpers is not None:
+        bench_helpers_rows(row, helpers)
     return rows
 
 
@@ -124,16 +128,18 @@ def bench_print_bump_spread(bump):
                   "%.0f" % x for x in bump["prefill"]["per_thousand_rate"])))
 
 
-def bench_print_table(rows, cut, sq, bump=None):
+def bench_print_table(rows, cut, sq, bump=None, helpers=None):
     head = ["scenario", "unit", "cuttle", "squid", "ratio", "target", "result"]
     body = []
     for r in rows:
         fmt = "%.2f" if r["unit"] in ("", "KiB/conn", "%") else \
+            "%+.1f" if r["unit"] == "overhead %" else \
             "%.3f" if r["unit"] == "CPU ms/conn" else "%.1f"
         val = lambda v, f=fmt: "not measured" if v is None else f % v
         body.append([r["scenario"], r["unit"], val(r["cuttle"]),
                      val(r["squid"]),
-                     "-" if r["ratio"] is None else "%.2f" % r["ratio"],
+                     "-" if r["ratio"] is None or r["ratio"] is False
+                     else "%.2f" % r["ratio"],
                      r["target"],
                      "" if not r["target"] else "n/m" if r["pass"] is None
                      else ("PASS" if r["pass"] else "FAIL")])
@@ -151,6 +157,8 @@ def bench_print_table(rows, cut, sq, bump=None):
                                  sq.results["tunnel_100m"]["direct_mbps"]))
     if bump is not None:
         bench_print_bump_spread(bump)
+    if helpers is not None:
+        bench_print_helpers_spread(helpers)
     print("(MB = 10^6 bytes; 'not measured': the access.log did not show "
           "what the figure claims, see the log above; n/m: target not "
           "judged)")
