@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "ssl_db.h"
+#include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,16 +56,6 @@ ssl_db_index_unzero(const char *s)
 	return s;
 }
 
-static size_t
-ssl_db_index_strhash(const char *s)
-{
-	size_t h = 5381;
-
-	while (*s != '\0')
-		h = h * 33 + (unsigned char)*s++;
-	return h;
-}
-
 static const char *
 ssl_db_index_col(const struct ssl_db_index *idx, size_t row, int serial)
 {
@@ -80,7 +71,7 @@ static size_t *
 ssl_db_index_slot(const struct ssl_db_index *idx, size_t *tab,
     const char *value, int serial)
 {
-	size_t mask = idx->slots - 1, s = ssl_db_index_strhash(value) & mask;
+	size_t mask = idx->slots - 1, s = util_hash_str(value) & mask;
 
 	while (tab[s] != 0 &&
 	    strcmp(ssl_db_index_col(idx, tab[s] - 1, serial), value) != 0)

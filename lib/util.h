@@ -34,5 +34,9 @@ void util_rfc1738_unescape(char *s);
 int util_set_nonblock(int fd);
 int util_strcaseeq_n(const char *a, size_t alen, const char *b);
 uint64_t util_now_ms(void);	/* CLOCK_MONOTONIC */
+/* djb2 of a string, for the workers' and helpers' hash tables; the
+ * case-blind one for names (hosts) that compare so. */
+unsigned util_hash_str(const char *s);
+unsigned util_hash_casestr(const char *s);
 
 #endif

@@ -49,23 +49,17 @@ struct auth_cred {
 static struct helper_pool *auth_pool;
 static struct auth_cred *auth_cache[AUTH_CACHE_BUCKETS];
 
+/* monotonic seconds */
 static time_t
 auth_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (time_t)(util_now_ms() / 1000);
 }
 
 static unsigned
 auth_hash(const char *s)
 {
-	unsigned h = 5381;
-
-	while (*s != '\0')
-		h = h * 33 + (unsigned char)*s++;
-	return h % AUTH_CACHE_BUCKETS;
+	return util_hash_str(s) % AUTH_CACHE_BUCKETS;
 }
 
 static void

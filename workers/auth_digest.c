@@ -76,23 +76,17 @@ static struct digest_user *digest_users[DIGEST_BUCKETS];
 static struct ev_timer digest_gc_timer;
 static int digest_gc_on;		/* digest_gc_timer is initialised */
 
+/* monotonic seconds */
 static time_t
 digest_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (time_t)(util_now_ms() / 1000);
 }
 
 static unsigned
 digest_hash(const char *s)
 {
-	unsigned h = 5381;
-
-	while (*s != '\0')
-		h = h * 33 + (unsigned char)*s++;
-	return h % DIGEST_BUCKETS;
+	return util_hash_str(s) % DIGEST_BUCKETS;
 }
 
 int

@@ -75,19 +75,9 @@ static struct dns_waiter *dns_ready;	/* answered from cache, to deliver */
 static const struct cfg *dns_cfg;
 
 static unsigned
-dns_hash_full(const char *s)
-{
-	unsigned h = 5381;
-
-	while (*s)
-		h = h * 33 + (unsigned char)tolower((unsigned char)*s++);
-	return h;
-}
-
-static unsigned
 dns_hash(const char *s)
 {
-	return dns_hash_full(s) % DNS_BUCKETS;
+	return util_hash_casestr(s) % DNS_BUCKETS;
 }
 
 /* Index the loaded hosts by name, each bucket in file order. */
@@ -104,7 +94,7 @@ dns_index_hosts(void)
 	dns_host_mask = (unsigned)size - 1;
 	/* the list is in reverse file order: prepending restores it */
 	for (struct dns_host *h = dns_hosts; h != NULL; h = h->next) {
-		struct dns_host **b = &dns_host_tab[dns_hash_full(h->name) &
+		struct dns_host **b = &dns_host_tab[util_hash_casestr(h->name) &
 		    dns_host_mask];
 		h->hnext = *b;
 		*b = h;
@@ -409,7 +399,7 @@ dns_resolve(const char *host, dns_cb *cb, void *arg)
 		return dns_ready_query(&res, cb, arg);
 	}
 	if (dns_host_tab != NULL) {
-		struct dns_host *hh = dns_host_tab[dns_hash_full(host) &
+		struct dns_host *hh = dns_host_tab[util_hash_casestr(host) &
 		    dns_host_mask];
 		for (; hh != NULL; hh = hh->hnext)
 			if (strcasecmp(hh->name, host) == 0 &&

@@ -82,23 +82,17 @@ struct external_acl_xact {
 
 static struct external_acl_def *external_acl_defs;
 
+/* monotonic seconds */
 static time_t
 external_acl_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (time_t)(util_now_ms() / 1000);
 }
 
 static unsigned
 external_acl_hash(const char *s)
 {
-	unsigned h = 5381;
-
-	while (*s != '\0')
-		h = h * 33 + (unsigned char)*s++;
-	return h % EXTACL_BUCKETS;
+	return util_hash_str(s) % EXTACL_BUCKETS;
 }
 
 static void
