@@ -77,6 +77,10 @@ char *cfg_set_helper_format(struct conf_ctx *cx, void *field, int argc,
 char *cfg_set_auth_digest(struct conf_ctx *cx, int argc, char **argv);
 void cfg_free_auth_digest(struct cfg_auth_digest *d);
 char *cfg_rest_after(const struct conf_ctx *cx, int n);
+/* auth_param SCHEME key_extras FORMAT: the rest of the line, as Squid
+ * takes it, compiled into *field. */
+char *cfg_auth_key_extras(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
 char *cfg_set_auth_param(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 /* cfg_set_negotiate.c: "auth_param negotiate ..." (argv[0] "negotiate") */

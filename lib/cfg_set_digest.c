@@ -50,18 +50,8 @@ cfg_set_auth_digest(struct conf_ctx *cx, int argc, char **argv)
 			abort();
 		return NULL;
 	}
-	if (strcmp(param, "key_extras") == 0) {
-		struct conf_ctx sub = *cx;
-		char *rest = cfg_rest_after(cx, 2), *err;
-
-		if (rest == NULL)
-			abort();
-		sub.rest = rest;
-		err = cfg_set_helper_format(&sub, &d->key_extras, argc - 2,
-		    argv + 2);
-		free(rest);
-		return err;
-	}
+	if (strcmp(param, "key_extras") == 0)
+		return cfg_auth_key_extras(cx, &d->key_extras, argc, argv);
 	if (strcmp(param, "nonce_garbage_interval") == 0)
 		return conf_set_time(cx, &d->nonce_gc_interval, argc - 2,
 		    argv + 2);

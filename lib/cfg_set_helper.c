@@ -187,6 +187,20 @@ cfg_auth_scheme_named(struct cfg *cfg, enum cfg_auth_scheme s)
  * match), and unknown schemes are refused as Squid refuses them.
  */
 char *
+cfg_auth_key_extras(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	struct conf_ctx sub = *cx;
+	char *rest = cfg_rest_after(cx, 2), *err;
+
+	if (rest == NULL)
+		abort();
+	sub.rest = rest;
+	err = cfg_set_helper_format(&sub, field, argc - 2, argv + 2);
+	free(rest);
+	return err;
+}
+
+char *
 cfg_set_auth_param(struct conf_ctx *cx, void *field, int argc, char **argv)
 {
 	struct cfg_auth_basic *b = field;
@@ -245,18 +259,8 @@ cfg_set_auth_param(struct conf_ctx *cx, void *field, int argc, char **argv)
 		return conf_set_bool(cx, &b->casesensitive, argc - 2, argv + 2);
 	if (strcmp(param, "utf8") == 0)
 		return conf_set_bool(cx, &b->utf8, argc - 2, argv + 2);
-	if (strcmp(param, "key_extras") == 0) {
-		struct conf_ctx sub = *cx;
-		char *rest = cfg_rest_after(cx, 2), *err;
-
-		if (rest == NULL)
-			abort();
-		sub.rest = rest;
-		err = cfg_set_helper_format(&sub, &b->key_extras, argc - 2,
-		    argv + 2);
-		free(rest);
-		return err;
-	}
+	if (strcmp(param, "key_extras") == 0)
+		return cfg_auth_key_extras(cx, &b->key_extras, argc, argv);
 	/* Squid only complains about this one */
 	conf_warn(cx, "Unrecognised basic auth scheme parameter '%s'", param);
 	return NULL;
