@@ -1,5 +1,8 @@
 /*
  * Body framing over a buffer, for both directions of a transaction.
+ *
+ * In DESIGN.md's data flow: miss - reply - to client (the body's framing,
+ * both directions).
  */
 #include "config.h"
 #include "body.h"

@@ -16,10 +16,12 @@
  * (bump_request_url), so they take the ordinary path: access checks,
  * rewriting, the cache.
  *
- * Not yet: step 3 (a peek or stare at step 2 goes on as Squid's default
- * at step 3 would: splice after peek, bump after stare), mimicking the
- * origin's certificate, on_unsupported_protocol (a CONNECT whose bytes are
- * not TLS is closed, with the reason in cache.log).
+ * Step 3 comes after a peek or stare at step 2, once the server's TLS
+ * answered (bump_server_done): its rules may see the server's
+ * certificate.  Bytes that are not a ClientHello follow
+ * on_unsupported_protocol (bump_unsupported).
+ *
+ * In DESIGN.md's data flow: CONNECT - ssl_bump steps - splice or bump.
  */
 #include "config.h"
 #include "bump.h"

@@ -8,6 +8,8 @@
  * given, so that the re-run check uses it even when nothing is cached
  * (ttl=0); lookups for the same key share one helper request while
  * caching is on.
+ *
+ * In DESIGN.md's data flow: http_access (external ACLs, asked of helpers).
  */
 #include "config.h"
 #include "external_acl.h"

@@ -11,6 +11,9 @@
  * descriptor (closed ones answer POLLNVAL), repeated at most every few
  * milliseconds; descriptors opened in between are subtracted, descriptors
  * closed in between are not, which errs on the side of the reserve.
+ *
+ * In DESIGN.md's data flow: accept (whether to take a new client) and every
+ * socket after it.
  */
 #include "config.h"
 #include "fdbudget.h"

@@ -8,6 +8,9 @@
  * helper_reply.  A child that exits is logged and replaced, following
  * Squid's "crashing too rapidly" rule, except that where Squid would die
  * the pool stops respawning and fails its requests instead.
+ *
+ * In DESIGN.md's data flow: http_access / auth / url_rewrite (the helpers
+ * they ask).
  */
 #include "config.h"
 #include "helper_pool.h"

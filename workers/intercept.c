@@ -3,6 +3,9 @@
  * the URL of its origin-form requests, Squid's Host header forgery check
  * (CVE-2009-0801), forwarding to the original destination, tproxy's
  * spoofed client address, and loop detection.  See intercept.h.
+ *
+ * In DESIGN.md's data flow: accept (original destination) - Host check
+ * before http_access - miss: server connection.
  */
 #include "config.h"
 #include "intercept.h"

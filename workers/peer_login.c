@@ -2,6 +2,9 @@
  * The credentials cache_peer login= sends, as Squid 5.7's http.cc does
  * (httpFixupAuthentication and its copying of the client's headers), and
  * the authenticated user that login=*: and userhash use.
+ *
+ * In DESIGN.md's data flow: miss: peer selection - the request sent to a
+ * parent.
  */
 #include "config.h"
 #include "peer.h"

@@ -9,6 +9,8 @@
  * a worker starts; one that does not answer is down without a DEAD line,
  * as in Squid, which starts with every peer down until its probe answers.
  * Also here: the count of open connections max-conn= limits.
+ *
+ * In DESIGN.md's data flow: miss: peer selection (which parents are alive).
  */
 #include "config.h"
 #include "peer.h"

@@ -6,6 +6,9 @@
  * the socket across worker restarts) match nothing and their descriptors
  * are closed.  The hit's metadata is read here with pread so the callback
  * gets everything it needs to build the response head.
+ *
+ * In DESIGN.md's data flow: cache lookup (memory, then store) - storing to
+ * the store.
  */
 #include "config.h"
 #include "store_client.h"

@@ -5,6 +5,9 @@
  * wherever those queues now start, and a retried write offers at least the
  * bytes it offered before (queues only grow until consumed), which is what
  * OpenSSL requires of a retry.
+ *
+ * In DESIGN.md's data flow: client connection and server connection (TLS
+ * under both).
  */
 #include "config.h"
 #include "tls_io.h"

@@ -6,6 +6,8 @@
  * empty, so idle tunnels hold none.  A new pipe is made only while the
  * descriptor budget keeps room beyond the reserve; without one the tunnel
  * copies through user space, slower but never refused.
+ *
+ * In DESIGN.md's data flow: CONNECT - splice: byte tunnel (its pipes).
  */
 #include "config.h"
 #include "tunnel_pipe.h"

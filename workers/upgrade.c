@@ -15,6 +15,8 @@
  *
  * The offer is made again from the request when the 101 comes rather than
  * kept: it depends only on the request and the rules.
+ *
+ * In DESIGN.md's data flow: miss - reply (a 101 turns into a byte tunnel).
  */
 #include "config.h"
 #include "upgrade.h"

@@ -9,6 +9,8 @@
  * status 1 (-k restart).  Under -N
  * this process is also the master: it renames the logs on SIGUSR1 and
  * relays the signals to the stores (heritage.relay).
+ *
+ * In DESIGN.md's data flow: the whole picture: the loop every step runs in.
  */
 #include "config.h"
 #include "worker.h"
