@@ -404,7 +404,7 @@ bump_server_done(struct xact *x, struct srv *s, struct tls_client_result *r)
 		return;
 	}
 	/* the connection serves the first bumped request */
-	if (worker_cfg->server_persistent_connections)
+	if (forward_poolable(x))
 		pconn_put(s);
 	else
 		srv_close(s);

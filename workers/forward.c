@@ -278,8 +278,7 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 		else
 			((struct sockaddr_in6 *)&addr)->sin6_port =
 			    htons(x->fwd.dest_port);
-		/* a tproxy connection is the client's own: never shared */
-		if (allow_pool && !x->fwd.retried && x->icpt.mode != INTERCEPT_TPROXY) {
+		if (allow_pool && !x->fwd.retried && forward_shares_connections(x)) {
 			struct srv *s = pconn_take((struct sockaddr *)&addr,
 			    forward_tls_host(x));
 			if (s != NULL) {
@@ -473,6 +472,27 @@ forward_start(struct xact *x)
 	forward_open(x, x->fwd.replayable, forward_attach);
 }
 
+/*
+ * Whether x's server connections are interchangeable with other
+ * transactions' ones.  A tproxy connection leaves from the client's own
+ * address, so it belongs to that client alone: it is neither taken from
+ * the idle pool nor given to it, whoever made it (forward, or a bump's
+ * connection to read the server's certificate).
+ */
+int
+forward_shares_connections(const struct xact *x)
+{
+	return x->icpt.mode != INTERCEPT_TPROXY;
+}
+
+/* Whether a server connection x is done with goes to the idle pool. */
+int
+forward_poolable(const struct xact *x)
+{
+	return worker_cfg->server_persistent_connections &&
+	    forward_shares_connections(x);
+}
+
 void
 forward_release(struct xact *x, int done)
 {
@@ -484,7 +504,7 @@ forward_release(struct xact *x, int done)
 	x->srv = NULL;
 	if (done && x->rep_head != NULL && x->repbody.done &&
 	    x->reqbody.done && x->rep.keep_alive && !x->early_reply &&
-	    worker_cfg->server_persistent_connections && x->icpt.mode != INTERCEPT_TPROXY)
+	    forward_poolable(x))
 		pconn_put(s);
 	else
 		srv_close(s);

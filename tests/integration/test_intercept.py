@@ -8,10 +8,12 @@ touches the host's firewall or routes:
     proxy ns   10.200.1.1 / fd00:200:1::1  the proxy, the router, iptables
                10.200.2.1 / fd00:200:2::1
         | veth
-    origin ns  10.200.2.2 / fd00:200:2::2  nsorigin.py on :80, :8080, :443
+    origin ns  10.200.2.2 / fd00:200:2::2  nsorigin.py on :80, :8080, :443, :8443
 
 In the proxy ns, port 80 from the client is REDIRECTed to the intercept
-port 3129 and port 8080 is TPROXYed to port 3130 (IPv4 and IPv6), with the
+port 3129, port 443 to the https intercept port 3131, port 8080 is
+TPROXYed to port 3130 and port 8443 to the https tproxy port 3132 (IPv4 and
+IPv6), with the
 `-m socket` mark rule and local route table of Squid's TPROXY docs.
 The origin answers with the address the connection came from, the Host and
 the target it saw, and logs each request (with its Via) as JSON.
@@ -91,6 +93,8 @@ def _setup(log):
             "-j", "DIVERT", ns=NS_PX)
         run(tool, "-t", "mangle", "-A", "PREROUTING", "-i", pc, "-p", "tcp", "--dport", "8080",
             "-j", "TPROXY", "--tproxy-mark", "0x1/0x1", "--on-port", "3130", ns=NS_PX)
+        run(tool, "-t", "mangle", "-A", "PREROUTING", "-i", pc, "-p", "tcp", "--dport", "8443",
+            "-j", "TPROXY", "--tproxy-mark", "0x1/0x1", "--on-port", "3132", ns=NS_PX)
         run("ip", ip, "rule", "add", "fwmark", "1", "lookup", "100", ns=NS_PX)
         run("ip", ip, "route", "add", "local", local, "dev", "lo", "table", "100", ns=NS_PX)
 
@@ -126,7 +130,7 @@ def _net():
         cert, key = certs.server("tlsns", ["tls.ns", ORIGIN])
         for args in ([ORIGIN + ":80", ORIGIN + ":8080", "[%s]:80" % ORIGIN6,
                       "[%s]:8080" % ORIGIN6],
-                     ["--tls", cert, key, ORIGIN + ":443"]):
+                     ["--tls", cert, key, ORIGIN + ":443", ORIGIN + ":8443"]):
             o = subprocess.Popen(
                 ["ip", "netns", "exec", NS_OR, "/usr/bin/python3",
                  os.path.join(HERE, "nsorigin.py"), log] + args,
@@ -387,6 +391,37 @@ def test_https_intercept_bumped(net, proxy, bump_ca):
     assert get and get[0]["url"] == "https://tls.ns/bumped", lines
     assert get[0]["code"] == "TCP_MISS/200"
     assert get[0]["hier"] == "ORIGINAL_DST/" + ORIGIN
+
+
+def test_tproxy_bump_probe_not_pooled(net, proxy, bump_ca):
+    """A bump's connection to the server, made from a tproxy client's
+    address, is never handed to another client's request: a forward
+    request to the same https origin afterwards leaves from the proxy's
+    own address."""
+    cert, key, _ = bump_ca
+    conf = ("https_port 10.200.1.1:3132 tproxy ssl-bump tls-cert=%s tls-key=%s "
+            "generate-host-certificates=on\n"
+            "sslcrtd_program %s -s @DIR@/ssl_db -M 4MB\n"
+            "tls_outgoing_options cafile=%s\n"
+            "acl step1 at_step SslBump1\n"
+            "ssl_bump stare step1\nssl_bump bump all\n"
+            % (cert, key, SQUID_CERTGEN, _net.certs.ca))
+    p = proxy(conf_extra=PORTS + conf, access=ACCESS, start=False, netns=NS_PX)
+    with open(os.path.join(p.dir, "hosts"), "a") as f:
+        f.write(HOSTS + "10.200.2.2 tls.ns\n")
+    make_ssl_db(p.dir)
+    p.start()
+    wait_port(3132)
+    r = client("https://tls.ns:8443/spoofed", "--resolve", "tls.ns:8443:" + ORIGIN,
+               "--cacert", bump_ca[0])
+    assert r.status == 200, r.stderr
+    assert r.body.startswith(b"client=10.200.1.2 host=tls.ns:8443 target=/spoofed")
+    # a forward request for an https:// URL (curl would CONNECT): the proxy
+    # speaks TLS to the origin itself, and may take an idle connection
+    r = client("http://tls.ns:8443/forward", "-x", "http://127.0.0.1:%d" % p.port,
+               "--request-target", "https://tls.ns:8443/forward", ns=NS_PX)
+    assert r.status == 200, r.stderr
+    assert r.body.startswith(b"client=10.200.2.1 "), r.body
 
 
 def test_client_dst_passthru_off_goes_direct(net, proxy):
