@@ -330,6 +330,19 @@ cache_rules_storable(const struct http_msg *req, const struct http_msg *resp,
 }
 
 int
+cache_rules_partial_storable(const struct http_msg *resp)
+{
+	const struct http_header *h = http_msg_header(resp, "Content-Range");
+	int64_t first, last, complete;
+
+	/* several ranges come as multipart/byteranges, without the field */
+	return resp->status == 206 && h != NULL &&
+	    cache_rules_content_range(h->value, h->value_len, &first, &last,
+	    &complete) == 0 && resp->body == HTTP_BODY_LENGTH &&
+	    resp->content_length == last - first + 1;
+}
+
+int
 cache_rules_storable_meta(const struct http_msg *req,
     const struct http_msg *resp, const struct cache_meta *m,
     const struct cfg_refresh *rp, time_t now, int64_t min_expiry_s,
@@ -346,8 +359,8 @@ cache_rules_storable_meta(const struct http_msg *req,
 		CACHE_RULES_NO("method is not GET or POST");
 	if (resp->status < 200)
 		CACHE_RULES_NO("status is not final");
-	if (resp->status == 206)
-		CACHE_RULES_NO("partial content is not stored");
+	if (resp->status == 206 && !cache_rules_partial_storable(resp))
+		CACHE_RULES_NO("partial content without one whole Content-Range");
 	if (resp->status == 304)
 		CACHE_RULES_NO("304 only updates a stored response");
 	understood = cache_rules_status_understood(resp->status);

@@ -363,4 +363,19 @@ int cache_rules_method_is_safe(const char *method, size_t len);
 int cache_rules_range(const char *v, size_t len, int64_t size,
     int64_t *first, int64_t *last);
 
+/*
+ * A 206's Content-Range "bytes FIRST-LAST/COMPLETE" (RFC 9110 14.4), the
+ * only form a cache can keep: 0 with the three numbers, -1 for anything
+ * else (an unknown complete length "*", an unsatisfied "*\/N", other units,
+ * or a range outside the complete length).
+ */
+/*
+ * Whether a 206 can be kept as a stored partial response: one byte range
+ * with a known complete length, its Content-Length matching the range.
+ */
+int cache_rules_partial_storable(const struct http_msg *resp);
+
+int cache_rules_content_range(const char *v, size_t len, int64_t *first,
+    int64_t *last, int64_t *complete);
+
 #endif

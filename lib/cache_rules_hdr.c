@@ -370,3 +370,32 @@ cache_rules_range(const char *v, size_t len, int64_t size, int64_t *first,
 	*last = b < 0 || b >= size ? size - 1 : b;
 	return 1;
 }
+
+int
+cache_rules_content_range(const char *v, size_t len, int64_t *first,
+    int64_t *last, int64_t *complete)
+{
+	const char *p = v, *end = v + len;
+	int64_t a, b, n;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if ((size_t)(end - p) < 6 || strncasecmp(p, "bytes ", 6) != 0)
+		return -1;
+	p += 6;
+	while (p < end && *p == ' ')
+		p++;
+	if (cache_rules_digits(&p, end, &a) == -1 || p >= end || *p++ != '-' ||
+	    cache_rules_digits(&p, end, &b) == -1 || p >= end || *p++ != '/' ||
+	    cache_rules_digits(&p, end, &n) == -1)
+		return -1;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	/* RFC 9110 14.4: last >= first, and inside the complete length */
+	if (p != end || b < a || b >= n)
+		return -1;
+	*first = a;
+	*last = b;
+	*complete = n;
+	return 0;
+}

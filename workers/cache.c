@@ -119,8 +119,6 @@ cache_parse_meta(struct xact *x, const unsigned char *p, size_t len,
 	return 0;
 }
 
-static int cache_open_object(struct xact *x, struct cache_meta *m);
-
 /* Re-read the held object's metadata, from memory or from a disk hit. */
 static int
 cache_reopen(struct xact *x, struct cache_meta *m)
@@ -147,7 +145,7 @@ cache_drop_held(struct xact *x)
 	}
 }
 
-static int
+int
 cache_open_object(struct xact *x, struct cache_meta *m)
 {
 	size_t len;
@@ -212,6 +210,9 @@ cache_mem_delete_all(const char *key)
 		memcache_release(r);
 	}
 	deleted |= memcache_delete(heritage.memcache, key, strlen(key)) > 0;
+	char *pkey = cache_partial_key(key);
+	deleted |= memcache_delete(heritage.memcache, pkey, strlen(pkey)) > 0;
+	free(pkey);
 	return deleted;
 }
 
@@ -364,6 +365,8 @@ cache_lookup(struct xact *x, struct cache_outcome *v)
 	}
 	if (x->cache.hit != NULL)
 		cache_answer(x, &m, 0, v);
+	else if (cache_partial_lookup(x, v))
+		return;
 	else if (cache_disk_lookup(x))
 		v->route = CACHE_ROUTE_LOOKUP;
 	else

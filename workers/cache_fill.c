@@ -110,11 +110,18 @@ cache_start_storing(struct xact *x)
 	if (cl >= 0 && cl < worker_cfg->minimum_object_size)
 		return;		/* minimum_object_size: too small to keep */
 
-	int n = cache_rules_vary_key(&x->rep, &x->req, vkey, sizeof(vkey));
+	/* a partial (206) is kept in memory only, and without variants */
+	int partial = x->rep.status == 206;
+	if (partial && (heritage.memcache == NULL ||
+	    http_msg_header(&x->rep, "Vary") != NULL))
+		return;
+	int n = partial ? 0 : cache_rules_vary_key(&x->rep, &x->req, vkey,
+	    sizeof(vkey));
 	if (n < 0)
 		return;		/* Vary: * (or a huge key): never stored */
-	x->cache.store_key = n > 0 ? xasprintf("%s\n%.*s", x->cache.base_key, n,
-	    vkey) : xstrdup(x->cache.base_key);
+	x->cache.store_key = partial ? cache_partial_key(x->cache.base_key) :
+	    n > 0 ? xasprintf("%s\n%.*s", x->cache.base_key, n, vkey) :
+	    xstrdup(x->cache.base_key);
 	x->cache.store_vary = n;
 	cache_meta_build(x, &m, &x->rep, x->cache.request_time, time(NULL));
 	cache_rules_meta_negative(&m, worker_cfg->negative_ttl / 1000);
@@ -132,7 +139,7 @@ cache_start_storing(struct xact *x)
 	    (int64_t)(cl + buf_avail(&x->cache.store_head)) <=
 	    worker_cfg->maximum_object_size_in_memory);
 	buf_init(&x->cache.store_body);
-	if (cl < 0 || cl <= worker_cfg->maximum_object_size)
+	if (!partial && (cl < 0 || cl <= worker_cfg->maximum_object_size))
 		cache_disk_start(x, cl);
 	if (!x->cache.mem_ok && x->cache.disk_job == NULL)
 		return;
@@ -169,6 +176,9 @@ cache_on_finish(struct xact *x, int complete)
 			log_debug(22, 2, "memory cache refused %s",
 			    x->cache.store_key);
 	}
+	/* the complete object answers every range: a partial is no use */
+	if (complete && x->rep.status == 200 && x->cache.store_vary == 0)
+		cache_partial_forget(x->cache.base_key);
 	if (x->cache.disk_job != NULL)
 		cache_disk_finish(x, complete);
 	x->cache.storing = 0;

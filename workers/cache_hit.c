@@ -59,6 +59,10 @@ cache_hit_head(struct xact *x, int status, int64_t age, int64_t length,
 		 */
 		if (util_strcaseeq_n(h->name, h->name_len, "Set-Cookie"))
 			continue;
+		/* a stored partial's range: the one served is written below */
+		if (m->status == 206 && util_strcaseeq_n(h->name, h->name_len,
+		    "Content-Range"))
+			continue;
 		/* RFC 9110 15.4.5: a 304 carries no content headers */
 		if (status == 304 && (util_strcaseeq_n(h->name, h->name_len,
 		    "Content-Type") || util_strcaseeq_n(h->name, h->name_len,
@@ -134,7 +138,11 @@ cache_serve(struct xact *x, const struct cache_meta *m, int64_t age,
 	char crange[128];
 	int64_t length = status == 304 ? -1 : (int64_t)x->cache.hit_len;
 	const char *extra = NULL;
-	if (status == 200 && cache_range_wanted(x)) {
+	if (status == 206 && cache_partial_window(x, crange,
+	    sizeof(crange)) == 0) {
+		extra = crange;
+		length = (int64_t)(x->cache.hit_len - x->cache.hit_off);
+	} else if (status == 200 && cache_range_wanted(x)) {
 		const struct http_header *r = http_msg_header(&x->req, "Range");
 		int64_t first, last, size = (int64_t)x->cache.hit_len;
 		int rr = cache_rules_range(r->value, r->value_len, size, &first,

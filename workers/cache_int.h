@@ -105,4 +105,24 @@ void cache_stored_head(const struct xact *x, struct buf *out);
 /* A storable response starts: begin its memory and disk copies. */
 void cache_start_storing(struct xact *x);
 
+/* cache.c: read the held memory object's metadata and head */
+int cache_open_object(struct xact *x, struct cache_meta *m);
+
+/* cache_partial.c: stored 206 responses */
+/* The memory cache key of the partial response stored for base_key. */
+char *cache_partial_key(const char *base_key);
+/* Drop the partial response stored for base_key, if any. */
+void cache_partial_forget(const char *base_key);
+/*
+ * A Range request that missed the complete object: 1 with v set to serve
+ * when a fresh stored partial holds the whole range (the partial is
+ * held), 0 otherwise (nothing held).
+ */
+int cache_partial_lookup(struct xact *x, struct cache_outcome *v);
+/*
+ * Serving a held partial: sets the body window to the request's range and
+ * writes its Content-Range line into crange; -1 if the range is not in it.
+ */
+int cache_partial_window(struct xact *x, char *crange, size_t size);
+
 #endif

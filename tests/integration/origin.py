@@ -320,9 +320,14 @@ def _scripted(sock, req, script, head_only, keep):
                 script["sent"] += len(block)
             sock.settimeout(IO_TIMEOUT)
         return True
-    rng = re.match(r"bytes=(\d+)-(\d*)$", req.header("Range")[0]) \
+    rng = re.match(r"bytes=(\d*)-(\d*)$", req.header("Range")[0]) \
         if script["ranges"] and status == 200 and req.header("Range") else None
-    if rng and int(rng.group(1)) < len(body):
+    if rng and not rng.group(1) and rng.group(2) and 0 < int(rng.group(2)):
+        # a suffix: the last N bytes
+        first, last = max(len(body) - int(rng.group(2)), 0), len(body) - 1
+        headers.append(("Content-Range", "bytes %d-%d/%d" % (first, last, len(body))))
+        status, body = 206, body[first:last + 1]
+    elif rng and rng.group(1) and int(rng.group(1)) < len(body):
         first = int(rng.group(1))
         last = min(int(rng.group(2) or len(body) - 1), len(body) - 1)
         headers.append(("Content-Range", "bytes %d-%d/%d" % (first, last, len(body))))

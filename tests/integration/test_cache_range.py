@@ -2,8 +2,9 @@
 
 A single range of a cached object is cut from the stored copy (206, or 416
 when it cannot be satisfied).  A Range request that misses is forwarded as
-it is by default (range_offset_limit 0) and nothing is cached; with a limit
-the whole object is fetched and cached while the client gets its range.
+it is by default (range_offset_limit 0); with a limit the whole object is
+fetched and cached while the client gets its range.  A 206 of one range is
+kept (in memory) and answers later ranges inside it (cuttle only).
 """
 
 import pytest
@@ -58,7 +59,7 @@ def test_if_range_with_other_validator_gets_whole_object(proxy, origin):
     assert origin.count("/ri") == 1
 
 
-def test_range_miss_is_forwarded_and_not_cached_by_default(proxy, origin):
+def test_range_miss_is_forwarded_by_default(proxy, origin):
     origin.script("/rd", headers=FRESH, body=BODY, ranges=True)
     p = proxy(cache=True)
     url = origin.url("/rd")
@@ -116,3 +117,89 @@ def test_range_offset_limit_large_body_streams_the_range(proxy, origin):
     r = get(p.port, url)
     assert r.status == 200 and r.body == block * 64
     assert origin.count("/rl") == 1
+
+
+SQUID_NO_PARTIAL = "Squid 5.7 never stores a 206; cuttle keeps one (RFC 9111 3.3)"
+
+
+@pytest.mark.cuttle_only(reason=SQUID_NO_PARTIAL)
+def test_partial_response_serves_ranges_inside_it(proxy, origin):
+    """A stored 206 answers a later range that lies inside it, with the
+    Content-Range of that range; one reaching outside is forwarded."""
+    origin.script("/rp", headers=FRESH, body=BODY, ranges=True)
+    p = proxy(cache=True)
+    url = origin.url("/rp")
+    r = get(p.port, url, _range("bytes=100-199"))
+    assert (r.status, r.body) == (206, BODY[100:200])
+    r = get(p.port, url, _range("bytes=120-129"))
+    assert (r.status, r.body) == (206, BODY[120:130])
+    assert r.header("Content-Range") == "bytes 120-129/360"
+    assert r.header("Content-Length") == "10"
+    r = get(p.port, url, _range("bytes=100-199"))
+    assert (r.status, r.body) == (206, BODY[100:200])
+    assert r.header("Content-Range") == "bytes 100-199/360"
+    assert origin.count("/rp") == 1
+    # reaching outside the stored part: forwarded as it is, and the new
+    # 206 replaces the stored one
+    r = get(p.port, url, _range("bytes=150-"))
+    assert (r.status, r.body) == (206, BODY[150:])
+    assert origin.count("/rp") == 2
+    r = get(p.port, url, _range("bytes=-10"))
+    assert (r.status, r.body) == (206, BODY[-10:])
+    assert r.header("Content-Range") == "bytes 350-359/360"
+    r = get(p.port, url, _range("bytes=120-129"))
+    assert (r.status, r.body) == (206, BODY[120:130])
+    assert origin.count("/rp") == 3
+    assert [e["code"] for e in p.access_entries(6)] == [
+        "TCP_MISS/206", "TCP_MEM_HIT/206", "TCP_MEM_HIT/206", "TCP_MISS/206",
+        "TCP_MEM_HIT/206", "TCP_MISS/206"]
+
+
+@pytest.mark.cuttle_only(reason=SQUID_NO_PARTIAL)
+def test_partial_response_suffix_range_inside_it(proxy, origin):
+    """The suite's case: a stored suffix (the last bytes) answers a shorter
+    suffix and an open range inside it."""
+    origin.script("/rq", headers=FRESH, body=BODY, ranges=True)
+    p = proxy(cache=True)
+    url = origin.url("/rq")
+    assert get(p.port, url, _range("bytes=-50")).body == BODY[-50:]
+    r = get(p.port, url, _range("bytes=-1"))
+    assert (r.status, r.body) == (206, BODY[-1:])
+    assert r.header("Content-Range") == "bytes 359-359/360"
+    r = get(p.port, url, _range("bytes=320-"))
+    assert (r.status, r.body) == (206, BODY[320:])
+    assert origin.count("/rq") == 1
+
+
+@pytest.mark.cuttle_only(reason=SQUID_NO_PARTIAL)
+def test_partial_response_never_answers_whole_or_if_range(proxy, origin):
+    """A partial cannot answer a request for the whole body, nor one with
+    If-Range (which asks for the whole body when the validator differs);
+    once the complete object is stored, it answers every range."""
+    origin.script("/rw", headers=FRESH, body=BODY, ranges=True)
+    p = proxy(cache=True)
+    url = origin.url("/rw")
+    get(p.port, url, _range("bytes=0-99"))
+    r = get(p.port, url, _range("bytes=0-9", [("If-Range", '"r1"')]))
+    assert (r.status, r.body) == (206, BODY[:10])
+    assert origin.count("/rw") == 2
+    r = get(p.port, url)
+    assert (r.status, r.body) == (200, BODY)
+    assert origin.count("/rw") == 3
+    r = get(p.port, url, _range("bytes=200-209"))
+    assert (r.status, r.body) == (206, BODY[200:210])
+    assert origin.count("/rw") == 3
+
+
+@pytest.mark.cuttle_only(reason=SQUID_NO_PARTIAL)
+def test_partial_response_dropped_by_purge(proxy, origin):
+    origin.script("/rx", headers=FRESH, body=BODY, ranges=True)
+    p = proxy("acl purge method PURGE\nhttp_access allow purge localhost\n",
+              cache=True)
+    url = origin.url("/rx")
+    get(p.port, url, _range("bytes=0-99"))
+    assert get(p.port, url, _range("bytes=0-9")).body == BODY[:10]
+    assert origin.count("/rx") == 1
+    assert get(p.port, url, method="PURGE").status == 200
+    assert get(p.port, url, _range("bytes=0-9")).body == BODY[:10]
+    assert origin.count("/rx") == 2

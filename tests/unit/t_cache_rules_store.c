@@ -50,7 +50,23 @@ t_storable(void)
 	    "Cache-Control: no-store, max-age=600\r\n"), NULL, T0, 60, 0,
 	    &why), 0, "POST judged as a GET (after cache_rules_post_reusable)");
 	is_int(t_store(NULL, t_resp_at(206, 0, "Cache-Control: max-age=600\r\n"
-	    "Content-Range: bytes 0-1/10\r\n"), NULL), 0, "206 not stored");
+	    "Content-Range: bytes 0-1/10\r\nContent-Length: 2\r\n"), NULL), 1,
+	    "206 with one range and its length: stored (as a partial)");
+	is_int(cache_rules_storable(plain_get, t_resp_at(206, 0,
+	    "Cache-Control: max-age=600\r\nContent-Range: bytes 0-1/10\r\n"),
+	    NULL, T0, 60, 0, &why), 0, "206 without Content-Length");
+	is_str(why, "partial content without one whole Content-Range",
+	    "its reason");
+	is_int(t_store(NULL, t_resp_at(206, 0, "Cache-Control: max-age=600\r\n"
+	    "Content-Range: bytes 0-1/*\r\nContent-Length: 2\r\n"), NULL), 0,
+	    "206 of an unknown complete length: not stored");
+	is_int(t_store(NULL, t_resp_at(206, 0, "Cache-Control: max-age=600\r\n"
+	    "Content-Range: bytes 0-1/10\r\nContent-Length: 3\r\n"), NULL), 0,
+	    "206 whose length is not its range's: not stored");
+	is_int(t_store(NULL, t_resp_at(206, 0, "Cache-Control: max-age=600\r\n"
+	    "Content-Type: multipart/byteranges; boundary=x\r\n"
+	    "Content-Length: 20\r\n"), NULL), 0,
+	    "206 of several ranges: not stored");
 	is_int(t_store(NULL, t_resp_at(304, 0, "ETag: \"a\"\r\n"), NULL), 0,
 	    "304 not stored");
 	is_int(t_store(NULL, t_resp_at(200, 0, "Cache-Control: max-age=600, "
@@ -190,7 +206,7 @@ t_status(void)
 	/* heuristic freshness, from Last-Modified only */
 	for (i = 0; i < sizeof(heur) / sizeof(heur[0]); i++) {
 		if (heur[i] == 206)
-			continue;	/* partial content is never stored */
+			continue;	/* stored only with a Content-Range */
 		is_int(t_store(NULL, t_resp_at(heur[i], 0, lm), NULL), 1,
 		    "%d with Last-Modified: stored", heur[i]);
 		m = *t_meta(t_resp_at(heur[i], 0, lm));
@@ -591,9 +607,44 @@ t_range(void)
 	    "range: empty suffix unsatisfiable");
 }
 
+/* a stored 206's Content-Range */
+static void
+t_content_range(void)
+{
+	static const struct {
+		const char *v;
+		int ok;
+		int64_t f, l, n;
+	} t[] = {
+		{ "bytes 4-9/10", 0, 4, 9, 10 },
+		{ "bytes 0-0/1", 0, 0, 0, 1 },
+		{ " BYTES  0-4/10 ", 0, 0, 4, 10 },
+		{ "bytes 0-4/*", -1, 0, 0, 0 },
+		{ "bytes */10", -1, 0, 0, 0 },
+		{ "bytes 5-4/10", -1, 0, 0, 0 },
+		{ "bytes 0-10/10", -1, 0, 0, 0 },
+		{ "bytes 0-4/10,", -1, 0, 0, 0 },
+		{ "items 0-4/10", -1, 0, 0, 0 },
+		{ "bytes -4/10", -1, 0, 0, 0 },
+		{ "bytes 0-4/99999999999999999999", -1, 0, 0, 0 },
+		{ "", -1, 0, 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int64_t f = -1, l = -1, n = -1;
+		int r = cache_rules_content_range(t[i].v, strlen(t[i].v), &f,
+		    &l, &n);
+		is_int(r, t[i].ok, "Content-Range \"%s\"", t[i].v);
+		if (t[i].ok == 0)
+			ok(f == t[i].f && l == t[i].l && n == t[i].n,
+			    "Content-Range \"%s\": its numbers", t[i].v);
+	}
+}
+
 int
 main(void)
 {
+	t_content_range();
 	plain_get = REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n");
 	t_storable();
 	t_status();
