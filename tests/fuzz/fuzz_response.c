@@ -4,8 +4,10 @@
  * http_chunked_feed() in pieces whose sizes the input also picks, and the
  * body decoded that way must equal the body decoded from one call per span.
  * Inputs that do not start like a response go straight to the decoder.
+ * A parsed response's Content-Range is read as the cache reads a 206's.
  */
 #include "config.h"
+#include "cache_rules.h"
 #include "http_parse.h"
 
 #include <stdint.h>
@@ -79,6 +81,20 @@ fuzz_chunked(const char *in, size_t len, size_t step)
 	free(b.body);
 }
 
+/* A 206's Content-Range, as the cache reads it before storing a partial. */
+static void
+fuzz_content_range(const struct http_msg *m)
+{
+	const struct http_header *h = http_msg_header(m, "Content-Range");
+	int64_t first, last, complete;
+
+	if (h != NULL && cache_rules_content_range(h->value, h->value_len,
+	    &first, &last, &complete) == 0)
+		FUZZ_CHECK(0 <= first && first <= last && last < complete);
+	if (cache_rules_partial_storable(m))
+		FUZZ_CHECK(h != NULL && m->body == HTTP_BODY_LENGTH);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -113,6 +129,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (m.body == HTTP_BODY_CHUNKED)
 			fuzz_chunked(buf + m.head_len, size - m.head_len,
 			    step);
+		fuzz_content_range(&m);
 	} else if (err.status != 0)
 		FUZZ_CHECK(err.status == 502 && err.reason != NULL &&
 		    err.code != HTTP_PERR_NONE);
