@@ -11,6 +11,14 @@
  * lower case, which for a case-sensitive rule is a weaker test, never a
  * wrong one.  regcomp runs in the C locale (nothing calls setlocale), so
  * bytes are characters and REG_ICASE folds ASCII only, as tolower() does.
+ *
+ * The commonest rule maps one site onto another, "^http://a\.example/(.*)
+ * http://b.example/\1", and glibc's regexec spends most of a request
+ * working out where such a group starts.  A regex of that shape (rules_anchor:
+ * "^", a literal, then "(.*)", ".*" or nothing, and an optional "$" only
+ * after a "(.*)" or ".*" or to end the literal) is matched by comparing the
+ * literal, which gives the same match and groups; with the prefilter off
+ * (the fuzzer's reference) every rule goes through regexec.
  */
 #define _GNU_SOURCE	/* memmem */
 #include "config.h"
@@ -42,6 +50,18 @@ struct rules_rule {
 	unsigned int	 line;
 	int		 status;	/* redirect status, 0 for a rewrite */
 	int		 nmatch;	/* 1 + highest group used; 0: REG_NOSUB */
+	char		*anchor;	/* rules_anchor's literal, or NULL */
+	size_t		 anchor_len;
+	int		 anchor_form;	/* enum rules_anchor_form */
+	int		 icase;
+};
+
+/* What follows the literal of an anchored rule (see rules_anchor). */
+enum rules_anchor_form {
+	RULES_ANCHOR_PREFIX,	/* "^LIT": the match is the literal */
+	RULES_ANCHOR_EXACT,	/* "^LIT$": the URL is the literal */
+	RULES_ANCHOR_REST,	/* "^LIT.*" or "^LIT.*$": the whole URL */
+	RULES_ANCHOR_GROUP	/* "^LIT(.*)" or "^LIT(.*)$": \1 the rest */
 };
 
 struct rules_slot {
@@ -437,6 +457,76 @@ rules_add(struct rules *rs, const struct rules_rule *r)
 }
 
 /* One non-comment line, split into words; 0 if it made a rule. */
+/*
+ * Whether re is "^" + literal + a tail the anchored match handles: the
+ * literal (unescaped) into *lit, its form into *form.  In an ERE a
+ * backslash before a special character makes it literal; before anything
+ * else it may be a GNU operator (\w, \b, \<), so such a regex is not
+ * taken.  A "(.*)" anywhere but at the end, or any other operator, leaves
+ * the rule to regexec.
+ */
+static int
+rules_anchor(const char *re, char **lit, size_t *len, int *form)
+{
+	static const char special[] = ".[]()*+?{}|^$\\";
+	size_t n = strlen(re), o = 0;
+	char *out;
+	const char *p;
+
+	if (re[0] != '^')
+		return 0;
+	out = xmalloc(n + 1);
+	for (p = re + 1; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0' && strchr(special, p[1]) != NULL)
+			out[o++] = *++p;
+		else if (strchr(special, *p) == NULL)
+			out[o++] = *p;
+		else
+			break;
+	}
+	out[o] = '\0';
+	if (strcmp(p, "") == 0)
+		*form = RULES_ANCHOR_PREFIX;
+	else if (strcmp(p, "$") == 0)
+		*form = RULES_ANCHOR_EXACT;
+	else if (strcmp(p, ".*") == 0 || strcmp(p, ".*$") == 0)
+		*form = RULES_ANCHOR_REST;
+	else if (strcmp(p, "(.*)") == 0 || strcmp(p, "(.*)$") == 0)
+		*form = RULES_ANCHOR_GROUP;
+	else {
+		free(out);
+		return 0;
+	}
+	*lit = out;
+	*len = o;
+	return 1;
+}
+
+/* An anchored rule against url: 1 with pm filled as regexec would. */
+static int
+rules_anchor_match(const struct rules_rule *r, const char *url, size_t len,
+    regmatch_t *pm)
+{
+	if (len < r->anchor_len || (r->icase ?
+	    strncasecmp(url, r->anchor, r->anchor_len) :
+	    memcmp(url, r->anchor, r->anchor_len)) != 0)
+		return 0;
+	if (r->anchor_form == RULES_ANCHOR_EXACT && len != r->anchor_len)
+		return 0;
+	for (int g = 0; g < r->nmatch; g++)
+		pm[g].rm_so = pm[g].rm_eo = -1;
+	if (r->nmatch > 0) {
+		pm[0].rm_so = 0;
+		pm[0].rm_eo = (regoff_t)(r->anchor_form ==
+		    RULES_ANCHOR_PREFIX ? r->anchor_len : len);
+	}
+	if (r->nmatch > 1) {
+		pm[1].rm_so = (regoff_t)r->anchor_len;
+		pm[1].rm_eo = (regoff_t)len;
+	}
+	return 1;
+}
+
 static int
 rules_line(struct rules *rs, struct rules_errs *e, unsigned int line,
     char **w, int nw, int flags)
@@ -539,6 +629,9 @@ rules_line(struct rules *rs, struct rules_errs *e, unsigned int line,
 	}
 	r.line = line;
 	r.next = -1;
+	r.icase = icase;
+	if (!rules_anchor(re, &r.anchor, &r.anchor_len, &r.anchor_form))
+		r.anchor = NULL;
 	if ((r.lit = rules_literal(re, &r.lit_len)) != NULL)
 		for (size_t k = 0; k < r.lit_len; k++)
 			r.lit[k] = (char)tolower((unsigned char)r.lit[k]);
@@ -735,6 +828,7 @@ rules_free(struct rules *rs)
 		regfree(&rs->rule[i].re);
 		free(rs->rule[i].tmpl);
 		free(rs->rule[i].lit);
+		free(rs->rule[i].anchor);
 	}
 	free(rs->rule);
 	free(rs->slot);
@@ -843,12 +937,17 @@ rules_try(struct rules *rs, const struct rules_rule *r, const char *url,
 {
 	regmatch_t pm[10];
 
-	if (rs->prefilter && r->lit != NULL &&
-	    memmem(rs->low, len, r->lit, r->lit_len) == NULL)
-		return 0;
-	if (regexec(&r->re, url, (size_t)r->nmatch, r->nmatch ? pm : NULL,
-	    0) != 0)
-		return 0;
+	if (rs->prefilter && r->anchor != NULL) {
+		if (!rules_anchor_match(r, url, len, pm))
+			return 0;
+	} else {
+		if (rs->prefilter && r->lit != NULL &&
+		    memmem(rs->low, len, r->lit, r->lit_len) == NULL)
+			return 0;
+		if (regexec(&r->re, url, (size_t)r->nmatch, r->nmatch ? pm :
+		    NULL, 0) != 0)
+			return 0;
+	}
 	m->line = r->line;
 	if (r->tmpl == NULL)
 		m->action = RULES_STOP;

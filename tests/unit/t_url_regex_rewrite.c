@@ -107,6 +107,44 @@ t_rewrite(void)
 	is_str(run("nomatch x\n", "http://h/"), "none", "no rule matches");
 }
 
+/*
+ * Anchored rules ("^" + literal + "(.*)", ".*", "$" or nothing) are matched
+ * by comparing the literal; run() checks every verdict against regexec
+ * (prefilter off), and these are the shapes and their near misses.
+ */
+static void
+t_anchored(void)
+{
+	static const struct {
+		const char *rule, *url, *want;
+	} t[] = {
+		{ "^http://a\\.t/(.*) X\\1\n", "http://a.t/p?q", "rewrite Xp?q" },
+		{ "^http://a\\.t/(.*)$ X\\1|&\n", "http://a.t/p", "rewrite Xp|http://a.t/p" },
+		{ "^http://a\\.t/(.*) X\\1\n", "http://a.t/", "rewrite X" },
+		{ "^http://a\\.t/(.*) X\\1\n", "http://a.t", "none" },
+		{ "^http://a\\.t/(.*) X\\1\n", "http://aXt/p", "none" },
+		{ "^http://a\\.t/(.*) X\\1\n", "xhttp://a.t/p", "none" },
+		{ "-i ^HTTP://A\\.T/(.*) X\\1\n", "http://a.T/Pq", "rewrite XPq" },
+		{ "^http://a.t/(.*) X\\1\n", "http://aXt/p", "rewrite Xp" },
+		{ "^http://a\\.t/ X&\n", "http://a.t/long", "rewrite Xhttp://a.t/" },
+		{ "^http://a\\.t/$ X&\n", "http://a.t/", "rewrite Xhttp://a.t/" },
+		{ "^http://a\\.t/$ X&\n", "http://a.t/p", "none" },
+		{ "^http://a\\.t/.* X&\n", "http://a.t/p", "rewrite Xhttp://a.t/p" },
+		{ "^http://a\\.t/.*$ X&\n", "http://a.t/p", "rewrite Xhttp://a.t/p" },
+		{ "^http://a\\.t/(.*)x X\\1\n", "http://a.t/pxq", "rewrite Xp" },
+		{ "^http://a\\.t/p* X&\n", "http://a.t/ppq", "rewrite Xhttp://a.t/pp" },
+		{ "^http://a\\.t/\\w X&\n", "http://a.t/p", "rewrite Xhttp://a.t/p" },
+		{ "^http://a\\.t/(.*) X\\1\n!^http://b\n", "http://b/", "stop 2" },
+		{ "!^http://a\\.t/\n^h(.*) X\\1\n", "http://a.t/p", "stop 1" },
+		{ "^ X&\n", "http://a.t/p", "rewrite X" },
+		{ "^(.*) X\\1\n", "http://a.t/p", "rewrite Xhttp://a.t/p" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		is_str(run(t[i].rule, t[i].url), t[i].want,
+		    "anchored case %zu: %s", i, t[i].url);
+}
+
 static void
 t_stop_and_redirect(void)
 {
@@ -495,6 +533,7 @@ int
 main(void)
 {
 	t_rewrite();
+	t_anchored();
 	t_stop_and_redirect();
 	t_too_long();
 	t_errors();
