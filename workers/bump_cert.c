@@ -5,9 +5,11 @@
  * bounded by dynamic_cert_mem_cache_size, skipped when the request says so
  * as Squid skips it after peek or stare at step 1), the sslcrtd helpers
  * when sslcrtd_program is set (identical pending requests share one helper
- * call, as in Squid), else tls_mint in the worker: the CA's key is reused,
- * so minting is two signatures and never a key generation, short enough
- * for the event loop.  Cache keys hash the port's fingerprint (its CA and
+ * call, as in Squid), else tls_mint in the worker's minting thread
+ * (bump_mint.c: the CA's key is reused, so a mint is two signatures, but
+ * with a large CA key and many new hosts at once those would stall the
+ * event loop); identical pending mints share one job too.  Cache keys hash
+ * the port's fingerprint (its CA and
  * every context setting), so two ports or two configs with different CAs
  * can never serve each other's contexts.
  *
@@ -15,6 +17,7 @@
  */
 #include "config.h"
 #include "bump_cert.h"
+#include "bump_mint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +67,7 @@ struct bump_cert_job {
 	char		*host;		/* for logs */
 	char		*cache_name;	/* store the result there; NULL: don't */
 	struct helper_req *req;		/* NULL once answered */
+	int		 minting;	/* in the minting thread */
 	struct bump_cert_wait *waiters;
 	int		 answering;	/* the callbacks are running */
 	struct bump_cert_job *next, *prev;
@@ -722,15 +726,82 @@ bump_cert_helper_done(void *arg, const struct helper_reply *rep,
 	SSL_CTX_free(ctx);
 }
 
+/* The minting thread's answer: as a helper's. */
+static void
+bump_cert_minted(void *arg, X509 *cert, EVP_PKEY *key, const char *err)
+{
+	struct bump_cert_job *j = arg;
+	struct bump_cert_cache *c;
+	SSL_CTX *ctx = NULL;
+	char buf[512], *e = NULL;
+
+	j->minting = 0;
+	if (cert != NULL && (ctx = bump_cert_ctx_new(j->port, cert, key,
+	    j->sign, &e)) == NULL) {
+		snprintf(buf, sizeof(buf), "%s", e);
+		free(e);
+		err = buf;
+	}
+	if (ctx == NULL)
+		log_warnx("%s", err);
+	else {
+		log_debug(83, 3, "certificate for %s (%s): minted in the worker",
+		    j->host, tls_mint_sign_name(j->sign));
+		if (j->cache_name != NULL &&
+		    (c = bump_cert_cache_find(j->cache_name)) != NULL)
+			bump_cert_cache_put(c, j->key, ctx);
+	}
+	bump_cert_job_answer(j, ctx, err);
+	SSL_CTX_free(ctx);
+}
+
+/* Start a job: a helper request, or a mint in the thread. */
+static int
+bump_cert_job_start(struct bump_cert_cache *c, struct bump_cert_job *j,
+    const struct bump_cert_params *pp, const char **why)
+{
+	struct tls_mint_req mr;
+	char *msg;
+	size_t len;
+
+	if (bump_cert_pool == NULL) {
+		bump_cert_mint_req(pp, &mr);
+		if (bump_mint_submit(&mr, bump_cert_minted, j) == -1) {
+			*why = "cannot start the minting thread";
+			return -1;
+		}
+		j->minting = 1;
+		c->stats.minted++;
+		log_debug(83, 3, "certificate for %s (%s): minting",
+		    pp->cn, tls_mint_sign_name(pp->sign));
+		return 0;
+	}
+	if ((msg = bump_cert_request(pp, &len)) == NULL) {
+		*why = "cannot compose the sslcrtd request";
+		return -1;
+	}
+	j->req = helper_submit(bump_cert_pool, msg, len, bump_cert_helper_done,
+	    j);
+	explicit_bzero(msg, len);
+	free(msg);
+	if (j->req == NULL) {
+		*why = "the sslcrtd helpers are not running";
+		return -1;
+	}
+	c->stats.helper_requests++;
+	log_debug(83, 3, "certificate for %s (%s): asking sslcrtd_program",
+	    pp->cn, tls_mint_sign_name(pp->sign));
+	return 0;
+}
+
+/* Wait for a certificate: joining the pending job for it, or a new one. */
 static struct bump_cert_wait *
-bump_cert_ask_helpers(struct bump_cert_cache *c,
-    const struct bump_cert_params *pp, int use_cache, bump_cert_cb *cb,
-    void *arg)
+bump_cert_ask(struct bump_cert_cache *c, const struct bump_cert_params *pp,
+    int use_cache, bump_cert_cb *cb, void *arg)
 {
 	struct bump_cert_job *j;
 	struct bump_cert_wait *w;
-	char *msg;
-	size_t len;
+	const char *why = NULL;
 
 	for (j = bump_cert_jobs; j != NULL; j = j->next)
 		if (memcmp(j->key, pp->key, 32) == 0)
@@ -738,29 +809,18 @@ bump_cert_ask_helpers(struct bump_cert_cache *c,
 	if (j != NULL) {
 		c->stats.collapsed++;
 		log_debug(83, 3, "certificate for %s (%s): joins a pending "
-		    "sslcrtd_program request", pp->cn, tls_mint_sign_name(pp->sign));
+		    "request", pp->cn, tls_mint_sign_name(pp->sign));
 	} else {
-		if ((msg = bump_cert_request(pp, &len)) == NULL) {
-			cb(arg, NULL, "cannot compose the sslcrtd request");
-			return NULL;
-		}
 		j = xcalloc(1, sizeof(*j));
 		memcpy(j->key, pp->key, 32);
 		j->port = pp->port;
 		j->sign = pp->sign;
 		j->host = xstrdup(pp->cn);
-		j->req = helper_submit(bump_cert_pool, msg, len,
-		    bump_cert_helper_done, j);
-		explicit_bzero(msg, len);
-		free(msg);
-		if (j->req == NULL) {
+		if (bump_cert_job_start(c, j, pp, &why) == -1) {
 			bump_cert_job_free(j);
-			cb(arg, NULL, "the sslcrtd helpers are not running");
+			cb(arg, NULL, why);
 			return NULL;
 		}
-		c->stats.helper_requests++;
-		log_debug(83, 3, "certificate for %s (%s): asking sslcrtd_program",
-		    pp->cn, tls_mint_sign_name(pp->sign));
 		j->next = bump_cert_jobs;
 		if (bump_cert_jobs != NULL)
 			bump_cert_jobs->prev = j;
@@ -831,8 +891,9 @@ bump_cert_get(const struct bump_cert_req *r, bump_cert_cb *cb, void *arg)
 		}
 		c->stats.misses++;
 	}
-	if (bump_cert_pool != NULL)
-		return bump_cert_ask_helpers(c, &pp, r->use_cache, cb, arg);
+	if (bump_cert_pool != NULL || bump_mint_ready())
+		return bump_cert_ask(c, &pp, r->use_cache, cb, arg);
+	/* no minting thread: in the loop, as Squid without the helper */
 	ctx = bump_cert_mint(&pp, err, sizeof(err));
 	if (ctx != NULL) {
 		c->stats.minted++;
@@ -950,6 +1011,8 @@ bump_cert_shutdown(void)
 
 	if (bump_cert_pool != NULL)
 		bump_cert_stop_pool();
+	/* mints under way answer their waiters */
+	bump_mint_shutdown();
 	/* jobs nobody waited for, kept to fill the cache */
 	while ((j = bump_cert_jobs) != NULL)
 		bump_cert_job_answer(j, NULL, "cuttle is shutting down");

@@ -194,3 +194,34 @@ def test_failing_helper_closes_the_client_quickly(proxy, bump_ca, tls_origin):
     assert time.monotonic() - t0 < TIMEOUT
     assert "cannot generate a certificate for tls.test" in p.cache_log or \
         "the sslcrtd helpers are not running" in p.cache_log
+
+
+
+def worker_threads(p):
+    pid = p.worker_pids()[0]
+    return len(os.listdir("/proc/%d/task" % pid))
+
+
+@pytest.mark.cuttle_only(reason="Squid runs its default helper line when sslcrtd_program "
+                         "is absent; this is cuttle's minting thread")
+def test_minting_runs_beside_the_event_loop(proxy, bump_ca, tls_origin):
+    """Without sslcrtd_program the worker mints in a thread of its own,
+    started with the first mint, so a burst of new host names does not
+    hold the event loop (tls_mint's two signatures with the CA's key per
+    host); with sslcrtd_program no thread is started."""
+    p = cert_proxy(proxy, bump_ca, "ssl_bump bump all", program=None,
+                   extra="debug_options ALL,1 83,3", ssl_ports=[tls_origin.port])
+    assert worker_threads(p) == 1
+    for host in ("tls.test", "other.test", "tls.test"):
+        c = shown(p, bump_ca, tls_origin.port, host=host)
+        assert dict(x[0] for x in c["subject"])["commonName"] == host
+    assert worker_threads(p) == 2
+    log = p.cache_log
+    assert log.count("certificate minting thread started") == 1
+    assert log.count("certificate for other.test (signTrusted): minting") == 1
+    assert log.count("certificate for tls.test (signTrusted): from the cache") == 1
+    q = cert_proxy(proxy, bump_ca, "ssl_bump bump all", program=OURS,
+                   extra="debug_options ALL,1 83,3", ssl_ports=[tls_origin.port])
+    shown(q, bump_ca, tls_origin.port)
+    assert worker_threads(q) == 1
+    assert "minting thread" not in q.cache_log

@@ -408,6 +408,7 @@ test_minted(void)
 	struct bump_cert_req r;
 	struct bump_cert_wait *w;
 	struct got g = { 0 };
+	struct got *gp[1] = { &g };
 	STACK_OF(X509) *chain = NULL;
 	X509 *leaf;
 	char proto[32];
@@ -415,7 +416,9 @@ test_minted(void)
 	cl.host = "www.example.test";
 	r = req_for(a, "www.example.test", NULL, 0, &cl, 1);
 	w = bump_cert_get(&r, got_cb, &g);
-	ok(w == NULL && g.calls == 1, "minted in the worker: answered at once");
+	ok(w != NULL && g.calls == 0,
+	    "minted in the worker's thread: answered later, in the loop");
+	ok(wait_for(gp, 1, 10000) && g.calls == 1, "answered once");
 	ok(g.ctx != NULL, "a context: %s", g.err);
 	if (g.ctx == NULL)
 		return;
@@ -445,7 +448,8 @@ test_minted(void)
 	/* the untrusted CA's certificate goes alone and fails verification */
 	r = req_for(a, "www.example.test", testca_origin,
 	    X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, &cl, 1);
-	bump_cert_get(&r, got_cb, &g);
+	if (bump_cert_get(&r, got_cb, &g) != NULL)
+		wait_for(gp, 1, 10000);
 	ok(g.ctx != NULL, "untrusted mimic minted");
 	if (g.ctx != NULL) {
 		leaf = SSL_CTX_get0_certificate(g.ctx);
@@ -475,11 +479,13 @@ get_ctx(const struct cfg_port *p, const char *host, int use_cache)
 	struct acl_checklist cl = { 0 };
 	struct bump_cert_req r;
 	struct got g = { 0 };
+	struct got *gp[1] = { &g };
 	SSL_CTX *ctx;
 
 	cl.host = host;
 	r = req_for(p, host, NULL, 0, &cl, use_cache);
-	bump_cert_get(&r, got_cb, &g);
+	if (bump_cert_get(&r, got_cb, &g) != NULL)
+		wait_for(gp, 1, 10000);
 	ctx = g.ctx;
 	return ctx;
 }
@@ -751,7 +757,10 @@ test_helpers(void)
 	    "done\n", "err.sh", "sslcrtd_program: ERR oops");
 }
 
-/* How long minting in the worker holds the event loop. */
+/*
+ * How long a mint and its context take in the worker (the thread's time
+ * and the loop's together: the loop itself only builds the context).
+ */
 static void
 test_timing(void)
 {
@@ -775,7 +784,7 @@ test_timing(void)
 		    1e6) / n;
 		printf("# minting and building a context in the worker, %s: "
 		    "%.3f ms\n", what[k], ms);
-		ok(ms < 50, "%s: well under the event loop's budget", what[k]);
+		ok(ms < 50, "%s: a mint takes milliseconds", what[k]);
 	}
 }
 
