@@ -359,6 +359,20 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 				return;
 			}
 		}
+		/*
+		 * Then a parent's standby connection, as Squid's PconnPool::pop
+		 * falls back to it, for any request but a tunnel's, a retry's,
+		 * or one that must leave from the client's address (tproxy)
+		 */
+		if (peer != NULL && peer->standby > 0 && !x->is_connect &&
+		    !x->fwd.retried && (x->icpt.mode != INTERCEPT_TPROXY ||
+		    peer->no_tproxy)) {
+			struct srv *s = peer_standby_take(peer);
+			if (s != NULL) {
+				cb(x, s);
+				return;
+			}
+		}
 		int fd = forward_socket(x, (struct sockaddr *)&addr);
 		if (fd == -1) {
 			x->err_errno = errno;

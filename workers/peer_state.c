@@ -114,6 +114,8 @@ peer_state_succeeded(const struct cfg_peer *p)
 		s->said_dead = 0;
 		peer_state_clear_rr();
 	}
+	if (was_down)
+		peer_standby_checkpoint(p);	/* "revived peer" */
 }
 
 void
@@ -135,8 +137,16 @@ peer_state_conn_opened(const struct cfg_peer *p, struct srv *s)
 {
 	if (p == NULL)
 		return;
-	s->open_count = &peer_state_get(p)->conn_open;
-	(*s->open_count)++;
+	s->peer = p;
+	peer_state_get(p)->conn_open++;
+}
+
+/* Squid's peerConnClosed: a standby pool waiting for room may refill. */
+void
+peer_state_conn_closed(const struct cfg_peer *p)
+{
+	peer_state_get(p)->conn_open--;
+	peer_standby_room(p);
 }
 
 int
