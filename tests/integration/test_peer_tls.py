@@ -274,3 +274,36 @@ def test_failed_handshakes_make_the_peer_dead(proxy, certs, tls_origins):
     refused(accel_get(aport))
     assert wait_for(lambda: "Detected DEAD Parent: web" in front.cache_log, 5), \
         front.cache_log
+
+
+@pytest.mark.cuttle_only(reason="Squid 5.7 makes no CONNECT through a TLS parent "
+                         "(no TLS inside TLS) yet sends it bumped requests in "
+                         "origin form, as if inside one: the parent answers 400")
+def test_bumped_requests_go_to_a_tls_parent_as_https_urls(proxy, certs, bump_ca, tls_origin):
+    # a bumped request goes to the TLS parent as an https:// URL inside its
+    # TLS connection, and the parent makes TLS to the origin itself
+    from bump import bump_proxy
+    parent, pport = tls_parent(proxy, certs, ssl_ports=[tls_origin.port])
+    # the parent trusts the origin's certificate (it is not in the test CA)
+    parent.stop()
+    cert, key = certs.good
+    parent = proxy("unique_hostname tlsparent\n"
+                   "https_port 127.0.0.1:%d tls-cert=%s tls-key=%s\n"
+                   "tls_outgoing_options cafile=%s\n" % (pport, cert, key, tls_origin.cert),
+                   ssl_ports=[tls_origin.port])
+    front = bump_proxy(proxy, bump_ca, "ssl_bump bump all",
+                       extra="cache_peer tls.test parent %d 0 no-query no-digest tls "
+                       "tls-cafile=%s\nnever_direct allow all\n" % (pport, certs.ca),
+                       ssl_ports=[tls_origin.port])
+    r = curl(front.port, "https://tls.test:%d/bytes/3000" % tls_origin.port,
+             "--cacert", bump_ca[0])
+    assert r.status == 200, r.stderr
+    assert r.body == pattern_bytes(3000)
+    url = "https://tls.test:%d/bytes/3000" % tls_origin.port
+    e = [x for x in front.access_entries(2) if x["method"] == "GET"]
+    assert (e[0]["code"], e[0]["url"]) == ("TCP_MISS/200", url)
+    assert e[0]["hier"] == "FIRSTUP_PARENT/127.0.0.1"
+    (pe,) = served(parent)
+    assert (pe["code"], pe["method"], pe["url"]) == ("TCP_MISS/200", "GET", url)
+    (req,) = tls_origin.requests
+    assert req.target == "/bytes/3000"
