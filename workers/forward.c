@@ -269,12 +269,9 @@ forward_connect_done(struct ev_io *io, uint32_t revents)
 {
 	struct xact *x = io->arg;
 	struct srv *s = x->srv;
-	int err = 0;
-	socklen_t len = sizeof(err);
+	int err = util_connect_result(s->fd, (revents & EPOLLOUT) != 0);
 
-	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err == EINPROGRESS || (err == 0 && !(revents & EPOLLOUT)))
+	if (err == -1)
 		return;
 	ev_timer_stop(&x->timer);
 	x->log.server = s->addr;

@@ -161,12 +161,9 @@ peer_standby_connect_done(struct ev_io *io, uint32_t revents)
 {
 	struct srv *s = io->arg;
 	struct peer_standby *sb = peer_standby_of(s->peer);
-	int err = 0;
-	socklen_t len = sizeof(err);
+	int err = util_connect_result(s->fd, (revents & EPOLLOUT) != 0);
 
-	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err == EINPROGRESS || (err == 0 && !(revents & EPOLLOUT)))
+	if (err == -1)
 		return;
 	ev_timer_stop(&s->timer);
 	ev_io_set(&s->io, 0);

@@ -182,12 +182,9 @@ static void
 peer_state_probe_io(struct ev_io *io, uint32_t revents)
 {
 	struct peer_state_probe *pr = io->arg;
-	int err = 0;
-	socklen_t len = sizeof(err);
+	int err = util_connect_result(io->fd, (revents & EPOLLOUT) != 0);
 
-	if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err == EINPROGRESS || (err == 0 && !(revents & EPOLLOUT)))
+	if (err == -1)
 		return;
 	peer_state_probe_end(pr, err == 0);
 }
