@@ -251,8 +251,7 @@ forward_peer_tls_done(struct xact *x, struct srv *s,
 		x->fwd.on_connected(x, s);
 		return;
 	}
-	log_warnx("cache_peer %s: TLS handshake failed: %s", p->name,
-	    r->cause);
+	/* tls_client has logged "TLS with cache_peer NAME (ADDR) failed" */
 	peer_state_connect_result(p, 0);
 	peer_state_connect_result(p, 0);
 	if (x->fwd.route_idx + 1 < x->fwd.routes.n) {
