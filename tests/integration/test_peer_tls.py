@@ -307,3 +307,32 @@ def test_bumped_requests_go_to_a_tls_parent_as_https_urls(proxy, certs, bump_ca,
     assert (pe["code"], pe["method"], pe["url"]) == ("TCP_MISS/200", "GET", url)
     (req,) = tls_origin.requests
     assert req.target == "/bytes/3000"
+
+
+def test_tls_crlfile_refuses_a_revoked_certificate(proxy, certs, tls_origins, impl):
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    with open(certs.good[0], "rb") as f:
+        leaf = x509.load_pem_x509_certificate(f.read())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    crl = (x509.CertificateRevocationListBuilder()
+           .issuer_name(certs.ca_cert.subject)
+           .last_update(now - datetime.timedelta(days=1))
+           .next_update(now + datetime.timedelta(days=7))
+           .add_revoked_certificate(x509.RevokedCertificateBuilder()
+                                    .serial_number(leaf.serial_number)
+                                    .revocation_date(now - datetime.timedelta(hours=1))
+                                    .build())
+           .sign(certs.ca_key, hashes.SHA256()))
+    path = os.path.join(certs.dir, "crl.pem")
+    with open(path, "wb") as f:
+        f.write(crl.public_bytes(serialization.Encoding.PEM))
+    o = tls_origins(certs.good)
+    front, aport = origin_peer(proxy, o, "tls tls-cafile=%s tls-crlfile=%s"
+                               % (certs.ca, path))
+    refused(accel_get(aport))
+    assert o.requests == []
+    if impl == "cuttle":
+        assert wait_for(lambda: "certificate revoked" in front.cache_log, 5), \
+            front.cache_log
