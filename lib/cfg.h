@@ -129,6 +129,42 @@ struct cfg_size_acl {		/* SIZE acl...: reply_body_max_size, range_offset_limit *
 	struct cfg_size_acl *next;
 };
 
+struct cfg_str_list {
+	char		*s;
+	struct cfg_str_list *next;
+};
+
+/* tls_outgoing_options flags= (Squid's SSL_FLAG_* words) */
+#define CFG_TLS_DONT_VERIFY_PEER	0x01
+#define CFG_TLS_DONT_VERIFY_DOMAIN	0x02
+#define CFG_TLS_NO_SESSION_REUSE	0x04
+#define CFG_TLS_VERIFY_CRL		0x08
+#define CFG_TLS_VERIFY_CRL_ALL		0x10
+
+/*
+ * tls_outgoing_options, and a cache_peer's tls options: how the worker's
+ * TLS client talks to origins or to that peer (workers/tls_client.c builds
+ * an SSL_CTX from this).  Lines add up, as in Squid; "disable" starts over
+ * with TLS off.
+ */
+struct cfg_tls_outgoing {
+	int		 disabled;	/* disable: no TLS context at all */
+	struct cfg_str_list *cafiles;	/* cafile=, in order */
+	char		*capath;	/* capath= */
+	char		*cert, *key;	/* cert=, key= (client certificate) */
+	char		*cipher;	/* cipher= (TLS 1.2 and below) */
+	uint64_t	 options;	/* options= as SSL_OP_* bits */
+	uint64_t	 version_options;	/* version=N as SSL_OP_* bits,
+					   used without min-version= */
+	char		*crlfile;	/* crlfile= */
+	char		*domain;	/* domain= (cache_peer only) */
+	int		 min_version;	/* min-version=1.N: N; -1 none */
+	unsigned	 flags;		/* CFG_TLS_* */
+	int		 default_ca;	/* default-ca: the system trust store */
+	int		 default_ca_set;	/* default-ca= was written */
+	char		*text;		/* every word as written, to compare */
+};
+
 /* cache_peer HOST TYPE HTTP_PORT ICP_PORT [options] */
 enum cfg_peer_type {
 	CFG_PEER_PARENT, CFG_PEER_SIBLING, CFG_PEER_MULTICAST
@@ -170,6 +206,11 @@ struct cfg_peer {
 	int		 connect_fail_limit;	/* connect-fail-limit=, 10 */
 	int		 max_conn;	/* max-conn=, 0: no limit */
 	char		*login;		/* login=, or NULL */
+	int		 tls;		/* tls/ssl: TLS to the peer */
+	struct cfg_tls_outgoing tls_opts;	/* tls-* and ssl* options;
+					   tls_opts.domain defaults to host */
+	int		 no_tproxy;	/* no-tproxy: never spoof the client */
+	int		 standby;	/* standby=: idle connections kept open */
 	struct peer_state *state;	/* the worker's run-time record (peer.c) */
 	struct access_list access;	/* cache_peer_access; empty: allow */
 	char		*file;		/* where it was declared */
@@ -229,34 +270,7 @@ struct cfg_cache_dir {		/* cache_dir; every type runs on our store */
 	struct cfg_cache_dir *next;
 };
 
-struct cfg_str_list {
-	char		*s;
-	struct cfg_str_list *next;
-};
 
-/* tls_outgoing_options flags= (Squid's SSL_FLAG_* words) */
-#define CFG_TLS_DONT_VERIFY_PEER	0x01
-#define CFG_TLS_DONT_VERIFY_DOMAIN	0x02
-#define CFG_TLS_NO_SESSION_REUSE	0x04
-
-/*
- * tls_outgoing_options: how the worker's TLS client talks to origins
- * (workers/tls_client.c builds its SSL_CTX from this).  Lines add up, as
- * in Squid; "disable" starts over with TLS to origins off.
- */
-struct cfg_tls_outgoing {
-	int		 disabled;	/* disable: no TLS context at all */
-	struct cfg_str_list *cafiles;	/* cafile=, in order */
-	char		*capath;	/* capath= */
-	char		*cert, *key;	/* cert=, key= (client certificate) */
-	char		*cipher;	/* cipher= (TLS 1.2 and below) */
-	uint64_t	 options;	/* options= as SSL_OP_* bits */
-	int		 min_version;	/* min-version=1.N: N; -1 none */
-	unsigned	 flags;		/* CFG_TLS_* */
-	int		 default_ca;	/* default-ca: the system trust store */
-	int		 default_ca_set;	/* default-ca= was written */
-	char		*text;		/* every word as written, to compare */
-};
 
 /*
  * targeted_cache_control: where response fields such as CDN-Cache-Control

@@ -110,6 +110,12 @@ void cfg_free_cert_rules(struct cfg_cert_rule **list);
 char *cfg_set_tls_outgoing(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 void cfg_free_tls_outgoing(struct cfg_tls_outgoing *t);
+/*
+ * One Security::PeerOptions word ("cafile=/x", "flags=...", "" for a bare
+ * "tls") into t; messages start with who.  NULL, or the error.
+ */
+char *cfg_tls_option(struct conf_ctx *cx, struct cfg_tls_outgoing *t,
+    const char *w, const char *who);
 
 /* cfg_set_upgrade.c: http_upgrade_request_protocols */
 char *cfg_set_upgrade(struct conf_ctx *cx, void *field, int argc, char **argv);

@@ -2,7 +2,9 @@
  * cache_peer and cache_peer_access, read as Squid 5.7's parse_peer and
  * parse_peer_access read them, with their messages.  Every Squid option is
  * accepted so that real configs load; those cuttle does not act on yet warn
- * by name.  Sibling and multicast peers are kept in the list (their
+ * by name.  The tls and ssl* options go through tls_outgoing_options' own
+ * parser (cfg_set_tls.c), as Squid uses one Security::PeerOptions for both.
+ * Sibling and multicast peers are kept in the list (their
  * cache_peer_access lines must find them) but warned about: only parents
  * are ever used.  What the options do at run time is workers/peer.c's.
  */
@@ -43,22 +45,21 @@ static const struct {
 
 /*
  * Options accepted and not acted on: a word ending in '=' or '-' matches
- * as a prefix.  "ssl" and "tls" are prefixes too: Squid hands every word
- * starting with them to its TLS parser.
+ * as a prefix.
  */
 static const char *const cfg_peer_later[] = {
 	"allow-miss", "auth-no-keytab", "background-ping",
 	"closest-only", "connection-auth", "digest-url=", "front-end-https",
 	"htcp", "multicast-responder", "multicast-siblings", "no-delay",
-	"ssl", "tls", "ttl=", NULL
+	"ttl=", NULL
 };
 
 /*
- * What cuttle does anyway: it sends no ICP queries, asks no peer for
- * digests or netdb and never spoofs client addresses.
+ * What cuttle does anyway: it sends no ICP queries and asks no peer for
+ * digests or netdb.
  */
 static const char *const cfg_peer_silent[] = {
-	"no-digest", "no-netdb-exchange", "no-tproxy", NULL
+	"no-digest", "no-netdb-exchange", NULL
 };
 
 static int
@@ -70,10 +71,9 @@ cfg_peer_in(const char *const *list, const char *opt)
 
 		if (strncmp(opt, w, n) != 0)
 			continue;
-		/* "x=" and the TLS prefixes take any tail; other words only
-		   themselves, "=value" or "-mode" */
-		if (w[n - 1] == '=' || strcmp(w, "ssl") == 0 ||
-		    strcmp(w, "tls") == 0 || opt[n] == '\0' || opt[n] == '=' ||
+		/* "x=" takes any tail; other words only themselves, "=value"
+		   or "-mode" */
+		if (w[n - 1] == '=' || opt[n] == '\0' || opt[n] == '=' ||
 		    opt[n] == '-')
 			return 1;
 	}
@@ -187,9 +187,34 @@ cfg_peer_carp_key(struct cfg_peer *p, const char *keys)
 	return NULL;
 }
 
+/*
+ * The TLS words, as Squid 5.7's parse_peer hands them to
+ * Security::PeerOptions: "ssl" and "tls" strip three letters ("sslcert=" is
+ * "cert=", a bare "tls" or "ssl" is ""), "tls-" four.  Every word it takes
+ * turns TLS on, as in Squid; "disable" turns it off again.
+ */
 static char *
-cfg_peer_option(struct conf_ctx *cx, struct cfg_peer *p, const char *opt,
-    int *standby)
+cfg_peer_tls(struct conf_ctx *cx, struct cfg_peer *p, const char *opt)
+{
+	const char *w = strncmp(opt, "tls-", 4) == 0 ? opt + 4 : opt + 3;
+	char *who = units_strf("cache_peer %s", p->host);
+	char *err;
+
+	if (p->tls_opts.text == NULL) {
+		/* Squid's PeerOptions start: system CAs on, no version floor */
+		p->tls_opts.default_ca = 1;
+		p->tls_opts.min_version = -1;
+		p->tls_opts.text = cfg_strdup("");
+	}
+	err = cfg_tls_option(cx, &p->tls_opts, w, who);
+	free(who);
+	if (err == NULL)
+		p->tls = !p->tls_opts.disabled;
+	return err;
+}
+
+static char *
+cfg_peer_option(struct conf_ctx *cx, struct cfg_peer *p, const char *opt)
 {
 	char *err;
 	int v;
@@ -241,11 +266,13 @@ cfg_peer_option(struct conf_ctx *cx, struct cfg_peer *p, const char *opt,
 		if ((err = cfg_peer_int(opt, &p->max_conn)) != NULL)
 			return err;
 	} else if (strncmp(opt, "standby=", 8) == 0) {
-		if ((err = cfg_peer_int(opt, standby)) != NULL)
+		if ((err = cfg_peer_int(opt, &p->standby)) != NULL)
 			return err;
-		cfg_peer_warn_later(cx, opt, "no standby connections are "
-		    "opened");
-	} else if (strncmp(opt, "login=", 6) == 0) {
+	} else if (strcmp(opt, "no-tproxy") == 0)
+		p->no_tproxy = 1;
+	else if (strncmp(opt, "ssl", 3) == 0 || strncmp(opt, "tls", 3) == 0)
+		return cfg_peer_tls(cx, p, opt);
+	else if (strncmp(opt, "login=", 6) == 0) {
 		free(p->login);
 		p->login = cfg_peer_unescape(opt + 6);
 		/* Kerberos to the peer: Squid's NEGOTIATE[:principal] */
@@ -285,6 +312,7 @@ cfg_peer_free(struct cfg_peer *p)
 	free(p->name);
 	free(p->forceddomain);
 	free(p->login);
+	cfg_free_tls_outgoing(&p->tls_opts);
 	access_list_free(&p->access);
 	free(p->file);
 	free(p);
@@ -332,7 +360,6 @@ cfg_set_peer(struct conf_ctx *cx, void *field, int argc, char **argv)
 	struct cfg_peer *p, *dup, **tail;
 	char *err = NULL;
 	size_t i, ntypes = sizeof(cfg_peer_types) / sizeof(cfg_peer_types[0]);
-	int standby = 0;
 
 	for (i = 0; i < ntypes; i++)
 		if (strcmp(argv[1], cfg_peer_types[i].word) == 0)
@@ -358,14 +385,17 @@ cfg_set_peer(struct conf_ctx *cx, void *field, int argc, char **argv)
 	if (err == NULL)
 		err = cfg_peer_port(p->host, "ICP", argv[3], 1, &p->icp_port);
 	for (int a = 4; err == NULL && a < argc; a++)
-		err = cfg_peer_option(cx, p, argv[a], &standby);
+		err = cfg_peer_option(cx, p, argv[a]);
 	if (err == NULL && (dup = cfg_peer_find(*(struct cfg_peer **)field,
 	    p->name)) != NULL)
 		err = units_strf("cache_peer %s specified twice (first at "
 		    "%s:%d)", p->name, dup->file, dup->line);
-	if (err == NULL && p->max_conn > 0 && p->max_conn < standby)
+	if (err == NULL && p->max_conn > 0 && p->max_conn < p->standby)
 		err = units_strf("cache_peer %s max-conn=%d is lower than its "
-		    "standby=%d", p->host, p->max_conn, standby);
+		    "standby=%d", p->host, p->max_conn, p->standby);
+	/* Squid: ssldomain= defaults to the peer's host name or address */
+	if (err == NULL && p->tls_opts.domain == NULL)
+		p->tls_opts.domain = cfg_strdup(p->host);
 	if (err != NULL) {
 		cfg_peer_free(p);
 		return err;

@@ -1,13 +1,15 @@
 /*
- * tls_outgoing_options: the words of Squid 5.7's Security::PeerOptions
- * (cafile=, capath=, cert=, key=, cipher=, options=, min-version=, flags=,
- * default-ca, domain=, disable ...), read into struct cfg_tls_outgoing.
- * Lines add up as in Squid; the table's default line (min-version=1.0)
- * comes first.  What Squid reads but cuttle does not act on warns with the
- * word; a word Squid does not know, an unknown options= or flags= name, a
- * cipher= list that selects nothing, or a missing cert=/key= file is an
- * error.  The worker's TLS client
- * (workers/tls_client.c) turns the result into an SSL_CTX.
+ * The words of Squid 5.7's Security::PeerOptions (cafile=, capath=, cert=,
+ * key=, cipher=, options=, min-version=, flags=, default-ca, domain=,
+ * crlfile=, version=, disable ...), read into struct cfg_tls_outgoing: for
+ * tls_outgoing_options here, and word by word (cfg_tls_option) for a
+ * cache_peer's tls-/ssl options (cfg_set_peer.c).  Lines add up as in
+ * Squid; the table's default line (min-version=1.0) comes first.  What
+ * Squid reads but cuttle does not act on warns with the word; a word Squid
+ * does not know, an unknown options= or flags= name, a cipher= list that
+ * selects nothing, or a missing cert=/key=/crlfile= file is an error.  The
+ * worker's TLS client (workers/tls_client.c) turns the result into an
+ * SSL_CTX.
  */
 #include "config.h"
 #include "cfg.h"
@@ -27,22 +29,23 @@
 #include "util.h"
 
 static char *
-cfg_tls_file(const char *what, const char *path)
+cfg_tls_file(const char *who, const char *what, const char *path)
 {
 	struct stat st;
 
 	if (stat(path, &st) == -1)
-		return units_strf("tls_outgoing_options: unable to load %s file "
-		    "'%s': %s", what, path, strerror(errno));
+		return units_strf("%s: unable to load %s file '%s': %s", who,
+		    what, path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return units_strf("tls_outgoing_options: unable to load %s file "
-		    "'%s': not a file", what, path);
+		return units_strf("%s: unable to load %s file '%s': not a file",
+		    who, what, path);
 	return NULL;
 }
 
 /* flags=: Squid's words, ':' or ',' between them. */
 static char *
-cfg_tls_flags(struct conf_ctx *cx, struct cfg_tls_outgoing *t, const char *v)
+cfg_tls_flags(struct conf_ctx *cx, struct cfg_tls_outgoing *t, const char *v,
+    const char *who)
 {
 	char *copy = cfg_strdup(v), *save = NULL, *err = NULL;
 
@@ -57,25 +60,23 @@ cfg_tls_flags(struct conf_ctx *cx, struct cfg_tls_outgoing *t, const char *v)
 			t->flags |= CFG_TLS_NO_SESSION_REUSE;
 		else if (strcmp(w, "NO_DEFAULT_CA") == 0) {
 			if (t->default_ca_set && t->default_ca)
-				err = units_strf("tls_outgoing_options: previous "
-				    "default-ca settings conflict with "
-				    "flags=NO_DEFAULT_CA");
-			conf_warn(cx, "tls_outgoing_options: flags=NO_DEFAULT_CA "
-			    "is deprecated. Use default-ca=off instead.");
+				err = units_strf("%s: previous default-ca "
+				    "settings conflict with flags=NO_DEFAULT_CA",
+				    who);
+			conf_warn(cx, "%s: flags=NO_DEFAULT_CA is deprecated. "
+			    "Use default-ca=off instead.", who);
 			t->default_ca = 0;
 			t->default_ca_set = 1;
 		} else if (strcmp(w, "DELAYED_AUTH") == 0 ||
 		    strcmp(w, "CONDITIONAL_AUTH") == 0)
-			conf_warn(cx, "tls_outgoing_options: flag %s is about "
-			    "client certificates on a listening port; ignored",
-			    w);
-		else if (strcmp(w, "VERIFY_CRL") == 0 ||
-		    strcmp(w, "VERIFY_CRL_ALL") == 0)
-			conf_warn(cx, "tls_outgoing_options: flag %s is not "
-			    "supported by cuttle yet; ignored", w);
+			conf_warn(cx, "%s: flag %s is about client "
+			    "certificates on a listening port; ignored", who, w);
+		else if (strcmp(w, "VERIFY_CRL") == 0)
+			t->flags |= CFG_TLS_VERIFY_CRL;
+		else if (strcmp(w, "VERIFY_CRL_ALL") == 0)
+			t->flags |= CFG_TLS_VERIFY_CRL_ALL;
 		else
-			err = units_strf("tls_outgoing_options: Unknown TLS "
-			    "flag '%s'", w);
+			err = units_strf("%s: Unknown TLS flag '%s'", who, w);
 	}
 	free(copy);
 	return err;
@@ -88,8 +89,32 @@ cfg_tls_set(char **field, const char *v)
 	*field = cfg_strdup(v);
 }
 
-static char *
-cfg_tls_word(struct conf_ctx *cx, struct cfg_tls_outgoing *t, const char *w)
+/*
+ * version=N, Squid's sslversion=: used only without min-version=, as
+ * options= bits (Squid 5.7's updateTlsVersionLimits; 0-2 do nothing).
+ */
+static uint64_t
+cfg_tls_version_options(int v)
+{
+	static const uint64_t all = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 |
+	    SSL_OP_NO_TLSv1_1 | SSL_OP_NO_TLSv1_2 | SSL_OP_NO_TLSv1_3;
+
+	switch (v) {
+	case 3:
+		return all & ~SSL_OP_NO_SSLv3;
+	case 4:
+		return all & ~SSL_OP_NO_TLSv1;
+	case 5:
+		return all & ~SSL_OP_NO_TLSv1_1;
+	case 6:
+		return all & ~SSL_OP_NO_TLSv1_2;
+	}
+	return 0;
+}
+
+char *
+cfg_tls_option(struct conf_ctx *cx, struct cfg_tls_outgoing *t, const char *w,
+    const char *who)
 {
 	const char *eq = strchr(w, '=');
 	const char *v = eq != NULL ? eq + 1 : NULL;
@@ -105,6 +130,8 @@ cfg_tls_word(struct conf_ctx *cx, struct cfg_tls_outgoing *t, const char *w)
 		return NULL;
 	}
 	t->disabled = 0;
+	if (klen == 0 && v == NULL)
+		return NULL;	/* a cache_peer's bare "tls" or "ssl" */
 	if (KEY("cafile") && v != NULL) {
 		struct cfg_str_list **tail = &t->cafiles;
 
@@ -117,15 +144,15 @@ cfg_tls_word(struct conf_ctx *cx, struct cfg_tls_outgoing *t, const char *w)
 	} else if (KEY("capath") && v != NULL)
 		cfg_tls_set(&t->capath, v);
 	else if (KEY("cert") && v != NULL) {
-		if ((err = cfg_tls_file("certificate", v)) != NULL)
+		if ((err = cfg_tls_file(who, "certificate", v)) != NULL)
 			return err;
 		cfg_tls_set(&t->cert, v);
 		cfg_tls_set(&t->key, v);	/* key= may follow */
 	} else if (KEY("key") && v != NULL) {
 		if (t->cert == NULL)
-			return units_strf("tls_outgoing_options: cert= option "
-			    "must be set before key= is used.");
-		if ((err = cfg_tls_file("key", v)) != NULL)
+			return units_strf("%s: cert= option must be set before "
+			    "key= is used.", who);
+		if ((err = cfg_tls_file(who, "key", v)) != NULL)
 			return err;
 		cfg_tls_set(&t->key, v);
 	} else if (KEY("cipher") && v != NULL) {
@@ -136,8 +163,8 @@ cfg_tls_word(struct conf_ctx *cx, struct cfg_tls_outgoing *t, const char *w)
 		SSL_CTX_free(ctx);
 		ERR_clear_error();
 		if (bad)
-			return units_strf("tls_outgoing_options: Failed to set "
-			    "SSL cipher suite '%s': no cipher matches", v);
+			return units_strf("%s: Failed to set SSL cipher suite "
+			    "'%s': no cipher matches", who, v);
 		cfg_tls_set(&t->cipher, v);
 	}
 	else if (KEY("options") && v != NULL) {
@@ -153,7 +180,7 @@ cfg_tls_word(struct conf_ctx *cx, struct cfg_tls_outgoing *t, const char *w)
 		err = tls_port_parse_options(v, &ops, &warning);
 		free(warning);
 		if (err != NULL) {
-			char *e = units_strf("tls_outgoing_options: %s", err);
+			char *e = units_strf("%s: %s", who, err);
 
 			free(err);
 			return e;
@@ -162,38 +189,50 @@ cfg_tls_word(struct conf_ctx *cx, struct cfg_tls_outgoing *t, const char *w)
 	} else if (KEY("min-version") && v != NULL) {
 		if (strlen(v) != 3 || strncmp(v, "1.", 2) != 0 || v[2] < '0' ||
 		    v[2] > '3')
-			return units_strf("tls_outgoing_options: Unknown TLS "
-			    "minimum version: %s", v);
+			return units_strf("%s: Unknown TLS minimum version: %s",
+			    who, v);
 		t->min_version = v[2] - '0';
 	} else if (KEY("flags") && v != NULL)
-		return cfg_tls_flags(cx, t, v);
+		return cfg_tls_flags(cx, t, v, who);
 	else if (KEY("default-ca") && (v == NULL || strcmp(v, "on") == 0 ||
 	    strcmp(v, "off") == 0)) {
 		int on = v == NULL || strcmp(v, "on") == 0;
 
 		if (t->default_ca_set && t->default_ca != on)
-			return units_strf("tls_outgoing_options: previous "
-			    "default-ca settings conflict with %s", w);
+			return units_strf("%s: previous default-ca settings "
+			    "conflict with %s", who, w);
 		t->default_ca = on;
 		t->default_ca_set = 1;
 	} else if (KEY("no-default-ca") && v == NULL) {
 		if (t->default_ca_set && t->default_ca)
-			return units_strf("tls_outgoing_options: previous "
-			    "default-ca settings conflict with %s", w);
+			return units_strf("%s: previous default-ca settings "
+			    "conflict with %s", who, w);
 		t->default_ca = 0;
 		t->default_ca_set = 1;
 	} else if (KEY("no-npn") && v == NULL)
 		;	/* cuttle never offers NPN */
 	else if (KEY("domain") && v != NULL)
-		conf_warn(cx, "tls_outgoing_options: domain= names a cache_peer's "
-		    "certificate and does nothing here (origins are checked "
-		    "against the requested host); ignored");
-	else if ((KEY("crlfile") || KEY("version")) && v != NULL)
-		conf_warn(cx, "tls_outgoing_options: %.*s= is not supported by "
-		    "cuttle yet; ignored", (int)klen, w);
-	else
-		return units_strf("tls_outgoing_options: Unknown TLS option "
-		    "'%s'", w);
+		cfg_tls_set(&t->domain, v);
+	else if (KEY("crlfile") && v != NULL) {
+		/* Squid loads it at once and checks certificates against it */
+		if ((err = cfg_tls_file(who, "CRL", v)) != NULL)
+			return err;
+		cfg_tls_set(&t->crlfile, v);
+	} else if (KEY("version") && v != NULL) {
+		int n;
+
+		conf_warn(cx, "%s: UPGRADE WARNING: SSL version= is deprecated. "
+		    "Use options= and tls-min-version= to limit protocols "
+		    "instead.", who);
+		if ((err = cfg_xatoi(v, &n)) != NULL) {
+			char *e = units_strf("%s: version=%s: %s", who, v, err);
+
+			free(err);
+			return e;
+		}
+		t->version_options = cfg_tls_version_options(n);
+	} else
+		return units_strf("%s: Unknown TLS option '%s'", who, w);
 #undef KEY
 	return NULL;
 }
@@ -213,7 +252,15 @@ cfg_set_tls_outgoing(struct conf_ctx *cx, void *field, int argc, char **argv)
 		char *text = t->text != NULL ? units_strf("%s %s", t->text,
 		    argv[i]) : cfg_strdup(argv[i]);
 
-		err = cfg_tls_word(cx, t, argv[i]);
+		err = cfg_tls_option(cx, t, argv[i], "tls_outgoing_options");
+		if (err == NULL && t->domain != NULL) {
+			conf_warn(cx, "tls_outgoing_options: domain= names a "
+			    "cache_peer's certificate and does nothing here "
+			    "(origins are checked against the requested host); "
+			    "ignored");
+			free(t->domain);
+			t->domain = NULL;
+		}
 		free(t->text);
 		t->text = text;
 	}
@@ -228,6 +275,8 @@ cfg_free_tls_outgoing(struct cfg_tls_outgoing *t)
 	free(t->cert);
 	free(t->key);
 	free(t->cipher);
+	free(t->domain);
+	free(t->crlfile);
 	free(t->text);
 	memset(t, 0, sizeof(*t));
 }

@@ -32,6 +32,11 @@ socklen_t util_addr_len(const struct sockaddr *sa);
 void util_rfc1738_unescape(char *s);
 
 int util_set_nonblock(int fd);
+/*
+ * A non-blocking connect() on fd got an event (writable: EPOLLOUT was in
+ * it): -1 while it is still under way, else its outcome, 0 or an errno.
+ */
+int util_connect_result(int fd, int writable);
 int util_strcaseeq_n(const char *a, size_t alen, const char *b);
 uint64_t util_now_ms(void);	/* CLOCK_MONOTONIC */
 /* djb2 of a string, for the workers' and helpers' hash tables; the

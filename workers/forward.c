@@ -173,8 +173,8 @@ forward_attach(struct xact *x, struct srv *s)
 
 /*
  * The name TLS is set up for on the route tried: the URL's host for an
- * https:// URL going direct; NULL for plain HTTP (peers get the absolute
- * URL over plain HTTP, as from Squid without a tls cache_peer option).
+ * https:// URL going direct; NULL for plain HTTP (peers without tls get
+ * the absolute URL over plain HTTP, as from Squid).
  */
 static const char *
 forward_tls_host(const struct xact *x)
@@ -183,6 +183,33 @@ forward_tls_host(const struct xact *x)
 	    xact_peer(x) != NULL)
 		return NULL;
 	return x->url.host;
+}
+
+/*
+ * Does the route tried go to a cache_peer with tls?  Not a CONNECT to an
+ * originserver peer: the client speaks TLS to it through the tunnel
+ * (Squid's userWillTlsToPeerForUs).
+ */
+static const struct cfg_peer *
+forward_tls_peer(const struct xact *x)
+{
+	const struct cfg_peer *p = xact_peer(x);
+
+	if (p == NULL || !p->tls || (p->originserver && x->is_connect))
+		return NULL;
+	return p;
+}
+
+/* The pool key of the route's connections: NULL plain, else TLS's. */
+static char *
+forward_pool_key(const struct xact *x)
+{
+	const struct cfg_peer *p = forward_tls_peer(x);
+
+	if (p != NULL)
+		return tls_client_peer_key(p);
+	return forward_tls_host(x) != NULL ? xstrdup(forward_tls_host(x)) :
+	    NULL;
 }
 
 /* TLS with the origin is up (go on as over TCP) or failed (Squid's 503). */
@@ -205,22 +232,51 @@ forward_tls_done(struct xact *x, struct srv *s, struct tls_client_result *r)
 	    r->sys_errno);
 }
 
+/*
+ * TLS with a cache_peer is up or failed.  Squid 5.7 counts a peer's
+ * success only once TLS is up, and a failed handshake twice toward
+ * connect-fail-limit (BlindPeerConnector::noteNegotiationDone and
+ * PeerConnector::countFailingConnection each call peerConnectFailed); the
+ * next path is tried, the last one's failure is the answer.
+ */
+static void
+forward_peer_tls_done(struct xact *x, struct srv *s,
+    struct tls_client_result *r)
+{
+	const struct cfg_peer *p = xact_peer(x);
+
+	if (r->ok) {
+		if (!x->is_connect)
+			peer_state_connect_result(p, 1);
+		x->fwd.on_connected(x, s);
+		return;
+	}
+	/* tls_client has logged "TLS with cache_peer NAME (ADDR) failed" */
+	peer_state_connect_result(p, 0);
+	peer_state_connect_result(p, 0);
+	if (x->fwd.route_idx + 1 < x->fwd.routes.n) {
+		srv_close(s);
+		x->fwd.route_idx++;
+		forward_route(x);
+		return;
+	}
+	forward_tls_done(x, s, r);
+}
+
 static void
 forward_connect_done(struct ev_io *io, uint32_t revents)
 {
 	struct xact *x = io->arg;
 	struct srv *s = x->srv;
-	int err = 0;
-	socklen_t len = sizeof(err);
+	int err = util_connect_result(s->fd, (revents & EPOLLOUT) != 0);
 
-	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err == EINPROGRESS || (err == 0 && !(revents & EPOLLOUT)))
+	if (err == -1)
 		return;
 	ev_timer_stop(&x->timer);
 	x->log.server = s->addr;
-	/* Squid's tunnels tell a parent's failures only, never success */
-	if (err != 0 || !x->is_connect)
+	/* Squid's tunnels tell a parent's failures only, never success;
+	   a tls peer's success waits for its handshake */
+	if (err != 0 || (!x->is_connect && forward_tls_peer(x) == NULL))
 		peer_state_connect_result(xact_peer(x), err == 0);
 	if (err != 0) {
 		x->srv = NULL;
@@ -228,6 +284,11 @@ forward_connect_done(struct ev_io *io, uint32_t revents)
 		x->err_errno = err;
 		x->fwd.addr_idx++;
 		forward_dial(x, 0, x->fwd.on_connected);
+		return;
+	}
+	const struct cfg_peer *tls_peer = forward_tls_peer(x);
+	if (tls_peer != NULL) {
+		tls_client_start_peer(x, s, tls_peer, forward_peer_tls_done);
 		return;
 	}
 	const char *tls_host = forward_tls_host(x);
@@ -279,14 +340,29 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 			((struct sockaddr_in6 *)&addr)->sin6_port =
 			    htons(x->fwd.dest_port);
 		if (allow_pool && !x->fwd.retried && forward_shares_connections(x)) {
+			char *key = forward_pool_key(x);
 			struct srv *s = pconn_take((struct sockaddr *)&addr,
-			    forward_tls_host(x));
+			    key);
+			free(key);
 			if (s != NULL) {
 				/* Squid logs a parent's reused connection with
 				 * the code it was opened under; direct and
 				 * ORIGINAL_DST keep their own */
 				if (s->hier != NULL && peer != NULL)
 					x->hier = s->hier;
+				cb(x, s);
+				return;
+			}
+		}
+		/*
+		 * Then a parent's standby connection, as Squid's PconnPool::pop
+		 * falls back to it, for any request but a tunnel's, a retry's,
+		 * or one that must leave from the client's address (tproxy)
+		 */
+		if (peer != NULL && peer->standby > 0 && !x->is_connect &&
+		    !x->fwd.retried && forward_shares_connections(x)) {
+			struct srv *s = peer_standby_take(peer);
+			if (s != NULL) {
 				cb(x, s);
 				return;
 			}
@@ -475,14 +551,19 @@ forward_start(struct xact *x)
 /*
  * Whether x's server connections are interchangeable with other
  * transactions' ones.  A tproxy connection leaves from the client's own
- * address, so it belongs to that client alone: it is neither taken from
+ * address (unless it goes to a no-tproxy peer), so it belongs to that
+ * client alone: it is neither taken from
  * the idle pool nor given to it, whoever made it (forward, or a bump's
  * connection to read the server's certificate).
  */
 int
 forward_shares_connections(const struct xact *x)
 {
-	return x->icpt.mode != INTERCEPT_TPROXY;
+	const struct cfg_peer *peer = xact_peer(x);
+
+	/* as intercept_spoof decides: not toward a no-tproxy peer */
+	return x->icpt.mode != INTERCEPT_TPROXY ||
+	    (peer != NULL && peer->no_tproxy);
 }
 
 /* Whether a server connection x is done with goes to the idle pool. */

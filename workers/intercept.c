@@ -338,6 +338,10 @@ intercept_spoof(const struct xact *x, int fd, const struct sockaddr *dst)
 	if (x->icpt.mode != INTERCEPT_TPROXY || src.ss_family !=
 	    dst->sa_family)
 		return;
+	/* cache_peer no-tproxy: Squid's getOutgoingAddress goes out from
+	   the proxy's own address to that peer */
+	if (xact_peer(x) != NULL && xact_peer(x)->no_tproxy)
+		return;
 	if (src.ss_family == AF_INET)
 		((struct sockaddr_in *)&src)->sin_port = 0;
 	else

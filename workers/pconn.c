@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 #include "cfg.h"
 #include "log.h"
+#include "peer.h"
 #include "util.h"
 #include "worker.h"
 
@@ -109,19 +110,17 @@ srv_close(struct srv *s)
 		SSL_free(s->ssl);
 	}
 	free(s->tls_host);
-	if (s->open_count != NULL)
-		(*s->open_count)--;
+	if (s->peer != NULL)
+		peer_state_conn_closed(s->peer);
 	close(s->fd);
 	buf_free(&s->in);
 	buf_free(&s->out);
 	ev_defer_free(s);
 }
 
-static void
-pconn_idle_event(struct ev_io *io, uint32_t revents)
+int
+srv_idle_still_usable(struct srv *s, uint32_t revents)
 {
-	struct srv *s = io->arg;
-
 	/*
 	 * TLS records that carry no data (a TLS 1.3 session ticket, a key
 	 * update) may arrive while idle: read them and stay pooled.
@@ -134,11 +133,21 @@ pconn_idle_event(struct ev_io *io, uint32_t revents)
 		if (!SSL_read_ex(s->ssl, &b, 1, &n) &&
 		    SSL_get_error(s->ssl, 0) == SSL_ERROR_WANT_READ) {
 			ERR_clear_error();
-			return;
+			return 1;
 		}
 		ERR_clear_error();
 	}
 	/* an idle server speaking or closing: the connection is done */
+	return 0;
+}
+
+static void
+pconn_idle_event(struct ev_io *io, uint32_t revents)
+{
+	struct srv *s = io->arg;
+
+	if (srv_idle_still_usable(s, revents))
+		return;
 	pconn_unlink(s);
 	srv_close(s);
 }

@@ -15,6 +15,7 @@
 
 typedef struct ssl_st SSL;
 
+struct cfg_peer;
 struct xact;
 
 struct srv {
@@ -31,8 +32,8 @@ struct srv {
 	struct xact	*xact;		/* owner, NULL while pooled */
 	int		 reused;	/* came from the pool */
 	int		 nrequests;
-	int		*open_count;	/* a tally to decrement on close (a
-					   peer's open connections), or NULL */
+	const struct cfg_peer *peer;	/* the cache_peer it goes to (its
+					   open connections count it), or NULL */
 	const char	*hier;		/* how it was chosen when opened: a
 					   reuse logs that, as Squid does */
 	struct srv	*pool_next, *pool_prev;
@@ -50,6 +51,12 @@ void pconn_put(struct srv *s);
 struct srv *srv_new(int fd, const struct sockaddr *addr, socklen_t len);
 void srv_close(struct srv *s);
 int pconn_idle_count(void);
+/*
+ * An idle connection (pooled or standby) got revents: is it still good?
+ * TLS records without data (a session ticket) are read and leave it so;
+ * data or an end from an idle server make it unusable.
+ */
+int srv_idle_still_usable(struct srv *s, uint32_t revents);
 void pconn_close_all(void);
 /* Close the idle TLS connections (their TLS context was replaced). */
 void pconn_close_tls(void);

@@ -110,6 +110,7 @@ peer_init(const struct cfg *cfg)
 		if (p->type == CFG_PEER_PARENT)
 			peer_state_start(p);
 	}
+	peer_standby_init(cfg);
 }
 
 /* ---- which parents may take x ------------------------------------------- */
@@ -153,7 +154,8 @@ peer_ok(const struct cfg_peer *p, const struct xact *x)
 {
 	if (p->type != CFG_PEER_PARENT)
 		return 0;
-	if (!peer_state_can_open(p))
+	/* Squid: at max-conn= a waiting standby connection still serves */
+	if (!peer_state_can_open(p) && peer_standby_count(p) == 0)
 		return 0;
 	return peer_allowed(p, x) && peer_state_up(p);
 }

@@ -1,7 +1,8 @@
 /*
  * Peers: the paths a request may take upstream, in the order to try them
  * (peer.c); whether a parent is alive and its open connections
- * (peer_state.c); the credentials login= sends (peer_login.c).
+ * (peer_state.c); the credentials login= sends (peer_login.c); the idle
+ * connections standby= keeps open (peer_standby.c).
  */
 #ifndef CUTTLE_PEER_H
 #define CUTTLE_PEER_H
@@ -31,6 +32,20 @@ void peer_select(const struct xact *x, struct peer_routes *r);
 void peer_state_connect_result(const struct cfg_peer *p, int ok);
 /* s is a connection to p: it counts toward max-conn until srv_close(). */
 void peer_state_conn_opened(const struct cfg_peer *p, struct srv *s);
+/* srv_close(): a connection to p closed. */
+void peer_state_conn_closed(const struct cfg_peer *p);
+/*
+ * standby= (peer_standby.c).  peer_standby_init: the pools of a config's
+ * peers (the old config's connections closed).  _take: an idle standby
+ * connection to p, or NULL.  _count: how many wait.  _checkpoint: open or
+ * close toward the limit (after a revival).  _room: a connection to p
+ * closed: a pool that waited for max-conn room goes on.
+ */
+void peer_standby_init(const struct cfg *cfg);
+struct srv *peer_standby_take(const struct cfg_peer *p);
+int peer_standby_count(const struct cfg_peer *p);
+void peer_standby_checkpoint(const struct cfg_peer *p);
+void peer_standby_room(const struct cfg_peer *p);
 /* The login= header for p (NULL: none), after the request's others. */
 void peer_login_header(const struct xact *x, const struct cfg_peer *p,
     struct buf *out);

@@ -116,6 +116,8 @@ peer_state_succeeded(const struct cfg_peer *p)
 		s->said_dead = 0;
 		peer_state_clear_rr();
 	}
+	if (was_down)
+		peer_standby_checkpoint(p);	/* "revived peer" */
 }
 
 void
@@ -137,8 +139,16 @@ peer_state_conn_opened(const struct cfg_peer *p, struct srv *s)
 {
 	if (p == NULL)
 		return;
-	s->open_count = &peer_state_get(p)->conn_open;
-	(*s->open_count)++;
+	s->peer = p;
+	peer_state_get(p)->conn_open++;
+}
+
+/* Squid's peerConnClosed: a standby pool waiting for room may refill. */
+void
+peer_state_conn_closed(const struct cfg_peer *p)
+{
+	peer_state_get(p)->conn_open--;
+	peer_standby_room(p);
 }
 
 int
@@ -174,12 +184,9 @@ static void
 peer_state_probe_io(struct ev_io *io, uint32_t revents)
 {
 	struct peer_state_probe *pr = io->arg;
-	int err = 0;
-	socklen_t len = sizeof(err);
+	int err = util_connect_result(io->fd, (revents & EPOLLOUT) != 0);
 
-	if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err == EINPROGRESS || (err == 0 && !(revents & EPOLLOUT)))
+	if (err == -1)
 		return;
 	peer_state_probe_end(pr, err == 0);
 }

@@ -23,6 +23,7 @@ struct peer_state {
 	time_t		 last_probe;
 	uint32_t	 hash;		/* of the name: CARP, sourcehash, userhash */
 	double		 mult_carp, mult_source, mult_user;
+	struct ssl_ctx_st *tls_ctx;	/* tls: the peer's SSL_CTX (tls_client.c) */
 };
 
 /* p's state, made on first use (up until shown otherwise). */

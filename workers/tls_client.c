@@ -30,6 +30,7 @@
 #include "forward.h"
 #include "log.h"
 #include "pconn.h"
+#include "peer_state.h"
 #include "tls_err.h"
 #include "tls_io.h"
 #include "util.h"
@@ -52,9 +53,9 @@
 
 /* One handshake (and, after it, the connection's session-cache key). */
 struct tls_hs {
-	struct xact	*x;		/* NULL once reported */
+	struct xact	*x;		/* the transaction, or NULL (standby) */
 	struct srv	*s;
-	tls_client_cb	*cb;
+	tls_client_cb	*cb;		/* NULL once reported */
 	char		*host;		/* SNI / the name checked */
 	char		*key;		/* "host:port" of the session cache */
 	int		 no_verify;	/* DONT_VERIFY_PEER */
@@ -186,8 +187,35 @@ tls_client_lib_error(char *buf, size_t len)
 	return buf;
 }
 
+/* crlfile= and the VERIFY_CRL flags, as Squid's updateContextCrl. */
+static void
+tls_client_crl(SSL_CTX *ctx, const struct cfg_tls_outgoing *t,
+    const char *who)
+{
+	X509_STORE *st = SSL_CTX_get_cert_store(ctx);
+	int loaded = 0;
+	char err[256];
+
+	if (t->crlfile != NULL) {
+		X509_LOOKUP *lu = X509_STORE_add_lookup(st, X509_LOOKUP_file());
+
+		if (lu == NULL || X509_load_crl_file(lu, t->crlfile,
+		    X509_FILETYPE_PEM) <= 0)
+			log_warnx("%s: Failed to load CRL file '%s': %s", who,
+			    t->crlfile, tls_client_lib_error(err, sizeof(err)));
+		else
+			loaded = 1;
+	}
+	if (t->flags & CFG_TLS_VERIFY_CRL_ALL)
+		X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK |
+		    X509_V_FLAG_CRL_CHECK_ALL);
+	else if (loaded || (t->flags & CFG_TLS_VERIFY_CRL))
+		X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
+}
+
+/* An SSL_CTX from tls_outgoing_options or a cache_peer's options (who). */
 static SSL_CTX *
-tls_client_build(const struct cfg_tls_outgoing *t)
+tls_client_build(const struct cfg_tls_outgoing *t, const char *who)
 {
 	char err[256];
 	SSL_CTX *ctx;
@@ -200,6 +228,9 @@ tls_client_build(const struct cfg_tls_outgoing *t)
 		return NULL;
 	}
 	SSL_CTX_set_options(ctx, (unsigned long)t->options);
+	/* Squid: sslversion= counts only without a min-version= */
+	if (t->min_version < 0)
+		SSL_CTX_set_options(ctx, (unsigned long)t->version_options);
 #ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
 	/*
 	 * A server that closes without close_notify ends the stream (a
@@ -213,17 +244,17 @@ tls_client_build(const struct cfg_tls_outgoing *t)
 	if (t->min_version >= 0)
 		SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION + t->min_version);
 	if (t->cipher != NULL && !SSL_CTX_set_cipher_list(ctx, t->cipher))
-		log_errx("tls_outgoing_options: Failed to set SSL cipher suite "
-		    "'%s': %s", t->cipher, tls_client_lib_error(err, sizeof(err)));
+		log_errx("%s: Failed to set SSL cipher suite '%s': %s", who,
+		    t->cipher, tls_client_lib_error(err, sizeof(err)));
 	if (t->cert != NULL) {
 		if (!SSL_CTX_use_certificate_chain_file(ctx, t->cert))
-			log_errx("tls_outgoing_options: Failed to acquire SSL "
-			    "certificate '%s': %s", t->cert,
+			log_errx("%s: Failed to acquire SSL certificate '%s': "
+			    "%s", who, t->cert,
 			    tls_client_lib_error(err, sizeof(err)));
 		else if (!SSL_CTX_use_PrivateKey_file(ctx, t->key,
 		    SSL_FILETYPE_PEM) || !SSL_CTX_check_private_key(ctx))
-			log_errx("tls_outgoing_options: Failed to acquire SSL "
-			    "private key '%s': %s", t->key,
+			log_errx("%s: Failed to acquire SSL private key '%s': "
+			    "%s", who, t->key,
 			    tls_client_lib_error(err, sizeof(err)));
 	}
 	if (t->capath != NULL &&
@@ -237,6 +268,7 @@ tls_client_build(const struct cfg_tls_outgoing *t)
 	if (t->default_ca && !SSL_CTX_set_default_verify_paths(ctx))
 		log_warnx("Ignoring error setting default trusted CA : %s",
 		    tls_client_lib_error(err, sizeof(err)));
+	tls_client_crl(ctx, t, who);
 	/* as Squid: an intermediate CA in cafile= is trusted on its own */
 	X509_STORE_set_flags(SSL_CTX_get_cert_store(ctx),
 	    X509_V_FLAG_PARTIAL_CHAIN);
@@ -261,6 +293,30 @@ tls_client_build(const struct cfg_tls_outgoing *t)
 	return ctx;
 }
 
+/* Squid's "Initializing cache_peer NAME TLS context", for each tls peer. */
+static void
+tls_client_peers(const struct cfg *cfg)
+{
+	for (const struct cfg_peer *p = cfg->peers; p != NULL; p = p->next) {
+		struct peer_state *ps;
+		char *who;
+
+		if (!p->tls || p->type != CFG_PEER_PARENT)
+			continue;
+		ps = peer_state_get(p);
+		if (ps->tls_ctx != NULL)
+			continue;
+		log_debug(3, 1, "Initializing cache_peer %s TLS context",
+		    p->name);
+		who = xasprintf("cache_peer %s", p->name);
+		ps->tls_ctx = tls_client_build(&p->tls_opts, who);
+		free(who);
+		if (ps->tls_ctx == NULL)
+			log_errx("Could not initialize cache_peer %s TLS context",
+			    p->name);
+	}
+}
+
 void
 tls_client_init(const struct cfg *cfg)
 {
@@ -269,11 +325,13 @@ tls_client_init(const struct cfg *cfg)
 		    tls_client_hs_free);
 	if (tls_client_idx == -1)
 		fatalx("cannot allocate the TLS client's ex_data index");
-	tls_client_ctx = tls_client_build(&cfg->tls_outgoing);
+	tls_client_ctx = tls_client_build(&cfg->tls_outgoing,
+	    "tls_outgoing_options");
 	tls_client_flags = cfg->tls_outgoing.flags;
 	free(tls_client_text);
 	tls_client_text = xstrdup(cfg->tls_outgoing.text ?
 	    cfg->tls_outgoing.text : "");
+	tls_client_peers(cfg);
 }
 
 void
@@ -282,6 +340,8 @@ tls_client_reload(const struct cfg *fresh)
 	const char *text = fresh->tls_outgoing.text ?
 	    fresh->tls_outgoing.text : "";
 
+	/* a reload makes new peers: each gets its context again */
+	tls_client_peers(fresh);
 	if (tls_client_text != NULL && strcmp(text, tls_client_text) == 0)
 		return;
 	log_info("tls_outgoing_options changed: new TLS client context");
@@ -311,7 +371,8 @@ tls_client_error_allowed(struct tls_hs *hs, int err, X509 *cert)
 	struct acl_checklist cl;
 	int action = ACCESS_DENY;
 
-	if (hs->x == NULL || err == TLS_ERR_INFINITE_VALIDATION)
+	if (hs->cb == NULL || hs->x == NULL ||
+	    err == TLS_ERR_INFINITE_VALIDATION)
 		return 0;
 	xact_checklist(hs->x, &cl);
 	cl.sni = hs->host;
@@ -497,7 +558,8 @@ tls_client_finish(struct tls_hs *hs, int ok, int ssl_err, int sys_err,
 	}
 	hs->x = NULL;
 	hs->cb = NULL;
-	x->srv = NULL;
+	if (x != NULL)
+		x->srv = NULL;
 	s->xact = NULL;
 	cb(x, s, &r);
 	X509_free(r.cert);
@@ -537,7 +599,7 @@ tls_client_io(struct ev_io *io, uint32_t revents)
 	struct tls_hs *hs = SSL_get_ex_data(s->ssl, tls_client_idx);
 
 	(void)revents;
-	log_check(hs != NULL && hs->x != NULL);
+	log_check(hs != NULL && hs->cb != NULL);
 	tls_client_step(hs);
 }
 
@@ -547,14 +609,14 @@ tls_client_timeout(struct ev_timer *t)
 	struct srv *s = t->arg;
 	struct tls_hs *hs = SSL_get_ex_data(s->ssl, tls_client_idx);
 
-	log_check(hs != NULL && hs->x != NULL);
+	log_check(hs != NULL && hs->cb != NULL);
 	tls_client_finish(hs, 0, 0, ETIMEDOUT, 1);
 }
 
 /* Fail before any byte: no context, no memory. */
 static void
-tls_client_fail_now(struct xact *x, struct srv *s, tls_client_cb *cb,
-    const char *why)
+tls_client_fail_now(struct xact *x, struct srv *s, const char *host,
+    tls_client_cb *cb, const char *why)
 {
 	struct tls_client_result r;
 
@@ -563,14 +625,21 @@ tls_client_fail_now(struct xact *x, struct srv *s, tls_client_cb *cb,
 	snprintf(r.err_code, sizeof(r.err_code), "SQUID_TLS_ERR_CONNECT");
 	tls_err_detail(TLS_ERR_CONNECT, NULL, why, r.err_detail,
 	    sizeof(r.err_detail));
-	log_warnx("TLS with %s: %s", x->url.host, why);
-	x->srv = NULL;
+	log_warnx("TLS with %s: %s", host, why);
+	if (x != NULL)
+		x->srv = NULL;
 	s->xact = NULL;
 	cb(x, s, &r);
 }
 
-void
-tls_client_start(struct xact *x, struct srv *s, const char *sni_host,
+/*
+ * The one handshake of every TLS client connection: ctx and flags are
+ * tls_outgoing_options' or a cache_peer's, sni_host the name sent and
+ * checked, key the session cache's, limit_ms the time it may take.
+ */
+static void
+tls_client_begin(struct xact *x, struct srv *s, SSL_CTX *ctx, unsigned flags,
+    const char *sni_host, const char *key, uint64_t limit_ms,
     tls_client_cb *cb)
 {
 	struct tls_hs *hs;
@@ -579,15 +648,14 @@ tls_client_start(struct xact *x, struct srv *s, const char *sni_host,
 	socklen_t iplen;
 	int is_ip = util_addr_parse(sni_host, 0, &ip, &iplen) == 0;
 
-	log_check(x->srv == s && s->ssl == NULL);
-	if (tls_client_ctx == NULL) {
-		tls_client_fail_now(x, s, cb, "no TLS client context "
+	log_check(s->ssl == NULL && (x == NULL || x->srv == s));
+	if (ctx == NULL) {
+		tls_client_fail_now(x, s, key, cb, "no TLS client context "
 		    "(tls_outgoing_options disable, or it failed to load)");
 		return;
 	}
-	if ((s->ssl = SSL_new(tls_client_ctx)) == NULL ||
-	    !SSL_set_fd(s->ssl, s->fd)) {
-		tls_client_fail_now(x, s, cb, tls_client_lib_error(errbuf,
+	if ((s->ssl = SSL_new(ctx)) == NULL || !SSL_set_fd(s->ssl, s->fd)) {
+		tls_client_fail_now(x, s, key, cb, tls_client_lib_error(errbuf,
 		    sizeof(errbuf)));
 		return;
 	}
@@ -596,16 +664,15 @@ tls_client_start(struct xact *x, struct srv *s, const char *sni_host,
 	hs->s = s;
 	hs->cb = cb;
 	hs->host = xstrdup(sni_host);
-	hs->key = xasprintf("%s:%d", sni_host,
-	    util_addr_port((struct sockaddr *)&s->addr));
-	hs->no_verify = (tls_client_flags & CFG_TLS_DONT_VERIFY_PEER) != 0;
+	hs->key = xstrdup(key);
+	hs->no_verify = (flags & CFG_TLS_DONT_VERIFY_PEER) != 0;
 	hs->started = ev_now();
 	SSL_set_ex_data(s->ssl, tls_client_idx, hs);	/* freed with s->ssl */
 	tls_io_setup(s->ssl);
 	SSL_set_connect_state(s->ssl);
 	if (!is_ip)
 		SSL_set_tlsext_host_name(s->ssl, sni_host);
-	if (!(tls_client_flags & CFG_TLS_DONT_VERIFY_DOMAIN)) {
+	if (!(flags & CFG_TLS_DONT_VERIFY_DOMAIN)) {
 		X509_VERIFY_PARAM *vp = SSL_get0_param(s->ssl);
 
 		X509_VERIFY_PARAM_set_hostflags(vp,
@@ -615,7 +682,7 @@ tls_client_start(struct xact *x, struct srv *s, const char *sni_host,
 		else
 			X509_VERIFY_PARAM_set1_host(vp, sni_host, 0);
 	}
-	if (!(tls_client_flags & CFG_TLS_NO_SESSION_REUSE)) {
+	if (!(flags & CFG_TLS_NO_SESSION_REUSE)) {
 		struct tls_sess *e = tls_client_sess_find(hs->key);
 
 		if (e != NULL) {
@@ -623,16 +690,57 @@ tls_client_start(struct xact *x, struct srv *s, const char *sni_host,
 			e->used = ++tls_client_tick;
 		}
 	}
-	free(s->tls_host);
-	s->tls_host = xstrdup(sni_host);
 	ev_io_set_cb(&s->io, tls_client_io, s);
 	ev_timer_set_cb(&s->timer, tls_client_timeout);
-	/* as Squid: connect_timeout, within what forward_timeout leaves */
-	int64_t left = worker_cfg->forward_timeout -
+	ev_timer_start(&s->timer, limit_ms);
+	tls_client_step(hs);
+}
+
+/* As Squid: connect_timeout, within what forward_timeout leaves. */
+static uint64_t
+tls_client_limit(const struct xact *x, int64_t limit)
+{
+	int64_t left;
+
+	if (x == NULL)
+		return (uint64_t)limit;
+	left = worker_cfg->forward_timeout -
 	    (int64_t)(ev_now() - x->upstream_started_ms);
-	int64_t limit = worker_cfg->connect_timeout;
 	if (left < limit)
 		limit = left > 0 ? left : 1;
-	ev_timer_start(&s->timer, (uint64_t)limit);
-	tls_client_step(hs);
+	return (uint64_t)limit;
+}
+
+void
+tls_client_start(struct xact *x, struct srv *s, const char *sni_host,
+    tls_client_cb *cb)
+{
+	char *key = xasprintf("%s:%d", sni_host,
+	    util_addr_port((struct sockaddr *)&s->addr));
+
+	free(s->tls_host);
+	s->tls_host = xstrdup(sni_host);
+	tls_client_begin(x, s, tls_client_ctx, tls_client_flags, sni_host, key,
+	    tls_client_limit(x, worker_cfg->connect_timeout), cb);
+	free(key);
+}
+
+char *
+tls_client_peer_key(const struct cfg_peer *p)
+{
+	return xasprintf("cache_peer %s", p->name);
+}
+
+void
+tls_client_start_peer(struct xact *x, struct srv *s, const struct cfg_peer *p,
+    tls_client_cb *cb)
+{
+	/* Squid's BlindPeerConnector: the peer's context, ssldomain= as SNI */
+	int64_t limit = p->connect_timeout >= 0 ? p->connect_timeout :
+	    worker_cfg->peer_connect_timeout;
+
+	free(s->tls_host);
+	s->tls_host = tls_client_peer_key(p);
+	tls_client_begin(x, s, peer_state_get(p)->tls_ctx, p->tls_opts.flags,
+	    p->tls_opts.domain, s->tls_host, tls_client_limit(x, limit), cb);
 }

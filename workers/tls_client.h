@@ -1,8 +1,9 @@
 /*
  * tls_client: TLS from the worker to origin servers (Squid's
  * tls_outgoing_options side), for https:// requests forwarded from a plain
- * port and, next, for the server side of SslBump.  One SSL_CTX per worker
- * is built from tls_outgoing_options; each handshake is driven by the
+ * port and the server side of SslBump, and to cache_peers with tls.  One
+ * SSL_CTX per worker is built from tls_outgoing_options, and one per tls
+ * cache_peer from its options; each handshake is driven by the
  * server socket's events, verifies the certificate chain and the host
  * name, lets sslproxy_cert_error allow an error, offers a session kept
  * from an earlier connection to the same host:port, and reports to a
@@ -16,6 +17,7 @@
 #include <openssl/x509.h>
 
 struct cfg;
+struct cfg_peer;
 struct srv;
 struct xact;
 
@@ -59,7 +61,8 @@ struct tls_client_result {
 /*
  * s is still the caller's: x->srv is cleared before the call, and the
  * callback puts s back in use (r->ok) or closes it with srv_close (it
- * must, on failure).  x is alive.
+ * must, on failure).  x is alive, or NULL when none started it (a
+ * cache_peer's standby connection).
  */
 typedef void tls_client_cb(struct xact *x, struct srv *s,
     struct tls_client_result *r);
@@ -82,4 +85,14 @@ void tls_client_reload(const struct cfg *fresh);
  */
 void tls_client_start(struct xact *x, struct srv *s, const char *sni_host,
     tls_client_cb *cb);
+/*
+ * The same to a cache_peer with tls: its own context (built at start and
+ * reload from its tls- options), its ssldomain= (the host by default) as
+ * SNI and the name checked, its connect timeout.  x may be NULL (a
+ * standby connection; sslproxy_cert_error then allows nothing).
+ */
+void tls_client_start_peer(struct xact *x, struct srv *s,
+    const struct cfg_peer *p, tls_client_cb *cb);
+/* The pool key (srv tls_host) of TLS connections to p; free it. */
+char *tls_client_peer_key(const struct cfg_peer *p);
 #endif

@@ -364,7 +364,8 @@ tunnel_open(struct xact *x)
 	x->head_sent = 1;
 	/* bytes the client sent after the CONNECT head go first */
 	if (buf_avail(&c->in) > 0) {
-		ssize_t n = write(s->fd, buf_head(&c->in), buf_avail(&c->in));
+		ssize_t n = tls_io_write(s->fd, s->ssl, buf_head(&c->in),
+		    buf_avail(&c->in));
 		if (n > 0) {
 			x->log.bytes_in += n;
 			buf_consume(&c->in, (size_t)n);
@@ -374,8 +375,8 @@ tunnel_open(struct xact *x)
 			int fl = fcntl(s->fd, F_GETFL);
 			fcntl(s->fd, F_SETFL, fl & ~O_NONBLOCK);
 			while (buf_avail(&c->in) > 0) {
-				n = write(s->fd, buf_head(&c->in),
-				    buf_avail(&c->in));
+				n = tls_io_write(s->fd, s->ssl,
+				    buf_head(&c->in), buf_avail(&c->in));
 				if (n <= 0)
 					break;
 				buf_consume(&c->in, (size_t)n);
@@ -419,17 +420,23 @@ tunnel_parent_io(struct ev_io *io, uint32_t revents)
 	struct http_msg m;
 	struct http_parse_error err;
 
+	(void)revents;
 	while (buf_avail(&s->out) > 0) {
-		ssize_t n = write(s->fd, buf_head(&s->out), buf_avail(&s->out));
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		ssize_t n = tls_io_write(s->fd, s->ssl, buf_head(&s->out),
+		    buf_avail(&s->out));
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			ev_io_set(&s->io, tls_io_wants_write(s->ssl) ||
+			    s->ssl == NULL ? EPOLLOUT : EPOLLIN);
 			return;
+		}
 		if (n <= 0) {
 			xact_fail(x, 503, "ERR_CONNECT_FAIL", errno);
 			return;
 		}
 		buf_consume(&s->out, (size_t)n);
 	}
-	ssize_t n = buf_read_fd(&s->in, s->fd, 16384);
+	/* through a tls parent: its answer comes through TLS */
+	ssize_t n = tls_io_read(s->fd, s->ssl, &s->in, 16384);
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
 		xact_fail(x, 502, "ERR_READ_ERROR", n == 0 ? 0 : errno);
 		return;
@@ -440,7 +447,8 @@ tunnel_parent_io(struct ev_io *io, uint32_t revents)
 	    "CONNECT", 7, &err);
 	if (r == HTTP_PARSE_INCOMPLETE) {
 		http_msg_free(&m);
-		ev_io_set(&s->io, EPOLLIN);
+		ev_io_set(&s->io, n == -1 && tls_io_wants_write(s->ssl) ?
+		    EPOLLOUT : EPOLLIN);
 		return;
 	}
 	if (r == HTTP_PARSE_ERROR) {

@@ -337,6 +337,30 @@ def test_tproxy_spoofs_client_address(net, proxy):
 
 
 
+def tproxy_to_peer(proxy, opts):
+    """A tproxy request sent on to a parent (the origin, which answers a
+    parent's absolute-URI request too); returns what it answered."""
+    p = start_proxy(proxy, "cache_peer %s parent 8080 0 no-query no-digest name=up %s\n"
+                    "never_direct allow all\n" % (ORIGIN, opts))
+    wait_port(3130)
+    r = client("http://origin.ns:8080/peer", "--resolve", "origin.ns:8080:" + ORIGIN)
+    assert r.status == 200, r.stderr
+    assert log_entry(p, 1)["hier"] in ("FIRSTUP_PARENT/" + ORIGIN,
+                                       "DEFAULT_PARENT/" + ORIGIN)
+    return r.body
+
+
+def test_tproxy_request_to_a_peer_spoofs_the_client(net, proxy):
+    """tproxy: a parent too sees the client's address by default."""
+    assert tproxy_to_peer(proxy, "").startswith(b"client=10.200.1.2 ")
+
+
+def test_tproxy_request_to_a_no_tproxy_peer_comes_from_the_proxy(net, proxy):
+    """cache_peer no-tproxy: that parent sees the proxy's own address."""
+    assert tproxy_to_peer(proxy, "no-tproxy").startswith(b"client=10.200.2.1 ")
+
+
+
 def start_tls_proxy(proxy, bump_ca, rules):
     """An https_port intercept ssl-bump on 3131 (port 443 is REDIRECTed there)."""
     cert, key, _ = bump_ca

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "acl.h"
 #include "cfg.h"
 #include "log.h"
@@ -279,14 +281,127 @@ test_peer_options(void)
 	cfg_free(&c);
 }
 
+/* Write a file under tdir (a certificate stand-in: only its presence counts). */
+static const char *
+tfile(const char *name)
+{
+	static char path[4][160];
+	static int n;
+	char *p = path[n++ % 4];
+	FILE *f;
+
+	snprintf(p, 160, "%s/%s", tdir, name);
+	if ((f = fopen(p, "w")) == NULL || fputs("x\n", f) == EOF ||
+	    fclose(f) != 0) {
+		perror(p);
+		exit(1);
+	}
+	return p;
+}
+
+static void
+test_peer_tls(void)
+{
+	struct cfg c;
+	char text[1024];
+	const char *cert = tfile("c.pem"), *key = tfile("k.pem");
+	const char *crl = tfile("crl.pem");
+
+	is_int(load(&c, "cache_peer p parent 3128 0\n"), 0, "plain peer");
+	is_int(c.peers->tls, 0, "no tls by default");
+	is_str(c.peers->tls_opts.domain, "p", "domain defaults to the host");
+	cfg_free(&c);
+
+	snprintf(text, sizeof(text), "cache_peer P.example parent 443 0 tls "
+	    "tls-cert=%s tls-key=%s tls-cafile=/etc/a.pem tls-cafile=/etc/b.pem "
+	    "tls-capath=/etc/ssl/certs tls-crlfile=%s tls-domain=px.example "
+	    "tls-flags=DONT_VERIFY_DOMAIN:VERIFY_CRL tls-min-version=1.2 "
+	    "tls-options=NO_TICKET tls-cipher=HIGH tls-default-ca=off "
+	    "tls-no-npn\n", cert, key, crl);
+	is_int(load(&c, text), 0, "every tls- option loads");
+	is_str(logtext, "", "tls- options: no warning");
+	is_int(c.peers->tls, 1, "tls on");
+	is_str(c.peers->tls_opts.cert, cert, "tls-cert=");
+	is_str(c.peers->tls_opts.key, key, "tls-key=");
+	ok(c.peers->tls_opts.cafiles != NULL && c.peers->tls_opts.cafiles->next
+	    != NULL && strcmp(c.peers->tls_opts.cafiles->next->s, "/etc/b.pem")
+	    == 0, "tls-cafile= adds up");
+	is_str(c.peers->tls_opts.capath, "/etc/ssl/certs", "tls-capath=");
+	is_str(c.peers->tls_opts.crlfile, crl, "tls-crlfile=");
+	is_str(c.peers->tls_opts.domain, "px.example", "tls-domain=");
+	is_int((int)c.peers->tls_opts.flags, CFG_TLS_DONT_VERIFY_DOMAIN |
+	    CFG_TLS_VERIFY_CRL, "tls-flags=");
+	is_int(c.peers->tls_opts.min_version, 2, "tls-min-version=1.2");
+	ok(c.peers->tls_opts.options != 0, "tls-options=");
+	is_str(c.peers->tls_opts.cipher, "HIGH", "tls-cipher=");
+	is_int(c.peers->tls_opts.default_ca, 0, "tls-default-ca=off");
+	is_str(c.peers->host, "p.example", "host lower-cased");
+	cfg_free(&c);
+
+	/* Squid's old spellings: ssl + the PeerOptions word */
+	snprintf(text, sizeof(text), "cache_peer p parent 443 0 ssl "
+	    "sslcert=%s sslkey=%s sslcafile=/etc/a.pem sslcapath=/etc/x "
+	    "sslcrlfile=%s ssldomain=s.example sslflags=DONT_VERIFY_PEER "
+	    "ssloptions=NO_TICKET sslcipher=HIGH\n", cert, key, crl);
+	is_int(load(&c, text), 0, "ssl* aliases load");
+	is_str(logtext, "", "ssl* aliases: no warning");
+	is_int(c.peers->tls, 1, "ssl: tls on");
+	is_str(c.peers->tls_opts.key, key, "sslkey=");
+	is_str(c.peers->tls_opts.domain, "s.example", "ssldomain=");
+	is_int((int)c.peers->tls_opts.flags, CFG_TLS_DONT_VERIFY_PEER,
+	    "sslflags=");
+	is_int(c.peers->tls_opts.default_ca, 1, "system CAs on by default");
+	is_int(c.peers->tls_opts.min_version, -1, "no version floor");
+	cfg_free(&c);
+
+	/* as Squid: any TLS option alone turns TLS on; disable off */
+	is_int(load(&c, "cache_peer p parent 443 0 tls-cafile=/etc/a.pem\n"),
+	    0, "tls-cafile= alone");
+	is_int(c.peers->tls, 1, "tls-cafile= alone turns tls on");
+	cfg_free(&c);
+	is_int(load(&c, "cache_peer p parent 443 0 tls tls-disable\n"), 0,
+	    "tls-disable");
+	is_int(c.peers->tls, 0, "tls-disable: off");
+	cfg_free(&c);
+
+	is_int(load(&c, "cache_peer p parent 443 0 ssl sslversion=6\n"), 0,
+	    "sslversion=");
+	ok(logged("WARNING", 1, "cache_peer p: UPGRADE WARNING: SSL version= "
+	    "is deprecated. Use options= and tls-min-version= to limit "
+	    "protocols instead."), "sslversion= warns as Squid");
+	ok(c.peers->tls_opts.version_options ==
+	    (SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
+	    SSL_OP_NO_TLSv1_3), "sslversion=6: TLS 1.2 only");
+	cfg_free(&c);
+
+	is_int(load_free("cache_peer p parent 443 0 tls tls-bogus=1\n"), 1,
+	    "unknown tls- word");
+	ok(logged("ERROR", 1, "cache_peer p: Unknown TLS option 'bogus=1'"),
+	    "unknown tls- word named");
+	is_int(load_free("cache_peer p parent 443 0 tls tls-key=/k.pem\n"), 1,
+	    "tls-key= before tls-cert=");
+	ok(logged("ERROR", 1, "cache_peer p: cert= option must be set before "
+	    "key= is used."), "key before cert: Squid's message");
+	is_int(load_free("cache_peer p parent 443 0 tls "
+	    "tls-cert=/nonexistent.pem\n"), 1, "missing tls-cert= file");
+	ok(logged("ERROR", 1, "cache_peer p: unable to load certificate file "
+	    "'/nonexistent.pem': No such file or directory"),
+	    "missing certificate named");
+	is_int(load_free("cache_peer p parent 443 0 tls "
+	    "tls-flags=NO_SUCH_FLAG\n"), 1, "unknown tls-flags= word");
+	is_int(load_free("cache_peer p parent 443 0 tls "
+	    "tls-min-version=2.0\n"), 1, "bad tls-min-version=");
+	is_int(load_free("cache_peer p parent 443 0 tls tls-default-ca=off "
+	    "tls-default-ca=on\n"), 1, "default-ca conflict");
+}
+
 static void
 test_peer_warnings(void)
 {
 	static const char *const later[] = {
 		"ttl=5", "background-ping", "no-delay", "allow-miss", "closest-only",
 		"multicast-responder", "htcp", "htcp=no-clr,forward-clr",
-		"tls", "tls-cafile=/etc/ca.pem", "sslcert=/c.pem",
-		"sslflags=DONT_VERIFY_PEER", "front-end-https=auto",
+		"front-end-https=auto",
 		"connection-auth=off", "auth-no-keytab", "digest-url=http://x/"
 	};
 	static const char *const selects[] = {
@@ -319,11 +434,12 @@ test_peer_warnings(void)
 	is_str(c.peers->login, "alice:s@cret%", "login= unescaped, as Squid");
 	is_str(logtext, "", "max-conn=, basetime=, login=: no warning");
 	cfg_free(&c);
-	is_int(load_free("cache_peer p parent 3128 0 standby=2\n"), 0,
-	    "standby=");
-	ok(logged("WARNING", 1, "cache_peer option 'standby=2' is not "
-	    "supported by cuttle yet; no standby connections are opened"),
-	    "standby= warns");
+	is_int(load(&c, "cache_peer p parent 3128 0 standby=2 no-tproxy\n"),
+	    0, "standby=, no-tproxy");
+	is_int(c.peers->standby, 2, "standby= kept");
+	is_int(c.peers->no_tproxy, 1, "no-tproxy kept");
+	is_str(logtext, "", "standby=, no-tproxy: no warning");
+	cfg_free(&c);
 	is_int(load_free("cache_peer p parent 3128 0 "
 	    "login=NEGOTIATE:HTTP/p.example\n"), 0, "login=NEGOTIATE");
 	ok(logged("WARNING", 1, "cache_peer option 'login=NEGOTIATE' is not "
@@ -331,8 +447,8 @@ test_peer_warnings(void)
 	    "login=NEGOTIATE warns");
 
 	is_int(load_free("cache_peer p parent 3128 0 no-digest "
-	    "no-netdb-exchange no-tproxy\n"), 0, "what cuttle does anyway");
-	is_str(logtext, "", "no-digest, no-netdb-exchange, no-tproxy: silent");
+	    "no-netdb-exchange\n"), 0, "what cuttle does anyway");
+	is_str(logtext, "", "no-digest, no-netdb-exchange: silent");
 	is_int(load(&c, "cache_peer p parent 3128 0 carp carp-key=host,path"
 	    "\n"), 0, "carp-key=");
 	is_int(c.peers->carp_key, CFG_PEER_CARP_HOST | CFG_PEER_CARP_PATH,
@@ -473,6 +589,7 @@ main(void)
 	test_peer_defaults();
 	test_peer_options();
 	test_peer_warnings();
+	test_peer_tls();
 	test_peer_errors();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
 	if (system(cmd) != 0)
