@@ -99,6 +99,14 @@ struct acl_checklist {
 	enum acl_result	(*external)(void *arg, const struct acl *acl,
 			    const struct acl_checklist *cl);
 	void		*external_arg;
+	/*
+	 * max_user_ip: is the validated user seen at more than max source
+	 * addresses?  It also applies the ACL's reset (strict: forget this
+	 * address; else forget them all), so it is called once per match.
+	 * NULL: max_user_ip never matches.
+	 */
+	int		(*max_user_ip)(void *arg, int max, int strict);
+	void		*auth_arg;
 };
 
 /* The request's proxy credentials, for proxy_auth ACLs. */

@@ -72,6 +72,8 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 	cl->tag = &x->log.ext_tag;
 	cl->external = external_acl_match_fast;
 	cl->external_arg = (void *)x;
+	cl->max_user_ip = auth_max_user_ip;
+	cl->auth_arg = (void *)x;
 }
 
 int64_t
