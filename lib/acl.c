@@ -445,7 +445,9 @@ acl_parse_internal(struct acl_set *set, char **argv, int argc,
 					goto out;
 				}
 				sni_mode = sni;
-			} else if ((def->flags & ACL_F_SHA1) &&
+			} else if ((def->flags & ACL_F_S) && strcmp(o, "-s") == 0)
+				a->strict = 1;
+			else if ((def->flags & ACL_F_SHA1) &&
 			    strcmp(o, "-sha1") == 0)
 				;	/* the only digest, as in Squid 5.7 */
 			else if (o[0] == '-' || o[0] == '+') {

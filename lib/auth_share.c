@@ -325,6 +325,12 @@ auth_share_configure(struct auth_share *s, uint64_t fingerprint)
 	return cleared;
 }
 
+size_t
+auth_share_size(const struct auth_share *s)
+{
+	return s->map_size;
+}
+
 unsigned
 auth_share_count(struct auth_share *s)
 {

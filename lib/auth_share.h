@@ -12,6 +12,7 @@
 #ifndef CUTTLE_AUTH_SHARE_H
 #define CUTTLE_AUTH_SHARE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -50,6 +51,8 @@ int auth_share_configure(struct auth_share *s, uint64_t fingerprint);
 struct cfg_auth_basic;
 /* The fingerprint of what decides the basic helper's answers. */
 uint64_t auth_share_fingerprint(const struct cfg_auth_basic *b);
+/* Bytes of the mapping, from s itself (tests). */
+size_t auth_share_size(const struct auth_share *s);
 /* Entries in use (tests, statistics). */
 unsigned auth_share_count(struct auth_share *s);
 /*
