@@ -599,7 +599,10 @@ acl_type(const struct acl *acl)
 int
 acl_is_auth(const struct acl *acl)
 {
-	return (acl->def->flags & ACL_F_AUTH) != 0 ||
+	/* max_user_ip asks for credentials too, but is not one (Squid's
+	 * isProxyAuth): a deny ending in it is a 403 */
+	return ((acl->def->flags & ACL_F_AUTH) != 0 &&
+	    acl->def->kind != ACL_K_MAX_USER_IP) ||
 	    (acl->ext != NULL && acl->ext->require_auth);
 }
 

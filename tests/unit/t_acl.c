@@ -611,7 +611,8 @@ t_max_user_ip(void)
 	t_cl(&cl);
 	is_str(t_acl("mip max_user_ip 2"), NULL, "max_user_ip N");
 	is_str(warn, NULL, "without a warning");
-	ok(acl_is_auth(acl_find(&set, "mip")), "max_user_ip needs auth");
+	ok(!acl_is_auth(acl_find(&set, "mip")), "max_user_ip is not a "
+	    "proxy_auth ACL (its deny is a 403)");
 	is_str(t_acl("mips max_user_ip -s 1"), NULL, "-s N");
 	is_str(t_acl("mipz max_user_ip 0"), "Invalid ACL: max_user_ip ACL "
 	    "'mipz' needs a number of addresses above 0, not '0'",
