@@ -210,19 +210,36 @@ auth_share_find(struct auth_share *s, uint64_t h, const char *scheme,
 	return NULL;
 }
 
+/*
+ * What every call on one user's credentials starts with: can they be
+ * shared, their digest and key hash, the lock, and their slot (NULL:
+ * none).  Returns -1 (and holds no lock) if they cannot be shared.
+ */
+static int
+auth_share_begin(struct auth_share *s, const char *scheme, const char *user,
+    const char *secret, uint8_t d[32], uint64_t *h,
+    struct auth_share_slot **e)
+{
+	if (!auth_share_fits(s, scheme, user) ||
+	    auth_share_digest(s, scheme, user, secret, d) == -1)
+		return -1;
+	*h = auth_share_keyhash(scheme, user);
+	auth_share_lock(s);
+	*e = auth_share_find(s, *h, scheme, user);
+	return 0;
+}
+
 int
 auth_share_lookup(struct auth_share *s, const char *scheme,
     const char *user, const char *secret, time_t *checked)
 {
+	struct auth_share_slot *e;
 	uint8_t d[32];
+	uint64_t h;
 	int found = 0;
 
-	if (!auth_share_fits(s, scheme, user) ||
-	    auth_share_digest(s, scheme, user, secret, d) == -1)
+	if (auth_share_begin(s, scheme, user, secret, d, &h, &e) == -1)
 		return 0;
-	uint64_t h = auth_share_keyhash(scheme, user);
-	auth_share_lock(s);
-	struct auth_share_slot *e = auth_share_find(s, h, scheme, user);
 	if (e != NULL && memcmp(e->digest, d, sizeof(d)) == 0) {
 		*checked = (time_t)e->checked;
 		found = 1;
@@ -235,14 +252,12 @@ void
 auth_share_store(struct auth_share *s, const char *scheme,
     const char *user, const char *secret, time_t checked)
 {
+	struct auth_share_slot *e;
 	uint8_t d[32];
+	uint64_t h;
 
-	if (!auth_share_fits(s, scheme, user) ||
-	    auth_share_digest(s, scheme, user, secret, d) == -1)
+	if (auth_share_begin(s, scheme, user, secret, d, &h, &e) == -1)
 		return;
-	uint64_t h = auth_share_keyhash(scheme, user);
-	auth_share_lock(s);
-	struct auth_share_slot *e = auth_share_find(s, h, scheme, user);
 	if (e == NULL) {
 		/* a free slot in the window, else its oldest entry */
 		for (unsigned i = 0; i < AUTH_SHARE_PROBE; i++) {
@@ -273,14 +288,12 @@ void
 auth_share_forget(struct auth_share *s, const char *scheme,
     const char *user, const char *secret)
 {
+	struct auth_share_slot *e;
 	uint8_t d[32];
+	uint64_t h;
 
-	if (!auth_share_fits(s, scheme, user) ||
-	    auth_share_digest(s, scheme, user, secret, d) == -1)
+	if (auth_share_begin(s, scheme, user, secret, d, &h, &e) == -1)
 		return;
-	uint64_t h = auth_share_keyhash(scheme, user);
-	auth_share_lock(s);
-	struct auth_share_slot *e = auth_share_find(s, h, scheme, user);
 	if (e != NULL && memcmp(e->digest, d, sizeof(d)) == 0) {
 		memset(e, 0, sizeof(*e));
 		s->used--;

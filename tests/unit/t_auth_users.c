@@ -5,28 +5,19 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <string.h>
 
 #include "auth_ips.h"
 #include "tap.h"
+#include "util.h"
 
 static const struct sockaddr *
 sa(struct sockaddr_storage *ss, const char *ip, int port)
 {
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(ip, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		inet_pton(AF_INET6, ip, &s6->sin6_addr);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		inet_pton(AF_INET, ip, &s4->sin_addr);
-	}
+	socklen_t len;
+
+	if (util_addr_parse(ip, port, ss, &len) != 0)
+		memset(ss, 0, sizeof(*ss));
 	return (const struct sockaddr *)ss;
 }
 
