@@ -174,8 +174,10 @@ auth_gc_schedule(void)
 		return;
 	if (auth_gc_timer.cb == NULL)
 		ev_timer_init(&auth_gc_timer, auth_gc, NULL);
-	ev_timer_start(&auth_gc_timer,
-	    (uint64_t)worker_cfg->authenticate_gc_interval);
+	/* times are whole seconds: a sweep more often than that (Squid
+	 * takes 0 as every loop pass) would find nothing new */
+	int64_t ms = worker_cfg->authenticate_gc_interval;
+	ev_timer_start(&auth_gc_timer, (uint64_t)(ms < 1000 ? 1000 : ms));
 }
 
 /* The source address max_user_ip counts, as the ACLs see it. */
