@@ -4,7 +4,11 @@
  * and USER lowercased unless casesensitive is on (squid-compat.md 7.2).
  * "OK" makes the credentials valid for credentialsttl in this worker's
  * cache, keyed by user name as in Squid, so a changed password is checked
- * again; anything else refuses them, and the request is challenged (407).
+ * again, and in the table all workers share (auth_share.h), so another
+ * worker trusts them too; anything else refuses them, and the request is
+ * challenged (407).  A sweep every authenticate_cache_garbage_interval
+ * forgets users checked authenticate_ttl ago.  Each user also keeps its
+ * recent source addresses for max_user_ip (auth_ips.h).
  * Digest credentials are handed to auth_digest.c and Negotiate ones to
  * auth_negotiate.c, and a 407 carries one challenge per scheme in
  * auth_param order (auth_challenge).
