@@ -67,6 +67,18 @@ auth_ips_add(struct auth_ips *l, const struct sockaddr *sa, time_t now,
 	return 1;
 }
 
+int
+auth_ips_expire(struct auth_ips *l, time_t now)
+{
+	for (int i = 0; i < l->n;) {
+		if (l->v[i].expires <= now)
+			auth_ips_drop(l, i);
+		else
+			i++;
+	}
+	return l->n;
+}
+
 void
 auth_ips_remove(struct auth_ips *l, const struct sockaddr *sa)
 {

@@ -28,6 +28,8 @@ struct auth_ips {
  */
 int auth_ips_add(struct auth_ips *l, const struct sockaddr *sa, time_t now,
     time_t ttl);
+/* Drop the addresses expired at now; returns how many are left. */
+int auth_ips_expire(struct auth_ips *l, time_t now);
 void auth_ips_remove(struct auth_ips *l, const struct sockaddr *sa);
 void auth_ips_clear(struct auth_ips *l);
 void auth_ips_free(struct auth_ips *l);

@@ -8,7 +8,8 @@
  * worker trusts them too; anything else refuses them, and the request is
  * challenged (407).  A sweep every authenticate_cache_garbage_interval
  * forgets users checked authenticate_ttl ago.  Each user also keeps its
- * recent source addresses for max_user_ip (auth_ips.h).
+ * recent source addresses for max_user_ip (auth_ips.h); Digest and
+ * Negotiate users have theirs in a table of their own.
  * Digest credentials are handed to auth_digest.c and Negotiate ones to
  * auth_negotiate.c, and a 407 carries one challenge per scheme in
  * auth_param order (auth_challenge).
@@ -145,6 +146,62 @@ auth_fresh(time_t checked)
 }
 
 /*
+ * Digest and Negotiate users' addresses, for max_user_ip: their own
+ * caches are per nonce and per connection, so the addresses live here,
+ * keyed "scheme user", and go at the sweep once all have expired.
+ */
+struct auth_seen {
+	char		*key;
+	struct auth_ips	 ips;
+	struct auth_seen *next;
+};
+
+static struct auth_seen *auth_seen_users[AUTH_CACHE_BUCKETS];
+static unsigned auth_seen_count;
+
+static struct auth_ips *
+auth_seen_ips(const char *scheme, const char *user, int make)
+{
+	char *key = xasprintf("%s %s", scheme, user);
+	unsigned h = auth_hash(key);
+	struct auth_seen *u;
+
+	for (u = auth_seen_users[h]; u != NULL; u = u->next)
+		if (strcmp(u->key, key) == 0)
+			break;
+	if (u == NULL && make) {
+		u = xcalloc(1, sizeof(*u));
+		u->key = key;
+		key = NULL;
+		u->next = auth_seen_users[h];
+		auth_seen_users[h] = u;
+		auth_seen_count++;
+		auth_gc_schedule();
+	}
+	free(key);
+	return u != NULL ? &u->ips : NULL;
+}
+
+/* The sweep's part for them; all = 1 drops every one (reload). */
+static void
+auth_seen_sweep(int all)
+{
+	struct auth_seen **pp, *u;
+
+	for (int i = 0; i < AUTH_CACHE_BUCKETS; i++)
+		for (pp = &auth_seen_users[i]; (u = *pp) != NULL;) {
+			if (all || auth_ips_expire(&u->ips, auth_now()) == 0) {
+				*pp = u->next;
+				free(u->key);
+				auth_ips_free(&u->ips);
+				free(u);
+				auth_seen_count--;
+			} else
+				pp = &u->next;
+		}
+}
+
+/*
  * authenticate_cache_garbage_interval: drop the users whose last check is
  * authenticate_ttl old or older (Squid's CredentialsCache::cleanup), here
  * and in the table the workers share.  Armed only while users are cached,
@@ -168,13 +225,15 @@ auth_gc(struct ev_timer *t)
 				pp = &c->next;
 		}
 	auth_share_expire(heritage.auth_share, cutoff);
+	auth_seen_sweep(0);
 	auth_gc_schedule();
 }
 
 static void
 auth_gc_schedule(void)
 {
-	if (auth_cache_users == 0 || ev_timer_armed(&auth_gc_timer))
+	if ((auth_cache_users == 0 && auth_seen_count == 0) ||
+	    ev_timer_armed(&auth_gc_timer))
 		return;
 	if (auth_gc_timer.cb == NULL)
 		ev_timer_init(&auth_gc_timer, auth_gc, NULL);
@@ -193,31 +252,48 @@ auth_src(const struct xact *x)
 	    (const struct sockaddr *)&x->log.client;
 }
 
-/* The credentials are good: Squid's authenticateAuthUserRequestSetIp. */
-static void
-auth_user_seen(struct xact *x, struct auth_cred *c)
+/* The address list of x's validated user, made if asked; NULL: none. */
+static struct auth_ips *
+auth_user_ips(const struct xact *x, int make)
 {
+	struct auth_cred *c;
+
+	if (x->auth.state != ACL_AUTH_OK || x->auth.user == NULL)
+		return NULL;
+	if (x->auth.digest != NULL)
+		return auth_seen_ips("digest", x->auth.user, make);
+	if (x->auth.pass == NULL)
+		return auth_seen_ips("negotiate", x->auth.user, make);
+	c = make ? auth_cache_get(x->auth.user) : auth_cache_find(x->auth.user);
+	return c != NULL ? &c->ips : NULL;
+}
+
+void
+auth_note_address(struct xact *x)
+{
+	struct auth_ips *l;
 	char a[64];
 
-	if (auth_ips_add(&c->ips, auth_src(x), auth_now(),
+	if (x->auth.ip_noted || (l = auth_user_ips(x, 1)) == NULL)
+		return;
+	x->auth.ip_noted = 1;
+	if (auth_ips_add(l, auth_src(x), auth_now(),
 	    (time_t)(worker_cfg->authenticate_ip_ttl / 1000)))
 		log_debug(29, 2, "user '%s' has been seen at a new IP address "
-		    "(%s)", c->user, util_addr_str(auth_src(x), a, sizeof(a)));
+		    "(%s)", x->auth.user, util_addr_str(auth_src(x), a,
+		    sizeof(a)));
 }
 
 int
 auth_max_user_ip(void *arg, int max, int strict)
 {
 	struct xact *x = arg;
-	struct auth_cred *c;
+	struct auth_ips *l = auth_user_ips(x, 0);
 
-	if (x->auth.user == NULL ||
-	    (c = auth_cache_find(x->auth.user)) == NULL)
-		return 0;
-	if (!auth_ips_over(&c->ips, auth_src(x), max, strict))
+	if (l == NULL || !auth_ips_over(l, auth_src(x), max, strict))
 		return 0;
 	log_debug(28, 1, "aclMatchUserMaxIP: user '%s' tries to use too many "
-	    "IP addresses (max %d allowed)!", c->user, max);
+	    "IP addresses (max %d allowed)!", x->auth.user, max);
 	return 1;
 }
 
@@ -238,6 +314,7 @@ auth_shutdown(void)
 	helper_pool_stop(auth_pool, 0);
 	auth_pool = NULL;
 	auth_cache_clear();
+	auth_seen_sweep(1);
 	ev_timer_stop(&auth_gc_timer);
 	auth_digest_shutdown();
 	auth_negotiate_shutdown(0);
@@ -260,6 +337,7 @@ auth_reload(const struct cfg *cfg)
 	    auth_share_fingerprint(&cfg->auth_basic)))
 		log_info("auth_param basic changed: shared credentials cleared");
 	auth_cache_clear();
+	auth_seen_sweep(1);
 	ev_timer_stop(&auth_gc_timer);
 	auth_digest_reload(cfg);
 	auth_negotiate_shutdown(1);
@@ -439,7 +517,6 @@ auth_setup(struct xact *x)
 	if (c->pass != NULL && auth_fresh(c->checked)) {
 		x->auth.state = ACL_AUTH_OK;
 		x->log.user = x->auth.user;
-		auth_user_seen(x, c);
 	}
 }
 
@@ -496,7 +573,6 @@ auth_done(void *arg, const struct helper_reply *r, const char *notes)
 		    c->checked);
 		x->auth.state = ACL_AUTH_OK;
 		x->log.user = x->auth.user;
-		auth_user_seen(x, c);
 	} else {
 		auth_share_forget(heritage.auth_share, "basic", c->user,
 		    x->auth.pass);

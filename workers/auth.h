@@ -32,7 +32,12 @@ int auth_start(struct xact *x, void (*cont)(struct xact *));
 /* x goes away: drop a pending check and the credentials. */
 void auth_release(struct xact *x);
 /*
- * max_user_ip for x's validated Basic user (acl_checklist.max_user_ip,
+ * x's credentials are valid (any scheme): count its source address for
+ * the user, once per request (Squid's authenticateAuthUserRequestSetIp).
+ */
+void auth_note_address(struct xact *x);
+/*
+ * max_user_ip for x's validated user (acl_checklist.max_user_ip,
  * arg is x): 1 if seen at more than max addresses, with Squid's reset
  * and cache.log line.
  */

@@ -177,6 +177,7 @@ xact_access(struct xact *x)
 	int action = ACCESS_DENY;
 
 	auth_setup(x);
+	auth_note_address(x);	/* before max_user_ip counts */
 	xact_checklist(x, &cl);
 	cl.external = external_acl_match;
 	enum acl_result r = access_check_last(&worker_cfg->http_access, &cl,

@@ -277,3 +277,26 @@ def test_shared_credentials_survive_worker_restart(proxy, origin, workdir):
         assert users_asked(rec) == [("alice", "secret1")]
     finally:
         os.kill(first, signal.SIGCONT)
+
+
+DIGEST_FILE = "/usr/lib/squid/digest_file_auth"
+
+
+@pytest.mark.skipif(not os.path.exists(DIGEST_FILE),
+                    reason="Squid's digest_file_auth is not installed")
+def test_max_user_ip_digest(proxy, origin, workdir):
+    from test_digest_auth import authz, digest_conf, fresh_nonce
+    p = proxy(conf_extra=digest_conf(workdir, "authenticate_ip_ttl 1 hour\n"),
+              access="acl maxip max_user_ip 1\nhttp_access deny maxip\n"
+              "http_access allow authenticated\nhttp_access deny all\n")
+    url = origin.url("/a")
+    nonce = fresh_nonce(p, url)
+    assert get_from(p.port, url, authz("alice", "secret1", nonce, url, nc=1),
+                    "127.0.0.1").status == 200
+    r = get_from(p.port, url, authz("alice", "secret1", nonce, url, nc=2),
+                 LOOPBACK2)
+    assert r.status == 403
+    assert wait_for(lambda: MAXIP_LINE in p.cache_log, 5.0), p.cache_log
+    # not strict: forgotten, so the next one passes
+    assert get_from(p.port, url, authz("alice", "secret1", nonce, url, nc=3),
+                    LOOPBACK2).status == 200

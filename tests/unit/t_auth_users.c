@@ -60,6 +60,9 @@ main(void)
 	is_int(auth_ips_add(&l, sa(&c, "10.0.0.1", 1), 219, 10), 0,
 	    "refreshed");
 	is_int(l.n, 1, "127.0.0.1 (refreshed at 209) expired at 219");
+	is_int(auth_ips_expire(&l, 228), 1, "expire: 10.0.0.1 lives to 229");
+	is_int(auth_ips_expire(&l, 229), 0, "and is gone at 229");
+	auth_ips_add(&l, sa(&c, "10.0.0.1", 1), 230, 10);
 	auth_ips_remove(&l, sa(&a, "192.0.2.1", 1));
 	is_int(l.n, 1, "removing an unknown address changes nothing");
 	auth_ips_clear(&l);
