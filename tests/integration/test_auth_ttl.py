@@ -222,22 +222,23 @@ TWO_WORKERS = pytest.mark.cuttle_only(
     "credentials cache per worker (no sharing across SMP kids)")
 
 
-def stop_first_worker(p, rec):
-    """Stops the worker whose helper answered first; returns its pid."""
-    first = int(asked(rec)[0][0])
-    assert first in p.worker_pids(), (first, p.worker_pids())
-    os.kill(first, signal.SIGSTOP)
-    return first
-
-
-@TWO_WORKERS
-def test_other_worker_does_not_recheck(proxy, origin, workdir):
+def alice_on_two_workers(proxy, origin, workdir):
+    """workers 2, alice checked once; returns (proxy, record, the pid of
+    the worker that checked her)."""
     c, rec = auth_conf(workdir)
     p = proxy(conf_extra=c, access=ALLOW_AUTHENTICATED, workers=2)
     assert wait_for(lambda: len(p.worker_pids()) == 2, 5.0)
     assert get_from(p.port, origin.url("/a"), creds("alice")).status == 200
+    first = int(asked(rec)[0][0])
+    assert first in p.worker_pids(), (first, p.worker_pids())
+    return p, rec, first
+
+
+@TWO_WORKERS
+def test_other_worker_does_not_recheck(proxy, origin, workdir):
+    p, rec, first = alice_on_two_workers(proxy, origin, workdir)
     # with the first worker stopped, every new connection is the other's
-    first = stop_first_worker(p, rec)
+    os.kill(first, signal.SIGSTOP)
     try:
         for i in range(3):
             assert get_from(p.port, origin.url("/b%d" % i),
@@ -259,11 +260,7 @@ def test_other_worker_does_not_recheck(proxy, origin, workdir):
 
 @TWO_WORKERS
 def test_shared_credentials_survive_worker_restart(proxy, origin, workdir):
-    c, rec = auth_conf(workdir)
-    p = proxy(conf_extra=c, access=ALLOW_AUTHENTICATED, workers=2)
-    assert wait_for(lambda: len(p.worker_pids()) == 2, 5.0)
-    assert get_from(p.port, origin.url("/a"), creds("alice")).status == 200
-    first = int(asked(rec)[0][0])
+    p, rec, first = alice_on_two_workers(proxy, origin, workdir)
     other = [w for w in p.worker_pids() if w != first][0]
     # the other worker is replaced; the first is stopped so the
     # replacement serves the next connections
