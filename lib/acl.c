@@ -12,6 +12,8 @@
 #include "acl.h"
 #include "acl_int.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +51,7 @@ static const struct acl_type_def acl_types[] = {
 	/* Accepted so real configs load; they never match (a warning says so). */
 	{ "proxy_auth",		ACL_K_PROXY_AUTH,	ACL_F_I | ACL_F_AUTH },
 	{ "proxy_auth_regex",	ACL_K_PROXY_AUTH_REGEX,	ACL_F_I | ACL_F_AUTH },
-	{ "max_user_ip",	ACL_K_UNSUPPORTED,	ACL_F_AUTH },
+	{ "max_user_ip",	ACL_K_MAX_USER_IP,	ACL_F_S | ACL_F_AUTH },
 	{ "external",		ACL_K_EXTERNAL,		0 },
 	{ "ssl_error",		ACL_K_SSL_ERROR,	0 },
 	{ "server_cert_fingerprint", ACL_K_SERVER_CERT_FP, ACL_F_SHA1 },
@@ -154,6 +156,20 @@ acl_find(const struct acl_set *set, const char *name)
 
 static void acl_free(struct acl *a);
 
+/* A decimal number in 1..INT_MAX, else 0. */
+static int
+acl_positive_int(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v <= 0 || v > INT_MAX)
+		return 0;
+	return (int)v;
+}
+
 /* Parse the values of one line into a (already of the right type). */
 static char *
 acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
@@ -195,6 +211,27 @@ acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
 			acl_warn(w, "ACL '%s': REQUIRED matches every valid "
 			    "user; the user names beside it change nothing",
 			    a->name);
+		break;
+	case ACL_K_MAX_USER_IP:
+		/* as Squid: the first number only, and only once */
+		if (n < 1 && a->max_ips == 0)
+			return xasprintf("Invalid ACL: max_user_ip ACL '%s' "
+			    "needs a number of addresses", a->name);
+		if (n < 1)
+			break;
+		if (a->max_ips > 0) {
+			acl_warn(w, "Attempting to alter already set User max "
+			    "IP acl '%s'", a->name);
+			break;
+		}
+		if ((step = acl_positive_int(v[0])) <= 0)
+			return xasprintf("Invalid ACL: max_user_ip ACL '%s' "
+			    "needs a number of addresses above 0, not '%s'",
+			    a->name, v[0]);
+		a->max_ips = step;
+		if (n > 1)
+			acl_warn(w, "ACL '%s': max_user_ip takes one number; "
+			    "'%s' and after are ignored", a->name, v[1]);
 		break;
 	case ACL_K_REQ_HEADER:
 	case ACL_K_REP_HEADER:
@@ -305,6 +342,7 @@ acl_count_values(const struct acl *a)
 {
 	return a->nips + a->ndoms + a->rx.n + a->nranges + a->nwords +
 	    a->nhdrs + a->ntimes + (a->steps != 0) + a->auth_required +
+	    (a->max_ips > 0) +
 	    (a->ext != NULL);
 }
 
@@ -407,7 +445,9 @@ acl_parse_internal(struct acl_set *set, char **argv, int argc,
 					goto out;
 				}
 				sni_mode = sni;
-			} else if ((def->flags & ACL_F_SHA1) &&
+			} else if ((def->flags & ACL_F_S) && strcmp(o, "-s") == 0)
+				a->strict = 1;
+			else if ((def->flags & ACL_F_SHA1) &&
 			    strcmp(o, "-sha1") == 0)
 				;	/* the only digest, as in Squid 5.7 */
 			else if (o[0] == '-' || o[0] == '+') {
@@ -559,7 +599,10 @@ acl_type(const struct acl *acl)
 int
 acl_is_auth(const struct acl *acl)
 {
-	return (acl->def->flags & ACL_F_AUTH) != 0 ||
+	/* max_user_ip asks for credentials too, but is not one (Squid's
+	 * isProxyAuth): a deny ending in it is a 403 */
+	return ((acl->def->flags & ACL_F_AUTH) != 0 &&
+	    acl->def->kind != ACL_K_MAX_USER_IP) ||
 	    (acl->ext != NULL && acl->ext->require_auth);
 }
 
@@ -676,6 +719,15 @@ acl_match(const struct acl *a, const struct acl_checklist *cl)
 		if (a->auth_required)
 			return ACL_MATCH;
 		return acl_word_match(a, cl->user, a->auth_icase);
+	case ACL_K_MAX_USER_IP:
+		if (cl->auth_state == ACL_AUTH_OFF)
+			return ACL_NOMATCH;
+		if (cl->auth_state != ACL_AUTH_OK || cl->user == NULL)
+			return ACL_NEED_AUTH;
+		if (cl->max_user_ip == NULL || a->max_ips <= 0)
+			return ACL_NOMATCH;
+		return cl->max_user_ip(cl->auth_arg, a->max_ips, a->strict) ?
+		    ACL_MATCH : ACL_NOMATCH;
 	case ACL_K_TAG:
 		return acl_word_match(a, cl->tag != NULL ? *cl->tag : NULL, 0);
 	case ACL_K_EXTERNAL:

@@ -99,6 +99,14 @@ struct acl_checklist {
 	enum acl_result	(*external)(void *arg, const struct acl *acl,
 			    const struct acl_checklist *cl);
 	void		*external_arg;
+	/*
+	 * max_user_ip: is the validated user seen at more than max source
+	 * addresses?  It also applies the ACL's reset (strict: forget this
+	 * address; else forget them all), so it is called once per match.
+	 * NULL: max_user_ip never matches.
+	 */
+	int		(*max_user_ip)(void *arg, int max, int strict);
+	void		*auth_arg;
 };
 
 /* The request's proxy credentials, for proxy_auth ACLs. */
@@ -126,7 +134,10 @@ char *acl_parse(struct acl_set *set, char **argv, int argc, char **warning);
 struct acl *acl_find(const struct acl_set *set, const char *name);
 const char *acl_name(const struct acl *acl);
 const char *acl_type(const struct acl *acl);
-/* Does this ACL (type) need authentication (proxy_auth*, external %LOGIN)? */
+/*
+ * Is this ACL a user check (proxy_auth*, external %LOGIN), Squid's
+ * isProxyAuth?  max_user_ip needs credentials too but is not one.
+ */
 int acl_is_auth(const struct acl *acl);
 /* An "external" ACL's type and arguments; 0 if acl is of another type. */
 int acl_external(const struct acl *acl, const struct extacl_type **type,

@@ -21,7 +21,7 @@ enum acl_kind {
 	ACL_K_REFERER_REGEX, ACL_K_REQ_HEADER, ACL_K_REP_HEADER,
 	ACL_K_HTTP_STATUS, ACL_K_TIME, ACL_K_SSL_SERVER_NAME,
 	ACL_K_SSL_SERVER_NAME_REGEX, ACL_K_AT_STEP, ACL_K_SERVER_CERT_FP, ACL_K_PROXY_AUTH,
-	ACL_K_PROXY_AUTH_REGEX, ACL_K_SSL_ERROR, ACL_K_EXTERNAL, ACL_K_TAG,
+	ACL_K_PROXY_AUTH_REGEX, ACL_K_SSL_ERROR, ACL_K_EXTERNAL, ACL_K_TAG, ACL_K_MAX_USER_IP,
 	ACL_K_UNSUPPORTED,	/* parsed and kept, never matches */
 	ACL_K_REJECTED		/* refused at parse time */
 };
@@ -33,6 +33,7 @@ enum acl_kind {
 #define ACL_F_SNI	0x08	/* --client-requested etc. */
 #define ACL_F_AUTH	0x10	/* triggers authentication */
 #define ACL_F_SHA1	0x20	/* -sha1 (server_cert_fingerprint) */
+#define ACL_F_S		0x40	/* -s: strict (max_user_ip) */
 
 /* ssl::server_name options: which name is matched */
 #define ACL_SNI_DEFAULT		0	/* the certificate's once known */
@@ -105,6 +106,8 @@ struct acl {
 	int		 steps;		/* at_step: bit N for step N */
 	int		 auth_required;	/* proxy_auth REQUIRED */
 	int		 auth_icase;	/* proxy_auth -i */
+	int		 max_ips;	/* max_user_ip N; 0: not set yet */
+	int		 strict;	/* max_user_ip -s */
 	int		 sni_mode;	/* ACL_SNI_*: ssl::server_name option */
 	const struct extacl_type *ext;	/* external: its type; words: args */
 	struct acl	*next;

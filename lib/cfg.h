@@ -524,6 +524,16 @@ struct cfg {
 	struct cfg_auth_digest auth_digest;
 	struct cfg_auth_negotiate auth_negotiate;
 	/*
+	 * authenticate_ttl: a user stays in the credentials cache this long
+	 * after the helper last checked them; authenticate_cache_garbage_
+	 * interval: how often the cache is swept for such users;
+	 * authenticate_ip_ttl: how long a user's source address counts for
+	 * max_user_ip.  All ms.
+	 */
+	int64_t		 authenticate_ttl;
+	int64_t		 authenticate_gc_interval;
+	int64_t		 authenticate_ip_ttl;
+	/*
 	 * The schemes in the order of their first auth_param line, Squid's
 	 * order of the challenges in a 407 (Auth::TheConfig.schemes).
 	 */

@@ -698,7 +698,7 @@ cfg_set_acl(struct conf_ctx *cx, void *field, int argc, char **argv)
 	}
 	/* as Squid: auth_param must come first (an ignored scheme counts) */
 	if (err == NULL && (a = acl_find(field, argv[0])) != NULL &&
-	    acl_is_auth(a) && strcmp(acl_type(a), "max_user_ip") != 0 &&
+	    acl_is_auth(a) &&
 	    cfg->auth_basic.program == NULL &&
 	    cfg->auth_negotiate.program == NULL && !cfg->auth_other_scheme &&
 	    (cfg->auth_digest.program == NULL ||

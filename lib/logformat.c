@@ -334,6 +334,12 @@ logformat_name(const struct logformat *f)
 	return f->name;
 }
 
+const char *
+logformat_spec(const struct logformat *f)
+{
+	return f->spec;
+}
+
 int
 logformat_nitems(const struct logformat *f)
 {

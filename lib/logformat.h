@@ -69,6 +69,8 @@ struct logformat *logformat_compile(const char *name, const char *spec,
 /* Built-in "squid", "common", "combined", "referrer", "useragent" or NULL. */
 struct logformat *logformat_builtin(const char *name);
 const char *logformat_name(const struct logformat *f);
+/* The specification it was compiled from. */
+const char *logformat_spec(const struct logformat *f);
 /* How many items (codes and literal runs) a compiled format has. */
 int logformat_nitems(const struct logformat *f);
 void logformat_free(struct logformat *f);

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "kid.h"
+#include "auth_share.h"
 #include "cfg.h"
 #include "crash.h"
 #include "files.h"
@@ -24,6 +25,27 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Made once by the master (kid_auth_share_init), inherited by every kid. */
+static struct auth_share *kid_auth_share;
+
+void
+kid_auth_share_init(const struct cfg *cfg)
+{
+	kid_auth_share = auth_share_create(KID_AUTH_SHARE_SLOTS);
+	if (kid_auth_share == NULL)
+		log_warnx("no shared credentials: each worker checks its own");
+	kid_auth_share_configure(cfg);
+}
+
+void
+kid_auth_share_configure(const struct cfg *cfg)
+{
+	if (auth_share_configure(kid_auth_share,
+	    auth_share_fingerprint(&cfg->auth_basic)))
+		log_info("auth_param basic changed: shared credentials "
+		    "cleared");
+}
+
 void
 kid_heritage(struct heritage *h, struct cfg *cfg, int kid, int slot,
     struct memcache *mc)
@@ -33,6 +55,7 @@ kid_heritage(struct heritage *h, struct cfg *cfg, int kid, int slot,
 	h->kid = kid;
 	h->memcache = mc;
 	h->memcache_slot = slot;
+	h->auth_share = kid_auth_share;
 	h->nstores = stores_worker_sockets(h->store_fds, HERITAGE_STORES_MAX);
 	files_access_logs_heritage(h);
 	h->master = 0;

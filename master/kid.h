@@ -24,6 +24,17 @@ struct kid {
 	int		 fast_deaths;	/* consecutive deaths soon after start */
 };
 
+/* Slots of the shared Basic credentials table: users checked at once. */
+#define KID_AUTH_SHARE_SLOTS	4096
+
+/*
+ * The master, once before the first kid: make the table of Basic
+ * credentials the kids share (auth_share.h) and key it to cfg's
+ * auth_param basic.  Every heritage gets it from then on.
+ */
+void kid_auth_share_init(const struct cfg *cfg);
+/* On reconfigure: keep the table if auth_param basic is the same, else clear. */
+void kid_auth_share_configure(const struct cfg *cfg);
 /*
  * Fill h for a worker running cfg as kid number kid (0: -N) with pin slot
  * slot in the shared memory cache mc (NULL: none): new sockets to the

@@ -313,6 +313,8 @@ main(int argc, char **argv)
 			log_warnx("cache_mem %lld: no memory cache",
 			    (long long)cfg->cache_mem);
 	}
+	/* like the memory cache: made before the kids, outlives them */
+	kid_auth_share_init(cfg);
 	log_info("Starting cuttle %s (%s)", PACKAGE_VERSION, conf_path);
 
 	if (stores_start(cfg) == -1)

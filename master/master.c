@@ -250,6 +250,7 @@ master_reconfigure(struct cfg *cfg, const char *path)
 	gid_t gid;
 	master_log_owner(fresh, &uid, &gid);
 	files_open_access_logs(fresh, uid, gid);
+	kid_auth_share_configure(fresh);
 	master_start_generation(fresh);
 	master_signal_kids(SIGHUP, 1);	/* old generation: retire */
 	for (int i = 0; i < master_nkids; i++)

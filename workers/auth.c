@@ -4,7 +4,12 @@
  * and USER lowercased unless casesensitive is on (squid-compat.md 7.2).
  * "OK" makes the credentials valid for credentialsttl in this worker's
  * cache, keyed by user name as in Squid, so a changed password is checked
- * again; anything else refuses them, and the request is challenged (407).
+ * again, and in the table all workers share (auth_share.h), so another
+ * worker trusts them too; anything else refuses them, and the request is
+ * challenged (407).  A sweep every authenticate_cache_garbage_interval
+ * forgets users checked authenticate_ttl ago.  Each user also keeps its
+ * recent source addresses for max_user_ip (auth_ips.h); Digest and
+ * Negotiate users have theirs in a table of their own.
  * Digest credentials are handed to auth_digest.c and Negotiate ones to
  * auth_negotiate.c, and a 407 carries one challenge per scheme in
  * auth_param order (auth_challenge).
@@ -24,12 +29,16 @@
 
 #include "acl.h"
 #include "auth_digest.h"
+#include "auth_ips.h"
+#include "auth_share.h"
 #include "auth_negotiate.h"
 #include "buf.h"
 #include "cfg.h"
 #include "conn.h"
 #include "xact.h"
 #include "dns.h"
+#include "evloop.h"
+#include "heritage.h"
 #include "helper_pool.h"
 #include "log.h"
 #include "logformat.h"
@@ -39,15 +48,27 @@
 #define AUTH_LINE_MAX		8192
 #define AUTH_CACHE_BUCKETS	251
 
+/*
+ * One user of the credentials cache, Squid's Auth::Basic::User: the
+ * password last sent, whether the helper accepted it, when it last
+ * answered (expiretime in Squid, which credentialsttl and
+ * authenticate_ttl both count from; a request served from the cache does
+ * not move it), and the source addresses for max_user_ip.
+ */
 struct auth_cred {
 	char		*user;
-	char		*pass;
-	time_t		 expires;	/* monotonic seconds */
+	char		*pass;		/* the helper accepted it; NULL: not */
+	time_t		 checked;	/* monotonic seconds */
+	struct auth_ips	 ips;
 	struct auth_cred *next;
 };
 
+static void auth_gc_schedule(void);
+
 static struct helper_pool *auth_pool;
 static struct auth_cred *auth_cache[AUTH_CACHE_BUCKETS];
+static unsigned auth_cache_users;
+static struct ev_timer auth_gc_timer = { .idx = -1 };
 
 /* monotonic seconds */
 static time_t
@@ -63,6 +84,16 @@ auth_hash(const char *s)
 }
 
 static void
+auth_cred_free(struct auth_cred *c)
+{
+	free(c->user);
+	free(c->pass);
+	auth_ips_free(&c->ips);
+	free(c);
+	auth_cache_users--;
+}
+
+static void
 auth_cache_clear(void)
 {
 	struct auth_cred *c, *next;
@@ -70,37 +101,26 @@ auth_cache_clear(void)
 	for (int i = 0; i < AUTH_CACHE_BUCKETS; i++) {
 		for (c = auth_cache[i]; c != NULL; c = next) {
 			next = c->next;
-			free(c->user);
-			free(c->pass);
-			free(c);
+			auth_cred_free(c);
 		}
 		auth_cache[i] = NULL;
 	}
 }
 
-/* The user's entry; an expired one is dropped on the way. */
 static struct auth_cred *
 auth_cache_find(const char *user)
 {
-	struct auth_cred **pp = &auth_cache[auth_hash(user)], *c;
+	struct auth_cred *c;
 
-	while ((c = *pp) != NULL) {
-		if (strcmp(c->user, user) == 0) {
-			if (c->expires > auth_now())
-				return c;
-			*pp = c->next;
-			free(c->user);
-			free(c->pass);
-			free(c);
-			return NULL;
-		}
-		pp = &c->next;
-	}
+	for (c = auth_cache[auth_hash(user)]; c != NULL; c = c->next)
+		if (strcmp(c->user, user) == 0)
+			return c;
 	return NULL;
 }
 
-static void
-auth_cache_put(const char *user, const char *pass)
+/* The user's entry, made if new (Squid adds a user when first decoded). */
+static struct auth_cred *
+auth_cache_get(const char *user)
 {
 	struct auth_cred *c = auth_cache_find(user);
 	unsigned h = auth_hash(user);
@@ -108,13 +128,173 @@ auth_cache_put(const char *user, const char *pass)
 	if (c == NULL) {
 		c = xcalloc(1, sizeof(*c));
 		c->user = xstrdup(user);
+		c->checked = auth_now();
 		c->next = auth_cache[h];
 		auth_cache[h] = c;
+		auth_cache_users++;
+		auth_gc_schedule();
 	}
-	free(c->pass);
-	c->pass = xstrdup(pass);
-	c->expires = auth_now() +
-	    (time_t)(worker_cfg->auth_basic.credentialsttl / 1000);
+	return c;
+}
+
+/* Have the credentials been accepted less than credentialsttl ago? */
+static int
+auth_fresh(time_t checked)
+{
+	return checked + (time_t)(worker_cfg->auth_basic.credentialsttl /
+	    1000) > auth_now();
+}
+
+/*
+ * Digest and Negotiate users' addresses, for max_user_ip: their own
+ * caches are per nonce and per connection, so the addresses live here,
+ * keyed "scheme user", and go at the sweep once all have expired.
+ */
+struct auth_seen {
+	char		*key;
+	struct auth_ips	 ips;
+	struct auth_seen *next;
+};
+
+static struct auth_seen *auth_seen_users[AUTH_CACHE_BUCKETS];
+static unsigned auth_seen_count;
+
+static struct auth_ips *
+auth_seen_ips(const char *scheme, const char *user, int make)
+{
+	char *key = xasprintf("%s %s", scheme, user);
+	unsigned h = auth_hash(key);
+	struct auth_seen *u;
+
+	for (u = auth_seen_users[h]; u != NULL; u = u->next)
+		if (strcmp(u->key, key) == 0)
+			break;
+	if (u == NULL && make) {
+		u = xcalloc(1, sizeof(*u));
+		u->key = key;
+		key = NULL;
+		u->next = auth_seen_users[h];
+		auth_seen_users[h] = u;
+		auth_seen_count++;
+		auth_gc_schedule();
+	}
+	free(key);
+	return u != NULL ? &u->ips : NULL;
+}
+
+/* The sweep's part for them; all = 1 drops every one (reload). */
+static void
+auth_seen_sweep(int all)
+{
+	struct auth_seen **pp, *u;
+
+	for (int i = 0; i < AUTH_CACHE_BUCKETS; i++)
+		for (pp = &auth_seen_users[i]; (u = *pp) != NULL;) {
+			if (all || auth_ips_expire(&u->ips, auth_now()) == 0) {
+				*pp = u->next;
+				free(u->key);
+				auth_ips_free(&u->ips);
+				free(u);
+				auth_seen_count--;
+			} else
+				pp = &u->next;
+		}
+}
+
+/*
+ * authenticate_cache_garbage_interval: drop the users whose last check is
+ * authenticate_ttl old or older (Squid's CredentialsCache::cleanup), here
+ * and in the table the workers share.  Armed only while users are cached,
+ * as Squid's event.
+ */
+static void
+auth_gc(struct ev_timer *t)
+{
+	time_t cutoff = auth_now() -
+	    (time_t)(worker_cfg->authenticate_ttl / 1000);
+	struct auth_cred **pp, *c;
+
+	(void)t;
+	for (int i = 0; i < AUTH_CACHE_BUCKETS; i++)
+		for (pp = &auth_cache[i]; (c = *pp) != NULL;) {
+			if (c->checked <= cutoff) {
+				log_debug(29, 6, "evicting %s", c->user);
+				*pp = c->next;
+				auth_cred_free(c);
+			} else
+				pp = &c->next;
+		}
+	auth_share_expire(heritage.auth_share, cutoff);
+	auth_seen_sweep(0);
+	auth_gc_schedule();
+}
+
+static void
+auth_gc_schedule(void)
+{
+	if ((auth_cache_users == 0 && auth_seen_count == 0) ||
+	    ev_timer_armed(&auth_gc_timer))
+		return;
+	if (auth_gc_timer.cb == NULL)
+		ev_timer_init(&auth_gc_timer, auth_gc, NULL);
+	/* times are whole seconds: a sweep more often than that (Squid
+	 * takes 0 as every loop pass) would find nothing new */
+	int64_t ms = worker_cfg->authenticate_gc_interval;
+	ev_timer_start(&auth_gc_timer, (uint64_t)(ms < 1000 ? 1000 : ms));
+}
+
+/* The source address max_user_ip counts, as the ACLs see it. */
+static const struct sockaddr *
+auth_src(const struct xact *x)
+{
+	return worker_cfg->acl_uses_indirect_client ?
+	    (const struct sockaddr *)&x->client :
+	    (const struct sockaddr *)&x->log.client;
+}
+
+/* The address list of x's validated user, made if asked; NULL: none. */
+static struct auth_ips *
+auth_user_ips(const struct xact *x, int make)
+{
+	struct auth_cred *c;
+
+	if (x->auth.state != ACL_AUTH_OK || x->auth.user == NULL)
+		return NULL;
+	if (x->auth.digest != NULL)
+		return auth_seen_ips("digest", x->auth.user, make);
+	if (x->auth.pass == NULL)
+		return auth_seen_ips("negotiate", x->auth.user, make);
+	c = make ? auth_cache_get(x->auth.user) : auth_cache_find(x->auth.user);
+	return c != NULL ? &c->ips : NULL;
+}
+
+void
+auth_note_address(struct xact *x)
+{
+	struct auth_ips *l;
+	char a[64];
+
+	if (x->auth.ip_noted || (l = auth_user_ips(x, 1)) == NULL)
+		return;
+	x->auth.ip_noted = 1;
+	if (auth_ips_add(l, auth_src(x), auth_now(),
+	    (time_t)(worker_cfg->authenticate_ip_ttl / 1000)))
+		log_debug(29, 2, "user '%s' has been seen at a new IP address "
+		    "(%s)", x->auth.user, util_addr_str(auth_src(x), a,
+		    sizeof(a)));
+}
+
+int
+auth_max_user_ip(void *arg, int max, int strict)
+{
+	struct xact *x = arg;
+	struct auth_ips *l = auth_user_ips(x, 0);
+
+	if (l == NULL || !auth_ips_over(l, auth_src(x), max, strict))
+		return 0;
+	log_debug(28, 1, "aclMatchUserMaxIP: user '%s' tries to use too many "
+	    "IP addresses (max %d allowed)!", x->auth.user, max);
+	return 1;
 }
 
 void
@@ -134,6 +314,8 @@ auth_shutdown(void)
 	helper_pool_stop(auth_pool, 0);
 	auth_pool = NULL;
 	auth_cache_clear();
+	auth_seen_sweep(1);
+	ev_timer_stop(&auth_gc_timer);
 	auth_digest_shutdown();
 	auth_negotiate_shutdown(0);
 }
@@ -145,7 +327,18 @@ auth_reload(const struct cfg *cfg)
 
 	auth_pool = NULL;
 	helper_pool_stop(old, 1);
+	/*
+	 * -N is its own master: keep the shared table or clear it as the
+	 * master does for its kids (kid_auth_share_configure).  The users
+	 * this worker knew go: their password checks ran under the old
+	 * auth_param lines.
+	 */
+	if (heritage.master == 0 && auth_share_configure(heritage.auth_share,
+	    auth_share_fingerprint(&cfg->auth_basic)))
+		log_info("auth_param basic changed: shared credentials cleared");
 	auth_cache_clear();
+	auth_seen_sweep(1);
+	ev_timer_stop(&auth_gc_timer);
 	auth_digest_reload(cfg);
 	auth_negotiate_shutdown(1);
 	auth_negotiate_init(cfg);
@@ -299,12 +492,32 @@ auth_setup(struct xact *x)
 			*p = (char)tolower((unsigned char)*p);
 	x->auth.user = dec;
 	x->auth.pass = colon + 1;	/* same allocation */
-	struct auth_cred *c = auth_cache_find(x->auth.user);
-	if (c != NULL && strcmp(c->pass, x->auth.pass) == 0) {
+	/*
+	 * As Squid's basic decode: an empty password is never checked; a
+	 * different password from the cached one is checked again.  What
+	 * another worker's helper accepted counts as checked here, from the
+	 * time it was.
+	 */
+	x->auth.state = ACL_AUTH_PENDING;
+	if (*x->auth.pass == '\0') {
+		x->auth.state = ACL_AUTH_FAILED;
+		return;
+	}
+	struct auth_cred *c = auth_cache_get(x->auth.user);
+	time_t checked;
+	if (c->pass != NULL && strcmp(c->pass, x->auth.pass) != 0) {
+		free(c->pass);
+		c->pass = NULL;
+	}
+	if (c->pass == NULL && auth_share_lookup(heritage.auth_share, "basic",
+	    c->user, x->auth.pass, &checked) && auth_fresh(checked)) {
+		c->pass = xstrdup(x->auth.pass);
+		c->checked = checked;
+	}
+	if (c->pass != NULL && auth_fresh(c->checked)) {
 		x->auth.state = ACL_AUTH_OK;
 		x->log.user = x->auth.user;
-	} else
-		x->auth.state = ACL_AUTH_PENDING;
+	}
 }
 
 static size_t
@@ -349,11 +562,20 @@ auth_done(void *arg, const struct helper_reply *r, const char *notes)
 	struct xact *x = arg;
 
 	x->auth.req = NULL;
+	/* the user may have been swept from the cache while we waited */
+	struct auth_cred *c = auth_cache_get(x->auth.user);
+	c->checked = auth_now();
+	free(c->pass);
+	c->pass = NULL;
 	if (r->result == HELPER_OK) {
-		auth_cache_put(x->auth.user, x->auth.pass);
+		c->pass = xstrdup(x->auth.pass);
+		auth_share_store(heritage.auth_share, "basic", c->user, c->pass,
+		    c->checked);
 		x->auth.state = ACL_AUTH_OK;
 		x->log.user = x->auth.user;
 	} else {
+		auth_share_forget(heritage.auth_share, "basic", c->user,
+		    x->auth.pass);
 		const char *msg = helper_reply_get(r, "message");
 
 		if (r->result == HELPER_BH)

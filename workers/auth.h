@@ -31,6 +31,17 @@ void auth_setup(struct xact *x);
 int auth_start(struct xact *x, void (*cont)(struct xact *));
 /* x goes away: drop a pending check and the credentials. */
 void auth_release(struct xact *x);
+/*
+ * x's credentials are valid (any scheme): count its source address for
+ * the user, once per request (Squid's authenticateAuthUserRequestSetIp).
+ */
+void auth_note_address(struct xact *x);
+/*
+ * max_user_ip for x's validated user (acl_checklist.max_user_ip,
+ * arg is x): 1 if seen at more than max addresses, with Squid's reset
+ * and cache.log line.
+ */
+int auth_max_user_ip(void *arg, int max, int strict);
 /* Some auth_param scheme (basic, digest) is on. */
 int auth_enabled(void);
 /* Append a 407's Proxy-Authenticate lines to out. */

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+struct auth_share;
 struct cfg;
 struct memcache;
 
@@ -38,6 +39,11 @@ struct heritage {
 	 */
 	struct memcache	*memcache;
 	int		 memcache_slot;
+	/*
+	 * Basic credentials the helper accepted, shared by every kid and
+	 * outliving them (auth_share.h); NULL if it could not be made.
+	 */
+	struct auth_share *auth_share;
 	/*
 	 * The worker's end of one socketpair per store process (one per
 	 * cache_dir); -1 where that store is down.  Made by the master,

@@ -186,6 +186,7 @@ struct xact_auth {
 	struct helper_req *req;		/* waiting for the helper */
 	void		(*cont)(struct xact *);
 	struct auth_digest_req *digest;	/* Digest credentials, or NULL */
+	int		 ip_noted;	/* auth_note_address done */
 };
 
 /* intercept.c: a request on an intercepted connection */

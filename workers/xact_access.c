@@ -72,6 +72,8 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 	cl->tag = &x->log.ext_tag;
 	cl->external = external_acl_match_fast;
 	cl->external_arg = (void *)x;
+	cl->max_user_ip = auth_max_user_ip;
+	cl->auth_arg = (void *)x;
 }
 
 int64_t
@@ -175,6 +177,7 @@ xact_access(struct xact *x)
 	int action = ACCESS_DENY;
 
 	auth_setup(x);
+	auth_note_address(x);	/* before max_user_ip counts */
 	xact_checklist(x, &cl);
 	cl.external = external_acl_match;
 	enum acl_result r = access_check_last(&worker_cfg->http_access, &cl,

@@ -591,6 +591,66 @@ t_definitions(void)
 	is_str(t_acl("lonely"), "missing ACL type for ACL 'lonely'", "no type");
 }
 
+/* A fake user-address table for max_user_ip: what the worker keeps. */
+static int t_ips_seen, t_ips_calls, t_ips_strict;
+
+static int
+t_max_user_ip_cb(void *arg, int max, int strict)
+{
+	(void)arg;
+	t_ips_calls++;
+	t_ips_strict = strict;
+	return t_ips_seen > max;
+}
+
+static void
+t_max_user_ip(void)
+{
+	struct acl_checklist cl;
+
+	t_cl(&cl);
+	is_str(t_acl("mip max_user_ip 2"), NULL, "max_user_ip N");
+	is_str(warn, NULL, "without a warning");
+	ok(!acl_is_auth(acl_find(&set, "mip")), "max_user_ip is not a "
+	    "proxy_auth ACL (its deny is a 403)");
+	is_str(t_acl("mips max_user_ip -s 1"), NULL, "-s N");
+	is_str(t_acl("mipz max_user_ip 0"), "Invalid ACL: max_user_ip ACL "
+	    "'mipz' needs a number of addresses above 0, not '0'",
+	    "0 is invalid, as Squid");
+	ok(acl_find(&set, "mipz") == NULL, "and defines nothing");
+	is_str(t_acl("mipx max_user_ip two"), "Invalid ACL: max_user_ip ACL "
+	    "'mipx' needs a number of addresses above 0, not 'two'",
+	    "not a number");
+	is_str(t_acl("mipe max_user_ip"), "Invalid ACL: max_user_ip ACL "
+	    "'mipe' needs a number of addresses", "no number");
+	is_str(t_acl("mipq max_user_ip -q 1"), "unsupported ACL option: -q",
+	    "unknown option");
+	is_str(t_acl("mip max_user_ip 5"), NULL, "a second line");
+	ok(warn != NULL && strstr(warn, "already set") != NULL,
+	    "is ignored with Squid's warning");
+	is_str(t_acl("mip3 max_user_ip 3 4"), NULL, "extra words");
+	ok(warn != NULL, "are warned about");
+
+	cl.auth_state = ACL_AUTH_NONE;
+	is_int(t_match("mip", &cl), ACL_NEED_AUTH, "no credentials: need auth");
+	cl.auth_state = ACL_AUTH_OFF;
+	is_int(t_match("mip", &cl), ACL_NOMATCH, "no scheme: never matches");
+	cl.auth_state = ACL_AUTH_OK;
+	cl.user = "alice";
+	is_int(t_match("mip", &cl), ACL_NOMATCH, "no table: never matches");
+	cl.max_user_ip = t_max_user_ip_cb;
+	t_ips_seen = 2;
+	is_int(t_match("mip", &cl), ACL_NOMATCH, "2 addresses, max 2");
+	t_ips_seen = 3;
+	is_int(t_match("mip", &cl), ACL_MATCH, "3 addresses, max 2 (the "
+	    "first number kept)");
+	is_int(t_ips_strict, 0, "not strict");
+	t_ips_seen = 2;
+	is_int(t_match("mips", &cl), ACL_MATCH, "2 addresses, max 1");
+	is_int(t_ips_strict, 1, "strict");
+	is_int(t_ips_calls, 3, "one table call per match");
+}
+
 static void
 t_proxy_auth(void)
 {
@@ -951,6 +1011,7 @@ main(void)
 	t_definitions();
 	t_access();
 	t_proxy_auth();
+	t_max_user_ip();
 	t_ssl_error();
 	t_tls_detail();
 	t_server_cert();

@@ -673,6 +673,25 @@ test_auth_param(void)
 	is_int(c.auth_basic.casesensitive, 0, "casesensitive off");
 	is_int(c.auth_basic.children.n_max, 20, "20 children");
 	is_int(c.auth_basic.children.n_startup, 0, "startup=0");
+	ok(c.authenticate_ttl == 3600 * 1000, "authenticate_ttl 1 hour");
+	ok(c.authenticate_gc_interval == 3600 * 1000,
+	    "authenticate_cache_garbage_interval 1 hour");
+	ok(c.authenticate_ip_ttl == 1000, "authenticate_ip_ttl 1 second");
+	cfg_free(&c);
+
+	is_int(load(&c, "authttl.conf",
+	    "auth_param basic program /bin/true\n"
+	    "authenticate_ttl 5 minutes\n"
+	    "authenticate_cache_garbage_interval 30 seconds\n"
+	    "authenticate_ip_ttl 2 hours\n"
+	    "acl maxip max_user_ip -s 2\n"
+	    "http_access deny maxip\n", 0), 0, "auth ttls load");
+	ok(c.authenticate_ttl == 300 * 1000, "authenticate_ttl");
+	ok(c.authenticate_gc_interval == 30 * 1000,
+	    "authenticate_cache_garbage_interval");
+	ok(c.authenticate_ip_ttl == 7200 * 1000, "authenticate_ip_ttl");
+	is_int(count_lines("authenticate"), 0, "without a warning");
+	is_int(count_lines("max_user_ip"), 0, "max_user_ip too");
 	cfg_free(&c);
 
 	is_int(load_free("acl a proxy_auth REQUIRED\n"), 1,
