@@ -81,4 +81,12 @@ void logformat_free(struct logformat *f);
 size_t logformat_render(const struct logformat *f, const struct alog_entry *e,
     int log_mime_hdrs, char *out, size_t outsz);
 
+/*
+ * Squid's Format::QuoteMimeBlob of s[0..n) into out (NUL-terminated,
+ * truncated to outsz): the quoting of mime headers in logs and of helper
+ * requests on the cache manager's helper pages.  Returns its length.
+ */
+size_t logformat_quote_mimeblob(const char *s, size_t n, char *out,
+    size_t outsz);
+
 #endif

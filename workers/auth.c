@@ -426,3 +426,11 @@ auth_release(struct xact *x)
 	x->auth.pass = NULL;
 	auth_digest_release(x);
 }
+
+void
+auth_mgr_stats(struct buf *out)
+{
+	if (auth_pool != NULL)
+		helper_pool_stats(auth_pool, out,
+		    "Basic Authenticator Statistics");
+}

@@ -493,3 +493,11 @@ auth_digest_reply_info(struct xact *x, struct buf *out)
 	buf_printf(out, "Proxy-Authentication-Info: nextnonce=\"%s\"\r\n",
 	    digest_nonce_new()->key);
 }
+
+void
+auth_digest_mgr_stats(struct buf *out)
+{
+	if (digest_pool != NULL)
+		helper_pool_stats(digest_pool, out,
+		    "Digest Authenticator Statistics");
+}

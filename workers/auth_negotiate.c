@@ -247,3 +247,11 @@ auth_negotiate_conn_close(struct conn *c)
 	free(nc);
 	c->nego = NULL;
 }
+
+void
+auth_negotiate_mgr_stats(struct buf *out)
+{
+	if (nego_pool != NULL)
+		helper_pool_stats(nego_pool, out,
+		    "Negotiate Authenticator Statistics");
+}

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "cfg.h"
 #include "conn.h"
 #include "dns.h"
@@ -652,4 +653,17 @@ const char *
 external_acl_tag(const struct xact *x)
 {
 	return x->extacl != NULL ? x->extacl->tag : NULL;
+}
+
+void
+external_acl_mgr_stats(struct buf *out)
+{
+	for (const struct external_acl_def *d = external_acl_defs; d != NULL;
+	    d = d->next) {
+		buf_printf(out, "External ACL Statistics: %s\n", d->type->name);
+		buf_printf(out, "Cache size: %d\n", d->entries);
+		if (d->pool != NULL)
+			helper_pool_stats(d->pool, out, NULL);
+		buf_printf(out, "\n");
+	}
 }

@@ -29,8 +29,15 @@
 
 static struct url_helper rewrite_helper = {
 	"redirector", "URL rewrite helper", offsetof(struct cfg, url_rewrite),
-	NULL
+	NULL, "No redirectors defined", "Redirector Statistics",
+	"redirectors", 0
 };
+
+void
+rewrite_mgr_stats(struct buf *out)
+{
+	url_helper_stats(&rewrite_helper, out);
+}
 
 void
 rewrite_init(const struct cfg *cfg)

@@ -24,8 +24,16 @@
 #include "xact.h"
 
 static struct url_helper storeid_helper = {
-	"store_id", "storeId helper", offsetof(struct cfg, store_id), NULL
+	"store_id", "storeId helper", offsetof(struct cfg, store_id), NULL,
+	"No StoreId helpers defined", "StoreId helper Statistics",
+	"StoreId helpers", 0
 };
+
+void
+storeid_mgr_stats(struct buf *out)
+{
+	url_helper_stats(&storeid_helper, out);
+}
 
 void
 storeid_init(const struct cfg *cfg)

@@ -28,6 +28,7 @@
 #include "headers.h"
 #include "intercept.h"
 #include "internal.h"
+#include "mgr.h"
 #include "log.h"
 #include "rewrite.h"
 #include "storeid.h"
@@ -209,6 +210,8 @@ xact_access(struct xact *x)
 	}
 	if (internal_start(x))
 		return;		/* the proxy's own pages */
+	if (mgr_start(x))
+		return;		/* the cache manager's */
 	if (rewrite_start(x, xact_store_id))
 		return;
 	xact_store_id(x);
@@ -391,6 +394,8 @@ xact_access_start(struct xact *x)
 		x->accel_url = intercept_url(x);	/* origin form */
 	if (x->accel_url == NULL && !x->accelerated && !x->is_connect)
 		x->accel_url = internal_local_url(x);	/* GET /cuttle/ */
+	if (x->accel_url == NULL && !x->accelerated && !x->is_connect)
+		x->accel_url = mgr_local_url(x);	/* /squid-internal-mgr/ */
 	if (x->is_connect)
 		ur = url_parse_authority(&x->url, x->req.target,
 		    x->req.target_len);
