@@ -427,10 +427,11 @@ auth_release(struct xact *x)
 	auth_digest_release(x);
 }
 
-void
+int
 auth_mgr_stats(struct buf *out)
 {
-	if (auth_pool != NULL)
-		helper_pool_stats(auth_pool, out,
-		    "Basic Authenticator Statistics");
+	if (auth_pool == NULL)
+		return -1;
+	helper_pool_stats(auth_pool, out, "Basic Authenticator Statistics");
+	return 0;
 }

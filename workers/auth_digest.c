@@ -494,10 +494,11 @@ auth_digest_reply_info(struct xact *x, struct buf *out)
 	    digest_nonce_new()->key);
 }
 
-void
+int
 auth_digest_mgr_stats(struct buf *out)
 {
-	if (digest_pool != NULL)
-		helper_pool_stats(digest_pool, out,
-		    "Digest Authenticator Statistics");
+	if (digest_pool == NULL)
+		return -1;
+	helper_pool_stats(digest_pool, out, "Digest Authenticator Statistics");
+	return 0;
 }

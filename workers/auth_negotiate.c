@@ -248,10 +248,11 @@ auth_negotiate_conn_close(struct conn *c)
 	c->nego = NULL;
 }
 
-void
+int
 auth_negotiate_mgr_stats(struct buf *out)
 {
-	if (nego_pool != NULL)
-		helper_pool_stats(nego_pool, out,
-		    "Negotiate Authenticator Statistics");
+	if (nego_pool == NULL)
+		return -1;
+	helper_pool_stats(nego_pool, out, "Negotiate Authenticator Statistics");
+	return 0;
 }

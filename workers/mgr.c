@@ -42,16 +42,40 @@
 
 #define MGR_PREFIX	"/squid-internal-mgr/"
 
+/* Pages that always exist. */
+static int
+mgr_redirector(struct buf *out)
+{
+	rewrite_mgr_stats(out);
+	return 0;
+}
+
+static int
+mgr_store_id(struct buf *out)
+{
+	storeid_mgr_stats(out);
+	return 0;
+}
+
+static int
+mgr_external_acl(struct buf *out)
+{
+	external_acl_mgr_stats(out);
+	return 0;
+}
+
+/* page: the body, or -1 when the action is not registered (Squid
+ * registers an authenticator's page only for a configured scheme) */
 static const struct mgr_action {
 	const char	*name;
-	void		(*page)(struct buf *out);
+	int		(*page)(struct buf *out);
 } mgr_actions[] = {
-	{ "redirector", rewrite_mgr_stats },
-	{ "store_id", storeid_mgr_stats },
+	{ "redirector", mgr_redirector },
+	{ "store_id", mgr_store_id },
 	{ "basicauthenticator", auth_mgr_stats },
 	{ "digestauthenticator", auth_digest_mgr_stats },
 	{ "negotiateauthenticator", auth_negotiate_mgr_stats },
-	{ "external_acl", external_acl_mgr_stats },
+	{ "external_acl", mgr_external_acl },
 };
 
 char *
@@ -127,7 +151,10 @@ mgr_start(struct xact *x)
 		buf_init(&body);
 		if (worker_cfg->workers > 1)
 			buf_printf(&body, "by kid%d {\n", heritage.kid);
-		mgr_actions[i].page(&body);
+		if (mgr_actions[i].page(&body) == -1) {
+			buf_free(&body);
+			break;
+		}
 		if (worker_cfg->workers > 1)
 			buf_printf(&body, "} by kid%d\n\n", heritage.kid);
 		mgr_reply(x, &body);

@@ -435,9 +435,11 @@ xact_access_start(struct xact *x)
 		    sizeof(tmp));
 		x->log_url = xstrdup(tmp);
 	}
-	/* https:// too: forward.c opens TLS to the origin (tls_client.c) */
+	/* https:// too: forward.c opens TLS to the origin (tls_client.c);
+	 * cache_object:// is the cache manager's (mgr.c, after http_access) */
 	if (strcmp(x->url.scheme, "http") != 0 &&
-	    strcmp(x->url.scheme, "https") != 0 && !x->is_connect) {
+	    strcmp(x->url.scheme, "https") != 0 &&
+	    strcmp(x->url.scheme, "cache_object") != 0 && !x->is_connect) {
 		xact_fail(x, 400, "ERR_UNSUP_REQ", 0);
 		return;
 	}
