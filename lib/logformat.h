@@ -14,6 +14,7 @@
 #include <sys/time.h>
 
 struct http_msg;
+struct notes;
 struct logformat;	/* compiled format, opaque */
 
 /* Everything a log line may print about one transaction. */
@@ -58,6 +59,7 @@ struct alog_entry {
 	const char	*ext_tag;	/* %et: an external ACL's tag= */
 	const char	*ext_log;	/* %ea: an external ACL's log= */
 	const char	*ext_user;	/* %ue: an external ACL's user= */
+	const struct notes *notes;	/* %note: the annotations, or NULL */
 };
 
 /*
