@@ -129,6 +129,17 @@ struct cfg_size_acl {		/* SIZE acl...: reply_body_max_size, range_offset_limit *
 	struct cfg_size_acl *next;
 };
 
+/*
+ * note KEY VALUE [acl ...]: at logging, each key gets its first value whose
+ * ACLs match (Squid's Note::match), in the order keys first appeared.
+ */
+struct cfg_note {
+	char		*key;
+	char		*value;
+	struct access_rule rule;	/* action unused; refs are ANDed */
+	struct cfg_note	*next;
+};
+
 /* cache_peer HOST TYPE HTTP_PORT ICP_PORT [options] */
 enum cfg_peer_type {
 	CFG_PEER_PARENT, CFG_PEER_SIBLING, CFG_PEER_MULTICAST
@@ -413,6 +424,7 @@ struct cfg {
 	int64_t		 request_header_max_size;
 	int64_t		 reply_header_max_size;
 	int64_t		 request_body_max_size;	/* 0: none */
+	struct cfg_note	*notes;		/* note directives, in order */
 	struct cfg_size_acl *reply_body_max_size;	/* first match; <= 0: none */
 
 	/* timeouts, ms */

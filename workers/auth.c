@@ -27,12 +27,14 @@
 #include "auth_negotiate.h"
 #include "buf.h"
 #include "cfg.h"
+#include "annotate.h"
 #include "conn.h"
 #include "xact.h"
 #include "dns.h"
 #include "helper_pool.h"
 #include "log.h"
 #include "logformat.h"
+#include "notes.h"
 #include "util.h"
 #include "worker.h"
 
@@ -43,6 +45,7 @@ struct auth_cred {
 	char		*user;
 	char		*pass;
 	time_t		 expires;	/* monotonic seconds */
+	struct notes	 notes;		/* the helper's kv-pairs for the user */
 	struct auth_cred *next;
 };
 
@@ -63,6 +66,15 @@ auth_hash(const char *s)
 }
 
 static void
+auth_cred_free(struct auth_cred *c)
+{
+	free(c->user);
+	free(c->pass);
+	notes_free(&c->notes);
+	free(c);
+}
+
+static void
 auth_cache_clear(void)
 {
 	struct auth_cred *c, *next;
@@ -70,9 +82,7 @@ auth_cache_clear(void)
 	for (int i = 0; i < AUTH_CACHE_BUCKETS; i++) {
 		for (c = auth_cache[i]; c != NULL; c = next) {
 			next = c->next;
-			free(c->user);
-			free(c->pass);
-			free(c);
+			auth_cred_free(c);
 		}
 		auth_cache[i] = NULL;
 	}
@@ -89,9 +99,7 @@ auth_cache_find(const char *user)
 			if (c->expires > auth_now())
 				return c;
 			*pp = c->next;
-			free(c->user);
-			free(c->pass);
-			free(c);
+			auth_cred_free(c);
 			return NULL;
 		}
 		pp = &c->next;
@@ -99,9 +107,16 @@ auth_cache_find(const char *user)
 	return NULL;
 }
 
-static void
-auth_cache_put(const char *user, const char *pass)
+/*
+ * Remember valid credentials with the reply's notes, which Squid keeps
+ * with the user: group= and tag= accumulate, other keys are replaced.
+ */
+static struct auth_cred *
+auth_cache_put(const char *user, const char *pass,
+    const struct helper_reply *r)
 {
+	static const char *const appendables[] = { "group", "tag", NULL };
+	struct notes ns = { NULL, 0, 0 };
 	struct auth_cred *c = auth_cache_find(user);
 	unsigned h = auth_hash(user);
 
@@ -115,6 +130,10 @@ auth_cache_put(const char *user, const char *pass)
 	c->pass = xstrdup(pass);
 	c->expires = auth_now() +
 	    (time_t)(worker_cfg->auth_basic.credentialsttl / 1000);
+	helper_reply_to_notes(r, &ns);
+	notes_replace_or_add_or_append(&c->notes, &ns, appendables);
+	notes_free(&ns);
+	return c;
 }
 
 void
@@ -301,6 +320,7 @@ auth_setup(struct xact *x)
 	x->auth.pass = colon + 1;	/* same allocation */
 	struct auth_cred *c = auth_cache_find(x->auth.user);
 	if (c != NULL && strcmp(c->pass, x->auth.pass) == 0) {
+		annotate_update(x, &c->notes);	/* the user's notes */
 		x->auth.state = ACL_AUTH_OK;
 		x->log.user = x->auth.user;
 	} else
@@ -350,12 +370,15 @@ auth_done(void *arg, const struct helper_reply *r, const char *notes)
 
 	x->auth.req = NULL;
 	if (r->result == HELPER_OK) {
-		auth_cache_put(x->auth.user, x->auth.pass);
+		struct auth_cred *c = auth_cache_put(x->auth.user,
+		    x->auth.pass, r);
+		annotate_update(x, &c->notes);
 		x->auth.state = ACL_AUTH_OK;
 		x->log.user = x->auth.user;
 	} else {
 		const char *msg = helper_reply_get(r, "message");
 
+		annotate_from_reply(x, r);
 		if (r->result == HELPER_BH)
 			log_errx("basic auth helper: {result=BH, notes={%s}}",
 			    notes);

@@ -116,6 +116,7 @@ conn_close(struct conn *c)
 	X509_free(c->tls_server_cert);
 	free(c->tls_error);
 	auth_negotiate_conn_close(c);
+	notes_free(&c->notes);
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);

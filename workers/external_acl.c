@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "annotate.h"
 #include "buf.h"
 #include "cfg.h"
 #include "conn.h"
@@ -26,6 +27,7 @@
 #include "helper_pool.h"
 #include "log.h"
 #include "logformat.h"
+#include "notes.h"
 #include "util.h"
 #include "worker.h"
 #include "xact.h"
@@ -36,6 +38,7 @@
 struct external_acl_answer {
 	int		 result;	/* ACL_MATCH, ACL_NOMATCH, ACL_DUNNO */
 	char		*tag, *user, *message, *log;
+	struct notes	 notes;		/* every pair of the reply */
 };
 
 struct external_acl_entry {
@@ -103,6 +106,7 @@ external_acl_answer_free(struct external_acl_answer *a)
 	free(a->user);
 	free(a->message);
 	free(a->log);
+	notes_free(&a->notes);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -122,6 +126,7 @@ external_acl_answer_copy(struct external_acl_answer *to,
 	to->user = external_acl_dup(from->user);
 	to->message = external_acl_dup(from->message);
 	to->log = external_acl_dup(from->log);
+	notes_append(&to->notes, &from->notes);
 }
 
 /* ---- the result cache ---- */
@@ -370,6 +375,8 @@ external_acl_apply(struct xact *x, const struct external_acl_answer *a)
 	/* %un: the authenticated user first, else the external one */
 	if (x->log.user == NULL)
 		x->log.user = s->user;
+	/* the helper's kv-pairs, clt_conn_tag included, on every match */
+	annotate_update(x, &a->notes);
 }
 
 /* The helper line for acl in x, or 0 (too long). */
@@ -534,6 +541,7 @@ external_acl_done(void *arg, const struct helper_reply *r, const char *notes)
 	a.user = (char *)helper_reply_get(r, "user");
 	a.message = (char *)helper_reply_get(r, "message");
 	a.log = (char *)helper_reply_get(r, "log");
+	helper_reply_to_notes(r, &a.notes);
 	log_debug(82, 2, "external ACL '%s' '%s' = %s", d->type->name, p->key,
 	    helper_result_name(r->result));
 	external_acl_cache_add(d, p->key, &a);
@@ -556,6 +564,7 @@ external_acl_done(void *arg, const struct helper_reply *r, const char *notes)
 		if (w->cont != NULL)
 			w->cont(w->x);
 	}
+	notes_free(&a.notes);
 	free(p->key);
 	free(p);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "annotate.h"
 #include "helper_pool.h"
 #include "log.h"
 #include "url_helper.h"
@@ -76,6 +77,7 @@ storeid_done(void *arg, const struct helper_reply *r, const char *notes)
 	const char *id;
 
 	x->rw.req = NULL;
+	annotate_from_reply(x, r);	/* whatever the result, as Squid */
 	switch (r->result) {
 	case HELPER_OK:
 		/* a careless helper answering the URL itself changes nothing */

@@ -71,6 +71,7 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 		cl->server_cert = x->conn->tls_server_cert;
 	/* external ACLs answer from their cache here; xact_access waits */
 	cl->tag = &x->log.ext_tag;
+	cl->notes = &x->notes;
 	cl->external = external_acl_match_fast;
 	cl->external_arg = (void *)x;
 }
