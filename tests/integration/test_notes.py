@@ -1,0 +1,145 @@
+"""Transaction annotations: the key=value pairs a helper answers become
+notes that `%{key}note` / `%note` log and `note` ACLs test; clt_conn_tag=
+tags the client connection so its later requests carry it; the `note`
+directive adds notes at logging when its ACLs match (the first matching
+value of a key wins).  One scripted helper serves as external ACL and URL
+rewriter: path segments "E:k=v" are the external ACL's reply pairs, "R:k=v"
+the rewriter's, and a path starting /no is refused by the external ACL."""
+
+import base64
+import os
+
+from helpers import RawClient, build, get, wait_for
+
+HELPER = r'''#!/usr/bin/python3
+import sys
+kind = sys.argv[1]
+for line in sys.stdin:
+    word = line.split()[0]
+    path = word.split("://", 1)[-1]
+    path = "/" + path.split("/", 1)[1] if "/" in path else "/"
+    pairs = [s[2:] for s in path.split("/") if s.startswith(kind + ":")]
+    res = "ERR" if kind == "E" and path.startswith("/no") else "OK"
+    sys.stdout.write(" ".join([res] + pairs) + "\n")
+    sys.stdout.flush()
+'''
+
+LOGFORMAT = "%ru %{tier}note %{clt_conn_tag}note %{rw}note %{fixed}note %{lvl}note"
+
+
+def conf(workdir, extra="", rewriter=False):
+    path = os.path.join(workdir, "note_helper.py")
+    with open(path, "w") as f:
+        f.write(HELPER)
+    os.chmod(path, 0o755)
+    os.chmod(workdir, 0o777)
+    text = ("external_acl_type t ttl=0 negative_ttl=0 %%PATH %s E\n"
+            "acl e external t\n"
+            "logformat notes %s\n"
+            "access_log %s/notes.log notes\n" % (path, LOGFORMAT.replace("%", "%%"),
+                                                 workdir))
+    if rewriter:
+        text += "url_rewrite_program %s R\nurl_rewrite_children 1 startup=1 idle=1\n" % path
+    return text.replace("%%", "%") + extra
+
+
+def log_lines(workdir, n):
+    path = os.path.join(workdir, "notes.log")
+
+    def have():
+        if not os.path.exists(path):
+            return None
+        with open(path) as f:
+            lines = f.read().splitlines()
+        return lines if len(lines) >= n else None
+    got = wait_for(have, 5.0)
+    assert got is not None, "fewer than %d lines in notes.log" % n
+    return [l.split(" ", 1)[1] for l in got]
+
+
+ALLOW_E = "http_access allow e\nhttp_access deny all\n"
+
+
+def test_helper_pairs_are_logged(proxy, origin, workdir):
+    p = proxy(conf_extra=conf(workdir, rewriter=True), access=ALLOW_E)
+    assert get(p.port, origin.url("/ok/E:tier=gold/R:rw=yes")).status == 200
+    assert get(p.port, origin.url("/ok/plain")).status == 200
+    assert log_lines(workdir, 2) == ["gold - yes - -", "- - - - -"]
+
+
+def test_note_acl_sees_external_acl_annotation(proxy, origin, workdir):
+    p = proxy(conf_extra=conf(workdir, "acl gold note tier gold silver\n"
+                              "acl vip note -m groups vip\n"),
+              access="http_access allow e gold\nhttp_access allow e vip\n"
+                     "http_access deny all\n")
+    assert get(p.port, origin.url("/ok/E:tier=gold")).status == 200
+    assert get(p.port, origin.url("/ok/E:tier=silver")).status == 200
+    assert get(p.port, origin.url("/ok/E:tier=bronze")).status == 403
+    assert get(p.port, origin.url("/ok/E:groups=staff,vip")).status == 200
+    assert get(p.port, origin.url("/ok/E:groups=staffvip")).status == 403
+    # an ERR answer annotates too, as Squid's copyResultsFromEntry does
+    assert get(p.port, origin.url("/no/E:tier=gold")).status == 403
+    assert log_lines(workdir, 6)[5] == "gold - - - -"
+
+
+def test_clt_conn_tag_sticks_to_the_connection(proxy, origin, workdir):
+    p = proxy(conf_extra=conf(workdir), access=ALLOW_E)
+    with RawClient(p.port) as c:
+        c.send(build("GET", origin.url("/ok/first")))
+        assert c.read_response().status == 200
+        c.send(build("GET", origin.url("/ok/E:clt_conn_tag=blue")))
+        assert c.read_response().status == 200
+        c.send(build("GET", origin.url("/ok/later")))
+        assert c.read_response().status == 200
+    assert get(p.port, origin.url("/ok/other-connection")).status == 200
+    assert log_lines(workdir, 4) == ["- - - - -", "- blue - - -",
+                                     "- blue - - -", "- - - - -"]
+
+
+def test_note_directive(proxy, origin, workdir):
+    extra = ("acl gold note tier gold\n"
+             "acl never src 192.0.2.1\n"
+             "note fixed yes localhost\n"
+             "note lvl one never\n"
+             "note lvl two gold\n"
+             "note lvl three all\n")
+    p = proxy(conf_extra=conf(workdir, extra), access=ALLOW_E)
+    assert get(p.port, origin.url("/ok/E:tier=gold")).status == 200
+    assert get(p.port, origin.url("/ok/plain")).status == 200
+    assert log_lines(workdir, 2) == ["gold - - yes two", "- - - yes three"]
+
+
+def test_all_notes_code(proxy, origin, workdir):
+    c = conf(workdir).replace(LOGFORMAT, "%ru %note")
+    p = proxy(conf_extra=c + "note fixed yes\n", access=ALLOW_E)
+    assert get(p.port, origin.url("/ok/E:a=1/E:b=2")).status == 200
+    assert log_lines(workdir, 1) == ["a:%201%0D%0Ab:%202%0D%0Afixed:%20yes%0D%0A"]
+
+
+AUTH = r'''#!/usr/bin/python3
+import sys
+for line in sys.stdin:
+    user = line.split()[0]
+    sys.stdout.write(("OK tier=gold group=staff" if user == "alice" else "ERR") + "\n")
+    sys.stdout.flush()
+'''
+
+
+def test_auth_helper_pairs_annotate_every_request_of_the_user(proxy, origin, workdir):
+    auth = os.path.join(workdir, "auth_helper.py")
+    with open(auth, "w") as f:
+        f.write(AUTH)
+    os.chmod(auth, 0o755)
+    extra = ("auth_param basic program %s\n"
+             "auth_param basic children 1 startup=1 idle=1\n"
+             "auth_param basic realm Proxy\n"
+             "auth_param basic credentialsttl 1 hour\n"
+             "acl users proxy_auth REQUIRED\n"
+             "acl gold note tier gold\n" % auth)
+    p = proxy(conf_extra=conf(workdir, extra),
+              access="http_access allow users gold\nhttp_access deny all\n")
+    cred = [("Proxy-Authorization",
+             "Basic " + base64.b64encode(b"alice:pw").decode())]
+    assert get(p.port, origin.url("/ok/one"), cred).status == 200
+    assert get(p.port, origin.url("/ok/two"), cred).status == 200   # cached
+    assert log_lines(workdir, 2) == ["gold - - - -", "gold - - - -"]
