@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "util.h"
 
 void
@@ -56,41 +55,60 @@ notes_find_first(const struct notes *ns, const char *key)
 	return NULL;
 }
 
+/* Append n bytes of src at *len in s (sized by the caller). */
+static void
+notes_put(char *s, size_t *len, const char *src, size_t n)
+{
+	memcpy(s + *len, src, n);
+	*len += n;
+}
+
 char *
 notes_find(const struct notes *ns, const char *key, const char *sep)
 {
-	struct buf b;
+	size_t need = 1, len = 0, seplen = strlen(sep);
 	int found = 0;
+	char *s;
 
-	buf_init(&b);
+	for (int i = 0; i < ns->n; i++)
+		if (strcmp(ns->v[i].key, key) == 0) {
+			need += strlen(ns->v[i].value) + seplen;
+			found = 1;
+		}
+	if (!found)
+		return NULL;
+	s = xmalloc(need);
+	found = 0;
 	for (int i = 0; i < ns->n; i++) {
 		if (strcmp(ns->v[i].key, key) != 0)
 			continue;
 		if (found++)
-			buf_append(&b, sep, strlen(sep));
-		buf_append(&b, ns->v[i].value, strlen(ns->v[i].value));
+			notes_put(s, &len, sep, seplen);
+		notes_put(s, &len, ns->v[i].value, strlen(ns->v[i].value));
 	}
-	if (!found) {
-		buf_free(&b);
-		return NULL;
-	}
-	char *s = xstrndup(buf_head(&b), buf_avail(&b));
-	buf_free(&b);
+	s[len] = '\0';
 	return s;
 }
 
 char *
 notes_to_string(const struct notes *ns, const char *sep)
 {
-	struct buf b;
+	size_t need = 1, len = 0, seplen = strlen(sep);
+	char *s;
 
 	if (ns->n == 0)
 		return NULL;
-	buf_init(&b);
 	for (int i = 0; i < ns->n; i++)
-		buf_printf(&b, "%s: %s%s", ns->v[i].key, ns->v[i].value, sep);
-	char *s = xstrndup(buf_head(&b), buf_avail(&b));
-	buf_free(&b);
+		need += strlen(ns->v[i].key) + 2 + strlen(ns->v[i].value) +
+		    seplen;
+	s = xmalloc(need);
+	for (int i = 0; i < ns->n; i++) {
+		notes_put(s, &len, ns->v[i].key, strlen(ns->v[i].key));
+		notes_put(s, &len, ": ", 2);
+		notes_put(s, &len, ns->v[i].value, strlen(ns->v[i].value));
+		notes_put(s, &len, sep, seplen);
+	}
+	s[len] = '\0';
 	return s;
 }
 

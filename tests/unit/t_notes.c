@@ -29,6 +29,11 @@ t_pairs(void)
 	is_str(s, "1,2", "find joins a key's values");
 	free(s);
 	ok(notes_find(&a, "none", ",") == NULL, "find: NULL for no key");
+	notes_add(&b, "empty", "");
+	s = notes_find(&b, "empty", ",");
+	is_str(s, "", "find: an empty value is found (fuzz)");
+	free(s);
+	notes_free(&b);
 	is_str(notes_find_first(&a, "k"), "1", "find_first");
 	s = notes_to_string(&a, "\r\n");
 	is_str(s, "k: 1\r\nk: 2\r\ngroup: g1\r\n", "to_string");
