@@ -13,6 +13,8 @@ import os
 import re
 import threading
 
+import pytest
+
 from helpers import build, exchange, get, wait_for
 
 # A helper for every pool: argv[1] says which dialect; it answers at once.
@@ -219,3 +221,14 @@ def test_busy_child_shows_flag_and_request(proxy, origin, workdir):
         assert float(row[7]) < 5.0
     finally:
         slow.join(10)
+
+
+@pytest.mark.cuttle_only(reason="the tests run Squid with -N (no SMP); cuttle "
+                         "frames a kid's part as Squid's FunAction does but "
+                         "only the kid that answers reports")
+def test_workers_frame_the_page_by_kid(proxy, origin, workdir):
+    p = proxy(conf_extra=conf(workdir), access=ACCESS, workers=2)
+    rw = page(p.port, "redirector")
+    m = re.match(r"by kid(\d) \{\nRedirector Statistics:\n", rw)
+    assert m, rw[:200]
+    assert rw.endswith("} by kid%s\n\n" % m.group(1))
