@@ -30,6 +30,7 @@
 #include <openssl/rand.h>
 
 #include "acl.h"
+#include "annotate.h"
 #include "buf.h"
 #include "cfg.h"
 #include "digest_parse.h"
@@ -38,6 +39,7 @@
 #include "helper_pool.h"
 #include "log.h"
 #include "logformat.h"
+#include "notes.h"
 #include "util.h"
 #include "worker.h"
 #include "xact.h"
@@ -59,6 +61,7 @@ struct digest_user {
 	char		*name;
 	char		 ha1[DIGEST_HEX_LEN + 1];
 	int		 ha1_set;
+	struct notes	 notes;		/* the helper's kv-pairs, ha1 aside */
 	struct digest_user *next;
 };
 
@@ -241,6 +244,7 @@ digest_clear(int nonces_too)
 		for (u = digest_users[i]; u != NULL; u = un) {
 			un = u->next;
 			free(u->name);
+			notes_free(&u->notes);
 			free(u);
 		}
 		digest_users[i] = NULL;
@@ -333,6 +337,7 @@ digest_check(struct xact *x, int after_helper)
 			return ACL_AUTH_PENDING;
 		}
 	}
+	annotate_update(x, &u->notes);	/* the user's notes, as Squid */
 	return ACL_AUTH_OK;
 }
 
@@ -374,6 +379,22 @@ digest_is_hex32(const char *s)
 	    strspn(s, "0123456789abcdefABCDEF") == DIGEST_HEX_LEN;
 }
 
+/*
+ * Squid keeps a reply's pairs with the user, group= and tag= accumulating,
+ * never the ha1= secret.
+ */
+static void
+digest_user_notes(struct digest_user *u, const struct helper_reply *rep)
+{
+	static const char *const appendables[] = { "group", "tag", NULL };
+	struct notes ns = { NULL, 0, 0 };
+
+	helper_reply_to_notes(rep, &ns);
+	notes_replace_or_add_or_append(&u->notes, &ns, appendables);
+	notes_remove(&u->notes, "ha1");
+	notes_free(&ns);
+}
+
 static void
 digest_done(void *arg, const struct helper_reply *rep, const char *notes)
 {
@@ -383,6 +404,7 @@ digest_done(void *arg, const struct helper_reply *rep, const char *notes)
 	const char *ha1 = NULL;
 
 	x->auth.req = NULL;
+	digest_user_notes(u, rep);
 	if (rep->result == HELPER_OK)
 		ha1 = helper_reply_get(rep, "ha1");
 	else if (rep->result == HELPER_UNKNOWN)

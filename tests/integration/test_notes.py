@@ -143,3 +143,42 @@ def test_auth_helper_pairs_annotate_every_request_of_the_user(proxy, origin, wor
     assert get(p.port, origin.url("/ok/one"), cred).status == 200
     assert get(p.port, origin.url("/ok/two"), cred).status == 200   # cached
     assert log_lines(workdir, 2) == ["gold - - - -", "gold - - - -"]
+
+
+DIGEST = r'''#!/usr/bin/python3
+import hashlib, re, sys
+for line in sys.stdin:
+    user, realm = re.match(r'^"([^"]*)":"([^"]*)"', line).groups()
+    h = hashlib.md5(("%s:%s:pw" % (user, realm)).encode()).hexdigest()
+    sys.stdout.write("OK ha1=%s tier=gold\n" % h)
+    sys.stdout.flush()
+'''
+
+
+def test_digest_helper_pairs_annotate_but_not_ha1(proxy, origin, workdir):
+    from test_digest_auth import REALM, authz, fresh_nonce
+    helper = os.path.join(workdir, "digest_helper.py")
+    with open(helper, "w") as f:
+        f.write(DIGEST)
+    os.chmod(helper, 0o755)
+    extra = ("auth_param digest program %s\n"
+             "auth_param digest children 1 startup=1 idle=1\n"
+             "auth_param digest realm %s\n"
+             "acl users proxy_auth REQUIRED\n"
+             "logformat ha1 %%ru %%{ha1}note\n"
+             "access_log %s/ha1.log ha1\n" % (helper, REALM, workdir))
+    p = proxy(conf_extra=conf(workdir, extra),
+              access="http_access allow users\nhttp_access deny all\n")
+    url = origin.url("/ok/one")
+    nonce = fresh_nonce(p, url)
+    assert get(p.port, url, authz("alice", "pw", nonce, url)).status == 200
+    assert get(p.port, url, authz("alice", "pw", nonce, url, nc=2)).status == 200
+    # the first line is the 407 that handed out the nonce
+    assert log_lines(workdir, 3)[1:] == ["gold - - - -", "gold - - - -"]
+    path = os.path.join(workdir, "ha1.log")
+
+    def ha1_lines():
+        with open(path) as f:
+            got = [l.split(" ", 1)[1] for l in f.read().splitlines()]
+        return got if len(got) >= 3 else None
+    assert wait_for(ha1_lines, 5.0) == ["-"] * 3
