@@ -182,3 +182,39 @@ def test_digest_helper_pairs_annotate_but_not_ha1(proxy, origin, workdir):
             got = [l.split(" ", 1)[1] for l in f.read().splitlines()]
         return got if len(got) >= 3 else None
     assert wait_for(ha1_lines, 5.0) == ["-"] * 3
+
+
+NEGOTIATE = r'''#!/usr/bin/python3
+import sys
+for line in sys.stdin:
+    sys.stdout.write("OK token=ZmluYWw= user=carol@FAKE tier=gold\n")
+    sys.stdout.flush()
+'''
+
+
+def test_negotiate_pairs_annotate_the_connections_requests(proxy, origin, workdir):
+    helper = os.path.join(workdir, "negotiate_helper.py")
+    with open(helper, "w") as f:
+        f.write(NEGOTIATE)
+    os.chmod(helper, 0o755)
+    extra = ("auth_param negotiate program %s\n"
+             "auth_param negotiate children 1 startup=1 idle=1\n"
+             "acl users proxy_auth REQUIRED\n"
+             "logformat tok %%ru %%{token}note\n"
+             "access_log %s/tok.log tok\n" % (helper, workdir))
+    p = proxy(conf_extra=conf(workdir, extra),
+              access="http_access allow users\nhttp_access deny all\n")
+    with RawClient(p.port) as c:
+        c.send(build("GET", origin.url("/ok/one"),
+                     [("Proxy-Authorization", "Negotiate dGVzdA==")]))
+        assert c.read_response().status == 200
+        c.send(build("GET", origin.url("/ok/two")))     # the connection's login
+        assert c.read_response().status == 200
+    assert log_lines(workdir, 2) == ["gold - - - -", "gold - - - -"]
+    path = os.path.join(workdir, "tok.log")
+
+    def tok_lines():
+        with open(path) as f:
+            got = [l.split(" ", 1)[1] for l in f.read().splitlines()]
+        return got if len(got) >= 2 else None
+    assert wait_for(tok_lines, 5.0) == ["-", "-"]
