@@ -91,6 +91,7 @@ url_helper_line(const struct cfg_url_helper *c, const struct xact *x,
 		e.vminor = x->req.vminor;
 		e.request = &x->req;
 		e.xaction = x->id;
+		e.notes = &x->notes;	/* %note: what earlier helpers said */
 		e.dns_ms = e.upstream_ms = -1;
 		e.client_fqdn = dns_hosts_name(
 		    (const struct sockaddr *)&x->log.client);
