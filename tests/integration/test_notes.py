@@ -20,6 +20,8 @@ for line in sys.stdin:
     path = "/" + path.split("/", 1)[1] if "/" in path else "/"
     pairs = [s[2:] for s in path.split("/") if s.startswith(kind + ":")]
     res = "ERR" if kind == "E" and path.startswith("/no") else "OK"
+    if kind == "R" and "/extras" in path and len(line.split()) > 1:
+        pairs.append("ex=" + line.split()[1])
     sys.stdout.write(" ".join([res] + pairs) + "\n")
     sys.stdout.flush()
 '''
@@ -218,3 +220,20 @@ def test_negotiate_pairs_annotate_the_connections_requests(proxy, origin, workdi
             got = [l.split(" ", 1)[1] for l in f.read().splitlines()]
         return got if len(got) >= 2 else None
     assert wait_for(tok_lines, 5.0) == ["-", "-"]
+
+
+def test_extras_see_earlier_notes(proxy, origin, workdir):
+    extra = ("url_rewrite_extras \"%{tier}note\"\n"
+             "logformat ex %ru %{ex}note\n"
+             "access_log " + workdir + "/ex.log ex\n")
+    p = proxy(conf_extra=conf(workdir, extra, rewriter=True), access=ALLOW_E)
+    assert get(p.port, origin.url("/ok/extras/E:tier=gold")).status == 200
+    path = os.path.join(workdir, "ex.log")
+
+    def ex_lines():
+        if not os.path.exists(path):
+            return None
+        with open(path) as f:
+            got = [l.split(" ", 1)[1] for l in f.read().splitlines()]
+        return got or None
+    assert wait_for(ex_lines, 5.0) == ["gold"]
