@@ -50,6 +50,20 @@ annotate_from_reply(struct xact *x, const struct helper_reply *r)
 	notes_free(&ns);
 }
 
+void
+annotate_user_notes(struct notes *user, const struct helper_reply *r,
+    const char *secret)
+{
+	static const char *const appendables[] = { "group", "tag", NULL };
+	struct notes ns = { NULL, 0, 0 };
+
+	helper_reply_to_notes(r, &ns);
+	notes_replace_or_add_or_append(user, &ns, appendables);
+	if (secret != NULL)
+		notes_remove(user, secret);
+	notes_free(&ns);
+}
+
 /* Has key's value been settled by an earlier note line? */
 static int
 annotate_key_seen(const struct cfg_note *first, const struct cfg_note *upto)

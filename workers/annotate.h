@@ -21,6 +21,14 @@ void annotate_start(struct xact *x);
 void annotate_update(struct xact *x, const struct notes *ns);
 /* annotate_update with every key=value pair of a helper reply. */
 void annotate_from_reply(struct xact *x, const struct helper_reply *r);
+/*
+ * What Squid's auth schemes keep with a user (or a Negotiate login) from
+ * each helper reply: its pairs, group= and tag= accumulating, other keys
+ * replaced, and never the secret key (digest's ha1, Negotiate's token;
+ * NULL: none).  annotate_update then gives them to each request.
+ */
+void annotate_user_notes(struct notes *user, const struct helper_reply *r,
+    const char *secret);
 /* Before the access.log line: the `note` directives whose ACLs match. */
 void annotate_log(struct xact *x);
 

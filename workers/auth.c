@@ -115,8 +115,6 @@ static struct auth_cred *
 auth_cache_put(const char *user, const char *pass,
     const struct helper_reply *r)
 {
-	static const char *const appendables[] = { "group", "tag", NULL };
-	struct notes ns = { NULL, 0, 0 };
 	struct auth_cred *c = auth_cache_find(user);
 	unsigned h = auth_hash(user);
 
@@ -130,9 +128,7 @@ auth_cache_put(const char *user, const char *pass,
 	c->pass = xstrdup(pass);
 	c->expires = auth_now() +
 	    (time_t)(worker_cfg->auth_basic.credentialsttl / 1000);
-	helper_reply_to_notes(r, &ns);
-	notes_replace_or_add_or_append(&c->notes, &ns, appendables);
-	notes_free(&ns);
+	annotate_user_notes(&c->notes, r, NULL);
 	return c;
 }
 

@@ -379,22 +379,6 @@ digest_is_hex32(const char *s)
 	    strspn(s, "0123456789abcdefABCDEF") == DIGEST_HEX_LEN;
 }
 
-/*
- * Squid keeps a reply's pairs with the user, group= and tag= accumulating,
- * never the ha1= secret.
- */
-static void
-digest_user_notes(struct digest_user *u, const struct helper_reply *rep)
-{
-	static const char *const appendables[] = { "group", "tag", NULL };
-	struct notes ns = { NULL, 0, 0 };
-
-	helper_reply_to_notes(rep, &ns);
-	notes_replace_or_add_or_append(&u->notes, &ns, appendables);
-	notes_remove(&u->notes, "ha1");
-	notes_free(&ns);
-}
-
 static void
 digest_done(void *arg, const struct helper_reply *rep, const char *notes)
 {
@@ -404,7 +388,7 @@ digest_done(void *arg, const struct helper_reply *rep, const char *notes)
 	const char *ha1 = NULL;
 
 	x->auth.req = NULL;
-	digest_user_notes(u, rep);
+	annotate_user_notes(&u->notes, rep, "ha1");
 	if (rep->result == HELPER_OK)
 		ha1 = helper_reply_get(rep, "ha1");
 	else if (rep->result == HELPER_UNKNOWN)

@@ -140,22 +140,6 @@ auth_negotiate_pending(const struct xact *x)
 	    x->conn->nego->token != NULL;
 }
 
-/*
- * Squid keeps a reply's pairs with the login's user, group= and tag=
- * accumulating, never the token.
- */
-static void
-nego_notes(struct negotiate_conn *nc, const struct helper_reply *r)
-{
-	static const char *const appendables[] = { "group", "tag", NULL };
-	struct notes ns = { NULL, 0, 0 };
-
-	helper_reply_to_notes(r, &ns);
-	notes_replace_or_add_or_append(&nc->notes, &ns, appendables);
-	notes_remove(&nc->notes, "token");
-	notes_free(&ns);
-}
-
 static void
 nego_done(void *arg, const struct helper_reply *r, const char *notes)
 {
@@ -169,7 +153,7 @@ nego_done(void *arg, const struct helper_reply *r, const char *notes)
 	free(nc->token);
 	nc->token = NULL;
 	x->auth.state = ACL_AUTH_FAILED;
-	nego_notes(nc, r);
+	annotate_user_notes(&nc->notes, r, "token");
 	if (r->result == HELPER_TT && token != NULL) {
 		free(nc->challenge);
 		nc->challenge = xstrdup(token);

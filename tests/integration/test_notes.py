@@ -45,8 +45,9 @@ def conf(workdir, extra="", rewriter=False):
     return text.replace("%%", "%") + extra
 
 
-def log_lines(workdir, n):
-    path = os.path.join(workdir, "notes.log")
+def log_lines(workdir, n, name="notes.log"):
+    """The first n lines of a log in workdir (waited for), without %ru."""
+    path = os.path.join(workdir, name)
 
     def have():
         if not os.path.exists(path):
@@ -55,7 +56,7 @@ def log_lines(workdir, n):
             lines = f.read().splitlines()
         return lines if len(lines) >= n else None
     got = wait_for(have, 5.0)
-    assert got is not None, "fewer than %d lines in notes.log" % n
+    assert got is not None, "fewer than %d lines in %s" % (n, name)
     return [l.split(" ", 1)[1] for l in got]
 
 
@@ -177,13 +178,7 @@ def test_digest_helper_pairs_annotate_but_not_ha1(proxy, origin, workdir):
     assert get(p.port, url, authz("alice", "pw", nonce, url, nc=2)).status == 200
     # the first line is the 407 that handed out the nonce
     assert log_lines(workdir, 3)[1:] == ["gold - - - -", "gold - - - -"]
-    path = os.path.join(workdir, "ha1.log")
-
-    def ha1_lines():
-        with open(path) as f:
-            got = [l.split(" ", 1)[1] for l in f.read().splitlines()]
-        return got if len(got) >= 3 else None
-    assert wait_for(ha1_lines, 5.0) == ["-"] * 3
+    assert log_lines(workdir, 3, "ha1.log") == ["-"] * 3
 
 
 NEGOTIATE = r'''#!/usr/bin/python3
@@ -213,13 +208,7 @@ def test_negotiate_pairs_annotate_the_connections_requests(proxy, origin, workdi
         c.send(build("GET", origin.url("/ok/two")))     # the connection's login
         assert c.read_response().status == 200
     assert log_lines(workdir, 2) == ["gold - - - -", "gold - - - -"]
-    path = os.path.join(workdir, "tok.log")
-
-    def tok_lines():
-        with open(path) as f:
-            got = [l.split(" ", 1)[1] for l in f.read().splitlines()]
-        return got if len(got) >= 2 else None
-    assert wait_for(tok_lines, 5.0) == ["-", "-"]
+    assert log_lines(workdir, 2, "tok.log") == ["-", "-"]
 
 
 def test_extras_see_earlier_notes(proxy, origin, workdir):
@@ -228,12 +217,4 @@ def test_extras_see_earlier_notes(proxy, origin, workdir):
              "access_log " + workdir + "/ex.log ex\n")
     p = proxy(conf_extra=conf(workdir, extra, rewriter=True), access=ALLOW_E)
     assert get(p.port, origin.url("/ok/extras/E:tier=gold")).status == 200
-    path = os.path.join(workdir, "ex.log")
-
-    def ex_lines():
-        if not os.path.exists(path):
-            return None
-        with open(path) as f:
-            got = [l.split(" ", 1)[1] for l in f.read().splitlines()]
-        return got or None
-    assert wait_for(ex_lines, 5.0) == ["gold"]
+    assert log_lines(workdir, 1, "ex.log") == ["gold"]
