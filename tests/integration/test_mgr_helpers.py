@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from helpers import build, exchange, get, wait_for
+from helpers import build, exchange, get, wait_for, write_script
 
 # A helper for every pool: argv[1] says which dialect; it answers at once.
 HELPER = r'''#!/usr/bin/python3
@@ -45,16 +45,8 @@ http_access deny all
 """
 
 
-def helper(workdir):
-    path = os.path.join(workdir, "mgr_helper.py")
-    with open(path, "w") as f:
-        f.write(HELPER)
-    os.chmod(path, 0o755)
-    return path
-
-
 def conf(workdir):
-    h = helper(workdir)
+    h = write_script(workdir, "mgr_helper.py", HELPER)
     return ("url_rewrite_program %s rewrite\n"
             "url_rewrite_children 1 startup=1 idle=1\n"
             "url_rewrite_access deny manager\n"

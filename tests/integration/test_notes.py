@@ -9,7 +9,7 @@ the rewriter's, and a path starting /no is refused by the external ACL."""
 import base64
 import os
 
-from helpers import RawClient, build, get, wait_for
+from helpers import RawClient, build, get, wait_for, write_script
 
 HELPER = r'''#!/usr/bin/python3
 import sys
@@ -30,10 +30,7 @@ LOGFORMAT = "%ru %{tier}note %{clt_conn_tag}note %{rw}note %{fixed}note %{lvl}no
 
 
 def conf(workdir, extra="", rewriter=False):
-    path = os.path.join(workdir, "note_helper.py")
-    with open(path, "w") as f:
-        f.write(HELPER)
-    os.chmod(path, 0o755)
+    path = write_script(workdir, "note_helper.py", HELPER)
     os.chmod(workdir, 0o777)
     text = ("external_acl_type t ttl=0 negative_ttl=0 %%PATH %s E\n"
             "acl e external t\n"
@@ -129,10 +126,7 @@ for line in sys.stdin:
 
 
 def test_auth_helper_pairs_annotate_every_request_of_the_user(proxy, origin, workdir):
-    auth = os.path.join(workdir, "auth_helper.py")
-    with open(auth, "w") as f:
-        f.write(AUTH)
-    os.chmod(auth, 0o755)
+    auth = write_script(workdir, "auth_helper.py", AUTH)
     extra = ("auth_param basic program %s\n"
              "auth_param basic children 1 startup=1 idle=1\n"
              "auth_param basic realm Proxy\n"
@@ -160,10 +154,7 @@ for line in sys.stdin:
 
 def test_digest_helper_pairs_annotate_but_not_ha1(proxy, origin, workdir):
     from test_digest_auth import REALM, authz, fresh_nonce
-    helper = os.path.join(workdir, "digest_helper.py")
-    with open(helper, "w") as f:
-        f.write(DIGEST)
-    os.chmod(helper, 0o755)
+    helper = write_script(workdir, "digest_helper.py", DIGEST)
     extra = ("auth_param digest program %s\n"
              "auth_param digest children 1 startup=1 idle=1\n"
              "auth_param digest realm %s\n"
@@ -190,10 +181,7 @@ for line in sys.stdin:
 
 
 def test_negotiate_pairs_annotate_the_connections_requests(proxy, origin, workdir):
-    helper = os.path.join(workdir, "negotiate_helper.py")
-    with open(helper, "w") as f:
-        f.write(NEGOTIATE)
-    os.chmod(helper, 0o755)
+    helper = write_script(workdir, "negotiate_helper.py", NEGOTIATE)
     extra = ("auth_param negotiate program %s\n"
              "auth_param negotiate children 1 startup=1 idle=1\n"
              "acl users proxy_auth REQUIRED\n"
