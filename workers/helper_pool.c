@@ -565,7 +565,6 @@ helper_handle_reply(struct helper_proc *pr, const char *msg, size_t len)
 		return;
 	}
 	helper_inflight_unlink(pr, r);
-	helper_count_reply(pr, r);
 	helper_reply_parse(&rep, msg, len);
 	r->notes = helper_reply_notes_append(r->notes, &rep);
 	if (rep.result == HELPER_BH && r->cb != NULL && !r->held &&
@@ -574,15 +573,22 @@ helper_handle_reply(struct helper_proc *pr, const char *msg, size_t len)
 		r->tries++;
 		log_errx("helper: {result=BH, notes={%s}}, attempt #%d of %d",
 		    r->notes, r->tries, HELPER_BH_RETRIES);
+		helper_count_reply(pr, r);
 		helper_reply_free(&rep);
 		helper_queue_push(p, r, 1);
 		return;
 	}
+	int alive = 1;
 	if (r->cb != NULL) {
 		helper_answering = pr;
 		r->cb(r->arg, &rep, r->notes);
+		alive = helper_answering == pr;	/* not closed by the callback */
 		helper_answering = NULL;
 	}
+	/* counted after the callback, as Squid does: a cache manager page
+	 * answered inside it does not count its own reply yet */
+	if (alive)
+		helper_count_reply(pr, r);
 	helper_reply_free(&rep);
 	helper_req_free(r);
 }

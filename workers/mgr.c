@@ -6,8 +6,9 @@
  * ACTION (squidclient), http://visible_hostname:PORT/squid-internal-mgr/
  * ACTION naming this proxy and port, or that path in origin form on a port
  * that is not accel.  The request has passed http_access (the built-in
- * `manager` ACL matches both URL forms); other actions answer 404 with
- * ERR_INVALID_URL as Squid answers an unknown one.
+ * `manager` ACL matches both URL forms) and, as in Squid, the rewriter and
+ * store ID helpers; other actions answer 404 with ERR_INVALID_URL as
+ * Squid answers an unknown one.
  *
  * Each worker answers from its own helpers; with workers > 1 the page is
  * framed "by kidN {" ... "} by kidN" as Squid frames each kid's part, but

@@ -1,6 +1,6 @@
 /*
  * mgr: the cache manager's pages (Squid's mgr:ACTION), answered by the
- * worker after http_access.  Called by xact_access.c only.
+ * worker after http_access, url_rewrite and store ID.  Called by xact_access.c only.
  */
 #ifndef CUTTLE_MGR_H
 #define CUTTLE_MGR_H
@@ -14,8 +14,8 @@ struct xact;
  */
 char *mgr_local_url(const struct xact *x);
 /*
- * x passed http_access: when it is a cache manager request, answer it
- * and return 1 (x has ended); else 0.
+ * x passed http_access and the URL helpers: when it is a cache manager
+ * request, answer it and return 1 (x has ended); else 0.
  */
 int mgr_start(struct xact *x);
 

@@ -161,11 +161,23 @@ xact_access_dns(void *arg, const struct dns_result *res)
 }
 
 /* After the rewriter, as in Squid: the store ID, then the router. */
+/*
+ * After the URL helpers: the cache manager's requests were asked about
+ * too, as Squid asks its rewriter and store ID helpers about them.
+ */
+static void
+xact_helpers_done(struct xact *x)
+{
+	if (mgr_start(x))
+		return;
+	xact_route_request(x);
+}
+
 static void
 xact_store_id(struct xact *x)
 {
-	if (!storeid_start(x, xact_route_request))
-		xact_route_request(x);
+	if (!storeid_start(x, xact_helpers_done))
+		xact_helpers_done(x);
 }
 
 static void
@@ -211,8 +223,6 @@ xact_access(struct xact *x)
 	}
 	if (internal_start(x))
 		return;		/* the proxy's own pages */
-	if (mgr_start(x))
-		return;		/* the cache manager's */
 	if (rewrite_start(x, xact_store_id))
 		return;
 	xact_store_id(x);

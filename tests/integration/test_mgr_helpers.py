@@ -215,6 +215,24 @@ def test_busy_child_shows_flag_and_request(proxy, origin, workdir):
         slow.join(10)
 
 
+def test_manager_requests_pass_the_url_helpers(proxy, workdir):
+    """As in Squid, a manager request is asked about by the rewriter and
+    the store ID helper after http_access, and a page counts the request
+    it answers as sent, its reply only once the page is out (Squid counts
+    a reply after the callback that rendered the page)."""
+    c = (conf(workdir).replace("url_rewrite_access deny manager\n", "")
+         .replace("store_id_access deny manager\n", ""))
+    p = proxy(conf_extra=c, access=ACCESS)
+    page(p.port, "redirector")
+    rw = counters(page(p.port, "redirector"))
+    assert (rw["requests sent"], rw["replies received"]) == (2, 2)
+    sid = counters(page(p.port, "store_id"))
+    assert (sid["requests sent"], sid["replies received"]) == (3, 2)
+    page(p.port, "redirector", how="origin")
+    rw = counters(page(p.port, "redirector"))
+    assert (rw["requests sent"], rw["replies received"]) == (5, 5)
+
+
 @pytest.mark.cuttle_only(reason="the tests run Squid with -N (no SMP); cuttle "
                          "frames a kid's part as Squid's FunAction does but "
                          "only the kid that answers reports")
