@@ -55,7 +55,7 @@ static const struct acl_type_def acl_types[] = {
 	{ "external",		ACL_K_EXTERNAL,		0 },
 	{ "ssl_error",		ACL_K_SSL_ERROR,	0 },
 	{ "server_cert_fingerprint", ACL_K_SERVER_CERT_FP, ACL_F_SHA1 },
-	{ "note",		ACL_K_UNSUPPORTED,	0 },
+	{ "note",		ACL_K_NOTE,		ACL_F_M },
 	{ "hier_code",		ACL_K_UNSUPPORTED,	0 },
 	{ "peername",		ACL_K_UNSUPPORTED,	0 },
 	{ "peername_regex",	ACL_K_UNSUPPORTED,	0 },
@@ -280,6 +280,17 @@ acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
 		for (i = 0; i < n; i++)
 			acl_word_add(a, v[i]);
 		break;
+	case ACL_K_NOTE:
+		/* "note [-m[=delims]] NAME [VALUE...]": as Squid's
+		 * ACLNoteData, a later line names the annotation anew */
+		if (n < 1)
+			return xasprintf("note ACL '%s' needs an annotation "
+			    "name", a->name);
+		free(a->note_name);
+		a->note_name = xstrdup(v[0]);
+		for (i = 1; i < n; i++)
+			acl_word_add(a, v[i]);
+		break;
 	case ACL_K_EXTERNAL:
 		/* "external TYPENAME [args...]", defined once, as Squid */
 		if (a->ext != NULL)
@@ -343,7 +354,7 @@ acl_count_values(const struct acl *a)
 	return a->nips + a->ndoms + a->rx.n + a->nranges + a->nwords +
 	    a->nhdrs + a->ntimes + (a->steps != 0) + a->auth_required +
 	    (a->max_ips > 0) +
-	    (a->ext != NULL);
+	    (a->ext != NULL) + (a->note_name != NULL);
 }
 
 /* An ssl::server_name option, or ACL_SNI_DEFAULT if o is none. */
@@ -435,8 +446,12 @@ acl_parse_internal(struct acl_set *set, char **argv, int argc,
 				no_dns = 1;
 			else if ((def->flags & ACL_F_M) &&
 			    strncmp(o, "-m", 2) == 0 && (o[2] == '\0' ||
-			    o[2] == '='))
-				;
+			    o[2] == '=')) {
+				/* Squid's default list delimiter is ',' */
+				free(a->note_delims);
+				a->note_delims = xstrdup(o[2] == '=' && o[3] ?
+				    o + 3 : ",");
+			}
 			else if ((def->flags & ACL_F_SNI) &&
 			    (sni = acl_sni_option(o)) != ACL_SNI_DEFAULT) {
 				if (sni_mode != ACL_SNI_DEFAULT) {
@@ -553,6 +568,8 @@ acl_free(struct acl *a)
 	int i;
 
 	free(a->name);
+	free(a->note_name);
+	free(a->note_delims);
 	free(a->ips);
 	for (i = 0; i < a->ndoms; i++)
 		free(a->doms[i].key);
@@ -730,6 +747,8 @@ acl_match(const struct acl *a, const struct acl_checklist *cl)
 		    ACL_MATCH : ACL_NOMATCH;
 	case ACL_K_TAG:
 		return acl_word_match(a, cl->tag != NULL ? *cl->tag : NULL, 0);
+	case ACL_K_NOTE:
+		return acl_note_match(a, cl->notes);
 	case ACL_K_EXTERNAL:
 		if (cl->external == NULL || a->ext == NULL)
 			return ACL_NOMATCH;

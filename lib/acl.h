@@ -16,6 +16,7 @@ struct http_msg;
 struct acl;		/* one named ACL, opaque */
 
 struct extacl_type;
+struct notes;
 
 struct acl_set {		/* every named ACL of a config, built-ins first */
 	struct acl	*head;
@@ -94,6 +95,8 @@ struct acl_checklist {
 	/* where an external ACL's tag= lands (it may while the list is
 	 * checked), for "tag" ACLs; NULL: none */
 	const char *const *tag;
+	/* the transaction's annotations, for "note" ACLs; NULL: none */
+	const struct notes *notes;
 	/* answers an "external" ACL (ACL_MATCH, ACL_NOMATCH, ACL_NEED_*,
 	 * ACL_DUNNO); NULL: external ACLs never match */
 	enum acl_result	(*external)(void *arg, const struct acl *acl,

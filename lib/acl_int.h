@@ -22,6 +22,7 @@ enum acl_kind {
 	ACL_K_HTTP_STATUS, ACL_K_TIME, ACL_K_SSL_SERVER_NAME,
 	ACL_K_SSL_SERVER_NAME_REGEX, ACL_K_AT_STEP, ACL_K_SERVER_CERT_FP, ACL_K_PROXY_AUTH,
 	ACL_K_PROXY_AUTH_REGEX, ACL_K_SSL_ERROR, ACL_K_EXTERNAL, ACL_K_TAG, ACL_K_MAX_USER_IP,
+	ACL_K_NOTE,
 	ACL_K_UNSUPPORTED,	/* parsed and kept, never matches */
 	ACL_K_REJECTED		/* refused at parse time */
 };
@@ -110,6 +111,8 @@ struct acl {
 	int		 strict;	/* max_user_ip -s */
 	int		 sni_mode;	/* ACL_SNI_*: ssl::server_name option */
 	const struct extacl_type *ext;	/* external: its type; words: args */
+	char		*note_name;	/* note: the annotation; words: values */
+	char		*note_delims;	/* note -m[=delims]: NULL without -m */
 	struct acl	*next;
 };
 
@@ -152,6 +155,8 @@ int acl_hdr_regex(const struct http_msg *m, const char *name,
 char *acl_range_parse(struct acl *a, const char *v, int open_ok);
 int acl_range_match(const struct acl *a, int v);
 void acl_word_add(struct acl *a, const char *v);
+struct notes;
+int acl_note_match(const struct acl *a, const struct notes *ns);
 int acl_word_match(const struct acl *a, const char *s, int icase);
 char *acl_time_parse(struct acl *a, char **vals, int n, struct acl_msgs *w);
 int acl_time_match(const struct acl *a, time_t now);

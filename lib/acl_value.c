@@ -6,6 +6,7 @@
 #include "config.h"
 #include "acl.h"
 #include "acl_int.h"
+#include "notes.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -82,6 +83,51 @@ acl_word_match(const struct acl *a, const char *s, int icase)
 	for (i = 0; i < a->nwords; i++)
 		if ((icase ? strcasecmp : strcmp)(a->words[i], s) == 0)
 			return 1;
+	return 0;
+}
+
+/* One annotation value (or a token of it) against the ACL's values. */
+static int
+acl_note_value(const struct acl *a, const char *v, size_t len)
+{
+	if (a->nwords == 0)
+		return 1;	/* a name-only note ACL matches any value */
+	for (int i = 0; i < a->nwords; i++)
+		if (strlen(a->words[i]) == len &&
+		    memcmp(a->words[i], v, len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Squid's ACLNoteStrategy: some annotation named a->note_name whose value
+ * (with -m, some token of it between delimiters) is one of the values.
+ */
+int
+acl_note_match(const struct acl *a, const struct notes *ns)
+{
+	if (ns == NULL || a->note_name == NULL)
+		return 0;
+	for (int i = 0; i < ns->n; i++) {
+		const char *v = ns->v[i].value;
+
+		if (strcmp(ns->v[i].key, a->note_name) != 0)
+			continue;
+		if (a->note_delims == NULL) {
+			if (acl_note_value(a, v, strlen(v)))
+				return 1;
+			continue;
+		}
+		while (*v != '\0') {
+			size_t skip = strspn(v, a->note_delims);
+			size_t len = strcspn(v + skip, a->note_delims);
+
+			v += skip;
+			if (len > 0 && acl_note_value(a, v, len))
+				return 1;
+			v += len;
+		}
+	}
 	return 0;
 }
 

@@ -165,6 +165,17 @@ struct cfg_tls_outgoing {
 	char		*text;		/* every word as written, to compare */
 };
 
+/*
+ * note KEY VALUE [acl ...]: at logging, each key gets its first value whose
+ * ACLs match (Squid's Note::match), in the order keys first appeared.
+ */
+struct cfg_note {
+	char		*key;
+	char		*value;
+	struct access_rule rule;	/* action unused; refs are ANDed */
+	struct cfg_note	*next;
+};
+
 /* cache_peer HOST TYPE HTTP_PORT ICP_PORT [options] */
 enum cfg_peer_type {
 	CFG_PEER_PARENT, CFG_PEER_SIBLING, CFG_PEER_MULTICAST
@@ -427,6 +438,7 @@ struct cfg {
 	int64_t		 request_header_max_size;
 	int64_t		 reply_header_max_size;
 	int64_t		 request_body_max_size;	/* 0: none */
+	struct cfg_note	*notes;		/* note directives, in order */
 	struct cfg_size_acl *reply_body_max_size;	/* first match; <= 0: none */
 
 	/* timeouts, ms */

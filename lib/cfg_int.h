@@ -39,6 +39,7 @@ char *cfg_set_on_unsupported_protocol(struct conf_ctx *cx, void *field,
 char *cfg_set_bytes(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_size_acl(struct conf_ctx *cx, void *field, int argc,
     char **argv);
+char *cfg_set_note(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_outgoing_addr(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 char *cfg_set_deny_info(struct conf_ctx *cx, void *field, int argc,

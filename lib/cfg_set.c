@@ -813,6 +813,44 @@ cfg_set_size_acl(struct conf_ctx *cx, void *field, int argc, char **argv)
 	return NULL;
 }
 
+/*
+ * note KEY VALUE [acl ...].  Squid refuses the keys its helpers use and
+ * formats quoted values as logformat; we take plain words only.
+ */
+char *
+cfg_set_note(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	static const char *const reserved[] = { "group", "ha1", "log",
+	    "message", "password", "rewrite-url", "status", "tag", "ttl",
+	    "url", "user", NULL };
+	struct cfg_note *n, **tail;
+	char *err;
+
+	for (int i = 0; reserved[i] != NULL; i++)
+		if (strcmp(argv[0], reserved[i]) == 0)
+			return units_strf("cannot use a reserved note name: "
+			    "%s", argv[0]);
+	if (argv[1][0] == '"' || argv[1][0] == '\'')
+		return units_strf("note %s: quoted values (logformat "
+		    "%%codes) are not supported yet: %s", argv[0], argv[1]);
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		abort();
+	if ((err = cfg_refs(cx, argv + 2, argc - 2, &n->rule.refs,
+	    &n->rule.nrefs, 0)) != NULL) {
+		free(n);
+		return err;
+	}
+	n->key = cfg_strdup(argv[0]);
+	n->value = cfg_strdup(argv[1]);
+	n->rule.action = ACCESS_ALLOW;
+	n->rule.file = cx->file;
+	n->rule.line = cx->line;
+	for (tail = field; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = n;
+	return NULL;
+}
+
 char *
 cfg_set_outgoing_addr(struct conf_ctx *cx, void *field, int argc,
     char **argv)

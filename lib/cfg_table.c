@@ -404,7 +404,7 @@ static const struct conf_directive cfg_table[] = {
 	    NULL },
 	{ "nonhierarchical_direct", conf_set_bool,
 	    CFG(nonhierarchical_direct), "on", 0, 1, 1, NULL },
-	U("note"),
+	{ "note", cfg_set_note, CFG(notes), NULL, 0, 2, ANY, NULL },
 	U("offline_mode"),
 	{ "on_unsupported_protocol", cfg_set_on_unsupported_protocol,
 	    CFG(on_unsupported_protocol), NULL, 0, 1, ANY, NULL },
@@ -700,6 +700,20 @@ cfg_free_size_acls(struct cfg_size_acl **list)
 	}
 }
 
+static void
+cfg_free_notes(struct cfg_note **list)
+{
+	struct cfg_note *n;
+
+	while ((n = *list) != NULL) {
+		*list = n->next;
+		cfg_free_rule(&n->rule);
+		free(n->key);
+		free(n->value);
+		free(n);
+	}
+}
+
 void
 cfg_free(struct cfg *cfg)
 {
@@ -740,6 +754,7 @@ cfg_free(struct cfg *cfg)
 		free(di);
 	}
 	cfg_free_size_acls(&cfg->reply_body_max_size);
+	cfg_free_notes(&cfg->notes);
 	cfg_free_size_acls(&cfg->range_offset_limit);
 	while ((oa = cfg->tcp_outgoing_address) != NULL) {
 		cfg->tcp_outgoing_address = oa->next;

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "helper_reply.h"
+#include "notes.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -345,4 +346,11 @@ helper_reply_notes_append(char *acc, const struct helper_reply *r)
 		strcat(e, "; ");
 	}
 	return acc;
+}
+
+void
+helper_reply_to_notes(const struct helper_reply *r, struct notes *ns)
+{
+	for (int i = 0; i < r->nkv; i++)
+		notes_add(ns, r->kv[i].key, r->kv[i].value);
 }

@@ -86,5 +86,11 @@ const char *helper_result_name(enum helper_result res);
  * NUL-terminated *acc (malloc'd, may be NULL), returning the new string.
  */
 char *helper_reply_notes_append(char *acc, const struct helper_reply *r);
+/*
+ * Append r's key=value pairs to ns: every pair of a reply is a transaction
+ * annotation in Squid (HttpRequest notes, %note, note ACLs).
+ */
+struct notes;
+void helper_reply_to_notes(const struct helper_reply *r, struct notes *ns);
 
 #endif

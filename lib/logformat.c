@@ -93,7 +93,7 @@ static const struct lf_code_row lf_codes[] = {
 	{ "sn", LFC_SEQ, LF_Q_NONE },
 	{ "err_code", LFC_ERR_CODE, LF_Q_NONE },
 	{ "err_detail", LFC_ERR_DETAIL, LF_Q_NONE },
-	{ "note", LFC_DASH, LF_Q_NONE },
+	{ "note", LFC_NOTE, LF_Q_URL_PASS },
 	{ "master_xaction", LFC_XACTION, LF_Q_NONE },
 	{ "ssl::bump_mode", LFC_BUMP_MODE, LF_Q_NONE },
 	{ "ssl::>sni", LFC_SNI, LF_Q_NONE },
@@ -231,7 +231,8 @@ lf_parse_field(char *s, struct lf_item *it)
 	if (arg != NULL) {
 		it->text = arg;
 		it->text_len = strlen(arg);
-		if (it->code == LFC_REQ_HDR || it->code == LFC_REP_HDR)
+		if (it->code == LFC_REQ_HDR || it->code == LFC_REP_HDR ||
+		    it->code == LFC_NOTE)
 			lf_header_arg(it);
 	}
 	/* sub-second precision: the maximum width says how many digits */

@@ -14,6 +14,7 @@
 #include <sys/time.h>
 
 struct http_msg;
+struct notes;
 struct logformat;	/* compiled format, opaque */
 
 /* Everything a log line may print about one transaction. */
@@ -58,6 +59,7 @@ struct alog_entry {
 	const char	*ext_tag;	/* %et: an external ACL's tag= */
 	const char	*ext_log;	/* %ea: an external ACL's log= */
 	const char	*ext_user;	/* %ue: an external ACL's user= */
+	const struct notes *notes;	/* %note: the annotations, or NULL */
 };
 
 /*
@@ -82,5 +84,13 @@ void logformat_free(struct logformat *f);
  */
 size_t logformat_render(const struct logformat *f, const struct alog_entry *e,
     int log_mime_hdrs, char *out, size_t outsz);
+
+/*
+ * Squid's Format::QuoteMimeBlob of s[0..n) into out (NUL-terminated,
+ * truncated to outsz): the quoting of mime headers in logs and of helper
+ * requests on the cache manager's helper pages.  Returns its length.
+ */
+size_t logformat_quote_mimeblob(const char *s, size_t n, char *out,
+    size_t outsz);
 
 #endif

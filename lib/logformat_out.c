@@ -110,6 +110,18 @@ lf_encode(struct lf_out *o, enum lf_quote q, const char *s, size_t n)
 	}
 }
 
+size_t
+logformat_quote_mimeblob(const char *s, size_t n, char *out, size_t outsz)
+{
+	struct lf_out o = { out, 0, outsz > 0 ? outsz - 1 : 0 };
+
+	if (outsz == 0)
+		return 0;
+	lf_encode(&o, LF_Q_MIMEBLOB, s, n);
+	out[o.len] = '\0';
+	return o.len;
+}
+
 /*
  * printf's "%*lld" / "%0*lld" without printf: formats v into buf (at least
  * 24 + width bytes) and returns the length.  snprintf dominated the cost of

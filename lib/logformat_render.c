@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "http_parse.h"
+#include "notes.h"
 
 /*
  * strftime of t.  The last result per (local, spec) slot is kept, since
@@ -217,6 +218,42 @@ lf_fmt_frac(char *buf, int zw, long long whole, int prec, long frac)
 		zw = LF_SCRATCH - 64;
 	n = snprintf(buf, LF_SCRATCH, "%0*lld.%0*ld", zw, whole, prec, frac);
 	return n < 0 ? 0 : (size_t)n;
+}
+
+/*
+ * %note: every annotation as "key: value\r\n"; %{key}note: key's values
+ * joined by the separator (',' unless %{key:;}note etc. names another),
+ * as Squid's Format.cc.  The text goes to scratch; 0 when there is none.
+ */
+static int
+lf_note(const struct lf_item *it, const struct alog_entry *e, char *scratch,
+    size_t *len)
+{
+	struct lf_out so = { scratch, 0, LF_SCRATCH };
+	int found = 0;
+
+	if (e->notes == NULL)
+		return 0;
+	for (int i = 0; i < e->notes->n; i++) {
+		const struct note *n = &e->notes->v[i];
+
+		if (it->text == NULL || it->text_len == 0) {
+			lf_puts(&so, n->key);
+			lf_put(&so, ": ", 2);
+			lf_puts(&so, n->value);
+			lf_put(&so, "\r\n", 2);
+			found = 1;
+			continue;
+		}
+		if (strlen(n->key) != it->text_len ||
+		    memcmp(n->key, it->text, it->text_len) != 0)
+			continue;
+		if (found++)
+			lf_putc(&so, it->sep);
+		lf_puts(&so, n->value);
+	}
+	*len = so.len;
+	return found && so.len > 0;
 }
 
 /* One field of a custom format. */
@@ -447,6 +484,12 @@ lf_render_item(const struct lf_item *it, const struct alog_entry *e,
 		break;
 	case LFC_EXT_USER:
 		s = e->ext_user;
+		break;
+	case LFC_NOTE:
+		if (lf_note(it, e, scratch, &slen)) {
+			s = scratch;
+			sized = 1;
+		}
 		break;
 	}
 

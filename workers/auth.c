@@ -34,6 +34,7 @@
 #include "auth_negotiate.h"
 #include "buf.h"
 #include "cfg.h"
+#include "annotate.h"
 #include "conn.h"
 #include "xact.h"
 #include "dns.h"
@@ -42,6 +43,7 @@
 #include "helper_pool.h"
 #include "log.h"
 #include "logformat.h"
+#include "notes.h"
 #include "util.h"
 #include "worker.h"
 
@@ -60,6 +62,7 @@ struct auth_cred {
 	char		*pass;		/* the helper accepted it; NULL: not */
 	time_t		 checked;	/* monotonic seconds */
 	struct auth_ips	 ips;
+	struct notes	 notes;		/* the helper's kv-pairs for the user */
 	struct auth_cred *next;
 };
 
@@ -89,6 +92,7 @@ auth_cred_free(struct auth_cred *c)
 	free(c->user);
 	free(c->pass);
 	auth_ips_free(&c->ips);
+	notes_free(&c->notes);
 	free(c);
 	auth_cache_users--;
 }
@@ -515,6 +519,7 @@ auth_setup(struct xact *x)
 		c->checked = checked;
 	}
 	if (c->pass != NULL && auth_fresh(c->checked)) {
+		annotate_update(x, &c->notes);	/* the user's notes */
 		x->auth.state = ACL_AUTH_OK;
 		x->log.user = x->auth.user;
 	}
@@ -571,6 +576,10 @@ auth_done(void *arg, const struct helper_reply *r, const char *notes)
 		c->pass = xstrdup(x->auth.pass);
 		auth_share_store(heritage.auth_share, "basic", c->user, c->pass,
 		    c->checked);
+		/* Squid keeps the reply's notes with the user: group= and
+		 * tag= accumulate, other keys are replaced */
+		annotate_user_notes(&c->notes, r, NULL);
+		annotate_update(x, &c->notes);
 		x->auth.state = ACL_AUTH_OK;
 		x->log.user = x->auth.user;
 	} else {
@@ -578,6 +587,7 @@ auth_done(void *arg, const struct helper_reply *r, const char *notes)
 		    x->auth.pass);
 		const char *msg = helper_reply_get(r, "message");
 
+		annotate_from_reply(x, r);
 		if (r->result == HELPER_BH)
 			log_errx("basic auth helper: {result=BH, notes={%s}}",
 			    notes);
@@ -647,4 +657,13 @@ auth_release(struct xact *x)
 	x->auth.user = NULL;
 	x->auth.pass = NULL;
 	auth_digest_release(x);
+}
+
+int
+auth_mgr_stats(struct buf *out)
+{
+	if (auth_pool == NULL)
+		return -1;
+	helper_pool_stats(auth_pool, out, "Basic Authenticator Statistics");
+	return 0;
 }

@@ -46,6 +46,8 @@ int auth_max_user_ip(void *arg, int max, int strict);
 int auth_enabled(void);
 /* Append a 407's Proxy-Authenticate lines to out. */
 void auth_challenge(struct xact *x, struct buf *out);
+/* Squid's mgr:basicauthenticator page; -1 without auth_param basic. */
+int auth_mgr_stats(struct buf *out);
 /* The realm for Proxy-Authenticate, taken raw from auth_param basic realm. */
 const char *auth_realm(void);
 

@@ -30,6 +30,7 @@
 #include <openssl/rand.h>
 
 #include "acl.h"
+#include "annotate.h"
 #include "buf.h"
 #include "cfg.h"
 #include "digest_parse.h"
@@ -38,6 +39,7 @@
 #include "helper_pool.h"
 #include "log.h"
 #include "logformat.h"
+#include "notes.h"
 #include "util.h"
 #include "worker.h"
 #include "xact.h"
@@ -59,6 +61,7 @@ struct digest_user {
 	char		*name;
 	char		 ha1[DIGEST_HEX_LEN + 1];
 	int		 ha1_set;
+	struct notes	 notes;		/* the helper's kv-pairs, ha1 aside */
 	struct digest_user *next;
 };
 
@@ -241,6 +244,7 @@ digest_clear(int nonces_too)
 		for (u = digest_users[i]; u != NULL; u = un) {
 			un = u->next;
 			free(u->name);
+			notes_free(&u->notes);
 			free(u);
 		}
 		digest_users[i] = NULL;
@@ -333,6 +337,7 @@ digest_check(struct xact *x, int after_helper)
 			return ACL_AUTH_PENDING;
 		}
 	}
+	annotate_update(x, &u->notes);	/* the user's notes, as Squid */
 	return ACL_AUTH_OK;
 }
 
@@ -383,6 +388,7 @@ digest_done(void *arg, const struct helper_reply *rep, const char *notes)
 	const char *ha1 = NULL;
 
 	x->auth.req = NULL;
+	annotate_user_notes(&u->notes, rep, "ha1");
 	if (rep->result == HELPER_OK)
 		ha1 = helper_reply_get(rep, "ha1");
 	else if (rep->result == HELPER_UNKNOWN)
@@ -492,4 +498,13 @@ auth_digest_reply_info(struct xact *x, struct buf *out)
 		return;
 	buf_printf(out, "Proxy-Authentication-Info: nextnonce=\"%s\"\r\n",
 	    digest_nonce_new()->key);
+}
+
+int
+auth_digest_mgr_stats(struct buf *out)
+{
+	if (digest_pool == NULL)
+		return -1;
+	helper_pool_stats(digest_pool, out, "Digest Authenticator Statistics");
+	return 0;
 }

@@ -29,5 +29,7 @@ void auth_digest_release(struct xact *x);
 void auth_digest_challenge(struct xact *x, struct buf *out);
 /* A reply to x: Proxy-Authentication-Info when its nonce runs out. */
 void auth_digest_reply_info(struct xact *x, struct buf *out);
+/* Squid's mgr:digestauthenticator page; -1 without digest. */
+int auth_digest_mgr_stats(struct buf *out);
 
 #endif

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "acl.h"
+#include "annotate.h"
 #include "buf.h"
 #include "cfg.h"
 #include "conn.h"
@@ -29,6 +30,7 @@
 #include "log.h"
 #include "http_parse.h"
 #include "negotiate_hdr.h"
+#include "notes.h"
 #include "util.h"
 #include "worker.h"
 #include "xact.h"
@@ -39,6 +41,7 @@ struct negotiate_conn {
 	char		*challenge;	/* TT: the token for the next 407 */
 	int		 handshake;	/* a TT went out: the next leg is KK */
 	struct helper_hold *hold;	/* the child holding the handshake */
+	struct notes	 notes;		/* the helper's pairs for this login */
 };
 
 /* The handshake is over: its child serves others again. */
@@ -109,6 +112,7 @@ auth_negotiate_setup(struct xact *x)
 		/* a new login on this connection replaces the old one */
 		free(nc->user);
 		nc->user = NULL;
+		notes_free(&nc->notes);
 		nc->token = xstrndup(tok, len);
 		x->auth.state = ACL_AUTH_PENDING;
 		return 1;
@@ -122,6 +126,7 @@ auth_negotiate_setup(struct xact *x)
 	if (nc->user == NULL)
 		return 0;
 	/* as Squid: the connection's user, no credentials needed again */
+	annotate_update(x, &nc->notes);
 	x->auth.user = xstrdup(nc->user);
 	x->auth.state = ACL_AUTH_OK;
 	x->log.user = x->auth.user;
@@ -148,6 +153,7 @@ nego_done(void *arg, const struct helper_reply *r, const char *notes)
 	free(nc->token);
 	nc->token = NULL;
 	x->auth.state = ACL_AUTH_FAILED;
+	annotate_user_notes(&nc->notes, r, "token");
 	if (r->result == HELPER_TT && token != NULL) {
 		free(nc->challenge);
 		nc->challenge = xstrdup(token);
@@ -158,6 +164,7 @@ nego_done(void *arg, const struct helper_reply *r, const char *notes)
 		return;
 	}
 	nego_release(nc);
+	annotate_update(x, &nc->notes);
 	if (r->result == HELPER_OK && user != NULL && *user != '\0') {
 		nc->user = xstrdup(user);
 		free(x->auth.user);
@@ -244,6 +251,16 @@ auth_negotiate_conn_close(struct conn *c)
 	free(nc->user);
 	free(nc->token);
 	free(nc->challenge);
+	notes_free(&nc->notes);
 	free(nc);
 	c->nego = NULL;
+}
+
+int
+auth_negotiate_mgr_stats(struct buf *out)
+{
+	if (nego_pool == NULL)
+		return -1;
+	helper_pool_stats(nego_pool, out, "Negotiate Authenticator Statistics");
+	return 0;
 }

@@ -39,5 +39,7 @@ int auth_negotiate_continue(struct xact *x, struct buf *out);
 void auth_negotiate_deny(struct xact *x);
 /* c closes: forget its handshake and user. */
 void auth_negotiate_conn_close(struct conn *c);
+/* Squid's mgr:negotiateauthenticator page; -1 without negotiate. */
+int auth_negotiate_mgr_stats(struct buf *out);
 
 #endif

@@ -107,6 +107,7 @@ conn_close(struct conn *c)
 	ev_timer_stop(&c->life);
 	conn_tls_free(c);
 	auth_negotiate_conn_close(c);
+	notes_free(&c->notes);
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "evloop.h"
+#include "notes.h"
 
 typedef struct ssl_st SSL;
 
@@ -56,6 +57,7 @@ struct conn {
 	int		 read_eof;
 	int		 lingering;	/* output done, draining input before close */
 	struct negotiate_conn *nego;	/* auth_negotiate.c: its login */
+	struct notes	 notes;		/* clt_conn_tag (annotate.c) */
 	struct conn	*next, *prev;
 };
 

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "annotate.h"
+#include "buf.h"
 #include "cfg.h"
 #include "conn.h"
 #include "dns.h"
@@ -27,6 +29,7 @@
 #include "helper_pool.h"
 #include "log.h"
 #include "logformat.h"
+#include "notes.h"
 #include "util.h"
 #include "worker.h"
 #include "xact.h"
@@ -37,6 +40,7 @@
 struct external_acl_answer {
 	int		 result;	/* ACL_MATCH, ACL_NOMATCH, ACL_DUNNO */
 	char		*tag, *user, *message, *log;
+	struct notes	 notes;		/* every pair of the reply */
 };
 
 struct external_acl_entry {
@@ -104,6 +108,7 @@ external_acl_answer_free(struct external_acl_answer *a)
 	free(a->user);
 	free(a->message);
 	free(a->log);
+	notes_free(&a->notes);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -123,6 +128,7 @@ external_acl_answer_copy(struct external_acl_answer *to,
 	to->user = external_acl_dup(from->user);
 	to->message = external_acl_dup(from->message);
 	to->log = external_acl_dup(from->log);
+	notes_append(&to->notes, &from->notes);
 }
 
 /* ---- the result cache ---- */
@@ -371,6 +377,8 @@ external_acl_apply(struct xact *x, const struct external_acl_answer *a)
 	/* %un: the authenticated user first, else the external one */
 	if (x->log.user == NULL)
 		x->log.user = s->user;
+	/* the helper's kv-pairs, clt_conn_tag included, on every match */
+	annotate_update(x, &a->notes);
 }
 
 /* The helper line for acl in x, or 0 (too long). */
@@ -535,6 +543,7 @@ external_acl_done(void *arg, const struct helper_reply *r, const char *notes)
 	a.user = (char *)helper_reply_get(r, "user");
 	a.message = (char *)helper_reply_get(r, "message");
 	a.log = (char *)helper_reply_get(r, "log");
+	helper_reply_to_notes(r, &a.notes);
 	log_debug(82, 2, "external ACL '%s' '%s' = %s", d->type->name, p->key,
 	    helper_result_name(r->result));
 	external_acl_cache_add(d, p->key, &a);
@@ -557,6 +566,7 @@ external_acl_done(void *arg, const struct helper_reply *r, const char *notes)
 		if (w->cont != NULL)
 			w->cont(w->x);
 	}
+	notes_free(&a.notes);
 	free(p->key);
 	free(p);
 }
@@ -654,4 +664,17 @@ const char *
 external_acl_tag(const struct xact *x)
 {
 	return x->extacl != NULL ? x->extacl->tag : NULL;
+}
+
+void
+external_acl_mgr_stats(struct buf *out)
+{
+	for (const struct external_acl_def *d = external_acl_defs; d != NULL;
+	    d = d->next) {
+		buf_printf(out, "External ACL Statistics: %s\n", d->type->name);
+		buf_printf(out, "Cache size: %d\n", d->entries);
+		if (d->pool != NULL)
+			helper_pool_stats(d->pool, out, NULL);
+		buf_printf(out, "\n");
+	}
 }

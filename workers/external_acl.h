@@ -41,6 +41,9 @@ enum acl_result external_acl_match_fast(void *arg, const struct acl *acl,
 int external_acl_start(struct xact *x, void (*cont)(struct xact *));
 /* x goes away: stop waiting, free what answers left in it. */
 void external_acl_release(struct xact *x);
+/* Squid's mgr:external_acl page: each type's cache size and helpers. */
+struct buf;
+void external_acl_mgr_stats(struct buf *out);
 /* message= of the answers so far (%o), or NULL. */
 const char *external_acl_message(const struct xact *x);
 /* tag= of the answers so far, or NULL. */

@@ -14,6 +14,7 @@
  */
 #include "config.h"
 #include "helper_pool.h"
+#include "helper_pool_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,58 +40,8 @@
 #define HELPER_BUSY_LOG_MS	30000
 #define HELPER_REAP_MS		500
 
-struct helper_req {
-	struct helper_pool *pool;
-	struct helper_proc *proc;	/* sent to; NULL while queued */
-	uint64_t	 id;		/* channel ID (concurrency > 0) */
-	char		*msg;
-	size_t		 len;
-	helper_cb	*cb;		/* NULL: cancelled */
-	void		*arg;
-	int		 tries;		/* BH retries done */
-	int		 held;		/* for a held child: never retried */
-	char		*notes;		/* accumulated across tries */
-	struct helper_req *next, *prev;
-};
-
-struct helper_proc {
-	struct helper_pool *pool;
-	int		 fd;
-	pid_t		 pid;
-	int		 index;		/* "#Hlpr<index>", unique in the process */
-	struct ev_io	 io;
-	struct buf	 in, out;
-	struct helper_req *head, *tail;	/* sent, waiting for replies */
-	int		 load;
-	uint64_t	 next_id;
-	uint64_t	 replies;
-	struct helper_hold *hold;	/* reserved for one caller */
-	struct helper_proc *next;
-};
-
-struct helper_hold {
-	struct helper_proc *proc;	/* NULL once the child is gone */
-};
-
 /* The child whose reply is being handed to a callback. */
 static struct helper_proc *helper_answering;
-
-struct helper_pool {
-	char		*name;
-	char		**argv;		/* argv[0] the program, for execvp */
-	char		**child_argv;	/* "(basename)" first */
-	struct cfg_helper_children ch;
-	helper_frame_fn	*frame;
-	unsigned	 flags;		/* HELPER_NO_IDS, HELPER_SECRET */
-	struct helper_proc *procs;
-	int		 nprocs;
-	struct helper_req *qhead, *qtail;
-	int		 qlen;
-	uint64_t	 last_restart;	/* ms */
-	uint64_t	 busy_logged;
-	int		 broken;	/* crashing too rapidly: no more children */
-	struct ev_timer	 fail_timer;	/* answer queued requests of a broken pool */
-};
 
 static int helper_seq;
 static pid_t *helper_zombies;
@@ -439,6 +390,9 @@ helper_send(struct helper_proc *pr, struct helper_req *r)
 	struct helper_pool *p = pr->pool;
 
 	r->proc = pr;
+	r->sent_ms = ev_now();
+	pr->uses++;
+	p->requests++;
 	r->prev = pr->tail;
 	r->next = NULL;
 	if (pr->tail != NULL)
@@ -557,6 +511,27 @@ helper_pool_overloaded(const struct helper_pool *p)
 	    p->nprocs >= p->ch.n_max && helper_pick(p) == NULL;
 }
 
+/*
+ * Squid's accounting of a reply (helper.cc): the pool's average service
+ * time is a running mean over the last 1000 (REDIRECT_AV_FACTOR) replies.
+ */
+static void
+helper_count_reply(struct helper_proc *pr, const struct helper_req *r)
+{
+	struct helper_pool *p = pr->pool;
+	uint64_t now = ev_now();
+	uint64_t n = ++p->replies;
+	int svc = (int)(now - r->sent_ms);
+
+	pr->replies++;
+	pr->last_sent_ms = r->sent_ms;
+	pr->last_answer_ms = now;
+	if (n > 1000)
+		n = 1000;
+	p->avg_svc_ms = (int)(((int64_t)p->avg_svc_ms * (int64_t)(n - 1) +
+	    svc) / (int64_t)n);
+}
+
 /* One complete reply from pr. */
 static void
 helper_handle_reply(struct helper_proc *pr, const char *msg, size_t len)
@@ -593,7 +568,6 @@ helper_handle_reply(struct helper_proc *pr, const char *msg, size_t len)
 		return;
 	}
 	helper_inflight_unlink(pr, r);
-	pr->replies++;
 	helper_reply_parse(&rep, msg, len);
 	r->notes = helper_reply_notes_append(r->notes, &rep);
 	if (rep.result == HELPER_BH && r->cb != NULL && !r->held &&
@@ -602,15 +576,22 @@ helper_handle_reply(struct helper_proc *pr, const char *msg, size_t len)
 		r->tries++;
 		log_errx("helper: {result=BH, notes={%s}}, attempt #%d of %d",
 		    r->notes, r->tries, HELPER_BH_RETRIES);
+		helper_count_reply(pr, r);
 		helper_reply_free(&rep);
 		helper_queue_push(p, r, 1);
 		return;
 	}
+	int alive = 1;
 	if (r->cb != NULL) {
 		helper_answering = pr;
 		r->cb(r->arg, &rep, r->notes);
+		alive = helper_answering == pr;	/* not closed by the callback */
 		helper_answering = NULL;
 	}
+	/* counted after the callback, as Squid does: a cache manager page
+	 * answered inside it does not count its own reply yet */
+	if (alive)
+		helper_count_reply(pr, r);
 	helper_reply_free(&rep);
 	helper_req_free(r);
 }

@@ -93,5 +93,12 @@ void helper_cancel(struct helper_req *r);
  * store_id_bypass): queue-size wait already and every child is busy.
  */
 int helper_pool_overloaded(const struct helper_pool *p);
+/*
+ * Append the pool's statistics as Squid's cache manager prints them
+ * (helper_stats.c), after a "label:" line unless label is NULL.
+ */
+struct buf;
+void helper_pool_stats(const struct helper_pool *p, struct buf *out,
+    const char *label);
 
 #endif

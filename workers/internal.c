@@ -82,8 +82,7 @@ internal_local_url(const struct xact *x)
 	    internal_port(x), (int)n, t);
 }
 
-/* Does x's URL name this proxy and the port x came in on? */
-static int
+int
 internal_names_proxy(const struct xact *x)
 {
 	char ip[INET6_ADDRSTRLEN];

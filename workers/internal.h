@@ -21,5 +21,11 @@ char *internal_local_url(const struct xact *x);
  * answer it and return 1 (x has ended); else 0.
  */
 int internal_start(struct xact *x);
+/*
+ * Does x's URL name this proxy (visible_hostname or the address the
+ * client reached) and the port x came in on?  Squid's test for its
+ * internal URLs, shared with the cache manager's.
+ */
+int internal_names_proxy(const struct xact *x);
 
 #endif

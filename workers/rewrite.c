@@ -20,6 +20,7 @@
 #include "conn.h"
 #include "xact.h"
 #include "errpage.h"
+#include "annotate.h"
 #include "helper_pool.h"
 #include "url_helper.h"
 #include "log.h"
@@ -29,8 +30,15 @@
 
 static struct url_helper rewrite_helper = {
 	"redirector", "URL rewrite helper", offsetof(struct cfg, url_rewrite),
-	NULL
+	NULL, "No redirectors defined", "Redirector Statistics",
+	"redirectors", 0
 };
+
+void
+rewrite_mgr_stats(struct buf *out)
+{
+	url_helper_stats(&rewrite_helper, out);
+}
 
 void
 rewrite_init(const struct cfg *cfg)
@@ -167,6 +175,7 @@ rewrite_done(void *arg, const struct helper_reply *r, const char *notes)
 	const char *v;
 
 	x->rw.req = NULL;
+	annotate_from_reply(x, r);	/* whatever the result, as Squid */
 	switch (r->result) {
 	case HELPER_OK:
 		if ((v = helper_reply_get(r, "url")) != NULL) {

@@ -23,5 +23,8 @@ void rewrite_reload(const struct cfg *cfg);
 int rewrite_start(struct xact *x, void (*cont)(struct xact *));
 /* x goes away while it waits for a URL helper (rewriter or store ID). */
 void rewrite_cancel(struct xact *x);
+/* Squid's mgr:redirector page. */
+struct buf;
+void rewrite_mgr_stats(struct buf *out);
 
 #endif

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "annotate.h"
 #include "helper_pool.h"
 #include "log.h"
 #include "url_helper.h"
@@ -24,8 +25,16 @@
 #include "xact.h"
 
 static struct url_helper storeid_helper = {
-	"store_id", "storeId helper", offsetof(struct cfg, store_id), NULL
+	"store_id", "storeId helper", offsetof(struct cfg, store_id), NULL,
+	"No StoreId helpers defined", "StoreId helper Statistics",
+	"StoreId helpers", 0
 };
+
+void
+storeid_mgr_stats(struct buf *out)
+{
+	url_helper_stats(&storeid_helper, out);
+}
 
 void
 storeid_init(const struct cfg *cfg)
@@ -68,6 +77,7 @@ storeid_done(void *arg, const struct helper_reply *r, const char *notes)
 	const char *id;
 
 	x->rw.req = NULL;
+	annotate_from_reply(x, r);	/* whatever the result, as Squid */
 	switch (r->result) {
 	case HELPER_OK:
 		/* a careless helper answering the URL itself changes nothing */

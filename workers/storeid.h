@@ -23,6 +23,9 @@ void storeid_reload(const struct cfg *cfg);
  * rewrite_cancel() drops the wait.
  */
 int storeid_start(struct xact *x, void (*cont)(struct xact *));
+/* Squid's mgr:store_id page. */
+struct buf;
+void storeid_mgr_stats(struct buf *out);
 /* The URL the cache knows x by: its store ID, or else its URL. */
 const char *storeid_url(const struct xact *x);
 

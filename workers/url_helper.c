@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "acl.h"
+#include "buf.h"
 #include "cfg.h"
 #include "dns.h"
 #include "log.h"
@@ -90,6 +91,7 @@ url_helper_line(const struct cfg_url_helper *c, const struct xact *x,
 		e.vminor = x->req.vminor;
 		e.request = &x->req;
 		e.xaction = x->id;
+		e.notes = &x->notes;	/* %note: what earlier helpers said */
 		e.dns_ms = e.upstream_ms = -1;
 		e.client_fqdn = dns_hosts_name(
 		    (const struct sockaddr *)&x->log.client);
@@ -125,6 +127,7 @@ url_helper_ask(struct url_helper *h, struct xact *x, helper_cb *cb)
 	if (c->bypass && helper_pool_overloaded(h->pool)) {
 		log_debug(61, 2, "%s queue too long: %s bypassed", h->label,
 		    x->url_str);
+		h->bypassed++;
 		return 0;
 	}
 	if ((n = url_helper_line(c, x, line, sizeof(line))) == 0) {
@@ -137,4 +140,17 @@ url_helper_ask(struct url_helper *h, struct xact *x, helper_cb *cb)
 		return 0;	/* no helpers (crashing too rapidly): unchanged */
 	xact_set_state(x, XS_REWRITE);
 	return 1;
+}
+
+void
+url_helper_stats(const struct url_helper *h, struct buf *out)
+{
+	if (h->pool == NULL) {
+		buf_printf(out, "%s\n", h->mgr_none);
+		return;
+	}
+	helper_pool_stats(h->pool, out, h->mgr_label);
+	if (url_helper_conf(h, worker_cfg)->bypass)
+		buf_printf(out, "\nNumber of requests bypassed because all "
+		    "%s were busy: %d\n", h->mgr_busy, h->bypassed);
 }

@@ -22,6 +22,10 @@ struct url_helper {
 	const char	*label;		/* in cache.log: "URL rewrite helper" */
 	size_t		 cfg_off;	/* its cfg_url_helper in struct cfg */
 	struct helper_pool *pool;	/* NULL: no program configured */
+	const char	*mgr_none;	/* the mgr page without a program */
+	const char	*mgr_label;	/* its label with one */
+	const char	*mgr_busy;	/* "all <these> were busy" */
+	int		 bypassed;	/* for the mgr page, as Squid counts */
 };
 
 /* The directives of h in cfg. */
@@ -40,5 +44,8 @@ void url_helper_reload(struct url_helper *h, const struct cfg *cfg);
  * clear x->rw.req.  rewrite_cancel() drops the wait.
  */
 int url_helper_ask(struct url_helper *h, struct xact *x, helper_cb *cb);
+/* Squid's mgr:redirector / mgr:store_id page body for h. */
+struct buf;
+void url_helper_stats(const struct url_helper *h, struct buf *out);
 
 #endif

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "annotate.h"
 #include "auth.h"
 #include "cache.h"
 #include "cfg.h"
@@ -164,6 +165,7 @@ xact_new(struct conn *c)
 	x->log.local = c->local;
 	x->icpt.mode = c->icpt_mode;
 	x->icpt.self = c->icpt_self;
+	annotate_start(x);
 	return x;
 }
 
@@ -203,6 +205,7 @@ xact_free(struct xact *x)
 	buf_free(&x->fwd.body);
 	free(x->err_x);
 	free(x->err_d);
+	notes_free(&x->notes);
 	ev_defer_free(x);
 }
 
@@ -230,6 +233,7 @@ xact_log(struct xact *x)
 		x->log.reply_head = x->rep_head;
 		x->log.reply_head_len = x->rep.head_len;
 	}
+	annotate_log(x);
 	accesslog_write(x);
 }
 

@@ -25,6 +25,7 @@
 #include "body.h"
 #include "buf.h"
 #include "dns.h"
+#include "notes.h"
 #include "evloop.h"
 #include "http_parse.h"
 #include "logformat.h"
@@ -250,6 +251,7 @@ struct xact {
 	struct xact_auth auth;
 	struct xact_bump bump;
 	struct xact_intercept icpt;
+	struct notes	 notes;		/* annotations (annotate.c) */
 	struct external_acl_xact *extacl;	/* external_acl.c; NULL: unused */
 };
 

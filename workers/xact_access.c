@@ -28,6 +28,7 @@
 #include "headers.h"
 #include "intercept.h"
 #include "internal.h"
+#include "mgr.h"
 #include "log.h"
 #include "rewrite.h"
 #include "storeid.h"
@@ -70,6 +71,7 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 		cl->server_cert = x->conn->tls_server_cert;
 	/* external ACLs answer from their cache here; xact_access waits */
 	cl->tag = &x->log.ext_tag;
+	cl->notes = &x->notes;
 	cl->external = external_acl_match_fast;
 	cl->external_arg = (void *)x;
 	cl->max_user_ip = auth_max_user_ip;
@@ -161,11 +163,23 @@ xact_access_dns(void *arg, const struct dns_result *res)
 }
 
 /* After the rewriter, as in Squid: the store ID, then the router. */
+/*
+ * After the URL helpers: the cache manager's requests were asked about
+ * too, as Squid asks its rewriter and store ID helpers about them.
+ */
+static void
+xact_helpers_done(struct xact *x)
+{
+	if (mgr_start(x))
+		return;
+	xact_route_request(x);
+}
+
 static void
 xact_store_id(struct xact *x)
 {
-	if (!storeid_start(x, xact_route_request))
-		xact_route_request(x);
+	if (!storeid_start(x, xact_helpers_done))
+		xact_helpers_done(x);
 }
 
 static void
@@ -394,6 +408,8 @@ xact_access_start(struct xact *x)
 		x->accel_url = intercept_url(x);	/* origin form */
 	if (x->accel_url == NULL && !x->accelerated && !x->is_connect)
 		x->accel_url = internal_local_url(x);	/* GET /cuttle/ */
+	if (x->accel_url == NULL && !x->accelerated && !x->is_connect)
+		x->accel_url = mgr_local_url(x);	/* /squid-internal-mgr/ */
 	if (x->is_connect)
 		ur = url_parse_authority(&x->url, x->req.target,
 		    x->req.target_len);
@@ -433,9 +449,11 @@ xact_access_start(struct xact *x)
 		    sizeof(tmp));
 		x->log_url = xstrdup(tmp);
 	}
-	/* https:// too: forward.c opens TLS to the origin (tls_client.c) */
+	/* https:// too: forward.c opens TLS to the origin (tls_client.c);
+	 * cache_object:// is the cache manager's (mgr.c, after http_access) */
 	if (strcmp(x->url.scheme, "http") != 0 &&
-	    strcmp(x->url.scheme, "https") != 0 && !x->is_connect) {
+	    strcmp(x->url.scheme, "https") != 0 &&
+	    strcmp(x->url.scheme, "cache_object") != 0 && !x->is_connect) {
 		xact_fail(x, 400, "ERR_UNSUP_REQ", 0);
 		return;
 	}

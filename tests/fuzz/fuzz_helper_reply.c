@@ -9,6 +9,32 @@
 #include <stdint.h>
 
 #include "fuzz.h"
+#include "notes.h"
+
+/* The reply as transaction annotations, merged the ways the worker does. */
+static void
+fuzz_annotations(const struct helper_reply *r)
+{
+	static const char *const appendables[] = { "group", "tag", NULL };
+	struct notes ns = { NULL, 0, 0 }, acc = { NULL, 0, 0 };
+	char *s;
+
+	helper_reply_to_notes(r, &ns);
+	FUZZ_CHECK(ns.n == r->nkv);
+	notes_replace_or_add_or_append(&acc, &ns, appendables);
+	notes_replace_or_add_or_append(&acc, &ns, appendables);
+	notes_replace_or_add(&acc, &ns);
+	FUZZ_CHECK(acc.n >= ns.n);
+	notes_append_new_only(&acc, &ns);
+	free(notes_to_string(&acc, "\r\n"));
+	if (ns.n > 0) {
+		s = notes_find(&acc, ns.v[0].key, ",");
+		FUZZ_CHECK(s != NULL);
+		free(s);
+	}
+	notes_free(&acc);
+	notes_free(&ns);
+}
 
 static void
 fuzz_reply(const char *line, size_t len, int with_id)
@@ -34,6 +60,7 @@ fuzz_reply(const char *line, size_t len, int with_id)
 	notes = helper_reply_notes_append(NULL, &r);
 	notes = helper_reply_notes_append(notes, &r);
 	free(notes);
+	fuzz_annotations(&r);
 	helper_reply_free(&r);
 }
 

@@ -5,6 +5,7 @@ time (for keep-alive, pipelining and malformed requests), a curl runner, and
 parsers for access.log lines.  Every wait here is bounded.
 """
 
+import os
 import re
 import socket
 import subprocess
@@ -290,3 +291,12 @@ def log_entry(proxy, n, timeout=5.0):
         raise AssertionError("access.log has %d entries, wanted %d:\n%s" % (
             len(entries), n, "\n".join(proxy.access_log_lines(0, 0))))
     return entries[n - 1]
+
+
+def write_script(workdir, name, text):
+    """An executable helper script in workdir; returns its path."""
+    path = os.path.join(workdir, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o755)
+    return path

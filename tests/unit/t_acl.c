@@ -574,7 +574,7 @@ t_definitions(void)
 	is_str(warn, NULL, "without a warning");
 	ok(acl_is_auth(acl_find(&set, "pa")), "proxy_auth is auth");
 	ok(!acl_is_auth(acl_find(&set, "a1")), "src is not");
-	is_str(t_acl("nt note -m tag a"), NULL, "unsupported: options kept");
+	is_str(t_acl("nt note -m tag a"), NULL, "note: -m taken");
 	is_str(t_acl("sd srcdomain .foo.com"),
 	    "ACL type 'srcdomain' is not supported by cuttle yet (ACL 'sd')",
 	    "srcdomain rejected");

@@ -891,6 +891,32 @@ test_targeted_cache_control(void)
 	    "a field name is a token");
 }
 
+/* note KEY VALUE [acl...]: kept in order; Squid's reserved keys refused */
+static void
+test_notes(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "n.conf", "acl gold src 10.0.0.0/8\n"
+	    "note site hq gold\n"
+	    "note site branch\n", 0), 0, "note lines load");
+	ok(c.notes != NULL && strcmp(c.notes->key, "site") == 0 &&
+	    strcmp(c.notes->value, "hq") == 0 && c.notes->rule.nrefs == 1,
+	    "first note: key, value, one ACL");
+	ok(c.notes != NULL && c.notes->next != NULL &&
+	    strcmp(c.notes->next->value, "branch") == 0 &&
+	    c.notes->next->rule.nrefs == 0, "second note: no ACL");
+	cfg_free(&c);
+	is_int(load_free("note tag x\n"), 1, "reserved key refused");
+	ok(logged("t.conf:1: cannot use a reserved note name: tag"),
+	    "names file, line and key");
+	is_int(load_free("note k \"a b\"\n"), 1, "quoted value refused");
+	ok(logged("quoted values (logformat %%codes) are not supported"),
+	    "says why");
+	is_int(load_free("note k v nosuchacl\n"), 1, "unknown ACL refused");
+	is_int(load_free("note k\n"), 1, "a value is required");
+}
+
 int
 main(void)
 {
@@ -905,6 +931,7 @@ main(void)
 	test_auth_param();
 	test_url_helpers();
 	test_targeted_cache_control();
+	test_notes();
 	t_conf_cleanup();
 	return tap_done();
 }

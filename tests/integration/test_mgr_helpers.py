@@ -1,0 +1,244 @@
+"""The cache manager's helper pages: mgr:redirector, mgr:store_id,
+mgr:basicauthenticator and mgr:external_acl, reached as squidclient does
+(`GET cache_object://127.0.0.1/ACTION`) and as a browser does
+(`GET /squid-internal-mgr/ACTION`), behind `http_access allow localhost
+manager`.  The counters (requests sent, replies received, per child
+# Requests / # Replies) are checked after a known number of requests, and
+the layout of every page is compared line for line with Debian's Squid 5.7
+running the same helpers (values that differ between two processes, such
+as PIDs, FDs and times, are masked)."""
+
+import base64
+import os
+import re
+import threading
+
+import pytest
+
+from helpers import build, exchange, get, wait_for, write_script
+
+# A helper for every pool: argv[1] says which dialect; it answers at once.
+HELPER = r'''#!/usr/bin/python3
+import sys, time
+kind = sys.argv[1]
+for line in sys.stdin:
+    if kind == "rewrite":
+        if "/slow" in line:
+            time.sleep(2)
+        out = "OK"
+    elif kind == "storeid":
+        out = "ERR"
+    elif kind == "auth":
+        out = "OK" if line.split()[0] == "alice" else "ERR"
+    else:
+        out = "OK" if "ok" in line else "ERR"
+    sys.stdout.write(out + "\n")
+    sys.stdout.flush()
+'''
+
+ACCESS = """\
+http_access allow localhost manager
+http_access deny manager
+http_access allow ext
+http_access allow users
+http_access deny all
+"""
+
+
+def conf(workdir):
+    h = write_script(workdir, "mgr_helper.py", HELPER)
+    return ("url_rewrite_program %s rewrite\n"
+            "url_rewrite_children 1 startup=1 idle=1\n"
+            "url_rewrite_access deny manager\n"
+            "url_rewrite_access allow all\n"
+            "store_id_program %s storeid\n"
+            "store_id_children 1 startup=1 idle=1\n"
+            "store_id_access deny manager\n"
+            "store_id_access allow all\n"
+            "auth_param basic program %s auth\n"
+            "auth_param basic children 1 startup=1 idle=1\n"
+            "auth_param basic realm Proxy\n"
+            "external_acl_type t ttl=60 children-max=1 children-startup=1 "
+            "children-idle=1 %%PATH %s ext\n"
+            "acl ext external t\n"
+            "acl users proxy_auth REQUIRED\n" % (h, h, h, h))
+
+
+def basic(user, password):
+    return ("Proxy-Authorization",
+            "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode())
+
+
+def mgr(port, action, how="cache_object"):
+    """The page's Response: squidclient's request, or the origin-form one."""
+    if how == "cache_object":
+        raw = ("GET cache_object://127.0.0.1/%s HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+               "User-Agent: squidclient/5.7\r\nAccept: */*\r\n"
+               "Connection: close\r\n\r\n" % action).encode()
+    else:
+        raw = build("GET", "/squid-internal-mgr/%s" % action,
+                    [("Host", "127.0.0.1:%d" % port), ("Connection", "close")])
+    return exchange(port, raw)
+
+
+def page(port, action, how="cache_object"):
+    r = mgr(port, action, how)
+    assert r.status == 200, (action, r.status, r.body[:300])
+    assert r.header("Content-Type") == "text/plain;charset=utf-8"
+    return r.body.decode()
+
+
+def traffic(p, origin):
+    """Two requests the external ACL allows (one cached), one by a user:
+    the rewriter and store ID helpers see all three, the ACL helper two
+    (/ok, then /no), the authenticator one."""
+    assert get(p.port, origin.url("/ok")).status == 200
+    assert get(p.port, origin.url("/ok")).status == 200
+    assert get(p.port, origin.url("/no"), [basic("alice", "pw")]).status == 200
+
+
+def counters(text):
+    return {k: int(v) for k, v in re.findall(
+        r"^  (requests sent|replies received|requests timedout|queue length): (\d+)$",
+        text, re.M)}
+
+
+def children(text):
+    """Each child row's fields (after the header row, before Flags key)."""
+    lines = text.split("\n")
+    start = next(i for i, l in enumerate(lines) if l.startswith("   ID #\t"))
+    rows = []
+    for l in lines[start + 1:]:
+        if l == "":
+            break
+        rows.append(l.split("\t"))
+    return rows
+
+
+def layout(text, program):
+    """The page with what differs between two proxies masked: numbers, the
+    request text a child is busy with, and program paths."""
+    out = []
+    for line in text.replace(program, "PROGRAM").split("\n"):
+        fields = line.split("\t")
+        if len(fields) == 10 and fields[0].strip().isdigit():
+            fields[9] = "REQ"
+        out.append("\t".join(re.sub(r"\d+(\.\d+)?", "N", f.strip())
+                             for f in fields))
+    return out
+
+
+def test_pages_count_requests_and_replies(proxy, origin, workdir):
+    p = proxy(conf_extra=conf(workdir), access=ACCESS)
+    traffic(p, origin)
+    rw = page(p.port, "redirector")
+    assert rw.startswith("Redirector Statistics:\n  program: ")
+    assert counters(rw) == {"requests sent": 3, "replies received": 3,
+                            "requests timedout": 0, "queue length": 0}
+    assert "  number active: 1 of 1 (0 shutting down)\n" in rw
+    assert re.search(r"^  avg service time: \d+ msec$", rw, re.M)
+    (row,) = children(rw)
+    assert [int(row[3]), int(row[4]), int(row[5])] == [3, 3, 0]
+    assert row[6] == "      " and row[9] == "(none)"
+    assert rw.endswith("\nFlags key:\n   B\tBUSY\n   W\tWRITING\n   C\tCLOSING\n"
+                       "   R\tRESERVED\n   S\tSHUTDOWN PENDING\n   P\tPLACEHOLDER\n")
+
+    sid = page(p.port, "store_id")
+    assert sid.startswith("StoreId helper Statistics:\n")
+    assert counters(sid)["replies received"] == 3
+
+    ba = page(p.port, "basicauthenticator")
+    assert ba.startswith("Basic Authenticator Statistics:\n")
+    assert counters(ba)["requests sent"] == 1
+
+    ext = page(p.port, "external_acl")
+    assert ext.startswith("External ACL Statistics: t\nCache size: 2\n  program: ")
+    assert counters(ext)["replies received"] == 2
+
+
+def test_origin_form_url_and_unknown_action(proxy, origin, workdir):
+    p = proxy(conf_extra=conf(workdir), access=ACCESS)
+    assert get(p.port, origin.url("/ok")).status == 200
+    rw = page(p.port, "redirector", how="origin")
+    assert counters(rw)["requests sent"] == 1
+    r = mgr(p.port, "no_such_action")
+    assert r.status == 404
+    assert r.header("X-Squid-Error") == "ERR_INVALID_URL 0"
+
+
+def test_pages_without_helpers(proxy, workdir):
+    p = proxy(conf_extra="", access="http_access allow localhost manager\n"
+              "http_access deny all\n")
+    assert page(p.port, "redirector") == "No redirectors defined\n"
+    assert page(p.port, "store_id") == "No StoreId helpers defined\n"
+    assert page(p.port, "external_acl") == ""
+    # the authenticator pages exist only for a configured scheme
+    assert mgr(p.port, "basicauthenticator").status == 404
+    assert mgr(p.port, "digestauthenticator").status == 404
+
+
+def test_manager_denied_without_the_rule(proxy, workdir):
+    p = proxy(conf_extra="", access="http_access deny manager\n"
+              "http_access allow localhost\nhttp_access deny all\n")
+    assert mgr(p.port, "redirector").status == 403
+
+
+def test_layout_matches_squid(proxy, squid_proxy, origin, workdir):
+    ours = proxy(conf_extra=conf(workdir), access=ACCESS)
+    ref = squid_proxy(conf_extra=conf(workdir), access=ACCESS)
+    prog = os.path.join(workdir, "mgr_helper.py")
+    for p in (ours, ref):
+        traffic(p, origin)
+    for action in ("redirector", "store_id", "basicauthenticator", "external_acl"):
+        mine = page(ours.port, action); print(mine); print(page(ref.port, action))
+        theirs = page(ref.port, action)
+        assert layout(mine, prog) == layout(theirs, prog), action
+        assert counters(mine) == counters(theirs), action
+        assert ([r[3:6] for r in children(mine)] ==
+                [r[3:6] for r in children(theirs)]), action
+
+
+def test_busy_child_shows_flag_and_request(proxy, origin, workdir):
+    p = proxy(conf_extra=conf(workdir), access=ACCESS)
+    slow = threading.Thread(target=get, args=(p.port, origin.url("/slow-ok")))
+    slow.start()
+    try:
+        busy = wait_for(lambda: [r for r in children(page(p.port, "redirector"))
+                                 if r[6].startswith("B")], 5.0)
+        assert busy, "no busy redirector child within 5 s"
+        (row,) = busy
+        assert row[6] == "B     "
+        assert row[9].startswith(origin.url("/slow-ok") + " 127.0.0.1/")
+        assert row[9].endswith("\\n")      # the request's newline, quoted
+        assert float(row[7]) < 5.0
+    finally:
+        slow.join(10)
+
+
+def test_manager_requests_pass_the_url_helpers(proxy, workdir):
+    """As in Squid, a manager request is asked about by the rewriter and
+    the store ID helper after http_access, and a page counts the request
+    it answers as sent, its reply only once the page is out (Squid counts
+    a reply after the callback that rendered the page)."""
+    c = (conf(workdir).replace("url_rewrite_access deny manager\n", "")
+         .replace("store_id_access deny manager\n", ""))
+    p = proxy(conf_extra=c, access=ACCESS)
+    page(p.port, "redirector")
+    rw = counters(page(p.port, "redirector"))
+    assert (rw["requests sent"], rw["replies received"]) == (2, 2)
+    sid = counters(page(p.port, "store_id"))
+    assert (sid["requests sent"], sid["replies received"]) == (3, 2)
+    page(p.port, "redirector", how="origin")
+    rw = counters(page(p.port, "redirector"))
+    assert (rw["requests sent"], rw["replies received"]) == (5, 5)
+
+
+@pytest.mark.cuttle_only(reason="the tests run Squid with -N (no SMP); cuttle "
+                         "frames a kid's part as Squid's FunAction does but "
+                         "only the kid that answers reports")
+def test_workers_frame_the_page_by_kid(proxy, origin, workdir):
+    p = proxy(conf_extra=conf(workdir), access=ACCESS, workers=2)
+    rw = page(p.port, "redirector")
+    m = re.match(r"by kid(\d) \{\nRedirector Statistics:\n", rw)
+    assert m, rw[:200]
+    assert rw.endswith("} by kid%s\n\n" % m.group(1))
