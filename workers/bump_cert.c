@@ -1,8 +1,9 @@
 /*
  * bump_cert: the certificate a bumped connection presents, as Squid 5.7
  * chooses and makes it (squid-compat.md 5.3, 8, 10).  Three sources, tried
- * in this order: the worker's cache of TLS contexts (one LRU per port,
- * bounded by dynamic_cert_mem_cache_size, skipped when the request says so
+ * in this order: the worker's cache of TLS contexts (bump_cert_cache.c:
+ * one LRU per port, bounded by dynamic_cert_mem_cache_size, skipped when
+ * the request says so
  * as Squid skips it after peek or stare at step 1), the sslcrtd helpers
  * when sslcrtd_program is set (identical pending requests share one helper
  * call, as in Squid), else tls_mint in the worker's minting thread
@@ -18,6 +19,7 @@
 #include "config.h"
 #include "bump_cert.h"
 #include "bump_mint.h"
+#include "bump_cert_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,29 +37,6 @@
 #include "util.h"
 
 #define BUMP_CERT_CHAIN_MAX	33	/* the CA and tls_port's 32 more */
-#define BUMP_CERT_BUCKETS_MIN	16
-#define BUMP_CERT_BUCKETS_MAX	(1u << 20)
-
-struct bump_cert_entry {
-	unsigned char	 key[32];
-	SSL_CTX		*ctx;
-	struct bump_cert_entry *hnext;	/* same bucket */
-	struct bump_cert_entry *newer, *older;	/* LRU order */
-};
-
-/* One port's contexts in this worker, found by the port's name. */
-struct bump_cert_cache {
-	char		*name;
-	size_t		 max_entries;
-	size_t		 count;
-	struct bump_cert_entry **buckets;
-	size_t		 nbuckets;	/* a power of two */
-	struct bump_cert_entry *newest, *oldest;
-	SSL_CTX		*port_ctx;	/* the port's own certificate */
-	unsigned char	 port_fp[32];	/* what port_ctx was made from */
-	struct bump_cert_stats stats;
-	struct bump_cert_cache *next;
-};
 
 /* A request to the helpers and the connections waiting for it. */
 struct bump_cert_job {
@@ -81,196 +60,12 @@ struct bump_cert_wait {
 };
 
 static const struct cfg *bump_cert_cfg;
-static struct bump_cert_cache *bump_cert_caches;
 static struct helper_pool *bump_cert_pool;
 static char **bump_cert_pool_argv;	/* what the pool was started with */
 static struct cfg_helper_children bump_cert_pool_children;
 static struct bump_cert_job *bump_cert_jobs;
 /* Replies signed with the CA key carry it back: decoded once. */
 static struct tls_key_memo bump_cert_reply_key;
-
-/* The cache */
-
-static struct bump_cert_cache *
-bump_cert_cache_find(const char *name)
-{
-	for (struct bump_cert_cache *c = bump_cert_caches; c != NULL;
-	    c = c->next)
-		if (strcmp(c->name, name) == 0)
-			return c;
-	return NULL;
-}
-
-static size_t
-bump_cert_bucket(const struct bump_cert_cache *c, const unsigned char *key)
-{
-	size_t h;
-
-	memcpy(&h, key, sizeof(h));	/* a SHA-256: already uniform */
-	return h & (c->nbuckets - 1);
-}
-
-static void
-bump_cert_lru_unlink(struct bump_cert_cache *c, struct bump_cert_entry *e)
-{
-	if (e->newer != NULL)
-		e->newer->older = e->older;
-	else
-		c->newest = e->older;
-	if (e->older != NULL)
-		e->older->newer = e->newer;
-	else
-		c->oldest = e->newer;
-	e->newer = e->older = NULL;
-}
-
-static void
-bump_cert_lru_front(struct bump_cert_cache *c, struct bump_cert_entry *e)
-{
-	e->older = c->newest;
-	e->newer = NULL;
-	if (c->newest != NULL)
-		c->newest->newer = e;
-	else
-		c->oldest = e;
-	c->newest = e;
-}
-
-static void
-bump_cert_entry_drop(struct bump_cert_cache *c, struct bump_cert_entry *e)
-{
-	struct bump_cert_entry **pp = &c->buckets[bump_cert_bucket(c, e->key)];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	bump_cert_lru_unlink(c, e);
-	SSL_CTX_free(e->ctx);
-	free(e);
-	c->count--;
-}
-
-/* Evict the least recently used entries until at most max remain. */
-static void
-bump_cert_cache_trim(struct bump_cert_cache *c, size_t max)
-{
-	while (c->count > max && c->oldest != NULL) {
-		bump_cert_entry_drop(c, c->oldest);
-		c->stats.evicted++;
-	}
-}
-
-/* Grow the table to about one bucket per entry the cache may hold. */
-static void
-bump_cert_cache_size(struct bump_cert_cache *c, int64_t bytes)
-{
-	size_t max = bytes > 0 ? (size_t)(bytes / BUMP_CERT_ENTRY_BYTES) : 0;
-	size_t want = BUMP_CERT_BUCKETS_MIN;
-
-	c->max_entries = max;
-	c->stats.max_entries = max;
-	bump_cert_cache_trim(c, max);
-	while (want < max && want < BUMP_CERT_BUCKETS_MAX)
-		want <<= 1;
-	if (want <= c->nbuckets)
-		return;
-	struct bump_cert_entry **old = c->buckets;
-	size_t nold = c->nbuckets;
-	c->buckets = xcalloc(want, sizeof(*c->buckets));
-	c->nbuckets = want;
-	for (size_t i = 0; i < nold; i++) {
-		struct bump_cert_entry *e, *next;
-
-		for (e = old[i]; e != NULL; e = next) {
-			size_t b = bump_cert_bucket(c, e->key);
-
-			next = e->hnext;
-			e->hnext = c->buckets[b];
-			c->buckets[b] = e;
-		}
-	}
-	free(old);
-}
-
-/* The port's cache in this worker, made on first use, sized as it says. */
-static struct bump_cert_cache *
-bump_cert_cache_for(const struct cfg_port *port)
-{
-	struct bump_cert_cache *c = bump_cert_cache_find(port->name);
-
-	if (c == NULL) {
-		c = xcalloc(1, sizeof(*c));
-		c->name = xstrdup(port->name);
-		c->next = bump_cert_caches;
-		bump_cert_caches = c;
-	}
-	bump_cert_cache_size(c, port->dynamic_cert_mem_cache_size);
-	return c;
-}
-
-/* A new reference to the cached context for key, or NULL. */
-static SSL_CTX *
-bump_cert_cache_get(struct bump_cert_cache *c, const unsigned char *key)
-{
-	struct bump_cert_entry *e;
-
-	if (c->nbuckets == 0)
-		return NULL;
-	for (e = c->buckets[bump_cert_bucket(c, key)]; e != NULL; e = e->hnext)
-		if (memcmp(e->key, key, 32) == 0) {
-			bump_cert_lru_unlink(c, e);
-			bump_cert_lru_front(c, e);
-			SSL_CTX_up_ref(e->ctx);
-			return e->ctx;
-		}
-	return NULL;
-}
-
-static void
-bump_cert_cache_put(struct bump_cert_cache *c, const unsigned char *key,
-    SSL_CTX *ctx)
-{
-	struct bump_cert_entry *e;
-	size_t b;
-
-	if (c->max_entries == 0 || c->nbuckets == 0)
-		return;
-	b = bump_cert_bucket(c, key);
-	for (e = c->buckets[b]; e != NULL; e = e->hnext)
-		if (memcmp(e->key, key, 32) == 0)
-			return;	/* a collapsed twin got there first */
-	bump_cert_cache_trim(c, c->max_entries - 1);
-	e = xcalloc(1, sizeof(*e));
-	memcpy(e->key, key, 32);
-	SSL_CTX_up_ref(ctx);
-	e->ctx = ctx;
-	e->hnext = c->buckets[b];
-	c->buckets[b] = e;
-	bump_cert_lru_front(c, e);
-	c->count++;
-}
-
-static void
-bump_cert_cache_free(struct bump_cert_cache *c)
-{
-	bump_cert_cache_trim(c, 0);
-	SSL_CTX_free(c->port_ctx);
-	free(c->buckets);
-	free(c->name);
-	free(c);
-}
-
-void
-bump_cert_stats(const struct cfg_port *port, struct bump_cert_stats *st)
-{
-	struct bump_cert_cache *c = bump_cert_cache_find(port->name);
-
-	memset(st, 0, sizeof(*st));
-	if (c != NULL) {
-		*st = c->stats;
-		st->entries = c->count;
-	}
-}
 
 /* Contexts */
 
@@ -979,8 +774,6 @@ bump_cert_stop_pool(void)
 void
 bump_cert_reload(const struct cfg *cfg)
 {
-	struct bump_cert_cache **cp = &bump_cert_caches, *c;
-
 	if (bump_cert_pool != NULL && (!bump_cert_needs_helpers(cfg) ||
 	    !bump_cert_same_pool(cfg)))
 		bump_cert_stop_pool();
@@ -989,24 +782,12 @@ bump_cert_reload(const struct cfg *cfg)
 	else
 		bump_cert_cfg = cfg;
 	/* a port that is gone takes its contexts with it */
-	while ((c = *cp) != NULL) {
-		const struct cfg_port *p;
-
-		for (p = cfg->ports; p != NULL; p = p->next)
-			if (strcmp(p->name, c->name) == 0)
-				break;
-		if (p == NULL) {
-			*cp = c->next;
-			bump_cert_cache_free(c);
-		} else
-			cp = &c->next;
-	}
+	bump_cert_cache_prune(cfg);
 }
 
 void
 bump_cert_shutdown(void)
 {
-	struct bump_cert_cache *c;
 	struct bump_cert_job *j;
 
 	if (bump_cert_pool != NULL)
@@ -1016,9 +797,6 @@ bump_cert_shutdown(void)
 	/* jobs nobody waited for, kept to fill the cache */
 	while ((j = bump_cert_jobs) != NULL)
 		bump_cert_job_answer(j, NULL, "cuttle is shutting down");
-	while ((c = bump_cert_caches) != NULL) {
-		bump_cert_caches = c->next;
-		bump_cert_cache_free(c);
-	}
+	bump_cert_cache_free_all();
 	bump_cert_cfg = NULL;
 }
