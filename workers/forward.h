@@ -23,6 +23,8 @@ void forward_start(struct xact *x);
 void forward_release(struct xact *x, int done);
 int forward_shares_connections(const struct xact *x);
 int forward_poolable(const struct xact *x);
+/* A bumped request to a parent: CONNECT, then TLS to the origin inside. */
+int forward_thru_peer_tunnel(const struct xact *x);
 /*
  * Connect to x->dns.addrs from x->addr_idx on (or take a pooled connection
  * when allow_pool), trying each address in turn; cb gets the connection.

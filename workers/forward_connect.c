@@ -16,7 +16,10 @@
 #include "conn.h"
 #include "dns.h"
 #include "xact.h"
+#include "buf.h"
 #include "headers.h"
+#include "http_parse.h"
+#include "url.h"
 #include "intercept.h"
 #include "log.h"
 #include "pconn.h"
@@ -112,9 +115,26 @@ static const char *
 forward_tls_host(const struct xact *x)
 {
 	if (x->is_connect || strcmp(x->url.scheme, "https") != 0 ||
-	    xact_peer(x) != NULL)
+	    (xact_peer(x) != NULL && !forward_thru_peer_tunnel(x)))
 		return NULL;
 	return x->url.host;
+}
+
+/*
+ * A request of a bumped connection going to a parent proxy goes as Squid
+ * 5.7's FwdState sends it: a CONNECT to the parent, TLS with the origin
+ * inside the tunnel, then the request in origin form (headers.c).  Not
+ * through an origin peer, nor through a tls parent (no TLS inside TLS, as
+ * in Squid: there the https:// URL goes to the parent as it is).
+ */
+int
+forward_thru_peer_tunnel(const struct xact *x)
+{
+	const struct cfg_peer *p = xact_peer(x);
+
+	return p != NULL && !p->originserver && !p->tls && !x->is_connect &&
+	    x->conn != NULL && x->conn->tls_authority != NULL &&
+	    strcmp(x->url.scheme, "https") == 0;
 }
 
 /*
@@ -195,6 +215,119 @@ forward_peer_tls_done(struct xact *x, struct srv *s,
 	forward_tls_done(x, s, r);
 }
 
+static void forward_connect_timeout(struct ev_timer *t);
+
+/* The parent broke during our CONNECT: the next route, or 502. */
+static void
+forward_peer_tunnel_failed(struct xact *x, int status, const char *why)
+{
+	struct srv *s = x->srv;
+
+	log_debug(11, 2, "%s: CONNECT through parent %s: %s", x->url_str,
+	    xact_peer(x)->name, why);
+	peer_state_connect_result(xact_peer(x), 0);
+	x->srv = NULL;
+	srv_close(s);
+	if (x->fwd.route_idx + 1 < x->fwd.routes.n) {
+		x->fwd.route_idx++;
+		forward_route(x);
+		return;
+	}
+	x->log.upstream_status = status;
+	xact_fail(x, 502, "ERR_CONNECT_FAIL", 0);
+}
+
+/* Our CONNECT goes out, the parent's answer comes back. */
+static void
+forward_peer_tunnel_io(struct ev_io *io, uint32_t revents)
+{
+	struct xact *x = io->arg;
+	struct srv *s = x->srv;
+	struct http_msg m;
+	struct http_parse_error err;
+	ssize_t n;
+
+	(void)revents;
+	while (buf_avail(&s->out) > 0) {
+		n = write(s->fd, buf_head(&s->out), buf_avail(&s->out));
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			ev_io_set(&s->io, EPOLLOUT);
+			return;
+		}
+		if (n <= 0) {
+			forward_peer_tunnel_failed(x, 0, strerror(errno));
+			return;
+		}
+		buf_consume(&s->out, (size_t)n);
+	}
+	n = buf_read_fd(&s->in, s->fd, 16384);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		forward_peer_tunnel_failed(x, 0, n == 0 ? "closed" :
+		    strerror(errno));
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	enum http_parse_result r = http_parse_response(&m, buf_head(&s->in),
+	    buf_avail(&s->in), (size_t)worker_cfg->reply_header_max_size,
+	    "CONNECT", 7, &err);
+	if (r == HTTP_PARSE_INCOMPLETE) {
+		http_msg_free(&m);
+		ev_io_set(&s->io, EPOLLIN);
+		return;
+	}
+	int status = r == HTTP_PARSE_OK ? m.status : 0;
+	size_t head = r == HTTP_PARSE_OK ? m.head_len : 0;
+	http_msg_free(&m);
+	if (status == 0) {
+		forward_peer_tunnel_failed(x, 0, "unparsable answer");
+		return;
+	}
+	if (status < 200 || status > 299) {
+		/*
+		 * As Squid's Http::Tunneler: the parent's refusal is the
+		 * answer, as far as it came with its head, and counts as a
+		 * failed connection to the parent
+		 */
+		log_debug(11, 2, "%s: parent %s refused CONNECT: %d",
+		    x->url_str, xact_peer(x)->name, status);
+		peer_state_connect_result(xact_peer(x), 0);
+		ev_timer_stop(&x->timer);
+		x->log.status = x->log.upstream_status = status;
+		x->keep_client = 0;
+		x->head_sent = 1;
+		buf_append(&x->conn->out, buf_head(&s->in), buf_avail(&s->in));
+		xact_send_local(x);
+		return;
+	}
+	/* a TLS server does not speak first (Squid: "Early data after
+	   CONNECT response") */
+	if (buf_avail(&s->in) != head) {
+		forward_peer_tunnel_failed(x, status, "early data");
+		return;
+	}
+	buf_consume(&s->in, head);
+	ev_timer_stop(&x->timer);
+	tls_client_start(x, s, x->url.host, forward_tls_done);
+}
+
+/* CONNECT host:port to the parent, with what its login= sends. */
+static void
+forward_peer_tunnel(struct xact *x, struct srv *s)
+{
+	char hostport[URL_HOST_MAX + 16];
+	const struct cfg_peer *peer = xact_peer(x);
+
+	url_format_host_port(&x->url, hostport, sizeof(hostport));
+	buf_printf(&s->out, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n", hostport,
+	    hostport);
+	peer_login_header(x, peer, &s->out);
+	buf_append(&s->out, "\r\n", 2);
+	ev_io_set_cb(&s->io, forward_peer_tunnel_io, x);
+	ev_io_set(&s->io, EPOLLOUT | EPOLLIN);
+	ev_timer_set_cb(&x->timer, forward_connect_timeout);
+	ev_timer_start(&x->timer, worker_cfg->read_timeout);
+}
+
 static void
 forward_connect_done(struct ev_io *io, uint32_t revents)
 {
@@ -221,6 +354,10 @@ forward_connect_done(struct ev_io *io, uint32_t revents)
 	const struct cfg_peer *tls_peer = forward_tls_peer(x);
 	if (tls_peer != NULL) {
 		tls_client_start_peer(x, s, tls_peer, forward_peer_tls_done);
+		return;
+	}
+	if (forward_thru_peer_tunnel(x)) {
+		forward_peer_tunnel(x, s);
 		return;
 	}
 	const char *tls_host = forward_tls_host(x);

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include "headers.h"
+#include "forward.h"
 #include "alt_svc.h"
 #include "auth_digest.h"
 #include "cache.h"
@@ -194,7 +195,9 @@ headers_build_request(struct xact *x, struct buf *out)
 	int is_trace_options = strcmp(x->method, "TRACE") == 0 ||
 	    strcmp(x->method, "OPTIONS") == 0;
 
-	const struct cfg_peer *peer = xact_peer(x);
+	/* inside a CONNECT tunnel through a parent: as to the origin */
+	const struct cfg_peer *peer = forward_thru_peer_tunnel(x) ? NULL :
+	    xact_peer(x);
 
 	/* a parent proxy gets the absolute URL, an origin its path */
 	if (peer != NULL && !peer->originserver)

@@ -526,3 +526,72 @@ def test_terminate_at_step3_after_a_failed_server_handshake(proxy, bump_ca,
         with ctx.wrap_socket(sock, server_hostname="tls.test") as tls:
             https_get(tls, "/", "tls.test:%d" % o.port)
     assert o.requests == []
+
+
+def test_bumped_requests_go_through_a_parents_connect_tunnel(proxy, bump_ca, tls_origin):
+    """A bumped request whose next hop is a parent proxy travels as Squid
+    5.7 sends it: a CONNECT to the parent, TLS with the origin inside that
+    tunnel (the origin's certificate checked), and the request in origin
+    form.  The parent sees only the CONNECT."""
+    tls_origin.script("/inside", 200, [("Cache-Control", "no-store")], b"through")
+    parent = proxy("unique_hostname parent1\n", ssl_ports=[tls_origin.port])
+    p = bump_proxy(proxy, bump_ca, "ssl_bump bump all",
+                   extra="cache_peer 127.0.0.1 parent %d 0 no-query no-digest\n"
+                   "never_direct allow all\n"
+                   "tls_outgoing_options cafile=%s" % (parent.port, tls_origin.cert),
+                   ssl_ports=[tls_origin.port])
+    with tls_client(connect(p.port, "tls.test", tls_origin.port), bump_ca[0],
+                    "tls.test") as tls:
+        head, body = https_get(tls, "/inside", "tls.test:%d" % tls_origin.port)
+    assert head.startswith("HTTP/1.1 200"), head
+    assert body == b"through"
+    (req,) = tls_origin.requests_for("/inside")
+    assert req.target == "/inside"
+    e = [x for x in log_lines(p, 2) if x["method"] == "GET"]
+    assert (e[0]["code"], e[0]["hier"]) == ("TCP_MISS/200", "FIRSTUP_PARENT/127.0.0.1")
+    # the parent logs the tunnel when it ends: cuttle keeps the connection
+    # for the next request to that origin until it stops
+    p.stop()
+    got = [x for x in parent.access_entries(1, TIMEOUT) if x["code"] != "NONE_NONE/000"]
+    assert [(x["code"], x["method"], x["url"]) for x in got] == [
+        ("TCP_TUNNEL/200", "CONNECT", "tls.test:%d" % tls_origin.port)]
+
+
+def test_bumped_request_refused_by_the_parents_connect(proxy, bump_ca, tls_origin):
+    """The parent refuses the CONNECT (the port is not in its SSL_ports):
+    its answer reaches the bumped client, as from Squid's tunneler."""
+    parent = proxy("unique_hostname parent1\n")
+    p = bump_proxy(proxy, bump_ca, "ssl_bump bump all",
+                   extra="cache_peer 127.0.0.1 parent %d 0 no-query no-digest\n"
+                   "never_direct allow all\n"
+                   "tls_outgoing_options cafile=%s" % (parent.port, tls_origin.cert),
+                   ssl_ports=[tls_origin.port])
+    with tls_client(connect(p.port, "tls.test", tls_origin.port), bump_ca[0],
+                    "tls.test") as tls:
+        head, _ = https_get(tls, "/refused", "tls.test:%d" % tls_origin.port)
+    assert head.startswith("HTTP/1.1 403"), head
+    assert "ERR_ACCESS_DENIED" in head
+    assert tls_origin.count("/refused") == 0
+
+
+@pytest.mark.cuttle_only(reason="Squid 5.7 does not reuse a to-parent tunnel: each "
+                         "bumped connection opens its own CONNECT")
+def test_parents_connect_tunnel_is_reused(proxy, bump_ca, tls_origin):
+    """The tunnel and the TLS inside it are kept for the next request to
+    the same origin, from another client connection too."""
+    tls_origin.script("/again", 200, [("Cache-Control", "no-store")], b"again")
+    parent = proxy("unique_hostname parent1\n", ssl_ports=[tls_origin.port])
+    p = bump_proxy(proxy, bump_ca, "ssl_bump bump all",
+                   extra="cache_peer 127.0.0.1 parent %d 0 no-query no-digest\n"
+                   "never_direct allow all\n"
+                   "tls_outgoing_options cafile=%s" % (parent.port, tls_origin.cert),
+                   ssl_ports=[tls_origin.port])
+    for _ in range(2):
+        with tls_client(connect(p.port, "tls.test", tls_origin.port), bump_ca[0],
+                        "tls.test") as tls:
+            head, body = https_get(tls, "/again", "tls.test:%d" % tls_origin.port)
+        assert head.startswith("HTTP/1.1 200") and body == b"again", head
+    assert tls_origin.count("/again") == 2
+    p.stop()
+    got = [x for x in parent.access_entries(1, TIMEOUT) if x["code"] != "NONE_NONE/000"]
+    assert [x["method"] for x in got] == ["CONNECT"]
