@@ -3,16 +3,15 @@
  * chooses and makes it (squid-compat.md 5.3, 8, 10).  Three sources, tried
  * in this order: the worker's cache of TLS contexts (bump_cert_cache.c:
  * one LRU per port, bounded by dynamic_cert_mem_cache_size, skipped when
- * the request says so
- * as Squid skips it after peek or stare at step 1), the sslcrtd helpers
- * when sslcrtd_program is set (identical pending requests share one helper
- * call, as in Squid), else tls_mint in the worker's minting thread
- * (bump_mint.c: the CA's key is reused, so a mint is two signatures, but
- * with a large CA key and many new hosts at once those would stall the
- * event loop); identical pending mints share one job too.  Cache keys hash
- * the port's fingerprint (its CA and
- * every context setting), so two ports or two configs with different CAs
- * can never serve each other's contexts.
+ * the request says so as Squid skips it after peek or stare at step 1),
+ * the sslcrtd helpers when sslcrtd_program is set (identical pending
+ * requests share one helper call, as in Squid), else tls_mint in the
+ * worker's minting thread (bump_mint.c: the CA's key is reused, so a mint
+ * is two signatures, but with a large CA key and many new hosts at once
+ * those would stall the event loop); identical pending mints share one
+ * job too.  Cache keys hash the port's fingerprint (its CA and every
+ * context setting), so two ports or two configs with different CAs can
+ * never serve each other's contexts.
  *
  * In DESIGN.md's data flow: "bump: TLS to client with a minted cert".
  */
