@@ -17,6 +17,7 @@
 #include "log.h"
 #include "tls_io.h"
 #include "bump_cert.h"
+#include "bump_learn.h"
 
 #include <openssl/err.h>
 #include "util.h"
@@ -104,6 +105,7 @@ conn_close(struct conn *c)
 		conn_log_no_request(c);
 	if (c->xact != NULL)
 		xact_client_closed(c->xact, "client connection closed");
+	bump_learn_conn_closed(c);
 	ev_io_stop(&c->io);
 	ev_timer_stop(&c->timer);
 	ev_timer_stop(&c->life);
@@ -429,6 +431,8 @@ conn_read(struct conn *c)
 			c->read_eof = 1;
 		return;
 	}
+	if (c->learn_name != NULL)
+		bump_learn_request_seen(c);
 	if (c->xact != NULL)
 		c->xact->log.bytes_in += n;
 }
