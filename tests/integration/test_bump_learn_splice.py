@@ -149,7 +149,8 @@ def test_bump_at_step1_peeks_for_a_learned_client(proxy, bump_ca, tls_origin):
     assert issuer_seen(p, bump_ca, tls_origin) == "tls.test"
 
 
-def test_reset_during_handshake_learns(proxy, bump_ca, tls_origin):
+@pytest.mark.parametrize("how", ["reset", "closed"])
+def test_reset_or_close_during_handshake_learns(proxy, bump_ca, tls_origin, how):
     p = learn_proxy(proxy, bump_ca, tls_origin)
     s = connect(p, tls_origin.port)
     ctx = ssl.create_default_context()
@@ -161,10 +162,19 @@ def test_reset_during_handshake_learns(proxy, bump_ca, tls_origin):
         obj.do_handshake()
     s.sendall(out.read())
     assert s.recv(65536), "no ServerHello"   # our certificate is on its way
-    time.sleep(0.2)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-    s.close()                                # RST
-    wait_learned(p, r"reset the connection during the TLS handshake.*\(reset\)")
+    # read the whole flight, so that a plain close is a FIN, not a RST
+    s.settimeout(0.3)
+    for _ in range(50):
+        try:
+            if not s.recv(65536):
+                break
+        except socket.timeout:
+            break
+    if how == "reset":
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    s.close()
+    wait_learned(p, r"%s the connection during the TLS handshake.*\(%s\)" % (how, how))
     assert issuer_seen(p, bump_ca, tls_origin) == "tls.test"
 
 
@@ -187,6 +197,20 @@ def test_request_after_handshake_is_not_a_hangup(proxy, bump_ca, tls_origin):
         assert issuer_seen(p, bump_ca, tls_origin) == bump_ca[2]
     time.sleep(1.2)
     assert "learned splice" not in p.cache_log
+
+
+def test_idle_past_a_second_is_not_a_hangup(proxy, bump_ca, tls_origin):
+    p = learn_proxy(proxy, bump_ca, tls_origin)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    tls = ctx.wrap_socket(connect(p, tls_origin.port), server_hostname="tls.test")
+    time.sleep(1.3)
+    tls.close()
+    time.sleep(0.5)
+    assert "learned splice" not in p.cache_log
+    assert issuer_seen(p, bump_ca, tls_origin) == bump_ca[2]
 
 
 def test_other_client_still_bumped(proxy, bump_ca, tls_origin):
