@@ -149,6 +149,19 @@ def test_bump_at_step1_peeks_for_a_learned_client(proxy, bump_ca, tls_origin):
     assert issuer_seen(p, bump_ca, tls_origin) == "tls.test"
 
 
+def test_stare_then_bump_splices_at_step3(proxy, bump_ca, tls_origin):
+    # After a stare the server saw our hello: the splice opens a new
+    # connection for the client's own, so it still sees the origin's
+    # certificate end to end.
+    p = learn_proxy(proxy, bump_ca, tls_origin,
+                    rules="ssl_bump peek step1\nssl_bump stare step2\n"
+                    "ssl_bump bump all")
+    refuse(p, tls_origin)
+    wait_learned(p, "unknown_ca")
+    assert issuer_seen(p, bump_ca, tls_origin) == "tls.test"
+    assert "step 3" in p.cache_log
+
+
 @pytest.mark.parametrize("how", ["reset", "closed"])
 def test_reset_or_close_during_handshake_learns(proxy, bump_ca, tls_origin, how):
     p = learn_proxy(proxy, bump_ca, tls_origin)
