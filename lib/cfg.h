@@ -488,6 +488,13 @@ struct cfg {
 	struct cfg_cert_rule *sslproxy_cert_sign;	/* file order */
 	struct cfg_cert_rule *sslproxy_cert_adapt;
 	char		*sslproxy_cert_sign_hash;	/* digest name ("sha256") */
+	/*
+	 * ssl_bump_learn_splice (cuttle): how long a client that refused a
+	 * bump has that server name spliced, ms (0: off, never learned);
+	 * ssl_bump_learn_splice_file: the list, shared by the workers.
+	 */
+	int64_t		 ssl_bump_learn_splice;
+	char		*ssl_bump_learn_splice_file;
 	/* what a bump port does with bytes that are not TLS: ONUP_* */
 	struct access_list on_unsupported_protocol;
 

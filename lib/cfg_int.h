@@ -34,6 +34,7 @@ char *cfg_set_forwarded_for(struct conf_ctx *cx, void *field, int argc,
 char *cfg_set_acl(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_access(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_ssl_bump(struct conf_ctx *cx, void *field, int argc, char **argv);
+char *cfg_set_time_off(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_on_unsupported_protocol(struct conf_ctx *cx, void *field,
     int argc, char **argv);
 char *cfg_set_bytes(struct conf_ctx *cx, void *field, int argc, char **argv);

@@ -708,6 +708,27 @@ cfg_set_acl(struct conf_ctx *cx, void *field, int argc, char **argv)
 	return err;
 }
 
+/* off, or a time (ssl_bump_learn_splice): 0 means off, so 0 is refused. */
+char *
+cfg_set_time_off(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	int64_t ms;
+	char *err;
+
+	if (argc == 1 && strcmp(argv[0], "off") == 0) {
+		*(int64_t *)field = 0;
+		return NULL;
+	}
+	if ((err = units_time(argv[0], argc > 1 ? argv[1] : NULL, &ms)) != NULL)
+		return err;
+	if (ms < 1000)
+		return units_strf("%s: expected off or a time of at least "
+		    "1 second, not '%s%s%s'", cx->name, argv[0],
+		    argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+	*(int64_t *)field = ms;
+	return NULL;
+}
+
 const char *const cfg_ssl_bump_actions[] = {
 	"splice", "bump", "peek", "stare", "terminate", "client-first",
 	"server-first", "none", NULL

@@ -29,6 +29,8 @@
 #endif
 
 #define CFG_LOGDIR	LOCALSTATEDIR "/log/cuttle/"
+/* what the workers keep across restarts (the sample's ssl_db is here too) */
+#define CFG_STATEDIR	LOCALSTATEDIR "/lib/cuttle/"
 
 #define CFG(x)	offsetof(struct cfg, x)
 
@@ -502,6 +504,11 @@ static const struct conf_directive cfg_table[] = {
 	U("snmp_port"),
 	U("spoof_client_ip"),
 	{ "ssl_bump", cfg_set_ssl_bump, CFG(ssl_bump), NULL, 0, 1, ANY, NULL },
+	{ "ssl_bump_learn_splice", cfg_set_time_off,
+	    CFG(ssl_bump_learn_splice), "off", 0, 1, 2, NULL },
+	{ "ssl_bump_learn_splice_file", conf_set_string,
+	    CFG(ssl_bump_learn_splice_file), CFG_STATEDIR "learned_splice", 0,
+	    1, 1, NULL },
 	U("ssl_engine"),
 	U("ssl_unclean_shutdown"),
 	{ "sslcrtd_children", cfg_set_sslcrtd_children, CFG(sslcrtd_children),
@@ -806,6 +813,7 @@ cfg_free(struct cfg *cfg)
 	free(cfg->effective_group);
 	free(cfg->pid_filename);
 	free(cfg->coredump_dir);
+	free(cfg->ssl_bump_learn_splice_file);
 	free(cfg->visible_hostname);
 	free(cfg->unique_hostname);
 	free(cfg->cache_log);

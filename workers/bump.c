@@ -27,6 +27,7 @@
 #include "bump.h"
 #include "acl.h"
 #include "bump_cert.h"
+#include "bump_learn.h"
 #include "cfg.h"
 #include "conn.h"
 #include "forward.h"
@@ -139,6 +140,26 @@ bump_note_sni(struct xact *x, const char *sni)
 	snprintf(x->bump.sni, sizeof(x->bump.sni), "%s", sni);
 }
 
+/* The name a learned splice is keyed by: the SNI, else the CONNECT host. */
+static const char *
+bump_learn_name(const struct xact *x)
+{
+	return x->bump.sni[0] != '\0' ? x->bump.sni : x->url.host;
+}
+
+/*
+ * ssl_bump_learn_splice: a bump (never a terminate) becomes a splice for a
+ * client that refused our certificate of this name before.
+ */
+static int
+bump_learned(struct xact *x, int action)
+{
+	if (action != SSL_BUMP_BUMP || !bump_learn_splices(x,
+	    bump_learn_name(x)))
+		return action;
+	return SSL_BUMP_SPLICE;
+}
+
 /* %ssl::bump_mode and %ssl::>sni of the CONNECT's line(s). */
 static void
 bump_log_mode(struct xact *x, int action)
@@ -231,10 +252,12 @@ bump_handshake(struct xact *x)
 {
 	struct conn *c = x->conn;
 	char err[256];
-	int r;
+	int r, e, saved_errno;
 
 	ERR_clear_error();
+	errno = 0;
 	r = SSL_do_handshake(c->ssl);
+	saved_errno = errno;
 	if (r == 1) {
 		log_debug(83, 2, "transaction %llu: %s bumped (%s, %s)",
 		    (unsigned long long)x->id, x->url_str,
@@ -247,6 +270,7 @@ bump_handshake(struct xact *x)
 		free(c->tls_sni);
 		c->tls_sni = x->bump.sni[0] ? xstrdup(x->bump.sni) : NULL;
 		bump_log_mode(x, SSL_BUMP_BUMP);
+		bump_learn_handshake_done(x, bump_learn_name(x));
 		x->bump.phase = BUMP_IDLE;
 		x->keep_client = 1;
 		c->idle_wait = worker_cfg->request_timeout;	/* as Squid */
@@ -254,12 +278,17 @@ bump_handshake(struct xact *x)
 		xact_end(x, 0, NULL, NULL);
 		return;
 	}
-	switch (SSL_get_error(c->ssl, r)) {
+	switch ((e = SSL_get_error(c->ssl, r))) {
 	case SSL_ERROR_WANT_READ:
 	case SSL_ERROR_WANT_WRITE:
 		xact_client_update(x);
 		return;
 	default:
+		/* the name the client asked for, whatever it refused */
+		bump_note_sni(x, SSL_get_servername(c->ssl,
+		    TLSEXT_NAMETYPE_host_name));
+		bump_learn_handshake_failed(x, bump_learn_name(x), e,
+		    saved_errno);
 		tls_io_error(err, sizeof(err));
 		log_warnx("SslBump: TLS handshake with the client "
 		    "for %s failed: %s", x->url_str,
@@ -298,6 +327,7 @@ bump_cert_ready(void *arg, SSL_CTX *ctx, const char *err)
 	buf_consume(&c->in, buf_avail(&c->in));
 	tls_io_setup(c->ssl);
 	SSL_set_accept_state(c->ssl);
+	bump_learn_watch(c);
 	x->bump.phase = BUMP_HANDSHAKE;
 	bump_handshake(x);
 }
@@ -373,6 +403,8 @@ bump_server_done(struct xact *x, struct srv *s, struct tls_client_result *r)
 	}
 	if (x->bump.step2 == SSL_BUMP_PEEK || x->bump.step2 == SSL_BUMP_STARE)
 		a = bump_decide_logged(x, 3);
+	/* a splice here opens a new connection for the client's own hello */
+	a = bump_learned(x, a);
 	if (!r->ok) {
 		log_warnx("SslBump: TLS with the server for %s failed: %s",
 		    x->url_str, r->cause);
@@ -446,6 +478,20 @@ bump_start(struct xact *x)
 		x->tun.answered = 1;
 	a = bump_decide_logged(x, 1);
 	x->bump.step1 = a;
+	if ((a == SSL_BUMP_BUMP || a == SSL_BUMP_CLIENT_FIRST ||
+	    a == SSL_BUMP_SERVER_FIRST) && bump_learn_client_known(x)) {
+		/*
+		 * This client refused some bump before: read its hello for
+		 * the name before bumping (bump_step2 goes on as step 1
+		 * said, or splices).
+		 */
+		log_debug(83, 3, "transaction %llu: %s: client with learned "
+		    "splices: reading its ClientHello before the %s",
+		    (unsigned long long)x->id, x->url_str,
+		    cfg_ssl_bump_actions[a]);
+		x->bump.learn_peek = 1;
+		a = SSL_BUMP_PEEK;
+	}
 	switch (a) {
 	case SSL_BUMP_SPLICE:
 	case SSL_BUMP_NONE:
@@ -483,7 +529,16 @@ bump_step2(struct xact *x, const struct tls_hello *h)
 
 	if (!h->sni_bad)
 		bump_note_sni(x, h->sni);
-	a = bump_decide_logged(x, 2);
+	if (x->bump.learn_peek) {
+		if (bump_learned(x, SSL_BUMP_BUMP) == SSL_BUMP_SPLICE)
+			bump_splice(x);
+		else if (x->bump.step1 == SSL_BUMP_SERVER_FIRST)
+			bump_server(x);
+		else
+			bump_client_tls(x, x->url.host, NULL, 0, NULL, 0);
+		return;
+	}
+	a = bump_learned(x, bump_decide_logged(x, 2));
 	x->bump.step2 = a;
 	switch (a) {
 	case SSL_BUMP_SPLICE:

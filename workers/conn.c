@@ -17,6 +17,7 @@
 #include "log.h"
 #include "conn_tls.h"
 #include "tls_io.h"
+#include "bump_learn.h"
 #include "util.h"
 #include "worker.h"
 #include "xact.h"
@@ -102,6 +103,8 @@ conn_close(struct conn *c)
 		conn_log_no_request(c);
 	if (c->xact != NULL)
 		xact_client_closed(c->xact, "client connection closed");
+	if (c->learn_name != NULL)	/* a bump waiting to see a request */
+		bump_learn_conn_closed(c);
 	ev_io_stop(&c->io);
 	ev_timer_stop(&c->timer);
 	ev_timer_stop(&c->life);
@@ -369,6 +372,8 @@ conn_read(struct conn *c)
 			c->read_eof = 1;
 		return;
 	}
+	if (c->learn_name != NULL)
+		bump_learn_request_seen(c);
 	if (c->xact != NULL)
 		c->xact->log.bytes_in += n;
 }

@@ -58,6 +58,11 @@ struct conn {
 	int		 lingering;	/* output done, draining input before close */
 	struct negotiate_conn *nego;	/* auth_negotiate.c: its login */
 	struct notes	 notes;		/* clt_conn_tag (annotate.c) */
+	/* bump_learn.c: how the client takes our minted certificate */
+	int		 learn_cert_sent;	/* our Certificate went out */
+	int		 learn_alert;		/* its fatal alert, or 0 */
+	char		*learn_name;		/* handshake done, no request yet */
+	uint64_t	 learn_until_ms;	/* ... a hang-up before refuses */
 	struct conn	*next, *prev;
 };
 

@@ -117,6 +117,8 @@ struct xact_bump {
 	int		 step;		/* the step being decided, 1..3 */
 	int		 step1;		/* action taken at step 1 (SSL_BUMP_*) */
 	int		 step2;		/* ... at step 2, -1 none yet */
+	int		 learn_peek;	/* step 1's bump waits for the SNI: a
+					   learned splice may stop it */
 	char		 sni[256];	/* from the ClientHello, "" none */
 	size_t		 hello_need;	/* no use parsing before this many bytes */
 	struct bump_cert_wait *wait;	/* certificate being made */

@@ -14,7 +14,7 @@ SQUID_CERTGEN = "/usr/lib/squid/security_file_certgen"
 
 
 def bump_proxy(proxy, bump_ca, rules, extra="", ssl_ports=(), cache=False,
-               make_dirs=False):
+               make_dirs=False, access=None, workers=1):
     """A proxy whose http_port bumps with bump_ca under the ssl_bump rules
     (make_dirs: run -z first, for a cache_dir in extra)."""
     cert, key, _ = bump_ca
@@ -25,7 +25,8 @@ def bump_proxy(proxy, bump_ca, rules, extra="", ssl_ports=(), cache=False,
             + rules.rstrip("\n") + "\n")
     p = proxy(conf_extra=conf + "sslcrtd_program %s -s @DIR@/ssl_db -M 4MB\n"
               % SQUID_CERTGEN, ssl_ports=ssl_ports, port_opts=opts,
-              start=False, cache=cache, make_dirs=make_dirs)
+              start=False, cache=cache, make_dirs=make_dirs, access=access,
+              workers=workers)
     # both run the helper line (cuttle would mint in the worker without it)
     make_ssl_db(p.dir)
     return p.start()

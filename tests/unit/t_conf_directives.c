@@ -606,6 +606,32 @@ test_misc(void)
 	    "cuttle_ca_pages off");
 	is_int(c.cuttle_ca_pages, 0, "the CA pages turned off");
 	cfg_free(&c);
+	is_int(load(&c, "m.conf", "", 0), 0, "learned splices: defaults");
+	is_int(c.ssl_bump_learn_splice, 0, "ssl_bump_learn_splice off");
+	ok(c.ssl_bump_learn_splice_file != NULL && strstr(
+	    c.ssl_bump_learn_splice_file, "/lib/cuttle/learned_splice") != NULL,
+	    "ssl_bump_learn_splice_file under the state directory");
+	cfg_free(&c);
+	is_int(load(&c, "m.conf", "ssl_bump_learn_splice 1 day\n"
+	    "ssl_bump_learn_splice_file /tmp/x/learned\n", 0), 0,
+	    "ssl_bump_learn_splice 1 day");
+	is_int(c.ssl_bump_learn_splice, 86400000, "... in ms");
+	is_str(c.ssl_bump_learn_splice_file, "/tmp/x/learned", "... the file");
+	cfg_free(&c);
+	is_int(load(&c, "m.conf", "ssl_bump_learn_splice 2 seconds\n"
+	    "ssl_bump_learn_splice off\n", 0), 0, "ssl_bump_learn_splice off");
+	is_int(c.ssl_bump_learn_splice, 0, "... turns it off again");
+	cfg_free(&c);
+	ok(load(&c, "m.conf", "ssl_bump_learn_splice 0\n", 0) != 0,
+	    "ssl_bump_learn_splice 0 is refused (off says it)");
+	ok(strstr(logtext, "m.conf:1:") != NULL &&
+	    strstr(logtext, "at least 1 second") != NULL,
+	    "... with file:line: %s", logtext);
+	cfg_free(&c);
+	ok(load(&c, "m.conf", "\nssl_bump_learn_splice often\n", 0) != 0,
+	    "ssl_bump_learn_splice often is refused");
+	ok(strstr(logtext, "m.conf:2:") != NULL, "... with file:line");
+	cfg_free(&c);
 }
 
 /* c's auth_param schemes in challenge order are want's letters (b, d, n). */
