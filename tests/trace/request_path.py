@@ -320,27 +320,34 @@ def window(events, names, start_fn, end_fn):
 
 
 def files_entered(calls):
-    """Entries (callee file differs from the caller's), consecutive ones collapsed."""
-    seq = []
+    """[(file, entered, [functions]), ...]: the calls grouped by file, in order.
+
+    A group is entered when its first call came from another file (or from
+    the event loop); a group that is not is the caller continuing after a
+    callee of another file returned, kept apart only so that the verbose
+    listing shows each function under its own file.
+    """
+    groups = []
     for caller, fn, path in calls:
-        if caller == path:
-            if seq:
-                seq[-1][1].append(fn)
-            continue
-        if seq and seq[-1][0] == path:
-            seq[-1][1].append(fn)
+        if groups and groups[-1][0] == path:
+            groups[-1][2].append(fn)
         else:
-            seq.append((path, [fn]))
-    return seq
+            groups.append((path, caller != path, [fn]))
+    return groups
 
 
-def summarize(seq):
-    seen, reentries = set(), 0
-    for path, _fns in seq:
-        if path in seen:
-            reentries += 1
-        seen.add(path)
-    return len(seen), reentries
+def entry_path(groups):
+    """The files entered, consecutive entries of one file collapsed into one."""
+    path = []
+    for p, entered, _fns in groups:
+        if entered and (not path or path[-1] != p):
+            path.append(p)
+    return path
+
+
+def summarize(path):
+    """(distinct files, re-entries: entries of a file already earlier in path)."""
+    return len(set(path)), len(path) - len(set(path))
 
 
 def analyse(run, args, lines):
@@ -355,15 +362,16 @@ def analyse(run, args, lines):
     for name, (base, ev) in zip(SCENARIOS, segs):
         rel = [(t, a - base) for t, a in ev]
         calls = window(rel, names, args.start, args.end)
-        seq = files_entered(calls)
-        distinct, reentries = summarize(seq)
+        groups = files_entered(calls)
+        path = entry_path(groups)
+        distinct, reentries = summarize(path)
         code, line = lines[name]
         fields = line.split()
         results.append({"scenario": name, "status": code,
                         "tag": fields[3] if len(fields) > 3 else "?",
                         "calls": len(calls), "files": distinct, "reentries": reentries,
-                        "path": [p for p, _f in seq],
-                        "functions": [[p, f] for p, f in seq]})
+                        "path": path,
+                        "functions": [[p, entered, f] for p, entered, f in groups]})
     return results
 
 
@@ -377,8 +385,8 @@ def report(label, results, verbose):
     for r in results:
         print("\n%s (%d files, %d re-entries):" % (r["scenario"], r["files"], r["reentries"]))
         if verbose:
-            for path, fns in r["functions"]:
-                print("  %s: %s" % (path, " ".join(fns)))
+            for path, entered, fns in r["functions"]:
+                print("  %s%s: %s" % ("" if entered else "(back in) ", path, " ".join(fns)))
         else:
             print("  " + " > ".join(r["path"]))
 
