@@ -252,10 +252,6 @@ intercept_verify(struct xact *x, void (*cont)(struct xact *))
 	/* no Host: nothing to forge, but nothing verified either */
 	if (http_msg_header(&x->req, "Host") == NULL)
 		return 0;
-	if (x->icpt.mode == 0) {
-		x->icpt.verified = 1;
-		return 0;
-	}
 	if ((x->is_connect || !url_port_is_default(&x->url)) && x->url.port !=
 	    util_addr_port((const struct sockaddr *)&x->log.local)) {
 		snprintf(port, sizeof(port), "%d", x->url.port);
@@ -275,12 +271,6 @@ intercept_verify(struct xact *x, void (*cont)(struct xact *))
 	xact_set_state(x, XS_ACCESS);
 	x->fwd.dnsq = dns_resolve(host, intercept_verify_dns, x);
 	return 1;
-}
-
-int
-intercept_cacheable(const struct xact *x)
-{
-	return x->icpt.mode == 0 || x->icpt.verified;
 }
 
 /* Does a Via header name this proxy, as it names itself in Via? */
@@ -314,11 +304,11 @@ intercept_loop_denied(struct xact *x)
 }
 
 int
-intercept_original_dst(const struct xact *x, struct dns_result *res,
+intercept_original_dst_of(const struct xact *x, struct dns_result *res,
     int *port)
 {
 	/* a rewritten URL is no longer what the client asked the origin */
-	if (x->icpt.mode == 0 || x->rw.done || (!worker_cfg->client_dst_passthru
+	if (x->rw.done || (!worker_cfg->client_dst_passthru
 	    && x->icpt.verified))
 		return 0;
 	memset(res, 0, sizeof(*res));
@@ -329,14 +319,13 @@ intercept_original_dst(const struct xact *x, struct dns_result *res,
 }
 
 void
-intercept_spoof(const struct xact *x, int fd, const struct sockaddr *dst)
+intercept_spoof_bind(const struct xact *x, int fd, const struct sockaddr *dst)
 {
 	static int warned;
 	struct sockaddr_storage src = x->peer;
 	int on = 1;
 
-	if (x->icpt.mode != INTERCEPT_TPROXY || src.ss_family !=
-	    dst->sa_family)
+	if (src.ss_family != dst->sa_family)
 		return;
 	/* cache_peer no-tproxy: Squid's getOutgoingAddress goes out from
 	   the proxy's own address to that peer */

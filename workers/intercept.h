@@ -13,9 +13,10 @@
 
 #include <sys/socket.h>
 
+#include "xact.h"
+
 struct conn;
 struct dns_result;
-struct xact;
 
 #define INTERCEPT_NAT		1
 #define INTERCEPT_TPROXY	2
@@ -42,22 +43,52 @@ void intercept_splice_sni(struct xact *x);
 /* The URL of an origin-form request on an intercepted connection, or NULL. */
 char *intercept_url(const struct xact *x);
 /*
- * The Host check Squid makes before http_access.  Returns 0 when x may go
- * on at once; 1 when x waits for DNS (cont(x) follows) or was answered
- * (409 Conflict).
+ * Did x come on an intercepted (or tproxy) connection?  The predicates
+ * below are inline so that a request the client sent to the proxy itself
+ * does not enter this module at all.
+ */
+static inline int
+intercept_xact(const struct xact *x)
+{
+	return x->icpt.mode != 0;
+}
+
+/*
+ * The Host check Squid makes before http_access, for an intercepted x
+ * (intercept_xact: a forward-proxy request always passes).  Returns 0 when
+ * x may go on at once; 1 when x waits for DNS (cont(x) follows) or was
+ * answered (409 Conflict).
  */
 int intercept_verify(struct xact *x, void (*cont)(struct xact *));
+
 /* May x's response be looked up and stored?  Not with an unchecked Host. */
-int intercept_cacheable(const struct xact *x);
+static inline int
+intercept_cacheable(const struct xact *x)
+{
+	return !intercept_xact(x) || x->icpt.verified;
+}
 /* A miss about to be forwarded loops: 403 sent, 1 returned. */
 int intercept_loop_denied(struct xact *x);
+int intercept_original_dst_of(const struct xact *x, struct dns_result *res,
+    int *port);
 /*
  * forward.c: a direct route goes to the original destination: *res and
  * *port are set, 1 returned.
  */
-int intercept_original_dst(const struct xact *x, struct dns_result *res,
-    int *port);
+static inline int
+intercept_original_dst(const struct xact *x, struct dns_result *res, int *port)
+{
+	return intercept_xact(x) && intercept_original_dst_of(x, res, port);
+}
+
+void intercept_spoof_bind(const struct xact *x, int fd,
+    const struct sockaddr *dst);
 /* forward.c: tproxy: connect from the client's own address. */
-void intercept_spoof(const struct xact *x, int fd, const struct sockaddr *dst);
+static inline void
+intercept_spoof(const struct xact *x, int fd, const struct sockaddr *dst)
+{
+	if (x->icpt.mode == INTERCEPT_TPROXY)
+		intercept_spoof_bind(x, fd, dst);
+}
 
 #endif

@@ -464,7 +464,7 @@ xact_access_start(struct xact *x)
 		return;
 	}
 	/* Squid checks Host (intercept.c) before anything else */
-	if (intercept_verify(x, xact_access_checks))
+	if (intercept_xact(x) && intercept_verify(x, xact_access_checks))
 		return;
 	xact_access_checks(x);
 }
