@@ -301,11 +301,22 @@ auth_max_user_ip(void *arg, int max, int strict)
 	return 1;
 }
 
+int auth_configured;
+
+/* After auth_digest_*() and auth_negotiate_*() read cfg (worker_cfg). */
+static void
+auth_note_configured(const struct cfg *cfg)
+{
+	auth_configured = cfg->auth_basic.program != NULL ||
+	    auth_digest_on(cfg) || auth_negotiate_on();
+}
+
 void
 auth_init(const struct cfg *cfg)
 {
 	auth_digest_init(cfg);
 	auth_negotiate_init(cfg);
+	auth_note_configured(cfg);
 	if (cfg->auth_basic.program == NULL)
 		return;
 	auth_pool = helper_pool_start("basicauthenticator",
@@ -346,16 +357,10 @@ auth_reload(const struct cfg *cfg)
 	auth_digest_reload(cfg);
 	auth_negotiate_shutdown(1);
 	auth_negotiate_init(cfg);
+	auth_note_configured(cfg);
 	if (cfg->auth_basic.program != NULL)
 		auth_pool = helper_pool_start("basicauthenticator",
 		    cfg->auth_basic.program, &cfg->auth_basic.children, NULL);
-}
-
-int
-auth_enabled(void)
-{
-	return worker_cfg->auth_basic.program != NULL ||
-	    auth_digest_on(worker_cfg) || auth_negotiate_on();
 }
 
 /*

@@ -20,7 +20,8 @@ void auth_shutdown(void);
 void auth_reload(const struct cfg *cfg);
 /*
  * Read x's Proxy-Authorization into x->auth_state (an ACL_AUTH_*) and
- * x->auth_user; credentials cached as valid give ACL_AUTH_OK.
+ * x->auth_user; credentials cached as valid give ACL_AUTH_OK.  Callers
+ * skip it when !auth_enabled() (x->auth.state is then ACL_AUTH_OFF).
  */
 void auth_setup(struct xact *x);
 /*
@@ -42,8 +43,18 @@ void auth_note_address(struct xact *x);
  * and cache.log line.
  */
 int auth_max_user_ip(void *arg, int max, int strict);
-/* Some auth_param scheme (basic, digest) is on. */
-int auth_enabled(void);
+/* Set by auth_init and auth_reload from the config; read auth_enabled(). */
+extern int auth_configured;
+/*
+ * Some auth_param scheme (basic, digest, negotiate) is on.  Inline, and a
+ * flag rather than the config's test, because every request asks (its
+ * access checks and its log line) and most configs have no auth at all.
+ */
+static inline int
+auth_enabled(void)
+{
+	return auth_configured;
+}
 /* Append a 407's Proxy-Authenticate lines to out. */
 void auth_challenge(struct xact *x, struct buf *out);
 /* Squid's mgr:basicauthenticator page; -1 without auth_param basic. */

@@ -190,8 +190,11 @@ xact_access(struct xact *x)
 	const struct acl *last = NULL;
 	int action = ACCESS_DENY;
 
-	auth_setup(x);
-	auth_note_address(x);	/* before max_user_ip counts */
+	if (auth_enabled()) {
+		auth_setup(x);
+		auth_note_address(x);	/* before max_user_ip counts */
+	} else
+		x->auth.state = ACL_AUTH_OFF;
 	xact_checklist(x, &cl);
 	cl.external = external_acl_match;
 	enum acl_result r = access_check_last(&worker_cfg->http_access, &cl,
