@@ -486,7 +486,7 @@ auth_digest_challenge(struct xact *x, struct buf *out)
  * authDigestNonceLastRequest), offer the next one.
  */
 void
-auth_digest_reply_info(struct xact *x, struct buf *out)
+auth_digest_next_nonce(struct xact *x, struct buf *out)
 {
 	struct auth_digest_req *r = x->auth.digest;
 	long max = worker_cfg->auth_digest.nonce_max_count;

@@ -8,9 +8,10 @@
 #ifndef CUTTLE_AUTH_DIGEST_H
 #define CUTTLE_AUTH_DIGEST_H
 
+#include "xact.h"
+
 struct buf;
 struct cfg;
-struct xact;
 
 /* auth_param digest has a program and a realm. */
 int auth_digest_on(const struct cfg *cfg);
@@ -27,8 +28,18 @@ int auth_digest_start(struct xact *x, void (*cont)(struct xact *));
 void auth_digest_release(struct xact *x);
 /* Append the Proxy-Authenticate line of a 407 to x, with a fresh nonce. */
 void auth_digest_challenge(struct xact *x, struct buf *out);
-/* A reply to x: Proxy-Authentication-Info when its nonce runs out. */
-void auth_digest_reply_info(struct xact *x, struct buf *out);
+void auth_digest_next_nonce(struct xact *x, struct buf *out);
+/*
+ * A reply to x: Proxy-Authentication-Info when its nonce runs out.  Inline
+ * so that every reply to a request without Digest credentials does not
+ * enter this module to learn that.
+ */
+static inline void
+auth_digest_reply_info(struct xact *x, struct buf *out)
+{
+	if (x->auth.digest != NULL)
+		auth_digest_next_nonce(x, out);
+}
 /* Squid's mgr:digestauthenticator page; -1 without digest. */
 int auth_digest_mgr_stats(struct buf *out);
 
