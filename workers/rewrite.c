@@ -28,7 +28,7 @@
 #include "util.h"
 #include "worker.h"
 
-static struct url_helper rewrite_helper = {
+struct url_helper rewrite_helper = {
 	"redirector", "URL rewrite helper", offsetof(struct cfg, url_rewrite),
 	NULL, "No redirectors defined", "Redirector Statistics",
 	"redirectors", 0
@@ -214,7 +214,7 @@ rewrite_done(void *arg, const struct helper_reply *r, const char *notes)
 }
 
 int
-rewrite_start(struct xact *x, void (*cont)(struct xact *))
+rewrite_ask(struct xact *x, void (*cont)(struct xact *))
 {
 	x->rw.cont = cont;
 	return url_helper_ask(&rewrite_helper, x, rewrite_done);

@@ -24,7 +24,7 @@
 #include "util.h"
 #include "xact.h"
 
-static struct url_helper storeid_helper = {
+struct url_helper storeid_helper = {
 	"store_id", "storeId helper", offsetof(struct cfg, store_id), NULL,
 	"No StoreId helpers defined", "StoreId helper Statistics",
 	"StoreId helpers", 0
@@ -52,12 +52,6 @@ void
 storeid_reload(const struct cfg *cfg)
 {
 	url_helper_reload(&storeid_helper, cfg);
-}
-
-const char *
-storeid_url(const struct xact *x)
-{
-	return x->rw.store_id != NULL ? x->rw.store_id : x->url_str;
 }
 
 /* Squid takes the first store-id= of the reply. */
@@ -106,7 +100,7 @@ storeid_done(void *arg, const struct helper_reply *r, const char *notes)
 }
 
 int
-storeid_start(struct xact *x, void (*cont)(struct xact *))
+storeid_ask(struct xact *x, void (*cont)(struct xact *))
 {
 	x->rw.cont = cont;
 	return url_helper_ask(&storeid_helper, x, storeid_done);
