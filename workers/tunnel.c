@@ -57,7 +57,7 @@ tunnel_dir_release(struct tunnel_dir *d)
 }
 
 void
-tunnel_release(struct xact *x)
+tunnel_release_dirs(struct xact *x)
 {
 	tunnel_dir_release(&x->tun.up);
 	tunnel_dir_release(&x->tun.down);

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-struct xact;
+#include "xact.h"
 
 void tunnel_start(struct xact *x);
 /*
@@ -22,7 +22,18 @@ void tunnel_switch(struct xact *x, struct buf *up1, struct buf *up2,
 void tunnel_client_event(struct xact *x, uint32_t revents);
 /* What the tunnel waits for on the client socket (CONN_WANT_*). */
 unsigned tunnel_client_wants(const struct xact *x);
-/* Give back the pipes and buffers of a finished transaction. */
-void tunnel_release(struct xact *x);
+void tunnel_release_dirs(struct xact *x);
+/*
+ * Give back the pipes and buffers of a finished transaction.  The test is
+ * inline: a transaction that never tunnelled (most) does not enter
+ * tunnel.c to end.
+ */
+static inline void
+tunnel_release(struct xact *x)
+{
+	if (x->tun.up.has_pipe || x->tun.up.copy != NULL ||
+	    x->tun.down.has_pipe || x->tun.down.copy != NULL)
+		tunnel_release_dirs(x);
+}
 
 #endif
