@@ -658,12 +658,10 @@ bump_client_event(struct xact *x, uint32_t revents)
 }
 
 void
-bump_release(struct xact *x)
+bump_release_wait(struct xact *x)
 {
-	if (x->bump.wait != NULL) {
-		bump_cert_cancel(x->bump.wait);
-		x->bump.wait = NULL;
-	}
+	bump_cert_cancel(x->bump.wait);
+	x->bump.wait = NULL;
 }
 
 void

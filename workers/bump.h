@@ -12,7 +12,8 @@
 
 #include <stdint.h>
 
-struct xact;
+#include "xact.h"
+
 struct conn;
 
 /* The router's call for a CONNECT on an ssl-bump port. */
@@ -20,8 +21,18 @@ void bump_start(struct xact *x);
 /* What the client socket waits for, and its events, in XS_BUMP. */
 unsigned bump_client_wants(const struct xact *x);
 void bump_client_event(struct xact *x, uint32_t revents);
-/* xact_free: let go of what the bump part holds. */
-void bump_release(struct xact *x);
+void bump_release_wait(struct xact *x);
+/*
+ * xact_free: let go of what the bump part holds: a wait for a certificate,
+ * if any (the test inline, so that a CONNECT that was no bump does not
+ * enter bump.c to end).
+ */
+static inline void
+bump_release(struct xact *x)
+{
+	if (x->bump.wait != NULL)
+		bump_release_wait(x);
+}
 /*
  * The absolute URL for an origin-form request on a bumped connection:
  * https:// and the Host header (the CONNECT authority when it has none),
