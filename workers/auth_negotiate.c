@@ -241,12 +241,10 @@ auth_negotiate_deny(struct xact *x)
 }
 
 void
-auth_negotiate_conn_close(struct conn *c)
+auth_negotiate_conn_free(struct conn *c)
 {
 	struct negotiate_conn *nc = c->nego;
 
-	if (nc == NULL)
-		return;
 	nego_release(nc);
 	free(nc->user);
 	free(nc->token);

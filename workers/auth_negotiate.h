@@ -9,9 +9,10 @@
 #ifndef CUTTLE_AUTH_NEGOTIATE_H
 #define CUTTLE_AUTH_NEGOTIATE_H
 
+#include "conn.h"
+
 struct buf;
 struct cfg;
-struct conn;
 struct xact;
 
 void auth_negotiate_init(const struct cfg *cfg);
@@ -37,8 +38,18 @@ int auth_negotiate_start(struct xact *x, void (*cont)(struct xact *));
 int auth_negotiate_continue(struct xact *x, struct buf *out);
 /* x is denied with 407: keep_alive off closes after a fresh challenge. */
 void auth_negotiate_deny(struct xact *x);
-/* c closes: forget its handshake and user. */
-void auth_negotiate_conn_close(struct conn *c);
+void auth_negotiate_conn_free(struct conn *c);
+/*
+ * c closes: forget its handshake and user.  The test is inline: a
+ * connection that never negotiated (all of them without auth_param
+ * negotiate) does not enter this module to close.
+ */
+static inline void
+auth_negotiate_conn_close(struct conn *c)
+{
+	if (c->nego != NULL)
+		auth_negotiate_conn_free(c);
+}
 /* Squid's mgr:negotiateauthenticator page; -1 without negotiate. */
 int auth_negotiate_mgr_stats(struct buf *out);
 
