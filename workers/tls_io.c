@@ -59,13 +59,11 @@ tls_io_fail(SSL *ssl, int rc)
 }
 
 ssize_t
-tls_io_read(int fd, SSL *ssl, struct buf *b, size_t max)
+tls_io_read_tls(SSL *ssl, struct buf *b, size_t max)
 {
 	size_t got = 0, n;
 	char *t;
 
-	if (ssl == NULL)
-		return buf_read_fd(b, fd, max);
 	ERR_clear_error();
 	errno = 0;
 	t = buf_reserve(b, max);
@@ -87,12 +85,10 @@ tls_io_read(int fd, SSL *ssl, struct buf *b, size_t max)
 }
 
 ssize_t
-tls_io_recv(int fd, SSL *ssl, void *p, size_t len)
+tls_io_recv_tls(SSL *ssl, void *p, size_t len)
 {
 	size_t n;
 
-	if (ssl == NULL)
-		return read(fd, p, len);
 	ERR_clear_error();
 	errno = 0;
 	if (!SSL_read_ex(ssl, p, len, &n))
@@ -101,14 +97,12 @@ tls_io_recv(int fd, SSL *ssl, void *p, size_t len)
 }
 
 ssize_t
-tls_io_writev(int fd, SSL *ssl, const struct iovec *iov, int n)
+tls_io_writev_tls(SSL *ssl, const struct iovec *iov, int n)
 {
 	char rec[TLS_IO_RECORD];
 	size_t len = 0, take, w;
 	int i;
 
-	if (ssl == NULL)
-		return writev(fd, iov, n);
 	/* gather the head of the queue into one record */
 	for (i = 0; i < n && len < sizeof(rec); i++) {
 		take = iov[i].iov_len;
@@ -134,19 +128,11 @@ tls_io_writev(int fd, SSL *ssl, const struct iovec *iov, int n)
 }
 
 ssize_t
-tls_io_write(int fd, SSL *ssl, const void *p, size_t len)
+tls_io_write_tls(SSL *ssl, const void *p, size_t len)
 {
 	struct iovec iov = { (void *)(uintptr_t)p, len };
 
-	if (ssl == NULL)
-		return write(fd, p, len);
-	return tls_io_writev(fd, ssl, &iov, 1);
-}
-
-int
-tls_io_wants_write(const SSL *ssl)
-{
-	return ssl != NULL && SSL_want_write(ssl);
+	return tls_io_writev_tls(ssl, &iov, 1);
 }
 
 const char *

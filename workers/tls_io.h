@@ -8,7 +8,9 @@
  *   call would block (for TLS: SSL wants to read or write first; ask
  *   tls_io_wants_write which), else errno says why (EPROTO: a TLS error).
  * A TLS peer that closes without close_notify reads as end of stream, as
- * browsers and curl treat it.
+ * browsers and curl treat it.  Whether the socket has a session is tested
+ * inline: plain sockets (most) go straight to the kernel without entering
+ * tls_io.c.
  */
 #ifndef CUTTLE_TLS_IO_H
 #define CUTTLE_TLS_IO_H
@@ -16,21 +18,53 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <openssl/ssl.h>
 
-struct buf;
+#include "buf.h"
+
+/* The TLS halves of the calls below (ssl is not NULL). */
+ssize_t tls_io_read_tls(SSL *ssl, struct buf *b, size_t max);
+ssize_t tls_io_recv_tls(SSL *ssl, void *p, size_t len);
+ssize_t tls_io_writev_tls(SSL *ssl, const struct iovec *iov, int n);
+ssize_t tls_io_write_tls(SSL *ssl, const void *p, size_t len);
 
 /* Up to max bytes into b's tail (more when TLS holds a decrypted record:
  * those are drained too, since the kernel will not signal them). */
-ssize_t tls_io_read(int fd, SSL *ssl, struct buf *b, size_t max);
+static inline ssize_t
+tls_io_read(int fd, SSL *ssl, struct buf *b, size_t max)
+{
+	return ssl == NULL ? buf_read_fd(b, fd, max) :
+	    tls_io_read_tls(ssl, b, max);
+}
+
 /* read(2) into p: up to one TLS record's plaintext at a time. */
-ssize_t tls_io_recv(int fd, SSL *ssl, void *p, size_t len);
+static inline ssize_t
+tls_io_recv(int fd, SSL *ssl, void *p, size_t len)
+{
+	return ssl == NULL ? read(fd, p, len) : tls_io_recv_tls(ssl, p, len);
+}
+
 /* writev(2); over TLS the iovecs are gathered into records of up to 16 KB. */
-ssize_t tls_io_writev(int fd, SSL *ssl, const struct iovec *iov, int n);
-ssize_t tls_io_write(int fd, SSL *ssl, const void *p, size_t len);
+static inline ssize_t
+tls_io_writev(int fd, SSL *ssl, const struct iovec *iov, int n)
+{
+	return ssl == NULL ? writev(fd, iov, n) : tls_io_writev_tls(ssl, iov, n);
+}
+
+static inline ssize_t
+tls_io_write(int fd, SSL *ssl, const void *p, size_t len)
+{
+	return ssl == NULL ? write(fd, p, len) : tls_io_write_tls(ssl, p, len);
+}
+
 /* After -1/EAGAIN: does TLS need the socket writable (not readable)? */
-int tls_io_wants_write(const SSL *ssl);
+static inline int
+tls_io_wants_write(const SSL *ssl)
+{
+	return ssl != NULL && SSL_want_write(ssl);
+}
 /* The last TLS error as text for logs ("" when none), and clear the queue. */
 const char *tls_io_error(char *dst, size_t len);
 /*
