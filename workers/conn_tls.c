@@ -73,7 +73,7 @@ conn_tls_start(struct conn *c)
 
 /* Everything TLS a closing connection owns. */
 void
-conn_tls_free(struct conn *c)
+conn_tls_free_state(struct conn *c)
 {
 	if (c->ssl != NULL) {
 		SSL_shutdown(c->ssl);
