@@ -93,12 +93,9 @@ accesslog_write(struct xact *x)
 {
 	char line[16384];
 	struct acl_checklist cl;
-	int i = 0;
+	int i = 0, have_cl = 0;
 
 	x->log.seq = ++accesslog_seq;
-	xact_checklist(x, &cl);
-	cl.status = x->log.status;
-
 	for (const struct cfg_access_log *l = worker_cfg->access_logs;
 	    l != NULL && i < accesslog_nfds; l = l->next, i++) {
 		int fd = accesslog_fds[i];
@@ -106,6 +103,13 @@ accesslog_write(struct xact *x)
 			continue;
 		if (l->acls.head != NULL) {
 			int action;
+			/* built once, for the first log that has ACLs: most
+			 * have none, and then x's checklist is not needed */
+			if (!have_cl) {
+				xact_checklist(x, &cl);
+				cl.status = x->log.status;
+				have_cl = 1;
+			}
 			if (access_check(&l->acls, &cl, ACCESS_ALLOW, &action,
 			    NULL) != ACL_MATCH || action != ACCESS_ALLOW)
 				continue;
