@@ -264,7 +264,8 @@ headers_build_request(struct xact *x, struct buf *out)
 	}
 	headers_add_via(m, out);
 	headers_add_xff(x, out);
-	peer_login_header(x, peer, out);
+	if (peer != NULL && peer->login != NULL)	/* cache_peer login= */
+		peer_login_header(x, peer, out);
 	if (x->cache.cond != NULL)
 		buf_append(out, x->cache.cond, strlen(x->cache.cond));
 	if (http_msg_header(m, "Cache-Control") == NULL)
