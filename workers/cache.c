@@ -321,7 +321,8 @@ cache_answer(struct xact *x, const struct cache_meta *m, int on_disk,
 {
 	cache_verdict_for(x, m, on_disk, v);
 	/* nothing to serve: concurrent misses may wait for one fetch */
-	if (v->route == CACHE_ROUTE_FETCH && cache_collapse(x))
+	if (v->route == CACHE_ROUTE_FETCH && worker_cfg->collapsed_forwarding &&
+	    cache_collapse(x))
 		v->route = CACHE_ROUTE_COLLAPSED;
 }
 
