@@ -32,11 +32,15 @@
 /*
  * Lines are gathered per log and written once per event-loop turn: one
  * write(2) for all the transactions a turn finished, instead of one each.
+ * The loop's batch hook is set only while lines wait (accesslog_pending),
+ * so that a turn that logged nothing (most turns of a tunnel, a miss
+ * waiting for its origin) does not call in here.
  */
 static int accesslog_fds[ACCESSLOG_MAX];
 static int accesslog_nfds;	/* accesslog_fds[] in use (may hold -1) */
 static struct buf accesslog_bufs[ACCESSLOG_MAX];
 static uint64_t accesslog_seq;
+static int accesslog_pending;	/* the batch hook is set */
 
 void
 accesslog_init(void)
@@ -75,6 +79,10 @@ accesslog_flush(void)
 		    write(accesslog_fds[i], buf_head(b), buf_avail(b)) < 0)
 			log_err("write access_log");
 		buf_consume(b, buf_avail(b));
+	}
+	if (accesslog_pending) {
+		ev_set_batch_hook(NULL);
+		accesslog_pending = 0;
 	}
 }
 
@@ -119,5 +127,9 @@ accesslog_write(struct xact *x)
 		buf_append(&accesslog_bufs[i], line, n);
 		if (buf_avail(&accesslog_bufs[i]) >= ACCESSLOG_BUF)
 			accesslog_flush();
+		else if (!accesslog_pending) {
+			ev_set_batch_hook(accesslog_flush);
+			accesslog_pending = 1;
+		}
 	}
 }

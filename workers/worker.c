@@ -397,7 +397,6 @@ worker_main(const struct heritage *h)
 	}
 	worker_set_title(NULL);
 	log_info("worker ready: %d port(s)", worker_nlisteners);
-	ev_set_batch_hook(accesslog_flush);
 	evloop_run();
 	rewrite_shutdown();
 	storeid_shutdown();
