@@ -271,8 +271,12 @@ headers_build_request(struct xact *x, struct buf *out)
 	if (http_msg_header(m, "Cache-Control") == NULL)
 		buf_printf(out, "Cache-Control: max-age=%lld\r\n",
 		    headers_refresh_max(x));
-	/* an Upgrade offer goes with "Connection: upgrade" alone, as Squid's */
-	if (upgrade_offer(x, out))
+	/* an Upgrade offer goes with "Connection: upgrade" alone, as Squid's;
+	 * without http_upgrade_request_protocols nothing is ever offered */
+	const struct cfg_upgrade *up =
+	    &worker_cfg->http_upgrade_request_protocols;
+	if ((up->named != NULL || up->other.head != NULL) &&
+	    upgrade_offer(x, out))
 		buf_printf(out, "Connection: upgrade\r\n\r\n");
 	else
 		buf_printf(out, "Connection: %s\r\n\r\n",
