@@ -286,7 +286,8 @@ def resolve(binary, src, addrs):
 
 
 def window(events, names, start_fn, end_fn):
-    """The request's calls: [(caller file or None, function, file), ...].
+    """The request's calls: [(caller file or None, function, file, nearest
+    workers/ file on the stack or None), ...].
 
     Replays the enter/exit events as a stack.  Opens at the first entry of
     start_fn; closes when the callback (bottom frame) in which end_fn ran
@@ -301,6 +302,9 @@ def window(events, names, start_fn, end_fn):
             if not opened and fn == start_fn:
                 opened = True
             caller = stack[-1][1] if stack else None
+            # the nearest worker file below: lib/ is seen through
+            wcaller = next((p for _f, p in reversed(stack) if p.startswith("workers/")),
+                           None)
             stack.append((fn, path))
             if not opened:
                 continue
@@ -308,7 +312,7 @@ def window(events, names, start_fn, end_fn):
                 logged = True
             if all(p.endswith("evloop.c") for _f, p in stack):
                 continue
-            calls.append((caller, fn, path))
+            calls.append((caller, fn, path, wcaller))
         else:
             # exits of frames entered before the segment began have no entry
             if stack and stack[-1][0] == fn:
@@ -362,28 +366,42 @@ def analyse(run, args, lines):
     for name, (base, ev) in zip(SCENARIOS, segs):
         rel = [(t, a - base) for t, a in ev]
         calls = window(rel, names, args.start, args.end)
-        groups = files_entered(calls)
+        groups = files_entered([c[:3] for c in calls])
         path = entry_path(groups)
         distinct, reentries = summarize(path)
+        # the worker's modules alone: a call into lib/ (buffers, parsers,
+        # the cache rules) does not leave the worker file that made it
+        wpath = entry_path(files_entered([(w, f, p) for _c, f, p, w in calls
+                                          if p.startswith("workers/")]))
+        wdistinct, wreentries = summarize(wpath)
         code, line = lines[name]
         fields = line.split()
         results.append({"scenario": name, "status": code,
                         "tag": fields[3] if len(fields) > 3 else "?",
                         "calls": len(calls), "files": distinct, "reentries": reentries,
                         "path": path,
+                        "worker_files": wdistinct, "worker_reentries": wreentries,
+                        "worker_path": wpath,
                         "functions": [[p, entered, f] for p, entered, f in groups]})
     return results
 
 
 def report(label, results, verbose):
     print("request-path at %s" % label)
-    print("%-13s %-28s %6s %6s %10s" % ("scenario", "access.log tag", "calls", "files",
-                                         "re-entries"))
+    print("%-13s %-27s %6s %6s %10s %13s %10s" % (
+        "scenario", "access.log tag", "calls", "files", "re-entries", "workers/ files",
+        "re-entries"))
     for r in results:
-        print("%-13s %-28s %6d %6d %10d" % (r["scenario"], r["tag"], r["calls"],
-                                             r["files"], r["reentries"]))
+        print("%-13s %-27s %6d %6d %10d %13d %10d" % (
+            r["scenario"], r["tag"], r["calls"], r["files"], r["reentries"],
+            r["worker_files"], r["worker_reentries"]))
     for r in results:
-        print("\n%s (%d files, %d re-entries):" % (r["scenario"], r["files"], r["reentries"]))
+        print("\n%s, workers/ files (%d files, %d re-entries):" % (
+            r["scenario"], r["worker_files"], r["worker_reentries"]))
+        print("  " + " > ".join(p[len("workers/"):] for p in r["worker_path"]))
+    for r in results:
+        print("\n%s, all files (%d files, %d re-entries):" % (
+            r["scenario"], r["files"], r["reentries"]))
         if verbose:
             for path, entered, fns in r["functions"]:
                 print("  %s%s: %s" % ("" if entered else "(back in) ", path, " ".join(fns)))
