@@ -12,6 +12,9 @@
  * address (PIE), so that addresses can be turned back into offsets for
  * addr2line.  Turning recording off writes an 'M' (end of segment) record
  * and flushes, so the driver can read the file while the proxy runs.
+ * Only a process's main thread is recorded (the event loop; a helper
+ * thread, such as the worker's certificate minting, would interleave its
+ * calls with the loop's in one file).
  *
  * The hook itself must not be instrumented (it would call itself), and it
  * uses only async-signal-safe work in the handler (one flag).
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define NOINST __attribute__((no_instrument_function))
@@ -32,6 +36,7 @@ static volatile sig_atomic_t trace_on;
 static int trace_was_on;
 static FILE *trace_file;
 static pid_t trace_pid;
+static __thread int trace_thread;	/* 0 unknown, 1 main thread, 2 other */
 
 NOINST static void
 trace_toggle(int sig)
@@ -78,6 +83,10 @@ trace_open(void)
 NOINST static void
 trace_event(char type, void *fn)
 {
+	if (trace_thread == 0)
+		trace_thread = syscall(SYS_gettid) == getpid() ? 1 : 2;
+	if (trace_thread != 1)
+		return;
 	if (!trace_on) {
 		if (trace_was_on && trace_file != NULL && trace_pid == getpid()) {
 			trace_put('M', 0);
