@@ -20,11 +20,9 @@
 #define ANNOTATE_CONN_TAG	"clt_conn_tag"
 
 void
-annotate_start(struct xact *x)
+annotate_conn_notes(struct xact *x)
 {
-	if (x->conn != NULL)
-		notes_append_new_only(&x->notes, &x->conn->notes);
-	x->log.notes = &x->notes;
+	notes_append_new_only(&x->notes, &x->conn->notes);
 }
 
 void
@@ -75,13 +73,12 @@ annotate_key_seen(const struct cfg_note *first, const struct cfg_note *upto)
 }
 
 void
-annotate_log(struct xact *x)
+annotate_log_rules(struct xact *x)
 {
 	const struct cfg_note *head = worker_cfg->notes;
 	struct acl_checklist cl;
 	int filled = 0;
 
-	x->log.notes = &x->notes;
 	for (const struct cfg_note *n = head; n != NULL; n = n->next) {
 		if (annotate_key_seen(head, n))
 			continue;

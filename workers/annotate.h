@@ -7,12 +7,28 @@
 #ifndef CUTTLE_ANNOTATE_H
 #define CUTTLE_ANNOTATE_H
 
-struct helper_reply;
-struct notes;
-struct xact;
+#include "cfg.h"
+#include "conn.h"
+#include "notes.h"
+#include "worker.h"
+#include "xact.h"
 
-/* A new transaction starts with its connection's notes (clt_conn_tag). */
-void annotate_start(struct xact *x);
+struct helper_reply;
+
+void annotate_conn_notes(struct xact *x);
+void annotate_log_rules(struct xact *x);
+
+/*
+ * A new transaction starts with its connection's notes (clt_conn_tag);
+ * inline, so that a connection without notes does not enter annotate.c.
+ */
+static inline void
+annotate_start(struct xact *x)
+{
+	if (x->conn != NULL && x->conn->notes.n > 0)
+		annotate_conn_notes(x);
+	x->log.notes = &x->notes;
+}
 /*
  * Squid's UpdateRequestNotes: a helper's notes replace x's notes of the
  * same keys; a clt_conn_tag among them tags the client connection, so the
@@ -30,6 +46,12 @@ void annotate_from_reply(struct xact *x, const struct helper_reply *r);
 void annotate_user_notes(struct notes *user, const struct helper_reply *r,
     const char *secret);
 /* Before the access.log line: the `note` directives whose ACLs match. */
-void annotate_log(struct xact *x);
+static inline void
+annotate_log(struct xact *x)
+{
+	x->log.notes = &x->notes;
+	if (worker_cfg->notes != NULL)
+		annotate_log_rules(x);
+}
 
 #endif

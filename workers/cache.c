@@ -366,7 +366,8 @@ cache_lookup(struct xact *x, struct cache_outcome *v)
 	}
 	if (x->cache.hit != NULL)
 		cache_answer(x, &m, 0, v);
-	else if (cache_partial_lookup(x, v))
+	else if (http_msg_header(&x->req, "Range") != NULL &&
+	    cache_partial_lookup(x, v))
 		return;
 	else if (cache_disk_lookup(x))
 		v->route = CACHE_ROUTE_LOOKUP;

@@ -6,7 +6,19 @@
 #ifndef CUTTLE_INTERNAL_H
 #define CUTTLE_INTERNAL_H
 
+#include <string.h>
+
 struct xact;
+
+/*
+ * Could a path be one of the proxy's own pages (/cuttle/...)?  Inline, so
+ * that other requests do not enter internal.c.
+ */
+static inline int
+internal_maybe(const char *path, size_t len)
+{
+	return len >= 8 && memcmp(path, "/cuttle/", 8) == 0;
+}
 
 /*
  * An origin-form request for one of the pages on a port that is not

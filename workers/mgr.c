@@ -41,7 +41,6 @@
 #include "worker.h"
 #include "xact.h"
 
-#define MGR_PREFIX	"/squid-internal-mgr/"
 
 /* Pages that always exist. */
 static int
@@ -134,7 +133,7 @@ mgr_reply(struct xact *x, const struct buf *body)
 }
 
 int
-mgr_start(struct xact *x)
+mgr_answer(struct xact *x)
 {
 	const char *action;
 	size_t len;

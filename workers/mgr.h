@@ -5,7 +5,23 @@
 #ifndef CUTTLE_MGR_H
 #define CUTTLE_MGR_H
 
-struct xact;
+#include <string.h>
+
+#include "xact.h"
+
+#define MGR_PREFIX	"/squid-internal-mgr/"
+
+/*
+ * Could x be for the manager?  Its URL is cache_object:// or names
+ * /squid-internal-mgr/ (origin form, or an absolute URL's path): inline,
+ * so that other requests do not enter mgr.c.
+ */
+static inline int
+mgr_maybe(const char *path, size_t len)
+{
+	return len >= sizeof(MGR_PREFIX) - 1 &&
+	    memcmp(path, MGR_PREFIX, sizeof(MGR_PREFIX) - 1) == 0;
+}
 
 /*
  * An origin-form /squid-internal-mgr/... request on a port that is not
@@ -13,10 +29,18 @@ struct xact;
  * (malloc'd), as Squid rebuilds it.  NULL for anything else.
  */
 char *mgr_local_url(const struct xact *x);
+int mgr_answer(struct xact *x);
 /*
  * x passed http_access and the URL helpers: when it is a cache manager
  * request, answer it and return 1 (x has ended); else 0.
  */
-int mgr_start(struct xact *x);
+static inline int
+mgr_start(struct xact *x)
+{
+	if (strcmp(x->url.scheme, "cache_object") != 0 &&
+	    !mgr_maybe(x->url.path, x->url.path_len))
+		return 0;
+	return mgr_answer(x);
+}
 
 #endif

@@ -227,7 +227,7 @@ xact_access(struct xact *x)
 		xact_deny(x, NULL, 403, "TCP_DENIED");
 		return;
 	}
-	if (internal_start(x))
+	if (internal_maybe(x->url.path, x->url.path_len) && internal_start(x))
 		return;		/* the proxy's own pages */
 	if (rewrite_start(x, xact_store_id))
 		return;
@@ -409,9 +409,11 @@ xact_access_start(struct xact *x)
 		x->accel_url = bump_request_url(x);	/* a bumped request */
 	else if (x->icpt.mode != 0 && !x->is_connect)
 		x->accel_url = intercept_url(x);	/* origin form */
-	if (x->accel_url == NULL && !x->accelerated && !x->is_connect)
+	if (x->accel_url == NULL && !x->accelerated && !x->is_connect &&
+	    internal_maybe(x->req.target, x->req.target_len))
 		x->accel_url = internal_local_url(x);	/* GET /cuttle/ */
-	if (x->accel_url == NULL && !x->accelerated && !x->is_connect)
+	if (x->accel_url == NULL && !x->accelerated && !x->is_connect &&
+	    mgr_maybe(x->req.target, x->req.target_len))
 		x->accel_url = mgr_local_url(x);	/* /squid-internal-mgr/ */
 	if (x->is_connect)
 		ur = url_parse_authority(&x->url, x->req.target,
