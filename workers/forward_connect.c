@@ -18,7 +18,6 @@
 #include "xact.h"
 #include "buf.h"
 #include "headers.h"
-#include "http_parse.h"
 #include "url.h"
 #include "intercept.h"
 #include "log.h"
@@ -243,44 +242,23 @@ forward_peer_tunnel_io(struct ev_io *io, uint32_t revents)
 {
 	struct xact *x = io->arg;
 	struct srv *s = x->srv;
-	struct http_msg m;
-	struct http_parse_error err;
-	ssize_t n;
+	int status;
+	size_t head;
 
 	(void)revents;
-	while (buf_avail(&s->out) > 0) {
-		n = write(s->fd, buf_head(&s->out), buf_avail(&s->out));
-		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-			ev_io_set(&s->io, EPOLLOUT);
-			return;
-		}
-		if (n <= 0) {
-			forward_peer_tunnel_failed(x, 0, strerror(errno));
-			return;
-		}
-		buf_consume(&s->out, (size_t)n);
-	}
-	n = buf_read_fd(&s->in, s->fd, 16384);
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
-		forward_peer_tunnel_failed(x, 0, n == 0 ? "closed" :
-		    strerror(errno));
+	switch (peer_connect_exchange(s, &status, &head)) {
+	case PEER_CONNECT_WAIT:
 		return;
-	}
-	memset(&m, 0, sizeof(m));
-	enum http_parse_result r = http_parse_response(&m, buf_head(&s->in),
-	    buf_avail(&s->in), (size_t)worker_cfg->reply_header_max_size,
-	    "CONNECT", 7, &err);
-	if (r == HTTP_PARSE_INCOMPLETE) {
-		http_msg_free(&m);
-		ev_io_set(&s->io, EPOLLIN);
+	case PEER_CONNECT_WRITE_FAILED:
+	case PEER_CONNECT_READ_FAILED:
+		forward_peer_tunnel_failed(x, 0, errno != 0 ? strerror(errno) :
+		    "closed");
 		return;
-	}
-	int status = r == HTTP_PARSE_OK ? m.status : 0;
-	size_t head = r == HTTP_PARSE_OK ? m.head_len : 0;
-	http_msg_free(&m);
-	if (status == 0) {
+	case PEER_CONNECT_BAD_ANSWER:
 		forward_peer_tunnel_failed(x, 0, "unparsable answer");
 		return;
+	case PEER_CONNECT_ANSWERED:
+		break;
 	}
 	if (status < 200 || status > 299) {
 		/*
@@ -315,13 +293,9 @@ static void
 forward_peer_tunnel(struct xact *x, struct srv *s)
 {
 	char hostport[URL_HOST_MAX + 16];
-	const struct cfg_peer *peer = xact_peer(x);
 
 	url_format_host_port(&x->url, hostport, sizeof(hostport));
-	buf_printf(&s->out, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n", hostport,
-	    hostport);
-	peer_login_header(x, peer, &s->out);
-	buf_append(&s->out, "\r\n", 2);
+	peer_connect_request(x, hostport, &s->out);
 	ev_io_set_cb(&s->io, forward_peer_tunnel_io, x);
 	ev_io_set(&s->io, EPOLLOUT | EPOLLIN);
 	ev_timer_set_cb(&x->timer, forward_connect_timeout);

@@ -2,10 +2,13 @@
  * Peers: the paths a request may take upstream, in the order to try them
  * (peer.c); whether a parent is alive and its open connections
  * (peer_state.c); the credentials login= sends (peer_login.c); the idle
- * connections standby= keeps open (peer_standby.c).
+ * connections standby= keeps open (peer_standby.c); a CONNECT through a
+ * parent (peer_connect.c).
  */
 #ifndef CUTTLE_PEER_H
 #define CUTTLE_PEER_H
+
+#include <stddef.h>
 
 struct buf;
 struct cfg;
@@ -49,6 +52,20 @@ void peer_standby_room(const struct cfg_peer *p);
 /* The login= header for p (NULL: none), after the request's others. */
 void peer_login_header(const struct xact *x, const struct cfg_peer *p,
     struct buf *out);
+/* peer_connect.c: a CONNECT to the parent x goes through */
+/* "CONNECT authority" with the parent's login= header, into out. */
+void peer_connect_request(const struct xact *x, const char *authority,
+    struct buf *out);
+enum peer_connect_io {
+	PEER_CONNECT_WAIT,		/* events set: call again on the next */
+	PEER_CONNECT_ANSWERED,		/* *status, *head_len in s->in */
+	PEER_CONNECT_WRITE_FAILED,	/* errno */
+	PEER_CONNECT_READ_FAILED,	/* errno, 0 when the parent closed */
+	PEER_CONNECT_BAD_ANSWER		/* not an HTTP response head */
+};
+/* Send what s->out holds, then read and parse the parent's answer. */
+enum peer_connect_io peer_connect_exchange(struct srv *s, int *status,
+    size_t *head_len);
 /* May the client's Authorization go to p (NULL: direct)? */
 int peer_login_keeps_authorization(const struct cfg_peer *p);
 /* The user proxy authentication checked, or NULL. */

@@ -417,59 +417,37 @@ tunnel_parent_io(struct ev_io *io, uint32_t revents)
 {
 	struct xact *x = io->arg;
 	struct srv *s = x->srv;
-	struct http_msg m;
-	struct http_parse_error err;
+	int status;
+	size_t head;
 
 	(void)revents;
-	while (buf_avail(&s->out) > 0) {
-		ssize_t n = tls_io_write(s->fd, s->ssl, buf_head(&s->out),
-		    buf_avail(&s->out));
-		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-			ev_io_set(&s->io, tls_io_wants_write(s->ssl) ||
-			    s->ssl == NULL ? EPOLLOUT : EPOLLIN);
-			return;
-		}
-		if (n <= 0) {
-			xact_fail(x, 503, "ERR_CONNECT_FAIL", errno);
-			return;
-		}
-		buf_consume(&s->out, (size_t)n);
-	}
-	/* through a tls parent: its answer comes through TLS */
-	ssize_t n = tls_io_read(s->fd, s->ssl, &s->in, 16384);
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
-		xact_fail(x, 502, "ERR_READ_ERROR", n == 0 ? 0 : errno);
+	switch (peer_connect_exchange(s, &status, &head)) {
+	case PEER_CONNECT_WAIT:
 		return;
-	}
-	memset(&m, 0, sizeof(m));
-	enum http_parse_result r = http_parse_response(&m, buf_head(&s->in),
-	    buf_avail(&s->in), (size_t)worker_cfg->reply_header_max_size,
-	    "CONNECT", 7, &err);
-	if (r == HTTP_PARSE_INCOMPLETE) {
-		http_msg_free(&m);
-		ev_io_set(&s->io, n == -1 && tls_io_wants_write(s->ssl) ?
-		    EPOLLOUT : EPOLLIN);
+	case PEER_CONNECT_WRITE_FAILED:
+		xact_fail(x, 503, "ERR_CONNECT_FAIL", errno);
 		return;
-	}
-	if (r == HTTP_PARSE_ERROR) {
-		http_msg_free(&m);
+	case PEER_CONNECT_READ_FAILED:
+		xact_fail(x, 502, "ERR_READ_ERROR", errno);
+		return;
+	case PEER_CONNECT_BAD_ANSWER:
 		xact_fail(x, 502, "ERR_INVALID_RESP", 0);
 		return;
+	case PEER_CONNECT_ANSWERED:
+		break;
 	}
 	ev_timer_stop(&x->timer);
-	x->log.upstream_status = m.status;
-	if (m.status >= 200 && m.status < 300) {
-		buf_consume(&s->in, m.head_len);
-		http_msg_free(&m);
+	x->log.upstream_status = status;
+	if (status >= 200 && status < 300) {
+		buf_consume(&s->in, head);
 		tunnel_open(x);
 		return;
 	}
 	log_debug(26, 2, "parent %s refused CONNECT %s: %d",
-	    xact_peer(x)->name, x->url_str, m.status);
+	    xact_peer(x)->name, x->url_str, status);
 	/* Squid counts the refusal as a failed connection to the parent */
 	peer_state_connect_result(xact_peer(x), 0);
-	http_msg_free(&m);
-	x->log.status = m.status;
+	x->log.status = status;
 	x->keep_client = 0;
 	x->head_sent = 1;
 	buf_append(&x->conn->out, buf_head(&s->in), buf_avail(&s->in));
@@ -497,10 +475,7 @@ tunnel_connected(struct xact *x, struct srv *s)
 		tunnel_open(x);
 		return;
 	}
-	buf_printf(&s->out, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n",
-	    x->url_str, x->url_str);
-	peer_login_header(x, peer, &s->out);
-	buf_append(&s->out, "\r\n", 2);
+	peer_connect_request(x, x->url_str, &s->out);
 	ev_io_set_cb(&s->io, tunnel_parent_io, x);
 	ev_io_set(&s->io, EPOLLOUT | EPOLLIN);
 	ev_timer_set_cb(&x->timer, tunnel_parent_timeout);
