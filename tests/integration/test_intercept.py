@@ -448,6 +448,56 @@ def test_tproxy_bump_probe_not_pooled(net, proxy, bump_ca):
     assert r.body.startswith(b"client=10.200.2.1 "), r.body
 
 
+def chain_to_parent(proxy, bump_ca, rules):
+    """The transparent gateway chained to an upstream proxy: an https_port
+    intercept ssl-bump whose traffic goes on through a parent (another
+    proxy in the proxy namespace) with never_direct."""
+    parent = proxy(conf_extra="unique_hostname parent1\n", access=ACCESS,
+                   start=False, netns=NS_PX)
+    with open(os.path.join(parent.dir, "hosts"), "a") as f:
+        f.write(HOSTS + "10.200.2.2 tls.ns\n")
+    parent.start()
+    p = start_tls_proxy(proxy, bump_ca, rules + "cache_peer 127.0.0.1 parent %d 0 "
+                        "no-query no-digest\nnever_direct allow all\n" % parent.port)
+    return p, parent
+
+
+def parent_lines(parent):
+    def served():
+        got = [e for e in parent.access_entries(1, 0) if e["code"] != "NONE_NONE/000"]
+        return got or None
+    return wait_for(served, 10.0) or []
+
+
+def test_https_intercept_spliced_through_a_parent(net, proxy, bump_ca):
+    """Intercepted TLS, spliced, sent on to the parent with a CONNECT: the
+    client still talks to the origin itself."""
+    p, parent = chain_to_parent(proxy, bump_ca, "ssl_bump peek step1\nssl_bump splice all\n")
+    r = client("https://tls.ns/chained", "--resolve", "tls.ns:443:" + ORIGIN,
+               "--cacert", _net.certs.ca)
+    assert r.status == 200, r.stderr
+    assert b"host=tls.ns target=/chained" in r.body
+    tunnel = [e for e in p.access_entries(2) if e["code"] == "TCP_TUNNEL/200"]
+    assert tunnel and tunnel[0]["hier"] == "FIRSTUP_PARENT/127.0.0.1", p.access_log_lines(2)
+    got = parent_lines(parent)
+    assert [(e["code"], e["method"]) for e in got] == [("TCP_TUNNEL/200", "CONNECT")]
+
+
+def test_https_intercept_bumped_through_a_parent(net, proxy, bump_ca):
+    """Intercepted TLS, bumped: the request inside goes to the origin
+    through the parent's CONNECT tunnel, TLS re-made inside it."""
+    p, parent = chain_to_parent(proxy, bump_ca, "ssl_bump peek step1\nssl_bump bump all\n")
+    r = client("https://tls.ns/bumped-chain", "--resolve", "tls.ns:443:" + ORIGIN,
+               "--cacert", bump_ca[0])
+    assert r.status == 200, r.stderr
+    assert b"host=tls.ns target=/bumped-chain" in r.body
+    get = [e for e in p.access_entries(2) if e["method"] == "GET"]
+    assert get and get[0]["hier"] == "FIRSTUP_PARENT/127.0.0.1", p.access_log_lines(2)
+    p.stop()
+    got = parent_lines(parent)
+    assert [e["method"] for e in got] == ["CONNECT"], parent.access_log_lines(0, 0)
+
+
 def test_client_dst_passthru_off_goes_direct(net, proxy):
     """client_dst_passthru off: a verified request goes where its Host
     resolves (DIRECT); one that fails verification still goes to the
