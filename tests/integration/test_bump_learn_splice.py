@@ -12,6 +12,7 @@ sends unknown_ca, and once spliced it sees the origin's certificate.
 import os
 import pwd
 import re
+import signal
 import socket
 import ssl
 import stat
@@ -281,19 +282,39 @@ def test_file_persists_across_restart(proxy, bump_ca, tls_origin):
     assert issuer_seen(p, bump_ca, tls_origin) == "tls.test"
 
 
+def worker_pid(p, kid):
+    """The pid of worker `kid` (its process title names it)."""
+    for pid in p.worker_pids():
+        try:
+            title = open("/proc/%d/cmdline" % pid, "rb").read()
+        except OSError:
+            continue
+        if title.startswith(b"cuttle: worker %d " % kid):
+            return pid
+    return None
+
+
 def test_file_shared_by_workers(proxy, bump_ca, tls_origin):
+    """What one worker learned, the other splices: with the learning worker
+    stopped, the next connection is the other's, deterministically."""
     p = learn_proxy(proxy, bump_ca, tls_origin, workers=2)
+    assert wait_for(lambda: len(p.worker_pids()) == 2, TIMEOUT)
     refuse(p, tls_origin)
     wait_learned(p, "unknown_ca")
+    learner = int(re.search(r"kid(\d+)\|.*learned splice: client 127\.0\.0\.1 "
+                            r".*unknown_ca", p.cache_log).group(1))
+    other = 3 - learner
+    pid = worker_pid(p, learner)
+    assert pid is not None, p.worker_pids()
     time.sleep(1.1)     # past the other worker's once-a-second stat
-    kids = set()
-    for _ in range(30):
+    os.kill(pid, signal.SIGSTOP)
+    try:
         assert issuer_seen(p, bump_ca, tls_origin) == "tls.test"
-        kids = set(re.findall(r"kid(\d+)\|.*learned splice: client 127.0.0.1 "
-                              r"refused", p.cache_log))
-        if len(kids) == 2:
-            break
-    assert kids == {"1", "2"}, p.cache_log[-3000:]
+        assert wait_for(lambda: re.search(r"kid%d\|.*learned splice: client "
+                                          r"127\.0\.0\.1 refused" % other,
+                                          p.cache_log), TIMEOUT), p.cache_log[-3000:]
+    finally:
+        os.kill(pid, signal.SIGCONT)
 
 
 def test_corrupt_line_is_skipped(proxy, bump_ca, tls_origin):
