@@ -261,20 +261,8 @@ forward_peer_tunnel_io(struct ev_io *io, uint32_t revents)
 		break;
 	}
 	if (status < 200 || status > 299) {
-		/*
-		 * As Squid's Http::Tunneler: the parent's refusal is the
-		 * answer, as far as it came with its head, and counts as a
-		 * failed connection to the parent
-		 */
-		log_debug(11, 2, "%s: parent %s refused CONNECT: %d",
-		    x->url_str, xact_peer(x)->name, status);
-		peer_state_connect_result(xact_peer(x), 0);
-		ev_timer_stop(&x->timer);
-		x->log.status = x->log.upstream_status = status;
-		x->keep_client = 0;
-		x->head_sent = 1;
-		buf_append(&x->conn->out, buf_head(&s->in), buf_avail(&s->in));
-		xact_send_local(x);
+		/* as Squid's Http::Tunneler */
+		peer_connect_refused(x, s, status);
 		return;
 	}
 	/* a TLS server does not speak first (Squid: "Early data after

@@ -66,6 +66,12 @@ enum peer_connect_io {
 /* Send what s->out holds, then read and parse the parent's answer. */
 enum peer_connect_io peer_connect_exchange(struct srv *s, int *status,
     size_t *head_len);
+/*
+ * The parent refused the CONNECT with status: as Squid, its answer (as far
+ * as it came with its head) goes to the client, the connection closes, and
+ * the refusal counts as a failed connection to the parent.  x ends.
+ */
+void peer_connect_refused(struct xact *x, struct srv *s, int status);
 /* May the client's Authorization go to p (NULL: direct)? */
 int peer_login_keeps_authorization(const struct cfg_peer *p);
 /* The user proxy authentication checked, or NULL. */

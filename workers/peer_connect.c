@@ -17,6 +17,7 @@
 #include "cfg.h"
 #include "conn.h"
 #include "http_parse.h"
+#include "log.h"
 #include "pconn.h"
 #include "tls_io.h"
 #include "url.h"
@@ -79,4 +80,19 @@ peer_connect_exchange(struct srv *s, int *status, size_t *head_len)
 	*head_len = m.head_len;
 	http_msg_free(&m);
 	return PEER_CONNECT_ANSWERED;
+}
+
+void
+peer_connect_refused(struct xact *x, struct srv *s, int status)
+{
+	log_debug(26, 2, "parent %s refused CONNECT for %s: %d",
+	    xact_peer(x)->name, x->url_str, status);
+	/* Squid counts the refusal as a failed connection to the parent */
+	peer_state_connect_result(xact_peer(x), 0);
+	ev_timer_stop(&x->timer);
+	x->log.status = x->log.upstream_status = status;
+	x->keep_client = 0;
+	x->head_sent = 1;
+	buf_append(&x->conn->out, buf_head(&s->in), buf_avail(&s->in));
+	xact_send_local(x);
 }

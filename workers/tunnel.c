@@ -443,15 +443,7 @@ tunnel_parent_io(struct ev_io *io, uint32_t revents)
 		tunnel_open(x);
 		return;
 	}
-	log_debug(26, 2, "parent %s refused CONNECT %s: %d",
-	    xact_peer(x)->name, x->url_str, status);
-	/* Squid counts the refusal as a failed connection to the parent */
-	peer_state_connect_result(xact_peer(x), 0);
-	x->log.status = status;
-	x->keep_client = 0;
-	x->head_sent = 1;
-	buf_append(&x->conn->out, buf_head(&s->in), buf_avail(&s->in));
-	xact_send_local(x);
+	peer_connect_refused(x, s, status);
 }
 
 static void

@@ -537,6 +537,15 @@ def parent_served(parent):
     return wait_for(served, TIMEOUT) or []
 
 
+def bump_through(proxy, bump_ca, tls_origin, parent):
+    """A proxy bumping everything, whose only way out is the parent."""
+    return bump_proxy(proxy, bump_ca, "ssl_bump bump all",
+                      extra="cache_peer 127.0.0.1 parent %d 0 no-query no-digest\n"
+                      "never_direct allow all\n"
+                      "tls_outgoing_options cafile=%s" % (parent.port, tls_origin.cert),
+                      ssl_ports=[tls_origin.port])
+
+
 def test_bumped_requests_go_through_a_parents_connect_tunnel(proxy, bump_ca, tls_origin):
     """A bumped request whose next hop is a parent proxy travels as Squid
     5.7 sends it: a CONNECT to the parent, TLS with the origin inside that
@@ -544,11 +553,7 @@ def test_bumped_requests_go_through_a_parents_connect_tunnel(proxy, bump_ca, tls
     form.  The parent sees only the CONNECT."""
     tls_origin.script("/inside", 200, [("Cache-Control", "no-store")], b"through")
     parent = proxy("unique_hostname parent1\n", ssl_ports=[tls_origin.port])
-    p = bump_proxy(proxy, bump_ca, "ssl_bump bump all",
-                   extra="cache_peer 127.0.0.1 parent %d 0 no-query no-digest\n"
-                   "never_direct allow all\n"
-                   "tls_outgoing_options cafile=%s" % (parent.port, tls_origin.cert),
-                   ssl_ports=[tls_origin.port])
+    p = bump_through(proxy, bump_ca, tls_origin, parent)
     with tls_client(connect(p.port, "tls.test", tls_origin.port), bump_ca[0],
                     "tls.test") as tls:
         head, body = https_get(tls, "/inside", "tls.test:%d" % tls_origin.port)
@@ -570,11 +575,7 @@ def test_bumped_request_refused_by_the_parents_connect(proxy, bump_ca, tls_origi
     """The parent refuses the CONNECT (the port is not in its SSL_ports):
     its answer reaches the bumped client, as from Squid's tunneler."""
     parent = proxy("unique_hostname parent1\n")
-    p = bump_proxy(proxy, bump_ca, "ssl_bump bump all",
-                   extra="cache_peer 127.0.0.1 parent %d 0 no-query no-digest\n"
-                   "never_direct allow all\n"
-                   "tls_outgoing_options cafile=%s" % (parent.port, tls_origin.cert),
-                   ssl_ports=[tls_origin.port])
+    p = bump_through(proxy, bump_ca, tls_origin, parent)
     with tls_client(connect(p.port, "tls.test", tls_origin.port), bump_ca[0],
                     "tls.test") as tls:
         head, _ = https_get(tls, "/refused", "tls.test:%d" % tls_origin.port)
@@ -590,11 +591,7 @@ def test_parents_connect_tunnel_is_reused(proxy, bump_ca, tls_origin):
     the same origin, from another client connection too."""
     tls_origin.script("/again", 200, [("Cache-Control", "no-store")], b"again")
     parent = proxy("unique_hostname parent1\n", ssl_ports=[tls_origin.port])
-    p = bump_proxy(proxy, bump_ca, "ssl_bump bump all",
-                   extra="cache_peer 127.0.0.1 parent %d 0 no-query no-digest\n"
-                   "never_direct allow all\n"
-                   "tls_outgoing_options cafile=%s" % (parent.port, tls_origin.cert),
-                   ssl_ports=[tls_origin.port])
+    p = bump_through(proxy, bump_ca, tls_origin, parent)
     for _ in range(2):
         with tls_client(connect(p.port, "tls.test", tls_origin.port), bump_ca[0],
                         "tls.test") as tls:
