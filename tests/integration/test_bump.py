@@ -601,3 +601,22 @@ def test_parents_connect_tunnel_is_reused(proxy, bump_ca, tls_origin):
     p.stop()
     got = parent_served(parent)
     assert [x["method"] for x in got] == ["CONNECT"]
+
+
+@pytest.mark.parametrize("how", ["close", "reset"])
+def test_bumped_request_when_the_parent_drops_the_connect(proxy, bump_ca, tls_origin, how):
+    """The parent ends the connection without answering the CONNECT: the
+    bumped client gets an error page from the front, never a hang."""
+    from raworigin import RawOrigin
+    parent = RawOrigin([[how]])
+    try:
+        p = bump_through(proxy, bump_ca, tls_origin, parent)
+        with tls_client(connect(p.port, "tls.test", tls_origin.port), bump_ca[0],
+                        "tls.test") as tls:
+            head, _ = https_get(tls, "/dropped", "tls.test:%d" % tls_origin.port)
+    finally:
+        parent.stop()
+    assert head.startswith("HTTP/1.1 50"), head
+    assert tls_origin.count("/dropped") == 0
+    if p.impl != "squid":
+        assert head.startswith("HTTP/1.1 502") and "ERR_CONNECT_FAIL" in head, head
