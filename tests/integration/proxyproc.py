@@ -175,11 +175,28 @@ class Proxy:
             if self.proc.poll() is not None:
                 raise RuntimeError("%s exited with %s before listening\n%s" % (
                     self.impl, self.proc.returncode, self.diagnostics()))
-            if port_listening(self.port, self.proc.pid if self.netns else None):
+            pid = self.proc.pid if self.netns else None
+            if all(port_listening(p, pid) for p in self.listening_ports()):
                 return self
             time.sleep(0.05)
         raise RuntimeError("%s did not listen on %d within %ss\n%s" % (
             self.impl, self.port, START_TIMEOUT, self.diagnostics()))
+
+    def listening_ports(self):
+        """The loopback ports the conf opens: the harness's own and a test's
+        extra http_port/https_port lines.  A proxy opens them one after
+        another, so being ready means listening on all of them (a test that
+        dialled its accel port the moment the first one listened was
+        refused once in CI)."""
+        ports = [self.port]
+        with open(self.conf) as f:
+            for line in f:
+                words = line.split()
+                if words[:1] in (["http_port"], ["https_port"]):
+                    m = re.match(r"127\.0\.0\.1:(\d+)$", words[1] if len(words) > 1 else "")
+                    if m and int(m.group(1)) not in ports:
+                        ports.append(int(m.group(1)))
+        return ports
 
     @property
     def pid(self):
