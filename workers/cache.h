@@ -69,7 +69,11 @@ int cache_on_upstream_failure(struct xact *x, struct cache_outcome *v);
 /* Serve the held object (or the part asked for), logged as tag. */
 void cache_serve(struct xact *x, const struct cache_meta *m, int64_t age,
     const char *tag);
-/* The transaction ends; complete: the response body arrived whole. */
+/*
+ * The response body arrived whole (complete), as soon as the origin has
+ * sent it, or the transaction ends; stores what x collected, wakes its
+ * collapsed followers.  Once is enough: it leaves x not storing.
+ */
 void cache_on_finish(struct xact *x, int complete);
 /* Client writable while a hit is going out. */
 void cache_client_event(struct xact *x);

@@ -389,6 +389,19 @@ forward_request_body(struct xact *x)
 	return r;
 }
 
+/*
+ * The origin has sent the whole body: store it now, not after the last write
+ * to the client, so that a request arriving meanwhile (a slow client's,
+ * another worker's) finds it stored and collapsed followers wake at once.
+ * cache_on_finish at the transaction's end then has nothing left to do.
+ */
+static inline void
+forward_store_when_done(struct xact *x)
+{
+	if (x->repbody.done && x->cache.storing)
+		cache_on_finish(x, 1);
+}
+
 static enum fwd_step
 forward_relay_dechunked(struct xact *x)
 {
@@ -405,6 +418,7 @@ forward_relay_dechunked(struct xact *x)
 			xact_end(x, XACT_ABORT, NULL, "broken chunked response");
 			return FWD_ENDED;
 		}
+		forward_store_when_done(x);
 		return moved ? FWD_MOVED : FWD_IDLE;
 	}
 	if (conn_flush(c) == -1) {
@@ -417,6 +431,7 @@ forward_relay_dechunked(struct xact *x)
 		xact_end(x, XACT_ABORT, NULL, "broken chunked response");
 		return FWD_ENDED;
 	}
+	forward_store_when_done(x);
 	return buf_avail(&c->out) > 0 ? FWD_MOVED : FWD_IDLE;
 }
 
@@ -441,6 +456,7 @@ forward_relay(struct xact *x)
 		xact_end(x, XACT_ABORT, NULL, "reply_body_max_size");
 		return FWD_ENDED;
 	}
+	forward_store_when_done(x);
 	if (x->detached) {
 		/* no client: validated bytes only fed the cache's sink */
 		size_t n = x->repbody.pending;
