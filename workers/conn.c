@@ -59,6 +59,8 @@ conn_end(struct conn *c)
 		return;
 	}
 	c->lingering = 1;
+	if (c->ssl != NULL)
+		conn_tls_close_notify(c);
 	shutdown(c->fd, SHUT_WR);
 	buf_consume(&c->in, buf_avail(&c->in));
 	conn_want(c, CONN_WANT_READ);

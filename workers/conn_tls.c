@@ -71,12 +71,30 @@ conn_tls_start(struct conn *c)
 	c->tls_accepting = 1;
 }
 
+/*
+ * A TLS client reading to the end must see close_notify before the FIN:
+ * without it OpenSSL 3 clients (curl) report "unexpected eof while
+ * reading" and may take a close-delimited body for a truncated one.
+ */
+void
+conn_tls_close_notify(struct conn *c)
+{
+	if (c->ssl == NULL || !SSL_is_init_finished(c->ssl) ||
+	    (SSL_get_shutdown(c->ssl) & SSL_SENT_SHUTDOWN))
+		return;
+	ERR_clear_error();
+	SSL_shutdown(c->ssl);
+	ERR_clear_error();
+}
+
 /* Everything TLS a closing connection owns. */
 void
 conn_tls_free_state(struct conn *c)
 {
 	if (c->ssl != NULL) {
-		SSL_shutdown(c->ssl);
+		/* not after the FIN: it would only meet EPIPE */
+		if (!c->lingering)
+			conn_tls_close_notify(c);
 		SSL_free(c->ssl);
 	}
 	free(c->tls_authority);

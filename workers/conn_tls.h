@@ -10,6 +10,8 @@ void	conn_tls_start(struct conn *);
 /* https_port: go on with the handshake; on success the connection reads. */
 void	conn_tls_accept(struct conn *);
 void	conn_tls_free_state(struct conn *);
+/* Send close_notify, before the TCP half-close that ends the connection. */
+void	conn_tls_close_notify(struct conn *);
 /*
  * Free the TLS state of a connection being closed.  The test is inline: a
  * plain connection (no https_port, no bump) does not enter conn_tls.c.

@@ -31,7 +31,8 @@ import threading
 import time
 
 from bench_client import bench_connect_tls
-from bench_common import (BUMP_CLIENTS, BUMP_COLD, BUMP_CONNS, BUMP_PREFILL,
+from bench_common import (BUMP_CLIENTS, BUMP_COLD, BUMP_CONNS, BUMP_PHASES,
+                          BUMP_PREFILL,
                           BUMP_PREFILL_HELPER, BUMP_REPEAT, BUMP_VARIANTS,
                           DURATION, OPENSSL, SQUID, SQUID_CERTGEN,
                           BenchError, bench_log)
@@ -473,10 +474,12 @@ def bench_bump_phase(bench, cuttle, env):
     for variant in BUMP_VARIANTS:
         v = BumpVariant(setup, variant, cuttle,
                         squid_env if variant == "squid" else env)
-        v.warm()
-        if variant in ("squid", "cuttle"):
+        if "warm" in BUMP_PHASES:
+            v.warm()
+        if variant in ("squid", "cuttle") and "tunnel" in BUMP_PHASES:
             v.tunnel()
-        v.cold()
+        if "cold" in BUMP_PHASES:
+            v.cold()
         out[variant] = v.results
     out["prefill"] = setup.prefill_info
     return out

@@ -28,6 +28,8 @@ BUMP_COLD = int(os.environ.get("BENCH_BUMP_COLD", "1000"))
 BUMP_PREFILL = int(os.environ.get("BENCH_BUMP_PREFILL", "10000"))
 BUMP_PREFILL_HELPER = os.environ.get("BENCH_BUMP_PREFILL_HELPER", "squid")
 BUMP_CLIENTS = int(os.environ.get("BENCH_BUMP_CLIENTS", "8"))
+# Which bump scenarios run (all by default): warm, tunnel, cold.
+BUMP_PHASES = os.environ.get("BENCH_BUMP_PHASES", "warm,tunnel,cold").split(",")
 BUMP_VARIANTS = [x.strip() for x in
                  os.environ.get("BENCH_BUMP_VARIANTS",
                                 "squid,cuttle,cuttle-worker").split(",")

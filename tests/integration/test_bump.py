@@ -354,6 +354,31 @@ def test_bump_after_the_server_mimics_its_certificate(proxy, bump_ca, certs,
     assert body == pattern_bytes(100)
 
 
+def test_bumped_connection_ends_with_close_notify(proxy, bump_ca, certs, signed_origin):
+    # A TLS client reading to the end (a close-delimited body, or just EOF
+    # after Connection: close) must see close_notify before the TCP FIN:
+    # without it OpenSSL 3 clients (curl) report "unexpected eof while
+    # reading".  cuttle used to half-close first, so its close_notify hit a
+    # shut socket (EPIPE) and never arrived.
+    p = bump_proxy(proxy, bump_ca, "ssl_bump bump all", ssl_ports=[signed_origin.port],
+                   extra="tls_outgoing_options cafile=%s" % certs.ca)
+    ctx = ssl.create_default_context(cafile=bump_ca[0])
+    ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF     # Python's default hides it
+    with ctx.wrap_socket(connect(p.port, "tls.test", signed_origin.port),
+                         server_hostname="tls.test", suppress_ragged_eofs=False) as tls:
+        tls.sendall(b"GET /bytes/1000 HTTP/1.1\r\nHost: tls.test:%d\r\n"
+                    b"Connection: close\r\n\r\n" % signed_origin.port)
+        out = b""
+        for _ in range(1000):
+            data = tls.recv(65536)      # SSLEOFError without close_notify
+            if not data:
+                break
+            out += data
+    head, _, body = out.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), out[:300]
+    assert body == pattern_bytes(1000)
+
+
 def test_untrusted_origin_gets_the_error_inside_the_bump(proxy, bump_ca, certs,
                                                          signed_origin):
     # The origin's CA is not trusted: the client is bumped anyway and its

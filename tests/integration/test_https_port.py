@@ -91,3 +91,25 @@ def test_plain_http_to_an_https_port_is_closed(proxy, certs, origin):
     r = curl(p.port, "http://origin.test:%d/" % origin.port,
              "--proxy", "https://127.0.0.1:%d" % port, "--proxy-cacert", certs.ca)
     assert r.status == 200, r.stderr
+
+
+def test_https_port_ends_with_close_notify(proxy, certs, origin):
+    # Reading to the end, a TLS client must see close_notify before the FIN
+    # (OpenSSL 3 clients otherwise report "unexpected eof while reading").
+    p, port = https_proxy(proxy, certs)
+    ctx = ssl.create_default_context(cafile=certs.ca)
+    ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF     # Python's default hides it
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    with ctx.wrap_socket(raw, server_hostname="127.0.0.1",
+                         suppress_ragged_eofs=False) as tls:
+        tls.sendall(b"GET http://origin.test:%d/bytes/100 HTTP/1.1\r\n"
+                    b"Host: origin.test:%d\r\nConnection: close\r\n\r\n"
+                    % (origin.port, origin.port))
+        out = b""
+        for _ in range(1000):
+            data = tls.recv(65536)      # SSLEOFError without close_notify
+            if not data:
+                break
+            out += data
+    assert out.startswith(b"HTTP/1.1 200"), out[:200]
+    assert out.endswith(pattern_bytes(100))
