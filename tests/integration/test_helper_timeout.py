@@ -10,16 +10,20 @@ cache manager's mgr:redirector counts the timeouts."""
 import os
 import time
 
-from helpers import get, log_entry, wait_for, write_script
+import pytest
+
+from helpers import RawClient, build, get, log_entry, wait_for, write_script
 from test_mgr_helpers import children, counters, layout, page
 
 # Answers each line in a thread of its own, echoing the channel ID: paths
 # under /hang answer only after argv[2] seconds (too late), /once does so
 # the first time it is asked only; everything else at once.  Every line
-# received is recorded in argv[1].
+# received is recorded in argv[1].  With argv[3] "noid" there are no
+# channel IDs (concurrency=0) and lines are answered one at a time.
 REWRITER = r'''#!/usr/bin/python3
 import re, sys, threading, time
 record, hang = sys.argv[1], float(sys.argv[2])
+noid = len(sys.argv) > 3 and sys.argv[3] == "noid"
 lock = threading.Lock()
 seen = {}
 def answer(cid, url):
@@ -33,14 +37,17 @@ def answer(cid, url):
     else:
         out = "OK rewrite-url=" + base + "/echo/fast" + path
     with lock:
-        sys.stdout.write(cid + " " + out + "\n")
+        sys.stdout.write((cid + " " if cid else "") + out + "\n")
         sys.stdout.flush()
 for line in sys.stdin:
     with lock:
         with open(record, "a") as f:
             f.write(line)
     w = line.split()
-    threading.Thread(target=answer, args=(w[0], w[1]), daemon=True).start()
+    if noid:
+        answer(None, w[0])
+    else:
+        threading.Thread(target=answer, args=(w[0], w[1]), daemon=True).start()
 '''
 
 ACCESS = """\
@@ -57,17 +64,18 @@ TIMEOUT = 1
 SLACK = 3.0
 
 
-def conf(workdir, timeout_opts="", hang=4):
+def conf(workdir, timeout_opts="", hang=4, concurrency=10):
     record = os.path.join(workdir, "rewriter-requests.txt")
     open(record, "w").close()
     os.chmod(record, 0o666)
     prog = write_script(workdir, "slow_rewriter.py", REWRITER)
-    return ("url_rewrite_program %s %s %s\n"
-            "url_rewrite_children 1 startup=1 idle=1 concurrency=10\n"
+    return ("url_rewrite_program %s %s %s%s\n"
+            "url_rewrite_children 1 startup=1 idle=1 concurrency=%d\n"
             "url_rewrite_access deny manager\n"
             "url_rewrite_access allow all\n"
             "url_rewrite_timeout %d seconds %s\n" % (
-                prog, record, hang, TIMEOUT, timeout_opts)), record
+                prog, record, hang, "" if concurrency else " noid",
+                concurrency, TIMEOUT, timeout_opts)), record
 
 
 def timed_get(p, url):
@@ -188,3 +196,47 @@ def test_page_after_timeouts_matches_squid(proxy, squid_proxy, origin, workdir):
     assert layout(mine, prog) == layout(theirs, prog)
     assert counters(mine) == counters(theirs)
     assert [r[3:7] for r in children(mine)] == [r[3:7] for r in children(theirs)]
+
+
+def test_without_concurrency_the_timeout_never_fires(proxy, origin, workdir):
+    """Squid 5.7 times requests out only for helpers with channel IDs; the
+    request waits for the (late) answer, which is used."""
+    c, _ = conf(workdir, "on_timeout=fail", hang=3, concurrency=0)
+    p = proxy(conf_extra=c, access=ACCESS)
+    r, took = timed_get(p, origin.url("/hang/h"))
+    assert r.status == 200
+    assert took >= 2.9, took
+    (req,) = origin.requests
+    assert req.target == "/echo/late"
+    assert redirector(p)["requests timedout"] == 0
+
+
+def client_leaves_a_hung_request(proxy, origin, workdir):
+    c, record = conf(workdir, "on_timeout=retry", hang=2)
+    p = proxy(conf_extra=c, access=ACCESS)
+    with RawClient(p.port, 5.0) as cl:
+        cl.send(build("GET", origin.url("/hang/i")))
+        assert wait_for(lambda: len(records(record)) == 1, 5.0)
+    time.sleep(TIMEOUT + SLACK)
+    assert get(p.port, origin.url("/after")).status == 200
+    assert origin.requests[-1].target == "/echo/fast/after"
+    return p, [l.split()[1] for l in records(record)]
+
+
+def test_client_gone_before_the_timeout(proxy, origin, workdir):
+    """A request whose client left still times out; the late replies are
+    dropped and the next request is served."""
+    p, asked = client_leaves_a_hung_request(proxy, origin, workdir)
+    assert asked[0] == origin.url("/hang/i")
+    assert asked[-1] == origin.url("/after")
+    assert redirector(p)["requests timedout"] >= 1
+
+
+@pytest.mark.cuttle_only(reason="Squid resends a timed-out request with "
+                         "on_timeout=retry even when its client has gone "
+                         "(its RedirectStateData outlives the client); "
+                         "cuttle does not ask for an answer nobody waits for")
+def test_no_retry_for_a_client_that_left(proxy, origin, workdir):
+    p, asked = client_leaves_a_hung_request(proxy, origin, workdir)
+    assert asked == [origin.url("/hang/i"), origin.url("/after")]
+    assert redirector(p)["requests timedout"] == 1
