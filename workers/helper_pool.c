@@ -7,7 +7,9 @@
  * replies come back framed by the pool's framing hook and parsed by
  * helper_reply.  A child that exits is logged and replaced, following
  * Squid's "crashing too rapidly" rule, except that where Squid would die
- * the pool stops respawning and fails its requests instead.
+ * the pool stops respawning and fails its requests instead.  With a
+ * timeout (url_rewrite_timeout) and channel IDs, a request not answered in
+ * time is resent or answered without its child, which keeps running.
  *
  * In DESIGN.md's data flow: http_access / auth / url_rewrite (the helpers
  * they ask).

@@ -3,8 +3,9 @@
  * for every kind of helper (url_rewrite, auth, certgen).  A pool starts
  * its children as `children N startup= idle= concurrency= queue-size=`
  * says, queues requests, tags them with channel IDs when concurrency > 0,
- * frames and parses replies, retries BH, replaces children that exit and
- * calls back once per request unless the request was cancelled.
+ * frames and parses replies, retries BH, times requests out (with
+ * channel IDs), replaces children that exit and calls back once per
+ * request unless the request was cancelled.
  */
 #ifndef CUTTLE_HELPER_POOL_H
 #define CUTTLE_HELPER_POOL_H
