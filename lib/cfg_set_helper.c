@@ -145,12 +145,14 @@ cfg_set_helper_timeout(struct conf_ctx *cx, void *field, int argc,
 		return err;
 	if (h->timeout_ms == 0)
 		;
-	else if (argc > 1 && units_time(argv[0], argv[1], &h->timeout_ms) ==
-	    NULL)
+	else if (argc > 1 && (err = units_time(argv[0], argv[1],
+	    &h->timeout_ms)) == NULL)
 		i = 2;
-	else
+	else {
+		free(err);	/* argv[1] is no unit: an option, or junk */
 		conf_warn(cx, "%s: missing time unit, using deprecated "
 		    "default 'second'", cx->name);
+	}
 	for (; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
 		size_t k;
