@@ -70,8 +70,8 @@ static const struct acl_type_def acl_types[] = {
 	{ "eui64",		ACL_K_UNSUPPORTED,	0 },
 	{ "has",		ACL_K_UNSUPPORTED,	0 },
 	{ "connections_encrypted", ACL_K_UNSUPPORTED,	0 },
-	{ "annotate_transaction", ACL_K_UNSUPPORTED,	0 },
-	{ "annotate_client",	ACL_K_UNSUPPORTED,	0 },
+	{ "annotate_transaction", ACL_K_ANNOTATE_TRANSACTION, ACL_F_M },
+	{ "annotate_client",	ACL_K_ANNOTATE_CLIENT,	ACL_F_M },
 	{ "ident",		ACL_K_UNSUPPORTED,	0 },
 	{ "ident_regex",	ACL_K_UNSUPPORTED,	0 },
 	{ "ext_user",		ACL_K_UNSUPPORTED,	0 },
@@ -291,6 +291,10 @@ acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
 		for (i = 1; i < n; i++)
 			acl_word_add(a, v[i]);
 		break;
+	case ACL_K_ANNOTATE_TRANSACTION:
+	case ACL_K_ANNOTATE_CLIENT:
+		err = acl_annot_parse(a, v, n, w);
+		break;
 	case ACL_K_EXTERNAL:
 		/* "external TYPENAME [args...]", defined once, as Squid */
 		if (a->ext != NULL)
@@ -354,7 +358,7 @@ acl_count_values(const struct acl *a)
 	return a->nips + a->ndoms + a->rx.n + a->nranges + a->nwords +
 	    a->nhdrs + a->ntimes + (a->steps != 0) + a->auth_required +
 	    (a->max_ips > 0) +
-	    (a->ext != NULL) + (a->note_name != NULL);
+	    (a->ext != NULL) + (a->note_name != NULL) + a->nannots;
 }
 
 /* An ssl::server_name option, or ACL_SNI_DEFAULT if o is none. */
@@ -570,6 +574,7 @@ acl_free(struct acl *a)
 	free(a->name);
 	free(a->note_name);
 	free(a->note_delims);
+	acl_annot_free(a);
 	free(a->ips);
 	for (i = 0; i < a->ndoms; i++)
 		free(a->doms[i].key);
@@ -749,6 +754,20 @@ acl_match(const struct acl *a, const struct acl_checklist *cl)
 		return acl_word_match(a, cl->tag != NULL ? *cl->tag : NULL, 0);
 	case ACL_K_NOTE:
 		return acl_note_match(a, cl->notes);
+	/* Squid's ACLAnnotate*Strategy: match when there is something to
+	 * annotate, and annotate even when negated or a later ACL fails */
+	case ACL_K_ANNOTATE_TRANSACTION:
+		if (cl->annotate_xact == NULL)
+			return ACL_NOMATCH;
+		acl_annot_apply(a, cl->annotate_xact);
+		return ACL_MATCH;
+	case ACL_K_ANNOTATE_CLIENT:
+		if (cl->annotate_conn == NULL)
+			return ACL_NOMATCH;
+		acl_annot_apply(a, cl->annotate_conn);
+		if (cl->annotate_xact != NULL)
+			acl_annot_apply(a, cl->annotate_xact);
+		return ACL_MATCH;
 	case ACL_K_EXTERNAL:
 		if (cl->external == NULL || a->ext == NULL)
 			return ACL_NOMATCH;

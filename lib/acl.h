@@ -97,6 +97,11 @@ struct acl_checklist {
 	const char *const *tag;
 	/* the transaction's annotations, for "note" ACLs; NULL: none */
 	const struct notes *notes;
+	/* where annotate_transaction and annotate_client add their pairs
+	 * (the same transaction notes; the client connection's); NULL:
+	 * none, and the ACL does not match, as in Squid */
+	struct notes	*annotate_xact;
+	struct notes	*annotate_conn;
 	/* answers an "external" ACL (ACL_MATCH, ACL_NOMATCH, ACL_NEED_*,
 	 * ACL_DUNNO); NULL: external ACLs never match */
 	enum acl_result	(*external)(void *arg, const struct acl *acl,

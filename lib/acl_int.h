@@ -23,6 +23,8 @@ enum acl_kind {
 	ACL_K_SSL_SERVER_NAME_REGEX, ACL_K_AT_STEP, ACL_K_SERVER_CERT_FP, ACL_K_PROXY_AUTH,
 	ACL_K_PROXY_AUTH_REGEX, ACL_K_SSL_ERROR, ACL_K_EXTERNAL, ACL_K_TAG, ACL_K_MAX_USER_IP,
 	ACL_K_NOTE,
+	ACL_K_ANNOTATE_TRANSACTION,	/* always matches; adds notes */
+	ACL_K_ANNOTATE_CLIENT,
 	ACL_K_UNSUPPORTED,	/* parsed and kept, never matches */
 	ACL_K_REJECTED		/* refused at parse time */
 };
@@ -113,7 +115,16 @@ struct acl {
 	const struct extacl_type *ext;	/* external: its type; words: args */
 	char		*note_name;	/* note: the annotation; words: values */
 	char		*note_delims;	/* note -m[=delims]: NULL without -m */
+	struct acl_annot *annots;	/* annotate_*: pairs grouped by key */
+	int		 nannots, annots_cap;
 	struct acl	*next;
+};
+
+/* One key=value (key+=value: append) of an annotate_* ACL. */
+struct acl_annot {
+	char		*key;
+	char		*value;
+	int		 append;
 };
 
 /* Warnings of one acl_parse call, joined with "; ". */
@@ -157,6 +168,12 @@ int acl_range_match(const struct acl *a, int v);
 void acl_word_add(struct acl *a, const char *v);
 struct notes;
 int acl_note_match(const struct acl *a, const struct notes *ns);
+
+/* acl_annotate.c */
+char *acl_annot_parse(struct acl *a, char **v, int n, struct acl_msgs *w);
+/* Add a's pairs to ns as Squid's Note::updateNotePairs does. */
+void acl_annot_apply(const struct acl *a, struct notes *ns);
+void acl_annot_free(struct acl *a);
 int acl_word_match(const struct acl *a, const char *s, int icase);
 char *acl_time_parse(struct acl *a, char **vals, int n, struct acl_msgs *w);
 int acl_time_match(const struct acl *a, time_t now);

@@ -311,12 +311,27 @@ struct cfg_helper_children {
  * A URL helper's directives: url_rewrite_* and store_id_* are the same
  * five (program, children, access, bypass, extras) for two pools.
  */
+/* url_rewrite_timeout's on_timeout=, in Squid's order (redirect.h) */
+enum cfg_helper_on_timeout {
+	CFG_ON_TIMEOUT_BYPASS,		/* as if the helper said ERR */
+	CFG_ON_TIMEOUT_FAIL,		/* ERR_GATEWAY_FAILURE */
+	CFG_ON_TIMEOUT_RETRY,		/* resend, twice at most, then fail */
+	CFG_ON_TIMEOUT_USE_CONFIGURED_RESPONSE	/* timeout_response instead */
+};
+
 struct cfg_url_helper {
 	char		**program;	/* argv; NULL: none */
 	struct cfg_helper_children children;
 	struct access_list access;	/* empty: every request */
 	int		 bypass;
 	struct logformat *extras;
+	/*
+	 * url_rewrite_timeout (store_id has none, as in Squid): 0 waits for
+	 * ever.  Squid times requests out only with concurrency > 0.
+	 */
+	int64_t		 timeout_ms;
+	enum cfg_helper_on_timeout on_timeout;
+	char		*timeout_response;	/* use_configured_response's */
 };
 
 /* sslproxy_cert_adapt algorithms, in Squid's order */

@@ -71,6 +71,8 @@ char *cfg_set_helper_children(struct conf_ctx *cx, void *field, int argc,
 void cfg_free_argv(char ***field);
 /* A URL helper's directives (url_rewrite_*, store_id_*) let go of. */
 void cfg_free_url_helper(struct cfg_url_helper *h);
+char *cfg_set_helper_timeout(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
 char *cfg_set_helper_program(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 char *cfg_set_helper_format(struct conf_ctx *cx, void *field, int argc,

@@ -9,11 +9,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "acl.h"
 #include "extacl.h"
 #include "logformat.h"
 #include "units.h"
+#include "util.h"
 
 /* "N [startup=N] [idle=N] [concurrency=N] [queue-size=N] [on-...=]" */
 char *
@@ -92,6 +94,100 @@ cfg_free_url_helper(struct cfg_url_helper *h)
 	if (h->extras != NULL)
 		logformat_free(h->extras);
 	h->extras = NULL;
+	free(h->timeout_response);
+	h->timeout_response = NULL;
+}
+
+/*
+ * The words of a key="quoted value" option from argv[*i] on, unquoted and
+ * joined by single spaces (the engine split them: Squid's key=value reader
+ * takes a quoted value whole); *i is left on its last word.
+ */
+static char *
+cfg_helper_kv_value(int argc, char **argv, int *i, const char *value)
+{
+	size_t n;
+	char *v;
+
+	if (*value != '"')
+		return xstrdup(value);
+	v = xstrdup(value + 1);
+	while ((n = strlen(v)) == 0 || v[n - 1] != '"') {
+		if (*i + 1 >= argc)
+			return v;	/* no closing quote: take what there is */
+		v = xrealloc(v, n + strlen(argv[*i + 1]) + 2);
+		v[n] = ' ';
+		strcpy(v + n + 1, argv[++*i]);
+	}
+	v[n - 1] = '\0';
+	return v;
+}
+
+/*
+ * url_rewrite_timeout TIME [UNIT] [on_timeout=ACTION] [response="..."]:
+ * Squid's parse_UrlHelperTimeout.  A missing unit is seconds, with
+ * Squid's warning; a word that is not key=value ends the options with
+ * Squid's complaint, as Squid goes on without them.  Like Squid, a
+ * repeated line keeps the earlier action and response unless it sets them.
+ */
+char *
+cfg_set_helper_timeout(struct conf_ctx *cx, void *field, int argc,
+    char **argv)
+{
+	static const char *const actions[] = { "bypass", "fail", "retry",
+	    "use_configured_response" };
+	struct cfg_url_helper *h = field;
+	int i = 1;
+	char *err;
+
+	/* the number alone first: Squid takes "0" without looking further */
+	if ((err = units_time(argv[0], "second", &h->timeout_ms)) != NULL)
+		return err;
+	if (h->timeout_ms == 0)
+		;
+	else if (argc > 1 && (err = units_time(argv[0], argv[1],
+	    &h->timeout_ms)) == NULL)
+		i = 2;
+	else {
+		free(err);	/* argv[1] is no unit: an option, or junk */
+		conf_warn(cx, "%s: missing time unit, using deprecated "
+		    "default 'second'", cx->name);
+	}
+	for (; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		size_t k;
+
+		if (eq == NULL || eq[1] == '\0') {
+			conf_warn(cx, "Error while parsing key=value token. "
+			    "Value missing after: %s", argv[i]);
+			break;
+		}
+		*eq = '\0';
+		if (strcasecmp(argv[i], "on_timeout") == 0) {
+			for (k = 0; k < sizeof(actions) / sizeof(actions[0]);
+			    k++)
+				if (strcasecmp(eq + 1, actions[k]) == 0)
+					break;
+			if (k == sizeof(actions) / sizeof(actions[0]))
+				return units_strf("unsupported \"on_timeout\" "
+				    "action: %s", eq + 1);
+			h->on_timeout = (enum cfg_helper_on_timeout)k;
+		} else if (strcasecmp(argv[i], "response") == 0) {
+			free(h->timeout_response);
+			h->timeout_response = cfg_helper_kv_value(argc, argv,
+			    &i, eq + 1);
+		} else
+			return units_strf("unsupported option %s", argv[i]);
+	}
+	if (h->on_timeout == CFG_ON_TIMEOUT_USE_CONFIGURED_RESPONSE &&
+	    h->timeout_response == NULL)
+		return units_strf("Expected 'response=' option after "
+		    "'on_timeout=use_configured_response' option");
+	if (h->on_timeout != CFG_ON_TIMEOUT_USE_CONFIGURED_RESPONSE &&
+	    h->timeout_response != NULL)
+		return units_strf("'response=' option is valid only when used "
+		    "with the 'on_timeout=use_configured_response' option");
+	return NULL;
 }
 
 /* A helper's command line as an argv (execvp looks the program up). */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "extacl.h"
+#include "log.h"
 #include "logformat.h"
 #include "tls_port.h"
 
@@ -616,7 +617,8 @@ static const struct conf_directive cfg_table[] = {
 	    CFG(url_rewrite_host_header), "on", 0, 1, 1, NULL },
 	{ "url_rewrite_program", cfg_set_helper_program,
 	    CFG(url_rewrite.program), NULL, 0, 1, ANY, NULL },
-	U("url_rewrite_timeout"),
+	{ "url_rewrite_timeout", cfg_set_helper_timeout, CFG(url_rewrite),
+	    NULL, 0, 1, ANY, NULL },
 	O("useragent_log",
 	    "Replace this with an access_log directive using the format "
 	    "'useragent'."),
@@ -674,6 +676,12 @@ cfg_load_over(struct cfg *cfg, const char *path, int process_number,
 	errors = conf_load(cfg_table, sizeof(cfg_table) / sizeof(cfg_table[0]),
 	    cfg, path, process_number);
 	cfg->running = NULL;
+	/* Squid 5.7 silently waits for ever here (helper.cc checks timeouts
+	 * only for helpers with channel IDs): say so */
+	if (cfg->url_rewrite.timeout_ms > 0 && cfg->url_rewrite.program !=
+	    NULL && cfg->url_rewrite.children.concurrency == 0)
+		log_warnx("url_rewrite_timeout has no effect without "
+		    "url_rewrite_children concurrency=1 or more, as in Squid");
 	return errors;
 }
 

@@ -324,6 +324,8 @@ helper_result_name(enum helper_result res)
 		return "BH";
 	case HELPER_TT:
 		return "TT";
+	case HELPER_TIMEDOUT:
+		return "TimedOut";
 	default:
 		return "Unknown";
 	}

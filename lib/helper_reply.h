@@ -19,7 +19,8 @@ enum helper_result {
 	HELPER_OK,
 	HELPER_ERR,
 	HELPER_BH,
-	HELPER_TT
+	HELPER_TT,
+	HELPER_TIMEDOUT		/* no reply in time (Squid's Helper::TimedOut) */
 };
 
 struct helper_kv {

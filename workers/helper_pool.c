@@ -7,7 +7,9 @@
  * replies come back framed by the pool's framing hook and parsed by
  * helper_reply.  A child that exits is logged and replaced, following
  * Squid's "crashing too rapidly" rule, except that where Squid would die
- * the pool stops respawning and fails its requests instead.
+ * the pool stops respawning and fails its requests instead.  With a
+ * timeout (url_rewrite_timeout) and channel IDs, a request not answered in
+ * time is resent or answered without its child, which keeps running.
  *
  * In DESIGN.md's data flow: http_access / auth / url_rewrite (the helpers
  * they ask).
@@ -35,7 +37,9 @@
 #include "worker.h"
 
 #define HELPER_READ_CHUNK	(64 * 1024)
-#define HELPER_BH_RETRIES	2
+/* Squid's MAX_RETRIES: a request is resent after a BH or a timeout, on
+ * the same count */
+#define HELPER_MAX_RETRIES	2
 #define HELPER_RAPID_MS		30000	/* Squid's "crashing too rapidly" window */
 #define HELPER_BUSY_LOG_MS	30000
 #define HELPER_REAP_MS		500
@@ -214,6 +218,7 @@ helper_pool_start(const char *name, char *const *argv,
 static void
 helper_req_free(struct helper_req *r)
 {
+	ev_timer_stop(&r->timer);
 	if (r->pool->flags & HELPER_SECRET)
 		explicit_bzero(r->msg, r->len);
 	free(r->msg);
@@ -288,6 +293,7 @@ helper_inflight_unlink(struct helper_proc *pr, struct helper_req *r)
 		pr->tail = r->prev;
 	r->next = r->prev = NULL;
 	pr->load--;
+	ev_timer_stop(&r->timer);
 }
 
 static void
@@ -401,6 +407,8 @@ helper_send(struct helper_proc *pr, struct helper_req *r)
 		pr->head = r;
 	pr->tail = r;
 	pr->load++;
+	if (p->timeout_ms > 0 && p->ch.concurrency > 0)
+		ev_timer_start(&r->timer, p->timeout_ms);
 	if (p->ch.concurrency > 0) {
 		r->id = ++pr->next_id;
 		buf_printf(&pr->out, "%llu ", (unsigned long long)r->id);
@@ -473,18 +481,78 @@ helper_dispatch(struct helper_pool *p)
 		idle++;
 }
 
+/*
+ * Squid's helper_server::checkForTimedOutRequests for one request: its
+ * child keeps running and is free for the next one (a late reply is
+ * dropped by its channel ID); the request is resent or answered.
+ */
+static void
+helper_req_timeout(struct ev_timer *t)
+{
+	struct helper_req *r = t->arg;
+	struct helper_proc *pr = r->proc;
+	struct helper_pool *p = r->pool;
+	struct helper_reply rep;
+
+	log_debug(84, 2, "%s #Hlpr%d: request %llu timed out", p->name,
+	    pr->index, (unsigned long long)r->id);
+	helper_inflight_unlink(pr, r);
+	pr->timedout++;
+	p->timedout++;
+	if (r->cb != NULL && p->timeout_retry &&
+	    r->tries < HELPER_MAX_RETRIES) {
+		r->tries++;
+		log_debug(84, 2, "%s: retrying the timed-out request", p->name);
+		helper_queue_push(p, r, 0);
+		helper_dispatch(p);
+		return;
+	}
+	if (r->cb != NULL) {
+		const char *line = p->timeout_reply != NULL ?
+		    p->timeout_reply : "";
+		helper_reply_parse(&rep, line, strlen(line));
+		if (p->timeout_reply == NULL)
+			rep.result = HELPER_TIMEDOUT;
+		r->notes = helper_reply_notes_append(r->notes, &rep);
+		r->cb(r->arg, &rep, r->notes != NULL ? r->notes : "");
+		helper_reply_free(&rep);
+	}
+	helper_req_free(r);
+	helper_dispatch(p);	/* the child has a free slot again */
+}
+
+static struct helper_req *
+helper_req_new(struct helper_pool *p, const char *msg, size_t len,
+    helper_cb *cb, void *arg)
+{
+	struct helper_req *r = xcalloc(1, sizeof(*r));
+
+	r->pool = p;
+	r->msg = xstrndup(msg, len);
+	r->len = len;
+	r->cb = cb;
+	r->arg = arg;
+	ev_timer_init(&r->timer, helper_req_timeout, r);
+	return r;
+}
+
+void
+helper_pool_set_timeout(struct helper_pool *p, uint64_t ms, int retry,
+    const char *reply)
+{
+	p->timeout_ms = ms;
+	p->timeout_retry = retry;
+	free(p->timeout_reply);
+	p->timeout_reply = reply != NULL ? xstrdup(reply) : NULL;
+}
+
 struct helper_req *
 helper_submit(struct helper_pool *p, const char *msg, size_t len,
     helper_cb *cb, void *arg)
 {
 	if (p == NULL || p->broken)
 		return NULL;
-	struct helper_req *r = xcalloc(1, sizeof(*r));
-	r->pool = p;
-	r->msg = xstrndup(msg, len);
-	r->len = len;
-	r->cb = cb;
-	r->arg = arg;
+	struct helper_req *r = helper_req_new(p, msg, len, cb, arg);
 	helper_queue_push(p, r, 0);
 	helper_dispatch(p);
 	return r;
@@ -553,6 +621,14 @@ helper_handle_reply(struct helper_proc *pr, const char *msg, size_t len)
 		}
 		for (r = pr->head; r != NULL && r->id != id; r = r->next)
 			;
+		if (r == NULL && pr->timedout > 0) {
+			/* as Squid: once a child has timed out, an unknown
+			 * channel is taken for a late reply */
+			log_debug(84, 3, "Timedout reply received for "
+			    "request-ID: %llu , ignore",
+			    (unsigned long long)id);
+			return;
+		}
 		if (r == NULL) {
 			log_warnx("%s #Hlpr%d: unexpected reply on channel "
 			    "%llu", p->name, pr->index,
@@ -572,10 +648,10 @@ helper_handle_reply(struct helper_proc *pr, const char *msg, size_t len)
 	r->notes = helper_reply_notes_append(r->notes, &rep);
 	if (rep.result == HELPER_BH && r->cb != NULL && !r->held &&
 	    !(p->flags & HELPER_STATEFUL) &&
-	    r->tries < HELPER_BH_RETRIES) {
+	    r->tries < HELPER_MAX_RETRIES) {
 		r->tries++;
 		log_errx("helper: {result=BH, notes={%s}}, attempt #%d of %d",
-		    r->notes, r->tries, HELPER_BH_RETRIES);
+		    r->notes, r->tries, HELPER_MAX_RETRIES);
 		helper_count_reply(pr, r);
 		helper_reply_free(&rep);
 		helper_queue_push(p, r, 1);
@@ -618,12 +694,7 @@ helper_submit_held(struct helper_hold *h, const char *msg, size_t len,
 
 	if (pr == NULL || pr->load > 0)
 		return NULL;
-	struct helper_req *r = xcalloc(1, sizeof(*r));
-	r->pool = pr->pool;
-	r->msg = xstrndup(msg, len);
-	r->len = len;
-	r->cb = cb;
-	r->arg = arg;
+	struct helper_req *r = helper_req_new(pr->pool, msg, len, cb, arg);
 	r->held = 1;
 	helper_send(pr, r);
 	if (helper_flush(pr) == -1)
@@ -723,5 +794,6 @@ helper_pool_stop(struct helper_pool *p, int notify)
 	free(p->argv);
 	free(p->child_argv);
 	free(p->name);
+	free(p->timeout_reply);
 	free(p);
 }

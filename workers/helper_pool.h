@@ -3,13 +3,15 @@
  * for every kind of helper (url_rewrite, auth, certgen).  A pool starts
  * its children as `children N startup= idle= concurrency= queue-size=`
  * says, queues requests, tags them with channel IDs when concurrency > 0,
- * frames and parses replies, retries BH, replaces children that exit and
- * calls back once per request unless the request was cancelled.
+ * frames and parses replies, retries BH, times requests out (with
+ * channel IDs), replaces children that exit and calls back once per
+ * request unless the request was cancelled.
  */
 #ifndef CUTTLE_HELPER_POOL_H
 #define CUTTLE_HELPER_POOL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "helper_reply.h"
 
@@ -86,6 +88,16 @@ struct helper_hold *helper_hold_answering(void);
 struct helper_req *helper_submit_held(struct helper_hold *h, const char *msg,
     size_t len, helper_cb *cb, void *arg);
 void helper_release(struct helper_hold *h);
+/*
+ * Give up on a request its child has not answered within ms (0: never):
+ * resend it, twice at most, if retry is set, then answer it with reply
+ * (a line parsed as the child's reply) or, if reply is NULL, with result
+ * HELPER_TIMEDOUT.  The child is not killed; its late reply is dropped.
+ * As in Squid 5.7 only a pool with concurrency > 0 times requests out:
+ * without channel IDs a late reply could not be told from the next one.
+ */
+void helper_pool_set_timeout(struct helper_pool *p, uint64_t ms, int retry,
+    const char *reply);
 /* The requester went away: its callback will not run. */
 void helper_cancel(struct helper_req *r);
 /*

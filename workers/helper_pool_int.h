@@ -21,10 +21,11 @@ struct helper_req {
 	size_t		 len;
 	helper_cb	*cb;		/* NULL: cancelled */
 	void		*arg;
-	int		 tries;		/* BH retries done */
+	int		 tries;		/* BH and timeout retries done */
 	int		 held;		/* for a held child: never retried */
 	char		*notes;		/* accumulated across tries */
 	uint64_t	 sent_ms;	/* when it went to its child */
+	struct ev_timer	 timer;		/* the pool's timeout, while sent */
 	struct helper_req *next, *prev;
 };
 
@@ -40,6 +41,7 @@ struct helper_proc {
 	uint64_t	 next_id;
 	uint64_t	 uses;		/* requests sent to it (mgr page) */
 	uint64_t	 replies;
+	uint64_t	 timedout;	/* requests given up on (mgr page) */
 	uint64_t	 last_sent_ms;	/* its last answered request: sent, */
 	uint64_t	 last_answer_ms;	/* and answered */
 	struct helper_hold *hold;	/* reserved for one caller */
@@ -65,6 +67,10 @@ struct helper_pool {
 	uint64_t	 busy_logged;
 	int		 broken;	/* crashing too rapidly: no more children */
 	struct ev_timer	 fail_timer;	/* answer queued requests of a broken pool */
+	/* helper_pool_set_timeout; only with channel IDs, as Squid */
+	uint64_t	 timeout_ms;	/* 0: wait for ever */
+	int		 timeout_retry;
+	char		*timeout_reply;
 	/* Squid's helper stats (the cache manager's page) */
 	uint64_t	 requests;	/* sent to children, retries included */
 	uint64_t	 replies;

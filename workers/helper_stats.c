@@ -49,7 +49,7 @@ helper_stats_child(const struct helper_proc *pr, struct buf *out)
 	buf_printf(out, "%7d\t%7d\t%7ld\t%11" PRIu64 "\t%11" PRIu64 "\t%11"
 	    PRIu64 "\t%c%c%c%c%c%c\t%7.3f\t%7d\t%s\n",
 	    pr->index, pr->fd, (long)pr->pid, pr->uses, pr->replies,
-	    (uint64_t)0, pr->load > 0 ? 'B' : ' ',
+	    pr->timedout, pr->load > 0 ? 'B' : ' ',
 	    buf_avail(&pr->out) > 0 ? 'W' : ' ', ' ',
 	    pr->hold != NULL ? 'R' : ' ', ' ', ' ',
 	    helper_stats_time(pr), (int)buf_avail(&pr->in),

@@ -4,7 +4,8 @@
  * from url_rewrite_extras).  Replies: "OK rewrite-url=",
  * "OK status=30x url=" (TCP_REDIRECT), "OK"/"ERR" (no change), "BH"
  * (retried by the pool, then no change), and the legacy "30x:URL",
- * "!group!URL" and bare "URL" forms.
+ * "!group!URL" and bare "URL" forms.  No reply within url_rewrite_timeout
+ * is on_timeout='s business (url_helper_timedout).
  *
  * In DESIGN.md's data flow: url_rewrite.
  */
@@ -196,6 +197,10 @@ rewrite_done(void *arg, const struct helper_reply *r, const char *notes)
 		break;
 	case HELPER_BH:
 		log_errx("URL rewrite helper: {result=BH, notes={%s}}", notes);
+		break;
+	case HELPER_TIMEDOUT:
+		if (url_helper_timedout(&rewrite_helper, x))
+			return;
 		break;
 	case HELPER_UNKNOWN:
 		if (r->line != NULL && r->line[0] != '\0') {

@@ -45,6 +45,27 @@ url_helper_init(struct url_helper *h, const struct cfg *cfg)
 	if (c->bypass && ch.queue_size < 0)
 		ch.queue_size = 0;
 	h->pool = helper_pool_start(h->name, c->program, &ch, NULL);
+	/* url_rewrite_timeout (redirect.cc): the pool times out and resends,
+	 * url_helper_timedout says what a final timeout does */
+	if (h->pool != NULL && c->timeout_ms > 0)
+		helper_pool_set_timeout(h->pool, (uint64_t)c->timeout_ms,
+		    c->on_timeout == CFG_ON_TIMEOUT_RETRY,
+		    c->on_timeout == CFG_ON_TIMEOUT_USE_CONFIGURED_RESPONSE ?
+		    c->timeout_response : NULL);
+}
+
+int
+url_helper_timedout(const struct url_helper *h, struct xact *x)
+{
+	if (url_helper_conf(h, worker_cfg)->on_timeout ==
+	    CFG_ON_TIMEOUT_BYPASS)
+		return 0;
+	/* Squid's clientRedirectDone: fail and retry (once the retries are
+	 * spent) end the request; so does a configured response Squid could
+	 * not read */
+	log_errx("%s: Timedout", h->label);
+	xact_fail(x, 500, "ERR_GATEWAY_FAILURE", 0);
+	return 1;
 }
 
 void

@@ -44,6 +44,12 @@ void url_helper_reload(struct url_helper *h, const struct cfg *cfg);
  * clear x->rw.req.  rewrite_cancel() drops the wait.
  */
 int url_helper_ask(struct url_helper *h, struct xact *x, helper_cb *cb);
+/*
+ * A reply with result HELPER_TIMEDOUT (url_rewrite_timeout): 0 when x goes
+ * on unchanged (on_timeout=bypass), 1 when it was ended with Squid's
+ * ERR_GATEWAY_FAILURE.
+ */
+int url_helper_timedout(const struct url_helper *h, struct xact *x);
 /* Squid's mgr:redirector / mgr:store_id page body for h. */
 struct buf;
 void url_helper_stats(const struct url_helper *h, struct buf *out);

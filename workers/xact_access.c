@@ -72,6 +72,11 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 	/* external ACLs answer from their cache here; xact_access waits */
 	cl->tag = &x->log.ext_tag;
 	cl->notes = &x->notes;
+	/* annotate_* ACLs write through a const transaction: their side
+	 * effect is the point of checking them */
+	cl->annotate_xact = (struct notes *)&x->notes;
+	if (x->conn != NULL)
+		cl->annotate_conn = &x->conn->notes;
 	cl->external = external_acl_match_fast;
 	cl->external_arg = (void *)x;
 	cl->max_user_ip = auth_max_user_ip;

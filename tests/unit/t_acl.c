@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "http_parse.h"
+#include "notes.h"
 #include "tls_err.h"
 #include "tap.h"
 #include "testca.h"
@@ -999,6 +1000,72 @@ t_server_cert(void)
 	X509_free(cert);
 }
 
+/* annotate_transaction / annotate_client: Squid's ACLAnnotationData. */
+static void
+t_annotate(void)
+{
+	struct acl_checklist cl;
+	struct notes xn = { NULL, 0, 0 }, cn = { NULL, 0, 0 };
+	char *s;
+
+	is_str(t_acl("an1 annotate_transaction k=1 j=x"), NULL, "two pairs");
+	is_str(warn, NULL, "no warning");
+	is_str(t_acl("an1 annotate_transaction k+=2"), NULL, "a line appends");
+	is_str(t_acl("an2 annotate_transaction k=3"), NULL, "replace");
+	is_str(t_acl("an3 annotate_transaction -m=: m+=a::b:"), NULL,
+	    "-m=:");
+	is_str(t_acl("an4 annotate_client who=me"), NULL, "annotate_client");
+	is_str(t_acl("annbad1 annotate_transaction"), "Missing annotation kv pair",
+	    "no pair");
+	is_str(t_acl("annbad2 annotate_transaction kv"),
+	    "Missing annotation kv pair", "not key=value");
+	is_str(warn, "Error while parsing key=value token. Value missing "
+	    "after: kv", "with Squid's complaint");
+	is_str(t_acl("annbad3 annotate_transaction k=v junk more"),
+	    "Unexpected argument 'more' after annotation specification",
+	    "a word after the pairs");
+	is_str(t_acl("annbad4 annotate_transaction user=x"),
+	    "cannot use a reserved annotation_data name: user",
+	    "a helper protocol key is reserved");
+	is_str(t_acl("annbad5 annotate_transaction -i k=v"),
+	    "unsupported ACL option: -i", "-i is not an option here");
+	is_str(t_acl("annbadq annotate_transaction k=\"x"),
+	    "annotate_transaction: quoted values (logformat %codes) are not "
+	    "supported yet: k=\"x", "a quoted value is refused");
+	is_str(t_acl("an5 annotate_transaction k.x=v"), NULL, "odd key");
+	is_str(warn, "used special character '.' within annotation name. "
+	    "Future Squid versions will not support this.", "warned");
+	is_str(t_acl("an5 annotate_transaction k.x=w"), NULL, "again");
+	is_str(warn, "used special character '.' within annotation name. "
+	    "Future Squid versions will not support this.; annotation "
+	    "configuration with key k.x already exists and will be "
+	    "overwritten", "overwrite warned");
+
+	memset(&cl, 0, sizeof(cl));
+	is_int(t_match("an1", &cl), ACL_NOMATCH, "no transaction: no match");
+	cl.annotate_xact = &xn;
+	is_int(t_match("an1", &cl), ACL_MATCH, "matches");
+	s = notes_to_string(&xn, ";");
+	is_str(s, "k: 1;k: 2;j: x;", "k's values together, in line order");
+	free(s);
+	is_int(t_match("an2", &cl), ACL_MATCH, "matches again");
+	s = notes_to_string(&xn, ";");
+	is_str(s, "j: x;k: 3;", "k=3 replaced k");
+	free(s);
+	is_int(t_match("an3", &cl), ACL_MATCH, "-m");
+	s = notes_find(&xn, "m", "|");
+	is_str(s, "a|b", "split on ':', empty tokens skipped");
+	free(s);
+	is_int(t_match("an4", &cl), ACL_NOMATCH,
+	    "annotate_client without a connection: no match");
+	cl.annotate_conn = &cn;
+	is_int(t_match("an4", &cl), ACL_MATCH, "with one: matches");
+	is_str(notes_find_first(&cn, "who"), "me", "the connection's note");
+	is_str(notes_find_first(&xn, "who"), "me", "and the transaction's");
+	notes_free(&xn);
+	notes_free(&cn);
+}
+
 int
 main(void)
 {
@@ -1015,6 +1082,7 @@ main(void)
 	t_ssl_error();
 	t_tls_detail();
 	t_server_cert();
+	t_annotate();
 	acl_set_free(&set);
 	t_acl("x src 1.2.3.4");	/* frees the last messages */
 	acl_set_free(&set);

@@ -869,6 +869,66 @@ test_url_helpers(void)
 	    "undefined ACL refused");
 }
 
+/* url_rewrite_timeout as Squid's parse_UrlHelperTimeout reads it. */
+static void
+test_url_rewrite_timeout(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "tmo.conf", "url_rewrite_program /bin/cat\n", 0), 0,
+	    "no url_rewrite_timeout");
+	ok(c.url_rewrite.timeout_ms == 0, "default: wait for ever");
+	is_int(c.url_rewrite.on_timeout, CFG_ON_TIMEOUT_BYPASS,
+	    "default action bypass");
+	cfg_free(&c);
+
+	is_int(load(&c, "tmo1.conf",
+	    "url_rewrite_program /bin/cat\n"
+	    "url_rewrite_children 5 concurrency=2\n"
+	    "url_rewrite_timeout 1500 milliseconds on_timeout=USE_CONFIGURED_"
+	    "RESPONSE response=\"OK  rewrite-url=http://x.test/ a=b\"\n", 0),
+	    0, "use_configured_response with a quoted response");
+	ok(c.url_rewrite.timeout_ms == 1500, "1500 ms");
+	is_int(c.url_rewrite.on_timeout,
+	    CFG_ON_TIMEOUT_USE_CONFIGURED_RESPONSE, "action, any case");
+	ok(c.url_rewrite.timeout_response != NULL &&
+	    strcmp(c.url_rewrite.timeout_response,
+	    "OK rewrite-url=http://x.test/ a=b") == 0,
+	    "response unquoted, its words joined");
+	ok(c.store_id.timeout_ms == 0, "store_id does not share it");
+	is_int(count_lines("WARNING"), 0, "no warning");
+	cfg_free(&c);
+
+	is_int(load(&c, "tmo2.conf",
+	    "url_rewrite_program /bin/cat\n"
+	    "url_rewrite_children 5 concurrency=2\n"
+	    "url_rewrite_timeout 3 on_timeout=retry\n", 0), 0,
+	    "a unitless time loads");
+	ok(c.url_rewrite.timeout_ms == 3000, "seconds");
+	ok(logged("%s:3: url_rewrite_timeout: missing time unit, using "
+	    "deprecated default 'second'", tpath("tmo2.conf")),
+	    "with Squid's warning");
+	cfg_free(&c);
+
+	is_int(load(&c, "tmo3.conf",
+	    "url_rewrite_program /bin/cat\n"
+	    "url_rewrite_timeout 3 seconds\n", 0), 0,
+	    "a timeout without concurrency loads");
+	ok(logged("url_rewrite_timeout has no effect without "
+	    "url_rewrite_children concurrency=1 or more"),
+	    "warned: Squid never times it out");
+	cfg_free(&c);
+
+	is_int(load_free("url_rewrite_timeout 2 seconds on_timeout=x\n"), 1,
+	    "unknown action refused");
+	is_int(load_free("url_rewrite_timeout 2 seconds response=OK\n"), 1,
+	    "response= without use_configured_response refused");
+	is_int(load_free("url_rewrite_timeout 2 seconds "
+	    "on_timeout=use_configured_response\n"), 1,
+	    "use_configured_response without response= refused");
+	is_int(load_free("url_rewrite_timeout soon\n"), 1, "bad time refused");
+}
+
 static void
 test_targeted_cache_control(void)
 {
@@ -956,6 +1016,7 @@ main(void)
 	test_misc();
 	test_auth_param();
 	test_url_helpers();
+	test_url_rewrite_timeout();
 	test_targeted_cache_control();
 	test_notes();
 	t_conf_cleanup();
