@@ -29,6 +29,7 @@
 #include "headers.h"
 #include "heritage.h"
 #include "log.h"
+#include "mgr.h"
 #include "logfile.h"
 #include "pconn.h"
 #include "peer.h"
@@ -383,6 +384,7 @@ worker_main(const struct heritage *h)
 	external_acl_init(cfg);
 	tls_client_init(cfg);
 	bump_cert_init(cfg);
+	mgr_init();
 
 	int n = 0;
 	for (const struct cfg_port *p = cfg->ports; p != NULL; p = p->next)

@@ -1,0 +1,238 @@
+/*
+ * Every kid's part of a per-kid manager page (see mgr_kids.h).
+ *
+ * Why shared memory rather than asking each kid: Squid's coordinator sends
+ * the request to each kid in turn over its IPC sockets and waits up to 10
+ * s for each, so a stopped kid delays the page and a dead one drops out
+ * only after the timeout.  cuttle has no coordinator, and its workers have
+ * no channel to one another; adding one (through the master, which is
+ * kept small and privileged on purpose) would put a round trip per kid on
+ * every page and the same wait on a kid that does not answer.  Instead
+ * each kid publishes its pages into its own slot of an area the master
+ * mapped before forking (heritage.mgr_share), and the kid that takes the
+ * request reads the others' slots: no message, no wait, and no lock a
+ * stopped kid could hold (mgr_share.c is lock-free for readers).  A kid
+ * that died is dropped by the master when it reaps it; a restarted one
+ * appears with its first publication, made as it starts.
+ *
+ * The cost: another kid's part is as of its last publication, made at the
+ * end of the event-loop turn in which its helper statistics last changed
+ * (helper_pool_changes), so a busy child's Time column stops where it was
+ * then.  The answering kid's own part is rendered live, as is every count
+ * after the traffic that made it.  A kid's pages are cut to fit a slot
+ * (MGR_SHARE_SECTION_MAX), which only hundreds of busy children with long
+ * requests reach.
+ *
+ * A publication: for each page, in the order mgr_kids_start was given
+ * them, a 4-byte length (-1: not registered) and the text.
+ */
+#include "config.h"
+#include "mgr_kids.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "evloop.h"
+#include "helper_pool.h"
+#include "heritage.h"
+#include "log.h"
+#include "mgr_share.h"
+#include "util.h"
+
+#define MGR_KIDS_CUT	"(cut: this kid's page is longer than its shared " \
+	"section)\n"
+
+static mgr_kids_page_fn *const *mgr_kids_pages;
+static size_t mgr_kids_npages;
+static uint64_t mgr_kids_published;	/* helper_pool_changes() then */
+static int mgr_kids_ever;		/* published at least once */
+
+/* Append page i's record to blob, its text cut to at most max bytes. */
+static void
+mgr_kids_record(struct buf *blob, size_t i, size_t max)
+{
+	struct buf text;
+	int32_t len;
+
+	buf_init(&text);
+	if (mgr_kids_pages[i](&text) == -1) {
+		len = -1;
+		buf_append(blob, &len, sizeof(len));
+		buf_free(&text);
+		return;
+	}
+	size_t n = buf_avail(&text);
+	if (n > max) {
+		/* at a line's end, then the note */
+		const char *t = buf_head(&text);
+		n = max - (sizeof(MGR_KIDS_CUT) - 1);
+		while (n > 0 && t[n - 1] != '\n')
+			n--;
+	}
+	len = (int32_t)(n < buf_avail(&text) ? n + sizeof(MGR_KIDS_CUT) - 1 :
+	    n);
+	buf_append(blob, &len, sizeof(len));
+	buf_append(blob, buf_head(&text), n);
+	if (n < buf_avail(&text))
+		buf_append(blob, MGR_KIDS_CUT, sizeof(MGR_KIDS_CUT) - 1);
+	buf_free(&text);
+}
+
+static void
+mgr_kids_publish(void)
+{
+	struct buf blob;
+	size_t share = (MGR_SHARE_SECTION_MAX / mgr_kids_npages) -
+	    sizeof(int32_t);
+
+	mgr_kids_published = helper_pool_changes();
+	mgr_kids_ever = 1;
+	buf_init(&blob);
+	for (size_t i = 0; i < mgr_kids_npages; i++)
+		mgr_kids_record(&blob, i, SIZE_MAX);
+	if (buf_avail(&blob) > MGR_SHARE_SECTION_MAX) {
+		/* too long together: each page gets its share */
+		buf_consume(&blob, buf_avail(&blob));
+		for (size_t i = 0; i < mgr_kids_npages; i++)
+			mgr_kids_record(&blob, i, share);
+	}
+	if (mgr_share_publish(heritage.mgr_share, (unsigned)heritage.mgr_slot,
+	    heritage.kid, heritage.generation, buf_head(&blob),
+	    buf_avail(&blob)) == -1)
+		log_debug(16, 1, "cannot publish the manager pages of kid%d "
+		    "(%zu bytes)", heritage.kid, buf_avail(&blob));
+	buf_free(&blob);
+}
+
+/* Before each wait: publish again when a helper statistic moved. */
+static void
+mgr_kids_hook(void)
+{
+	if (!mgr_kids_ever || helper_pool_changes() != mgr_kids_published)
+		mgr_kids_publish();
+}
+
+void
+mgr_kids_start(mgr_kids_page_fn *const *pages, size_t n)
+{
+	mgr_kids_pages = pages;
+	mgr_kids_npages = n;
+	if (heritage.mgr_share == NULL || n == 0)
+		return;
+	ev_batch_hook_add(mgr_kids_hook);
+}
+
+/* Page i's text in a publication; -1 when absent or not registered. */
+static int
+mgr_kids_find(const char *blob, size_t len, size_t i, const char **text,
+    size_t *n)
+{
+	size_t off = 0;
+	int32_t l;
+
+	for (size_t k = 0; off + sizeof(l) <= len; k++) {
+		memcpy(&l, blob + off, sizeof(l));
+		off += sizeof(l);
+		if (l < 0) {
+			if (k == i)
+				return -1;
+			continue;
+		}
+		if ((size_t)l > len - off)
+			return -1;
+		if (k == i) {
+			*text = blob + off;
+			*n = (size_t)l;
+			return 0;
+		}
+		off += (size_t)l;
+	}
+	return -1;
+}
+
+struct mgr_kids_part {
+	int		 kid;
+	char		*blob;		/* NULL: this kid, rendered live */
+	size_t		 len;
+};
+
+static int
+mgr_kids_cmp(const void *a, const void *b)
+{
+	const struct mgr_kids_part *x = a, *y = b;
+
+	return (x->kid > y->kid) - (x->kid < y->kid);
+}
+
+/* The other kids' last publications of this generation, and ours. */
+static size_t
+mgr_kids_collect(struct mgr_kids_part **parts)
+{
+	unsigned nslots = mgr_share_slots(heritage.mgr_share);
+	struct mgr_kids_part *v = xcalloc((size_t)nslots + 1, sizeof(*v));
+	char *dst = xmalloc(MGR_SHARE_SECTION_MAX);
+	size_t n = 0;
+	int kid, gen;
+
+	v[n++].kid = heritage.kid;
+	for (unsigned s = 0; s < nslots; s++) {
+		if ((int)s == heritage.mgr_slot)
+			continue;
+		ssize_t len = mgr_share_read(heritage.mgr_share, s, &kid, &gen,
+		    dst);
+		if (len == -1) {
+			log_debug(16, 2, "manager slot %u: busy, left out", s);
+			continue;
+		}
+		if (len == 0 || kid <= 0 || kid == heritage.kid ||
+		    gen != heritage.generation)
+			continue;
+		v[n].kid = kid;
+		v[n].blob = xmalloc((size_t)len);
+		memcpy(v[n].blob, dst, (size_t)len);
+		v[n].len = (size_t)len;
+		n++;
+	}
+	free(dst);
+	qsort(v, n, sizeof(*v), mgr_kids_cmp);
+	*parts = v;
+	return n;
+}
+
+int
+mgr_kids_page(size_t i, struct buf *out)
+{
+	struct mgr_kids_part *parts = NULL;
+	struct buf own;
+	size_t n = 1;
+
+	buf_init(&own);
+	if (mgr_kids_pages[i](&own) == -1) {
+		buf_free(&own);
+		return -1;
+	}
+	if (heritage.mgr_share != NULL) {
+		mgr_kids_publish();	/* the others see what we answer */
+		n = mgr_kids_collect(&parts);
+	}
+	for (size_t k = 0; k < n; k++) {
+		const char *text = buf_head(&own);
+		size_t len = buf_avail(&own);
+		int kid = parts != NULL ? parts[k].kid : heritage.kid;
+
+		if (parts != NULL && parts[k].blob != NULL &&
+		    mgr_kids_find(parts[k].blob, parts[k].len, i, &text,
+		    &len) == -1)
+			continue;
+		buf_printf(out, "by kid%d {\n", kid);
+		buf_append(out, text, len);
+		buf_printf(out, "} by kid%d\n\n", kid);
+	}
+	for (size_t k = 0; parts != NULL && k < n; k++)
+		free(parts[k].blob);
+	free(parts);
+	buf_free(&own);
+	return 0;
+}
