@@ -22,12 +22,15 @@
 struct mgr_share_buf {
 	int32_t		 kid;
 	int32_t		 generation;
+	uint64_t	 version;
 	uint32_t	 len;
 	char		 data[MGR_SHARE_SECTION_MAX];
 };
 
 struct mgr_share_slot {
 	_Atomic uint64_t seq;	/* publications so far, 0: none */
+	_Atomic uint64_t current;	/* the kid's version now */
+	_Atomic int32_t pid;
 	struct mgr_share_buf buf[2];	/* publication n is in buf[n & 1] */
 };
 
@@ -72,7 +75,7 @@ mgr_share_slots(const struct mgr_share *s)
 
 int
 mgr_share_publish(struct mgr_share *s, unsigned slot, int kid,
-    int generation, const void *data, size_t len)
+    int generation, uint64_t version, const void *data, size_t len)
 {
 	struct mgr_share_slot *sl;
 	struct mgr_share_buf *b;
@@ -85,20 +88,32 @@ mgr_share_publish(struct mgr_share *s, unsigned slot, int kid,
 	b = &sl->buf[next & 1];
 	b->kid = kid;
 	b->generation = generation;
+	b->version = version;
 	b->len = (uint32_t)len;
 	memcpy(b->data, data, len);
 	atomic_store_explicit(&sl->seq, next, memory_order_release);
 	return 0;
 }
 
+void
+mgr_share_note(struct mgr_share *s, unsigned slot, pid_t pid,
+    uint64_t version)
+{
+	if (s == NULL || slot >= s->nslots)
+		return;
+	atomic_store_explicit(&s->slots[slot].pid, (int32_t)pid,
+	    memory_order_relaxed);
+	atomic_store_explicit(&s->slots[slot].current, version,
+	    memory_order_release);
+}
+
 ssize_t
-mgr_share_read(struct mgr_share *s, unsigned slot, int *kid,
-    int *generation, void *dst)
+mgr_share_read(struct mgr_share *s, unsigned slot,
+    struct mgr_share_part *part, void *dst)
 {
 	struct mgr_share_slot *sl;
 
-	*kid = 0;
-	*generation = 0;
+	memset(part, 0, sizeof(*part));
 	if (s == NULL || slot >= s->nslots)
 		return 0;
 	sl = &s->slots[slot];
@@ -109,6 +124,7 @@ mgr_share_read(struct mgr_share *s, unsigned slot, int *kid,
 			return 0;
 		const struct mgr_share_buf *b = &sl->buf[seq & 1];
 		int32_t k = b->kid, g = b->generation;
+		uint64_t version = b->version;
 		uint32_t len = b->len;
 		/* a torn length must not overrun dst: the copy is retried */
 		if (len > MGR_SHARE_SECTION_MAX)
@@ -118,8 +134,13 @@ mgr_share_read(struct mgr_share *s, unsigned slot, int *kid,
 		if (atomic_load_explicit(&sl->seq, memory_order_relaxed) !=
 		    seq)
 			continue;
-		*kid = k;
-		*generation = g;
+		part->kid = k;
+		part->generation = g;
+		part->version = version;
+		part->current = atomic_load_explicit(&sl->current,
+		    memory_order_acquire);
+		part->pid = (pid_t)atomic_load_explicit(&sl->pid,
+		    memory_order_relaxed);
 		return (ssize_t)len;
 	}
 	return -1;
@@ -128,7 +149,10 @@ mgr_share_read(struct mgr_share *s, unsigned slot, int *kid,
 void
 mgr_share_clear(struct mgr_share *s, unsigned slot)
 {
-	if (s != NULL && slot < s->nslots)
-		atomic_store_explicit(&s->slots[slot].seq, 0,
-		    memory_order_release);
+	if (s == NULL || slot >= s->nslots)
+		return;
+	atomic_store_explicit(&s->slots[slot].pid, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->slots[slot].current, 0,
+	    memory_order_relaxed);
+	atomic_store_explicit(&s->slots[slot].seq, 0, memory_order_release);
 }

@@ -15,11 +15,19 @@
  * that died is dropped by the master when it reaps it; a restarted one
  * appears with its first publication, made as it starts.
  *
- * The cost: another kid's part is as of its last publication, made at the
- * end of the event-loop turn in which its helper statistics last changed
- * (helper_pool_changes), so a busy child's Time column stops where it was
- * then.  The answering kid's own part is rendered live, as is every count
- * after the traffic that made it.  A kid's pages are cut to fit a slot
+ * When: a kid notes the version of its helper statistics
+ * (helper_pool_changes) at the end of every event-loop turn that changed
+ * them (one atomic store), but renders and publishes its pages at most
+ * every MGR_KIDS_PUBLISH_MS, a timer publishing the last change: rendering
+ * six pages each turn cost a rewriter + store ID + external ACL load a
+ * third more worker CPU.  The kid that answers a page sees which
+ * publications are older than their kid's noted version, nudges those
+ * kids (SIGURG: its default is to be ignored, so a stray one harms
+ * nothing) to publish at once, and waits for them at most MGR_KIDS_WAIT_MS
+ * in all; a kid that does not answer in that time (stopped, busy) shows
+ * its last publication.  So counts are those of the moment the page is
+ * asked; only a busy child's Time column in another kid's part is as of
+ * that kid's publication.  A kid's pages are cut to fit a slot
  * (MGR_SHARE_SECTION_MAX), which only hundreds of busy children with long
  * requests reach.
  *
@@ -29,9 +37,12 @@
 #include "config.h"
 #include "mgr_kids.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "evloop.h"
@@ -41,6 +52,13 @@
 #include "mgr_share.h"
 #include "util.h"
 
+/* The most often a kid publishes while its helpers are busy. */
+#define MGR_KIDS_PUBLISH_MS	50
+/* The longest a page waits for stale kids to publish. */
+#define MGR_KIDS_WAIT_MS	20
+/* How often it looks while waiting, in microseconds. */
+#define MGR_KIDS_POLL_US	200
+
 #define MGR_KIDS_CUT	"(cut: this kid's page is longer than its shared " \
 	"section)\n"
 
@@ -48,6 +66,9 @@ static mgr_kids_page_fn *const *mgr_kids_pages;
 static size_t mgr_kids_npages;
 static uint64_t mgr_kids_published;	/* helper_pool_changes() then */
 static int mgr_kids_ever;		/* published at least once */
+static uint64_t mgr_kids_published_ms;
+static uint64_t mgr_kids_noted;		/* helper_pool_changes() noted */
+static struct ev_timer mgr_kids_timer;	/* publishes a change held back */
 
 /* Append page i's record to blob, its text cut to at most max bytes. */
 static void
@@ -80,6 +101,19 @@ mgr_kids_record(struct buf *blob, size_t i, size_t max)
 	buf_free(&text);
 }
 
+/* Tell readers what version our statistics are at (cheap: every turn). */
+static void
+mgr_kids_note(void)
+{
+	uint64_t v = helper_pool_changes();
+
+	if (v == mgr_kids_noted && mgr_kids_ever)
+		return;
+	mgr_kids_noted = v;
+	mgr_share_note(heritage.mgr_share, (unsigned)heritage.mgr_slot,
+	    getpid(), v);
+}
+
 static void
 mgr_kids_publish(void)
 {
@@ -88,6 +122,8 @@ mgr_kids_publish(void)
 	    sizeof(int32_t);
 
 	mgr_kids_published = helper_pool_changes();
+	mgr_kids_published_ms = ev_now();
+	mgr_kids_note();
 	mgr_kids_ever = 1;
 	buf_init(&blob);
 	for (size_t i = 0; i < mgr_kids_npages; i++)
@@ -99,18 +135,41 @@ mgr_kids_publish(void)
 			mgr_kids_record(&blob, i, share);
 	}
 	if (mgr_share_publish(heritage.mgr_share, (unsigned)heritage.mgr_slot,
-	    heritage.kid, heritage.generation, buf_head(&blob),
-	    buf_avail(&blob)) == -1)
+	    heritage.kid, heritage.generation, mgr_kids_published,
+	    buf_head(&blob), buf_avail(&blob)) == -1)
 		log_debug(16, 1, "cannot publish the manager pages of kid%d "
 		    "(%zu bytes)", heritage.kid, buf_avail(&blob));
 	buf_free(&blob);
+}
+
+static void
+mgr_kids_due(struct ev_timer *t)
+{
+	(void)t;
+	if (helper_pool_changes() != mgr_kids_published)
+		mgr_kids_publish();
 }
 
 /* Before each wait: publish again when a helper statistic moved. */
 static void
 mgr_kids_hook(void)
 {
-	if (!mgr_kids_ever || helper_pool_changes() != mgr_kids_published)
+	uint64_t since = ev_now() - mgr_kids_published_ms;
+
+	if (mgr_kids_ever && helper_pool_changes() == mgr_kids_published)
+		return;
+	mgr_kids_note();
+	if (!mgr_kids_ever || since >= MGR_KIDS_PUBLISH_MS)
+		mgr_kids_publish();
+	else if (!ev_timer_armed(&mgr_kids_timer))
+		ev_timer_start(&mgr_kids_timer, MGR_KIDS_PUBLISH_MS - since);
+}
+
+void
+mgr_kids_wanted(void)
+{
+	if (heritage.mgr_share != NULL &&
+	    helper_pool_changes() != mgr_kids_published)
 		mgr_kids_publish();
 }
 
@@ -121,6 +180,7 @@ mgr_kids_start(mgr_kids_page_fn *const *pages, size_t n)
 	mgr_kids_npages = n;
 	if (heritage.mgr_share == NULL || n == 0)
 		return;
+	ev_timer_init(&mgr_kids_timer, mgr_kids_due, NULL);
 	ev_batch_hook_add(mgr_kids_hook);
 }
 
@@ -154,6 +214,8 @@ mgr_kids_find(const char *blob, size_t len, size_t i, const char **text,
 
 struct mgr_kids_part {
 	int		 kid;
+	unsigned	 slot;
+	int		 stale;		/* older than its kid's noted version */
 	char		*blob;		/* NULL: this kid, rendered live */
 	size_t		 len;
 };
@@ -166,7 +228,61 @@ mgr_kids_cmp(const void *a, const void *b)
 	return (x->kid > y->kid) - (x->kid < y->kid);
 }
 
-/* The other kids' last publications of this generation, and ours. */
+/*
+ * Read slot into p when it holds a part of another kid of this generation:
+ * 1 if so (p->blob malloc'd, replacing any), else 0.
+ */
+static int
+mgr_kids_read(unsigned slot, char *dst, struct mgr_kids_part *p)
+{
+	struct mgr_share_part sp;
+	ssize_t len = mgr_share_read(heritage.mgr_share, slot, &sp, dst);
+
+	if (len == -1) {
+		log_debug(16, 2, "manager slot %u: busy, left out", slot);
+		return 0;
+	}
+	if (len == 0 || sp.kid <= 0 || sp.kid == heritage.kid ||
+	    sp.generation != heritage.generation)
+		return 0;
+	free(p->blob);
+	p->kid = sp.kid;
+	p->slot = slot;
+	p->blob = xmalloc((size_t)len);
+	memcpy(p->blob, dst, (size_t)len);
+	p->len = (size_t)len;
+	p->stale = sp.version != sp.current;
+	if (p->stale && sp.pid > 0)
+		kill(sp.pid, SIGURG);	/* publish now, please */
+	return 1;
+}
+
+/* Wait (bounded) for stale parts to be published again. */
+static void
+mgr_kids_freshen(struct mgr_kids_part *v, size_t n, char *dst)
+{
+	uint64_t deadline = util_now_ms() + MGR_KIDS_WAIT_MS;
+	struct timespec poll = { 0, MGR_KIDS_POLL_US * 1000L };
+	size_t stale;
+
+	for (;;) {
+		stale = 0;
+		for (size_t k = 0; k < n; k++)
+			stale += v[k].blob != NULL && v[k].stale;
+		if (stale == 0 || util_now_ms() >= deadline)
+			break;
+		nanosleep(&poll, NULL);
+		for (size_t k = 0; k < n; k++)
+			if (v[k].blob != NULL && v[k].stale &&
+			    mgr_kids_read(v[k].slot, dst, &v[k]) == 0)
+				v[k].stale = 0;	/* gone: keep what we had */
+	}
+	if (stale > 0)
+		log_debug(16, 2, "%zu kid(s) did not publish within %d ms: "
+		    "their last pages are shown", stale, MGR_KIDS_WAIT_MS);
+}
+
+/* The other kids' latest publications of this generation, and ours. */
 static size_t
 mgr_kids_collect(struct mgr_kids_part **parts)
 {
@@ -174,27 +290,12 @@ mgr_kids_collect(struct mgr_kids_part **parts)
 	struct mgr_kids_part *v = xcalloc((size_t)nslots + 1, sizeof(*v));
 	char *dst = xmalloc(MGR_SHARE_SECTION_MAX);
 	size_t n = 0;
-	int kid, gen;
 
 	v[n++].kid = heritage.kid;
-	for (unsigned s = 0; s < nslots; s++) {
-		if ((int)s == heritage.mgr_slot)
-			continue;
-		ssize_t len = mgr_share_read(heritage.mgr_share, s, &kid, &gen,
-		    dst);
-		if (len == -1) {
-			log_debug(16, 2, "manager slot %u: busy, left out", s);
-			continue;
-		}
-		if (len == 0 || kid <= 0 || kid == heritage.kid ||
-		    gen != heritage.generation)
-			continue;
-		v[n].kid = kid;
-		v[n].blob = xmalloc((size_t)len);
-		memcpy(v[n].blob, dst, (size_t)len);
-		v[n].len = (size_t)len;
-		n++;
-	}
+	for (unsigned s = 0; s < nslots; s++)
+		if ((int)s != heritage.mgr_slot && mgr_kids_read(s, dst, &v[n]))
+			n++;
+	mgr_kids_freshen(v, n, dst);
 	free(dst);
 	qsort(v, n, sizeof(*v), mgr_kids_cmp);
 	*parts = v;

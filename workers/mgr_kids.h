@@ -20,6 +20,8 @@ typedef int mgr_kids_page_fn(struct buf *out);
  * statistics move.  Nothing to do without a shared area (one worker).
  */
 void mgr_kids_start(mgr_kids_page_fn *const *pages, size_t n);
+/* Another kid asked for our pages (SIGURG): publish them if they moved. */
+void mgr_kids_wanted(void);
 /*
  * Page i of every live kid of this worker generation, each framed
  * "by kidN {" ... "} by kidN" as Squid frames a kid's part; -1 when this

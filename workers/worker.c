@@ -30,6 +30,7 @@
 #include "heritage.h"
 #include "log.h"
 #include "mgr.h"
+#include "mgr_kids.h"
 #include "logfile.h"
 #include "pconn.h"
 #include "peer.h"
@@ -335,6 +336,9 @@ worker_signal(struct ev_io *io, uint32_t revents)
 			if (heritage.relay != NULL)
 				heritage.relay(SIGUSR1);
 			break;
+		case SIGURG:
+			mgr_kids_wanted();
+			break;
 		case SIGUSR2:
 			log_toggle_full_debug(worker_cfg->debug_options);
 			if (heritage.relay != NULL)
@@ -364,6 +368,7 @@ worker_main(const struct heritage *h)
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGTTIN);
+	sigaddset(&set, SIGURG);	/* another kid wants our mgr pages */
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	if ((sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal("signalfd");

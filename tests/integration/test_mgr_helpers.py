@@ -235,14 +235,21 @@ def test_manager_requests_pass_the_url_helpers(proxy, workdir):
     assert (rw["requests sent"], rw["replies received"]) == (5, 5)
 
 
-def worker_pid(p, kid):
-    """The pid of worker `kid` (its process title names it)."""
+def worker_titles(p):
+    out = {}
     for pid in p.worker_pids():
         try:
-            title = open("/proc/%d/cmdline" % pid, "rb").read()
+            out[pid] = open("/proc/%d/cmdline" % pid, "rb").read()
         except OSError:
-            continue
-        if title.startswith(b"cuttle: worker %d " % kid):
+            pass
+    return out
+
+
+def worker_pid(p, kid):
+    """The pid of worker `kid` of the running generation (its process title
+    names it; a retiring one says so)."""
+    for pid, title in worker_titles(p).items():
+        if title.startswith(b"cuttle: worker %d " % kid) and b"retiring" not in title:
             return pid
     return None
 
@@ -254,7 +261,7 @@ def by_kid(text):
     assert "".join("by kid%s {\n%s} by kid%s\n\n" % (k, t, k)
                    for k, t in parts) == text, text[:500]
     kids = [int(k) for k, _ in parts]
-    assert kids == sorted(kids), kids
+    assert kids == sorted(set(kids)), kids     # in order, each once
     return {int(k): t for k, t in parts}
 
 
@@ -326,6 +333,21 @@ def test_workers_every_kid_on_the_page(proxy, origin, workdir):
         assert rw[k].startswith("Redirector Statistics:\n")
 
 
+@pytest.mark.cuttle_only(reason="drives each worker by stopping the other")
+def test_kid_publishes_without_being_asked(proxy, origin, workdir):
+    """A kid's counts reach the others' pages on their own, within the
+    publication interval (50 ms), with no page asked of that kid."""
+    p, (kid1, kid2) = smp_proxy(proxy, workdir)
+    with Stopped(kid2):
+        for _ in range(5):
+            assert get(p.port, origin.url("/ok")).status == 200   # to kid1
+    time.sleep(0.3)
+    with Stopped(kid1):
+        parts = smp_page(p.port, "redirector")     # kid2 answers
+    assert counters(parts[1])["replies received"] == 5
+    assert counters(parts[2])["replies received"] == 0
+
+
 @pytest.mark.cuttle_only(reason="kills one of cuttle's workers by its title")
 def test_dead_kid_is_replaced_on_the_page(proxy, origin, workdir):
     """A killed kid's counts leave with it; the kid the master starts in
@@ -346,6 +368,32 @@ def test_dead_kid_is_replaced_on_the_page(proxy, origin, workdir):
     assert parts, p.cache_log[-2000:]
     new = worker_pid(p, 2)
     assert new not in (None, kid2)
+
+
+@pytest.mark.cuttle_only(reason="finds cuttle's new workers by their title")
+def test_reconfigure_shows_the_new_generation(proxy, origin, workdir):
+    """After a reconfigure the page has the new workers' parts only, each
+    kid once, while a kid of the old generation still finishes a request."""
+    p, (kid1, kid2) = smp_proxy(proxy, workdir)
+    traffic(p, origin)
+    slow = threading.Thread(target=get, args=(p.port, origin.url("/slow-ok")))
+    slow.start()        # the rewriter holds it 2 s
+    try:
+        assert wait_for(lambda: any(r[6].startswith("B") for part in
+                                    smp_page(p.port, "redirector").values()
+                                    for r in children(part)), 5)
+        assert p.ctl("reconfigure").returncode == 0
+        fresh = lambda: (None not in [worker_pid(p, k) for k in (1, 2)] and
+                         not {worker_pid(p, 1), worker_pid(p, 2)} & {kid1, kid2})
+        assert wait_for(fresh, 10), p.cache_log[-2000:]
+        parts = smp_page(p.port, "redirector")
+        assert any(b"retiring" in t for t in worker_titles(p).values()), \
+            "the old generation left before the page"
+        assert sorted(parts) == [1, 2]
+        for k in (1, 2):
+            assert counters(parts[k])["requests sent"] == 0, parts[k]
+    finally:
+        slow.join(10)
 
 
 def test_workers_page_has_every_kid(proxy, workdir, origin):
