@@ -10,8 +10,9 @@
  * every page and the same wait on a kid that does not answer.  Instead
  * each kid publishes its pages into its own slot of an area the master
  * mapped before forking (heritage.mgr_share), and the kid that takes the
- * request reads the others' slots: no message, no wait, and no lock a
- * stopped kid could hold (mgr_share.c is lock-free for readers).  A kid
+ * request reads the others' slots: no protocol, no lock a stopped kid
+ * could hold (mgr_share.c is lock-free for readers), and at most a short,
+ * bounded wait for a kid whose slot is behind (below).  A kid
  * that died is dropped by the master when it reaps it; a restarted one
  * appears with its first publication, made as it starts.
  *
@@ -24,8 +25,10 @@
  * publications are older than their kid's noted version, nudges those
  * kids (SIGURG: its default is to be ignored, so a stray one harms
  * nothing) to publish at once, and waits for them at most MGR_KIDS_WAIT_MS
- * in all; a kid that does not answer in that time (stopped, busy) shows
- * its last publication.  So counts are those of the moment the page is
+ * in all (the answering kid sleeps in its event loop meanwhile: a page is
+ * rare, and a nudged kid answers in well under a millisecond); a kid that
+ * does not answer in that time (stopped, busy) shows its last
+ * publication.  So counts are those of the moment the page is
  * asked; only a busy child's Time column in another kid's part is as of
  * that kid's publication.  A kid's pages are cut to fit a slot
  * (MGR_SHARE_SECTION_MAX), which only hundreds of busy children with long
