@@ -7,6 +7,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,9 @@ static int ev_running;
 static uint64_t ev_now_cache;
 static struct ev_timer **ev_heap;
 static int ev_nheap, ev_capheap;
-static void (*ev_batch_hook)(void);
+/* Hooks run before each wait; few modules need one (access.log, mgr). */
+#define EV_BATCH_HOOKS_MAX	4
+static void (*ev_batch_hooks[EV_BATCH_HOOKS_MAX])(void);
 static void **ev_graveyard;
 static int ev_ngrave, ev_capgrave;
 
@@ -238,9 +241,35 @@ ev_run_timers(void)
 }
 
 void
-ev_set_batch_hook(void (*fn)(void))
+ev_batch_hook_add(void (*fn)(void))
 {
-	ev_batch_hook = fn;
+	int free_at = -1;
+
+	for (int i = 0; i < EV_BATCH_HOOKS_MAX; i++) {
+		if (ev_batch_hooks[i] == fn)
+			return;
+		if (ev_batch_hooks[i] == NULL && free_at == -1)
+			free_at = i;
+	}
+	assert(free_at != -1);
+	ev_batch_hooks[free_at] = fn;
+}
+
+void
+ev_batch_hook_del(void (*fn)(void))
+{
+	for (int i = 0; i < EV_BATCH_HOOKS_MAX; i++)
+		if (ev_batch_hooks[i] == fn)
+			ev_batch_hooks[i] = NULL;
+}
+
+/* A hook may remove itself (or add another) while they run. */
+static void
+ev_run_batch_hooks(void)
+{
+	for (int i = 0; i < EV_BATCH_HOOKS_MAX; i++)
+		if (ev_batch_hooks[i] != NULL)
+			ev_batch_hooks[i]();
 }
 
 void
@@ -261,8 +290,7 @@ evloop_run(void)
 		ev_update_now();
 		ev_run_timers();
 		ev_bury();
-		if (ev_batch_hook != NULL)
-			ev_batch_hook();
+		ev_run_batch_hooks();
 		if (!ev_running)
 			break;
 		if (ev_nheap > 0) {

@@ -37,8 +37,12 @@ int evloop_init(void);
  */
 void ev_defer_free(void *p);
 void evloop_run(void);
-/* Run fn before each wait for events (flush buffered output). */
-void ev_set_batch_hook(void (*fn)(void));
+/*
+ * Run fn before each wait for events (flush buffered output, publish
+ * statistics) until it is removed; adding it twice adds it once.
+ */
+void ev_batch_hook_add(void (*fn)(void));
+void ev_batch_hook_del(void (*fn)(void));
 void evloop_stop(void);
 uint64_t ev_now(void);		/* monotonic ms, updated each iteration */
 void ev_update_now(void);

@@ -301,8 +301,7 @@ learn_splice_parse(struct learn_splice_list *l, const char *text,
 	return nbad;
 }
 
-/* Append s escaped (see learn_splice.h) at *o. */
-static char *
+char *
 learn_splice_escape(char *o, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";

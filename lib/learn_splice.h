@@ -68,6 +68,11 @@ int learn_splice_has_client(const struct learn_splice_list *l,
 char *learn_splice_format(const struct learn_splice_list *l, int64_t now,
     size_t *len);
 /*
+ * Write s at o escaped as the file's fields are (%XX), without a NUL: o
+ * has room for 3 * strlen(s) bytes.  Returns the end of what it wrote.
+ */
+char *learn_splice_escape(char *o, const char *s);
+/*
  * The canonical text of an address (inet_ntop of inet_pton: "::FFFF:1.2.3.4"
  * and "1.2.3.4" stay different), in dst; -1 when s is not an address.
  */

@@ -15,7 +15,9 @@
 #include "files.h"
 #include "heritage.h"
 #include "log.h"
+#include "master.h"
 #include "memcache.h"
+#include "mgr_share.h"
 #include "priv.h"
 #include "stores.h"
 #include "worker.h"
@@ -46,6 +48,27 @@ kid_auth_share_configure(const struct cfg *cfg)
 		    "cleared");
 }
 
+/* Made once by the master when there are several workers, or NULL. */
+static struct mgr_share *kid_mgr_share;
+
+void
+kid_mgr_share_init(const struct cfg *cfg)
+{
+	if (cfg->workers < 2)
+		return;
+	/* slot 0 is -N's, which has one worker and no use for it */
+	kid_mgr_share = mgr_share_create(MASTER_KID_SLOTS + 1);
+	if (kid_mgr_share == NULL)
+		log_warnx("cache manager pages will show only the kid that "
+		    "answers");
+}
+
+void
+kid_mgr_share_reaped(int slot)
+{
+	mgr_share_clear(kid_mgr_share, (unsigned)slot);
+}
+
 void
 kid_heritage(struct heritage *h, struct cfg *cfg, int kid, int slot,
     struct memcache *mc)
@@ -56,6 +79,8 @@ kid_heritage(struct heritage *h, struct cfg *cfg, int kid, int slot,
 	h->memcache = mc;
 	h->memcache_slot = slot;
 	h->auth_share = kid_auth_share;
+	h->mgr_share = kid_mgr_share;
+	h->mgr_slot = slot;
 	h->nstores = stores_worker_sockets(h->store_fds, HERITAGE_STORES_MAX);
 	files_access_logs_heritage(h);
 	h->master = 0;
@@ -108,6 +133,7 @@ kid_spawn_worker(struct kid *k, struct memcache *mc)
 	struct heritage h;
 
 	kid_heritage(&h, k->cfg, k->number, k->slot, mc);
+	h.generation = k->generation;
 	h.master = getpid();
 	pid_t pid = fork();
 

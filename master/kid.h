@@ -36,6 +36,13 @@ void kid_auth_share_init(const struct cfg *cfg);
 /* On reconfigure: keep the table if auth_param basic is the same, else clear. */
 void kid_auth_share_configure(const struct cfg *cfg);
 /*
+ * The master, once before the first kid when cfg runs several workers:
+ * the shared area where each kid publishes its cache manager sections
+ * (mgr_share.h).  kid_mgr_share_reaped() empties a dead kid's slot.
+ */
+void kid_mgr_share_init(const struct cfg *cfg);
+void kid_mgr_share_reaped(int slot);
+/*
  * Fill h for a worker running cfg as kid number kid (0: -N) with pin slot
  * slot in the shared memory cache mc (NULL: none): new sockets to the
  * stores and the access logs the master holds for cfg.  No master pid and

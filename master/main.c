@@ -315,6 +315,8 @@ main(int argc, char **argv)
 	}
 	/* like the memory cache: made before the kids, outlives them */
 	kid_auth_share_init(cfg);
+	if (!no_daemon)
+		kid_mgr_share_init(cfg);
 	log_info("Starting cuttle %s (%s)", PACKAGE_VERSION, conf_path);
 
 	if (stores_start(cfg) == -1)

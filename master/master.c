@@ -138,6 +138,8 @@ master_reap(struct cfg *current, int shutting_down)
 		/* its pins in the shared memory cache die with it */
 		if (master_memcache != NULL)
 			memcache_reap(master_memcache, k->slot);
+		/* and its cache manager sections: the page skips it */
+		kid_mgr_share_reaped(k->slot);
 		int64_t now = (int64_t)util_now_ms();
 		int old = k->generation != master_generation;
 		if (WIFSIGNALED(status))

@@ -81,7 +81,7 @@ accesslog_flush(void)
 		buf_consume(b, buf_avail(b));
 	}
 	if (accesslog_pending) {
-		ev_set_batch_hook(NULL);
+		ev_batch_hook_del(accesslog_flush);
 		accesslog_pending = 0;
 	}
 }
@@ -128,7 +128,7 @@ accesslog_write(struct xact *x)
 		if (buf_avail(&accesslog_bufs[i]) >= ACCESSLOG_BUF)
 			accesslog_flush();
 		else if (!accesslog_pending) {
-			ev_set_batch_hook(accesslog_flush);
+			ev_batch_hook_add(accesslog_flush);
 			accesslog_pending = 1;
 		}
 	}

@@ -13,6 +13,7 @@
  */
 #include "config.h"
 #include "bump_learn.h"
+#include "buf.h"
 #include "cfg.h"
 #include "conn.h"
 #include "evloop.h"
@@ -420,4 +421,49 @@ bump_learn_conn_closed(struct conn *c)
 	    ev_now() < c->learn_until_ms)
 		bump_learn(c, c->learn_name, "early_hangup");
 	bump_learn_request_seen(c);
+}
+
+int
+bump_learn_mgr_page(struct buf *out)
+{
+	const struct learn_splice_list *l = &bump_learn_list;
+	int64_t now = (int64_t)time(NULL);
+	size_t live = 0;
+
+	if (!bump_learn_enabled()) {
+		buf_printf(out, "ssl_bump_learn_splice is off\n");
+		return 0;
+	}
+	bump_learn_refresh();
+	for (size_t i = 0; i < l->n; i++)
+		live += l->v[i].expiry > now;
+	buf_printf(out, "Learned splices: %zu\n", live);
+	buf_printf(out, "  ssl_bump_learn_splice: %lld seconds\n",
+	    (long long)((worker_cfg->ssl_bump_learn_splice + 999) / 1000));
+	buf_printf(out, "  ssl_bump_learn_splice_file: %s%s\n",
+	    worker_cfg->ssl_bump_learn_splice_file, bump_learn_write_failed ?
+	    " (cannot be written: this worker's memory only)" : "");
+	buf_printf(out, "\nClient\tName\tReason\tExpires\tSeconds left\n");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct learn_splice_entry *e = &l->v[i];
+		char when[32], *esc;
+		time_t t = (time_t)e->expiry;
+		struct tm tm;
+
+		if (e->expiry <= now)
+			continue;
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			snprintf(when, sizeof(when), "%lld", (long long)e->expiry);
+		/* a name is a client's SNI: escaped as in the file */
+		esc = xmalloc(3 * strlen(e->name) + 3 * strlen(e->reason) + 2);
+		char *o = learn_splice_escape(esc, e->name);
+		*o++ = '\t';
+		o = learn_splice_escape(o, e->reason);
+		*o = '\0';
+		buf_printf(out, "%s\t%s\t%s\t%lld\n", e->client, esc, when,
+		    (long long)(e->expiry - now));
+		free(esc);
+	}
+	return 0;
 }

@@ -44,5 +44,13 @@ void bump_learn_handshake_done(struct xact *x, const char *name);
 void bump_learn_request_seen(struct conn *c);
 /* conn_close: a hang-up soon after the handshake learns. */
 void bump_learn_conn_closed(struct conn *c);
+struct buf;
+/*
+ * The cache manager's mgr:learned_splice page: the list's unexpired
+ * entries as this worker sees the file now (the file is shared, so any
+ * worker shows every worker's; only what a worker keeps in memory when
+ * the file cannot be written is its own).  Always 0.
+ */
+int bump_learn_mgr_page(struct buf *out);
 
 #endif

@@ -48,6 +48,8 @@
 static struct helper_proc *helper_answering;
 
 static int helper_seq;
+/* Bumped by every change a statistics page shows (helper_pool_changes). */
+static uint64_t helper_changes;
 static pid_t *helper_zombies;
 static int helper_nzombies;
 static struct ev_timer helper_reap_timer;
@@ -156,6 +158,7 @@ helper_spawn(struct helper_pool *p)
 	pr->next = p->procs;
 	p->procs = pr;
 	p->nprocs++;
+	helper_changes++;
 	log_debug(84, 1, "started %s #Hlpr%d (pid %ld)", p->name, pr->index,
 	    (long)pid);
 	return pr;
@@ -254,6 +257,7 @@ helper_queue_unlink(struct helper_pool *p, struct helper_req *r)
 		p->qtail = r->prev;
 	r->next = r->prev = NULL;
 	p->qlen--;
+	helper_changes++;
 }
 
 static void
@@ -278,6 +282,7 @@ helper_queue_push(struct helper_pool *p, struct helper_req *r, int front)
 		p->qtail = r;
 	}
 	p->qlen++;
+	helper_changes++;
 }
 
 static void
@@ -294,6 +299,7 @@ helper_inflight_unlink(struct helper_proc *pr, struct helper_req *r)
 	r->next = r->prev = NULL;
 	pr->load--;
 	ev_timer_stop(&r->timer);
+	helper_changes++;
 }
 
 static void
@@ -324,6 +330,7 @@ helper_proc_close(struct helper_proc *pr, int notify)
 			break;
 		}
 	p->nprocs--;
+	helper_changes++;
 	if (pr->hold != NULL)
 		pr->hold->proc = NULL;
 	if (helper_answering == pr)
@@ -399,6 +406,7 @@ helper_send(struct helper_proc *pr, struct helper_req *r)
 	r->sent_ms = ev_now();
 	pr->uses++;
 	p->requests++;
+	helper_changes++;
 	r->prev = pr->tail;
 	r->next = NULL;
 	if (pr->tail != NULL)
@@ -591,6 +599,7 @@ helper_count_reply(struct helper_proc *pr, const struct helper_req *r)
 	uint64_t n = ++p->replies;
 	int svc = (int)(now - r->sent_ms);
 
+	helper_changes++;
 	pr->replies++;
 	pr->last_sent_ms = r->sent_ms;
 	pr->last_answer_ms = now;
@@ -680,6 +689,7 @@ helper_hold_answering(void)
 	if (pr == NULL)
 		return NULL;
 	if (pr->hold == NULL) {
+		helper_changes++;
 		pr->hold = xcalloc(1, sizeof(*pr->hold));
 		pr->hold->proc = pr;
 	}
@@ -710,6 +720,7 @@ helper_release(struct helper_hold *h)
 	if (h == NULL)
 		return;
 	if ((pr = h->proc) != NULL) {
+		helper_changes++;
 		pr->hold = NULL;
 		free(h);
 		helper_dispatch(pr->pool);	/* the child is free again */
@@ -725,6 +736,7 @@ helper_proc_io(struct ev_io *io, uint32_t revents)
 	int secret = (p->flags & HELPER_SECRET) != 0;
 	size_t used, mlen;
 
+	helper_changes++;	/* the Offset and Flags columns */
 	if (revents & EPOLLOUT) {
 		if (helper_flush(pr) == -1) {
 			helper_proc_died(pr);
@@ -796,4 +808,10 @@ helper_pool_stop(struct helper_pool *p, int notify)
 	free(p->name);
 	free(p->timeout_reply);
 	free(p);
+}
+
+uint64_t
+helper_pool_changes(void)
+{
+	return helper_changes;
 }

@@ -106,6 +106,12 @@ void helper_cancel(struct helper_req *r);
  */
 int helper_pool_overloaded(const struct helper_pool *p);
 /*
+ * A count bumped by every change any pool's statistics would show
+ * (requests, replies, queue, children, their flags and offsets): the
+ * cache manager republishes its pages when it moves.
+ */
+uint64_t helper_pool_changes(void);
+/*
  * Append the pool's statistics as Squid's cache manager prints them
  * (helper_stats.c), after a "label:" line unless label is NULL.
  */

@@ -15,6 +15,7 @@
 struct auth_share;
 struct cfg;
 struct memcache;
+struct mgr_share;
 
 /* One per cache_dir store; the master's STORES_MAX is the same. */
 #define HERITAGE_STORES_MAX	32
@@ -44,6 +45,16 @@ struct heritage {
 	 * outliving them (auth_share.h); NULL if it could not be made.
 	 */
 	struct auth_share *auth_share;
+	/*
+	 * Every kid's cache manager sections (mgr_share.h), so that the kid
+	 * that takes a mgr: request answers for all; NULL with one worker.
+	 * The kid writes slot mgr_slot (its master slot, unique among live
+	 * kids) as kid `kid` of worker generation `generation` (bumped by
+	 * each reconfigure; a retiring generation's sections are not shown).
+	 */
+	struct mgr_share *mgr_share;
+	int		 mgr_slot;
+	int		 generation;
 	/*
 	 * The worker's end of one socketpair per store process (one per
 	 * cache_dir); -1 where that store is down.  Made by the master,

@@ -10,14 +10,18 @@
  * store ID helpers; other actions answer 404 with ERR_INVALID_URL as
  * Squid answers an unknown one.
  *
- * Each worker answers from its own helpers; with workers > 1 the page is
- * framed "by kidN {" ... "} by kidN" as Squid frames each kid's part, but
- * only the kid that took the connection reports (Squid's coordinator
- * would collect every kid's part).
+ * With workers > 1 a helper page holds every kid's part, each framed
+ * "by kidN {" ... "} by kidN" in kid order, under the header Squid 5.7's
+ * coordinator writes (text/plain, Last-Modified, Connection: close): the
+ * kid that takes the request reads the others' parts from shared memory
+ * (mgr_kids.c says why not over IPC).  mgr:menu lists the actions in
+ * Squid's layout; mgr:learned_splice (a cuttle page) lists the learned
+ * splice list (bump_learn.c).  Neither is per kid: one answer for all.
  */
 #include "config.h"
 #include "mgr.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,7 @@
 #include "auth_digest.h"
 #include "auth_negotiate.h"
 #include "buf.h"
+#include "bump_learn.h"
 #include "cfg.h"
 #include "conn.h"
 #include "errpage.h"
@@ -35,6 +40,7 @@
 #include "http_date.h"
 #include "internal.h"
 #include "log.h"
+#include "mgr_kids.h"
 #include "rewrite.h"
 #include "storeid.h"
 #include "util.h"
@@ -64,19 +70,70 @@ mgr_external_acl(struct buf *out)
 	return 0;
 }
 
-/* page: the body, or -1 when the action is not registered (Squid
- * registers an authenticator's page only for a configured scheme) */
+static int mgr_menu(struct buf *out);
+
+/*
+ * page: the body, or -1 when the action is not registered (Squid
+ * registers an authenticator's page only for a configured scheme).
+ * kid_page: the page's index among the per-kid ones (mgr_kids.h), whose
+ * body differs by kid; -1 for one that is the same whoever answers.
+ */
 static const struct mgr_action {
 	const char	*name;
+	const char	*desc;		/* Squid's, for the menu */
 	int		(*page)(struct buf *out);
+	int		 kid_page;
 } mgr_actions[] = {
-	{ "redirector", mgr_redirector },
-	{ "store_id", mgr_store_id },
-	{ "basicauthenticator", auth_mgr_stats },
-	{ "digestauthenticator", auth_digest_mgr_stats },
-	{ "negotiateauthenticator", auth_negotiate_mgr_stats },
-	{ "external_acl", mgr_external_acl },
+	{ "menu", "Cache Manager Menu", mgr_menu, -1 },
+	{ "redirector", "URL Redirector Stats", mgr_redirector, 0 },
+	{ "store_id", "StoreId helper Stats", mgr_store_id, 1 },
+	{ "basicauthenticator", "Basic User Authenticator Stats",
+	    auth_mgr_stats, 2 },
+	{ "digestauthenticator", "Digest User Authenticator Stats",
+	    auth_digest_mgr_stats, 3 },
+	{ "negotiateauthenticator", "Negotiate User Authenticator Stats",
+	    auth_negotiate_mgr_stats, 4 },
+	{ "external_acl", "External ACL stats", mgr_external_acl, 5 },
+	{ "learned_splice", "Learned ssl_bump splices (cuttle)",
+	    bump_learn_mgr_page, -1 },
 };
+#define MGR_NACTIONS	(sizeof(mgr_actions) / sizeof(mgr_actions[0]))
+
+/* The per-kid pages in kid_page order, for mgr_kids_start(). */
+static mgr_kids_page_fn *const mgr_kid_pages[] = {
+	mgr_redirector, mgr_store_id, auth_mgr_stats, auth_digest_mgr_stats,
+	auth_negotiate_mgr_stats, mgr_external_acl,
+};
+
+/* Squid's layout (MenuAction): the actions registered here, all public. */
+static int
+mgr_menu(struct buf *out)
+{
+	struct buf scratch;
+
+	buf_init(&scratch);
+	for (size_t i = 0; i < MGR_NACTIONS; i++) {
+		const struct mgr_action *a = &mgr_actions[i];
+		if (a->page != mgr_menu && a->page(&scratch) == -1)
+			continue;
+		buf_consume(&scratch, buf_avail(&scratch));
+		buf_printf(out, " %-22s\t%-32s\t%s\n", a->name, a->desc,
+		    "public");
+	}
+	buf_free(&scratch);
+	return 0;
+}
+
+void
+mgr_init(void)
+{
+	for (size_t i = 0; i < MGR_NACTIONS; i++)
+		assert(mgr_actions[i].kid_page < 0 ||
+		    mgr_kid_pages[mgr_actions[i].kid_page] ==
+		    mgr_actions[i].page);
+	mgr_kids_start(mgr_kid_pages,
+	    sizeof(mgr_kid_pages) / sizeof(mgr_kid_pages[0]));
+}
 
 char *
 mgr_local_url(const struct xact *x)
@@ -115,18 +172,28 @@ mgr_action_of(const struct xact *x, size_t *len)
 	return p;
 }
 
+/*
+ * Squid's header: a page from one process (no SMP) is text/plain;
+ * charset=utf-8; with workers its coordinator writes text/plain with
+ * Last-Modified and closes the connection after the kids' parts.
+ */
 static void
 mgr_reply(struct xact *x, const struct buf *body)
 {
-	char date[64], fields[160];
+	char date[64], fields[192];
+	int smp = worker_cfg->workers > 1;
 
 	http_date_format(time(NULL), date, sizeof(date));
-	snprintf(fields, sizeof(fields), "Content-Type: text/plain;"
-	    "charset=utf-8\r\nExpires: %s\r\n", date);
+	if (smp)
+		snprintf(fields, sizeof(fields), "Content-Type: text/plain\r\n"
+		    "Expires: %s\r\nLast-Modified: %s\r\n", date, date);
+	else
+		snprintf(fields, sizeof(fields), "Content-Type: text/plain;"
+		    "charset=utf-8\r\nExpires: %s\r\n", date);
 	xact_tag(x, "TCP_MISS");
 	x->log.status = 200;
 	x->log.mime_type = "text/plain";
-	x->keep_client = x->keep_client && x->reqbody.done;
+	x->keep_client = x->keep_client && x->reqbody.done && !smp;
 	errpage_build_object(x, 200, fields, buf_head(body), buf_avail(body),
 	    x->keep_client, &x->conn->out);
 	xact_send_local(x);
@@ -143,20 +210,22 @@ mgr_answer(struct xact *x)
 	    (action = mgr_action_of(x, &len)) == NULL)
 		return 0;
 	log_debug(16, 2, "cache manager request: %s", x->url_str);
-	for (size_t i = 0; i < sizeof(mgr_actions) / sizeof(mgr_actions[0]);
-	    i++) {
-		if (strlen(mgr_actions[i].name) != len ||
-		    memcmp(mgr_actions[i].name, action, len) != 0)
+	for (size_t i = 0; i < MGR_NACTIONS; i++) {
+		const struct mgr_action *a = &mgr_actions[i];
+		int rc;
+
+		if (strlen(a->name) != len ||
+		    memcmp(a->name, action, len) != 0)
 			continue;
 		buf_init(&body);
-		if (worker_cfg->workers > 1)
-			buf_printf(&body, "by kid%d {\n", heritage.kid);
-		if (mgr_actions[i].page(&body) == -1) {
+		if (a->kid_page >= 0 && worker_cfg->workers > 1)
+			rc = mgr_kids_page((size_t)a->kid_page, &body);
+		else
+			rc = a->page(&body);
+		if (rc == -1) {
 			buf_free(&body);
 			break;
 		}
-		if (worker_cfg->workers > 1)
-			buf_printf(&body, "} by kid%d\n\n", heritage.kid);
 		mgr_reply(x, &body);
 		buf_free(&body);
 		return 1;

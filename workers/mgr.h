@@ -29,6 +29,8 @@ mgr_maybe(const char *path, size_t len)
  * (malloc'd), as Squid rebuilds it.  NULL for anything else.
  */
 char *mgr_local_url(const struct xact *x);
+/* At worker start, after the helpers: publish this kid's pages (mgr_kids.h). */
+void mgr_init(void);
 int mgr_answer(struct xact *x);
 /*
  * x passed http_access and the URL helpers: when it is a cache manager

@@ -29,6 +29,8 @@
 #include "headers.h"
 #include "heritage.h"
 #include "log.h"
+#include "mgr.h"
+#include "mgr_kids.h"
 #include "logfile.h"
 #include "pconn.h"
 #include "peer.h"
@@ -334,6 +336,9 @@ worker_signal(struct ev_io *io, uint32_t revents)
 			if (heritage.relay != NULL)
 				heritage.relay(SIGUSR1);
 			break;
+		case SIGURG:
+			mgr_kids_wanted();
+			break;
 		case SIGUSR2:
 			log_toggle_full_debug(worker_cfg->debug_options);
 			if (heritage.relay != NULL)
@@ -363,6 +368,7 @@ worker_main(const struct heritage *h)
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGTTIN);
+	sigaddset(&set, SIGURG);	/* another kid wants our mgr pages */
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	if ((sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal("signalfd");
@@ -383,6 +389,7 @@ worker_main(const struct heritage *h)
 	external_acl_init(cfg);
 	tls_client_init(cfg);
 	bump_cert_init(cfg);
+	mgr_init();
 
 	int n = 0;
 	for (const struct cfg_port *p = cfg->ports; p != NULL; p = p->next)

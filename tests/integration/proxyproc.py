@@ -131,8 +131,9 @@ def make_writable_dir(path):
 class Proxy:
     """One running proxy.  Build it with `ProxyFactory`, not directly."""
 
-    def __init__(self, impl, workdir, conf_text, workers, single, netns=None):
+    def __init__(self, impl, workdir, conf_text, workers, single, netns=None, smp=False):
         self.impl = impl
+        self.smp = smp
         self.netns = netns
         self.dir = workdir
         self.port = free_port()
@@ -151,7 +152,9 @@ class Proxy:
     # -- life cycle ---------------------------------------------------------
 
     def command(self):
-        if self.impl == "squid":
+        if self.impl == "squid" and self.smp:
+            cmd = [SQUID, "--foreground", "-n", self.service, "-f", self.conf]
+        elif self.impl == "squid":
             cmd = [SQUID, "-N", "-n", self.service, "-f", self.conf]
         elif self.single:
             cmd = [cuttle_binary(), "-N", "-f", self.conf]
@@ -376,7 +379,7 @@ def _lines_if(path, n):
     return lines if len(lines) >= n else None
 
 
-def base_conf(workdir, impl, workers, cache=False, port_opts=""):
+def base_conf(workdir, impl, workers, cache=False, port_opts="", smp=False):
     """The lines every test config starts with.
 
     Caching is off (`cache deny all`) unless `cache` is true, so the
@@ -400,7 +403,7 @@ def base_conf(workdir, impl, workers, cache=False, port_opts=""):
     if os.geteuid() == 0:
         pwd.getpwnam("proxy")
         lines.append("cache_effective_user proxy")
-    if impl != "squid":
+    if impl != "squid" or smp:
         lines.append("workers %d" % workers)
     return "\n".join(lines) + "\n"
 
@@ -423,7 +426,9 @@ class ProxyFactory:
     conf_extra needs it).  `port_opts` is appended to the test's http_port
     line (e.g. "ssl-bump tls-cert=...").  `netns` runs the proxy inside
     that network namespace (`ip netns exec`; its 127.0.0.1 is the
-    namespace's own).
+    namespace's own).  Squid runs with -N (one process) unless `smp=True`,
+    which runs it with its `workers` kids and coordinator, as cuttle
+    always runs its workers.
     """
 
     def __init__(self, tmpdir, default_impl, prefix="p"):
@@ -434,17 +439,17 @@ class ProxyFactory:
 
     def __call__(self, conf_extra="", access=None, workers=1, impl=None,
                  ssl_ports=(), single=False, start=True, cache=False, make_dirs=False,
-                 port_opts="", netns=None):
+                 port_opts="", netns=None, smp=False):
         impl = impl or self.default_impl
         workdir = os.path.join(self.tmpdir, "%s-%s%d" % (self.prefix, impl, len(self.started)))
         make_writable_dir(workdir)
         with open(os.path.join(workdir, "hosts"), "w") as f:
             f.write(HOSTS)
-        conf = (base_conf(workdir, impl, workers, cache, port_opts) + stock_acls(ssl_ports)
+        conf = (base_conf(workdir, impl, workers, cache, port_opts, smp) + stock_acls(ssl_ports)
                 + conf_extra.rstrip("\n") + "\n"
                 + (DEFAULT_ACCESS if access is None else access.rstrip("\n") + "\n"))
         # Extras may name files in the proxy's own dir as @DIR@.
-        p = Proxy(impl, workdir, conf.replace("@DIR@", workdir), workers, single, netns)
+        p = Proxy(impl, workdir, conf.replace("@DIR@", workdir), workers, single, netns, smp)
         self.started.append(p)
         if make_dirs:
             z = p.make_cache_dirs()

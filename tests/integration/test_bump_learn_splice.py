@@ -21,7 +21,7 @@ import time
 import pytest
 
 from bump import bump_proxy
-from helpers import RawClient, wait_for
+from helpers import RawClient, exchange, wait_for
 
 pytestmark = pytest.mark.cuttle_only(
     reason="beyond Squid: Squid 5.7 has no learned splices")
@@ -331,3 +331,74 @@ def test_corrupt_line_is_skipped(proxy, bump_ca, tls_origin):
     assert wait_for(lambda: "127.0.0.2" in open(learned_file(p)).read(), TIMEOUT)
     text = open(learned_file(p)).read()
     assert "garbage" not in text and "tls.test unknown_ca" in text
+
+
+def mgr_page(p, action="learned_splice"):
+    """The cache manager's page as squidclient asks for it."""
+    return exchange(p.port, ("GET cache_object://127.0.0.1/%s HTTP/1.0\r\n"
+                             "Host: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                             % action).encode())
+
+
+def learned_rows(text):
+    """The page's entries: (client, name, reason, expires, seconds left)."""
+    head, _, rows = text.partition("\nClient\tName\tReason\tExpires\tSeconds left\n")
+    assert rows or text.endswith("Seconds left\n"), text
+    return [tuple(l.split("\t")) for l in rows.splitlines()]
+
+
+def test_manager_page_lists_the_learned(proxy, bump_ca, tls_origin):
+    """mgr:learned_splice: client, name, reason, expiry and what is left
+    of it, for what was learned now and what the file held; an expired
+    entry is not listed and a hostile name is escaped as in the file."""
+    p = learn_proxy(proxy, bump_ca, tls_origin)
+    soon = int(time.time()) + 600
+    _seed(p, "%d 127.0.0.2 tls%%0Aevil.test closed\n%d 127.0.0.3 old.test reset\n"
+          % (soon, time.time() - 10))
+    refuse(p, tls_origin)
+    wait_learned(p, "unknown_ca")
+    r = mgr_page(p)
+    assert r.status == 200, r.status
+    text = r.body.decode()
+    assert text.startswith("Learned splices: 2\n"), text
+    assert "  ssl_bump_learn_splice: 86400 seconds\n" in text
+    assert "  ssl_bump_learn_splice_file: %s\n" % learned_file(p) in text
+    rows = learned_rows(text)
+    assert [r[:3] for r in rows] == [("127.0.0.1", "tls.test", "unknown_ca"),
+                                     ("127.0.0.2", "tls%0Aevil.test", "closed")]
+    assert 86390 <= int(rows[0][4]) <= 86400
+    assert rows[1][3] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(soon))
+    assert 590 <= int(rows[1][4]) <= 600
+    menu = mgr_page(p, "menu").body.decode()
+    assert re.search(r"^ learned_splice +\t.*\tpublic$", menu, re.M), menu
+
+
+def test_manager_page_from_every_worker(proxy, bump_ca, tls_origin):
+    """The list is the workers' shared file: the worker that did not learn
+    the entry lists it too (one list, not framed by kid)."""
+    p = learn_proxy(proxy, bump_ca, tls_origin, workers=2)
+    assert wait_for(lambda: len(p.worker_pids()) == 2, TIMEOUT)
+    refuse(p, tls_origin)
+    wait_learned(p, "unknown_ca")
+    learner = int(re.search(r"kid(\d+)\|.*learned splice: client 127\.0\.0\.1 "
+                            r".*unknown_ca", p.cache_log).group(1))
+    pid = worker_pid(p, learner)
+    assert pid is not None, p.worker_pids()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        text = mgr_page(p).body.decode()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert text.startswith("Learned splices: 1\n"), text
+    assert [r[:3] for r in learned_rows(text)] == [("127.0.0.1", "tls.test", "unknown_ca")]
+
+
+def test_manager_page_when_off_and_behind_http_access(proxy, bump_ca, tls_origin):
+    p = learn_proxy(proxy, bump_ca, tls_origin, time_=None)
+    r = mgr_page(p)
+    assert r.status == 200 and r.body == b"ssl_bump_learn_splice is off\n"
+    denied = bump_proxy(proxy, bump_ca, RULES,
+                        extra="ssl_bump_learn_splice 1 hour\n",
+                        ssl_ports=[tls_origin.port],
+                        access="http_access deny manager\n" + ACCESS)
+    assert mgr_page(denied).status == 403

@@ -11,7 +11,9 @@ as PIDs, FDs and times, are masked)."""
 import base64
 import os
 import re
+import signal
 import threading
+import time
 
 import pytest
 
@@ -233,12 +235,211 @@ def test_manager_requests_pass_the_url_helpers(proxy, workdir):
     assert (rw["requests sent"], rw["replies received"]) == (5, 5)
 
 
-@pytest.mark.cuttle_only(reason="the tests run Squid with -N (no SMP); cuttle "
-                         "frames a kid's part as Squid's FunAction does but "
-                         "only the kid that answers reports")
-def test_workers_frame_the_page_by_kid(proxy, origin, workdir):
+def worker_titles(p):
+    out = {}
+    for pid in p.worker_pids():
+        try:
+            out[pid] = open("/proc/%d/cmdline" % pid, "rb").read()
+        except OSError:
+            pass
+    return out
+
+
+def worker_pid(p, kid):
+    """The pid of worker `kid` of the running generation (its process title
+    names it; a retiring one says so)."""
+    for pid, title in worker_titles(p).items():
+        if title.startswith(b"cuttle: worker %d " % kid) and b"retiring" not in title:
+            return pid
+    return None
+
+
+def by_kid(text):
+    """{kid: its part} of an SMP page, asserting Squid's framing: each
+    kid's part is "by kidN {\n" ... "} by kidN\n\n", in kid order."""
+    parts = re.findall(r"by kid(\d+) \{\n(.*?)\} by kid\1\n\n", text, re.S)
+    assert "".join("by kid%s {\n%s} by kid%s\n\n" % (k, t, k)
+                   for k, t in parts) == text, text[:500]
+    kids = [int(k) for k, _ in parts]
+    assert kids == sorted(set(kids)), kids     # in order, each once
+    return {int(k): t for k, t in parts}
+
+
+class Stopped:
+    """SIGSTOP a worker for the duration, so the other takes every
+    connection."""
+
+    def __init__(self, pid):
+        self.pid = pid
+
+    def __enter__(self):
+        os.kill(self.pid, signal.SIGSTOP)
+        return self
+
+    def __exit__(self, *exc):
+        os.kill(self.pid, signal.SIGCONT)
+
+
+def smp_proxy(proxy, workdir):
     p = proxy(conf_extra=conf(workdir), access=ACCESS, workers=2)
-    rw = page(p.port, "redirector")
-    m = re.match(r"by kid(\d) \{\nRedirector Statistics:\n", rw)
-    assert m, rw[:200]
-    assert rw.endswith("} by kid%s\n\n" % m.group(1))
+    pids = wait_for(lambda: [worker_pid(p, k) for k in (1, 2)]
+                    if None not in [worker_pid(p, k) for k in (1, 2)] else None, 10)
+    assert pids, p.worker_pids()
+    return p, pids
+
+
+def all_kids_up(p):
+    """Squid's kids register with its coordinator after the port listens:
+    wait (bounded) until the page has both kids' parts."""
+    assert wait_for(lambda: sorted(smp_page(p.port, "redirector")) == [1, 2], 10)
+
+
+def smp_page(port, action):
+    r = mgr(port, action)
+    assert r.status == 200, (action, r.status, r.body[:300])
+    assert r.header("Content-Type") == "text/plain"    # as Squid's coordinator
+    assert r.header("Last-Modified") and r.header("Expires")
+    assert r.header("Connection") == "close"
+    return by_kid(r.body.decode())
+
+
+@pytest.mark.cuttle_only(reason="drives each worker by stopping the other, "
+                         "which finds cuttle's workers by their process title")
+def test_workers_every_kid_on_the_page(proxy, origin, workdir):
+    """Each kid's part, with its own counts, whichever kid answers; a
+    stopped kid neither hangs the page nor drops out of it."""
+    p, (kid1, kid2) = smp_proxy(proxy, workdir)
+    with Stopped(kid2):
+        traffic(p, origin)                  # all three to kid1
+        start = time.monotonic()
+        parts = smp_page(p.port, "redirector")     # kid1 answers
+        assert time.monotonic() - start < 2.0
+    assert sorted(parts) == [1, 2]
+    assert counters(parts[1])["requests sent"] == 3
+    assert counters(parts[2])["requests sent"] == 0
+    with Stopped(kid1):
+        assert get(p.port, origin.url("/ok")).status == 200   # to kid2
+        for action, want in (("redirector", (3, 1)), ("store_id", (3, 1)),
+                             ("external_acl", (2, 1)),
+                             ("basicauthenticator", (1, 0))):
+            parts = smp_page(p.port, action)       # kid2 answers
+            assert sorted(parts) == [1, 2], action
+            got = tuple(counters(parts[k])["replies received"] for k in (1, 2))
+            assert got == want, (action, got)
+    rw = smp_page(p.port, "redirector")
+    for k, sent in ((1, 3), (2, 1)):
+        (row,) = children(rw[k])
+        assert [int(row[3]), int(row[4])] == [sent, sent]
+        assert rw[k].startswith("Redirector Statistics:\n")
+
+
+@pytest.mark.cuttle_only(reason="drives each worker by stopping the other")
+def test_kid_publishes_without_being_asked(proxy, origin, workdir):
+    """A kid's counts reach the others' pages on their own, within the
+    publication interval (50 ms), with no page asked of that kid."""
+    p, (kid1, kid2) = smp_proxy(proxy, workdir)
+    with Stopped(kid2):
+        for _ in range(5):
+            assert get(p.port, origin.url("/ok")).status == 200   # to kid1
+    time.sleep(0.3)
+    with Stopped(kid1):
+        parts = smp_page(p.port, "redirector")     # kid2 answers
+    assert counters(parts[1])["replies received"] == 5
+    assert counters(parts[2])["replies received"] == 0
+
+
+@pytest.mark.cuttle_only(reason="kills one of cuttle's workers by its title")
+def test_dead_kid_is_replaced_on_the_page(proxy, origin, workdir):
+    """A killed kid's counts leave with it; the kid the master starts in
+    its place appears with its own (zero) counts, and the page never waits."""
+    p, (kid1, kid2) = smp_proxy(proxy, workdir)
+    with Stopped(kid1):
+        assert get(p.port, origin.url("/ok")).status == 200   # to kid2
+        assert counters(smp_page(p.port, "redirector")[2])["requests sent"] == 1
+    os.kill(kid2, signal.SIGKILL)
+
+    def replaced():
+        start = time.monotonic()
+        parts = smp_page(p.port, "redirector")
+        assert time.monotonic() - start < 2.0
+        assert counters(parts[1])["requests sent"] == 0
+        return 2 in parts and counters(parts[2])["requests sent"] == 0 and parts
+    parts = wait_for(replaced, 10)
+    assert parts, p.cache_log[-2000:]
+    new = worker_pid(p, 2)
+    assert new not in (None, kid2)
+
+
+@pytest.mark.cuttle_only(reason="finds cuttle's new workers by their title")
+def test_reconfigure_shows_the_new_generation(proxy, origin, workdir):
+    """After a reconfigure the page has the new workers' parts only, each
+    kid once, while a kid of the old generation still finishes a request."""
+    p, (kid1, kid2) = smp_proxy(proxy, workdir)
+    traffic(p, origin)
+    slow = threading.Thread(target=get, args=(p.port, origin.url("/slow-ok")))
+    slow.start()        # the rewriter holds it 2 s
+    try:
+        assert wait_for(lambda: any(r[6].startswith("B") for part in
+                                    smp_page(p.port, "redirector").values()
+                                    for r in children(part)), 5)
+        assert p.ctl("reconfigure").returncode == 0
+        fresh = lambda: (None not in [worker_pid(p, k) for k in (1, 2)] and
+                         not {worker_pid(p, 1), worker_pid(p, 2)} & {kid1, kid2})
+        assert wait_for(fresh, 10), p.cache_log[-2000:]
+        parts = smp_page(p.port, "redirector")
+        assert any(b"retiring" in t for t in worker_titles(p).values()), \
+            "the old generation left before the page"
+        assert sorted(parts) == [1, 2]
+        for k in (1, 2):
+            assert counters(parts[k])["requests sent"] == 0, parts[k]
+    finally:
+        slow.join(10)
+
+
+def test_workers_page_has_every_kid(proxy, workdir, origin):
+    """With workers 2 (Squid: SMP, its coordinator collecting the kids'
+    parts) every kid's part is on the page, framed, and the counts add up
+    to the traffic whichever kid took it."""
+    p = proxy(conf_extra=conf(workdir), access=ACCESS, workers=2, smp=True)
+    all_kids_up(p)
+    traffic(p, origin)
+    for action, want in (("redirector", {3}), ("store_id", {3}),
+                         ("external_acl", {2, 3})):   # its cache is per kid
+        parts = smp_page(p.port, action)
+        assert sorted(parts) == [1, 2], action
+        assert sum(counters(t)["replies received"] for t in parts.values()) in want
+
+
+def test_workers_layout_matches_squid_side_by_side(proxy, squid_proxy, origin, workdir):
+    ours = proxy(conf_extra=conf(workdir), access=ACCESS, workers=2, impl="cuttle")
+    ref = squid_proxy(conf_extra=conf(workdir), access=ACCESS, workers=2, smp=True)
+    prog = os.path.join(workdir, "mgr_helper.py")
+    for p in (ours, ref):
+        all_kids_up(p)
+        traffic(p, origin)
+    for action in ("redirector", "store_id", "basicauthenticator", "external_acl"):
+        mine, theirs = smp_page(ours.port, action), smp_page(ref.port, action)
+        assert sorted(mine) == sorted(theirs) == [1, 2], action
+        for k in (1, 2):
+            assert layout(mine[k], prog) == layout(theirs[k], prog), (action, k)
+        # the external ACL's cache is per kid: its total depends on which
+        # kid took which request, in either proxy
+        if action != "external_acl":
+            total = lambda parts: {f: sum(counters(t)[f] for t in parts.values())
+                                   for f in ("requests sent", "replies received")}
+            assert total(mine) == total(theirs), action
+
+
+def test_menu_lists_the_pages(proxy, workdir):
+    p = proxy(conf_extra=conf(workdir), access=ACCESS)
+    menu = page(p.port, "menu")
+    rows = [l.split("\t") for l in menu.splitlines()]
+    names = [r[0].strip() for r in rows]
+    for name in ("menu", "redirector", "store_id", "basicauthenticator",
+                 "external_acl"):
+        assert name in names, menu
+    for r in rows:
+        assert len(r) == 3 and r[0].startswith(" "), r
+        if r[0].strip() in ("redirector", "store_id", "external_acl"):
+            assert r[2] == "public", r
+    assert " %-22s\t%-32s\tpublic" % ("redirector", "URL Redirector Stats") in menu

@@ -1,7 +1,8 @@
 /*
  * Unit tests for evloop.c's timers: the heap stays consistent when a timer
  * is re-initialised while armed (the use-after-free the cache-tests suite
- * found), re-armed, given another callback, or stopped twice.
+ * found), re-armed, given another callback, or stopped twice; and the
+ * batch hooks: several at once, each added once, one removing itself.
  */
 #include "config.h"
 #include "evloop.h"
@@ -24,6 +25,21 @@ static void
 other_fire(struct ev_timer *t)
 {
 	fired[(long)t->arg] += 100;
+}
+
+static int hook_a, hook_b;
+
+static void
+hook_once(void)
+{
+	hook_a++;
+	ev_batch_hook_del(hook_once);
+}
+
+static void
+hook_always(void)
+{
+	hook_b++;
 }
 
 static void
@@ -78,9 +94,15 @@ main(void)
 	ev_timer_stop(&a);
 	free(z);
 
+	ev_batch_hook_add(hook_once);
+	ev_batch_hook_add(hook_always);
+	ev_batch_hook_add(hook_always);
 	ev_timer_init(&end, stop_loop, NULL);
 	ev_timer_start(&end, 20);
 	evloop_run();
+	is_int(hook_a, 1, "a hook that removes itself ran once");
+	ok(hook_b >= 2, "a hook stays until it is removed");
+	ev_batch_hook_del(hook_always);
 	is_int(fired[0], 0, "stopped timer never fired");
 	is_int(fired[1], 0, "freed timer never fired");
 	is_int(fired[2], 100, "re-armed timer fired once with its new callback");
