@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "acl.h"
+#include "hdr_rules.h"
 
 struct extacl_type;
 #include "conf.h"
@@ -446,6 +447,9 @@ struct cfg {
 	int		 via;
 	enum cfg_forwarded_for forwarded_for;
 	struct access_list follow_x_forwarded_for;
+	/* request_header_* and reply_header_* access, replace, add */
+	struct hdr_rules request_headers;
+	struct hdr_rules reply_headers;
 	int		 acl_uses_indirect_client;
 	int		 log_uses_indirect_client;
 

@@ -121,6 +121,13 @@ void cfg_free_tls_outgoing(struct cfg_tls_outgoing *t);
 char *cfg_tls_option(struct conf_ctx *cx, struct cfg_tls_outgoing *t,
     const char *w, const char *who);
 
+/* cfg_set_hdr.c: request_header_* and reply_header_* */
+char *cfg_set_hdr_access(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_hdr_replace(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_hdr_add(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
 /* cfg_set_upgrade.c: http_upgrade_request_protocols */
 char *cfg_set_upgrade(struct conf_ctx *cx, void *field, int argc, char **argv);
 void cfg_free_upgrade(struct cfg_upgrade *u);

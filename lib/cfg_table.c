@@ -465,19 +465,25 @@ static const struct conf_directive cfg_table[] = {
 	U("reload_into_ims"),
 	{ "reply_body_max_size", cfg_set_size_acl,
 	    CFG(reply_body_max_size), NULL, 0, 1, ANY, NULL },
-	U("reply_header_access"),
-	U("reply_header_add"),
+	{ "reply_header_access", cfg_set_hdr_access, CFG(reply_headers), NULL,
+	    0, 0, ANY, NULL },
+	{ "reply_header_add", cfg_set_hdr_add, CFG(reply_headers), NULL, 0,
+	    0, ANY, NULL },
 	{ "reply_header_max_size", conf_set_size, CFG(reply_header_max_size),
 	    "64 KB", 0, 1, 2, NULL },
-	U("reply_header_replace"),
+	{ "reply_header_replace", cfg_set_hdr_replace, CFG(reply_headers),
+	    NULL, 0, 0, ANY, NULL },
 	{ "request_body_max_size", conf_set_size, CFG(request_body_max_size),
 	    "0 KB", 0, 1, 2, NULL },
 	U("request_entities"),
-	U("request_header_access"),
-	U("request_header_add"),
+	{ "request_header_access", cfg_set_hdr_access, CFG(request_headers), NULL,
+	    0, 0, ANY, NULL },
+	{ "request_header_add", cfg_set_hdr_add, CFG(request_headers), NULL, 0,
+	    0, ANY, NULL },
 	{ "request_header_max_size", conf_set_size,
 	    CFG(request_header_max_size), "64 KB", 0, 1, 2, NULL },
-	U("request_header_replace"),
+	{ "request_header_replace", cfg_set_hdr_replace, CFG(request_headers),
+	    NULL, 0, 0, ANY, NULL },
 	{ "request_start_timeout", conf_set_time, CFG(request_start_timeout),
 	    "5 minutes", 0, 1, 2, NULL },
 	{ "request_timeout", conf_set_time, CFG(request_timeout), "5 minutes",
@@ -805,6 +811,8 @@ cfg_free(struct cfg *cfg)
 	access_list_free(&cfg->sslproxy_cert_error);
 	access_list_free(&cfg->http_reply_access);
 	cfg_free_upgrade(&cfg->http_upgrade_request_protocols);
+	hdr_rules_free(&cfg->request_headers);
+	hdr_rules_free(&cfg->reply_headers);
 	access_list_free(&cfg->cache_access);
 	cfg_free_url_helper(&cfg->url_rewrite);
 	cfg_free_url_helper(&cfg->store_id);

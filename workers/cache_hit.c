@@ -19,6 +19,7 @@
 #include "auth_digest.h"
 #include "cache_rules.h"
 #include "conn.h"
+#include "hdr_mangle.h"
 #include "xact.h"
 #include "errpage.h"
 #include "headers.h"
@@ -37,6 +38,7 @@ cache_hit_head(struct xact *x, int status, int64_t age, int64_t length,
 	struct conn *c = x->conn;
 	const struct http_msg *m = &x->cache.hit_msg;
 	const char *host = worker_hostname();
+	size_t rel = buf_avail(&c->out);
 
 	if (worker_retiring())
 		x->keep_client = 0;
@@ -102,6 +104,7 @@ cache_hit_head(struct xact *x, int status, int64_t age, int64_t length,
 	buf_printf(&c->out, "Cache-Status: %s;hit\r\n", host);
 	buf_printf(&c->out, "Connection: %s\r\n\r\n",
 	    x->keep_client ? "keep-alive" : "close");
+	hdr_mangle_head(x, HDR_MANGLE_REPLY, m, &c->out, rel);
 }
 
 /* Does the request want a range of the stored body?  Only GET. */

@@ -12,6 +12,7 @@
 #include "external_acl.h"
 #include "cfg.h"
 #include "conn.h"
+#include "hdr_mangle.h"
 #include "xact.h"
 #include "fdbudget.h"
 #include "headers.h"
@@ -286,9 +287,11 @@ errpage_expand(struct xact *x, const char *tpl, const char *err_name,
 	}
 }
 
-static void
+/* Returns where the head starts in out, for errpage_tail. */
+static size_t
 errpage_head(struct xact *x, int status, struct buf *out, int keep)
 {
+	size_t rel = buf_avail(out);
 	char date[64];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -303,10 +306,11 @@ errpage_head(struct xact *x, int status, struct buf *out, int keep)
 	    date);
 	(void)host;
 	(void)keep;
+	return rel;
 }
 
 static void
-errpage_tail(struct xact *x, struct buf *out, int keep)
+errpage_tail(struct xact *x, struct buf *out, int keep, size_t rel)
 {
 	const char *host = worker_hostname();
 
@@ -316,6 +320,7 @@ errpage_tail(struct xact *x, struct buf *out, int keep)
 	if (worker_cfg->via)
 		buf_printf(out, "Via: %s\r\n", headers_via_value());
 	buf_printf(out, "Connection: %s\r\n\r\n", keep ? "keep-alive" : "close");
+	hdr_mangle_head(x, HDR_MANGLE_REPLY, NULL, out, rel);
 }
 
 size_t
@@ -333,7 +338,7 @@ errpage_build(struct xact *x, int status, const char *err_name, int errnum,
 		    "%s</title></head><body><h1>%d %s</h1><p>%s</p></body>"
 		    "</html>\n", err_name, status, errpage_reason(status),
 		    err_name);
-	errpage_head(x, status, out, keep);
+	size_t rel = errpage_head(x, status, out, keep);
 	buf_printf(out, "Content-Type: text/html;charset=utf-8\r\n"
 	    "Content-Length: %zu\r\n"
 	    "X-Squid-Error: %s %d\r\n"
@@ -343,7 +348,7 @@ errpage_build(struct xact *x, int status, const char *err_name, int errnum,
 		auth_challenge(x, out);
 	else
 		auth_digest_reply_info(x, out);
-	errpage_tail(x, out, keep);
+	errpage_tail(x, out, keep, rel);
 	size_t n = buf_avail(&page);
 	int is_head = x->method != NULL && strcmp(x->method, "HEAD") == 0;
 	if (!is_head)
@@ -356,9 +361,9 @@ void
 errpage_build_object(struct xact *x, int status, const char *fields,
     const void *body, size_t len, int keep, struct buf *out)
 {
-	errpage_head(x, status, out, keep);
+	size_t rel = errpage_head(x, status, out, keep);
 	buf_printf(out, "%sContent-Length: %zu\r\n", fields, len);
-	errpage_tail(x, out, keep);
+	errpage_tail(x, out, keep, rel);
 	if (x->method == NULL || strcmp(x->method, "HEAD") != 0)
 		buf_append(out, body, len);
 }
@@ -367,7 +372,7 @@ void
 errpage_build_redirect(struct xact *x, int status, const char *location,
     int keep, struct buf *out)
 {
-	errpage_head(x, status, out, keep);
+	size_t rel = errpage_head(x, status, out, keep);
 	buf_printf(out, "Location: %s\r\nContent-Length: 0\r\n", location);
-	errpage_tail(x, out, keep);
+	errpage_tail(x, out, keep, rel);
 }

@@ -15,6 +15,7 @@
 #include "cfg.h"
 #include "conn.h"
 #include "dns.h"
+#include "hdr_mangle.h"
 #include "xact.h"
 #include "buf.h"
 #include "headers.h"
@@ -494,6 +495,7 @@ forward_route(struct xact *x)
 		/* the request line and Host depend on where it goes */
 		buf_consume(&x->fwd.head, buf_avail(&x->fwd.head));
 		headers_build_request(x, &x->fwd.head);
+		hdr_mangle_head(x, HDR_MANGLE_REQUEST, NULL, &x->fwd.head, 0);
 	}
 	if (r->peer != NULL) {
 		x->fwd.dest_port = r->peer->http_port;

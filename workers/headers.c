@@ -16,6 +16,7 @@
 #include "cache.h"
 #include "cfg.h"
 #include "conn.h"
+#include "hdr_mangle.h"
 #include "xact.h"
 #include "http_parse.h"
 #include "upgrade.h"
@@ -318,6 +319,7 @@ headers_build_response(struct xact *x, struct buf *out)
 {
 	const struct http_msg *m = &x->rep;
 	const char *host = worker_hostname();
+	size_t rel = buf_avail(out);
 
 	if (worker_retiring())
 		x->keep_client = 0;
@@ -355,6 +357,7 @@ headers_build_response(struct xact *x, struct buf *out)
 		    cache_status_fwd(x), x->cache.storing ? ";stored" : "");
 	buf_printf(out, "Connection: %s\r\n\r\n",
 	    x->keep_client ? "keep-alive" : "close");
+	hdr_mangle_head(x, HDR_MANGLE_REPLY, m, out, rel);
 }
 
 void

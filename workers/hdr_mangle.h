@@ -1,0 +1,30 @@
+/*
+ * request_header_access/_replace/_add on the request head sent to a
+ * server, reply_header_* on every response head sent to a client (a miss,
+ * a hit, an error or cuttle's own page), as Squid applies them: to the
+ * finished head, after the proxy's own fields (Via, X-Forwarded-For,
+ * X-Cache, Connection...) are in it.
+ */
+#ifndef CUTTLE_HDR_MANGLE_H
+#define CUTTLE_HDR_MANGLE_H
+
+#include <stddef.h>
+
+struct buf;
+struct http_msg;
+struct xact;
+
+enum hdr_mangle_dir {
+	HDR_MANGLE_REQUEST,	/* request_header_* */
+	HDR_MANGLE_REPLY	/* reply_header_* */
+};
+
+/*
+ * Rewrite the head that starts rel bytes past out's read point and ends
+ * with an empty line (anything after it, a body, stays as it is).  rep is
+ * the response the head carries, for rep_header ACLs, or NULL.
+ */
+void hdr_mangle_head(struct xact *x, enum hdr_mangle_dir dir,
+    const struct http_msg *rep, struct buf *out, size_t rel);
+
+#endif
