@@ -28,6 +28,7 @@
 
 #include "cache_rules.h"
 #include "conn.h"
+#include "hdr_mangle.h"
 #include "xact.h"
 #include "errpage.h"
 #include "forward.h"
@@ -255,12 +256,15 @@ cache_purge_reply(struct xact *x, int status)
 {
 	struct conn *c = x->conn;
 
+	size_t rel = buf_avail(&c->out);
+
 	xact_tag(x, "TCP_MISS");
 	x->log.status = status;
 	buf_printf(&c->out, "HTTP/1.1 %d %s\r\nServer: cuttle/%s\r\n"
 	    "Content-Length: 0\r\nConnection: %s\r\n\r\n", status,
 	    errpage_reason(status), PACKAGE_VERSION,
 	    x->keep_client ? "keep-alive" : "close");
+	hdr_mangle_head(x, HDR_MANGLE_REPLY, NULL, &c->out, rel);
 	xact_send_local(x);
 }
 

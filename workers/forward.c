@@ -15,6 +15,7 @@
 #include "cache.h"
 #include "cfg.h"
 #include "conn.h"
+#include "hdr_mangle.h"
 #include "xact.h"
 #include "errpage.h"
 #include "headers.h"
@@ -248,8 +249,12 @@ forward_got_head(struct xact *x, struct http_msg *m)
 		 * Continue too: RFC 9110 15.2 has a proxy forward every 1xx
 		 * it did not ask for itself, and Squid 5.7 does.
 		 */
-		if (c != NULL && x->req.vminor >= 1)
+		if (c != NULL && x->req.vminor >= 1) {
+			size_t rel = buf_avail(&c->out);
+
 			headers_build_interim(m, &c->out);
+			hdr_mangle_head(x, HDR_MANGLE_REPLY, m, &c->out, rel);
+		}
 		buf_consume(&s->in, m->head_len);
 		http_msg_free(m);
 		return FWD_HEAD_RELAY;

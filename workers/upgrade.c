@@ -31,6 +31,7 @@
 #include "upgrade_rules.h"
 #include "util.h"
 #include "worker.h"
+#include "hdr_mangle.h"
 #include "xact.h"
 
 #include <string.h>
@@ -155,7 +156,9 @@ upgrade_switch(struct xact *x)
 	x->rep.keep_alive = 0;		/* the server connection is the tunnel's */
 	x->head_sent = 1;
 	x->log.bytes_out -= (int64_t)buf_avail(&c->out);
+	size_t rel = buf_avail(&c->out);
 	upgrade_build_101(&x->rep, &c->out);
+	hdr_mangle_head(x, HDR_MANGLE_REPLY, &x->rep, &c->out, rel);
 	x->log.bytes_out -= (int64_t)buf_avail(&c->out);
 	/*
 	 * Upstream: what is still queued of the request, then what the

@@ -10,6 +10,7 @@
  * In DESIGN.md's data flow: http_access / auth / url_rewrite / store ID.
  */
 #include "config.h"
+#include "hdr_mangle.h"
 #include "xact.h"
 #include "bump.h"
 
@@ -262,11 +263,13 @@ xact_max_forwards(struct xact *x)
 	buf_init(&echo);
 	headers_build_request(x, &echo);
 	x->log.status = 200;
+	size_t rel = buf_avail(&c->out);
 	buf_printf(&c->out, "HTTP/1.1 200 OK\r\nServer: cuttle/%s\r\n"
 	    "Content-Type: message/http\r\nContent-Length: %zu\r\n"
 	    "X-Cache: MISS from %s\r\nConnection: %s\r\n\r\n",
 	    PACKAGE_VERSION, buf_avail(&echo), host,
 	    x->keep_client ? "keep-alive" : "close");
+	hdr_mangle_head(x, HDR_MANGLE_REPLY, NULL, &c->out, rel);
 	buf_append(&c->out, buf_head(&echo), buf_avail(&echo));
 	buf_free(&echo);
 	xact_tag(x, "TCP_MISS");
