@@ -9,7 +9,7 @@ the header where its ACLs fail.  "Other" covers only the headers Squid has
 no name for; "All" is the last resort.  The origin records what it got.
 """
 
-from helpers import get
+from helpers import RawClient, get
 
 FRESH = [("Cache-Control", "max-age=60"), ("Content-Type", "text/plain")]
 TAGGED = "acl tagged req_header X-Tag -i ^yes$\n"
@@ -198,3 +198,32 @@ def test_reply_rep_header_acl(proxy, origin):
               "reply_header_access X-Data deny marked\n")
     assert get(p.port, origin.url("/rh")).header("X-Data") is None
     assert get(p.port, origin.url("/rk")).header("X-Data") == "d"
+
+
+def test_reply_rules_apply_to_interim_responses(proxy, origin):
+    # Squid mangles the control messages it relays too
+    origin.script("/hints", body="final\n",
+                  interim=[(103, [("Link", "</a.css>; rel=preload"), ("X-Hint", "h")])])
+    p = proxy("reply_header_access X-Hint deny all\n"
+              "reply_header_add X-Added a\n")
+    with RawClient(p.port) as c:
+        c.send("GET %s HTTP/1.1\r\nHost: origin.test\r\n\r\n" % origin.url("/hints"))
+        hints = c.read_head()
+        final = c.read_head()
+    assert hints.status == 103 and final.status == 200
+    assert hints.header("X-Hint") is None and hints.header("Link") is not None
+    assert hints.header("X-Added") == "a" and final.header("X-Added") == "a"
+
+
+def test_request_rules_apply_to_revalidation(proxy, origin):
+    origin.script("/reval", headers=[("Cache-Control", "max-age=0"),
+                                     ("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT")],
+                  body="v\n")
+    p = proxy("request_header_access User-Agent deny all\n"
+              "request_header_add X-Via-Proxy yes\n", cache=True)
+    assert get(p.port, origin.url("/reval"), headers=[("User-Agent", "ua")]).status == 200
+    assert get(p.port, origin.url("/reval"), headers=[("User-Agent", "ua")]).status == 200
+    reqs = origin.requests_for("/reval")
+    assert len(reqs) == 2 and reqs[1].has("If-Modified-Since")
+    for req in reqs:
+        assert not req.has("User-Agent") and req.header("X-Via-Proxy") == ["yes"]
