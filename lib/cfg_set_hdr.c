@@ -33,6 +33,12 @@ cfg_set_hdr_access(struct conf_ctx *cx, void *field, int argc, char **argv)
 		    "Squid)", cx->name);
 		return NULL;
 	}
+	/*
+	 * Squid names the header before it reads the rule: a skipped line
+	 * still gives an unregistered header an entry of its own, which keeps
+	 * it from the Other and All rules.
+	 */
+	m = hdr_rules_track(r, argv[0]);
 	if (argc < 2) {
 		conf_warn(cx, "%s %s: missing 'allow' or 'deny'; line ignored "
 		    "(as Squid)", cx->name, argv[0]);
@@ -48,7 +54,6 @@ cfg_set_hdr_access(struct conf_ctx *cx, void *field, int argc, char **argv)
 		    "skipping (as Squid)", cx->name, argv[0], argv[1]);
 		return NULL;
 	}
-	m = hdr_rules_track(r, argv[0]);
 	return access_parse(&m->acl, &CFG_BASE(cx)->acls, argv + 1, argc - 1,
 	    NULL, cx->file, cx->line);
 }

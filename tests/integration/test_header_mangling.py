@@ -227,3 +227,23 @@ def test_request_rules_apply_to_revalidation(proxy, origin):
     assert len(reqs) == 2 and reqs[1].has("If-Modified-Since")
     for req in reqs:
         assert not req.has("User-Agent") and req.header("X-Via-Proxy") == ["yes"]
+
+
+def test_skipped_line_still_shields_its_header(proxy, origin):
+    # Squid names the header before reading the rule: a line without ACLs
+    # is skipped, yet X-Skip then has rules of its own and Other passes it by
+    p = proxy("request_header_access X-Skip deny\n"
+              "request_header_access Other deny all\n")
+    get(p.port, origin.url("/skip"), headers=[("X-Skip", "1"), ("X-Gone", "2")])
+    req = one_request(origin, "/skip")
+    assert req.header("X-Skip") == ["1"] and not req.has("X-Gone")
+
+
+def test_all_replacement_applies_to_every_denied_header(proxy, origin):
+    p = proxy("request_header_access Host allow all\n"
+              "request_header_access All deny all\n"
+              "request_header_replace All masked\n")
+    get(p.port, origin.url("/mask"), headers=[("X-A", "1"), ("Accept", "x/y")])
+    req = one_request(origin, "/mask")
+    assert req.header("X-A") == ["masked"] and req.header("Accept") == ["masked"]
+    assert req.header("Host") != ["masked"]

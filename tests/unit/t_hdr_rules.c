@@ -99,6 +99,16 @@ test_lookup(void)
 	    "both directions active");
 	cfg_free(&c);
 
+	is_int(load(&c, "s.conf", "request_header_access X-Skip deny\n"
+	    "request_header_access Other deny all\n", 0), 0,
+	    "a skipped line loads");
+	ok(FIND(&c.request_headers, "X-Skip") != NULL &&
+	    FIND(&c.request_headers, "X-Skip") != &c.request_headers.other,
+	    "yet names its header, as Squid: Other does not govern it");
+	is_int(verdict(&c.request_headers, "X-Skip", "GET"), HDR_KEEP,
+	    "so it is kept");
+	cfg_free(&c);
+
 	is_int(load(&c, "n.conf", "", 0), 0, "empty config");
 	ok(!hdr_rules_active(&c.request_headers) &&
 	    FIND(&c.request_headers, "Via") == NULL, "no rules: none found");
