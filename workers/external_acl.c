@@ -412,6 +412,8 @@ static enum acl_result
 external_acl_check(struct xact *x, const struct acl *acl,
     const struct acl_checklist *cl, int can_wait)
 {
+	/* can_wait > 0: may ask the helper; 0: no match without a cached
+	 * answer; < 0: undecided without one */
 	const struct extacl_type *t;
 	struct external_acl_def *d;
 	struct external_acl_xact *s;
@@ -447,7 +449,8 @@ external_acl_check(struct xact *x, const struct acl *acl,
 	if (e != NULL && (d->type->cache_size <= 0 ||
 	    external_acl_expired(d, e, now)))
 		e = NULL;
-	if (e != NULL && can_wait && external_acl_grace_expired(d, e, now)) {
+	if (e != NULL && can_wait > 0 && external_acl_grace_expired(d, e,
+	    now)) {
 		/* answer now, refresh in the background */
 		struct external_acl_pending *p;
 
@@ -462,8 +465,8 @@ external_acl_check(struct xact *x, const struct acl *acl,
 		}
 	}
 	if (e == NULL) {
-		if (!can_wait)
-			return ACL_NOMATCH;
+		if (can_wait <= 0)
+			return can_wait < 0 ? ACL_DUNNO : ACL_NOMATCH;
 		if (helper_pool_overloaded(d->pool)) {
 			if (stale == NULL) {
 				log_warnx("external ACL '%s' queue "
@@ -501,6 +504,13 @@ external_acl_match_fast(void *arg, const struct acl *acl,
     const struct acl_checklist *cl)
 {
 	return external_acl_check(arg, acl, cl, 0);
+}
+
+enum acl_result
+external_acl_match_undecided(void *arg, const struct acl *acl,
+    const struct acl_checklist *cl)
+{
+	return external_acl_check(arg, acl, cl, -1);
 }
 
 static void

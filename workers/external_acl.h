@@ -34,6 +34,13 @@ enum acl_result external_acl_match(void *arg, const struct acl *acl,
 enum acl_result external_acl_match_fast(void *arg, const struct acl *acl,
     const struct acl_checklist *cl);
 /*
+ * Squid's own fast check (header mangling): an answer not in the cache
+ * ends the check undecided (ACL_DUNNO), which denies, as Squid's
+ * ACLExternal::match marks the checklist finished with ACCESS_DUNNO.
+ */
+enum acl_result external_acl_match_undecided(void *arg, const struct acl *acl,
+    const struct acl_checklist *cl);
+/*
  * Ask the helper for what the last ACL_NEED_EXT wanted.  Returns 1 if x
  * waits (cont(x) runs with the answer in place), 0 if it cannot be asked
  * (the answer is then undecided, ACL_DUNNO, for the next check).

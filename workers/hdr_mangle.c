@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "dns.h"
+#include "external_acl.h"
 #include "hdr_rules.h"
 #include "http_parse.h"
 #include "logformat.h"
@@ -114,6 +115,7 @@ hdr_mangle_head(struct xact *x, enum hdr_mangle_dir dir,
 	out->len = out->off + rel;
 
 	xact_checklist(x, &cl);
+	cl.external = external_acl_match_undecided;
 	eol = memmem(copy, head_len, "\r\n", 2);
 	if (dir == HDR_MANGLE_REPLY) {
 		cl.reply = rep;

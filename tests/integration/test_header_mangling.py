@@ -9,7 +9,7 @@ the header where its ACLs fail.  "Other" covers only the headers Squid has
 no name for; "All" is the last resort.  The origin records what it got.
 """
 
-from helpers import RawClient, get
+from helpers import RawClient, get, write_script
 
 FRESH = [("Cache-Control", "max-age=60"), ("Content-Type", "text/plain")]
 TAGGED = "acl tagged req_header X-Tag -i ^yes$\n"
@@ -247,3 +247,27 @@ def test_all_replacement_applies_to_every_denied_header(proxy, origin):
     req = one_request(origin, "/mask")
     assert req.header("X-A") == ["masked"] and req.header("Accept") == ["masked"]
     assert req.header("Host") != ["masked"]
+
+
+ERR_HELPER = """#!/usr/bin/python3
+import sys
+for line in sys.stdin:
+    sys.stdout.write("ERR\\n")
+    sys.stdout.flush()
+"""
+
+
+def test_external_acl_without_cached_answer_denies(proxy, origin, workdir):
+    # a fast check cannot ask the helper: Squid's answer is DUNNO, which
+    # removes the field even though the helper would have said no match
+    path = write_script(workdir, "err_helper.py", ERR_HELPER)
+    p = proxy("external_acl_type t ttl=60 %%PATH %s\n"
+              "acl e external t\n"
+              "acl cached_path urlpath_regex ^/cached\n"
+              "request_header_access X-Secret deny e\n" % path,
+              access="http_access deny cached_path e\nhttp_access allow all")
+    get(p.port, origin.url("/uncached"), headers=[("X-Secret", "s")])
+    get(p.port, origin.url("/cached"), headers=[("X-Secret", "s")])
+    assert not one_request(origin, "/uncached").has("X-Secret")
+    # http_access asked the helper (ERR): the cached no-match lets it pass
+    assert one_request(origin, "/cached").header("X-Secret") == ["s"]
