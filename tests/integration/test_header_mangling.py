@@ -271,3 +271,14 @@ def test_external_acl_without_cached_answer_denies(proxy, origin, workdir):
     assert not one_request(origin, "/uncached").has("X-Secret")
     # http_access asked the helper (ERR): the cached no-match lets it pass
     assert one_request(origin, "/cached").header("X-Secret") == ["s"]
+
+
+def test_reply_rules_on_a_request_that_did_not_parse(proxy, origin):
+    p = proxy("acl u url_regex x\nacl pth urlpath_regex x\nacl h req_header X-A x\n"
+              'reply_header_add X-Seen "%ru %>a %{Host}>h %un" !u !pth !h\n'
+              "reply_header_access Server deny u\n")
+    with RawClient(p.port) as c:
+        c.send("GARBAGE\r\n\r\n")
+        r = c.read_head()
+    assert r.status == 400
+    assert r.header("X-Seen") is not None and "127.0.0.1" in r.header("X-Seen")
