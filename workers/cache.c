@@ -255,7 +255,6 @@ static void
 cache_purge_reply(struct xact *x, int status)
 {
 	struct conn *c = x->conn;
-
 	size_t rel = buf_avail(&c->out);
 
 	xact_tag(x, "TCP_MISS");
