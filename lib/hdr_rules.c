@@ -121,13 +121,6 @@ hdr_rules_add_applies(const struct hdr_add *a, const struct acl_checklist *cl)
 	    acl_refs_match(a->refs, a->nrefs, cl) == ACL_MATCH;
 }
 
-int
-hdr_rules_active(const struct hdr_rules *r)
-{
-	return r->named != NULL || r->other.acl.head != NULL ||
-	    r->all.acl.head != NULL || r->add != NULL;
-}
-
 static void
 hdr_rules_mangler_clear(struct hdr_mangler *m)
 {

@@ -72,7 +72,13 @@ enum hdr_verdict hdr_rules_verdict(const struct hdr_mangler *m,
 int hdr_rules_add_applies(const struct hdr_add *a,
     const struct acl_checklist *cl);
 /* Is anything configured for this direction? */
-int hdr_rules_active(const struct hdr_rules *r);
+/* Any rule at all?  Inline: a request without rules pays a test only. */
+static inline int
+hdr_rules_active(const struct hdr_rules *r)
+{
+	return r->named != NULL || r->other.acl.head != NULL ||
+	    r->all.acl.head != NULL || r->add != NULL;
+}
 void hdr_rules_free(struct hdr_rules *r);
 
 #endif

@@ -93,17 +93,16 @@ hdr_mangle_status(const char *line, size_t len)
 }
 
 void
-hdr_mangle_head(struct xact *x, enum hdr_mangle_dir dir,
-    const struct http_msg *rep, struct buf *out, size_t rel)
+hdr_mangle_apply(struct xact *x, enum hdr_mangle_dir dir,
+    const struct hdr_rules *r, const struct http_msg *rep, struct buf *out,
+    size_t rel)
 {
-	const struct hdr_rules *r = dir == HDR_MANGLE_REQUEST ?
-	    &worker_cfg->request_headers : &worker_cfg->reply_headers;
 	struct acl_checklist cl;
 	const char *p, *end, *eol;
 	char *copy;
 	size_t n, head_len;
 
-	if (!hdr_rules_active(r) || buf_avail(out) < rel)
+	if (buf_avail(out) < rel)
 		return;
 	n = buf_avail(out) - rel;
 	p = buf_head(out) + rel;

@@ -10,6 +10,10 @@
 
 #include <stddef.h>
 
+#include "cfg.h"
+#include "hdr_rules.h"
+#include "worker.h"
+
 struct buf;
 struct http_msg;
 struct xact;
@@ -24,7 +28,20 @@ enum hdr_mangle_dir {
  * with an empty line (anything after it, a body, stays as it is).  rep is
  * the response the head carries, for rep_header ACLs, or NULL.
  */
-void hdr_mangle_head(struct xact *x, enum hdr_mangle_dir dir,
-    const struct http_msg *rep, struct buf *out, size_t rel);
+void hdr_mangle_apply(struct xact *x, enum hdr_mangle_dir dir,
+    const struct hdr_rules *r, const struct http_msg *rep, struct buf *out,
+    size_t rel);
+
+/* Inline test: without rules a request does not enter hdr_mangle.c. */
+static inline void
+hdr_mangle_head(struct xact *x, enum hdr_mangle_dir dir,
+    const struct http_msg *rep, struct buf *out, size_t rel)
+{
+	const struct hdr_rules *r = dir == HDR_MANGLE_REQUEST ?
+	    &worker_cfg->request_headers : &worker_cfg->reply_headers;
+
+	if (hdr_rules_active(r))
+		hdr_mangle_apply(x, dir, r, rep, out, rel);
+}
 
 #endif
