@@ -444,6 +444,7 @@ struct cfg {
 
 	/* headers */
 	int		 via;
+	int		 httpd_suppress_version_string; /* "cuttle", no version */
 	enum cfg_forwarded_for forwarded_for;
 	struct access_list follow_x_forwarded_for;
 	int		 acl_uses_indirect_client;

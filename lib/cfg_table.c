@@ -281,7 +281,8 @@ static const struct conf_directive cfg_table[] = {
 	    "Since squid-3.0 use the 'disable-pmtu-discovery' flag on "
 	    "http_port instead."),
 	U("httpd_accel_surrogate_id"),
-	U("httpd_suppress_version_string"),
+	{ "httpd_suppress_version_string", conf_set_bool,
+	    CFG(httpd_suppress_version_string), "off", 0, 1, 1, NULL },
 	{ "https_port", cfg_set_port, CFG(ports), NULL, 0, 1, ANY, NULL },
 	U("icap_206_enable"),
 	U("icap_access"),

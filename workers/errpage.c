@@ -236,7 +236,7 @@ errpage_expand(struct xact *x, const char *tpl, const char *err_name,
 			errpage_html(out, worker_hostname());
 			break;
 		case 's':
-			buf_printf(out, "cuttle/%s", PACKAGE_VERSION);
+			buf_printf(out, "%s", worker_appname());
 			break;
 		case 'z':
 			errpage_html(out, x->dns.error ? x->dns.error : "");
@@ -297,9 +297,9 @@ errpage_head(struct xact *x, int status, struct buf *out, int keep)
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	buf_printf(out, "HTTP/1.1 %d %s\r\n"
-	    "Server: cuttle/%s\r\n"
+	    "Server: %s\r\n"
 	    "Mime-Version: 1.0\r\n"
-	    "Date: %s\r\n", status, errpage_reason(status), PACKAGE_VERSION,
+	    "Date: %s\r\n", status, errpage_reason(status), worker_appname(),
 	    date);
 	(void)host;
 	(void)keep;
