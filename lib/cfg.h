@@ -461,6 +461,8 @@ struct cfg {
 	int64_t		 connect_timeout;
 	int64_t		 peer_connect_timeout;
 	int64_t		 forward_timeout;
+	int		 forward_max_tries;	/* connections tried, pooled too */
+	int		 connect_retries;	/* opens of one connection, 0-10 */
 	int64_t		 read_timeout;
 	int64_t		 write_timeout;
 	int64_t		 request_timeout;

@@ -28,6 +28,8 @@ char *cfg_set_logformat(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 char *cfg_set_debug_options(struct conf_ctx *cx, void *field, int argc,
     char **argv);
+char *cfg_set_connect_retries(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
 char *cfg_set_via(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_forwarded_for(struct conf_ctx *cx, void *field, int argc,
     char **argv);

@@ -100,6 +100,9 @@ struct xact_fwd {
 	struct dns_result dest;		/* the addresses of the route tried */
 	int		 dest_port;
 	int		 addr_idx;
+	int		 tries;		/* connections tried: forward_max_tries */
+	int		 open_fails;	/* this address: connect_retries */
+	uint64_t	 connect_deadline;	/* ev_now() ms for this address */
 	void		(*on_connected)(struct xact *, struct srv *);
 	int		 dial_pool;	/* may take a pooled connection */
 	struct buf	 head;		/* request head as sent, for a retry */

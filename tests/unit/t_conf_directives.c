@@ -1003,6 +1003,36 @@ test_notes(void)
 	is_int(load_free("note k\n"), 1, "a value is required");
 }
 
+/* forward_max_tries, connect_retries (capped at 10 as Squid 5.7 does) and
+ * httpd_suppress_version_string */
+static void
+test_forwarding_limits(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "f.conf", "\n", 0), 0, "defaults load");
+	is_int(c.forward_max_tries, 25, "forward_max_tries defaults to 25");
+	is_int(c.connect_retries, 0, "connect_retries defaults to 0");
+	is_int(c.httpd_suppress_version_string, 0,
+	    "httpd_suppress_version_string defaults to off");
+	cfg_free(&c);
+	is_int(load(&c, "f.conf", "forward_max_tries 3\nconnect_retries 4\n"
+	    "httpd_suppress_version_string on\n", 0), 0, "values load");
+	is_int(c.forward_max_tries, 3, "forward_max_tries");
+	is_int(c.connect_retries, 4, "connect_retries");
+	is_int(c.httpd_suppress_version_string, 1,
+	    "httpd_suppress_version_string on");
+	cfg_free(&c);
+	is_int(load(&c, "f.conf", "connect_retries 11\n", 0), 0,
+	    "connect_retries 11 loads");
+	is_int(c.connect_retries, 10, "is capped at 10");
+	ok(logged("WARNING: %s:1: connect_retries cannot be larger than 10. "
+	    "Resetting to 10.", tpath("f.conf")), "with Squid's warning");
+	cfg_free(&c);
+	is_int(load_free("forward_max_tries many\n"), 1,
+	    "forward_max_tries needs a number");
+}
+
 int
 main(void)
 {
@@ -1019,6 +1049,7 @@ main(void)
 	test_url_rewrite_timeout();
 	test_targeted_cache_control();
 	test_notes();
+	test_forwarding_limits();
 	t_conf_cleanup();
 	return tap_done();
 }
