@@ -426,6 +426,7 @@ struct cfg {
 	char		*pid_filename;	/* NULL: none */
 	char		*coredump_dir;
 	char		*visible_hostname;	/* NULL: gethostname() */
+	char		*cache_mgr;	/* the address in error pages (%w) */
 	/* the name in our Via and in forwarding-loop checks, as Squid's
 	 * ThisCache: several proxies may share a visible_hostname */
 	char		*unique_hostname;	/* NULL: visible_hostname */

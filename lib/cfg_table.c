@@ -108,7 +108,8 @@ static const struct conf_directive cfg_table[] = {
 	    CONF_RESTART, 1, 1, NULL },
 	{ "cache_mem", conf_set_size, CFG(cache_mem), "256 MB", CONF_RESTART,
 	    1, 2, NULL },
-	U("cache_mgr"),
+	{ "cache_mgr", conf_set_string, CFG(cache_mgr), "webmaster", 0, 1, 1,
+	    NULL },
 	U("cache_miss_revalidate"),
 	{ "cache_peer", cfg_set_peer, CFG(peers), NULL, 0, 2, ANY, NULL },
 	{ "cache_peer_access", cfg_set_peer_access, 0, NULL, 0, 2, ANY,
@@ -827,6 +828,7 @@ cfg_free(struct cfg *cfg)
 	free(cfg->ssl_bump_learn_splice_file);
 	free(cfg->visible_hostname);
 	free(cfg->unique_hostname);
+	free(cfg->cache_mgr);
 	free(cfg->cache_log);
 	free(cfg->debug_options);
 	free(cfg->hosts_file);

@@ -232,8 +232,12 @@ errpage_expand(struct xact *x, const char *tpl, const char *err_name,
 			buf_printf(out, "%s", tmp);
 			break;
 		case 'h':
-		case 'w':
 			errpage_html(out, worker_hostname());
+			break;
+		case 'w':
+			/* cache_mgr, where the page says to write */
+			errpage_html(out, worker_cfg->cache_mgr != NULL ?
+			    worker_cfg->cache_mgr : "[unknown]");
 			break;
 		case 's':
 			buf_printf(out, "%s", worker_appname());

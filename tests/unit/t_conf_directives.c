@@ -1015,6 +1015,7 @@ test_forwarding_limits(void)
 	is_int(c.connect_retries, 0, "connect_retries defaults to 0");
 	is_int(c.httpd_suppress_version_string, 0,
 	    "httpd_suppress_version_string defaults to off");
+	is_str(c.cache_mgr, "webmaster", "cache_mgr defaults to webmaster");
 	cfg_free(&c);
 	is_int(load(&c, "f.conf", "forward_max_tries 3\nconnect_retries 4\n"
 	    "httpd_suppress_version_string on\n", 0), 0, "values load");
