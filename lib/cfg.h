@@ -176,6 +176,14 @@ struct cfg_note {
 	struct cfg_note	*next;
 };
 
+/* cachemgr_passwd PASSWORD ACTION...: "none", "disable" or a secret */
+struct cfg_mgr_passwd {
+	char		*passwd;
+	char		**actions;	/* "all" covers every action */
+	int		 nactions;
+	struct cfg_mgr_passwd *next;	/* file order: the first one decides */
+};
+
 /* cache_peer HOST TYPE HTTP_PORT ICP_PORT [options] */
 enum cfg_peer_type {
 	CFG_PEER_PARENT, CFG_PEER_SIBLING, CFG_PEER_MULTICAST
@@ -427,6 +435,7 @@ struct cfg {
 	char		*coredump_dir;
 	char		*visible_hostname;	/* NULL: gethostname() */
 	char		*cache_mgr;	/* the address in error pages (%w) */
+	struct cfg_mgr_passwd *cachemgr_passwd;
 	/* the name in our Via and in forwarding-loop checks, as Squid's
 	 * ThisCache: several proxies may share a visible_hostname */
 	char		*unique_hostname;	/* NULL: visible_hostname */
@@ -621,6 +630,10 @@ const char *cfg_restart_unknown(void);
  */
 const struct cfg_str_list *cfg_targeted_fields(const struct cfg *cfg,
     const struct cfg_port *port);
+
+/* The cachemgr_passwd word for a manager action, or NULL if no line
+ * names it (nor all). */
+const char *cfg_mgr_passwd_of(const struct cfg *cfg, const char *action);
 
 /* The compiled-in defaults' directory for error templates. */
 const char *cfg_default_error_directory(void);

@@ -128,7 +128,8 @@ static const struct conf_directive cfg_table[] = {
 	U("cache_swap_state"),
 	O("cache_vary",
 	    "This option is not yet supported by Squid-3."),
-	U("cachemgr_passwd"),
+	{ "cachemgr_passwd", cfg_set_cachemgr_passwd, CFG(cachemgr_passwd),
+	    NULL, 0, 1, ANY, NULL },
 	U("check_hostnames"),
 	U("chroot"),
 	O("chunked_request_body_max_size",
@@ -829,6 +830,7 @@ cfg_free(struct cfg *cfg)
 	free(cfg->visible_hostname);
 	free(cfg->unique_hostname);
 	free(cfg->cache_mgr);
+	cfg_mgr_passwd_free(&cfg->cachemgr_passwd);
 	free(cfg->cache_log);
 	free(cfg->debug_options);
 	free(cfg->hosts_file);

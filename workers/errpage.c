@@ -345,6 +345,9 @@ errpage_build(struct xact *x, int status, const char *err_name, int errnum,
 	    "Content-Language: en\r\n", buf_avail(&page), err_name, errnum);
 	if (status == 407)
 		auth_challenge(x, out);
+	else if (status == 401 && x->mgr_realm != NULL)
+		buf_printf(out, "WWW-Authenticate: Basic realm=\"%s\"\r\n",
+		    x->mgr_realm);
 	else
 		auth_digest_reply_info(x, out);
 	errpage_tail(x, out, keep);

@@ -246,6 +246,7 @@ struct xact {
 	const char	*hier;
 	int		 err_errno;
 	char		*err_x, *err_d;	/* the page's %x and %D, or NULL */
+	const char	*mgr_realm;	/* a 401's Basic realm: the action */
 	struct timeval	 started;
 
 	struct xact_fwd	 fwd;

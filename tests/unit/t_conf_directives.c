@@ -1034,6 +1034,28 @@ test_forwarding_limits(void)
 	    "forward_max_tries needs a number");
 }
 
+/* cachemgr_passwd: file order, "all", a repeated action reported */
+static void
+test_cachemgr_passwd(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "m.conf", "cachemgr_passwd none menu\n"
+	    "cachemgr_passwd s3 redirector menu\n"
+	    "cachemgr_passwd disable all\n", 0), 0, "cachemgr_passwd loads");
+	is_str(cfg_mgr_passwd_of(&c, "menu"), "none", "first line decides");
+	is_str(cfg_mgr_passwd_of(&c, "redirector"), "s3", "a secret");
+	is_str(cfg_mgr_passwd_of(&c, "store_id"), "disable", "all covers it");
+	ok(logged("WARNING: %s:2: action 'menu' already has a password",
+	    tpath("m.conf")), "a repeated action is reported");
+	cfg_free(&c);
+	is_int(load(&c, "m.conf", "cachemgr_passwd s3 info\n", 0), 0,
+	    "another line");
+	is_str(cfg_mgr_passwd_of(&c, "menu"), NULL, "unnamed: no word");
+	cfg_free(&c);
+	is_int(load_free("cachemgr_passwd\n"), 1, "a password is required");
+}
+
 int
 main(void)
 {
@@ -1051,6 +1073,7 @@ main(void)
 	test_targeted_cache_control();
 	test_notes();
 	test_forwarding_limits();
+	test_cachemgr_passwd();
 	t_conf_cleanup();
 	return tap_done();
 }
