@@ -176,6 +176,13 @@ struct cfg_note {
 	struct cfg_note	*next;
 };
 
+/* cpu_affinity_map lines, merged: process processes[i] on core cores[i] */
+struct cfg_cpu_affinity {
+	int		*processes;	/* kid numbers, from 1 */
+	int		*cores;		/* from 1 */
+	int		 n;
+};
+
 /* cachemgr_passwd PASSWORD ACTION...: "none", "disable" or a secret */
 struct cfg_mgr_passwd {
 	char		*passwd;
@@ -436,6 +443,7 @@ struct cfg {
 	char		*visible_hostname;	/* NULL: gethostname() */
 	char		*cache_mgr;	/* the address in error pages (%w) */
 	struct cfg_mgr_passwd *cachemgr_passwd;
+	struct cfg_cpu_affinity cpu_affinity_map;
 	/* the name in our Via and in forwarding-loop checks, as Squid's
 	 * ThisCache: several proxies may share a visible_hostname */
 	char		*unique_hostname;	/* NULL: visible_hostname */
@@ -634,6 +642,12 @@ const struct cfg_str_list *cfg_targeted_fields(const struct cfg *cfg,
 /* The cachemgr_passwd word for a manager action, or NULL if no line
  * names it (nor all). */
 const char *cfg_mgr_passwd_of(const struct cfg *cfg, const char *action);
+
+/*
+ * The core (from 1) cpu_affinity_map gives kid number process, 0 for none;
+ * *conflict is set when several entries name it (the last one wins).
+ */
+int cfg_cpu_affinity_core(const struct cfg *cfg, int process, int *conflict);
 
 /* The compiled-in defaults' directory for error templates. */
 const char *cfg_default_error_directory(void);

@@ -162,7 +162,8 @@ static const struct conf_directive cfg_table[] = {
 	    0, 1, 2, NULL },
 	{ "coredump_dir", conf_set_string_none, CFG(coredump_dir), NULL,
 	    CONF_RESTART, 1, 1, NULL },
-	U("cpu_affinity_map"),
+	{ "cpu_affinity_map", cfg_set_cpu_affinity_map, CFG(cpu_affinity_map),
+	    NULL, 0, 0, ANY, NULL },
 	/* cuttle's own (Squid has none): the bump CA served to clients */
 	{ "cuttle_ca_pages", conf_set_bool, CFG(cuttle_ca_pages), "on", 0, 1,
 	    1, NULL },
@@ -831,6 +832,7 @@ cfg_free(struct cfg *cfg)
 	free(cfg->unique_hostname);
 	free(cfg->cache_mgr);
 	cfg_mgr_passwd_free(&cfg->cachemgr_passwd);
+	cfg_cpu_affinity_free(&cfg->cpu_affinity_map);
 	free(cfg->cache_log);
 	free(cfg->debug_options);
 	free(cfg->hosts_file);

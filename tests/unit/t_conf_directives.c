@@ -1056,6 +1056,38 @@ test_cachemgr_passwd(void)
 	is_int(load_free("cachemgr_passwd\n"), 1, "a password is required");
 }
 
+/* cpu_affinity_map: lines merged, Squid's checks, the last core wins */
+static void
+test_cpu_affinity_map(void)
+{
+	struct cfg c;
+	int conflict;
+
+	is_int(load(&c, "a.conf", "cpu_affinity_map process_numbers=1,2 "
+	    "cores=2,1\ncpu_affinity_map process_numbers=2 cores=3\n", 0), 0,
+	    "two lines load");
+	is_int(c.cpu_affinity_map.n, 3, "merged");
+	is_int(cfg_cpu_affinity_core(&c, 1, &conflict), 2, "kid1 on core 2");
+	is_int(conflict, 0, "no conflict for kid1");
+	is_int(cfg_cpu_affinity_core(&c, 2, &conflict), 3, "the last core wins");
+	is_int(conflict, 1, "and the conflict is seen");
+	is_int(cfg_cpu_affinity_core(&c, 3, &conflict), 0, "kid3: none");
+	cfg_free(&c);
+	is_int(load_free("cpu_affinity_map process_numbers=1,2 cores=1\n"), 1,
+	    "lists of different lengths");
+	ok(logged("bad 'cpu_affinity_map'; process_numbers and cores lists "
+	    "differ in length or contain numbers <= 0"), "Squid's message");
+	is_int(load_free("cpu_affinity_map process_numbers=0 cores=1\n"), 1,
+	    "process 0");
+	is_int(load_free("cpu_affinity_map cores=1 process_numbers=1\n"), 1,
+	    "order matters");
+	ok(logged("t.conf:1: bad 'process_numbers' parameter in "
+	    "'cpu_affinity_map'"), "with file:line");
+	is_int(load_free("cpu_affinity_map process_numbers=1 cores=1,\n"), 1,
+	    "a trailing comma");
+	is_int(load_free("cpu_affinity_map\n"), 1, "no lists");
+}
+
 int
 main(void)
 {
@@ -1074,6 +1106,7 @@ main(void)
 	test_notes();
 	test_forwarding_limits();
 	test_cachemgr_passwd();
+	test_cpu_affinity_map();
 	t_conf_cleanup();
 	return tap_done();
 }
