@@ -177,6 +177,21 @@ struct cfg_note {
 	struct cfg_note	*next;
 };
 
+/* cpu_affinity_map lines, merged: process processes[i] on core cores[i] */
+struct cfg_cpu_affinity {
+	int		*processes;	/* kid numbers, from 1 */
+	int		*cores;		/* from 1 */
+	int		 n;
+};
+
+/* cachemgr_passwd PASSWORD ACTION...: "none", "disable" or a secret */
+struct cfg_mgr_passwd {
+	char		*passwd;
+	char		**actions;	/* "all" covers every action */
+	int		 nactions;
+	struct cfg_mgr_passwd *next;	/* file order: the first one decides */
+};
+
 /* cache_peer HOST TYPE HTTP_PORT ICP_PORT [options] */
 enum cfg_peer_type {
 	CFG_PEER_PARENT, CFG_PEER_SIBLING, CFG_PEER_MULTICAST
@@ -427,6 +442,9 @@ struct cfg {
 	char		*pid_filename;	/* NULL: none */
 	char		*coredump_dir;
 	char		*visible_hostname;	/* NULL: gethostname() */
+	char		*cache_mgr;	/* the address in error pages (%w) */
+	struct cfg_mgr_passwd *cachemgr_passwd;
+	struct cfg_cpu_affinity cpu_affinity_map;
 	/* the name in our Via and in forwarding-loop checks, as Squid's
 	 * ThisCache: several proxies may share a visible_hostname */
 	char		*unique_hostname;	/* NULL: visible_hostname */
@@ -445,6 +463,7 @@ struct cfg {
 
 	/* headers */
 	int		 via;
+	int		 httpd_suppress_version_string; /* "cuttle", no version */
 	enum cfg_forwarded_for forwarded_for;
 	struct access_list follow_x_forwarded_for;
 	/* request_header_* and reply_header_* access, replace, add */
@@ -464,6 +483,8 @@ struct cfg {
 	int64_t		 connect_timeout;
 	int64_t		 peer_connect_timeout;
 	int64_t		 forward_timeout;
+	int		 forward_max_tries;	/* connections tried, pooled too */
+	int		 connect_retries;	/* opens of one connection, 0-10 */
 	int64_t		 read_timeout;
 	int64_t		 write_timeout;
 	int64_t		 request_timeout;
@@ -621,6 +642,16 @@ const char *cfg_restart_unknown(void);
  */
 const struct cfg_str_list *cfg_targeted_fields(const struct cfg *cfg,
     const struct cfg_port *port);
+
+/* The cachemgr_passwd word for a manager action, or NULL if no line
+ * names it (nor all). */
+const char *cfg_mgr_passwd_of(const struct cfg *cfg, const char *action);
+
+/*
+ * The core (from 1) cpu_affinity_map gives kid number process, 0 for none;
+ * *conflict is set when several entries name it (the last one wins).
+ */
+int cfg_cpu_affinity_core(const struct cfg *cfg, int process, int *conflict);
 
 /* The compiled-in defaults' directory for error templates. */
 const char *cfg_default_error_directory(void);

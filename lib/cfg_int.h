@@ -28,6 +28,14 @@ char *cfg_set_logformat(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 char *cfg_set_debug_options(struct conf_ctx *cx, void *field, int argc,
     char **argv);
+char *cfg_set_connect_retries(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_cachemgr_passwd(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+void cfg_mgr_passwd_free(struct cfg_mgr_passwd **list);
+char *cfg_set_cpu_affinity_map(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+void cfg_cpu_affinity_free(struct cfg_cpu_affinity *m);
 char *cfg_set_via(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_forwarded_for(struct conf_ctx *cx, void *field, int argc,
     char **argv);

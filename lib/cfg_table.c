@@ -108,7 +108,8 @@ static const struct conf_directive cfg_table[] = {
 	    CONF_RESTART, 1, 1, NULL },
 	{ "cache_mem", conf_set_size, CFG(cache_mem), "256 MB", CONF_RESTART,
 	    1, 2, NULL },
-	U("cache_mgr"),
+	{ "cache_mgr", conf_set_string, CFG(cache_mgr), "webmaster", 0, 1, 1,
+	    NULL },
 	U("cache_miss_revalidate"),
 	{ "cache_peer", cfg_set_peer, CFG(peers), NULL, 0, 2, ANY, NULL },
 	{ "cache_peer_access", cfg_set_peer_access, 0, NULL, 0, 2, ANY,
@@ -127,7 +128,8 @@ static const struct conf_directive cfg_table[] = {
 	U("cache_swap_state"),
 	O("cache_vary",
 	    "This option is not yet supported by Squid-3."),
-	U("cachemgr_passwd"),
+	{ "cachemgr_passwd", cfg_set_cachemgr_passwd, CFG(cachemgr_passwd),
+	    NULL, 0, 1, ANY, NULL },
 	U("check_hostnames"),
 	U("chroot"),
 	O("chunked_request_body_max_size",
@@ -154,12 +156,14 @@ static const struct conf_directive cfg_table[] = {
 	U("collapsed_forwarding_access"),
 	{ "configuration_includes_quoted_values", conf_set_quoted_values, 0,
 	    NULL, 0, 1, 1, NULL },
-	U("connect_retries"),
+	{ "connect_retries", cfg_set_connect_retries, CFG(connect_retries),
+	    "0", 0, 1, 1, NULL },
 	{ "connect_timeout", conf_set_time, CFG(connect_timeout), "1 minute",
 	    0, 1, 2, NULL },
 	{ "coredump_dir", conf_set_string_none, CFG(coredump_dir), NULL,
 	    CONF_RESTART, 1, 1, NULL },
-	U("cpu_affinity_map"),
+	{ "cpu_affinity_map", cfg_set_cpu_affinity_map, CFG(cpu_affinity_map),
+	    NULL, 0, 0, ANY, NULL },
 	/* cuttle's own (Squid has none): the bump CA served to clients */
 	{ "cuttle_ca_pages", conf_set_bool, CFG(cuttle_ca_pages), "on", 0, 1,
 	    1, NULL },
@@ -227,7 +231,8 @@ static const struct conf_directive cfg_table[] = {
 	O("forward_log",
 	    "Use a regular access.log with ACL limiting it to MISS "
 	    "events."),
-	U("forward_max_tries"),
+	{ "forward_max_tries", conf_set_int, CFG(forward_max_tries), "25", 0,
+	    1, 1, NULL },
 	{ "forward_timeout", conf_set_time, CFG(forward_timeout), "4 minutes",
 	    0, 1, 2, NULL },
 	{ "forwarded_for", cfg_set_forwarded_for, CFG(forwarded_for), "on", 0,
@@ -281,7 +286,8 @@ static const struct conf_directive cfg_table[] = {
 	    "Since squid-3.0 use the 'disable-pmtu-discovery' flag on "
 	    "http_port instead."),
 	U("httpd_accel_surrogate_id"),
-	U("httpd_suppress_version_string"),
+	{ "httpd_suppress_version_string", conf_set_bool,
+	    CFG(httpd_suppress_version_string), "off", 0, 1, 1, NULL },
 	{ "https_port", cfg_set_port, CFG(ports), NULL, 0, 1, ANY, NULL },
 	U("icap_206_enable"),
 	U("icap_access"),
@@ -832,6 +838,9 @@ cfg_free(struct cfg *cfg)
 	free(cfg->ssl_bump_learn_splice_file);
 	free(cfg->visible_hostname);
 	free(cfg->unique_hostname);
+	free(cfg->cache_mgr);
+	cfg_mgr_passwd_free(&cfg->cachemgr_passwd);
+	cfg_cpu_affinity_free(&cfg->cpu_affinity_map);
 	free(cfg->cache_log);
 	free(cfg->debug_options);
 	free(cfg->hosts_file);

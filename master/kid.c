@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "kid.h"
+#include "affinity.h"
 #include "auth_share.h"
 #include "cfg.h"
 #include "crash.h"
@@ -104,6 +105,8 @@ kid_start(const struct heritage *h)
 
 	log_init("cuttle", h->kid);
 	crash_handler_install("worker", h->kid);
+	/* before the helpers are forked: they inherit the core */
+	affinity_apply(h->cfg, h->kid > 0 ? h->kid : 1);
 	/*
 	 * Pins in the shared cache are per slot.  memcache_create() already
 	 * attached its creator to slot 0, which is -N's: attaching again

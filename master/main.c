@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "cfg.h"
+#include "affinity.h"
 #include "files.h"
 #include "heritage.h"
 #include "kid.h"
@@ -318,6 +319,7 @@ main(int argc, char **argv)
 	if (!no_daemon)
 		kid_mgr_share_init(cfg);
 	log_info("Starting cuttle %s (%s)", PACKAGE_VERSION, conf_path);
+	affinity_check(cfg, no_daemon ? 1 : cfg->workers);
 
 	if (stores_start(cfg) == -1)
 		return 1;

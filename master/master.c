@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "master.h"
+#include "affinity.h"
 #include "cfg.h"
 #include "files.h"
 #include "kid.h"
@@ -243,6 +244,7 @@ master_reconfigure(struct cfg *cfg, const char *path)
 		return cfg;
 	}
 	log_apply_debug_options(fresh->debug_options);
+	affinity_check(fresh, fresh->workers);
 	/*
 	 * The new generation inherits fresh's access logs (failures are
 	 * logged; that kid then writes no line there, as before).  Kids of

@@ -422,8 +422,7 @@ auth_b64_value(int c)
 	return -1;
 }
 
-/* Decode base64 (padding optional, stops at '=' or space); NULL if bad. */
-static char *
+char *
 auth_b64_decode(const char *s, size_t len)
 {
 	char *out = xmalloc(len + 1);

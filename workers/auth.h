@@ -8,6 +8,8 @@
 #ifndef CUTTLE_AUTH_H
 #define CUTTLE_AUTH_H
 
+#include <stddef.h>
+
 struct buf;
 struct cfg;
 struct xact;
@@ -61,5 +63,10 @@ void auth_challenge(struct xact *x, struct buf *out);
 int auth_mgr_stats(struct buf *out);
 /* The realm for Proxy-Authenticate, taken raw from auth_param basic realm. */
 const char *auth_realm(void);
+/*
+ * Decode base64 (padding optional, stops at '=' or space) into a new
+ * string; NULL if bad or if it holds a NUL.
+ */
+char *auth_b64_decode(const char *s, size_t len);
 
 #endif

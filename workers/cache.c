@@ -259,9 +259,9 @@ cache_purge_reply(struct xact *x, int status)
 
 	xact_tag(x, "TCP_MISS");
 	x->log.status = status;
-	buf_printf(&c->out, "HTTP/1.1 %d %s\r\nServer: cuttle/%s\r\n"
+	buf_printf(&c->out, "HTTP/1.1 %d %s\r\nServer: %s\r\n"
 	    "Content-Length: 0\r\nConnection: %s\r\n\r\n", status,
-	    errpage_reason(status), PACKAGE_VERSION,
+	    errpage_reason(status), worker_appname(),
 	    x->keep_client ? "keep-alive" : "close");
 	hdr_mangle_head(x, HDR_MANGLE_REPLY, NULL, &c->out, rel);
 	xact_send_local(x);

@@ -84,9 +84,9 @@ cache_hit_head(struct xact *x, int status, int64_t age, int64_t length,
 	 * served because its revalidation failed, and clients read it.
 	 */
 	if (strcmp(x->result_tag, "TCP_REFRESH_FAIL_OLD") == 0)
-		buf_printf(&c->out, "Warning: 110 cuttle/%s \"Response is "
-		    "stale\"\r\nWarning: 111 cuttle/%s \"Revalidation "
-		    "failed\"\r\n", PACKAGE_VERSION, PACKAGE_VERSION);
+		buf_printf(&c->out, "Warning: 110 %s \"Response is "
+		    "stale\"\r\nWarning: 111 %s \"Revalidation "
+		    "failed\"\r\n", worker_appname(), worker_appname());
 	buf_printf(&c->out, "Age: %lld\r\n", (long long)(age > 0 ? age : 0));
 	auth_digest_reply_info(x, &c->out);
 	buf_printf(&c->out, "X-Cache: HIT from %s\r\n"

@@ -233,11 +233,15 @@ errpage_expand(struct xact *x, const char *tpl, const char *err_name,
 			buf_printf(out, "%s", tmp);
 			break;
 		case 'h':
-		case 'w':
 			errpage_html(out, worker_hostname());
 			break;
+		case 'w':
+			/* cache_mgr, where the page says to write */
+			errpage_html(out, worker_cfg->cache_mgr != NULL ?
+			    worker_cfg->cache_mgr : "[unknown]");
+			break;
 		case 's':
-			buf_printf(out, "cuttle/%s", PACKAGE_VERSION);
+			buf_printf(out, "%s", worker_appname());
 			break;
 		case 'z':
 			errpage_html(out, x->dns.error ? x->dns.error : "");
@@ -300,9 +304,9 @@ errpage_head(struct xact *x, int status, struct buf *out, int keep)
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	buf_printf(out, "HTTP/1.1 %d %s\r\n"
-	    "Server: cuttle/%s\r\n"
+	    "Server: %s\r\n"
 	    "Mime-Version: 1.0\r\n"
-	    "Date: %s\r\n", status, errpage_reason(status), PACKAGE_VERSION,
+	    "Date: %s\r\n", status, errpage_reason(status), worker_appname(),
 	    date);
 	(void)host;
 	(void)keep;
@@ -346,6 +350,9 @@ errpage_build(struct xact *x, int status, const char *err_name, int errnum,
 	    "Content-Language: en\r\n", buf_avail(&page), err_name, errnum);
 	if (status == 407)
 		auth_challenge(x, out);
+	else if (status == 401 && x->mgr_realm != NULL)
+		buf_printf(out, "WWW-Authenticate: Basic realm=\"%s\"\r\n",
+		    x->mgr_realm);
 	else
 		auth_digest_reply_info(x, out);
 	errpage_tail(x, out, keep, rel);

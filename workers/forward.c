@@ -201,6 +201,9 @@ forward_retry(struct xact *x)
 	if (s == NULL || !s->reused || x->fwd.retried || !x->fwd.replayable ||
 	    x->fwd.rep_started)
 		return 0;
+	/* the lost connection was a try (Squid's FwdState::checkRetry) */
+	if (x->fwd.tries >= worker_cfg->forward_max_tries)
+		return 0;
 	x->fwd.retried = 1;
 	x->srv = NULL;
 	srv_close(s);

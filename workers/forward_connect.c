@@ -291,6 +291,9 @@ forward_peer_tunnel(struct xact *x, struct srv *s)
 	ev_timer_start(&x->timer, worker_cfg->read_timeout);
 }
 
+static void forward_open_failed(struct xact *x, int err);
+static void forward_open_again(struct ev_timer *t);
+
 static void
 forward_connect_done(struct ev_io *io, uint32_t revents)
 {
@@ -309,9 +312,7 @@ forward_connect_done(struct ev_io *io, uint32_t revents)
 	if (err != 0) {
 		x->srv = NULL;
 		srv_close(s);
-		x->err_errno = err;
-		x->fwd.addr_idx++;
-		forward_dial(x, 0, x->fwd.on_connected);
+		forward_open_failed(x, err);
 		return;
 	}
 	const struct cfg_peer *tls_peer = forward_tls_peer(x);
@@ -346,6 +347,84 @@ forward_connect_timeout(struct ev_timer *t)
 	forward_fail_connect(x, ETIMEDOUT);
 }
 
+static void forward_open_addr(struct xact *x);
+
+/*
+ * Opening the connection to the address tried failed: open it again after
+ * Squid's 50 ms pause while connect_retries allows (Squid 5.7's
+ * ConnOpener makes connect_retries opens in all, one when it is 0 or 1),
+ * within the connect timeout; else the next address.
+ */
+static void
+forward_open_failed(struct xact *x, int err)
+{
+	x->err_errno = err;
+	x->fwd.open_fails++;
+	if (x->fwd.open_fails < worker_cfg->connect_retries &&
+	    ev_now() < x->fwd.connect_deadline) {
+		uint64_t left = x->fwd.connect_deadline - ev_now();
+
+		log_debug(11, 2, "%s: connect failed (%s); opening again, "
+		    "failure %d of connect_retries %d", x->url_str,
+		    strerror(err), x->fwd.open_fails,
+		    worker_cfg->connect_retries);
+		ev_timer_stop(&x->timer);
+		ev_timer_set_cb(&x->timer, forward_open_again);
+		ev_timer_start(&x->timer, left < 50 ? left : 50);
+		return;
+	}
+	ev_timer_stop(&x->timer);
+	x->fwd.addr_idx++;
+	forward_dial(x, 0, x->fwd.on_connected);
+}
+
+static void
+forward_open_again(struct ev_timer *t)
+{
+	struct xact *x = t->arg;
+
+	if (ev_now() >= x->fwd.connect_deadline) {
+		forward_fail_connect(x, ETIMEDOUT);
+		return;
+	}
+	forward_open_addr(x);
+}
+
+/* A new connection to x->fwd.addr_idx's address, until connect_deadline. */
+static void
+forward_open_addr(struct xact *x)
+{
+	struct sockaddr_storage addr = x->fwd.dest.addrs[x->fwd.addr_idx];
+	const struct cfg_peer *peer = xact_peer(x);
+
+	if (addr.ss_family == AF_INET)
+		((struct sockaddr_in *)&addr)->sin_port =
+		    htons(x->fwd.dest_port);
+	else
+		((struct sockaddr_in6 *)&addr)->sin6_port =
+		    htons(x->fwd.dest_port);
+	int fd = forward_socket(x, (struct sockaddr *)&addr);
+	if (fd == -1) {
+		x->log.server = addr;
+		peer_state_connect_result(peer, 0);
+		forward_open_failed(x, errno);
+		return;
+	}
+	struct srv *s = srv_new(fd, (struct sockaddr *)&addr,
+	    util_addr_len((struct sockaddr *)&addr));
+	peer_state_conn_opened(peer, s);
+	s->hier = x->hier;
+	x->srv = s;
+	s->xact = x;
+	xact_set_state(x, XS_CONNECTING);
+	ev_io_set_cb(&s->io, forward_connect_done, x);
+	ev_io_set(&s->io, EPOLLOUT);
+	xact_client_update(x);
+	ev_timer_set_cb(&x->timer, forward_connect_timeout);
+	ev_timer_start(&x->timer, x->fwd.connect_deadline > ev_now() ?
+	    x->fwd.connect_deadline - ev_now() : 1);
+}
+
 void
 forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 {
@@ -371,6 +450,14 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 		else
 			((struct sockaddr_in6 *)&addr)->sin6_port =
 			    htons(x->fwd.dest_port);
+		/* Squid 5.7 counts every connection tried, a pooled one
+		   too (HappyConnOpener's n_tries), and stops at the limit
+		   with the last failure */
+		if (x->fwd.tries >= worker_cfg->forward_max_tries) {
+			xact_fail(x, 503, "ERR_CONNECT_FAIL", x->err_errno ?
+			    x->err_errno : ECONNREFUSED);
+			return;
+		}
 		if (allow_pool && !x->fwd.retried && forward_shares_connections(x)) {
 			char *key = forward_pool_key(x);
 			struct srv *s = pconn_take((struct sockaddr *)&addr,
@@ -382,6 +469,7 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 				 * ORIGINAL_DST keep their own */
 				if (s->hier != NULL && peer != NULL)
 					x->hier = s->hier;
+				x->fwd.tries++;
 				cb(x, s);
 				return;
 			}
@@ -395,30 +483,16 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 		    !x->fwd.retried && forward_shares_connections(x)) {
 			struct srv *s = peer_standby_take(peer);
 			if (s != NULL) {
+				x->fwd.tries++;
 				cb(x, s);
 				return;
 			}
 		}
-		int fd = forward_socket(x, (struct sockaddr *)&addr);
-		if (fd == -1) {
-			x->err_errno = errno;
-			x->log.server = addr;
-			peer_state_connect_result(peer, 0);
-			continue;
-		}
-		struct srv *s = srv_new(fd, (struct sockaddr *)&addr,
-		    util_addr_len((struct sockaddr *)&addr));
-		peer_state_conn_opened(peer, s);
-		s->hier = x->hier;
-		x->srv = s;
-		s->xact = x;
-		xact_set_state(x, XS_CONNECTING);
-		ev_io_set_cb(&s->io, forward_connect_done, x);
-		ev_io_set(&s->io, EPOLLOUT);
-		xact_client_update(x);
-		ev_timer_set_cb(&x->timer, forward_connect_timeout);
-		ev_timer_start(&x->timer, (uint64_t)(left > 0 &&
-		    left < ctimeout ? left : ctimeout));
+		x->fwd.tries++;
+		x->fwd.open_fails = 0;
+		x->fwd.connect_deadline = ev_now() + (uint64_t)(left > 0 &&
+		    left < ctimeout ? left : ctimeout);
+		forward_open_addr(x);
 		return;
 	}
 	forward_fail_connect(x, x->err_errno ? x->err_errno : ECONNREFUSED);

@@ -110,10 +110,10 @@ headers_via_value(void)
 	char *via = headers_via;
 
 	if (via[0] == '\0')
-		snprintf(via, sizeof(headers_via), "1.1 %s (cuttle/%s)",
+		snprintf(via, sizeof(headers_via), "1.1 %s (%s)",
 		    worker_cfg->unique_hostname != NULL ?
 		    worker_cfg->unique_hostname : worker_hostname(),
-		    PACKAGE_VERSION);
+		    worker_appname());
 	return via;
 }
 

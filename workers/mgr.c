@@ -8,7 +8,8 @@
  * that is not accel.  The request has passed http_access (the built-in
  * `manager` ACL matches both URL forms) and, as in Squid, the rewriter and
  * store ID helpers; other actions answer 404 with ERR_INVALID_URL as
- * Squid answers an unknown one.
+ * Squid answers an unknown one.  cachemgr_passwd then makes an action
+ * protected (a 401 without its password), disabled (404) or public.
  *
  * With workers > 1 a helper page holds every kid's part, each framed
  * "by kidN {" ... "} by kidN" in kid order, under the header Squid 5.7's
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "auth.h"
@@ -105,7 +107,25 @@ static mgr_kids_page_fn *const mgr_kid_pages[] = {
 	auth_negotiate_mgr_stats, mgr_external_acl,
 };
 
-/* Squid's layout (MenuAction): the actions registered here, all public. */
+/*
+ * Squid's ActionProtection: what cachemgr_passwd makes of an action.  No
+ * cuttle action needs a password by itself (Squid's config, shutdown,
+ * reconfigure, rotate and offline_toggle, which cuttle does not have, are
+ * "hidden" without a line), so without a line each one is public.
+ */
+static const char *
+mgr_protection(const char *action)
+{
+	const char *pw = cfg_mgr_passwd_of(worker_cfg, action);
+
+	if (pw == NULL || strcmp(pw, "none") == 0)
+		return "public";
+	if (strcmp(pw, "disable") == 0)
+		return "disabled";
+	return "protected";
+}
+
+/* Squid's layout (MenuAction): the actions registered here. */
 static int
 mgr_menu(struct buf *out)
 {
@@ -118,7 +138,7 @@ mgr_menu(struct buf *out)
 			continue;
 		buf_consume(&scratch, buf_avail(&scratch));
 		buf_printf(out, " %-22s\t%-32s\t%s\n", a->name, a->desc,
-		    "public");
+		    mgr_protection(a->name));
 	}
 	buf_free(&scratch);
 	return 0;
@@ -199,6 +219,89 @@ mgr_reply(struct xact *x, const struct buf *body)
 	xact_send_local(x);
 }
 
+/*
+ * The password and user a request gives, as Squid's ParseUrl and
+ * ParseHeaders take them: cache_object://HOST/ACTION@PASSWORD, then
+ * Authorization: Basic USER:PASSWORD, which replaces it.  *pass and *user
+ * are new strings or NULL.
+ */
+static void
+mgr_credentials(const struct xact *x, const char *action, size_t len,
+    char **user, char **pass)
+{
+	const struct http_header *h;
+
+	*user = *pass = NULL;
+	if (strcmp(x->url.scheme, "cache_object") == 0) {
+		const char *end = x->url.path + x->url.path_len;
+		const char *p = action + len;
+		if (p < end && *p == '@') {
+			size_t n = strcspn(p + 1, "?#");
+			if (n > (size_t)(end - p - 1))
+				n = (size_t)(end - p - 1);
+			*pass = xstrndup(p + 1, n);
+		}
+	}
+	if ((h = http_msg_header(&x->req, "Authorization")) == NULL)
+		return;
+	const char *v = h->value, *end = h->value + h->value_len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	if (end - v < 6 || strncasecmp(v, "Basic", 5) != 0 ||
+	    (v[5] != ' ' && v[5] != '\t'))
+		return;
+	for (v += 6; v < end && (*v == ' ' || *v == '\t'); v++)
+		;
+	char *dec = auth_b64_decode(v, (size_t)(end - v)), *colon;
+	if (dec == NULL || (colon = strchr(dec, ':')) == NULL) {
+		log_info("CacheManager::ParseHeaders: unknown basic_cookie "
+		    "format '%s'", dec != NULL ? dec : "");
+		free(dec);
+		return;
+	}
+	*colon = '\0';
+	free(*pass);
+	*user = dec;
+	*pass = xstrdup(colon + 1);
+}
+
+/*
+ * Squid's CheckPassword for a public or protected action: 0 if the
+ * request may have it, else the 401 is written (with the action as the
+ * Basic realm) and cache.log says why.
+ */
+static int
+mgr_check_password(struct xact *x, const char *name, const char *action,
+    size_t len)
+{
+	const char *want = cfg_mgr_passwd_of(worker_cfg, name);
+	char *user, *pass, local[64], remote[64];
+	int ok;
+
+	if (want == NULL || strcmp(want, "none") == 0)
+		return 0;
+	mgr_credentials(x, action, len, &user, &pass);
+	ok = pass != NULL && *pass != '\0' && strcmp(pass, want) == 0;
+	if (!ok) {
+		util_addr_str((const struct sockaddr *)&x->log.local, local,
+		    sizeof(local));
+		util_addr_str((const struct sockaddr *)&x->peer, remote,
+		    sizeof(remote));
+		log_info("CacheManager: %s@local=%s:%d remote=%s:%d: %s for "
+		    "'%s'", user != NULL && *user != '\0' ? user : "unknown",
+		    local, util_addr_port((const struct sockaddr *)
+		    &x->log.local), remote, util_addr_port(
+		    (const struct sockaddr *)&x->peer), pass != NULL &&
+		    *pass != '\0' ? "incorrect password" : "password needed",
+		    name);
+		x->mgr_realm = name;
+		xact_fail(x, 401, "ERR_CACHE_MGR_ACCESS_DENIED", 0);
+	}
+	free(user);
+	free(pass);
+	return ok ? 0 : -1;
+}
+
 int
 mgr_answer(struct xact *x)
 {
@@ -214,9 +317,22 @@ mgr_answer(struct xact *x)
 		const struct mgr_action *a = &mgr_actions[i];
 		int rc;
 
-		if (strlen(a->name) != len ||
+		/* cache_object://HOST/ alone is the menu, as in Squid */
+		if (len == 0 && strcmp(x->url.scheme, "cache_object") == 0) {
+			if (a->page != mgr_menu)
+				continue;
+		} else if (strlen(a->name) != len ||
 		    memcmp(a->name, action, len) != 0)
 			continue;
+		/* Squid answers a disabled action as an unknown one */
+		if (strcmp(mgr_protection(a->name), "disabled") == 0) {
+			log_debug(16, 2, "CacheManager: action '%s' is "
+			    "disabled", a->name);
+			xact_fail(x, 404, "ERR_INVALID_URL", 0);
+			return 1;
+		}
+		if (mgr_check_password(x, a->name, action, len) == -1)
+			return 1;
 		buf_init(&body);
 		if (a->kid_page >= 0 && worker_cfg->workers > 1)
 			rc = mgr_kids_page((size_t)a->kid_page, &body);

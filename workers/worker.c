@@ -84,6 +84,13 @@ worker_hostname(void)
 	return worker_host;
 }
 
+const char *
+worker_appname(void)
+{
+	return worker_cfg->httpd_suppress_version_string ? PACKAGE_NAME :
+	    PACKAGE_NAME "/" PACKAGE_VERSION;
+}
+
 int
 worker_first_port(void)
 {

@@ -29,6 +29,12 @@ uint64_t worker_next_xact_id(void);
 void worker_conn_closed(void);
 /* The visible hostname (visible_hostname or gethostname()). */
 const char *worker_hostname(void);
+/*
+ * What cuttle calls itself in Server:, Via:, Warning: and an error page's
+ * %s: "cuttle/VERSION", or "cuttle" with httpd_suppress_version_string on
+ * (Squid's visible_appname_string).
+ */
+const char *worker_appname(void);
 int worker_first_port(void);
 
 #endif

@@ -100,6 +100,9 @@ struct xact_fwd {
 	struct dns_result dest;		/* the addresses of the route tried */
 	int		 dest_port;
 	int		 addr_idx;
+	int		 tries;		/* connections tried: forward_max_tries */
+	int		 open_fails;	/* this address: connect_retries */
+	uint64_t	 connect_deadline;	/* ev_now() ms for this address */
 	void		(*on_connected)(struct xact *, struct srv *);
 	int		 dial_pool;	/* may take a pooled connection */
 	struct buf	 head;		/* request head as sent, for a retry */
@@ -243,6 +246,7 @@ struct xact {
 	const char	*hier;
 	int		 err_errno;
 	char		*err_x, *err_d;	/* the page's %x and %D, or NULL */
+	const char	*mgr_realm;	/* a 401's Basic realm: the action */
 	struct timeval	 started;
 
 	struct xact_fwd	 fwd;

@@ -264,10 +264,10 @@ xact_max_forwards(struct xact *x)
 	headers_build_request(x, &echo);
 	x->log.status = 200;
 	size_t rel = buf_avail(&c->out);
-	buf_printf(&c->out, "HTTP/1.1 200 OK\r\nServer: cuttle/%s\r\n"
+	buf_printf(&c->out, "HTTP/1.1 200 OK\r\nServer: %s\r\n"
 	    "Content-Type: message/http\r\nContent-Length: %zu\r\n"
 	    "X-Cache: MISS from %s\r\nConnection: %s\r\n\r\n",
-	    PACKAGE_VERSION, buf_avail(&echo), host,
+	    worker_appname(), buf_avail(&echo), host,
 	    x->keep_client ? "keep-alive" : "close");
 	hdr_mangle_head(x, HDR_MANGLE_REPLY, NULL, &c->out, rel);
 	buf_append(&c->out, buf_head(&echo), buf_avail(&echo));

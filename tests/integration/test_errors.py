@@ -164,3 +164,17 @@ def test_error_page_comes_from_its_template(proxy):
     r = get(p.port, "http://origin.test:%d/" % closed_port())
     check_error_page(r, 503, "ERR_CONNECT_FAIL 111")
     assert "error page template" not in p.cache_log, p.cache_log
+
+
+@pytest.mark.parametrize("conf,address", [
+    ("", b"webmaster"),
+    ("cache_mgr ops@example.test\n", b"ops@example.test"),
+    ("cache_mgr a<b>@example.test\n", b"a&lt;b&gt;@example.test"),
+])
+def test_cache_mgr_is_the_address_on_error_pages(proxy, conf, address):
+    # %w in the templates: the mailto link and its text
+    p = proxy(conf)
+    r = get(p.port, "http://origin.test:%d/" % closed_port())
+    check_error_page(r, 503, "ERR_CONNECT_FAIL 111")
+    assert b'href="mailto:' + address in r.body
+    assert b">" + address + b"</a>" in r.body

@@ -1003,6 +1003,91 @@ test_notes(void)
 	is_int(load_free("note k\n"), 1, "a value is required");
 }
 
+/* forward_max_tries, connect_retries (capped at 10 as Squid 5.7 does) and
+ * httpd_suppress_version_string */
+static void
+test_forwarding_limits(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "f.conf", "\n", 0), 0, "defaults load");
+	is_int(c.forward_max_tries, 25, "forward_max_tries defaults to 25");
+	is_int(c.connect_retries, 0, "connect_retries defaults to 0");
+	is_int(c.httpd_suppress_version_string, 0,
+	    "httpd_suppress_version_string defaults to off");
+	is_str(c.cache_mgr, "webmaster", "cache_mgr defaults to webmaster");
+	cfg_free(&c);
+	is_int(load(&c, "f.conf", "forward_max_tries 3\nconnect_retries 4\n"
+	    "httpd_suppress_version_string on\n", 0), 0, "values load");
+	is_int(c.forward_max_tries, 3, "forward_max_tries");
+	is_int(c.connect_retries, 4, "connect_retries");
+	is_int(c.httpd_suppress_version_string, 1,
+	    "httpd_suppress_version_string on");
+	cfg_free(&c);
+	is_int(load(&c, "f.conf", "connect_retries 11\n", 0), 0,
+	    "connect_retries 11 loads");
+	is_int(c.connect_retries, 10, "is capped at 10");
+	ok(logged("WARNING: %s:1: connect_retries cannot be larger than 10. "
+	    "Resetting to 10.", tpath("f.conf")), "with Squid's warning");
+	cfg_free(&c);
+	is_int(load_free("forward_max_tries many\n"), 1,
+	    "forward_max_tries needs a number");
+}
+
+/* cachemgr_passwd: file order, "all", a repeated action reported */
+static void
+test_cachemgr_passwd(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "m.conf", "cachemgr_passwd none menu\n"
+	    "cachemgr_passwd s3 redirector menu\n"
+	    "cachemgr_passwd disable all\n", 0), 0, "cachemgr_passwd loads");
+	is_str(cfg_mgr_passwd_of(&c, "menu"), "none", "first line decides");
+	is_str(cfg_mgr_passwd_of(&c, "redirector"), "s3", "a secret");
+	is_str(cfg_mgr_passwd_of(&c, "store_id"), "disable", "all covers it");
+	ok(logged("WARNING: %s:2: action 'menu' already has a password",
+	    tpath("m.conf")), "a repeated action is reported");
+	cfg_free(&c);
+	is_int(load(&c, "m.conf", "cachemgr_passwd s3 info\n", 0), 0,
+	    "another line");
+	is_str(cfg_mgr_passwd_of(&c, "menu"), NULL, "unnamed: no word");
+	cfg_free(&c);
+	is_int(load_free("cachemgr_passwd\n"), 1, "a password is required");
+}
+
+/* cpu_affinity_map: lines merged, Squid's checks, the last core wins */
+static void
+test_cpu_affinity_map(void)
+{
+	struct cfg c;
+	int conflict;
+
+	is_int(load(&c, "a.conf", "cpu_affinity_map process_numbers=1,2 "
+	    "cores=2,1\ncpu_affinity_map process_numbers=2 cores=3\n", 0), 0,
+	    "two lines load");
+	is_int(c.cpu_affinity_map.n, 3, "merged");
+	is_int(cfg_cpu_affinity_core(&c, 1, &conflict), 2, "kid1 on core 2");
+	is_int(conflict, 0, "no conflict for kid1");
+	is_int(cfg_cpu_affinity_core(&c, 2, &conflict), 3, "the last core wins");
+	is_int(conflict, 1, "and the conflict is seen");
+	is_int(cfg_cpu_affinity_core(&c, 3, &conflict), 0, "kid3: none");
+	cfg_free(&c);
+	is_int(load_free("cpu_affinity_map process_numbers=1,2 cores=1\n"), 1,
+	    "lists of different lengths");
+	ok(logged("bad 'cpu_affinity_map'; process_numbers and cores lists "
+	    "differ in length or contain numbers <= 0"), "Squid's message");
+	is_int(load_free("cpu_affinity_map process_numbers=0 cores=1\n"), 1,
+	    "process 0");
+	is_int(load_free("cpu_affinity_map cores=1 process_numbers=1\n"), 1,
+	    "order matters");
+	ok(logged("t.conf:1: bad 'process_numbers' parameter in "
+	    "'cpu_affinity_map'"), "with file:line");
+	is_int(load_free("cpu_affinity_map process_numbers=1 cores=1,\n"), 1,
+	    "a trailing comma");
+	is_int(load_free("cpu_affinity_map\n"), 1, "no lists");
+}
+
 int
 main(void)
 {
@@ -1019,6 +1104,9 @@ main(void)
 	test_url_rewrite_timeout();
 	test_targeted_cache_control();
 	test_notes();
+	test_forwarding_limits();
+	test_cachemgr_passwd();
+	test_cpu_affinity_map();
 	t_conf_cleanup();
 	return tap_done();
 }
