@@ -198,12 +198,7 @@ cfg_set_hdr_add(struct conf_ctx *cx, void *field, int argc, char **argv)
 		free(words);
 	}
 	if (err != NULL) {
-		free(a->name);
-		free(a->value);
-		if (a->format != NULL)
-			logformat_free(a->format);
-		free(a->refs);
-		free(a);
+		hdr_add_free(a);
 		return err;
 	}
 	for (tail = &r->add; *tail != NULL; tail = &(*tail)->next)

@@ -130,6 +130,17 @@ hdr_rules_mangler_clear(struct hdr_mangler *m)
 }
 
 void
+hdr_add_free(struct hdr_add *a)
+{
+	free(a->name);
+	free(a->value);
+	if (a->format != NULL)
+		logformat_free(a->format);
+	free(a->refs);
+	free(a);
+}
+
+void
 hdr_rules_free(struct hdr_rules *r)
 {
 	struct hdr_mangler *m;
@@ -144,12 +155,7 @@ hdr_rules_free(struct hdr_rules *r)
 	hdr_rules_mangler_clear(&r->all);
 	while ((a = r->add) != NULL) {
 		r->add = a->next;
-		free(a->name);
-		free(a->value);
-		if (a->format != NULL)
-			logformat_free(a->format);
-		free(a->refs);
-		free(a);
+		hdr_add_free(a);
 	}
 	memset(r, 0, sizeof(*r));
 }

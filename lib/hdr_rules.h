@@ -80,5 +80,7 @@ hdr_rules_active(const struct hdr_rules *r)
 	    r->all.acl.head != NULL || r->add != NULL;
 }
 void hdr_rules_free(struct hdr_rules *r);
+/* Free one add line (not the ones after it). */
+void hdr_add_free(struct hdr_add *a);
 
 #endif

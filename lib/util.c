@@ -96,6 +96,15 @@ util_addr_str(const struct sockaddr *sa, char *buf, size_t n)
 	return buf;
 }
 
+void
+util_addr_set_port(struct sockaddr_storage *ss, int port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+}
+
 int
 util_addr_port(const struct sockaddr *sa)
 {

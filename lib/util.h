@@ -19,6 +19,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "127.0.0.1" / "::1" (no brackets, no port), into buf of size n. */
 const char *util_addr_str(const struct sockaddr *sa, char *buf, size_t n);
 int util_addr_port(const struct sockaddr *sa);
+/* Set the port of an IPv4 or IPv6 address (host order in, network out). */
+void util_addr_set_port(struct sockaddr_storage *ss, int port);
 /* Parse a numeric IPv4/IPv6 address (brackets allowed) and port. */
 int util_addr_parse(const char *host, int port, struct sockaddr_storage *ss,
     socklen_t *len);

@@ -397,12 +397,7 @@ forward_open_addr(struct xact *x)
 	struct sockaddr_storage addr = x->fwd.dest.addrs[x->fwd.addr_idx];
 	const struct cfg_peer *peer = xact_peer(x);
 
-	if (addr.ss_family == AF_INET)
-		((struct sockaddr_in *)&addr)->sin_port =
-		    htons(x->fwd.dest_port);
-	else
-		((struct sockaddr_in6 *)&addr)->sin6_port =
-		    htons(x->fwd.dest_port);
+	util_addr_set_port(&addr, x->fwd.dest_port);
 	int fd = forward_socket(x, (struct sockaddr *)&addr);
 	if (fd == -1) {
 		x->log.server = addr;
@@ -444,12 +439,7 @@ forward_dial(struct xact *x, int allow_pool, forward_connected_cb *cb)
 	    worker_cfg->peer_connect_timeout;
 	for (; x->fwd.addr_idx < x->fwd.dest.naddrs; x->fwd.addr_idx++) {
 		addr = x->fwd.dest.addrs[x->fwd.addr_idx];
-		if (addr.ss_family == AF_INET)
-			((struct sockaddr_in *)&addr)->sin_port =
-			    htons(x->fwd.dest_port);
-		else
-			((struct sockaddr_in6 *)&addr)->sin6_port =
-			    htons(x->fwd.dest_port);
+		util_addr_set_port(&addr, x->fwd.dest_port);
 		/* Squid 5.7 counts every connection tried, a pooled one
 		   too (HappyConnOpener's n_tries), and stops at the limit
 		   with the last failure */

@@ -331,10 +331,7 @@ intercept_spoof_bind(const struct xact *x, int fd, const struct sockaddr *dst)
 	   the proxy's own address to that peer */
 	if (xact_peer(x) != NULL && xact_peer(x)->no_tproxy)
 		return;
-	if (src.ss_family == AF_INET)
-		((struct sockaddr_in *)&src)->sin_port = 0;
-	else
-		((struct sockaddr_in6 *)&src)->sin6_port = 0;
+	util_addr_set_port(&src, 0);
 	if (setsockopt(fd, SOL_IP, IP_TRANSPARENT, &on, sizeof(on)) == -1) {
 		/* without CAP_NET_ADMIN: go out from our own address */
 		if (!warned++)

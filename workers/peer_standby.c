@@ -209,10 +209,7 @@ peer_standby_dial(struct peer_standby *sb, const struct dns_result *res)
 	int one = 1, fd;
 	struct srv *s;
 
-	if (a.ss_family == AF_INET)
-		((struct sockaddr_in *)&a)->sin_port = htons(p->http_port);
-	else
-		((struct sockaddr_in6 *)&a)->sin6_port = htons(p->http_port);
+	util_addr_set_port(&a, p->http_port);
 	fd = socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		log_warn("cache_peer %s: standby socket", p->name);

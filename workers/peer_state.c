@@ -212,10 +212,7 @@ peer_state_probe_addr(const struct cfg_peer *p, struct sockaddr_storage *addr)
 	pr->peer = p;
 	peer_state_get(p)->testing++;
 	ev_timer_init(&pr->timer, peer_state_probe_timeout, pr);
-	if (addr->ss_family == AF_INET)
-		((struct sockaddr_in *)addr)->sin_port = htons(p->http_port);
-	else
-		((struct sockaddr_in6 *)addr)->sin6_port = htons(p->http_port);
+	util_addr_set_port(addr, p->http_port);
 	fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	ev_io_init(&pr->io, -1, peer_state_probe_io, pr);
