@@ -423,7 +423,7 @@ forward_relay_dechunked(struct xact *x)
 		int moved = buf_avail(&discard) > 0;
 		buf_free(&discard);
 		if (r == -1) {
-			xact_end(x, XACT_ABORT, NULL, "broken chunked response");
+			xact_end(x, XACT_CUT, NULL, "broken chunked response");
 			return FWD_ENDED;
 		}
 		forward_store_when_done(x);
@@ -436,7 +436,7 @@ forward_relay_dechunked(struct xact *x)
 	if (buf_avail(&c->out) > 0)
 		return FWD_BLOCKED;
 	if (body_dechunk(&x->repbody, &x->srv->in, &c->out) == -1) {
-		xact_end(x, XACT_ABORT, NULL, "broken chunked response");
+		xact_end(x, XACT_CUT, NULL, "broken chunked response");
 		return FWD_ENDED;
 	}
 	forward_store_when_done(x);
@@ -457,7 +457,7 @@ forward_relay(struct xact *x)
 	int n = 0;
 
 	if (body_scan(&x->repbody, &s->in) == -1) {
-		xact_end(x, XACT_ABORT, NULL, "broken chunked response");
+		xact_end(x, XACT_CUT, NULL, "broken chunked response");
 		return FWD_ENDED;
 	}
 	if (x->fwd.reply_limit >= 0 && x->repbody.payload > x->fwd.reply_limit) {
@@ -603,7 +603,11 @@ forward_pump(struct xact *x)
 				if (x->state == XS_FORWARD) {
 					if (forward_retry(x))
 						return;
-					if (buf_avail(&s->in) == 0) {
+					/* Squid 5.7: a reset is a read error;
+					   an EOF, or a TLS failure, before
+					   any byte is a zero-size reply */
+					if (buf_avail(&s->in) == 0 &&
+					    (err == 0 || s->ssl != NULL)) {
 						xact_fail(x, 502,
 						    "ERR_ZERO_SIZE_OBJECT", err);
 						return;
@@ -620,7 +624,7 @@ forward_pump(struct xact *x)
 				if (err == 0)
 					body_eof(&x->repbody);
 				if (!x->repbody.done) {
-					xact_end(x, XACT_ABORT, NULL, "server closed mid-body");
+					xact_end(x, XACT_CUT, NULL, "server closed mid-body");
 					return;
 				}
 				x->rep.keep_alive = 0;

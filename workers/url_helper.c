@@ -64,6 +64,7 @@ url_helper_timedout(const struct url_helper *h, struct xact *x)
 	 * spent) end the request; so does a configured response Squid could
 	 * not read */
 	log_errx("%s: Timedout", h->label);
+	x->log.err_detail = "REDIRECTOR_TIMEDOUT";
 	xact_fail(x, 500, "ERR_GATEWAY_FAILURE", 0);
 	return 1;
 }

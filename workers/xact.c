@@ -445,6 +445,26 @@ xact_cache_busy(const struct xact *x)
 	    (x->cf.group != NULL && x->cf.leader == 1);
 }
 
+/*
+ * %err_detail: Squid 5.7's FwdState details an error it ends a request with
+ * as WITH_SERVER unless something said more (a TLS failure has its own).
+ */
+static int
+xact_server_error(const struct xact *x, const char *err_name)
+{
+	static const char *const names[] = { "ERR_CONNECT_FAIL",
+	    "ERR_ZERO_SIZE_OBJECT", "ERR_READ_ERROR", "ERR_READ_TIMEOUT",
+	    "ERR_WRITE_ERROR", "ERR_INVALID_RESP", "ERR_DNS_FAIL",
+	    "ERR_CANNOT_FORWARD" };
+
+	if (err_name == NULL || strcmp(x->method, "CONNECT") == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(err_name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* An error before any head went out: the error page (or the stale copy). */
 static void
 xact_end_error(struct xact *x, int status, const char *err_name)
@@ -467,6 +487,8 @@ xact_end_error(struct xact *x, int status, const char *err_name)
 		x->keep_client = 0;
 	x->log.status = status;
 	x->log.err_code = err_name;
+	if (x->log.err_detail == NULL && xact_server_error(x, err_name))
+		x->log.err_detail = "WITH_SERVER";
 	/* Squid 5.7 logs a failed tunnel with no content type */
 	x->log.mime_type = x->tun.dialing ? NULL : "text/html";
 	buf_consume(&c->out, buf_avail(&c->out));
@@ -480,6 +502,7 @@ xact_end(struct xact *x, int status, const char *err_name,
     const char *reason)
 {
 	struct conn *c = x->conn;
+	int cut = status == XACT_CUT;
 
 	if (status >= 100 && !x->head_sent && !x->detached) {
 		xact_end_error(x, status, err_name);
@@ -508,7 +531,8 @@ xact_end(struct xact *x, int status, const char *err_name,
 	if (status == XACT_ABORT) {
 		log_debug(33, 2, "transaction %llu aborted: %s",
 		    (unsigned long long)x->id, reason);
-		if (!x->timed_out && strstr(x->result_tag, "_ABORTED") == NULL &&
+		if (!cut && !x->timed_out &&
+		    strstr(x->result_tag, "_ABORTED") == NULL &&
 		    strlen(x->result_tag) + 9 < sizeof(x->result_tag))
 			strcat(x->result_tag, "_ABORTED");
 		if (x->srv != NULL)

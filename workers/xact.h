@@ -311,9 +311,13 @@ void xact_route(struct xact *x, const struct cache_outcome *v);
  *   status >= 100       fails with the err_name page (x->err_errno shown),
  *                       or, once a head went out, like XACT_ABORT
  *   XACT_ABORT          cut short; reason goes to the debug log
+ *   XACT_CUT            the server cut the response short: as XACT_ABORT,
+ *                       but logged without _ABORTED (Squid 5.7 marks a
+ *                       transaction aborted only when its client went)
  * A detached transaction (no client) stores what it fetched when complete.
  */
 #define XACT_ABORT	(-1)
+#define XACT_CUT	(-2)
 void xact_end(struct xact *x, int status, const char *err_name,
     const char *reason);
 /* xact_end with the errno the error page shows. */

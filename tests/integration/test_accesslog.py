@@ -6,8 +6,9 @@ import re
 import socket
 import ssl
 
-from helpers import COMBINED_RE, COMMON_RE, RawClient, build, get, exchange
+from helpers import COMBINED_RE, COMMON_RE, ConnectionClosed, RawClient, build, get, exchange
 from origin import closed_port
+from raworigin import RawOrigin
 
 # Fields that must be identical between cuttle and Squid for the same request.
 # Not compared: the timestamp and elapsed time, and the byte count, which
@@ -175,3 +176,41 @@ def test_overlapping_hits_log_their_own_type(proxy, origin):
     assert slow["url"].endswith("/slow") and slow["code"] == "TCP_MEM_HIT/200"
     assert quick["type"] == "text/quick"
     assert slow["type"] == "text/slow"
+
+
+ERR_FMT = ("logformat ed %Ss/%>Hs %err_code %err_detail %ru\n"
+           "access_log stdio:@DIR@/ed.log ed\n")
+
+
+def _err_lines(p, n):
+    return p.access_log_lines(n, path=os.path.join(p.dir, "ed.log"))
+
+
+def _get_quietly(port, url):
+    try:
+        return get(port, url)
+    except (ConnectionClosed, OSError):
+        return None
+
+
+def test_err_code_and_detail_as_squid_logs_them(proxy, origin):
+    # squid-compat.md 11.4 and Squid 5.7 itself: an error that forwarding
+    # ends with is detailed WITH_SERVER; a reset before any byte is a read
+    # error; a body the server cuts short is not the client's abort.
+    p = proxy(ERR_FMT + "acl blocked dstdomain blocked.test\n"
+              "http_access deny blocked\n")
+    zero, reset, part = (RawOrigin([[how]]) for how in ("close", "reset", "body-part"))
+    refused = "http://127.0.0.1:%d/refused" % closed_port()
+    urls = [origin.url("/bytes/10"), refused, "http://blocked.test/x",
+            "http://127.0.0.1:%d/zero" % zero.port,
+            "http://127.0.0.1:%d/reset" % reset.port,
+            "http://127.0.0.1:%d/part" % part.port]
+    for u in urls:
+        _get_quietly(p.port, u)
+    assert _err_lines(p, 6) == [
+        "TCP_MISS/200 - - " + urls[0],
+        "TCP_MISS/503 ERR_CONNECT_FAIL WITH_SERVER " + urls[1],
+        "TCP_DENIED/403 ERR_ACCESS_DENIED - " + urls[2],
+        "TCP_MISS/502 ERR_ZERO_SIZE_OBJECT WITH_SERVER " + urls[3],
+        "TCP_MISS/502 ERR_READ_ERROR WITH_SERVER " + urls[4],
+        "TCP_MISS/200 - - " + urls[5]]

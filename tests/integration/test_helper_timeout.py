@@ -128,7 +128,8 @@ def test_late_reply_is_dropped_and_the_child_serves_on(proxy, origin, workdir):
 
 def test_fail_answers_gateway_failure(proxy, origin, workdir):
     c, _ = conf(workdir, "on_timeout=fail")
-    p = proxy(conf_extra=c, access=ACCESS)
+    p = proxy(conf_extra=c + "logformat ed %err_code %err_detail\n"
+              "access_log stdio:@DIR@/ed.log ed\n", access=ACCESS)
     r, took = timed_get(p, origin.url("/hang/c"))
     assert r.status == 500
     assert r.header("X-Squid-Error") == "ERR_GATEWAY_FAILURE 0"
@@ -136,6 +137,8 @@ def test_fail_answers_gateway_failure(proxy, origin, workdir):
     assert origin.requests == []
     e = log_entry(p, 1)
     assert e["code"] == "NONE_NONE/500"
+    assert p.access_log_lines(1, path=os.path.join(p.dir, "ed.log"))[0] == \
+        "ERR_GATEWAY_FAILURE REDIRECTOR_TIMEDOUT"
     assert redirector(p)["requests timedout"] == 1
     # a helper that answers in time still works
     assert get(p.port, origin.url("/quick")).status == 200
