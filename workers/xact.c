@@ -302,6 +302,7 @@ xact_parse_error(struct conn *c, const struct http_parse_error *perr)
 	const char *err = "ERR_INVALID_REQ";
 
 	c->xact = x;
+	x->unparsed = 1;
 	log_debug(11, 2, "invalid request from client: %s", perr->reason);
 	x->method = xact_guess_method(c);
 	x->log_url = xstrdup(status == 431 || status == 414 ?
@@ -486,7 +487,7 @@ xact_end_error(struct xact *x, int status, const char *err_name)
 	    status == 431 || status == 505 || status == 501)
 		x->keep_client = 0;
 	x->log.status = status;
-	x->log.err_code = err_name;
+	x->log.err_code = x->unparsed ? NULL : err_name;
 	if (x->log.err_detail == NULL && xact_server_error(x, err_name))
 		x->log.err_detail = "WITH_SERVER";
 	/* Squid 5.7 logs a failed tunnel with no content type */

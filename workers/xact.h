@@ -209,6 +209,8 @@ struct xact {
 	struct conn	*conn;		/* NULL once detached */
 	const struct cfg_port *port;	/* the port the request came in on */
 	int		 detached;	/* the client left; finishing for the cache */
+	int		 unparsed;	/* no request came of it (a parse or URL
+					   error): Squid logs no %err_code */
 	int		 timed_out;	/* ended by write_timeout (no _ABORTED) */
 	enum xact_state	 state;		/* only through xact_set_state() */
 	uint64_t	 id;

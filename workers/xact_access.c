@@ -433,6 +433,7 @@ xact_access_start(struct xact *x)
 		ur = url_parse_absolute(&x->url, x->req.target,
 		    x->req.target_len);
 	if (ur != URL_OK) {
+		x->unparsed = 1;
 		x->url_str = xstrndup(x->req.target, x->req.target_len);
 		x->log_url = xstrndup(x->req.target, x->req.target_len);
 		if (!x->is_connect && url_is_origin_form(x->req.target,

@@ -207,7 +207,14 @@ def test_err_code_and_detail_as_squid_logs_them(proxy, origin):
             "http://127.0.0.1:%d/part" % part.port]
     for u in urls:
         _get_quietly(p.port, u)
-    assert _err_lines(p, 6) == [
+    # Squid makes no request of a head or URL it cannot parse: no %err_code
+    for raw in (b"GARBAGE\r\n\r\n", b"GET /relative HTTP/1.1\r\nHost: a\r\n\r\n"):
+        c = RawClient(p.port)
+        c.send(raw)
+        assert c.read_response("GET").status == 400
+    assert _err_lines(p, 8)[6:] == ["NONE_NONE/400 - - error:invalid-request",
+                                    "NONE_NONE/400 - - /relative"]
+    assert _err_lines(p, 6)[:6] == [
         "TCP_MISS/200 - - " + urls[0],
         "TCP_MISS/503 ERR_CONNECT_FAIL WITH_SERVER " + urls[1],
         "TCP_DENIED/403 ERR_ACCESS_DENIED - " + urls[2],
