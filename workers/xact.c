@@ -447,23 +447,33 @@ xact_cache_busy(const struct xact *x)
 }
 
 /*
- * %err_detail: Squid 5.7's FwdState details an error it ends a request with
- * as WITH_SERVER unless something said more (a TLS failure has its own).
+ * %err_detail as Squid 5.7 writes it: FwdState details an error it ends a
+ * request with as WITH_SERVER unless something said more (a TLS failure
+ * has its own); a tunnel's error page details the system error, errno=N.
  */
-static int
-xact_server_error(const struct xact *x, const char *err_name)
+static void
+xact_error_detail(struct xact *x, const char *err_name)
 {
 	static const char *const names[] = { "ERR_CONNECT_FAIL",
 	    "ERR_ZERO_SIZE_OBJECT", "ERR_READ_ERROR", "ERR_READ_TIMEOUT",
 	    "ERR_WRITE_ERROR", "ERR_INVALID_RESP", "ERR_DNS_FAIL",
 	    "ERR_CANNOT_FORWARD" };
 
-	if (err_name == NULL || strcmp(x->method, "CONNECT") == 0)
-		return 0;
+	if (err_name == NULL || x->unparsed)
+		return;
+	if (strcmp(x->method, "CONNECT") == 0) {
+		if (x->err_errno != 0) {
+			snprintf(x->err_detail, sizeof(x->err_detail),
+			    "errno=%d", x->err_errno);
+			x->log.err_detail = x->err_detail;
+		}
+		return;
+	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(err_name, names[i]) == 0)
-			return 1;
-	return 0;
+		if (strcmp(err_name, names[i]) == 0) {
+			x->log.err_detail = "WITH_SERVER";
+			return;
+		}
 }
 
 /* An error before any head went out: the error page (or the stale copy). */
@@ -488,8 +498,8 @@ xact_end_error(struct xact *x, int status, const char *err_name)
 		x->keep_client = 0;
 	x->log.status = status;
 	x->log.err_code = x->unparsed ? NULL : err_name;
-	if (x->log.err_detail == NULL && xact_server_error(x, err_name))
-		x->log.err_detail = "WITH_SERVER";
+	if (x->log.err_detail == NULL)
+		xact_error_detail(x, err_name);
 	/* Squid 5.7 logs a failed tunnel with no content type */
 	x->log.mime_type = x->tun.dialing ? NULL : "text/html";
 	buf_consume(&c->out, buf_avail(&c->out));

@@ -211,6 +211,7 @@ struct xact {
 	int		 detached;	/* the client left; finishing for the cache */
 	int		 unparsed;	/* no request came of it (a parse or URL
 					   error): Squid logs no %err_code */
+	char		 err_detail[24];	/* %err_detail when made up here */
 	int		 timed_out;	/* ended by write_timeout (no _ABORTED) */
 	enum xact_state	 state;		/* only through xact_set_state() */
 	uint64_t	 id;

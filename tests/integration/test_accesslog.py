@@ -221,3 +221,13 @@ def test_err_code_and_detail_as_squid_logs_them(proxy, origin):
         "TCP_MISS/502 ERR_ZERO_SIZE_OBJECT WITH_SERVER " + urls[3],
         "TCP_MISS/502 ERR_READ_ERROR WITH_SERVER " + urls[4],
         "TCP_MISS/200 - - " + urls[5]]
+
+
+def test_err_detail_of_a_failed_tunnel_is_the_errno(proxy):
+    # A CONNECT's error page details the system error (Squid 5.7's tunnel)
+    port = closed_port()
+    p = proxy(ERR_FMT, ssl_ports=[port])
+    c = RawClient(p.port)
+    c.send("CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (port, port))
+    assert c.read_response("CONNECT").status == 503
+    assert _err_lines(p, 1) == ["NONE_NONE/503 ERR_CONNECT_FAIL errno=111 127.0.0.1:%d" % port]
