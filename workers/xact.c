@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -674,6 +675,26 @@ xact_client_update(struct xact *x)
 		conn_want(x->conn, xact_client_wants(x));
 }
 
+/*
+ * The client closed or reset its connection mid-transaction: Squid 5.7
+ * logs ERR_CLIENT_GONE, detailed WITH_CLIENT for a close and errno=N for
+ * a reset (the error its read got).
+ */
+static void
+xact_note_client_gone(struct xact *x)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	x->log.err_code = "ERR_CLIENT_GONE";
+	if (getsockopt(x->conn->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+	    err != 0) {
+		snprintf(x->err_detail, sizeof(x->err_detail), "errno=%d", err);
+		x->log.err_detail = x->err_detail;
+	} else
+		x->log.err_detail = "WITH_CLIENT";
+}
+
 void
 xact_client_event(struct xact *x, uint32_t revents)
 {
@@ -690,6 +711,7 @@ xact_client_event(struct xact *x, uint32_t revents)
 	}
 	if (x->state == XS_HIT) {
 		if (revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+			xact_note_client_gone(x);
 			conn_close(c);
 			return;
 		}
@@ -702,6 +724,7 @@ xact_client_event(struct xact *x, uint32_t revents)
 	}
 	if (x->reqbody.done && (revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
 		/* half_closed_clients off, as in Squid: the client is gone */
+		xact_note_client_gone(x);
 		conn_close(c);
 		return;
 	}

@@ -6,7 +6,8 @@ import re
 import socket
 import ssl
 
-from helpers import COMBINED_RE, COMMON_RE, ConnectionClosed, RawClient, build, get, exchange
+from helpers import (COMBINED_RE, COMMON_RE, ConnectionClosed, RawClient, build, exchange, get,
+                     wait_for)
 from origin import closed_port
 from raworigin import RawOrigin
 
@@ -231,3 +232,15 @@ def test_err_detail_of_a_failed_tunnel_is_the_errno(proxy):
     c.send("CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (port, port))
     assert c.read_response("CONNECT").status == 503
     assert _err_lines(p, 1) == ["NONE_NONE/503 ERR_CONNECT_FAIL errno=111 127.0.0.1:%d" % port]
+
+
+def test_client_gone_is_logged_as_squid_logs_it(proxy, origin):
+    # A client that closes while its response is awaited: ERR_CLIENT_GONE,
+    # detailed WITH_CLIENT (Squid 5.7's ConnStateData on EOF)
+    p = proxy(ERR_FMT)
+    url = origin.url("/slow/1")
+    c = socket.create_connection(("127.0.0.1", p.port), timeout=10)
+    c.sendall(("GET %s HTTP/1.1\r\nHost: origin.test\r\n\r\n" % url).encode())
+    assert wait_for(lambda: origin.count("/slow/1") == 1, 5)
+    c.close()
+    assert _err_lines(p, 1) == ["TCP_MISS_ABORTED/0 ERR_CLIENT_GONE WITH_CLIENT " + url]
