@@ -450,7 +450,8 @@ xact_cache_busy(const struct xact *x)
 /*
  * %err_detail as Squid 5.7 writes it: FwdState details an error it ends a
  * request with as WITH_SERVER unless something said more (a TLS failure
- * has its own); a tunnel's error page details the system error, errno=N.
+ * has its own, the page's %x); a tunnel's error page details the system
+ * error, errno=N.
  */
 static void
 xact_error_detail(struct xact *x, const char *err_name)
@@ -462,6 +463,10 @@ xact_error_detail(struct xact *x, const char *err_name)
 
 	if (err_name == NULL || x->unparsed)
 		return;
+	if (x->err_x != NULL) {		/* a TLS failure's, as the page's %x */
+		x->log.err_detail = x->err_x;
+		return;
+	}
 	if (strcmp(x->method, "CONNECT") == 0) {
 		if (x->err_errno != 0) {
 			snprintf(x->err_detail, sizeof(x->err_detail),

@@ -132,10 +132,14 @@ def test_sslproxy_cert_error_allow_all(proxy, tls_origins, certs):
 ])
 def test_certificate_errors_are_named(proxy, tls_origins, certs, kind, name, detail):
     o = tls_origins(getattr(certs, kind))
-    p = proxy(trusted(certs))
+    p = proxy(trusted(certs, "logformat ed %err_code %err_detail",
+                      "access_log stdio:@DIR@/ed.log ed"))
     r = _refused(p, o)
     assert name in r.body
     assert detail in r.body
+    # the log details the error as the page's %x does
+    (line,) = p.access_log_lines(1, path=os.path.join(p.dir, "ed.log"))
+    assert line == "ERR_SECURE_CONNECT_FAIL %s+broken_cert" % name.decode()
 
 
 def test_dont_verify_peer(proxy, tls_origins, certs):
