@@ -294,6 +294,26 @@ xact_guess_method(const struct conn *c)
 	return xstrndup(p, n);
 }
 
+/*
+ * The request-target of a line "METHOD TARGET VERSION" whose version was
+ * refused (Squid 5.7 logs a 505 with the URL it read), or NULL.
+ */
+static char *
+xact_guess_target(const struct conn *c, const char *method)
+{
+	const char *p = buf_head(&c->in), *end = p + buf_avail(&c->in);
+	const char *t, *e;
+
+	if (method == NULL || (size_t)(end - p) <= strlen(method) + 1)
+		return NULL;
+	t = p + strlen(method) + 1;
+	for (e = t; e < end && *e > ' ' && *e < 0x7f; e++)
+		;
+	if (e == t || e >= end || *e != ' ')
+		return NULL;
+	return xstrndup(t, (size_t)(e - t));
+}
+
 /* A parse failure: Squid logs NONE_NONE/4xx with "error:invalid-request". */
 void
 xact_parse_error(struct conn *c, const struct http_parse_error *perr)
@@ -306,8 +326,11 @@ xact_parse_error(struct conn *c, const struct http_parse_error *perr)
 	x->unparsed = 1;
 	log_debug(11, 2, "invalid request from client: %s", perr->reason);
 	x->method = xact_guess_method(c);
-	x->log_url = xstrdup(status == 431 || status == 414 ?
-	    "error:request-too-large" : "error:invalid-request");
+	if (status == 505)
+		x->log_url = xact_guess_target(c, x->method);
+	if (x->log_url == NULL)
+		x->log_url = xstrdup(status == 431 || status == 414 ?
+		    "error:request-too-large" : "error:invalid-request");
 	x->url_str = xstrdup(x->log_url);
 	x->reqbody.done = 0;
 	x->keep_client = 0;

@@ -209,12 +209,17 @@ def test_err_code_and_detail_as_squid_logs_them(proxy, origin):
     for u in urls:
         _get_quietly(p.port, u)
     # Squid makes no request of a head or URL it cannot parse: no %err_code
-    for raw in (b"GARBAGE\r\n\r\n", b"GET /relative HTTP/1.1\r\nHost: a\r\n\r\n"):
+    # (a refused version is logged with the URL Squid read)
+    v2 = origin.url("/v2")
+    for raw, status in ((b"GARBAGE\r\n\r\n", 400),
+                        (b"GET /relative HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+                        (b"GET %s HTTP/2.0\r\nHost: a\r\n\r\n" % v2.encode(), 505)):
         c = RawClient(p.port)
         c.send(raw)
-        assert c.read_response("GET").status == 400
-    assert _err_lines(p, 8)[6:] == ["NONE_NONE/400 - - error:invalid-request",
-                                    "NONE_NONE/400 - - /relative"]
+        assert c.read_response("GET").status == status
+    assert _err_lines(p, 9)[6:9] == ["NONE_NONE/400 - - error:invalid-request",
+                                     "NONE_NONE/400 - - /relative",
+                                     "NONE_NONE/505 - - " + v2]
     assert _err_lines(p, 6)[:6] == [
         "TCP_MISS/200 - - " + urls[0],
         "TCP_MISS/503 ERR_CONNECT_FAIL WITH_SERVER " + urls[1],
