@@ -9,7 +9,7 @@ the header where its ACLs fail.  "Other" covers only the headers Squid has
 no name for; "All" is the last resort.  The origin records what it got.
 """
 
-from helpers import RawClient, get, write_script
+from helpers import PURGE_ACCESS, PURGE_CONF, RawClient, get, write_script
 
 FRESH = [("Cache-Control", "max-age=60"), ("Content-Type", "text/plain")]
 TAGGED = "acl tagged req_header X-Tag -i ^yes$\n"
@@ -282,3 +282,22 @@ def test_reply_rules_on_a_request_that_did_not_parse(proxy, origin):
         r = c.read_head()
     assert r.status == 400
     assert r.header("X-Seen") is not None and "127.0.0.1" in r.header("X-Seen")
+
+
+def test_reply_rules_apply_to_purge_and_trace_replies(proxy, origin):
+    # replies the proxy makes itself, without an error page: a PURGE's
+    # 200 and 404, and the echo of a TRACE with Max-Forwards: 0
+    origin.script("/pt", headers=FRESH, body="body\n")
+    p = proxy(PURGE_CONF + "reply_header_access Server deny all\n"
+              "reply_header_add X-Added yes all\n", access=PURGE_ACCESS, cache=True)
+    url = origin.url("/pt")
+    assert get(p.port, url).status == 200
+    for want in (200, 404):
+        r = get(p.port, url, method="PURGE")
+        assert r.status == want
+        assert r.header("X-Added") == "yes", want
+        assert r.header("Server") is None, want
+    r = get(p.port, url, method="TRACE", headers=[("Max-Forwards", "0")])
+    assert r.status == 200 and r.body.startswith(b"TRACE ")
+    assert r.header("X-Added") == "yes"
+    assert r.header("Server") is None

@@ -445,3 +445,31 @@ def test_101_never_cached(proxy):
             return len(srv.requests)
 
     assert run(go()) == 2
+
+
+def test_header_rules_apply_to_the_upgrade(proxy):
+    """request_header_add reaches the server's upgrade request and the
+    reply rules edit the 101 itself, as on any other reply; the tunnel
+    behind it is untouched."""
+    o = Scripted101(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo/1\r\n"
+                    b"Connection: upgrade\r\nX-Extra: 1\r\nX-Keep: k\r\n\r\n")
+    try:
+        p = proxy(conf_extra="http_upgrade_request_protocols echo allow all\n"
+                  "request_header_add X-Req r all\n"
+                  "reply_header_access X-Extra deny all\n"
+                  "reply_header_add X-Added yes all\n")
+        c = raw_upgrade(p.port, o.port)
+        h = c.read_head()
+        assert h.status == 101
+        assert h.header("X-Extra") is None
+        assert h.header("X-Added") == "yes"
+        assert h.header("X-Keep") == "k"
+        assert h.header("Upgrade") == "echo/1"
+        c.send(b"ping")
+        deadline = time.monotonic() + TIMEOUT
+        while len(c.buf) < 4 and time.monotonic() < deadline:
+            c._fill()
+        assert c.buf == b"ping"
+        assert "\r\nX-Req: r" in o.heads[0]
+    finally:
+        o.stop()
