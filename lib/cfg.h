@@ -11,6 +11,7 @@
 
 #include "acl.h"
 #include "hdr_rules.h"
+#include "uri_ws.h"
 
 struct extacl_type;
 #include "conf.h"
@@ -460,6 +461,7 @@ struct cfg {
 	int		 host_verify_strict;	/* intercepted Host must match */
 	int		 client_dst_passthru;	/* intercepted: original dst */
 	int		 log_mime_hdrs;
+	enum uri_ws	 uri_whitespace;	/* a target with SP or HTAB */
 
 	/* headers */
 	int		 via;

@@ -37,6 +37,8 @@ char *cfg_set_cpu_affinity_map(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 void cfg_cpu_affinity_free(struct cfg_cpu_affinity *m);
 char *cfg_set_via(struct conf_ctx *cx, void *field, int argc, char **argv);
+char *cfg_set_uri_whitespace(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
 char *cfg_set_forwarded_for(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 char *cfg_set_acl(struct conf_ctx *cx, void *field, int argc, char **argv);

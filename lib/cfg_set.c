@@ -681,6 +681,40 @@ cfg_set_forwarded_for(struct conf_ctx *cx, void *field, int argc, char **argv)
 	    "transparent, truncate or delete", argv[0]);
 }
 
+/*
+ * Squid's words.  "allow" forwards the target with its whitespace, which
+ * the next hop reads as the end of the target ("GET /a b HTTP/1.1" reaches
+ * it as /a): one message read two ways, which we never forward.  It is
+ * taken as encode, with a warning.
+ */
+char *
+cfg_set_uri_whitespace(struct conf_ctx *cx, void *field, int argc,
+    char **argv)
+{
+	static const struct {
+		const char *word;
+		enum uri_ws v;
+	} words[] = {
+		{ "strip", URI_WS_STRIP }, { "deny", URI_WS_DENY },
+		{ "allow", URI_WS_ENCODE }, { "encode", URI_WS_ENCODE },
+		{ "chop", URI_WS_CHOP },
+	};
+
+	(void)argc;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(argv[0], words[i].word) == 0) {
+			*(enum uri_ws *)field = words[i].v;
+			if (strcmp(argv[0], "allow") == 0)
+				conf_warn(cx, "uri_whitespace allow would "
+				    "forward a request line the next hop splits "
+				    "at the whitespace; encoding it instead "
+				    "(uri_whitespace encode)");
+			return NULL;
+		}
+	return units_strf("Invalid uri_whitespace value '%s': expected strip, "
+	    "deny, allow, encode or chop", argv[0]);
+}
+
 /* Access control */
 
 char *

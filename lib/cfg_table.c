@@ -612,7 +612,8 @@ static const struct conf_directive cfg_table[] = {
 	O("upgrade_http0.9",
 	    "Remove this line. ICY/1.0 streaming protocol is supported by"
 	    " default."),
-	U("uri_whitespace"),
+	{ "uri_whitespace", cfg_set_uri_whitespace, CFG(uri_whitespace),
+	    "strip", 0, 1, 1, NULL },
 	{ "url_rewrite_access", cfg_set_access, CFG(url_rewrite.access), NULL,
 	    0, 1, ANY, NULL },
 	{ "url_rewrite_bypass", conf_set_bool, CFG(url_rewrite.bypass), "off",

@@ -335,7 +335,6 @@ extacl_put(struct extacl_out *o, const char *s, size_t n)
 static void
 extacl_encode(struct extacl_out *o, const char *s, size_t n, int quote)
 {
-	static const char unsafe[] = "<>\"#{}|\\^~[]`'";
 	const char *end = s + n;
 	char hex[4];
 	int quoted;
@@ -346,8 +345,7 @@ extacl_encode(struct extacl_out *o, const char *s, size_t n, int quote)
 		for (; s < end; s++) {
 			unsigned char c = (unsigned char)*s;
 
-			if (c <= 0x20 || c >= 0x7f || (c != '\0' &&
-			    strchr(unsafe, c) != NULL) || (c == '%' &&
+			if (util_rfc1738_unsafe(c) || (c == '%' &&
 			    quote == EXTACL_Q_URL)) {
 				snprintf(hex, sizeof(hex), "%%%02X", c);
 				extacl_put(o, hex, 3);

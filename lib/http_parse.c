@@ -237,6 +237,41 @@ http_parse_version(const char *p, int *major, int *minor)
 	return 0;
 }
 
+/*
+ * A request-target with SP or HTAB inside, as broken clients send
+ * unencoded URLs ("GET /a b HTTP/1.1"): Squid's default relaxed parser
+ * takes the target to run from after the method's SP to the last SP
+ * before the version at the line's end, and uri_whitespace decides what
+ * becomes of it.  We do the same, so only a line that ends in
+ * " HTTP/d.d" qualifies, the target's other bytes must be target bytes,
+ * and m->target_ws tells the caller, which must apply uri_whitespace
+ * before the target is used (nothing may forward it as it is: the next
+ * hop would split the line at the first SP).  s: the target's first byte.
+ */
+static int
+http_target_with_ws(struct http_msg *m, const char *s, const char *e)
+{
+	const char *v = e - 9, *t;
+
+	if (v <= s || *v != ' ' || memcmp(v + 1, "HTTP/", 5) != 0)
+		return 0;
+	/* Squid skips any run of SP and HTAB on either side of the target */
+	while (s < v && (*s == ' ' || *s == '\t'))
+		s++;
+	while (v > s && (v[-1] == ' ' || v[-1] == '\t'))
+		v--;
+	if (s == v)
+		return 0;
+	for (t = s; t < v; t++)
+		if (*t == ' ' || *t == '\t')
+			m->target_ws = 1;
+		else if (!HTTP_CLASS(*t, C_TARGET))
+			return 0;
+	m->target = s;
+	m->target_len = (size_t)(v - s);
+	return 1;
+}
+
 /* Request line in [p, e) (CRLF excluded, no CR inside is checked here). */
 static enum http_parse_result
 http_request_line(struct http_msg *m, const char *p, const char *e,
@@ -254,6 +289,11 @@ http_request_line(struct http_msg *m, const char *p, const char *e,
 	s = ++p;
 	while (p < e && HTTP_CLASS(*p, C_TARGET))
 		p++;
+	if (p < e && (*p == ' ' || *p == '\t') && (e - p != 9 || *p != ' ') &&
+	    http_target_with_ws(m, s, e)) {
+		p = e - 8;
+		goto version;
+	}
 	if (p == s)
 		return http_fail(err, 400, HTTP_PERR_BAD_TARGET,
 		    "empty or bad request-target");
@@ -266,6 +306,7 @@ http_request_line(struct http_msg *m, const char *p, const char *e,
 	m->target = s;
 	m->target_len = p - s;
 	p++;
+version:
 	if (e - p != 8 || http_parse_version(p, &major, &minor) == -1)
 		return http_fail(err, 400, HTTP_PERR_BAD_VERSION,
 		    "bad HTTP version");

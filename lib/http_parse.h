@@ -32,6 +32,7 @@ struct http_msg {
 	size_t		 method_len;
 	const char	*target;
 	size_t		 target_len;
+	int		 target_ws;	/* SP or HTAB inside: see uri_ws.h */
 	/* status line */
 	int		 status;
 	const char	*reason;

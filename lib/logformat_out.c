@@ -7,6 +7,7 @@
 #include "config.h"
 #include "logformat.h"
 #include "logformat_int.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -30,13 +31,6 @@ lf_put_pct(struct lf_out *o, unsigned char c, const char *hex)
 	char seq[3] = { '%', hex[c >> 4], hex[c & 15] };
 
 	lf_put_seq(o, seq, 3);
-}
-
-/* The RFC 1738 "unsafe" characters Squid %-encodes in URL encoding. */
-static int
-lf_url_unsafe(unsigned char c)
-{
-	return c <= ' ' || c >= 0x7f || strchr("<>\"#{}|\\^~[]`'", c) != NULL;
 }
 
 /* Write s[0..n) to o under encoding q. */
@@ -85,7 +79,7 @@ lf_encode(struct lf_out *o, enum lf_quote q, const char *s, size_t n)
 		for (i = 0; i < n; i++) {
 			unsigned char c = s[i];
 
-			if (lf_url_unsafe(c) || (c == '%' && q == LF_Q_URL))
+			if (util_rfc1738_unsafe(c) || (c == '%' && q == LF_Q_URL))
 				lf_put_pct(o, c, lf_hex_upper);
 			else
 				lf_putc(o, c);

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 void *xmalloc(size_t n);
@@ -32,6 +33,17 @@ socklen_t util_addr_len(const struct sockaddr *sa);
  * replies and the credentials basic_ncsa_auth reads are decoded so.
  */
 void util_rfc1738_unescape(char *s);
+
+/*
+ * The bytes Squid's rfc1738 escaping writes as %XX: controls, SP, DEL and
+ * above, and RFC 1738's "unsafe" set.  '%' is not among them: whether it
+ * is escaped depends on the caller (rfc1738_escape does, _unescaped not).
+ */
+static inline int
+util_rfc1738_unsafe(unsigned char c)
+{
+	return c <= ' ' || c >= 0x7f || strchr("<>\"#{}|\\^~[]`'", c) != NULL;
+}
 
 int util_set_nonblock(int fd);
 /*

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "rewrite.h"
 #include "storeid.h"
+#include "uri_ws.h"
 #include "util.h"
 #include "worker.h"
 
@@ -403,6 +404,59 @@ xact_access_checks(struct xact *x)
 	xact_access(x);
 }
 
+/*
+ * A target with whitespace inside (http_parse.c): the head becomes the one
+ * uri_whitespace makes of it, parsed again, so that everything after this
+ * (the URL, ACLs, helpers, the head sent on) sees only the cleaned target.
+ * -1: refused with 400 ERR_INVALID_URL, logged with the target stripped
+ * as Squid logs it.
+ */
+static int
+xact_uri_whitespace(struct xact *x)
+{
+	struct buf t, head;
+	struct http_msg m = { 0 };
+	struct http_parse_error err;
+	size_t before = (size_t)(x->req.target - x->head);
+	size_t after = before + x->req.target_len;
+
+	buf_init(&t);
+	buf_init(&head);
+	if (uri_ws_apply(worker_cfg->uri_whitespace, x->req.target,
+	    x->req.target_len, &t) == 0) {
+		buf_append(&head, x->head, before);
+		buf_append(&head, buf_head(&t), buf_avail(&t));
+		buf_append(&head, x->head + after, x->req.head_len - after);
+		if (http_parse_request(&m, buf_head(&head), buf_avail(&head),
+		    buf_avail(&head), &err) == HTTP_PARSE_OK &&
+		    !m.target_ws) {
+			char *h = xmalloc(buf_avail(&head) + 1);
+			memcpy(h, buf_head(&head), buf_avail(&head));
+			h[buf_avail(&head)] = '\0';
+			headers_rebase(&m, buf_head(&head), h);
+			http_msg_free(&x->req);
+			free(x->head);
+			x->head = h;
+			x->req = m;
+			buf_free(&t);
+			buf_free(&head);
+			return 0;
+		}
+		http_msg_free(&m);
+	}
+	buf_consume(&t, buf_avail(&t));
+	uri_ws_apply(URI_WS_STRIP, x->req.target, x->req.target_len, &t);
+	x->unparsed = 1;
+	x->url_str = xstrndup(buf_head(&t), buf_avail(&t));
+	x->log_url = xstrndup(buf_head(&t), buf_avail(&t));
+	if (worker_cfg->strip_query_terms && strchr(x->log_url, '?') != NULL)
+		strchr(x->log_url, '?')[1] = '\0';
+	buf_free(&t);
+	buf_free(&head);
+	xact_fail(x, 400, "ERR_INVALID_URL", 0);
+	return -1;
+}
+
 /* From a parsed head to the router, or to the answer a check made. */
 void
 xact_access_start(struct xact *x)
@@ -410,6 +464,8 @@ xact_access_start(struct xact *x)
 	enum url_result ur;
 	char tmp[URL_HOST_MAX + 4096];
 
+	if (x->req.target_ws && xact_uri_whitespace(x) == -1)
+		return;
 	if (x->port->accel && !x->is_connect) {
 		x->accelerated = 1;
 		x->accel_url = xact_accel_url(x);

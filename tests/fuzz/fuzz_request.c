@@ -4,12 +4,17 @@
  * accepted must be self-consistent (every pointer inside the head, the same
  * answer when given exactly the head), and the canonical URL formatted from
  * a parsed target must parse again to the same text (it is the cache key).
+ * A target with whitespace goes through every uri_whitespace mode, and the
+ * head rebuilt around the result as the worker rebuilds it must parse with
+ * no whitespace left in its target.
  */
 #include "config.h"
 #include "http_parse.h"
 
 #include <stdint.h>
 
+#include "buf.h"
+#include "uri_ws.h"
 #include "url.h"
 
 #include "fuzz.h"
@@ -79,6 +84,52 @@ fuzz_url(const struct http_msg *m)
 	free(target);
 }
 
+static int
+fuzz_has_ws(const char *p, size_t n)
+{
+	return memchr(p, ' ', n) != NULL || memchr(p, '\t', n) != NULL;
+}
+
+/* Each uri_whitespace mode, then the rebuilt head (xact_access.c). */
+static void
+fuzz_uri_ws(const struct http_msg *m, const char *buf)
+{
+	static const enum uri_ws modes[] = {
+		URI_WS_STRIP, URI_WS_DENY, URI_WS_ENCODE, URI_WS_CHOP
+	};
+	size_t before = (size_t)(m->target - buf);
+	size_t after = before + m->target_len;
+
+	FUZZ_CHECK(fuzz_has_ws(m->target, m->target_len) == m->target_ws);
+	if (!m->target_ws)
+		return;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct buf t, head;
+		struct http_msg m2;
+		struct http_parse_error err;
+
+		buf_init(&t);
+		buf_init(&head);
+		memset(&m2, 0, sizeof(m2));
+		if (uri_ws_apply(modes[i], m->target, m->target_len, &t) == 0) {
+			FUZZ_CHECK(modes[i] != URI_WS_DENY);
+			FUZZ_CHECK(!fuzz_has_ws(buf_head(&t), buf_avail(&t)));
+			buf_append(&head, buf, before);
+			buf_append(&head, buf_head(&t), buf_avail(&t));
+			buf_append(&head, buf + after, m->head_len - after);
+			if (http_parse_request(&m2, buf_head(&head),
+			    buf_avail(&head), buf_avail(&head), &err) ==
+			    HTTP_PARSE_OK)
+				FUZZ_CHECK(!m2.target_ws &&
+				    m2.target_len == buf_avail(&t));
+		} else
+			FUZZ_CHECK(modes[i] != URI_WS_STRIP);
+		http_msg_free(&m2);
+		buf_free(&t);
+		buf_free(&head);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -115,6 +166,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    &err);
 		FUZZ_CHECK(r2 != HTTP_PARSE_OK);
 		fuzz_url(&m);
+		fuzz_uri_ws(&m, buf);
 	}
 	http_msg_free(&m);
 	http_msg_free(&m2);

@@ -254,6 +254,32 @@ test_values(void)
 		    ff[i].word);
 		cfg_free(&c);
 	}
+
+	static const struct {
+		const char *word;
+		enum uri_ws v;
+	} ws[] = {
+		{ "strip", URI_WS_STRIP }, { "deny", URI_WS_DENY },
+		{ "encode", URI_WS_ENCODE }, { "chop", URI_WS_CHOP },
+		{ "allow", URI_WS_ENCODE },	/* with a warning */
+	};
+	is_int(load(&c, "ws.conf", "", 0), 0, "uri_whitespace default");
+	is_int(c.uri_whitespace, URI_WS_STRIP, "uri_whitespace strip by default");
+	cfg_free(&c);
+	for (size_t i = 0; i < sizeof(ws) / sizeof(ws[0]); i++) {
+		char text[64];
+
+		snprintf(text, sizeof(text), "uri_whitespace %s\n", ws[i].word);
+		is_int(load(&c, "ws.conf", text, 0), 0, "uri_whitespace %s",
+		    ws[i].word);
+		is_int(c.uri_whitespace, ws[i].v, "uri_whitespace %s value",
+		    ws[i].word);
+		cfg_free(&c);
+	}
+	ok(logged("%s:1: uri_whitespace allow would forward a request line",
+	    tpath("ws.conf")), "uri_whitespace allow warns");
+	is_int(load_free("uri_whitespace keep\n"), 1, "bad uri_whitespace refused");
+	ok(logged("Invalid uri_whitespace value 'keep'"), "bad uri_whitespace named");
 }
 
 static void
