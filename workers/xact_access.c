@@ -147,8 +147,10 @@ xact_miss_denied(struct xact *x)
 	    &rule) != ACL_MATCH || action != ACCESS_DENY)
 		return 0;
 	log_debug(33, 3, "miss_access denies %s", x->url_str);
+	/* Squid's refresh gets the error as its new reply: a "modified" */
 	xact_deny_page_or(x, rule, 403, x->is_connect ? "NONE_NONE" :
-	    "TCP_MISS", "ERR_FORWARDING_DENIED");
+	    x->cache.revalidating ? "TCP_REFRESH_MODIFIED" : "TCP_MISS",
+	    "ERR_FORWARDING_DENIED");
 	return 1;
 }
 

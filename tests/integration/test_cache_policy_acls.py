@@ -192,3 +192,22 @@ def test_refresh_all_ims(proxy, origin, on):
     if on:
         assert reqs[1].has("If-Modified-Since") or reqs[1].has("If-None-Match")
     assert log_entry(p, 2)["tag"] == ("TCP_REFRESH_UNMODIFIED" if on else "TCP_IMS_HIT")
+
+
+def test_miss_access_deny_refuses_a_revalidation(proxy, origin):
+    # a stale object needs the origin: that is a miss miss_access refuses,
+    # logged as Squid 5.7 does (its refresh got the error as the new reply);
+    # the stored object stays, to be revalidated by a request allowed out
+    origin.script("/s", headers=[("Cache-Control", "max-age=0")] + VALIDATORS, body="s")
+    p = proxy("acl nomiss req_header X-No-Miss .\nmiss_access deny nomiss\n", cache=True)
+    assert get(p.port, origin.url("/s")).status == 200
+    r = get(p.port, origin.url("/s"), [("X-No-Miss", "1")])
+    assert r.status == 403
+    assert r.header("X-Squid-Error") == "ERR_FORWARDING_DENIED 0"
+    assert origin.count("/s") == 1
+    r = get(p.port, origin.url("/s"))
+    assert r.status == 200 and r.body == b"s"
+    assert origin.requests_for("/s")[1].has("If-None-Match")
+    assert [(e["code"], e["hier"]) for e in (log_entry(p, 2), log_entry(p, 3))] == [
+        ("TCP_REFRESH_MODIFIED/403", "HIER_NONE/-"),
+        ("TCP_REFRESH_UNMODIFIED/200", "HIER_DIRECT/127.0.0.1")]
