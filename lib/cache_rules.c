@@ -470,7 +470,7 @@ cache_rules_decide(const struct cache_meta *m, const struct http_msg *req,
     const struct cache_req_cc *rcc, const struct cfg_refresh *rp, time_t now,
     struct cache_decision *out)
 {
-	unsigned rflags = rp ? rp->flags : 0;
+	unsigned rflags = (rp ? rp->flags : 0) | rcc->refresh_flags;
 	int64_t staleness;
 	int fresh;
 

@@ -43,6 +43,9 @@ struct cache_req_cc {
 	int64_t		 min_fresh;	/* -1 absent */
 	int64_t		 stale_if_error; /* -1 absent (RFC 5861 4) */
 	unsigned	 flags;		/* CACHE_REQ_* */
+	/* CFG_REFRESH_* options on for every request (squid.conf
+	 * reload_into_ims, refresh_all_ims): 0 from cache_rules_req_cc */
+	unsigned	 refresh_flags;
 };
 
 /* Response Cache-Control (RFC 9111 5.2.2, RFC 5861, RFC 8246). */

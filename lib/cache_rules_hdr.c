@@ -259,6 +259,7 @@ cache_rules_req_cc(const struct http_msg *req, struct cache_req_cc *cc)
 	cc->max_age = cc->max_stale = cc->min_fresh = -1;
 	cc->stale_if_error = -1;
 	cc->flags = 0;
+	cc->refresh_flags = 0;
 	for (i = 0; i < req->nhdr; i++) {
 		const struct http_header *h = &req->hdr[i];
 

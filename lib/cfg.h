@@ -561,6 +561,13 @@ struct cfg {
 	enum cfg_policy	 cache_replacement_policy;
 	enum cfg_policy	 memory_replacement_policy;
 	struct access_list cache_access;	/* "cache": may be stored/served */
+	/* fast lists, Squid's: a miss may go upstream, a hit may be served,
+	 * a miss's reply may be stored (empty: allow) */
+	struct access_list miss_access;
+	struct access_list send_hit;
+	struct access_list store_miss;
+	int		 reload_into_ims;	/* client reload -> revalidation */
+	int		 refresh_all_ims;	/* client IMS -> origin revalidation */
 	int64_t		 minimum_expiry_time;	/* ms */
 	int64_t		 negative_ttl;		/* ms; 0: errors are not cached */
 	int64_t		 read_ahead_gap;	/* bytes; -1: none (no limit) */

@@ -399,7 +399,8 @@ static const struct conf_directive cfg_table[] = {
 	U("minimum_icp_query_timeout"),
 	{ "minimum_object_size", conf_set_size, CFG(minimum_object_size),
 	    "0 KB", 0, 1, 2, NULL },
-	U("miss_access"),
+	{ "miss_access", cfg_set_access, CFG(miss_access), NULL, 0, 1, ANY,
+	    NULL },
 	{ "negative_dns_ttl", conf_set_time, CFG(negative_dns_ttl), "1 minute",
 	    0, 1, 2, NULL },
 	{ "negative_ttl", conf_set_time, CFG(negative_ttl), "0 seconds", 0, 1,
@@ -462,13 +463,15 @@ static const struct conf_directive cfg_table[] = {
 	O("referer_log",
 	    "Replace this with an access_log directive using the format "
 	    "'referrer'."),
-	U("refresh_all_ims"),
+	{ "refresh_all_ims", conf_set_bool, CFG(refresh_all_ims), "off", 0,
+	    1, 1, NULL },
 	{ "refresh_pattern", cfg_set_refresh_pattern, CFG(refresh_patterns),
 	    NULL, 0, 4, ANY, NULL },
 	O("refresh_stale_hit",
 	    "This option is not yet supported by Squid-3."),
 	U("relaxed_header_parser"),
-	U("reload_into_ims"),
+	{ "reload_into_ims", conf_set_bool, CFG(reload_into_ims), "off", 0,
+	    1, 1, NULL },
 	{ "reply_body_max_size", cfg_set_size_acl,
 	    CFG(reply_body_max_size), NULL, 0, 1, ANY, NULL },
 	{ "reply_header_access", cfg_set_hdr_access, CFG(reply_headers), NULL,
@@ -497,7 +500,7 @@ static const struct conf_directive cfg_table[] = {
 	U("response_delay_pool"),
 	U("response_delay_pool_access"),
 	U("retry_on_error"),
-	U("send_hit"),
+	{ "send_hit", cfg_set_access, CFG(send_hit), NULL, 0, 1, ANY, NULL },
 	O("server_http11",
 	    "Remove this line. HTTP/1.1 is supported by default."),
 	{ "server_idle_pconn_timeout", conf_set_time, CFG(pconn_timeout),
@@ -571,7 +574,8 @@ static const struct conf_directive cfg_table[] = {
 	    "\"%>a/%>A %un %>rm myip=%la myport=%lp\"", 0, 1, ANY, NULL },
 	{ "store_id_program", cfg_set_helper_program, CFG(store_id.program),
 	    NULL, 0, 1, ANY, NULL },
-	U("store_miss"),
+	{ "store_miss", cfg_set_access, CFG(store_miss), NULL, 0, 1, ANY,
+	    NULL },
 	U("store_objects_per_bucket"),
 	U("storeurl_access"),
 	U("storeurl_bypass"),
@@ -821,6 +825,9 @@ cfg_free(struct cfg *cfg)
 	hdr_rules_free(&cfg->request_headers);
 	hdr_rules_free(&cfg->reply_headers);
 	access_list_free(&cfg->cache_access);
+	access_list_free(&cfg->miss_access);
+	access_list_free(&cfg->send_hit);
+	access_list_free(&cfg->store_miss);
 	cfg_free_url_helper(&cfg->url_rewrite);
 	cfg_free_url_helper(&cfg->store_id);
 	cfg_free_argv(&cfg->auth_basic.program);

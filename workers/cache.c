@@ -89,6 +89,20 @@ cache_refresh(const struct xact *x)
 	    storeid_url(x));
 }
 
+/*
+ * Squid's reload_into_ims and refresh_all_ims: what the refresh_pattern
+ * options of the same names do, for every URL.
+ */
+void
+cache_request_cc(const struct xact *x, struct cache_req_cc *rcc)
+{
+	cache_rules_req_cc(&x->req, rcc);
+	if (worker_cfg->reload_into_ims)
+		rcc->refresh_flags |= CFG_REFRESH_RELOAD_INTO_IMS;
+	if (worker_cfg->refresh_all_ims)
+		rcc->refresh_flags |= CFG_REFRESH_REFRESH_IMS;
+}
+
 void
 cache_meta_build(const struct xact *x, struct cache_meta *m,
     const struct http_msg *resp, time_t request_time, time_t response_time)
@@ -268,6 +282,25 @@ cache_purge_reply(struct xact *x, int status)
 }
 
 /*
+ * send_hit: may the stored response (x->cache.hit_msg) be served?  A fast
+ * list, checked with the stored reply as Squid does; when in doubt, no.
+ */
+static int
+cache_send_hit_allowed(const struct xact *x)
+{
+	struct acl_checklist cl;
+	int action = ACCESS_ALLOW;
+
+	if (worker_cfg->send_hit.head == NULL)
+		return 1;
+	xact_checklist(x, &cl);
+	cl.reply = &x->cache.hit_msg;
+	cl.status = x->cache.hit_msg.status;
+	return access_check(&worker_cfg->send_hit, &cl, ACCESS_ALLOW, &action,
+	    NULL) == ACL_MATCH && action == ACCESS_ALLOW;
+}
+
+/*
  * The one verdict on a stored object (m), memory or disk alike, or on
  * nothing stored (m NULL): serve, revalidate, fetch or 504.
  */
@@ -278,10 +311,17 @@ cache_verdict_for(struct xact *x, const struct cache_meta *m, int on_disk,
 	struct cache_req_cc rcc;
 	struct cache_plan p;
 
-	cache_rules_req_cc(&x->req, &rcc);
+	cache_request_cc(x, &rcc);
 	/* refresh_pattern's regexes only when there is something stored */
 	cache_rules_plan(m, &x->req, &rcc, m != NULL ? cache_refresh(x) : NULL,
 	    time(NULL), &p);
+	/* Squid serves a negative hit before asking send_hit */
+	if (m != NULL && !(p.action == CACHE_PLAN_SERVE && p.negative) &&
+	    !cache_send_hit_allowed(x)) {
+		log_debug(22, 3, "send_hit forces a MISS: %s", x->url_str);
+		m = NULL;
+		cache_rules_plan(NULL, &x->req, &rcc, NULL, time(NULL), &p);
+	}
 	log_debug(22, 3, "cache %s: %s", x->cache.key ? x->cache.key :
 	    x->url_str, p.reason);
 	v->age = p.age;
@@ -568,7 +608,7 @@ cache_stale_on_error(struct xact *x, int status, struct cache_outcome *v)
 
 	if (x->detached || cache_reopen(x, &m) == -1)
 		return 0;
-	cache_rules_req_cc(&x->req, &rcc);
+	cache_request_cc(x, &rcc);
 	if (!cache_rules_stale_on_error(&m, &rcc, cache_refresh(x), status,
 	    now, worker_cfg->max_stale / 1000))
 		return 0;
@@ -605,6 +645,23 @@ cache_post_store(struct xact *x)
 	x->cache.base_key = xasprintf("GET %s", storeid_url(x));
 	x->cache.key = xstrdup(x->cache.base_key);
 	x->cache.may_store = 1;
+}
+
+/*
+ * store_miss: may this storable response be kept?  A fast list, checked
+ * with the reply as Squid does; when in doubt, no.
+ */
+static int
+cache_store_miss_allowed(const struct xact *x)
+{
+	struct acl_checklist cl;
+	int action = ACCESS_ALLOW;
+
+	if (worker_cfg->store_miss.head == NULL)
+		return 1;
+	xact_checklist(x, &cl);
+	return access_check(&worker_cfg->store_miss, &cl, ACCESS_ALLOW,
+	    &action, NULL) == ACL_MATCH && action == ACCESS_ALLOW;
 }
 
 int
@@ -645,6 +702,8 @@ cache_on_response(struct xact *x, struct cache_outcome *v)
 	    now, worker_cfg->minimum_expiry_time / 1000,
 	    worker_cfg->negative_ttl / 1000, &why))
 		log_debug(22, 3, "not storing %s: %s", x->url_str, why);
+	else if (!cache_store_miss_allowed(x))
+		log_debug(22, 3, "store_miss prohibits caching %s", x->url_str);
 	else
 		cache_start_storing(x);
 	/* nothing will be stored: the followers need not wait for the body */

@@ -25,6 +25,8 @@ struct xact;
 /* cache.c: the lookup and the answers to it */
 /* The refresh_pattern that applies to x's URL (or NULL). */
 const struct cfg_refresh *cache_refresh(const struct xact *x);
+/* x's request Cache-Control, with the global refresh options on */
+void cache_request_cc(const struct xact *x, struct cache_req_cc *rcc);
 /*
  * The metadata to keep with resp, x's response: Cache-Control and Expires,
  * or the targeted field (CDN-Cache-Control) where x's port honours one.

@@ -82,7 +82,7 @@ cache_partial_lookup(struct xact *x, struct cache_outcome *v)
 	x->cache.hit = memcache_get(heritage.memcache, key, strlen(key));
 	if (x->cache.hit != NULL && cache_open_object(x, &m) == 0 &&
 	    cache_partial_fit(x, &a, &b, &n, &first, &last) == 0) {
-		cache_rules_req_cc(&x->req, &rcc);
+		cache_request_cc(x, &rcc);
 		cache_rules_plan(&m, &x->req, &rcc, cache_refresh(x),
 		    time(NULL), &p);
 		log_debug(22, 3, "cache %s: partial %lld-%lld/%lld: %s",

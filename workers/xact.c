@@ -400,7 +400,7 @@ xact_route_request(struct xact *x)
 		if (x->port->ssl_bump && x->conn != NULL &&
 		    x->conn->ssl == NULL)
 			bump_start(x);
-		else
+		else if (!xact_miss_denied(x))
 			tunnel_start(x);
 		return;
 	}
@@ -432,6 +432,8 @@ xact_route(struct xact *x, const struct cache_outcome *v)
 			return;
 		/* FALLTHROUGH */
 	case CACHE_ROUTE_REVALIDATE:
+		if (xact_miss_denied(x))
+			return;
 		forward_start(x);
 		return;
 	case CACHE_ROUTE_SERVE_STALE:

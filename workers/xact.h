@@ -325,6 +325,8 @@ void xact_end(struct xact *x, int status, const char *err_name,
     const char *reason);
 /* xact_end with the errno the error page shows. */
 void xact_fail(struct xact *x, int status, const char *err_name, int errnum);
+/* miss_access denies x going upstream: x is ended with a 403. */
+int xact_miss_denied(struct xact *x);
 /* A response we built is queued in the client's output: send it, end. */
 void xact_send_local(struct xact *x);
 /* The client left; the fetch goes on for the cache (quick_abort). */

@@ -118,8 +118,46 @@ xact_deny_page(const struct access_rule *rule)
 
 
 static void
+xact_deny_page_or(struct xact *x, const struct access_rule *rule, int status,
+    const char *tag, const char *dflt_page);
+
+static void
 xact_deny(struct xact *x, const struct access_rule *rule, int status,
     const char *tag)
+{
+	xact_deny_page_or(x, rule, status, tag, NULL);
+}
+
+/*
+ * miss_access, where Squid checks it (FwdState::Start, tunnelStart): before
+ * anything goes upstream, with the direct client's address whatever
+ * acl_uses_indirect_client says.  A fast list; only a deny refuses.
+ */
+int
+xact_miss_denied(struct xact *x)
+{
+	struct acl_checklist cl;
+	const struct access_rule *rule = NULL;
+	int action = ACCESS_ALLOW;
+
+	if (worker_cfg->miss_access.head == NULL || x->conn == NULL)
+		return 0;
+	xact_checklist(x, &cl);
+	cl.src = (const struct sockaddr *)&x->peer;
+	if (access_check(&worker_cfg->miss_access, &cl, ACCESS_ALLOW, &action,
+	    &rule) != ACL_MATCH || action != ACCESS_DENY)
+		return 0;
+	log_debug(33, 3, "miss_access denies %s", x->url_str);
+	/* Squid's refresh gets the error as its new reply: a "modified" */
+	xact_deny_page_or(x, rule, 403, x->is_connect ? "NONE_NONE" :
+	    x->cache.revalidating ? "TCP_REFRESH_MODIFIED" : "TCP_MISS",
+	    "ERR_FORWARDING_DENIED");
+	return 1;
+}
+
+static void
+xact_deny_page_or(struct xact *x, const struct access_rule *rule, int status,
+    const char *tag, const char *dflt_page)
 {
 	const char *page = xact_deny_page(rule);
 
@@ -149,6 +187,8 @@ xact_deny(struct xact *x, const struct access_rule *rule, int status,
 	}
 	if (status == 407)
 		auth_negotiate_deny(x);
+	if (page == NULL)
+		page = dflt_page;
 	xact_fail(x, status, page != NULL ? page : status == 407 ?
 	    "ERR_CACHE_ACCESS_DENIED" : "ERR_ACCESS_DENIED", 0);
 }

@@ -385,6 +385,21 @@ t_decisions(void)
 	    "refresh-ims sends a client IMS upstream");
 	is_int(t_decide(&m100, ims, NULL, 50, NULL), CACHE_FRESH,
 	    "without refresh-ims a client IMS is answered here");
+	{
+		/* reload_into_ims, refresh_all_ims: the options without a
+		 * refresh_pattern; ignore-reload still wins */
+		struct cache_req_cc rcc;
+		cache_rules_req_cc(nocache, &rcc);
+		rcc.refresh_flags = CFG_REFRESH_RELOAD_INTO_IMS;
+		is_int(cache_rules_decide(&m100, nocache, &rcc, NULL, T0 + 50,
+		    &d), CACHE_STALE, "reload_into_ims revalidates");
+		is_int(cache_rules_decide(&m100, nocache, &rcc, irel, T0 + 50,
+		    &d), CACHE_FRESH, "ignore-reload beats reload_into_ims");
+		cache_rules_req_cc(ims, &rcc);
+		rcc.refresh_flags = CFG_REFRESH_REFRESH_IMS;
+		is_int(cache_rules_decide(&m100, ims, &rcc, NULL, T0 + 50, &d),
+		    CACHE_STALE, "refresh_all_ims sends a client IMS upstream");
+	}
 	is_int(t_decide(&m100, REQ("GET http://h/ HTTP/1.1\r\nHost: h\r\n"
 	    "Cache-Control: no-store\r\n\r\n"), NULL, 50, NULL), CACHE_FRESH,
 	    "request no-store may still be served (RFC 9111 5.2.1.5)");

@@ -1114,6 +1114,44 @@ test_cpu_affinity_map(void)
 	is_int(load_free("cpu_affinity_map\n"), 1, "no lists");
 }
 
+/* miss_access, send_hit, store_miss, reload_into_ims, refresh_all_ims */
+static void
+test_cache_policy(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "cp.conf", "", 0), 0, "empty config");
+	ok(c.miss_access.head == NULL && c.send_hit.head == NULL &&
+	    c.store_miss.head == NULL, "no policy lists by default");
+	is_int(c.reload_into_ims, 0, "reload_into_ims off");
+	is_int(c.refresh_all_ims, 0, "refresh_all_ims off");
+	cfg_free(&c);
+
+	is_int(load(&c, "cp.conf",
+	    "acl localnet src 10.0.0.0/8\n"
+	    "acl ordinary http_status 200-299\n"
+	    "miss_access deny !localnet\n"
+	    "miss_access allow all\n"
+	    "send_hit deny !ordinary\n"
+	    "store_miss deny !ordinary\n"
+	    "reload_into_ims on\n"
+	    "refresh_all_ims on\n", 0), 0, "policy lists load");
+	ok(c.miss_access.head != NULL && c.miss_access.head->action ==
+	    ACCESS_DENY && c.miss_access.head->next != NULL &&
+	    c.miss_access.head->next->action == ACCESS_ALLOW, "miss_access");
+	ok(c.send_hit.head != NULL && c.send_hit.head->line == 5, "send_hit");
+	ok(c.store_miss.head != NULL && c.store_miss.head->line == 6,
+	    "store_miss");
+	is_int(c.reload_into_ims, 1, "reload_into_ims on");
+	is_int(c.refresh_all_ims, 1, "refresh_all_ims on");
+	is_int(count_lines("not supported"), 0, "none of them warned unsupported");
+	cfg_free(&c);
+
+	is_int(load_free("store_miss deny nosuch\n"), 1, "unknown ACL");
+	ok(logged("ACL not found: nosuch"), "unknown ACL message");
+	is_int(load_free("refresh_all_ims maybe\n"), 1, "bad boolean");
+}
+
 int
 main(void)
 {
@@ -1124,6 +1162,7 @@ main(void)
 	test_ports();
 	test_logs();
 	test_access_lists();
+	test_cache_policy();
 	test_misc();
 	test_auth_param();
 	test_url_helpers();
