@@ -22,7 +22,9 @@
 /* Character classes, one bit each, so one table lookup answers each test. */
 #define C_TCHAR		0x01	/* RFC 9110 tchar */
 #define C_VALUE		0x02	/* field-vchar, SP, HTAB: allowed in a value */
-#define C_TARGET	0x04	/* allowed in a request-target: VCHAR only */
+#define C_TARGET	0x04	/* in a request-target: VCHAR, and 8-bit bytes as
+				 * Squid's relaxed parser takes them (url.c
+				 * keeps them out of the host) */
 #define C_HEX		0x08
 
 static unsigned char http_ctab[256];
@@ -43,7 +45,7 @@ http_ctab_init(void)
 		if ((c >= 0x21 && c <= 0x7e) || c >= 0x80 || c == ' ' ||
 		    c == '\t')
 			f |= C_VALUE;
-		if (c >= 0x21 && c <= 0x7e)
+		if ((c >= 0x21 && c <= 0x7e) || c >= 0x80)
 			f |= C_TARGET;
 		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
 		    (c >= 'A' && c <= 'F'))

@@ -138,15 +138,22 @@ url_parse_host_port(struct url *u, const char *s, size_t len, int need_port)
 	return URL_OK;
 }
 
-/* Whitespace, controls and 8-bit bytes are never part of a URL. */
+/*
+ * Whitespace and controls are never part of a URL; 8-bit bytes only of a
+ * path or query (eight_bit), where Squid 5.7 takes them as clients send
+ * them (raw UTF-8) and forwards them so.  A host stays ASCII: an IDN
+ * comes as its A-label.
+ */
 static int
-url_clean(const char *s, size_t len)
+url_clean(const char *s, size_t len, int eight_bit)
 {
 	size_t i;
 
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c == 0x7f || (c >= 0x80 && !eight_bit))
 			return 0;
+	}
 	return 1;
 }
 
@@ -158,7 +165,7 @@ url_parse_absolute(struct url *u, const char *s, size_t len)
 	size_t n;
 
 	memset(u, 0, sizeof(*u));
-	if (!url_clean(s, len) || memchr(s, '#', len) != NULL)
+	if (!url_clean(s, len, 1) || memchr(s, '#', len) != NULL)
 		return URL_BAD;
 
 	/* scheme ":" "//"; '_' is not RFC 3986 but cache_object needs it */
@@ -179,6 +186,8 @@ url_parse_absolute(struct url *u, const char *s, size_t len)
 
 	for (ae = auth; ae < e && *ae != '/' && *ae != '?'; ae++)
 		;
+	if (!url_clean(auth, ae - auth, 0))
+		return URL_BAD;
 	at = memchr(auth, '@', ae - auth);
 	if (at != NULL) {
 		if (memchr(at + 1, '@', ae - at - 1) != NULL)
@@ -214,7 +223,7 @@ enum url_result
 url_parse_authority(struct url *u, const char *s, size_t len)
 {
 	memset(u, 0, sizeof(*u));
-	if (!url_clean(s, len) || memchr(s, '@', len) != NULL)
+	if (!url_clean(s, len, 0) || memchr(s, '@', len) != NULL)
 		return URL_BAD;
 	u->path = "";
 	return url_parse_host_port(u, s, len, 1);

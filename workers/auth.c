@@ -532,9 +532,7 @@ auth_setup(struct xact *x)
 static size_t
 auth_escape_byte(unsigned char c, char *out, size_t n, size_t cap)
 {
-	static const char unsafe[] = "<>\"#{}|\\^~[]`'%";
-
-	if (c <= 0x20 || c >= 0x7f || strchr(unsafe, c) != NULL)
+	if (util_rfc1738_unsafe(c) || c == '%')
 		return n + (size_t)snprintf(out + n, cap - n, "%%%02X", c);
 	out[n] = (char)c;
 	return n + 1;

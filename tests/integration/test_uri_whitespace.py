@@ -96,3 +96,35 @@ def test_whitespace_before_the_path_is_refused_unless_stripped(proxy, origin):
     r = c.read_response()
     assert r.status == 400 and r.header("X-Squid-Error") == "ERR_INVALID_URL 0"
     assert origin.requests == []
+
+
+# -- 8-bit bytes --------------------------------------------------------------
+# Squid's relaxed parser also takes 8-bit bytes (raw UTF-8, as some clients
+# send a path) and forwards them as sent; cuttle does the same in the path
+# and query, and keeps the host ASCII.
+
+@pytest.mark.parametrize("path", [b"/caf\xc3\xa9?q=\xc3\xa9", b"/\xff\x80"])
+def test_8bit_bytes_in_the_path_are_forwarded_as_sent(proxy, origin, path):
+    r = ask(proxy(), origin, path)
+    assert r.status == 200
+    assert [q.target.encode("latin-1") for q in origin.requests] == [path]
+
+
+def test_8bit_path_is_cached_under_its_own_bytes(proxy, origin):
+    origin.script(b"/caf\xc3\xa9".decode("latin-1"),
+                  headers=[("Cache-Control", "max-age=60")], body="raw\n")
+    p = proxy(cache=True)
+    for _ in range(2):
+        r = ask(p, origin, b"/caf\xc3\xa9")
+        assert r.status == 200 and r.body == b"raw\n"
+    assert "HIT" in p.access_entries(2)[1]["code"]
+    assert len(origin.requests) == 1
+
+
+@pytest.mark.cuttle_only(reason="Squid 5.7 forwards a request for an 8-bit host name "
+                         "to DNS as it is")
+def test_8bit_host_is_refused(proxy, origin):
+    c = RawClient(proxy().port)
+    c.send(b"GET http://caf\xc3\xa9.test/ HTTP/1.1\r\nHost: x\r\n\r\n")
+    r = c.read_response()
+    assert r.status == 400 and r.header("X-Squid-Error") == "ERR_INVALID_URL 0"

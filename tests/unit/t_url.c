@@ -111,6 +111,12 @@ t_absolute(void)
 	is_int(t_abs("http://h.test/a\x01"), URL_BAD, "CTL in path");
 	is_int(t_abs("http://h.test/a\x7f"), URL_BAD, "DEL in path");
 	is_int(t_abs("http://h.t\xc3\xa9st/"), URL_BAD, "8-bit host");
+	is_int(t_abs("http://us\xc3\xa9r@h.test/"), URL_BAD, "8-bit userinfo");
+	is_int(t_abs("http://h.test:8\xc3\xa9/"), URL_BAD, "8-bit port");
+	is_int(t_abs("ht\xc3\xa9p://h.test/"), URL_BAD, "8-bit scheme");
+	is_int(t_abs("http://h.test/caf\xc3\xa9?q=\xff"), URL_OK,
+	    "8-bit path and query, as Squid takes them");
+	is_int(t_auth("h\xc3\xa9.test:443"), URL_BAD, "8-bit CONNECT host");
 	is_int(t_abs("http://h.test/#frag"), URL_BAD, "fragment");
 	is_int(t_abs("http://h%2etest/"), URL_BAD, "percent in host");
 	is_int(t_abs("http://h!test/"), URL_BAD, "sub-delim in host");
