@@ -502,6 +502,7 @@ struct cfg {
 
 	/* DNS */
 	struct cfg_str_list *dns_nameservers;
+	int		 dns_defnames;	/* resolv.conf's search list */
 	char		*hosts_file;	/* NULL: none */
 	int64_t		 positive_dns_ttl;	/* ms */
 	int64_t		 negative_dns_ttl;

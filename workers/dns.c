@@ -353,6 +353,22 @@ dns_init(const struct cfg *cfg)
 	opts.timeout = (int)(cfg->dns_timeout / 4 > 0 ? cfg->dns_timeout / 4 :
 	    1000);
 	opts.tries = 4;
+	/*
+	 * dns_defnames off (Squid's default) keeps c-ares from trying a name
+	 * with resolv.conf's (or LOCALDOMAIN's) search domains: a cache in a
+	 * hierarchy must not read a one-label host as a local one.  Squid
+	 * reads its search list from resolv.conf with the nameservers there,
+	 * so with dns_nameservers it has none even when the option is on.
+	 * c-ares searches as Squid's resolver does with it on: after ndots,
+	 * and after a dotted name fails.  An empty list rather than
+	 * ARES_FLAG_NOSEARCH, which c-ares 1.18's getaddrinfo ignores.  A
+	 * channel's list is set once, hence CONF_RESTART.
+	 */
+	if (!cfg->dns_defnames || cfg->dns_nameservers != NULL) {
+		opts.domains = NULL;
+		opts.ndomains = 0;
+		mask |= ARES_OPT_DOMAINS;
+	}
 	if (ares_init_options(&dns_channel, &opts, mask) != ARES_SUCCESS) {
 		log_errx("c-ares initialisation failed");
 		return -1;

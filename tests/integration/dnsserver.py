@@ -16,6 +16,7 @@ class NxDomainServer:
         self.sock.bind(("127.0.0.1", port))
         self.sock.settimeout(0.2)
         self.queries = 0
+        self.names = []         # the names asked, lowercased, latest last
         self.running = True
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
@@ -31,6 +32,8 @@ class NxDomainServer:
             if len(data) < 12:
                 continue
             self.queries += 1
+            if len(self.names) < 10000:
+                self.names.append(_qname(data))
             # Same id and question; QR=1, opcode copied, RD copied, RA=1, RCODE=3.
             flags = bytes([0x80 | (data[2] & 0x79), 0x83])
             reply = data[:2] + flags + data[4:6] + b"\0\0\0\0\0\0" + _question(data)
@@ -43,6 +46,15 @@ class NxDomainServer:
         self.running = False
         self.thread.join(2)
         self.sock.close()
+
+
+def _qname(data):
+    """The first question's name, dotted and lowercased."""
+    labels, i = [], 12
+    while i < len(data) and data[i] != 0:
+        labels.append(data[i + 1:i + 1 + data[i]].decode("latin-1").lower())
+        i += data[i] + 1
+    return ".".join(labels)
 
 
 def _question(data):

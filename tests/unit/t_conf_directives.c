@@ -278,6 +278,12 @@ test_values(void)
 	}
 	ok(logged("%s:1: uri_whitespace allow would forward a request line",
 	    tpath("ws.conf")), "uri_whitespace allow warns");
+	is_int(load(&c, "dn.conf", "", 0), 0, "dns_defnames default");
+	is_int(c.dns_defnames, 0, "dns_defnames off by default");
+	cfg_free(&c);
+	is_int(load(&c, "dn.conf", "dns_defnames on\n", 0), 0, "dns_defnames on");
+	is_int(c.dns_defnames, 1, "dns_defnames on value");
+	cfg_free(&c);
 	is_int(load_free("uri_whitespace keep\n"), 1, "bad uri_whitespace refused");
 	ok(logged("Invalid uri_whitespace value 'keep'"), "bad uri_whitespace named");
 }
