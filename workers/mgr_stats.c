@@ -46,6 +46,7 @@ struct mgr_stats {
 	double		 maxrss_kb;
 	double		 page_faults;
 	double		 fds;		/* open, where readable */
+	double		 biggest_fd;	/* the largest of any kid's */
 	double		 wall_time;	/* Squid's: since each sample_time */
 	struct timeval	 now;
 	struct timeval	 sample;	/* the latest kid's sample_time */
@@ -82,22 +83,33 @@ mgr_stats_proc(pid_t pid, struct mgr_stats *st)
 	}
 }
 
-/* Descriptors pid has open; 0 when its fd directory is not ours to read. */
-static int
-mgr_stats_fds(pid_t pid)
+/*
+ * Descriptors pid has open and the largest, as Squid sums Number_FD and
+ * takes the largest Biggest_FD; nothing when its fd directory is not ours
+ * to read.  Our own directory's descriptor is not counted.
+ */
+static void
+mgr_stats_fds(pid_t pid, struct mgr_stats *st)
 {
 	char path[64];
 	struct dirent *e;
 	DIR *d;
-	int n = 0;
+	int self = pid == getpid();
 
 	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
 	if ((d = opendir(path)) == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		double fd = strtod(e->d_name, NULL);
+		if (self && (int)fd == dirfd(d))
+			continue;
+		st->fds++;
+		if (fd > st->biggest_fd)
+			st->biggest_fd = fd;
+	}
 	closedir(d);
-	return pid == getpid() ? n - 1 : n;	/* less the one reading */
 }
 
 /* One kid's share: its counts, and CPU from rusage (us) or /proc. */
@@ -151,7 +163,7 @@ mgr_stats_add(struct mgr_stats *st, const struct stat_counters *c,
 		st->page_faults += (double)ru.ru_majflt;
 	} else
 		mgr_stats_proc(k->pid, st);
-	st->fds += mgr_stats_fds(self ? getpid() : k->pid);
+	mgr_stats_fds(self ? getpid() : k->pid, st);
 }
 
 static void
@@ -367,7 +379,7 @@ mgr_stats_info(struct buf *out)
 	buf_printf(out, "\tMaximum number of file descriptors:   %4.0f\n",
 	    max_fd);
 	buf_printf(out, "\tLargest file desc currently in use:   %4.0f\n",
-	    0.0);
+	    st.biggest_fd);
 	buf_printf(out, "\tNumber of file desc currently in use: %4.0f\n",
 	    st.fds);
 	buf_printf(out, "\tFiles queued for open:                %4.0f\n",
