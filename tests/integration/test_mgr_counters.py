@@ -239,6 +239,7 @@ def test_info_layout_is_squids(proxy, origin):
     assert max_fd >= 1024
     in_use = int(info_value(text, "\tNumber of file desc currently in use:"))
     assert 0 < in_use < max_fd
+    assert int(info_value(text, "\tLargest file desc currently in use:")) >= 3
     assert re.search(r"^\t +\d+ StoreEntries$", text, re.M)
 
 
