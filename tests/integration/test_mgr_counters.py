@@ -10,7 +10,9 @@ Squid counts a request when it writes its access.log line (the manager
 request that reads the page too, afterwards), so every check waits for the
 log lines first and allows for the earlier manager request."""
 
+import os
 import re
+import signal
 import pytest
 
 from helpers import build, exchange, get, wait_for
@@ -313,3 +315,52 @@ def test_workers_sum_whichever_kid_answers(proxy, origin):
     assert by1["server.all.requests"] == 5
     assert int(info_value(text, "\tNumber of HTTP requests received:")) == 7
     assert int(info_value(text, "\tMaximum number of file descriptors:")) >= 2 * 1024
+
+
+def test_counts_survive_reconfigure(proxy, origin):
+    """-k reconfigure keeps the counts (Squid's process keeps them; cuttle's
+    new workers find them in shared memory): every logged request is on
+    the page once the new configuration answers."""
+    p = proxy(access=ACCESS)
+    for i in range(2):
+        assert get(p.port, origin.url("/bytes/10?r=%d" % i)).status == 200
+    logged(p, 2)
+    with open(p.conf) as f:
+        text = f.read()
+    with open(p.conf, "w") as f:
+        f.write(text.replace("acl blocked urlpath_regex ^/blocked",
+                             "acl blocked urlpath_regex ^/blocked ^/now-blocked"))
+    assert p.ctl("reconfigure").returncode == 0
+    polls = []
+
+    def reloaded():
+        try:
+            status = get(p.port, origin.url("/now-blocked")).status
+        except OSError:        # Squid reopens its port as it reconfigures
+            return False
+        polls.append(1)        # answered, so logged
+        return status == 403
+    assert wait_for(reloaded, 15, interval=0.2)
+    total = 2 + len(polls)
+    logged(p, total)
+    assert counters(p)["client_http.requests"] == total
+
+
+@pytest.mark.cuttle_only(reason="Squid 5.7 loses a dead kid's counts; cuttle "
+                         "keeps them in the kid's shared slot")
+def test_counts_survive_a_worker_restart(proxy, origin):
+    """A worker killed and restarted by the master keeps its slot's counts."""
+    p = proxy(access=ACCESS)
+    for i in range(2):
+        assert get(p.port, origin.url("/bytes/10?d=%d" % i)).status == 200
+    logged(p, 2)
+    old = wait_for(lambda: worker_pid(p, 1), 10)
+    assert old
+    os.kill(old, signal.SIGKILL)
+    assert wait_for(lambda: worker_pid(p, 1) not in (None, old), 15)
+    assert wait_for(lambda: get(p.port, origin.url("/bytes/10?d=after")).status == 200,
+                    10, interval=0.2)
+    logged(p, 3)
+    c = counters(p)
+    assert c["client_http.requests"] == 3
+    assert c["server.all.requests"] == 3
