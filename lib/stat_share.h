@@ -78,6 +78,6 @@ void stat_share_read(const struct stat_share *s, unsigned slot,
 enum stat_hit { STAT_MISS, STAT_HIT, STAT_MEM_HIT, STAT_DISK_HIT };
 enum stat_hit stat_share_hit_kind(const char *tag);
 /* Squid's kb_t: whole KB of a byte count. */
-static inline uint64_t stat_kb(uint64_t bytes) { return bytes >> 10; }
+static inline uint64_t stat_share_kb(uint64_t bytes) { return bytes >> 10; }
 
 #endif

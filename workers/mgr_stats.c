@@ -122,17 +122,17 @@ mgr_stats_add(struct mgr_stats *st, const struct stat_counters *c,
 
 	for (size_t i = 0; i < sizeof(*c) / sizeof(uint64_t); i++)
 		sum[i] += one[i];
-	st->kb_client_in += stat_kb(c->client_bytes_in);
-	st->kb_client_out += stat_kb(c->client_bytes_out);
-	st->kb_client_hit_out += stat_kb(c->client_hit_bytes_out);
-	st->kb_all_in += stat_kb(c->server_http_bytes_in +
+	st->kb_client_in += stat_share_kb(c->client_bytes_in);
+	st->kb_client_out += stat_share_kb(c->client_bytes_out);
+	st->kb_client_hit_out += stat_share_kb(c->client_hit_bytes_out);
+	st->kb_all_in += stat_share_kb(c->server_http_bytes_in +
 	    c->server_other_bytes_in);
-	st->kb_all_out += stat_kb(c->server_http_bytes_out +
+	st->kb_all_out += stat_share_kb(c->server_http_bytes_out +
 	    c->server_other_bytes_out);
-	st->kb_http_in += stat_kb(c->server_http_bytes_in);
-	st->kb_http_out += stat_kb(c->server_http_bytes_out);
-	st->kb_other_in += stat_kb(c->server_other_bytes_in);
-	st->kb_other_out += stat_kb(c->server_other_bytes_out);
+	st->kb_http_in += stat_share_kb(c->server_http_bytes_in);
+	st->kb_http_out += stat_share_kb(c->server_http_bytes_out);
+	st->kb_other_in += stat_share_kb(c->server_other_bytes_in);
+	st->kb_other_out += stat_share_kb(c->server_other_bytes_out);
 	if (k->pid == 0 && !self)
 		return;		/* a kid gone: its counts, nothing else */
 	st->kids++;
