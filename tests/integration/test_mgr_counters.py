@@ -16,6 +16,7 @@ import signal
 import pytest
 
 from helpers import build, exchange, get, wait_for
+from test_connect import https_get, open_tunnel, split_body, tls_over
 from test_mgr_helpers import Stopped, worker_pid
 
 ACCESS = """\
@@ -364,3 +365,27 @@ def test_counts_survive_a_worker_restart(proxy, origin):
     c = counters(p)
     assert c["client_http.requests"] == 3
     assert c["server.all.requests"] == 3
+
+
+def test_tunnel_counts_as_server_other(proxy, tls_origin):
+    """A CONNECT tunnel is one server.other request (Squid's tunnelStart),
+    its bytes server.other and server.all kbytes, and one client request
+    once logged."""
+    p = proxy(access=ACCESS, ssl_ports=[tls_origin.port])
+    before = counters(p)
+    c, r = open_tunnel(p.port, "tls.test", tls_origin.port)
+    assert r.status == 200
+    with tls_over(c, tls_origin.cert) as tls:
+        head, body = split_body(https_get(tls, "/bytes/200000"))
+    assert len(body) == 200000
+    logged(p, 2)
+    after = counters(p)
+    d = {k: after[k] - before[k] for k in before}
+    assert d["client_http.requests"] == 2                 # + the first page
+    assert d["server.other.requests"] == 1
+    assert d["server.all.requests"] == 1
+    assert d["server.http.requests"] == 0
+    assert 200000 // 1024 <= d["server.other.kbytes_in"] <= 200000 // 1024 + 8
+    assert d["server.all.kbytes_in"] == d["server.other.kbytes_in"]
+    assert 0 <= d["server.other.kbytes_out"] <= 4         # the TLS handshake
+    assert d["client_http.kbytes_out"] >= 200000 // 1024
