@@ -381,6 +381,7 @@ tunnel_open(struct xact *x)
 		    buf_avail(&c->in));
 		if (n > 0) {
 			x->log.bytes_in += n;
+			tunnel_count(n, 0);
 			buf_consume(&c->in, (size_t)n);
 		}
 		if (buf_avail(&c->in) > 0) {
@@ -392,6 +393,7 @@ tunnel_open(struct xact *x)
 				    buf_head(&c->in), buf_avail(&c->in));
 				if (n <= 0)
 					break;
+				tunnel_count(n, 0);
 				buf_consume(&c->in, (size_t)n);
 			}
 			fcntl(s->fd, F_SETFL, fl);
@@ -413,6 +415,7 @@ tunnel_open(struct xact *x)
 			if (n <= 0)
 				break;
 			x->log.bytes_out += n;
+			tunnel_count(0, n);
 			buf_consume(&s->in, (size_t)n);
 		}
 		fcntl(c->fd, F_SETFL, fl);
