@@ -15,6 +15,8 @@
 
 static int ev_epfd = -1;
 static int ev_running;
+static uint64_t ev_loops_private;
+static uint64_t *ev_loops = &ev_loops_private;
 static uint64_t ev_now_cache;
 static struct ev_timer **ev_heap;
 static int ev_nheap, ev_capheap;
@@ -279,6 +281,12 @@ evloop_stop(void)
 }
 
 void
+ev_count_loops(uint64_t *counter)
+{
+	ev_loops = counter != NULL ? counter : &ev_loops_private;
+}
+
+void
 evloop_run(void)
 {
 	struct epoll_event evs[256];
@@ -298,6 +306,7 @@ evloop_run(void)
 			timeout = d > 60000 ? 60000 : (int)d;
 		}
 		int n = epoll_wait(ev_epfd, evs, 256, timeout);
+		(*ev_loops)++;
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;

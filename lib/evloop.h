@@ -44,6 +44,11 @@ void evloop_run(void);
 void ev_batch_hook_add(void (*fn)(void));
 void ev_batch_hook_del(void (*fn)(void));
 void evloop_stop(void);
+/*
+ * Count each wait for events (Squid's select_loops) in *counter, which
+ * the caller owns (a shared counter: mgr:counters); NULL: a private one.
+ */
+void ev_count_loops(uint64_t *counter);
 uint64_t ev_now(void);		/* monotonic ms, updated each iteration */
 void ev_update_now(void);
 

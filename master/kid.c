@@ -20,6 +20,7 @@
 #include "memcache.h"
 #include "mgr_share.h"
 #include "priv.h"
+#include "stat_share.h"
 #include "stores.h"
 #include "worker.h"
 
@@ -70,6 +71,24 @@ kid_mgr_share_reaped(int slot)
 	mgr_share_clear(kid_mgr_share, (unsigned)slot);
 }
 
+/* Made once by the master for every kid, -N's included (slot 0). */
+static struct stat_share *kid_stat_share;
+
+void
+kid_stat_share_init(void)
+{
+	kid_stat_share = stat_share_create(MASTER_KID_SLOTS + 1);
+	if (kid_stat_share == NULL)
+		log_warnx("mgr:counters and mgr:info will show only the kid "
+		    "that answers");
+}
+
+void
+kid_stat_share_reaped(int slot)
+{
+	stat_share_reaped(kid_stat_share, (unsigned)slot);
+}
+
 void
 kid_heritage(struct heritage *h, struct cfg *cfg, int kid, int slot,
     struct memcache *mc)
@@ -82,6 +101,9 @@ kid_heritage(struct heritage *h, struct cfg *cfg, int kid, int slot,
 	h->auth_share = kid_auth_share;
 	h->mgr_share = kid_mgr_share;
 	h->mgr_slot = slot;
+	h->stat_share = kid_stat_share;
+	h->stat_slot = slot;
+	h->counters = stat_share_counters(kid_stat_share, (unsigned)slot);
 	h->nstores = stores_worker_sockets(h->store_fds, HERITAGE_STORES_MAX);
 	files_access_logs_heritage(h);
 	h->master = 0;

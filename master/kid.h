@@ -43,6 +43,13 @@ void kid_auth_share_configure(const struct cfg *cfg);
 void kid_mgr_share_init(const struct cfg *cfg);
 void kid_mgr_share_reaped(int slot);
 /*
+ * The master, once before the first kid (and under -N): the kids'
+ * traffic counters (stat_share.h).  A reaped kid's counts stay in its
+ * slot; kid_stat_share_reaped() only forgets its pid.
+ */
+void kid_stat_share_init(void);
+void kid_stat_share_reaped(int slot);
+/*
  * Fill h for a worker running cfg as kid number kid (0: -N) with pin slot
  * slot in the shared memory cache mc (NULL: none): new sockets to the
  * stores and the access logs the master holds for cfg.  No master pid and

@@ -318,6 +318,7 @@ main(int argc, char **argv)
 	kid_auth_share_init(cfg);
 	if (!no_daemon)
 		kid_mgr_share_init(cfg);
+	kid_stat_share_init();
 	log_info("Starting cuttle %s (%s)", PACKAGE_VERSION, conf_path);
 	affinity_check(cfg, no_daemon ? 1 : cfg->workers);
 

@@ -141,6 +141,7 @@ master_reap(struct cfg *current, int shutting_down)
 			memcache_reap(master_memcache, k->slot);
 		/* and its cache manager sections: the page skips it */
 		kid_mgr_share_reaped(k->slot);
+		kid_stat_share_reaped(k->slot);
 		int64_t now = (int64_t)util_now_ms();
 		int old = k->generation != master_generation;
 		if (WIFSIGNALED(status))

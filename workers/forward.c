@@ -19,9 +19,11 @@
 #include "xact.h"
 #include "errpage.h"
 #include "headers.h"
+#include "heritage.h"
 #include "intercept.h"
 #include "log.h"
 #include "pconn.h"
+#include "stat_share.h"
 #include "tls_client.h"
 #include "tls_io.h"
 #include "upgrade.h"
@@ -92,6 +94,8 @@ forward_attach(struct xact *x, struct srv *s)
 	x->srv = s;
 	s->xact = x;
 	s->nrequests++;
+	/* Squid counts each request it sends (HttpStateData::sendRequest) */
+	heritage.counters->server_http_requests++;
 	x->log.server = s->addr;
 	buf_consume(&s->out, buf_avail(&s->out));
 	buf_append(&s->out, buf_head(&x->fwd.head), buf_avail(&x->fwd.head));
@@ -565,6 +569,7 @@ forward_pump(struct xact *x)
 				break;
 			}
 			buf_consume(&s->out, (size_t)n);
+			heritage.counters->server_http_bytes_out += (uint64_t)n;
 			progress = 1;
 		}
 
@@ -595,6 +600,8 @@ forward_pump(struct xact *x)
 			ssize_t n = tls_io_read(s->fd, s->ssl, &s->in,
 			    FWD_READ_CHUNK);
 			if (n > 0) {
+				heritage.counters->server_http_bytes_in +=
+				    (uint64_t)n;
 				x->fwd.rep_started = 1;
 				progress = 1;
 				ev_timer_start(&x->timer, worker_cfg->read_timeout);

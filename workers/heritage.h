@@ -16,6 +16,8 @@ struct auth_share;
 struct cfg;
 struct memcache;
 struct mgr_share;
+struct stat_counters;
+struct stat_share;
 
 /* One per cache_dir store; the master's STORES_MAX is the same. */
 #define HERITAGE_STORES_MAX	32
@@ -55,6 +57,16 @@ struct heritage {
 	struct mgr_share *mgr_share;
 	int		 mgr_slot;
 	int		 generation;
+	/*
+	 * Every kid's traffic counters (stat_share.h), for mgr:counters and
+	 * mgr:info, and this kid's own in slot stat_slot (its master slot,
+	 * 0 under -N), which only it writes: `counters` points there, or at
+	 * a private copy when the area could not be made, so the request
+	 * path counts without a test.
+	 */
+	struct stat_share *stat_share;
+	int		 stat_slot;
+	struct stat_counters *counters;
 	/*
 	 * The worker's end of one socketpair per store process (one per
 	 * cache_dir); -1 where that store is down.  Made by the master,

@@ -1,7 +1,8 @@
 /*
  * mgr: Squid's cache manager, so far its helper pages: mgr:redirector,
  * mgr:store_id, mgr:basicauthenticator, mgr:digestauthenticator,
- * mgr:negotiateauthenticator and mgr:external_acl, in Squid 5.7's layout
+ * mgr:negotiateauthenticator and mgr:external_acl, and mgr:info and
+ * mgr:counters (mgr_stats.c), in Squid 5.7's layout
  * (squid-compat.md 13).  Reached as Squid is reached: cache_object://ANY/
  * ACTION (squidclient), http://visible_hostname:PORT/squid-internal-mgr/
  * ACTION naming this proxy and port, or that path in origin form on a port
@@ -17,7 +18,8 @@
  * kid that takes the request reads the others' parts from shared memory
  * (mgr_kids.c says why not over IPC).  mgr:menu lists the actions in
  * Squid's layout; mgr:learned_splice (a cuttle page) lists the learned
- * splice list (bump_learn.c).  Neither is per kid: one answer for all.
+ * splice list (bump_learn.c).  None of these is per kid: one answer for
+ * all (info and counters sum the kids, as Squid's coordinator does).
  */
 #include "config.h"
 #include "mgr.h"
@@ -43,6 +45,7 @@
 #include "internal.h"
 #include "log.h"
 #include "mgr_kids.h"
+#include "mgr_stats.h"
 #include "rewrite.h"
 #include "storeid.h"
 #include "util.h"
@@ -96,6 +99,9 @@ static const struct mgr_action {
 	{ "negotiateauthenticator", "Negotiate User Authenticator Stats",
 	    auth_negotiate_mgr_stats, 4 },
 	{ "external_acl", "External ACL stats", mgr_external_acl, 5 },
+	{ "info", "General Runtime Information", mgr_stats_info, -1 },
+	{ "counters", "Traffic and Resource Counters", mgr_stats_counters,
+	    -1 },
 	{ "learned_splice", "Learned ssl_bump splices (cuttle)",
 	    bump_learn_mgr_page, -1 },
 };

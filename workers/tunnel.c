@@ -19,8 +19,10 @@
 #include "xact.h"
 #include "dns.h"
 #include "forward.h"
+#include "heritage.h"
 #include "log.h"
 #include "pconn.h"
+#include "stat_share.h"
 #include "tunnel_pipe.h"
 #include "tls_io.h"
 #include "util.h"
@@ -231,12 +233,20 @@ tunnel_move(struct tunnel_dir *d, int from, SSL *from_ssl, int to,
 	return progress;
 }
 
+/* mgr:counters' server.other: the bytes one pump moved each way. */
+static void
+tunnel_count(int64_t up, int64_t down)
+{
+	heritage.counters->server_other_bytes_out += (uint64_t)up;
+	heritage.counters->server_other_bytes_in += (uint64_t)down;
+}
+
 static void
 tunnel_pump(struct xact *x)
 {
 	struct conn *c = x->conn;
 	struct srv *s = x->srv;
-	int64_t up = 0;
+	int64_t up = 0, down0 = x->log.bytes_out;
 
 	for (int round = 0; round < 16; round++) {
 		int a = tunnel_move(&x->tun.up, c->fd, c->ssl, s->fd, s->ssl,
@@ -244,11 +254,13 @@ tunnel_pump(struct xact *x)
 		int b = tunnel_move(&x->tun.down, s->fd, s->ssl, c->fd, c->ssl,
 		    &x->log.bytes_out);
 		if (a == -1 || b == -1) {
+			tunnel_count(up, x->log.bytes_out - down0);
 			tunnel_end(x);
 			return;
 		}
 		if (x->tun.up.shut && x->tun.down.shut) {
 			x->log.bytes_in += up;
+			tunnel_count(up, x->log.bytes_out - down0);
 			tunnel_end(x);
 			return;
 		}
@@ -256,6 +268,7 @@ tunnel_pump(struct xact *x)
 			break;
 	}
 	x->log.bytes_in += up;
+	tunnel_count(up, x->log.bytes_out - down0);
 	/* plaintext TLS has already read is not signalled by the socket */
 	if ((tunnel_dir_room(&x->tun.up) && c->ssl != NULL &&
 	    SSL_has_pending(c->ssl)) || (tunnel_dir_room(&x->tun.down) &&
@@ -368,6 +381,7 @@ tunnel_open(struct xact *x)
 		    buf_avail(&c->in));
 		if (n > 0) {
 			x->log.bytes_in += n;
+			tunnel_count(n, 0);
 			buf_consume(&c->in, (size_t)n);
 		}
 		if (buf_avail(&c->in) > 0) {
@@ -379,6 +393,7 @@ tunnel_open(struct xact *x)
 				    buf_head(&c->in), buf_avail(&c->in));
 				if (n <= 0)
 					break;
+				tunnel_count(n, 0);
 				buf_consume(&c->in, (size_t)n);
 			}
 			fcntl(s->fd, F_SETFL, fl);
@@ -400,6 +415,7 @@ tunnel_open(struct xact *x)
 			if (n <= 0)
 				break;
 			x->log.bytes_out += n;
+			tunnel_count(0, n);
 			buf_consume(&s->in, (size_t)n);
 		}
 		fcntl(c->fd, F_SETFL, fl);
@@ -478,6 +494,8 @@ void
 tunnel_start(struct xact *x)
 {
 	x->keep_client = 0;
+	/* Squid counts a tunnel as it starts to dial (tunnelStart) */
+	heritage.counters->server_other_requests++;
 	/* until the tunnel is up the request logs as NONE_NONE, as in Squid */
 	x->tun.dialing = 1;
 	forward_open(x, 0, tunnel_connected);

@@ -36,6 +36,7 @@
 #include "peer.h"
 #include "proctitle.h"
 #include "rewrite.h"
+#include "stat_share.h"
 #include "storeid.h"
 #include "tls_client.h"
 #include "util.h"
@@ -48,6 +49,7 @@
 #include <string.h>
 #include <netdb.h>
 #include <sys/signalfd.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 const struct cfg *worker_cfg;
@@ -65,6 +67,7 @@ static struct ev_io worker_sig_io;
 static struct ev_timer worker_deadline;
 static char worker_host[256];
 static int worker_status;
+static int64_t worker_started_ms;
 
 int
 worker_retiring(void)
@@ -355,6 +358,31 @@ worker_signal(struct ev_io *io, uint32_t revents)
 	}
 }
 
+/*
+ * This kid's traffic counters: its slot of the shared area (noting who
+ * counts there now, for mgr:info's CPU time), or a private copy.
+ */
+static void
+worker_counters_start(void)
+{
+	static struct stat_counters private_counters;
+	struct timeval now;
+
+	if (heritage.counters == NULL)
+		heritage.counters = &private_counters;
+	gettimeofday(&now, NULL);
+	worker_started_ms = (int64_t)now.tv_sec * 1000 + now.tv_usec / 1000;
+	stat_share_started(heritage.stat_share, (unsigned)heritage.stat_slot,
+	    getpid(), worker_started_ms);
+	ev_count_loops(&heritage.counters->select_loops);
+}
+
+int64_t
+worker_start_ms(void)
+{
+	return worker_started_ms;
+}
+
 int
 worker_main(const struct heritage *h)
 {
@@ -364,6 +392,7 @@ worker_main(const struct heritage *h)
 
 	heritage = *h;
 	worker_cfg = cfg;
+	worker_counters_start();
 	worker_set_hostname(cfg);
 	signal(SIGPIPE, SIG_IGN);
 	if (evloop_init() == -1)

@@ -36,5 +36,7 @@ const char *worker_hostname(void);
  */
 const char *worker_appname(void);
 int worker_first_port(void);
+/* When this kid started (wall clock, ms): mgr:info's Start Time. */
+int64_t worker_start_ms(void);
 
 #endif

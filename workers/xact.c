@@ -34,10 +34,12 @@
 #include "errpage.h"
 #include "forward.h"
 #include "headers.h"
+#include "heritage.h"
 #include "intercept.h"
 #include "log.h"
 #include "pconn.h"
 #include "rewrite.h"
+#include "stat_share.h"
 #include "tunnel.h"
 #include "util.h"
 #include "worker.h"
@@ -210,6 +212,40 @@ xact_free(struct xact *x)
 	ev_defer_free(x);
 }
 
+/*
+ * mgr:counters' client side, as Squid counts it when it logs a request
+ * (ClientHttpRequest::updateCounters): a line without a parsed request
+ * is not counted; %err_code set is Squid's request->error.  Bytes are the
+ * line's %>st and %<st, so a tunnel's show when it ends.
+ */
+static void
+xact_count(const struct xact *x)
+{
+	struct stat_counters *k = heritage.counters;
+	enum stat_hit hit;
+
+	if (x->head == NULL)
+		return;
+	k->client_requests++;
+	if (x->log.bytes_in > 0)
+		k->client_bytes_in += (uint64_t)x->log.bytes_in;
+	if (x->log.bytes_out > 0)
+		k->client_bytes_out += (uint64_t)x->log.bytes_out;
+	if (x->log.err_code != NULL)
+		k->client_errors++;
+	if ((hit = stat_share_hit_kind(x->result_tag)) == STAT_MISS)
+		return;
+	k->client_hits++;
+	if (x->log.bytes_out > 0)
+		k->client_hit_bytes_out += (uint64_t)x->log.bytes_out;
+	if (hit == STAT_MEM_HIT)
+		k->client_mem_hits++;
+	else if (hit == STAT_DISK_HIT) {
+		k->client_disk_hits++;
+		k->swap_ins++;
+	}
+}
+
 static void
 xact_log(struct xact *x)
 {
@@ -235,6 +271,7 @@ xact_log(struct xact *x)
 		x->log.reply_head_len = x->rep.head_len;
 	}
 	annotate_log(x);
+	xact_count(x);
 	accesslog_write(x);
 }
 
