@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "units.h"
@@ -791,8 +792,24 @@ conf_ignore(struct conf_ctx *cx, void *field, int argc, char **argv)
 char *
 conf_unsupported(struct conf_ctx *cx, void *field, int argc, char **argv)
 {
-	conf_warn(cx, "directive '%s' is not supported by cuttle yet; ignored",
-	    cx->name);
+	const char *same = cx->dir->hint;
+	char words[256] = "";
+	size_t n = 0;
+
+	(void)field;
+	for (int i = 0; i < argc && n < sizeof(words); i++)
+		n += (size_t)snprintf(words + n, sizeof(words) - n, "%s%s",
+		    i > 0 ? " " : "", argv[i]);
+	if (same != NULL && (strcmp(same, "*") == 0 ||
+	    strcasecmp(words, same) == 0))
+		return NULL;
+	if (same != NULL)
+		conf_warn(cx, "directive '%s' is not supported by cuttle yet; "
+		    "ignored (cuttle behaves as '%s %s')", cx->name, cx->name,
+		    same);
+	else
+		conf_warn(cx, "directive '%s' is not supported by cuttle yet; "
+		    "ignored", cx->name);
 	return NULL;
 }
 

@@ -53,7 +53,11 @@ struct conf_directive {
 	const char	*dflt;		/* as squid.conf words, or NULL */
 	unsigned	 flags;
 	int		 min_args, max_args;
-	const char	*hint;		/* obsolete rows: what instead */
+	/*
+	 * obsolete rows: what instead; unsupported rows: the value cuttle
+	 * already behaves as ("*": every value is moot), taken silently
+	 */
+	const char	*hint;
 };
 
 /*

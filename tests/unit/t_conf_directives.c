@@ -1158,6 +1158,38 @@ test_cache_policy(void)
 	is_int(load_free("refresh_all_ims maybe\n"), 1, "bad boolean");
 }
 
+/* Unsupported directives: silent where cuttle already does what is asked. */
+static void
+test_unsupported_values(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "us.conf", "icp_port 0\n"
+	    "htcp_port 0\n"
+	    "snmp_port 0\n"
+	    "icp_access deny all\n"
+	    "cache_store_log none\n"
+	    "memory_pools off\n"
+	    "client_db off\n"
+	    "log_icp_queries off\n"
+	    "icp_hit_stale on\n"
+	    "offline_mode OFF\n", 0), 0, "values cuttle behaves as load");
+	is_int(count_lines("WARNING"), 0, "and are taken silently");
+	cfg_free(&c);
+	is_int(load(&c, "us.conf", "icp_port 3130\n"
+	    "icp_access allow all\n"
+	    "delay_pools 1\n", 0), 0, "other values load");
+	ok(logged("%s:1: directive 'icp_port' is not supported by cuttle yet; "
+	    "ignored (cuttle behaves as 'icp_port 0')", tpath("us.conf")),
+	    "a port cuttle does not open names the value it behaves as");
+	ok(logged("%s:2: directive 'icp_access' is not supported by cuttle yet; "
+	    "ignored (cuttle behaves as 'icp_access deny all')",
+	    tpath("us.conf")), "an access list too");
+	ok(logged("%s:3: directive 'delay_pools' is not supported by cuttle "
+	    "yet; ignored\n", tpath("us.conf")), "no such value: a plain warning");
+	cfg_free(&c);
+}
+
 int
 main(void)
 {
@@ -1178,6 +1210,7 @@ main(void)
 	test_forwarding_limits();
 	test_cachemgr_passwd();
 	test_cpu_affinity_map();
+	test_unsupported_values();
 	t_conf_cleanup();
 	return tap_done();
 }
