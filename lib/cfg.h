@@ -498,6 +498,7 @@ struct cfg {
 	int64_t		 dns_timeout;
 
 	int		 client_persistent_connections;
+	int		 half_closed_clients;	/* serve after a client's FIN */
 	int		 server_persistent_connections;
 
 	/* DNS */

@@ -709,7 +709,7 @@ xact_client_wants(const struct xact *x)
 	if (x->state == XS_BUMP)
 		return bump_client_wants(x);
 	if (x->state == XS_HIT)
-		return CONN_WANT_WRITE | CONN_WANT_HUP;
+		return CONN_WANT_WRITE | (c->read_eof ? 0 : CONN_WANT_HUP);
 	if (buf_avail(&c->out) > 0)
 		want |= CONN_WANT_WRITE;
 	if (x->state == XS_RELAY || x->state == XS_LOCAL) {
@@ -730,7 +730,7 @@ xact_client_wants(const struct xact *x)
 			want |= CONN_WANT_READ;
 	}
 	/* notice a client that leaves while its request is being served */
-	if (x->reqbody.done && !(want & CONN_WANT_READ))
+	if (x->reqbody.done && !(want & CONN_WANT_READ) && !c->read_eof)
 		want |= CONN_WANT_HUP;
 	return want | CONN_WANT_WTIMEOUT;
 }
@@ -762,6 +762,26 @@ xact_note_client_gone(struct xact *x)
 		x->log.err_detail = "WITH_CLIENT";
 }
 
+/*
+ * half_closed_clients on: a client that shut down its sending side after
+ * its whole request still reads the response, which is served and the
+ * connection then closed (no next request can come).  Squid keeps such a
+ * connection until a read or write fails; a reset or a full close still
+ * ends the transaction at once.  0: the request is not all in.
+ */
+static int
+xact_half_closed(struct xact *x)
+{
+	struct conn *c = x->conn;
+
+	if (!x->reqbody.done)
+		return 0;
+	c->read_eof = 1;
+	x->keep_client = 0;
+	xact_client_update(x);
+	return 1;
+}
+
 void
 xact_client_event(struct xact *x, uint32_t revents)
 {
@@ -776,6 +796,9 @@ xact_client_event(struct xact *x, uint32_t revents)
 		bump_client_event(x, revents);
 		return;
 	}
+	if ((revents & EPOLLRDHUP) && !(revents & (EPOLLHUP | EPOLLERR)) &&
+	    worker_cfg->half_closed_clients && xact_half_closed(x))
+		revents &= ~(uint32_t)EPOLLRDHUP;
 	if (x->state == XS_HIT) {
 		if (revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
 			xact_note_client_gone(x);

@@ -280,9 +280,12 @@ test_values(void)
 	    tpath("ws.conf")), "uri_whitespace allow warns");
 	is_int(load(&c, "dn.conf", "", 0), 0, "dns_defnames default");
 	is_int(c.dns_defnames, 0, "dns_defnames off by default");
+	is_int(c.half_closed_clients, 0, "half_closed_clients off by default");
 	cfg_free(&c);
-	is_int(load(&c, "dn.conf", "dns_defnames on\n", 0), 0, "dns_defnames on");
+	is_int(load(&c, "dn.conf", "dns_defnames on\nhalf_closed_clients on\n",
+	    0), 0, "dns_defnames on");
 	is_int(c.dns_defnames, 1, "dns_defnames on value");
+	is_int(c.half_closed_clients, 1, "half_closed_clients on value");
 	cfg_free(&c);
 	is_int(load_free("uri_whitespace keep\n"), 1, "bad uri_whitespace refused");
 	ok(logged("Invalid uri_whitespace value 'keep'"), "bad uri_whitespace named");
