@@ -450,6 +450,7 @@ struct cfg {
 	 * ThisCache: several proxies may share a visible_hostname */
 	char		*unique_hostname;	/* NULL: visible_hostname */
 	int		 max_filedescriptors;	/* 0: leave the limit */
+	int		 umask;		/* or'ed into the umask at start */
 
 	/* logs */
 	struct cfg_access_log *access_logs;	/* NULL with no_access_log: none */

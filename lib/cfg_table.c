@@ -616,7 +616,7 @@ static const struct conf_directive cfg_table[] = {
 	U("udp_incoming_address"),
 	U("udp_outgoing_address"),
 	US("udp_port", "0"),
-	U("umask"),
+	{ "umask", conf_set_int, CFG(umask), "027", 0, 1, 1, NULL },
 	{ "unique_hostname", conf_set_string, CFG(unique_hostname), NULL, 0,
 	    1, 1, NULL },
 	U("unlinkd_program"),

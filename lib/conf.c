@@ -743,7 +743,8 @@ conf_set_int(struct conf_ctx *cx, void *field, int argc, char **argv)
 	int64_t v;
 	char *err;
 
-	if ((err = units_int(argv[0], &v)) != NULL)
+	/* Squid's GetInteger: "027" is octal (umask), "0x1f" hex */
+	if ((err = units_int_base(argv[0], 0, &v)) != NULL)
 		return err;
 	if (v < INT32_MIN || v > INT32_MAX)
 		return units_strf("Invalid value: '%s' is out of range.",

@@ -152,7 +152,7 @@ log_reopen(const char *path)
 {
 	if (path == NULL || log_fd == 2)
 		return 0;
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd == -1) {
 		log_err("reopen cache_log %s; still writing the old file", path);
 		return -1;

@@ -234,6 +234,12 @@ units_percent(const char *word, int *pct)
 char *
 units_int(const char *word, int64_t *val)
 {
+	return units_int_base(word, 10, val);
+}
+
+char *
+units_int_base(const char *word, int base, int64_t *val)
+{
 	const char *p = word;
 	char *end;
 	long long v;
@@ -246,7 +252,7 @@ units_int(const char *word, int64_t *val)
 		return units_strf("No digits were found in the input value "
 		    "'%s'.", word);
 	errno = 0;
-	v = strtoll(word, &end, 10);
+	v = strtoll(word, &end, base);
 	if (*end != '\0')
 		return units_strf("Invalid value: '%s' is supposed to be a "
 		    "number.", word);

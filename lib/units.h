@@ -30,6 +30,8 @@ char *units_bool(const char *word, int *on, char **warning);
 char *units_percent(const char *word, int *pct);
 /* A whole decimal integer (workers, logfile_rotate ...). */
 char *units_int(const char *word, int64_t *val);
+/* base 0: also 0-prefixed octal and 0x hex, as Squid reads a TYPE: int. */
+char *units_int_base(const char *word, int base, int64_t *val);
 /* printf into a fresh buffer; never NULL (aborts on allocation failure). */
 char *units_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -39,13 +39,25 @@ files_mkdir_parent(const char *path, uid_t uid, gid_t gid)
 	free(dir);
 }
 
+void
+files_set_umask(int mask)
+{
+	/* umask() is the only way to read the umask: ask once, keep it */
+	static int started = -1;
+
+	if (started == -1)
+		started = (int)umask((mode_t)mask);
+	umask((mode_t)(mask | started) & 0777);
+}
+
 int
 files_open_log(const char *path, uid_t uid, gid_t gid)
 {
 	int fd;
 
 	files_mkdir_parent(path, uid, gid);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	/* as Squid's file_open: the umask (cfg umask) takes what it must */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd == -1) {
 		log_err("open %s", path);
 		return -1;

@@ -11,6 +11,12 @@
 struct cfg;
 struct heritage;
 
+/*
+ * The umask directive: the umask the proxy started with, or'ed with mask,
+ * for every file the master and the kids it forks from now on create (as
+ * Squid's setUmask, at start and at each reconfigure).
+ */
+void files_set_umask(int mask);
 /* Open (create) path for appending; chown to uid/gid when root. */
 int files_open_log(const char *path, uid_t uid, gid_t gid);
 /*

@@ -260,6 +260,7 @@ main(int argc, char **argv)
 	if (action != NULL)
 		return main_signal_running(cfg, sig);
 	log_apply_debug_options(cfg->debug_options);
+	files_set_umask(cfg->umask);	/* before -z, as Squid */
 
 	uid_t uid = geteuid();
 	gid_t gid = getegid();

@@ -245,6 +245,7 @@ master_reconfigure(struct cfg *cfg, const char *path)
 		return cfg;
 	}
 	log_apply_debug_options(fresh->debug_options);
+	files_set_umask(fresh->umask);	/* the new generation's files */
 	affinity_check(fresh, fresh->workers);
 	/*
 	 * The new generation inherits fresh's access logs (failures are

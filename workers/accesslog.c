@@ -61,7 +61,7 @@ accesslog_open(void)
 		if (l->path == NULL)
 			continue;
 		accesslog_fds[i] = open(l->path, O_WRONLY | O_APPEND | O_CREAT |
-		    O_CLOEXEC, 0640);
+		    O_CLOEXEC, 0644);
 		if (accesslog_fds[i] == -1)
 			log_err("open access_log %s", l->path);
 	}

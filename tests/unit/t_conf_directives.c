@@ -1069,6 +1069,27 @@ test_forwarding_limits(void)
 	    "forward_max_tries needs a number");
 }
 
+/* umask: Squid's TYPE int, read with 0 and 0x prefixes (GetInteger) */
+static void
+test_umask(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "f.conf", "\n", 0), 0, "defaults load");
+	is_int(c.umask, 027, "umask defaults to 027");
+	cfg_free(&c);
+	is_int(load(&c, "f.conf", "umask 077\n", 0), 0, "umask 077 loads");
+	is_int(c.umask, 077, "077 is octal");
+	cfg_free(&c);
+	is_int(load(&c, "f.conf", "umask 0x12\n", 0), 0, "umask 0x12 loads");
+	is_int(c.umask, 022, "0x12 is hex");
+	cfg_free(&c);
+	is_int(load(&c, "f.conf", "umask 18\n", 0), 0, "umask 18 loads");
+	is_int(c.umask, 022, "18 is decimal");
+	cfg_free(&c);
+	is_int(load_free("umask 089\n"), 1, "089 is no octal number");
+}
+
 /* cachemgr_passwd: file order, "all", a repeated action reported */
 static void
 test_cachemgr_passwd(void)
@@ -1211,6 +1232,7 @@ main(void)
 	test_targeted_cache_control();
 	test_notes();
 	test_forwarding_limits();
+	test_umask();
 	test_cachemgr_passwd();
 	test_cpu_affinity_map();
 	test_unsupported_values();

@@ -159,7 +159,7 @@ store_create_dirs(const struct cfg_cache_dir *cd)
 	struct store_index *idx;
 	const char *why;
 
-	if (mkdir(cd->path, 0750) == -1 && errno != EEXIST) {
+	if (mkdir(cd->path, 0755) == -1 && errno != EEXIST) {
 		log_err("cache_dir %s: mkdir", cd->path);
 		return -1;
 	}
@@ -167,14 +167,14 @@ store_create_dirs(const struct cfg_cache_dir *cd)
 	for (int a = 0; a < cd->l1; a++) {
 		snprintf(path, sizeof(path), "%s/%02X", cd->path, a);
 		log_info("Making directories in %s", path);
-		if (mkdir(path, 0750) == -1 && errno != EEXIST) {
+		if (mkdir(path, 0755) == -1 && errno != EEXIST) {
 			log_err("cache_dir %s: mkdir %s", cd->path, path);
 			return -1;
 		}
 		for (int b = 0; b < cd->l2; b++) {
 			snprintf(path, sizeof(path), "%s/%02X/%02X", cd->path,
 			    a, b);
-			if (mkdir(path, 0750) == -1 && errno != EEXIST) {
+			if (mkdir(path, 0755) == -1 && errno != EEXIST) {
 				log_err("cache_dir %s: mkdir %s", cd->path,
 				    path);
 				return -1;
@@ -182,7 +182,7 @@ store_create_dirs(const struct cfg_cache_dir *cd)
 		}
 	}
 	snprintf(path, sizeof(path), "%s/tmp", cd->path);
-	if (mkdir(path, 0750) == -1 && errno != EEXIST) {
+	if (mkdir(path, 0755) == -1 && errno != EEXIST) {
 		log_err("cache_dir %s: mkdir %s", cd->path, path);
 		return -1;
 	}

@@ -131,7 +131,7 @@ store_file_tmp_create(struct store *st, char *path, size_t n, int flags)
 {
 	snprintf(path, n, "%s/tmp/%ld.%llu", st->cd->path, (long)getpid(),
 	    (unsigned long long)++st->tmp_serial);
-	return open(path, flags | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	return open(path, flags | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 }
 
 void

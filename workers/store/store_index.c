@@ -66,7 +66,7 @@ store_index_open(const char *path, int create, const char **why)
 	 * store must not keep its successor out.
 	 */
 	db = gdbm_open(path, 0, (create ? GDBM_WRCREAT : GDBM_WRITER) |
-	    GDBM_NOLOCK | GDBM_CLOEXEC, 0600, NULL);
+	    GDBM_NOLOCK | GDBM_CLOEXEC, 0644, NULL);
 	if (db == NULL) {
 		*why = gdbm_strerror(gdbm_errno);
 		return NULL;

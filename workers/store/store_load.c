@@ -206,9 +206,9 @@ store_load_tree(struct store *st, const struct store_load_fileset *fs,
 				/* recreate what an operator removed */
 				snprintf(fpath, sizeof(fpath), "%s/%02X",
 				    cd->path, a);
-				if ((mkdir(fpath, 0750) == -1 &&
+				if ((mkdir(fpath, 0755) == -1 &&
 				    errno != EEXIST) ||
-				    mkdir(dpath, 0750) == -1) {
+				    mkdir(dpath, 0755) == -1) {
 					log_err("cache_dir %s: mkdir %s",
 					    cd->path, dpath);
 					return -1;
@@ -249,7 +249,7 @@ store_load_clean_tmp(struct store *st)
 
 	snprintf(dpath, sizeof(dpath), "%s/tmp", st->cd->path);
 	if ((d = opendir(dpath)) == NULL) {
-		if (errno == ENOENT && mkdir(dpath, 0750) == 0)
+		if (errno == ENOENT && mkdir(dpath, 0755) == 0)
 			return 0;
 		log_err("cache_dir %s: %s", st->cd->path, dpath);
 		return -1;
