@@ -494,6 +494,7 @@ struct cfg {
 	int64_t		 request_start_timeout;	/* until the first byte */
 	int64_t		 client_idle_pconn_timeout;
 	int64_t		 client_lifetime;
+	int64_t		 pconn_lifetime;	/* 0: none */
 	int64_t		 pconn_timeout;
 	int64_t		 shutdown_lifetime;
 	int64_t		 dns_timeout;

@@ -15,6 +15,7 @@
 #include "fdbudget.h"
 #include "intercept.h"
 #include "log.h"
+#include "pconn.h"
 #include "conn_tls.h"
 #include "tls_io.h"
 #include "bump_learn.h"
@@ -324,6 +325,9 @@ conn_next_request(struct conn *c)
 			buf_free(&c->out);
 		buf_free(&c->in);
 		int64_t idle = c->idle_wait;
+		/* after a response, as Squid's readNextRequest */
+		if (c->nrequests > 0)
+			idle = pconn_idle_wait(idle, c->accepted_ms);
 		if (worker_retiring() && idle > CONN_RETIRE_IDLE_MS)
 			idle = CONN_RETIRE_IDLE_MS;
 		c->awaiting_first_byte = 1;

@@ -76,6 +76,7 @@ srv_new(int fd, const struct sockaddr *addr, socklen_t len)
 	s->fd = fd;
 	memcpy(&s->addr, addr, len);
 	s->addrlen = len;
+	s->opened_ms = ev_now();
 	buf_init(&s->in);
 	buf_init(&s->out);
 	ev_io_init(&s->io, fd, NULL, s);
@@ -161,6 +162,20 @@ pconn_idle_timeout(struct ev_timer *t)
 	srv_close(s);
 }
 
+int64_t
+pconn_idle_wait(int64_t idle_ms, uint64_t opened_ms)
+{
+	int64_t life = worker_cfg->pconn_lifetime;
+
+	if (life <= 0)
+		return idle_ms;
+	int64_t age = (int64_t)(ev_now() - opened_ms);
+	int64_t left = age < life ? life - age : 0;
+	if (left < 1000)	/* Squid's whole seconds: at least one */
+		left = 1000;
+	return left < idle_ms ? left : idle_ms;
+}
+
 void
 pconn_put(struct srv *s)
 {
@@ -186,7 +201,8 @@ pconn_put(struct srv *s)
 	ev_io_set_cb(&s->io, pconn_idle_event, s);
 	ev_io_set(&s->io, EPOLLIN | EPOLLRDHUP);
 	ev_timer_set_cb(&s->timer, pconn_idle_timeout);
-	ev_timer_start(&s->timer, worker_cfg->pconn_timeout);
+	ev_timer_start(&s->timer, (uint64_t)pconn_idle_wait(
+	    worker_cfg->pconn_timeout, s->opened_ms));
 }
 
 struct srv *

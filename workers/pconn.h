@@ -32,6 +32,7 @@ struct srv {
 	struct xact	*xact;		/* owner, NULL while pooled */
 	int		 reused;	/* came from the pool */
 	int		 nrequests;
+	uint64_t	 opened_ms;	/* its start, for pconn_lifetime */
 	const struct cfg_peer *peer;	/* the cache_peer it goes to (its
 					   open connections count it), or NULL */
 	const char	*hier;		/* how it was chosen when opened: a
@@ -46,6 +47,13 @@ struct srv {
  * though it has the same address: its certificate was checked for that).
  */
 struct srv *pconn_take(const struct sockaddr *addr, const char *tls_host);
+/*
+ * How long a connection opened at opened_ms may now wait idle, given the
+ * idle timeout: pconn_lifetime, when set, shortens it to what is left of
+ * the lifetime, and to 1 s once that is spent, as Squid 5.7's
+ * Comm::Connection::timeLeft (both sides, when a connection goes idle).
+ */
+int64_t pconn_idle_wait(int64_t idle_ms, uint64_t opened_ms);
 /* Give back a connection that may carry another request. */
 void pconn_put(struct srv *s);
 struct srv *srv_new(int fd, const struct sockaddr *addr, socklen_t len);

@@ -118,7 +118,8 @@ peer_standby_push(struct peer_standby *sb, struct srv *s)
 	ev_io_set_cb(&s->io, peer_standby_idle_event, s);
 	ev_io_set(&s->io, EPOLLIN | EPOLLRDHUP);
 	ev_timer_set_cb(&s->timer, peer_standby_idle_timeout);
-	ev_timer_start(&s->timer, (uint64_t)worker_cfg->pconn_timeout);
+	ev_timer_start(&s->timer, (uint64_t)pconn_idle_wait(
+	    worker_cfg->pconn_timeout, s->opened_ms));
 	log_debug(48, 2, "cache_peer %s: standby connection ready (%d of %d)",
 	    sb->peer->name, sb->count, sb->peer->standby);
 	peer_standby_check(sb, "push");

@@ -1090,6 +1090,23 @@ test_umask(void)
 	is_int(load_free("umask 089\n"), 1, "089 is no octal number");
 }
 
+/* pconn_lifetime: a time, 0 (off) by default */
+static void
+test_pconn_lifetime(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "f.conf", "\n", 0), 0, "defaults load");
+	is_int((int)c.pconn_lifetime, 0, "pconn_lifetime defaults to 0");
+	cfg_free(&c);
+	is_int(load(&c, "f.conf", "pconn_lifetime 2 minutes\n", 0), 0,
+	    "pconn_lifetime 2 minutes loads");
+	is_int((int)c.pconn_lifetime, 120000, "in ms");
+	cfg_free(&c);
+	is_int(load_free("pconn_lifetime soon\n"), 1,
+	    "pconn_lifetime needs a time");
+}
+
 /* cachemgr_passwd: file order, "all", a repeated action reported */
 static void
 test_cachemgr_passwd(void)
@@ -1233,6 +1250,7 @@ main(void)
 	test_notes();
 	test_forwarding_limits();
 	test_umask();
+	test_pconn_lifetime();
 	test_cachemgr_passwd();
 	test_cpu_affinity_map();
 	test_unsupported_values();
