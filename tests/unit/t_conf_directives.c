@@ -1181,14 +1181,14 @@ test_unsupported_values(void)
 	cfg_free(&c);
 	is_int(load(&c, "us.conf", "icp_port 3130\n"
 	    "icp_access allow all\n"
-	    "delay_pools 1\n", 0), 0, "other values load");
+	    "client_delay_pools 1\n", 0), 0, "other values load");
 	ok(logged("%s:1: directive 'icp_port' is not supported by cuttle yet; "
 	    "ignored (cuttle behaves as 'icp_port 0')", tpath("us.conf")),
 	    "a port cuttle does not open names the value it behaves as");
 	ok(logged("%s:2: directive 'icp_access' is not supported by cuttle yet; "
 	    "ignored (cuttle behaves as 'icp_access deny all')",
 	    tpath("us.conf")), "an access list too");
-	ok(logged("%s:3: directive 'delay_pools' is not supported by cuttle "
+	ok(logged("%s:3: directive 'client_delay_pools' is not supported by cuttle "
 	    "yet; ignored\n", tpath("us.conf")), "no such value: a plain warning");
 	cfg_free(&c);
 }
