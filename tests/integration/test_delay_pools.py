@@ -121,3 +121,14 @@ def test_class2_aggregate_is_shared(proxy, origin):
         assert r.status == 200 and len(r.body) == SIZE
     # 800 KB through one 100000 bytes/s bucket: about 7.7 s for the last
     assert max(took for _, took in res) > 6.0, res
+
+
+def test_class3_host_bucket_limits(proxy, origin):
+    p = proxy("acl limited src 127.0.0.0/8\n"
+              "delay_pools 1\n"
+              "delay_class 1 3\n"
+              "delay_parameters 1 -1/-1 -1/-1 100000/100000\n"
+              "delay_access 1 allow limited\n", access=ACCESS)
+    r, took = timed_get(p.port, origin.url("/bytes/%d" % SIZE), "127.0.0.2")
+    assert r.status == 200 and len(r.body) == SIZE
+    assert 2.0 < took < 8.0, took
