@@ -433,6 +433,25 @@ struct cfg_upgrade {
 	struct access_list other;
 };
 
+/*
+ * delay_pools: bandwidth limits on what is read from servers for clients.
+ * spec[0] is the aggregate bucket, spec[1] the /24 network's (class 3),
+ * spec[2] the client host's (classes 2 and 3).  restore -1: no limit at
+ * that level (Squid's "none" and "-1/-1").
+ */
+#define CFG_DELAY_LEVELS	3
+struct cfg_delay_spec {
+	int64_t		 restore;	/* bytes a second; -1: unlimited */
+	int64_t		 max;		/* bucket size, bytes */
+};
+
+struct cfg_delay_pool {
+	int		 dclass;	/* 1..3; 0: no delay_class, or 4 and 5
+					   (warned): the pool limits nothing */
+	struct cfg_delay_spec spec[CFG_DELAY_LEVELS];
+	struct access_list access;	/* delay_access; empty: nobody */
+};
+
 struct cfg {
 	char		*config_file;
 
@@ -619,6 +638,12 @@ struct cfg {
 	 * loaded keys a port may reuse when it can no longer read them.
 	 */
 	const struct cfg *running;
+
+	/* delay_pools (lib/delay_conf.c, workers/delay.c) */
+	int		 delay_npools;
+	struct cfg_delay_pool *delay_pools;	/* delay_npools of them */
+	int		 delay_initial_level;	/* percent of max */
+	int		 delay_pool_uses_indirect_client;
 };
 
 /*

@@ -142,6 +142,19 @@ char *cfg_set_hdr_add(struct conf_ctx *cx, void *field, int argc,
 char *cfg_set_upgrade(struct conf_ctx *cx, void *field, int argc, char **argv);
 void cfg_free_upgrade(struct cfg_upgrade *u);
 
+/* delay_conf.c: delay_pools, delay_class, delay_parameters, delay_access */
+char *delay_conf_pools(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *delay_conf_class(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *delay_conf_parameters(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *delay_conf_access(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *delay_conf_initial(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+void delay_conf_free(struct cfg *cfg);
+
 /* cfg_set_peer.c: cache_peer and cache_peer_access */
 char *cfg_set_peer(struct conf_ctx *cx, void *field, int argc, char **argv);
 char *cfg_set_peer_access(struct conf_ctx *cx, void *field, int argc,

@@ -178,12 +178,15 @@ static const struct conf_directive cfg_table[] = {
 	U("dead_peer_timeout"),
 	{ "debug_options", cfg_set_debug_options, CFG(debug_options), "ALL,1",
 	    0, 1, ANY, NULL },
-	U("delay_access"),
-	U("delay_class"),
-	U("delay_initial_bucket_level"),
-	U("delay_parameters"),
-	U("delay_pool_uses_indirect_client"),
-	U("delay_pools"),
+	{ "delay_access", delay_conf_access, 0, NULL, 0, 2, ANY, NULL },
+	{ "delay_class", delay_conf_class, 0, NULL, 0, 2, 2, NULL },
+	{ "delay_initial_bucket_level", delay_conf_initial,
+	    CFG(delay_initial_level), "50", 0, 1, 1, NULL },
+	{ "delay_parameters", delay_conf_parameters, 0, NULL, 0, 2, ANY,
+	    NULL },
+	{ "delay_pool_uses_indirect_client", conf_set_bool,
+	    CFG(delay_pool_uses_indirect_client), "on", 0, 1, 1, NULL },
+	{ "delay_pools", delay_conf_pools, 0, "0", 0, 1, 1, NULL },
 	{ "deny_info", cfg_set_deny_info, CFG(deny_info), NULL, 0, 2, ANY,
 	    NULL },
 	US("detect_broken_pconn", "off"),
@@ -839,6 +842,7 @@ cfg_free(struct cfg *cfg)
 	access_list_free(&cfg->miss_access);
 	access_list_free(&cfg->send_hit);
 	access_list_free(&cfg->store_miss);
+	delay_conf_free(cfg);
 	cfg_free_url_helper(&cfg->url_rewrite);
 	cfg_free_url_helper(&cfg->store_id);
 	cfg_free_argv(&cfg->auth_basic.program);

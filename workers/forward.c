@@ -15,6 +15,7 @@
 #include "cache.h"
 #include "cfg.h"
 #include "conn.h"
+#include "delay.h"
 #include "hdr_mangle.h"
 #include "xact.h"
 #include "errpage.h"
@@ -332,6 +333,10 @@ forward_got_head(struct xact *x, struct http_msg *m)
 		headers_build_response(x, &c->out);
 	x->head_sent = 1;
 	xact_set_state(x, XS_RELAY);
+	if (worker_cfg->delay_npools > 0 && c != NULL &&
+	    (x->delay = delay_pick(x, forward_resume)) != NULL)
+		/* what came with the head was read for this client too */
+		delay_bytes_in(x->delay, buf_avail(&s->in) + m->head_len);
 	return FWD_HEAD_RELAY;
 }
 
@@ -346,6 +351,19 @@ forward_may_read_ahead(const struct xact *x)
 	int64_t gap = worker_cfg->read_ahead_gap;
 
 	return gap < 0 || (int64_t)buf_avail(&x->srv->in) < gap;
+}
+
+/*
+ * delay_pools: how much of the response may be read now (0: the delay
+ * timer resumes the pump).  A client that left is not limited, as in
+ * Squid, where a response nobody reads has no delay id.
+ */
+static inline size_t
+forward_read_size(struct xact *x)
+{
+	if (x->delay == NULL || x->detached)
+		return FWD_READ_CHUNK;
+	return delay_allowance(x->delay, FWD_READ_CHUNK);
 }
 
 static void
@@ -364,7 +382,8 @@ forward_set_events(struct xact *x)
 		ev |= EPOLLIN;
 	else if (x->state == XS_RELAY && !x->repbody.done &&
 	    (c == NULL || buf_avail(&c->out) == 0) &&
-	    forward_may_read_ahead(x) && !cache_hold_upstream(x))
+	    forward_may_read_ahead(x) && !cache_hold_upstream(x) &&
+	    forward_read_size(x) > 0)
 		ev |= EPOLLIN;
 	ev_io_set(&s->io, ev);
 	if (c != NULL)
@@ -594,12 +613,15 @@ forward_pump(struct xact *x)
 		}
 
 		/* read from the server */
+		size_t want = FWD_READ_CHUNK;
 		if (x->state == XS_FORWARD || (x->state == XS_RELAY &&
 		    forward_may_read_ahead(x) && !x->repbody.done &&
-		    !cache_hold_upstream(x))) {
-			ssize_t n = tls_io_read(s->fd, s->ssl, &s->in,
-			    FWD_READ_CHUNK);
+		    !cache_hold_upstream(x) &&
+		    (want = forward_read_size(x)) > 0)) {
+			ssize_t n = tls_io_read(s->fd, s->ssl, &s->in, want);
 			if (n > 0) {
+				if (x->delay != NULL && x->state == XS_RELAY)
+					delay_bytes_in(x->delay, (size_t)n);
 				heritage.counters->server_http_bytes_in +=
 				    (uint64_t)n;
 				x->fwd.rep_started = 1;

@@ -17,6 +17,7 @@
  */
 #include "config.h"
 #include "xact.h"
+#include "delay.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -188,6 +189,7 @@ xact_free(struct xact *x)
 		external_acl_release(x);
 	ev_timer_stop(&x->timer);
 	ev_timer_stop(&x->resume);
+	delay_release(x->delay);
 	tunnel_release(x);	/* a CONNECT's, or an upgraded request's */
 	if (x->is_connect)
 		bump_release(x);

@@ -241,6 +241,7 @@ struct xact {
 	struct http_msg	 rep;
 	struct body	 repbody;
 	int		 early_reply;	/* response before the request body ended */
+	struct delay_id	*delay;		/* delay_pools: NULL, no limit */
 
 	/* the access.log line */
 	struct alog_entry log;

@@ -1219,16 +1219,55 @@ test_unsupported_values(void)
 	cfg_free(&c);
 	is_int(load(&c, "us.conf", "icp_port 3130\n"
 	    "icp_access allow all\n"
-	    "delay_pools 1\n", 0), 0, "other values load");
+	    "client_delay_pools 1\n", 0), 0, "other values load");
 	ok(logged("%s:1: directive 'icp_port' is not supported by cuttle yet; "
 	    "ignored (cuttle behaves as 'icp_port 0')", tpath("us.conf")),
 	    "a port cuttle does not open names the value it behaves as");
 	ok(logged("%s:2: directive 'icp_access' is not supported by cuttle yet; "
 	    "ignored (cuttle behaves as 'icp_access deny all')",
 	    tpath("us.conf")), "an access list too");
-	ok(logged("%s:3: directive 'delay_pools' is not supported by cuttle "
+	ok(logged("%s:3: directive 'client_delay_pools' is not supported by cuttle "
 	    "yet; ignored\n", tpath("us.conf")), "no such value: a plain warning");
 	cfg_free(&c);
+}
+
+/* delay_pools: classes, rates, the lines Squid ignores (errors here) */
+static void
+test_delay_pools(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "d.conf", "\n", 0), 0, "defaults load");
+	is_int(c.delay_npools, 0, "delay_pools defaults to 0");
+	is_int(c.delay_initial_level, 50,
+	    "delay_initial_bucket_level defaults to 50");
+	cfg_free(&c);
+	is_int(load(&c, "d.conf", "delay_pools 2\n"
+	    "delay_class 1 3\n"
+	    "delay_parameters 1 none 1000/2000 -1/-1\n"
+	    "delay_access 1 allow all\n"
+	    "delay_class 2 4\n"
+	    "delay_parameters 2 1/1 1/1 1/1 1/1\n", 0), 0, "pools load");
+	is_int(c.delay_pools[0].dclass, 3, "class 3");
+	ok(c.delay_pools[0].spec[0].restore == -1, "none: no limit");
+	ok(c.delay_pools[0].spec[1].restore == 1000 &&
+	    c.delay_pools[0].spec[1].max == 2000, "network rate");
+	ok(c.delay_pools[0].spec[2].restore == -1, "-1/-1: no limit");
+	ok(c.delay_pools[0].access.head != NULL, "delay_access kept");
+	ok(c.delay_pools[1].dclass < 0, "class 4 is not in effect");
+	ok(logged("%s:5: delay_class 4 is not supported by cuttle yet; "
+	    "pool 2 limits nothing", tpath("d.conf")), "and is warned about");
+	cfg_free(&c);
+	is_int(load_free("delay_pools 1\ndelay_parameters 1 1/1\n"), 1,
+	    "rates before the class are an error");
+	is_int(load_free("delay_pools 1\ndelay_access 2 allow all\n"), 1,
+	    "a pool out of range is an error");
+	is_int(load_free("delay_pools 1\ndelay_class 1 6\n"), 1,
+	    "class 6 is an error");
+	is_int(load_free("delay_pools 1\ndelay_class 1 2\n"
+	    "delay_parameters 1 1/1\n"), 1, "class 2 needs two rates");
+	is_int(load_free("delay_pools 1\ndelay_class 1 1\n"
+	    "delay_parameters 1 10/x\n"), 1, "max must be a number");
 }
 
 int
@@ -1254,6 +1293,7 @@ main(void)
 	test_cachemgr_passwd();
 	test_cpu_affinity_map();
 	test_unsupported_values();
+	test_delay_pools();
 	t_conf_cleanup();
 	return tap_done();
 }
