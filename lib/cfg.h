@@ -554,6 +554,13 @@ struct cfg {
 	struct cfg_cert_rule *sslproxy_cert_adapt;
 	char		*sslproxy_cert_sign_hash;	/* digest name ("sha256") */
 	/*
+	 * ssl_bump_cert_key (cuttle): the key a certificate minted in the
+	 * worker carries: a P-256 key of the worker's own (ecdsa, the
+	 * default), or the signing CA's, as Squid's generator does (ca).
+	 * sslcrtd_program's certificates carry what the helper chose.
+	 */
+	int		 ssl_bump_cert_key_ca;
+	/*
 	 * ssl_bump_learn_splice (cuttle): how long a client that refused a
 	 * bump has that server name spliced, ms (0: off, never learned);
 	 * ssl_bump_learn_splice_file: the list, shared by the workers.

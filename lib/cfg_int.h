@@ -106,7 +106,7 @@ char *cfg_set_external_acl_type(struct conf_ctx *cx, void *field, int argc,
  * cfg_set_certs.c: a port's TLS and SslBump options (cfg_port_tls_option:
  * 1 if opt is one, *err set on an error; cfg_port_tls_finish reads the
  * files once the line is complete), sslcrtd_children, sslproxy_cert_sign,
- * sslproxy_cert_adapt, sslproxy_cert_sign_hash
+ * sslproxy_cert_adapt, sslproxy_cert_sign_hash, ssl_bump_cert_key
  */
 int cfg_port_tls_option(struct conf_ctx *cx, struct cfg_port *p,
     const char *opt, char **err);
@@ -118,6 +118,8 @@ char *cfg_set_cert_sign(struct conf_ctx *cx, void *field, int argc,
 char *cfg_set_cert_adapt(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 char *cfg_set_cert_sign_hash(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
+char *cfg_set_cert_key(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 void cfg_free_cert_rules(struct cfg_cert_rule **list);
 /* cfg_set_tls.c: tls_outgoing_options */

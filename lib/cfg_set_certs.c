@@ -3,7 +3,8 @@
  * SslBump options of a port line (tls-cert=, tls-key=, the context options,
  * generate-host-certificates, dynamic_cert_mem_cache_size), then
  * sslcrtd_program's children, sslproxy_cert_sign, sslproxy_cert_adapt and
- * sslproxy_cert_sign_hash, each read as Squid 5.7 reads it.  What the
+ * sslproxy_cert_sign_hash, each read as Squid 5.7 reads it, and cuttle's
+ * ssl_bump_cert_key.  What the
  * options mean to OpenSSL is lib/tls_port.c's business.
  */
 #include "config.h"
@@ -242,5 +243,21 @@ cfg_set_cert_sign_hash(struct conf_ctx *cx, void *field, int argc,
 		return units_strf("Sign hash '%s' is not supported", argv[0]);
 	free(*v);
 	*v = cfg_strdup(argv[0]);
+	return NULL;
+}
+
+/* ssl_bump_cert_key ecdsa|ca */
+char *
+cfg_set_cert_key(struct conf_ctx *cx, void *field, int argc, char **argv)
+{
+	(void)cx;
+	(void)argc;
+	if (strcmp(argv[0], "ecdsa") == 0)
+		*(int *)field = 0;
+	else if (strcmp(argv[0], "ca") == 0)
+		*(int *)field = 1;
+	else
+		return units_strf("Invalid ssl_bump_cert_key value '%s': "
+		    "expected ecdsa or ca", argv[0]);
 	return NULL;
 }

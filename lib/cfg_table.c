@@ -534,6 +534,8 @@ static const struct conf_directive cfg_table[] = {
 	US("snmp_port", "0"),
 	U("spoof_client_ip"),
 	{ "ssl_bump", cfg_set_ssl_bump, CFG(ssl_bump), NULL, 0, 1, ANY, NULL },
+	{ "ssl_bump_cert_key", cfg_set_cert_key, CFG(ssl_bump_cert_key_ca),
+	    "ecdsa", 0, 1, 1, NULL },
 	{ "ssl_bump_learn_splice", cfg_set_time_off,
 	    CFG(ssl_bump_learn_splice), "off", 0, 1, 2, NULL },
 	{ "ssl_bump_learn_splice_file", conf_set_string,

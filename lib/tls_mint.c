@@ -20,7 +20,8 @@
 #include <openssl/x509v3.h>
 
 #define TLS_MINT_MAX_CN	64	/* RFC 5280 ub-common-name */
-#define TLS_MINT_KU_KEY_ENCIPHERMENT 2	/* bit number in keyUsage */
+#define TLS_MINT_KU_DIGITAL_SIGNATURE 0	/* bit numbers in keyUsage */
+#define TLS_MINT_KU_KEY_ENCIPHERMENT 2
 
 static const char *tls_mint_sign_names[] = {
 	"signTrusted", "signUntrusted", "signSelf", NULL
@@ -114,11 +115,14 @@ tls_mint_set_cn(X509 *cert, const char *host)
 }
 
 /*
- * keyUsage copied from a non-RSA origin gains keyEncipherment: our key is
- * RSA, and NSS insists on that bit for RSA keys.
+ * keyUsage copied from the origin, fitted to the key the certificate
+ * carries.  Squid's: a non-RSA origin's gains keyEncipherment, because
+ * Squid's key is RSA and NSS insists on that bit for RSA keys.  An ECDSA
+ * key (ssl_bump_cert_key ecdsa) signs and never encrypts: digitalSignature
+ * set, keyEncipherment cleared (RFC 5480 section 3).
  */
 static void
-tls_mint_force_key_encipherment(X509 *cert)
+tls_mint_fit_key_usage(X509 *cert, int set_bit, int clear_bit)
 {
 	X509_EXTENSION *ext;
 	ASN1_BIT_STRING *ku;
@@ -129,7 +133,9 @@ tls_mint_force_key_encipherment(X509 *cert)
 	ext = X509_get_ext(cert, X509_get_ext_by_NID(cert, NID_key_usage, -1));
 	if (ext == NULL || (ku = X509V3_EXT_d2i(ext)) == NULL)
 		return;
-	ASN1_BIT_STRING_set_bit(ku, TLS_MINT_KU_KEY_ENCIPHERMENT, 1);
+	ASN1_BIT_STRING_set_bit(ku, set_bit, 1);
+	if (clear_bit >= 0)
+		ASN1_BIT_STRING_set_bit(ku, clear_bit, 0);
 	len = i2d_ASN1_BIT_STRING(ku, &der);
 	ASN1_BIT_STRING_free(ku);
 	if (len <= 0)
@@ -227,6 +233,8 @@ tls_mint_mimic_ext(X509 *cert, X509 *mimic, X509 *ca)
 	};
 	EVP_PKEY *pub = X509_get_pubkey(mimic);
 	int rsa = pub != NULL && EVP_PKEY_is_a(pub, "RSA") == 1;
+	EVP_PKEY *own = X509_get0_pubkey(cert);
+	int own_ec = own != NULL && EVP_PKEY_is_a(own, "EC") == 1;
 	int i, added = 0;
 
 	EVP_PKEY_free(pub);
@@ -235,8 +243,15 @@ tls_mint_mimic_ext(X509 *cert, X509 *mimic, X509 *ca)
 		    == NULL)
 			continue;
 		added += tls_mint_copy_ext(cert, mimic, nids[i]);
-		if (nids[i] == NID_key_usage && !rsa)
-			tls_mint_force_key_encipherment(cert);
+		if (nids[i] != NID_key_usage)
+			continue;
+		if (own_ec)
+			tls_mint_fit_key_usage(cert,
+			    TLS_MINT_KU_DIGITAL_SIGNATURE,
+			    TLS_MINT_KU_KEY_ENCIPHERMENT);
+		else if (!rsa)
+			tls_mint_fit_key_usage(cert,
+			    TLS_MINT_KU_KEY_ENCIPHERMENT, -1);
 	}
 	return added + tls_mint_aki(cert, mimic, ca);
 }
@@ -333,6 +348,12 @@ tls_mint_new_rsa(void)
 	return key;
 }
 
+EVP_PKEY *
+tls_mint_new_ec(void)
+{
+	return EVP_EC_gen("P-256");
+}
+
 /* Sign cert as req says: by the CA, or by its own key. */
 static int
 tls_mint_sign(X509 *cert, const struct tls_mint_req *req, EVP_PKEY *key)
@@ -377,8 +398,8 @@ tls_mint(const struct tls_mint_req *req, EVP_PKEY **keyp)
 	EVP_PKEY *key;
 	X509 *draft, *cert = NULL;
 
-	if (req->ca_key != NULL) {
-		key = req->ca_key;
+	if (req->leaf_key != NULL || req->ca_key != NULL) {
+		key = req->leaf_key != NULL ? req->leaf_key : req->ca_key;
 		EVP_PKEY_up_ref(key);
 	} else if ((key = tls_mint_new_rsa()) == NULL)
 		return NULL;

@@ -246,6 +246,23 @@ bump_splice(struct xact *x)
 	tunnel_start(x);
 }
 
+/*
+ * A client that offers no ECDSA cipher suite cannot use the P-256 key of
+ * ssl_bump_cert_key ecdsa: say what gives it one it can use.
+ */
+static const char *
+bump_cipher_hint(SSL *ssl, const char *err)
+{
+	EVP_PKEY *key = SSL_get_privatekey(ssl);
+
+	if (strstr(err, "no shared cipher") == NULL || key == NULL ||
+	    EVP_PKEY_is_a(key, "EC") != 1)
+		return "";
+	return " (the client offers no ECDSA cipher suite for the minted "
+	    "certificate's P-256 key; ssl_bump_cert_key ca signs with the "
+	    "CA's key instead)";
+}
+
 /* The client's TLS handshake, until it completes or fails. */
 static void
 bump_handshake(struct xact *x)
@@ -291,8 +308,9 @@ bump_handshake(struct xact *x)
 		    saved_errno);
 		tls_io_error(err, sizeof(err));
 		log_warnx("SslBump: TLS handshake with the client "
-		    "for %s failed: %s", x->url_str,
-		    err[0] ? err : "connection closed");
+		    "for %s failed: %s%s", x->url_str,
+		    err[0] ? err : "connection closed",
+		    bump_cipher_hint(c->ssl, err));
 		bump_close(x, "TLS handshake with the client failed");
 	}
 }

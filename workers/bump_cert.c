@@ -6,12 +6,16 @@
  * the request says so as Squid skips it after peek or stare at step 1),
  * the sslcrtd helpers when sslcrtd_program is set (identical pending
  * requests share one helper call, as in Squid), else tls_mint in the
- * worker's minting thread (bump_mint.c: the CA's key is reused, so a mint
- * is two signatures, but with a large CA key and many new hosts at once
- * those would stall the event loop); identical pending mints share one
- * job too.  Cache keys hash the port's fingerprint (its CA and every
- * context setting), so two ports or two configs with different CAs can
- * never serve each other's contexts.
+ * worker's minting thread (bump_mint.c: no key is generated per host, so a
+ * mint is two signatures with the CA's key, but with a large CA key and
+ * many new hosts at once those would stall the event loop); identical
+ * pending mints share one job too.  A minted certificate carries the
+ * worker's own P-256 key (ssl_bump_cert_key ecdsa), made once: every
+ * handshake signs with it, and an ECDSA signature costs a tenth of the CA's
+ * RSA one; ssl_bump_cert_key ca gives Squid's choice, the CA's key.
+ * Cache keys hash the port's fingerprint (its CA and every context
+ * setting), so two ports or two configs with different CAs can never serve
+ * each other's contexts.
  *
  * In DESIGN.md's data flow: "bump: TLS to client with a minted cert".
  */
@@ -65,6 +69,11 @@ static struct cfg_helper_children bump_cert_pool_children;
 static struct bump_cert_job *bump_cert_jobs;
 /* Replies signed with the CA key carry it back: decoded once. */
 static struct tls_key_memo bump_cert_reply_key;
+/* ssl_bump_cert_key ecdsa: this worker's key, made on first use */
+static EVP_PKEY *bump_cert_ec_key;
+static int bump_cert_ec_failed;
+
+static EVP_PKEY *bump_cert_leaf_key(void);
 
 /* Contexts */
 
@@ -191,7 +200,7 @@ static void
 bump_cert_key(struct bump_cert_params *pp)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char flags[4], mimic[32];
+	unsigned char flags[5], mimic[32];
 	unsigned char *der = NULL;
 	int n;
 
@@ -202,6 +211,7 @@ bump_cert_key(struct bump_cert_params *pp)
 	flags[1] = (unsigned char)pp->set_common_name;
 	flags[2] = (unsigned char)pp->set_valid_after;
 	flags[3] = (unsigned char)pp->set_valid_before;
+	flags[4] = pp->leaf_key != NULL;
 	EVP_DigestUpdate(md, flags, sizeof(flags));
 	EVP_DigestUpdate(md, pp->md_name, strlen(pp->md_name) + 1);
 	/*
@@ -273,6 +283,8 @@ bump_cert_params(const struct bump_cert_req *r, struct bump_cert_params *pp)
 	pp->sign_cert = pp->sign == TLS_MINT_SIGN_UNTRUSTED ?
 	    port->tls_untrusted : port->tls_x509;
 	pp->sign_key = port->tls_pkey;
+	pp->leaf_key = bump_cert_pool == NULL && !cfg->ssl_bump_cert_key_ca ?
+	    bump_cert_leaf_key() : NULL;
 	pp->md = tls_port_digest(cfg->sslproxy_cert_sign_hash != NULL ?
 	    cfg->sslproxy_cert_sign_hash : "sha256");
 	if (pp->md == NULL)
@@ -284,12 +296,30 @@ bump_cert_params(const struct bump_cert_req *r, struct bump_cert_params *pp)
 
 /* Minting in the worker */
 
+/*
+ * The worker's ECDSA key, or NULL (the CA's is used) if it cannot be
+ * made, which is said once.
+ */
+static EVP_PKEY *
+bump_cert_leaf_key(void)
+{
+	if (bump_cert_ec_key == NULL && !bump_cert_ec_failed &&
+	    (bump_cert_ec_key = tls_mint_new_ec()) == NULL) {
+		bump_cert_ec_failed = 1;
+		ERR_clear_error();
+		log_warnx("ssl_bump_cert_key ecdsa: cannot make a P-256 key; "
+		    "minted certificates carry the CA's key");
+	}
+	return bump_cert_ec_key;
+}
+
 void
 bump_cert_mint_req(const struct bump_cert_params *pp, struct tls_mint_req *mr)
 {
 	memset(mr, 0, sizeof(*mr));
 	mr->ca_cert = pp->sign_cert;
 	mr->ca_key = pp->sign_key;
+	mr->leaf_key = pp->leaf_key;
 	mr->mimic = pp->mimic;
 	mr->cn = pp->cn;
 	mr->set_common_name = pp->set_common_name;
@@ -797,5 +827,7 @@ bump_cert_shutdown(void)
 	while ((j = bump_cert_jobs) != NULL)
 		bump_cert_job_answer(j, NULL, "cuttle is shutting down");
 	bump_cert_cache_free_all();
+	EVP_PKEY_free(bump_cert_ec_key);
+	bump_cert_ec_key = NULL;
 	bump_cert_cfg = NULL;
 }

@@ -101,6 +101,9 @@ struct bump_cert_params {
 	const struct cfg_port *port;
 	X509		*sign_cert;	/* the CA, or the untrusted CA (borrowed) */
 	EVP_PKEY	*sign_key;	/* the CA's key (borrowed) */
+	EVP_PKEY	*leaf_key;	/* minted in the worker: the key the
+					   certificate carries (the worker's
+					   own); NULL: the CA's */
 	X509		*mimic;		/* borrowed from the request */
 	const char	*cn;		/* the host, or setCommonName's value */
 	int		 set_common_name, set_valid_after, set_valid_before;

@@ -129,6 +129,7 @@ bump_mint_free(struct bump_mint_job *j)
 {
 	X509_free(j->req.ca_cert);
 	EVP_PKEY_free(j->req.ca_key);
+	EVP_PKEY_free(j->req.leaf_key);
 	X509_free(j->req.mimic);
 	X509_free(j->cert);
 	EVP_PKEY_free(j->key);
@@ -215,6 +216,8 @@ bump_mint_submit(const struct tls_mint_req *req, bump_mint_cb *cb, void *arg)
 		X509_up_ref(j->req.ca_cert);
 	if (j->req.ca_key != NULL)
 		EVP_PKEY_up_ref(j->req.ca_key);
+	if (j->req.leaf_key != NULL)
+		EVP_PKEY_up_ref(j->req.leaf_key);
 	if (j->req.mimic != NULL)
 		X509_up_ref(j->req.mimic);
 	j->cn = xstrdup(req->cn != NULL ? req->cn : "");

@@ -340,6 +340,11 @@ test_request(void)
 		EVP_PKEY *k = NULL;
 		x1 = tls_mint(&parsed, &k);
 		EVP_PKEY_free(k);
+		/* in the worker the default key is its own P-256 one ... */
+		ok(pp.leaf_key != NULL && EVP_PKEY_is_a(pp.leaf_key, "EC"),
+		    "minted in the worker: the worker's EC key");
+		/* ... with the CA's (ssl_bump_cert_key ca), Squid's bytes */
+		pp.leaf_key = NULL;
 		x2 = mint_like(&pp);
 		ok(x1 != NULL && x2 != NULL && same_der(x1, x2),
 		    "the helper's parse mints the worker's very bytes");

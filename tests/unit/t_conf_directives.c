@@ -667,6 +667,24 @@ test_misc(void)
 	    "ssl_bump_learn_splice often is refused");
 	ok(strstr(logtext, "m.conf:2:") != NULL, "... with file:line");
 	cfg_free(&c);
+
+	is_int(load(&c, "m.conf", "", 0), 0, "ssl_bump_cert_key: default");
+	is_int(c.ssl_bump_cert_key_ca, 0, "... ecdsa");
+	cfg_free(&c);
+	is_int(load(&c, "m.conf", "ssl_bump_cert_key ca\n", 0), 0,
+	    "ssl_bump_cert_key ca");
+	is_int(c.ssl_bump_cert_key_ca, 1, "... the CA's key");
+	cfg_free(&c);
+	is_int(load(&c, "m.conf", "ssl_bump_cert_key ca\n"
+	    "ssl_bump_cert_key ecdsa\n", 0), 0, "ssl_bump_cert_key ecdsa");
+	is_int(c.ssl_bump_cert_key_ca, 0, "... the last line wins");
+	cfg_free(&c);
+	ok(load(&c, "m.conf", "\n\nssl_bump_cert_key rsa\n", 0) != 0,
+	    "ssl_bump_cert_key rsa is refused");
+	ok(strstr(logtext, "m.conf:3:") != NULL &&
+	    strstr(logtext, "'rsa'") != NULL, "... with file:line and the word: %s",
+	    logtext);
+	cfg_free(&c);
 }
 
 /* c's auth_param schemes in challenge order are want's letters (b, d, n). */

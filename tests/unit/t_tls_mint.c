@@ -1,7 +1,7 @@
 /*
  * Unit tests for tls_mint.c: the CN rules, the serial rule, and minted
  * certificates (key reuse, fields, determinism, mimicked and dropped
- * extensions).  Byte equality with Squid's helper is checked by the
+ * extensions, a leaf key of the caller's with keyUsage fitted to it).  Byte equality with Squid's helper is checked by the
  * integration tests, which can run it.
  */
 #include "config.h"
@@ -218,6 +218,75 @@ test_mimic(void)
 	EVP_PKEY_free(key);
 }
 
+/*
+ * ssl_bump_cert_key ecdsa: the certificate carries the caller's key, the
+ * CA still signs, and a copied keyUsage fits an ECDSA key (signs, never
+ * encrypts) where Squid's RSA-minded rule would add keyEncipherment.
+ */
+static void
+test_leaf_key(void)
+{
+	EVP_PKEY *leaf = tls_mint_new_ec(), *key, *key2;
+	EVP_PKEY *rsa_key = EVP_RSA_gen(2048);
+	struct tls_mint_req req = {
+		.ca_cert = testca, .ca_key = testca_key, .cn = "host.dom",
+		.leaf_key = leaf,
+	};
+	X509 *c, *c2, *rsa_origin;
+
+	ok(leaf != NULL && EVP_PKEY_is_a(leaf, "EC") == 1, "a P-256 key");
+	c = tls_mint(&req, &key);
+	ok(c != NULL && key == leaf, "the leaf key is the certificate's");
+	ok(EVP_PKEY_eq(X509_get0_pubkey(c), leaf) == 1, "its public key");
+	ok(X509_verify(c, testca_key) == 1, "signed by the CA");
+	is_int(X509_get_signature_nid(c), NID_sha256WithRSAEncryption,
+	    "with the CA's RSA key");
+	c2 = tls_mint(&req, &key2);
+	ok(same_der(c, c2), "the same inputs give the same certificate");
+	X509_free(c2);
+	EVP_PKEY_free(key2);
+	req.leaf_key = NULL;
+	c2 = tls_mint(&req, &key2);
+	ok(ASN1_INTEGER_cmp(X509_get0_serialNumber(c),
+	    X509_get0_serialNumber(c2)) != 0,
+	    "another key, another serial: no issuer and serial twice");
+	X509_free(c2);
+	EVP_PKEY_free(key2);
+	X509_free(c);
+	EVP_PKEY_free(key);
+
+	req.leaf_key = leaf;
+	req.mimic = testca_origin;
+	c = tls_mint(&req, &key);
+	check_ext(c, NID_key_usage, "Digital Signature",
+	    "an EC origin's keyUsage kept for an EC key");
+	X509_free(c);
+	EVP_PKEY_free(key);
+
+	rsa_origin = testca_cert(rsa_key, "rsa.example.test", testca,
+	    testca_key, 30);
+	X509_EXTENSION_free(X509_delete_ext(rsa_origin,
+	    X509_get_ext_by_NID(rsa_origin, NID_key_usage, -1)));
+	testca_ext(rsa_origin, testca, NID_key_usage,
+	    "critical,keyEncipherment");
+	req.mimic = rsa_origin;
+	c = tls_mint(&req, &key);
+	check_ext(c, NID_key_usage, "Digital Signature",
+	    "an RSA origin's keyEncipherment becomes digitalSignature");
+	ok(X509_get_ext_by_critical(c, 1, -1) >= 0, "criticality kept");
+	X509_free(c);
+	EVP_PKEY_free(key);
+	req.leaf_key = NULL;
+	c = tls_mint(&req, &key);
+	check_ext(c, NID_key_usage, "Key Encipherment",
+	    "with the CA's key, copied as Squid copies it");
+	X509_free(c);
+	EVP_PKEY_free(key);
+	X509_free(rsa_origin);
+	EVP_PKEY_free(rsa_key);
+	EVP_PKEY_free(leaf);
+}
+
 /* Reading the signing PEM: the key memo reuses only the same key text. */
 static void
 test_read_signing(void)
@@ -274,6 +343,7 @@ main(void)
 	is_int(tls_mint_sign_parse("signself"), -1, "case matters");
 	test_no_mimic();
 	test_mimic();
+	test_leaf_key();
 	test_read_signing();
 	return tap_done();
 }
