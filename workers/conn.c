@@ -144,6 +144,26 @@ conn_lifetime_over(struct ev_timer *t)
 }
 
 /*
+ * A port bound to one address, without interception, accepts every
+ * connection on that very address: no getsockname per connection.
+ */
+static int
+conn_local_is_port(const struct cfg_port *port)
+{
+	const struct sockaddr_storage *a = &port->addr;
+
+	if (port->intercept || port->tproxy)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr !=
+		    htonl(INADDR_ANY);
+	if (a->ss_family == AF_INET6)
+		return !IN6_IS_ADDR_UNSPECIFIED(
+		    &((const struct sockaddr_in6 *)a)->sin6_addr);
+	return 0;
+}
+
+/*
  * Accept a few connections per wakeup, not all that are queued: the
  * listening socket is shared, and a worker that drains the whole backlog
  * would take every connection of a burst while the others sleep.
@@ -171,12 +191,15 @@ conn_accept(int lfd, const struct cfg_port *port)
 		}
 		fdbudget_note_open(fd);
 		struct conn *c = xcalloc(1, sizeof(*c));
-		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* TCP_NODELAY comes from the listening socket (listen.c) */
 		c->fd = fd;
 		c->peer = peer;
-		socklen_t llen = sizeof(c->local);
-		getsockname(fd, (struct sockaddr *)&c->local, &llen);
+		if (conn_local_is_port(port)) {
+			c->local = port->addr;
+		} else {
+			socklen_t llen = sizeof(c->local);
+			getsockname(fd, (struct sockaddr *)&c->local, &llen);
+		}
 		c->port = port;
 		if ((port->intercept || port->tproxy) &&
 		    intercept_accept(c) == -1) {

@@ -259,6 +259,8 @@ tunnel_pump(struct xact *x)
 			return;
 		}
 		if (x->tun.up.shut && x->tun.down.shut) {
+			/* the client's FIN is read: close, no lingering */
+			c->read_eof = 1;
 			x->log.bytes_in += up;
 			tunnel_count(up, x->log.bytes_out - down0);
 			tunnel_end(x);
@@ -420,6 +422,11 @@ tunnel_open(struct xact *x)
 		}
 		fcntl(c->fd, F_SETFL, fl);
 	}
+	/*
+	 * What either side sent since is in its socket, and epoll (level
+	 * triggered) says so: no splice() on spec that finds nothing.
+	 */
+	x->tun.up.src_idle = x->tun.down.src_idle = 1;
 	tunnel_run(x);
 }
 
