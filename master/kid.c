@@ -105,6 +105,7 @@ kid_heritage(struct heritage *h, struct cfg *cfg, int kid, int slot,
 	h->stat_slot = slot;
 	h->counters = stat_share_counters(kid_stat_share, (unsigned)slot);
 	h->nstores = stores_worker_sockets(h->store_fds, HERITAGE_STORES_MAX);
+	h->store_gauges = stores_gauge_area();
 	files_access_logs_heritage(h);
 	h->master = 0;
 	h->relay = NULL;

@@ -15,6 +15,7 @@
 #include "priv.h"
 #include "proctitle.h"
 #include "store/store.h"
+#include "store_gauge.h"
 #include "util.h"
 
 #include <errno.h>
@@ -42,6 +43,8 @@ struct store_kid {
 #define STORES_BACKOFF_MAX_MS	60000
 
 static struct store_kid stores[STORES_MAX];
+/* what each store holds, for mgr:info (store_gauge.h) */
+static struct store_gauge *stores_gauges;
 static int nstores;
 static struct cfg *stores_cfg;
 
@@ -123,6 +126,8 @@ stores_spawn(struct store_kid *sk)
 		    stores_cfg->effective_group, 0) == -1)
 			_exit(1);
 		priv_die_with(master);
+		store_set_gauge(stores_gauges != NULL ?
+		    &stores_gauges[sk - stores] : NULL);
 		_exit(store_main(stores_cfg, sk->cd, NULL, 0, sv[1]));
 	}
 	close(sv[1]);
@@ -138,6 +143,8 @@ int
 stores_start(struct cfg *cfg)
 {
 	stores_cfg = cfg;
+	if (stores_gauges == NULL && cfg->cache_dirs != NULL)
+		stores_gauges = store_gauge_create(STORES_MAX);
 	for (const struct cfg_cache_dir *cd = cfg->cache_dirs; cd != NULL;
 	    cd = cd->next) {
 		if (nstores == STORES_MAX) {
@@ -162,6 +169,12 @@ stores_start(struct cfg *cfg)
 			return -1;
 	}
 	return 0;
+}
+
+struct store_gauge *
+stores_gauge_area(void)
+{
+	return stores_gauges;
 }
 
 int

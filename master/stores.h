@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 struct cfg;
+struct store_gauge;
 
 /* Fork a store for every cache_dir of cfg; -1 if one cannot start. */
 int stores_start(struct cfg *cfg);
@@ -17,6 +18,8 @@ int stores_start(struct cfg *cfg);
  * other ends to the stores.  fds gets the worker's ends; returns how many.
  */
 int stores_worker_sockets(int *fds, int max);
+/* What each store holds (NULL without cache_dir), in store order. */
+struct store_gauge *stores_gauge_area(void);
 /* In a kid: close the master's store descriptors it inherited. */
 void stores_close_inherited(void);
 /* A child exited: 1 if it was a store (it restarts after a back-off). */

@@ -18,6 +18,7 @@ struct memcache;
 struct mgr_share;
 struct stat_counters;
 struct stat_share;
+struct store_gauge;
 
 /* One per cache_dir store; the master's STORES_MAX is the same. */
 #define HERITAGE_STORES_MAX	32
@@ -74,6 +75,8 @@ struct heritage {
 	 */
 	int		 store_fds[HERITAGE_STORES_MAX];
 	int		 nstores;
+	/* what each of those stores holds (store_gauge.h), or NULL */
+	struct store_gauge *store_gauges;
 	/*
 	 * access.log descriptors, opened by the master (the user may not
 	 * reach the log directory), one per access_log line in

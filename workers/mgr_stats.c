@@ -32,6 +32,7 @@
 #include "http_date.h"
 #include "memcache.h"
 #include "stat_share.h"
+#include "store_gauge.h"
 #include "worker.h"
 
 /* Every kid's counts, summed; KB as Squid sums them (each kid's whole KB). */
@@ -285,6 +286,8 @@ mgr_stats_info(struct buf *out)
 	memset(&mem, 0, sizeof(mem));
 	if (heritage.memcache != NULL)
 		memcache_stats(heritage.memcache, &mem);
+	struct store_gauge disk = store_gauge_sum(heritage.store_gauges,
+	    (unsigned)heritage.nstores);
 	double up = st.started_ms > 0 ? ((double)st.now.tv_sec * 1000.0 +
 	    (double)st.now.tv_usec / 1000.0 - (double)st.started_ms) /
 	    1000.0 : 0.0;
@@ -340,9 +343,13 @@ mgr_stats_info(struct buf *out)
 	    "%3.1f%%, 60min: %3.1f%%\n", mem_pct, mem_pct);
 	buf_printf(out, "\tDisk hits as %% of hit requests:\t5min: "
 	    "%3.1f%%, 60min: %3.1f%%\n", disk_pct, disk_pct);
-	buf_printf(out, "\tStorage Swap size:\t0 KB\n");
+	buf_printf(out, "\tStorage Swap size:\t%.0f KB\n",
+	    (double)disk.bytes / 1024.0);
 	buf_printf(out, "\tStorage Swap capacity:\t%4.1f%% used, %4.1f%% "
-	    "free\n", 0.0, 0.0);
+	    "free\n", mgr_stats_pct((double)disk.bytes,
+	    (double)disk.capacity), disk.capacity > disk.bytes ?
+	    mgr_stats_pct((double)(disk.capacity - disk.bytes),
+	    (double)disk.capacity) : 0.0);
 	buf_printf(out, "\tStorage Mem size:\t%.0f KB\n",
 	    (double)mem.bytes_used / 1024.0);
 	buf_printf(out, "\tStorage Mem capacity:\t%4.1f%% used, %4.1f%% "
@@ -350,7 +357,8 @@ mgr_stats_info(struct buf *out)
 	    (double)mem.bytes_total), mem.bytes_total > 0 ?
 	    mgr_stats_pct((double)(mem.bytes_total - mem.bytes_used),
 	    (double)mem.bytes_total) : 0.0);
-	buf_printf(out, "\tMean Object Size:\t%0.2f KB\n", 0.0);
+	buf_printf(out, "\tMean Object Size:\t%0.2f KB\n", disk.objects > 0 ?
+	    (double)disk.bytes / (double)disk.objects / 1024.0 : 0.0);
 	buf_printf(out, "\tRequests given to unlinkd:\t0\n");
 	buf_printf(out, "Median Service Times (seconds)  5 min    60 min:\n");
 	static const char *const svc[] = {
@@ -396,6 +404,6 @@ mgr_stats_info(struct buf *out)
 	    (double)mem.objects);
 	buf_printf(out, "\t%6.0f Hot Object Cache Items\n",
 	    (double)mem.objects);
-	buf_printf(out, "\t%6.0f on-disk objects\n", 0.0);
+	buf_printf(out, "\t%6.0f on-disk objects\n", (double)disk.objects);
 	return 0;
 }

@@ -389,3 +389,33 @@ def test_tunnel_counts_as_server_other(proxy, tls_origin):
     assert d["server.all.kbytes_in"] == d["server.other.kbytes_in"]
     assert 0 <= d["server.other.kbytes_out"] <= 4         # the TLS handshake
     assert d["client_http.kbytes_out"] >= 200000 // 1024
+
+
+def test_info_shows_what_the_cache_dirs_hold(proxy, origin):
+    """Storage Swap size and capacity, Mean Object Size and on-disk objects
+    are what the cache_dir holds (they were 0 whatever it held)."""
+    from test_cache_disk import disk_proxy, wait_committed
+    p = disk_proxy(proxy, access=ACCESS)
+    text = page(p, "info")
+    assert info_value(text, "\tStorage Swap size:") == "0 KB"
+    assert info_value(text, "\tMean Object Size:") == "0.00 KB"
+    for i in range(3):
+        origin.script("/d%d" % i, headers=FRESH, body=b"x" * 20000)
+        assert get(p.port, origin.url("/d%d" % i)).status == 200
+    wait_committed(p, 3)
+
+    def on_disk():
+        t = page(p, "info")
+        m = re.search(r"^\t +(\d+) on-disk objects$", t, re.M)
+        return t if m and int(m.group(1)) == 3 else None
+    text = wait_for(on_disk, 10)
+    assert text, page(p, "info")
+    # 20,000 bytes and the headers each (Squid rounds up to 4 KB blocks)
+    size = info_value(text, "\tStorage Swap size:")
+    assert re.fullmatch(r"\d+ KB", size) and 58 <= int(size.split()[0]) <= 100, size
+    mean = info_value(text, "\tMean Object Size:")
+    assert re.fullmatch(r"\d+\.\d\d KB", mean) and 19.5 <= float(mean.split()[0]) <= 33, mean
+    # about 60 KB of 100 MB
+    cap = info_value(text, "\tStorage Swap capacity:")
+    m = re.fullmatch(r"\s*(\d+\.\d)% used, (\d+\.\d)% free", cap)
+    assert m and 0.0 < float(m.group(1)) <= 0.2 and float(m.group(2)) >= 99.8, cap

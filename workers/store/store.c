@@ -27,6 +27,7 @@
 
 #include "evloop.h"
 #include "log.h"
+#include "store_gauge.h"
 #include "store_index.h"
 #include "store_proto.h"
 #include "store_record.h"
@@ -85,6 +86,26 @@ store_signal_io(struct ev_io *io, uint32_t revents)
 	}
 }
 
+/* What this store holds, for mgr:info */
+
+static struct store_gauge *store_gauge_mine;
+
+void
+store_set_gauge(struct store_gauge *g)
+{
+	store_gauge_mine = g;
+}
+
+void
+store_publish(const struct store *st)
+{
+	if (store_gauge_mine == NULL)
+		return;
+	store_gauge_mine->objects = st->nobj;
+	store_gauge_mine->bytes = st->bytes;
+	store_gauge_mine->capacity = st->max;
+}
+
 /* Entry points */
 
 int
@@ -120,6 +141,7 @@ store_main(const struct cfg *cfg, const struct cfg_cache_dir *cd,
 	ev_timer_init(&store_conn_wait_timer, store_conn_wait_expire, NULL);
 	if (store_load(st) == -1)
 		return 1;
+	store_publish(st);
 	st->conns = xcalloc((size_t)nsocks, sizeof(*st->conns));
 	st->nconns = nsocks;
 	for (int i = 0; i < nsocks; i++) {

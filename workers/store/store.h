@@ -27,6 +27,12 @@ int store_main(const struct cfg *cfg, const struct cfg_cache_dir *cd,
  */
 void store_signals(sigset_t *set);
 /*
+ * Where the store says what it holds for mgr:info (store_gauge.h), before
+ * store_main; NULL (the default): nowhere.
+ */
+struct store_gauge;
+void store_set_gauge(struct store_gauge *g);
+/*
  * cuttle -z: create DIR, its L1/L2 tree, DIR/tmp and an empty index,
  * leaving whatever exists.  Returns 0 or -1 (logged).
  */

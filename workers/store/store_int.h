@@ -101,6 +101,9 @@ struct store {
 	struct ev_timer	 reindex_timer;
 };
 
+/* store.c: publish nobj, bytes and max for mgr:info */
+void store_publish(const struct store *st);
+
 /* store_obj.c: the in-memory table, replacement and the index writes */
 struct store_obj *store_obj_new(const void *key, size_t keylen,
     const struct store_index_entry *e);

@@ -127,6 +127,7 @@ store_obj_add(struct store *st, struct store_obj *o)
 	st->tab[b] = o;
 	st->nobj++;
 	st->bytes += o->e.size;
+	store_publish(st);
 	if (st->nheap == st->capheap) {
 		st->capheap = st->capheap ? st->capheap * 2 : 1024;
 		st->heap = xrealloc(st->heap, st->capheap * sizeof(*st->heap));
@@ -149,6 +150,7 @@ store_obj_remove(struct store *st, struct store_obj *o)
 	*pp = o->hnext;
 	st->nobj--;
 	st->bytes -= o->e.size;
+	store_publish(st);
 	st->nheap--;
 	if (i != st->nheap) {
 		st->heap[i] = st->heap[st->nheap];
