@@ -66,6 +66,7 @@ def test_limit_two_lets_three_stay_open(proxy, origin):
     origin.script("/x", body="x\n")
     url = origin.url("/x")
     p = proxy("client_ip_max_connections 2\n")
+    assert "client_ip_max_connections" not in p.cache_log + p.stderr
     served = 0
     open_ = []
     try:
@@ -154,3 +155,34 @@ def test_default_no_limit(proxy, origin):
         for c in open_:
             c.close()
     assert "attempting more than" not in p.cache_log
+
+
+def test_reconfigure_counts_open_connections(proxy, origin):
+    # Squid counts every client connection (client_db on), limit or not, so
+    # a limit a reconfigure sets counts the connections already open.  One
+    # process (-N): cuttle's kids would start a new worker generation with
+    # a count of its own.  No request on the old connection after the
+    # reconfigure: Squid 5.7 closes it after that response, as its port
+    # was reopened (client_side_reply.cc buildReplyHeader)
+    origin.script("/x", body="x\n")
+    url = origin.url("/x")
+    p = proxy(single=True)
+    a = open_served(p.port, url)
+    try:
+        with open(p.conf, "a") as f:
+            f.write("client_ip_max_connections 0\n")
+        assert p.ctl("reconfigure").returncode == 0
+        time.sleep(2)
+        assert refused(p.port), "the open connection was not counted"
+        assert len(warnings(p, 0, 1)) == 1, p.cache_log
+    finally:
+        a.close()
+    c = None
+    for _ in range(25):
+        try:
+            c = open_served(p.port, url)
+            break
+        except (ConnectionClosed, OSError):
+            time.sleep(0.2)
+    assert c is not None, "no connection taken after the open one closed"
+    c.close()
