@@ -20,9 +20,13 @@ from helpers import ConnectionClosed, RawClient, wait_for
 ALLOW_ALL = "http_access allow all\n"
 
 
+def get_x(url):
+    return "GET %s HTTP/1.1\r\nHost: origin.test\r\n\r\n" % url
+
+
 def serve_one(c, url):
     """One keep-alive request on c; the response's status."""
-    c.send("GET %s HTTP/1.1\r\nHost: origin.test\r\n\r\n" % url)
+    c.send(get_x(url))
     return c.read_response().status
 
 
@@ -85,13 +89,7 @@ def test_limit_two_lets_three_stay_open(proxy, origin):
         # one closes: a new connection is taken again (the proxy notices
         # the close on its own time: a few bounded tries)
         open_.pop(0).close()
-        c = None
-        for _ in range(25):
-            try:
-                c = open_served(p.port, url)
-                break
-            except (ConnectionClosed, OSError):
-                time.sleep(0.2)
+        c = taken_again(p.port, get_x(url))
         assert c is not None, "no connection taken after one closed"
         open_.append(c)
         served += 1
@@ -123,6 +121,57 @@ def test_limit_is_per_address(proxy, origin):
     assert len(warnings(p, 0, 1)) == 1, p.cache_log
     assert re.search(r"WARNING: 127\.0\.0\.2:\d+ attempting more than 0 "
                      r"connections\.", p.cache_log), p.cache_log
+
+
+def taken_again(port, raw, status=200):
+    """Sends raw on new connections until one is answered with status,
+    within a few bounded tries (the proxy notices a client's close on its
+    own time); that client, or None."""
+    for _ in range(25):
+        try:
+            c = RawClient(port, timeout=10.0)
+        except OSError:
+            time.sleep(0.2)
+            continue
+        try:
+            c.send(raw)
+            if c.read_response().status == status:
+                return c
+        except (ConnectionClosed, OSError):
+            pass
+        c.close()
+        time.sleep(0.2)
+    return None
+
+
+def closed_then_taken_again(port, raw, status=200):
+    c = taken_again(port, raw, status)
+    if c is None:
+        return False
+    c.close()
+    return True
+
+
+def test_tunnel_and_error_closes_count_down(proxy, origin):
+    # the count comes down on other ends of a connection too: a CONNECT
+    # tunnel the client closes, a request the proxy refuses with a close
+    origin.script("/x", body="x\n")
+    url = origin.url("/x")
+    p = proxy("client_ip_max_connections 0\n", ssl_ports=[origin.port])
+    t = RawClient(p.port, timeout=10.0)
+    t.send("CONNECT origin.test:%d HTTP/1.1\r\nHost: origin.test:%d\r\n\r\n"
+           % (origin.port, origin.port))
+    assert t.read_response("CONNECT").status == 200
+    t.send("GET /x HTTP/1.1\r\nHost: origin.test\r\n\r\n")
+    assert t.read_response().status == 200
+    assert refused(p.port), "the tunnel was not counted"
+    t.close()
+    b = taken_again(p.port, "BOGUS\r\n\r\n", 400)
+    assert b is not None, "the tunnel's close was not counted"
+    assert b.is_closed(5.0)
+    b.close()
+    assert closed_then_taken_again(p.port, get_x(url)), \
+        "the close after a 400 was not counted"
 
 
 def test_client_db_off_turns_the_limit_off(proxy, origin):
@@ -177,12 +226,5 @@ def test_reconfigure_counts_open_connections(proxy, origin):
         assert len(warnings(p, 0, 1)) == 1, p.cache_log
     finally:
         a.close()
-    c = None
-    for _ in range(25):
-        try:
-            c = open_served(p.port, url)
-            break
-        except (ConnectionClosed, OSError):
-            time.sleep(0.2)
-    assert c is not None, "no connection taken after the open one closed"
-    c.close()
+    assert closed_then_taken_again(p.port, get_x(url)), \
+        "no connection taken after the open one closed"
