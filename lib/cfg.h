@@ -513,6 +513,10 @@ struct cfg {
 	int64_t		 request_start_timeout;	/* until the first byte */
 	int64_t		 client_idle_pconn_timeout;
 	int64_t		 client_lifetime;
+	/* per worker, as Squid's per kid; < 0: no limit (conn.c) */
+	int		 client_ip_max_connections;
+	/* only what client_ip_max_connections needs: off, no count */
+	int		 client_db;
 	int64_t		 pconn_lifetime;	/* 0: none */
 	int64_t		 pconn_timeout;
 	int64_t		 shutdown_lifetime;

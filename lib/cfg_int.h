@@ -30,6 +30,8 @@ char *cfg_set_debug_options(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 char *cfg_set_connect_retries(struct conf_ctx *cx, void *field, int argc,
     char **argv);
+char *cfg_set_client_db(struct conf_ctx *cx, void *field, int argc,
+    char **argv);
 char *cfg_set_cachemgr_passwd(struct conf_ctx *cx, void *field, int argc,
     char **argv);
 void cfg_mgr_passwd_free(struct cfg_mgr_passwd **list);

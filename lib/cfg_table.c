@@ -48,7 +48,7 @@
 #define U(name)	{ name, conf_unsupported, 0, NULL, 0, 0, ANY, NULL }
 /*
  * Unsupported, but cuttle already does what this value asks for (it has
- * no ICP, HTCP, SNMP or client database, never mlocks, logs each line in
+ * no ICP, HTCP or SNMP, never mlocks, logs each line in
  * the turn it is made...): the value is taken silently, another warned
  * about with the one cuttle behaves as.  "*": no value changes anything
  * here (ICP settings, with no ICP port possible).
@@ -142,7 +142,7 @@ static const struct conf_directive cfg_table[] = {
 	U("chroot"),
 	O("chunked_request_body_max_size",
 	    "Remove this line. Squid is now HTTP/1.1 compliant."),
-	US("client_db", "off"),
+	{ "client_db", cfg_set_client_db, CFG(client_db), "on", 0, 1, 1, NULL },
 	U("client_delay_access"),
 	U("client_delay_initial_bucket_level"),
 	U("client_delay_parameters"),
@@ -151,7 +151,8 @@ static const struct conf_directive cfg_table[] = {
 	    0, 1, 1, NULL },
 	{ "client_idle_pconn_timeout", conf_set_time,
 	    CFG(client_idle_pconn_timeout), "2 minutes", 0, 1, 2, NULL },
-	U("client_ip_max_connections"),
+	{ "client_ip_max_connections", conf_set_int,
+	    CFG(client_ip_max_connections), "-1", 0, 1, 1, NULL },
 	{ "client_lifetime", conf_set_time, CFG(client_lifetime), "1 day", 0,
 	    1, 2, NULL },
 	US("client_netmask", "255.255.255.255"),

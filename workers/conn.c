@@ -14,6 +14,7 @@
 #include "cfg.h"
 #include "fdbudget.h"
 #include "intercept.h"
+#include "ipcount.h"
 #include "log.h"
 #include "pconn.h"
 #include "conn_tls.h"
@@ -23,6 +24,7 @@
 #include "worker.h"
 #include "xact.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -36,6 +38,12 @@
 
 static struct conn *conn_list;
 static int conn_n;
+/*
+ * client_ip_max_connections: this worker's open client connections per
+ * IP (Squid 5.7 counts per kid in its client_db), kept only while a limit
+ * is on, so that the default costs the accept path one test.
+ */
+static struct ipcount *conn_ips;
 
 static void conn_io(struct ev_io *io, uint32_t revents);
 static void conn_timeout(struct ev_timer *t);
@@ -99,6 +107,62 @@ conn_count(void)
 	return conn_n;
 }
 
+/* Squid's limit needs client_db on (clientdbEstablished counts 0 when off). */
+static int
+conn_ipmax_on(void)
+{
+	return worker_cfg->client_ip_max_connections >= 0 &&
+	    worker_cfg->client_db;
+}
+
+static void
+conn_ip_count(struct conn *c)
+{
+	if (conn_ips == NULL)
+		conn_ips = ipcount_new();
+	ipcount_add(conn_ips, (struct sockaddr *)&c->peer, 1);
+	c->ip_counted = 1;
+}
+
+/*
+ * Squid 5.7's TcpAcceptor::oldAccept: more open connections from this
+ * address than the limit (so a limit of N lets N + 1 stay open) and the
+ * new one is closed at once, with a cache.log line each time, the
+ * address written as ip:port.  No access.log line.
+ */
+static int
+conn_ip_over_limit(const struct sockaddr_storage *peer)
+{
+	int limit = worker_cfg->client_ip_max_connections;
+	const struct sockaddr *sa = (const struct sockaddr *)peer;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)peer;
+	char ip[INET6_ADDRSTRLEN];
+	int v6 = sa->sa_family == AF_INET6;
+
+	if (conn_ips == NULL || ipcount_get(conn_ips, sa) <= limit)
+		return 0;
+	if (v6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		/* Squid writes a mapped IPv4 address as IPv4 */
+		inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], ip, sizeof(ip));
+		v6 = 0;
+	} else
+		util_addr_str(sa, ip, sizeof(ip));
+	log_debug(50, 1, "WARNING: %s%s%s:%d attempting more than %d "
+	    "connections.", v6 ? "[" : "", ip, v6 ? "]" : "",
+	    util_addr_port(sa), limit);
+	return 1;
+}
+
+void
+conn_reload(void)
+{
+	if (!conn_ipmax_on())
+		return;
+	for (struct conn *c = conn_list; c != NULL; c = c->next)
+		if (!c->ip_counted)
+			conn_ip_count(c);
+}
+
 void
 conn_close(struct conn *c)
 {
@@ -115,6 +179,8 @@ conn_close(struct conn *c)
 	auth_negotiate_conn_close(c);
 	notes_free(&c->notes);
 	close(c->fd);
+	if (c->ip_counted)
+		ipcount_add(conn_ips, (struct sockaddr *)&c->peer, -1);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	if (c->prev != NULL)
@@ -206,6 +272,14 @@ conn_accept(int lfd, const struct cfg_port *port)
 			close(fd);
 			free(c);
 			continue;
+		}
+		if (conn_ipmax_on()) {
+			if (conn_ip_over_limit(&c->peer)) {
+				close(fd);
+				free(c);
+				continue;
+			}
+			conn_ip_count(c);
 		}
 		c->accepted_ms = ev_now();
 		buf_init(&c->in);

@@ -63,6 +63,7 @@ struct conn {
 	int		 learn_alert;		/* its fatal alert, or 0 */
 	char		*learn_name;		/* handshake done, no request yet */
 	uint64_t	 learn_until_ms;	/* ... a hang-up before refuses */
+	int		 ip_counted;	/* in conn_ips (client_ip_max_connections) */
 	struct conn	*next, *prev;
 };
 
@@ -92,6 +93,8 @@ void conn_xact_aborted(struct conn *c);
 /* Close now; a transaction still on c is detached or aborted. */
 void conn_close(struct conn *c);
 int conn_count(void);
+/* After a reconfigure: count the open clients a new limit applies to. */
+void conn_reload(void);
 void conn_retire_idle(void);
 
 #endif

@@ -285,6 +285,7 @@ worker_reload(void)
 	}
 	accesslog_flush();
 	worker_cfg = fresh;
+	conn_reload();
 	accesslog_reopen();
 	dns_reload(fresh);
 	errpage_reload();

@@ -1087,6 +1087,40 @@ test_forwarding_limits(void)
 	    "forward_max_tries needs a number");
 }
 
+/* client_ip_max_connections: Squid's TYPE int, default -1; client_db */
+static void
+test_client_ip_max_connections(void)
+{
+	struct cfg c;
+
+	is_int(load(&c, "m.conf", "\n", 0), 0, "defaults load");
+	is_int(c.client_ip_max_connections, -1,
+	    "client_ip_max_connections defaults to -1 (no limit)");
+	is_int(c.client_db, 1, "client_db defaults to on");
+	cfg_free(&c);
+	is_int(load(&c, "m.conf", "client_ip_max_connections 2\n"
+	    "client_db off\n", 0), 0, "values load");
+	is_int(c.client_ip_max_connections, 2, "client_ip_max_connections 2");
+	is_int(c.client_db, 0, "client_db off");
+	is_int(count_lines("WARNING"), 0, "silently");
+	cfg_free(&c);
+	is_int(load(&c, "m.conf", "client_ip_max_connections 0x10\n"
+	    "client_db on\n", 0), 0, "hex, and client_db on load");
+	is_int(c.client_ip_max_connections, 16, "0x10 is 16 (GetInteger)");
+	ok(logged("%s:2: client_db on: cuttle keeps no per-client statistics",
+	    tpath("m.conf")), "client_db on says what cuttle lacks");
+	cfg_free(&c);
+	is_int(load_free("client_ip_max_connections many\n"), 1,
+	    "client_ip_max_connections needs a number");
+	ok(logged("t.conf:1: No digits were found in the input value 'many'"),
+	    "with file:line and the value");
+	is_int(load_free("client_ip_max_connections 2x\n"), 1,
+	    "trailing junk refused");
+	is_int(load_free("client_ip_max_connections\n"), 1,
+	    "a value is required");
+	is_int(load_free("client_db maybe\n"), 1, "client_db needs on|off");
+}
+
 /* umask: Squid's TYPE int, read with 0 and 0x prefixes (GetInteger) */
 static void
 test_umask(void)
@@ -1306,6 +1340,7 @@ main(void)
 	test_targeted_cache_control();
 	test_notes();
 	test_forwarding_limits();
+	test_client_ip_max_connections();
 	test_umask();
 	test_pconn_lifetime();
 	test_cachemgr_passwd();
