@@ -557,6 +557,12 @@ tunnel_connected(struct xact *x, struct srv *s)
 	x->srv = s;
 	s->xact = x;
 	x->log.server = s->addr;
+	/* Squid's connectDone: a tunnel through a no-delay peer is not
+	   limited */
+	if (peer != NULL && peer->no_delay) {
+		delay_release(x->delay);
+		x->delay = NULL;
+	}
 	if (peer == NULL || peer->originserver) {
 		tunnel_open(x);
 		return;

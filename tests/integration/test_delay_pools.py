@@ -359,3 +359,33 @@ def test_upgraded_pool_is_picked_without_the_101(proxy):
         assert took < 1.5, took
     finally:
         o.stop()
+
+
+@pytest.mark.parametrize("no_delay", [False, True])
+def test_tunnel_through_a_parent(proxy, origin, no_delay):
+    # Through a parent the tunnel is limited too, unless the parent is
+    # no-delay (Squid's TunnelStateData::connectDone drops the delay id).
+    parent = proxy("unique_hostname parent1\n", ssl_ports=[origin.port])
+    front = proxy(class1("cache_peer 127.0.0.1 parent %d 0 no-query "
+                         "no-digest%s\nnever_direct allow all\n"
+                         % (parent.port, " no-delay" if no_delay else "")),
+                  access=ACCESS, ssl_ports=[origin.port])
+    r, took = tunnel_get(front.port, origin.port, SIZE, "127.0.0.2")
+    assert r.status == 200 and len(r.body) == SIZE
+    if no_delay:
+        assert took < 1.5, took
+    else:
+        assert 2.0 < took < 8.0, took
+
+
+def test_no_delay_parent_response_is_still_delayed(proxy, origin):
+    # Squid 5.7 marks a no-delay peer's store entry (http.cc setNoDelay),
+    # but the reply's own DelayClient (client_side_reply.cc sendMoreData)
+    # replaces the mark: only tunnels escape the pool.
+    parent = proxy("unique_hostname parent1\n")
+    front = proxy(class1("cache_peer 127.0.0.1 parent %d 0 no-query "
+                         "no-digest no-delay\nnever_direct allow all\n"
+                         % parent.port), access=ACCESS)
+    r, took = timed_get(front.port, origin.url("/bytes/%d" % SIZE), "127.0.0.2")
+    assert r.status == 200 and len(r.body) == SIZE
+    assert 2.0 < took < 8.0, took
