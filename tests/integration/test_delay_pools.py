@@ -9,8 +9,10 @@ The windows are wide: 400 KB at 100000 bytes/s takes about 3.6 s.
 """
 
 import os
+import shutil
 import socket
 import ssl
+import tempfile
 import threading
 import time
 
@@ -18,6 +20,7 @@ import pytest
 
 from bump import bump_proxy
 from helpers import RawClient, build, wait_cached
+from proxyproc import free_port
 
 SIZE = 400 * 1024
 ACCESS = "acl lo src 127.0.0.0/8\nhttp_access allow lo\nhttp_access deny all\n"
@@ -388,4 +391,50 @@ def test_no_delay_parent_response_is_still_delayed(proxy, origin):
                          % parent.port), access=ACCESS)
     r, took = timed_get(front.port, origin.url("/bytes/%d" % SIZE), "127.0.0.2")
     assert r.status == 200 and len(r.body) == SIZE
+    assert 2.0 < took < 8.0, took
+
+
+@pytest.fixture(scope="module")
+def certs():
+    from tlscerts import CertSet
+    d = tempfile.mkdtemp(prefix="cuttle-it-delay-")
+    os.chmod(d, 0o755)
+    yield CertSet(d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_tunnel_inside_an_https_port_is_limited(proxy, certs, origin):
+    # The client's end speaks TLS: the tunnel copies through user space
+    # instead of splicing, and is limited all the same.
+    port = free_port()
+    cert, key = certs.good
+    p = proxy(class1("https_port 127.0.0.1:%d tls-cert=%s tls-key=%s\n"
+                     % (port, cert, key)), access=ACCESS,
+              ssl_ports=[origin.port])
+    ctx = ssl.create_default_context(cafile=certs.ca)
+    start = time.monotonic()
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30,
+                                    source_address=("127.0.0.2", 0))
+    with ctx.wrap_socket(sock, server_hostname="127.0.0.1") as tls:
+        tls.sendall(b"CONNECT origin.test:%d HTTP/1.1\r\n"
+                    b"Host: origin.test:%d\r\n\r\n" % (origin.port, origin.port))
+        raw = b""
+        for _ in range(100_000):
+            data = tls.recv(65536)
+            if not data:
+                break
+            raw += data
+            if b"\r\n\r\n" in raw:
+                break
+        assert raw.startswith(b"HTTP/1.1 200"), raw
+        raw = raw.partition(b"\r\n\r\n")[2]
+        tls.sendall(b"GET /bytes/%d HTTP/1.0\r\nHost: origin.test\r\n\r\n"
+                    % SIZE)
+        for _ in range(100_000):
+            data = tls.recv(65536)
+            if not data:
+                break
+            raw += data
+    took = time.monotonic() - start
+    assert len(raw.partition(b"\r\n\r\n")[2]) == SIZE
     assert 2.0 < took < 8.0, took
