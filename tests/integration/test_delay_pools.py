@@ -5,6 +5,9 @@ max and start delay_initial_bucket_level (50%) full; a response read
 through a pool waits when they are empty.  delay_access picks the pool (the
 first that allows the client); a client no pool takes is not limited.
 Clients come from other loopback addresses (127.0.0.x) to be told apart.
+CONNECT tunnels (plain, inside an https_port, through a parent, spliced by
+SslBump) and upgraded requests are limited on what they read from the
+server, as in Squid 5.7 (src/tunnel.cc).
 The windows are wide: 400 KB at 100000 bytes/s takes about 3.6 s.
 """
 
