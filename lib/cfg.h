@@ -225,6 +225,7 @@ struct cfg_peer {
 	int		 is_default;	/* default: the last-resort parent */
 	int		 no_query;
 	int		 proxy_only;
+	int		 no_delay;	/* no-delay: no delay pool limits it */
 	int		 weight;	/* weight=, 1 */
 	unsigned	 select;	/* CFG_PEER_SEL_* */
 	unsigned	 carp_key;	/* carp-key=: CFG_PEER_CARP_* */

@@ -50,7 +50,7 @@ static const struct {
 static const char *const cfg_peer_later[] = {
 	"allow-miss", "auth-no-keytab", "background-ping",
 	"closest-only", "connection-auth", "digest-url=", "front-end-https",
-	"htcp", "multicast-responder", "multicast-siblings", "no-delay",
+	"htcp", "multicast-responder", "multicast-siblings",
 	"ttl=", NULL
 };
 
@@ -234,6 +234,8 @@ cfg_peer_option(struct conf_ctx *cx, struct cfg_peer *p, const char *opt)
 		p->proxy_only = 1;
 	else if (strcmp(opt, "no-query") == 0)
 		p->no_query = 1;
+	else if (strcmp(opt, "no-delay") == 0)
+		p->no_delay = 1;
 	else if (strcmp(opt, "default") == 0)
 		p->is_default = 1;
 	else if (strcmp(opt, "originserver") == 0)

@@ -8,6 +8,10 @@
  * directions are finished or a socket fails.  An upgraded request (a 101
  * Switching Protocols, upgrade.c) becomes the same tunnel through
  * tunnel_switch, through TLS on either end when the client or server has it.
+ * delay_pools limit what a tunnel reads from the server (the client's
+ * bytes go up unlimited, as in Squid 5.7): a read takes no more than the
+ * pool's buckets allow, and with them empty the server side is left alone
+ * until the delay id's timer fires.
  *
  * In DESIGN.md's data flow: CONNECT - splice: byte tunnel.
  */
@@ -15,6 +19,7 @@
 #include "tunnel.h"
 #include "cfg.h"
 #include "conn.h"
+#include "delay.h"
 #include "http_parse.h"
 #include "xact.h"
 #include "dns.h"
@@ -30,6 +35,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,23 +112,45 @@ tunnel_dir_pending(const struct tunnel_dir *d)
 static int
 tunnel_dir_room(const struct tunnel_dir *d)
 {
-	if (d->eof)
+	if (d->eof || d->delayed)
 		return 0;
 	return d->has_pipe ? d->in_pipe < TUNNEL_PIPE_MAX :
 	    d->copy_off == d->copy_len;
 }
 
+/*
+ * delay_pools: how many of want bytes the direction may read from its
+ * source now (delay NULL: all).  0: the buckets are empty; the direction
+ * waits for the delay id's timer (tunnel_delay_resume).
+ */
+static size_t
+tunnel_allowance(struct tunnel_dir *d, struct delay_id *delay, size_t want)
+{
+	if (delay == NULL)
+		return want;
+	want = delay_allowance(delay, want);
+	if (want == 0)
+		d->delayed = 1;
+	return want;
+}
+
 /* Returns 1 on progress, 0 when blocked, -1 on a socket error. */
 static int
-tunnel_splice(struct tunnel_dir *d, int from, int to, int64_t *count)
+tunnel_splice(struct tunnel_dir *d, int from, int to, int64_t *count,
+    struct delay_id *delay)
 {
 	int progress = 0;
+	size_t want;
 
-	if (!d->eof && !d->src_idle && d->in_pipe < TUNNEL_PIPE_MAX) {
-		size_t want = TUNNEL_PIPE_MAX - d->in_pipe;
+	if (!d->eof && !d->src_idle && !d->delayed &&
+	    d->in_pipe < TUNNEL_PIPE_MAX &&
+	    (want = tunnel_allowance(d, delay,
+	    TUNNEL_PIPE_MAX - d->in_pipe)) > 0) {
 		ssize_t n = splice(from, NULL, d->pipe[1], NULL, want,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
+			if (delay != NULL)
+				delay_bytes_in(delay, (size_t)n);
 			d->in_pipe += (size_t)n;
 			d->src_idle = (size_t)n < want;
 			progress = 1;
@@ -155,16 +183,19 @@ tunnel_splice(struct tunnel_dir *d, int from, int to, int64_t *count)
  */
 static int
 tunnel_copy(struct tunnel_dir *d, int from, SSL *from_ssl, int to,
-    SSL *to_ssl, int64_t *count)
+    SSL *to_ssl, int64_t *count, struct delay_id *delay)
 {
 	int progress = 0;
+	size_t want;
 
-	if (!d->eof && d->copy_off == d->copy_len) {
+	if (!d->eof && !d->delayed && d->copy_off == d->copy_len &&
+	    (want = tunnel_allowance(d, delay, TUNNEL_COPY_SIZE)) > 0) {
 		if (d->copy == NULL)
 			d->copy = xmalloc(TUNNEL_COPY_SIZE);
-		ssize_t n = tls_io_recv(from, from_ssl, d->copy,
-		    TUNNEL_COPY_SIZE);
+		ssize_t n = tls_io_recv(from, from_ssl, d->copy, want);
 		if (n > 0) {
+			if (delay != NULL)
+				delay_bytes_in(delay, (size_t)n);
 			d->copy_off = 0;
 			d->copy_len = (size_t)n;
 			progress = 1;
@@ -190,19 +221,19 @@ tunnel_copy(struct tunnel_dir *d, int from, SSL *from_ssl, int to,
 }
 
 /*
- * Move one direction.  Returns 1 on progress, 0 when blocked, -1 on a
- * socket error.
+ * Move one direction, reading its source through delay (NULL: no limit).
+ * Returns 1 on progress, 0 when blocked, -1 on a socket error.
  */
 static int
 tunnel_move(struct tunnel_dir *d, int from, SSL *from_ssl, int to,
-    SSL *to_ssl, int64_t *count)
+    SSL *to_ssl, int64_t *count, struct delay_id *delay)
 {
 	int progress;
 
 	/* a pipe only once copied bytes are gone, so bytes stay in order;
 	 * never through TLS, which splice cannot see */
 	if (!d->has_pipe && d->copy_off == d->copy_len && !d->eof &&
-	    from_ssl == NULL && to_ssl == NULL &&
+	    !d->delayed && from_ssl == NULL && to_ssl == NULL &&
 	    tunnel_pipe_get(d->pipe) == 0) {
 		d->has_pipe = 1;
 		free(d->copy);
@@ -210,11 +241,12 @@ tunnel_move(struct tunnel_dir *d, int from, SSL *from_ssl, int to,
 		d->copy_len = d->copy_off = 0;
 	}
 	if (d->has_pipe) {
-		progress = tunnel_splice(d, from, to, count);
+		progress = tunnel_splice(d, from, to, count, delay);
 	} else {
 		if (d->copy == NULL)
 			log_debug(26, 3, "tunnel: no pipe to spare; copying");
-		progress = tunnel_copy(d, from, from_ssl, to, to_ssl, count);
+		progress = tunnel_copy(d, from, from_ssl, to, to_ssl, count,
+		    delay);
 	}
 	if (progress == -1)
 		return -1;
@@ -249,10 +281,11 @@ tunnel_pump(struct xact *x)
 	int64_t up = 0, down0 = x->log.bytes_out;
 
 	for (int round = 0; round < 16; round++) {
+		/* delay pools limit what is read from the server only */
 		int a = tunnel_move(&x->tun.up, c->fd, c->ssl, s->fd, s->ssl,
-		    &up);
+		    &up, NULL);
 		int b = tunnel_move(&x->tun.down, s->fd, s->ssl, c->fd, c->ssl,
-		    &x->log.bytes_out);
+		    &x->log.bytes_out, x->delay);
 		if (a == -1 || b == -1) {
 			tunnel_count(up, x->log.bytes_out - down0);
 			tunnel_end(x);
@@ -283,7 +316,15 @@ tunnel_pump(struct xact *x)
 	if (tunnel_dir_pending(&x->tun.up) > 0)
 		sev |= EPOLLOUT;
 	xact_client_update(x);
-	ev_io_set(&s->io, sev);
+	/*
+	 * A server side waiting for its delay pool is not watched at all:
+	 * epoll reports a hang-up even for no events, which would spin here
+	 * until the buckets fill.
+	 */
+	if (sev == 0 && x->tun.down.delayed)
+		ev_io_stop(&s->io);
+	else
+		ev_io_set(&s->io, sev);
 }
 
 unsigned
@@ -308,6 +349,37 @@ static void
 tunnel_resume(struct ev_timer *t)
 {
 	tunnel_pump(t->arg);
+}
+
+/* The delay id's timer: the buckets have bytes for the server side again. */
+static void
+tunnel_delay_resume(struct ev_timer *t)
+{
+	struct xact *x = t->arg;
+
+	x->tun.down.delayed = 0;
+	if (x->state == XS_TUNNEL)
+		tunnel_pump(x);
+}
+
+/*
+ * delay_pools: the pool the tunnel reads from the server through, picked
+ * with the request that opens it (a CONNECT, or an upgraded request), as
+ * Squid 5.7 does in tunnelStart and switchToTunnel.  Neither shows
+ * delay_access the reply: an upgrade's 101 is hidden (upgraded).  No
+ * pool: no id, no timer, nothing to pay.
+ */
+static void
+tunnel_delay_pick(struct xact *x, int upgraded)
+{
+	if (worker_cfg->delay_npools == 0 || x->conn == NULL)
+		return;
+	delay_release(x->delay);
+	char *rep_head = x->rep_head;
+	if (upgraded)
+		x->rep_head = NULL;	/* xact_checklist: no reply */
+	x->delay = delay_pick(x, tunnel_delay_resume);
+	x->rep_head = rep_head;
 }
 
 /* Both connections are x's: move bytes until either side is done. */
@@ -362,6 +434,7 @@ tunnel_switch(struct xact *x, struct buf *up1, struct buf *up2,
 	buf_free(&up);
 	buf_free(&down);
 	ev_timer_stop(&x->timer);
+	tunnel_delay_pick(x, 1);
 	tunnel_run(x);
 }
 
@@ -409,6 +482,8 @@ tunnel_open(struct xact *x)
 	}
 	/* a parent's bytes that came right after its 200 */
 	if (buf_avail(&s->in) > 0) {
+		if (x->delay != NULL)
+			delay_bytes_in(x->delay, buf_avail(&s->in));
 		int fl = fcntl(c->fd, F_GETFL);
 		fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
 		while (buf_avail(&s->in) > 0) {
@@ -462,6 +537,9 @@ tunnel_parent_io(struct ev_io *io, uint32_t revents)
 	ev_timer_stop(&x->timer);
 	x->log.upstream_status = status;
 	if (status >= 200 && status < 300) {
+		/* Squid reads the parent's answer through the pool too */
+		if (x->delay != NULL)
+			delay_bytes_in(x->delay, head);
 		buf_consume(&s->in, head);
 		tunnel_open(x);
 		return;
@@ -486,6 +564,12 @@ tunnel_connected(struct xact *x, struct srv *s)
 	x->srv = s;
 	s->xact = x;
 	x->log.server = s->addr;
+	/* Squid's connectDone: a tunnel through a no-delay peer is not
+	   limited */
+	if (peer != NULL && peer->no_delay) {
+		delay_release(x->delay);
+		x->delay = NULL;
+	}
 	if (peer == NULL || peer->originserver) {
 		tunnel_open(x);
 		return;
@@ -505,5 +589,6 @@ tunnel_start(struct xact *x)
 	heritage.counters->server_other_requests++;
 	/* until the tunnel is up the request logs as NONE_NONE, as in Squid */
 	x->tun.dialing = 1;
+	tunnel_delay_pick(x, 0);
 	forward_open(x, 0, tunnel_connected);
 }

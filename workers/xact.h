@@ -83,6 +83,11 @@ struct tunnel_dir {
 	 * source with bytes is reported again.
 	 */
 	int		 src_idle;
+	/*
+	 * delay_pools: the source may not be read until the delay id's
+	 * timer fires (the server side only, as in Squid).
+	 */
+	int		 delayed;
 };
 
 /* tunnel.c */

@@ -211,7 +211,7 @@ test_peer_defaults(void)
 	is_int(p->http_port, 3128, "HTTP port");
 	is_int(p->icp_port, 0, "ICP port 0");
 	ok(!p->originserver && !p->is_default && !p->no_query &&
-	    !p->proxy_only, "no flags");
+	    !p->proxy_only && !p->no_delay, "no flags");
 	is_str(p->forceddomain, NULL, "no forceddomain");
 	is_int(p->weight, 1, "weight 1");
 	is_int(p->select, 0, "no selection method");
@@ -237,7 +237,7 @@ test_peer_options(void)
 	    "cache_peer 192.0.2.1 parent 80 0 no-query originserver name=web "
 	    "forceddomain=www.example.com\n"
 	    "cache_peer proxy.example parent 3128 3130 default proxy-only "
-	    "weight=5 connect-timeout=7 connect-fail-limit=3\n"
+	    "weight=5 connect-timeout=7 connect-fail-limit=3 no-delay\n"
 	    "cache_peer p3 parent 8080 0 weight=0 connect-timeout=0 "
 	    "connect-fail-limit=0 forceddomain=\n"
 	    "cache_peer_access web allow site\n"
@@ -264,6 +264,7 @@ test_peer_options(void)
 	is_int(p->icp_port, 3130, "ICP port");
 	is_int(p->is_default, 1, "default");
 	is_int(p->proxy_only, 1, "proxy-only");
+	is_int(p->no_delay, 1, "no-delay");
 	is_int(p->weight, 5, "weight=5");
 	is_int(p->connect_timeout, 7000, "connect-timeout=7: seconds");
 	is_int(p->connect_fail_limit, 3, "connect-fail-limit=3");
@@ -399,7 +400,7 @@ static void
 test_peer_warnings(void)
 {
 	static const char *const later[] = {
-		"ttl=5", "background-ping", "no-delay", "allow-miss", "closest-only",
+		"ttl=5", "background-ping", "allow-miss", "closest-only",
 		"multicast-responder", "htcp", "htcp=no-clr,forward-clr",
 		"front-end-https=auto",
 		"connection-auth=off", "auth-no-keytab", "digest-url=http://x/"
