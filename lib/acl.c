@@ -60,7 +60,7 @@ static const struct acl_type_def acl_types[] = {
 	{ "peername",		ACL_K_UNSUPPORTED,	0 },
 	{ "peername_regex",	ACL_K_UNSUPPORTED,	0 },
 	{ "localip",		ACL_K_UNSUPPORTED,	0 },
-	{ "maxconn",		ACL_K_UNSUPPORTED,	0 },
+	{ "maxconn",		ACL_K_MAXCONN,		0 },
 	{ "req_mime_type",	ACL_K_UNSUPPORTED,	0 },
 	{ "rep_mime_type",	ACL_K_UNSUPPORTED,	0 },
 	{ "any-of",		ACL_K_UNSUPPORTED,	0 },
@@ -233,6 +233,27 @@ acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
 			acl_warn(w, "ACL '%s': max_user_ip takes one number; "
 			    "'%s' and after are ignored", a->name, v[1]);
 		break;
+	case ACL_K_MAXCONN:
+		/*
+		 * Squid 5.7's ACLMaxConnection: one number above 0 (else
+		 * "Invalid ACL", fatal); a second line does not change it.
+		 * Squid skips later words silently: cuttle says so.
+		 */
+		if (a->max_conns > 0) {
+			acl_warn(w, "ACL '%s': maxconn is already %d; '%s' is "
+			    "ignored", a->name, a->max_conns, n > 0 ? v[0] : "");
+			break;
+		}
+		if (n < 1 || (a->max_conns = acl_positive_int(v[0])) <= 0)
+			return xasprintf("Invalid ACL: maxconn ACL '%s' needs a "
+			    "number of connections above 0%s%s%s", a->name,
+			    n > 0 ? ", not '" : "", n > 0 ? v[0] : "",
+			    n > 0 ? "'" : "");
+		set->has_maxconn = 1;
+		if (n > 1)
+			acl_warn(w, "ACL '%s': maxconn takes one number; '%s' "
+			    "and after are ignored", a->name, v[1]);
+		break;
 	case ACL_K_REQ_HEADER:
 	case ACL_K_REP_HEADER:
 		if (n < 2)
@@ -357,7 +378,7 @@ acl_count_values(const struct acl *a)
 {
 	return a->nips + a->ndoms + a->rx.n + a->nranges + a->nwords +
 	    a->nhdrs + a->ntimes + (a->steps != 0) + a->auth_required +
-	    (a->max_ips > 0) +
+	    (a->max_ips > 0) + (a->max_conns > 0) +
 	    (a->ext != NULL) + (a->note_name != NULL) + a->nannots;
 }
 
@@ -513,6 +534,14 @@ out:
 	return err;
 }
 
+void
+acl_set_each_maxconn(const struct acl_set *set, void (*fn)(const char *name))
+{
+	for (const struct acl *a = set->head; a != NULL; a = a->next)
+		if (a->def->kind == ACL_K_MAXCONN)
+			fn(a->name);
+}
+
 char *
 acl_parse(struct acl_set *set, char **argv, int argc, char **warning)
 {
@@ -550,6 +579,7 @@ acl_set_init(struct acl_set *set)
 {
 	set->head = NULL;
 	set->has_purge = 0;
+	set->has_maxconn = 0;
 	set->ext_types = NULL;
 	acl_builtin(set, "all src all");
 	acl_builtin(set, "manager url_regex -i ^cache_object:// +i "
@@ -604,6 +634,7 @@ acl_set_free(struct acl_set *set)
 	}
 	set->head = NULL;
 	set->has_purge = 0;
+	set->has_maxconn = 0;
 }
 
 const char *
@@ -772,6 +803,10 @@ acl_match(const struct acl *a, const struct acl_checklist *cl)
 		if (cl->external == NULL || a->ext == NULL)
 			return ACL_NOMATCH;
 		return cl->external(cl->external_arg, a, cl);
+	case ACL_K_MAXCONN:
+		/* Squid: clientdbEstablished(src) > limit */
+		return cl->client_conns > a->max_conns ? ACL_MATCH :
+		    ACL_NOMATCH;
 	case ACL_K_UNSUPPORTED:
 	case ACL_K_REJECTED:
 		return ACL_NOMATCH;

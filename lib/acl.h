@@ -21,6 +21,7 @@ struct notes;
 struct acl_set {		/* every named ACL of a config, built-ins first */
 	struct acl	*head;
 	int		 has_purge;	/* some "method PURGE" ACL exists */
+	int		 has_maxconn;	/* some "maxconn" ACL exists */
 	/* the config's external_acl_type list, for "external" ACLs */
 	struct extacl_type *const *ext_types;
 };
@@ -115,6 +116,12 @@ struct acl_checklist {
 	 */
 	int		(*max_user_ip)(void *arg, int max, int strict);
 	void		*auth_arg;
+	/*
+	 * maxconn: the client connections open from src's address in this
+	 * worker (Squid 5.7's clientdbEstablished, per kid); 0 when no count
+	 * is kept (client_db off), so maxconn never matches.
+	 */
+	int		 client_conns;
 };
 
 /* The request's proxy credentials, for proxy_auth ACLs. */
@@ -128,6 +135,9 @@ struct acl_checklist {
 /* Initialise with built-ins (all, manager, localhost, to_localhost, CONNECT). */
 void acl_set_init(struct acl_set *set);
 void acl_set_free(struct acl_set *set);
+/* Call fn with the name of each maxconn ACL of set. */
+void acl_set_each_maxconn(const struct acl_set *set,
+    void (*fn)(const char *name));
 
 /*
  * Parse one "acl" directive's words (argv[0] is the NAME).  Returns NULL on

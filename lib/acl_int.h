@@ -22,7 +22,7 @@ enum acl_kind {
 	ACL_K_HTTP_STATUS, ACL_K_TIME, ACL_K_SSL_SERVER_NAME,
 	ACL_K_SSL_SERVER_NAME_REGEX, ACL_K_AT_STEP, ACL_K_SERVER_CERT_FP, ACL_K_PROXY_AUTH,
 	ACL_K_PROXY_AUTH_REGEX, ACL_K_SSL_ERROR, ACL_K_EXTERNAL, ACL_K_TAG, ACL_K_MAX_USER_IP,
-	ACL_K_NOTE,
+	ACL_K_NOTE, ACL_K_MAXCONN,
 	ACL_K_ANNOTATE_TRANSACTION,	/* always matches; adds notes */
 	ACL_K_ANNOTATE_CLIENT,
 	ACL_K_UNSUPPORTED,	/* parsed and kept, never matches */
@@ -111,6 +111,7 @@ struct acl {
 	int		 auth_icase;	/* proxy_auth -i */
 	int		 max_ips;	/* max_user_ip N; 0: not set yet */
 	int		 strict;	/* max_user_ip -s */
+	int		 max_conns;	/* maxconn N; 0: not set yet */
 	int		 sni_mode;	/* ACL_SNI_*: ssl::server_name option */
 	const struct extacl_type *ext;	/* external: its type; words: args */
 	char		*note_name;	/* note: the annotation; words: values */

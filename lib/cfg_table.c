@@ -696,6 +696,14 @@ cfg_directives(size_t *n)
 	return cfg_table;
 }
 
+/* Squid 5.7's ACLMaxConnection::prepareForUse */
+static void
+cfg_maxconn_without_client_db(const char *name)
+{
+	log_warnx("'maxconn' ACL (%s) won't work with client_db "
+	    "disabled", name);
+}
+
 static int
 cfg_load_over(struct cfg *cfg, const char *path, int process_number,
     const struct cfg *running)
@@ -716,6 +724,8 @@ cfg_load_over(struct cfg *cfg, const char *path, int process_number,
 	    NULL && cfg->url_rewrite.children.concurrency == 0)
 		log_warnx("url_rewrite_timeout has no effect without "
 		    "url_rewrite_children concurrency=1 or more, as in Squid");
+	if (!cfg->client_db)
+		acl_set_each_maxconn(&cfg->acls, cfg_maxconn_without_client_db);
 	return errors;
 }
 

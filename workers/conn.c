@@ -107,12 +107,15 @@ conn_count(void)
 	return conn_n;
 }
 
-/* Squid's limit needs client_db on (clientdbEstablished counts 0 when off). */
+/*
+ * Count connections per address for client_ip_max_connections and maxconn
+ * ACLs, which need client_db on in Squid (clientdbEstablished is 0 off).
+ */
 static int
 conn_ipmax_on(void)
 {
-	return worker_cfg->client_ip_max_connections >= 0 &&
-	    worker_cfg->client_db;
+	return (worker_cfg->client_ip_max_connections >= 0 ||
+	    worker_cfg->acls.has_maxconn) && worker_cfg->client_db;
 }
 
 static void
@@ -139,7 +142,7 @@ conn_ip_over_limit(const struct sockaddr_storage *peer)
 	char ip[INET6_ADDRSTRLEN];
 	int v6 = sa->sa_family == AF_INET6;
 
-	if (conn_ips == NULL || ipcount_get(conn_ips, sa) <= limit)
+	if (limit < 0 || conn_ips == NULL || ipcount_get(conn_ips, sa) <= limit)
 		return 0;
 	if (v6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
 		/* Squid writes a mapped IPv4 address as IPv4 */
@@ -151,6 +154,12 @@ conn_ip_over_limit(const struct sockaddr_storage *peer)
 	    "connections.", v6 ? "[" : "", ip, v6 ? "]" : "",
 	    util_addr_port(sa), limit);
 	return 1;
+}
+
+int
+conn_ip_established(const struct sockaddr *sa)
+{
+	return conn_ips != NULL && sa != NULL ? ipcount_get(conn_ips, sa) : 0;
 }
 
 void

@@ -95,6 +95,12 @@ void conn_close(struct conn *c);
 int conn_count(void);
 /* After a reconfigure: count the open clients a new limit applies to. */
 void conn_reload(void);
+/*
+ * Client connections open from sa's address in this worker, counted only
+ * while client_ip_max_connections or a maxconn ACL needs it (else 0).
+ */
+struct sockaddr;
+int conn_ip_established(const struct sockaddr *sa);
 void conn_retire_idle(void);
 
 #endif

@@ -83,6 +83,7 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 	cl->external_arg = (void *)x;
 	cl->max_user_ip = auth_max_user_ip;
 	cl->auth_arg = (void *)x;
+	cl->client_conns = conn_ip_established(cl->src);
 }
 
 int64_t

@@ -653,6 +653,38 @@ t_max_user_ip(void)
 }
 
 static void
+t_maxconn(void)
+{
+	struct acl_checklist cl;
+
+	t_cl(&cl);
+	ok(!set.has_maxconn, "no maxconn ACL yet");
+	is_str(t_acl("mc maxconn 2"), NULL, "maxconn N");
+	is_str(warn, NULL, "without a warning");
+	ok(set.has_maxconn, "the set says there is one (the worker counts)");
+	is_str(t_acl("mcz maxconn 0"), "Invalid ACL: maxconn ACL 'mcz' needs a "
+	    "number of connections above 0, not '0'", "0 is invalid, as Squid");
+	ok(acl_find(&set, "mcz") == NULL, "and defines nothing");
+	is_str(t_acl("mce maxconn"), "Invalid ACL: maxconn ACL 'mce' needs a "
+	    "number of connections above 0", "no number");
+	is_str(t_acl("mcx maxconn many"), "Invalid ACL: maxconn ACL 'mcx' "
+	    "needs a number of connections above 0, not 'many'", "not a number");
+	is_str(t_acl("mc maxconn 5"), NULL, "a second line");
+	ok(warn != NULL && strstr(warn, "already 2") != NULL,
+	    "is ignored with a warning");
+	is_str(t_acl("mc3 maxconn 3 4"), NULL, "extra words");
+	ok(warn != NULL && strstr(warn, "'4'") != NULL, "are warned about");
+
+	cl.client_conns = 0;
+	is_int(t_match("mc", &cl), ACL_NOMATCH, "no count: never matches");
+	cl.client_conns = 2;
+	is_int(t_match("mc", &cl), ACL_NOMATCH, "2 open, max 2");
+	cl.client_conns = 3;
+	is_int(t_match("mc", &cl), ACL_MATCH, "3 open, max 2 (the first "
+	    "number kept)");
+}
+
+static void
 t_proxy_auth(void)
 {
 	struct access_list l;
@@ -1079,6 +1111,7 @@ main(void)
 	t_access();
 	t_proxy_auth();
 	t_max_user_ip();
+	t_maxconn();
 	t_ssl_error();
 	t_tls_detail();
 	t_server_cert();
