@@ -59,10 +59,10 @@ static const struct acl_type_def acl_types[] = {
 	{ "hier_code",		ACL_K_UNSUPPORTED,	0 },
 	{ "peername",		ACL_K_UNSUPPORTED,	0 },
 	{ "peername_regex",	ACL_K_UNSUPPORTED,	0 },
-	{ "localip",		ACL_K_UNSUPPORTED,	0 },
+	{ "localip",		ACL_K_LOCALIP,		0 },
 	{ "maxconn",		ACL_K_MAXCONN,		0 },
-	{ "req_mime_type",	ACL_K_UNSUPPORTED,	0 },
-	{ "rep_mime_type",	ACL_K_UNSUPPORTED,	0 },
+	{ "req_mime_type",	ACL_K_REQ_MIME_TYPE,	ACL_F_I },
+	{ "rep_mime_type",	ACL_K_REP_MIME_TYPE,	ACL_F_I },
 	{ "any-of",		ACL_K_UNSUPPORTED,	0 },
 	{ "all-of",		ACL_K_UNSUPPORTED,	0 },
 	{ "random",		ACL_K_UNSUPPORTED,	0 },
@@ -182,6 +182,7 @@ acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
 	switch (k) {
 	case ACL_K_SRC:
 	case ACL_K_DST:
+	case ACL_K_LOCALIP:
 		for (i = 0; i < n && err == NULL; i++)
 			err = acl_ip_parse(a, v[i], w);
 		break;
@@ -194,6 +195,8 @@ acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
 	case ACL_K_URLPATH_REGEX:
 	case ACL_K_BROWSER:
 	case ACL_K_REFERER_REGEX:
+	case ACL_K_REQ_MIME_TYPE:
+	case ACL_K_REP_MIME_TYPE:
 	case ACL_K_SSL_SERVER_NAME_REGEX:
 	case ACL_K_PROXY_AUTH_REGEX:
 		acl_re_add(&a->rx, v, icase, n, w);
@@ -702,6 +705,8 @@ acl_match(const struct acl *a, const struct acl_checklist *cl)
 	switch (a->def->kind) {
 	case ACL_K_SRC:
 		return acl_ip_match_sa(a, cl->src);
+	case ACL_K_LOCALIP:
+		return cl->local != NULL && acl_ip_match_sa(a, cl->local);
 	case ACL_K_DST:
 		if (cl->host != NULL && acl_ip_literal(cl->host, &h, &l))
 			return acl_ip_match(a, h, l);
@@ -735,15 +740,19 @@ acl_match(const struct acl *a, const struct acl_checklist *cl)
 	case ACL_K_PROTO:
 		return acl_word_match(a, cl->scheme, 1);
 	case ACL_K_BROWSER:
-		return acl_hdr_regex(cl->request, "User-Agent", &a->rx);
+		return acl_hdr_regex(cl->request, "User-Agent", &a->rx, 0);
 	case ACL_K_REFERER_REGEX:
-		return acl_hdr_regex(cl->request, "Referer", &a->rx);
+		return acl_hdr_regex(cl->request, "Referer", &a->rx, 0);
+	case ACL_K_REQ_MIME_TYPE:
+		return acl_hdr_regex(cl->request, "Content-Type", &a->rx, 1);
+	case ACL_K_REP_MIME_TYPE:
+		return acl_hdr_regex(cl->reply, "Content-Type", &a->rx, 1);
 	case ACL_K_REQ_HEADER:
 	case ACL_K_REP_HEADER:
 		for (i = 0; i < a->nhdrs; i++)
 			if (acl_hdr_regex(a->def->kind == ACL_K_REQ_HEADER ?
 			    cl->request : cl->reply, a->hdrs[i].name,
-			    &a->hdrs[i].rx))
+			    &a->hdrs[i].rx, 0))
 				return ACL_MATCH;
 		return ACL_NOMATCH;
 	case ACL_K_TIME:

@@ -65,6 +65,9 @@ enum acl_result {
 /* What a match needs; NULL/0 members are unknown. */
 struct acl_checklist {
 	const struct sockaddr *src;	/* client (or indirect client) */
+	/* the address the client connected to (the original destination
+	 * when intercepted), for localip; NULL: not known */
+	const struct sockaddr *local;
 	const struct sockaddr *dst;	/* resolved server address; NULL: not yet */
 	const struct sockaddr *const *dst_all; /* every resolved address, NULL-terminated */
 	const char	*method;

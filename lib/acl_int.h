@@ -22,7 +22,8 @@ enum acl_kind {
 	ACL_K_HTTP_STATUS, ACL_K_TIME, ACL_K_SSL_SERVER_NAME,
 	ACL_K_SSL_SERVER_NAME_REGEX, ACL_K_AT_STEP, ACL_K_SERVER_CERT_FP, ACL_K_PROXY_AUTH,
 	ACL_K_PROXY_AUTH_REGEX, ACL_K_SSL_ERROR, ACL_K_EXTERNAL, ACL_K_TAG, ACL_K_MAX_USER_IP,
-	ACL_K_NOTE, ACL_K_MAXCONN,
+	ACL_K_NOTE, ACL_K_MAXCONN, ACL_K_REQ_MIME_TYPE, ACL_K_REP_MIME_TYPE,
+	ACL_K_LOCALIP,
 	ACL_K_ANNOTATE_TRANSACTION,	/* always matches; adds notes */
 	ACL_K_ANNOTATE_CLIENT,
 	ACL_K_UNSUPPORTED,	/* parsed and kept, never matches */
@@ -161,7 +162,7 @@ void acl_re_add(struct acl_regexes *rx, char **pats, const int *icase, int n,
 int acl_re_match(const struct acl_regexes *rx, const char *s);
 void acl_re_free(struct acl_regexes *rx);
 int acl_hdr_regex(const struct http_msg *m, const char *name,
-    const struct acl_regexes *rx);
+    const struct acl_regexes *rx, int absent_is_empty);
 
 /* acl_value.c */
 char *acl_range_parse(struct acl *a, const char *v, int open_ok);

@@ -177,10 +177,14 @@ acl_re_free(struct acl_regexes *rx)
 	rx->n = rx->cap = 0;
 }
 
-/* Every instance of header name in m, joined with ", " as Squid does. */
+/*
+ * Every instance of header name in m, joined with ", " as Squid does; a
+ * missing header matches nothing, or is "" when absent_is_empty (Squid's
+ * req_mime_type and rep_mime_type).
+ */
 int
 acl_hdr_regex(const struct http_msg *m, const char *name,
-    const struct acl_regexes *rx)
+    const struct acl_regexes *rx, int absent_is_empty)
 {
 	char sbuf[1024], *buf = sbuf;
 	size_t cap = sizeof(sbuf), len = 0, nl = strlen(name), need;
@@ -213,7 +217,7 @@ acl_hdr_regex(const struct http_msg *m, const char *name,
 		found = 1;
 	}
 	buf[len] = '\0';
-	hit = found && acl_re_match(rx, buf);
+	hit = (found || absent_is_empty) && acl_re_match(rx, buf);
 	if (buf != sbuf)
 		free(buf);
 	return hit;

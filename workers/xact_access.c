@@ -53,6 +53,8 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 	cl->port = x->url.port;
 	cl->path = x->path_str;
 	cl->local_port = x->port ? x->port->port : 0;
+	if (x->log.local.ss_family != AF_UNSPEC)
+		cl->local = (const struct sockaddr *)&x->log.local;
 	cl->port_name = x->port ? x->port->name : NULL;
 	cl->request = x->head != NULL ? &x->req : NULL;
 	cl->now = time(NULL);

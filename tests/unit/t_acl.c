@@ -115,6 +115,13 @@ t_addresses(void)
 	is_int(t_match("net", &cl), ACL_MATCH, "10.1.2.3 in 10/8");
 	cl.src = t_sa(&ss_src, "11.1.2.3");
 	is_int(t_match("net", &cl), ACL_NOMATCH, "11.1.2.3 not in 10/8");
+	is_str(t_acl("lip localip 192.0.2.1 2001:db8::1"), NULL, "localip");
+	is_int(t_match("lip", &cl), ACL_NOMATCH, "local address unknown");
+	cl.local = t_sa(&ss_dst2, "192.0.2.1");
+	is_int(t_match("lip", &cl), ACL_MATCH, "localip matches");
+	cl.local = t_sa(&ss_dst2, "192.0.2.2");
+	is_int(t_match("lip", &cl), ACL_NOMATCH, "another local address");
+	cl.local = NULL;
 	cl.src = t_sa(&ss_src, "192.168.1.77");
 	is_int(t_match("net", &cl), ACL_MATCH, "dotted netmask");
 	cl.src = t_sa(&ss_src, "192.168.2.77");
@@ -411,6 +418,28 @@ t_regexes(void)
 	is_str(t_acl("ref referer_regex ^http://ref\\."), NULL,
 	    "referer_regex");
 	is_int(t_match("ref", &cl), ACL_MATCH, "referer_regex matches");
+
+	/* req_mime_type and rep_mime_type: Content-Type, absent is "" */
+	is_str(t_acl("rqm req_mime_type -i ^application/JSON"), NULL,
+	    "req_mime_type");
+	is_str(t_acl("rqe req_mime_type ^$"), NULL, "req_mime_type ^$");
+	is_str(t_acl("rpm rep_mime_type ^video/"), NULL, "rep_mime_type");
+	is_str(t_acl("rpe rep_mime_type ^$"), NULL, "rep_mime_type ^$");
+	is_int(t_match("rqm", &cl), ACL_NOMATCH, "no Content-Type");
+	is_int(t_match("rqe", &cl), ACL_MATCH, "... matches as \"\"");
+	cl.reply = NULL;
+	is_int(t_match("rpe", &cl), ACL_NOMATCH, "no reply: no match");
+	cl.reply = &rep;
+	is_int(t_match("rpe", &cl), ACL_MATCH, "reply without Content-Type");
+	rh[1].name = "content-type";
+	rh[1].name_len = 12;
+	rh[1].value = "video/mp4";
+	rh[1].value_len = 9;
+	is_int(t_match("rpm", &cl), ACL_MATCH, "rep_mime_type matches");
+	is_int(t_match("rpe", &cl), ACL_NOMATCH, "... and ^$ no longer");
+	rh[1].value = "application/json; charset=utf-8";
+	rh[1].value_len = strlen(rh[1].value);
+	is_int(t_match("rqm", &cl), ACL_MATCH, "req_mime_type -i matches");
 
 	/* The built-in manager ACL. */
 	t_cl(&cl);
