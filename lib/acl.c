@@ -63,8 +63,8 @@ static const struct acl_type_def acl_types[] = {
 	{ "maxconn",		ACL_K_MAXCONN,		0 },
 	{ "req_mime_type",	ACL_K_REQ_MIME_TYPE,	ACL_F_I },
 	{ "rep_mime_type",	ACL_K_REP_MIME_TYPE,	ACL_F_I },
-	{ "any-of",		ACL_K_UNSUPPORTED,	0 },
-	{ "all-of",		ACL_K_UNSUPPORTED,	0 },
+	{ "any-of",		ACL_K_ANY_OF,		0 },
+	{ "all-of",		ACL_K_ALL_OF,		0 },
 	{ "random",		ACL_K_UNSUPPORTED,	0 },
 	{ "arp",		ACL_K_UNSUPPORTED,	0 },
 	{ "eui64",		ACL_K_UNSUPPORTED,	0 },
@@ -170,6 +170,61 @@ acl_positive_int(const char *s)
 	return (int)v;
 }
 
+/* Does a use b, itself or through the groups of the ACLs it names? */
+static int
+acl_uses(const struct acl *a, const struct acl *b)
+{
+	if (a == b)
+		return 1;
+	for (int g = 0; g < a->ngroups; g++)
+		for (int i = 0; i < a->groups[g].nrefs; i++)
+			if (acl_uses(a->groups[g].refs[i].acl, b))
+				return 1;
+	return 0;
+}
+
+/*
+ * any-of and all-of: the named ACLs (defined earlier, "!" negates) as
+ * Squid 5.7's Acl::AnyOf and Acl::AllOf read them: any-of ORs every name
+ * of every line; all-of ANDs a line's names, and its lines are ORed.
+ */
+static char *
+acl_group_parse(struct acl_set *set, struct acl *a, char **v, int n)
+{
+	struct acl_ref *refs;
+	int nrefs, i;
+	char *err;
+
+	if ((err = acl_refs_parse(set, v, n, &refs, &nrefs)) != NULL)
+		return err;
+	for (i = 0; i < nrefs; i++)
+		if (acl_uses(refs[i].acl, a)) {
+			free(refs);
+			return xasprintf("ACL '%s' cannot name itself, even "
+			    "through '%s'", a->name, v[i]);
+		}
+	int add = a->def->kind == ACL_K_ANY_OF ? nrefs : (nrefs > 0);
+	if (a->ngroups + add > a->groups_cap) {
+		a->groups_cap = (a->ngroups + add) * 2;
+		a->groups = xrealloc(a->groups,
+		    (size_t)a->groups_cap * sizeof(*a->groups));
+	}
+	if (a->def->kind == ACL_K_ALL_OF) {
+		if (nrefs > 0) {
+			a->groups[a->ngroups].refs = refs;
+			a->groups[a->ngroups++].nrefs = nrefs;
+		}
+		return NULL;
+	}
+	for (i = 0; i < nrefs; i++) {
+		a->groups[a->ngroups].refs = xmalloc(sizeof(struct acl_ref));
+		a->groups[a->ngroups].refs[0] = refs[i];
+		a->groups[a->ngroups++].nrefs = 1;
+	}
+	free(refs);
+	return NULL;
+}
+
 /* Parse the values of one line into a (already of the right type). */
 static char *
 acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
@@ -236,6 +291,9 @@ acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
 			acl_warn(w, "ACL '%s': max_user_ip takes one number; "
 			    "'%s' and after are ignored", a->name, v[1]);
 		break;
+	case ACL_K_ANY_OF:
+	case ACL_K_ALL_OF:
+		return acl_group_parse(set, a, v, n);
 	case ACL_K_MAXCONN:
 		/*
 		 * Squid 5.7's ACLMaxConnection: one number above 0 (else
@@ -381,7 +439,7 @@ acl_count_values(const struct acl *a)
 {
 	return a->nips + a->ndoms + a->rx.n + a->nranges + a->nwords +
 	    a->nhdrs + a->ntimes + (a->steps != 0) + a->auth_required +
-	    (a->max_ips > 0) + (a->max_conns > 0) +
+	    (a->max_ips > 0) + (a->max_conns > 0) + a->ngroups +
 	    (a->ext != NULL) + (a->note_name != NULL) + a->nannots;
 }
 
@@ -623,6 +681,9 @@ acl_free(struct acl *a)
 	}
 	free(a->hdrs);
 	free(a->times);
+	for (i = 0; i < a->ngroups; i++)
+		free(a->groups[i].refs);
+	free(a->groups);
 	free(a);
 }
 
@@ -812,6 +873,17 @@ acl_match(const struct acl *a, const struct acl_checklist *cl)
 		if (cl->external == NULL || a->ext == NULL)
 			return ACL_NOMATCH;
 		return cl->external(cl->external_arg, a, cl);
+	case ACL_K_ANY_OF:
+	case ACL_K_ALL_OF:
+		/* the first group that matches; one that must wait stops
+		 * the search, as Squid's OrNode waits for its child */
+		for (i = 0; i < a->ngroups; i++) {
+			enum acl_result r = acl_refs_match(a->groups[i].refs,
+			    a->groups[i].nrefs, cl);
+			if (r != ACL_NOMATCH)
+				return r;
+		}
+		return ACL_NOMATCH;
 	case ACL_K_MAXCONN:
 		/* Squid: clientdbEstablished(src) > limit */
 		return cl->client_conns > a->max_conns ? ACL_MATCH :

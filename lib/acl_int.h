@@ -24,6 +24,8 @@ enum acl_kind {
 	ACL_K_PROXY_AUTH_REGEX, ACL_K_SSL_ERROR, ACL_K_EXTERNAL, ACL_K_TAG, ACL_K_MAX_USER_IP,
 	ACL_K_NOTE, ACL_K_MAXCONN, ACL_K_REQ_MIME_TYPE, ACL_K_REP_MIME_TYPE,
 	ACL_K_LOCALIP,
+	ACL_K_ANY_OF,		/* named ACLs ORed */
+	ACL_K_ALL_OF,		/* each line's ACLs ANDed, lines ORed */
 	ACL_K_ANNOTATE_TRANSACTION,	/* always matches; adds notes */
 	ACL_K_ANNOTATE_CLIENT,
 	ACL_K_UNSUPPORTED,	/* parsed and kept, never matches */
@@ -87,6 +89,12 @@ struct acl_time {
 	int		 start, end;	/* minutes since midnight, inclusive */
 };
 
+/* A group of an any-of or all-of ACL: ACLs ANDed, as on an access line. */
+struct acl_group {
+	struct acl_ref	*refs;
+	int		 nrefs;
+};
+
 struct acl {
 	char		*name;
 	const struct acl_type_def *def;
@@ -113,6 +121,9 @@ struct acl {
 	int		 max_ips;	/* max_user_ip N; 0: not set yet */
 	int		 strict;	/* max_user_ip -s */
 	int		 max_conns;	/* maxconn N; 0: not set yet */
+	/* any-of: one group per named ACL; all-of: one per line */
+	struct acl_group *groups;
+	int		 ngroups, groups_cap;
 	int		 sni_mode;	/* ACL_SNI_*: ssl::server_name option */
 	const struct extacl_type *ext;	/* external: its type; words: args */
 	char		*note_name;	/* note: the annotation; words: values */

@@ -682,6 +682,38 @@ t_max_user_ip(void)
 }
 
 static void
+t_groups(void)
+{
+	struct acl_checklist cl;
+
+	t_cl(&cl);		/* src 10.1.2.3, GET, port 80 */
+	is_str(t_acl("g10 src 10.0.0.0/8"), NULL, "a src");
+	is_str(t_acl("g11 src 11.0.0.0/8"), NULL, "another");
+	is_str(t_acl("gget method GET"), NULL, "a method");
+	is_str(t_acl("g443 port 443"), NULL, "a port");
+	is_str(t_acl("any any-of g11 g443"), NULL, "any-of");
+	is_int(t_match("any", &cl), ACL_NOMATCH, "neither matches");
+	is_str(t_acl("any any-of !gget"), NULL, "a second any-of line adds");
+	is_int(t_match("any", &cl), ACL_NOMATCH, "!GET on a GET");
+	is_str(t_acl("any any-of gget"), NULL, "a third");
+	is_int(t_match("any", &cl), ACL_MATCH, "one of them matches");
+	is_str(t_acl("every all-of g10 g443"), NULL, "all-of");
+	is_int(t_match("every", &cl), ACL_NOMATCH, "port 80: not all");
+	is_str(t_acl("every all-of g11 gget"), NULL, "a second all-of line");
+	is_int(t_match("every", &cl), ACL_NOMATCH, "neither line whole");
+	is_str(t_acl("every all-of g10 !g443 gget"), NULL, "a third line");
+	is_int(t_match("every", &cl), ACL_MATCH, "the third line matches");
+	is_str(t_acl("nest any-of every g11"), NULL, "a group of groups");
+	is_int(t_match("nest", &cl), ACL_MATCH, "through all");
+	is_str(t_acl("miss any-of g10 nosuch"), "ACL not found: nosuch",
+	    "an unknown name is refused");
+	ok(acl_find(&set, "miss") == NULL, "and defines nothing");
+	ok(t_acl("every all-of nest") != NULL, "a loop through another is "
+	    "refused");
+	is_int(t_match("every", &cl), ACL_MATCH, "and the ACL stays as it was");
+}
+
+static void
 t_maxconn(void)
 {
 	struct acl_checklist cl;
@@ -1141,6 +1173,7 @@ main(void)
 	t_proxy_auth();
 	t_max_user_ip();
 	t_maxconn();
+	t_groups();
 	t_ssl_error();
 	t_tls_detail();
 	t_server_cert();
