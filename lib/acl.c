@@ -12,6 +12,7 @@
 #include "acl.h"
 #include "acl_int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -65,7 +66,7 @@ static const struct acl_type_def acl_types[] = {
 	{ "rep_mime_type",	ACL_K_REP_MIME_TYPE,	ACL_F_I },
 	{ "any-of",		ACL_K_ANY_OF,		0 },
 	{ "all-of",		ACL_K_ALL_OF,		0 },
-	{ "random",		ACL_K_UNSUPPORTED,	0 },
+	{ "random",		ACL_K_RANDOM,		0 },
 	{ "arp",		ACL_K_UNSUPPORTED,	0 },
 	{ "eui64",		ACL_K_UNSUPPORTED,	0 },
 	{ "has",		ACL_K_UNSUPPORTED,	0 },
@@ -168,6 +169,33 @@ acl_positive_int(const char *s)
 	if (errno != 0 || end == s || *end != '\0' || v <= 0 || v > INT_MAX)
 		return 0;
 	return (int)v;
+}
+
+/*
+ * random: Squid 5.7's ACLRandom patterns, "A:B" (A matches for B
+ * misses), "A/B" (A in B, A <= B) or "0.NNN"; the probability, or 0 for
+ * a bad pattern (Squid's "Invalid ACL").  As Squid's sscanf, what follows
+ * the digits is not looked at.
+ */
+static double
+acl_random_chance(const char *t)
+{
+	char *end;
+	unsigned long a, b;
+
+	if (t[0] == '0' && t[1] == '.' && isdigit((unsigned char)t[2]))
+		return strtod(t, NULL);
+	if (!isdigit((unsigned char)t[0]))
+		return 0.0;
+	a = strtoul(t, &end, 10);
+	if ((*end != ':' && *end != '/') || !isdigit((unsigned char)end[1]))
+		return 0.0;
+	b = strtoul(end + 1, NULL, 10);
+	if (a == 0 || b == 0 || a > INT_MAX || b > INT_MAX)
+		return 0.0;
+	if (*end == ':')
+		return (double)a / (double)(a + b);
+	return a <= b ? (double)a / (double)b : 0.0;
 }
 
 /* Does a use b, itself or through the groups of the ACLs it names? */
@@ -294,6 +322,17 @@ acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
 	case ACL_K_ANY_OF:
 	case ACL_K_ALL_OF:
 		return acl_group_parse(set, a, v, n);
+	case ACL_K_RANDOM:
+		/* Squid reads one pattern per line, the last line's wins */
+		if (n < 1 || (a->chance = acl_random_chance(v[0])) <= 0.0)
+			return xasprintf("Invalid ACL: random ACL '%s' needs a "
+			    "pattern A:B, A/B or 0.N%s%s%s", a->name,
+			    n > 0 ? ", not '" : "", n > 0 ? v[0] : "",
+			    n > 0 ? "'" : "");
+		if (n > 1)
+			acl_warn(w, "ACL '%s': random takes one pattern; '%s' "
+			    "and after are ignored", a->name, v[1]);
+		break;
 	case ACL_K_MAXCONN:
 		/*
 		 * Squid 5.7's ACLMaxConnection: one number above 0 (else
@@ -440,6 +479,7 @@ acl_count_values(const struct acl *a)
 	return a->nips + a->ndoms + a->rx.n + a->nranges + a->nwords +
 	    a->nhdrs + a->ntimes + (a->steps != 0) + a->auth_required +
 	    (a->max_ips > 0) + (a->max_conns > 0) + a->ngroups +
+	    (a->chance > 0.0) +
 	    (a->ext != NULL) + (a->note_name != NULL) + a->nannots;
 }
 
@@ -873,6 +913,9 @@ acl_match(const struct acl *a, const struct acl_checklist *cl)
 		if (cl->external == NULL || a->ext == NULL)
 			return ACL_NOMATCH;
 		return cl->external(cl->external_arg, a, cl);
+	case ACL_K_RANDOM:
+		/* Squid: the probability above a uniform draw in [0, 1) */
+		return a->chance > drand48() ? ACL_MATCH : ACL_NOMATCH;
 	case ACL_K_ANY_OF:
 	case ACL_K_ALL_OF:
 		/* the first group that matches; one that must wait stops

@@ -26,6 +26,7 @@ enum acl_kind {
 	ACL_K_LOCALIP,
 	ACL_K_ANY_OF,		/* named ACLs ORed */
 	ACL_K_ALL_OF,		/* each line's ACLs ANDed, lines ORed */
+	ACL_K_RANDOM,
 	ACL_K_ANNOTATE_TRANSACTION,	/* always matches; adds notes */
 	ACL_K_ANNOTATE_CLIENT,
 	ACL_K_UNSUPPORTED,	/* parsed and kept, never matches */
@@ -121,6 +122,7 @@ struct acl {
 	int		 max_ips;	/* max_user_ip N; 0: not set yet */
 	int		 strict;	/* max_user_ip -s */
 	int		 max_conns;	/* maxconn N; 0: not set yet */
+	double		 chance;	/* random: the probability; 0: not set */
 	/* any-of: one group per named ACL; all-of: one per line */
 	struct acl_group *groups;
 	int		 ngroups, groups_cap;

@@ -714,6 +714,34 @@ t_groups(void)
 }
 
 static void
+t_random(void)
+{
+	struct acl_checklist cl;
+	int hits = 0;
+
+	t_cl(&cl);
+	is_str(t_acl("r1 random 1/1"), NULL, "random 1/1");
+	is_str(t_acl("rr random 1:3"), NULL, "random 1:3");
+	is_str(t_acl("rd random 0.25"), NULL, "random 0.25");
+	ok(t_acl("rbad random 3/2") != NULL, "3/2 refused, as Squid");
+	ok(t_acl("rz random 0:5") != NULL, "0:5 refused");
+	ok(t_acl("rn random 1.5") != NULL, "1.5 refused (only 0.N)");
+	ok(t_acl("re random") != NULL, "no pattern refused");
+	ok(acl_find(&set, "rbad") == NULL, "a refused line defines nothing");
+	for (int i = 0; i < 100; i++)
+		hits += t_match("r1", &cl) == ACL_MATCH;
+	is_int(hits, 100, "1/1 always matches");
+	hits = 0;
+	for (int i = 0; i < 10000; i++)
+		hits += t_match("rr", &cl) == ACL_MATCH;
+	ok(hits > 2000 && hits < 3000, "1:3 matches a quarter (%d)", hits);
+	hits = 0;
+	for (int i = 0; i < 10000; i++)
+		hits += t_match("rd", &cl) == ACL_MATCH;
+	ok(hits > 2000 && hits < 3000, "0.25 matches a quarter (%d)", hits);
+}
+
+static void
 t_maxconn(void)
 {
 	struct acl_checklist cl;
@@ -1174,6 +1202,7 @@ main(void)
 	t_max_user_ip();
 	t_maxconn();
 	t_groups();
+	t_random();
 	t_ssl_error();
 	t_tls_detail();
 	t_server_cert();
