@@ -57,7 +57,7 @@ static const struct acl_type_def acl_types[] = {
 	{ "ssl_error",		ACL_K_SSL_ERROR,	0 },
 	{ "server_cert_fingerprint", ACL_K_SERVER_CERT_FP, ACL_F_SHA1 },
 	{ "note",		ACL_K_NOTE,		ACL_F_M },
-	{ "hier_code",		ACL_K_UNSUPPORTED,	0 },
+	{ "hier_code",		ACL_K_HIER_CODE,	0 },
 	{ "peername",		ACL_K_UNSUPPORTED,	0 },
 	{ "peername_regex",	ACL_K_UNSUPPORTED,	0 },
 	{ "localip",		ACL_K_LOCALIP,		0 },
@@ -198,6 +198,17 @@ acl_random_chance(const char *t)
 	return a <= b ? (double)a / (double)b : 0.0;
 }
 
+/* Squid 5.7's hier_code_str (hier_code.h, built with cache digests). */
+static const char *const acl_hier_codes[] = {
+	"HIER_NONE", "HIER_DIRECT", "SIBLING_HIT", "PARENT_HIT",
+	"DEFAULT_PARENT", "SINGLE_PARENT", "FIRSTUP_PARENT",
+	"FIRST_PARENT_MISS", "CLOSEST_PARENT_MISS", "CLOSEST_PARENT",
+	"CLOSEST_DIRECT", "NO_DIRECT_FAIL", "SOURCE_FASTEST",
+	"ROUNDROBIN_PARENT", "CD_PARENT_HIT", "CD_SIBLING_HIT", "CARP",
+	"ANY_OLD_PARENT", "USERHASH_PARENT", "SOURCEHASH_PARENT", "PINNED",
+	"ORIGINAL_DST", "STANDBY_POOL", NULL
+};
+
 /* Does a use b, itself or through the groups of the ACLs it names? */
 static int
 acl_uses(const struct acl *a, const struct acl *b)
@@ -322,6 +333,19 @@ acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
 	case ACL_K_ANY_OF:
 	case ACL_K_ALL_OF:
 		return acl_group_parse(set, a, v, n);
+	case ACL_K_HIER_CODE:
+		/* Squid: an unknown name is fatal; names are case-exact */
+		for (i = 0; i < n; i++) {
+			int j;
+
+			for (j = 0; acl_hier_codes[j] != NULL; j++)
+				if (strcmp(acl_hier_codes[j], v[i]) == 0)
+					break;
+			if (acl_hier_codes[j] == NULL)
+				return xasprintf("No such hier_code '%s'", v[i]);
+			acl_word_add(a, v[i]);
+		}
+		break;
 	case ACL_K_RANDOM:
 		/* Squid reads one pattern per line, the last line's wins */
 		if (n < 1 || (a->chance = acl_random_chance(v[0])) <= 0.0)
@@ -913,6 +937,9 @@ acl_match(const struct acl *a, const struct acl_checklist *cl)
 		if (cl->external == NULL || a->ext == NULL)
 			return ACL_NOMATCH;
 		return cl->external(cl->external_arg, a, cl);
+	case ACL_K_HIER_CODE:
+		return acl_word_match(a, cl->hier != NULL ? cl->hier :
+		    "HIER_NONE", 0);
 	case ACL_K_RANDOM:
 		/* Squid: the probability above a uniform draw in [0, 1) */
 		return a->chance > drand48() ? ACL_MATCH : ACL_NOMATCH;

@@ -68,6 +68,7 @@ struct acl_checklist {
 	/* the address the client connected to (the original destination
 	 * when intercepted), for localip; NULL: not known */
 	const struct sockaddr *local;
+	const char	*hier;		/* %Sh so far ("HIER_NONE"); NULL: none */
 	const struct sockaddr *dst;	/* resolved server address; NULL: not yet */
 	const struct sockaddr *const *dst_all; /* every resolved address, NULL-terminated */
 	const char	*method;

@@ -86,6 +86,7 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 	cl->max_user_ip = auth_max_user_ip;
 	cl->auth_arg = (void *)x;
 	cl->client_conns = conn_ip_established(cl->src);
+	cl->hier = x->hier;
 }
 
 int64_t

@@ -714,6 +714,27 @@ t_groups(void)
 }
 
 static void
+t_hier_code(void)
+{
+	struct acl_checklist cl;
+
+	t_cl(&cl);
+	is_str(t_acl("hd hier_code HIER_DIRECT CARP"), NULL, "hier_code");
+	is_str(t_acl("hn hier_code HIER_NONE"), NULL, "hier_code HIER_NONE");
+	is_str(t_acl("hx hier_code DIRECT"), "No such hier_code 'DIRECT'",
+	    "an unknown code is refused, as Squid");
+	is_str(t_acl("hc hier_code hier_direct"),
+	    "No such hier_code 'hier_direct'", "case-exact");
+	is_int(t_match("hn", &cl), ACL_MATCH, "none yet: HIER_NONE");
+	is_int(t_match("hd", &cl), ACL_NOMATCH, "... not HIER_DIRECT");
+	cl.hier = "CARP";
+	is_int(t_match("hd", &cl), ACL_MATCH, "CARP");
+	cl.hier = "HIER_DIRECT";
+	is_int(t_match("hd", &cl), ACL_MATCH, "HIER_DIRECT");
+	is_int(t_match("hn", &cl), ACL_NOMATCH, "not HIER_NONE");
+}
+
+static void
 t_random(void)
 {
 	struct acl_checklist cl;
@@ -1203,6 +1224,7 @@ main(void)
 	t_maxconn();
 	t_groups();
 	t_random();
+	t_hier_code();
 	t_ssl_error();
 	t_tls_detail();
 	t_server_cert();
