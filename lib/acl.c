@@ -75,8 +75,8 @@ static const struct acl_type_def acl_types[] = {
 	{ "annotate_client",	ACL_K_ANNOTATE_CLIENT,	ACL_F_M },
 	{ "ident",		ACL_K_UNSUPPORTED,	0 },
 	{ "ident_regex",	ACL_K_UNSUPPORTED,	0 },
-	{ "ext_user",		ACL_K_UNSUPPORTED,	0 },
-	{ "ext_user_regex",	ACL_K_UNSUPPORTED,	0 },
+	{ "ext_user",		ACL_K_EXT_USER,		ACL_F_I },
+	{ "ext_user_regex",	ACL_K_EXT_USER_REGEX,	ACL_F_I },
 	{ "tag",		ACL_K_TAG,		0 },
 	{ "urllogin",		ACL_K_UNSUPPORTED,	0 },
 	{ "user_cert",		ACL_K_UNSUPPORTED,	0 },
@@ -291,11 +291,13 @@ acl_parse_values(struct acl_set *set, struct acl *a, char **v, int n,
 	case ACL_K_REFERER_REGEX:
 	case ACL_K_REQ_MIME_TYPE:
 	case ACL_K_REP_MIME_TYPE:
+	case ACL_K_EXT_USER_REGEX:
 	case ACL_K_SSL_SERVER_NAME_REGEX:
 	case ACL_K_PROXY_AUTH_REGEX:
 		acl_re_add(&a->rx, v, icase, n, w);
 		break;
 	case ACL_K_PROXY_AUTH:
+	case ACL_K_EXT_USER:
 		for (i = 0; i < n; i++) {
 			if (icase[i])
 				a->auth_icase = 1;
@@ -906,6 +908,20 @@ acl_match(const struct acl *a, const struct acl_checklist *cl)
 		if (a->auth_required)
 			return ACL_MATCH;
 		return acl_word_match(a, cl->user, a->auth_icase);
+	case ACL_K_EXT_USER:
+	case ACL_K_EXT_USER_REGEX: {
+		/* Squid's ACLExtUser: no user from an external ACL yet, no
+		 * match; the same user lists and regexes as proxy_auth */
+		const char *u = cl->ext_user != NULL ? *cl->ext_user : NULL;
+
+		if (u == NULL || *u == '\0')
+			return ACL_NOMATCH;
+		if (a->def->kind == ACL_K_EXT_USER_REGEX)
+			return acl_re_match(&a->rx, u);
+		if (a->auth_required)
+			return ACL_MATCH;
+		return acl_word_match(a, u, a->auth_icase);
+	}
 	case ACL_K_MAX_USER_IP:
 		if (cl->auth_state == ACL_AUTH_OFF)
 			return ACL_NOMATCH;

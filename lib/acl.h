@@ -100,6 +100,9 @@ struct acl_checklist {
 	/* where an external ACL's tag= lands (it may while the list is
 	 * checked), for "tag" ACLs; NULL: none */
 	const char *const *tag;
+	/* where an external ACL's user= lands, for ext_user and
+	 * ext_user_regex; NULL: none */
+	const char *const *ext_user;
 	/* the transaction's annotations, for "note" ACLs; NULL: none */
 	const struct notes *notes;
 	/* where annotate_transaction and annotate_client add their pairs

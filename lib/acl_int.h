@@ -26,7 +26,7 @@ enum acl_kind {
 	ACL_K_LOCALIP,
 	ACL_K_ANY_OF,		/* named ACLs ORed */
 	ACL_K_ALL_OF,		/* each line's ACLs ANDed, lines ORed */
-	ACL_K_RANDOM, ACL_K_HIER_CODE,
+	ACL_K_RANDOM, ACL_K_HIER_CODE, ACL_K_EXT_USER, ACL_K_EXT_USER_REGEX,
 	ACL_K_ANNOTATE_TRANSACTION,	/* always matches; adds notes */
 	ACL_K_ANNOTATE_CLIENT,
 	ACL_K_UNSUPPORTED,	/* parsed and kept, never matches */

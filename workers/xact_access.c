@@ -75,6 +75,7 @@ xact_checklist(const struct xact *x, struct acl_checklist *cl)
 		cl->server_cert = x->conn->tls_server_cert;
 	/* external ACLs answer from their cache here; xact_access waits */
 	cl->tag = &x->log.ext_tag;
+	cl->ext_user = &x->log.ext_user;
 	cl->notes = &x->notes;
 	/* annotate_* ACLs write through a const transaction: their side
 	 * effect is the point of checking them */

@@ -735,6 +735,29 @@ t_hier_code(void)
 }
 
 static void
+t_ext_user(void)
+{
+	struct acl_checklist cl;
+	const char *user = NULL;
+
+	t_cl(&cl);
+	is_str(t_acl("eu ext_user alice -i Bob"), NULL, "ext_user");
+	is_str(t_acl("er ext_user_regex ^a"), NULL, "ext_user_regex");
+	is_str(t_acl("eq ext_user REQUIRED"), NULL, "ext_user REQUIRED");
+	ok(!acl_is_auth(acl_find(&set, "eu")), "no proxy authentication");
+	is_int(t_match("eq", &cl), ACL_NOMATCH, "no external ACL: no match");
+	cl.ext_user = &user;
+	is_int(t_match("eq", &cl), ACL_NOMATCH, "no user= yet");
+	user = "alice";
+	is_int(t_match("eu", &cl), ACL_MATCH, "alice");
+	is_int(t_match("er", &cl), ACL_MATCH, "^a");
+	is_int(t_match("eq", &cl), ACL_MATCH, "REQUIRED");
+	user = "BOB";
+	is_int(t_match("eu", &cl), ACL_MATCH, "-i Bob");
+	is_int(t_match("er", &cl), ACL_NOMATCH, "not ^a");
+}
+
+static void
 t_random(void)
 {
 	struct acl_checklist cl;
@@ -1225,6 +1248,7 @@ main(void)
 	t_groups();
 	t_random();
 	t_hier_code();
+	t_ext_user();
 	t_ssl_error();
 	t_tls_detail();
 	t_server_cert();
