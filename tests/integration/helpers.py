@@ -294,9 +294,13 @@ def log_entry(proxy, n, timeout=5.0):
 
 
 def write_script(workdir, name, text):
-    """An executable helper script in workdir; returns its path."""
+    """An executable helper script in workdir; returns its path.  Written
+    aside and renamed over the old one: opening a script for writing while
+    a proxy is exec'ing it fails with ETXTBSY."""
     path = os.path.join(workdir, name)
-    with open(path, "w") as f:
+    tmp = path + ".new"
+    with open(tmp, "w") as f:
         f.write(text)
-    os.chmod(path, 0o755)
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, path)
     return path
