@@ -386,10 +386,12 @@ def test_reconfigure_shows_the_new_generation(proxy, origin, workdir):
         fresh = lambda: (None not in [worker_pid(p, k) for k in (1, 2)] and
                          not {worker_pid(p, 1), worker_pid(p, 2)} & {kid1, kid2})
         assert wait_for(fresh, 10), p.cache_log[-2000:]
-        parts = smp_page(p.port, "redirector")
         assert any(b"retiring" in t for t in worker_titles(p).values()), \
             "the old generation left before the page"
-        assert sorted(parts) == [1, 2]
+        # a kid just started may not have published its part yet
+        parts = wait_for(lambda: (lambda pp: pp if sorted(pp) == [1, 2]
+                                  else None)(smp_page(p.port, "redirector")), 5)
+        assert parts, smp_page(p.port, "redirector")
         for k in (1, 2):
             assert counters(parts[k])["requests sent"] == 0, parts[k]
     finally:
