@@ -14,6 +14,7 @@ import time
 import pytest
 
 from bump import SQUID_CERTGEN
+from helpers import wait_for
 from test_bump import (TIMEOUT, certs, connect, https_get,  # noqa: F401
                        signed_origin, tls_client)
 from proxyproc import make_writable_dir
@@ -211,6 +212,8 @@ def test_minting_runs_beside_the_event_loop(proxy, bump_ca, tls_origin):
     host); with sslcrtd_program no thread is started."""
     p = cert_proxy(proxy, bump_ca, "ssl_bump bump all", program=None,
                    extra="debug_options ALL,1 83,3", ssl_ports=[tls_origin.port])
+    # the port listens before the worker is up (slow under sanitizers)
+    assert wait_for(lambda: "worker ready" in p.cache_log, 20), p.cache_log
     assert worker_threads(p) == 1
     for host in ("tls.test", "other.test", "tls.test"):
         c = shown(p, bump_ca, tls_origin.port, host=host)
